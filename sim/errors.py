@@ -1,0 +1,44 @@
+"""Errors a user can act on: where in which file, what was expected, what was found."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario file, located by key path and line."""
+
+    file: str
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.path:
+            return f"{where}: {self.path}: {self.message}"
+        return f"{where}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario (or a file it extends) is invalid; carries every problem found at once."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__(self.report())
+
+    @classmethod
+    def single(cls, file: str | Path, message: str, path: str = "", line: int | None = None) -> "ScenarioError":
+        return cls([Problem(str(file), path, line, message)])
+
+    def report(self) -> str:
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in scenario:"
+        return "\n".join([head] + [f"  {p}" for p in self.problems])
+
+
+class InvariantError(RuntimeError):
+    """The model broke one of its own invariants (e.g. mass balance); a bug, not bad input."""

@@ -1,0 +1,432 @@
+"""The scenario's shape: frozen pydantic models, one per noun of the domain.
+
+Units are in the field names: ``capacity_t`` is t/yr (t REO for mines and
+refineries, t magnet for magnet plants), ``*_days`` are calendar days, shares
+are fractions in [0, 1]. Any number may be a distribution (see
+``distributions``). Cross-references (countries, elements, grades, sources) are
+checked in ``scenario``, which knows the whole file; this module only checks
+what one record can check about itself.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, TypeAdapter, ValidationError, field_validator
+
+from .distributions import Dist, _Dist
+
+STAGES = ("mine", "refinery", "magnet", "end_use")
+TRADED_STAGES = ("mine", "refinery", "magnet")
+PRODUCT_OF_STAGE = {"mine": "concentrate", "refinery": "oxide", "magnet": "magnet"}
+DEFAULT_ELEMENTS = ("La", "Ce", "NdPr", "Sm", "Gd", "Tb", "Dy", "Y", "Lu", "Sc", "other")
+
+_dist_adapter: TypeAdapter = TypeAdapter(Dist)
+
+
+def _number(lower: float | None = None, upper: float | None = None, lower_open: bool = False):
+    """A float field (or a distribution) within [lower, upper]; one clear message when not."""
+
+    def check(value: Any) -> float | _Dist:
+        if isinstance(value, _Dist):
+            return value.with_bounds(lower, upper)
+        if isinstance(value, dict):
+            if "dist" not in value:
+                raise ValueError(f"expected a number or a distribution with 'dist:' one of "
+                                 f"normal, lognormal, triangular, uniform, choice; got a map with keys {sorted(value)}")
+            try:
+                dist = _dist_adapter.validate_python(value)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"][1:])
+                raise ValueError(f"bad distribution{' (' + where + ')' if where else ''}: {first['msg']}") from None
+            return dist.with_bounds(lower, upper)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"expected a number, got {value!r} ({type(value).__name__})")
+        value = float(value)
+        if value != value:
+            raise ValueError("expected a number, got NaN")
+        if lower is not None and (value < lower or (lower_open and value == lower)):
+            raise ValueError(f"must be {'>' if lower_open else '≥'} {lower:g}, got {value:g}")
+        if upper is not None and value > upper:
+            raise ValueError(f"must be ≤ {upper:g}, got {value:g}")
+        return value
+
+    return Annotated[Union[float, Dist], PlainValidator(check)]
+
+
+Number = _number()
+NonNeg = _number(0.0)
+Positive = _number(0.0, lower_open=True)
+Share = _number(0.0, 1.0)
+
+
+def _sources(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"expected a figure id of seeds/ or a publication with its year, or a list of them; got {value!r}")
+    return tuple(v.strip() for v in value)
+
+
+Sources = Annotated[tuple[str, ...], PlainValidator(_sources)]
+
+
+class Record(BaseModel):
+    """Base of every scenario record: frozen, unknown keys refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Sourced(Record):
+    source: Sources = ()
+    note: str | None = None
+
+
+# ---------------------------------------------------------------- calendar, world
+class Calendar(Record):
+    start: dt.date
+    end: dt.date
+    step_days: int = Field(default=7, ge=1, le=92, description="model time step, days")
+
+
+class Country(Record):
+    name: str
+    note: str | None = None
+
+
+class Group(Record):
+    """A named set of countries (EU, G7, ...) usable wherever a country set is asked for."""
+
+    name: str
+    members: tuple[str, ...] = Field(min_length=1)
+    note: str | None = None
+
+
+# ---------------------------------------------------------------- facilities
+class Facility(Sourced):
+    """Common to every stage: where, how big, since when, how fast it ramps up."""
+
+    name: str
+    country: str
+    capacity_t: NonNeg
+    utilisation: Share = 1.0
+    online: dt.date | None = None
+    ramp_years: NonNeg = 0.0
+    closes: dt.date | None = None
+
+
+class Mine(Facility):
+    """Produces mixed concentrate, t REO/yr, with the element shares of its deposit."""
+
+    composition: dict[str, Share] = Field(min_length=1)
+
+
+class Refinery(Facility):
+    """Separates concentrate (capacity in t REO of feed/yr) into oxides with a recovery."""
+
+    recovery: Share = 0.9
+    separates: tuple[str, ...] | None = None
+
+
+class MagnetPlant(Facility):
+    """Makes magnets (capacity t magnet/yr) from oxides by grade recipe; yield on REO input."""
+
+    material_yield: Share = 0.7
+    grades: tuple[str, ...] | None = None
+
+
+class Facilities(Record):
+    mine: dict[str, Mine] = {}
+    refinery: dict[str, Refinery] = {}
+    magnet: dict[str, MagnetPlant] = {}
+
+
+class MagnetGrade(Sourced):
+    """Rare-earth content of one magnet grade, t REO-equivalent per t magnet, by element."""
+
+    name: str | None = None
+    recipe: dict[str, Share] = Field(min_length=1)
+
+
+# ---------------------------------------------------------------- demand
+class Sector(Sourced):
+    """An end use of magnets, counted in its own product units."""
+
+    name: str
+    unit: str
+    magnet_kg_per_unit: Positive
+    grades: dict[str, Share] = Field(min_length=1, description="grade mix, shares summing to 1")
+    defence: bool = False
+
+
+class SectorDemand(Sourced):
+    units_per_year: NonNeg
+    growth_per_year: Number = 0.0
+
+
+class NonMagnetDemand(Sourced):
+    """Oxides for uses other than magnets (catalysts, glass, polishing, phosphors, alloys), t REO/yr."""
+
+    t_per_year: dict[str, NonNeg]
+    growth_per_year: Number = 0.0
+
+
+# ---------------------------------------------------------------- trade
+class SupplierShares(Sourced):
+    shares: dict[str, Share] = Field(min_length=1)
+
+
+class Route(Sourced):
+    days: NonNeg
+
+
+class Trade(Record):
+    """Where each country buys each stage's product, how long it travels, how long switching takes."""
+
+    suppliers: dict[Literal["mine", "refinery", "magnet"], dict[str, SupplierShares]] = {}
+    lead_time_days: NonNeg = 30.0
+    routes: dict[str, Route] = {}
+    switching_days: dict[Literal["mine", "refinery", "magnet"], NonNeg] = {}
+    switching_source: Sources = ()
+
+    @field_validator("routes")
+    @classmethod
+    def _route_keys(cls, routes: dict[str, Route]) -> dict[str, Route]:
+        for key in routes:
+            if key.count("-") != 1 or not all(key.split("-")):
+                raise ValueError(f"route key {key!r} must read EXPORTER-IMPORTER, e.g. CN-JP")
+        return routes
+
+
+# ---------------------------------------------------------------- stocks
+class Inventories(Sourced):
+    """Working stocks held by industry, in days of that country's use of the stage's product."""
+
+    target_days: dict[Literal["mine", "refinery", "magnet"], NonNeg] = {}
+    by_country: dict[str, dict[Literal["mine", "refinery", "magnet"], NonNeg]] = {}
+
+
+class ReleaseRule(Record):
+    below_days: NonNeg = Field(description="release when industry cover falls below this many days")
+    max_days_per_month: NonNeg = Field(description="release at most this many days of use per month")
+
+
+class Stockpile(Sourced):
+    """A strategic stockpile of separated oxides, sized in days of the country's use."""
+
+    elements: tuple[str, ...] = Field(min_length=1)
+    days: NonNeg
+    release: ReleaseRule | None = None
+
+
+# ---------------------------------------------------------------- prices
+class Prices(Sourced):
+    initial_usd_per_kg: dict[str, Positive] = {}
+    scarcity_elasticity: NonNeg = 1.0
+    stock_elasticity: NonNeg = 0.0
+    demand_elasticity: NonNeg = 0.0
+    max_multiple: Positive = 20.0
+
+
+# ---------------------------------------------------------------- events
+class Event(Sourced):
+    """A dated change to the world. ``id`` lets other events (suspensions) name it."""
+
+    id: str | None = None
+
+
+class Measure(Event):
+    """An export measure by an exporter on a set of importers, stages and elements."""
+
+    exporter: str
+    importers: tuple[str, ...] | Literal["all"] = "all"
+    stages: tuple[Literal["mine", "refinery", "magnet"], ...] = TRADED_STAGES
+    elements: tuple[str, ...] | Literal["all"] = "all"
+    end_users: Literal["all", "civil", "defence"] = "all"
+    start: dt.date
+    end: dt.date | None = None
+    announced: dt.date | None = None
+    at_sea: Literal["deliver", "stop"] = "deliver"
+
+
+class ExportBan(Measure):
+    type: Literal["export_ban"]
+
+
+class ExportLicence(Measure):
+    """Every shipment needs a licence: a processing time and a chance of approval."""
+
+    type: Literal["export_licence"]
+    processing_days: NonNeg = 45.0
+    approval: Share = 1.0
+
+
+class ExportQuota(Measure):
+    type: Literal["export_quota"]
+    t_per_year: NonNeg
+
+
+class Tariff(Measure):
+    """A price wedge on the exporter's goods (ad valorem rate)."""
+
+    type: Literal["tariff"]
+    rate: NonNeg
+
+
+class OriginRule(Measure):
+    """Goods made anywhere that contain the exporter's material above a share need its licence."""
+
+    type: Literal["origin_rule"]
+    threshold_share: Share = 0.001
+    origin_stages: tuple[Literal["mine", "refinery"], ...] = ("mine", "refinery")
+    processing_days: NonNeg = 45.0
+    approval: Share = 1.0
+
+
+class Suspension(Event):
+    """Suspends the measure ``measure`` from ``start`` until ``until``."""
+
+    type: Literal["suspension"]
+    measure: str
+    start: dt.date
+    until: dt.date
+
+
+class CapacityChange(Event):
+    """From ``date`` a facility's capacity becomes ``capacity_t`` (0 closes it)."""
+
+    type: Literal["capacity_change"]
+    facility: str
+    date: dt.date
+    capacity_t: NonNeg
+    ramp_years: NonNeg = 0.0
+
+
+class Outage(Event):
+    type: Literal["outage"]
+    facility: str
+    start: dt.date
+    end: dt.date
+    share_lost: Share = 1.0
+
+
+class DemandShock(Event):
+    type: Literal["demand_shock"]
+    countries: tuple[str, ...] | Literal["all"] = "all"
+    sectors: tuple[str, ...] | Literal["all"] = "all"
+    start: dt.date
+    end: dt.date | None = None
+    multiplier: NonNeg
+
+
+class DemandGrowth(Event):
+    """From ``start`` demand of the given countries and sectors grows by ``growth_per_year`` (compound)."""
+
+    type: Literal["demand_growth"]
+    countries: tuple[str, ...] | Literal["all"] = "all"
+    sectors: tuple[str, ...] | Literal["all"] = "all"
+    start: dt.date
+    end: dt.date | None = None
+    growth_per_year: Number
+
+
+class StockpileRelease(Event):
+    type: Literal["stockpile_release"]
+    country: str
+    start: dt.date
+    days_per_month: NonNeg
+
+
+class PriceFloor(Event):
+    """A guaranteed price for an element's output in the given countries (e.g. MP's $110/kg NdPr)."""
+
+    type: Literal["price_floor"]
+    countries: tuple[str, ...]
+    element: str
+    usd_per_kg: Positive
+    start: dt.date
+    end: dt.date | None = None
+
+
+class Recycling(Event):
+    """Recycled oxide supply as a share of the country's magnet demand, growing yearly."""
+
+    type: Literal["recycling"]
+    countries: tuple[str, ...] | Literal["all"] = "all"
+    start: dt.date
+    share: Share
+    growth_per_year: Number = 0.0
+    max_share: Share = 1.0
+
+
+class Substitution(Event):
+    """Switch a sector from one grade to another when a price passes a threshold, after a delay."""
+
+    type: Literal["substitution"]
+    sectors: tuple[str, ...] | Literal["all"] = "all"
+    from_grade: str
+    to_grade: str
+    element: str
+    price_above_usd_per_kg: Positive
+    delay_days: NonNeg = 365.0
+    max_share_per_year: Share = 0.2
+    max_share: Share = 1.0
+
+
+AnyEvent = Annotated[
+    Union[ExportBan, ExportLicence, ExportQuota, Tariff, OriginRule, Suspension, CapacityChange, Outage,
+          DemandShock, DemandGrowth, StockpileRelease, PriceFloor, Recycling, Substitution],
+    Field(discriminator="type"),
+]
+EVENT_TYPES = ("export_ban", "export_licence", "export_quota", "tariff", "origin_rule", "suspension",
+               "capacity_change", "outage", "demand_shock", "demand_growth", "stockpile_release", "price_floor", "recycling",
+               "substitution")
+MEASURE_TYPES = ("export_ban", "export_licence", "export_quota", "tariff", "origin_rule")
+
+
+# ---------------------------------------------------------------- run, outputs, scenario
+class RunSettings(Record):
+    seed: int = Field(default=0, ge=0)
+    replications: int = Field(default=1, ge=1)
+
+
+class Outputs(Record):
+    formats: tuple[Literal["parquet", "csv"], ...] = ("parquet", "csv")
+    plots: bool = True
+    frequency: Literal["step", "month", "quarter", "year"] = "month"
+
+
+class Scenario(Record):
+    """A whole, validated scenario: the world, its trade, and what happens when."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    title: str | None = None
+    description: str | None = None
+    calendar: Calendar
+    elements: tuple[str, ...] = DEFAULT_ELEMENTS
+    countries: dict[str, Country] = Field(min_length=1)
+    groups: dict[str, Group] = {}
+    facilities: Facilities = Facilities()
+    magnet_grades: dict[str, MagnetGrade] = {}
+    sectors: dict[str, Sector] = {}
+    demand: dict[str, dict[str, SectorDemand]] = {}
+    non_magnet_demand: dict[str, NonMagnetDemand] = {}
+    trade: Trade = Trade()
+    inventories: Inventories = Inventories()
+    stockpiles: dict[str, Stockpile] = {}
+    prices: Prices = Prices()
+    events: tuple[AnyEvent, ...] = ()
+    run: RunSettings = RunSettings()
+    outputs: Outputs = Outputs()
+
+    def country_set(self, names: tuple[str, ...] | str) -> tuple[str, ...]:
+        """Expand country codes and group names ('all' for every country) into country codes."""
+        if names == "all":
+            return tuple(self.countries)
+        out: list[str] = []
+        for name in names:
+            for code in (self.groups[name].members if name in self.groups else (name,)):
+                if code not in out:
+                    out.append(code)
+        return tuple(out)

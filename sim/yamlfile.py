@@ -1,0 +1,123 @@
+"""Safe YAML reading that remembers the line of every key.
+
+Only plain data is built (PyYAML's SafeLoader: no Python objects). Files over
+``MAX_BYTES`` and documents whose aliases expand past ``MAX_NODES`` nodes (the
+"billion laughs" bomb) are refused, and so are duplicate keys, which YAML would
+otherwise drop silently.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem, ScenarioError
+
+MAX_BYTES = 5_000_000
+MAX_NODES = 200_000
+
+KeyPath = tuple[str | int, ...]
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """Plain data of one YAML file and the (file, line) where each key path is written."""
+
+    file: str
+    data: Any
+    lines: dict[KeyPath, tuple[str, int]]
+
+
+def format_path(path: KeyPath) -> str:
+    """('facilities', 'mine', 3, 'capacity_t') -> 'facilities.mine[3].capacity_t'."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class _Walker:
+    def __init__(self, file: str, loader: yaml.SafeLoader):
+        self.file = file
+        self.loader = loader
+        self.count = 0
+        self.lines: dict[KeyPath, tuple[str, int]] = {}
+        self.problems: list[Problem] = []
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise ScenarioError.single(
+                self.file,
+                f"document expands to more than {MAX_NODES} nodes (too many aliases or too large); refused",
+                format_path(path), node.start_mark.line + 1)
+        self.lines.setdefault(path, (self.file, node.start_mark.line + 1))
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+            raise ScenarioError.single(self.file, f"YAML tag {node.tag!r} is not allowed; write plain maps and lists",
+                                       format_path(path), node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            self.loader.flatten_mapping(node)  # resolves '<<' merge keys
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.loader.construct_object(key_node, deep=True)
+                if isinstance(key, (dict, list)):
+                    self.problems.append(Problem(self.file, format_path(path), key_node.start_mark.line + 1,
+                                                 "a key must be a plain value, not a map or list"))
+                    continue
+                if key in out:
+                    self.problems.append(Problem(
+                        self.file, format_path(path + (key,)), key_node.start_mark.line + 1,
+                        f"duplicate key {key!r} (first written at line {self.lines[path + (key,)][1]})"))
+                    continue
+                self.lines[path + (key,)] = (self.file, key_node.start_mark.line + 1)
+                out[key] = self.build(value_node, path + (key,))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
+        return self.loader.construct_object(node, deep=True)
+
+
+def read_yaml(file: str | Path) -> YamlDocument:
+    """Read one YAML file safely into plain data plus a key-path -> line map.
+
+    Raises ScenarioError naming the file (and line) for a missing file, a syntax
+    error, an oversized document or duplicate keys.
+    """
+    file = str(file)
+    path = Path(file)
+    if not path.is_file():
+        raise ScenarioError.single(file, "file not found")
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise ScenarioError.single(file, f"file is {size} bytes; scenario files are limited to {MAX_BYTES}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError.single(file, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        walker = _Walker(file, loader)
+        data = walker.build(node, ()) if node is not None else {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = exc.problem or str(exc)
+        if exc.context:
+            what = f"{exc.context}: {what}"
+        raise ScenarioError.single(file, f"YAML syntax error: {what}", line=line) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError.single(file, f"YAML error: {exc}") from None
+    except RecursionError:
+        raise ScenarioError.single(file, "document is nested too deeply; refused") from None
+    finally:
+        loader.dispose()
+    if walker.problems:
+        raise ScenarioError(walker.problems)
+    return YamlDocument(file, data, walker.lines)

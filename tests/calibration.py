@@ -1,0 +1,47 @@
+"""How a source figure becomes an interval a model value must fall in.
+
+Writers round: "92%" means 91.5–92.5%, so an exact whole-percent share is
+read within half a point; "about"/"~" (bound: approx) within one point; "more
+than 60%" (bound: lower) from 60% up. A range is read as written, widened by a
+point when marked approx.
+"""
+from __future__ import annotations
+
+import math
+
+import yaml
+
+from .conftest import SEEDS
+
+ROUNDING = 0.005
+APPROX = 0.01
+
+
+def _raw(figure_id: str) -> dict:
+    for name in ("figures.yaml", "assumptions.yaml"):
+        for raw in yaml.safe_load((SEEDS / name).read_text(encoding="utf-8")):
+            if raw["id"] == figure_id:
+                return raw
+    raise KeyError(figure_id)
+
+
+def band(figure_id: str) -> tuple[float, float]:
+    """The interval of shares that agrees with a share figure of the registry."""
+    raw = _raw(figure_id)
+    bound = raw.get("bound")
+    if "range" in raw:
+        lo, hi = raw["range"]
+        pad = APPROX if bound == "approx" else ROUNDING
+        return lo - pad, hi + pad
+    v = raw["value"]
+    if bound == "lower":
+        return v, math.inf
+    if bound == "upper":
+        return -math.inf, v
+    pad = APPROX if bound == "approx" else ROUNDING
+    return v - pad, v + pad
+
+
+def within(value: float, *figure_ids: str) -> bool:
+    """True when value agrees with every figure named."""
+    return all(band(f)[0] <= value <= band(f)[1] for f in figure_ids)

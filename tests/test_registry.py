@@ -1,0 +1,83 @@
+"""The seeds/ registry: every cited source exists, every article figure is used or marked context."""
+import re
+from pathlib import Path
+
+import pytest
+
+from sim.registry import load_registry
+from sim.scenario import read_scenario
+
+from .conftest import ROOT, SCENARIOS, SEEDS
+
+SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry(SEEDS)
+
+
+def cited_sources(data, path=()):
+    """Every string under a 'source' key of a scenario's plain data, with its key path."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in ("source", "switching_source"):
+                for s in [value] if isinstance(value, str) else value:
+                    yield path + (key,), s
+            else:
+                yield from cited_sources(value, path + (key,))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from cited_sources(value, path + (i,))
+
+
+def scenario_files():
+    return sorted(SCENARIOS.glob("*.yaml"))
+
+
+def test_every_figure_has_an_id_a_kind_a_text_and_a_use(registry):
+    for fig in registry.figures.values():
+        assert re.fullmatch(r"[a-z0-9_]+", fig.id)
+        assert fig.kind in {"article", "event", "public", "assumption"}, fig.id
+        assert fig.text and fig.use.split(":")[0] in {"calibration", "baseline", "scenario", "context", "model"}, fig.id
+
+
+def test_article_figures_cite_an_article_of_the_list(registry):
+    for fig in registry.figures.values():
+        if fig.kind in ("article", "event"):
+            assert fig.source and all(s in registry.articles for s in fig.source), fig.id
+
+
+def test_the_article_list_matches_the_articles_on_disk(registry):
+    if not SHARED_SEEDS.is_dir():
+        pytest.skip("shared/seeds is not beside this checkout")
+    assert set(registry.articles) == {p.name for p in SHARED_SEEDS.glob("*.txt")}
+
+
+def test_every_source_cited_by_a_scenario_is_in_the_registry_or_a_publication(registry):
+    bad = [(f.name, p, s) for f in scenario_files() for p, s in cited_sources(read_scenario(f).data)
+           if not registry.is_citation(s)]
+    assert bad == []
+
+
+def test_every_article_figure_is_used_or_marked_context(registry):
+    """Used means cited by a scenario, or checked by a test; else its use says 'context:' and why."""
+    cited = {s for f in scenario_files() for _, s in cited_sources(read_scenario(f).data)}
+    test_text = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("test_*.py")
+                          if p.name != Path(__file__).name)
+    unused = []
+    for fig in registry.figures.values():
+        if fig.kind not in ("article", "event") or fig.id.startswith("mech_"):
+            continue
+        if fig.context_only:
+            assert len(fig.use) > len("context: ") + 10, f"{fig.id}: say why it is context only"
+            continue
+        if fig.id not in cited and f'"{fig.id}"' not in test_text:
+            unused.append(fig.id)
+    assert unused == []
+
+
+def test_every_assumption_states_its_basis():
+    import yaml
+    for raw in yaml.safe_load((SEEDS / "assumptions.yaml").read_text(encoding="utf-8")):
+        assert raw["kind"] == "assumption" and len(raw.get("basis", "")) > 20, raw["id"]
