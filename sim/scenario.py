@@ -117,10 +117,10 @@ def _suggest(name: Any, candidates: typing.Iterable[str], names: dict[str, str] 
     """' (did you mean JP?)' for a near miss, also matching full names ('Japan' -> JP)."""
     if not isinstance(name, str):
         return ""
-    candidates = list(candidates)
+    candidates = [c for c in candidates if isinstance(c, str)]
     if names:
         for code, full in names.items():
-            if full.lower() == name.lower():
+            if full and full.lower() == name.lower():
                 return f" (did you mean {code}?)"
     lowered = {c.lower(): c for c in candidates}
     if name.lower() in lowered:
@@ -263,7 +263,7 @@ class _Checker:
         self.registry = registry
         self.problems: list[Problem] = []
         d = self.data
-        self.countries: dict[str, str] = {k: (v.get("name", "") if isinstance(v, dict) else "")
+        self.countries: dict[str, str] = {k: str(v.get("name") or "") if isinstance(v, dict) else ""
                                          for k, v in _map(d.get("countries")).items()}
         self.groups = _map(d.get("groups"))
         self.elements = d.get("elements") if isinstance(d.get("elements"), list) else list(_default_elements())
@@ -287,7 +287,7 @@ class _Checker:
 
     # name checks -------------------------------------------------------
     def country(self, path: KeyPath, code: Any, allow_groups: bool = True, allow_all: bool = False) -> None:
-        if allow_all and code == "all":
+        if not _is_name(code) or (allow_all and code == "all"):
             return
         known = list(self.countries) + (list(self.groups) if allow_groups else [])
         if code not in known:
@@ -305,7 +305,7 @@ class _Checker:
                 self.country(path + (i,), code)
 
     def element(self, path: KeyPath, name: Any) -> None:
-        if name not in self.elements:
+        if _is_name(name) and name not in self.elements:
             self.add(path, f"unknown element {name!r}{_suggest(name, self.elements)}; "
                      f"the scenario's elements are {', '.join(map(str, self.elements))}")
 
@@ -317,7 +317,7 @@ class _Checker:
                 self.element(path + (i,), name)
 
     def named(self, path: KeyPath, name: Any, known: list[str], what: str) -> None:
-        if name not in known:
+        if _is_name(name) and name not in known:
             self.add(path, f"unknown {what} {name!r}{_suggest(name, known)}"
                      + (f"; known: {', '.join(known)}" if known and len(known) <= 12 else ""))
 
@@ -441,12 +441,13 @@ class _Checker:
         if not isinstance(events, list):
             return
         ids: dict[str, int] = {}
-        measure_ids = {e.get("id"): e for e in events if isinstance(e, dict) and e.get("type") in MEASURE_TYPES}
+        measure_ids = {e.get("id"): e for e in events
+                       if isinstance(e, dict) and _is_name(e.get("id")) and e.get("type") in MEASURE_TYPES}
         for i, ev in enumerate(events):
             if not isinstance(ev, dict):
                 continue
             base = ("events", i)
-            if ev.get("id") is not None:
+            if ev.get("id") is not None and _is_name(ev["id"]):
                 if ev["id"] in ids:
                     self.add(base + ("id",), f"event id {ev['id']!r} is already used by events[{ids[ev['id']]}]")
                 ids.setdefault(ev["id"], i)
@@ -488,6 +489,11 @@ class _Checker:
                 if isinstance(value, str) and not self.registry.is_citation(value):
                     self.add(path, f"source {value!r} is neither a figure id in {self.registry.root}/figures.yaml "
                              f"nor a publication with its year{_suggest(value, self.registry.figures)}")
+
+
+def _is_name(value: Any) -> bool:
+    """A value that can name something; other shapes are left to the shape check to report."""
+    return isinstance(value, (str, int, float, bool)) or value is None
 
 
 def _map(value: Any) -> dict:

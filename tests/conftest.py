@@ -54,3 +54,13 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+# CI must be reproducible: the same examples on every run there; locally hypothesis explores.
+import os  # noqa: E402
+
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")

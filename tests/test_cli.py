@@ -1,0 +1,53 @@
+"""The command line: validate passes shipped scenarios, refuses bad ones with exit 2 and no traceback."""
+import subprocess
+import sys
+
+from sim.cli import main
+
+from .conftest import MINIMAL, ROOT, SCENARIOS
+
+
+def run_cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], cwd=cwd, capture_output=True, text=True)
+
+
+def test_validate_passes_every_shipped_scenario():
+    result = run_cli("validate", *sorted(SCENARIOS.glob("*.yaml")))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(": valid") == len(list(SCENARIOS.glob("*.yaml")))
+
+
+def test_validate_prints_a_one_screen_summary(capsys):
+    assert main(["validate", str(SCENARIOS / "japan_ban.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "countries  20" in out and "refinery" in out and "CN 86%" in out
+    assert "2026-01-06 export_ban CN -> JP" in out
+    assert len(out.splitlines()) < 25
+
+
+def test_a_bad_scenario_exits_2_with_problems_and_no_traceback(write, tmp_path):
+    path = write(MINIMAL.replace("capacity_t: 500", "capacity_t: -3").replace("[JP]", "[JAPAN]"))
+    before = set(tmp_path.iterdir())
+    result = run_cli("validate", path, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "2 problems" in result.stderr and "capacity_t" in result.stderr and "JAPAN" in result.stderr
+    assert set(tmp_path.iterdir()) == before   # nothing written
+
+
+def test_a_syntax_error_exits_2_without_a_traceback(write):
+    result = run_cli("validate", write("name: x\ncalendar: [1,\n"))
+    assert result.returncode == 2 and "YAML syntax error" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_show_prints_the_effective_scenario_after_extends(capsys):
+    assert main(["validate", "--show", str(SCENARIOS / "japan_ban.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("name: japan_ban")
+    assert "cn_bayan_obo:" in out and "cn_japan_dual_use_ban" in out   # base and own parts
+    assert "&id" not in out and "extends" not in out
+
+
+def test_running_a_scenario_says_the_engine_is_not_there_yet():
+    result = run_cli(SCENARIOS / "japan_ban.yaml")
+    assert result.returncode == 2 and "validate" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,51 @@
+"""Uncertain numbers: distributions validate, respect their field's range, and sample reproducibly."""
+import numpy as np
+import pytest
+
+from sim.distributions import has_distributions, realise
+from sim.scenario import load_scenario
+
+from .conftest import MINIMAL
+
+UNCERTAIN = MINIMAL.replace("capacity_t: 500", "capacity_t: {dist: normal, mean: 500, sd: 400}").replace(
+    "recovery: 0.9", "recovery: {dist: triangular, low: 0.8, mode: 0.9, high: 1.0}")
+
+
+def test_same_seed_same_world_other_seed_other_world(write):
+    scenario = load_scenario(write(UNCERTAIN))
+    a = realise(scenario, np.random.default_rng(7))
+    b = realise(scenario, np.random.default_rng(7))
+    c = realise(scenario, np.random.default_rng(8))
+    assert a == b and a != c
+    assert not has_distributions(a) and has_distributions(scenario)
+
+
+def test_samples_stay_within_the_fields_range(write):
+    """A normal with a large sd on a capacity is clipped at 0, a recovery stays in [0, 1]."""
+    scenario = load_scenario(write(UNCERTAIN))
+    draws = [realise(scenario, np.random.default_rng(s)) for s in range(300)]
+    caps = [d.facilities.magnet["jp_mag"].capacity_t for d in draws]
+    recs = [d.facilities.refinery["cn_ref"].recovery for d in draws]
+    assert min(caps) == 0.0 and max(caps) > 500
+    assert all(0.8 <= r <= 1.0 for r in recs)
+
+
+def test_without_a_generator_each_distribution_gives_its_central_value(write):
+    world = realise(load_scenario(write(UNCERTAIN)), None)
+    assert world.facilities.magnet["jp_mag"].capacity_t == 500
+    assert world.facilities.refinery["cn_ref"].recovery == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{dist: normal, mean: 1}", "sd"),
+    ("{dist: lognormal, median: -1, sigma: 0.2}", "median"),
+    ("{dist: choice, values: [1, 2], p: [0.5, 0.6]}", "sum to 1"),
+    ("{dist: gamma, shape: 2}", "dist"),
+    ("{mean: 3}", "dist:"),
+])
+def test_malformed_distributions_are_explained(write, text, message):
+    from sim.errors import ScenarioError
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(MINIMAL.replace("capacity_t: 500", f"capacity_t: {text}")))
+    (problem,) = info.value.problems
+    assert problem.path == "facilities.magnet.jp_mag.capacity_t" and message in problem.message
