@@ -206,6 +206,14 @@ def _unwrap(ann: Any, node: Any) -> Any:
 def _pydantic_problems(doc: YamlDocument, exc: ValidationError) -> list[Problem]:
     problems = []
     seen = set()
+    misspelt = set()  # (parent path, key) a misspelling stands for: its 'missing' problem would say it twice
+    for err in exc.errors():
+        if err["type"] == "extra_forbidden":
+            path = _clean_loc(doc.data, err["loc"])
+            model = _model_at(doc.data, path[:-1])
+            close = difflib.get_close_matches(str(path[-1]), list(model.model_fields) if model else [], n=1, cutoff=0.6)
+            if close:
+                misspelt.add(path[:-1] + (close[0],))
     for err in exc.errors():
         path = _clean_loc(doc.data, err["loc"])
         kind = err["type"]
@@ -218,6 +226,8 @@ def _pydantic_problems(doc: YamlDocument, exc: ValidationError) -> list[Problem]
             if allowed and not _suggest(path[-1], allowed):
                 msg += f"; expected one of: {', '.join(allowed)}"
         elif kind == "missing":
+            if path in misspelt:
+                continue
             msg = "required key is missing"
         elif kind == "union_tag_invalid":
             tag = err.get("ctx", {}).get("tag")

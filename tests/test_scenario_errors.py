@@ -30,13 +30,17 @@ def test_the_minimal_scenario_is_valid(write):
 
 
 def test_a_misspelt_key_is_named_with_a_suggestion(write):
+    """One problem, not two: the misspelling stands for the required key it hides."""
     text = MINIMAL.replace("capacity_t: 500", "capcity_t: 500")
-    p = problems_of(write(text))
-    unknown = [x for x in p if "unknown key" in x.message]
-    assert len(unknown) == 1
-    assert unknown[0].path == "facilities.magnet.jp_mag.capcity_t"
-    assert "did you mean capacity_t?" in unknown[0].message
-    assert unknown[0].line == line_of(text, "capcity_t")
+    p = only_problem(write(text))
+    assert p.path == "facilities.magnet.jp_mag.capcity_t"
+    assert "did you mean capacity_t?" in p.message
+    assert p.line == line_of(text, "capcity_t")
+
+
+def test_an_unknown_key_far_from_any_lists_the_keys_allowed(write):
+    p = only_problem(write(MINIMAL.replace("step_days: 7", "step_days: 7, zzz: 1")))
+    assert p.path == "calendar.zzz" and "expected one of: end, start, step_days" in p.message
 
 
 def test_an_unknown_country_gets_a_did_you_mean(write):
