@@ -32,6 +32,7 @@ class Figure:
     use: str
     unit: str | None = None
     value: float | None = None
+    bound: str | None = None
     range: tuple[float, float] | None = None
     values: dict[Any, float] = field(default_factory=dict)
     year: int | None = None
@@ -98,7 +99,7 @@ def _figure(raw: dict[str, Any]) -> Figure:
     src = raw.get("source") or ()
     return Figure(
         id=raw["id"], kind=raw["kind"], text=raw["text"], use=raw["use"], unit=raw.get("unit"),
-        value=raw.get("value"), range=tuple(rng) if rng else None, values=dict(raw.get("values") or {}),
+        value=raw.get("value"), bound=raw.get("bound"), range=tuple(rng) if rng else None, values=dict(raw.get("values") or {}),
         year=raw.get("year"), date=raw.get("date"),
         source=(src,) if isinstance(src, str) else tuple(src), publication=raw.get("publication"),
     )

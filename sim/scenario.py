@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import Problem, ScenarioError
 from .registry import Registry, find_seeds, load_registry
-from .schema import EVENT_TYPES, MEASURE_TYPES, Scenario
+from .schema import DEFAULT_ELEMENTS, EVENT_TYPES, MEASURE_TYPES, Scenario
 from .yamlfile import KeyPath, YamlDocument, format_path, read_yaml
 
 NOT_INHERITED = ("name", "title", "description")
@@ -32,10 +33,6 @@ MAX_EXTENDS_DEPTH = 20
 
 
 # ---------------------------------------------------------------- reading and merging
-class MergedDocument(YamlDocument):
-    """The effective scenario data after ``extends``; lines point into whichever file set each key."""
-
-
 def _merge(base: Any, over: Any, base_lines: dict, over_lines: dict, path: KeyPath,
            lines: dict) -> Any:
     if isinstance(base, dict) and isinstance(over, dict):
@@ -183,7 +180,7 @@ def _unwrap(ann: Any, node: Any) -> Any:
         origin = typing.get_origin(ann)
         if origin is typing.Annotated:
             ann = typing.get_args(ann)[0]
-        elif origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        elif origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(ann) if a is not type(None)]
             models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
             tag = node.get("type") if isinstance(node, dict) else None
@@ -276,7 +273,7 @@ class _Checker:
         self.countries: dict[str, str] = {k: str(v.get("name") or "") if isinstance(v, dict) else ""
                                          for k, v in _map(d.get("countries")).items()}
         self.groups = _map(d.get("groups"))
-        self.elements = d.get("elements") if isinstance(d.get("elements"), list) else list(_default_elements())
+        self.elements = d.get("elements") if isinstance(d.get("elements"), list) else list(DEFAULT_ELEMENTS)
         self.grades = list(_map(d.get("magnet_grades")))
         self.sectors = list(_map(d.get("sectors")))
         fac = _map(d.get("facilities"))
@@ -416,9 +413,6 @@ class _Checker:
                 base = ("facilities", stage, fid)
                 if "country" in f:
                     self.country(base + ("country",), f["country"], allow_groups=False)
-                for key in ("online", "closes"):
-                    if isinstance(f.get(key), dt.date) and self.end and f[key] > self.end:
-                        pass  # a project beyond the horizon is allowed: it simply never starts
                 if stage == "mine":
                     comp = _map(f.get("composition"))
                     for el in comp:
@@ -518,11 +512,6 @@ def _walk(value: Any, path: KeyPath):
     elif isinstance(value, list):
         for i, v in enumerate(value):
             yield from _walk(v, path + (i,))
-
-
-def _default_elements() -> tuple[str, ...]:
-    from .schema import DEFAULT_ELEMENTS
-    return DEFAULT_ELEMENTS
 
 
 # ---------------------------------------------------------------- public API

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-import yaml
+from sim.registry import load_registry
 
 from .conftest import SEEDS
 
@@ -17,23 +17,15 @@ ROUNDING = 0.005
 APPROX = 0.01
 
 
-def _raw(figure_id: str) -> dict:
-    for name in ("figures.yaml", "assumptions.yaml"):
-        for raw in yaml.safe_load((SEEDS / name).read_text(encoding="utf-8")):
-            if raw["id"] == figure_id:
-                return raw
-    raise KeyError(figure_id)
-
-
 def band(figure_id: str) -> tuple[float, float]:
     """The interval of shares that agrees with a share figure of the registry."""
-    raw = _raw(figure_id)
-    bound = raw.get("bound")
-    if "range" in raw:
-        lo, hi = raw["range"]
+    fig = load_registry(SEEDS)[figure_id]
+    bound = fig.bound
+    if fig.range is not None:
+        lo, hi = fig.range
         pad = APPROX if bound == "approx" else ROUNDING
         return lo - pad, hi + pad
-    v = raw["value"]
+    v = fig.value
     if bound == "lower":
         return v, math.inf
     if bound == "upper":
