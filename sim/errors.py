@@ -1,8 +1,11 @@
 """Errors a user can act on: where in which file, what was expected, what was found."""
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -42,3 +45,19 @@ class ScenarioError(Exception):
 
 class InvariantError(RuntimeError):
     """The model broke one of its own invariants (e.g. mass balance); a bug, not bad input."""
+
+
+def did_you_mean(name: Any, candidates: Iterable[str], names: dict[str, str] | None = None) -> str:
+    """' (did you mean JP?)' for a near miss, also matching full names ('Japan' -> JP)."""
+    if not isinstance(name, str):
+        return ""
+    candidates = [c for c in candidates if isinstance(c, str)]
+    if names:
+        for code, full in names.items():
+            if full and full.lower() == name.lower():
+                return f" (did you mean {code}?)"
+    lowered = {c.lower(): c for c in candidates}
+    if name.lower() in lowered:
+        return f" (did you mean {lowered[name.lower()]}?)"
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""

@@ -121,3 +121,17 @@ def read_yaml(file: str | Path) -> YamlDocument:
     if walker.problems:
         raise ScenarioError(walker.problems)
     return YamlDocument(file, data, walker.lines)
+
+
+def locate(doc: YamlDocument, path: KeyPath) -> tuple[str, int | None]:
+    """The (file, line) of a key path, or of its nearest written parent when the key is missing."""
+    for n in range(len(path), -1, -1):
+        if path[:n] in doc.lines:
+            return doc.lines[path[:n]]
+    return doc.file, None
+
+
+def problem_at(doc: YamlDocument, path: KeyPath, message: str) -> Problem:
+    """A Problem located at a key path of a document."""
+    file, line = locate(doc, path)
+    return Problem(file, format_path(path), line, message)

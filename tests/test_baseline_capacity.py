@@ -1,8 +1,8 @@
 """The static baseline: the capacity shares it implies agree with the articles' figures."""
 import pytest
 
-from sim.registry import load_registry
 from sim.network import capacity_shares, facility_table
+from sim.registry import load_registry
 from sim.scenario import load_scenario
 
 from .calibration import band, within

@@ -1,0 +1,276 @@
+"""Checks that need a whole scenario: names that refer to other parts, sums, dates, sources.
+
+They work on the plain merged data, defensively, so that they run even where
+the shape is wrong and every problem of a file comes out together with the
+schema's.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from .errors import Problem, did_you_mean
+from .registry import Registry
+from .schema import DEFAULT_ELEMENTS, MEASURE_TYPES
+from .yamlfile import KeyPath, YamlDocument, problem_at
+
+SHARE_TOLERANCE = 1e-6
+
+
+def check_references(doc: YamlDocument, registry: Registry | None) -> list[Problem]:
+    """Every cross-reference problem of a merged scenario document."""
+    return ReferenceChecker(doc, registry).run()
+
+
+class ReferenceChecker:
+    """Walks a merged scenario once, collecting every reference problem."""
+
+    def __init__(self, doc: YamlDocument, registry: Registry | None):
+        self.doc = doc
+        self.data = doc.data
+        self.registry = registry
+        self.problems: list[Problem] = []
+        d = self.data
+        self.countries: dict[str, str] = {k: str(v.get("name") or "") if isinstance(v, dict) else ""
+                                         for k, v in _map(d.get("countries")).items()}
+        self.groups = _map(d.get("groups"))
+        self.elements = d.get("elements") if isinstance(d.get("elements"), list) else list(DEFAULT_ELEMENTS)
+        self.grades = list(_map(d.get("magnet_grades")))
+        self.sectors = list(_map(d.get("sectors")))
+        fac = _map(d.get("facilities"))
+        self.facility_ids: dict[str, tuple[str, str]] = {}
+        for stage in ("mine", "refinery", "magnet"):
+            for fid in _map(fac.get(stage)):
+                if fid in self.facility_ids:
+                    self.add(("facilities", stage, fid), f"facility id {fid!r} is also used in "
+                             f"facilities.{self.facility_ids[fid][0]}; ids must be unique across stages")
+                else:
+                    self.facility_ids[fid] = (stage, fid)
+        cal = _map(d.get("calendar"))
+        self.start = cal.get("start") if isinstance(cal.get("start"), dt.date) else None
+        self.end = cal.get("end") if isinstance(cal.get("end"), dt.date) else None
+
+    def add(self, path: KeyPath, message: str) -> None:
+        self.problems.append(problem_at(self.doc, path, message))
+
+    # name checks -------------------------------------------------------
+    def country(self, path: KeyPath, code: Any, allow_groups: bool = True, allow_all: bool = False) -> None:
+        if not _is_name(code) or (allow_all and code == "all"):
+            return
+        known = list(self.countries) + (list(self.groups) if allow_groups else [])
+        if code not in known:
+            what = "country or group" if allow_groups else "country"
+            hint = did_you_mean(code, known, self.countries)
+            if not allow_groups and code in self.groups:
+                hint = " (a group is not allowed here; name one country)"
+            self.add(path, f"unknown {what} {code!r}{hint}")
+
+    def countries_list(self, path: KeyPath, value: Any, allow_all: bool = True) -> None:
+        if allow_all and value == "all":
+            return
+        if isinstance(value, list):
+            for i, code in enumerate(value):
+                self.country(path + (i,), code)
+
+    def element(self, path: KeyPath, name: Any) -> None:
+        if _is_name(name) and name not in self.elements:
+            self.add(path, f"unknown element {name!r}{did_you_mean(name, self.elements)}; "
+                     f"the scenario's elements are {', '.join(map(str, self.elements))}")
+
+    def elements_list(self, path: KeyPath, value: Any, allow_all: bool = True) -> None:
+        if allow_all and value == "all":
+            return
+        if isinstance(value, list):
+            for i, name in enumerate(value):
+                self.element(path + (i,), name)
+
+    def named(self, path: KeyPath, name: Any, known: list[str], what: str) -> None:
+        if _is_name(name) and name not in known:
+            self.add(path, f"unknown {what} {name!r}{did_you_mean(name, known)}"
+                     + (f"; known: {', '.join(known)}" if known and len(known) <= 12 else ""))
+
+    def sums_to_one(self, path: KeyPath, shares: Any, what: str) -> None:
+        if not isinstance(shares, dict) or not shares:
+            return
+        values = list(shares.values())
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            return  # distributions or bad values: the shape check reports the latter
+        total = sum(values)
+        if abs(total - 1) > SHARE_TOLERANCE:
+            self.add(path, f"{what} must sum to 1, got {total:.6g}")
+
+    def date_in_horizon(self, path: KeyPath, value: Any) -> None:
+        if not isinstance(value, dt.date) or self.start is None or self.end is None:
+            return
+        if not self.start <= value <= self.end:
+            self.add(path, f"date {value} is outside the scenario's calendar {self.start} .. {self.end}")
+
+    # the whole file ----------------------------------------------------
+    def run(self) -> list[Problem]:
+        d = self.data
+        self.check_calendar()
+        for code in self.countries:
+            if not re.fullmatch(r"[A-Z]{2,3}", str(code)):
+                self.add(("countries", code), f"country code {code!r} must be 2–3 capital letters (ISO 3166, "
+                         "or ROW for the rest of the world)")
+        for name, group in self.groups.items():
+            if name in self.countries:
+                self.add(("groups", name), f"group {name!r} has the name of a country")
+            members = group.get("members") if isinstance(group, dict) else None
+            if isinstance(members, list):
+                for i, code in enumerate(members):
+                    self.country(("groups", name, "members", i), code, allow_groups=False)
+        self.check_facilities()
+        for gname, grade in _map(d.get("magnet_grades")).items():
+            recipe = _map(grade.get("recipe") if isinstance(grade, dict) else None)
+            for el in recipe:
+                self.element(("magnet_grades", gname, "recipe", el), el)
+            nums = [v for v in recipe.values() if isinstance(v, (int, float))]
+            if nums and sum(nums) > 1 + SHARE_TOLERANCE:
+                self.add(("magnet_grades", gname, "recipe"), f"rare-earth content exceeds the magnet's mass: "
+                         f"shares sum to {sum(nums):.4g} > 1")
+        for sname, sector in _map(d.get("sectors")).items():
+            mix = _map(sector.get("grades") if isinstance(sector, dict) else None)
+            for g in mix:
+                self.named(("sectors", sname, "grades", g), g, self.grades, "magnet grade")
+            self.sums_to_one(("sectors", sname, "grades"), mix, "grade shares")
+        for code, per_sector in _map(d.get("demand")).items():
+            self.country(("demand", code), code, allow_groups=False)
+            for sname in _map(per_sector):
+                self.named(("demand", code, sname), sname, self.sectors, "sector")
+        for code, entry in _map(d.get("non_magnet_demand")).items():
+            self.country(("non_magnet_demand", code), code, allow_groups=False)
+            for el in _map(entry.get("t_per_year") if isinstance(entry, dict) else None):
+                self.element(("non_magnet_demand", code, "t_per_year", el), el)
+        self.check_trade()
+        inv = _map(d.get("inventories"))
+        for code in _map(inv.get("by_country")):
+            self.country(("inventories", "by_country", code), code, allow_groups=False)
+        for code, pile in _map(d.get("stockpiles")).items():
+            self.country(("stockpiles", code), code, allow_groups=False)
+            if isinstance(pile, dict):
+                self.elements_list(("stockpiles", code, "elements"), pile.get("elements"), allow_all=False)
+        for el in _map(_map(d.get("prices")).get("initial_usd_per_kg")):
+            self.element(("prices", "initial_usd_per_kg", el), el)
+        self.check_events()
+        self.check_sources()
+        return self.problems
+
+    def check_calendar(self) -> None:
+        if self.start and self.end and self.end <= self.start:
+            self.add(("calendar", "end"), f"end {self.end} must come after start {self.start}")
+        elements = self.data.get("elements")
+        if isinstance(elements, list):
+            dupes = {e for e in elements if elements.count(e) > 1}
+            if dupes:
+                self.add(("elements",), f"elements listed twice: {', '.join(map(str, sorted(dupes, key=str)))}")
+
+    def check_facilities(self) -> None:
+        fac = _map(self.data.get("facilities"))
+        for stage in ("mine", "refinery", "magnet"):
+            for fid, f in _map(fac.get(stage)).items():
+                if not isinstance(f, dict):
+                    continue
+                base = ("facilities", stage, fid)
+                if "country" in f:
+                    self.country(base + ("country",), f["country"], allow_groups=False)
+                if stage == "mine":
+                    comp = _map(f.get("composition"))
+                    for el in comp:
+                        self.element(base + ("composition", el), el)
+                    self.sums_to_one(base + ("composition",), comp, "composition shares")
+                if stage == "refinery" and isinstance(f.get("separates"), list):
+                    self.elements_list(base + ("separates",), f["separates"], allow_all=False)
+                if stage == "magnet" and isinstance(f.get("grades"), list):
+                    for i, g in enumerate(f["grades"]):
+                        self.named(base + ("grades", i), g, self.grades, "magnet grade")
+
+    def check_trade(self) -> None:
+        trade = _map(self.data.get("trade"))
+        for stage, buyers in _map(trade.get("suppliers")).items():
+            for buyer, entry in _map(buyers).items():
+                base = ("trade", "suppliers", stage, buyer)
+                self.country(base, buyer, allow_groups=False)
+                shares = _map(entry.get("shares") if isinstance(entry, dict) else None)
+                for seller in shares:
+                    self.country(base + ("shares", seller), seller, allow_groups=False)
+                self.sums_to_one(base + ("shares",), shares, "supplier shares")
+        for key in _map(trade.get("routes")):
+            if isinstance(key, str) and key.count("-") == 1:
+                for part in key.split("-"):
+                    if part:
+                        self.country(("trade", "routes", key), part)
+
+    def check_events(self) -> None:
+        events = self.data.get("events")
+        if not isinstance(events, list):
+            return
+        ids: dict[str, int] = {}
+        measure_ids = {e.get("id"): e for e in events
+                       if isinstance(e, dict) and _is_name(e.get("id")) and e.get("type") in MEASURE_TYPES}
+        for i, ev in enumerate(events):
+            if not isinstance(ev, dict):
+                continue
+            base = ("events", i)
+            if ev.get("id") is not None and _is_name(ev["id"]):
+                if ev["id"] in ids:
+                    self.add(base + ("id",), f"event id {ev['id']!r} is already used by events[{ids[ev['id']]}]")
+                ids.setdefault(ev["id"], i)
+            for key in ("start", "end", "date", "until", "announced"):
+                self.date_in_horizon(base + (key,), ev.get(key))
+            if isinstance(ev.get("start"), dt.date) and isinstance(ev.get("end"), dt.date) and ev["end"] < ev["start"]:
+                self.add(base + ("end",), f"end {ev['end']} comes before start {ev['start']}")
+            if "exporter" in ev:
+                self.country(base + ("exporter",), ev["exporter"])
+            for key in ("importers", "countries"):
+                if key in ev:
+                    self.countries_list(base + (key,), ev[key])
+            if "country" in ev:
+                self.country(base + ("country",), ev["country"], allow_groups=False)
+            if "elements" in ev:
+                self.elements_list(base + ("elements",), ev["elements"])
+            if "element" in ev:
+                self.element(base + ("element",), ev["element"])
+            if "facility" in ev:
+                self.named(base + ("facility",), ev["facility"], list(self.facility_ids), "facility")
+            if isinstance(ev.get("sectors"), list):
+                for j, s in enumerate(ev["sectors"]):
+                    self.named(base + ("sectors", j), s, self.sectors, "sector")
+            for key in ("from_grade", "to_grade"):
+                if key in ev:
+                    self.named(base + (key,), ev[key], self.grades, "magnet grade")
+            if ev.get("type") == "suspension" and "measure" in ev:
+                self.named(base + ("measure",), ev["measure"], [k for k in measure_ids if k], "measure id")
+                if isinstance(ev.get("start"), dt.date) and isinstance(ev.get("until"), dt.date) \
+                        and ev["until"] < ev["start"]:
+                    self.add(base + ("until",), f"until {ev['until']} comes before start {ev['start']}")
+
+    def check_sources(self) -> None:
+        if self.registry is None:
+            return
+        for path, value in _walk(self.data, ()):
+            if path and path[-1] in ("source", "switching_source") or (len(path) >= 2 and path[-2] in
+                                                                         ("source", "switching_source")):
+                if isinstance(value, str) and not self.registry.is_citation(value):
+                    self.add(path, f"source {value!r} is neither a figure id in {self.registry.root}/figures.yaml "
+                             f"nor a publication with its year{did_you_mean(value, self.registry.figures)}")
+
+
+def _is_name(value: Any) -> bool:
+    """A value that can name something; other shapes are left to the shape check to report."""
+    return isinstance(value, (str, int, float, bool)) or value is None
+
+
+def _map(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _walk(value: Any, path: KeyPath):
+    yield path, value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk(v, path + (i,))
