@@ -66,24 +66,18 @@ class ReferenceChecker:
                 hint = " (a group is not allowed here; name one country)"
             self.add(path, f"unknown {what} {code!r}{hint}")
 
-    def countries_list(self, path: KeyPath, value: Any, allow_all: bool = True) -> None:
+    def each(self, path: KeyPath, value: Any, check, allow_all: bool = True) -> None:
+        """Apply ``check(path, name)`` to every name of a list ('all' passes where allowed)."""
         if allow_all and value == "all":
             return
         if isinstance(value, list):
-            for i, code in enumerate(value):
-                self.country(path + (i,), code)
+            for i, name in enumerate(value):
+                check(path + (i,), name)
 
     def element(self, path: KeyPath, name: Any) -> None:
         if _is_name(name) and name not in self.elements:
             self.add(path, f"unknown element {name!r}{did_you_mean(name, self.elements)}; "
                      f"the scenario's elements are {', '.join(map(str, self.elements))}")
-
-    def elements_list(self, path: KeyPath, value: Any, allow_all: bool = True) -> None:
-        if allow_all and value == "all":
-            return
-        if isinstance(value, list):
-            for i, name in enumerate(value):
-                self.element(path + (i,), name)
 
     def named(self, path: KeyPath, name: Any, known: list[str], what: str) -> None:
         if _is_name(name) and name not in known:
@@ -150,7 +144,7 @@ class ReferenceChecker:
         for code, pile in _map(d.get("stockpiles")).items():
             self.country(("stockpiles", code), code, allow_groups=False)
             if isinstance(pile, dict):
-                self.elements_list(("stockpiles", code, "elements"), pile.get("elements"), allow_all=False)
+                self.each(("stockpiles", code, "elements"), pile.get("elements"), self.element, allow_all=False)
         for el in _map(_map(d.get("prices")).get("initial_usd_per_kg")):
             self.element(("prices", "initial_usd_per_kg", el), el)
         self.check_events()
@@ -181,7 +175,7 @@ class ReferenceChecker:
                         self.element(base + ("composition", el), el)
                     self.sums_to_one(base + ("composition",), comp, "composition shares")
                 if stage == "refinery" and isinstance(f.get("separates"), list):
-                    self.elements_list(base + ("separates",), f["separates"], allow_all=False)
+                    self.each(base + ("separates",), f["separates"], self.element, allow_all=False)
                 if stage == "magnet" and isinstance(f.get("grades"), list):
                     for i, g in enumerate(f["grades"]):
                         self.named(base + ("grades", i), g, self.grades, "magnet grade")
@@ -225,11 +219,11 @@ class ReferenceChecker:
                 self.country(base + ("exporter",), ev["exporter"])
             for key in ("importers", "countries"):
                 if key in ev:
-                    self.countries_list(base + (key,), ev[key])
+                    self.each(base + (key,), ev[key], self.country)
             if "country" in ev:
                 self.country(base + ("country",), ev["country"], allow_groups=False)
             if "elements" in ev:
-                self.elements_list(base + ("elements",), ev["elements"])
+                self.each(base + ("elements",), ev["elements"], self.element)
             if "element" in ev:
                 self.element(base + ("element",), ev["element"])
             if "facility" in ev:
