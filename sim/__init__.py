@@ -1,8 +1,23 @@
 """Rare-earth supply-chain simulator: mines -> refineries -> magnet plants -> end uses, between countries."""
-from .errors import InvariantError, ScenarioError
-from .registry import load_registry
-from .scenario import load_scenario
-from .schema import Scenario
-
-__all__ = ["InvariantError", "Scenario", "ScenarioError", "load_registry", "load_scenario"]
 __version__ = "0.1.0"
+
+import datetime as _dt  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+from .engine import Simulation  # noqa: E402
+from .errors import InvariantError, ScenarioError  # noqa: E402
+from .registry import load_registry  # noqa: E402
+from .results import Results  # noqa: E402
+from .scenario import load_scenario  # noqa: E402
+from .schema import Scenario  # noqa: E402
+
+
+def run(scenario: "Scenario | str | _Path", seed: int | None = None, end: _dt.date | None = None) -> Results:
+    """Run a scenario (a file or a loaded Scenario) once; ``seed`` defaults to the scenario's ``run.seed``."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    return Simulation(scenario, seed=seed, end=end).run()
+
+
+__all__ = ["InvariantError", "Results", "Scenario", "ScenarioError", "Simulation", "load_registry", "load_scenario",
+           "run"]

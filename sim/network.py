@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .distributions import realise
@@ -59,3 +61,192 @@ def capacity_shares(scenario: Scenario, on: dt.date | None = None) -> pd.DataFra
     order = {"mine": 0, "refinery": 1, "magnet": 2}
     out = out.sort_values(["stage", "share"], key=lambda s: s.map(order) if s.name == "stage" else -s)
     return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- arrays for the engine
+TRADED = ("mine", "refinery", "magnet")
+
+
+@dataclass(frozen=True)
+class FacilityArrays:
+    """One stage's facilities as arrays: where they are and what they can do each day."""
+
+    ids: tuple[str, ...]
+    country: np.ndarray          # [F] country index
+    rate_t_per_day: np.ndarray   # [steps, F] capacity x utilisation x ramp-up, t/day (REO feed, REO, or magnet)
+    nameplate_t_per_day: np.ndarray  # [steps, F] capacity x ramp-up, t/day: the most a plant can make
+
+    def by_country(self, n_countries: int) -> np.ndarray:
+        """[C, F] membership matrix: 1 where facility f is in country c."""
+        member = np.zeros((n_countries, len(self.ids)))
+        member[self.country, np.arange(len(self.ids))] = 1.0
+        return member
+
+
+@dataclass(frozen=True)
+class Network:
+    """The world of a scenario as index maps and arrays; what the engine computes with.
+
+    Built from a *realised* scenario (plain numbers, no distributions). Units:
+    t REO for concentrate and oxides, t magnet for magnets, days for times,
+    rates per day unless the name says otherwise.
+    """
+
+    countries: tuple[str, ...]
+    elements: tuple[str, ...]
+    grades: tuple[str, ...]
+    sectors: tuple[str, ...]
+    dates: tuple[dt.date, ...]               # one per step, the step's first day
+    step_days: int
+    mines: FacilityArrays
+    composition: np.ndarray                  # [F_mine, E] share of each element in the mine's REO
+    refineries: FacilityArrays
+    recovery: np.ndarray                     # [F_ref, E] share of each element recovered as oxide
+    magnet_plants: FacilityArrays
+    plant_grades: np.ndarray                 # [F_mag, G] 1 where the plant makes the grade
+    material_yield: np.ndarray               # [F_mag] share of oxide input that ends in the magnet
+    recipe: np.ndarray                       # [G, E] t REO of each element per t magnet
+    magnet_kg_per_unit: np.ndarray           # [S]
+    sector_grades: np.ndarray                # [S, G] grade mix
+    defence: np.ndarray                      # [S] bool
+    units: tuple[str, ...]                   # [S] product unit of each sector
+    demand_units_per_day: np.ndarray         # [steps, C, S] units/day, growth included
+    non_magnet_t_per_day: np.ndarray         # [steps, C, E]
+    supplier_shares: dict[str, np.ndarray]   # stage -> [C buyer, C supplier], rows sum to 1
+    lead_days: np.ndarray                    # [C exporter, C importer], 0 at home
+    switching_days: dict[str, float]
+    target_days: dict[str, np.ndarray]       # stage -> [C] working stock, days of use
+    stockpile_days: np.ndarray               # [C]
+    stockpile_elements: np.ndarray           # [C, E] bool
+    release_below_days: np.ndarray           # [C] (inf: never released)
+    release_days_per_month: np.ndarray       # [C]
+    initial_price: np.ndarray                # [E] USD/kg, NaN where the scenario gives none
+    scarcity_elasticity: float
+    stock_elasticity: float
+    demand_elasticity: float
+    max_price_multiple: float
+
+    @property
+    def n_countries(self) -> int:
+        return len(self.countries)
+
+    def index(self, country: str) -> int:
+        return self.countries.index(country)
+
+
+DEFAULT_TARGET_DAYS = {"mine": 30.0, "refinery": 45.0, "magnet": 30.0}
+DEFAULT_SWITCHING_DAYS = {"mine": 180.0, "refinery": 90.0, "magnet": 270.0}
+
+
+def step_dates(calendar, end: dt.date | None = None) -> tuple[dt.date, ...]:
+    """The first day of every model step from the calendar's start to its end (or ``end``)."""
+    last = min(end or calendar.end, calendar.end)
+    step = dt.timedelta(days=calendar.step_days)
+    dates, day = [], calendar.start
+    while day <= last:
+        dates.append(day)
+        day += step
+    return tuple(dates)
+
+
+def _facility_arrays(facilities: dict, countries: tuple[str, ...], dates) -> FacilityArrays:
+    ids = tuple(facilities)
+    nameplate = np.zeros((len(dates), len(ids)))
+    for f, fac in enumerate(facilities.values()):
+        nameplate[:, f] = [float(fac.capacity_t) / DAYS_PER_YEAR * available_share(fac, d) for d in dates]
+    utilisation = np.array([float(fac.utilisation) for fac in facilities.values()])
+    country = np.array([countries.index(fac.country) for fac in facilities.values()], dtype=int)
+    return FacilityArrays(ids, country, nameplate * utilisation, nameplate)
+
+
+def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
+    """Arrays of a realised scenario (call ``distributions.realise`` first)."""
+    countries = tuple(scenario.countries)
+    elements = tuple(scenario.elements)
+    grades = tuple(scenario.magnet_grades)
+    sectors = tuple(scenario.sectors)
+    C, E, G, S = len(countries), len(elements), len(grades), len(sectors)
+    dates = step_dates(scenario.calendar, end)
+    years = np.array([(d - scenario.calendar.start).days / DAYS_PER_YEAR for d in dates])
+    fac = scenario.facilities
+
+    composition = np.array([[float(m.composition.get(e, 0.0)) for e in elements] for m in fac.mine.values()])
+    recovery = np.array([[float(r.recovery) if (r.separates is None or e in r.separates) else 0.0 for e in elements]
+                         for r in fac.refinery.values()])
+    plant_grades = np.array([[1.0 if (p.grades is None or g in p.grades) else 0.0 for g in grades]
+                             for p in fac.magnet.values()])
+    recipe = np.array([[float(scenario.magnet_grades[g].recipe.get(e, 0.0)) for e in elements] for g in grades])
+
+    demand = np.zeros((len(dates), C, S))
+    for c, by_sector in scenario.demand.items():
+        for s, d in by_sector.items():
+            demand[:, countries.index(c), sectors.index(s)] = (
+                float(d.units_per_year) / DAYS_PER_YEAR * (1.0 + float(d.growth_per_year)) ** years)
+    non_magnet = np.zeros((len(dates), C, E))
+    for c, nm in scenario.non_magnet_demand.items():
+        for e, t in nm.t_per_year.items():
+            non_magnet[:, countries.index(c), elements.index(e)] = (
+                float(t) / DAYS_PER_YEAR * (1.0 + float(nm.growth_per_year)) ** years)
+
+    shares = {}
+    for stage in TRADED:
+        w = np.eye(C)  # a country without a supplier list uses only what it makes itself
+        for buyer, sup in scenario.trade.suppliers.get(stage, {}).items():
+            b = countries.index(buyer)
+            w[b] = 0.0
+            for seller, share in sup.shares.items():
+                w[b, countries.index(seller)] = float(share)
+        shares[stage] = w
+
+    lead = np.full((C, C), float(scenario.trade.lead_time_days))
+    for key, route in scenario.trade.routes.items():
+        exporter, importer = key.split("-")
+        for x in scenario.country_set((exporter,)):
+            for m in scenario.country_set((importer,)):
+                lead[countries.index(x), countries.index(m)] = float(route.days)
+    np.fill_diagonal(lead, 0.0)
+
+    targets = {}
+    for stage in TRADED:
+        days = float(scenario.inventories.target_days.get(stage, DEFAULT_TARGET_DAYS[stage]))
+        t = np.full(C, days)
+        for c, by_stage in scenario.inventories.by_country.items():
+            if stage in by_stage:
+                t[countries.index(c)] = float(by_stage[stage])
+        targets[stage] = t
+
+    pile_days = np.zeros(C)
+    pile_elements = np.zeros((C, E), dtype=bool)
+    below = np.full(C, np.inf)
+    per_month = np.zeros(C)
+    for c, pile in scenario.stockpiles.items():
+        i = countries.index(c)
+        pile_days[i] = float(pile.days)
+        pile_elements[i, [elements.index(e) for e in pile.elements]] = True
+        if pile.release is not None:
+            below[i] = float(pile.release.below_days)
+            per_month[i] = float(pile.release.max_days_per_month)
+
+    prices = scenario.prices
+    return Network(
+        countries=countries, elements=elements, grades=grades, sectors=sectors, dates=dates,
+        step_days=scenario.calendar.step_days,
+        mines=_facility_arrays(fac.mine, countries, dates), composition=composition.reshape(-1, E),
+        refineries=_facility_arrays(fac.refinery, countries, dates), recovery=recovery.reshape(-1, E),
+        magnet_plants=_facility_arrays(fac.magnet, countries, dates), plant_grades=plant_grades.reshape(-1, G),
+        material_yield=np.array([float(p.material_yield) for p in fac.magnet.values()]),
+        recipe=recipe.reshape(G, E),
+        magnet_kg_per_unit=np.array([float(scenario.sectors[s].magnet_kg_per_unit) for s in sectors]),
+        sector_grades=np.array([[float(scenario.sectors[s].grades.get(g, 0.0)) for g in grades]
+                                for s in sectors]).reshape(S, G),
+        defence=np.array([scenario.sectors[s].defence for s in sectors], dtype=bool),
+        units=tuple(scenario.sectors[s].unit for s in sectors),
+        demand_units_per_day=demand, non_magnet_t_per_day=non_magnet,
+        supplier_shares=shares, lead_days=lead,
+        switching_days={s: float(scenario.trade.switching_days.get(s, DEFAULT_SWITCHING_DAYS[s])) for s in TRADED},
+        target_days=targets, stockpile_days=pile_days, stockpile_elements=pile_elements,
+        release_below_days=below, release_days_per_month=per_month,
+        initial_price=np.array([float(prices.initial_usd_per_kg.get(e, np.nan)) for e in elements]),
+        scarcity_elasticity=float(prices.scarcity_elasticity), stock_elasticity=float(prices.stock_elasticity),
+        demand_elasticity=float(prices.demand_elasticity), max_price_multiple=float(prices.max_multiple),
+    )

@@ -1,6 +1,9 @@
 """The command line: validate passes shipped scenarios, refuses bad ones with exit 2 and no traceback."""
+import json
 import subprocess
 import sys
+
+import pytest
 
 from sim.cli import main
 
@@ -48,6 +51,47 @@ def test_show_prints_the_effective_scenario_after_extends(capsys):
     assert "&id" not in out and "extends" not in out
 
 
-def test_running_a_scenario_says_the_engine_is_not_there_yet():
-    result = run_cli(SCENARIOS / "japan_ban.yaml")
-    assert result.returncode == 2 and "validate" in result.stderr and "Traceback" not in result.stderr
+def test_running_a_scenario_writes_tables_summary_and_plots(tmp_path):
+    """'python -m sim SCENARIO --out DIR' prints a summary and writes Parquet and CSV tables, summary.json, PNGs."""
+    out = tmp_path / "jb"
+    result = run_cli(SCENARIOS / "japan_ban.yaml", "--out", out, "--end", "2026-12-31")
+    assert result.returncode == 0, result.stderr
+    assert "JP" in result.stdout and "shortfall" in result.stdout
+    for name in ("flows", "production", "inventory", "unmet", "prices", "dependency", "balance"):
+        assert (out / "tables" / f"{name}.parquet").stat().st_size > 0
+        assert (out / "tables" / f"{name}.csv").stat().st_size > 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["countries"]["JP"]["cumulative_unmet_t"] > 0
+    assert sorted(p.name for p in (out / "plots").iterdir()) == [
+        "days_of_cover.png", "dependency.png", "flows.png", "prices.png", "shortfall.png"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary folders left behind"
+
+
+def test_a_run_that_cannot_start_leaves_no_folder(tmp_path):
+    """An --end outside the calendar exits 2 with a clear message and writes nothing."""
+    out = tmp_path / "never"
+    result = run_cli(SCENARIOS / "japan_ban.yaml", "--out", out, "--end", "2040-01-01")
+    assert result.returncode == 2 and "--end" in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_an_event_the_engine_cannot_model_yet_is_named_with_its_line():
+    """Quotas are the next issue's: running crisis_2010 says which event, where, and exits 2."""
+    result = run_cli(SCENARIOS / "crisis_2010.yaml", "--out", "/nonexistent/never")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "events[1].type" in result.stderr and "export_quota" in result.stderr
+    assert "crisis_2010.yaml:" in result.stderr
+
+
+def test_a_failing_save_leaves_no_partial_folder(tmp_path, monkeypatch):
+    """If writing fails half-way, the results folder is not created and no temporary folder is left."""
+    import datetime as dt
+
+    from sim import outputs, run
+    results = run(SCENARIOS / "baseline.yaml", end=dt.date(2024, 3, 1))
+
+    def broken(work):
+        raise OSError("disk full")
+    with pytest.raises(OSError):
+        outputs.save(results, tmp_path / "baseline", plots=False, extra=broken)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,591 @@
+"""The simulation: a SimPy environment, the world's stocks with their provenance, one step at a time.
+
+``Simulation(scenario, seed).run()`` returns ``Results``. Each model step
+(``calendar.step_days``, a week by default) works downstream, so that what a
+stage asks of the stage above is known before that stage is cleared:
+
+1. magnets: end uses draw on their country's magnet stock; importers order
+   from suppliers; each country's plants plan what imports will not cover;
+2. oxides: magnet plants (by grade recipe) and other uses draw on the oxide
+   stock; importers order; plants make what the scarcest element allows;
+3. concentrate: separation plants draw their feed; importers order; plants
+   separate the feed into oxides with their recovery;
+4. mines add concentrate; strategic stockpiles release when industry's cover
+   falls below their trigger; oxides nobody needs (beyond working stocks) go
+   to the "other uses" sink; prices follow scarcity.
+
+What a stage makes in a step is available to the stage below from the next
+step. Shipments travel for their route's lead time (SimPy processes) and are
+usable from the first step after they arrive. Before the calendar starts the
+world runs a spin-up year at its start-date conditions, so that stocks,
+shipments at sea and provenance begin in steady state; accounts start at the
+calendar's start, and the stocks then held are the opening balance.
+
+Rules stated here because they shape results:
+- orders follow an order-up-to rule: expected use over the step plus a quarter
+  of the gap between the stock position (stock + on order) and its target
+  (working stock days + lead time, of use including re-exports) each week;
+- a supplier short of stock serves its own use and every order pro rata;
+- supply relationships are per item: the scenario's supplier shares say where
+  a buyer's imports of a stage come from in all; during the spin-up buyers
+  fill each element (or grade) from whoever can deliver it, and from the
+  calendar's start they order each item from the suppliers that delivered it
+  over the spin-up's last quarter, in those proportions;
+- an order to a usual supplier is capped by contract at its share of the
+  buyer's normal use (a one-year average) plus 25%; what a buyer needs beyond
+  that, like what is blocked, unfilled or refused, must be re-sourced;
+- re-sourcing (DESIGN.md's switching delay): blocked, unfilled, refused or
+  over-contract orders go to the spare output of countries that make the
+  stage's product (stock beyond their working stock for their own use), but
+  only once the buyer has qualified them, ``switching_days`` after it first
+  went short;
+- shipments at sea when a measure starts: ``at_sea: deliver`` lets them land,
+  ``at_sea: stop`` turns them back to the exporter's stock;
+- export licences: one application per exporter, importer and stage each
+  step, a processing time drawn per application, approval with the measure's
+  probability; goods wait at the exporter (counted as in transit) and return
+  to its stock when refused.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from . import processes
+from .distributions import realise
+from .errors import InvariantError
+from .market import clear
+from .network import TRADED, Network, build_network
+from .policies import ExportMeasure, build_measures
+from .provenance import Tags, shares
+from .recorder import Recorder
+from .schema import Scenario
+
+SPIN_UP_DAYS = 364
+LEARNING_STEPS = 13           # the spin-up's last quarter (weekly steps) settles per-item relationships
+ORDER_ADJUST_DAYS = 28.0      # an order corrects 1/4 of its stock gap per week
+USE_SMOOTHING_DAYS = 28.0     # expected use is a 4-week exponential average
+NORMAL_USE_DAYS = 365.0       # normal use, the basis of contracts, is a one-year average
+CONTRACT_FLEX = 0.25          # a usual supplier ships up to 25% more than its share of normal use
+SCARCITY_SMOOTHING_DAYS = 28.0
+BALANCE_TOLERANCE = 1e-9      # relative, per element
+DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass(eq=False)
+class Shipment:
+    """Goods of one stage on their way from suppliers to buyers, one row per route."""
+
+    stage: str
+    buyer: np.ndarray       # [n] country index
+    supplier: np.ndarray    # [n] country index
+    tagged: np.ndarray      # [n, Q, X] tagged mass
+    departed: int = -1      # step index when it left (for the flows table); -1 while awaiting a licence
+
+
+@dataclass
+class Stocks:
+    """Tagged stocks of one stage's product in every country."""
+
+    tagged: np.ndarray      # [C, Q, X]
+
+    @property
+    def mass(self) -> np.ndarray:
+        return self.tagged[:, 0, :]
+
+
+@dataclass
+class Accounts:
+    """Cumulative element flows since the calendar's start, t REO by element: the mass balance terms."""
+
+    opening: np.ndarray
+    mined: np.ndarray
+    consumed: np.ndarray     # in end-use magnets and other (non-magnet) uses
+    sunk: np.ndarray         # oxides nobody needed, to the "other uses" sink
+    losses: np.ndarray       # separation tailings and magnet-making swarf
+    in_transit: np.ndarray = field(default=None)  # at sea or awaiting a licence (a level, not cumulative)
+
+
+class Simulation:
+    """One replication of a scenario: ``Simulation(scenario, seed=0).run() -> Results``."""
+
+    def __init__(self, scenario: Scenario, seed: int | None = None, end: dt.date | None = None):
+        self.seed = scenario.run.seed if seed is None else int(seed)
+        world_seq, licence_seq = np.random.SeedSequence(self.seed).spawn(2)
+        self.scenario = scenario
+        self.world = realise(scenario, np.random.default_rng(world_seq))
+        self.licence_rng = np.random.default_rng(licence_seq)
+        self.net: Network = build_network(self.world, end)
+        self.measures: list[ExportMeasure] = build_measures(scenario, self.world, self.net)
+        self.step_days = float(self.net.step_days)
+        self.start = self.net.dates[0]
+        self.tags = Tags(self.net.n_countries)
+        self._setup_arrays()
+
+    # ------------------------------------------------------------ set-up
+    def _setup_arrays(self) -> None:
+        net, C = self.net, self.net.n_countries
+        self.items = {"mine": 1, "refinery": len(net.elements), "magnet": len(net.grades)}
+        self.member = {"mine": net.mines.by_country(C), "refinery": net.refineries.by_country(C),
+                       "magnet": net.magnet_plants.by_country(C)}
+        self.offshore = {s: net.supplier_shares[s] * (1 - np.eye(C)) for s in TRADED}
+        # average lead time of a buyer's supplies: sum_j share[b, j] * lead[j, b]
+        self.buyer_lead = {s: (net.supplier_shares[s] * net.lead_days.T).sum(axis=1) for s in TRADED}
+        # order shares per item [B, J, I]; learnt from the spin-up's deliveries at the calendar's start
+        self.order_shares = {s: np.repeat(self.offshore[s][:, :, None], self.items[s], axis=2) for s in TRADED}
+        self.learnt = {s: np.zeros((C, C, self.items[s])) for s in TRADED}
+        # in the spin-up every supplier counts as qualified, so relationships settle on who can deliver
+        self.qualified = {s: np.ones((C, C), dtype=bool) for s in TRADED}
+        self.qualifying = {s: set() for s in TRADED}
+        # re-sourcing turns to spare *output*: only countries with plants of the stage sell in pass 2
+        self.makers = {s: (self.member[s] @ self._facilities(s).nameplate_t_per_day.max(axis=0)) > 0 for s in TRADED}
+        self.pipeline = {s: np.zeros((C, self.items[s])) for s in TRADED}
+        self.refused = {s: np.zeros((C, self.items[s])) for s in TRADED}
+        self.in_flight: set[Shipment] = set()    # at sea
+        self.pending: set[Shipment] = set()      # awaiting a licence decision
+        self.blocked = {s: np.zeros((C, C, self.items[s]), dtype=bool) for s in TRADED}
+        self.licensed: dict[str, list[tuple[ExportMeasure, np.ndarray]]] = {s: [] for s in TRADED}
+        plants = self.member["magnet"]
+        cap = plants @ net.magnet_plants.rate_t_per_day[0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.country_yield = np.where(cap > 0, (plants @ (net.magnet_plants.rate_t_per_day[0]
+                                                              * net.material_yield)) / cap, 1.0)
+        self._initial_state()
+
+    def _initial_state(self) -> None:
+        """Stocks at target and expected use from a static plan of the start date, before the spin-up."""
+        net, tags, C = self.net, self.tags, self.net.n_countries
+        I = np.eye(C)
+
+        def throughput(stage: str, own: np.ndarray) -> np.ndarray:
+            # each country's use plus what others buy from it: T = own + A^T T
+            return np.linalg.solve(I - self.offshore[stage].T, own)
+
+        magnets = self._magnet_demand(0, np.ones((C, len(net.sectors))))[1] / self.step_days
+        mag_all = throughput("magnet", magnets)
+        made = np.diag(net.supplier_shares["magnet"])[:, None] * mag_all
+        oxide = (made / self.country_yield[:, None]) @ net.recipe + net.non_magnet_t_per_day[0]
+        ox_all = throughput("refinery", oxide)
+        feed = (self.member["refinery"] @ net.refineries.rate_t_per_day[0])[:, None]
+        conc_all = throughput("mine", feed)
+        mined = net.mines.rate_t_per_day[0] @ net.composition
+        mix = mined / mined.sum() if mined.sum() > 0 else np.full(len(net.elements), 1 / len(net.elements))
+
+        self.use_own = {"mine": feed.copy(), "refinery": oxide.copy(), "magnet": magnets.copy()}
+        self.use_all = {"mine": conc_all, "refinery": ox_all, "magnet": mag_all}
+        self.use_normal = {s: v.copy() for s, v in self.use_all.items()}
+        days = net.target_days
+        self.conc = Stocks(tags.originate(conc_all * days["mine"][:, None] * mix[None, :], "mined"))
+        self.oxide = Stocks(tags.stamp(tags.originate(ox_all * days["refinery"][:, None], "mined"), "refined"))
+        made_stock = tags.originate(mag_all * days["magnet"][:, None], "mined")
+        tags.stamp(made_stock, "refined")
+        self.magnet = Stocks(tags.stamp(made_stock, "made"))
+        self.pile = Stocks(tags.new(C, len(net.elements)))
+        self.scarcity = np.zeros(len(net.elements))
+        self.price = net.initial_price.copy()
+        self.demand_multiplier = np.ones((C, len(net.sectors)))
+
+    # ------------------------------------------------------------ public
+    def run(self):
+        """Run the spin-up and the calendar; return the Results (mass balance checked every step)."""
+        from .results import Results
+
+        self.k = -math.ceil(SPIN_UP_DAYS / self.step_days)
+        self.env = simpy.Environment(initial_time=self.k * self.step_days)
+        self.recorder = Recorder(self.net, self.tags)
+        self.accounts: Accounts | None = None
+        self.env.process(processes.step(self.env, self))
+        for measure in self.measures:
+            self.env.process(processes.enforce(self.env, self, measure))
+        self.env.run()
+        return Results(self.scenario, self.world, self.net, self.seed, self.recorder, self.balance())
+
+    def day_of(self, date: dt.date) -> float:
+        return float((date - self.start).days)
+
+    def set_active(self, measure: ExportMeasure, active: bool) -> None:
+        """Put a measure in or out of force; ``at_sea: stop`` turns back covered goods at sea."""
+        measure.active = active
+        self._update_masks()
+        if active and measure.effect == "block" and measure.event.at_sea == "stop":
+            self._turn_back(measure)
+
+    # ------------------------------------------------------------ the step
+    def next_step(self) -> bool:
+        """Do the work of step ``k``; False when the calendar is done."""
+        k = self.k
+        if k >= len(self.net.dates):
+            return False
+        if k == 0:
+            self._settle_relationships()
+            self._open_accounts()
+        day = max(k, 0)
+        dt_ = self.step_days
+        self._magnets(day, dt_)
+        self._oxides(day, dt_)
+        self._concentrate(day, dt_)
+        self._mine(day, dt_)
+        self._release_stockpiles(dt_)
+        self._sink_surplus()
+        self._update_prices(dt_)
+        if k == -1:
+            self._fill_stockpiles()
+        if k >= 0:
+            self.recorder.stocks(k, self)
+            self.check_balance(k)
+        self.k += 1
+        return True
+
+    def _magnet_demand(self, day: int, multiplier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """End-use demand this step: t magnet by country and sector, and by country and grade."""
+        net = self.net
+        by_sector = net.demand_units_per_day[day] * net.magnet_kg_per_unit / 1000.0 * self.step_days * multiplier
+        return by_sector, by_sector @ net.sector_grades
+
+    def _need(self, stage: str, stock: np.ndarray) -> np.ndarray:
+        """What each country wants to receive this step: use plus a share of the gap to its target position."""
+        use = self.use_all[stage]
+        target = use * (self.net.target_days[stage] + self.buyer_lead[stage])[:, None]
+        position = stock + self.pipeline[stage]
+        return np.maximum(0.0, use * self.step_days + (target - position) * self.step_days / ORDER_ADJUST_DAYS)
+
+    def _trade(self, stage: str, stocks: Stocks, own_use: np.ndarray, need: np.ndarray):
+        """Clear a stage's market; ship exports; return the clearing and the tagged own use taken."""
+        available = self._alloc_mass(stage, stocks.tagged)
+        wanted = self.order_shares[stage] * need[:, None, :]
+        contract = self.order_shares[stage] * self.use_normal[stage][:, None, :] * self.step_days * (1 + CONTRACT_FLEX)
+        orders = np.minimum(wanted, contract)
+        reserve = self.use_own[stage] * self.net.target_days[stage][:, None]
+        result = clear(available, own_use, orders, self.blocked[stage], self.qualified[stage] & self.makers[stage][None],
+                       reserve,
+                       self.refused[stage] + (wanted - orders).sum(axis=1))
+        self.refused[stage][:] = 0.0
+        if self.k >= -LEARNING_STEPS and self.k < 0:
+            self.learnt[stage] += result.shipped
+        self._start_qualifying(stage, result.unmet, need)
+        throughput = (own_use + np.maximum(result.ordered, result.shipped.sum(axis=0))) / self.step_days
+        for use, days in ((self.use_all[stage], USE_SMOOTHING_DAYS), (self.use_normal[stage], NORMAL_USE_DAYS)):
+            use += (throughput - use) * min(1.0, self.step_days / days)
+        return result
+
+    def _ship_exports(self, stage: str, stocks: Stocks, shipped: np.ndarray) -> None:
+        """Take exports out of the suppliers' stocks and send them: by sea, or to a licence office first."""
+        b, j = np.nonzero(shipped.sum(axis=2) > 0)
+        if len(b) == 0:
+            return
+        available = self._alloc_mass(stage, stocks.tagged)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(available[j] > 0,
+                            np.minimum(1.0, shipped[b, j] / np.where(available[j] > 0, available[j], 1)), 0.0)
+        tagged = frac[:, None, :] * stocks.tagged[j]
+        taken = np.zeros_like(stocks.tagged)
+        np.add.at(taken, j, tagged)
+        stocks.tagged -= taken
+        np.add.at(self.pipeline[stage], b, self._alloc_mass(stage, tagged))
+        self.accounts_in_transit_add(stage, tagged)
+        licence_of = np.full(len(b), -1)
+        for n, (measure, mask) in enumerate(self.licensed[stage]):
+            hit = mask[b, j].any(axis=1) & (licence_of < 0)
+            licence_of[hit] = n
+        for n in np.unique(licence_of):
+            rows = np.flatnonzero(licence_of == n)
+            if n < 0:
+                self._send(Shipment(stage, b[rows], j[rows], tagged[rows]))
+                continue
+            measure = self.licensed[stage][n][0]
+            for r in rows:  # one application per exporter, importer and stage
+                one = Shipment(stage, b[r:r + 1], j[r:r + 1], tagged[r:r + 1])
+                self.pending.add(one)
+                self.recorder.licence_applied(self.k, one, self._alloc_mass(stage, one.tagged))
+                self.env.process(processes.license(self.env, self, one, measure))
+
+    def _send(self, shipment: Shipment) -> None:
+        """Put goods to sea, grouped by lead time (one SimPy process per group)."""
+        shipment.departed = self.k
+        self.recorder.departed(self.k, shipment, self._alloc_mass(shipment.stage, shipment.tagged))
+        lead = self.net.lead_days[shipment.supplier, shipment.buyer]
+        for days in np.unique(lead):
+            rows = np.flatnonzero(lead == days)
+            part = shipment if len(rows) == len(lead) else Shipment(
+                shipment.stage, shipment.buyer[rows], shipment.supplier[rows], shipment.tagged[rows], self.k)
+            self.env.process(processes.ship(self.env, self, part, float(days)))
+
+    def deliver(self, shipment: Shipment) -> None:
+        """Goods arrive: into the buyers' stocks, off their order books."""
+        stocks = self._stocks(shipment.stage)
+        np.add.at(stocks.tagged, shipment.buyer, shipment.tagged)
+        np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, self._alloc_mass(shipment.stage, shipment.tagged))
+        self.accounts_in_transit_add(shipment.stage, -shipment.tagged)
+
+    def decide_licence(self, shipment: Shipment, approved: bool) -> None:
+        """A licence decision: approved goods go to sea; refused goods return to the exporter's stock."""
+        mass = self._alloc_mass(shipment.stage, shipment.tagged)
+        self.pending.discard(shipment)
+        self.recorder.licence_decided(self.k, shipment, mass, approved)
+        if approved:
+            self._send(shipment)
+            return
+        stocks = self._stocks(shipment.stage)
+        np.add.at(stocks.tagged, shipment.supplier, shipment.tagged)
+        np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, mass)
+        np.add.at(self.refused[shipment.stage], shipment.buyer, mass)
+        self.accounts_in_transit_add(shipment.stage, -shipment.tagged)
+
+    def _settle_relationships(self) -> None:
+        """From the calendar's start each item is ordered where it was delivered from late in the spin-up."""
+        for stage in TRADED:
+            learnt = self.learnt[stage]
+            total = learnt.sum(axis=1, keepdims=True)
+            offshore = self.offshore[stage].sum(axis=1)[:, None, None]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                self.order_shares[stage] = np.where(total > 0, offshore * learnt / np.where(total > 0, total, 1),
+                                                    self.order_shares[stage])
+            self.qualified[stage][:] = False
+            self.qualifying[stage].clear()
+        self.relationships_settled = True
+
+    def _start_qualifying(self, stage: str, unmet: np.ndarray, need: np.ndarray) -> None:
+        if self.k < 0:
+            return
+        short = np.flatnonzero((unmet > 1e-9 + 0.005 * need).any(axis=1))
+        for b in short:
+            if b not in self.qualifying[stage] and not self.qualified[stage][b].all():
+                self.qualifying[stage].add(b)
+                self.env.process(processes.qualify(self.env, self, stage, int(b)))
+
+    # ------------------------------------------------------------ stages
+    def _magnets(self, day: int, dt_: float) -> None:
+        net = self.net
+        by_sector, by_grade = self._magnet_demand(day, self.demand_multiplier)
+        need = self._need("magnet", self.magnet.mass)
+        result = self._trade("magnet", self.magnet, by_grade, need)
+        used = by_grade * result.own_fill
+        supplied = by_sector * ((net.sector_grades[None] * result.own_fill[:, None, :]).sum(axis=2))
+        consumed = self._take(self.magnet, used)
+        self._ship_exports("magnet", self.magnet, result.shipped)
+        self.use_own["magnet"] += (by_grade / dt_ - self.use_own["magnet"]) * min(1.0, dt_ / USE_SMOOTHING_DAYS)
+        if self.accounts is not None:
+            self.accounts.consumed += consumed[:, 0, :].sum(axis=0) @ net.recipe
+        # plants make to order what imports this step did not bring, up to nameplate capacity
+        rate = net.magnet_plants.nameplate_t_per_day[day] * dt_
+        grade_cap = self.member["magnet"] @ (rate[:, None] * net.plant_grades)
+        plan = np.minimum(np.maximum(0.0, need - result.shipped.sum(axis=1)), grade_cap)
+        total_cap = self.member["magnet"] @ rate
+        total = plan.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            plan *= np.where(total > total_cap, total_cap / np.where(total > 0, total, 1), 1.0)[:, None]
+        self.plan = plan
+        self.recorder.magnets(self.k, by_sector, supplied, consumed, self.tags)
+
+    def _oxides(self, day: int, dt_: float) -> None:
+        net = self.net
+        for_magnets = (self.plan / self.country_yield[:, None]) @ net.recipe
+        other = net.non_magnet_t_per_day[day] * dt_
+        own = for_magnets + other
+        need = self._need("refinery", self.oxide.mass)
+        result = self._trade("refinery", self.oxide, own, need)
+        fill = result.own_fill
+        limit = np.where(net.recipe[None] > 0, fill[:, None, :], 1.0).min(axis=2)
+        made = self.plan * limit
+        into_magnets = (made / self.country_yield[:, None]) @ net.recipe
+        other_used = other * fill
+        oxide_shares = shares(self.oxide.tagged)
+        taken = self._take(self.oxide, into_magnets + other_used)
+        self._ship_exports("refinery", self.oxide, result.shipped)
+        self.last_oxide_claims, self.last_oxide_supplied = own, own * fill
+        self.use_own["refinery"] += (own / dt_ - self.use_own["refinery"]) * min(1.0, dt_ / USE_SMOOTHING_DAYS)
+        # a magnet's provenance is that of the oxides of its recipe, weighted by their REO content
+        weight = net.recipe / net.recipe.sum(axis=1, keepdims=True)
+        magnets = np.einsum("cqe,ge->cqg", oxide_shares, weight) * made[:, None, :]
+        magnets[:, 0, :] = made
+        self.tags.stamp(magnets, "made")
+        self.magnet.tagged += magnets
+        self.recorder.made(self.k, magnets)
+        content = made @ net.recipe
+        if self.accounts is not None:
+            self.accounts.consumed += other_used.sum(axis=0)
+            self.accounts.losses += (into_magnets - content).sum(axis=0)
+        self.recorder.oxides(self.k, own, own * fill, other_used, made, self.plan, taken, into_magnets + other_used)
+
+    def _concentrate(self, day: int, dt_: float) -> None:
+        net = self.net
+        rate = net.refineries.rate_t_per_day[day] * dt_
+        feed_cap = (self.member["refinery"] @ rate)[:, None]
+        need = self._need("mine", self._alloc_mass("mine", self.conc.tagged))
+        result = self._trade("mine", self.conc, feed_cap, need)
+        feed = self._take(self.conc, feed_cap * result.own_fill)
+        self._ship_exports("mine", self.conc, result.shipped)
+        self.use_own["mine"] += (feed_cap / dt_ - self.use_own["mine"]) * min(1.0, dt_ / USE_SMOOTHING_DAYS)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            recovery = np.where(feed_cap > 0, (self.member["refinery"] @ (rate[:, None] * net.recovery))
+                                / np.where(feed_cap > 0, feed_cap, 1), 0.0)
+        oxides = feed * recovery[:, None, :]
+        self.tags.stamp(oxides, "refined")
+        self.oxide.tagged += oxides
+        if self.accounts is not None:
+            self.accounts.losses += (feed[:, 0, :] - oxides[:, 0, :]).sum(axis=0)
+        self.recorder.refining(self.k, feed, oxides)
+
+    def _mine(self, day: int, dt_: float) -> None:
+        net = self.net
+        mined = self.member["mine"] @ (net.mines.rate_t_per_day[day][:, None] * net.composition) * dt_
+        self.conc.tagged += self.tags.originate(mined, "mined")
+        if self.accounts is not None:
+            self.accounts.mined += mined.sum(axis=0)
+        self.recorder.mining(self.k, mined)
+
+    def _release_stockpiles(self, dt_: float) -> None:
+        use = self.use_own["refinery"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cover = np.where(use > 0, self.oxide.mass / np.where(use > 0, use, 1), np.inf)
+        due = self.net.stockpile_elements & (cover < self.net.release_below_days[:, None])
+        if not due.any():
+            return
+        rate = self.net.release_days_per_month[:, None] * dt_ / DAYS_PER_MONTH * use
+        amount = np.where(due, np.minimum(rate, self.pile.mass), 0.0)
+        released = self._take(self.pile, amount)
+        self.oxide.tagged += released
+
+    def _sink_surplus(self) -> None:
+        """Oxides beyond working stock (of use including exports) are sold to other uses."""
+        keep = self.use_all["refinery"] * self.net.target_days["refinery"][:, None]
+        surplus = np.maximum(0.0, self.oxide.mass - keep)
+        sunk = self._take(self.oxide, surplus)
+        if self.accounts is not None:
+            self.accounts.sunk += sunk[:, 0, :].sum(axis=0)
+        self.recorder.sink(self.k, sunk[:, 0, :])
+
+    def _fill_stockpiles(self) -> None:
+        """Strategic stockpiles open full: days of the country's own use, with its oxide stock's provenance."""
+        size = self.net.stockpile_days[:, None] * self.use_own["refinery"] * self.net.stockpile_elements
+        self.pile.tagged = shares(self.oxide.tagged) * size[:, None, :]
+
+    def _update_prices(self, dt_: float) -> None:
+        """Price per element: initial price x (1 - unmet share)^-scarcity x (cover / opening cover)^-stock."""
+        net = self.net
+        claims = self.last_oxide_claims
+        unmet = claims - self.last_oxide_supplied
+        total = claims.sum(axis=0)
+        u = np.where(total > 0, unmet.sum(axis=0) / np.where(total > 0, total, 1), 0.0)
+        self.scarcity += (u - self.scarcity) * min(1.0, dt_ / SCARCITY_SMOOTHING_DAYS)
+        use = self.use_own["refinery"].sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cover = np.where(use > 0, (self.oxide.mass.sum(axis=0) + self.pile.mass.sum(axis=0)) / use, np.nan)
+        if self.k < 0:
+            self.opening_cover = cover
+        multiple = (1 - np.minimum(self.scarcity, 0.999)) ** (-net.scarcity_elasticity)
+        if net.stock_elasticity:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.where(cover > 0, cover / self.opening_cover, 1.0)
+            multiple *= np.nan_to_num(ratio, nan=1.0) ** (-net.stock_elasticity)
+        multiple = np.clip(multiple, 1 / net.max_price_multiple, net.max_price_multiple)
+        self.price = net.initial_price * multiple
+        if net.demand_elasticity:
+            priced = ~np.isnan(net.initial_price)
+            base = net.recipe[:, priced] @ net.initial_price[priced]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                grade = np.where(base > 0, (net.recipe[:, priced] @ self.price[priced]) / base, 1.0)
+            self.demand_multiplier = np.broadcast_to((net.sector_grades @ grade) ** (-net.demand_elasticity),
+                                                     self.demand_multiplier.shape).copy()
+        self.recorder.prices(self.k, self.price, multiple)
+
+    # ------------------------------------------------------------ helpers
+    def _facilities(self, stage: str):
+        return {"mine": self.net.mines, "refinery": self.net.refineries, "magnet": self.net.magnet_plants}[stage]
+
+    def _stocks(self, stage: str) -> Stocks:
+        return {"mine": self.conc, "refinery": self.oxide, "magnet": self.magnet}[stage]
+
+    @staticmethod
+    def _alloc_mass(stage: str, tagged: np.ndarray) -> np.ndarray:
+        """Mass in the stage's traded items: concentrate is one item, t REO of all elements."""
+        mass = tagged[..., 0, :]
+        return mass.sum(axis=-1, keepdims=True) if stage == "mine" else mass
+
+    def _take(self, stocks: Stocks, amount: np.ndarray) -> np.ndarray:
+        """Take ``amount`` [C, I] of traded mass out of stocks, proportionally; return the tagged mass taken."""
+        available = stocks.mass.sum(axis=-1, keepdims=True) if amount.shape[-1] == 1 else stocks.mass
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(available > 0, np.minimum(1.0, amount / np.where(available > 0, available, 1)), 0.0)
+        taken = frac[:, None, :] * stocks.tagged
+        stocks.tagged -= taken
+        return taken
+
+    def _element_mass(self, stage: str, tagged: np.ndarray) -> np.ndarray:
+        """t REO by element of tagged mass of a stage (magnets: their recipe content)."""
+        mass = tagged[..., 0, :]
+        while mass.ndim > 1:
+            mass = mass.sum(axis=0)
+        return mass @ self.net.recipe if stage == "magnet" else mass
+
+    def accounts_in_transit_add(self, stage: str, tagged: np.ndarray) -> None:
+        if self.accounts is not None:
+            self.accounts.in_transit += self._element_mass(stage, tagged)
+
+    def _stock_elements(self) -> np.ndarray:
+        return (self.conc.mass.sum(axis=0) + self.oxide.mass.sum(axis=0) + self.pile.mass.sum(axis=0)
+                + self.magnet.mass.sum(axis=0) @ self.net.recipe)
+
+    def _transit_elements(self) -> np.ndarray:
+        total = np.zeros(len(self.net.elements))
+        for shipment in self.in_flight | self.pending:
+            total += self._element_mass(shipment.stage, shipment.tagged)
+        return total
+
+    def _open_accounts(self) -> None:
+        E = len(self.net.elements)
+        in_transit = self._transit_elements()
+        self.accounts = Accounts(opening=self._stock_elements() + in_transit, mined=np.zeros(E),
+                                 consumed=np.zeros(E), sunk=np.zeros(E), losses=np.zeros(E), in_transit=in_transit)
+
+    def balance(self) -> dict[str, np.ndarray]:
+        """Mass balance by element, t REO: opening + mined = stocks + in transit + consumed + sunk + losses."""
+        a = self.accounts
+        stocks = self._stock_elements()
+        residual = a.opening + a.mined - (stocks + a.in_transit + a.consumed + a.sunk + a.losses)
+        return {"opening": a.opening.copy(), "mined": a.mined.copy(), "stocks": stocks, "in_transit": a.in_transit.copy(),
+                "consumed": a.consumed.copy(), "sunk": a.sunk.copy(), "losses": a.losses.copy(), "residual": residual}
+
+    def check_balance(self, k: int) -> None:
+        """Raise InvariantError naming the element and the terms when mass is created or lost."""
+        b = self.balance()
+        scale = np.maximum(b["opening"] + b["mined"], 1.0)
+        bad = np.flatnonzero(np.abs(b["residual"]) > BALANCE_TOLERANCE * scale)
+        if bad.size:
+            e = bad[0]
+            terms = ", ".join(f"{name} {values[e]:.6g}" for name, values in b.items())
+            raise InvariantError(f"mass balance broken for {self.net.elements[e]} at step {k} "
+                                 f"({self.net.dates[k]}): {terms} t REO")
+
+    # ------------------------------------------------------------ measures
+    def _update_masks(self) -> None:
+        for stage in TRADED:
+            blocked = np.zeros_like(self.blocked[stage])
+            licensed = []
+            for m in self.measures:
+                if not m.active:
+                    continue
+                mask = m.covers_stage[stage]
+                if m.effect == "block":
+                    blocked |= mask
+                elif mask.any():
+                    licensed.append((m, mask))
+            self.blocked[stage] = blocked
+            self.licensed[stage] = licensed
+
+    def _turn_back(self, measure: ExportMeasure) -> None:
+        for shipment in list(self.in_flight):
+            mask = measure.covers_stage[shipment.stage][shipment.buyer, shipment.supplier]   # [n, I]
+            if not mask.any():
+                continue
+            back = shipment.tagged * mask[:, None, :]
+            shipment.tagged = shipment.tagged - back
+            stocks = self._stocks(shipment.stage)
+            np.add.at(stocks.tagged, shipment.supplier, back)
+            np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, self._alloc_mass(shipment.stage, back))
+            self.accounts_in_transit_add(shipment.stage, -back)
+            self.recorder.turned_back(self.k, shipment, self._alloc_mass(shipment.stage, back))

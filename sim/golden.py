@@ -1,0 +1,78 @@
+"""The golden reference of the baseline: ``results/baseline/summary.json`` and ``monthly.csv``.
+
+``python -m sim.golden`` reruns the baseline, prints what changed against the
+committed reference, and rewrites it (on purpose: commit the change with a
+message that says why the numbers moved). The test suite compares a fresh
+baseline run with the reference within ``RELATIVE``/``ABSOLUTE``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .results import Results, headline_series
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "results" / "baseline"
+SCENARIO = ROOT / "scenarios" / "baseline.yaml"
+RELATIVE = 1e-6    # same code, same inputs: only float noise across platforms
+ABSOLUTE = 1e-6    # t, or share
+
+
+def _flatten(data, prefix: str = "") -> dict:
+    if isinstance(data, dict):
+        out = {}
+        for k, v in data.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: data}
+
+
+def differences(results: Results, folder: Path = REFERENCE) -> list[str]:
+    """What differs between a run and a reference folder, first differences first; empty when they agree."""
+    out = []
+    summary_file, series_file = folder / "summary.json", folder / "monthly.csv"
+    if not summary_file.exists() or not series_file.exists():
+        return [f"no reference in {folder} (summary.json and monthly.csv)"]
+    old = _flatten(json.loads(summary_file.read_text(encoding="utf-8")))
+    new = _flatten(json.loads(json.dumps(results.summary(), default=float)))
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+            if not np.isclose(a, b, rtol=RELATIVE, atol=ABSOLUTE):
+                out.append(f"summary {key}: {a!r} -> {b!r}")
+        elif a != b:
+            out.append(f"summary {key}: {a!r} -> {b!r}")
+    ref = pd.read_csv(series_file, parse_dates=["date"])
+    cur = headline_series(results)
+    keys = ["metric", "country", "date"]
+    merged = ref.merge(cur, on=keys, how="outer", suffixes=("_ref", "_run"))
+    merged[["value_ref", "value_run"]] = merged[["value_ref", "value_run"]].fillna(0.0)
+    bad = merged[~np.isclose(merged["value_ref"], merged["value_run"], rtol=RELATIVE, atol=ABSOLUTE)]
+    for metric, group in bad.groupby("metric", sort=True):
+        first = group.sort_values("date").iloc[0]
+        out.append(f"monthly {metric}: {len(group)} values differ; first {first['country']} "
+                   f"{first['date'].date()}: {first['value_ref']:.6g} -> {first['value_run']:.6g}")
+    return out
+
+
+def main() -> int:
+    from . import run
+    from .outputs import write_json, write_table
+
+    results = run(SCENARIO)
+    changes = differences(results)
+    print("\n".join(changes) if changes else "baseline unchanged")
+    REFERENCE.mkdir(parents=True, exist_ok=True)
+    write_json(REFERENCE / "summary.json", results.summary())
+    write_table(headline_series(results), REFERENCE / "monthly", ("csv",))
+    print(f"reference written to {REFERENCE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Writing a run to disk: tables (Parquet and CSV), summary.json, manifest.json and plots, atomically.
+
+Everything is written into a fresh folder beside the target and moved into
+place only when complete, so a failed or interrupted run never leaves a
+partial results folder (an earlier complete one stays until replaced).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .results import Results, headline_series
+
+FORMATS = ("parquet", "csv")
+
+
+def scenario_hash(results: Results) -> str:
+    """SHA-256 of the scenario as validated (before draws): names the inputs a result came from."""
+    text = json.dumps(results.scenario.model_dump(mode="json", warnings=False), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _plain(value):
+    """JSON-safe: NaN and infinities as null, NumPy scalars as Python numbers."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(_plain(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_table(frame: pd.DataFrame, stem: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    """Write one table as ``stem.parquet`` and/or ``stem.csv``; dates as ISO dates."""
+    out = frame.copy()
+    if "date" in out:
+        out["date"] = pd.to_datetime(out["date"]).dt.date
+    paths = []
+    if "parquet" in formats:
+        paths.append(stem.with_suffix(".parquet"))
+        out.to_parquet(paths[-1], index=False)
+    if "csv" in formats:
+        paths.append(stem.with_suffix(".csv"))
+        out.to_csv(paths[-1], index=False, float_format="%.9g")
+    return paths
+
+
+def save(results: Results, folder: Path, frequency: str | None = None, formats: tuple[str, ...] | None = None,
+         plots: bool | None = None, extra: Callable[[Path], None] | None = None) -> Path:
+    """Write a run's tables, summary, manifest and plots into ``folder``, replacing it atomically."""
+    settings = results.scenario.outputs
+    frequency = frequency or settings.frequency
+    formats = tuple(formats or settings.formats)
+    plots = settings.plots if plots is None else plots
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        (work / "tables").mkdir()
+        for name, frame in results.tables(frequency).items():
+            write_table(frame, work / "tables" / name, formats)
+        write_json(work / "summary.json", results.summary())
+        write_table(headline_series(results), work / "monthly", ("csv",))
+        write_json(work / "manifest.json", {
+            "sim_version": __version__, "scenario": results.scenario.name, "scenario_sha256": scenario_hash(results),
+            "seed": results.seed, "start": results.net.dates[0].isoformat(), "end": results.net.dates[-1].isoformat(),
+            "frequency": frequency, "formats": list(formats),
+            "tables": {name: "tables/" + name for name in results.TABLES}})
+        if plots:
+            from .plots import briefing  # matplotlib only when plots are asked for
+            (work / "plots").mkdir()
+            briefing(results, work / "plots")
+        if extra is not None:
+            extra(work)
+        _replace(work, folder)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return folder
+
+
+def _replace(work: Path, folder: Path) -> None:
+    """Move the finished folder into place; the old one is removed only after the new one is there."""
+    old = None
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        os.replace(folder, old)
+    os.replace(work, folder)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,421 @@
+"""Briefing plots of one run: shortfall, days of cover, prices, dependency on China, and the chain's flows.
+
+``briefing(results, folder)`` writes five PNGs an analyst can drop into a
+briefing. This is the only module of ``sim`` that imports matplotlib, so the
+engine and the tables stay importable (and fast) without it; the Agg backend
+is selected here so plots render without a display.
+"""
+from __future__ import annotations
+
+import pathlib
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.patches import PathPatch, Rectangle
+from matplotlib.path import Path
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from .provenance import Tags
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .results import Results
+
+DPI = 110
+SIZE = (9.0, 5.0)                 # inches
+COVER_CLIP_DAYS = 120.0           # days-of-cover axis stops here; higher values sit on the top edge
+SMALL_SHARE = 0.02                # flow-chart nodes below this share of their column are grouped as "other"
+FLOW_COLUMNS = ("Mined in", "Separated in", "Magnets made in", "Used in")
+COUNTRY_COLOURS = {
+    "CN": "#c62828", "JP": "#1565c0", "KR": "#6a1b9a", "US": "#2e7d32", "AU": "#ef6c00", "MY": "#00838f",
+    "VN": "#9e9d24", "MM": "#8d6e63", "TH": "#ad1457", "LA": "#5d4037", "IN": "#f9a825", "BR": "#43a047",
+    "RU": "#455a64", "KZ": "#00695c", "EE": "#3949ab", "DE": "#212121", "FR": "#0277bd", "NG": "#7cb342",
+    "MG": "#d84315", "ROW": "#9e9e9e", "other": "#bdbdbd",
+}
+FALLBACK_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f")
+ELEMENT_COLOURS = {"Dy": "#d95f02", "Tb": "#7570b3", "NdPr": "#1b9e77"}
+ELEMENT_STYLES = {"Dy": "-", "Tb": "-", "NdPr": "--"}
+LABEL_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.75}
+
+
+def briefing(results: Results, folder: pathlib.Path, countries: tuple[str, ...] | None = None) -> list[pathlib.Path]:
+    """Write the briefing PNGs of a run into ``folder``; return their paths.
+
+    ``countries`` are the ones the cover and dependency plots follow; by
+    default the (up to four) countries with the largest cumulative shortfall.
+    """
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    focus = focus_countries(results, countries)
+    paths = []
+    for name, draw in (("shortfall", lambda: shortfall_figure(results)),
+                       ("days_of_cover", lambda: cover_figure(results, focus)),
+                       ("prices", lambda: prices_figure(results)),
+                       ("dependency", lambda: dependency_figure(results, focus)),
+                       ("flows", lambda: flows_figure(results))):
+        paths.append(_save(draw(), folder / f"{name}.png", results))
+    return paths
+
+
+# ---------------------------------------------------------------- helpers
+def focus_countries(results: Results, countries: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The countries to follow: given ones, else the 4 most short (cumulative unmet t), else JP and KR."""
+    if countries:
+        return tuple(countries)
+    stats = results.summary()["countries"]
+    short = sorted((c for c, v in stats.items() if v["cumulative_unmet_t"] > 1e-6),
+                   key=lambda c: -stats[c]["cumulative_unmet_t"])
+    if short:
+        return tuple(short[:4])
+    default = tuple(c for c in ("JP", "KR") if c in results.net.countries)
+    return default or tuple(sorted(stats, key=lambda c: -stats[c]["demand_t"])[:2])
+
+
+def colour(country: str, countries: tuple[str, ...] = ()) -> str:
+    """Fixed colour of a country (China red); unknown codes get a palette colour by their position."""
+    if country in COUNTRY_COLOURS:
+        return COUNTRY_COLOURS[country]
+    k = countries.index(country) if country in countries else sum(map(ord, country))
+    return FALLBACK_COLOURS[k % len(FALLBACK_COLOURS)]
+
+
+def _figure(**kwargs) -> tuple[Figure, Axes | np.ndarray]:
+    """A briefing-sized figure (``SIZE`` inches) with ``plt.subplots`` axes."""
+    return plt.subplots(figsize=SIZE, **kwargs)
+
+
+def _save(fig: Figure, path: pathlib.Path, results: Results) -> pathlib.Path:
+    """Footnote the scenario, lay out, write at ``DPI`` and close (figures are not kept open)."""
+    fig.text(0.005, 0.005, f"Scenario {results.scenario.name} (seed {results.seed}): {results.scenario.title}",
+             fontsize=7, color="0.4", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
+
+def _date_axis(ax: Axes, maxticks: int = 8) -> None:
+    """Year/month ticks that stay short on narrow panels."""
+    locator = mdates.AutoDateLocator(minticks=2, maxticks=maxticks)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+
+
+def _measure_line(ax: Axes, results: Results, label: bool = True) -> None:
+    """Dotted vertical line at the start of the first export measure, so 'before/after' reads at a glance."""
+    start = results.first_measure
+    if start is None:
+        return
+    ax.axvline(pd.Timestamp(start), color="0.35", lw=0.9, ls=":", zorder=1)
+    if label:
+        ax.annotate(f"first measure\n{start:%d %b %Y}", xy=(pd.Timestamp(start), 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(3, -3), textcoords="offset points", ha="left", va="top", fontsize=7, color="0.35")
+
+
+def _empty(ax: Axes, text: str) -> None:
+    """A grey note in the middle of an axis that has nothing to show."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=12, color="0.45")
+
+
+def _kt(t: float) -> str:
+    """A tonnage for a label: '39 kt', '4.2 kt', '43 t'."""
+    if t >= 9.95e3:
+        return f"{t / 1e3:.0f} kt"
+    return f"{t / 1e3:.1f} kt" if t >= 950 else f"{t:.0f} t"
+
+
+# ---------------------------------------------------------------- 1 shortfall
+def shortfall_figure(results: Results) -> Figure:
+    """Monthly unmet end-use magnet demand as a share of each country's demand, one line per short country."""
+    unmet = results.table("unmet", "month")
+    fig, ax = _figure()
+    ax.set_title("Unmet end-use magnet demand, share of each country's demand (monthly, %)", loc="left",
+                 fontweight="bold")
+    by = unmet.groupby(["date", "country"], as_index=False)[["demand_t", "unmet_t"]].sum()
+    total = by.groupby("country")["unmet_t"].sum()
+    short = total[total > 1e-6].sort_values(ascending=False)
+    if short.empty:
+        _empty(ax, "no shortfall")
+    by["share"] = by["unmet_t"] / by["demand_t"].where(by["demand_t"] > 0)
+    for country, cumulative in short.items():
+        line = by[by["country"] == country].sort_values("date")
+        ax.plot(line["date"], line["share"], color=colour(country, results.net.countries), lw=1.8,
+                label=f"{country}  {_kt(cumulative)}")
+    ax.set_ylim(0, 1.0 if short.empty else min(1.0, max(0.05, float(by["share"].max()) * 1.1)))
+    ax.set_xlim(results.dates[0], results.dates[-1])
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel("unmet / demand (t magnet)")
+    ax.grid(alpha=0.3)
+    _date_axis(ax)
+    _measure_line(ax, results)
+    if not short.empty:
+        ax.legend(loc="upper right", fontsize=8, frameon=False, title="cumulative unmet, t magnet",
+                  title_fontsize=8)
+    return fig
+
+
+# ---------------------------------------------------------------- 2 days of cover
+def _monthly(frame: pd.DataFrame, dates: pd.DatetimeIndex, value: str) -> pd.Series:
+    """A country/item series on every month of the run; months missing from the table held no stock: 0."""
+    return frame.set_index("date")[value].reindex(dates).fillna(0.0)
+
+
+def cover_figure(results: Results, countries: tuple[str, ...]) -> Figure:
+    """Days of cover of oxide stocks (Dy, Tb solid; NdPr dashed) per country, and strategic stockpiles in t."""
+    inventory = results.table("inventory", "month")
+    months = pd.DatetimeIndex(sorted(inventory["date"].unique()))
+    countries = tuple(countries)[:4] or ("JP",)
+    fig = plt.figure(figsize=SIZE)
+    grid = fig.add_gridspec(2, len(countries), height_ratios=(2.2, 1.0))
+    fig.suptitle("Days of cover of working oxide stocks (days of the country's own use), and strategic stockpiles",
+                 x=0.01, ha="left", fontweight="bold", fontsize=11)
+    oxides = inventory[inventory["stage"] == "refinery"]
+    first = None
+    for k, country in enumerate(countries):
+        ax = fig.add_subplot(grid[0, k], sharey=first)
+        first = first or ax
+        for item, item_colour in ELEMENT_COLOURS.items():
+            rows = oxides[(oxides["country"] == country) & (oxides["item"] == item)]
+            if rows.empty:
+                continue
+            cover = _monthly(rows, months, "days_of_cover").clip(upper=COVER_CLIP_DAYS)
+            ax.plot(months, cover, color=item_colour, ls=ELEMENT_STYLES[item], lw=1.5, label=item)
+        ax.set_title(country, fontweight="bold", color=colour(country, results.net.countries))
+        ax.set_ylim(0, COVER_CLIP_DAYS * 1.04)
+        ax.grid(alpha=0.3)
+        _date_axis(ax, maxticks=4 if len(countries) > 2 else 6)
+        _measure_line(ax, results, label=False)
+        if k == 0:
+            ax.set_ylabel(f"days of cover\n(clipped at {COVER_CLIP_DAYS:.0f} d)")
+        else:
+            ax.tick_params(labelleft=False)
+    handles = [Line2D([], [], color=ELEMENT_COLOURS[e], ls=ELEMENT_STYLES[e], lw=1.5, label=f"{e} oxide")
+               for e in ELEMENT_COLOURS]
+    first.legend(handles=handles, loc="lower left", fontsize=7, frameon=True, framealpha=0.85)
+    _stockpile_panel(fig.add_subplot(grid[1, :]), inventory, months, countries, results)
+    return fig
+
+
+def _stockpile_panel(ax: Axes, inventory: pd.DataFrame, months: pd.DatetimeIndex, countries: tuple[str, ...],
+                     results: Results) -> None:
+    """Strategic stockpiles (t oxide) of the followed countries; NdPr on its own right-hand scale."""
+    piles = inventory[(inventory["stage"] == "stockpile") & inventory["country"].isin(countries)
+                      & inventory["item"].isin(tuple(ELEMENT_COLOURS))]
+    ax.set_title("Strategic stockpiles, t oxide", loc="left", fontsize=9)
+    ax.grid(alpha=0.3)
+    _date_axis(ax)
+    _measure_line(ax, results, label=False)
+    if piles.empty:
+        _empty(ax, f"no strategic stockpiles of Dy, Tb or NdPr in {', '.join(countries)}")
+        ax.set_yticks([])
+        return
+    right = ax.twinx() if (piles["item"] == "NdPr").any() else None
+    handles = []
+    for (country, item), rows in piles.groupby(["country", "item"]):
+        target = right if item == "NdPr" else ax
+        series = _monthly(rows, months, "t")
+        (line,) = target.plot(months, series, color=ELEMENT_COLOURS[item], ls=ELEMENT_STYLES[item], lw=1.5,
+                              label=f"{country} {item}" + (" (right)" if item == "NdPr" else ""))
+        if piles["country"].nunique() > 1:
+            line.set_marker("o" if countries.index(country) % 2 == 0 else "s")
+            line.set_markevery(12)
+            line.set_markersize(3)
+        handles.append(line)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("t (Dy, Tb)", fontsize=8)
+    if right is not None:
+        right.set_ylim(bottom=0)
+        right.set_ylabel("t (NdPr)", fontsize=8)
+    ax.legend(handles=handles, loc="center right", fontsize=7, frameon=True, framealpha=0.85,
+              ncol=1 if len(handles) < 4 else 2)
+
+
+# ---------------------------------------------------------------- 3 prices
+def prices_figure(results: Results) -> Figure:
+    """Monthly mean price of each priced oxide as a multiple of its initial price (log scale)."""
+    prices = results.table("prices", "month")
+    fig, ax = _figure()
+    ax.set_title("Oxide prices, multiple of the initial price (monthly mean, log scale)", loc="left",
+                 fontweight="bold")
+    initial = dict(zip(results.net.elements, results.net.initial_price))
+    if prices.empty:
+        _empty(ax, "no priced elements")
+        return fig
+    for element, rows in prices.groupby("element", sort=False):
+        ax.plot(rows["date"], rows["multiple"], lw=1.8, color=ELEMENT_COLOURS.get(element),
+                label=f"{element} (initial {initial[element]:,.0f} USD/kg)")
+    ax.axhline(1.0, color="0.5", lw=0.8)
+    ax.set_yscale("log")
+    top = max(2.0, float(prices["multiple"].max()) * 1.3)
+    ax.set_ylim(min(0.8, float(prices["multiple"].min()) * 0.9), top)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}×" if top < 12 and v in (2, 3, 5, 7) else ""))
+    ax.set_ylabel("price / initial price")
+    ax.set_xlim(results.dates[0], results.dates[-1])
+    ax.grid(alpha=0.3, which="both")
+    _date_axis(ax)
+    _measure_line(ax, results)
+    ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9, bbox_to_anchor=(0.0, 0.92))
+    return fig
+
+
+# ---------------------------------------------------------------- 4 dependency
+def dependency_figure(results: Results, countries: tuple[str, ...], on: str = "CN") -> Figure:
+    """Quarterly direct (import share) and embedded (passed through ``on`` anywhere) dependency, oxides and magnets."""
+    fig, axes = _figure(ncols=2, sharey=True)
+    fig.suptitle(f"Dependency on {on} of oxide and magnet users (quarterly, %)", x=0.01, ha="left",
+                 fontweight="bold", fontsize=11)
+    if on not in results.net.countries:
+        for ax in axes:
+            _empty(ax, f"{on} is not in this run")
+        return fig
+    followed = tuple(c for c in countries if c != on) or tuple(c for c in ("JP", "KR") if c in results.net.countries)
+    dep = results.dependency(on=on, frequency="quarter")
+    for ax, (stage, name) in zip(axes, (("refinery", "Oxides (separation output)"), ("magnet", "Magnets"))):
+        ax.set_title(name, loc="left", fontsize=10)
+        for country in followed:
+            rows = dep[(dep["stage"] == stage) & (dep["country"] == country)].sort_values("date")
+            c = colour(country, results.net.countries)
+            ax.plot(rows["date"], rows["direct"], color=c, lw=1.8)
+            ax.plot(rows["date"], rows["embedded"], color=c, lw=1.4, ls="--")
+        ax.set_ylim(0, 1.05)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.grid(alpha=0.3)
+        _date_axis(ax)
+        _measure_line(ax, results, label=ax is axes[0])
+    axes[0].set_ylabel(f"share from / through {on}")
+    handles = [Line2D([], [], color=colour(c, results.net.countries), lw=2, label=c) for c in followed]
+    handles += [Line2D([], [], color="0.3", lw=1.8, label="direct"),
+                Line2D([], [], color="0.3", lw=1.4, ls="--", label="embedded")]
+    axes[0].legend(handles=handles, loc="best", fontsize=8, frameon=True, framealpha=0.9, ncol=2,
+                   title=f"direct: share of imports bought from {on}\nembedded: share of use that passed "
+                         f"through {on}", title_fontsize=7, alignment="left")
+    if on in countries:
+        axes[1].annotate(f"{on} itself is not shown", xy=(1, -0.13), xycoords="axes fraction", ha="right",
+                         fontsize=7, color="0.4")
+    return fig
+
+
+# ---------------------------------------------------------------- 5 flows (Sankey)
+def flow_matrices(results: Results) -> list[np.ndarray]:
+    """First-year t REO between adjacent columns: [mined c -> separated r], [separated -> made], [made -> used].
+
+    Each is ``[source country, target country]``, from the provenance rows of
+    what separation plants fed on, what magnet plants made and what end users
+    consumed.
+    """
+    raw, net = results.raw, results.net
+    tags = Tags(net.n_countries)
+    year = slice(0, min(len(net.dates), round(365.25 / net.step_days)))
+    consumed = raw.consumed_tags[year].sum(axis=0)        # [stage, C, Q]
+    made = raw.made_tags[year].sum(axis=0)                # [C, Q]
+    return [consumed[0][:, tags.kind("mined")].T,          # rows: mining country, cols: separating country
+            made[:, tags.kind("refined")].T,               # rows: separating country, cols: magnet country
+            consumed[2][:, tags.kind("made")].T]           # rows: magnet country, cols: using country
+
+
+def _group(values: np.ndarray, countries: tuple[str, ...]) -> list[tuple[str, list[int]]]:
+    """Nodes of one column, largest first: each country with >= SMALL_SHARE of the column, the rest as 'other'."""
+    total = values.sum()
+    order = [i for i in np.argsort(-values, kind="stable") if values[i] > 1e-9]
+    big = [i for i in order if values[i] >= SMALL_SHARE * total]
+    small = [i for i in order if values[i] < SMALL_SHARE * total]
+    nodes = [(countries[i], [i]) for i in big]
+    if small:
+        nodes.append(("other", small))
+    return nodes
+
+
+def _band(ax: Axes, x0: float, top0: float, x1: float, top1: float, width: float, face: str) -> None:
+    """A band of ``width`` t from (x0, top0) to (x1, top1), tops given, drawn as a cubic Bézier ribbon."""
+    mid = (x0 + x1) / 2
+    verts = [(x0, top0), (mid, top0), (mid, top1), (x1, top1), (x1, top1 - width), (mid, top1 - width),
+             (mid, top0 - width), (x0, top0 - width), (x0, top0)]
+    codes = [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4, Path.LINETO, Path.CURVE4, Path.CURVE4,
+             Path.CURVE4, Path.CLOSEPOLY]
+    ax.add_patch(PathPatch(Path(verts, codes), facecolor=face, edgecolor=face, linewidth=0.4, alpha=0.5,
+                           zorder=1))   # the edge keeps hairline flows visible
+
+
+def _layout(heights: list[float], pitch: float, gap: float, top: float) -> list[float]:
+    """Top y of each node stacked downward from ``top``: a gap between nodes, and room for a label each."""
+    tops, y = [], top
+    for h in heights:
+        tops.append(y)
+        y -= max(h + gap, pitch)
+    return tops
+
+
+def flows_figure(results: Results) -> Figure:
+    """Alluvial chart of the chain over the run's first year: mined in -> separated in -> magnets made in -> used in."""
+    countries, dates = results.net.countries, results.net.dates
+    steps = min(len(dates), round(365.25 / results.net.step_days))
+    links = flow_matrices(results)
+    fig, ax = _figure()
+    fig.suptitle(f"Rare-earth chain by country, first year of the run ({dates[0]:%d %b %Y} to "
+                 f"{dates[steps - 1]:%d %b %Y})", x=0.01, ha="left", fontweight="bold", fontsize=11)
+    ax.set_title("Band width t REO; separation losses and oxides not used in magnets leave between columns",
+                 loc="left", fontsize=9, color="0.3")
+    ax.set_axis_off()
+    if not any(m.sum() > 0 for m in links):
+        _empty(ax, "no flows recorded in the first year")
+        return fig
+    # node size per column: what flows out (first), in (last), the larger of the two (middle columns)
+    zero = np.zeros(len(countries))
+    inflow = [zero] + [m.sum(axis=0) for m in links]
+    outflow = [m.sum(axis=1) for m in links] + [zero]
+    sizes = [np.maximum(i, o) for i, o in zip(inflow, outflow)]
+    nodes = [_group(s, countries) for s in sizes]
+    heights = [[float(size[idx].sum()) for _, idx in col] for size, col in zip(sizes, nodes)]
+    scale = max(float(s.sum()) for s in sizes)
+    gap, pitch, width = 0.02 * scale, 0.055 * scale, 0.05
+    top = max(sum(max(h + gap, pitch) for h in col) for col in heights)
+    tops = [_layout(col, pitch, gap, top) for col in heights]
+    xs = np.arange(len(FLOW_COLUMNS), dtype=float)
+    for k, col in enumerate(nodes):
+        ax.text(xs[k] + width / 2, top + 0.06 * scale, f"{FLOW_COLUMNS[k]}\n{_kt(float(sizes[k].sum()))}",
+                ha="center", va="bottom", fontsize=9, fontweight="bold")
+        for (name, _), y, h in zip(col, tops[k], heights[k]):
+            _node(ax, xs[k], y, width, h, name, countries, label_left=k == 0)
+    for k, matrix in enumerate(links):
+        _bands(ax, matrix, nodes[k], nodes[k + 1], tops[k], tops[k + 1], xs[k] + width, xs[k + 1], countries)
+    bottom = min((t[-1] - h[-1] for t, h in zip(tops, heights) if t), default=0.0)
+    ax.set_xlim(-0.35, xs[-1] + width + 0.35)
+    ax.set_ylim(bottom - 0.03 * scale, top + 0.2 * scale)
+    return fig
+
+
+def _node(ax: Axes, x: float, top: float, width: float, height: float, name: str, countries: tuple[str, ...],
+          label_left: bool) -> None:
+    """A country's node (rectangle of ``height`` t) with its 'code kt' label beside it."""
+    face = colour(name, countries)
+    ax.add_patch(Rectangle((x, top - height), width, height, facecolor=face, edgecolor=face, linewidth=0.6,
+                           zorder=2))
+    ax.text(x - 0.02 if label_left else x + width + 0.02, top - height / 2, f"{name} {_kt(height)}",
+            ha="right" if label_left else "left", va="center", fontsize=7.5, zorder=3, bbox=LABEL_BOX)
+
+
+def _bands(ax: Axes, matrix: np.ndarray, sources: list, targets: list, source_tops: list[float],
+           target_tops: list[float], x0: float, x1: float, countries: tuple[str, ...]) -> None:
+    """Bands between two columns, stacked at each node in the order of the other column (few crossings)."""
+    flow = np.array([[matrix[np.ix_(s, t)].sum() for _, t in targets] for _, s in sources])
+    out_used = np.zeros(len(sources))
+    in_used = np.zeros(len(targets))
+    for i, (name, _) in enumerate(sources):
+        for j in range(len(targets)):
+            w = flow[i, j]
+            if w <= 0:
+                continue
+            _band(ax, x0, source_tops[i] - out_used[i], x1, target_tops[j] - in_used[j], w, colour(name, countries))
+            out_used[i] += w
+            in_used[j] += w

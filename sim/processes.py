@@ -1,0 +1,69 @@
+"""SimPy processes, named by what they do: ship, license, enforce, qualify, step.
+
+Each is a generator taking the environment and the simulation it acts on; none
+keeps state of its own. The per-step work over all countries is one process
+(``step``) doing NumPy arithmetic; dated and delayed things (shipments at sea,
+licence decisions, measures coming into force, new suppliers qualifying) are
+processes of their own, so SimPy orders them in time.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import simpy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Shipment, Simulation
+    from .policies import ExportLicence, ExportMeasure
+
+# Events at the same time run before the step's work: the step is scheduled with a lower priority.
+STEP_PRIORITY = 2
+
+
+def _after(env: simpy.Environment, delay: float) -> simpy.events.Event:
+    """A timeout that fires after every ordinary event due at the same time."""
+    event = env.event()
+    event._ok = True
+    event._value = None
+    env.schedule(event, STEP_PRIORITY, delay)
+    return event
+
+
+def step(env: simpy.Environment, sim: "Simulation"):
+    """Advance the chain one model step at a time, from the spin-up to the calendar's end."""
+    while sim.next_step():
+        yield _after(env, sim.step_days)
+
+
+def ship(env: simpy.Environment, sim: "Simulation", shipment: "Shipment", days: float):
+    """Carry a shipment for its route's lead time, then put it in the buyers' stocks."""
+    sim.in_flight.add(shipment)
+    yield env.timeout(days)
+    if shipment in sim.in_flight:
+        sim.in_flight.discard(shipment)
+        sim.deliver(shipment)
+
+
+def license(env: simpy.Environment, sim: "Simulation", shipment: "Shipment", measure: "ExportLicence"):
+    """Hold an export until the licence decision: ship it if approved, return it to stock if refused."""
+    yield env.timeout(measure.processing_days(sim.licence_rng))
+    approved = sim.licence_rng.random() < measure.approval
+    sim.decide_licence(shipment, approved)
+
+
+def enforce(env: simpy.Environment, sim: "Simulation", measure: "ExportMeasure"):
+    """Put a measure in force on its start date and lift it on its end date (if any)."""
+    start = sim.day_of(measure.event.start)
+    if start > env.now:
+        yield env.timeout(start - env.now)
+    sim.set_active(measure, True)
+    if measure.event.end is not None:
+        end = sim.day_of(measure.event.end)
+        yield env.timeout(max(0.0, end - env.now))
+        sim.set_active(measure, False)
+
+
+def qualify(env: simpy.Environment, sim: "Simulation", stage: str, buyer: int):
+    """After the stage's switching delay a buyer may buy from any supplier, not only its usual ones."""
+    yield env.timeout(sim.net.switching_days[stage])
+    sim.qualified[stage][buyer, :] = True

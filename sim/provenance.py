@@ -1,0 +1,63 @@
+"""Provenance: where the rare earths in a stock or a shipment were mined, refined and made.
+
+Material is held as *tagged mass*: an array ``[..., Q, X]`` over items ``X``
+(elements, or magnet grades) whose row 0 is the mass itself and whose other
+rows split that mass by country of mining, of refining, of magnet making, and
+the mass that passed through each country at any of those stages ("touched").
+Because every row is a mass, mixing stocks is addition and taking a share of a
+stock is multiplication: provenance mixes proportionally with no extra rule.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+KINDS = ("mined", "refined", "made", "touched")
+
+
+@dataclass(frozen=True)
+class Tags:
+    """Row layout of tagged mass for ``n`` countries: 1 + 4n rows."""
+
+    n: int
+
+    @property
+    def rows(self) -> int:
+        return 1 + len(KINDS) * self.n
+
+    def kind(self, kind: str) -> slice:
+        """Rows of one kind of provenance, one per country."""
+        k = KINDS.index(kind)
+        return slice(1 + k * self.n, 1 + (k + 1) * self.n)
+
+    def row(self, kind: str, country: int) -> int:
+        return 1 + KINDS.index(kind) * self.n + country
+
+    def new(self, *shape: int) -> np.ndarray:
+        """Zero tagged mass of shape ``[*lead, Q, X]`` given ``(*lead, X)``."""
+        return np.zeros((*shape[:-1], self.rows, shape[-1]))
+
+    def originate(self, mass: np.ndarray, kind: str, countries: np.ndarray | None = None) -> np.ndarray:
+        """Tagged mass for ``mass[C, X]`` made in country c (row index of the first axis) at stage ``kind``."""
+        c = np.arange(mass.shape[0]) if countries is None else countries
+        out = self.new(*mass.shape)
+        out[:, 0] = mass
+        out[np.arange(mass.shape[0]), self.row(kind, 0) + c] = mass
+        out[np.arange(mass.shape[0]), self.row("touched", 0) + c] = mass
+        return out
+
+    def stamp(self, tagged: np.ndarray, kind: str) -> np.ndarray:
+        """Mark tagged mass ``[C, Q, X]`` as processed at stage ``kind`` in country c (its first index), in place."""
+        c = np.arange(tagged.shape[0])
+        tagged[:, self.kind(kind)] = 0.0
+        tagged[c, self.row(kind, 0) + c] = tagged[:, 0]
+        tagged[c, self.row("touched", 0) + c] = tagged[:, 0]
+        return tagged
+
+
+def shares(tagged: np.ndarray) -> np.ndarray:
+    """Each row as a share of the mass (row 0); zero where there is no mass."""
+    mass = tagged[..., :1, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(mass > 0, tagged / np.where(mass > 0, mass, 1.0), 0.0)

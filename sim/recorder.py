@@ -1,0 +1,129 @@
+"""Raw facts of a run, one array slot per step: what was mined, made, shipped, held, used and missed.
+
+The engine writes here and nowhere else; ``results`` turns these arrays into
+tidy DataFrames and indicators afterwards. Steps before the calendar's start
+(the spin-up) are not recorded. Units: t REO (concentrate and oxides, and the
+rare-earth content of magnets where a field says ``_reo``), t magnet, USD/kg.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .network import Network
+from .provenance import Tags
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Shipment, Simulation
+
+STAGE_INDEX = {"mine": 0, "refinery": 1, "magnet": 2}
+
+
+class Recorder:
+    """Preallocated arrays ``[step, ...]`` filled by the engine as it runs."""
+
+    def __init__(self, net: Network, tags: Tags):
+        n, C, E, G, S, Q = (len(net.dates), net.n_countries, len(net.elements), len(net.grades),
+                            len(net.sectors), tags.rows)
+        self.n = n
+        self.recipe_reo = net.recipe.sum(axis=1)          # [G] t REO per t magnet
+        z = np.zeros
+        self.mined = z((n, C, E))
+        self.feed = z((n, C))                             # concentrate fed to separation, t REO
+        self.separated = z((n, C, E))                     # oxides out of separation
+        self.magnets_made = z((n, C, G))
+        self.magnets_planned = z((n, C, G))
+        self.oxide_claims = z((n, C, E))                  # own use asked of the oxide stock (plants + other uses)
+        self.oxide_supplied = z((n, C, E))
+        self.other_uses = z((n, C, E))                    # oxides used outside magnets
+        self.sunk = z((n, C, E))
+        self.demand = z((n, C, S))                        # end-use demand, t magnet
+        self.supplied = z((n, C, S))
+        self.stock_conc = z((n, C))
+        self.stock_oxide = z((n, C, E))
+        self.stock_magnet = z((n, C, G))
+        self.stockpile = z((n, C, E))
+        self.use_conc = z((n, C))                         # own use per day (for days of cover)
+        self.use_oxide = z((n, C, E))
+        self.use_magnet = z((n, C, G))
+        self.exports = {"mine": z((n, C, C, 1)), "refinery": z((n, C, C, E)), "magnet": z((n, C, C, G))}  # [b, j]
+        self.consumed_tags = z((n, 3, C, Q))              # what each stage consumed in a country, by provenance
+        self.made_tags = z((n, C, Q))                     # REO content of magnets made, by provenance
+        self.price = z((n, E))
+        self.price_multiple = z((n, E))
+        self.licences: list[tuple] = []                   # (step, stage, exporter, importer, t, outcome)
+
+    def _ok(self, k: int) -> bool:
+        return 0 <= k < self.n
+
+    # ------------------------------------------------------------ stages
+    def magnets(self, k: int, demand: np.ndarray, supplied: np.ndarray, consumed: np.ndarray, tags: Tags) -> None:
+        if self._ok(k):
+            self.demand[k] = demand
+            self.supplied[k] = supplied
+            self.consumed_tags[k, 2] = consumed @ self.recipe_reo
+
+    def oxides(self, k: int, claims, supplied, other_used, made, planned, taken, taken_mass) -> None:
+        if self._ok(k):
+            self.oxide_claims[k] = claims
+            self.oxide_supplied[k] = supplied
+            self.other_uses[k] = other_used
+            self.magnets_made[k] = made
+            self.magnets_planned[k] = planned
+            self.consumed_tags[k, 1] = taken.sum(axis=2)
+
+    def made(self, k: int, magnets_tagged: np.ndarray) -> None:
+        if self._ok(k):
+            self.made_tags[k] = magnets_tagged @ self.recipe_reo
+
+    def refining(self, k: int, feed: np.ndarray, oxides: np.ndarray) -> None:
+        if self._ok(k):
+            self.feed[k] = feed[:, 0, :].sum(axis=1)
+            self.separated[k] = oxides[:, 0, :]
+            self.consumed_tags[k, 0] = feed.sum(axis=2)
+
+    def mining(self, k: int, mined: np.ndarray) -> None:
+        if self._ok(k):
+            self.mined[k] = mined
+
+    def sink(self, k: int, sunk: np.ndarray) -> None:
+        if self._ok(k):
+            self.sunk[k] = sunk
+
+    def prices(self, k: int, price: np.ndarray, multiple: np.ndarray) -> None:
+        if self._ok(k):
+            self.price[k] = price
+            self.price_multiple[k] = multiple
+
+    def stocks(self, k: int, sim: "Simulation") -> None:
+        if self._ok(k):
+            self.stock_conc[k] = sim.conc.mass.sum(axis=1)
+            self.stock_oxide[k] = sim.oxide.mass
+            self.stock_magnet[k] = sim.magnet.mass
+            self.stockpile[k] = sim.pile.mass
+            self.use_conc[k] = sim.use_own["mine"][:, 0]
+            self.use_oxide[k] = sim.use_own["refinery"]
+            self.use_magnet[k] = sim.use_own["magnet"]
+
+    # ------------------------------------------------------------ trade
+    def departed(self, k: int, shipment: "Shipment", mass: np.ndarray) -> None:
+        if self._ok(k):
+            np.add.at(self.exports[shipment.stage][k], (shipment.buyer, shipment.supplier), mass)
+
+    def licence_applied(self, k: int, shipment: "Shipment", mass: np.ndarray) -> None:
+        if self._ok(k):
+            self.licences.append((k, shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]),
+                                  float(mass.sum()), "applied"))
+
+    def licence_decided(self, k: int, shipment: "Shipment", mass: np.ndarray, approved: bool) -> None:
+        k = min(k, self.n - 1)
+        if self._ok(k):
+            self.licences.append((k, shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]),
+                                  float(mass.sum()), "approved" if approved else "refused"))
+
+    def turned_back(self, k: int, shipment: "Shipment", mass: np.ndarray) -> None:
+        if self._ok(k):
+            for b, j, m in zip(shipment.buyer, shipment.supplier, mass.sum(axis=1)):
+                if m > 0:
+                    self.licences.append((k, shipment.stage, int(j), int(b), float(m), "turned back at sea"))

@@ -1,0 +1,239 @@
+"""The engine's behaviour: calibration from simulated flows, the Japan ban, determinism, mass balance."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from sim import InvariantError, Simulation, load_scenario, run
+from sim.golden import differences
+
+from .calibration import band, within
+from .conftest import SCENARIOS
+
+SHORT_END = dt.date(2027, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return run(SCENARIOS / "baseline.yaml")
+
+
+@pytest.fixture(scope="module")
+def japan_ban():
+    return run(SCENARIOS / "japan_ban.yaml", end=SHORT_END)
+
+
+@pytest.fixture(scope="module")
+def baseline_short():
+    return run(SCENARIOS / "baseline.yaml", end=SHORT_END)
+
+
+def _first_year(results, frame):
+    return frame[frame["date"] < pd.Timestamp(results.net.dates[0]) + pd.DateOffset(years=1)]
+
+
+def _share(results, stage: str, country: str) -> float:
+    p = _first_year(results, results.table("production"))
+    p = p[p["stage"] == stage]
+    return p.loc[p["country"] == country, "t"].sum() / p["t"].sum()
+
+
+def _direct(results, country: str) -> float:
+    return results.summary()["countries"][country]["dependency_on_CN_before"]["refinery"]["direct"]
+
+
+# ---------------------------------------------------------------- calibration (first simulated year)
+def test_china_mines_what_the_articles_say(baseline):
+    """China's share of simulated mine output lies within the articles' 60-70% (cn_mining_share_range)."""
+    assert within(_share(baseline, "mine", "CN"), "cn_mining_share", "cn_mining_share_range")
+
+
+def test_us_mines_about_twelve_percent(baseline):
+    """The US share of simulated mine output is ~12% (us_mining_share)."""
+    assert within(_share(baseline, "mine", "US"), "us_mining_share")
+
+
+def test_china_makes_ninety_percent_of_magnets(baseline):
+    """China's share of simulated magnet output is 90% (cn_magnet_share)."""
+    assert within(_share(baseline, "magnet", "CN"), "cn_magnet_share")
+
+
+@pytest.mark.xfail(strict=True, reason="known disagreement: simulated 92.6% against the articles' 85-92% "
+                                       "(cn_refining_share, cn_refining_share_range); see the issue-3 note")
+def test_china_separates_what_the_articles_say(baseline):
+    """China's share of simulated separation output lies within 85-92% (cn_refining_share_range, cn_refining_share)."""
+    lo, hi = band("cn_refining_share_range")[0], band("cn_refining_share")[1]
+    assert lo <= _share(baseline, "refinery", "CN") <= hi
+
+
+def test_japan_buys_sixty_to_sixty_five_percent_of_its_oxides_from_china(baseline):
+    """Japan's direct dependency: 60-65% (jp_dependency_post2010 to jp_dependency_2025)."""
+    lo, hi = band("jp_dependency_post2010")[0], band("jp_dependency_2025")[1]
+    assert lo <= _direct(baseline, "JP") <= hi
+
+
+def test_korea_buys_about_half_its_oxides_from_china(baseline):
+    """South Korea's direct dependency is ~50% (kr_cn_import_share); its embedded dependency is higher (kr_via_japan)."""
+    assert within(_direct(baseline, "KR"), "kr_cn_import_share")
+    embedded = baseline.summary()["countries"]["KR"]["dependency_on_CN_before"]["refinery"]["embedded"]
+    assert embedded > _direct(baseline, "KR") + 0.1
+
+
+def test_baseline_meets_all_demand(baseline):
+    """With no measures every end use gets its magnets for ten years."""
+    unmet = baseline.table("unmet", "year")
+    assert unmet["unmet_t"].sum() <= 1e-6 * unmet["demand_t"].sum()
+
+
+# ---------------------------------------------------------------- the Japan ban
+def _jp_dy_stock(results, stage="refinery"):
+    inv = results.table("inventory")
+    rows = inv[(inv["country"] == "JP") & (inv["stage"] == stage) & (inv["item"] == "Dy")]
+    return rows.set_index("date")["t"]
+
+
+def test_japanese_dysprosium_stocks_fall_after_the_ban(japan_ban, baseline_short):
+    """Three months after 6 January 2026 Japan holds under a third of the Dy it holds without the ban."""
+    when = pd.Timestamp("2026-04-06")
+    banned = _jp_dy_stock(japan_ban).reindex([when], fill_value=0) + _jp_dy_stock(japan_ban, "stockpile").reindex(
+        [when], fill_value=0)
+    free = _jp_dy_stock(baseline_short).reindex([when], fill_value=0) + _jp_dy_stock(
+        baseline_short, "stockpile").reindex([when], fill_value=0)
+    assert banned.iloc[0] < free.iloc[0] / 3
+
+
+def test_japanese_high_temperature_magnets_fall_short_once_stocks_run_out(japan_ban):
+    """Japanese plants make all the high-temperature magnets they plan before the ban and far fewer after."""
+    out = japan_ban.table("magnet_output", "month")
+    jp = out[(out["country"] == "JP") & (out["grade"] == "high_temp")].set_index("date")
+    before = jp.loc[:"2025-12-01"]
+    after = jp.loc["2026-07-01":"2026-12-01"]
+    assert before["short_t"].sum() <= 1e-6 * before["planned_t"].sum()
+    assert after["made_t"].sum() < 0.5 * after["planned_t"].sum()
+
+
+def test_south_korea_is_hit_through_japan(japan_ban):
+    """Korea buys Chinese material processed in Japan: its magnet imports from Japan fall and it goes short."""
+    flows = japan_ban.table("flows", "quarter")
+    jp_to_kr = flows[(flows["stage"] == "magnet") & (flows["exporter"] == "JP") & (flows["importer"] == "KR")]
+    q = jp_to_kr.groupby("date")["t"].sum()
+    assert q.loc["2026-07-01"] < 0.5 * q.loc["2025-07-01"]
+    assert japan_ban.summary()["countries"]["KR"]["cumulative_unmet_t"] > 0
+
+
+def test_a_bigger_japanese_stockpile_delays_the_shortfall(write):
+    """Doubling JOGMEC's 42 days of stockpile moves Japan's first shortfall later."""
+    bigger = write(f"""\
+        extends: {SCENARIOS / 'japan_ban.yaml'}
+        stockpiles:
+          JP: {{days: 120}}
+        """)
+    small = run(SCENARIOS / "japan_ban.yaml", end=SHORT_END).summary()["countries"]["JP"]
+    large = run(bigger, end=SHORT_END).summary()["countries"]["JP"]
+    assert large["weeks_to_shortfall"] > small["weeks_to_shortfall"]
+    assert large["cumulative_unmet_t"] < small["cumulative_unmet_t"]
+
+
+def test_ndpr_keeps_flowing_from_china_to_japan(japan_ban, baseline_short):
+    """NdPr is not on the list: China's NdPr exports to Japan in 2026 are no lower than without the ban."""
+    def ndpr(results):
+        f = results.table("flows", "year")
+        f = f[(f["stage"] == "refinery") & (f["exporter"] == "CN") & (f["importer"] == "JP") & (f["item"] == "NdPr")]
+        return f.set_index("date")["t"].loc["2026-01-01"]
+    assert ndpr(japan_ban) >= 0.99 * ndpr(baseline_short)
+
+
+def test_banned_elements_stop_flowing_from_china_to_japan(japan_ban):
+    """From the week the ban starts no Dy, Tb or Dy-bearing magnet leaves China for Japan."""
+    f = japan_ban.table("flows")
+    after = f[(f["date"] >= "2026-01-06") & (f["exporter"] == "CN") & (f["importer"] == "JP")]
+    assert after[after["item"].isin(["Dy", "Tb", "Y", "Sm", "Gd", "high_temp", "standard", "smco"])]["t"].sum() == 0
+    assert after[after["item"] == "NdPr"]["t"].sum() > 0
+
+
+@pytest.mark.parametrize("fixture", ["baseline", "japan_ban"])
+def test_mass_balance_holds(fixture, request):
+    """Everything mined is in a stock, at sea, consumed, sunk or lost, for every element, to 1e-9."""
+    b = request.getfixturevalue(fixture).table("balance")
+    scale = (b["opening_t"] + b["mined_t"]).clip(lower=1)
+    assert (b["residual_t"].abs() / scale).max() < 1e-9
+    assert (b["mined_t"] > 0).any()
+
+
+def test_a_broken_balance_fails_loudly():
+    """If mass appeared from nowhere the run stops with an InvariantError naming the element."""
+    sim = Simulation(load_scenario(SCENARIOS / "baseline.yaml"), end=dt.date(2024, 3, 1))
+    sim.run()
+    sim.accounts.mined[sim.net.elements.index("Dy")] += 1.0
+    with pytest.raises(InvariantError, match="Dy"):
+        sim.check_balance(len(sim.net.dates) - 1)
+
+
+# ---------------------------------------------------------------- licences and determinism
+LICENSED = """\
+    extends: {base}
+    name: licensed
+    events:
+      - type: export_licence
+        exporter: CN
+        stages: [refinery, magnet]
+        elements: [Dy, Tb]
+        start: 2025-04-04
+        processing_days: {{dist: triangular, low: 20, mode: 45, high: 63}}
+        approval: 0.7
+    """
+
+
+def test_same_seed_same_tables(write):
+    """Two runs of a scenario with random licence decisions and one seed give identical tables."""
+    path = write(LICENSED.format(base=SCENARIOS / "baseline.yaml"))
+    a = run(path, seed=7, end=dt.date(2026, 6, 30))
+    b = run(path, seed=7, end=dt.date(2026, 6, 30))
+    for name in a.TABLES:
+        pd.testing.assert_frame_equal(a.table(name), b.table(name))
+    assert (a.table("licences")["outcome"] == "refused").any()
+
+
+def test_another_seed_other_licence_decisions(write):
+    """A different seed draws different processing times and approvals."""
+    path = write(LICENSED.format(base=SCENARIOS / "baseline.yaml"))
+    a = run(path, seed=1, end=dt.date(2026, 6, 30)).table("licences")
+    b = run(path, seed=2, end=dt.date(2026, 6, 30)).table("licences")
+    assert not a.equals(b)
+
+
+def test_licences_slow_and_cut_chinese_exports(write):
+    """Under a licence requirement with 70% approval, China ships less Dy abroad than without it."""
+    path = write(LICENSED.format(base=SCENARIOS / "baseline.yaml"))
+    def dy_exports(results):
+        f = results.table("flows", "year")
+        return f[(f["exporter"] == "CN") & (f["item"] == "Dy")].set_index("date")["t"].groupby("date").sum()
+    licensed = dy_exports(run(path, end=dt.date(2026, 6, 30))).loc["2025-01-01"]
+    free = dy_exports(run(SCENARIOS / "baseline.yaml", end=dt.date(2026, 6, 30))).loc["2025-01-01"]
+    assert licensed < 0.9 * free
+
+
+def test_at_sea_stop_turns_cargo_back(write):
+    """With at_sea: stop, goods already at sea to Japan on the ban's first day go back to China."""
+    path = write(f"""\
+        extends: {SCENARIOS / 'baseline.yaml'}
+        events:
+          - type: export_ban
+            exporter: CN
+            importers: [JP]
+            stages: [refinery]
+            elements: [Dy]
+            start: 2025-03-05
+            at_sea: stop
+        """)
+    lic = run(path, end=dt.date(2025, 6, 30)).table("licences")
+    assert (lic["outcome"] == "turned back at sea").any()
+
+
+# ---------------------------------------------------------------- golden regression
+def test_baseline_matches_the_golden_reference(baseline):
+    """The baseline reproduces results/baseline/ (regenerate on purpose with: python -m sim.golden)."""
+    changes = differences(baseline)
+    assert not changes, "baseline moved:\n" + "\n".join(changes[:20])
