@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import simpy
@@ -84,7 +84,6 @@ class Shipment:
     buyer: np.ndarray       # [n] country index
     supplier: np.ndarray    # [n] country index
     tagged: np.ndarray      # [n, Q, X] tagged mass
-    departed: int = -1      # step index when it left (for the flows table); -1 while awaiting a licence
 
 
 @dataclass
@@ -107,7 +106,7 @@ class Accounts:
     consumed: np.ndarray     # in end-use magnets and other (non-magnet) uses
     sunk: np.ndarray         # oxides nobody needed, to the "other uses" sink
     losses: np.ndarray       # separation tailings and magnet-making swarf
-    in_transit: np.ndarray = field(default=None)  # at sea or awaiting a licence (a level, not cumulative)
+    in_transit: np.ndarray   # at sea or awaiting a licence (a level, not cumulative)
 
 
 class Simulation:
@@ -305,13 +304,12 @@ class Simulation:
 
     def _send(self, shipment: Shipment) -> None:
         """Put goods to sea, grouped by lead time (one SimPy process per group)."""
-        shipment.departed = self.k
         self.recorder.departed(self.k, shipment, self._alloc_mass(shipment.stage, shipment.tagged))
         lead = self.net.lead_days[shipment.supplier, shipment.buyer]
         for days in np.unique(lead):
             rows = np.flatnonzero(lead == days)
             part = shipment if len(rows) == len(lead) else Shipment(
-                shipment.stage, shipment.buyer[rows], shipment.supplier[rows], shipment.tagged[rows], self.k)
+                shipment.stage, shipment.buyer[rows], shipment.supplier[rows], shipment.tagged[rows])
             self.env.process(processes.ship(self.env, self, part, float(days)))
 
     def deliver(self, shipment: Shipment) -> None:
@@ -346,7 +344,6 @@ class Simulation:
                                                     self.order_shares[stage])
             self.qualified[stage][:] = False
             self.qualifying[stage].clear()
-        self.relationships_settled = True
 
     def _start_qualifying(self, stage: str, unmet: np.ndarray, need: np.ndarray) -> None:
         if self.k < 0:
@@ -379,7 +376,7 @@ class Simulation:
         with np.errstate(invalid="ignore", divide="ignore"):
             plan *= np.where(total > total_cap, total_cap / np.where(total > 0, total, 1), 1.0)[:, None]
         self.plan = plan
-        self.recorder.magnets(self.k, by_sector, supplied, consumed, self.tags)
+        self.recorder.magnets(self.k, by_sector, supplied, consumed)
 
     def _oxides(self, day: int, dt_: float) -> None:
         net = self.net
@@ -409,7 +406,7 @@ class Simulation:
         if self.accounts is not None:
             self.accounts.consumed += other_used.sum(axis=0)
             self.accounts.losses += (into_magnets - content).sum(axis=0)
-        self.recorder.oxides(self.k, own, own * fill, other_used, made, self.plan, taken, into_magnets + other_used)
+        self.recorder.oxides(self.k, own, own * fill, other_used, made, self.plan, taken)
 
     def _concentrate(self, day: int, dt_: float) -> None:
         net = self.net

@@ -59,14 +59,6 @@ class ExportMeasure:
             return hit
         return (network.recipe[:, hit] > 0).any(axis=1)  # a grade holds the elements of its recipe
 
-    @property
-    def start_day(self):
-        return self.event.start
-
-    @property
-    def end_day(self):
-        return self.event.end
-
 
 class ExportBan(ExportMeasure):
     """Covered shipments are not made; orders for them are re-sourced."""

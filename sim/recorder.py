@@ -58,13 +58,13 @@ class Recorder:
         return 0 <= k < self.n
 
     # ------------------------------------------------------------ stages
-    def magnets(self, k: int, demand: np.ndarray, supplied: np.ndarray, consumed: np.ndarray, tags: Tags) -> None:
+    def magnets(self, k: int, demand: np.ndarray, supplied: np.ndarray, consumed: np.ndarray) -> None:
         if self._ok(k):
             self.demand[k] = demand
             self.supplied[k] = supplied
             self.consumed_tags[k, 2] = consumed @ self.recipe_reo
 
-    def oxides(self, k: int, claims, supplied, other_used, made, planned, taken, taken_mass) -> None:
+    def oxides(self, k: int, claims, supplied, other_used, made, planned, taken) -> None:
         if self._ok(k):
             self.oxide_claims[k] = claims
             self.oxide_supplied[k] = supplied
