@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import simpy
@@ -59,11 +59,11 @@ from . import processes
 from .distributions import realise
 from .errors import InvariantError
 from .market import clear
-from .network import TRADED, Network, build_network
-from .policies import ExportMeasure, build_measures
+from .network import DAYS_PER_YEAR, TRADED, Network, build_network
+from .policies import ExportMeasure, ExportQuota, build_measures
 from .provenance import Tags, shares
 from .recorder import Recorder
-from .schema import Scenario
+from .schema import NO_RARE_EARTH, Scenario
 
 SPIN_UP_DAYS = 364
 LEARNING_STEPS = 13           # the spin-up's last quarter (weekly steps) settles per-item relationships
@@ -98,11 +98,23 @@ class Stocks:
 
 
 @dataclass
+class Coverage:
+    """What the measures in force do to one stage's trade this step (shares of shipments [B, J, I])."""
+
+    blocked: np.ndarray
+    tariffed: np.ndarray
+    licensed: list = field(default_factory=list)      # [(measure, share)]
+    quotas: list = field(default_factory=list)        # [(measure, share)]
+    extra_days: np.ndarray | float = 0.0              # [B, I] extra days of stock or pipeline buyers seek
+
+
+@dataclass
 class Accounts:
     """Cumulative element flows since the calendar's start, t REO by element: the mass balance terms."""
 
     opening: np.ndarray
     mined: np.ndarray
+    recycled: np.ndarray     # oxides recovered from end-of-life magnets
     consumed: np.ndarray     # in end-use magnets and other (non-magnet) uses
     sunk: np.ndarray         # oxides nobody needed, to the "other uses" sink
     losses: np.ndarray       # separation tailings and magnet-making swarf
@@ -146,8 +158,13 @@ class Simulation:
         self.refused = {s: np.zeros((C, self.items[s])) for s in TRADED}
         self.in_flight: set[Shipment] = set()    # at sea
         self.pending: set[Shipment] = set()      # awaiting a licence decision
-        self.blocked = {s: np.zeros((C, C, self.items[s]), dtype=bool) for s in TRADED}
-        self.licensed: dict[str, list[tuple[ExportMeasure, np.ndarray]]] = {s: [] for s in TRADED}
+        self.sector_grades = np.repeat(net.sector_grades[None], C, axis=0)   # [C, S, G]; substitution moves it
+        self.substituted = np.zeros(len(self.world.events))                # share moved so far, per event
+        self.price_high_days = np.zeros(len(self.world.events))
+        self.running = {s: np.ones(len(self._facilities(s).ids)) for s in TRADED}
+        defence = np.array([self.world.rationing.by_country.get(c, self.world.rationing.rule) == "defence_first"
+                            for c in net.countries])
+        self.defence_first = defence
         plants = self.member["magnet"]
         cap = plants @ net.magnet_plants.rate_t_per_day[0]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -185,6 +202,9 @@ class Simulation:
         self.magnet = Stocks(tags.stamp(made_stock, "made"))
         self.pile = Stocks(tags.new(C, len(net.elements)))
         self.scarcity = np.zeros(len(net.elements))
+        self.surplus = np.zeros(len(net.elements))
+        self.last_sunk = np.zeros((C, len(net.elements)))
+        self.defence_share = {s: np.zeros((C, self.items[s])) for s in TRADED}
         self.price = net.initial_price.copy()
         self.demand_multiplier = np.ones((C, len(net.sectors)))
 
@@ -206,11 +226,11 @@ class Simulation:
     def day_of(self, date: dt.date) -> float:
         return float((date - self.start).days)
 
-    def set_active(self, measure: ExportMeasure, active: bool) -> None:
+    def set_active(self, measure: ExportMeasure, active: bool, front_loading: bool = False) -> None:
         """Put a measure in or out of force; ``at_sea: stop`` turns back covered goods at sea."""
-        measure.active = active
-        self._update_masks()
-        if active and measure.effect == "block" and measure.event.at_sea == "stop":
+        was = measure.active
+        measure.active, measure.announced = active, front_loading
+        if active and not was and measure.effect == "block" and measure.event.at_sea == "stop":
             self._turn_back(measure)
 
     # ------------------------------------------------------------ the step
@@ -224,13 +244,17 @@ class Simulation:
             self._open_accounts()
         day = max(k, 0)
         dt_ = self.step_days
+        for measure in self.measures:
+            if isinstance(measure, ExportQuota) and measure.active:
+                measure.accrue(self.net.dates[day], dt_)
         self._magnets(day, dt_)
         self._oxides(day, dt_)
         self._concentrate(day, dt_)
         self._mine(day, dt_)
-        self._release_stockpiles(dt_)
+        self._release_stockpiles(day, dt_)
         self._sink_surplus()
-        self._update_prices(dt_)
+        self._update_prices(day, dt_)
+        self._substitute(dt_)
         if k == -1:
             self._fill_stockpiles()
         if k >= 0:
@@ -240,29 +264,61 @@ class Simulation:
         return True
 
     def _magnet_demand(self, day: int, multiplier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """End-use demand this step: t magnet by country and sector, and by country and grade."""
+        """End-use demand this step: t magnet by country and sector, and rare-earth magnets by country and grade."""
         net = self.net
         by_sector = net.demand_units_per_day[day] * net.magnet_kg_per_unit / 1000.0 * self.step_days * multiplier
-        return by_sector, by_sector @ net.sector_grades
+        return by_sector, np.einsum("cs,csg->cg", by_sector, self.sector_grades)
 
-    def _need(self, stage: str, stock: np.ndarray) -> np.ndarray:
+    def _need(self, stage: str, stock: np.ndarray, extra_days: np.ndarray | float = 0.0) -> np.ndarray:
         """What each country wants to receive this step: use plus a share of the gap to its target position."""
         use = self.use_all[stage]
-        target = use * (self.net.target_days[stage] + self.buyer_lead[stage])[:, None]
+        target = use * ((self.net.target_days[stage] + self.buyer_lead[stage])[:, None] + extra_days)
         position = stock + self.pipeline[stage]
         return np.maximum(0.0, use * self.step_days + (target - position) * self.step_days / ORDER_ADJUST_DAYS)
 
-    def _trade(self, stage: str, stocks: Stocks, own_use: np.ndarray, need: np.ndarray):
-        """Clear a stage's market; ship exports; return the clearing and the tagged own use taken."""
+    def _coverage(self, stage: str) -> Coverage:
+        """What the measures in force (and those announced) do to the stage's trade this step.
+
+        Buyers know the rules: before a measure they front-load its ``front_load_days``; while a licence
+        is needed they add the review time they expect (its central value) to their target position."""
+        C, I = self.net.n_countries, self.items[stage]
+        cover = Coverage(blocked=np.zeros((C, C, I)), tariffed=np.zeros((C, C, I)))
+        for m in self.measures:
+            if not (m.active or m.announced):
+                continue
+            share = m.coverage(stage, self)
+            if not share.any():
+                continue
+            if m.announced and not m.active:
+                cover.extra_days = np.maximum(cover.extra_days, share.max(axis=1) * float(m.event.front_load_days))
+            elif m.effect == "block":
+                np.maximum(cover.blocked, share, out=cover.blocked)
+            elif m.effect == "tariff":
+                np.maximum(cover.tariffed, share, out=cover.tariffed)
+            elif m.effect == "licence":
+                cover.licensed.append((m, share))
+                cover.extra_days = np.maximum(cover.extra_days, share.max(axis=1) * m.expected_days)
+            elif m.effect == "quota":
+                cover.quotas.append((m, share))
+        return cover
+
+    def _trade(self, stage: str, stocks: Stocks, own_use: np.ndarray, need: np.ndarray, cover: Coverage):
+        """Clear a stage's market (quotas cap what is shipped); return the clearing. The caller takes its
+        own use from stock, then ships the exports."""
         available = self._alloc_mass(stage, stocks.tagged)
         wanted = self.order_shares[stage] * need[:, None, :]
         contract = self.order_shares[stage] * self.use_normal[stage][:, None, :] * self.step_days * (1 + CONTRACT_FLEX)
         orders = np.minimum(wanted, contract)
         reserve = self.use_own[stage] * self.net.target_days[stage][:, None]
-        result = clear(available, own_use, orders, self.blocked[stage], self.qualified[stage] & self.makers[stage][None],
-                       reserve,
-                       self.refused[stage] + (wanted - orders).sum(axis=1))
+        result = clear(available, own_use, orders, cover.blocked, self.qualified[stage] & self.makers[stage][None],
+                       reserve, self.refused[stage] + (wanted - orders).sum(axis=1),
+                       cover.tariffed if cover.tariffed.any() else None)
         self.refused[stage][:] = 0.0
+        for quota, share in cover.quotas:
+            cut = quota.cap(result.shipped, share)
+            if cut.any():
+                result = replace(result, shipped=result.shipped - cut, unmet=result.unmet + cut.sum(axis=1))
+                self.refused[stage] += cut.sum(axis=1)
         if self.k >= -LEARNING_STEPS and self.k < 0:
             self.learnt[stage] += result.shipped
         self._start_qualifying(stage, result.unmet, need)
@@ -271,8 +327,9 @@ class Simulation:
             use += (throughput - use) * min(1.0, self.step_days / days)
         return result
 
-    def _ship_exports(self, stage: str, stocks: Stocks, shipped: np.ndarray) -> None:
-        """Take exports out of the suppliers' stocks and send them: by sea, or to a licence office first."""
+    def _ship_exports(self, stage: str, stocks: Stocks, shipped: np.ndarray, licensed: list) -> None:
+        """Take exports out of the suppliers' stocks and send them: by sea, or the covered share to a
+        licence office first (one application per exporter, importer, stage and measure)."""
         b, j = np.nonzero(shipped.sum(axis=2) > 0)
         if len(b) == 0:
             return
@@ -286,21 +343,17 @@ class Simulation:
         stocks.tagged -= taken
         np.add.at(self.pipeline[stage], b, self._alloc_mass(stage, tagged))
         self.accounts_in_transit_add(stage, tagged)
-        licence_of = np.full(len(b), -1)
-        for n, (measure, mask) in enumerate(self.licensed[stage]):
-            hit = mask[b, j].any(axis=1) & (licence_of < 0)
-            licence_of[hit] = n
-        for n in np.unique(licence_of):
-            rows = np.flatnonzero(licence_of == n)
-            if n < 0:
-                self._send(Shipment(stage, b[rows], j[rows], tagged[rows]))
-                continue
-            measure = self.licensed[stage][n][0]
-            for r in rows:  # one application per exporter, importer and stage
-                one = Shipment(stage, b[r:r + 1], j[r:r + 1], tagged[r:r + 1])
+        for measure, share in licensed:
+            held = tagged * share[b, j][:, None, :]
+            tagged = tagged - held
+            for r in np.flatnonzero(held[:, 0, :].sum(axis=1) > 0):
+                one = Shipment(stage, b[r:r + 1], j[r:r + 1], held[r:r + 1])
                 self.pending.add(one)
                 self.recorder.licence_applied(self.k, one, self._alloc_mass(stage, one.tagged))
                 self.env.process(processes.license(self.env, self, one, measure))
+        rows = np.flatnonzero(tagged[:, 0, :].sum(axis=1) > 0)
+        if len(rows):
+            self._send(Shipment(stage, b[rows], j[rows], tagged[rows]))
 
     def _send(self, shipment: Shipment) -> None:
         """Put goods to sea, grouped by lead time (one SimPy process per group)."""
@@ -314,7 +367,7 @@ class Simulation:
 
     def deliver(self, shipment: Shipment) -> None:
         """Goods arrive: into the buyers' stocks, off their order books."""
-        stocks = self._stocks(shipment.stage)
+        stocks = self.stocks_of(shipment.stage)
         np.add.at(stocks.tagged, shipment.buyer, shipment.tagged)
         np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, self._alloc_mass(shipment.stage, shipment.tagged))
         self.accounts_in_transit_add(shipment.stage, -shipment.tagged)
@@ -327,7 +380,7 @@ class Simulation:
         if approved:
             self._send(shipment)
             return
-        stocks = self._stocks(shipment.stage)
+        stocks = self.stocks_of(shipment.stage)
         np.add.at(stocks.tagged, shipment.supplier, shipment.tagged)
         np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, mass)
         np.add.at(self.refused[shipment.stage], shipment.buyer, mass)
@@ -358,17 +411,20 @@ class Simulation:
     def _magnets(self, day: int, dt_: float) -> None:
         net = self.net
         by_sector, by_grade = self._magnet_demand(day, self.demand_multiplier)
-        need = self._need("magnet", self.magnet.mass)
-        result = self._trade("magnet", self.magnet, by_grade, need)
-        used = by_grade * result.own_fill
-        supplied = by_sector * ((net.sector_grades[None] * result.own_fill[:, None, :]).sum(axis=2))
-        consumed = self._take(self.magnet, used)
-        self._ship_exports("magnet", self.magnet, result.shipped)
+        self.by_grade = by_grade
+        self._end_user_shares(by_sector, by_grade, day)
+        cover = self._coverage("magnet")
+        need = self._need("magnet", self.magnet.mass, cover.extra_days)
+        result = self._trade("magnet", self.magnet, by_grade, need, cover)
+        got = by_grade * result.own_fill
+        consumed = self._take(self.magnet, got)
+        self._ship_exports("magnet", self.magnet, result.shipped, cover.licensed)
+        supplied = self._ration(by_sector, got)
         self.use_own["magnet"] += (by_grade / dt_ - self.use_own["magnet"]) * min(1.0, dt_ / USE_SMOOTHING_DAYS)
         if self.accounts is not None:
             self.accounts.consumed += consumed[:, 0, :].sum(axis=0) @ net.recipe
         # plants make to order what imports this step did not bring, up to nameplate capacity
-        rate = net.magnet_plants.nameplate_t_per_day[day] * dt_
+        rate = net.magnet_plants.nameplate_t_per_day[day] * self.running["magnet"] * dt_
         grade_cap = self.member["magnet"] @ (rate[:, None] * net.plant_grades)
         plan = np.minimum(np.maximum(0.0, need - result.shipped.sum(axis=1)), grade_cap)
         total_cap = self.member["magnet"] @ rate
@@ -378,23 +434,62 @@ class Simulation:
         self.plan = plan
         self.recorder.magnets(self.k, by_sector, supplied, consumed)
 
+    def _ration(self, by_sector: np.ndarray, got: np.ndarray) -> np.ndarray:
+        """Magnets each sector receives, t magnet [C, S]: a grade's supply shared pro rata among the sectors
+        using it, or to defence sectors first where the country rations so; substituted (ferrite) demand is met."""
+        wants = by_sector[:, :, None] * self.sector_grades                 # [C, S, G]
+        total = wants.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fill = np.where(total > 0, got / np.where(total > 0, total, 1.0), 1.0)
+            share = np.broadcast_to(fill[:, None, :], wants.shape).copy()
+            if self.defence_first.any():
+                d = self.net.defence
+                wants_d = wants[:, d, :].sum(axis=1)
+                got_d = np.minimum(got, wants_d)
+                rest = total - wants_d
+                fill_d = np.where(wants_d > 0, got_d / np.where(wants_d > 0, wants_d, 1.0), 1.0)
+                fill_c = np.where(rest > 0, (got - got_d) / np.where(rest > 0, rest, 1.0), 1.0)
+                first = self.defence_first[:, None]
+                share[:, d, :] = np.where(first, fill_d, fill)[:, None, :]
+                share[:, ~d, :] = np.where(first, fill_c, fill)[:, None, :]
+        no_magnet = 1.0 - self.sector_grades.sum(axis=2)
+        return (wants * share).sum(axis=2) + by_sector * no_magnet
+
+    def _end_user_shares(self, by_sector: np.ndarray, by_grade: np.ndarray, day: int) -> None:
+        """Defence sectors' share of each country's use of magnets (by grade), oxides and concentrate."""
+        net = self.net
+        defence = np.einsum("cs,csg->cg", by_sector * net.defence[None], self.sector_grades)
+        oxide = (by_grade / self.country_yield[:, None]) @ net.recipe + net.non_magnet_t_per_day[day] * self.step_days
+        oxide_d = (defence / self.country_yield[:, None]) @ net.recipe
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.defence_share["magnet"] = np.where(by_grade > 0, defence / np.where(by_grade > 0, by_grade, 1), 0.0)
+            self.defence_share["refinery"] = np.where(oxide > 0, oxide_d / np.where(oxide > 0, oxide, 1), 0.0)
+            total = oxide.sum(axis=1, keepdims=True)
+            self.defence_share["mine"] = np.where(total > 0, oxide_d.sum(axis=1, keepdims=True)
+                                                  / np.where(total > 0, total, 1), 0.0)
+
     def _oxides(self, day: int, dt_: float) -> None:
         net = self.net
+        self._recycle(day)
         for_magnets = (self.plan / self.country_yield[:, None]) @ net.recipe
         other = net.non_magnet_t_per_day[day] * dt_
-        own = for_magnets + other
-        need = self._need("refinery", self.oxide.mass)
-        result = self._trade("refinery", self.oxide, own, need)
+        buy = self._stockpile_purchases(dt_)
+        own = for_magnets + other + buy
+        cover = self._coverage("refinery")
+        need = self._need("refinery", self.oxide.mass, cover.extra_days)
+        oxide_shares = shares(self.oxide.tagged)
+        result = self._trade("refinery", self.oxide, own, need, cover)
         fill = result.own_fill
         limit = np.where(net.recipe[None] > 0, fill[:, None, :], 1.0).min(axis=2)
         made = self.plan * limit
         into_magnets = (made / self.country_yield[:, None]) @ net.recipe
         other_used = other * fill
-        oxide_shares = shares(self.oxide.tagged)
         taken = self._take(self.oxide, into_magnets + other_used)
-        self._ship_exports("refinery", self.oxide, result.shipped)
-        self.last_oxide_claims, self.last_oxide_supplied = own, own * fill
-        self.use_own["refinery"] += (own / dt_ - self.use_own["refinery"]) * min(1.0, dt_ / USE_SMOOTHING_DAYS)
+        if buy.any():
+            self.pile.tagged += self._take(self.oxide, buy * fill)
+        self._ship_exports("refinery", self.oxide, result.shipped, cover.licensed)
+        self.last_oxide_claims, self.last_oxide_supplied = own - buy, (own - buy) * fill
+        self.use_own["refinery"] += ((own - buy) / dt_ - self.use_own["refinery"]) * min(1.0, dt_ / USE_SMOOTHING_DAYS)
         # a magnet's provenance is that of the oxides of its recipe, weighted by their REO content
         weight = net.recipe / net.recipe.sum(axis=1, keepdims=True)
         magnets = np.einsum("cqe,ge->cqg", oxide_shares, weight) * made[:, None, :]
@@ -406,16 +501,44 @@ class Simulation:
         if self.accounts is not None:
             self.accounts.consumed += other_used.sum(axis=0)
             self.accounts.losses += (into_magnets - content).sum(axis=0)
-        self.recorder.oxides(self.k, own, own * fill, other_used, made, self.plan, taken)
+        self.recorder.oxides(self.k, own - buy, (own - buy) * fill, other_used, made, self.plan, taken)
+
+    def _recycle(self, day: int) -> None:
+        """Recycled oxide from end-of-life magnets: a share of the country's magnet rare-earth demand."""
+        share = self.net.recycling_share[day]
+        if not share.any():
+            return
+        recycled = share[:, None] * (self.by_grade @ self.net.recipe)
+        self.oxide.tagged += self.tags.originate(recycled, "refined")
+        if self.accounts is not None:
+            self.accounts.recycled += recycled.sum(axis=0)
+        self.recorder.recycling(self.k, recycled)
+
+    def _stockpile_purchases(self, dt_: float) -> np.ndarray:
+        """Oxides stockpiles buy this step [C, E]: an even share of what is missing to reach their size by
+        their build date; nothing once built, or while industry's cover is below the release trigger."""
+        net = self.net
+        steps_left = net.stockpile_build_step - self.k
+        building = (self.k >= 0) & (steps_left > 0)
+        if not building.any():
+            return np.zeros_like(self.oxide.mass)
+        use = self.use_own["refinery"]
+        target = net.stockpile_days[:, None] * use * net.stockpile_elements
+        gap = np.maximum(0.0, target - self.pile.mass)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cover = np.where(use > 0, self.oxide.mass / np.where(use > 0, use, 1), np.inf)
+        calm = cover >= net.release_below_days[:, None]
+        return np.where(building[:, None] & calm, gap / np.maximum(steps_left, 1)[:, None], 0.0)
 
     def _concentrate(self, day: int, dt_: float) -> None:
         net = self.net
-        rate = net.refineries.rate_t_per_day[day] * dt_
+        rate = net.refineries.rate_t_per_day[day] * self.running["refinery"] * dt_
         feed_cap = (self.member["refinery"] @ rate)[:, None]
-        need = self._need("mine", self._alloc_mass("mine", self.conc.tagged))
-        result = self._trade("mine", self.conc, feed_cap, need)
+        cover = self._coverage("mine")
+        need = self._need("mine", self._alloc_mass("mine", self.conc.tagged), cover.extra_days)
+        result = self._trade("mine", self.conc, feed_cap, need, cover)
         feed = self._take(self.conc, feed_cap * result.own_fill)
-        self._ship_exports("mine", self.conc, result.shipped)
+        self._ship_exports("mine", self.conc, result.shipped, cover.licensed)
         self.use_own["mine"] += (feed_cap / dt_ - self.use_own["mine"]) * min(1.0, dt_ / USE_SMOOTHING_DAYS)
         with np.errstate(invalid="ignore", divide="ignore"):
             recovery = np.where(feed_cap > 0, (self.member["refinery"] @ (rate[:, None] * net.recovery))
@@ -429,56 +552,72 @@ class Simulation:
 
     def _mine(self, day: int, dt_: float) -> None:
         net = self.net
-        mined = self.member["mine"] @ (net.mines.rate_t_per_day[day][:, None] * net.composition) * dt_
+        rate = net.mines.rate_t_per_day[day] * self.running["mine"]
+        mined = self.member["mine"] @ (rate[:, None] * net.composition) * dt_
         self.conc.tagged += self.tags.originate(mined, "mined")
         if self.accounts is not None:
             self.accounts.mined += mined.sum(axis=0)
         self.recorder.mining(self.k, mined)
 
-    def _release_stockpiles(self, dt_: float) -> None:
+    def _release_stockpiles(self, day: int, dt_: float) -> None:
+        """Stockpiles release when industry's cover falls below their trigger, or when an event says so."""
+        net = self.net
         use = self.use_own["refinery"]
         with np.errstate(invalid="ignore", divide="ignore"):
             cover = np.where(use > 0, self.oxide.mass / np.where(use > 0, use, 1), np.inf)
-        due = self.net.stockpile_elements & (cover < self.net.release_below_days[:, None])
+        triggered = cover < net.release_below_days[:, None]
+        forced = net.forced_release_days_per_month[day] if self.k >= 0 else np.zeros(net.n_countries)
+        days = np.where(triggered, net.release_days_per_month[:, None], 0.0) + forced[:, None]
+        due = net.stockpile_elements & (days > 0)
         if not due.any():
             return
-        rate = self.net.release_days_per_month[:, None] * dt_ / DAYS_PER_MONTH * use
-        amount = np.where(due, np.minimum(rate, self.pile.mass), 0.0)
-        released = self._take(self.pile, amount)
-        self.oxide.tagged += released
+        amount = np.where(due, np.minimum(days * dt_ / DAYS_PER_MONTH * use, self.pile.mass), 0.0)
+        self.oxide.tagged += self._take(self.pile, amount)
 
     def _sink_surplus(self) -> None:
         """Oxides beyond working stock (of use including exports) are sold to other uses."""
         keep = self.use_all["refinery"] * self.net.target_days["refinery"][:, None]
         surplus = np.maximum(0.0, self.oxide.mass - keep)
         sunk = self._take(self.oxide, surplus)
+        self.last_sunk = sunk[:, 0, :]
         if self.accounts is not None:
             self.accounts.sunk += sunk[:, 0, :].sum(axis=0)
         self.recorder.sink(self.k, sunk[:, 0, :])
 
     def _fill_stockpiles(self) -> None:
-        """Strategic stockpiles open full: days of the country's own use, with its oxide stock's provenance."""
-        size = self.net.stockpile_days[:, None] * self.use_own["refinery"] * self.net.stockpile_elements
+        """Strategic stockpiles open with their initial days of the country's own use (full unless built
+        up to a date), with the provenance of its oxide stock."""
+        size = self.net.stockpile_initial_days[:, None] * self.use_own["refinery"] * self.net.stockpile_elements
         self.pile.tagged = shares(self.oxide.tagged) * size[:, None, :]
 
-    def _update_prices(self, dt_: float) -> None:
-        """Price per element: initial price x (1 - unmet share)^-scarcity x (cover / opening cover)^-stock."""
+    def _update_prices(self, day: int, dt_: float) -> None:
+        """Price per element: initial price x (1 - unmet share)^-scarcity x (cover / opening cover)^-stock
+        x (1 - unsold share beyond the opening's)^surplus; plants idle below their shut-down price."""
         net = self.net
         claims = self.last_oxide_claims
         unmet = claims - self.last_oxide_supplied
         total = claims.sum(axis=0)
+        smooth = min(1.0, dt_ / SCARCITY_SMOOTHING_DAYS)
         u = np.where(total > 0, unmet.sum(axis=0) / np.where(total > 0, total, 1), 0.0)
-        self.scarcity += (u - self.scarcity) * min(1.0, dt_ / SCARCITY_SMOOTHING_DAYS)
+        self.scarcity += (u - self.scarcity) * smooth
+        sunk = self.last_sunk.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            unsold = np.where(total + sunk > 0, sunk / np.where(total + sunk > 0, total + sunk, 1), 0.0)
+        self.surplus += (unsold - self.surplus) * smooth
         use = self.use_own["refinery"].sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             cover = np.where(use > 0, (self.oxide.mass.sum(axis=0) + self.pile.mass.sum(axis=0)) / use, np.nan)
         if self.k < 0:
             self.opening_cover = cover
+            self.opening_surplus = self.surplus.copy()
         multiple = (1 - np.minimum(self.scarcity, 0.999)) ** (-net.scarcity_elasticity)
         if net.stock_elasticity:
             with np.errstate(invalid="ignore", divide="ignore"):
                 ratio = np.where(cover > 0, cover / self.opening_cover, 1.0)
             multiple *= np.nan_to_num(ratio, nan=1.0) ** (-net.stock_elasticity)
+        if net.surplus_elasticity:
+            extra = np.maximum(0.0, self.surplus - self.opening_surplus) / np.maximum(1e-9, 1 - self.opening_surplus)
+            multiple *= (1 - np.minimum(extra, 0.999)) ** net.surplus_elasticity
         multiple = np.clip(multiple, 1 / net.max_price_multiple, net.max_price_multiple)
         self.price = net.initial_price * multiple
         if net.demand_elasticity:
@@ -488,13 +627,50 @@ class Simulation:
                 grade = np.where(base > 0, (net.recipe[:, priced] @ self.price[priced]) / base, 1.0)
             self.demand_multiplier = np.broadcast_to((net.sector_grades @ grade) ** (-net.demand_elasticity),
                                                      self.demand_multiplier.shape).copy()
+        self._curtail(day)
         self.recorder.prices(self.k, self.price, multiple)
+
+    def _curtail(self, day: int) -> None:
+        """A plant with a shut-down price idles while the price it gets (market, or its country's floor) is below."""
+        for stage in TRADED:
+            plants = self._facilities(stage)
+            if not plants.shuts_below.any():
+                continue
+            market = np.nan_to_num(self.price[plants.price_element], nan=np.inf)
+            floor = self.net.price_floor[day][plants.country, plants.price_element]
+            self.running[stage] = (np.maximum(market, floor) >= plants.shuts_below).astype(float)
+
+    def _substitute(self, dt_: float) -> None:
+        """Sectors move from one grade to another (or to ferrite) once a price has stayed above a
+        threshold for the delay, at up to the event's speed, up to its maximum share."""
+        if self.k < 0:
+            return
+        grades = self.net.grades
+        for n, event in enumerate(self.world.events):
+            if event.type != "substitution":
+                continue
+            e = self.net.elements.index(event.element)
+            high = self.price[e] > float(event.price_above_usd_per_kg)
+            self.price_high_days[n] = self.price_high_days[n] + dt_ if high else 0.0
+            if not high or self.price_high_days[n] < float(event.delay_days):
+                continue
+            step = min(float(event.max_share_per_year) * dt_ / DAYS_PER_YEAR,
+                       float(event.max_share) - self.substituted[n])
+            if step <= 0:
+                continue
+            self.substituted[n] += step
+            s = [i for i, name in enumerate(self.net.sectors) if event.sectors == "all" or name in event.sectors]
+            g = grades.index(event.from_grade)
+            moved = np.minimum(self.net.sector_grades[s, g] * step, self.sector_grades[:, s, g])
+            self.sector_grades[:, s, g] -= moved
+            if event.to_grade != NO_RARE_EARTH:
+                self.sector_grades[:, s, grades.index(event.to_grade)] += moved
 
     # ------------------------------------------------------------ helpers
     def _facilities(self, stage: str):
         return {"mine": self.net.mines, "refinery": self.net.refineries, "magnet": self.net.magnet_plants}[stage]
 
-    def _stocks(self, stage: str) -> Stocks:
+    def stocks_of(self, stage: str) -> Stocks:
         return {"mine": self.conc, "refinery": self.oxide, "magnet": self.magnet}[stage]
 
     @staticmethod
@@ -536,21 +712,22 @@ class Simulation:
     def _open_accounts(self) -> None:
         E = len(self.net.elements)
         in_transit = self._transit_elements()
-        self.accounts = Accounts(opening=self._stock_elements() + in_transit, mined=np.zeros(E),
+        self.accounts = Accounts(opening=self._stock_elements() + in_transit, mined=np.zeros(E), recycled=np.zeros(E),
                                  consumed=np.zeros(E), sunk=np.zeros(E), losses=np.zeros(E), in_transit=in_transit)
 
     def balance(self) -> dict[str, np.ndarray]:
-        """Mass balance by element, t REO: opening + mined = stocks + in transit + consumed + sunk + losses."""
+        """Mass balance by element, t REO: opening + mined + recycled = stocks + in transit + consumed + sunk
+        + losses."""
         a = self.accounts
         stocks = self._stock_elements()
-        residual = a.opening + a.mined - (stocks + a.in_transit + a.consumed + a.sunk + a.losses)
-        return {"opening": a.opening.copy(), "mined": a.mined.copy(), "stocks": stocks, "in_transit": a.in_transit.copy(),
+        residual = a.opening + a.mined + a.recycled - (stocks + a.in_transit + a.consumed + a.sunk + a.losses)
+        return {"opening": a.opening.copy(), "mined": a.mined.copy(), "recycled": a.recycled.copy(), "stocks": stocks, "in_transit": a.in_transit.copy(),
                 "consumed": a.consumed.copy(), "sunk": a.sunk.copy(), "losses": a.losses.copy(), "residual": residual}
 
     def check_balance(self, k: int) -> None:
         """Raise InvariantError naming the element and the terms when mass is created or lost."""
         b = self.balance()
-        scale = np.maximum(b["opening"] + b["mined"], 1.0)
+        scale = np.maximum(b["opening"] + b["mined"] + b["recycled"], 1.0)
         bad = np.flatnonzero(np.abs(b["residual"]) > BALANCE_TOLERANCE * scale)
         if bad.size:
             e = bad[0]
@@ -559,29 +736,14 @@ class Simulation:
                                  f"({self.net.dates[k]}): {terms} t REO")
 
     # ------------------------------------------------------------ measures
-    def _update_masks(self) -> None:
-        for stage in TRADED:
-            blocked = np.zeros_like(self.blocked[stage])
-            licensed = []
-            for m in self.measures:
-                if not m.active:
-                    continue
-                mask = m.covers_stage[stage]
-                if m.effect == "block":
-                    blocked |= mask
-                elif mask.any():
-                    licensed.append((m, mask))
-            self.blocked[stage] = blocked
-            self.licensed[stage] = licensed
-
     def _turn_back(self, measure: ExportMeasure) -> None:
         for shipment in list(self.in_flight):
-            mask = measure.covers_stage[shipment.stage][shipment.buyer, shipment.supplier]   # [n, I]
-            if not mask.any():
+            share = measure.coverage(shipment.stage, self)[shipment.buyer, shipment.supplier]   # [n, I]
+            if not share.any():
                 continue
-            back = shipment.tagged * mask[:, None, :]
+            back = shipment.tagged * share[:, None, :]
             shipment.tagged = shipment.tagged - back
-            stocks = self._stocks(shipment.stage)
+            stocks = self.stocks_of(shipment.stage)
             np.add.at(stocks.tagged, shipment.supplier, back)
             np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, self._alloc_mass(shipment.stage, back))
             self.accounts_in_transit_add(shipment.stage, -back)

@@ -3,16 +3,20 @@
 Pure NumPy, no SimPy, no provenance: quantities in, quantities out. Axes are
 ``[buyer, supplier, item]`` for orders and ``[country, item]`` for stocks.
 
-Two passes, as DESIGN.md's trade section describes:
+Three passes, as DESIGN.md's trade section describes:
 
 1. Each buyer orders from its suppliers by its sourcing shares. A supplier's
    stock serves its own use and its export orders pro rata when it cannot
-   serve all of them. Orders a measure blocks get nothing.
-2. What a buyer still lacks (blocked or unfilled orders) it re-sources from
-   the *spare* stock of suppliers it has qualified (what is left after pass 1
-   beyond the working stock a supplier keeps for its own use), in proportion
-   to their spare, again pro rata when short. A supplier that sells spare
-   stock restores it by its usual ordering (or making) rule.
+   serve all of them. The share of an order a measure blocks gets nothing;
+   the share a tariff moves away is not placed here.
+2. What a buyer still lacks (blocked, moved, unfilled orders) it re-sources
+   from the *spare* stock of suppliers it has qualified (what is left after
+   pass 1 beyond the working stock a supplier keeps for its own use), in
+   proportion to their spare, pro rata when short; never from a supplier for
+   the share a measure blocks or a tariff moves away.
+3. Orders a tariff moved away that pass 2 could not place go back to the
+   tariffed supplier after all, from what it has left: a tariff makes buyers
+   look elsewhere first, it does not stop them buying.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ class Clearing:
     """Outcome of one market: what each party got, in the stage's unit (t REO or t magnet)."""
 
     own_fill: np.ndarray   # [C, I] share of each country's own use its stock served
-    shipped: np.ndarray    # [B, J, I] exports, both passes
+    shipped: np.ndarray    # [B, J, I] exports, all passes
     ordered: np.ndarray    # [J, I] open (not blocked) orders suppliers received in pass 1
     unmet: np.ndarray      # [B, I] what buyers ordered and did not get
 
@@ -37,12 +41,28 @@ def _pro_rata(available: np.ndarray, claims: np.ndarray) -> np.ndarray:
         return np.where(claims > available, available / np.where(claims > 0, claims, 1.0), 1.0)
 
 
+def _spread(amount: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Split ``amount`` [B, I] over suppliers in proportion to ``weight`` [B, J, I]."""
+    total = weight.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total[:, None] > 0, amount[:, None] * weight / np.where(total > 0, total, 1.0)[:, None], 0.0)
+
+
 def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocked: np.ndarray,
-          qualified: np.ndarray, reserve: np.ndarray, lacking: np.ndarray | None = None) -> Clearing:
-    """Clear one stage: ``available``/``own_use``/``reserve`` are [C, I]; ``orders``/``blocked`` [B, J, I];
-    ``qualified`` [B, J] says which suppliers a buyer may turn to in pass 2; ``lacking`` [B, I] is what
-    buyers lack from earlier steps (refused licences) and re-source in pass 2 too."""
-    open_orders = np.where(blocked, 0.0, orders)
+          qualified: np.ndarray, reserve: np.ndarray, lacking: np.ndarray | None = None,
+          tariffed: np.ndarray | None = None) -> Clearing:
+    """Clear one stage.
+
+    ``available``/``own_use``/``reserve`` are [C, I]; ``orders`` [B, J, I];
+    ``blocked`` [B, J, I] the share of each order a measure blocks (0..1);
+    ``qualified`` [B, J] which suppliers a buyer may turn to in pass 2;
+    ``lacking`` [B, I] what buyers lack from earlier steps (refused licences,
+    quota cuts) and re-source in pass 2 too; ``tariffed`` [B, J, I] the share
+    of each open order a tariff moves away.
+    """
+    allowed = orders * (1.0 - blocked)
+    moved = allowed * tariffed if tariffed is not None else np.zeros_like(orders)
+    open_orders = allowed - moved
     fill = _pro_rata(available, own_use + open_orders.sum(axis=0))
     own_got = own_use * fill
     shipped = open_orders * fill[None]
@@ -51,15 +71,18 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
         unmet = unmet + lacking
 
     spare = np.maximum(0.0, available - own_got - shipped.sum(axis=0) - reserve)
-    eligible = qualified[:, :, None] & ~blocked
+    avoid = 1.0 - (1.0 - blocked) * (1.0 - (tariffed if tariffed is not None else 0.0))
+    eligible = qualified[:, :, None] & np.ones_like(blocked, dtype=bool)
     idx = np.arange(eligible.shape[0])
     eligible[idx, idx] = False
-    weight = np.where(eligible, spare[None], 0.0)
-    total = weight.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        request = np.where(total[:, None] > 0, unmet[:, None] * weight / np.where(total > 0, total, 1.0)[:, None],
-                           0.0)
-    fill2 = _pro_rata(spare, request.sum(axis=0))
-    second = request * fill2[None]
-    return Clearing(own_fill=fill, shipped=shipped + second, ordered=open_orders.sum(axis=0),
-                    unmet=np.maximum(0.0, unmet - second.sum(axis=1)))
+    request = _spread(unmet, np.where(eligible, spare[None] * (1.0 - avoid), 0.0))
+    second = request * _pro_rata(spare, request.sum(axis=0))[None]
+    unmet = np.maximum(0.0, unmet - second.sum(axis=1))
+
+    third = np.zeros_like(shipped)
+    if tariffed is not None and moved.any():
+        left = np.maximum(0.0, available - own_got - shipped.sum(axis=0) - second.sum(axis=0))
+        back = _spread(np.minimum(unmet, moved.sum(axis=1)), moved)
+        third = back * _pro_rata(left, back.sum(axis=0))[None]
+        unmet = np.maximum(0.0, unmet - third.sum(axis=1))
+    return Clearing(own_fill=fill, shipped=shipped + second + third, ordered=open_orders.sum(axis=0), unmet=unmet)

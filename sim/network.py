@@ -75,6 +75,8 @@ class FacilityArrays:
     country: np.ndarray          # [F] country index
     rate_t_per_day: np.ndarray   # [steps, F] capacity x utilisation x ramp-up, t/day (REO feed, REO, or magnet)
     nameplate_t_per_day: np.ndarray  # [steps, F] capacity x ramp-up, t/day: the most a plant can make
+    shuts_below: np.ndarray      # [F] USD/kg of its price element under which the plant idles (0: never)
+    price_element: np.ndarray    # [F] element index of that price
 
     def by_country(self, n_countries: int) -> np.ndarray:
         """[C, F] membership matrix: 1 where facility f is in country c."""
@@ -120,10 +122,16 @@ class Network:
     stockpile_elements: np.ndarray           # [C, E] bool
     release_below_days: np.ndarray           # [C] (inf: never released)
     release_days_per_month: np.ndarray       # [C]
+    stockpile_initial_days: np.ndarray       # [C] days of use held at the calendar's start
+    stockpile_build_step: np.ndarray         # [C] step by which the stockpile is built up (-1: opens full)
+    forced_release_days_per_month: np.ndarray  # [steps, C] release decided by event, whatever the cover
+    recycling_share: np.ndarray              # [steps, C] share of magnet rare-earth demand recycled to oxide
+    price_floor: np.ndarray                  # [steps, C, E] USD/kg guaranteed to producers (0: none)
     initial_price: np.ndarray                # [E] USD/kg, NaN where the scenario gives none
     scarcity_elasticity: float
     stock_elasticity: float
     demand_elasticity: float
+    surplus_elasticity: float
     max_price_multiple: float
 
     @property
@@ -149,14 +157,101 @@ def step_dates(calendar, end: dt.date | None = None) -> tuple[dt.date, ...]:
     return tuple(dates)
 
 
-def _facility_arrays(facilities: dict, countries: tuple[str, ...], dates) -> FacilityArrays:
+def _facility_arrays(facilities: dict, scenario: Scenario, dates) -> FacilityArrays:
+    """Nameplate per step from capacity, ramp-up and closure, then the scenario's capacity changes and outages."""
+    countries, elements = tuple(scenario.countries), tuple(scenario.elements)
     ids = tuple(facilities)
     nameplate = np.zeros((len(dates), len(ids)))
     for f, fac in enumerate(facilities.values()):
         nameplate[:, f] = [float(fac.capacity_t) / DAYS_PER_YEAR * available_share(fac, d) for d in dates]
+    day = np.array([d.toordinal() for d in dates])
+    for event in scenario.events:
+        if getattr(event, "facility", None) not in ids:
+            continue
+        f = ids.index(event.facility)
+        if event.type == "capacity_change":
+            after = day >= event.date.toordinal()
+            ramp = float(event.ramp_years) * DAYS_PER_YEAR
+            reached = np.clip((day - event.date.toordinal()) / ramp, 0.0, 1.0) if ramp > 0 else np.ones(len(day))
+            target = float(event.capacity_t) / DAYS_PER_YEAR
+            nameplate[:, f] = np.where(after, nameplate[:, f] + (target - nameplate[:, f]) * reached, nameplate[:, f])
+        elif event.type == "outage":
+            during = (day >= event.start.toordinal()) & (day < event.end.toordinal())
+            nameplate[during, f] *= 1.0 - float(event.share_lost)
     utilisation = np.array([float(fac.utilisation) for fac in facilities.values()])
     country = np.array([countries.index(fac.country) for fac in facilities.values()], dtype=int)
-    return FacilityArrays(ids, country, nameplate * utilisation, nameplate)
+    shuts_below = np.array([float(fac.shuts_below_usd_per_kg or 0.0) for fac in facilities.values()])
+    price_element = np.array([elements.index(fac.price_element) if fac.price_element in elements else 0
+                              for fac in facilities.values()], dtype=int)
+    return FacilityArrays(ids, country, nameplate * utilisation, nameplate, shuts_below, price_element)
+
+
+def _window(dates, start: dt.date, end: dt.date | None) -> np.ndarray:
+    """[steps] bool: steps whose first day lies in [start, end)."""
+    return np.array([start <= d and (end is None or d < end) for d in dates], dtype=bool)
+
+
+def _selected(names, chosen, scenario: Scenario | None = None) -> np.ndarray:
+    """[N] bool over ``names`` for a list of names (countries may name groups) or 'all'."""
+    if chosen == "all":
+        return np.ones(len(names), dtype=bool)
+    picked = scenario.country_set(chosen) if scenario is not None else chosen
+    return np.array([n in picked for n in names], dtype=bool)
+
+
+def _demand_path(scenario: Scenario, dates, demand: np.ndarray) -> np.ndarray:
+    """Multiply end-use demand [steps, C, S] by the scenario's demand growth paths and shocks."""
+    countries, sectors = tuple(scenario.countries), tuple(scenario.sectors)
+    for event in scenario.events:
+        if event.type not in ("demand_growth", "demand_shock"):
+            continue
+        where = np.outer(_selected(countries, event.countries, scenario), _selected(sectors, event.sectors))
+        if event.type == "demand_shock":
+            factor = np.where(_window(dates, event.start, event.end), float(event.multiplier), 1.0)
+        else:
+            last = event.end or dates[-1]
+            years = np.array([(min(max(d, event.start), last) - event.start).days / DAYS_PER_YEAR for d in dates])
+            factor = (1.0 + float(event.growth_per_year)) ** years
+        demand = demand * np.where(where[None], factor[:, None, None], 1.0)
+    return demand
+
+
+def _recycling_share(scenario: Scenario, dates) -> np.ndarray:
+    """[steps, C] share of each country's magnet rare-earth demand that comes back as recycled oxide."""
+    countries = tuple(scenario.countries)
+    share = np.zeros((len(dates), len(countries)))
+    for event in scenario.events:
+        if event.type != "recycling":
+            continue
+        years = np.array([(d - event.start).days / DAYS_PER_YEAR for d in dates])
+        path = np.where(years >= 0, np.minimum(float(event.share) * (1.0 + float(event.growth_per_year))
+                                               ** np.maximum(years, 0.0), float(event.max_share)), 0.0)
+        share += np.outer(path, _selected(countries, event.countries, scenario))
+    return np.minimum(share, 1.0)
+
+
+def _price_floor(scenario: Scenario, dates) -> np.ndarray:
+    """[steps, C, E] the highest price floor guaranteed to each country's producers of each element."""
+    countries, elements = tuple(scenario.countries), tuple(scenario.elements)
+    floor = np.zeros((len(dates), len(countries), len(elements)))
+    for event in scenario.events:
+        if event.type != "price_floor":
+            continue
+        during = _window(dates, event.start, event.end)
+        mask = _selected(countries, event.countries, scenario)
+        e = elements.index(event.element)
+        floor[np.ix_(during, mask, [e])] = np.maximum(floor[np.ix_(during, mask, [e])], float(event.usd_per_kg))
+    return floor
+
+
+def _forced_release(scenario: Scenario, dates) -> np.ndarray:
+    """[steps, C] days of use per month released by ``stockpile_release`` events."""
+    countries = tuple(scenario.countries)
+    rate = np.zeros((len(dates), len(countries)))
+    for event in scenario.events:
+        if event.type == "stockpile_release":
+            rate[_window(dates, event.start, event.end), countries.index(event.country)] += float(event.days_per_month)
+    return rate
 
 
 def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
@@ -182,6 +277,7 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         for s, d in by_sector.items():
             demand[:, countries.index(c), sectors.index(s)] = (
                 float(d.units_per_year) / DAYS_PER_YEAR * (1.0 + float(d.growth_per_year)) ** years)
+    demand = _demand_path(scenario, dates, demand)
     non_magnet = np.zeros((len(dates), C, E))
     for c, nm in scenario.non_magnet_demand.items():
         for e, t in nm.t_per_year.items():
@@ -216,12 +312,18 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         targets[stage] = t
 
     pile_days = np.zeros(C)
+    pile_initial = np.zeros(C)
+    build_step = np.full(C, -1)
     pile_elements = np.zeros((C, E), dtype=bool)
     below = np.full(C, np.inf)
     per_month = np.zeros(C)
     for c, pile in scenario.stockpiles.items():
         i = countries.index(c)
         pile_days[i] = float(pile.days)
+        pile_initial[i] = float(pile.days)
+        if pile.build_by is not None:
+            pile_initial[i] = float(pile.initial_days or 0.0)
+            build_step[i] = sum(d < pile.build_by for d in dates)
         pile_elements[i, [elements.index(e) for e in pile.elements]] = True
         if pile.release is not None:
             below[i] = float(pile.release.below_days)
@@ -231,9 +333,9 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
     return Network(
         countries=countries, elements=elements, grades=grades, sectors=sectors, dates=dates,
         step_days=scenario.calendar.step_days,
-        mines=_facility_arrays(fac.mine, countries, dates), composition=composition.reshape(-1, E),
-        refineries=_facility_arrays(fac.refinery, countries, dates), recovery=recovery.reshape(-1, E),
-        magnet_plants=_facility_arrays(fac.magnet, countries, dates), plant_grades=plant_grades.reshape(-1, G),
+        mines=_facility_arrays(fac.mine, scenario, dates), composition=composition.reshape(-1, E),
+        refineries=_facility_arrays(fac.refinery, scenario, dates), recovery=recovery.reshape(-1, E),
+        magnet_plants=_facility_arrays(fac.magnet, scenario, dates), plant_grades=plant_grades.reshape(-1, G),
         material_yield=np.array([float(p.material_yield) for p in fac.magnet.values()]),
         recipe=recipe.reshape(G, E),
         magnet_kg_per_unit=np.array([float(scenario.sectors[s].magnet_kg_per_unit) for s in sectors]),
@@ -246,7 +348,11 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         switching_days={s: float(scenario.trade.switching_days.get(s, DEFAULT_SWITCHING_DAYS[s])) for s in TRADED},
         target_days=targets, stockpile_days=pile_days, stockpile_elements=pile_elements,
         release_below_days=below, release_days_per_month=per_month,
+        stockpile_initial_days=pile_initial, stockpile_build_step=build_step,
+        forced_release_days_per_month=_forced_release(scenario, dates),
+        recycling_share=_recycling_share(scenario, dates), price_floor=_price_floor(scenario, dates),
         initial_price=np.array([float(prices.initial_usd_per_kg.get(e, np.nan)) for e in elements]),
         scarcity_elasticity=float(prices.scarcity_elasticity), stock_elasticity=float(prices.stock_elasticity),
-        demand_elasticity=float(prices.demand_elasticity), max_price_multiple=float(prices.max_multiple),
+        demand_elasticity=float(prices.demand_elasticity), surplus_elasticity=float(prices.surplus_elasticity),
+        max_price_multiple=float(prices.max_multiple),
     )

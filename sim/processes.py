@@ -52,15 +52,12 @@ def license(env: simpy.Environment, sim: "Simulation", shipment: "Shipment", mea
 
 
 def enforce(env: simpy.Environment, sim: "Simulation", measure: "ExportMeasure"):
-    """Put a measure in force on its start date and lift it on its end date (if any)."""
-    start = sim.day_of(measure.event.start)
-    if start > env.now:
-        yield env.timeout(start - env.now)
-    sim.set_active(measure, True)
-    if measure.event.end is not None:
-        end = sim.day_of(measure.event.end)
-        yield env.timeout(max(0.0, end - env.now))
-        sim.set_active(measure, False)
+    """Announce, put in force, suspend and lift a measure on its dates."""
+    for day in measure.turning_points():
+        at = sim.day_of(day)
+        if at > env.now:
+            yield env.timeout(at - env.now)
+        sim.set_active(measure, measure.in_force(day), measure.front_loading(day))
 
 
 def qualify(env: simpy.Environment, sim: "Simulation", stage: str, buyer: int):

@@ -32,6 +32,7 @@ class Recorder:
         self.mined = z((n, C, E))
         self.feed = z((n, C))                             # concentrate fed to separation, t REO
         self.separated = z((n, C, E))                     # oxides out of separation
+        self.recycled = z((n, C, E))                      # oxides recovered from end-of-life magnets
         self.magnets_made = z((n, C, G))
         self.magnets_planned = z((n, C, G))
         self.oxide_claims = z((n, C, E))                  # own use asked of the oxide stock (plants + other uses)
@@ -82,6 +83,10 @@ class Recorder:
             self.feed[k] = feed[:, 0, :].sum(axis=1)
             self.separated[k] = oxides[:, 0, :]
             self.consumed_tags[k, 0] = feed.sum(axis=2)
+
+    def recycling(self, k: int, recycled: np.ndarray) -> None:
+        if self._ok(k):
+            self.recycled[k] = recycled
 
     def mining(self, k: int, mined: np.ndarray) -> None:
         if self._ok(k):

@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import Problem, did_you_mean
 from .registry import Registry
-from .schema import DEFAULT_ELEMENTS, MEASURE_TYPES
+from .schema import DEFAULT_ELEMENTS, MEASURE_TYPES, NO_RARE_EARTH
 from .yamlfile import KeyPath, YamlDocument, problem_at
 
 SHARE_TOLERANCE = 1e-6
@@ -145,6 +145,9 @@ class ReferenceChecker:
             self.country(("stockpiles", code), code, allow_groups=False)
             if isinstance(pile, dict):
                 self.each(("stockpiles", code, "elements"), pile.get("elements"), self.element, allow_all=False)
+                self.date_in_horizon(("stockpiles", code, "build_by"), pile.get("build_by"))
+        for code in _map(_map(d.get("rationing")).get("by_country")):
+            self.country(("rationing", "by_country", code), code, allow_groups=False)
         for el in _map(_map(d.get("prices")).get("initial_usd_per_kg")):
             self.element(("prices", "initial_usd_per_kg", el), el)
         self.check_events()
@@ -169,6 +172,8 @@ class ReferenceChecker:
                 base = ("facilities", stage, fid)
                 if "country" in f:
                     self.country(base + ("country",), f["country"], allow_groups=False)
+                if "price_element" in f:
+                    self.element(base + ("price_element",), f["price_element"])
                 if stage == "mine":
                     comp = _map(f.get("composition"))
                     for el in comp:
@@ -232,8 +237,11 @@ class ReferenceChecker:
                 for j, s in enumerate(ev["sectors"]):
                     self.named(base + ("sectors", j), s, self.sectors, "sector")
             for key in ("from_grade", "to_grade"):
-                if key in ev:
+                if key in ev and not (key == "to_grade" and ev[key] == NO_RARE_EARTH):
                     self.named(base + (key,), ev[key], self.grades, "magnet grade")
+            if isinstance(ev.get("announced"), dt.date) and isinstance(ev.get("start"), dt.date) \
+                    and ev["announced"] > ev["start"]:
+                self.add(base + ("announced",), f"announced {ev['announced']} comes after start {ev['start']}")
             if ev.get("type") == "suspension" and "measure" in ev:
                 self.named(base + ("measure",), ev["measure"], [k for k in measure_ids if k], "measure id")
                 if isinstance(ev.get("start"), dt.date) and isinstance(ev.get("until"), dt.date) \

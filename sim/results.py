@@ -20,7 +20,7 @@ Tables (``Results.table(name, frequency)``; one row per date x keys, units in co
   embedded: share of its consumption of that product that passed through
   ``on`` at any stage (mine, refinery, magnet)
 - ``licences``: date, stage, exporter, importer, outcome, t
-- ``balance``: element, opening_t, mined_t, stocks_t, in_transit_t,
+- ``balance``: element, opening_t, mined_t, recycled_t, stocks_t, in_transit_t,
   consumed_t, sunk_t, losses_t, residual_t — mass balance over the run
 
 ``frequency`` is ``step``, ``month``, ``quarter`` or ``year``: flows are summed,
@@ -105,7 +105,7 @@ class Results:
         net, raw = self.net, self.raw
         parts = []
         for stage, array, items in (("mine", raw.mined, net.elements), ("refinery", raw.separated, net.elements),
-                                    ("magnet", raw.magnets_made, net.grades)):
+                                    ("recycling", raw.recycled, net.elements), ("magnet", raw.magnets_made, net.grades)):
             part = self._tidy(array, [("country", net.countries), ("item", items)], "t", frequency)
             part.insert(2, "stage", stage)
             parts.append(part)
@@ -289,7 +289,8 @@ class Results:
             prices[element] = {"initial_usd_per_kg": float(net.initial_price[e]),
                                "peak_usd_per_kg": float(raw.price[k, e]), "peak_multiple": float(
                                    raw.price_multiple[k, e]), "peak_date": net.dates[k].isoformat()}
-        scale = np.maximum(self.mass_balance["opening_t"] + self.mass_balance["mined_t"], 1.0)
+        scale = np.maximum(self.mass_balance["opening_t"] + self.mass_balance["mined_t"]
+                           + self.mass_balance["recycled_t"], 1.0)
         return {
             "scenario": self.scenario.name, "title": self.scenario.title, "seed": self.seed,
             "start": net.dates[0].isoformat(), "end": net.dates[-1].isoformat(), "step_days": net.step_days,

@@ -122,6 +122,10 @@ class Facility(Sourced):
     online: dt.date | None = None
     ramp_years: NonNeg = 0.0
     closes: dt.date | None = None
+    shuts_below_usd_per_kg: Positive | None = Field(
+        default=None, description="the plant idles while the price of its price_element (or a price floor "
+                                  "guaranteed to its country) stays below this, USD/kg")
+    price_element: str = "NdPr"
 
 
 class Mine(Facility):
@@ -221,11 +225,17 @@ class ReleaseRule(Record):
 
 
 class Stockpile(Sourced):
-    """A strategic stockpile of separated oxides, sized in days of the country's use."""
+    """A strategic stockpile of separated oxides, sized in days of the country's use.
+
+    Without ``build_by`` it opens full. With ``build_by`` it opens at
+    ``initial_days`` and buys on the market, evenly, to reach ``days`` by that date.
+    """
 
     elements: tuple[str, ...] = Field(min_length=1)
     days: NonNeg
     release: ReleaseRule | None = None
+    build_by: dt.date | None = None
+    initial_days: NonNeg | None = None
 
 
 # ---------------------------------------------------------------- prices
@@ -234,7 +244,16 @@ class Prices(Sourced):
     scarcity_elasticity: NonNeg = 1.0
     stock_elasticity: NonNeg = 0.0
     demand_elasticity: NonNeg = 0.0
+    surplus_elasticity: NonNeg = Field(default=0.0, description="prices fall with the share of output nobody "
+                                                                "buys (sold to the 'other uses' sink)")
     max_multiple: Positive = 20.0
+
+
+class Rationing(Record):
+    """How a country shares short magnet supply among its sectors: pro rata, or defence sectors first."""
+
+    rule: Literal["pro_rata", "defence_first"] = "pro_rata"
+    by_country: dict[str, Literal["pro_rata", "defence_first"]] = {}
 
 
 # ---------------------------------------------------------------- events
@@ -255,6 +274,8 @@ class Measure(Event):
     start: dt.date
     end: dt.date | None = None
     announced: dt.date | None = None
+    front_load_days: NonNeg = Field(default=0.0, description="from 'announced' to 'start' buyers of covered "
+                                                              "goods raise their working stock by this many days")
     at_sea: Literal["deliver", "stop"] = "deliver"
 
 
@@ -271,8 +292,11 @@ class ExportLicence(Measure):
 
 
 class ExportQuota(Measure):
+    """At most ``t_per_year`` of covered goods a year (t REO, or t magnet), overall or to each importer."""
+
     type: Literal["export_quota"]
     t_per_year: NonNeg
+    per_importer: bool = False
 
 
 class Tariff(Measure):
@@ -280,6 +304,8 @@ class Tariff(Measure):
 
     type: Literal["tariff"]
     rate: NonNeg
+    sourcing_elasticity: NonNeg = Field(default=1.0, description="share of orders buyers move elsewhere per "
+                                                                 "unit of tariff rate (capped at all of them)")
 
 
 class OriginRule(Measure):
@@ -340,9 +366,12 @@ class DemandGrowth(Event):
 
 
 class StockpileRelease(Event):
+    """A decision to release a stockpile from ``start`` at a rate, whatever industry's cover."""
+
     type: Literal["stockpile_release"]
     country: str
     start: dt.date
+    end: dt.date | None = None
     days_per_month: NonNeg
 
 
@@ -368,8 +397,14 @@ class Recycling(Event):
     max_share: Share = 1.0
 
 
+NO_RARE_EARTH = "ferrite"
+
+
 class Substitution(Event):
-    """Switch a sector from one grade to another when a price passes a threshold, after a delay."""
+    """Switch a sector from one grade to another when a price passes a threshold, after a delay.
+
+    ``to_grade: ferrite`` leaves rare-earth magnets altogether (the demand is met without them).
+    """
 
     type: Literal["substitution"]
     sectors: tuple[str, ...] | Literal["all"] = "all"
@@ -424,6 +459,7 @@ class Scenario(Record):
     inventories: Inventories = Inventories()
     stockpiles: dict[str, Stockpile] = {}
     prices: Prices = Prices()
+    rationing: Rationing = Rationing()
     events: tuple[AnyEvent, ...] = ()
     run: RunSettings = RunSettings()
     outputs: Outputs = Outputs()

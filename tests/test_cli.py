@@ -75,14 +75,6 @@ def test_a_run_that_cannot_start_leaves_no_folder(tmp_path):
     assert not out.exists() and not list(tmp_path.iterdir())
 
 
-def test_an_event_the_engine_cannot_model_yet_is_named_with_its_line():
-    """Quotas are the next issue's: running crisis_2010 says which event, where, and exits 2."""
-    result = run_cli(SCENARIOS / "crisis_2010.yaml", "--out", "/nonexistent/never")
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "events[1].type" in result.stderr and "export_quota" in result.stderr
-    assert "crisis_2010.yaml:" in result.stderr
-
-
 def test_a_failing_save_leaves_no_partial_folder(tmp_path, monkeypatch):
     """If writing fails half-way, the results folder is not created and no temporary folder is left."""
     import datetime as dt

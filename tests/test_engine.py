@@ -204,15 +204,19 @@ def test_another_seed_other_licence_decisions(write):
     assert not a.equals(b)
 
 
-def test_licences_slow_and_cut_chinese_exports(write):
-    """Under a licence requirement with 70% approval, China ships less Dy abroad than without it."""
+def test_licences_hold_up_chinese_exports_and_refuse_some(write):
+    """Under a licence requirement with 70% approval, China ships far less Dy abroad in the quarter the
+    licences start (goods wait 20-63 days for review), and some applications are refused."""
     path = write(LICENSED.format(base=SCENARIOS / "baseline.yaml"))
+
     def dy_exports(results):
-        f = results.table("flows", "year")
-        return f[(f["exporter"] == "CN") & (f["item"] == "Dy")].set_index("date")["t"].groupby("date").sum()
-    licensed = dy_exports(run(path, end=dt.date(2026, 6, 30))).loc["2025-01-01"]
-    free = dy_exports(run(SCENARIOS / "baseline.yaml", end=dt.date(2026, 6, 30))).loc["2025-01-01"]
-    assert licensed < 0.9 * free
+        f = results.table("flows", "quarter")
+        return f[(f["exporter"] == "CN") & (f["item"] == "Dy")].groupby("date")["t"].sum()
+    licensed_run = run(path, end=dt.date(2025, 9, 30))
+    licensed = dy_exports(licensed_run).loc["2025-04-01"]
+    free = dy_exports(run(SCENARIOS / "baseline.yaml", end=dt.date(2025, 9, 30))).loc["2025-04-01"]
+    assert licensed < 0.7 * free
+    assert (licensed_run.table("licences")["outcome"] == "refused").any()
 
 
 def test_at_sea_stop_turns_cargo_back(write):
