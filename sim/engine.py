@@ -321,7 +321,9 @@ class Simulation:
                 self.refused[stage] += cut.sum(axis=1)
         if self.k >= -LEARNING_STEPS and self.k < 0:
             self.learnt[stage] += result.shipped
-        self._start_qualifying(stage, result.unmet, need)
+        # a buyer looks for new suppliers when it goes short, or when a tariff sends it looking
+        moved = (orders * (1.0 - cover.blocked) * cover.tariffed).sum(axis=1)
+        self._start_qualifying(stage, result.unmet + moved, need)
         throughput = (own_use + np.maximum(result.ordered, result.shipped.sum(axis=0))) / self.step_days
         for use, days in ((self.use_all[stage], USE_SMOOTHING_DAYS), (self.use_normal[stage], NORMAL_USE_DAYS)):
             use += (throughput - use) * min(1.0, self.step_days / days)
@@ -527,7 +529,7 @@ class Simulation:
         gap = np.maximum(0.0, target - self.pile.mass)
         with np.errstate(invalid="ignore", divide="ignore"):
             cover = np.where(use > 0, self.oxide.mass / np.where(use > 0, use, 1), np.inf)
-        calm = cover >= net.release_below_days[:, None]
+        calm = (cover >= net.release_below_days[:, None]) | np.isinf(net.release_below_days)[:, None]
         return np.where(building[:, None] & calm, gap / np.maximum(steps_left, 1)[:, None], 0.0)
 
     def _concentrate(self, day: int, dt_: float) -> None:

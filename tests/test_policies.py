@@ -1,0 +1,413 @@
+"""Every policy lever, one behaviour each, on the baseline world over a short horizon.
+
+Each test writes a small scenario extending the baseline with the lever under
+test and compares it with the same world without it (or with another setting).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from sim import run
+
+from .conftest import SCENARIOS
+
+BASE = SCENARIOS / "baseline.yaml"
+END = dt.date(2026, 12, 31)
+JAPAN_BAN = """\
+  - type: export_ban
+    id: japan_ban
+    exporter: CN
+    importers: [JP]
+    stages: [refinery, magnet]
+    elements: [Sm, Gd, Tb, Dy, Lu, Sc, Y]
+    start: 2025-01-06
+    end_users: {users}
+"""
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return run(BASE, end=END)
+
+
+def scenario(write, body: str, name: str = "s.yaml"):
+    """A scenario file extending the baseline with ``body`` (YAML at the top level)."""
+    return write(f"extends: {BASE}\nname: {name.removesuffix('.yaml')}\n{body}", name)
+
+
+def flows(results, stage: str, exporter: str, importer: str | None = None, item: str | None = None,
+          frequency: str = "year") -> pd.Series:
+    f = results.table("flows", frequency)
+    f = f[(f["stage"] == stage) & (f["exporter"] == exporter)]
+    if importer:
+        f = f[f["importer"] == importer]
+    if item:
+        f = f[f["item"] == item]
+    return f.groupby("date")["t"].sum()
+
+
+def at(series: pd.Series, date: str) -> float:
+    return float(series.get(pd.Timestamp(date), 0.0))
+
+
+def unmet(results, country: str, defence: bool | None = None, since: str = "2025-01-01") -> float:
+    u = results.table("unmet", "month")
+    u = u[(u["country"] == country) & (u["date"] >= since)]
+    if defence is not None:
+        u = u[(u["end_user"] == "defence") == defence]
+    return float(u["unmet_t"].sum())
+
+
+def production(results, stage: str, country: str, frequency: str = "month") -> pd.Series:
+    p = results.table("production", frequency)
+    return p[(p["stage"] == stage) & (p["country"] == country)].groupby("date")["t"].sum()
+
+
+# ---------------------------------------------------------------- quotas and tariffs
+def test_an_export_quota_caps_chinas_dy_oxide_exports_at_its_tonnage(write, baseline):
+    free = at(flows(baseline, "refinery", "CN", item="Dy"), "2025-01-01")
+    quota = round(free * 0.5)
+    path = scenario(write, f"""\
+events:
+  - type: export_quota
+    exporter: CN
+    stages: [refinery]
+    elements: [Dy]
+    t_per_year: {quota}
+    start: 2025-01-01
+""")
+    capped = at(flows(run(path, end=END), "refinery", "CN", item="Dy"), "2025-01-01")
+    assert capped <= quota * 1.001
+    assert capped > 0.9 * quota           # the allowance is used, not wasted
+
+
+def test_a_quota_per_importer_limits_each_importer_separately(write, baseline):
+    path = scenario(write, """\
+events:
+  - type: export_quota
+    exporter: CN
+    stages: [refinery]
+    elements: [Dy]
+    t_per_year: 20
+    per_importer: true
+    start: 2025-01-01
+""")
+    year = run(path, end=END).table("flows", "year")
+    dy = year[(year["stage"] == "refinery") & (year["exporter"] == "CN") & (year["item"] == "Dy")
+              & (year["date"] == "2025-01-01")].groupby("importer")["t"].sum()
+    assert (dy <= 20 * 1.001).all() and len(dy) >= 2
+    assert dy.sum() > 20 * 1.5          # overall more than one importer's quota
+
+
+def test_a_tariff_on_chinese_magnets_moves_us_imports_to_other_makers(write, baseline):
+    path = scenario(write, """\
+events:
+  - type: tariff
+    exporter: CN
+    importers: [US]
+    stages: [magnet]
+    rate: 0.5
+    start: 2025-01-01
+""")
+    tariffed = run(path, end=END)
+
+    def china_share(results):
+        f = results.table("flows", "year")
+        f = f[(f["stage"] == "magnet") & (f["importer"] == "US") & (f["date"] == "2026-01-01")]
+        return f.loc[f["exporter"] == "CN", "t"].sum() / f["t"].sum()
+    assert china_share(tariffed) < china_share(baseline) - 0.05
+    assert unmet(tariffed, "US") < 0.01 * unmet_demand_total(tariffed, "US")   # still supplied
+
+
+def unmet_demand_total(results, country: str) -> float:
+    u = results.table("unmet", "year")
+    return float(u.loc[u["country"] == country, "demand_t"].sum())
+
+
+# ---------------------------------------------------------------- origin rule
+ORIGIN = """\
+events:
+  - type: origin_rule
+    exporter: CN
+    importers: [KR]
+    stages: [magnet]
+    elements: [Dy, Tb]
+    threshold_share: {threshold}
+    start: 2025-01-01
+"""
+
+
+def test_the_origin_rule_catches_japanese_magnets_made_from_chinese_oxide_bound_for_korea(write):
+    results = run(scenario(write, ORIGIN.format(threshold=0.001)), end=dt.date(2025, 6, 30))
+    lic = results.table("licences")
+    from_japan = lic[(lic["exporter"] == "JP") & (lic["importer"] == "KR") & (lic["stage"] == "magnet")]
+    assert (from_japan["outcome"] == "applied").any()
+    assert not (lic["exporter"] == "CN").any()        # China's own exports are not what the rule covers
+
+
+def test_the_origin_rule_spares_goods_below_its_threshold(write):
+    results = run(scenario(write, ORIGIN.format(threshold=1.0)), end=dt.date(2025, 6, 30))
+    assert results.table("licences").empty
+
+
+# ---------------------------------------------------------------- end users and rationing
+def test_the_defence_only_reading_of_the_japan_ban_leaves_japan_far_less_short(write):
+    all_users = run(scenario(write, "events:\n" + JAPAN_BAN.format(users="all"), "all.yaml"), end=END)
+    defence = run(scenario(write, "events:\n" + JAPAN_BAN.format(users="defence"), "def.yaml"), end=END)
+    assert unmet(all_users, "JP") > 0
+    assert unmet(defence, "JP") < 0.2 * unmet(all_users, "JP")
+
+
+def test_defence_first_rationing_spares_japans_defence_users(write):
+    ban = "events:\n" + JAPAN_BAN.format(users="all")
+    pro_rata = run(scenario(write, ban, "pro.yaml"), end=END)
+    first = run(scenario(write, ban + "rationing: {by_country: {JP: defence_first}}\n", "first.yaml"), end=END)
+    assert unmet(pro_rata, "JP", defence=True) > 0
+    assert unmet(first, "JP", defence=True) < 0.5 * unmet(pro_rata, "JP", defence=True)
+    assert unmet(first, "JP", defence=False) >= unmet(pro_rata, "JP", defence=False)
+
+
+def test_a_ban_on_oxides_leaves_magnets_flowing_to_the_us():
+    results = run(SCENARIOS / "us_raw_material.yaml", end=END)
+    oxides = flows(results, "refinery", "CN", "US", frequency="quarter")
+    magnets = flows(results, "magnet", "CN", "US", frequency="quarter")
+    assert at(oxides, "2026-04-01") == 0 < at(oxides, "2025-04-01")
+    assert at(magnets, "2026-04-01") > 0.8 * at(magnets, "2025-04-01")
+
+
+# ---------------------------------------------------------------- time: suspension, announcement
+def test_a_suspended_ban_lets_dy_flow_until_the_suspension_ends(write):
+    path = scenario(write, "events:\n" + JAPAN_BAN.format(users="all") + """\
+  - type: suspension
+    measure: japan_ban
+    start: 2025-04-01
+    until: 2025-10-01
+""")
+    dy = flows(run(path, end=END), "refinery", "CN", "JP", "Dy", frequency="month")
+    assert at(dy, "2025-02-01") == 0           # in force
+    assert at(dy, "2025-06-01") > 0            # suspended
+    assert at(dy, "2025-11-01") == 0           # in force again after the suspension's end
+
+
+def test_a_second_suspension_extends_the_pause(write):
+    path = scenario(write, "events:\n" + JAPAN_BAN.format(users="all") + """\
+  - type: suspension
+    measure: japan_ban
+    start: 2025-04-01
+    until: 2025-10-01
+  - type: suspension
+    measure: japan_ban
+    start: 2025-10-01
+    until: 2026-04-01
+""")
+    dy = flows(run(path, end=END), "refinery", "CN", "JP", "Dy", frequency="month")
+    assert at(dy, "2025-11-01") > 0 and at(dy, "2026-06-01") == 0
+
+
+def test_an_announced_ban_lets_japan_front_load_and_go_short_later(write):
+    plain = "events:\n" + JAPAN_BAN.format(users="all")
+    announced = plain + "    announced: 2024-10-01\n    front_load_days: 90\n"
+    sudden = run(scenario(write, plain, "sudden.yaml"), end=END)
+    warned = run(scenario(write, announced, "warned.yaml"), end=END)
+
+    def magnet_stock(results):
+        inv = results.table("inventory", "month")
+        return inv[(inv["country"] == "JP") & (inv["stage"] == "magnet")].groupby("date")["t"].sum()
+    assert at(magnet_stock(warned), "2024-12-01") > 1.3 * at(magnet_stock(sudden), "2024-12-01")
+    assert first_short(warned, "JP") > first_short(sudden, "JP")
+
+
+def first_short(results, country: str) -> pd.Timestamp:
+    """First month in which the country misses more than 5% of its magnet demand."""
+    u = results.table("unmet", "month")
+    u = u[u["country"] == country].groupby("date")[["demand_t", "unmet_t"]].sum()
+    return u.index[u["unmet_t"] > 0.05 * u["demand_t"]][0]
+
+
+# ---------------------------------------------------------------- stockpiles
+def test_a_stockpile_built_by_a_date_holds_its_days_then(write):
+    path = scenario(write, """\
+stockpiles:
+  KR:
+    elements: [Dy, Tb]
+    days: 60
+    build_by: 2025-07-01
+    source: Test fixture 2026
+""")
+    inv = run(path, end=END).table("inventory", "month")
+    pile = inv[(inv["country"] == "KR") & (inv["item"] == "Dy") & (inv["stage"] == "stockpile")].set_index("date")
+    assert at(pile["t"], "2024-01-01") < 0.1 * at(pile["t"], "2025-07-01")
+    assert 45 <= at(pile["days_of_cover"], "2025-07-01") <= 75
+
+
+def test_a_stockpile_release_decision_releases_whatever_the_cover(write, baseline):
+    path = scenario(write, """\
+events:
+  - type: stockpile_release
+    country: JP
+    start: 2025-01-01
+    days_per_month: 10
+""")
+    def pile(results):
+        inv = results.table("inventory", "month")
+        return inv[(inv["country"] == "JP") & (inv["item"] == "Dy") & (inv["stage"] == "stockpile")].set_index(
+            "date")["t"]
+    released = pile(run(path, end=END))
+    assert at(released, "2025-06-01") < 0.5 * at(pile(baseline), "2025-06-01")
+
+
+# ---------------------------------------------------------------- capacity
+def test_a_closure_stops_a_mine_and_an_outage_pauses_it(write, baseline):
+    path = scenario(write, """\
+events:
+  - type: capacity_change
+    facility: au_mount_weld
+    date: 2025-01-01
+    capacity_t: 0
+  - type: outage
+    facility: us_mountain_pass
+    start: 2025-03-01
+    end: 2025-06-01
+    share_lost: 0.5
+""")
+    results = run(path, end=END)
+    au, us, us0 = (production(results, "mine", "AU"), production(results, "mine", "US"),
+                   production(baseline, "mine", "US"))
+    assert at(au, "2024-06-01") > 0 and at(au, "2025-02-01") == 0
+    assert at(us, "2025-04-01") == pytest.approx(0.5 * at(us0, "2025-04-01"), rel=0.05)
+    assert at(us, "2025-08-01") == pytest.approx(at(us0, "2025-08-01"), rel=1e-6)
+
+
+def test_a_capacity_addition_ramps_up_linearly(write, baseline):
+    path = scenario(write, """\
+events:
+  - type: capacity_change
+    facility: us_mountain_pass
+    date: 2025-01-01
+    capacity_t: 90000
+    ramp_years: 1
+""")
+    us, us0 = production(run(path, end=END), "mine", "US", "year"), production(baseline, "mine", "US", "year")
+    assert at(us, "2026-01-01") == pytest.approx(2 * at(us0, "2026-01-01"), rel=0.02)
+    assert at(us0, "2025-01-01") * 1.3 < at(us, "2025-01-01") < at(us0, "2025-01-01") * 1.7
+
+
+# ---------------------------------------------------------------- prices: shut-down and floors
+SLUMP = """\
+prices:
+  surplus_elasticity: 3.0
+facilities:
+  mine:
+    au_mount_weld: {{shuts_below_usd_per_kg: 50}}
+events:
+  - type: demand_shock
+    start: 2025-01-01
+    multiplier: 0.5
+{floor}"""
+
+
+def test_a_price_slump_idles_a_high_cost_mine_and_a_price_floor_keeps_it_running(write):
+    floor = """\
+  - type: price_floor
+    countries: [AU]
+    element: NdPr
+    usd_per_kg: 60
+    start: 2025-01-01
+"""
+    slump = run(scenario(write, SLUMP.format(floor=""), "slump.yaml"), end=END)
+    floored = run(scenario(write, SLUMP.format(floor=floor), "floor.yaml"), end=END)
+    prices = slump.table("prices", "month")
+    ndpr = prices[prices["element"] == "NdPr"].set_index("date")["usd_per_kg"]
+    assert at(ndpr, "2026-06-01") < 50 < at(ndpr, "2024-06-01")
+    assert at(production(slump, "mine", "AU"), "2026-06-01") == 0
+    assert at(production(floored, "mine", "AU"), "2026-06-01") > 0
+
+
+# ---------------------------------------------------------------- recycling, demand, substitution
+def test_recycling_returns_a_growing_capped_share_of_magnet_demand_as_oxide(write):
+    path = scenario(write, """\
+events:
+  - type: recycling
+    countries: [JP]
+    start: 2025-01-01
+    share: 0.02
+    growth_per_year: 1.0
+    max_share: 0.03
+""")
+    results = run(path, end=END)
+    recycled = production(results, "recycling", "JP", "year")
+    assert at(recycled, "2024-01-01") == 0 < at(recycled, "2025-01-01") < at(recycled, "2026-01-01")
+    assert at(recycled, "2026-01-01") <= 1.5 * at(recycled, "2025-01-01") * 1.01    # capped at 3% from 2%
+
+
+def test_demand_growth_compounds_and_a_shock_multiplies_in_its_window(write, baseline):
+    path = scenario(write, """\
+events:
+  - type: demand_growth
+    sectors: [ev]
+    start: 2025-01-01
+    growth_per_year: 0.2
+  - type: demand_shock
+    countries: [DE]
+    sectors: [wind_offshore]
+    start: 2025-01-01
+    end: 2026-01-01
+    multiplier: 2.0
+""")
+    grown, base = run(path, end=END).table("unmet", "year"), baseline.table("unmet", "year")
+
+    def demand(table, sector, country, year):
+        t = table[(table["sector"] == sector) & (table["country"] == country) & (table["date"] == year)]
+        return float(t["demand_t"].sum())
+    ratio = demand(grown, "ev", "CN", "2026-01-01") / demand(base, "ev", "CN", "2026-01-01")
+    assert 1.2 < ratio < 1.44
+    assert demand(grown, "wind_offshore", "DE", "2025-01-01") == pytest.approx(
+        2 * demand(base, "wind_offshore", "DE", "2025-01-01"), rel=0.01)
+    assert demand(grown, "wind_offshore", "DE", "2026-01-01") == pytest.approx(
+        demand(base, "wind_offshore", "DE", "2026-01-01"), rel=1e-6)
+
+
+SUBSTITUTION = """\
+magnet_grades:
+  gbd_lean:
+    name: Dy-lean high-temperature grade by grain-boundary diffusion
+    recipe: {{NdPr: 0.30, Dy: 0.005, Tb: 0.002}}
+    source: Test fixture 2026
+events:
+  - type: export_ban
+    exporter: CN
+    stages: [refinery, magnet]
+    elements: [Dy]
+    start: 2025-01-06
+  - type: substitution
+    sectors: [ev]
+    from_grade: high_temp
+    to_grade: {to}
+    element: Dy
+    price_above_usd_per_kg: 270
+    delay_days: 90
+    max_share_per_year: 0.5
+"""
+
+
+def test_a_dy_price_spike_moves_ev_makers_to_dy_lean_magnets_at_a_limited_speed(write):
+    results = run(scenario(write, SUBSTITUTION.format(to="gbd_lean")), end=END)
+    made = results.table("magnet_output", "year")
+    lean = made[made["grade"] == "gbd_lean"].groupby("date")["made_t"].sum()
+    hot = made[made["grade"] == "high_temp"].groupby("date")["made_t"].sum()
+    assert at(lean, "2024-01-01") == 0 < at(lean, "2025-01-01")
+    # at most half the EV demand a year moves: high_temp is still made in 2025
+    assert at(hot, "2025-01-01") > at(lean, "2025-01-01")
+
+
+def test_substitution_by_ferrite_takes_demand_out_of_rare_earth_magnets(write):
+    ferrite = run(scenario(write, SUBSTITUTION.format(to="ferrite"), "ferrite.yaml"), end=END)
+    lean = run(scenario(write, SUBSTITUTION.format(to="gbd_lean"), "lean.yaml"), end=END)
+
+    def made(results):
+        t = results.table("magnet_output", "year")
+        return t[t["date"] == "2026-01-01"]["made_t"].sum()
+    assert made(ferrite) < made(lean)
