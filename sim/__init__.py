@@ -4,12 +4,14 @@ __version__ = "0.1.0"
 import datetime as _dt  # noqa: E402
 from pathlib import Path as _Path  # noqa: E402
 
+from .comparison import Comparison, compare  # noqa: E402
 from .engine import Simulation  # noqa: E402
 from .errors import InvariantError, ScenarioError  # noqa: E402
 from .registry import load_registry  # noqa: E402
 from .results import Results  # noqa: E402
 from .scenario import load_scenario  # noqa: E402
 from .schema import Scenario  # noqa: E402
+from .sweeps import Sweep, sweep  # noqa: E402
 
 
 def run(scenario: "Scenario | str | _Path", seed: int | None = None, end: _dt.date | None = None) -> Results:
@@ -19,5 +21,5 @@ def run(scenario: "Scenario | str | _Path", seed: int | None = None, end: _dt.da
     return Simulation(scenario, seed=seed, end=end).run()
 
 
-__all__ = ["InvariantError", "Results", "Scenario", "ScenarioError", "Simulation", "load_registry", "load_scenario",
-           "run"]
+__all__ = ["Comparison", "InvariantError", "Results", "Scenario", "ScenarioError", "Simulation", "Sweep", "compare",
+           "load_registry", "load_scenario", "run", "sweep"]

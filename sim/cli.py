@@ -1,4 +1,5 @@
-"""Command line: ``python -m sim SCENARIO.yaml [options]`` runs a scenario; ``python -m sim validate FILE...``.
+"""Command line: ``python -m sim SCENARIO.yaml [options]`` runs a scenario; ``python -m sim validate FILE...``,
+``python -m sim compare A.yaml B.yaml...`` and ``python -m sim sweep SCENARIO.yaml --set KEY=V1,V2...``.
 
 Thin client of the Python API; bad input exits 2 with the problems listed, never a traceback.
 """
@@ -12,16 +13,20 @@ from pathlib import Path
 
 import yaml
 
+from .comparison import compare, describe_run
+from .comparison import default_folder as compare_folder
 from .engine import Simulation
-from .errors import Problem, ScenarioError
-from .outputs import save
-from .policies import NotModelled
+from .errors import ScenarioError
+from .outputs import default_out, save
+from .overrides import resolve, split_assignment
 from .report import headline
+from .runs import check_end
 from .scenario import load_scenario, read_scenario
 from .summary import scenario_summary
-from .yamlfile import problem_at
+from .sweeps import default_folder as sweep_folder
+from .sweeps import sweep
 
-COMMANDS = ("validate",)
+COMMANDS = ("validate", "compare", "sweep")
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -63,14 +68,59 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sim",
         description="Rare-earth supply-chain simulator. 'python -m sim SCENARIO.yaml' runs a scenario "
-                    "(see 'python -m sim SCENARIO.yaml --help'); 'python -m sim validate FILE...' checks scenarios.")
-    sub = parser.add_subparsers(dest="command", required=True)
+                    "(see 'python -m sim SCENARIO.yaml --help'); the commands below check, compare and sweep "
+                    "scenarios (see 'python -m sim COMMAND --help').")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     val = sub.add_parser("validate", help="check scenario files and print a one-screen summary of each")
     val.add_argument("files", nargs="+", type=Path, metavar="FILE")
     val.add_argument("--show", action="store_true",
                      help="print the effective scenario (after 'extends' and merging) as YAML")
     val.set_defaults(func=_validate)
+
+    cmp = sub.add_parser(
+        "compare", help="run (or reuse saved runs of) several scenarios; print and write their headline "
+                        "differences and overlaid plots",
+        description="Run several scenarios, or reuse the runs saved in results/<name>/ when their manifest shows "
+                    "the same scenario, model code, seed and dates; print a table of headline figures with the "
+                    "differences against the first scenario; write it (table.csv), the monthly series "
+                    "(monthly.csv), the summaries and overlaid plots to a folder, atomically.")
+    cmp.add_argument("files", nargs="+", type=Path, metavar="SCENARIO.yaml", help="two or more scenarios; "
+                     "differences are taken against the first")
+    cmp.add_argument("--out", type=Path, metavar="DIR",
+                     help="comparison folder (default: results/compare_<name1>_vs_<name2>... beside the first "
+                          "scenario's project)")
+    _run_options(cmp)
+    cmp.add_argument("--rerun", action="store_true", help="run every scenario even when a saved run would do")
+    cmp.set_defaults(func=_compare)
+
+    swp = sub.add_parser(
+        "sweep", help="run a scenario once per value of one parameter; print and write a table and a plot",
+        description="Run a scenario once per value of one parameter, set in the merged scenario (after "
+                    "'extends') and validated like a hand-written file; print a table of headline figures, "
+                    "one row per value; write it (table.csv), the monthly series, the summaries and plots "
+                    "of the metric against the value to a folder, atomically.")
+    swp.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
+    swp.add_argument("--set", dest="assignments", action="append", required=True, metavar="KEY.PATH=V1,V2,...",
+                     help="the parameter and its values, e.g. stockpiles.JP.days=30,60,90,180 or "
+                          "events.cn_japan_dual_use_ban.start=2026-01-06,2026-04-01 (list items by number or "
+                          "id; values read as YAML)")
+    swp.add_argument("--metric", metavar="NAME",
+                     help="the figure plotted against the value: COUNTRY (its peak shortfall), ELEMENT (its peak "
+                          "price), FIGURE (of the most affected country) or COUNTRY.FIGURE, e.g. "
+                          "JP.weeks_to_shortfall (default: the most affected country's peak shortfall)")
+    swp.add_argument("--out", type=Path, metavar="DIR",
+                     help="sweep folder (default: results/<name>_sweep_<parameter>/ beside the scenario's project)")
+    _run_options(swp)
+    swp.set_defaults(func=_sweep)
     return parser
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    """--end, --seed, --no-plots, --quiet: as for a single run."""
+    parser.add_argument("--end", type=_date, metavar="YYYY-MM-DD", help="stop every run early (within the calendar)")
+    parser.add_argument("--seed", type=int, help="random seed of every run (default: each scenario's run.seed)")
+    parser.add_argument("--no-plots", action="store_true", help="write tables only")
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
 def _date(text: str) -> dt.date:
@@ -83,7 +133,9 @@ def _date(text: str) -> dt.date:
 def _run_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sim", description="Run a scenario and write its tables, summary and plots.",
-        epilog="Other command: 'python -m sim validate FILE...' checks scenario files.")
+        epilog="Other commands: 'python -m sim validate FILE...' checks scenario files; 'python -m sim compare "
+               "A.yaml B.yaml...' sets scenarios side by side; 'python -m sim sweep SCENARIO.yaml --set "
+               "KEY.PATH=V1,V2...' runs one parameter over a list of values.")
     parser.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="results folder (default: results/<scenario name>/ beside the scenarios folder)")
@@ -94,40 +146,76 @@ def _run_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def default_out(scenario_file: Path, name: str) -> Path:
-    """results/<name>/ of the project the scenario belongs to (the folder above scenarios/), else ./results."""
-    here = scenario_file.resolve().parent
-    root = here.parent if here.name == "scenarios" else Path.cwd()
-    return root / "results" / name
+def _bad_seed(seed: int | None, command: str = "") -> bool:
+    if seed is not None and seed < 0:
+        print(f"python -m sim{' ' + command if command else ''}: --seed must be >= 0, got {seed}", file=sys.stderr)
+        return True
+    return False
 
 
-def _not_modelled(file: Path, exc: NotModelled) -> ScenarioError:
+def _compare(args: argparse.Namespace) -> int:
+    if _bad_seed(args.seed, "compare"):
+        return 2
+    if len(args.files) < 2:
+        print(f"python -m sim compare: needs at least two scenarios, got {len(args.files)}", file=sys.stderr)
+        return 2
+    report = None if args.quiet else (lambda run: print("  " + describe_run(run), flush=True))
     try:
-        doc = read_scenario(file)
-        return ScenarioError([problem_at(doc, ("events", exc.index, "type"), exc.reason)])
-    except ScenarioError:
-        return ScenarioError([Problem(str(file), f"events[{exc.index}].type", None, exc.reason)])
+        result = compare(args.files, seed=args.seed, end=args.end, rerun=args.rerun, progress=report)
+    except ScenarioError as exc:
+        print("python -m sim compare: cannot compare; nothing written", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
+        return 2
+    out = args.out or compare_folder(args.files[0], result.labels)
+    result.save(out, plots=not args.no_plots)
+    if not args.quiet:
+        print()
+        print(result.text())
+        print(f"comparison in {out}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    if _bad_seed(args.seed, "sweep"):
+        return 2
+    try:
+        if len(args.assignments) > 1:
+            raise ScenarioError.single("--set", f"a sweep varies one parameter; got {len(args.assignments)} --set "
+                                                f"options ({', '.join(args.assignments)})")
+        written, values = split_assignment(args.assignments[0])
+        parameter = resolve(read_scenario(args.scenario), written)
+        if not args.quiet:
+            notes = "".join(f"{note}; " for note in parameter.notes)
+            print(f"--set {written}: {notes}sweeping {parameter.dotted} over {len(values)} "
+                  f"value{'s' if len(values) != 1 else ''}")
+        report = None if args.quiet else (lambda run: print(f"  {parameter.dotted}={run.label}: ran in "
+                                                            f"{run.seconds:.1f} s", flush=True))
+        result = sweep(args.scenario, parameter, values, seed=args.seed, end=args.end,
+                                metric=args.metric, progress=report)
+    except ScenarioError as exc:
+        print(f"{args.scenario}: cannot sweep; nothing written", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
+        return 2
+    out = args.out or sweep_folder(args.scenario, result.name, result.parameter)
+    result.save(out, plots=not args.no_plots)
+    if not args.quiet:
+        print()
+        print(result.text())
+        print(f"sweep in {out}")
+    return 0
 
 
 def _run(argv: list[str]) -> int:
     args = _run_parser().parse_args(argv)
-    if args.seed is not None and args.seed < 0:
-        print(f"python -m sim: --seed must be >= 0, got {args.seed}", file=sys.stderr)
+    if _bad_seed(args.seed):
         return 2
     try:
         scenario = load_scenario(args.scenario)
-        calendar = scenario.calendar
-        if args.end is not None and not (calendar.start <= args.end <= calendar.end):
-            raise ScenarioError.single(args.scenario, f"--end {args.end} must lie within the calendar "
-                                                      f"{calendar.start} .. {calendar.end}")
+        check_end(args.scenario, scenario, args.end)
         started = time.perf_counter()
         simulation = Simulation(scenario, seed=args.seed, end=args.end)
         results = simulation.run()
         seconds = time.perf_counter() - started
-    except NotModelled as exc:
-        print(f"{args.scenario}: cannot run", file=sys.stderr)
-        print(_not_modelled(args.scenario, exc).report(), file=sys.stderr)
-        return 2
     except ScenarioError as exc:
         print(f"{args.scenario}: INVALID", file=sys.stderr)
         print(exc.report(), file=sys.stderr)

@@ -34,14 +34,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .engine import Simulation
 
 
-class NotModelled(Exception):
-    """A scenario uses an event the engine does not model (none left; kept until the CLI drops it)."""
-
-    def __init__(self, index: int, event, reason: str):
-        self.index, self.event, self.reason = index, event, reason
-        super().__init__(f"events[{index}]: {reason}")
-
-
 class ExportMeasure:
     """Common part: which shipments the measure covers, and when it is in force."""
 

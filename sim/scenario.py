@@ -145,6 +145,12 @@ def _model_at(data: Any, path: KeyPath) -> type[BaseModel] | None:
     return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
 
 
+def fields_at(data: Any, path: KeyPath) -> tuple[str, ...]:
+    """The keys the schema allows in the map at ``path`` of scenario data; empty for free maps (ids, codes)."""
+    model = _model_at(data, path)
+    return tuple(model.model_fields) if model else ()
+
+
 def _unwrap(ann: Any, node: Any) -> Any:
     while True:
         origin = typing.get_origin(ann)
@@ -254,6 +260,11 @@ def load_scenario(file: str | Path, registry: Registry | None = None, check_sour
     """
     doc = read_scenario(file)
     if check_sources and registry is None:
-        seeds = find_seeds(Path(file))
-        registry = load_registry(seeds) if seeds else None
+        registry = registry_for(file)
     return validate_document(doc, registry if check_sources else None)
+
+
+def registry_for(file: str | Path) -> Registry | None:
+    """The ``seeds/`` registry a scenario file's sources are checked against (see ``find_seeds``)."""
+    seeds = find_seeds(Path(file))
+    return load_registry(seeds) if seeds else None

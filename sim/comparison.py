@@ -1,0 +1,271 @@
+"""Scenarios side by side: headline figures with differences against the first, and overlaid monthly series.
+
+``compare(["japan_ban.yaml", "korea_route.yaml"], end=...)`` runs each
+scenario in turn, or reuses the run saved in its results folder
+(``results/<name>/``, as ``python -m sim SCENARIO`` writes it) when that run's
+manifest shows the same scenario (hash of the validated scenario), the same
+model code (hash of the package's sources), the same seed and the same dates.
+A reused run is read from its summary.json, monthly.csv and prices table;
+comparing writes nothing into the scenarios' own results folders.
+
+The ``Comparison`` holds ``table`` (one row per headline figure, one column
+per scenario, then one column of differences against the first scenario per
+other scenario; dates differ in days, shares in share) and ``monthly`` (the
+runs' monthly series, long, with a ``scenario`` column); ``save(folder)``
+writes them, the summaries, a manifest and overlaid plots, atomically.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .engine import Simulation
+from .errors import ScenarioError
+from .headlines import (
+    DEPENDENCY_NOTE,
+    Figure,
+    difference,
+    difference_text,
+    figures_for,
+    text,
+    value,
+)
+from .network import step_dates
+from .outputs import (
+    atomic_folder,
+    code_sha256,
+    default_out,
+    read_manifest,
+    scenario_sha256,
+    write_json,
+    write_table,
+)
+from .runs import ScenarioRun, check_end, execute, read_series
+from .scenario import read_scenario, registry_for, validate_document
+from .schema import Scenario
+
+RESERVED = ("subject", "figure", "label", "unit", "scenario")   # table columns a scenario label must not take
+MAX_FOLDER_NAME = 100
+
+
+@dataclass
+class Comparison:
+    """Runs of several scenarios and their headline figures side by side (see the module docstring)."""
+
+    runs: list[ScenarioRun]
+    figures: list[Figure]
+    table: pd.DataFrame
+    monthly: pd.DataFrame
+
+    @property
+    def labels(self) -> list[str]:
+        return [run.label for run in self.runs]
+
+    def text(self) -> str:
+        """The table for the terminal: the first scenario's values, then each other's with its difference."""
+        rows = []
+        subject = None
+        for fig in self.figures:
+            values = [_none(self.table.at[(fig.subject, fig.name), label]) for label in self.labels]
+            if all(v is None for v in values):       # never happened in any run: nothing to compare
+                continue
+            cells = [text(values[0], fig.unit)]
+            for v in values[1:]:
+                diff = difference_text(values[0], v, fig.unit)
+                cells.append(text(v, fig.unit) + (f" ({diff})" if diff else ""))
+            unit = "" if fig.unit in ("share", "date", "weeks", "x initial") else fig.unit
+            rows.append((fig.subject if fig.subject != subject else "", fig.label, unit, cells))
+            subject = fig.subject
+        widths = [max([len(label)] + [len(r[3][k]) for r in rows]) + 2 for k, label in enumerate(self.labels)]
+        name_width = max([len(r[1]) for r in rows] + [10]) + 2
+        unit_width = max([len(r[2]) for r in rows] + [0]) + 2
+        lines = [f"headline figures; in brackets the difference against {self.runs[0].label}:",
+                 (" " * (6 + name_width + unit_width) + "".join(f"{label:>{w}}" for label, w in
+                                                               zip(self.labels, widths))).rstrip()]
+        for shown, label, unit, cells in rows:
+            lines.append((f"{shown:6}{label:{name_width}}{unit:{unit_width}}"
+                          + "".join(f"{c:>{w}}" for c, w in zip(cells, widths))).rstrip())
+        lines += [f"  {line}" for line in textwrap.wrap(DEPENDENCY_NOTE, 100)]
+        return "\n".join(lines)
+
+    def save(self, folder: Path | str, plots: bool = True) -> Path:
+        """Write table.csv, monthly.csv, summaries.json, manifest.json and plots/*.png into ``folder`` atomically."""
+        folder = Path(folder)
+        with atomic_folder(folder) as work:
+            self.table.reset_index().to_csv(work / "table.csv", index=False, float_format="%.9g")
+            write_table(self.monthly, work / "monthly", ("csv",))
+            write_json(work / "summaries.json", {run.label: run.summary for run in self.runs})
+            write_json(work / "manifest.json", {
+                "sim_version": __version__, "code_sha256": code_sha256(), "command": "compare",
+                "scenarios": [_run_record(run) for run in self.runs]})
+            if plots:
+                from .plots import (
+                    comparison_plots,  # matplotlib only when plots are asked for
+                )
+                comparison_plots(self.monthly, work / "plots", self.labels, _countries(self.figures),
+                                 {run.label: run.summary.get("first_measure") for run in self.runs},
+                                 note="Scenarios: " + ", ".join(f"{r.label} (seed {r.seed})" for r in self.runs))
+        return folder
+
+
+def compare(scenarios: Sequence[str | Path], *, seed: int | None = None, end: dt.date | None = None,
+            rerun: bool = False, results_root: Path | str | None = None,
+            progress: Callable[[ScenarioRun], None] | None = None) -> Comparison:
+    """Run or reuse each scenario and set their headline figures side by side.
+
+    ``seed`` and ``end`` apply to every scenario (default: each scenario's own
+    ``run.seed`` and calendar end). Saved runs are looked for in
+    ``<results_root>/<name>/`` (default: the results folder beside each
+    scenario's project, where ``python -m sim SCENARIO`` writes); ``rerun``
+    ignores them. ``progress`` is called with each run as it is done. Every
+    scenario is checked before anything runs: all problems of all files
+    come at once in one ScenarioError.
+    """
+    files = [Path(f) for f in scenarios]
+    if len(files) < 2:
+        raise ScenarioError.single("compare", f"needs at least two scenarios, got {len(files)}")
+    loaded, problems = [], []
+    for file in files:
+        try:
+            doc = read_scenario(file)
+            scenario = validate_document(doc, registry_for(file))
+            check_end(file, scenario, end)
+        except ScenarioError as exc:
+            problems += exc.problems
+            continue
+        loaded.append((file, doc, scenario))
+    if problems:
+        raise ScenarioError(problems)
+    labels = unique_labels([scenario.name for _, _, scenario in loaded])
+    plans: list[ScenarioRun | tuple] = []       # a saved run, or what it takes to make one
+    for (file, doc, scenario), label in zip(loaded, labels):
+        folder = Path(results_root) / scenario.name if results_root is not None else default_out(file,
+                                                                                                scenario.name)
+        saved, why = (None, "rerun asked for") if rerun else saved_run(folder, scenario, file, label, seed, end)
+        if saved is not None:
+            plans.append(saved)
+            continue
+        try:
+            plans.append((Simulation(scenario, seed=seed, end=end), label, file, scenario, why))
+        except ScenarioError as exc:
+            problems += exc.problems
+    if problems:
+        raise ScenarioError(problems)
+    runs = []
+    for plan in plans:
+        if isinstance(plan, tuple):
+            sim, label, file, scenario, why = plan
+            plan = execute(sim, label, file, scenario_sha256(scenario))
+            plan.note = why
+        runs.append(plan)
+        if progress is not None:
+            progress(plan)
+    return comparison_of(runs)
+
+
+def comparison_of(runs: list[ScenarioRun]) -> Comparison:
+    """The table and the long monthly frame of runs already made."""
+    summaries = [run.summary for run in runs]
+    figures = figures_for(summaries)
+    monthly = pd.concat([run.series.assign(scenario=run.label) for run in runs], ignore_index=True)
+    monthly = monthly[["scenario"] + [c for c in monthly.columns if c != "scenario"]]
+    return Comparison(runs, figures, headline_table(runs, figures), monthly)
+
+
+def headline_table(runs: list[ScenarioRun], figures: list[Figure]) -> pd.DataFrame:
+    """One row per figure (index subject, figure), columns label, unit, each run, and ``<run> - <first>``."""
+    first = runs[0]
+    rows = []
+    for fig in figures:
+        values = [value(run.summary, fig) for run in runs]
+        row = {"subject": fig.subject, "figure": fig.name, "label": fig.label, "unit": fig.unit}
+        row |= {run.label: v for run, v in zip(runs, values)}
+        row |= {f"{run.label} - {first.label}": difference(values[0], v, fig.unit)
+                for run, v in zip(runs[1:], values[1:])}
+        rows.append(row)
+    return pd.DataFrame(rows, dtype=object).set_index(["subject", "figure"])   # None stays None: never happened
+
+
+def saved_run(folder: Path, scenario: Scenario, file: Path, label: str, seed: int | None,
+              end: dt.date | None) -> tuple[ScenarioRun | None, str]:
+    """The run saved in ``folder`` if it is the one these arguments would make, else (None, why not)."""
+    manifest = read_manifest(folder)
+    if manifest is None:
+        return None, (f"{folder} has no readable manifest.json" if Path(folder).is_dir() else
+                      f"no saved run in {folder}")
+    wanted_seed = scenario.run.seed if seed is None else int(seed)
+    dates = step_dates(scenario.calendar, end)
+    digest = scenario_sha256(scenario)
+    if manifest.get("scenario_sha256") != digest:
+        return None, f"the scenario changed since {folder} was saved"
+    if manifest.get("code_sha256") is None:
+        return None, f"{folder} records no code fingerprint (saved by an older version)"
+    if manifest["code_sha256"] != code_sha256():
+        return None, f"the model's code changed since {folder} was saved"
+    if manifest.get("seed") != wanted_seed:
+        return None, f"{folder} holds seed {manifest.get('seed')}, not {wanted_seed}"
+    if (manifest.get("start"), manifest.get("end")) != (dates[0].isoformat(), dates[-1].isoformat()):
+        return None, (f"{folder} runs {manifest.get('start')} .. {manifest.get('end')}, not "
+                      f"{dates[0]} .. {dates[-1]}")
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        series = read_series(folder, manifest)
+    except (OSError, ValueError, KeyError) as exc:
+        return None, f"{folder} cannot be read back ({exc})"
+    return ScenarioRun(label, Path(file), scenario.name, wanted_seed, dates[0], dates[-1], digest, summary,
+                       series, None, Path(folder)), ""
+
+
+def unique_labels(names: Sequence[str]) -> list[str]:
+    """Scenario names as column labels: repeated ones numbered (``x``, ``x_2``), reserved words suffixed."""
+    out: list[str] = []
+    for name in names:
+        label = name if name not in RESERVED else f"{name}_"
+        n = 1
+        while label in out:
+            n += 1
+            label = f"{name}_{n}"
+        out.append(label)
+    return out
+
+
+def default_folder(first_file: Path | str, labels: Sequence[str]) -> Path:
+    """``results/compare_<a>_vs_<b>...`` beside the first scenario's project; very long names shortened."""
+    name = "compare_" + "_vs_".join(labels)
+    if len(name) > MAX_FOLDER_NAME:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+        name = f"{name[:MAX_FOLDER_NAME - 9]}_{digest}"
+    return default_out(Path(first_file), name)
+
+
+def describe_run(run: ScenarioRun) -> str:
+    """One line: how a run came to be in the comparison."""
+    dates = f"seed {run.seed}, {run.start} .. {run.end}"
+    if run.reused:
+        return f"{run.label}: reused {run.saved} ({dates})"
+    took = f" in {run.seconds:.1f} s" if run.seconds is not None else ""
+    return f"{run.label}: ran{took} ({dates}){'; ' + run.note if run.note else ''}"
+
+
+def _run_record(run: ScenarioRun) -> dict:
+    return {"label": run.label, "file": str(run.file), "scenario": run.name, "scenario_sha256": run.scenario_sha256,
+            "seed": run.seed, "start": run.start.isoformat(), "end": run.end.isoformat(),
+            "reused_from": str(run.saved) if run.saved else None}
+
+
+def _countries(figures: list[Figure]) -> list[str]:
+    return list(dict.fromkeys(f.subject for f in figures if f.name == "peak_shortfall_share"))
+
+
+def _none(v):
+    """NaN (from a DataFrame cell) as None."""
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else v

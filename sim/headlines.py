@@ -1,0 +1,219 @@
+"""Headline figures of runs as flat, named values: the rows of a comparison and the columns of a sweep.
+
+A figure is read from a run's ``summary()`` (or its saved ``summary.json``) and
+named ``SUBJECT.NAME``: a country (``JP.peak_shortfall_share``), a priced
+element (``Dy.peak_price_multiple``) or ``world`` (``world.first_measure``).
+Runs are compared on the same figures: the countries short in any of them
+or whose dependency on China differs between them, their sectors with unmet
+demand in any of them, every priced element.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import did_you_mean
+
+SHORT_T = 1e-6            # cumulative unmet t above which a country counts as short
+FOCUS_LIMIT = 6           # countries followed at most
+DEPENDENCY_MOVE = 0.02    # a country whose oxide dependency differs by 2 points between runs is followed
+PRICE_RISE = 0.005        # a price peak has a date only if it is at least 0.5% above the initial price
+
+COUNTRY_FIGURES = {       # name: (label, unit)
+    "peak_shortfall_share": ("peak shortfall", "share"),
+    "peak_shortfall_date": ("peak shortfall on", "date"),
+    "weeks_to_plant_shortfall": ("weeks to shortfall, plants", "weeks"),
+    "weeks_to_shortfall": ("weeks to shortfall, end users", "weeks"),
+    "weeks_to_recover_from_peak": ("weeks to recover after peak", "weeks"),
+    "cumulative_unmet_t": ("unmet demand", "t magnet"),
+}
+DEPENDENCY_FIGURES = {    # name: (label, summary key, measure); oxides (separation output), on China
+    "oxide_direct_dependency_before": ("oxide from CN, before", "dependency_on_CN_before", "direct"),
+    "oxide_direct_dependency_last_year": ("oxide from CN, last year", "dependency_on_CN_after", "direct"),
+    "oxide_embedded_dependency_before": ("oxide via CN, before", "dependency_on_CN_before", "embedded"),
+    "oxide_embedded_dependency_last_year": ("oxide via CN, last year", "dependency_on_CN_after", "embedded"),
+}
+DEPENDENCY_NOTE = ("from CN: share of oxide imports bought from China; via CN: share of oxide use that passed "
+                   "through China at any stage; before: the year before the first measure")
+ELEMENT_FIGURES = {
+    "peak_price_multiple": ("peak price", "x initial"),
+    "peak_price_date": ("peak price on", "date"),    # None unless the price rose by PRICE_RISE
+}
+WORLD_FIGURES = {"first_measure": ("first export measure", "date")}
+SECTOR_PREFIX = "unmet_"  # unmet_<sector>: unmet demand of one sector in its product units
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline figure: whose (country, element or world), which, its label and unit."""
+
+    subject: str
+    name: str
+    label: str
+    unit: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.subject}.{self.name}"
+
+
+# ---------------------------------------------------------------- which figures
+def focus_countries(summaries: Sequence[dict], limit: int = FOCUS_LIMIT) -> list[str]:
+    """The countries runs are compared on: those short in any run, most unmet t first; then those whose oxide
+    dependency on China differs between runs by ``DEPENDENCY_MOVE`` or more, most first; without either, JP and
+    KR (or the largest users)."""
+    worst: dict[str, float] = {}
+    for summary in summaries:
+        for country, v in summary["countries"].items():
+            worst[country] = max(worst.get(country, 0.0), v.get("cumulative_unmet_t") or 0.0)
+    short = sorted((c for c, t in worst.items() if t > SHORT_T), key=lambda c: -worst[c])
+    spread: dict[str, float] = {}
+    for country in worst:
+        for name in DEPENDENCY_FIGURES:
+            got = [v for v in (value(s, Figure(country, name, "", "share")) for s in summaries) if v is not None]
+            if len(got) > 1:
+                spread[country] = max(spread.get(country, 0.0), max(got) - min(got))
+    moved = sorted((c for c, d in spread.items() if d >= DEPENDENCY_MOVE and c not in short),
+                   key=lambda c: -spread[c])
+    if short or moved:
+        return (short + moved)[:limit]
+    default = [c for c in ("JP", "KR") if c in worst]
+    if default:
+        return default
+    demand = {c: max(s["countries"].get(c, {}).get("demand_t") or 0.0 for s in summaries) for c in worst}
+    return sorted(demand, key=lambda c: -demand[c])[:2]
+
+
+def figures_for(summaries: Sequence[dict], countries: Iterable[str] | None = None) -> list[Figure]:
+    """The figures runs are compared on: world, then each country's block, then each priced element."""
+    countries = list(dict.fromkeys(countries)) if countries is not None else focus_countries(summaries)
+    out = [Figure("world", name, label, unit) for name, (label, unit) in WORLD_FIGURES.items()]
+    for country in countries:
+        out += [Figure(country, name, label, unit) for name, (label, unit) in COUNTRY_FIGURES.items()]
+        sectors: dict[str, str] = {}
+        for summary in summaries:
+            for sector, v in summary["countries"].get(country, {}).get("unmet_by_sector", {}).items():
+                sectors.setdefault(sector, v.get("unit") or "unit")
+        out += [Figure(country, SECTOR_PREFIX + sector, f"unmet {sector}", unit)
+                for sector, unit in sectors.items()]
+        out += [Figure(country, name, label, "share") for name, (label, _, _) in DEPENDENCY_FIGURES.items()]
+    elements = dict.fromkeys(e for summary in summaries for e in summary.get("prices", {}))
+    for element in elements:
+        out += [Figure(element, name, label, unit) for name, (label, unit) in ELEMENT_FIGURES.items()]
+    return out
+
+
+def value(summary: dict, figure: Figure) -> Any:
+    """The figure's value in one run's summary: a number, an ISO date, or None (never happened, not there)."""
+    if figure.subject == "world":
+        return summary.get(figure.name)
+    if figure.name in ELEMENT_FIGURES:
+        price = summary.get("prices", {}).get(figure.subject)
+        if price is None:
+            return None
+        if figure.name == "peak_price_multiple":
+            return price["peak_multiple"]
+        return price["peak_date"] if (price["peak_multiple"] or 0.0) >= 1.0 + PRICE_RISE else None
+    country = summary["countries"].get(figure.subject)
+    if country is None:
+        return None
+    if figure.name in COUNTRY_FIGURES:
+        return country.get(figure.name)
+    if figure.name in DEPENDENCY_FIGURES:
+        _, key, measure = DEPENDENCY_FIGURES[figure.name]
+        return (country.get(key) or {}).get("refinery", {}).get(measure)
+    if figure.name.startswith(SECTOR_PREFIX):
+        sector = country.get("unmet_by_sector", {}).get(figure.name[len(SECTOR_PREFIX):])
+        return sector["unmet_units"] if sector else 0.0
+    raise KeyError(figure.key)
+
+
+def lookup(name: str, figures: Sequence[Figure]) -> Figure | None:
+    """The figure named ``SUBJECT.NAME`` among ``figures``."""
+    return next((f for f in figures if f.key == name), None)
+
+
+def metric_names(countries: Iterable[str], sectors: Iterable[str], elements: Iterable[str]) -> list[str]:
+    """Every ``SUBJECT.NAME`` a scenario with these countries, sectors and priced elements can report."""
+    per_country = list(COUNTRY_FIGURES) + [SECTOR_PREFIX + s for s in sectors] + list(DEPENDENCY_FIGURES)
+    return ([f"world.{n}" for n in WORLD_FIGURES] + [f"{c}.{n}" for c in countries for n in per_country]
+            + [f"{e}.{n}" for e in elements for n in ELEMENT_FIGURES])
+
+
+def parse_metric(name: str, countries: Sequence[str], sectors: Sequence[str],
+                 elements: Sequence[str]) -> tuple[str | None, str]:
+    """``JP.weeks_to_shortfall`` -> ('JP', ...); ``JP`` -> its peak shortfall; ``Dy`` -> its peak price;
+    ``weeks_to_shortfall`` -> (None, ...): the most affected country's, chosen after the runs.
+
+    Raises ValueError with a did-you-mean when the name is none of these.
+    """
+    per_country = list(COUNTRY_FIGURES) + [SECTOR_PREFIX + s for s in sectors] + list(DEPENDENCY_FIGURES)
+    if name in countries:
+        return name, "peak_shortfall_share"
+    if name in elements:
+        return name, "peak_price_multiple"
+    if name in per_country:
+        return None, name
+    if name in WORLD_FIGURES:
+        return "world", name
+    subject, _, figure = name.partition(".")
+    known = metric_names(countries, sectors, elements)
+    if name in known:
+        return subject, figure
+    candidates = known + per_country + list(countries) + list(elements)
+    hint = did_you_mean(name, candidates)
+    raise ValueError(f"unknown metric {name!r}{hint}; write COUNTRY (JP), ELEMENT (Dy), a figure "
+                     f"({', '.join(list(COUNTRY_FIGURES)[:4])}, ...) or COUNTRY.FIGURE (JP.weeks_to_shortfall)")
+
+
+# ---------------------------------------------------------------- numbers and text
+def number(value: Any, unit: str) -> float | None:
+    """A figure as a number: dates as days since 1970-01-01, so differences of dates are in days."""
+    if value is None:
+        return None
+    if unit == "date":
+        return float((dt.date.fromisoformat(str(value)) - dt.date(1970, 1, 1)).days)
+    return float(value)
+
+
+def difference(a: Any, b: Any, unit: str) -> float | None:
+    """``b - a``: for dates in days, for shares in share (0.1 = 10 percentage points); None if either is."""
+    x, y = number(a, unit), number(b, unit)
+    return None if x is None or y is None else y - x
+
+
+def text(value: Any, unit: str) -> str:
+    """A figure for the terminal: '89.9%', '2026-08-10', '15', '72,719', 'x1.32', '—'."""
+    if value is None:
+        return "—"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    if unit == "date":
+        return str(value)
+    if unit == "weeks":
+        return f"{value:.0f}"
+    if unit == "x initial":
+        return f"x{value:.2f}"
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2g}" if value else "0"
+
+
+def difference_text(a: Any, b: Any, unit: str) -> str:
+    """A difference for the terminal: '+74.1 pp', '+21 d', '+7', '-1,234', '+0.31'; '' when either is None."""
+    d = difference(a, b, unit)
+    if d is None:
+        return ""
+    if abs(d) < 1e-12:
+        return "="
+    if unit == "share":
+        out = f"{100 * d:+.1f} pp"
+    elif unit == "date":
+        out = f"{d:+.0f} d"
+    elif unit == "weeks":
+        out = f"{d:+.0f}"
+    elif unit == "x initial":
+        out = f"{d:+.2f}"
+    else:
+        out = f"{d:+,.0f}" if abs(d) >= 10 else f"{d:+,.2g}"
+    return "±" + out[1:] if not any(ch in "123456789" for ch in out) else out   # rounds to zero, not zero

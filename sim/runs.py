@@ -1,0 +1,128 @@
+"""Runs among several, for the commands that set runs side by side (compare, sweep).
+
+A ``ScenarioRun`` keeps what a comparison needs of a run: its summary and a
+monthly series of headline quantities. It is made by running a scenario, or
+read back from a results folder written by ``outputs.save`` (summary.json,
+monthly.csv and the prices table), so a saved run can stand in for a fresh one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .engine import Simulation
+from .errors import ScenarioError
+from .outputs import json_safe
+from .results import PERIOD, Results, headline_series
+from .schema import Scenario
+
+SERIES_COLUMNS = ["date", "metric", "country", "element", "value"]
+
+
+@dataclass
+class ScenarioRun:
+    """One run as a comparison sees it; ``seconds`` is None and ``saved`` the folder when it was reused."""
+
+    label: str                    # its column or legend in a comparison
+    file: Path
+    name: str
+    seed: int
+    start: dt.date
+    end: dt.date
+    scenario_sha256: str
+    summary: dict                 # as summary.json holds it (JSON types; NaN as None)
+    series: pd.DataFrame          # monthly: date, metric, country, element, value (see ``monthly_series``)
+    seconds: float | None = None
+    saved: Path | None = None
+    note: str = ""                # why it was run rather than reused
+
+    @property
+    def reused(self) -> bool:
+        return self.saved is not None
+
+
+def check_end(file: Path | str, scenario: Scenario, end: dt.date | None) -> None:
+    """ScenarioError unless ``end`` (a requested early stop) lies within the scenario's calendar."""
+    calendar = scenario.calendar
+    if end is not None and not (calendar.start <= end <= calendar.end):
+        raise ScenarioError.single(file, f"--end {end} must lie within the calendar {calendar.start} .. "
+                                         f"{calendar.end}")
+
+
+def execute(sim: Simulation, label: str, file: Path, scenario_sha256: str) -> ScenarioRun:
+    """Run a prepared simulation and keep its summary and monthly series."""
+    started = time.perf_counter()
+    results = sim.run()
+    seconds = time.perf_counter() - started
+    return from_results(results, label, file, scenario_sha256, seconds)
+
+
+def from_results(results: Results, label: str, file: Path, scenario_sha256: str,
+                 seconds: float | None = None) -> ScenarioRun:
+    """What a comparison keeps of a fresh run; the summary goes through JSON as a saved one does."""
+    summary = json.loads(json.dumps(json_safe(results.summary())))
+    return ScenarioRun(label, Path(file), results.scenario.name, results.seed, results.net.dates[0],
+                       results.net.dates[-1], scenario_sha256, summary, monthly_series(results), seconds)
+
+
+def monthly_series(results: Results) -> pd.DataFrame:
+    """The monthly headline series of a run (``headline_series``) with prices and shortfall shares added."""
+    return combine(headline_series(results, "month"), results.table("prices", "month"))
+
+
+def combine(headline: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
+    """One long monthly frame (date, metric, country, element, value) from the headline series and prices.
+
+    Metrics: those of ``headline_series`` (per country), ``shortfall_share`` (unmet_t / demand_t, per
+    country) and ``price_multiple`` (per element; monthly mean of price / initial price).
+    """
+    headline = headline.assign(date=pd.to_datetime(headline["date"]), element=None)
+    wide = headline[headline["metric"].isin(["demand_t", "unmet_t"])].pivot_table(
+        index=["date", "country"], columns="metric", values="value", aggfunc="sum").reset_index()
+    parts = [headline]
+    if {"demand_t", "unmet_t"} <= set(wide.columns):
+        wide = wide[wide["demand_t"] > 0]
+        parts.append(pd.DataFrame({"date": wide["date"], "metric": "shortfall_share", "country": wide["country"],
+                                   "element": None, "value": wide["unmet_t"].fillna(0.0) / wide["demand_t"]}))
+    if len(prices):
+        parts.append(pd.DataFrame({"date": pd.to_datetime(prices["date"]), "metric": "price_multiple",
+                                   "country": None, "element": prices["element"], "value": prices["multiple"]}))
+    frame = pd.concat(parts, ignore_index=True)[SERIES_COLUMNS]
+    return frame.sort_values(["metric", "country", "element", "date"], na_position="first").reset_index(drop=True)
+
+
+def read_series(folder: Path, manifest: dict) -> pd.DataFrame:
+    """The monthly series of a saved run: monthly.csv and its prices table (monthly, or weekly made monthly).
+
+    Raises ValueError saying what is missing when the folder cannot give it.
+    """
+    folder = Path(folder)
+    monthly = folder / "monthly.csv"
+    if not monthly.is_file():
+        raise ValueError(f"{monthly.name} is missing")
+    headline = _read_csv(monthly)
+    frequency = manifest.get("frequency")
+    if frequency not in ("month", "step"):
+        raise ValueError(f"its tables are by {frequency}; a monthly comparison needs them by month or step")
+    stem = folder / str(manifest.get("tables", {}).get("prices", "tables/prices"))
+    if stem.with_suffix(".parquet").is_file():
+        prices = pd.read_parquet(stem.with_suffix(".parquet"))
+    elif stem.with_suffix(".csv").is_file():
+        prices = _read_csv(stem.with_suffix(".csv"))
+    else:
+        raise ValueError("its prices table is missing")
+    prices["date"] = pd.to_datetime(prices["date"])
+    if frequency == "step" and len(prices):
+        prices["date"] = prices["date"].dt.to_period(PERIOD["month"][0]).dt.to_timestamp()
+        prices = prices.groupby(["date", "element"], as_index=False, sort=True)[["usd_per_kg", "multiple"]].mean()
+    return combine(headline, prices)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A tidy CSV as written by ``outputs.write_table``; codes such as NA (Namibia) stay text."""
+    return pd.read_csv(path, keep_default_na=False, na_values={"value": ["", "nan", "NaN"]})

@@ -1,0 +1,224 @@
+"""One parameter of a scenario over a list of values: a run per value, headline figures against the value.
+
+``sweep("japan_ban.yaml", "stockpiles.JP.days", [30, 60, 90, 180], end=...)``
+sets the parameter in the merged scenario document (see ``overrides``) and
+validates each changed document like a hand-written file: every problem of
+every value is reported at once, located at the key's line, before anything
+runs. The runs are made one after another.
+
+The ``Sweep`` holds ``table`` (one row per value: the value, then every
+headline figure ``SUBJECT.NAME`` of the countries short in any run and of the
+priced elements), ``monthly`` (the runs' monthly series, long, with a
+``scenario`` column holding the value) and ``metric``, the figure plotted
+against the value: given as ``JP.weeks_to_shortfall``, ``JP`` (its peak
+shortfall), ``Dy`` (its peak price) or a figure name (of the most affected
+country); by default the peak shortfall of the most affected country.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import __version__
+from .engine import Simulation
+from .errors import Problem, ScenarioError
+from .headlines import (
+    SECTOR_PREFIX,
+    Figure,
+    figures_for,
+    focus_countries,
+    lookup,
+    parse_metric,
+    text,
+    value,
+)
+from .outputs import (
+    atomic_folder,
+    code_sha256,
+    default_out,
+    scenario_sha256,
+    write_json,
+    write_table,
+)
+from .overrides import KeyPathResolved, apply, describe, resolve
+from .runs import ScenarioRun, check_end, execute
+from .scenario import read_scenario, registry_for, validate_document
+from .schema import Scenario
+
+SHOWN = {                     # figures printed per followed country, with short headers
+    "peak_shortfall_share": "peak",
+    "peak_shortfall_date": "peak on",
+    "weeks_to_shortfall": "wks to short",
+    "cumulative_unmet_t": "unmet t",
+}
+SHOWN_COUNTRIES = 2
+
+
+@dataclass
+class Sweep:
+    """Runs of one scenario with one parameter set to each of a list of values (see the module docstring)."""
+
+    file: Path
+    name: str
+    parameter: KeyPathResolved
+    values: list[Any]
+    runs: list[ScenarioRun]
+    figures: list[Figure]
+    metric: Figure
+    table: pd.DataFrame
+    monthly: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def labels(self) -> list[str]:
+        return [run.label for run in self.runs]
+
+    @property
+    def metric_values(self) -> list[Any]:
+        """The metric's value in each run, in the order of ``values``."""
+        return [value(run.summary, self.metric) for run in self.runs]
+
+    def text(self) -> str:
+        """A row per value: the metric, then the main figures of the most affected countries."""
+        countries = [f.subject for f in self.figures if f.name == "peak_shortfall_share"][:SHOWN_COUNTRIES]
+        shown = [self.metric] + [f for f in self.figures if f.subject in countries and f.name in SHOWN
+                                 and f != self.metric]
+        heads = [self.parameter.dotted, f"{self.metric.key} (metric)"] + [f"{f.subject} {SHOWN[f.name]}"
+                                                                         for f in shown[1:]]
+        rows = [[label] + [text(value(run.summary, f), f.unit) for f in shown]
+                for label, run in zip(self.labels, self.runs)]
+        widths = [max(len(h), *(len(r[k]) for r in rows)) + 2 for k, h in enumerate(heads)]
+        lines = [f"{self.name}: {self.parameter.dotted} = {', '.join(self.labels)}",
+                 "".join(f"{h:>{w}}" for h, w in zip(heads, widths))]
+        lines += ["".join(f"{c:>{w}}" for c, w in zip(row, widths)) for row in rows]
+        return "\n".join(line.rstrip() for line in lines)
+
+    def save(self, folder: Path | str, plots: bool = True) -> Path:
+        """Write table.csv, monthly.csv, summaries.json, manifest.json and plots/*.png into ``folder`` atomically."""
+        folder = Path(folder)
+        with atomic_folder(folder) as work:
+            self.table.to_csv(work / "table.csv", index=False, float_format="%.9g")
+            write_table(self.monthly, work / "monthly", ("csv",))
+            write_json(work / "summaries.json", {run.label: run.summary for run in self.runs})
+            write_json(work / "manifest.json", {
+                "sim_version": __version__, "code_sha256": code_sha256(), "command": "sweep",
+                "scenario": self.name, "file": str(self.file), "parameter": self.parameter.dotted,
+                "parameter_as_written": self.parameter.written, "metric": self.metric.key,
+                "runs": [{"value": _jsonable(v), "label": run.label, "scenario_sha256": run.scenario_sha256,
+                          "seed": run.seed, "start": run.start.isoformat(), "end": run.end.isoformat()}
+                         for v, run in zip(self.values, self.runs)]})
+            if plots:
+                from .plots import (
+                    sweep_plots,  # matplotlib only when plots are asked for
+                )
+                countries = [f.subject for f in self.figures if f.name == "peak_shortfall_share"]
+                if self.metric.subject in countries:
+                    countries = [self.metric.subject] + [c for c in countries if c != self.metric.subject]
+                sweep_plots(work / "plots", self.values, self.metric_values, self.parameter.dotted, self.metric.key,
+                            f"{self.metric.subject} {self.metric.label}", self.metric.unit, self.monthly,
+                            self.labels, countries,
+                            {run.label: run.summary.get("first_measure") for run in self.runs},
+                            note=f"Scenario {self.name}, {self.parameter.dotted} swept; seed {self.runs[0].seed}")
+        return folder
+
+
+def sweep(scenario: str | Path, parameter: str | KeyPathResolved, values: Sequence[Any], *, seed: int | None = None,
+          end: dt.date | None = None, metric: str | None = None,
+          progress: Callable[[ScenarioRun], None] | None = None) -> Sweep:
+    """Run ``scenario`` once per value of ``parameter`` (a key path, see ``overrides``, or one already
+    resolved against this scenario) and tabulate.
+
+    Raises ScenarioError, before running anything, for an unknown key path, an
+    unknown metric, a repeated value or any value that makes the scenario
+    invalid (every problem of every value at once, each marked with its value).
+    """
+    file = Path(scenario)
+    doc = read_scenario(file)
+    resolved = parameter if isinstance(parameter, KeyPathResolved) else resolve(doc, parameter)
+    registry = registry_for(file)
+    base = validate_document(doc, registry)
+    check_end(file, base, end)
+    values = list(values)
+    if not values:
+        raise ScenarioError.single("--set", f"{resolved.dotted}: no values to sweep")
+    seen: dict[str, Any] = {}
+    for v in values:
+        if describe(v) in seen:
+            raise ScenarioError.single("--set", f"{resolved.dotted}: value {describe(v)} given twice")
+        seen[describe(v)] = v
+    wanted = _metric(metric, base) if metric else None
+    problems: list[Problem] = []
+    prepared = []
+    for v in values:
+        label = describe(v)
+        try:
+            changed = apply(doc, resolved.path, v)
+            realised = validate_document(changed, registry)
+            check_end(file, realised, end)
+            prepared.append((label, Simulation(realised, seed=seed, end=end), scenario_sha256(realised)))
+        except ScenarioError as exc:
+            problems += [Problem(p.file, p.path, p.line, f"{p.message} [with {resolved.dotted}={label}]")
+                         for p in exc.problems]
+    if problems:
+        raise ScenarioError(problems)
+    runs = []
+    for label, sim, digest in prepared:
+        runs.append(execute(sim, label, file, digest))
+        if progress is not None:
+            progress(runs[-1])
+    return sweep_of(file, base.name, resolved, values, runs, wanted,
+                    {sector: s.unit for sector, s in base.sectors.items()})
+
+
+def sweep_of(file: Path, name: str, parameter: KeyPathResolved, values: list[Any], runs: list[ScenarioRun],
+             metric: tuple[str | None, str] | None = None, sector_units: dict[str, str] | None = None) -> Sweep:
+    """The table, the metric and the long monthly frame of runs already made."""
+    summaries = [run.summary for run in runs]
+    focus = focus_countries(summaries)
+    subject, figure = metric or (None, "peak_shortfall_share")
+    if subject is None:
+        subject = focus[0]
+    countries = focus + ([subject] if subject not in focus and subject not in _elements(summaries)
+                         and subject != "world" else [])
+    figures = figures_for(summaries, countries)
+    chosen = lookup(f"{subject}.{figure}", figures)
+    if chosen is None:      # a sector without unmet demand in any run, or an element without a price
+        unit = (sector_units or {}).get(figure.removeprefix(SECTOR_PREFIX), "units")
+        chosen = Figure(subject, figure, figure.replace("_", " ", 1), unit)
+        figures.append(chosen)
+    rows = [{parameter.dotted: v} | {f.key: value(run.summary, f) for f in figures} for v, run in zip(values, runs)]
+    table = pd.DataFrame(rows)
+    for f in figures:
+        if f.unit != "date":
+            table[f.key] = pd.to_numeric(table[f.key])     # None (never happened) as NaN
+    monthly = pd.concat([run.series.assign(scenario=run.label) for run in runs], ignore_index=True)
+    monthly = monthly[["scenario"] + [c for c in monthly.columns if c != "scenario"]]
+    return Sweep(file, name, parameter, values, runs, figures, chosen, table, monthly)
+
+
+def default_folder(file: Path | str, name: str, parameter: KeyPathResolved) -> Path:
+    """``results/<name>_sweep_<parameter>/`` beside the scenario's project."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", parameter.dotted)
+    return default_out(Path(file), f"{name}_sweep_{safe}")
+
+
+def _metric(name: str, scenario: Scenario) -> tuple[str | None, str]:
+    try:
+        return parse_metric(name, list(scenario.countries), list(scenario.sectors),
+                            list(scenario.prices.initial_usd_per_kg))
+    except ValueError as exc:
+        raise ScenarioError.single("--metric", str(exc)) from None
+
+
+def _elements(summaries: list[dict]) -> set[str]:
+    return {e for s in summaries for e in s.get("prices", {})}
+
+
+def _jsonable(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, dt.date) else v
