@@ -59,7 +59,7 @@ from . import processes
 from .distributions import realise
 from .errors import InvariantError
 from .market import clear
-from .network import DAYS_PER_YEAR, TRADED, Network, build_network
+from .network import DAYS_PER_YEAR, TRADED, Network, build_network, items_holding
 from .policies import ExportMeasure, ExportQuota, build_measures
 from .provenance import Tags, shares
 from .recorder import Recorder
@@ -74,6 +74,8 @@ CONTRACT_FLEX = 0.25          # a usual supplier ships up to 25% more than its s
 SCARCITY_SMOOTHING_DAYS = 28.0
 BALANCE_TOLERANCE = 1e-9      # relative, per element
 DAYS_PER_MONTH = 365.25 / 12
+RESTART_MARGIN = 0.10         # an idled plant restarts once its price is 10% above its shut-down price ...
+MIN_IDLE_DAYS = 182.0         # ... and it has stood idle for half a year (restarting a plant takes months)
 
 
 @dataclass(eq=False)
@@ -162,6 +164,7 @@ class Simulation:
         self.substituted = np.zeros(len(self.world.events))                # share moved so far, per event
         self.price_high_days = np.zeros(len(self.world.events))
         self.running = {s: np.ones(len(self._facilities(s).ids)) for s in TRADED}
+        self.idle_days = {s: np.zeros(len(self._facilities(s).ids)) for s in TRADED}
         defence = np.array([self.world.rationing.by_country.get(c, self.world.rationing.rule) == "defence_first"
                             for c in net.countries])
         self.defence_first = defence
@@ -220,6 +223,9 @@ class Simulation:
         self.env.process(processes.step(self.env, self))
         for measure in self.measures:
             self.env.process(processes.enforce(self.env, self, measure))
+        for event in self.world.events:
+            if event.type == "offtake" and event.start > self.start:
+                self.env.process(processes.on(self.env, self, event.start, self.sign_offtake, event))
         self.env.run()
         return Results(self.scenario, self.world, self.net, self.seed, self.recorder, self.balance())
 
@@ -227,11 +233,14 @@ class Simulation:
         return float((date - self.start).days)
 
     def set_active(self, measure: ExportMeasure, active: bool, front_loading: bool = False) -> None:
-        """Put a measure in or out of force; ``at_sea: stop`` turns back covered goods at sea."""
+        """Put a measure in or out of force. A new ban stops covered goods still awaiting a licence;
+        with ``at_sea: stop`` it also turns back covered goods at sea."""
         was = measure.active
         measure.active, measure.announced = active, front_loading
-        if active and not was and measure.effect == "block" and measure.event.at_sea == "stop":
-            self._turn_back(measure)
+        if active and not was and measure.effect == "block":
+            self._turn_back(measure, self.pending, "stopped awaiting licence")
+            if measure.event.at_sea == "stop":
+                self._turn_back(measure, self.in_flight, "turned back at sea")
 
     # ------------------------------------------------------------ the step
     def next_step(self) -> bool:
@@ -241,6 +250,9 @@ class Simulation:
             return False
         if k == 0:
             self._settle_relationships()
+            for event in self.world.events:
+                if event.type == "offtake" and event.start <= self.start:
+                    self.sign_offtake(event)
             self._open_accounts()
         day = max(k, 0)
         dt_ = self.step_days
@@ -309,7 +321,8 @@ class Simulation:
         wanted = self.order_shares[stage] * need[:, None, :]
         contract = self.order_shares[stage] * self.use_normal[stage][:, None, :] * self.step_days * (1 + CONTRACT_FLEX)
         orders = np.minimum(wanted, contract)
-        reserve = self.use_own[stage] * self.net.target_days[stage][:, None]
+        # what a supplier keeps for its own use (working stock plus licence buffers) is not spare
+        reserve = self.use_own[stage] * (self.net.target_days[stage][:, None] + cover.extra_days)
         result = clear(available, own_use, orders, cover.blocked, self.qualified[stage] & self.makers[stage][None],
                        reserve, self.refused[stage] + (wanted - orders).sum(axis=1),
                        cover.tariffed if cover.tariffed.any() else None)
@@ -378,6 +391,8 @@ class Simulation:
         """A licence decision: approved goods go to sea; refused goods return to the exporter's stock."""
         mass = self._alloc_mass(shipment.stage, shipment.tagged)
         self.pending.discard(shipment)
+        if not mass.any():     # all of it stopped by a ban while it waited
+            return
         self.recorder.licence_decided(self.k, shipment, mass, approved)
         if approved:
             self._send(shipment)
@@ -399,6 +414,26 @@ class Simulation:
                                                     self.order_shares[stage])
             self.qualified[stage][:] = False
             self.qualifying[stage].clear()
+
+    def sign_offtake(self, event) -> None:
+        """From now the buyer orders ``share`` of its imports of the covered items from the seller; with the
+        seller its own country, it imports ``share`` less and its plants make the rest."""
+        stage, net = event.stage, self.net
+        b, j = net.index(event.buyer), net.index(event.seller)
+        items = np.flatnonzero(items_holding(stage, event.elements, net))
+        shares = self.order_shares[stage][b][:, items]               # [J, I]
+        imported = shares.sum(axis=0)
+        others = imported - shares[j]
+        share = float(event.share)
+        if b == j:    # from its own plants: imports shrink, own output makes up the rest (magnets are made to order)
+            self.order_shares[stage][b][:, items] = shares * (1 - share)
+            return
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(others > 0, (1 - share) * imported / np.where(others > 0, others, 1), 0.0)
+        shares = shares * scale[None, :]
+        shares[j] = np.where(imported > 0, share * imported, share)
+        self.order_shares[stage][b][:, items] = shares
+        self.qualified[stage][b, j] = True
 
     def _start_qualifying(self, stage: str, unmet: np.ndarray, need: np.ndarray) -> None:
         if self.k < 0:
@@ -517,11 +552,12 @@ class Simulation:
         self.recorder.recycling(self.k, recycled)
 
     def _stockpile_purchases(self, dt_: float) -> np.ndarray:
-        """Oxides stockpiles buy this step [C, E]: an even share of what is missing to reach their size by
-        their build date; nothing once built, or while industry's cover is below the release trigger."""
+        """Oxides stockpiles buy this step [C, E]: from their first buying date, an even share of what is
+        missing to reach their size by their build date; nothing once built, or while industry's cover is
+        below the release trigger."""
         net = self.net
         steps_left = net.stockpile_build_step - self.k
-        building = (self.k >= 0) & (steps_left > 0)
+        building = (self.k >= net.stockpile_build_from) & (steps_left > 0)
         if not building.any():
             return np.zeros_like(self.oxide.mass)
         use = self.use_own["refinery"]
@@ -629,18 +665,24 @@ class Simulation:
                 grade = np.where(base > 0, (net.recipe[:, priced] @ self.price[priced]) / base, 1.0)
             self.demand_multiplier = np.broadcast_to((net.sector_grades @ grade) ** (-net.demand_elasticity),
                                                      self.demand_multiplier.shape).copy()
-        self._curtail(day)
+        self._curtail(day, dt_)
         self.recorder.prices(self.k, self.price, multiple)
 
-    def _curtail(self, day: int) -> None:
-        """A plant with a shut-down price idles while the price it gets (market, or its country's floor) is below."""
+    def _curtail(self, day: int, dt_: float) -> None:
+        """A plant with a shut-down price idles once the price it gets (market, or its country's floor) is
+        below it, and restarts once the price is RESTART_MARGIN above it and it has stood idle MIN_IDLE_DAYS."""
         for stage in TRADED:
             plants = self._facilities(stage)
             if not plants.shuts_below.any():
                 continue
             market = np.nan_to_num(self.price[plants.price_element], nan=np.inf)
             floor = self.net.price_floor[day][plants.country, plants.price_element]
-            self.running[stage] = (np.maximum(market, floor) >= plants.shuts_below).astype(float)
+            price = np.maximum(market, floor)
+            restart = plants.shuts_below * (1 + RESTART_MARGIN)
+            idle = self.running[stage] == 0
+            self.idle_days[stage] = np.where(idle, self.idle_days[stage] + dt_, 0.0)
+            self.running[stage] = np.where(~idle, price >= plants.shuts_below,
+                                           (price >= restart) & (self.idle_days[stage] >= MIN_IDLE_DAYS)).astype(float)
 
     def _substitute(self, dt_: float) -> None:
         """Sectors move from one grade to another (or to ferrite) once a price has stayed above a
@@ -738,8 +780,9 @@ class Simulation:
                                  f"({self.net.dates[k]}): {terms} t REO")
 
     # ------------------------------------------------------------ measures
-    def _turn_back(self, measure: ExportMeasure) -> None:
-        for shipment in list(self.in_flight):
+    def _turn_back(self, measure: ExportMeasure, shipments: set[Shipment], outcome: str) -> None:
+        """Return the share of ``shipments`` a measure covers to the exporters' stocks."""
+        for shipment in list(shipments):
             share = measure.coverage(shipment.stage, self)[shipment.buyer, shipment.supplier]   # [n, I]
             if not share.any():
                 continue
@@ -749,4 +792,4 @@ class Simulation:
             np.add.at(stocks.tagged, shipment.supplier, back)
             np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, self._alloc_mass(shipment.stage, back))
             self.accounts_in_transit_add(shipment.stage, -back)
-            self.recorder.turned_back(self.k, shipment, self._alloc_mass(shipment.stage, back))
+            self.recorder.turned_back(self.k, shipment, self._alloc_mass(shipment.stage, back), outcome)

@@ -124,6 +124,7 @@ class Network:
     release_days_per_month: np.ndarray       # [C]
     stockpile_initial_days: np.ndarray       # [C] days of use held at the calendar's start
     stockpile_build_step: np.ndarray         # [C] step by which the stockpile is built up (-1: opens full)
+    stockpile_build_from: np.ndarray         # [C] step from which it buys
     forced_release_days_per_month: np.ndarray  # [steps, C] release decided by event, whatever the cover
     recycling_share: np.ndarray              # [steps, C] share of magnet rare-earth demand recycled to oxide
     price_floor: np.ndarray                  # [steps, C, E] USD/kg guaranteed to producers (0: none)
@@ -140,6 +141,17 @@ class Network:
 
     def index(self, country: str) -> int:
         return self.countries.index(country)
+
+
+def items_holding(stage: str, elements, network: "Network") -> np.ndarray:
+    """[I] bool: which of a stage's traded items hold one of ``elements`` (or 'all'): an oxide is its
+    element, a magnet grade holds every element of its recipe, concentrate holds them all."""
+    hit = np.array([elements == "all" or e in elements for e in network.elements])
+    if stage == "mine":
+        return np.array([hit.any()])
+    if stage == "refinery":
+        return hit
+    return (network.recipe[:, hit] > 0).any(axis=1)
 
 
 DEFAULT_TARGET_DAYS = {"mine": 30.0, "refinery": 45.0, "magnet": 30.0}
@@ -314,6 +326,7 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
     pile_days = np.zeros(C)
     pile_initial = np.zeros(C)
     build_step = np.full(C, -1)
+    build_from = np.zeros(C, dtype=int)
     pile_elements = np.zeros((C, E), dtype=bool)
     below = np.full(C, np.inf)
     per_month = np.zeros(C)
@@ -324,6 +337,7 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         if pile.build_by is not None:
             pile_initial[i] = float(pile.initial_days or 0.0)
             build_step[i] = sum(d < pile.build_by for d in dates)
+            build_from[i] = sum(d < pile.build_from for d in dates) if pile.build_from else 0
         pile_elements[i, [elements.index(e) for e in pile.elements]] = True
         if pile.release is not None:
             below[i] = float(pile.release.below_days)
@@ -348,7 +362,7 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         switching_days={s: float(scenario.trade.switching_days.get(s, DEFAULT_SWITCHING_DAYS[s])) for s in TRADED},
         target_days=targets, stockpile_days=pile_days, stockpile_elements=pile_elements,
         release_below_days=below, release_days_per_month=per_month,
-        stockpile_initial_days=pile_initial, stockpile_build_step=build_step,
+        stockpile_initial_days=pile_initial, stockpile_build_step=build_step, stockpile_build_from=build_from,
         forced_release_days_per_month=_forced_release(scenario, dates),
         recycling_share=_recycling_share(scenario, dates), price_floor=_price_floor(scenario, dates),
         initial_price=np.array([float(prices.initial_usd_per_kg.get(e, np.nan)) for e in elements]),

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .distributions import _Dist
-from .network import DAYS_PER_YEAR, TRADED, Network
+from .network import DAYS_PER_YEAR, TRADED, Network, items_holding
 from .schema import Measure, Scenario
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,7 +50,7 @@ class ExportMeasure:
         importers = [c for c in importers if c not in self.exporters]
         self.covers_stage: dict[str, np.ndarray] = {}
         for stage in TRADED:
-            items = self._items(stage, network)
+            items = items_holding(stage, realised.elements, network)
             mask = np.zeros((len(countries), len(countries), len(items)))
             if stage in realised.stages:
                 b = [countries.index(c) for c in importers]
@@ -63,16 +63,6 @@ class ExportMeasure:
     def _suppliers(self, countries: tuple[str, ...]) -> tuple[str, ...]:
         """Countries whose exports the measure covers: the exporter's own."""
         return self.exporters
-
-    def _items(self, stage: str, network: Network) -> np.ndarray:
-        """[I] bool: which of the stage's traded items hold one of the measure's elements."""
-        chosen = self.event.elements
-        hit = np.array([chosen == "all" or e in chosen for e in network.elements])
-        if stage == "mine":
-            return np.array([hit.any()])              # concentrate holds every element
-        if stage == "refinery":
-            return hit
-        return (network.recipe[:, hit] > 0).any(axis=1)  # a grade holds the elements of its recipe
 
     # ------------------------------------------------------------ time
     def in_force(self, day: dt.date) -> bool:

@@ -60,6 +60,14 @@ def enforce(env: simpy.Environment, sim: "Simulation", measure: "ExportMeasure")
         sim.set_active(measure, measure.in_force(day), measure.front_loading(day))
 
 
+def on(env: simpy.Environment, sim: "Simulation", date, action, *args):
+    """Do ``action(*args)`` on a date (offtake agreements signed, ...)."""
+    at = sim.day_of(date)
+    if at > env.now:
+        yield env.timeout(at - env.now)
+    action(*args)
+
+
 def qualify(env: simpy.Environment, sim: "Simulation", stage: str, buyer: int):
     """After the stage's switching delay a buyer may buy from any supplier, not only its usual ones."""
     yield env.timeout(sim.net.switching_days[stage])

@@ -127,8 +127,8 @@ class Recorder:
             self.licences.append((k, shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]),
                                   float(mass.sum()), "approved" if approved else "refused"))
 
-    def turned_back(self, k: int, shipment: "Shipment", mass: np.ndarray) -> None:
+    def turned_back(self, k: int, shipment: "Shipment", mass: np.ndarray, outcome: str) -> None:
         if self._ok(k):
             for b, j, m in zip(shipment.buyer, shipment.supplier, mass.sum(axis=1)):
                 if m > 0:
-                    self.licences.append((k, shipment.stage, int(j), int(b), float(m), "turned back at sea"))
+                    self.licences.append((k, shipment.stage, int(j), int(b), float(m), outcome))

@@ -145,7 +145,12 @@ class ReferenceChecker:
             self.country(("stockpiles", code), code, allow_groups=False)
             if isinstance(pile, dict):
                 self.each(("stockpiles", code, "elements"), pile.get("elements"), self.element, allow_all=False)
-                self.date_in_horizon(("stockpiles", code, "build_by"), pile.get("build_by"))
+                for key in ("build_by", "build_from"):
+                    self.date_in_horizon(("stockpiles", code, key), pile.get(key))
+                if isinstance(pile.get("build_from"), dt.date) and isinstance(pile.get("build_by"), dt.date) \
+                        and pile["build_from"] > pile["build_by"]:
+                    self.add(("stockpiles", code, "build_from"), f"build_from {pile['build_from']} comes after "
+                                                                 f"build_by {pile['build_by']}")
         for code in _map(_map(d.get("rationing")).get("by_country")):
             self.country(("rationing", "by_country", code), code, allow_groups=False)
         for el in _map(_map(d.get("prices")).get("initial_usd_per_kg")):
@@ -225,8 +230,9 @@ class ReferenceChecker:
             for key in ("importers", "countries"):
                 if key in ev:
                     self.each(base + (key,), ev[key], self.country)
-            if "country" in ev:
-                self.country(base + ("country",), ev["country"], allow_groups=False)
+            for key in ("country", "buyer", "seller"):
+                if key in ev:
+                    self.country(base + (key,), ev[key], allow_groups=False)
             if "elements" in ev:
                 self.each(base + ("elements",), ev["elements"], self.element)
             if "element" in ev:

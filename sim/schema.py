@@ -228,13 +228,15 @@ class Stockpile(Sourced):
     """A strategic stockpile of separated oxides, sized in days of the country's use.
 
     Without ``build_by`` it opens full. With ``build_by`` it opens at
-    ``initial_days`` and buys on the market, evenly, to reach ``days`` by that date.
+    ``initial_days`` and buys on the market, evenly from ``build_from`` (default: the
+    calendar's start), to reach ``days`` by that date.
     """
 
     elements: tuple[str, ...] = Field(min_length=1)
     days: NonNeg
     release: ReleaseRule | None = None
     build_by: dt.date | None = None
+    build_from: dt.date | None = None
     initial_days: NonNeg | None = None
 
 
@@ -397,6 +399,21 @@ class Recycling(Event):
     max_share: Share = 1.0
 
 
+class Offtake(Event):
+    """From ``start`` a buyer takes ``share`` of its imports of a stage's product (of the items holding
+    ``elements``) from ``seller``, under an offtake agreement; its other suppliers' shares shrink in
+    proportion. A buyer that imported none of an item takes ``share`` of its need from the seller. With
+    ``seller`` the buyer itself, it imports ``share`` less and its own plants make the rest."""
+
+    type: Literal["offtake"]
+    buyer: str
+    seller: str
+    stage: Literal["mine", "refinery", "magnet"]
+    share: Share
+    elements: tuple[str, ...] | Literal["all"] = "all"
+    start: dt.date
+
+
 NO_RARE_EARTH = "ferrite"
 
 
@@ -419,12 +436,12 @@ class Substitution(Event):
 
 AnyEvent = Annotated[
     Union[ExportBan, ExportLicence, ExportQuota, Tariff, OriginRule, Suspension, CapacityChange, Outage,
-          DemandShock, DemandGrowth, StockpileRelease, PriceFloor, Recycling, Substitution],
+          DemandShock, DemandGrowth, StockpileRelease, PriceFloor, Recycling, Substitution, Offtake],
     Field(discriminator="type"),
 ]
 EVENT_TYPES = ("export_ban", "export_licence", "export_quota", "tariff", "origin_rule", "suspension",
                "capacity_change", "outage", "demand_shock", "demand_growth", "stockpile_release", "price_floor", "recycling",
-               "substitution")
+               "substitution", "offtake")
 MEASURE_TYPES = ("export_ban", "export_licence", "export_quota", "tariff", "origin_rule")
 
 

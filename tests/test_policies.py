@@ -227,6 +227,29 @@ def first_short(results, country: str) -> pd.Timestamp:
     return u.index[u["unmet_t"] > 0.05 * u["demand_t"]][0]
 
 
+def test_a_new_ban_stops_goods_still_awaiting_a_licence(write):
+    path = scenario(write, """\
+events:
+  - type: export_licence
+    exporter: CN
+    importers: [JP]
+    stages: [refinery]
+    elements: [Dy]
+    processing_days: 60
+    start: 2025-01-01
+  - type: export_ban
+    exporter: CN
+    importers: [JP]
+    stages: [refinery]
+    elements: [Dy]
+    start: 2025-02-01
+""")
+    results = run(path, end=dt.date(2025, 9, 30))
+    assert (results.table("licences")["outcome"] == "stopped awaiting licence").any()
+    dy = flows(results, "refinery", "CN", "JP", "Dy", frequency="month")
+    assert at(dy, "2025-03-01") == at(dy, "2025-04-01") == 0
+
+
 # ---------------------------------------------------------------- stockpiles
 def test_a_stockpile_built_by_a_date_holds_its_days_then(write):
     path = scenario(write, """\
@@ -241,6 +264,21 @@ stockpiles:
     pile = inv[(inv["country"] == "KR") & (inv["item"] == "Dy") & (inv["stage"] == "stockpile")].set_index("date")
     assert at(pile["t"], "2024-01-01") < 0.1 * at(pile["t"], "2025-07-01")
     assert 45 <= at(pile["days_of_cover"], "2025-07-01") <= 75
+
+
+def test_a_stockpile_buys_only_from_its_first_buying_date(write):
+    path = scenario(write, """\
+stockpiles:
+  KR:
+    elements: [Dy]
+    days: 60
+    build_from: 2025-01-01
+    build_by: 2025-07-01
+    source: Test fixture 2026
+""")
+    inv = run(path, end=END).table("inventory", "month")
+    pile = inv[(inv["country"] == "KR") & (inv["stage"] == "stockpile")].groupby("date")["t"].sum()
+    assert at(pile, "2024-12-01") == 0 < at(pile, "2025-03-01") < at(pile, "2025-07-01")
 
 
 def test_a_stockpile_release_decision_releases_whatever_the_cover(write, baseline):
@@ -295,6 +333,25 @@ events:
     assert at(us0, "2025-01-01") * 1.3 < at(us, "2025-01-01") < at(us0, "2025-01-01") * 1.7
 
 
+def test_an_offtake_agreement_makes_germany_buy_malaysian_ndpr_oxide(write, baseline):
+    path = scenario(write, """\
+events:
+  - type: offtake
+    buyer: DE
+    seller: MY
+    stage: refinery
+    elements: [NdPr]
+    share: 0.3
+    start: 2025-07-01
+""")
+    f = run(path, end=END).table("flows", "quarter")
+    ndpr = f[(f["stage"] == "refinery") & (f["importer"] == "DE") & (f["item"] == "NdPr")]
+    by_source = ndpr.pivot_table(index="date", columns="exporter", values="t", aggfunc="sum").fillna(0.0)
+    share = by_source.get("MY", 0.0) / by_source.sum(axis=1)
+    assert at(share, "2025-01-01") < 0.1             # Germany's usual 5% from Malaysia
+    assert 0.25 < at(share, "2026-04-01") < 0.35     # the agreed 30%
+
+
 # ---------------------------------------------------------------- prices: shut-down and floors
 SLUMP = """\
 prices:
@@ -324,6 +381,23 @@ def test_a_price_slump_idles_a_high_cost_mine_and_a_price_floor_keeps_it_running
     assert at(ndpr, "2026-06-01") < 50 < at(ndpr, "2024-06-01")
     assert at(production(slump, "mine", "AU"), "2026-06-01") == 0
     assert at(production(floored, "mine", "AU"), "2026-06-01") > 0
+
+
+def test_an_idled_mine_stays_idle_half_a_year_before_it_restarts():
+    """Prices recover when high-cost mines idle; a mine restarts only after 26 weeks idle, not the next week."""
+    results = run(SCENARIOS / "g7_no_floor.yaml", end=dt.date(2029, 12, 31))
+    dates = pd.to_datetime(pd.Series(results.net.dates))
+    weekly = production(results, "mine", "US", "step").reindex(dates, fill_value=0.0)
+    idle = (weekly <= 1e-9).astype(int).to_numpy()
+    spells, length = [], 0
+    for flag in idle:
+        if flag:
+            length += 1
+        elif length:
+            spells.append(length)
+            length = 0
+    assert spells, "the slump should idle the US mine at least once and let it restart"
+    assert min(spells) >= 26
 
 
 # ---------------------------------------------------------------- recycling, demand, substitution
