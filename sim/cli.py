@@ -166,12 +166,16 @@ def _compare(args: argparse.Namespace) -> int:
         print("python -m sim compare: cannot compare; nothing written", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
         return 2
-    out = args.out or compare_folder(args.files[0], result.labels)
+    return _save_and_show(result, args.out or compare_folder(args.files[0], result.labels), args, "comparison")
+
+
+def _save_and_show(result, out: Path, args: argparse.Namespace, what: str) -> int:
+    """Write a comparison or a sweep to ``out`` and print its table (unless --quiet)."""
     result.save(out, plots=not args.no_plots)
     if not args.quiet:
         print()
         print(result.text())
-        print(f"comparison in {out}")
+        print(f"{what} in {out}")
     return 0
 
 
@@ -196,13 +200,8 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"{args.scenario}: cannot sweep; nothing written", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
         return 2
-    out = args.out or sweep_folder(args.scenario, result.name, result.parameter)
-    result.save(out, plots=not args.no_plots)
-    if not args.quiet:
-        print()
-        print(result.text())
-        print(f"sweep in {out}")
-    return 0
+    return _save_and_show(result, args.out or sweep_folder(args.scenario, result.name, result.parameter), args,
+                          "sweep")
 
 
 def _run(argv: list[str]) -> int:
