@@ -60,7 +60,7 @@ from .distributions import realise
 from .errors import InvariantError
 from .market import clear
 from .network import DAYS_PER_YEAR, TRADED, Network, build_network, items_holding
-from .policies import ExportMeasure, ExportQuota, build_measures
+from .policies import ExportMeasure, ExportQuota, OriginRule, build_measures
 from .provenance import Tags, shares
 from .recorder import Recorder
 from .schema import NO_RARE_EARTH, Scenario
@@ -226,7 +226,7 @@ class Simulation:
         for event in self.world.events:
             if event.type == "offtake" and event.start > self.start:
                 self.env.process(processes.on(self.env, self, event.start, self.sign_offtake, event))
-        self.env.run()
+        self.env.run(until=len(self.net.dates) * self.step_days)   # what is still pending at the end stays so
         return Results(self.scenario, self.world, self.net, self.seed, self.recorder, self.balance())
 
     def day_of(self, date: dt.date) -> float:
@@ -387,8 +387,15 @@ class Simulation:
         np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, self._alloc_mass(shipment.stage, shipment.tagged))
         self.accounts_in_transit_add(shipment.stage, -shipment.tagged)
 
-    def decide_licence(self, shipment: Shipment, approved: bool) -> None:
-        """A licence decision: approved goods go to sea; refused goods return to the exporter's stock."""
+    def decide_licence(self, shipment: Shipment, approved: bool, measure: ExportMeasure) -> None:
+        """A licence decision: approved goods go to sea; refused goods return to the exporter's stock.
+        Under an origin rule, the share of re-exports its country bans outright to the importer is refused."""
+        banned = self._banned_share(measure, shipment)
+        if banned is not None and approved:
+            part = Shipment(shipment.stage, shipment.buyer, shipment.supplier, shipment.tagged * banned[:, None, :])
+            shipment.tagged = shipment.tagged - part.tagged
+            self.pending.add(part)
+            self.decide_licence(part, False, None)
         mass = self._alloc_mass(shipment.stage, shipment.tagged)
         self.pending.discard(shipment)
         if not mass.any():     # all of it stopped by a ban while it waited
@@ -402,6 +409,18 @@ class Simulation:
         np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, mass)
         np.add.at(self.refused[shipment.stage], shipment.buyer, mass)
         self.accounts_in_transit_add(shipment.stage, -shipment.tagged)
+
+    def _banned_share(self, measure: ExportMeasure | None, shipment: Shipment) -> np.ndarray | None:
+        """[n, I] share of an origin-rule shipment that its origin country's bans in force cover for the importer."""
+        if not isinstance(measure, OriginRule):
+            return None
+        share = np.zeros(shipment.tagged[:, 0, :].shape)
+        for m in self.measures:
+            if m.active and m.effect == "block" and set(m.exporters) & set(measure.exporters):
+                cover = m.coverage(shipment.stage, self)
+                for origin in measure.origin:
+                    np.maximum(share, cover[shipment.buyer, origin], out=share)
+        return share if share.any() else None
 
     def _settle_relationships(self) -> None:
         """From the calendar's start each item is ordered where it was delivered from late in the spin-up."""

@@ -48,7 +48,7 @@ def license(env: simpy.Environment, sim: "Simulation", shipment: "Shipment", mea
     """Hold an export until the licence decision: ship it if approved, return it to stock if refused."""
     yield env.timeout(measure.processing_days(sim.licence_rng))
     approved = sim.licence_rng.random() < measure.approval
-    sim.decide_licence(shipment, approved)
+    sim.decide_licence(shipment, approved, measure)
 
 
 def enforce(env: simpy.Environment, sim: "Simulation", measure: "ExportMeasure"):

@@ -215,8 +215,10 @@ class Results:
     # ------------------------------------------------------------ headline figures
     @cached_property
     def first_measure(self) -> dt.date | None:
-        """Start of the earliest export measure, the 'before/after' line of the summary."""
-        starts = [e.start for e in self.world.events if getattr(e, "type", None) in MEASURE_TYPES]
+        """Start of the earliest export restriction (ban, licence, quota, origin rule; not a tariff), the
+        'before/after' line of the summary and the start of 'weeks to shortfall'."""
+        starts = [e.start for e in self.world.events if getattr(e, "type", None) in MEASURE_TYPES
+                  and e.type != "tariff"]
         return min(starts) if starts else None
 
     def summary(self) -> dict:

@@ -153,6 +153,30 @@ def test_the_origin_rule_spares_goods_below_its_threshold(write):
     assert results.table("licences").empty
 
 
+def test_re_exports_to_an_importer_the_origin_country_bans_are_refused(write):
+    path = scenario(write, """\
+events:
+  - type: origin_rule
+    exporter: CN
+    stages: [refinery, magnet]
+    elements: [Dy]
+    approval: 1.0
+    processing_days: 14
+    start: 2025-01-01
+  - type: export_ban
+    exporter: CN
+    importers: [JP]
+    stages: [refinery, magnet]
+    elements: [Dy]
+    start: 2025-01-01
+""")
+    lic = run(path, end=dt.date(2025, 12, 31)).table("licences")
+    to_japan = lic[(lic["importer"] == "JP") & (lic["exporter"] != "CN")]
+    elsewhere = lic[(lic["importer"] != "JP") & (lic["exporter"] != "CN")]
+    assert (to_japan["outcome"] == "refused").any() and not (to_japan["outcome"] == "approved").any()
+    assert (elsewhere["outcome"] == "approved").any() and not (elsewhere["outcome"] == "refused").any()
+
+
 # ---------------------------------------------------------------- end users and rationing
 def test_the_defence_only_reading_of_the_japan_ban_leaves_japan_far_less_short(write):
     all_users = run(scenario(write, "events:\n" + JAPAN_BAN.format(users="all"), "all.yaml"), end=END)
