@@ -13,6 +13,8 @@ markdown cell per two code cells and must produce at least one image.
 """
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import nbformat
@@ -51,6 +53,8 @@ def test_notebook_is_committed_clean_and_explained(notebook):
 def test_notebook_runs_on_a_short_horizon(notebook, monkeypatch):
     path, nb = notebook
     monkeypatch.setenv("SIM_NOTEBOOK_END", END)      # the kernel inherits the environment
+    # the python3 kernelspec starts 'python' from PATH: make it this interpreter (a venv need not be activated)
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     client = NotebookClient(nb, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()                                 # raises CellExecutionError naming the failing cell
