@@ -158,8 +158,10 @@ class Simulation:
         self.makers = {s: (self.member[s] @ self._facilities(s).nameplate_t_per_day.max(axis=0)) > 0 for s in TRADED}
         self.pipeline = {s: np.zeros((C, self.items[s])) for s in TRADED}
         self.refused = {s: np.zeros((C, self.items[s])) for s in TRADED}
-        self.in_flight: set[Shipment] = set()    # at sea
-        self.pending: set[Shipment] = set()      # awaiting a licence decision
+        # shipments at sea and awaiting a licence decision, kept in the order they started (dicts, not sets:
+        # the order in which goods return to stock must not depend on object addresses, or runs differ)
+        self.in_flight: dict[Shipment, None] = {}
+        self.pending: dict[Shipment, None] = {}
         self.sector_grades = np.repeat(net.sector_grades[None], C, axis=0)   # [C, S, G]; substitution moves it
         self.substituted = np.zeros(len(self.world.events))                # share moved so far, per event
         self.price_high_days = np.zeros(len(self.world.events))
@@ -363,7 +365,7 @@ class Simulation:
             tagged = tagged - held
             for r in np.flatnonzero(held[:, 0, :].sum(axis=1) > 0):
                 one = Shipment(stage, b[r:r + 1], j[r:r + 1], held[r:r + 1])
-                self.pending.add(one)
+                self.pending[one] = None
                 self.recorder.licence_applied(self.k, one, self._alloc_mass(stage, one.tagged))
                 self.env.process(processes.license(self.env, self, one, measure))
         rows = np.flatnonzero(tagged[:, 0, :].sum(axis=1) > 0)
@@ -394,10 +396,10 @@ class Simulation:
         if banned is not None and approved:
             part = Shipment(shipment.stage, shipment.buyer, shipment.supplier, shipment.tagged * banned[:, None, :])
             shipment.tagged = shipment.tagged - part.tagged
-            self.pending.add(part)
+            self.pending[part] = None
             self.decide_licence(part, False, None)
         mass = self._alloc_mass(shipment.stage, shipment.tagged)
-        self.pending.discard(shipment)
+        self.pending.pop(shipment, None)
         if not mass.any():     # all of it stopped by a ban while it waited
             return
         self.recorder.licence_decided(self.k, shipment, mass, approved)
@@ -768,7 +770,7 @@ class Simulation:
 
     def _transit_elements(self) -> np.ndarray:
         total = np.zeros(len(self.net.elements))
-        for shipment in self.in_flight | self.pending:
+        for shipment in [*self.in_flight, *self.pending]:
             total += self._element_mass(shipment.stage, shipment.tagged)
         return total
 
@@ -799,7 +801,7 @@ class Simulation:
                                  f"({self.net.dates[k]}): {terms} t REO")
 
     # ------------------------------------------------------------ measures
-    def _turn_back(self, measure: ExportMeasure, shipments: set[Shipment], outcome: str) -> None:
+    def _turn_back(self, measure: ExportMeasure, shipments: dict[Shipment, None], outcome: str) -> None:
         """Return the share of ``shipments`` a measure covers to the exporters' stocks."""
         for shipment in list(shipments):
             share = measure.coverage(shipment.stage, self)[shipment.buyer, shipment.supplier]   # [n, I]

@@ -37,10 +37,10 @@ def step(env: simpy.Environment, sim: "Simulation"):
 
 def ship(env: simpy.Environment, sim: "Simulation", shipment: "Shipment", days: float):
     """Carry a shipment for its route's lead time, then put it in the buyers' stocks."""
-    sim.in_flight.add(shipment)
+    sim.in_flight[shipment] = None
     yield env.timeout(days)
     if shipment in sim.in_flight:
-        sim.in_flight.discard(shipment)
+        sim.in_flight.pop(shipment)
         sim.deliver(shipment)
 
 
