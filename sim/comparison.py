@@ -142,24 +142,19 @@ def compare(scenarios: Sequence[str | Path], *, seed: int | None = None, end: dt
         except ScenarioError as exc:
             problems += exc.problems
             continue
-        loaded.append((file, doc, scenario))
+        loaded.append((file, scenario))
     if problems:
         raise ScenarioError(problems)
-    labels = unique_labels([scenario.name for _, _, scenario in loaded])
+    labels = unique_labels([scenario.name for _, scenario in loaded])
     plans: list[ScenarioRun | tuple] = []       # a saved run, or what it takes to make one
-    for (file, doc, scenario), label in zip(loaded, labels):
+    for (file, scenario), label in zip(loaded, labels):
         folder = Path(results_root) / scenario.name if results_root is not None else default_out(file,
                                                                                                 scenario.name)
         saved, why = (None, "rerun asked for") if rerun else saved_run(folder, scenario, file, label, seed, end)
         if saved is not None:
             plans.append(saved)
             continue
-        try:
-            plans.append((Simulation(scenario, seed=seed, end=end), label, file, scenario, why))
-        except ScenarioError as exc:
-            problems += exc.problems
-    if problems:
-        raise ScenarioError(problems)
+        plans.append((Simulation(scenario, seed=seed, end=end), label, file, scenario, why))
     runs = []
     for plan in plans:
         if isinstance(plan, tuple):
