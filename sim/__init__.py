@@ -6,6 +6,7 @@ from pathlib import Path as _Path  # noqa: E402
 
 from .comparison import Comparison, compare  # noqa: E402
 from .engine import Simulation  # noqa: E402
+from .ensemble import Ensemble, run_ensemble  # noqa: E402
 from .errors import InvariantError, ScenarioError  # noqa: E402
 from .registry import load_registry  # noqa: E402
 from .results import Results  # noqa: E402
@@ -21,5 +22,5 @@ def run(scenario: "Scenario | str | _Path", seed: int | None = None, end: _dt.da
     return Simulation(scenario, seed=seed, end=end).run()
 
 
-__all__ = ["Comparison", "InvariantError", "Results", "Scenario", "ScenarioError", "Simulation", "Sweep", "compare",
-           "load_registry", "load_scenario", "run", "sweep"]
+__all__ = ["Comparison", "Ensemble", "InvariantError", "Results", "Scenario", "ScenarioError", "Simulation", "Sweep", "compare",
+           "load_registry", "load_scenario", "run", "run_ensemble", "sweep"]

@@ -16,10 +16,11 @@ import yaml
 from .comparison import compare, describe_run
 from .comparison import default_folder as compare_folder
 from .engine import Simulation
+from .ensemble import EnsembleError, progress_bar, run_ensemble
 from .errors import ScenarioError
 from .outputs import default_out, save
 from .overrides import resolve, split_assignment
-from .report import headline
+from .report import ensemble_report, headline
 from .runs import check_end
 from .scenario import load_scenario, read_scenario
 from .summary import scenario_summary
@@ -142,7 +143,15 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="random seed (default: the scenario's run.seed)")
     parser.add_argument("--end", type=_date, metavar="YYYY-MM-DD", help="stop before the calendar's end")
     parser.add_argument("--no-plots", action="store_true", help="write tables and summary only")
-    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
+    parser.add_argument("--replications", type=int, metavar="N",
+                        help="run a Monte Carlo ensemble of N replications (default: the scenario's "
+                             "run.replications); writes results/<name>_ensemble/")
+    parser.add_argument("--workers", type=int, metavar="W", help="local worker processes (default: all cores)")
+    parser.add_argument("--resume", action="store_true",
+                        help="run only the replications missing from the ensemble's folder")
+    parser.add_argument("--replication", type=int, metavar="R",
+                        help="run replication R of the seed's ensemble alone (to rerun one that failed)")
     return parser
 
 
@@ -208,11 +217,20 @@ def _run(argv: list[str]) -> int:
     args = _run_parser().parse_args(argv)
     if _bad_seed(args.seed):
         return 2
+    for name in ("replications", "workers", "replication"):
+        value = getattr(args, name)
+        if value is not None and value < (1 if name != "replication" else 0):
+            print(f"python -m sim: --{name} must be >= {1 if name != 'replication' else 0}, got {value}",
+                  file=sys.stderr)
+            return 2
     try:
         scenario = load_scenario(args.scenario)
         check_end(args.scenario, scenario, args.end)
+        replications = args.replications or scenario.run.replications
+        if replications > 1 or args.resume:
+            return _ensemble(args, scenario, replications)
         started = time.perf_counter()
-        simulation = Simulation(scenario, seed=args.seed, end=args.end)
+        simulation = Simulation(scenario, seed=args.seed, end=args.end, replication=args.replication)
         results = simulation.run()
         seconds = time.perf_counter() - started
     except ScenarioError as exc:
@@ -225,6 +243,27 @@ def _run(argv: list[str]) -> int:
         print(headline(results.summary(), seconds))
         print(f"results in {out}")
     return 0
+
+
+def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
+    """python -m sim SCENARIO.yaml --replications N: run (or resume) an ensemble and print its bands."""
+    out = args.out or default_out(args.scenario, f"{scenario.name}_ensemble")
+    started = time.perf_counter()
+    try:
+        ensemble = run_ensemble(scenario, replications, out, seed=args.seed, end=args.end, workers=args.workers,
+                                resume=args.resume, progress=progress_bar(args.quiet))
+    except EnsembleError as exc:
+        print(f"{args.scenario}: {exc}", file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - started
+    for failure in ensemble.failures:
+        print(f"replication {failure.replication} (seed {failure.seed}) failed: {failure.error}\n"
+              f"  rerun it alone: python -m sim {args.scenario} --seed {failure.seed} "
+              f"--replication {failure.replication}", file=sys.stderr)
+    if not args.quiet:
+        print(ensemble_report(ensemble, seconds))
+        print(f"ensemble in {out}")
+    return 1 if ensemble.failures else 0
 
 
 def main(argv: list[str] | None = None) -> int:

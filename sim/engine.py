@@ -124,11 +124,17 @@ class Accounts:
 
 
 class Simulation:
-    """One replication of a scenario: ``Simulation(scenario, seed=0).run() -> Results``."""
+    """One replication of a scenario: ``Simulation(scenario, seed=0).run() -> Results``; ``replication=r``
+    gives replication r of an ensemble of that seed (its own independent random streams)."""
 
-    def __init__(self, scenario: Scenario, seed: int | None = None, end: dt.date | None = None):
+    def __init__(self, scenario: Scenario, seed: int | None = None, end: dt.date | None = None,
+                 replication: int | None = None):
         self.seed = scenario.run.seed if seed is None else int(seed)
-        world_seq, licence_seq = np.random.SeedSequence(self.seed).spawn(2)
+        self.replication = replication
+        # replication r of an ensemble draws from SeedSequence(seed).spawn(n)[r], however many there are
+        stream = np.random.SeedSequence(self.seed) if replication is None else \
+            np.random.SeedSequence(self.seed, spawn_key=(int(replication),))
+        world_seq, licence_seq = stream.spawn(2)
         self.scenario = scenario
         self.world = realise(scenario, np.random.default_rng(world_seq))
         self.licence_rng = np.random.default_rng(licence_seq)

@@ -48,3 +48,33 @@ def headline(summary: dict, seconds: float | None = None) -> str:
                                                   for e, v in s["prices"].items()))
     lines.append(f"  mass balance: largest relative residual {s['mass_balance_max_relative_residual']:.1e}")
     return "\n".join(lines)
+
+
+def ensemble_report(ensemble, seconds: float | None = None) -> str:
+    """The ensemble's headline bands for the countries that go short, and the priced elements' peaks."""
+    bands = ensemble.headline_bands
+    took = f", {seconds:.1f} s" if seconds is not None else ""
+    lines = [f"{ensemble.scenario.name}: {ensemble.scenario.title or ''}".rstrip(": "),
+             f"  {ensemble.replications} replications of seed {ensemble.seed} ({ensemble.ran} run now, "
+             f"{ensemble.replications - ensemble.ran - len(ensemble.failures)} already on disk"
+             f"{', ' + str(len(ensemble.failures)) + ' failed' if ensemble.failures else ''}){took}",
+             f"  {'subject':8}{'figure':28}{'P5':>12}{'P50':>12}{'P95':>12}  happened in"]
+    shown = bands[bands["figure"].isin(["peak_shortfall_share", "weeks_to_shortfall", "cumulative_unmet_t",
+                                        "peak_price_multiple"])]
+    for row in shown.itertuples():
+        cells = [_band(getattr(row, f"p{p}"), row.unit) for p in (5, 50, 95)]
+        lines.append(f"  {row.subject:8}{row.figure:28}{cells[0]:>12}{cells[1]:>12}{cells[2]:>12}  "
+                     f"{100 * row.happened:.0f}%")
+    return "\n".join(lines)
+
+
+def _band(x, unit: str) -> str:
+    if x is None or x != x:
+        return "—"
+    if unit == "share":
+        return _pct(x)
+    if unit.startswith("t"):
+        return f"{x:,.0f}"
+    if unit == "weeks":
+        return f"{x:.1f}"
+    return f"{x:.2f}" if isinstance(x, float) else str(x)

@@ -1,0 +1,97 @@
+"""Monte Carlo ensembles: independent streams per replication, identical whatever the workers, resumable."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from sim import Simulation, load_scenario, run_ensemble
+from sim.ensemble import EnsembleError, replication_folder
+from sim.outputs import json_safe
+
+from .conftest import SCENARIOS
+
+END = dt.date(2026, 3, 31)       # a year of April 2025 licensing, with random review times and approvals
+LICENSING = SCENARIOS / "april_2025_licensing.yaml"
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario(LICENSING)
+
+
+@pytest.fixture(scope="module")
+def one_worker(scenario, tmp_path_factory):
+    return run_ensemble(scenario, 4, tmp_path_factory.mktemp("one") / "ens", end=END, workers=1)
+
+
+def test_replications_draw_different_worlds_and_decisions(one_worker):
+    unmet = [s["countries"]["US"]["cumulative_unmet_t"] for s in one_worker.summaries]
+    assert len(set(unmet)) == len(unmet)
+
+
+def test_two_workers_give_bit_identical_bands(scenario, one_worker, tmp_path):
+    two = run_ensemble(scenario, 4, tmp_path / "ens", end=END, workers=2)
+    for name in ("bands.csv", "headline_bands.csv"):
+        assert (two.folder / name).read_bytes() == (one_worker.folder / name).read_bytes()
+
+
+def test_replication_r_is_the_run_with_replication_r(scenario, one_worker):
+    """Replication 2 rerun alone gives exactly its summary in the ensemble (how a failed one is rerun)."""
+    alone = json.loads(json.dumps(json_safe(Simulation(scenario, end=END, replication=2).run().summary())))
+    assert alone == {k: v for k, v in one_worker.summaries[2].items() if k != "replication"}
+
+
+def test_bands_hold_p5_p50_p95_of_every_series(one_worker):
+    bands = pd.read_csv(one_worker.folder / "bands.csv")
+    assert {"metric", "country", "element", "date", "p5", "p50", "p95", "replications"} <= set(bands.columns)
+    assert (bands["p5"] <= bands["p50"] + 1e-12).all() and (bands["p50"] <= bands["p95"] + 1e-12).all()
+    assert (bands["replications"] == 4).all()
+    short = bands[(bands["metric"] == "shortfall_share") & (bands["country"] == "US")]
+    assert (short["p95"] > short["p5"]).any()         # uncertainty shows as a band, not a line
+
+
+def test_a_resumed_ensemble_runs_only_the_missing_replications(scenario, one_worker, tmp_path):
+    folder = tmp_path / "ens"
+    shutil.copytree(one_worker.folder, folder)
+    shutil.rmtree(replication_folder(folder, 1))
+    resumed = run_ensemble(scenario, 4, folder, end=END, workers=1, resume=True)
+    assert resumed.ran == 1
+    assert (folder / "bands.csv").read_bytes() == (one_worker.folder / "bands.csv").read_bytes()
+
+
+def test_resuming_another_ensemble_is_refused(scenario, one_worker, tmp_path):
+    folder = tmp_path / "ens"
+    shutil.copytree(one_worker.folder, folder)
+    with pytest.raises(EnsembleError, match="seed"):
+        run_ensemble(scenario, 4, folder, seed=7, end=END, workers=1, resume=True)
+
+
+def test_a_failing_replication_is_reported_with_its_seed_and_the_rest_go_on(scenario, tmp_path, monkeypatch):
+    real = Simulation.run
+
+    def fails_for_r1(self):
+        if self.replication == 1:
+            raise RuntimeError("boom")
+        return real(self)
+    monkeypatch.setattr(Simulation, "run", fails_for_r1)
+    ens = run_ensemble(scenario, 3, tmp_path / "ens", end=END, workers=1)
+    assert [(f.replication, f.seed) for f in ens.failures] == [(1, 0)] and "boom" in ens.failures[0].error
+    assert len(ens.summaries) == 2
+    assert json.loads((tmp_path / "ens" / "failures.json").read_text())["failures"][0]["replication"] == 1
+
+
+def test_the_cli_runs_an_ensemble_and_names_what_it_wrote(tmp_path):
+    out = tmp_path / "ens"
+    done = subprocess.run([sys.executable, "-m", "sim", str(LICENSING), "--replications", "3", "--workers", "2",
+                           "--end", END.isoformat(), "--out", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "3 replications of seed 0" in done.stdout and "P95" in done.stdout
+    assert "replications" not in done.stderr          # no progress bar when output is not a terminal
+    assert sorted(p.name for p in (out / "replications").iterdir()) == ["r00000", "r00001", "r00002"]
+    assert (out / "bands.csv").is_file() and (out / "headline_bands.csv").is_file()
