@@ -140,6 +140,7 @@ class Simulation:
         self.licence_rng = np.random.default_rng(licence_seq)
         self.net: Network = build_network(self.world, end)
         self.measures: list[ExportMeasure] = build_measures(scenario, self.world, self.net)
+        self.targets_end_users = any(m.event.end_users != "all" for m in self.measures)
         self.step_days = float(self.net.step_days)
         self.start = self.net.dates[0]
         self.tags = Tags(self.net.n_countries)
@@ -476,7 +477,8 @@ class Simulation:
         net = self.net
         by_sector, by_grade = self._magnet_demand(day, self.demand_multiplier)
         self.by_grade = by_grade
-        self._end_user_shares(by_sector, by_grade, day)
+        if self.targets_end_users:
+            self._end_user_shares(by_sector, by_grade, day)
         cover = self._coverage("magnet")
         need = self._need("magnet", self.magnet.mass, cover.extra_days)
         result = self._trade("magnet", self.magnet, by_grade, need, cover)
