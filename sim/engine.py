@@ -140,6 +140,7 @@ class Simulation:
         self.licence_rng = np.random.default_rng(licence_seq)
         self.net: Network = build_network(self.world, end)
         self.measures: list[ExportMeasure] = build_measures(scenario, self.world, self.net)
+        self._no_cover: dict[str, Coverage] = {}
         self.targets_end_users = any(m.event.end_users != "all" for m in self.measures)
         self.step_days = float(self.net.step_days)
         self.start = self.net.dates[0]
@@ -303,10 +304,13 @@ class Simulation:
         Buyers know the rules: before a measure they front-load its ``front_load_days``; while a licence
         is needed they add the review time they expect (its central value) to their target position."""
         C, I = self.net.n_countries, self.items[stage]
+        acting = [m for m in self.measures if m.active or m.announced]
+        if not acting:                      # most steps of most runs: one shared, never-written empty coverage
+            if stage not in self._no_cover:
+                self._no_cover[stage] = Coverage(blocked=np.zeros((C, C, I)), tariffed=np.zeros((C, C, I)))
+            return self._no_cover[stage]
         cover = Coverage(blocked=np.zeros((C, C, I)), tariffed=np.zeros((C, C, I)))
-        for m in self.measures:
-            if not (m.active or m.announced):
-                continue
+        for m in acting:
             share = m.coverage(stage, self)
             if not share.any():
                 continue

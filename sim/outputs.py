@@ -66,8 +66,21 @@ def json_safe(value):
     return value
 
 
+def _atomic(path: Path, write) -> Path:
+    """Write a file through ``write(temporary path)`` and move it into place: never half-written."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
 def write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(json_safe(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(json_safe(data), indent=2, ensure_ascii=False) + "\n"
+    _atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def write_table(frame: pd.DataFrame, stem: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
@@ -77,11 +90,9 @@ def write_table(frame: pd.DataFrame, stem: Path, formats: tuple[str, ...] = FORM
         out["date"] = pd.to_datetime(out["date"]).dt.date
     paths = []
     if "parquet" in formats:
-        paths.append(stem.with_suffix(".parquet"))
-        out.to_parquet(paths[-1], index=False)
+        paths.append(_atomic(stem.with_suffix(".parquet"), lambda p: out.to_parquet(p, index=False)))
     if "csv" in formats:
-        paths.append(stem.with_suffix(".csv"))
-        out.to_csv(paths[-1], index=False, float_format="%.9g")
+        paths.append(_atomic(stem.with_suffix(".csv"), lambda p: out.to_csv(p, index=False, float_format="%.9g")))
     return paths
 
 

@@ -460,11 +460,7 @@ def overlay_shortfall_figure(monthly: pd.DataFrame, labels: list[str], countries
     fig.suptitle("Unmet end-use magnet demand, share of the country's demand (monthly, %)", x=0.01, ha="left",
                  fontweight="bold", fontsize=11)
     top = max(0.05, float(rows[rows["country"].isin(countries)]["value"].max() if len(rows) else 0) * 1.1)
-    for ax, country in zip(axes, countries or [None]):
-        if country is None:
-            _empty(ax, "no country to follow")
-            continue
-        ax.set_title(country, fontweight="bold", color=colour(country), loc="left")
+    for ax, country in _country_panels(axes, countries):
         for label in labels:
             line = rows[(rows["scenario"] == label) & (rows["country"] == country)].sort_values("date")
             ax.plot(line["date"], line["value"], color=colours[label], lw=1.6, label=label)
@@ -506,11 +502,7 @@ def overlay_dependency_figure(monthly: pd.DataFrame, labels: list[str], countrie
     fig, axes = _panels(len(countries) or 1)
     fig.suptitle(f"Oxide dependency on {on} (monthly): imports bought from {on} (solid), use that passed "
                  f"through {on} (dashed)", x=0.01, ha="left", fontweight="bold", fontsize=10)
-    for ax, country in zip(axes, countries or [None]):
-        if country is None:
-            _empty(ax, "no country to follow")
-            continue
-        ax.set_title(country, fontweight="bold", color=colour(country), loc="left")
+    for ax, country in _country_panels(axes, countries):
         for label in labels:
             for kind, style in (("direct", "-"), ("embedded", "--")):
                 line = monthly[(monthly["scenario"] == label) & (monthly["country"] == country)
@@ -588,6 +580,16 @@ def _date_axis_y(ax: Axes) -> None:
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.yaxis.set_major_locator(locator)
     ax.yaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+
+
+def _country_panels(axes: list[Axes], countries: list[str]):
+    """(panel, country) pairs, each panel titled in the country's colour; one empty panel when there are none."""
+    if not countries:
+        _empty(axes[0], "no country to follow")
+        return
+    for ax, country in zip(axes, countries):
+        ax.set_title(country, fontweight="bold", color=colour(country), loc="left")
+        yield ax, country
 
 
 def _panels(n: int) -> tuple[Figure, list[Axes]]:
