@@ -148,6 +148,9 @@ def _run_parser() -> argparse.ArgumentParser:
                         help="run a Monte Carlo ensemble of N replications (default: the scenario's "
                              "run.replications); writes results/<name>_ensemble/")
     parser.add_argument("--workers", type=int, metavar="W", help="local worker processes (default: all cores)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                        help="run the ensemble's replications on this Dask cluster instead of local processes; "
+                             "its workers must see the results folder at the same path (a shared disk)")
     parser.add_argument("--resume", action="store_true",
                         help="run only the replications missing from the ensemble's folder")
     parser.add_argument("--replication", type=int, metavar="R",
@@ -223,12 +226,24 @@ def _run(argv: list[str]) -> int:
             print(f"python -m sim: --{name} must be >= {1 if name != 'replication' else 0}, got {value}",
                   file=sys.stderr)
             return 2
+    if args.scheduler and args.workers is not None:
+        print("python -m sim: --scheduler and --workers do not go together: --workers sets local processes, "
+              "a Dask cluster has the workers it was started with", file=sys.stderr)
+        return 2
+    if args.scheduler and args.replication is not None:
+        print("python -m sim: --scheduler and --replication do not go together: one replication alone runs "
+              "locally", file=sys.stderr)
+        return 2
     try:
         scenario = load_scenario(args.scenario)
         check_end(args.scenario, scenario, args.end)
         replications = args.replications or scenario.run.replications
         if replications > 1 or args.resume:
             return _ensemble(args, scenario, replications)
+        if args.scheduler:
+            print(f"python -m sim: --scheduler runs an ensemble on a Dask cluster, and {args.scenario} asks for one "
+                  "run; give --replications N (N > 1)", file=sys.stderr)
+            return 2
         started = time.perf_counter()
         simulation = Simulation(scenario, seed=args.seed, end=args.end, replication=args.replication)
         results = simulation.run()
@@ -251,11 +266,13 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     started = time.perf_counter()
     try:
         ensemble = run_ensemble(scenario, replications, out, seed=args.seed, end=args.end, workers=args.workers,
-                                resume=args.resume, progress=progress_bar(args.quiet))
+                                resume=args.resume, progress=progress_bar(args.quiet), scheduler=args.scheduler)
     except EnsembleError as exc:
         print(f"{args.scenario}: {exc}", file=sys.stderr)
         return 2
     seconds = time.perf_counter() - started
+    if scenario.outputs.plots and not args.no_plots:   # as a single run: the scenario's setting, off with --no-plots
+        ensemble.plot()                                  # <out>/plots/*.png; loads matplotlib only now
     for failure in ensemble.failures:
         print(f"replication {failure.replication} (seed {failure.seed}) failed: {failure.error}\n"
               f"  rerun it alone: python -m sim {args.scenario} --seed {failure.seed} "

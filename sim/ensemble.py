@@ -11,6 +11,11 @@ number, so it can be rerun alone (``Simulation(scenario, seed=s,
 replication=r)``); a worker process that dies is replaced and its
 replications retried once.
 
+``scheduler="tcp://HOST:PORT"`` runs the same replications on an existing Dask
+cluster (dask.distributed) instead of local processes; its workers write into the
+same folder, so they must see it at the same path (a shared disk). The scheduler
+reruns a replication whose worker died, and one that raised is tried once more.
+
 Bands (P5, P50, P95) are computed from the files on disk, in replication
 order, after every replication is there: of every headline figure of the
 summaries (``headline_bands.csv``) and of every monthly headline series
@@ -23,11 +28,13 @@ import json
 import os
 import shutil
 import sys
+import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -44,7 +51,7 @@ RETRIES = 1                      # a replication whose worker died is tried once
 
 
 class EnsembleError(RuntimeError):
-    """An ensemble cannot start or resume (its folder holds another ensemble)."""
+    """An ensemble cannot start or resume (its folder holds another ensemble, its cluster is not there)."""
 
 
 @dataclass
@@ -67,13 +74,20 @@ class Ensemble:
     failures: list[Failure] = field(default_factory=list)
     ran: int = 0                              # replications run now (the rest were on disk)
 
-    @property
+    @cached_property
     def headline_bands(self) -> pd.DataFrame:
         return headline_bands(self.summaries)
 
-    @property
+    @cached_property
     def bands(self) -> pd.DataFrame:
         return series_bands(self.series)
+
+    def plot(self, folder: Path | str | None = None, countries: tuple[str, ...] | None = None) -> list[Path]:
+        """Band plots (``sim.plots.plot_ensemble``) into ``folder``, by default ``<ensemble folder>/plots``;
+        matplotlib is loaded only now."""
+        from .plots import plot_ensemble
+
+        return plot_ensemble(self, folder, countries)
 
 
 def replication_folder(folder: Path, r: int) -> Path:
@@ -116,51 +130,131 @@ def _prepare(folder: Path, manifest: dict, resume: bool) -> None:
 
 def run_ensemble(scenario: Scenario, replications: int, folder: Path | str, seed: int | None = None,
                  end: dt.date | None = None, workers: int | None = None, resume: bool = False,
-                 progress: Callable[[int, int], None] | None = None) -> Ensemble:
-    """Run the replications missing from ``folder`` on ``workers`` local processes (all cores by default)."""
-    folder = Path(folder)
+                 progress: Callable[[int, int], None] | None = None, scheduler: str | None = None) -> Ensemble:
+    """Run the replications missing from ``folder`` on ``workers`` local processes (all cores by default).
+
+    With ``scheduler`` (``"tcp://HOST:PORT"``) they run on that Dask cluster instead (``workers`` is
+    then ignored). Its workers write each replication's files into ``folder`` themselves, so they must
+    see it at the same path (a shared disk) and run the same ``sim`` code.
+    """
+    folder = Path(folder).resolve()            # the same absolute path on every worker
     seed = scenario.run.seed if seed is None else int(seed)
-    _prepare(folder, _manifest(scenario, seed, replications, end), resume)
-    todo = sorted(set(range(replications)) - _done(folder, replications))
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-    failures: list[Failure] = []
-    finished = already = replications - len(todo)
-    if progress:
-        progress(finished, replications)
-    for _ in range(RETRIES + 1):                 # a first try, then a retry of what a dead worker held
-        if not todo:
-            break
-        broken: list[int] = []
-        if workers == 1:
-            for r in todo:
-                try:
-                    run_replication(scenario, seed, r, end, folder)
-                    finished += 1
-                except Exception as exc:   # reported with its seed, the others go on
-                    failures.append(Failure(r, seed, f"{type(exc).__name__}: {exc}"))
-                if progress:
-                    progress(finished, replications)
+    client = _connect(scheduler) if scheduler else None     # before touching the folder: fail cleanly
+    try:
+        _prepare(folder, _manifest(scenario, seed, replications, end), resume)
+        todo = sorted(set(range(replications)) - _done(folder, replications))
+        finished = already = replications - len(todo)
+        if progress:
+            progress(finished, replications)
+        if client is not None:
+            outcomes = _on_dask(client, scenario, seed, todo, end, folder)
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(run_replication, scenario, seed, r, end, folder): r for r in todo}
-                for future in as_completed(futures):
-                    r = futures[future]
-                    try:
-                        future.result()
-                        finished += 1
-                    except BrokenProcessPool:
-                        broken.append(r)
-                    except Exception as exc:
-                        failures.append(Failure(r, seed, f"{type(exc).__name__}: {exc}"))
-                    if progress:
-                        progress(finished, replications)
-        todo = sorted(broken)
-    failures += [Failure(r, seed, "its worker process died twice") for r in todo]
+            workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+            outcomes = (_in_process(scenario, seed, todo, end, folder) if workers == 1
+                        else _on_processes(scenario, seed, todo, end, folder, workers))
+        failures: list[Failure] = []
+        for r, error in outcomes:
+            if error is None:
+                finished += 1
+            else:                              # reported with its seed, the others go on
+                failures.append(Failure(r, seed, error))
+            if progress:
+                progress(finished, replications)
+    finally:
+        if client is not None:
+            client.close()
     ensemble = load_ensemble(folder, scenario, seed, replications)
     ensemble.failures = sorted(failures, key=lambda f: f.replication)
     ensemble.ran = finished - already
     write_bands(ensemble)
     return ensemble
+
+
+# Each runner yields (replication, None) for one written to its folder, (replication, error) for one that failed.
+Outcomes = Iterator[tuple[int, str | None]]
+
+
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _in_process(scenario: Scenario, seed: int, todo: list[int], end: dt.date | None, folder: Path) -> Outcomes:
+    for r in todo:
+        try:
+            run_replication(scenario, seed, r, end, folder)
+        except Exception as exc:
+            yield r, _error(exc)
+        else:
+            yield r, None
+
+
+def _on_processes(scenario: Scenario, seed: int, todo: list[int], end: dt.date | None, folder: Path,
+                  workers: int) -> Outcomes:
+    for _ in range(RETRIES + 1):                 # a first try, then a retry of what a dead worker held
+        if not todo:
+            return
+        broken: list[int] = []
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(run_replication, scenario, seed, r, end, folder): r for r in todo}
+            for future in as_completed(futures):
+                r = futures[future]
+                try:
+                    future.result()
+                except BrokenProcessPool:
+                    broken.append(r)
+                except Exception as exc:
+                    yield r, _error(exc)
+                else:
+                    yield r, None
+        todo = sorted(broken)
+    for r in todo:
+        yield r, "its worker process died twice"
+
+
+def _connect(scheduler: str):
+    """A client of the Dask cluster at ``scheduler``, or an EnsembleError naming it."""
+    try:
+        from distributed import Client
+    except ImportError as exc:                   # a declared dependency; only a broken install lacks it
+        raise EnsembleError(f"--scheduler needs dask.distributed ({exc}); pip install 'dask[distributed]'") from None
+    try:
+        return Client(scheduler, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise EnsembleError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+
+
+def _same_code(code: str, run: Callable[..., int], *args) -> int:
+    """``run(*args)`` on a Dask worker, refused where the worker's sim sources differ from the client's."""
+    if code_sha256() != code:
+        raise EnsembleError(f"the worker runs other sim code (sources sha256 {code_sha256()[:12]}, the client's "
+                            f"{code[:12]}): install the same sim on every worker")
+    return run(*args)
+
+
+def _on_dask(client, scenario: Scenario, seed: int, todo: list[int], end: dt.date | None, folder: Path) -> Outcomes:
+    """Run on the cluster: the scheduler reruns a task whose worker died (``distributed.scheduler.
+    allowed-failures`` times) and ``retries`` reruns one that raised; the rest is as for local processes."""
+    from distributed import as_completed as completed
+
+    token = uuid.uuid4().hex[:8]
+    futures = {client.submit(_same_code, code_sha256(), run_replication, scenario, seed, r, end, folder,
+                             retries=RETRIES, pure=False, key=f"{scenario.name}-seed{seed}-r{r:05d}-{token}"): r
+               for r in todo}
+    try:
+        for future in completed(futures, loop=client.loop):
+            r = futures[future]
+            try:
+                future.result()
+            except Exception as exc:           # its own error, or KilledWorker once its workers died too often
+                yield r, _error(exc)
+            else:
+                if not (replication_folder(folder, r) / "summary.json").is_file():
+                    yield r, (f"ran on {client.scheduler.address}, but its files are not in {folder}: the "
+                              "cluster's workers must write to the same folder (a shared disk, at the same path)")
+                else:
+                    yield r, None
+    finally:
+        client.cancel(list(futures))
 
 
 def load_ensemble(folder: Path, scenario: Scenario, seed: int, replications: int) -> Ensemble:
@@ -221,8 +315,10 @@ def series_bands(series: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_bands(ensemble: Ensemble) -> None:
-    """bands.csv, headline_bands.csv and failures.json beside the replications."""
+    """bands.csv, headline_bands.csv and failures.json beside the replications; band plots drawn from
+    earlier bands are removed (``Ensemble.plot`` draws them again)."""
     folder = ensemble.folder
+    shutil.rmtree(folder / "plots", ignore_errors=True)
     write_table(ensemble.bands, folder / "bands", ("csv",))
     write_table(ensemble.headline_bands, folder / "headline_bands", ("csv",))
     write_json(folder / "failures.json", {"failures": [f.__dict__ for f in ensemble.failures]})
