@@ -37,7 +37,8 @@ def test_briefing_follows_the_countries_asked_for_and_creates_the_folder(results
 
 
 def test_the_engine_does_not_import_matplotlib():
-    """Only sim.plots uses matplotlib: running and tabulating a scenario must not load it."""
-    out = subprocess.run([sys.executable, "-c", "import sys, sim.engine, sim.results; print('matplotlib' in sys.modules)"],
+    """Only sim.plots uses matplotlib: running and tabulating a scenario or an ensemble must not load it."""
+    code = "import sys, sim.engine, sim.results, sim.ensemble; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
