@@ -6,14 +6,20 @@ the field it stands in (a share stays in [0, 1], a capacity stays >= 0): samples
 are clipped to them. ``realise(obj, rng)`` turns a scenario holding distributions
 into one holding plain numbers, drawing in a fixed order so that the same seed
 gives the same world.
+
+Dates may be distributions too (``DateDist``: normal, triangular, uniform,
+choice over dates), drawn as day numbers and rounded to a whole day. Which
+events happen (an event's ``probability``) is decided by the scenario itself
+(``Scenario.decide_events``), which ``realise`` calls after drawing its fields.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 
 class _Dist(BaseModel):
@@ -135,12 +141,16 @@ class Choice(_Dist):
 
     @model_validator(mode="after")
     def _probabilities(self):
-        if self.p is not None:
-            if len(self.p) != len(self.values):
-                raise ValueError(f"p has {len(self.p)} entries for {len(self.values)} values")
-            if any(x < 0 for x in self.p) or abs(sum(self.p) - 1) > 1e-9:
-                raise ValueError(f"p must be >= 0 and sum to 1, got sum {sum(self.p):g}")
+        self._check_p(self.p, len(self.values))
         return self
+
+    @staticmethod
+    def _check_p(p: tuple[float, ...] | None, n: int) -> None:
+        if p is not None:
+            if len(p) != n:
+                raise ValueError(f"p has {len(p)} entries for {n} values")
+            if any(x < 0 for x in p) or abs(sum(p) - 1) > 1e-9:
+                raise ValueError(f"p must be >= 0 and sum to 1, got sum {sum(p):g}")
 
     def _draw(self, rng):
         return self.values[int(rng.choice(len(self.values), p=self.p))]
@@ -157,11 +167,159 @@ Dist = Annotated[Union[Normal, LogNormal, Triangular, Uniform, Choice], Field(di
 DIST_KINDS = ("normal", "lognormal", "triangular", "uniform", "choice")
 
 
+# ---------------------------------------------------------------- dates
+NORMAL_DATE_SDS = 4.0   # a normal date is clipped at this many sd either side, so every draw has a known range
+
+
+def _day(x: float) -> dt.date:
+    """A day number (proleptic Gregorian ordinal, possibly fractional) rounded to the nearest whole day."""
+    return dt.date.fromordinal(math.floor(x + 0.5))
+
+
+def _day_only(value: Any) -> Any:
+    """Dates inside a date distribution: written dates only (pydantic would read a number as a Unix time)."""
+    if isinstance(value, (bool, int, float)) or (isinstance(value, dt.datetime) and value.time() != dt.time()):
+        raise ValueError(f"expected a date written YYYY-MM-DD, got {value!r}")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_day_only)]
+
+
+class _DateDist(_Dist):
+    """A date drawn as a day number (``date.toordinal()``) and rounded to a whole day."""
+
+    def sample(self, rng: np.random.Generator) -> dt.date:
+        lo, hi = self.support()
+        x = min(max(float(self._draw(rng)), lo.toordinal()), hi.toordinal())
+        return _day(x)
+
+    def central(self) -> dt.date:
+        return _day(self._central_day())
+
+    def _central_day(self) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def support(self) -> tuple[dt.date, dt.date]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def with_bounds(self, lower, upper):  # pragma: no cover - dates carry their range in support()
+        raise TypeError("date distributions have no field bounds")
+
+    def __str__(self) -> str:
+        lo, hi = self.support()
+        return f"{lo}..{hi} ({self.dist}, central {self.central()})"
+
+
+class DateNormal(_DateDist):
+    """A normal over days around ``mean`` with ``sd_days``, clipped at NORMAL_DATE_SDS sd either side."""
+
+    dist: Literal["normal"]
+    mean: Day
+    sd_days: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _representable(self):
+        half = NORMAL_DATE_SDS * self.sd_days
+        if not (dt.date.min.toordinal() <= self.mean.toordinal() - half
+                and self.mean.toordinal() + half <= dt.date.max.toordinal()):
+            raise ValueError(f"sd_days {self.sd_days:g} is too large: {NORMAL_DATE_SDS:g} sd either side of "
+                             f"{self.mean} must stay within years 1-9999")
+        return self
+
+    def _draw(self, rng):
+        return rng.normal(self.mean.toordinal(), self.sd_days)
+
+    def _central_day(self):
+        return self.mean.toordinal()
+
+    def support(self):
+        half = NORMAL_DATE_SDS * self.sd_days
+        return _day(self.mean.toordinal() - half), _day(self.mean.toordinal() + half)
+
+
+class DateTriangular(_DateDist):
+    dist: Literal["triangular"]
+    low: Day
+    mode: Day
+    high: Day
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.low <= self.mode <= self.high:
+            raise ValueError(f"needs low <= mode <= high, got {self.low}, {self.mode}, {self.high}")
+        return self
+
+    def _draw(self, rng):
+        if self.low == self.high:
+            return self.low.toordinal()
+        return rng.triangular(self.low.toordinal(), self.mode.toordinal(), self.high.toordinal())
+
+    def _central_day(self):
+        return self.mode.toordinal()
+
+    def support(self):
+        return self.low, self.high
+
+
+class DateUniform(_DateDist):
+    dist: Literal["uniform"]
+    low: Day
+    high: Day
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.low <= self.high:
+            raise ValueError(f"needs low <= high, got {self.low}, {self.high}")
+        return self
+
+    def _draw(self, rng):
+        return rng.uniform(self.low.toordinal(), self.high.toordinal())
+
+    def _central_day(self):
+        return (self.low.toordinal() + self.high.toordinal()) / 2
+
+    def support(self):
+        return self.low, self.high
+
+
+class DateChoice(_DateDist):
+    """One of several dates, with probabilities p (equal when omitted); central: the most likely."""
+
+    dist: Literal["choice"]
+    values: tuple[Day, ...] = Field(min_length=1)
+    p: tuple[float, ...] | None = None
+
+    @model_validator(mode="after")
+    def _probabilities(self):
+        Choice._check_p(self.p, len(self.values))
+        return self
+
+    def _draw(self, rng):
+        return self.values[int(rng.choice(len(self.values), p=self.p))].toordinal()
+
+    def _central_day(self):
+        weights = self.p or [1 / len(self.values)] * len(self.values)
+        return max(zip(weights, self.values))[1].toordinal()
+
+    def support(self):
+        return min(self.values), max(self.values)
+
+
+DateDist = Annotated[Union[DateNormal, DateTriangular, DateUniform, DateChoice], Field(discriminator="dist")]
+DATE_DIST_KINDS = ("normal", "triangular", "uniform", "choice")
+DATE_DIST_KEYS = {"normal": ("mean", "sd_days"), "triangular": ("low", "mode", "high"),
+                  "uniform": ("low", "high"), "choice": ("values", "p")}
+
+
+# ---------------------------------------------------------------- drawing a world
 def realise(obj: Any, rng: np.random.Generator | None) -> Any:
     """Replace every distribution inside ``obj`` by a number.
 
     With ``rng`` None each distribution gives its central value (a deterministic
-    run of the 'expected' world); otherwise one draw each, in field order.
+    run of the 'expected' world); otherwise one draw each, in field order. A
+    model with a ``decide_events(rng)`` method (the scenario) then decides which
+    of its events happen; it draws nothing when no event has a ``probability``.
     """
     if isinstance(obj, _Dist):
         return obj.central() if rng is None else obj.sample(rng)
@@ -172,7 +330,9 @@ def realise(obj: Any, rng: np.random.Generator | None) -> Any:
             new = realise(value, rng)
             if new is not value:
                 updates[name] = new
-        return obj.model_copy(update=updates) if updates else obj
+        out = obj.model_copy(update=updates) if updates else obj
+        decide = getattr(type(out), "decide_events", None)
+        return decide(out, rng) if decide is not None else out
     if isinstance(obj, dict):
         new_items = {k: realise(v, rng) for k, v in obj.items()}
         return obj if all(new_items[k] is obj[k] for k in obj) else new_items
@@ -183,10 +343,13 @@ def realise(obj: Any, rng: np.random.Generator | None) -> Any:
 
 
 def has_distributions(obj: Any) -> bool:
-    """True when any number inside ``obj`` is a distribution."""
+    """True when any number or date inside ``obj`` is a distribution, or an event has a probability:
+    when draws can give different worlds."""
     if isinstance(obj, _Dist):
         return True
     if isinstance(obj, BaseModel):
+        if "probability" in type(obj).model_fields and obj.probability is not None:
+            return True
         return any(has_distributions(getattr(obj, n)) for n in type(obj).model_fields)
     if isinstance(obj, dict):
         return any(has_distributions(v) for v in obj.values())

@@ -206,7 +206,7 @@ MEASURES: dict[str, type[ExportMeasure]] = {"export_ban": ExportBan, "export_lic
 def build_measures(scenario: Scenario, realised: Scenario, network: Network) -> list[ExportMeasure]:
     """One measure object per export measure of the scenario, with its suspensions."""
     measures = [MEASURES[event.type](event, real, scenario, network)
-                for event, real in zip(scenario.events, realised.events) if event.type in MEASURES]
+                for event, real in zip(scenario.drawn_from(realised), realised.events) if event.type in MEASURES]
     by_id = {m.id: m for m in measures if m.id}
     for event in realised.events:
         if event.type == "suspension":

@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import Problem, did_you_mean
 from .registry import Registry
-from .schema import DEFAULT_ELEMENTS, MEASURE_TYPES, NO_RARE_EARTH
+from .schema import DEFAULT_ELEMENTS, MEASURE_TYPES, NO_RARE_EARTH, parse_date_dist
 from .yamlfile import KeyPath, YamlDocument, problem_at
 
 SHARE_TOLERANCE = 1e-6
@@ -48,8 +48,8 @@ class ReferenceChecker:
                 else:
                     self.facility_ids[fid] = (stage, fid)
         cal = _map(d.get("calendar"))
-        self.start = cal.get("start") if isinstance(cal.get("start"), dt.date) else None
-        self.end = cal.get("end") if isinstance(cal.get("end"), dt.date) else None
+        self.start = _plain_day(cal.get("start"))
+        self.end = _plain_day(cal.get("end"))
 
     def add(self, path: KeyPath, message: str) -> None:
         self.problems.append(problem_at(self.doc, path, message))
@@ -95,10 +95,31 @@ class ReferenceChecker:
             self.add(path, f"{what} must sum to 1, got {total:.6g}")
 
     def date_in_horizon(self, path: KeyPath, value: Any) -> None:
-        if not isinstance(value, dt.date) or self.start is None or self.end is None:
+        """A date inside the calendar; a distribution of dates wholly inside it, so that every draw is."""
+        span = _date_range(value)
+        if span is None or self.start is None or self.end is None:
             return
-        if not self.start <= value <= self.end:
-            self.add(path, f"date {value} is outside the scenario's calendar {self.start} .. {self.end}")
+        if isinstance(value, dict):
+            if span[0] < self.start or span[1] > self.end:
+                self.add(path, f"date distribution ranges over {_span(span)}, beyond the scenario's calendar "
+                               f"{self.start} .. {self.end}; every date it can draw must lie inside it")
+        elif not self.start <= span[0] <= self.end:
+            self.add(path, f"date {span[0]} is outside the scenario's calendar {self.start} .. {self.end}")
+
+    def in_order(self, base: KeyPath, early: str, late: str, flag: str, record: dict) -> None:
+        """Date ``early`` of a record not after its date ``late`` (the problem put at key ``flag``). With
+        distributions, for every pair of draws: the latest ``early`` can be drawn is not after the earliest
+        ``late`` can be, so that no replication draws them out of order."""
+        a, b = _date_range(record.get(early)), _date_range(record.get(late))
+        if a is None or b is None or a[1] <= b[0]:
+            return
+        if not isinstance(record[early], dict) and not isinstance(record[late], dict):
+            message = f"{late} {b[0]} comes before {early} {a[0]}" if flag == late else \
+                f"{early} {a[0]} comes after {late} {b[0]}"
+        else:
+            message = (f"{late} can be drawn before {early} ({late} {_span(b)}, {early} {_span(a)}); "
+                       f"the ranges of the two dates must not cross")
+        self.add(base + (flag,), message)
 
     # the whole file ----------------------------------------------------
     def run(self) -> list[Problem]:
@@ -147,10 +168,7 @@ class ReferenceChecker:
                 self.each(("stockpiles", code, "elements"), pile.get("elements"), self.element, allow_all=False)
                 for key in ("build_by", "build_from"):
                     self.date_in_horizon(("stockpiles", code, key), pile.get(key))
-                if isinstance(pile.get("build_from"), dt.date) and isinstance(pile.get("build_by"), dt.date) \
-                        and pile["build_from"] > pile["build_by"]:
-                    self.add(("stockpiles", code, "build_from"), f"build_from {pile['build_from']} comes after "
-                                                                 f"build_by {pile['build_by']}")
+                self.in_order(("stockpiles", code), "build_from", "build_by", "build_from", pile)
         for code in _map(_map(d.get("rationing")).get("by_country")):
             self.country(("rationing", "by_country", code), code, allow_groups=False)
         for el in _map(_map(d.get("prices")).get("initial_usd_per_kg")):
@@ -179,6 +197,7 @@ class ReferenceChecker:
                     self.country(base + ("country",), f["country"], allow_groups=False)
                 if "price_element" in f:
                     self.element(base + ("price_element",), f["price_element"])
+                self.in_order(base, "online", "closes", "closes", f)
                 if stage == "mine":
                     comp = _map(f.get("composition"))
                     for el in comp:
@@ -223,8 +242,8 @@ class ReferenceChecker:
                 ids.setdefault(ev["id"], i)
             for key in ("start", "end", "date", "until", "announced"):
                 self.date_in_horizon(base + (key,), ev.get(key))
-            if isinstance(ev.get("start"), dt.date) and isinstance(ev.get("end"), dt.date) and ev["end"] < ev["start"]:
-                self.add(base + ("end",), f"end {ev['end']} comes before start {ev['start']}")
+            self.in_order(base, "start", "end", "end", ev)
+            self.check_chance(base, ev, ids)
             if "exporter" in ev:
                 self.country(base + ("exporter",), ev["exporter"])
             for key in ("importers", "countries"):
@@ -245,14 +264,25 @@ class ReferenceChecker:
             for key in ("from_grade", "to_grade"):
                 if key in ev and not (key == "to_grade" and ev[key] == NO_RARE_EARTH):
                     self.named(base + (key,), ev[key], self.grades, "magnet grade")
-            if isinstance(ev.get("announced"), dt.date) and isinstance(ev.get("start"), dt.date) \
-                    and ev["announced"] > ev["start"]:
-                self.add(base + ("announced",), f"announced {ev['announced']} comes after start {ev['start']}")
+            self.in_order(base, "announced", "start", "announced", ev)
             if ev.get("type") == "suspension" and "measure" in ev:
                 self.named(base + ("measure",), ev["measure"], [k for k in measure_ids if k], "measure id")
-                if isinstance(ev.get("start"), dt.date) and isinstance(ev.get("until"), dt.date) \
-                        and ev["until"] < ev["start"]:
-                    self.add(base + ("until",), f"until {ev['until']} comes before start {ev['start']}")
+                self.in_order(base, "start", "until", "until", ev)
+
+    def check_chance(self, base: KeyPath, ev: dict, earlier_ids: dict[str, int]) -> None:
+        """``together_with`` names an earlier event (so its outcome is known), and not with a probability."""
+        other = ev.get("together_with")
+        if other is None or not _is_name(other):
+            return
+        if ev.get("probability") is not None:
+            self.add(base + ("together_with",), "give an event a probability or together_with, not both")
+        elif other == ev.get("id") or other not in earlier_ids:
+            later = [i for i, e in enumerate(self.data["events"]) if isinstance(e, dict) and e.get("id") == other]
+            known = list(earlier_ids)
+            self.add(base + ("together_with",),
+                     f"together_with {other!r} must name an earlier event's id"
+                     + (f"; it names events[{later[0]}], which is not earlier" if later else did_you_mean(other, known))
+                     + (f"; earlier ids: {', '.join(known)}" if known and len(known) <= 12 and not later else ""))
 
     def check_sources(self) -> None:
         if self.registry is None:
@@ -263,6 +293,31 @@ class ReferenceChecker:
                 if isinstance(value, str) and not self.registry.is_citation(value):
                     self.add(path, f"source {value!r} is neither a figure id in {self.registry.root}/figures.yaml "
                              f"nor a publication with its year{did_you_mean(value, self.registry.figures)}")
+
+
+def _plain_day(value: Any) -> dt.date | None:
+    """A written date (a datetime at midnight counts), else None."""
+    if isinstance(value, dt.datetime):
+        return value.date() if value.time() == dt.time() else None
+    return value if isinstance(value, dt.date) else None
+
+
+def _date_range(value: Any) -> tuple[dt.date, dt.date] | None:
+    """The earliest and latest day a date field can take: a plain date's own, a date distribution's range;
+    None for anything else (the shape check reports it)."""
+    day = _plain_day(value)
+    if day is not None:
+        return day, day
+    if isinstance(value, dict) and "dist" in value:
+        try:
+            return parse_date_dist(value).support()
+        except (ValueError, TypeError, OverflowError):
+            return None
+    return None
+
+
+def _span(span: tuple[dt.date, dt.date]) -> str:
+    return str(span[0]) if span[0] == span[1] else f"{span[0]} .. {span[1]}"
 
 
 def _is_name(value: Any) -> bool:

@@ -2,27 +2,32 @@
 
 Units are in the field names: ``capacity_t`` is t/yr (t REO for mines and
 refineries, t magnet for magnet plants), ``*_days`` are calendar days, shares
-are fractions in [0, 1]. Any number may be a distribution (see
-``distributions``). Cross-references (countries, elements, grades, sources) are
-checked in ``scenario``, which knows the whole file; this module only checks
-what one record can check about itself.
+are fractions in [0, 1]. Any number may be a distribution, and any date but
+the calendar's a distribution over dates (see ``distributions``); an event may
+happen only with a ``probability``. Cross-references (countries, elements,
+grades, sources) are checked in ``scenario``, which knows the whole file; this
+module only checks what one record can check about itself.
 """
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from typing import Annotated, Any, Literal, Union
 
+import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PlainValidator,
+    PrivateAttr,
     TypeAdapter,
     ValidationError,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from .distributions import Dist, _Dist
+from .distributions import DATE_DIST_KEYS, DATE_DIST_KINDS, DateDist, Dist, _DateDist, _Dist
 
 STAGES = ("mine", "refinery", "magnet", "end_use")
 TRADED_STAGES = ("mine", "refinery", "magnet")
@@ -67,6 +72,62 @@ Number = _number()
 NonNeg = _number(0.0)
 Positive = _number(0.0, lower_open=True)
 Share = _number(0.0, 1.0)
+
+_plain_date_adapter: TypeAdapter = TypeAdapter(dt.date)
+_date_dist_adapter: TypeAdapter = TypeAdapter(DateDist)
+_DATE_FORMS = "normal (mean, sd_days), triangular (low, mode, high), uniform (low, high) or choice (values, p)"
+
+
+def parse_date_dist(value: dict) -> _DateDist:
+    """A distribution of dates from its map (``{dist: uniform, low: 2028-01-01, high: 2029-06-30}``);
+    ValueError with one clear message when it is not one."""
+    if "dist" not in value:
+        raise ValueError(f"expected a date written YYYY-MM-DD or a distribution of dates with 'dist:' one of "
+                         f"{', '.join(DATE_DIST_KINDS)}; got a map with keys {sorted(map(str, value))}")
+    kind = value["dist"]
+    if kind not in DATE_DIST_KINDS:
+        hint = "a date cannot be lognormal" if kind == "lognormal" else f"unknown date distribution {kind!r}"
+        raise ValueError(f"{hint}; a date may be {_DATE_FORMS}")
+    try:
+        return _date_dist_adapter.validate_python(value)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])  # a misspelt key first
+        loc = first["loc"][1:]
+        where = ".".join(str(p) for p in loc)
+        allowed = DATE_DIST_KEYS[kind]
+        if first["type"] == "extra_forbidden":
+            key = str(loc[-1])
+            close = [k for k in allowed if k.startswith(key + "_")] or \
+                difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
+            msg = f"unknown key {loc[-1]!r}{f' (did you mean {close[0]}?)' if close else ''}; a {kind} date " \
+                  f"distribution takes {', '.join(allowed)}"
+            where = ""
+        elif first["type"] == "missing":
+            msg = f"key {where!r} is missing; a {kind} date distribution takes {', '.join(allowed)}"
+            where = ""
+        elif first["type"].startswith("date") or (first["type"] == "value_error"
+                                                   and "a date written" in first["msg"]):
+            msg = f"expected a date written YYYY-MM-DD, got {first['input']!r}"
+        else:
+            msg = first["msg"].removeprefix("Value error, ")
+        raise ValueError(f"bad date distribution{' (' + where + ')' if where else ''}: {msg}") from None
+
+
+def _date(value: Any) -> dt.date | _DateDist:
+    """A date field: a plain date, parsed exactly as a ``datetime.date`` field would be, or a distribution of dates."""
+    if isinstance(value, _DateDist):
+        return value
+    if isinstance(value, dict):
+        return parse_date_dist(value)
+    try:
+        return _plain_date_adapter.validate_python(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise PydanticCustomError(first["type"], first["msg"].replace("{", "{{").replace("}", "}}")) from None
+
+
+Date = Annotated[Union[dt.date, DateDist], PlainValidator(_date)]
 
 
 def _sources(value: Any) -> tuple[str, ...]:
@@ -119,9 +180,9 @@ class Facility(Sourced):
     country: str
     capacity_t: NonNeg
     utilisation: Share = 1.0
-    online: dt.date | None = None
+    online: Date | None = None
     ramp_years: NonNeg = 0.0
-    closes: dt.date | None = None
+    closes: Date | None = None
     shuts_below_usd_per_kg: Positive | None = Field(
         default=None, description="the plant idles while the price of its price_element (or a price floor "
                                   "guaranteed to its country) stays below this, USD/kg")
@@ -235,8 +296,8 @@ class Stockpile(Sourced):
     elements: tuple[str, ...] = Field(min_length=1)
     days: NonNeg
     release: ReleaseRule | None = None
-    build_by: dt.date | None = None
-    build_from: dt.date | None = None
+    build_by: Date | None = None
+    build_from: Date | None = None
     initial_days: NonNeg | None = None
 
 
@@ -260,9 +321,21 @@ class Rationing(Record):
 
 # ---------------------------------------------------------------- events
 class Event(Sourced):
-    """A dated change to the world. ``id`` lets other events (suspensions) name it."""
+    """A dated change to the world. ``id`` lets other events (suspensions) name it.
+
+    With ``probability`` the event happens in a replication with that chance,
+    drawn afresh each replication (a central run keeps it when the probability
+    is at least 0.5); with ``together_with: ID`` it happens exactly when the
+    earlier event ``ID`` does (one decision covering several events).
+    """
 
     id: str | None = None
+    # left out of dumps when unset, so a scenario without them hashes as before (outputs.scenario_sha256)
+    probability: Share | None = Field(default=None, exclude_if=lambda v: v is None,
+                                      description="chance that the event happens, drawn per replication")
+    together_with: str | None = Field(default=None, exclude_if=lambda v: v is None,
+                                      description="id of an earlier event: this one happens exactly when "
+                                                  "that one does")
 
 
 class Measure(Event):
@@ -273,9 +346,9 @@ class Measure(Event):
     stages: tuple[Literal["mine", "refinery", "magnet"], ...] = TRADED_STAGES
     elements: tuple[str, ...] | Literal["all"] = "all"
     end_users: Literal["all", "civil", "defence"] = "all"
-    start: dt.date
-    end: dt.date | None = None
-    announced: dt.date | None = None
+    start: Date
+    end: Date | None = None
+    announced: Date | None = None
     front_load_days: NonNeg = Field(default=0.0, description="from 'announced' to 'start' buyers of covered "
                                                               "goods raise their working stock by this many days")
     at_sea: Literal["deliver", "stop"] = "deliver"
@@ -325,8 +398,8 @@ class Suspension(Event):
 
     type: Literal["suspension"]
     measure: str
-    start: dt.date
-    until: dt.date
+    start: Date
+    until: Date
 
 
 class CapacityChange(Event):
@@ -334,7 +407,7 @@ class CapacityChange(Event):
 
     type: Literal["capacity_change"]
     facility: str
-    date: dt.date
+    date: Date
     capacity_t: NonNeg
     ramp_years: NonNeg = 0.0
 
@@ -342,8 +415,8 @@ class CapacityChange(Event):
 class Outage(Event):
     type: Literal["outage"]
     facility: str
-    start: dt.date
-    end: dt.date
+    start: Date
+    end: Date
     share_lost: Share = 1.0
 
 
@@ -351,8 +424,8 @@ class DemandShock(Event):
     type: Literal["demand_shock"]
     countries: tuple[str, ...] | Literal["all"] = "all"
     sectors: tuple[str, ...] | Literal["all"] = "all"
-    start: dt.date
-    end: dt.date | None = None
+    start: Date
+    end: Date | None = None
     multiplier: NonNeg
 
 
@@ -362,8 +435,8 @@ class DemandGrowth(Event):
     type: Literal["demand_growth"]
     countries: tuple[str, ...] | Literal["all"] = "all"
     sectors: tuple[str, ...] | Literal["all"] = "all"
-    start: dt.date
-    end: dt.date | None = None
+    start: Date
+    end: Date | None = None
     growth_per_year: Number
 
 
@@ -372,8 +445,8 @@ class StockpileRelease(Event):
 
     type: Literal["stockpile_release"]
     country: str
-    start: dt.date
-    end: dt.date | None = None
+    start: Date
+    end: Date | None = None
     days_per_month: NonNeg
 
 
@@ -384,8 +457,8 @@ class PriceFloor(Event):
     countries: tuple[str, ...]
     element: str
     usd_per_kg: Positive
-    start: dt.date
-    end: dt.date | None = None
+    start: Date
+    end: Date | None = None
 
 
 class Recycling(Event):
@@ -393,7 +466,7 @@ class Recycling(Event):
 
     type: Literal["recycling"]
     countries: tuple[str, ...] | Literal["all"] = "all"
-    start: dt.date
+    start: Date
     share: Share
     growth_per_year: Number = 0.0
     max_share: Share = 1.0
@@ -411,7 +484,7 @@ class Offtake(Event):
     stage: Literal["mine", "refinery", "magnet"]
     share: Share
     elements: tuple[str, ...] | Literal["all"] = "all"
-    start: dt.date
+    start: Date
 
 
 NO_RARE_EARTH = "ferrite"
@@ -480,6 +553,46 @@ class Scenario(Record):
     events: tuple[AnyEvent, ...] = ()
     run: RunSettings = RunSettings()
     outputs: Outputs = Outputs()
+    _drawn_from: tuple[int, ...] | None = PrivateAttr(default=None)   # set by decide_events: kept events' indices
+
+    def decide_events(self, rng: np.random.Generator | None) -> Scenario:
+        """The scenario with only the events that happen in this realisation (``distributions.realise``
+        calls it once the numbers are drawn).
+
+        In list order, an event with a ``probability`` p happens when a uniform draw is below p (with
+        ``rng`` None, a central run: when p >= 0.5); one ``together_with`` an earlier event when that one
+        did; a suspension of a measure that did not happen does not happen either. One draw per event
+        with a probability, whatever came before, so the draws never depend on earlier outcomes; none
+        at all when no event has one (the world is then drawn exactly as without this step). Kept
+        events lose ``probability`` and ``together_with``: a realised world is decided.
+        """
+        if all(e.probability is None and e.together_with is None for e in self.events):
+            return self
+        happened: dict[str, bool] = {}
+        kept, index = [], []
+        for i, event in enumerate(self.events):
+            yes = True
+            if event.probability is not None:
+                p = float(event.probability)
+                yes = bool(rng.random() < p) if rng is not None else p >= 0.5
+            elif event.together_with is not None:
+                yes = happened.get(event.together_with, True)
+            if isinstance(event, Suspension) and happened.get(event.measure) is False:
+                yes = False
+            if event.id is not None:
+                happened[event.id] = yes
+            if yes:
+                kept.append(event.model_copy(update={"probability": None, "together_with": None}))
+                index.append(i)
+        world = self.model_copy(update={"events": tuple(kept)})
+        world._drawn_from = tuple(index) if self._drawn_from is None else tuple(self._drawn_from[i] for i in index)
+        return world
+
+    def drawn_from(self, realised: Scenario) -> tuple[Event, ...]:
+        """The event of this scenario behind each event of ``realised``, a realisation of it (events that did
+        not happen there are left out)."""
+        index = realised._drawn_from
+        return self.events if index is None else tuple(self.events[i] for i in index)
 
     def country_set(self, names: tuple[str, ...] | str) -> tuple[str, ...]:
         """Expand country codes and group names ('all' for every country) into country codes."""

@@ -12,7 +12,8 @@ TOP_COUNTRIES = 5
 def _event_date(event) -> dt.date:
     for key in ("start", "date"):
         if hasattr(event, key):
-            return getattr(event, key)
+            value = getattr(event, key)
+            return value.central() if hasattr(value, "central") else value   # a distribution of dates
     return dt.date.min
 
 
@@ -34,6 +35,10 @@ def describe_event(event) -> str:
         parts.append(event.facility)
     if event.id:
         parts.append(f"[{event.id}]")
+    if getattr(event, "probability", None) is not None:
+        parts.append(f"(probability {event.probability})")
+    if getattr(event, "together_with", None) is not None:
+        parts.append(f"(together with {event.together_with})")
     return " ".join(parts)
 
 
