@@ -61,7 +61,7 @@ from .errors import InvariantError
 from .market import clear
 from .network import DAYS_PER_YEAR, TRADED, Network, build_network, items_holding
 from .policies import ExportMeasure, ExportQuota, OriginRule, build_measures
-from .provenance import Tags, shares
+from .provenance import Tags, add_rows, shares
 from .recorder import Recorder
 from .schema import NO_RARE_EARTH, Scenario
 
@@ -214,6 +214,7 @@ class Simulation:
         tags.stamp(made_stock, "refined")
         self.magnet = Stocks(tags.stamp(made_stock, "made"))
         self.pile = Stocks(tags.new(C, len(net.elements)))
+        self._stocks = {"mine": self.conc, "refinery": self.oxide, "magnet": self.magnet}
         self.scarcity = np.zeros(len(net.elements))
         self.surplus = np.zeros(len(net.elements))
         self.last_sunk = np.zeros((C, len(net.elements)))
@@ -367,9 +368,9 @@ class Simulation:
                             np.minimum(1.0, shipped[b, j] / np.where(available[j] > 0, available[j], 1)), 0.0)
         tagged = frac[:, None, :] * stocks.tagged[j]
         taken = np.zeros_like(stocks.tagged)
-        np.add.at(taken, j, tagged)
+        add_rows(taken, j, tagged)
         stocks.tagged -= taken
-        np.add.at(self.pipeline[stage], b, self._alloc_mass(stage, tagged))
+        add_rows(self.pipeline[stage], b, self._alloc_mass(stage, tagged))
         self.accounts_in_transit_add(stage, tagged)
         for measure, share in licensed:
             held = tagged * share[b, j][:, None, :]
@@ -384,20 +385,31 @@ class Simulation:
             self._send(Shipment(stage, b[rows], j[rows], tagged[rows]))
 
     def _send(self, shipment: Shipment) -> None:
-        """Put goods to sea, grouped by lead time (one SimPy process per group)."""
+        """Put goods to sea, grouped by lead time (one SimPy event per group)."""
         self.recorder.departed(self.k, shipment, self._alloc_mass(shipment.stage, shipment.tagged))
         lead = self.net.lead_days[shipment.supplier, shipment.buyer]
-        for days in np.unique(lead):
-            rows = np.flatnonzero(lead == days)
-            part = shipment if len(rows) == len(lead) else Shipment(
-                shipment.stage, shipment.buyer[rows], shipment.supplier[rows], shipment.tagged[rows])
-            self.env.process(processes.ship(self.env, self, part, float(days)))
+        groups: dict[float, list[int]] = {}
+        for row, days in enumerate(lead.tolist()):
+            groups.setdefault(days, []).append(row)
+        if len(groups) == 1:
+            processes.ship(self.env, self, shipment, float(lead[0]))
+            return
+        for days in sorted(groups):
+            rows = groups[days]
+            processes.ship(self.env, self, Shipment(shipment.stage, shipment.buyer[rows], shipment.supplier[rows],
+                                                    shipment.tagged[rows]), float(days))
+
+    def arrive(self, shipment: Shipment) -> None:
+        """A shipment's lead time is over: deliver it, unless a ban turned it back at sea."""
+        if shipment in self.in_flight:
+            self.in_flight.pop(shipment)
+            self.deliver(shipment)
 
     def deliver(self, shipment: Shipment) -> None:
         """Goods arrive: into the buyers' stocks, off their order books."""
         stocks = self.stocks_of(shipment.stage)
-        np.add.at(stocks.tagged, shipment.buyer, shipment.tagged)
-        np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, self._alloc_mass(shipment.stage, shipment.tagged))
+        add_rows(stocks.tagged, shipment.buyer, shipment.tagged)
+        add_rows(self.pipeline[shipment.stage], shipment.buyer, -self._alloc_mass(shipment.stage, shipment.tagged))
         self.accounts_in_transit_add(shipment.stage, -shipment.tagged)
 
     def decide_licence(self, shipment: Shipment, approved: bool, measure: ExportMeasure) -> None:
@@ -418,9 +430,9 @@ class Simulation:
             self._send(shipment)
             return
         stocks = self.stocks_of(shipment.stage)
-        np.add.at(stocks.tagged, shipment.supplier, shipment.tagged)
-        np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, mass)
-        np.add.at(self.refused[shipment.stage], shipment.buyer, mass)
+        add_rows(stocks.tagged, shipment.supplier, shipment.tagged)
+        add_rows(self.pipeline[shipment.stage], shipment.buyer, -mass)
+        add_rows(self.refused[shipment.stage], shipment.buyer, mass)
         self.accounts_in_transit_add(shipment.stage, -shipment.tagged)
 
     def _banned_share(self, measure: ExportMeasure | None, shipment: Shipment) -> np.ndarray | None:
@@ -748,7 +760,7 @@ class Simulation:
         return {"mine": self.net.mines, "refinery": self.net.refineries, "magnet": self.net.magnet_plants}[stage]
 
     def stocks_of(self, stage: str) -> Stocks:
-        return {"mine": self.conc, "refinery": self.oxide, "magnet": self.magnet}[stage]
+        return self._stocks[stage]
 
     @staticmethod
     def _alloc_mass(stage: str, tagged: np.ndarray) -> np.ndarray:
@@ -822,7 +834,7 @@ class Simulation:
             back = shipment.tagged * share[:, None, :]
             shipment.tagged = shipment.tagged - back
             stocks = self.stocks_of(shipment.stage)
-            np.add.at(stocks.tagged, shipment.supplier, back)
-            np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, self._alloc_mass(shipment.stage, back))
+            add_rows(stocks.tagged, shipment.supplier, back)
+            add_rows(self.pipeline[shipment.stage], shipment.buyer, -self._alloc_mass(shipment.stage, back))
             self.accounts_in_transit_add(shipment.stage, -back)
             self.recorder.turned_back(self.k, shipment, self._alloc_mass(shipment.stage, back), outcome)
