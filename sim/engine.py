@@ -61,7 +61,7 @@ from .errors import InvariantError
 from .market import clear
 from .network import DAYS_PER_YEAR, TRADED, Network, build_network, items_holding
 from .policies import ExportMeasure, ExportQuota, OriginRule, build_measures
-from .provenance import Tags, add_rows, shares
+from .provenance import Tags, add_rows, shares, sum_rows
 from .recorder import Recorder
 from .schema import NO_RARE_EARTH, Scenario
 
@@ -367,9 +367,7 @@ class Simulation:
             frac = np.where(available[j] > 0,
                             np.minimum(1.0, shipped[b, j] / np.where(available[j] > 0, available[j], 1)), 0.0)
         tagged = frac[:, None, :] * stocks.tagged[j]
-        taken = np.zeros_like(stocks.tagged)
-        add_rows(taken, j, tagged)
-        stocks.tagged -= taken
+        stocks.tagged -= sum_rows(j, tagged, len(stocks.tagged))
         add_rows(self.pipeline[stage], b, self._alloc_mass(stage, tagged))
         self.accounts_in_transit_add(stage, tagged)
         for measure, share in licensed:
