@@ -337,9 +337,9 @@ class Simulation:
         orders = np.minimum(wanted, contract)
         # what a supplier keeps for its own use (working stock plus licence buffers) is not spare
         reserve = self.use_own[stage] * (self.net.target_days[stage][:, None] + cover.extra_days)
+        tariffed = cover.tariffed if cover.tariffed.any() else None
         result = clear(available, own_use, orders, cover.blocked, self.qualified[stage] & self.makers[stage][None],
-                       reserve, self.refused[stage] + (wanted - orders).sum(axis=1),
-                       cover.tariffed if cover.tariffed.any() else None)
+                       reserve, self.refused[stage] + (wanted - orders).sum(axis=1), tariffed)
         self.refused[stage][:] = 0.0
         for quota, share in cover.quotas:
             cut = quota.cap(result.shipped, share)
@@ -349,7 +349,7 @@ class Simulation:
         if self.k >= -LEARNING_STEPS and self.k < 0:
             self.learnt[stage] += result.shipped
         # a buyer looks for new suppliers when it goes short, or when a tariff sends it looking
-        moved = (orders * (1.0 - cover.blocked) * cover.tariffed).sum(axis=1)
+        moved = (orders * (1.0 - cover.blocked) * tariffed).sum(axis=1) if tariffed is not None else 0.0
         self._start_qualifying(stage, result.unmet + moved, need)
         throughput = (own_use + np.maximum(result.ordered, result.shipped.sum(axis=0))) / self.step_days
         for use, days in ((self.use_all[stage], USE_SMOOTHING_DAYS), (self.use_normal[stage], NORMAL_USE_DAYS)):
@@ -768,6 +768,8 @@ class Simulation:
 
     def _take(self, stocks: Stocks, amount: np.ndarray) -> np.ndarray:
         """Take ``amount`` [C, I] of traded mass out of stocks, proportionally; return the tagged mass taken."""
+        if not amount.any():
+            return np.zeros_like(stocks.tagged)
         available = stocks.mass.sum(axis=-1, keepdims=True) if amount.shape[-1] == 1 else stocks.mass
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = np.where(available > 0, np.minimum(1.0, amount / np.where(available > 0, available, 1)), 0.0)
