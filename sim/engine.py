@@ -61,7 +61,7 @@ from .errors import InvariantError
 from .market import clear
 from .network import DAYS_PER_YEAR, TRADED, Network, build_network, items_holding
 from .policies import ExportMeasure, ExportQuota, OriginRule, build_measures
-from .provenance import Tags, shares
+from .provenance import Tags, add_rows, shares, sum_rows
 from .recorder import Recorder
 from .schema import NO_RARE_EARTH, Scenario
 
@@ -214,6 +214,7 @@ class Simulation:
         tags.stamp(made_stock, "refined")
         self.magnet = Stocks(tags.stamp(made_stock, "made"))
         self.pile = Stocks(tags.new(C, len(net.elements)))
+        self._stocks = {"mine": self.conc, "refinery": self.oxide, "magnet": self.magnet}
         self.scarcity = np.zeros(len(net.elements))
         self.surplus = np.zeros(len(net.elements))
         self.last_sunk = np.zeros((C, len(net.elements)))
@@ -336,9 +337,9 @@ class Simulation:
         orders = np.minimum(wanted, contract)
         # what a supplier keeps for its own use (working stock plus licence buffers) is not spare
         reserve = self.use_own[stage] * (self.net.target_days[stage][:, None] + cover.extra_days)
+        tariffed = cover.tariffed if cover.tariffed.any() else None
         result = clear(available, own_use, orders, cover.blocked, self.qualified[stage] & self.makers[stage][None],
-                       reserve, self.refused[stage] + (wanted - orders).sum(axis=1),
-                       cover.tariffed if cover.tariffed.any() else None)
+                       reserve, self.refused[stage] + (wanted - orders).sum(axis=1), tariffed)
         self.refused[stage][:] = 0.0
         for quota, share in cover.quotas:
             cut = quota.cap(result.shipped, share)
@@ -348,7 +349,7 @@ class Simulation:
         if self.k >= -LEARNING_STEPS and self.k < 0:
             self.learnt[stage] += result.shipped
         # a buyer looks for new suppliers when it goes short, or when a tariff sends it looking
-        moved = (orders * (1.0 - cover.blocked) * cover.tariffed).sum(axis=1)
+        moved = (orders * (1.0 - cover.blocked) * tariffed).sum(axis=1) if tariffed is not None else 0.0
         self._start_qualifying(stage, result.unmet + moved, need)
         throughput = (own_use + np.maximum(result.ordered, result.shipped.sum(axis=0))) / self.step_days
         for use, days in ((self.use_all[stage], USE_SMOOTHING_DAYS), (self.use_normal[stage], NORMAL_USE_DAYS)):
@@ -366,10 +367,8 @@ class Simulation:
             frac = np.where(available[j] > 0,
                             np.minimum(1.0, shipped[b, j] / np.where(available[j] > 0, available[j], 1)), 0.0)
         tagged = frac[:, None, :] * stocks.tagged[j]
-        taken = np.zeros_like(stocks.tagged)
-        np.add.at(taken, j, tagged)
-        stocks.tagged -= taken
-        np.add.at(self.pipeline[stage], b, self._alloc_mass(stage, tagged))
+        stocks.tagged -= sum_rows(j, tagged, len(stocks.tagged))
+        add_rows(self.pipeline[stage], b, self._alloc_mass(stage, tagged))
         self.accounts_in_transit_add(stage, tagged)
         for measure, share in licensed:
             held = tagged * share[b, j][:, None, :]
@@ -384,20 +383,31 @@ class Simulation:
             self._send(Shipment(stage, b[rows], j[rows], tagged[rows]))
 
     def _send(self, shipment: Shipment) -> None:
-        """Put goods to sea, grouped by lead time (one SimPy process per group)."""
+        """Put goods to sea, grouped by lead time (one SimPy event per group)."""
         self.recorder.departed(self.k, shipment, self._alloc_mass(shipment.stage, shipment.tagged))
         lead = self.net.lead_days[shipment.supplier, shipment.buyer]
-        for days in np.unique(lead):
-            rows = np.flatnonzero(lead == days)
-            part = shipment if len(rows) == len(lead) else Shipment(
-                shipment.stage, shipment.buyer[rows], shipment.supplier[rows], shipment.tagged[rows])
-            self.env.process(processes.ship(self.env, self, part, float(days)))
+        groups: dict[float, list[int]] = {}
+        for row, days in enumerate(lead.tolist()):
+            groups.setdefault(days, []).append(row)
+        if len(groups) == 1:
+            processes.ship(self.env, self, shipment, float(lead[0]))
+            return
+        for days in sorted(groups):
+            rows = groups[days]
+            processes.ship(self.env, self, Shipment(shipment.stage, shipment.buyer[rows], shipment.supplier[rows],
+                                                    shipment.tagged[rows]), float(days))
+
+    def arrive(self, shipment: Shipment) -> None:
+        """A shipment's lead time is over: deliver it, unless a ban turned it back at sea."""
+        if shipment in self.in_flight:
+            self.in_flight.pop(shipment)
+            self.deliver(shipment)
 
     def deliver(self, shipment: Shipment) -> None:
         """Goods arrive: into the buyers' stocks, off their order books."""
         stocks = self.stocks_of(shipment.stage)
-        np.add.at(stocks.tagged, shipment.buyer, shipment.tagged)
-        np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, self._alloc_mass(shipment.stage, shipment.tagged))
+        add_rows(stocks.tagged, shipment.buyer, shipment.tagged)
+        add_rows(self.pipeline[shipment.stage], shipment.buyer, -self._alloc_mass(shipment.stage, shipment.tagged))
         self.accounts_in_transit_add(shipment.stage, -shipment.tagged)
 
     def decide_licence(self, shipment: Shipment, approved: bool, measure: ExportMeasure) -> None:
@@ -418,9 +428,9 @@ class Simulation:
             self._send(shipment)
             return
         stocks = self.stocks_of(shipment.stage)
-        np.add.at(stocks.tagged, shipment.supplier, shipment.tagged)
-        np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, mass)
-        np.add.at(self.refused[shipment.stage], shipment.buyer, mass)
+        add_rows(stocks.tagged, shipment.supplier, shipment.tagged)
+        add_rows(self.pipeline[shipment.stage], shipment.buyer, -mass)
+        add_rows(self.refused[shipment.stage], shipment.buyer, mass)
         self.accounts_in_transit_add(shipment.stage, -shipment.tagged)
 
     def _banned_share(self, measure: ExportMeasure | None, shipment: Shipment) -> np.ndarray | None:
@@ -748,7 +758,7 @@ class Simulation:
         return {"mine": self.net.mines, "refinery": self.net.refineries, "magnet": self.net.magnet_plants}[stage]
 
     def stocks_of(self, stage: str) -> Stocks:
-        return {"mine": self.conc, "refinery": self.oxide, "magnet": self.magnet}[stage]
+        return self._stocks[stage]
 
     @staticmethod
     def _alloc_mass(stage: str, tagged: np.ndarray) -> np.ndarray:
@@ -758,6 +768,8 @@ class Simulation:
 
     def _take(self, stocks: Stocks, amount: np.ndarray) -> np.ndarray:
         """Take ``amount`` [C, I] of traded mass out of stocks, proportionally; return the tagged mass taken."""
+        if not amount.any():
+            return np.zeros_like(stocks.tagged)
         available = stocks.mass.sum(axis=-1, keepdims=True) if amount.shape[-1] == 1 else stocks.mass
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = np.where(available > 0, np.minimum(1.0, amount / np.where(available > 0, available, 1)), 0.0)
@@ -822,7 +834,7 @@ class Simulation:
             back = shipment.tagged * share[:, None, :]
             shipment.tagged = shipment.tagged - back
             stocks = self.stocks_of(shipment.stage)
-            np.add.at(stocks.tagged, shipment.supplier, back)
-            np.subtract.at(self.pipeline[shipment.stage], shipment.buyer, self._alloc_mass(shipment.stage, back))
+            add_rows(stocks.tagged, shipment.supplier, back)
+            add_rows(self.pipeline[shipment.stage], shipment.buyer, -self._alloc_mass(shipment.stage, back))
             self.accounts_in_transit_add(shipment.stage, -back)
             self.recorder.turned_back(self.k, shipment, self._alloc_mass(shipment.stage, back), outcome)

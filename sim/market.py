@@ -61,8 +61,8 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
     of each open order a tariff moves away.
     """
     allowed = orders * (1.0 - blocked)
-    moved = allowed * tariffed if tariffed is not None else np.zeros_like(orders)
-    open_orders = allowed - moved
+    moved = allowed * tariffed if tariffed is not None else None
+    open_orders = allowed - moved if moved is not None else allowed
     fill = _pro_rata(available, own_use + open_orders.sum(axis=0))
     own_got = own_use * fill
     shipped = open_orders * fill[None]
@@ -71,18 +71,17 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
         unmet = unmet + lacking
 
     spare = np.maximum(0.0, available - own_got - shipped.sum(axis=0) - reserve)
-    avoid = 1.0 - (1.0 - blocked) * (1.0 - (tariffed if tariffed is not None else 0.0))
-    eligible = qualified[:, :, None] & np.ones_like(blocked, dtype=bool)
-    idx = np.arange(eligible.shape[0])
-    eligible[idx, idx] = False
-    request = _spread(unmet, np.where(eligible, spare[None] * (1.0 - avoid), 0.0))
+    avoid = 1.0 - (1.0 - blocked) * (1.0 - tariffed) if tariffed is not None else 1.0 - (1.0 - blocked)
+    eligible = qualified & ~np.eye(len(qualified), dtype=bool)          # never from oneself
+    request = _spread(unmet, np.where(eligible[:, :, None], spare[None] * (1.0 - avoid), 0.0))
     second = request * _pro_rata(spare, request.sum(axis=0))[None]
     unmet = np.maximum(0.0, unmet - second.sum(axis=1))
 
-    third = np.zeros_like(shipped)
-    if tariffed is not None and moved.any():
+    total = shipped + second
+    if moved is not None and moved.any():
         left = np.maximum(0.0, available - own_got - shipped.sum(axis=0) - second.sum(axis=0))
         back = _spread(np.minimum(unmet, moved.sum(axis=1)), moved)
         third = back * _pro_rata(left, back.sum(axis=0))[None]
         unmet = np.maximum(0.0, unmet - third.sum(axis=1))
-    return Clearing(own_fill=fill, shipped=shipped + second + third, ordered=open_orders.sum(axis=0), unmet=unmet)
+        total = total + third
+    return Clearing(own_fill=fill, shipped=total, ordered=open_orders.sum(axis=0), unmet=unmet)

@@ -35,13 +35,11 @@ def step(env: simpy.Environment, sim: "Simulation"):
         yield _after(env, sim.step_days)
 
 
-def ship(env: simpy.Environment, sim: "Simulation", shipment: "Shipment", days: float):
-    """Carry a shipment for its route's lead time, then put it in the buyers' stocks."""
+def ship(env: simpy.Environment, sim: "Simulation", shipment: "Shipment", days: float) -> None:
+    """Carry a shipment for its route's lead time, then put it in the buyers' stocks. One timeout event
+    with a callback, not a process of its own: a run sends thousands and a process costs three events."""
     sim.in_flight[shipment] = None
-    yield env.timeout(days)
-    if shipment in sim.in_flight:
-        sim.in_flight.pop(shipment)
-        sim.deliver(shipment)
+    env.timeout(days).callbacks.append(lambda _: sim.arrive(shipment))
 
 
 def license(env: simpy.Environment, sim: "Simulation", shipment: "Shipment", measure: "ExportLicence"):

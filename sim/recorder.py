@@ -114,7 +114,7 @@ class Recorder:
     # ------------------------------------------------------------ trade
     def departed(self, k: int, shipment: "Shipment", mass: np.ndarray) -> None:
         if self._ok(k):
-            np.add.at(self.exports[shipment.stage][k], (shipment.buyer, shipment.supplier), mass)
+            self.exports[shipment.stage][k][shipment.buyer, shipment.supplier] += mass   # pairs are unique
 
     def licence_applied(self, k: int, shipment: "Shipment", mass: np.ndarray) -> None:
         if self._ok(k):
