@@ -65,7 +65,12 @@ class _Walker:
             self.loader.flatten_mapping(node)  # resolves '<<' merge keys
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node, deep=True)
+                try:
+                    key = self.loader.construct_object(key_node, deep=True)
+                except (ValueError, OverflowError) as exc:
+                    self.problems.append(Problem(self.file, format_path(path), key_node.start_mark.line + 1,
+                                                 f"cannot read the key {key_node.value!r} ({exc})"))
+                    continue
                 if isinstance(key, (dict, list)):
                     self.problems.append(Problem(self.file, format_path(path), key_node.start_mark.line + 1,
                                                  "a key must be a plain value, not a map or list"))
@@ -80,7 +85,12 @@ class _Walker:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as exc:      # 2026-13-45 reads as a date YAML cannot build
+            self.problems.append(Problem(self.file, format_path(path), node.start_mark.line + 1,
+                                         f"cannot read {node.value!r} ({exc}); a date is written YYYY-MM-DD"))
+            return None
 
 
 def read_yaml(file: str | Path) -> YamlDocument:

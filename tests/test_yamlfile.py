@@ -64,3 +64,10 @@ def test_an_oversized_file_is_refused(write):
 def test_a_missing_file_is_reported(tmp_path):
     (p,) = problems_of(tmp_path / "nope.yaml")
     assert p.message == "file not found"
+
+
+def test_an_impossible_date_is_reported_at_its_key_and_line(write):
+    """2026-13-45 looks like a date to YAML but is none: a problem at its key path, not a traceback."""
+    (p,) = problems_of(write("events:\n  - type: export_ban\n    start: 2026-13-45\n"))
+    assert (p.path, p.line) == ("events[0].start", 3)
+    assert "2026-13-45" in p.message and "YYYY-MM-DD" in p.message
