@@ -237,7 +237,10 @@ class Simulation:
         for event in self.world.events:
             if event.type == "offtake" and event.start > self.start:
                 self.env.process(processes.on(self.env, self, event.start, self.sign_offtake, event))
-        self.env.run(until=len(self.net.dates) * self.step_days)   # what is still pending at the end stays so
+        # ratios in the step guard their divisors (np.where(x > 0, a / np.where(x > 0, x, 1), ...)): the
+        # masked lanes' warnings are silenced once for the run, not in every step
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.env.run(until=len(self.net.dates) * self.step_days)   # what is still pending at the end stays so
         return Results(self.scenario, self.world, self.net, self.seed, self.recorder, self.balance())
 
     def day_of(self, date: dt.date) -> float:
@@ -363,9 +366,8 @@ class Simulation:
         if len(b) == 0:
             return
         available = self._alloc_mass(stage, stocks.tagged)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = np.where(available[j] > 0,
-                            np.minimum(1.0, shipped[b, j] / np.where(available[j] > 0, available[j], 1)), 0.0)
+        frac = np.where(available[j] > 0,
+                        np.minimum(1.0, shipped[b, j] / np.where(available[j] > 0, available[j], 1)), 0.0)
         tagged = frac[:, None, :] * stocks.tagged[j]
         stocks.tagged -= sum_rows(j, tagged, len(stocks.tagged))
         add_rows(self.pipeline[stage], b, self._alloc_mass(stage, tagged))
@@ -451,9 +453,8 @@ class Simulation:
             learnt = self.learnt[stage]
             total = learnt.sum(axis=1, keepdims=True)
             offshore = self.offshore[stage].sum(axis=1)[:, None, None]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                self.order_shares[stage] = np.where(total > 0, offshore * learnt / np.where(total > 0, total, 1),
-                                                    self.order_shares[stage])
+            self.order_shares[stage] = np.where(total > 0, offshore * learnt / np.where(total > 0, total, 1),
+                                                self.order_shares[stage])
             self.qualified[stage][:] = False
             self.qualifying[stage].clear()
 
@@ -470,8 +471,7 @@ class Simulation:
         if b == j:    # from its own plants: imports shrink, own output makes up the rest (magnets are made to order)
             self.order_shares[stage][b][:, items] = shares * (1 - share)
             return
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(others > 0, (1 - share) * imported / np.where(others > 0, others, 1), 0.0)
+        scale = np.where(others > 0, (1 - share) * imported / np.where(others > 0, others, 1), 0.0)
         shares = shares * scale[None, :]
         shares[j] = np.where(imported > 0, share * imported, share)
         self.order_shares[stage][b][:, items] = shares
@@ -509,8 +509,7 @@ class Simulation:
         plan = np.minimum(np.maximum(0.0, need - result.shipped.sum(axis=1)), grade_cap)
         total_cap = self.member["magnet"] @ rate
         total = plan.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            plan *= np.where(total > total_cap, total_cap / np.where(total > 0, total, 1), 1.0)[:, None]
+        plan *= np.where(total > total_cap, total_cap / np.where(total > 0, total, 1), 1.0)[:, None]
         self.plan = plan
         self.recorder.magnets(self.k, by_sector, supplied, consumed)
 
@@ -519,19 +518,18 @@ class Simulation:
         using it, or to defence sectors first where the country rations so; substituted (ferrite) demand is met."""
         wants = by_sector[:, :, None] * self.sector_grades                 # [C, S, G]
         total = wants.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fill = np.where(total > 0, got / np.where(total > 0, total, 1.0), 1.0)
-            share = np.broadcast_to(fill[:, None, :], wants.shape).copy()
-            if self.defence_first.any():
-                d = self.net.defence
-                wants_d = wants[:, d, :].sum(axis=1)
-                got_d = np.minimum(got, wants_d)
-                rest = total - wants_d
-                fill_d = np.where(wants_d > 0, got_d / np.where(wants_d > 0, wants_d, 1.0), 1.0)
-                fill_c = np.where(rest > 0, (got - got_d) / np.where(rest > 0, rest, 1.0), 1.0)
-                first = self.defence_first[:, None]
-                share[:, d, :] = np.where(first, fill_d, fill)[:, None, :]
-                share[:, ~d, :] = np.where(first, fill_c, fill)[:, None, :]
+        fill = np.where(total > 0, got / np.where(total > 0, total, 1.0), 1.0)
+        share = np.broadcast_to(fill[:, None, :], wants.shape).copy()
+        if self.defence_first.any():
+            d = self.net.defence
+            wants_d = wants[:, d, :].sum(axis=1)
+            got_d = np.minimum(got, wants_d)
+            rest = total - wants_d
+            fill_d = np.where(wants_d > 0, got_d / np.where(wants_d > 0, wants_d, 1.0), 1.0)
+            fill_c = np.where(rest > 0, (got - got_d) / np.where(rest > 0, rest, 1.0), 1.0)
+            first = self.defence_first[:, None]
+            share[:, d, :] = np.where(first, fill_d, fill)[:, None, :]
+            share[:, ~d, :] = np.where(first, fill_c, fill)[:, None, :]
         no_magnet = 1.0 - self.sector_grades.sum(axis=2)
         return (wants * share).sum(axis=2) + by_sector * no_magnet
 
@@ -541,12 +539,11 @@ class Simulation:
         defence = np.einsum("cs,csg->cg", by_sector * net.defence[None], self.sector_grades)
         oxide = (by_grade / self.country_yield[:, None]) @ net.recipe + net.non_magnet_t_per_day[day] * self.step_days
         oxide_d = (defence / self.country_yield[:, None]) @ net.recipe
-        with np.errstate(invalid="ignore", divide="ignore"):
-            self.defence_share["magnet"] = np.where(by_grade > 0, defence / np.where(by_grade > 0, by_grade, 1), 0.0)
-            self.defence_share["refinery"] = np.where(oxide > 0, oxide_d / np.where(oxide > 0, oxide, 1), 0.0)
-            total = oxide.sum(axis=1, keepdims=True)
-            self.defence_share["mine"] = np.where(total > 0, oxide_d.sum(axis=1, keepdims=True)
-                                                  / np.where(total > 0, total, 1), 0.0)
+        self.defence_share["magnet"] = np.where(by_grade > 0, defence / np.where(by_grade > 0, by_grade, 1), 0.0)
+        self.defence_share["refinery"] = np.where(oxide > 0, oxide_d / np.where(oxide > 0, oxide, 1), 0.0)
+        total = oxide.sum(axis=1, keepdims=True)
+        self.defence_share["mine"] = np.where(total > 0, oxide_d.sum(axis=1, keepdims=True)
+                                              / np.where(total > 0, total, 1), 0.0)
 
     def _oxides(self, day: int, dt_: float) -> None:
         net = self.net
@@ -606,8 +603,7 @@ class Simulation:
         use = self.use_own["refinery"]
         target = net.stockpile_days[:, None] * use * net.stockpile_elements
         gap = np.maximum(0.0, target - self.pile.mass)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cover = np.where(use > 0, self.oxide.mass / np.where(use > 0, use, 1), np.inf)
+        cover = np.where(use > 0, self.oxide.mass / np.where(use > 0, use, 1), np.inf)
         calm = (cover >= net.release_below_days[:, None]) | np.isinf(net.release_below_days)[:, None]
         return np.where(building[:, None] & calm, gap / np.maximum(steps_left, 1)[:, None], 0.0)
 
@@ -621,9 +617,8 @@ class Simulation:
         feed = self._take(self.conc, feed_cap * result.own_fill)
         self._ship_exports("mine", self.conc, result.shipped, cover.licensed)
         self.use_own["mine"] += (feed_cap / dt_ - self.use_own["mine"]) * min(1.0, dt_ / USE_SMOOTHING_DAYS)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            recovery = np.where(feed_cap > 0, (self.member["refinery"] @ (rate[:, None] * net.recovery))
-                                / np.where(feed_cap > 0, feed_cap, 1), 0.0)
+        recovery = np.where(feed_cap > 0, (self.member["refinery"] @ (rate[:, None] * net.recovery))
+                            / np.where(feed_cap > 0, feed_cap, 1), 0.0)
         oxides = feed * recovery[:, None, :]
         self.tags.stamp(oxides, "refined")
         self.oxide.tagged += oxides
@@ -644,8 +639,7 @@ class Simulation:
         """Stockpiles release when industry's cover falls below their trigger, or when an event says so."""
         net = self.net
         use = self.use_own["refinery"]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cover = np.where(use > 0, self.oxide.mass / np.where(use > 0, use, 1), np.inf)
+        cover = np.where(use > 0, self.oxide.mass / np.where(use > 0, use, 1), np.inf)
         triggered = cover < net.release_below_days[:, None]
         forced = net.forced_release_days_per_month[day] if self.k >= 0 else np.zeros(net.n_countries)
         days = np.where(triggered, net.release_days_per_month[:, None], 0.0) + forced[:, None]
@@ -682,19 +676,16 @@ class Simulation:
         u = np.where(total > 0, unmet.sum(axis=0) / np.where(total > 0, total, 1), 0.0)
         self.scarcity += (u - self.scarcity) * smooth
         sunk = self.last_sunk.sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            unsold = np.where(total + sunk > 0, sunk / np.where(total + sunk > 0, total + sunk, 1), 0.0)
+        unsold = np.where(total + sunk > 0, sunk / np.where(total + sunk > 0, total + sunk, 1), 0.0)
         self.surplus += (unsold - self.surplus) * smooth
         use = self.use_own["refinery"].sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cover = np.where(use > 0, (self.oxide.mass.sum(axis=0) + self.pile.mass.sum(axis=0)) / use, np.nan)
+        cover = np.where(use > 0, (self.oxide.mass.sum(axis=0) + self.pile.mass.sum(axis=0)) / use, np.nan)
         if self.k < 0:
             self.opening_cover = cover
             self.opening_surplus = self.surplus.copy()
         multiple = (1 - np.minimum(self.scarcity, 0.999)) ** (-net.scarcity_elasticity)
         if net.stock_elasticity:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ratio = np.where(cover > 0, cover / self.opening_cover, 1.0)
+            ratio = np.where(cover > 0, cover / self.opening_cover, 1.0)
             multiple *= np.nan_to_num(ratio, nan=1.0) ** (-net.stock_elasticity)
         if net.surplus_elasticity:
             extra = np.maximum(0.0, self.surplus - self.opening_surplus) / np.maximum(1e-9, 1 - self.opening_surplus)
@@ -704,8 +695,7 @@ class Simulation:
         if net.demand_elasticity:
             priced = ~np.isnan(net.initial_price)
             base = net.recipe[:, priced] @ net.initial_price[priced]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                grade = np.where(base > 0, (net.recipe[:, priced] @ self.price[priced]) / base, 1.0)
+            grade = np.where(base > 0, (net.recipe[:, priced] @ self.price[priced]) / base, 1.0)
             self.demand_multiplier = np.broadcast_to((net.sector_grades @ grade) ** (-net.demand_elasticity),
                                                      self.demand_multiplier.shape).copy()
         self._curtail(day, dt_)
@@ -771,8 +761,7 @@ class Simulation:
         if not amount.any():
             return np.zeros_like(stocks.tagged)
         available = stocks.mass.sum(axis=-1, keepdims=True) if amount.shape[-1] == 1 else stocks.mass
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = np.where(available > 0, np.minimum(1.0, amount / np.where(available > 0, available, 1)), 0.0)
+        frac = np.where(available > 0, np.minimum(1.0, amount / np.where(available > 0, available, 1)), 0.0)
         taken = frac[:, None, :] * stocks.tagged
         stocks.tagged -= taken
         return taken

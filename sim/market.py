@@ -37,15 +37,13 @@ class Clearing:
 
 def _pro_rata(available: np.ndarray, claims: np.ndarray) -> np.ndarray:
     """Share of its claims each stock can serve (1 when it can serve them all)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(claims > available, available / np.where(claims > 0, claims, 1.0), 1.0)
+    return np.where(claims > available, available / np.where(claims > 0, claims, 1.0), 1.0)
 
 
 def _spread(amount: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Split ``amount`` [B, I] over suppliers in proportion to ``weight`` [B, J, I]."""
     total = weight.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total[:, None] > 0, amount[:, None] * weight / np.where(total > 0, total, 1.0)[:, None], 0.0)
+    return np.where(total[:, None] > 0, amount[:, None] * weight / np.where(total > 0, total, 1.0)[:, None], 0.0)
 
 
 def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocked: np.ndarray,

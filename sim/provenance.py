@@ -59,8 +59,7 @@ class Tags:
 def shares(tagged: np.ndarray) -> np.ndarray:
     """Each row as a share of the mass (row 0); zero where there is no mass."""
     mass = tagged[..., :1, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(mass > 0, tagged / np.where(mass > 0, mass, 1.0), 0.0)
+    return np.where(mass > 0, tagged / np.where(mass > 0, mass, 1.0), 0.0)
 
 
 def add_rows(target: np.ndarray, index: np.ndarray, rows: np.ndarray) -> None:
