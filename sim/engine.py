@@ -554,7 +554,8 @@ class Simulation:
         own = for_magnets + other + buy
         cover = self._coverage("refinery")
         need = self._need("refinery", self.oxide.mass, cover.extra_days)
-        oxide_shares = shares(self.oxide.tagged)
+        makers = np.flatnonzero(self.plan.any(axis=1))            # countries making magnets this step
+        oxide_shares = shares(self.oxide.tagged[makers])
         result = self._trade("refinery", self.oxide, own, need, cover)
         fill = result.own_fill
         limit = np.where(net.recipe[None] > 0, fill[:, None, :], 1.0).min(axis=2)
@@ -569,7 +570,8 @@ class Simulation:
         self.use_own["refinery"] += ((own - buy) / dt_ - self.use_own["refinery"]) * min(1.0, dt_ / USE_SMOOTHING_DAYS)
         # a magnet's provenance is that of the oxides of its recipe, weighted by their REO content
         weight = net.recipe / net.recipe.sum(axis=1, keepdims=True)
-        magnets = np.einsum("cqe,ge->cqg", oxide_shares, weight) * made[:, None, :]
+        magnets = np.zeros_like(self.magnet.tagged)
+        magnets[makers] = np.einsum("cqe,ge->cqg", oxide_shares, weight) * made[makers, None, :]
         magnets[:, 0, :] = made
         self.tags.stamp(magnets, "made")
         self.magnet.tagged += magnets

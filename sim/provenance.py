@@ -71,6 +71,9 @@ def add_rows(target: np.ndarray, index: np.ndarray, rows: np.ndarray) -> None:
     if rows[0].size <= 64:
         np.add.at(target, index, rows)
         return
+    if len(set(index.tolist())) == len(index):
+        target[index] += rows
+        return
     seen: dict[int, int] = {}
     passes: list[list[int]] = []
     for n, i in enumerate(index.tolist()):
