@@ -93,6 +93,9 @@ def sum_rows(index: np.ndarray, rows: np.ndarray, size: int) -> np.ndarray:
     """``out[i]`` = the sum of the ``rows`` whose ``index`` is i, in their order (as ``np.add.at`` into
     zeros, bit for bit), for i < ``size``: what each supplier sends, summed over its buyers."""
     out = np.zeros((size, *rows.shape[1:]))
+    if rows[0].size <= 64:                  # short rows: np.add.at is fast (and a sum of a column is pairwise)
+        np.add.at(out, index, rows)
+        return out
     order = np.argsort(index, kind="stable")
     ordered = index[order].tolist()
     start = 0
