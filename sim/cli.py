@@ -16,7 +16,7 @@ import yaml
 from .comparison import compare, describe_run
 from .comparison import default_folder as compare_folder
 from .engine import Simulation
-from .ensemble import EnsembleError, progress_bar, run_ensemble
+from .ensemble import EnsembleError, is_random, progress_bar, run_ensemble
 from .errors import ScenarioError
 from .outputs import default_out, save
 from .overrides import resolve, split_assignment
@@ -263,6 +263,8 @@ def _run(argv: list[str]) -> int:
 def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     """python -m sim SCENARIO.yaml --replications N: run (or resume) an ensemble and print its bands."""
     out = args.out or default_out(args.scenario, f"{scenario.name}_ensemble")
+    if not args.quiet and not is_random(scenario):
+        print(_no_randomness_note(args.scenario, scenario.name, replications), file=sys.stderr)
     started = time.perf_counter()
     try:
         ensemble = run_ensemble(scenario, replications, out, seed=args.seed, end=args.end, workers=args.workers,
@@ -281,6 +283,15 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
         print(ensemble_report(ensemble, seconds))
         print(f"ensemble in {out}")
     return 1 if ensemble.failures else 0
+
+
+def _no_randomness_note(file: Path, name: str, replications: int) -> str:
+    """One line for an ensemble of a scenario without uncertain input: every replication will be the same."""
+    uncertain = file.with_name(f"{file.stem}_uncertain.yaml")
+    hint = (f"see {uncertain.name} for its uncertain version" if uncertain.is_file() else
+            "write an input as a distribution, e.g. {dist: triangular, low: 20, mode: 45, high: 63}, to get a band")
+    return (f"note: {name} has no uncertain input (no distributions, no event probabilities, no licences that "
+            f"can refuse): its {replications} replications will be identical; {hint}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,9 +39,11 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from .distributions import has_distributions
 from .engine import Simulation
 from .headlines import figures_for, number, value
 from .outputs import atomic_folder, code_sha256, read_manifest, scenario_sha256, write_json, write_table
+from .policies import MEASURES
 from .runs import monthly_series
 from .schema import Scenario
 
@@ -88,6 +90,21 @@ class Ensemble:
         from .plots import plot_ensemble
 
         return plot_ensemble(self, folder, countries)
+
+
+def is_random(scenario: Scenario) -> bool:
+    """Whether replications of the scenario can differ from one another.
+
+    A replication draws its world (every number or date written as a distribution, and whether each
+    event with a ``probability`` happens) and its licence decisions (review times and approvals); these
+    are the engine's only draws. So replications differ when the scenario has a distribution or a
+    probability anywhere, or a licence measure (export_licence, origin_rule) that approves with a chance
+    below 1; a licence with a fixed review time, approved every time, decides the same in every one.
+    """
+    if has_distributions(scenario):
+        return True
+    return any(event.type in MEASURES and MEASURES[event.type].effect == "licence" and float(event.approval) < 1
+               for event in scenario.events)
 
 
 def replication_folder(folder: Path, r: int) -> Path:

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from sim import Simulation, load_scenario, run_ensemble
-from sim.ensemble import EnsembleError, replication_folder
+from sim.ensemble import EnsembleError, is_random, replication_folder
 from sim.outputs import json_safe
 
-from .conftest import SCENARIOS
+from .conftest import MINIMAL, SCENARIOS
 
 END = dt.date(2026, 3, 31)       # a year of April 2025 licensing, with random review times and approvals
 LICENSING = SCENARIOS / "april_2025_licensing.yaml"
@@ -93,5 +93,35 @@ def test_the_cli_runs_an_ensemble_and_names_what_it_wrote(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "3 replications of seed 0" in done.stdout and "P95" in done.stdout
     assert "replications" not in done.stderr          # no progress bar when output is not a terminal
+    assert "note:" not in done.stderr                 # its licences draw: no note that replications are identical
     assert sorted(p.name for p in (out / "replications").iterdir()) == ["r00000", "r00001", "r00002"]
     assert (out / "bands.csv").is_file() and (out / "headline_bands.csv").is_file()
+
+
+@pytest.mark.parametrize("name, random", [("japan_ban", False), ("baseline", False), ("japan_ban_uncertain", True),
+                                          ("suspension_uncertain", True), ("april_2025_licensing", True)])
+def test_a_scenario_is_random_when_it_has_a_distribution_a_probability_or_a_refusing_licence(name, random):
+    assert is_random(load_scenario(SCENARIOS / f"{name}.yaml")) is random
+
+
+@pytest.mark.parametrize("approval, random", [(0.8, True), (1.0, False)])
+def test_a_licence_with_fixed_terms_is_random_only_when_it_can_refuse(write, approval, random):
+    """A fixed review time approved every time decides the same in every replication; a chance of refusal does not."""
+    licence = f"""\
+  - type: export_licence
+    exporter: CN
+    start: 2025-06-01
+    processing_days: 30
+    approval: {approval}
+"""
+    assert is_random(load_scenario(write(MINIMAL + licence))) is random
+
+
+def test_the_cli_notes_that_replications_without_uncertain_input_are_identical(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "sim", str(SCENARIOS / "japan_ban.yaml"), "--replications", "2",
+                           "--workers", "1", "--end", "2024-03-31", "--no-plots", "--out", str(tmp_path / "ens")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    note = [line for line in done.stderr.splitlines() if line.startswith("note:")]
+    assert len(note) == 1 and "japan_ban has no uncertain input" in note[0]
+    assert "2 replications will be identical" in note[0] and "japan_ban_uncertain.yaml" in note[0]
