@@ -371,7 +371,7 @@ class Simulation:
         tagged = frac[:, None, :] * stocks.tagged[j]
         stocks.tagged -= sum_rows(j, tagged, len(stocks.tagged))
         add_rows(self.pipeline[stage], b, self._alloc_mass(stage, tagged))
-        self.accounts_in_transit_add(stage, tagged)
+        self._in_transit(stage, tagged)
         for measure, share in licensed:
             held = tagged * share[b, j][:, None, :]
             tagged = tagged - held
@@ -410,7 +410,7 @@ class Simulation:
         stocks = self.stocks_of(shipment.stage)
         add_rows(stocks.tagged, shipment.buyer, shipment.tagged)
         add_rows(self.pipeline[shipment.stage], shipment.buyer, -self._alloc_mass(shipment.stage, shipment.tagged))
-        self.accounts_in_transit_add(shipment.stage, -shipment.tagged)
+        self._in_transit(shipment.stage, shipment.tagged, -1.0)
 
     def decide_licence(self, shipment: Shipment, approved: bool, measure: ExportMeasure) -> None:
         """A licence decision: approved goods go to sea; refused goods return to the exporter's stock.
@@ -433,7 +433,7 @@ class Simulation:
         add_rows(stocks.tagged, shipment.supplier, shipment.tagged)
         add_rows(self.pipeline[shipment.stage], shipment.buyer, -mass)
         add_rows(self.refused[shipment.stage], shipment.buyer, mass)
-        self.accounts_in_transit_add(shipment.stage, -shipment.tagged)
+        self._in_transit(shipment.stage, shipment.tagged, -1.0)
 
     def _banned_share(self, measure: ExportMeasure | None, shipment: Shipment) -> np.ndarray | None:
         """[n, I] share of an origin-rule shipment that its origin country's bans in force cover for the importer."""
@@ -775,9 +775,10 @@ class Simulation:
             mass = mass.sum(axis=0)
         return mass @ self.net.recipe if stage == "magnet" else mass
 
-    def accounts_in_transit_add(self, stage: str, tagged: np.ndarray) -> None:
+    def _in_transit(self, stage: str, tagged: np.ndarray, sign: float = 1.0) -> None:
+        """Goods leave (sign 1) or come off (sign -1) the sea and the licence offices: the balance's in-transit term."""
         if self.accounts is not None:
-            self.accounts.in_transit += self._element_mass(stage, tagged)
+            self.accounts.in_transit += sign * self._element_mass(stage, tagged)
 
     def _stock_elements(self) -> np.ndarray:
         return (self.conc.mass.sum(axis=0) + self.oxide.mass.sum(axis=0) + self.pile.mass.sum(axis=0)
@@ -827,5 +828,5 @@ class Simulation:
             stocks = self.stocks_of(shipment.stage)
             add_rows(stocks.tagged, shipment.supplier, back)
             add_rows(self.pipeline[shipment.stage], shipment.buyer, -self._alloc_mass(shipment.stage, back))
-            self.accounts_in_transit_add(shipment.stage, -back)
+            self._in_transit(shipment.stage, back, -1.0)
             self.recorder.turned_back(self.k, shipment, self._alloc_mass(shipment.stage, back), outcome)
