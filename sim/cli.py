@@ -16,10 +16,11 @@ import yaml
 from .comparison import compare, describe_run
 from .comparison import default_folder as compare_folder
 from .engine import Simulation
-from .ensemble import EnsembleError, is_random, progress_bar, run_ensemble
+from .ensemble import EnsembleError, is_random, run_ensemble
 from .errors import ScenarioError
 from .outputs import default_out, save
 from .overrides import resolve, split_assignment
+from .progress import progress_bar
 from .report import ensemble_report, headline
 from .runs import check_end
 from .scenario import load_scenario, read_scenario
@@ -246,7 +247,7 @@ def _run(argv: list[str]) -> int:
             return 2
         started = time.perf_counter()
         simulation = Simulation(scenario, seed=args.seed, end=args.end, replication=args.replication)
-        results = simulation.run()
+        results = simulation.run(progress=progress_bar(args.quiet, "step", scenario.name))
         seconds = time.perf_counter() - started
     except ScenarioError as exc:
         print(f"{args.scenario}: INVALID", file=sys.stderr)
@@ -268,7 +269,8 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     started = time.perf_counter()
     try:
         ensemble = run_ensemble(scenario, replications, out, seed=args.seed, end=args.end, workers=args.workers,
-                                resume=args.resume, progress=progress_bar(args.quiet), scheduler=args.scheduler)
+                                resume=args.resume, progress=progress_bar(args.quiet, "run", "replications"),
+                                scheduler=args.scheduler)
     except EnsembleError as exc:
         print(f"{args.scenario}: {exc}", file=sys.stderr)
         return 2

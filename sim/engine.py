@@ -51,6 +51,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 import simpy
@@ -223,11 +224,14 @@ class Simulation:
         self.demand_multiplier = np.ones((C, len(net.sectors)))
 
     # ------------------------------------------------------------ public
-    def run(self):
-        """Run the spin-up and the calendar; return the Results (mass balance checked every step)."""
+    def run(self, progress: Callable[[int, int], None] | None = None):
+        """Run the spin-up and the calendar; return the Results (mass balance checked every step).
+        ``progress(done, total)`` is told of every step done (spin-up included)."""
         from .results import Results
 
         self.k = -math.ceil(SPIN_UP_DAYS / self.step_days)
+        self.progress = progress
+        self.steps = len(self.net.dates) - self.k          # spin-up and calendar
         self.env = simpy.Environment(initial_time=self.k * self.step_days)
         self.recorder = Recorder(self.net, self.tags)
         self.accounts: Accounts | None = None
@@ -287,6 +291,8 @@ class Simulation:
             self.recorder.stocks(k, self)
             self.check_balance(k)
         self.k += 1
+        if self.progress is not None:
+            self.progress(self.steps - (len(self.net.dates) - self.k), self.steps)
         return True
 
     def _magnet_demand(self, day: int, multiplier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -381,7 +387,9 @@ class Simulation:
                 self.recorder.licence_applied(self.k, one, self._alloc_mass(stage, one.tagged))
                 self.env.process(processes.license(self.env, self, one, measure))
         rows = np.flatnonzero(tagged[:, 0, :].sum(axis=1) > 0)
-        if len(rows):
+        if len(rows) == len(b):                      # nothing held for a licence: no copy
+            self._send(Shipment(stage, b, j, tagged))
+        elif len(rows):
             self._send(Shipment(stage, b[rows], j[rows], tagged[rows]))
 
     def _send(self, shipment: Shipment) -> None:

@@ -27,7 +27,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import sys
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -339,22 +338,3 @@ def write_bands(ensemble: Ensemble) -> None:
     write_table(ensemble.bands, folder / "bands", ("csv",))
     write_table(ensemble.headline_bands, folder / "headline_bands", ("csv",))
     write_json(folder / "failures.json", {"failures": [f.__dict__ for f in ensemble.failures]})
-
-
-def progress_bar(quiet: bool) -> Callable[[int, int], None] | None:
-    """A progress bar on the terminal (tqdm), or nothing when quiet or when output is not a terminal."""
-    if quiet or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    bar: dict = {}
-
-    def update(done: int, total: int) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, initial=done, unit="run", desc="replications")
-        bar["bar"].n = done
-        bar["bar"].refresh()
-        if done >= total:
-            bar["bar"].close()
-
-    return update

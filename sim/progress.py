@@ -1,0 +1,27 @@
+"""Progress bars for long runs and ensembles: on a terminal only, never in pipes or with --quiet."""
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+Progress = Callable[[int, int], None]          # progress(done, total)
+
+
+def progress_bar(quiet: bool, unit: str, desc: str) -> Progress | None:
+    """A tqdm bar fed ``progress(done, total)``, or None when quiet or when stderr is not a terminal.
+
+    tqdm redraws at most ten times a second, so a run can report every step."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar: dict = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, initial=done, unit=unit, desc=desc, leave=False)
+        bar["bar"].update(done - bar["bar"].n)
+        if done >= total:
+            bar["bar"].close()
+
+    return update
