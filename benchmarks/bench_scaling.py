@@ -1,9 +1,16 @@
-"""How run time grows with network size and horizon: python benchmarks/bench_scaling.py [--quick] [--no-profile].
+"""How run time grows with network size and horizon: python benchmarks/bench_scaling.py [--quick] [--no-profile] [--facilities-only].
 
 The issue's target is run time linear in horizon and in network size. This
-script builds N-times copies of the baseline world (N = 1, 2, 5, 10) and runs
-them over 1x, 2x and 4x the baseline's ten-year calendar, then prints a
-Markdown table and the fitted log-log exponents (1 = linear, 2 = quadratic).
+script times two axes of size, then prints Markdown tables and the fitted
+log-log exponents (1 = linear, 2 = quadratic):
+
+- countries and facilities together: N-times copies of the baseline world
+  (N = 1, 2, 5, 10), also run over 1x, 2x and 4x the baseline's ten-year
+  calendar. The countries grow too, and several arrays are [C, C, ...], so
+  this axis is about quadratic in N;
+- facilities only (``--facilities-only`` runs just this part; the default run
+  does both): the same 20 countries, every facility split into N parts
+  (N = 1, 2, 5, 10). See "The split world" below.
 
 The N-times world
 -----------------
@@ -50,6 +57,27 @@ big ones. Wall time (perf_counter) is what the table is about; process CPU time
 is shown too, since on a loaded machine wall time includes waiting for a core.
 The engine checks the mass balance every step and raises if it breaks, so a
 configuration that finishes kept its balance.
+
+The split world (facilities only)
+---------------------------------
+The baseline's countries, demand, stocks, trade and prices unchanged; every
+facility (mine, refinery, magnet plant) is split into N parts of capacity
+``capacity_t / N`` in the same country, with everything else the same
+(utilisation, ramp-up and dates, recovery, grades, composition, shut-down
+price). Part 1 keeps the id, parts 2..N are suffixed (``cn_bayan_obo`` ->
+``cn_bayan_obo_2`` ...), so the world's capacity per country and stage, and
+with it its totals, are the baseline's. Events naming a facility (the baseline
+has none) are mapped to all its parts: a ``capacity_change`` to ``capacity_t / N``
+on each part, an ``outage`` with the same ``share_lost`` on each; parts 2..N take
+suffixed ids and happen ``together_with`` part 1 (which keeps any
+``probability``), so all parts happen or not together. Any other event type
+naming a facility is dropped with a note on stderr. The check printed first:
+mined, magnets made and end use supplied of each split world against the
+baseline (world totals and the worst country's relative difference; floating
+point sums in another order, so ~1e-6 or less, not 0). Timing is the median of
+3 runs of ``Simulation(...).run()`` (plain engine, 1x horizon) per N, built and
+validated outside the timing, and the exponent is fitted against the number of
+facilities.
 """
 from __future__ import annotations
 
@@ -226,13 +254,70 @@ def simulation(scenario, copies: int, linked: bool = False) -> Simulation:
     return Simulation(scenario, seed=0) if linked or copies == 1 else CopiesSimulation(scenario, copies, seed=0)
 
 
+# ---------------------------------------------------------------- the split world (facilities only)
+SPLIT_EVENT_TYPES = ("capacity_change", "outage")          # facility events mapped to every part
+
+
+def split_world(data: dict, n: int, notes: list | None = None) -> dict:
+    """Scenario data of the world of ``data`` with every facility split into ``n`` parts of capacity / n
+    (same country and everything else; parts 2..n suffixed ``_2``...). Countries and totals unchanged."""
+    d = copy.deepcopy(data)
+    if n == 1:
+        return d
+    fids = [fid for plants in (data.get("facilities") or {}).values() for fid in plants]
+    parts = [copy_name(fid, k) for fid in fids for k in range(n)]
+    if len(set(parts)) != len(parts):
+        raise ValueError(f"facility ids of a {n}-way split clash")
+    d["facilities"] = {stage: {copy_name(fid, k): {**copy.deepcopy(f), "capacity_t": float(f["capacity_t"]) / n,
+                                                   "name": f"{f['name']} (part {k + 1}/{n})"}
+                               for fid, f in plants.items() for k in range(n)}
+                       for stage, plants in (data.get("facilities") or {}).items()}
+    d["events"] = split_events(data.get("events") or [], n, set(fids), notes if notes is not None else [])
+    d["name"] = f"{data.get('name', 'baseline')}_split{n}"
+    return d
+
+
+def split_events(events: list, n: int, fids: set, notes: list) -> list:
+    """Events naming a facility mapped to each of its ``n`` parts (capacity_change: capacity_t / n; outage
+    as is), parts 2..n ``together_with`` part 1; other events naming a facility dropped with a note."""
+    out = []
+    for i, ev in enumerate(events):
+        if ev.get("facility") not in fids:
+            out.append(copy.deepcopy(ev))
+            continue
+        if ev.get("type") not in SPLIT_EVENT_TYPES:
+            notes.append(f"dropped event {ev.get('id') or i} ({ev.get('type')}) on facility {ev['facility']}: "
+                         f"no rule to split it")
+            continue
+        first = copy.deepcopy(ev)
+        if not first.get("id"):
+            first["id"] = f"{ev['facility']}_split_event_{i}"       # so parts 2..n can go together with it
+        for k in range(n):
+            e = copy.deepcopy(first) if k == 0 else {key: copy.deepcopy(v) for key, v in first.items()
+                                                      if key != "probability"}
+            e["facility"] = copy_name(ev["facility"], k)
+            if e["type"] == "capacity_change":
+                e["capacity_t"] = float(ev["capacity_t"]) / n
+            if k:
+                e["id"] = copy_name(first["id"], k)
+                e["together_with"] = first["id"]
+            out.append(e)
+    return out
+
+
+def build_split_scenario(n: int, file: Path = BASELINE, notes: list | None = None):
+    """A validated Scenario of the world of ``file`` with every facility split into ``n`` parts."""
+    if file not in _BASES:
+        _BASES[file] = (read_scenario(file), registry_for(file))
+    doc, registry = _BASES[file]
+    return validate_document(YamlDocument(str(file), split_world(doc.data, n, notes), {}), registry)
+
+
 # ---------------------------------------------------------------- checks and timing
 def totals(results, copies: int = 1) -> np.ndarray:
     """[copies, 3]: t REO mined, t magnets made, t magnet supplied to end uses, per copy of the world."""
-    raw, C = results.raw, results.net.n_countries
-    per_country = np.stack([raw.mined.sum(axis=(0, 2)), raw.magnets_made.sum(axis=(0, 2)),
-                            raw.supplied.sum(axis=(0, 2))], axis=1)          # [C, 3]
-    return per_country.reshape(copies, C // copies, 3).sum(axis=1)
+    C = results.net.n_countries
+    return country_totals(results).reshape(copies, C // copies, 3).sum(axis=1)
 
 
 def check_scaled(base, results, n: int, label: str = "") -> str:
@@ -243,6 +328,29 @@ def check_scaled(base, results, n: int, label: str = "") -> str:
     worst = np.abs(t / b[None] - 1).max(axis=0)
     return (f"| {n}×{label} | {results.net.n_countries} | " + " | ".join(f"{w:.6f}" for w in world) + " | "
             + " | ".join(f"{x:.1e}" for x in worst) + " |")
+
+
+def check_split(base, results, n: int) -> str:
+    """A table row proving the split world has the baseline's totals: world ratio and worst country."""
+    b = country_totals(base)
+    t = country_totals(results)
+    world = t.sum(axis=0) / b.sum(axis=0)
+    worst = (np.abs(t - b) / np.where(b > 0, b, 1.0)).max(axis=0)
+    return (f"| {n}× facilities | {results.net.n_countries} | {n_facilities(results.net)} | "
+            + " | ".join(f"{w:.6f}" for w in world) + " | "
+            + " | ".join(f"{abs(w - 1):.1e}" for w in world) + " | "
+            + " | ".join(f"{x:.1e}" for x in worst) + " |")
+
+
+def country_totals(results) -> np.ndarray:
+    """[C, 3]: t REO mined, t magnets made, t magnet supplied to end uses, per country."""
+    raw = results.raw
+    return np.stack([raw.mined.sum(axis=(0, 2)), raw.magnets_made.sum(axis=(0, 2)),
+                     raw.supplied.sum(axis=(0, 2))], axis=1)
+
+
+def n_facilities(net) -> int:
+    return len(net.mines.ids) + len(net.refineries.ids) + len(net.magnet_plants.ids)
 
 
 def time_run(scenario, copies: int, repeats: int, linked: bool = False):
@@ -308,15 +416,29 @@ def main() -> None:
     parser.add_argument("--linked", action="store_true",
                         help="plain engine: copies linked by spot buying (not N baselines; see CopiesSimulation)")
     parser.add_argument("--profile-size", type=int, default=5, help="copies of the world in the profiled run")
+    parser.add_argument("--facilities-only", action="store_true",
+                        help="only the facilities axis: the same countries, every facility split into N parts")
     args = parser.parse_args()
+    print("# Run time against network size and horizon\n")
+    print(machine() + "\n")
+    if not args.facilities_only:
+        countries_and_facilities(args)
+    facilities_axis()
+    if not (args.quick or args.no_profile or args.facilities_only):
+        print(f"\n## Where the time goes: cProfile of one {args.profile_size}× run (1× horizon), top 10 by tottime\n")
+        print("```")
+        print(profile(args.profile_size, args.linked))
+        print("```")
+
+
+def countries_and_facilities(args) -> None:
+    """The N-times world (countries and facilities repeated) over sizes and horizons: check, timing, exponents."""
     sizes = (1, 2, 3) if args.quick else (1, 2, 5, 10)
     horizons = (1, 2) if args.quick else (1, 2, 4)
 
     def repeats(n: int, h: int) -> int:
         return 3 if n * n * h <= 4 else 1        # median of 3 while a run is short, one run when it is not
 
-    print("# Run time against network size and horizon\n")
-    print(machine() + "\n")
     configs = [(n, 1) for n in sizes] + [(1, h) for h in horizons if h > 1]
     rows, base, checks = {}, None, []
     for n, h in configs:
@@ -394,11 +516,60 @@ def main() -> None:
     fit("steps incl. spin-up", f"horizon {horizons[0]}×–{horizons[-1]}×", hor_rows, "steps")
     fit("horizon years", f"{horizons[0]}×–{horizons[-1]}×", hor_rows, "years")
 
-    if not (args.quick or args.no_profile):
-        print(f"\n## Where the time goes: cProfile of one {args.profile_size}× run (1× horizon), top 10 by tottime\n")
-        print("```")
-        print(profile(args.profile_size, args.linked))
-        print("```")
+
+def facilities_axis(splits=(1, 2, 5, 10), repeats: int = 3) -> None:
+    """Facilities only: the baseline's countries, every facility split into N parts of capacity / N."""
+    rows, base, checks, notes = {}, None, [], []
+    for n in splits:
+        t0 = time.perf_counter()
+        scenario = build_split_scenario(n, notes=notes)
+        build = time.perf_counter() - t0
+        wall, cpu, results = time_run(scenario, 1, repeats)
+        if n == 1:
+            base = results
+        else:
+            checks.append(check_split(base, results, n))
+        net = results.net
+        steps = len(net.dates) + math.ceil(SPIN_UP_DAYS / net.step_days)
+        rows[n] = {"countries": net.n_countries, "facilities": n_facilities(net), "steps": steps,
+                   "wall": wall, "cpu": cpu, "mb": recorder_mb(results)}
+        print(f"  ran facilities split {n}x: {wall:.2f} s wall, {cpu:.2f} s CPU "
+              f"(x{repeats}; build+validate {build:.2f} s)", file=sys.stderr, flush=True)
+        del results
+    for note in dict.fromkeys(notes):
+        print(f"  note: {note}", file=sys.stderr)
+
+    print("\n## Facilities only: the same countries, every facility split into N parts\n")
+    print("Every facility split into N parts of capacity / N in its own country (ids suffixed `_2`…; "
+          "see the docstring), so the world's capacity per country and stage is the baseline's. Check: "
+          "totals over ten years against the baseline (N = 1): world ratio (1 = exact), its relative "
+          "difference, and the worst country's relative difference.\n")
+    print("| split | countries | facilities | mined | magnets made | end use supplied | rel. diff: mined | magnets | "
+          "supplied | worst country: mined | magnets | supplied |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for line in checks:
+        print(line)
+
+    one = rows[splits[0]]
+    print(f"\nTime of `Simulation(...).run()` (plain engine, 1× horizon), median of {repeats} runs, as in the "
+          "timing above. µs per facility-step = wall time / (facilities × steps).\n")
+    print("| split | countries | facilities | steps | runs | wall s | CPU s | wall / 1× | CPU / 1× | "
+          "µs per facility-step (wall) | recorder MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for n, r in rows.items():
+        print(f"| {n}× | {r['countries']} | {r['facilities']} | {r['steps']} | {repeats} | {r['wall']:.2f} | "
+              f"{r['cpu']:.2f} | {r['wall'] / one['wall']:.2f} | {r['cpu'] / one['cpu']:.2f} | "
+              f"{1e6 * r['wall'] / (r['facilities'] * r['steps']):.0f} | {r['mb']:.0f} |")
+
+    print("\nFitted exponent (log-log slope of time against the number of facilities; 0 = flat, 1 = linear):\n")
+    print("| against | range | wall | CPU |")
+    print("|---|---|---|---|")
+    pairs = [(f"{splits[0]}×–{splits[-1]}× (all {len(splits)} splits)", splits)] + [
+        (f"{a}× → {b}×", (a, b)) for a, b in itertools.pairwise(splits)]
+    for span, ns in pairs:
+        x = [rows[n]["facilities"] for n in ns]
+        print(f"| facilities | {span} | {slope(x, [rows[n]['wall'] for n in ns]):.2f} | "
+              f"{slope(x, [rows[n]['cpu'] for n in ns]):.2f} |")
 
 
 if __name__ == "__main__":
