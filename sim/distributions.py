@@ -22,6 +22,12 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 
+def _in_order(rule: str, *bounds) -> None:
+    """Refuse bounds (numbers or dates) out of order: ``rule`` names them, e.g. 'low <= mode <= high'."""
+    if any(a > b for a, b in zip(bounds, bounds[1:])):
+        raise ValueError(f"needs {rule}, got {', '.join(str(b) for b in bounds)}")
+
+
 class _Dist(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     lower: float | None = Field(default=None, exclude=True, description="bound of the field, set by the schema")
@@ -95,8 +101,7 @@ class Triangular(_Dist):
 
     @model_validator(mode="after")
     def _ordered(self):
-        if not self.low <= self.mode <= self.high:
-            raise ValueError(f"needs low <= mode <= high, got {self.low}, {self.mode}, {self.high}")
+        _in_order("low <= mode <= high", self.low, self.mode, self.high)
         return self
 
     def _draw(self, rng):
@@ -118,8 +123,7 @@ class Uniform(_Dist):
 
     @model_validator(mode="after")
     def _ordered(self):
-        if not self.low <= self.high:
-            raise ValueError(f"needs low <= high, got {self.low}, {self.high}")
+        _in_order("low <= high", self.low, self.high)
         return self
 
     def _draw(self, rng):
@@ -246,8 +250,7 @@ class DateTriangular(_DateDist):
 
     @model_validator(mode="after")
     def _ordered(self):
-        if not self.low <= self.mode <= self.high:
-            raise ValueError(f"needs low <= mode <= high, got {self.low}, {self.mode}, {self.high}")
+        _in_order("low <= mode <= high", self.low, self.mode, self.high)
         return self
 
     def _draw(self, rng):
@@ -269,8 +272,7 @@ class DateUniform(_DateDist):
 
     @model_validator(mode="after")
     def _ordered(self):
-        if not self.low <= self.high:
-            raise ValueError(f"needs low <= high, got {self.low}, {self.high}")
+        _in_order("low <= high", self.low, self.high)
         return self
 
     def _draw(self, rng):
