@@ -48,7 +48,7 @@ from .schema import Scenario
 
 PERCENTILES = (5, 50, 95)
 REPLICATIONS = "replications"
-RETRIES = 1                      # a replication whose worker died is tried once more
+RETRIES = 1                      # a replication whose worker died (or, on Dask, that raised) is tried once more
 
 
 class EnsembleError(RuntimeError):
@@ -138,8 +138,13 @@ def _prepare(folder: Path, manifest: dict, resume: bool) -> None:
         if differs:
             raise EnsembleError(f"cannot resume in {folder}: it holds an ensemble with another "
                                 f"{', '.join(differs)}; run without --resume to start afresh")
-    elif not resume and (folder / REPLICATIONS).exists():
-        shutil.rmtree(folder / REPLICATIONS)
+    elif not resume:                   # afresh: nothing of an earlier ensemble may be read as this one's
+        for old_output in (REPLICATIONS, "plots"):
+            shutil.rmtree(folder / old_output, ignore_errors=True)
+        for old_output in ("bands.csv", "headline_bands.csv", "failures.json"):
+            (folder / old_output).unlink(missing_ok=True)
+    for unfinished in (folder / REPLICATIONS).glob(".r*"):   # a replication killed while being written
+        shutil.rmtree(unfinished, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "manifest.json", manifest)
 
@@ -206,25 +211,32 @@ def _in_process(scenario: Scenario, seed: int, todo: list[int], end: dt.date | N
 
 def _on_processes(scenario: Scenario, seed: int, todo: list[int], end: dt.date | None, folder: Path,
                   workers: int) -> Outcomes:
-    for _ in range(RETRIES + 1):                 # a first try, then a retry of what a dead worker held
-        if not todo:
-            return
-        broken: list[int] = []
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(run_replication, scenario, seed, r, end, folder): r for r in todo}
-            for future in as_completed(futures):
-                r = futures[future]
-                try:
-                    future.result()
-                except BrokenProcessPool:
-                    broken.append(r)
-                except Exception as exc:
-                    yield r, _error(exc)
-                else:
-                    yield r, None
-        todo = sorted(broken)
-    for r in todo:
-        yield r, "its worker process died twice"
+    """On a pool of ``workers`` processes. A worker that dies breaks the pool and every replication it
+    held; those are retried once, each in a pool of its own, so one that kills its worker every time
+    is found and reported, and the others are saved."""
+    broken: list[int] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(run_replication, scenario, seed, r, end, folder): r for r in todo}
+        for future in as_completed(futures):
+            r = futures[future]
+            try:
+                future.result()
+            except BrokenProcessPool:
+                broken.append(r)
+            except Exception as exc:
+                yield r, _error(exc)
+            else:
+                yield r, None
+    for r in sorted(broken):
+        with ProcessPoolExecutor(max_workers=1) as alone:
+            try:
+                alone.submit(run_replication, scenario, seed, r, end, folder).result()
+            except BrokenProcessPool:
+                yield r, "its worker process died, twice (the second time running it alone)"
+            except Exception as exc:
+                yield r, _error(exc)
+            else:
+                yield r, None
 
 
 def _connect(scheduler: str):

@@ -121,6 +121,12 @@ def default_out(scenario_file: Path, name: str) -> Path:
     return root / "results" / name
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_folder(folder: Path) -> Iterator[Path]:
     """A fresh folder beside ``folder`` to write into, moved into place as ``folder`` when the block ends.
@@ -130,6 +136,7 @@ def atomic_folder(folder: Path) -> Iterator[Path]:
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    os.chmod(work, 0o777 & ~_umask())          # mkdtemp makes it private; a results folder is not (shared disks)
     try:
         yield work
         _replace(work, folder)

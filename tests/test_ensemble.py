@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sim import Simulation, load_scenario, run_ensemble
-from sim.ensemble import EnsembleError, is_random, replication_folder
+from sim.ensemble import EnsembleError, _prepare, is_random, replication_folder
 from sim.outputs import json_safe
 
 from .conftest import MINIMAL, SCENARIOS
@@ -84,6 +85,34 @@ def test_a_failing_replication_is_reported_with_its_seed_and_the_rest_go_on(scen
     assert [(f.replication, f.seed) for f in ens.failures] == [(1, 0)] and "boom" in ens.failures[0].error
     assert len(ens.summaries) == 2
     assert json.loads((tmp_path / "ens" / "failures.json").read_text())["failures"][0]["replication"] == 1
+
+
+def test_a_replication_that_kills_its_worker_is_found_and_the_others_are_saved(scenario, tmp_path, monkeypatch):
+    """Its death breaks the pool and every replication in it; retried one by one, only it fails again."""
+    real = Simulation.run
+
+    def dies_for_r1(self, progress=None):
+        if self.replication == 1:
+            os._exit(3)
+        return real(self)
+    monkeypatch.setattr(Simulation, "run", dies_for_r1)      # worker processes are forked: they inherit it
+    ens = run_ensemble(scenario, 4, tmp_path / "ens", end=END, workers=2)
+    assert [f.replication for f in ens.failures] == [1] and "died" in ens.failures[0].error
+    assert len(ens.summaries) == 3
+
+
+def test_starting_afresh_in_a_used_folder_leaves_nothing_of_the_old_ensemble(one_worker, tmp_path):
+    """Killed before its first replication, a new ensemble must not leave the old one's bands beside its
+    manifest; a resumed one drops what a killed replication left half-written."""
+    folder = tmp_path / "ens"
+    shutil.copytree(one_worker.folder, folder)
+    (folder / "plots").mkdir()
+    (folder / "replications" / ".r00009.unfinished").mkdir()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    _prepare(folder, manifest, resume=True)
+    assert not (folder / "replications" / ".r00009.unfinished").exists() and (folder / "bands.csv").exists()
+    _prepare(folder, manifest | {"seed": 5}, resume=False)
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json"]
 
 
 def test_the_cli_runs_an_ensemble_and_names_what_it_wrote(tmp_path):
