@@ -235,11 +235,15 @@ def _run(argv: list[str]) -> int:
         print("python -m sim: --scheduler and --replication do not go together: one replication alone runs "
               "locally", file=sys.stderr)
         return 2
+    if args.replication is not None and (args.replications is not None or args.resume):
+        print("python -m sim: --replication R runs one replication alone; it does not go with --replications "
+              "or --resume (which fills the gaps of an ensemble)", file=sys.stderr)
+        return 2
     try:
         scenario = load_scenario(args.scenario)
         check_end(args.scenario, scenario, args.end)
         replications = args.replications or scenario.run.replications
-        if replications > 1 or args.resume:
+        if args.replication is None and (replications > 1 or args.resume):
             return _ensemble(args, scenario, replications)
         if args.scheduler:
             print(f"python -m sim: --scheduler runs an ensemble on a Dask cluster, and {args.scenario} asks for one "
@@ -253,11 +257,15 @@ def _run(argv: list[str]) -> int:
         print(f"{args.scenario}: INVALID", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
         return 2
-    out = args.out or default_out(args.scenario, scenario.name)
+    alone = "" if args.replication is None else f"_r{args.replication:05d}"
+    out = args.out or default_out(args.scenario, scenario.name + alone)
     save(results, out, plots=False if args.no_plots else None)
     if not args.quiet:
         print(headline(results.summary(), seconds))
         print(f"results in {out}")
+        if args.replication is None and is_random(scenario):
+            print(f"note: {scenario.name} has uncertain inputs and this run is one draw of them (seed "
+                  f"{results.seed}); --replications N gives their P5/P50/P95 bands", file=sys.stderr)
     return 0
 
 
@@ -277,10 +285,14 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     seconds = time.perf_counter() - started
     if scenario.outputs.plots and not args.no_plots:   # as a single run: the scenario's setting, off with --no-plots
         ensemble.plot()                                  # <out>/plots/*.png; loads matplotlib only now
+    end = f" --end {args.end}" if args.end else ""
     for failure in ensemble.failures:
         print(f"replication {failure.replication} (seed {failure.seed}) failed: {failure.error}\n"
               f"  rerun it alone: python -m sim {args.scenario} --seed {failure.seed} "
-              f"--replication {failure.replication}", file=sys.stderr)
+              f"--replication {failure.replication}{end}", file=sys.stderr)
+    if ensemble.failures:
+        print(f"  fill the gaps once mended: python -m sim {args.scenario} --replications {replications} "
+              f"--seed {ensemble.seed}{end} --out {out} --resume", file=sys.stderr)
     if not args.quiet:
         print(ensemble_report(ensemble, seconds))
         print(f"ensemble in {out}")

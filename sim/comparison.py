@@ -208,6 +208,8 @@ def saved_run(folder: Path, scenario: Scenario, file: Path, label: str, seed: in
         return None, f"the model's code changed since {folder} was saved"
     if manifest.get("seed") != wanted_seed:
         return None, f"{folder} holds seed {manifest.get('seed')}, not {wanted_seed}"
+    if manifest.get("replication") is not None:
+        return None, f"{folder} holds replication {manifest['replication']} of an ensemble, not a plain run"
     if (manifest.get("start"), manifest.get("end")) != (dates[0].isoformat(), dates[-1].isoformat()):
         return None, (f"{folder} runs {manifest.get('start')} .. {manifest.get('end')}, not "
                       f"{dates[0]} .. {dates[-1]}")

@@ -245,7 +245,8 @@ class Simulation:
         # masked lanes' warnings are silenced once for the run, not in every step
         with np.errstate(invalid="ignore", divide="ignore"):
             self.env.run(until=len(self.net.dates) * self.step_days)   # what is still pending at the end stays so
-        return Results(self.scenario, self.world, self.net, self.seed, self.recorder, self.balance())
+        return Results(self.scenario, self.world, self.net, self.seed, self.recorder, self.balance(),
+                       self.replication)
 
     def day_of(self, date: dt.date) -> float:
         return float((date - self.start).days)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -49,6 +50,9 @@ from .schema import Scenario
 PERCENTILES = (5, 50, 95)
 REPLICATIONS = "replications"
 RETRIES = 1                      # a replication whose worker died (or, on Dask, that raised) is tried once more
+
+
+SCHEDULER_ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx)://[^/\s:]+(:\d+)?|(tcp|tls|ws|wss|ucx)://\[[0-9a-fA-F:]+\]:\d+")
 
 
 class EnsembleError(RuntimeError):
@@ -245,6 +249,9 @@ def _connect(scheduler: str):
         from distributed import Client
     except ImportError as exc:                   # a declared dependency; only a broken install lacks it
         raise EnsembleError(f"--scheduler needs dask.distributed ({exc}); pip install 'dask[distributed]'") from None
+    if not SCHEDULER_ADDRESS.fullmatch(scheduler):     # Dask would wait a minute on 'localhost' before failing
+        raise EnsembleError(f"--scheduler {scheduler!r} is not a scheduler address: expected tcp://HOST:PORT "
+                            "(or tls://, ws://, wss://, ucx://), as 'dask scheduler' prints it")
     try:
         return Client(scheduler, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:

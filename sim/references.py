@@ -88,8 +88,14 @@ class ReferenceChecker:
         if not isinstance(shares, dict) or not shares:
             return
         values = list(shares.values())
+        for key, value in shares.items():
+            if isinstance(value, dict) and "dist" in value:
+                self.add(path + (key,), f"{what} cannot be distributions: they must sum to 1 in every draw, and "
+                                        "draws are not rescaled; write plain numbers (and sweep or vary a whole "
+                                        "scenario for other mixes)")
+                return
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-            return  # distributions or bad values: the shape check reports the latter
+            return  # bad values: the shape check reports them
         total = sum(values)
         if abs(total - 1) > SHARE_TOLERANCE:
             self.add(path, f"{what} must sum to 1, got {total:.6g}")

@@ -49,8 +49,9 @@ class Results:
     """What one run produced: ``table(name)``, ``summary()``, the mass balance, the realised scenario."""
 
     def __init__(self, scenario: Scenario, world: Scenario, net: Network, seed: int, recorder: Recorder,
-                 balance: dict[str, np.ndarray]):
+                 balance: dict[str, np.ndarray], replication: int | None = None):
         self.scenario, self.world, self.net, self.seed, self.raw = scenario, world, net, seed, recorder
+        self.replication = replication            # of an ensemble of the seed; None for a plain run
         self.tags = Tags(net.n_countries)
         self.mass_balance = pd.DataFrame({f"{k}_t": v for k, v in balance.items()}, index=pd.Index(
             net.elements, name="element")).reset_index()

@@ -154,3 +154,24 @@ def test_the_cli_notes_that_replications_without_uncertain_input_are_identical(t
     note = [line for line in done.stderr.splitlines() if line.startswith("note:")]
     assert len(note) == 1 and "japan_ban has no uncertain input" in note[0]
     assert "2 replications will be identical" in note[0] and "japan_ban_uncertain.yaml" in note[0]
+
+
+def test_replication_r_alone_runs_once_even_where_the_scenario_asks_for_an_ensemble(tmp_path, capsys):
+    """japan_ban_uncertain sets run.replications: 200; --replication 2 still runs replication 2 only."""
+    from sim.cli import main
+    out = tmp_path / "r2"
+    assert main([str(SCENARIOS / "japan_ban_uncertain.yaml"), "--replication", "2", "--end", "2026-06-30",
+                 "--out", str(out), "--no-plots"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["replication"] == 2
+    assert not (out / "replications").exists()
+    assert main([str(SCENARIOS / "japan_ban_uncertain.yaml"), "--end", "2026-06-30", "--replications", "1",
+                 "--out", str(tmp_path / "one"), "--no-plots"]) == 0
+    assert "one draw" in capsys.readouterr().err       # a single run of uncertain inputs says it is one draw
+
+
+def test_a_malformed_scheduler_address_is_refused_at_once(tmp_path, capsys):
+    from sim.cli import main
+    assert main([str(LICENSING), "--replications", "2", "--scheduler", "localhost", "--out",
+                 str(tmp_path / "e")]) == 2
+    assert "tcp://HOST:PORT" in capsys.readouterr().err
+    assert not (tmp_path / "e").exists()

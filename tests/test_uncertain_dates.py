@@ -275,3 +275,13 @@ def test_bad_probabilities_are_named(write, extra, path, message):
 def test_a_date_with_a_time_of_day_is_refused_not_a_crash(write):
     p = only_problem(write(MINIMAL.replace("start: 2026-01-06", "start: 2026-01-06T10:00:00")))
     assert p.path == "events[0].start" and "YYYY-MM-DD" in p.message
+
+
+def test_shares_that_must_sum_to_one_cannot_be_distributions(write):
+    """Drawn supplier shares would not sum to 1 (and nothing rescales them): refused where written."""
+    path = write("extends: " + str(SCENARIOS / "baseline.yaml") + "\n"
+                 "trade:\n  suppliers:\n    refinery:\n      JP:\n        shares: {CN: {dist: uniform, low: 0.5, "
+                 "high: 0.7}, MY: 0.34, VN: 0.02, EE: 0.04}\n        source: asm_trade_shares\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert any("cannot be distributions" in p.message for p in info.value.problems)
