@@ -358,3 +358,43 @@ def has_distributions(obj: Any) -> bool:
     if isinstance(obj, (list, tuple)):
         return any(has_distributions(v) for v in obj)
     return False
+
+
+def drawn_inputs(scenario: Any, world: Any) -> dict[str, Any]:
+    """What a replication drew: {key path: value} for every distribution of ``scenario`` (dates as ISO
+    text), and ``events.<id or number>.happened`` for every event with a probability or tied to one.
+
+    ``world`` is ``realise(scenario, rng)``. Distributions inside events that did not happen are left
+    out: they were drawn but acted on nothing. Empty for a scenario without uncertain input.
+    """
+    from .yamlfile import format_path
+
+    out: dict[str, Any] = {}
+
+    def walk(written: Any, drawn: Any, path: tuple) -> None:
+        if isinstance(written, _Dist):
+            out[format_path(path)] = drawn.isoformat() if isinstance(drawn, dt.date) else drawn
+        elif isinstance(written, BaseModel):
+            per_use = getattr(type(written), "drawn_per_use", frozenset())    # drawn afresh each use, not here
+            for name in type(written).model_fields:
+                if not (path == () and name == "events") and name not in per_use:
+                    walk(getattr(written, name), getattr(drawn, name), path + (name,))
+        elif isinstance(written, dict):
+            for key, value in written.items():
+                walk(value, drawn[key], path + (key,))
+        elif isinstance(written, (list, tuple)):
+            for i, (a, b) in enumerate(zip(written, drawn)):
+                walk(a, b, path + (i,))
+
+    if not has_distributions(scenario):
+        return out
+    walk(scenario, world, ())
+    index = getattr(world, "_drawn_from", None)
+    kept = dict(zip(index if index is not None else range(len(world.events)), world.events))
+    for i, event in enumerate(scenario.events):
+        label = event.id or i
+        if event.probability is not None or event.together_with is not None:
+            out[format_path(("events", label, "happened"))] = i in kept
+        if i in kept:
+            walk(event, kept[i], ("events", label))
+    return out

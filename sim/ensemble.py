@@ -39,7 +39,7 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from .distributions import has_distributions
+from .distributions import drawn_inputs, has_distributions
 from .engine import Simulation
 from .headlines import figures_for, number, value
 from .outputs import atomic_folder, code_sha256, read_manifest, scenario_sha256, write_json, write_table
@@ -117,7 +117,7 @@ def replication_folder(folder: Path, r: int) -> Path:
 def run_replication(scenario: Scenario, seed: int, r: int, end: dt.date | None, folder: Path) -> int:
     """Run replication ``r`` and write its summary and monthly series to its folder; return ``r``."""
     results = Simulation(scenario, seed=seed, end=end, replication=r).run()
-    summary = results.summary() | {"replication": r}
+    summary = results.summary() | {"replication": r, "drawn": drawn_inputs(scenario, results.world)}
     with atomic_folder(replication_folder(folder, r)) as work:
         monthly_series(results).to_parquet(work / "monthly.parquet", index=False)
         write_json(work / "summary.json", summary)
@@ -145,7 +145,7 @@ def _prepare(folder: Path, manifest: dict, resume: bool) -> None:
     elif not resume:                   # afresh: nothing of an earlier ensemble may be read as this one's
         for old_output in (REPLICATIONS, "plots"):
             shutil.rmtree(folder / old_output, ignore_errors=True)
-        for old_output in ("bands.csv", "headline_bands.csv", "failures.json"):
+        for old_output in ("bands.csv", "headline_bands.csv", "replications.csv", "failures.json"):
             (folder / old_output).unlink(missing_ok=True)
     for unfinished in (folder / REPLICATIONS).glob(".r*"):   # a replication killed while being written
         shutil.rmtree(unfinished, ignore_errors=True)
@@ -349,11 +349,22 @@ def series_bands(series: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def replications_table(summaries: list[dict]) -> pd.DataFrame:
+    """One row per replication: what it drew (``drawn.<key path>``) and every headline figure
+    (``<subject>.<figure>``; dates as ISO text, None where it did not happen), to see which input
+    moves which result."""
+    figures = figures_for(summaries)
+    rows = [{"replication": s.get("replication"), **{f"drawn.{k}": v for k, v in s.get("drawn", {}).items()},
+             **{f"{f.subject}.{f.name}": value(s, f) for f in figures}} for s in summaries]
+    return pd.DataFrame(rows)
+
+
 def write_bands(ensemble: Ensemble) -> None:
-    """bands.csv, headline_bands.csv and failures.json beside the replications; band plots drawn from
+    """bands.csv, headline_bands.csv, replications.csv and failures.json beside the replications; band plots drawn from
     earlier bands are removed (``Ensemble.plot`` draws them again)."""
     folder = ensemble.folder
     shutil.rmtree(folder / "plots", ignore_errors=True)
     write_table(ensemble.bands, folder / "bands", ("csv",))
     write_table(ensemble.headline_bands, folder / "headline_bands", ("csv",))
+    write_table(replications_table(ensemble.summaries), folder / "replications", ("csv",))
     write_json(folder / "failures.json", {"failures": [f.__dict__ for f in ensemble.failures]})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import numpy as np
 from pydantic import (
@@ -362,6 +362,7 @@ class ExportLicence(Measure):
     """Every shipment needs a licence: a processing time and a chance of approval."""
 
     type: Literal["export_licence"]
+    drawn_per_use: ClassVar[frozenset[str]] = frozenset({"processing_days"})   # per application
     processing_days: NonNeg = 45.0
     approval: Share = 1.0
 
@@ -387,6 +388,7 @@ class OriginRule(Measure):
     """Goods made anywhere that contain the exporter's material above a share need its licence."""
 
     type: Literal["origin_rule"]
+    drawn_per_use: ClassVar[frozenset[str]] = frozenset({"processing_days"})   # per application
     threshold_share: Share = 0.001
     origin_stages: tuple[Literal["mine", "refinery"], ...] = ("mine", "refinery")
     processing_days: NonNeg = 45.0

@@ -175,3 +175,17 @@ def test_a_malformed_scheduler_address_is_refused_at_once(tmp_path, capsys):
                  str(tmp_path / "e")]) == 2
     assert "tcp://HOST:PORT" in capsys.readouterr().err
     assert not (tmp_path / "e").exists()
+
+
+def test_replications_csv_puts_what_each_drew_beside_what_it_gave(tmp_path):
+    """One row per replication: the drawn inputs and the headline figures, so an analyst sees what moves
+    what; here, in every replication that read the Japan ban as defence-only, Japan never went short."""
+    scenario = load_scenario(SCENARIOS / "japan_ban_uncertain.yaml")
+    run_ensemble(scenario, 6, tmp_path / "ens", end=dt.date(2027, 6, 30), workers=2)
+    table = pd.read_csv(tmp_path / "ens" / "replications.csv")
+    assert list(table["replication"]) == list(range(6))
+    assert table["drawn.stockpiles.JP.days"].between(21, 180).all()
+    assert table["drawn.stockpiles.JP.days"].nunique() == 6
+    defence_only = table["drawn.events.ban_read_as_defence_only.happened"].astype(bool)
+    assert (table.loc[defence_only, "JP.peak_shortfall_share"] == 0).all()
+    assert (table.loc[~defence_only, "JP.peak_shortfall_share"] > 0.5).all()

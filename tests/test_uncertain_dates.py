@@ -285,3 +285,18 @@ def test_shares_that_must_sum_to_one_cannot_be_distributions(write):
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert any("cannot be distributions" in p.message for p in info.value.problems)
+
+
+def test_what_a_replication_drew_is_listed_by_key_path():
+    """Per-replication draws and event outcomes are listed; a licence's review time, drawn afresh for every
+    application, is not (no single value of it acted)."""
+    from sim.distributions import drawn_inputs
+    scenario = load_scenario(SCENARIOS / "suspension_uncertain.yaml")
+    world = Simulation(scenario, seed=0, replication=1).world
+    drawn = drawn_inputs(scenario, world)
+    online = dt.date.fromisoformat(drawn["facilities.refinery.us_lynas_seadrift.online"])
+    assert dt.date(2026, 7, 1) <= online <= dt.date(2028, 6, 30)
+    assert isinstance(drawn["events.extension_civil.happened"], bool)
+    assert not any(key.endswith("processing_days") for key in drawn)
+    certain = load_scenario(SCENARIOS / "japan_ban.yaml")
+    assert drawn_inputs(certain, Simulation(certain, seed=0, replication=1).world) == {}
