@@ -71,6 +71,9 @@ def add_rows(target: np.ndarray, index: np.ndarray, rows: np.ndarray) -> None:
     if rows[0].size <= 64:
         np.add.at(target, index, rows)
         return
+    if len(index) == 1:                     # a shipment on one route: a view, no fancy indexing
+        target[index[0]] += rows[0]
+        return
     if len(set(index.tolist())) == len(index):
         target[index] += rows
         return
