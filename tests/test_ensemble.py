@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from sim import Simulation, load_scenario, run_ensemble
+from sim.distributions import drawn_inputs
 from sim.ensemble import EnsembleError, _prepare, is_random, replication_folder
 from sim.outputs import json_safe
 
@@ -44,7 +45,8 @@ def test_two_workers_give_bit_identical_bands(scenario, one_worker, tmp_path):
 
 def test_replication_r_is_the_run_with_replication_r(scenario, one_worker):
     """Replication 2 rerun alone gives exactly its summary in the ensemble (how a failed one is rerun)."""
-    alone = json.loads(json.dumps(json_safe(Simulation(scenario, end=END, replication=2).run().summary())))
+    results = Simulation(scenario, end=END, replication=2).run()
+    alone = json.loads(json.dumps(json_safe(results.summary() | {"drawn": drawn_inputs(scenario, results.world)})))
     assert alone == {k: v for k, v in one_worker.summaries[2].items() if k != "replication"}
 
 
