@@ -39,7 +39,7 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from .distributions import drawn_inputs, has_distributions
+from .distributions import has_distributions
 from .engine import Simulation
 from .headlines import figures_for, number, value
 from .outputs import atomic_folder, code_sha256, read_manifest, scenario_sha256, write_json, write_table
@@ -49,6 +49,8 @@ from .schema import Scenario
 
 PERCENTILES = (5, 50, 95)
 REPLICATIONS = "replications"
+BAND_TABLES = ("bands", "headline_bands", "replications")   # what write_bands writes from the replications
+FAILURES = "failures.json"
 RETRIES = 1                      # a replication whose worker died (or, on Dask, that raised) is tried once more
 
 
@@ -117,7 +119,7 @@ def replication_folder(folder: Path, r: int) -> Path:
 def run_replication(scenario: Scenario, seed: int, r: int, end: dt.date | None, folder: Path) -> int:
     """Run replication ``r`` and write its summary and monthly series to its folder; return ``r``."""
     results = Simulation(scenario, seed=seed, end=end, replication=r).run()
-    summary = results.summary() | {"replication": r, "drawn": drawn_inputs(scenario, results.world)}
+    summary = results.summary() | {"replication": r}
     with atomic_folder(replication_folder(folder, r)) as work:
         monthly_series(results).to_parquet(work / "monthly.parquet", index=False)
         write_json(work / "summary.json", summary)
@@ -145,7 +147,7 @@ def _prepare(folder: Path, manifest: dict, resume: bool) -> None:
     elif not resume:                   # afresh: nothing of an earlier ensemble may be read as this one's
         for old_output in (REPLICATIONS, "plots"):
             shutil.rmtree(folder / old_output, ignore_errors=True)
-        for old_output in ("bands.csv", "headline_bands.csv", "replications.csv", "failures.json"):
+        for old_output in (*(f"{table}.csv" for table in BAND_TABLES), FAILURES):
             (folder / old_output).unlink(missing_ok=True)
     for unfinished in (folder / REPLICATIONS).glob(".r*"):   # a replication killed while being written
         shutil.rmtree(unfinished, ignore_errors=True)
@@ -360,11 +362,12 @@ def replications_table(summaries: list[dict]) -> pd.DataFrame:
 
 
 def write_bands(ensemble: Ensemble) -> None:
-    """bands.csv, headline_bands.csv, replications.csv and failures.json beside the replications; band plots drawn from
-    earlier bands are removed (``Ensemble.plot`` draws them again)."""
+    """The BAND_TABLES (as CSV) and failures.json beside the replications; band plots drawn from earlier
+    bands are removed (``Ensemble.plot`` draws them again)."""
     folder = ensemble.folder
     shutil.rmtree(folder / "plots", ignore_errors=True)
-    write_table(ensemble.bands, folder / "bands", ("csv",))
-    write_table(ensemble.headline_bands, folder / "headline_bands", ("csv",))
-    write_table(replications_table(ensemble.summaries), folder / "replications", ("csv",))
-    write_json(folder / "failures.json", {"failures": [f.__dict__ for f in ensemble.failures]})
+    tables = {"bands": ensemble.bands, "headline_bands": ensemble.headline_bands,
+              "replications": replications_table(ensemble.summaries)}
+    for name in BAND_TABLES:
+        write_table(tables[name], folder / name, ("csv",))
+    write_json(folder / FAILURES, {"failures": [f.__dict__ for f in ensemble.failures]})

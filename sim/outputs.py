@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .distributions import drawn_inputs
 from .results import Results, headline_series
 from .schema import Scenario
 
@@ -158,8 +157,7 @@ def save(results: Results, folder: Path, frequency: str | None = None, formats: 
         (work / "tables").mkdir()
         for name, frame in results.tables(frequency).items():
             write_table(frame, work / "tables" / name, formats)
-        drawn = drawn_inputs(results.scenario, results.world)     # what this run drew of uncertain inputs
-        write_json(work / "summary.json", results.summary() | ({"drawn": drawn} if drawn else {}))
+        write_json(work / "summary.json", results.summary())
         write_table(headline_series(results), work / "monthly", ("csv",))
         write_json(work / "manifest.json", manifest(results, frequency, formats))
         if plots:

@@ -35,6 +35,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from .distributions import drawn_inputs
 from .network import Network
 from .provenance import Tags
 from .recorder import Recorder
@@ -223,7 +224,8 @@ class Results:
         return min(starts) if starts else None
 
     def summary(self) -> dict:
-        """Headline figures: world shares, shortfall by country, dependency before and after, prices, balance."""
+        """Headline figures: world shares, shortfall by country, dependency before and after, prices, balance;
+        and, for a scenario with uncertain inputs, what this run drew of them (``drawn``)."""
         net, raw = self.net, self.raw
         n = len(net.dates)
         year = slice(0, min(n, int(round(365.25 / net.step_days))))
@@ -292,6 +294,7 @@ class Results:
             prices[element] = {"initial_usd_per_kg": float(net.initial_price[e]),
                                "peak_usd_per_kg": float(raw.price[k, e]), "peak_multiple": float(
                                    raw.price_multiple[k, e]), "peak_date": net.dates[k].isoformat()}
+        drawn = drawn_inputs(self.scenario, self.world)      # what this run drew of uncertain inputs
         scale = np.maximum(self.mass_balance["opening_t"] + self.mass_balance["mined_t"]
                            + self.mass_balance["recycled_t"], 1.0)
         return {
@@ -300,7 +303,7 @@ class Results:
             "first_measure": first.isoformat() if first else None,
             "world": world, "countries": countries, "prices": prices,
             "mass_balance_max_relative_residual": float((self.mass_balance["residual_t"].abs() / scale).max()),
-        }
+        } | ({"drawn": drawn} if drawn else {})
 
     def dependency_window(self, country: str, window: slice) -> dict:
         """Direct and embedded dependency on China of a country over a window of steps, by stage."""
