@@ -1,0 +1,136 @@
+"""Fingerprints of every scenario's results, to show that a change of code leaves them identical to the last bit.
+
+    python tools/fingerprint.py record FILE.json [--end YYYY-MM-DD] [--replications N]
+    python tools/fingerprint.py check FILE.json
+
+``record`` runs every scenario in ``scenarios/`` on its full horizon (or up to
+``--end``) with seed 0 and writes, per scenario, a SHA-256 of each of its
+tables (at every step and at the scenario's output frequency), of its summary
+(as summary.json holds it), of its monthly headline series (monthly.csv) and
+of the monthly series a comparison reads; then runs an ensemble of
+``japan_ban_uncertain`` on two local workers and hashes its band tables.
+Numbers are hashed as their shortest exact text (``repr``), so equal hashes
+mean equal numbers to the last bit. ``check`` does the same and names every
+table that differs from the recorded file (exit 1), or prints "identical".
+
+Bit for bit holds for the same Python and NumPy; record and check on one machine.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+ENSEMBLE = "japan_ban_uncertain"
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """Every value's exact text, with the column names and their types."""
+    head = ",".join(f"{c}:{t}" for c, t in zip(frame.columns, frame.dtypes.astype(str)))
+    return digest(head + "\n" + frame.to_csv(index=False, float_format=None))
+
+
+def scenario_fingerprints(file: Path, end: dt.date | None) -> dict[str, str]:
+    import sim
+    try:
+        from sim.experiments.outputs import json_safe
+        from sim.experiments.runs import monthly_series
+        from sim.results.headlines import headline_series
+    except ImportError:      # the flat layout before sim/ had rooms
+        from sim.outputs import json_safe
+        from sim.results import headline_series
+        from sim.runs import monthly_series
+
+    scenario = sim.load_scenario(file)
+    results = sim.run(scenario, seed=0, end=end)
+    out = {}
+    for frequency in dict.fromkeys(("step", scenario.outputs.frequency)):
+        for name, frame in results.tables(frequency).items():
+            out[f"tables/{name}@{frequency}"] = frame_digest(frame)
+    summary = results.summary()
+    summary = summary.to_dict() if hasattr(summary, "to_dict") else summary
+    out["summary.json"] = digest(json.dumps(json_safe(summary), indent=2, ensure_ascii=False))
+    out["monthly.csv"] = frame_digest(headline_series(results))
+    out["comparison series"] = frame_digest(monthly_series(results))
+    return out
+
+
+def ensemble_fingerprints(replications: int, end: dt.date | None) -> dict[str, str]:
+    import sim
+
+    scenario = sim.load_scenario(SCENARIOS / f"{ENSEMBLE}.yaml")
+    with tempfile.TemporaryDirectory() as folder:
+        ensemble = sim.run_ensemble(scenario, replications, Path(folder) / "ensemble", seed=0, end=end, workers=2)
+        if ensemble.failures:
+            raise SystemExit(f"{ENSEMBLE}: {len(ensemble.failures)} replications failed: {ensemble.failures}")
+        return {f"{name}.csv": digest((Path(folder) / "ensemble" / f"{name}.csv").read_text(encoding="utf-8"))
+                for name in ("bands", "headline_bands", "replications")}
+
+
+def fingerprints(end: dt.date | None, replications: int) -> dict:
+    import numpy
+
+    out: dict = {"end": end.isoformat() if end else None, "replications": replications, "scenarios": {},
+                 "python": sys.version.split()[0], "numpy": numpy.__version__, "pandas": pd.__version__}
+    for file in sorted(SCENARIOS.glob("*.yaml")):
+        started = time.perf_counter()
+        out["scenarios"][file.stem] = scenario_fingerprints(file, end)
+        print(f"  {file.stem}: {len(out['scenarios'][file.stem])} hashes, {time.perf_counter() - started:.1f} s",
+              file=sys.stderr, flush=True)
+    if replications:
+        out["ensemble"] = {ENSEMBLE: ensemble_fingerprints(replications, end)}
+    return out
+
+
+def differences(old: dict, new: dict) -> list[str]:
+    out = []
+    for group in ("scenarios", "ensemble"):
+        for name in sorted(set(old.get(group, {})) | set(new.get(group, {}))):
+            a, b = old.get(group, {}).get(name), new.get(group, {}).get(name)
+            if a is None or b is None:
+                out.append(f"{name}: {'not recorded' if a is None else 'not run now'}")
+                continue
+            out += [f"{name}: {key} differs" for key in sorted(set(a) | set(b)) if a.get(key) != b.get(key)]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("action", choices=("record", "check"))
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--end", type=dt.date.fromisoformat, help="stop every run early (record only)")
+    parser.add_argument("--replications", type=int, default=20, help="of the ensemble (record only; 0: none)")
+    args = parser.parse_args(argv)
+    if args.action == "record":
+        data = fingerprints(args.end, args.replications)
+        args.file.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"recorded {len(data['scenarios'])} scenarios in {args.file}")
+        return 0
+    old = json.loads(args.file.read_text(encoding="utf-8"))
+    end = dt.date.fromisoformat(old["end"]) if old.get("end") else None
+    new = fingerprints(end, old.get("replications", 0))
+    for tool in ("python", "numpy", "pandas"):
+        if old.get(tool) != new[tool]:
+            print(f"note: recorded with {tool} {old.get(tool)}, checked with {new[tool]}: bits may differ",
+                  file=sys.stderr)
+    changes = differences(old, new)
+    print("\n".join(changes) if changes else f"identical: {len(old['scenarios'])} scenarios"
+          + (f" and the {ENSEMBLE} ensemble" if old.get("ensemble") else ""))
+    return 1 if changes else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
