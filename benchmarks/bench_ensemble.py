@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from sim import Simulation, load_scenario
-from sim.ensemble import run_ensemble
+from sim.experiments.ensemble import run_ensemble
 
 ROOT = Path(__file__).resolve().parent.parent
 

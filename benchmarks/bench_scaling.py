@@ -103,9 +103,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim import Simulation
-from sim.engine import SPIN_UP_DAYS
-from sim.scenario import read_scenario, registry_for, validate_document
-from sim.yamlfile import YamlDocument
+from sim.engine.simulation import SPIN_UP_DAYS
+from sim.scenario.loading import read_scenario, registry_for, validate_document
+from sim.scenario.yamlfile import YamlDocument
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 COUNTRY_KEYS = ("exporter", "country", "buyer", "seller")       # event fields naming one country

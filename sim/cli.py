@@ -13,20 +13,20 @@ from pathlib import Path
 
 import yaml
 
-from .comparison import compare, describe_run
-from .comparison import default_folder as compare_folder
-from .engine import Simulation
-from .ensemble import EnsembleError, is_random, run_ensemble
+from .experiments.comparison import compare, describe_run
+from .experiments.comparison import default_folder as compare_folder
+from .engine.simulation import Simulation
+from .experiments.ensemble import EnsembleError, is_random, run_ensemble
 from .errors import ScenarioError
-from .outputs import default_out, save
-from .overrides import resolve, split_assignment
+from .experiments.outputs import default_out, save
+from .scenario.overrides import resolve, split_assignment
 from .progress import progress_bar
-from .report import ensemble_report, headline
-from .runs import check_end
-from .scenario import load_scenario, read_scenario
-from .summary import scenario_summary
-from .sweeps import default_folder as sweep_folder
-from .sweeps import sweep
+from .results.report import ensemble_report, headline
+from .experiments.runs import check_end
+from .scenario.loading import load_scenario, read_scenario
+from .world.describe import scenario_summary
+from .experiments.sweeps import default_folder as sweep_folder
+from .experiments.sweeps import sweep
 
 COMMANDS = ("validate", "compare", "sweep")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from sim.registry import load_registry
+from sim.scenario.registry import load_registry
 
 from .conftest import SEEDS
 

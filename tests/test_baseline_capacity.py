@@ -1,9 +1,9 @@
 """The static baseline: the capacity shares it implies agree with the articles' figures."""
 import pytest
 
-from sim.network import capacity_shares, facility_table
-from sim.registry import load_registry
-from sim.scenario import load_scenario
+from sim.world.network import capacity_shares, facility_table
+from sim.scenario.registry import load_registry
+from sim.scenario.loading import load_scenario
 
 from .calibration import band, within
 from .conftest import SCENARIOS

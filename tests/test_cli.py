@@ -79,7 +79,8 @@ def test_a_failing_save_leaves_no_partial_folder(tmp_path, monkeypatch):
     """If writing fails half-way, the results folder is not created and no temporary folder is left."""
     import datetime as dt
 
-    from sim import outputs, run
+    from sim import run
+    from sim.experiments import outputs
     results = run(SCENARIOS / "baseline.yaml", end=dt.date(2024, 3, 1))
 
     def broken(work):

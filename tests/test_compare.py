@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import runs
+from sim.experiments import runs
 from sim.cli import main
-from sim.comparison import default_folder, saved_run, unique_labels
-from sim.outputs import read_manifest, save
-from sim.scenario import load_scenario
+from sim.experiments.comparison import default_folder, saved_run, unique_labels
+from sim.experiments.outputs import read_manifest, save
+from sim.scenario.loading import load_scenario
 
 from .conftest import MINIMAL, ROOT, SCENARIOS
 
@@ -124,7 +124,7 @@ def test_a_failing_save_leaves_no_folder(comparison, tmp_path, monkeypatch):
     """If writing fails half-way, neither the comparison folder nor a temporary one is left."""
     def broken(*args, **kwargs):
         raise OSError("disk full")
-    monkeypatch.setattr(sys.modules["sim.comparison"], "write_json", broken)
+    monkeypatch.setattr(sys.modules["sim.experiments.comparison"], "write_json", broken)
     with pytest.raises(OSError):
         comparison.save(tmp_path / "cmp", plots=False)
     assert list(tmp_path.iterdir()) == []
@@ -243,7 +243,7 @@ def test_help_lists_the_commands():
 
 def test_comparing_and_sweeping_do_not_import_matplotlib():
     """The comparison and the sweep load matplotlib only when they draw."""
-    code = "import sys, sim, sim.comparison, sim.sweeps, sim.cli; print('matplotlib' in sys.modules)"
+    code = "import sys, sim, sim.experiments.comparison, sim.experiments.sweeps, sim.cli; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from sim.distributions import has_distributions, realise
-from sim.scenario import load_scenario
+from sim.scenario.distributions import has_distributions, realise
+from sim.scenario.loading import load_scenario
 
 from .conftest import MINIMAL
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim import InvariantError, Simulation, load_scenario, run
-from sim.golden import differences
+from sim.experiments.golden import differences
 
 from .calibration import band, within
 from .conftest import SCENARIOS
@@ -241,7 +241,7 @@ def test_at_sea_stop_turns_cargo_back(write):
 
 # ---------------------------------------------------------------- golden regression
 def test_baseline_matches_the_golden_reference(baseline):
-    """The baseline reproduces results/baseline/ (regenerate on purpose with: python -m sim.golden)."""
+    """The baseline reproduces results/baseline/ (regenerate on purpose with: python -m sim.experiments.golden)."""
     changes = differences(baseline)
     assert not changes, "baseline moved:\n" + "\n".join(changes[:20])
 

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from sim import Simulation, load_scenario, run_ensemble
-from sim.distributions import drawn_inputs
-from sim.ensemble import EnsembleError, _prepare, is_random, replication_folder
-from sim.outputs import json_safe
+from sim.scenario.distributions import drawn_inputs
+from sim.experiments.ensemble import EnsembleError, _prepare, is_random, replication_folder
+from sim.experiments.outputs import json_safe
 
 from .conftest import MINIMAL, SCENARIOS
 

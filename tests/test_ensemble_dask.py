@@ -11,10 +11,10 @@ import pytest
 distributed = pytest.importorskip("distributed")   # a declared dependency: only a guard
 import dask  # (after distributed, whose defaults dask.config.set below must not drop)
 
-import sim.ensemble
+import sim.experiments.ensemble
 from sim import load_scenario, run_ensemble
 from sim.cli import main
-from sim.ensemble import EnsembleError, replication_folder
+from sim.experiments.ensemble import EnsembleError, replication_folder
 
 from .test_ensemble import END, LICENSING
 
@@ -74,11 +74,11 @@ def fails_for_r1(scenario, seed, r, end, folder):
     """Runs on the cluster's workers in place of run_replication (pickled by reference to this module)."""
     if r == 1:
         raise RuntimeError("boom")
-    return sim.ensemble.run_replication(scenario, seed, r, end, folder)
+    return sim.experiments.ensemble.run_replication(scenario, seed, r, end, folder)
 
 
 def test_a_replication_failing_on_a_cluster_is_reported_with_its_seed(scenario, cluster, tmp_path, monkeypatch):
-    monkeypatch.setattr(sim.ensemble, "run_replication", fails_for_r1)
+    monkeypatch.setattr(sim.experiments.ensemble, "run_replication", fails_for_r1)
     ens = run_ensemble(scenario, 3, tmp_path / "ens", seed=5, end=END, scheduler=cluster.scheduler_address)
     assert [(f.replication, f.seed) for f in ens.failures] == [(1, 5)] and "RuntimeError: boom" in ens.failures[0].error
     assert [s["replication"] for s in ens.summaries] == [0, 2]
@@ -91,14 +91,14 @@ def writes_elsewhere(scenario, seed, r, end, folder):
 
 
 def test_workers_that_do_not_share_the_folder_are_reported(scenario, cluster, tmp_path, monkeypatch):
-    monkeypatch.setattr(sim.ensemble, "run_replication", writes_elsewhere)
+    monkeypatch.setattr(sim.experiments.ensemble, "run_replication", writes_elsewhere)
     ens = run_ensemble(scenario, 2, tmp_path / "ens", end=END, scheduler=cluster.scheduler_address)
     assert [f.replication for f in ens.failures] == [0, 1] and ens.ran == 0
     assert "a shared disk, at the same path" in ens.failures[0].error
 
 
 def test_workers_running_other_sim_code_are_refused(scenario, cluster, tmp_path, monkeypatch):
-    monkeypatch.setattr(sim.ensemble, "code_sha256", lambda: "0" * 64)      # as if the client's code differed
+    monkeypatch.setattr(sim.experiments.ensemble, "code_sha256", lambda: "0" * 64)      # as if the client's code differed
     ens = run_ensemble(scenario, 2, tmp_path / "ens", end=END, scheduler=cluster.scheduler_address)
     assert [f.replication for f in ens.failures] == [0, 1]
     assert "EnsembleError: the worker runs other sim code" in ens.failures[0].error

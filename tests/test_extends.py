@@ -1,5 +1,5 @@
 """Inheritance: a scenario extends another; maps merge by key, events add up, null deletes."""
-from sim.scenario import load_scenario, read_scenario
+from sim.scenario.loading import load_scenario, read_scenario
 
 from .conftest import MINIMAL, SCENARIOS
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.errors import ScenarioError
-from sim.scenario import load_scenario
+from sim.scenario.loading import load_scenario
 
 from .conftest import MINIMAL
 

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from sim import load_scenario
-from sim.engine import Simulation
+from sim.engine.simulation import Simulation
 from sim.plots import briefing
 
 from .conftest import ROOT, SCENARIOS
@@ -38,7 +38,7 @@ def test_briefing_follows_the_countries_asked_for_and_creates_the_folder(results
 
 def test_the_engine_does_not_import_matplotlib():
     """Only sim.plots uses matplotlib: running and tabulating a scenario or an ensemble must not load it."""
-    code = "import sys, sim.engine, sim.results, sim.ensemble; print('matplotlib' in sys.modules)"
+    code = "import sys, sim.engine.simulation, sim.results.tables, sim.experiments.ensemble; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -5,7 +5,7 @@ import datetime as dt
 import math
 
 from sim import Simulation, load_scenario
-from sim.engine import SPIN_UP_DAYS
+from sim.engine.simulation import SPIN_UP_DAYS
 from sim.progress import progress_bar
 
 from .conftest import SCENARIOS

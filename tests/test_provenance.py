@@ -3,7 +3,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.provenance import add_rows, sum_rows
+from sim.world.provenance import add_rows, sum_rows
 
 shapes = st.sampled_from([(11,), (1,), (81, 11), (81, 3), (81, 1)])
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.registry import load_registry
-from sim.scenario import read_scenario
+from sim.scenario.registry import load_registry
+from sim.scenario.loading import read_scenario
 
 from .conftest import ROOT, SCENARIOS, SEEDS
 

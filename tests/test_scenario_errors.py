@@ -2,7 +2,7 @@
 import pytest
 
 from sim.errors import ScenarioError
-from sim.scenario import load_scenario
+from sim.scenario.loading import load_scenario
 
 from .conftest import MINIMAL
 

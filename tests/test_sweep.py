@@ -11,9 +11,9 @@ import pytest
 import sim
 from sim.cli import main
 from sim.errors import ScenarioError
-from sim.overrides import apply, describe, resolve, split_assignment
-from sim.scenario import read_scenario
-from sim.yamlfile import read_yaml
+from sim.scenario.overrides import apply, describe, resolve, split_assignment
+from sim.scenario.loading import read_scenario
+from sim.scenario.yamlfile import read_yaml
 
 from .conftest import MINIMAL, SCENARIOS
 
@@ -180,7 +180,7 @@ def test_an_invalid_value_is_reported_with_its_key_path_line_and_value_before_an
     """days=-5 is refused where stockpiles.JP.days is written (the baseline), naming the value; no run starts."""
     def no_run(*args, **kwargs):
         raise AssertionError("a run started")
-    monkeypatch.setattr(sys.modules["sim.sweeps"], "execute", no_run)
+    monkeypatch.setattr(sys.modules["sim.experiments.sweeps"], "execute", no_run)
     with pytest.raises(ScenarioError) as err:
         sim.sweep(SCENARIOS / "japan_ban.yaml", "stockpiles.JP.days", [30, -5, "many"], end=END)
     line = read_yaml(SCENARIOS / "baseline.yaml").lines[("stockpiles", "JP", "days")][1]
@@ -193,7 +193,7 @@ def test_an_invalid_value_is_reported_with_its_key_path_line_and_value_before_an
 
 def test_an_unknown_metric_is_refused_before_anything_runs(monkeypatch):
     """--metric names a country, element, figure or COUNTRY.FIGURE; a misspelling gets a did-you-mean."""
-    monkeypatch.setattr(sys.modules["sim.sweeps"], "execute", lambda *a, **k: pytest.fail("a run started"))
+    monkeypatch.setattr(sys.modules["sim.experiments.sweeps"], "execute", lambda *a, **k: pytest.fail("a run started"))
     with pytest.raises(ScenarioError, match=r"did you mean JP.weeks_to_shortfall\?"):
         sim.sweep(SCENARIOS / "japan_ban.yaml", "stockpiles.JP.days", [30], end=END, metric="JP.weeks_to_shortfal")
 

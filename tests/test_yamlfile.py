@@ -2,7 +2,7 @@
 import pytest
 
 from sim.errors import ScenarioError
-from sim.yamlfile import MAX_BYTES, read_yaml
+from sim.scenario.yamlfile import MAX_BYTES, read_yaml
 
 
 def problems_of(path):

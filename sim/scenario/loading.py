@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import Problem, ScenarioError, did_you_mean
+from ..errors import Problem, ScenarioError, did_you_mean
 from .references import check_references
 from .registry import Registry, find_seeds, load_registry
 from .schema import EVENT_TYPES, Scenario

@@ -35,11 +35,11 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .distributions import drawn_inputs
-from .network import Network
-from .provenance import Tags
+from ..scenario.distributions import drawn_inputs
+from ..world.network import Network
+from ..world.provenance import Tags
 from .recorder import Recorder
-from .schema import MEASURE_TYPES, Scenario
+from ..scenario.schema import MEASURE_TYPES, Scenario
 
 STAGES = ("mine", "refinery", "magnet")
 PERIOD = {"month": "MS", "quarter": "QS", "year": "YS"}

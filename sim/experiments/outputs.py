@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .results import Results, headline_series
-from .schema import Scenario
+from .. import __version__
+from ..results.tables import Results, headline_series
+from ..scenario.schema import Scenario
 
 FORMATS = ("parquet", "csv")
 
@@ -48,8 +48,9 @@ def code_sha256() -> str:
     is reused (``sim.comparison``) only when it was made by the code that would remake it.
     """
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -161,7 +162,7 @@ def save(results: Results, folder: Path, frequency: str | None = None, formats: 
         write_table(headline_series(results), work / "monthly", ("csv",))
         write_json(work / "manifest.json", manifest(results, frequency, formats))
         if plots:
-            from .plots import briefing  # matplotlib only when plots are asked for
+            from ..plots import briefing  # matplotlib only when plots are asked for
             (work / "plots").mkdir()
             briefing(results, work / "plots")
         if extra is not None:

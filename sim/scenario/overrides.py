@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem, ScenarioError, did_you_mean
-from .scenario import fields_at
+from ..errors import Problem, ScenarioError, did_you_mean
+from .loading import fields_at
 from .yamlfile import KeyPath, YamlDocument, format_path, locate, problem_at
 
 OPENERS, CLOSERS = "[{", "]}"

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import did_you_mean
+from ..errors import did_you_mean
 
 SHORT_T = 1e-6            # cumulative unmet t above which a country counts as short
 FOCUS_LIMIT = 6           # countries followed at most

@@ -87,7 +87,7 @@ def find_seeds(start: Path | None = None) -> Path | None:
     if start is not None:
         start = start.resolve()
         candidates += [start, *start.parents] if start.is_dir() else list(start.parents)
-    candidates.append(Path(__file__).resolve().parent.parent)
+    candidates.append(Path(__file__).resolve().parents[2])
     for folder in candidates:
         if (folder / "seeds" / "figures.yaml").is_file():
             return folder / "seeds"

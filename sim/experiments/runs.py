@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .engine import Simulation
-from .errors import ScenarioError
+from ..engine.simulation import Simulation
+from ..errors import ScenarioError
 from .outputs import json_safe
-from .results import PERIOD, Results, headline_series
-from .schema import Scenario
+from ..results.tables import PERIOD, Results, headline_series
+from ..scenario.schema import Scenario
 
 SERIES_COLUMNS = ["date", "metric", "country", "element", "value"]
 

@@ -39,13 +39,13 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from .distributions import has_distributions
-from .engine import Simulation
-from .headlines import figures_for, number, value
+from ..scenario.distributions import has_distributions
+from ..engine.simulation import Simulation
+from ..results.headlines import figures_for, number, value
 from .outputs import atomic_folder, code_sha256, read_manifest, scenario_sha256, write_json, write_table
-from .policies import MEASURES
+from ..engine.measures import MEASURES
 from .runs import monthly_series
-from .schema import Scenario
+from ..scenario.schema import Scenario
 
 PERCENTILES = (5, 50, 95)
 REPLICATIONS = "replications"
@@ -92,7 +92,7 @@ class Ensemble:
     def plot(self, folder: Path | str | None = None, countries: tuple[str, ...] | None = None) -> list[Path]:
         """Band plots (``sim.plots.plot_ensemble``) into ``folder``, by default ``<ensemble folder>/plots``;
         matplotlib is loaded only now."""
-        from .plots import plot_ensemble
+        from ..plots import plot_ensemble
 
         return plot_ensemble(self, folder, countries)
 

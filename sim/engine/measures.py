@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .distributions import _Dist
-from .network import DAYS_PER_YEAR, TRADED, Network, items_holding
-from .schema import Measure, Scenario
+from ..scenario.distributions import _Dist
+from ..world.network import DAYS_PER_YEAR, TRADED, Network, items_holding
+from ..scenario.schema import Measure, Scenario
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .engine import Simulation
+    from .simulation import Simulation
 
 
 class ExportMeasure:

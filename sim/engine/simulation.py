@@ -57,14 +57,14 @@ import numpy as np
 import simpy
 
 from . import processes
-from .distributions import realise
-from .errors import InvariantError
+from ..scenario.distributions import realise
+from ..errors import InvariantError
 from .market import clear
-from .network import DAYS_PER_YEAR, TRADED, Network, build_network, items_holding
-from .policies import ExportMeasure, ExportQuota, OriginRule, build_measures
-from .provenance import Tags, add_rows, shares, sum_rows
-from .recorder import Recorder
-from .schema import NO_RARE_EARTH, Scenario
+from ..world.network import DAYS_PER_YEAR, TRADED, Network, build_network, items_holding
+from .measures import ExportMeasure, ExportQuota, OriginRule, build_measures
+from ..world.provenance import Tags, add_rows, shares, sum_rows
+from ..results.recorder import Recorder
+from ..scenario.schema import NO_RARE_EARTH, Scenario
 
 SPIN_UP_DAYS = 364
 LEARNING_STEPS = 13           # the spin-up's last quarter (weekly steps) settles per-item relationships
@@ -227,7 +227,7 @@ class Simulation:
     def run(self, progress: Callable[[int, int], None] | None = None):
         """Run the spin-up and the calendar; return the Results (mass balance checked every step).
         ``progress(done, total)`` is told of every step done (spin-up included)."""
-        from .results import Results
+        from ..results.tables import Results
 
         self.k = -math.ceil(SPIN_UP_DAYS / self.step_days)
         self.progress = progress

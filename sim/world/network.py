@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .distributions import realise
-from .schema import Facility, Scenario
+from ..scenario.distributions import realise
+from ..scenario.schema import Facility, Scenario
 
 DAYS_PER_YEAR = 365.25
 

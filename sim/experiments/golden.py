@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .results import Results, headline_series
+from ..results.tables import Results, headline_series
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "results" / "baseline"
 SCENARIO = ROOT / "scenarios" / "baseline.yaml"
 RELATIVE = 1e-6    # same code, same inputs: only float noise across platforms
@@ -61,7 +61,7 @@ def differences(results: Results, folder: Path = REFERENCE) -> list[str]:
 
 
 def main() -> int:
-    from . import run
+    from .. import run
     from .outputs import write_json, write_table
 
     results = run(SCENARIO)

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem, ScenarioError
+from ..errors import Problem, ScenarioError
 
 MAX_BYTES = 5_000_000
 MAX_NODES = 200_000

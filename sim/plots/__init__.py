@@ -27,14 +27,14 @@ from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from .outputs import _atomic
-from .provenance import Tags
+from ..experiments.outputs import _atomic
+from ..world.provenance import Tags
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .results import Results
+    from ..results.tables import Results
 
 DPI = 110
 SIZE = (9.0, 5.0)                 # inches

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .network import Network
-from .provenance import Tags
+from ..world.network import Network
+from ..world.provenance import Tags
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .engine import Shipment, Simulation
+    from ..engine.simulation import Shipment, Simulation
 
 STAGE_INDEX = {"mine": 0, "refinery": 1, "magnet": 2}
 

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
-from .engine import Simulation
-from .errors import ScenarioError
-from .headlines import (
+from .. import __version__
+from ..engine.simulation import Simulation
+from ..errors import ScenarioError
+from ..results.headlines import (
     DEPENDENCY_NOTE,
     Figure,
     difference,
@@ -39,7 +39,7 @@ from .headlines import (
     text,
     value,
 )
-from .network import step_dates
+from ..world.network import step_dates
 from .outputs import (
     atomic_folder,
     code_sha256,
@@ -50,8 +50,8 @@ from .outputs import (
     write_table,
 )
 from .runs import ScenarioRun, check_end, execute, read_series
-from .scenario import read_scenario, registry_for, validate_document
-from .schema import Scenario
+from ..scenario.loading import read_scenario, registry_for, validate_document
+from ..scenario.schema import Scenario
 
 RESERVED = ("subject", "figure", "label", "unit", "scenario")   # table columns a scenario label must not take
 MAX_FOLDER_NAME = 100
@@ -108,7 +108,7 @@ class Comparison:
                 "sim_version": __version__, "code_sha256": code_sha256(), "command": "compare",
                 "scenarios": [_run_record(run) for run in self.runs]})
             if plots:
-                from .plots import (
+                from ..plots import (
                     comparison_plots,  # matplotlib only when plots are asked for
                 )
                 comparison_plots(self.monthly, work / "plots", self.labels, _countries(self.figures),

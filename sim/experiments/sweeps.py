@@ -25,10 +25,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__
-from .engine import Simulation
-from .errors import Problem, ScenarioError
-from .headlines import (
+from .. import __version__
+from ..engine.simulation import Simulation
+from ..errors import Problem, ScenarioError
+from ..results.headlines import (
     SECTOR_PREFIX,
     Figure,
     figures_for,
@@ -46,10 +46,10 @@ from .outputs import (
     write_json,
     write_table,
 )
-from .overrides import KeyPathResolved, apply, describe, resolve
+from ..scenario.overrides import KeyPathResolved, apply, describe, resolve
 from .runs import ScenarioRun, check_end, execute
-from .scenario import read_scenario, registry_for, validate_document
-from .schema import Scenario
+from ..scenario.loading import read_scenario, registry_for, validate_document
+from ..scenario.schema import Scenario
 
 SHOWN = {                     # figures printed per followed country, with short headers
     "peak_shortfall_share": "peak",
@@ -114,7 +114,7 @@ class Sweep:
                           "seed": run.seed, "start": run.start.isoformat(), "end": run.end.isoformat()}
                          for v, run in zip(self.values, self.runs)]})
             if plots:
-                from .plots import (
+                from ..plots import (
                     sweep_plots,  # matplotlib only when plots are asked for
                 )
                 countries = [f.subject for f in self.figures if f.name == "peak_shortfall_share"]

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from .errors import Problem, did_you_mean
+from ..errors import Problem, did_you_mean
 from .registry import Registry
 from .schema import DEFAULT_ELEMENTS, MEASURE_TYPES, NO_RARE_EARTH, parse_date_dist
 from .yamlfile import KeyPath, YamlDocument, problem_at

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .network import capacity_shares
-from .schema import Scenario
+from ..scenario.schema import Scenario
 
 TOP_COUNTRIES = 5
 
