@@ -45,14 +45,9 @@ def frame_digest(frame: pd.DataFrame) -> str:
 
 def scenario_fingerprints(file: Path, end: dt.date | None) -> dict[str, str]:
     import sim
-    try:
-        from sim.experiments.outputs import json_safe
-        from sim.experiments.runs import monthly_series
-        from sim.results.headlines import headline_series
-    except ImportError:      # the flat layout before sim/ had rooms
-        from sim.outputs import json_safe
-        from sim.results import headline_series
-        from sim.runs import monthly_series
+    from sim.experiments.outputs import json_safe
+    from sim.experiments.runs import monthly_series
+    from sim.results.tables import headline_series
 
     scenario = sim.load_scenario(file)
     results = sim.run(scenario, seed=0, end=end)
