@@ -4,15 +4,15 @@ __version__ = "0.1.0"
 import datetime as _dt  # noqa: E402
 from pathlib import Path as _Path  # noqa: E402
 
-from .experiments.comparison import Comparison, compare  # noqa: E402
 from .engine.simulation import Simulation  # noqa: E402
-from .experiments.ensemble import Ensemble, run_ensemble  # noqa: E402
 from .errors import InvariantError, ScenarioError  # noqa: E402
-from .scenario.registry import load_registry  # noqa: E402
+from .experiments.comparison import Comparison, compare  # noqa: E402
+from .experiments.ensemble import Ensemble, run_ensemble  # noqa: E402
+from .experiments.sweeps import Sweep, sweep  # noqa: E402
 from .results.tables import Results  # noqa: E402
 from .scenario.loading import load_scenario  # noqa: E402
+from .scenario.registry import load_registry  # noqa: E402
 from .scenario.schema import Scenario  # noqa: E402
-from .experiments.sweeps import Sweep, sweep  # noqa: E402
 
 
 def run(scenario: "Scenario | str | _Path", seed: int | None = None, end: _dt.date | None = None) -> Results:

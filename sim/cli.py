@@ -13,20 +13,20 @@ from pathlib import Path
 
 import yaml
 
+from .engine.simulation import Simulation
+from .errors import ScenarioError
 from .experiments.comparison import compare, describe_run
 from .experiments.comparison import default_folder as compare_folder
-from .engine.simulation import Simulation
 from .experiments.ensemble import EnsembleError, is_random, run_ensemble
-from .errors import ScenarioError
 from .experiments.outputs import default_out, save
-from .scenario.overrides import resolve, split_assignment
-from .progress import progress_bar
-from .results.report import ensemble_report, headline
 from .experiments.runs import check_end
-from .scenario.loading import load_scenario, read_scenario
-from .world.describe import scenario_summary
 from .experiments.sweeps import default_folder as sweep_folder
 from .experiments.sweeps import sweep
+from .progress import progress_bar
+from .results.report import ensemble_report, headline
+from .scenario.loading import load_scenario, read_scenario
+from .scenario.overrides import resolve, split_assignment
+from .world.describe import scenario_summary
 
 COMMANDS = ("validate", "compare", "sweep")
 

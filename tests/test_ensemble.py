@@ -14,7 +14,7 @@ import pytest
 from sim import Simulation, load_scenario, run_ensemble
 from sim.scenario.distributions import drawn_inputs
 from sim.experiments.ensemble import EnsembleError, _prepare, is_random, replication_folder
-from sim.experiments.outputs import json_safe
+from sim.files import json_safe
 
 from .conftest import MINIMAL, SCENARIOS
 

@@ -45,8 +45,8 @@ def frame_digest(frame: pd.DataFrame) -> str:
 
 def scenario_fingerprints(file: Path, end: dt.date | None) -> dict[str, str]:
     import sim
-    from sim.experiments.outputs import json_safe
     from sim.experiments.runs import monthly_series
+    from sim.files import json_safe
     from sim.results.tables import headline_series
 
     scenario = sim.load_scenario(file)

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..scenario.distributions import _Dist
-from ..world.network import DAYS_PER_YEAR, TRADED, Network, items_holding
 from ..scenario.schema import Measure, Scenario
+from ..world.network import DAYS_PER_YEAR, TRADED, Network, items_holding
 
 if TYPE_CHECKING:  # pragma: no cover
     from .simulation import Simulation

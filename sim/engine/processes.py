@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import simpy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .simulation import Shipment, Simulation
     from .measures import ExportLicence, ExportMeasure
+    from .simulation import Shipment, Simulation
 
 # Events at the same time run before the step's work: the step is scheduled with a lower priority.
 STEP_PRIORITY = 2

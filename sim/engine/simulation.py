@@ -56,15 +56,15 @@ from typing import Callable
 import numpy as np
 import simpy
 
-from . import processes
-from ..scenario.distributions import realise
 from ..errors import InvariantError
-from .market import clear
-from ..world.network import DAYS_PER_YEAR, TRADED, Network, build_network, items_holding
-from .measures import ExportMeasure, ExportQuota, OriginRule, build_measures
-from ..world.provenance import Tags, add_rows, shares, sum_rows
 from ..results.recorder import Recorder
+from ..scenario.distributions import realise
 from ..scenario.schema import NO_RARE_EARTH, Scenario
+from ..world.network import DAYS_PER_YEAR, TRADED, Network, build_network, items_holding
+from ..world.provenance import Tags, add_rows, shares, sum_rows
+from . import processes
+from .market import clear
+from .measures import ExportMeasure, ExportQuota, OriginRule, build_measures
 
 SPIN_UP_DAYS = 364
 LEARNING_STEPS = 13           # the spin-up's last quarter (weekly steps) settles per-item relationships

@@ -30,6 +30,7 @@ import pandas as pd
 from .. import __version__
 from ..engine.simulation import Simulation
 from ..errors import ScenarioError
+from ..files import atomic_folder, write_json, write_table
 from ..results.headlines import (
     DEPENDENCY_NOTE,
     Figure,
@@ -39,19 +40,11 @@ from ..results.headlines import (
     text,
     value,
 )
-from ..world.network import step_dates
-from .outputs import (
-    atomic_folder,
-    code_sha256,
-    default_out,
-    read_manifest,
-    scenario_sha256,
-    write_json,
-    write_table,
-)
-from .runs import ScenarioRun, check_end, execute, read_series
 from ..scenario.loading import read_scenario, registry_for, validate_document
 from ..scenario.schema import Scenario
+from ..world.network import step_dates
+from .outputs import code_sha256, default_out, read_manifest, scenario_sha256
+from .runs import ScenarioRun, check_end, execute, read_series
 
 RESERVED = ("subject", "figure", "label", "unit", "scenario")   # table columns a scenario label must not take
 MAX_FOLDER_NAME = 100

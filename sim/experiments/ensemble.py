@@ -39,13 +39,14 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from ..scenario.distributions import has_distributions
-from ..engine.simulation import Simulation
-from ..results.headlines import figures_for, number, value
-from .outputs import atomic_folder, code_sha256, read_manifest, scenario_sha256, write_json, write_table
 from ..engine.measures import MEASURES
-from .runs import monthly_series
+from ..engine.simulation import Simulation
+from ..files import atomic_folder, write_json, write_table
+from ..results.headlines import figures_for, number, value
+from ..scenario.distributions import has_distributions
 from ..scenario.schema import Scenario
+from .outputs import code_sha256, read_manifest, scenario_sha256
+from .runs import monthly_series
 
 PERCENTILES = (5, 50, 95)
 REPLICATIONS = "replications"

@@ -62,7 +62,7 @@ def differences(results: Results, folder: Path = REFERENCE) -> list[str]:
 
 def main() -> int:
     from .. import run
-    from .outputs import write_json, write_table
+    from ..files import write_json, write_table
 
     results = run(SCENARIO)
     changes = differences(results)

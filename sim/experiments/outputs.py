@@ -11,22 +11,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from .. import __version__
+from ..files import atomic_folder, write_json, write_table
 from ..results.tables import Results, headline_series
 from ..scenario.schema import Scenario
-
-FORMATS = ("parquet", "csv")
 
 
 def scenario_sha256(scenario: Scenario) -> str:
@@ -54,49 +45,6 @@ def code_sha256() -> str:
     return digest.hexdigest()
 
 
-def json_safe(value):
-    """JSON-safe: NaN and infinities as null, NumPy scalars as Python numbers."""
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def _atomic(path: Path, write) -> Path:
-    """Write a file through ``write(temporary path)`` and move it into place: never half-written."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
-
-
-def write_json(path: Path, data: dict) -> None:
-    text = json.dumps(json_safe(data), indent=2, ensure_ascii=False) + "\n"
-    _atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
-
-
-def write_table(frame: pd.DataFrame, stem: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
-    """Write one table as ``stem.parquet`` and/or ``stem.csv``; dates as ISO dates."""
-    out = frame.copy()
-    if "date" in out:
-        out["date"] = pd.to_datetime(out["date"]).dt.date
-    paths = []
-    if "parquet" in formats:
-        paths.append(_atomic(stem.with_suffix(".parquet"), lambda p: out.to_parquet(p, index=False)))
-    if "csv" in formats:
-        paths.append(_atomic(stem.with_suffix(".csv"), lambda p: out.to_csv(p, index=False, float_format="%.9g")))
-    return paths
-
-
 def manifest(results: Results, frequency: str, formats: tuple[str, ...]) -> dict:
     """What ``manifest.json`` holds: enough to tell whether a saved run is the one a request would make."""
     return {
@@ -122,30 +70,6 @@ def default_out(scenario_file: Path, name: str) -> Path:
     return root / "results" / name
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def atomic_folder(folder: Path) -> Iterator[Path]:
-    """A fresh folder beside ``folder`` to write into, moved into place as ``folder`` when the block ends.
-
-    If the block raises, the fresh folder is removed and ``folder`` is left as it was.
-    """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    os.chmod(work, 0o777 & ~_umask())          # mkdtemp makes it private; a results folder is not (shared disks)
-    try:
-        yield work
-        _replace(work, folder)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-
-
 def save(results: Results, folder: Path, frequency: str | None = None, formats: tuple[str, ...] | None = None,
          plots: bool | None = None, extra: Callable[[Path], None] | None = None) -> Path:
     """Write a run's tables, summary, manifest and plots into ``folder``, replacing it atomically."""
@@ -168,14 +92,3 @@ def save(results: Results, folder: Path, frequency: str | None = None, formats: 
         if extra is not None:
             extra(work)
     return folder
-
-
-def _replace(work: Path, folder: Path) -> None:
-    """Move the finished folder into place; the old one is removed only after the new one is there."""
-    old = None
-    if folder.exists():
-        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-        os.replace(folder, old)
-    os.replace(work, folder)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..engine.simulation import Simulation
 from ..errors import ScenarioError
-from .outputs import json_safe
+from ..files import json_safe
 from ..results.tables import PERIOD, Results, headline_series
 from ..scenario.schema import Scenario
 

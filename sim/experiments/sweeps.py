@@ -28,6 +28,7 @@ import pandas as pd
 from .. import __version__
 from ..engine.simulation import Simulation
 from ..errors import Problem, ScenarioError
+from ..files import atomic_folder, write_json, write_table
 from ..results.headlines import (
     SECTOR_PREFIX,
     Figure,
@@ -38,18 +39,11 @@ from ..results.headlines import (
     text,
     value,
 )
-from .outputs import (
-    atomic_folder,
-    code_sha256,
-    default_out,
-    scenario_sha256,
-    write_json,
-    write_table,
-)
-from ..scenario.overrides import KeyPathResolved, apply, describe, resolve
-from .runs import ScenarioRun, check_end, execute
 from ..scenario.loading import read_scenario, registry_for, validate_document
+from ..scenario.overrides import KeyPathResolved, apply, describe, resolve
 from ..scenario.schema import Scenario
+from .outputs import code_sha256, default_out, scenario_sha256
+from .runs import ScenarioRun, check_end, execute
 
 SHOWN = {                     # figures printed per followed country, with short headers
     "peak_shortfall_share": "peak",

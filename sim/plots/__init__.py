@@ -27,7 +27,7 @@ from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from ..experiments.outputs import _atomic
+from ..files import atomic_write
 from ..world.provenance import Tags
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -631,7 +631,7 @@ def _write(fig: Figure, path: pathlib.Path, note: str) -> pathlib.Path:
     fig.text(0.005, 0.005, note, fontsize=7, color="0.4", ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     try:
-        return _atomic(pathlib.Path(path), lambda p: fig.savefig(p, dpi=DPI, format=pathlib.Path(path).suffix[1:]))
+        return atomic_write(pathlib.Path(path), lambda p: fig.savefig(p, dpi=DPI, format=pathlib.Path(path).suffix[1:]))
     finally:
         plt.close(fig)
 

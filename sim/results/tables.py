@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 
 from ..scenario.distributions import drawn_inputs
+from ..scenario.schema import MEASURE_TYPES, Scenario
 from ..world.network import Network
 from ..world.provenance import Tags
 from .recorder import Recorder
-from ..scenario.schema import MEASURE_TYPES, Scenario
 
 STAGES = ("mine", "refinery", "magnet")
 PERIOD = {"month": "MS", "quarter": "QS", "year": "YS"}

@@ -27,7 +27,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .distributions import DATE_DIST_KEYS, DATE_DIST_KINDS, DateDist, Dist, _DateDist, _Dist
+from .distributions import (
+    DATE_DIST_KEYS,
+    DATE_DIST_KINDS,
+    DateDist,
+    Dist,
+    _DateDist,
+    _Dist,
+)
 
 STAGES = ("mine", "refinery", "magnet", "end_use")
 TRADED_STAGES = ("mine", "refinery", "magnet")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .network import capacity_shares
 from ..scenario.schema import Scenario
+from .network import capacity_shares
 
 TOP_COUNTRIES = 5
 
