@@ -107,9 +107,9 @@ except ImportError:
 import numpy as np
 
 from sim import Simulation, load_scenario
-from sim.scenario.distributions import realise
 from sim.engine.simulation import SPIN_UP_DAYS
-from sim.world.network import build_network
+from sim.scenario import realise
+from sim.world import build_network
 
 STAGES = ("mine", "refinery", "magnet")
 HEADROOM = 0.95          # the plan loads a facility to at most this share of its nameplate

@@ -10,9 +10,11 @@ from .experiments.comparison import Comparison, compare  # noqa: E402
 from .experiments.ensemble import Ensemble, run_ensemble  # noqa: E402
 from .experiments.sweeps import Sweep, sweep  # noqa: E402
 from .results.tables import Results  # noqa: E402
-from .scenario.loading import load_scenario  # noqa: E402
-from .scenario.registry import load_registry  # noqa: E402
-from .scenario.schema import Scenario  # noqa: E402
+from .scenario import (
+    Scenario,  # noqa: E402
+    load_registry,  # noqa: E402
+    load_scenario,  # noqa: E402
+)
 
 
 def run(scenario: "Scenario | str | _Path", seed: int | None = None, end: _dt.date | None = None) -> Results:

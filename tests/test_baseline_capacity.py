@@ -1,9 +1,9 @@
 """The static baseline: the capacity shares it implies agree with the articles' figures."""
 import pytest
 
-from sim.world.network import capacity_shares, facility_table
-from sim.scenario.registry import load_registry
 from sim.scenario.loading import load_scenario
+from sim.scenario.registry import load_registry
+from sim.world import capacity_shares, facility_table
 
 from .calibration import band, within
 from .conftest import SCENARIOS

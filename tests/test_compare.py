@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.experiments import runs
 from sim.cli import main
+from sim.experiments import runs
 from sim.experiments.comparison import default_folder, saved_run, unique_labels
 from sim.experiments.outputs import read_manifest, save
 from sim.scenario.loading import load_scenario

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from sim.scenario.distributions import has_distributions, realise
+from sim.scenario import has_distributions, realise
 from sim.scenario.loading import load_scenario
 
 from .conftest import MINIMAL

@@ -169,9 +169,9 @@ def test_a_broken_balance_fails_loudly():
     """If mass appeared from nowhere the run stops with an InvariantError naming the element."""
     sim = Simulation(load_scenario(SCENARIOS / "baseline.yaml"), end=dt.date(2024, 3, 1))
     sim.run()
-    sim.accounts.mined[sim.net.elements.index("Dy")] += 1.0
+    sim.ledger.accounts.mined[sim.net.elements.index("Dy")] += 1.0
     with pytest.raises(InvariantError, match="Dy"):
-        sim.check_balance(len(sim.net.dates) - 1)
+        sim.ledger.check_balance(sim.state, len(sim.net.dates) - 1)
 
 
 # ---------------------------------------------------------------- licences and determinism

@@ -12,9 +12,14 @@ import pandas as pd
 import pytest
 
 from sim import Simulation, load_scenario, run_ensemble
-from sim.scenario.distributions import drawn_inputs
-from sim.experiments.ensemble import EnsembleError, _prepare, is_random, replication_folder
+from sim.experiments.ensemble import (
+    EnsembleError,
+    _prepare,
+    is_random,
+    replication_folder,
+)
 from sim.files import json_safe
+from sim.scenario import drawn_inputs
 
 from .conftest import MINIMAL, SCENARIOS
 

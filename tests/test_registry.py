@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario.registry import load_registry
 from sim.scenario.loading import read_scenario
+from sim.scenario.registry import load_registry
 
 from .conftest import ROOT, SCENARIOS, SEEDS
 

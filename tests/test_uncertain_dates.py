@@ -8,10 +8,10 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from sim.scenario.distributions import has_distributions, realise
 from sim.engine.simulation import Simulation
 from sim.errors import ScenarioError
 from sim.experiments.outputs import scenario_sha256
+from sim.scenario import has_distributions, realise
 from sim.scenario.loading import load_scenario
 from sim.world.describe import scenario_summary
 
@@ -290,7 +290,7 @@ def test_shares_that_must_sum_to_one_cannot_be_distributions(write):
 def test_what_a_replication_drew_is_listed_by_key_path():
     """Per-replication draws and event outcomes are listed; a licence's review time, drawn afresh for every
     application, is not (no single value of it acted)."""
-    from sim.scenario.distributions import drawn_inputs
+    from sim.scenario import drawn_inputs
     scenario = load_scenario(SCENARIOS / "suspension_uncertain.yaml")
     world = Simulation(scenario, seed=0, replication=1).world
     drawn = drawn_inputs(scenario, world)

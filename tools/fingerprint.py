@@ -75,17 +75,19 @@ def ensemble_fingerprints(replications: int, end: dt.date | None) -> dict[str, s
                 for name in ("bands", "headline_bands", "replications")}
 
 
-def fingerprints(end: dt.date | None, replications: int) -> dict:
+def fingerprints(end: dt.date | None, replications: int, only: set[str] | None = None) -> dict:
     import numpy
 
     out: dict = {"end": end.isoformat() if end else None, "replications": replications, "scenarios": {},
                  "python": sys.version.split()[0], "numpy": numpy.__version__, "pandas": pd.__version__}
     for file in sorted(SCENARIOS.glob("*.yaml")):
+        if only and file.stem not in only:
+            continue
         started = time.perf_counter()
         out["scenarios"][file.stem] = scenario_fingerprints(file, end)
         print(f"  {file.stem}: {len(out['scenarios'][file.stem])} hashes, {time.perf_counter() - started:.1f} s",
               file=sys.stderr, flush=True)
-    if replications:
+    if replications and (not only or ENSEMBLE in only):
         out["ensemble"] = {ENSEMBLE: ensemble_fingerprints(replications, end)}
     return out
 
@@ -108,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--end", type=dt.date.fromisoformat, help="stop every run early (record only)")
     parser.add_argument("--replications", type=int, default=20, help="of the ensemble (record only; 0: none)")
+    parser.add_argument("--only", help="check only these scenarios, comma-separated (the ensemble is "
+                                       f"{ENSEMBLE}'s)")
     args = parser.parse_args(argv)
     if args.action == "record":
         data = fingerprints(args.end, args.replications)
@@ -116,7 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     old = json.loads(args.file.read_text(encoding="utf-8"))
     end = dt.date.fromisoformat(old["end"]) if old.get("end") else None
-    new = fingerprints(end, old.get("replications", 0))
+    only = set(args.only.split(",")) if args.only else None
+    if only:
+        old = {**old, "scenarios": {k: v for k, v in old["scenarios"].items() if k in only},
+               "ensemble": old.get("ensemble", {}) if ENSEMBLE in only else {}}
+    new = fingerprints(end, old.get("replications", 0), only)
     for tool in ("python", "numpy", "pandas"):
         if old.get(tool) != new[tool]:
             print(f"note: recorded with {tool} {old.get(tool)}, checked with {new[tool]}: bits may differ",

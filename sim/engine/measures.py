@@ -1,58 +1,78 @@
-"""Export measures as small classes picked by ``type``: what they cover and what they do.
+"""Export measures as small classes picked by ``type``: what each covers, and what it does to trade.
 
 A measure covers shipments ``[buyer, supplier, item]`` of the stages it names:
 its exporter's (or exporter group's) exports to its importers, of the items
 that hold its elements (an oxide is its element; a magnet grade holds every
 element of its recipe; concentrate holds them all). A measure on civil or
 defence end users covers that share of each importer's use of the item.
-``coverage`` gives, each step, the share of every such shipment covered; the
-engine treats it as the measure's ``effect`` says:
+Each step ``coverage`` gives the share of every such shipment covered, and the
+measure adds what it does with that share to the step's ``Coverage``:
 
-- ``block`` (export_ban): never shipped; buyers re-source;
-- ``licence`` (export_licence, origin_rule): held for a random processing
-  time, then shipped or refused;
-- ``quota`` (export_quota): shipped up to the allowance accrued so far this
-  calendar year; the rest is re-sourced;
-- ``tariff``: buyers move a share of their orders to other makers first.
+- ``ExportBan``: never shipped; buyers re-source; goods already on their way
+  may be stopped when it comes into force;
+- ``ExportLicence`` and ``OriginRule``: held for a review time drawn per
+  application, then approved with a probability or refused;
+- ``ExportQuota``: shipped up to the allowance accrued so far this calendar
+  year; the rest is re-sourced;
+- ``Tariff``: buyers move a share of their orders to other makers first.
 
 A measure is in force from ``start`` to ``end`` outside its suspensions; from
 ``announced`` to ``start`` buyers may front-load. Adding a measure is adding a
-class here and registering it under its ``type``.
+class here, registering it under its ``type`` in ``MEASURES`` (and its record
+in ``sim.scenario.schema``); the engine calls these methods and never asks
+which kind a measure is.
 """
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..scenario.distributions import _Dist
-from ..scenario.schema import Measure, Scenario
-from ..world.network import DAYS_PER_YEAR, TRADED, Network, items_holding
+from ..scenario import Scenario
+from ..scenario.distributions import Distribution
+from ..scenario.events import MeasureEvent
+from ..stages import MINE, STAGES
+from ..world import DAYS_PER_YEAR, Network, items_holding
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .simulation import Simulation
+    from .state import Shipment, State
+
+
+@dataclass
+class Coverage:
+    """What the measures in force (and those announced) do to one stage's trade this step: shares of
+    shipments ``[B, J, I]`` blocked or moved by a tariff, the licences and quotas that apply, and the extra
+    days of stock or pipeline buyers seek ``[B, I]``."""
+
+    blocked: np.ndarray
+    tariffed: np.ndarray
+    licensed: list = field(default_factory=list)      # [(measure, share)]
+    quotas: list = field(default_factory=list)        # [(measure, share)]
+    extra_days: np.ndarray | float = 0.0
 
 
 class ExportMeasure:
-    """Common part: which shipments the measure covers, and when it is in force."""
+    """Common part: which shipments the measure covers, and when it is in force.
 
-    effect = "block"
+    ``written`` is the measure as the scenario wrote it (distributions kept, for what is drawn per use),
+    ``event`` as this replication drew it."""
 
-    def __init__(self, event: Measure, realised: Measure, scenario: Scenario, network: Network):
-        self.event = realised
-        self.id = realised.id
+    def __init__(self, written: MeasureEvent, event: MeasureEvent, scenario: Scenario, network: Network):
+        self.event = event
+        self.id = event.id
         self.suspensions: list[tuple[dt.date, dt.date]] = []
         countries = network.countries
-        self.exporters = scenario.country_set((realised.exporter,))
+        self.exporters = scenario.country_set((event.exporter,))
         suppliers = self._suppliers(countries)
-        importers = scenario.country_set(realised.importers) if realised.importers != "all" else countries
+        importers = scenario.country_set(event.importers) if event.importers != "all" else countries
         importers = [c for c in importers if c not in self.exporters]
         self.covers_stage: dict[str, np.ndarray] = {}
-        for stage in TRADED:
-            items = items_holding(stage, realised.elements, network)
+        for stage in STAGES:
+            items = items_holding(stage, event.elements, network)
             mask = np.zeros((len(countries), len(countries), len(items)))
-            if stage in realised.stages:
+            if stage in event.stages:
                 b = [countries.index(c) for c in importers]
                 j = [countries.index(c) for c in suppliers]
                 mask[np.ix_(b, j, np.flatnonzero(items))] = 1.0
@@ -63,6 +83,11 @@ class ExportMeasure:
     def _suppliers(self, countries: tuple[str, ...]) -> tuple[str, ...]:
         """Countries whose exports the measure covers: the exporter's own."""
         return self.exporters
+
+    @classmethod
+    def can_refuse(cls, event: MeasureEvent) -> bool:
+        """Whether the measure, as written, may decide the same shipment differently in two replications."""
+        return False
 
     # ------------------------------------------------------------ time
     def in_force(self, day: dt.date) -> bool:
@@ -82,39 +107,96 @@ class ExportMeasure:
             days |= {start, until}
         return sorted(days)
 
-    # ------------------------------------------------------------ what it covers now
-    def coverage(self, stage: str, sim: Simulation) -> np.ndarray:
+    def new_step(self, day: dt.date, days: float) -> None:
+        """A step of ``days`` starting on ``day`` begins while the measure is in force."""
+
+    def comes_into_force(self, stop: StopGoods) -> None:
+        """What coming into force does to goods already on their way: nothing, unless the measure says."""
+
+    # ------------------------------------------------------------ what it covers and does now
+    def coverage(self, stage: str, state: State, net: Network) -> np.ndarray:
         """[B, J, I] share of each shipment of the stage the measure covers this step."""
         mask = self.covers_stage[stage]
         if self.event.end_users == "all" or not mask.any():
             return mask
-        defence = sim.defence_share[stage]
+        defence = state.defence_share[stage]
         users = defence if self.event.end_users == "defence" else 1.0 - defence
         return mask * users[:, None, :]
 
+    def add_to(self, cover: Coverage, share: np.ndarray) -> None:
+        """Add what the measure does to its covered ``share`` [B, J, I] to the step's coverage. Announced but
+        not yet in force, buyers of covered goods front-load."""
+        if self.announced and not self.active:
+            cover.extra_days = np.maximum(cover.extra_days, share.max(axis=1) * float(self.event.front_load_days))
+        else:
+            self.acts_on(cover, share)
+
+    def acts_on(self, cover: Coverage, share: np.ndarray) -> None:  # pragma: no cover - every measure says
+        raise NotImplementedError
+
+    def bans(self, stage: str, state: State, net: Network) -> np.ndarray | None:
+        """[B, J, I] what the measure forbids outright now, or None: what an origin rule refuses to approve."""
+        return None
+
+
+class StopGoods(Protocol):
+    """What a measure coming into force may do to goods on their way: the engine's side of it."""
+
+    def stop_pending(self, measure: ExportMeasure, outcome: str) -> None:
+        """Return the covered share of goods awaiting a licence to their exporters."""
+
+    def stop_at_sea(self, measure: ExportMeasure, outcome: str) -> None:
+        """Turn the covered share of goods at sea back to their exporters."""
+
 
 class ExportBan(ExportMeasure):
-    """Covered shipments are not made; orders for them are re-sourced."""
+    """Covered shipments are not made; orders for them are re-sourced. When the ban comes into force, covered
+    goods awaiting a licence are stopped, and with ``at_sea: stop`` covered goods at sea are turned back."""
 
-    effect = "block"
+    def acts_on(self, cover: Coverage, share: np.ndarray) -> None:
+        np.maximum(cover.blocked, share, out=cover.blocked)
+
+    def comes_into_force(self, stop: StopGoods) -> None:
+        stop.stop_pending(self, "stopped awaiting licence")
+        if self.event.at_sea == "stop":
+            stop.stop_at_sea(self, "turned back at sea")
+
+    def bans(self, stage: str, state: State, net: Network) -> np.ndarray | None:
+        return self.coverage(stage, state, net) if self.active else None
 
 
 class ExportLicence(ExportMeasure):
-    """Each shipment waits a processing time (drawn per application) and is approved with a probability."""
+    """Each shipment waits a review time (drawn per application) and is approved with a probability. While a
+    licence is needed buyers add the review time they expect (its central value) to their target position."""
 
-    effect = "licence"
+    def __init__(self, written, event, scenario, network):
+        super().__init__(written, event, scenario, network)
+        self._review = written.processing_days
+        self.approval = float(event.approval)
+        self.expected_days = self._review.central() if isinstance(self._review, Distribution) else float(self._review)
 
-    def __init__(self, event, realised, scenario, network):
-        super().__init__(event, realised, scenario, network)
-        self._processing = event.processing_days
-        self.approval = float(realised.approval)
-        processing = event.processing_days
-        self.expected_days = processing.central() if isinstance(processing, _Dist) else float(processing)
+    @classmethod
+    def can_refuse(cls, event) -> bool:
+        return float(event.approval) < 1
 
-    def processing_days(self, rng: np.random.Generator) -> float:
-        if isinstance(self._processing, _Dist):
-            return self._processing.sample(rng)
-        return float(self._processing)
+    def acts_on(self, cover: Coverage, share: np.ndarray) -> None:
+        cover.licensed.append((self, share))
+        cover.extra_days = np.maximum(cover.extra_days, share.max(axis=1) * self.expected_days)
+
+    def review_days(self, rng: np.random.Generator) -> float:
+        """How long one application waits for its decision, days."""
+        if isinstance(self._review, Distribution):
+            return self._review.sample(rng)
+        return float(self._review)
+
+    def approves(self, rng: np.random.Generator) -> bool:
+        """The decision on one application, drawn when its review is over."""
+        return rng.random() < self.approval
+
+    def refused_outright(self, shipment: Shipment, measures: list[ExportMeasure], state: State,
+                         net: Network) -> np.ndarray | None:
+        """[n, I] share of an application refused whatever the review decides, or None."""
+        return None
 
 
 class OriginRule(ExportLicence):
@@ -122,33 +204,43 @@ class OriginRule(ExportLicence):
     ``threshold_share`` of material mined or refined in it (the October 2025 rule: 0.1 %).
 
     The share is read from the provenance of the shipping country's stock of the item, so a
-    re-export chain (Chinese oxide -> Japanese magnet -> Korea) is caught.
+    re-export chain (Chinese oxide -> Japanese magnet -> Korea) is caught. A re-export the origin
+    country's own bans forbid to the importer is refused.
     """
 
-    def __init__(self, event, realised, scenario, network):
-        super().__init__(event, realised, scenario, network)
-        self.threshold = float(realised.threshold_share)
-        self.kinds = tuple("mined" if s == "mine" else "refined" for s in realised.origin_stages)
+    def __init__(self, written, event, scenario, network):
+        super().__init__(written, event, scenario, network)
+        self.threshold = float(event.threshold_share)
+        self.kinds = tuple("mined" if s == MINE else "refined" for s in event.origin_stages)
         self.origin = [network.countries.index(c) for c in self.exporters]
 
     def _suppliers(self, countries):
         return tuple(c for c in countries if c not in self.exporters)
 
-    def coverage(self, stage, sim):
-        mask = super().coverage(stage, sim)
+    def coverage(self, stage, state, net):
+        mask = super().coverage(stage, state, net)
         if not mask.any():
             return mask
-        tagged = sim.stocks_of(stage).tagged                      # [C, Q, X]
-        if stage == "mine":
+        tagged = state.stocks[stage].tagged                       # [C, Q, X]
+        if stage == MINE:
             tagged = tagged.sum(axis=2, keepdims=True)
         mass = tagged[:, 0, :]
         share = np.zeros_like(mass)
         for kind in self.kinds:
-            rows = [sim.tags.row(kind, c) for c in self.origin]
+            rows = [net.tags.row(kind, c) for c in self.origin]
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.maximum(share, np.where(mass > 0, tagged[:, rows, :].sum(axis=1)
                                                    / np.where(mass > 0, mass, 1.0), 0.0))
         return mask * (share > self.threshold)[None, :, :]
+
+    def refused_outright(self, shipment, measures, state, net):
+        share = np.zeros(shipment.tagged[:, 0, :].shape)
+        for m in measures:
+            banned = m.bans(shipment.stage, state, net) if set(m.exporters) & set(self.exporters) else None
+            if banned is not None:
+                for origin in self.origin:
+                    np.maximum(share, banned[shipment.buyer, origin], out=share)
+        return share if share.any() else None
 
 
 class ExportQuota(ExportMeasure):
@@ -157,21 +249,22 @@ class ExportQuota(ExportMeasure):
     The allowance accrues step by step and unused allowance carries over within the year.
     """
 
-    effect = "quota"
-
-    def __init__(self, event, realised, scenario, network):
-        super().__init__(event, realised, scenario, network)
-        self.t_per_day = float(realised.t_per_year) / DAYS_PER_YEAR
-        self.per_importer = bool(realised.per_importer)
+    def __init__(self, written, event, scenario, network):
+        super().__init__(written, event, scenario, network)
+        self.t_per_day = float(event.t_per_year) / DAYS_PER_YEAR
+        self.per_importer = bool(event.per_importer)
         self.allowance = np.zeros(network.n_countries if self.per_importer else 1)
         self.year: int | None = None
 
-    def accrue(self, day: dt.date, days: float) -> None:
+    def new_step(self, day: dt.date, days: float) -> None:
         """Add one step's allowance; a new calendar year starts from nothing."""
         if self.year != day.year:
             self.allowance[:] = 0.0
             self.year = day.year
         self.allowance += self.t_per_day * days
+
+    def acts_on(self, cover: Coverage, share: np.ndarray) -> None:
+        cover.quotas.append((self, share))
 
     def cap(self, shipped: np.ndarray, covered: np.ndarray) -> np.ndarray:
         """The part of ``shipped`` [B, J, I] beyond the allowance (``covered`` the share under quota)."""
@@ -188,14 +281,15 @@ class Tariff(ExportMeasure):
     """A price wedge on the exporter's goods: buyers move ``rate x sourcing_elasticity`` of their
     orders (at most all) to other makers with spare output, and buy the rest from it anyway."""
 
-    effect = "tariff"
+    def __init__(self, written, event, scenario, network):
+        super().__init__(written, event, scenario, network)
+        self.moved = min(1.0, float(event.rate) * float(event.sourcing_elasticity))
 
-    def __init__(self, event, realised, scenario, network):
-        super().__init__(event, realised, scenario, network)
-        self.moved = min(1.0, float(realised.rate) * float(realised.sourcing_elasticity))
+    def coverage(self, stage, state, net):
+        return super().coverage(stage, state, net) * self.moved
 
-    def coverage(self, stage, sim):
-        return super().coverage(stage, sim) * self.moved
+    def acts_on(self, cover: Coverage, share: np.ndarray) -> None:
+        np.maximum(cover.tariffed, share, out=cover.tariffed)
 
 
 MEASURES: dict[str, type[ExportMeasure]] = {"export_ban": ExportBan, "export_licence": ExportLicence,
@@ -203,12 +297,32 @@ MEASURES: dict[str, type[ExportMeasure]] = {"export_ban": ExportBan, "export_lic
                                             "tariff": Tariff}
 
 
-def build_measures(scenario: Scenario, realised: Scenario, network: Network) -> list[ExportMeasure]:
-    """One measure object per export measure of the scenario, with its suspensions."""
-    measures = [MEASURES[event.type](event, real, scenario, network)
-                for event, real in zip(scenario.drawn_from(realised), realised.events) if event.type in MEASURES]
+def build_measures(scenario: Scenario, world: Scenario, network: Network) -> list[ExportMeasure]:
+    """One measure object per export measure of the drawn ``world``, with its suspensions."""
+    measures = [MEASURES[event.type](written, event, scenario, network)
+                for written, event in zip(scenario.drawn_from(world), world.events) if event.type in MEASURES]
     by_id = {m.id: m for m in measures if m.id}
-    for event in realised.events:
+    for event in world.events:
         if event.type == "suspension":
             by_id[event.measure].suspensions.append((event.start, event.until))
     return measures
+
+
+def coverage(measures: list[ExportMeasure], stage: str, state: State, net: Network,
+             nothing: dict[str, Coverage]) -> Coverage:
+    """What the measures in force (and those announced) do to the stage's trade this step.
+
+    ``nothing`` keeps one empty coverage per stage, shared by the many steps in which no measure acts (it is
+    never written to)."""
+    C, I = net.n_countries, net.items(stage)
+    acting = [m for m in measures if m.active or m.announced]
+    if not acting:
+        if stage not in nothing:
+            nothing[stage] = Coverage(blocked=np.zeros((C, C, I)), tariffed=np.zeros((C, C, I)))
+        return nothing[stage]
+    cover = Coverage(blocked=np.zeros((C, C, I)), tariffed=np.zeros((C, C, I)))
+    for m in acting:
+        share = m.coverage(stage, state, net)
+        if share.any():
+            m.add_to(cover, share)
+    return cover

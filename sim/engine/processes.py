@@ -1,72 +1,66 @@
-"""SimPy processes, named by what they do: ship, license, enforce, qualify, step.
+"""SimPy processes, named by what they do: step, sail, review, enforce, qualify, on.
 
-Each is a generator taking the environment and the simulation it acts on; none
-keeps state of its own. The per-step work over all countries is one process
-(``step``) doing NumPy arithmetic; dated and delayed things (shipments at sea,
-licence decisions, measures coming into force, new suppliers qualifying) are
-processes of their own, so SimPy orders them in time.
+Each takes the environment and the simulation it acts on, and acts through the
+simulation's public methods; none keeps state of its own. The weekly work over
+all countries is one process (``step``) doing NumPy arithmetic; dated and
+delayed things (shipments at sea, licence reviews, measures coming into force,
+new suppliers qualifying, agreements signed) are events of their own, so SimPy
+orders them in time.
 """
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import simpy
 
 if TYPE_CHECKING:  # pragma: no cover
     from .measures import ExportLicence, ExportMeasure
-    from .simulation import Shipment, Simulation
-
-# Events at the same time run before the step's work: the step is scheduled with a lower priority.
-STEP_PRIORITY = 2
+    from .simulation import Simulation
+    from .state import Shipment
 
 
-def _after(env: simpy.Environment, delay: float) -> simpy.events.Event:
-    """A timeout that fires after every ordinary event due at the same time."""
-    event = env.event()
-    event._ok = True
-    event._value = None
-    env.schedule(event, STEP_PRIORITY, delay)
-    return event
+def step(env: simpy.Environment, simulation: Simulation):
+    """Advance the chain one model step at a time, from the spin-up to the calendar's end. A step waits for
+    every other event due at its time (arrivals, decisions, measures coming into force), so it sees the
+    world they leave."""
+    while simulation.next_step():
+        yield env.timeout(simulation.step_days)
+        while env.peek() == env.now:
+            yield env.timeout(0)
 
 
-def step(env: simpy.Environment, sim: "Simulation"):
-    """Advance the chain one model step at a time, from the spin-up to the calendar's end."""
-    while sim.next_step():
-        yield _after(env, sim.step_days)
+def sail(env: simpy.Environment, simulation: Simulation, shipment: Shipment, days: float) -> None:
+    """Carry a shipment for its route's lead time, then deliver it. One timeout with a callback, not a process
+    of its own: a run sends thousands, and a process costs three events."""
+    env.timeout(days).callbacks.append(lambda _: simulation.arrive(shipment))
 
 
-def ship(env: simpy.Environment, sim: "Simulation", shipment: "Shipment", days: float) -> None:
-    """Carry a shipment for its route's lead time, then put it in the buyers' stocks. One timeout event
-    with a callback, not a process of its own: a run sends thousands and a process costs three events."""
-    sim.in_flight[shipment] = None
-    env.timeout(days).callbacks.append(lambda _: sim.arrive(shipment))
+def review(env: simpy.Environment, simulation: Simulation, shipment: Shipment, measure: ExportLicence):
+    """Hold an application for its review time, then have the measure decide it."""
+    yield env.timeout(measure.review_days(simulation.licence_rng))
+    simulation.decide_licence(shipment, measure, measure.approves(simulation.licence_rng))
 
 
-def license(env: simpy.Environment, sim: "Simulation", shipment: "Shipment", measure: "ExportLicence"):
-    """Hold an export until the licence decision: ship it if approved, return it to stock if refused."""
-    yield env.timeout(measure.processing_days(sim.licence_rng))
-    approved = sim.licence_rng.random() < measure.approval
-    sim.decide_licence(shipment, approved, measure)
-
-
-def enforce(env: simpy.Environment, sim: "Simulation", measure: "ExportMeasure"):
+def enforce(env: simpy.Environment, simulation: Simulation, measure: ExportMeasure):
     """Announce, put in force, suspend and lift a measure on its dates."""
     for day in measure.turning_points():
-        at = sim.day_of(day)
+        at = simulation.day_of(day)
         if at > env.now:
             yield env.timeout(at - env.now)
-        sim.set_active(measure, measure.in_force(day), measure.front_loading(day))
+        simulation.put_in_force(measure, measure.in_force(day), measure.front_loading(day))
 
 
-def on(env: simpy.Environment, sim: "Simulation", date, action, *args):
+def on(env: simpy.Environment, simulation: Simulation, date: dt.date, action: Callable, *args):
     """Do ``action(*args)`` on a date (offtake agreements signed, ...)."""
-    at = sim.day_of(date)
+    at = simulation.day_of(date)
     if at > env.now:
         yield env.timeout(at - env.now)
     action(*args)
 
 
-def qualify(env: simpy.Environment, sim: "Simulation", stage: str, buyer: int):
+def qualify(env: simpy.Environment, simulation: Simulation, stage: str, buyer: int):
     """After the stage's switching delay a buyer may buy from any supplier, not only its usual ones."""
-    yield env.timeout(sim.net.switching_days[stage])
-    sim.qualified[stage][buyer, :] = True
+    yield env.timeout(simulation.net.switching_days[stage])
+    simulation.qualified(stage, buyer)

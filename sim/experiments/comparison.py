@@ -40,9 +40,9 @@ from ..results.headlines import (
     text,
     value,
 )
+from ..scenario import Scenario
 from ..scenario.loading import read_scenario, registry_for, validate_document
-from ..scenario.schema import Scenario
-from ..world.network import step_dates
+from ..world import step_dates
 from .outputs import code_sha256, default_out, read_manifest, scenario_sha256
 from .runs import ScenarioRun, check_end, execute, read_series
 

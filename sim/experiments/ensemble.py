@@ -43,8 +43,7 @@ from ..engine.measures import MEASURES
 from ..engine.simulation import Simulation
 from ..files import atomic_folder, write_json, write_table
 from ..results.headlines import figures_for, number, value
-from ..scenario.distributions import has_distributions
-from ..scenario.schema import Scenario
+from ..scenario import Scenario, has_distributions
 from .outputs import code_sha256, read_manifest, scenario_sha256
 from .runs import monthly_series
 
@@ -109,8 +108,7 @@ def is_random(scenario: Scenario) -> bool:
     """
     if has_distributions(scenario):
         return True
-    return any(event.type in MEASURES and MEASURES[event.type].effect == "licence" and float(event.approval) < 1
-               for event in scenario.events)
+    return any(event.type in MEASURES and MEASURES[event.type].can_refuse(event) for event in scenario.events)
 
 
 def replication_folder(folder: Path, r: int) -> Path:

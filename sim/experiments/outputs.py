@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import __version__
 from ..files import atomic_folder, write_json, write_table
 from ..results.tables import Results, headline_series
-from ..scenario.schema import Scenario
+from ..scenario import Scenario
 
 
 def scenario_sha256(scenario: Scenario) -> str:

@@ -19,7 +19,7 @@ from ..engine.simulation import Simulation
 from ..errors import ScenarioError
 from ..files import json_safe
 from ..results.tables import PERIOD, Results, headline_series
-from ..scenario.schema import Scenario
+from ..scenario import Scenario
 
 SERIES_COLUMNS = ["date", "metric", "country", "element", "value"]
 

@@ -39,9 +39,9 @@ from ..results.headlines import (
     text,
     value,
 )
+from ..scenario import Scenario
 from ..scenario.loading import read_scenario, registry_for, validate_document
 from ..scenario.overrides import KeyPathResolved, apply, describe, resolve
-from ..scenario.schema import Scenario
 from .outputs import code_sha256, default_out, scenario_sha256
 from .runs import ScenarioRun, check_end, execute
 

@@ -7,25 +7,18 @@ rare-earth content of magnets where a field says ``_reo``), t magnet, USD/kg.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from ..world.network import Network
-from ..world.provenance import Tags
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..engine.simulation import Shipment, Simulation
-
-STAGE_INDEX = {"mine": 0, "refinery": 1, "magnet": 2}
+from ..stages import MAGNET, MINE, REFINERY
+from ..world import Network
 
 
 class Recorder:
-    """Preallocated arrays ``[step, ...]`` filled by the engine as it runs."""
+    """Preallocated arrays ``[step, ...]`` filled by the engine's ledger as it runs."""
 
-    def __init__(self, net: Network, tags: Tags):
+    def __init__(self, net: Network):
         n, C, E, G, S, Q = (len(net.dates), net.n_countries, len(net.elements), len(net.grades),
-                            len(net.sectors), tags.rows)
+                            len(net.sectors), net.tags.rows)
         self.n = n
         self.recipe_reo = net.recipe.sum(axis=1)          # [G] t REO per t magnet
         z = np.zeros
@@ -48,7 +41,7 @@ class Recorder:
         self.use_conc = z((n, C))                         # own use per day (for days of cover)
         self.use_oxide = z((n, C, E))
         self.use_magnet = z((n, C, G))
-        self.exports = {"mine": z((n, C, C, 1)), "refinery": z((n, C, C, E)), "magnet": z((n, C, C, G))}  # [b, j]
+        self.exports = {MINE: z((n, C, C, 1)), REFINERY: z((n, C, C, E)), MAGNET: z((n, C, C, G))}  # [b, j]
         self.consumed_tags = z((n, 3, C, Q))              # what each stage consumed in a country, by provenance
         self.made_tags = z((n, C, Q))                     # REO content of magnets made, by provenance
         self.price = z((n, E))
@@ -101,34 +94,41 @@ class Recorder:
             self.price[k] = price
             self.price_multiple[k] = multiple
 
-    def stocks(self, k: int, sim: "Simulation") -> None:
+    def levels(self, k: int, stocks: dict[str, np.ndarray], pile: np.ndarray, use: dict[str, np.ndarray]) -> None:
+        """Stocks at the end of step ``k`` (mass by country and item, stage -> [C, I]; stockpiles [C, E]) and
+        each country's own use per day, for days of cover."""
         if self._ok(k):
-            self.stock_conc[k] = sim.conc.mass.sum(axis=1)
-            self.stock_oxide[k] = sim.oxide.mass
-            self.stock_magnet[k] = sim.magnet.mass
-            self.stockpile[k] = sim.pile.mass
-            self.use_conc[k] = sim.use_own["mine"][:, 0]
-            self.use_oxide[k] = sim.use_own["refinery"]
-            self.use_magnet[k] = sim.use_own["magnet"]
+            self.stock_conc[k] = stocks[MINE].sum(axis=1)
+            self.stock_oxide[k] = stocks[REFINERY]
+            self.stock_magnet[k] = stocks[MAGNET]
+            self.stockpile[k] = pile
+            self.use_conc[k] = use[MINE][:, 0]
+            self.use_oxide[k] = use[REFINERY]
+            self.use_magnet[k] = use[MAGNET]
 
     # ------------------------------------------------------------ trade
-    def departed(self, k: int, shipment: "Shipment", mass: np.ndarray) -> None:
+    def departed(self, k: int, stage: str, buyer: np.ndarray, supplier: np.ndarray, mass: np.ndarray) -> None:
+        """Exports put to sea, ``mass`` [n, I] by route (each route once per call)."""
         if self._ok(k):
-            self.exports[shipment.stage][k][shipment.buyer, shipment.supplier] += mass   # pairs are unique
+            self.exports[stage][k][buyer, supplier] += mass
 
-    def licence_applied(self, k: int, shipment: "Shipment", mass: np.ndarray) -> None:
+    def licence_applied(self, k: int, stage: str, supplier: np.ndarray, buyer: np.ndarray, mass: np.ndarray) -> None:
+        """An application for one route's exports."""
         if self._ok(k):
-            self.licences.append((k, shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]),
-                                  float(mass.sum()), "applied"))
+            self.licences.append((k, stage, int(supplier[0]), int(buyer[0]), float(mass.sum()), "applied"))
 
-    def licence_decided(self, k: int, shipment: "Shipment", mass: np.ndarray, approved: bool) -> None:
+    def licence_decided(self, k: int, stage: str, supplier: np.ndarray, buyer: np.ndarray, mass: np.ndarray,
+                        approved: bool) -> None:
+        """A decision on one application; one after the calendar's end counts in its last step."""
         k = min(k, self.n - 1)
         if self._ok(k):
-            self.licences.append((k, shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]),
-                                  float(mass.sum()), "approved" if approved else "refused"))
+            self.licences.append((k, stage, int(supplier[0]), int(buyer[0]), float(mass.sum()),
+                                  "approved" if approved else "refused"))
 
-    def turned_back(self, k: int, shipment: "Shipment", mass: np.ndarray, outcome: str) -> None:
+    def turned_back(self, k: int, stage: str, buyer: np.ndarray, supplier: np.ndarray, mass: np.ndarray,
+                    outcome: str) -> None:
+        """Goods on their way stopped by a measure coming into force, ``mass`` [n, I] by route."""
         if self._ok(k):
-            for b, j, m in zip(shipment.buyer, shipment.supplier, mass.sum(axis=1)):
+            for b, j, m in zip(buyer, supplier, mass.sum(axis=1)):
                 if m > 0:
-                    self.licences.append((k, shipment.stage, int(j), int(b), float(m), outcome))
+                    self.licences.append((k, stage, int(j), int(b), float(m), outcome))

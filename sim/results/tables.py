@@ -35,8 +35,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..scenario.distributions import drawn_inputs
-from ..scenario.schema import MEASURE_TYPES, Scenario
+from ..scenario import Scenario, drawn_inputs
+from ..scenario.events import MEASURE_TYPES
 from ..world.network import Network
 from ..world.provenance import Tags
 from .recorder import Recorder

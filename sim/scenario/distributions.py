@@ -8,9 +8,7 @@ into one holding plain numbers, drawing in a fixed order so that the same seed
 gives the same world.
 
 Dates may be distributions too (``DateDist``: normal, triangular, uniform,
-choice over dates), drawn as day numbers and rounded to a whole day. Which
-events happen (an event's ``probability``) is decided by the scenario itself
-(``Scenario.decide_events``), which ``realise`` calls after drawing its fields.
+choice over dates), drawn as day numbers and rounded to a whole day.
 """
 from __future__ import annotations
 
@@ -28,7 +26,7 @@ def _in_order(rule: str, *bounds) -> None:
         raise ValueError(f"needs {rule}, got {', '.join(str(b) for b in bounds)}")
 
 
-class _Dist(BaseModel):
+class Distribution(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     lower: float | None = Field(default=None, exclude=True, description="bound of the field, set by the schema")
     upper: float | None = Field(default=None, exclude=True)
@@ -52,7 +50,7 @@ class _Dist(BaseModel):
     def support(self) -> tuple[float, float]:
         raise NotImplementedError  # pragma: no cover
 
-    def with_bounds(self, lower: float | None, upper: float | None) -> "_Dist":
+    def with_bounds(self, lower: float | None, upper: float | None) -> "Distribution":
         """This distribution bound to a field's range; refuses one lying wholly outside it."""
         lo, hi = self.support()
         if (lower is not None and hi < lower) or (upper is not None and lo > upper):
@@ -61,7 +59,7 @@ class _Dist(BaseModel):
         return self.model_copy(update={"lower": lower, "upper": upper})
 
 
-class Normal(_Dist):
+class Normal(Distribution):
     dist: Literal["normal"]
     mean: float
     sd: float = Field(ge=0)
@@ -76,7 +74,7 @@ class Normal(_Dist):
         return (-math.inf, math.inf) if self.sd > 0 else (self.mean, self.mean)
 
 
-class LogNormal(_Dist):
+class LogNormal(Distribution):
     """Log-normal given by its median and the sd of log(x) (sigma)."""
 
     dist: Literal["lognormal"]
@@ -93,7 +91,7 @@ class LogNormal(_Dist):
         return (0.0, math.inf)
 
 
-class Triangular(_Dist):
+class Triangular(Distribution):
     dist: Literal["triangular"]
     low: float
     mode: float
@@ -116,7 +114,7 @@ class Triangular(_Dist):
         return (self.low, self.high)
 
 
-class Uniform(_Dist):
+class Uniform(Distribution):
     dist: Literal["uniform"]
     low: float
     high: float
@@ -136,7 +134,7 @@ class Uniform(_Dist):
         return (self.low, self.high)
 
 
-class Choice(_Dist):
+class Choice(Distribution):
     """One of several values, with probabilities p (equal when omitted)."""
 
     dist: Literal["choice"]
@@ -168,7 +166,6 @@ class Choice(_Dist):
 
 
 Dist = Annotated[Union[Normal, LogNormal, Triangular, Uniform, Choice], Field(discriminator="dist")]
-DIST_KINDS = ("normal", "lognormal", "triangular", "uniform", "choice")
 
 
 # ---------------------------------------------------------------- dates
@@ -190,7 +187,7 @@ def _day_only(value: Any) -> Any:
 Day = Annotated[dt.date, BeforeValidator(_day_only)]
 
 
-class _DateDist(_Dist):
+class DateDistribution(Distribution):
     """A date drawn as a day number (``date.toordinal()``) and rounded to a whole day."""
 
     def sample(self, rng: np.random.Generator) -> dt.date:
@@ -215,7 +212,7 @@ class _DateDist(_Dist):
         return f"{lo}..{hi} ({self.dist}, central {self.central()})"
 
 
-class DateNormal(_DateDist):
+class DateNormal(DateDistribution):
     """A normal over days around ``mean`` with ``sd_days``, clipped at NORMAL_DATE_SDS sd either side."""
 
     dist: Literal["normal"]
@@ -242,7 +239,7 @@ class DateNormal(_DateDist):
         return _day(self.mean.toordinal() - half), _day(self.mean.toordinal() + half)
 
 
-class DateTriangular(_DateDist):
+class DateTriangular(DateDistribution):
     dist: Literal["triangular"]
     low: Day
     mode: Day
@@ -265,7 +262,7 @@ class DateTriangular(_DateDist):
         return self.low, self.high
 
 
-class DateUniform(_DateDist):
+class DateUniform(DateDistribution):
     dist: Literal["uniform"]
     low: Day
     high: Day
@@ -285,7 +282,7 @@ class DateUniform(_DateDist):
         return self.low, self.high
 
 
-class DateChoice(_DateDist):
+class DateChoice(DateDistribution):
     """One of several dates, with probabilities p (equal when omitted); central: the most likely."""
 
     dist: Literal["choice"]
@@ -312,89 +309,3 @@ DateDist = Annotated[Union[DateNormal, DateTriangular, DateUniform, DateChoice],
 DATE_DIST_KINDS = ("normal", "triangular", "uniform", "choice")
 DATE_DIST_KEYS = {"normal": ("mean", "sd_days"), "triangular": ("low", "mode", "high"),
                   "uniform": ("low", "high"), "choice": ("values", "p")}
-
-
-# ---------------------------------------------------------------- drawing a world
-def realise(obj: Any, rng: np.random.Generator | None) -> Any:
-    """Replace every distribution inside ``obj`` by a number.
-
-    With ``rng`` None each distribution gives its central value (a deterministic
-    run of the 'expected' world); otherwise one draw each, in field order. A
-    model with a ``decide_events(rng)`` method (the scenario) then decides which
-    of its events happen; it draws nothing when no event has a ``probability``.
-    """
-    if isinstance(obj, _Dist):
-        return obj.central() if rng is None else obj.sample(rng)
-    if isinstance(obj, BaseModel):
-        updates = {}
-        for name in type(obj).model_fields:
-            value = getattr(obj, name)
-            new = realise(value, rng)
-            if new is not value:
-                updates[name] = new
-        out = obj.model_copy(update=updates) if updates else obj
-        decide = getattr(type(out), "decide_events", None)
-        return decide(out, rng) if decide is not None else out
-    if isinstance(obj, dict):
-        new_items = {k: realise(v, rng) for k, v in obj.items()}
-        return obj if all(new_items[k] is obj[k] for k in obj) else new_items
-    if isinstance(obj, (list, tuple)):
-        new_seq = [realise(v, rng) for v in obj]
-        return obj if all(a is b for a, b in zip(new_seq, obj)) else type(obj)(new_seq)
-    return obj
-
-
-def has_distributions(obj: Any) -> bool:
-    """True when any number or date inside ``obj`` is a distribution, or an event has a probability:
-    when draws can give different worlds."""
-    if isinstance(obj, _Dist):
-        return True
-    if isinstance(obj, BaseModel):
-        if "probability" in type(obj).model_fields and obj.probability is not None:
-            return True
-        return any(has_distributions(getattr(obj, n)) for n in type(obj).model_fields)
-    if isinstance(obj, dict):
-        return any(has_distributions(v) for v in obj.values())
-    if isinstance(obj, (list, tuple)):
-        return any(has_distributions(v) for v in obj)
-    return False
-
-
-def drawn_inputs(scenario: Any, world: Any) -> dict[str, Any]:
-    """What a replication drew: {key path: value} for every distribution of ``scenario`` (dates as ISO
-    text), and ``events.<id or number>.happened`` for every event with a probability or tied to one.
-
-    ``world`` is ``realise(scenario, rng)``. Distributions inside events that did not happen are left
-    out: they were drawn but acted on nothing. Empty for a scenario without uncertain input.
-    """
-    from .yamlfile import format_path
-
-    out: dict[str, Any] = {}
-
-    def walk(written: Any, drawn: Any, path: tuple) -> None:
-        if isinstance(written, _Dist):
-            out[format_path(path)] = drawn.isoformat() if isinstance(drawn, dt.date) else drawn
-        elif isinstance(written, BaseModel):
-            per_use = getattr(type(written), "drawn_per_use", frozenset())    # drawn afresh each use, not here
-            for name in type(written).model_fields:
-                if not (path == () and name == "events") and name not in per_use:
-                    walk(getattr(written, name), getattr(drawn, name), path + (name,))
-        elif isinstance(written, dict):
-            for key, value in written.items():
-                walk(value, drawn[key], path + (key,))
-        elif isinstance(written, (list, tuple)):
-            for i, (a, b) in enumerate(zip(written, drawn)):
-                walk(a, b, path + (i,))
-
-    if not has_distributions(scenario):
-        return out
-    walk(scenario, world, ())
-    index = getattr(world, "_drawn_from", None)
-    kept = dict(zip(index if index is not None else range(len(world.events)), world.events))
-    for i, event in enumerate(scenario.events):
-        label = event.id or i
-        if event.probability is not None or event.together_with is not None:
-            out[format_path(("events", label, "happened"))] = i in kept
-        if i in kept:
-            walk(event, kept[i], ("events", label))
-    return out

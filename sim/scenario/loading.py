@@ -21,9 +21,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, ScenarioError, did_you_mean
+from .events import EVENT_TYPES
 from .references import check_references
 from .registry import Registry, find_seeds, load_registry
-from .schema import EVENT_TYPES, Scenario
+from .schema import Scenario
 from .yamlfile import KeyPath, YamlDocument, format_path, problem_at, read_yaml
 
 NOT_INHERITED = ("name", "title", "description")

@@ -11,8 +11,10 @@ import re
 from typing import Any
 
 from ..errors import Problem, did_you_mean
+from .events import MEASURE_TYPES, NO_RARE_EARTH
+from .fields import parse_date_dist
 from .registry import Registry
-from .schema import DEFAULT_ELEMENTS, MEASURE_TYPES, NO_RARE_EARTH, parse_date_dist
+from .schema import DEFAULT_ELEMENTS
 from .yamlfile import KeyPath, YamlDocument, problem_at
 
 SHARE_TOLERANCE = 1e-6

@@ -11,152 +11,16 @@ module only checks what one record can check about itself.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Literal
 
 import numpy as np
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainValidator,
-    PrivateAttr,
-    TypeAdapter,
-    ValidationError,
-    field_validator,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import Field, PrivateAttr, field_validator
 
-from .distributions import (
-    DATE_DIST_KEYS,
-    DATE_DIST_KINDS,
-    DateDist,
-    Dist,
-    _DateDist,
-    _Dist,
-)
+from ..stages import Stage
+from .events import AnyEvent, Event, Suspension
+from .fields import Date, NonNeg, Number, Positive, Record, Share, Sourced, Sources
 
-STAGES = ("mine", "refinery", "magnet", "end_use")
-TRADED_STAGES = ("mine", "refinery", "magnet")
-PRODUCT_OF_STAGE = {"mine": "concentrate", "refinery": "oxide", "magnet": "magnet"}
 DEFAULT_ELEMENTS = ("La", "Ce", "NdPr", "Sm", "Gd", "Tb", "Dy", "Y", "Lu", "Sc", "other")
-
-_dist_adapter: TypeAdapter = TypeAdapter(Dist)
-
-
-def _number(lower: float | None = None, upper: float | None = None, lower_open: bool = False):
-    """A float field (or a distribution) within [lower, upper]; one clear message when not."""
-
-    def check(value: Any) -> float | _Dist:
-        if isinstance(value, _Dist):
-            return value.with_bounds(lower, upper)
-        if isinstance(value, dict):
-            if "dist" not in value:
-                raise ValueError(f"expected a number or a distribution with 'dist:' one of "
-                                 f"normal, lognormal, triangular, uniform, choice; got a map with keys {sorted(value)}")
-            try:
-                dist = _dist_adapter.validate_python(value)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"][1:])
-                raise ValueError(f"bad distribution{' (' + where + ')' if where else ''}: {first['msg']}") from None
-            return dist.with_bounds(lower, upper)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"expected a number, got {value!r} ({type(value).__name__})")
-        value = float(value)
-        if value != value:
-            raise ValueError("expected a number, got NaN")
-        if lower is not None and (value < lower or (lower_open and value == lower)):
-            raise ValueError(f"must be {'>' if lower_open else '≥'} {lower:g}, got {value:g}")
-        if upper is not None and value > upper:
-            raise ValueError(f"must be ≤ {upper:g}, got {value:g}")
-        return value
-
-    return Annotated[Union[float, Dist], PlainValidator(check)]
-
-
-Number = _number()
-NonNeg = _number(0.0)
-Positive = _number(0.0, lower_open=True)
-Share = _number(0.0, 1.0)
-
-_plain_date_adapter: TypeAdapter = TypeAdapter(dt.date)
-_date_dist_adapter: TypeAdapter = TypeAdapter(DateDist)
-_DATE_FORMS = "normal (mean, sd_days), triangular (low, mode, high), uniform (low, high) or choice (values, p)"
-
-
-def parse_date_dist(value: dict) -> _DateDist:
-    """A distribution of dates from its map (``{dist: uniform, low: 2028-01-01, high: 2029-06-30}``);
-    ValueError with one clear message when it is not one."""
-    if "dist" not in value:
-        raise ValueError(f"expected a date written YYYY-MM-DD or a distribution of dates with 'dist:' one of "
-                         f"{', '.join(DATE_DIST_KINDS)}; got a map with keys {sorted(map(str, value))}")
-    kind = value["dist"]
-    if kind not in DATE_DIST_KINDS:
-        hint = "a date cannot be lognormal" if kind == "lognormal" else f"unknown date distribution {kind!r}"
-        raise ValueError(f"{hint}; a date may be {_DATE_FORMS}")
-    try:
-        return _date_dist_adapter.validate_python(value)
-    except ValidationError as exc:
-        errors = exc.errors()
-        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])  # a misspelt key first
-        loc = first["loc"][1:]
-        where = ".".join(str(p) for p in loc)
-        allowed = DATE_DIST_KEYS[kind]
-        if first["type"] == "extra_forbidden":
-            key = str(loc[-1])
-            close = [k for k in allowed if k.startswith(key + "_")] or \
-                difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
-            msg = f"unknown key {loc[-1]!r}{f' (did you mean {close[0]}?)' if close else ''}; a {kind} date " \
-                  f"distribution takes {', '.join(allowed)}"
-            where = ""
-        elif first["type"] == "missing":
-            msg = f"key {where!r} is missing; a {kind} date distribution takes {', '.join(allowed)}"
-            where = ""
-        elif first["type"].startswith("date") or (first["type"] == "value_error"
-                                                   and "a date written" in first["msg"]):
-            msg = f"expected a date written YYYY-MM-DD, got {first['input']!r}"
-        else:
-            msg = first["msg"].removeprefix("Value error, ")
-        raise ValueError(f"bad date distribution{' (' + where + ')' if where else ''}: {msg}") from None
-
-
-def _date(value: Any) -> dt.date | _DateDist:
-    """A date field: a plain date, parsed exactly as a ``datetime.date`` field would be, or a distribution of dates."""
-    if isinstance(value, _DateDist):
-        return value
-    if isinstance(value, dict):
-        return parse_date_dist(value)
-    try:
-        return _plain_date_adapter.validate_python(value)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise PydanticCustomError(first["type"], first["msg"].replace("{", "{{").replace("}", "}}")) from None
-
-
-Date = Annotated[Union[dt.date, DateDist], PlainValidator(_date)]
-
-
-def _sources(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError(f"expected a figure id of seeds/ or a publication with its year, or a list of them; got {value!r}")
-    return tuple(v.strip() for v in value)
-
-
-Sources = Annotated[tuple[str, ...], PlainValidator(_sources)]
-
-
-class Record(BaseModel):
-    """Base of every scenario record: frozen, unknown keys refused."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Sourced(Record):
-    source: Sources = ()
-    note: str | None = None
 
 
 # ---------------------------------------------------------------- calendar, world
@@ -264,10 +128,10 @@ class Route(Sourced):
 class Trade(Record):
     """Where each country buys each stage's product, how long it travels, how long switching takes."""
 
-    suppliers: dict[Literal["mine", "refinery", "magnet"], dict[str, SupplierShares]] = {}
+    suppliers: dict[Stage, dict[str, SupplierShares]] = {}
     lead_time_days: NonNeg = 30.0
     routes: dict[str, Route] = {}
-    switching_days: dict[Literal["mine", "refinery", "magnet"], NonNeg] = {}
+    switching_days: dict[Stage, NonNeg] = {}
     switching_source: Sources = ()
 
     @field_validator("routes")
@@ -283,8 +147,8 @@ class Trade(Record):
 class Inventories(Sourced):
     """Working stocks held by industry, in days of that country's use of the stage's product."""
 
-    target_days: dict[Literal["mine", "refinery", "magnet"], NonNeg] = {}
-    by_country: dict[str, dict[Literal["mine", "refinery", "magnet"], NonNeg]] = {}
+    target_days: dict[Stage, NonNeg] = {}
+    by_country: dict[str, dict[Stage, NonNeg]] = {}
 
 
 class ReleaseRule(Record):
@@ -324,207 +188,6 @@ class Rationing(Record):
 
     rule: Literal["pro_rata", "defence_first"] = "pro_rata"
     by_country: dict[str, Literal["pro_rata", "defence_first"]] = {}
-
-
-# ---------------------------------------------------------------- events
-class Event(Sourced):
-    """A dated change to the world. ``id`` lets other events (suspensions) name it.
-
-    With ``probability`` the event happens in a replication with that chance,
-    drawn afresh each replication (a central run keeps it when the probability
-    is at least 0.5); with ``together_with: ID`` it happens exactly when the
-    earlier event ``ID`` does (one decision covering several events).
-    """
-
-    id: str | None = None
-    # left out of dumps when unset, so a scenario without them hashes as before (outputs.scenario_sha256)
-    probability: Share | None = Field(default=None, exclude_if=lambda v: v is None,
-                                      description="chance that the event happens, drawn per replication")
-    together_with: str | None = Field(default=None, exclude_if=lambda v: v is None,
-                                      description="id of an earlier event: this one happens exactly when "
-                                                  "that one does")
-
-
-class Measure(Event):
-    """An export measure by an exporter on a set of importers, stages and elements."""
-
-    exporter: str
-    importers: tuple[str, ...] | Literal["all"] = "all"
-    stages: tuple[Literal["mine", "refinery", "magnet"], ...] = TRADED_STAGES
-    elements: tuple[str, ...] | Literal["all"] = "all"
-    end_users: Literal["all", "civil", "defence"] = "all"
-    start: Date
-    end: Date | None = None
-    announced: Date | None = None
-    front_load_days: NonNeg = Field(default=0.0, description="from 'announced' to 'start' buyers of covered "
-                                                              "goods raise their working stock by this many days")
-    at_sea: Literal["deliver", "stop"] = "deliver"
-
-
-class ExportBan(Measure):
-    type: Literal["export_ban"]
-
-
-class ExportLicence(Measure):
-    """Every shipment needs a licence: a processing time and a chance of approval."""
-
-    type: Literal["export_licence"]
-    drawn_per_use: ClassVar[frozenset[str]] = frozenset({"processing_days"})   # per application
-    processing_days: NonNeg = 45.0
-    approval: Share = 1.0
-
-
-class ExportQuota(Measure):
-    """At most ``t_per_year`` of covered goods a year (t REO, or t magnet), overall or to each importer."""
-
-    type: Literal["export_quota"]
-    t_per_year: NonNeg
-    per_importer: bool = False
-
-
-class Tariff(Measure):
-    """A price wedge on the exporter's goods (ad valorem rate)."""
-
-    type: Literal["tariff"]
-    rate: NonNeg
-    sourcing_elasticity: NonNeg = Field(default=1.0, description="share of orders buyers move elsewhere per "
-                                                                 "unit of tariff rate (capped at all of them)")
-
-
-class OriginRule(Measure):
-    """Goods made anywhere that contain the exporter's material above a share need its licence."""
-
-    type: Literal["origin_rule"]
-    drawn_per_use: ClassVar[frozenset[str]] = frozenset({"processing_days"})   # per application
-    threshold_share: Share = 0.001
-    origin_stages: tuple[Literal["mine", "refinery"], ...] = ("mine", "refinery")
-    processing_days: NonNeg = 45.0
-    approval: Share = 1.0
-
-
-class Suspension(Event):
-    """Suspends the measure ``measure`` from ``start`` until ``until``."""
-
-    type: Literal["suspension"]
-    measure: str
-    start: Date
-    until: Date
-
-
-class CapacityChange(Event):
-    """From ``date`` a facility's capacity becomes ``capacity_t`` (0 closes it)."""
-
-    type: Literal["capacity_change"]
-    facility: str
-    date: Date
-    capacity_t: NonNeg
-    ramp_years: NonNeg = 0.0
-
-
-class Outage(Event):
-    type: Literal["outage"]
-    facility: str
-    start: Date
-    end: Date
-    share_lost: Share = 1.0
-
-
-class DemandShock(Event):
-    type: Literal["demand_shock"]
-    countries: tuple[str, ...] | Literal["all"] = "all"
-    sectors: tuple[str, ...] | Literal["all"] = "all"
-    start: Date
-    end: Date | None = None
-    multiplier: NonNeg
-
-
-class DemandGrowth(Event):
-    """From ``start`` demand of the given countries and sectors grows by ``growth_per_year`` (compound)."""
-
-    type: Literal["demand_growth"]
-    countries: tuple[str, ...] | Literal["all"] = "all"
-    sectors: tuple[str, ...] | Literal["all"] = "all"
-    start: Date
-    end: Date | None = None
-    growth_per_year: Number
-
-
-class StockpileRelease(Event):
-    """A decision to release a stockpile from ``start`` at a rate, whatever industry's cover."""
-
-    type: Literal["stockpile_release"]
-    country: str
-    start: Date
-    end: Date | None = None
-    days_per_month: NonNeg
-
-
-class PriceFloor(Event):
-    """A guaranteed price for an element's output in the given countries (e.g. MP's $110/kg NdPr)."""
-
-    type: Literal["price_floor"]
-    countries: tuple[str, ...]
-    element: str
-    usd_per_kg: Positive
-    start: Date
-    end: Date | None = None
-
-
-class Recycling(Event):
-    """Recycled oxide supply as a share of the country's magnet demand, growing yearly."""
-
-    type: Literal["recycling"]
-    countries: tuple[str, ...] | Literal["all"] = "all"
-    start: Date
-    share: Share
-    growth_per_year: Number = 0.0
-    max_share: Share = 1.0
-
-
-class Offtake(Event):
-    """From ``start`` a buyer takes ``share`` of its imports of a stage's product (of the items holding
-    ``elements``) from ``seller``, under an offtake agreement; its other suppliers' shares shrink in
-    proportion. A buyer that imported none of an item takes ``share`` of its need from the seller. With
-    ``seller`` the buyer itself, it imports ``share`` less and its own plants make the rest."""
-
-    type: Literal["offtake"]
-    buyer: str
-    seller: str
-    stage: Literal["mine", "refinery", "magnet"]
-    share: Share
-    elements: tuple[str, ...] | Literal["all"] = "all"
-    start: Date
-
-
-NO_RARE_EARTH = "ferrite"
-
-
-class Substitution(Event):
-    """Switch a sector from one grade to another when a price passes a threshold, after a delay.
-
-    ``to_grade: ferrite`` leaves rare-earth magnets altogether (the demand is met without them).
-    """
-
-    type: Literal["substitution"]
-    sectors: tuple[str, ...] | Literal["all"] = "all"
-    from_grade: str
-    to_grade: str
-    element: str
-    price_above_usd_per_kg: Positive
-    delay_days: NonNeg = 365.0
-    max_share_per_year: Share = 0.2
-    max_share: Share = 1.0
-
-
-AnyEvent = Annotated[
-    Union[ExportBan, ExportLicence, ExportQuota, Tariff, OriginRule, Suspension, CapacityChange, Outage,
-          DemandShock, DemandGrowth, StockpileRelease, PriceFloor, Recycling, Substitution, Offtake],
-    Field(discriminator="type"),
-]
-EVENT_TYPES = ("export_ban", "export_licence", "export_quota", "tariff", "origin_rule", "suspension",
-               "capacity_change", "outage", "demand_shock", "demand_growth", "stockpile_release", "price_floor", "recycling",
-               "substitution", "offtake")
-MEASURE_TYPES = ("export_ban", "export_licence", "export_quota", "tariff", "origin_rule")
 
 
 # ---------------------------------------------------------------- run, outputs, scenario

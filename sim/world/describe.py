@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..scenario.schema import Scenario
-from .network import capacity_shares
+from ..scenario import Scenario
+from .facilities import capacity_shares
 
 TOP_COUNTRIES = 5
 

@@ -1,88 +1,18 @@
-"""Facilities, capacities and shares of the world a scenario describes (no SimPy here)."""
+"""The world of a scenario as index maps and arrays: what the engine computes with (no SimPy here)."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
-from ..scenario.distributions import realise
-from ..scenario.schema import Facility, Scenario
-
-DAYS_PER_YEAR = 365.25
-
-
-def available_share(facility: Facility, on: dt.date) -> float:
-    """Share of nameplate capacity usable on a date: 0 before ``online``, a linear ramp, 0 after ``closes``."""
-    if facility.closes is not None and on >= facility.closes:
-        return 0.0
-    if facility.online is None:
-        return 1.0
-    if on < facility.online:
-        return 0.0
-    ramp_days = float(facility.ramp_years) * DAYS_PER_YEAR
-    if ramp_days <= 0:
-        return 1.0
-    return min(1.0, (on - facility.online).days / ramp_days)
-
-
-def facility_table(scenario: Scenario, on: dt.date | None = None) -> pd.DataFrame:
-    """One row per facility: stage, country, capacity and expected output (t/yr) on a date.
-
-    Capacity is nameplate times the ramp-up share on that date (0 before it
-    opens or after it closes); expected output is capacity x utilisation, what
-    a plant makes with enough input. Distributions count at their central value.
-    """
-    scenario = realise(scenario, None)
-    on = on or scenario.calendar.start
-    rows = []
-    for stage in ("mine", "refinery", "magnet"):
-        for fid, f in getattr(scenario.facilities, stage).items():
-            share = available_share(f, on)
-            rows.append({"stage": stage, "facility": fid, "name": f.name, "country": f.country,
-                         "capacity_t": float(f.capacity_t) * share, "utilisation": float(f.utilisation),
-                         "output_t": float(f.capacity_t) * float(f.utilisation) * share})
-    return pd.DataFrame(rows, columns=["stage", "facility", "name", "country", "capacity_t", "utilisation",
-                                       "output_t"])
-
-
-def capacity_shares(scenario: Scenario, on: dt.date | None = None) -> pd.DataFrame:
-    """Capacity and expected output by stage and country (t/yr), with each country's share of its stage.
-
-    ``share`` is the share of the stage's capacity, ``output_share`` of its
-    expected output.
-    """
-    table = facility_table(scenario, on)
-    out = table.groupby(["stage", "country"], as_index=False, sort=False)[["capacity_t", "output_t"]].sum()
-    for col, share in (("capacity_t", "share"), ("output_t", "output_share")):
-        totals = out.groupby("stage")[col].transform("sum")
-        out[share] = (out[col] / totals).where(totals > 0, 0.0)
-    order = {"mine": 0, "refinery": 1, "magnet": 2}
-    out = out.sort_values(["stage", "share"], key=lambda s: s.map(order) if s.name == "stage" else -s)
-    return out.reset_index(drop=True)
-
-
-# ---------------------------------------------------------------- arrays for the engine
-TRADED = ("mine", "refinery", "magnet")
-
-
-@dataclass(frozen=True)
-class FacilityArrays:
-    """One stage's facilities as arrays: where they are and what they can do each day."""
-
-    ids: tuple[str, ...]
-    country: np.ndarray          # [F] country index
-    rate_t_per_day: np.ndarray   # [steps, F] capacity x utilisation x ramp-up, t/day (REO feed, REO, or magnet)
-    nameplate_t_per_day: np.ndarray  # [steps, F] capacity x ramp-up, t/day: the most a plant can make
-    shuts_below: np.ndarray      # [F] USD/kg of its price element under which the plant idles (0: never)
-    price_element: np.ndarray    # [F] element index of that price
-
-    def by_country(self, n_countries: int) -> np.ndarray:
-        """[C, F] membership matrix: 1 where facility f is in country c."""
-        member = np.zeros((n_countries, len(self.ids)))
-        member[self.country, np.arange(len(self.ids))] = 1.0
-        return member
+from ..scenario import Scenario
+from ..stages import MAGNET, MINE, REFINERY, STAGES
+from .calendar import DAYS_PER_YEAR, step_dates
+from .facilities import FacilityArrays, facility_arrays
+from .paths import demand_path, forced_release, price_floor, recycling_share
+from .provenance import Tags
 
 
 @dataclass(frozen=True)
@@ -142,128 +72,64 @@ class Network:
     def index(self, country: str) -> int:
         return self.countries.index(country)
 
+    # ------------------------------------------------------------ derived once, for the engine
+    @cached_property
+    def tags(self) -> Tags:
+        """Row layout of tagged mass (provenance) for this world's countries."""
+        return Tags(self.n_countries)
+
+    def facilities(self, stage: str) -> FacilityArrays:
+        """The facilities of a stage: mines, separation plants or magnet plants."""
+        return {MINE: self.mines, REFINERY: self.refineries, MAGNET: self.magnet_plants}[stage]
+
+    def items(self, stage: str) -> int:
+        """How many items a stage trades: concentrate is one, oxides one per element, magnets one per grade."""
+        return {MINE: 1, REFINERY: len(self.elements), MAGNET: len(self.grades)}[stage]
+
+    @cached_property
+    def members(self) -> dict[str, np.ndarray]:
+        """Stage -> [C, F]: 1 where facility f of the stage is in country c."""
+        return {stage: self.facilities(stage).by_country(self.n_countries) for stage in STAGES}
+
+    @cached_property
+    def offshore_shares(self) -> dict[str, np.ndarray]:
+        """Stage -> [C buyer, C supplier]: the supplier shares of what buyers import (their own country's left out)."""
+        return {s: self.supplier_shares[s] * (1 - np.eye(self.n_countries)) for s in STAGES}
+
+    @cached_property
+    def buyer_lead_days(self) -> dict[str, np.ndarray]:
+        """Stage -> [C]: average lead time of a buyer's supplies, sum over suppliers of share x lead days."""
+        return {s: (self.supplier_shares[s] * self.lead_days.T).sum(axis=1) for s in STAGES}
+
+    @cached_property
+    def makers(self) -> dict[str, np.ndarray]:
+        """Stage -> [C] bool: countries with plants of the stage at some date, the only ones that sell spare output."""
+        return {s: (self.members[s] @ self.facilities(s).nameplate_t_per_day.max(axis=0)) > 0 for s in STAGES}
+
+    @cached_property
+    def country_yield(self) -> np.ndarray:
+        """[C] share of oxide input that ends in magnets, averaged over a country's plants by their capacity
+        at the start (1 where there are none)."""
+        plants = self.members[MAGNET]
+        cap = plants @ self.magnet_plants.rate_t_per_day[0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(cap > 0, (plants @ (self.magnet_plants.rate_t_per_day[0] * self.material_yield)) / cap,
+                            1.0)
+
 
 def items_holding(stage: str, elements, network: "Network") -> np.ndarray:
     """[I] bool: which of a stage's traded items hold one of ``elements`` (or 'all'): an oxide is its
     element, a magnet grade holds every element of its recipe, concentrate holds them all."""
     hit = np.array([elements == "all" or e in elements for e in network.elements])
-    if stage == "mine":
+    if stage == MINE:
         return np.array([hit.any()])
-    if stage == "refinery":
+    if stage == REFINERY:
         return hit
     return (network.recipe[:, hit] > 0).any(axis=1)
 
 
-DEFAULT_TARGET_DAYS = {"mine": 30.0, "refinery": 45.0, "magnet": 30.0}
-DEFAULT_SWITCHING_DAYS = {"mine": 180.0, "refinery": 90.0, "magnet": 270.0}
-
-
-def step_dates(calendar, end: dt.date | None = None) -> tuple[dt.date, ...]:
-    """The first day of every model step from the calendar's start to its end (or ``end``)."""
-    last = min(end or calendar.end, calendar.end)
-    step = dt.timedelta(days=calendar.step_days)
-    dates, day = [], calendar.start
-    while day <= last:
-        dates.append(day)
-        day += step
-    return tuple(dates)
-
-
-def _facility_arrays(facilities: dict, scenario: Scenario, dates) -> FacilityArrays:
-    """Nameplate per step from capacity, ramp-up and closure, then the scenario's capacity changes and outages."""
-    countries, elements = tuple(scenario.countries), tuple(scenario.elements)
-    ids = tuple(facilities)
-    nameplate = np.zeros((len(dates), len(ids)))
-    for f, fac in enumerate(facilities.values()):
-        nameplate[:, f] = [float(fac.capacity_t) / DAYS_PER_YEAR * available_share(fac, d) for d in dates]
-    day = np.array([d.toordinal() for d in dates])
-    for event in scenario.events:
-        if getattr(event, "facility", None) not in ids:
-            continue
-        f = ids.index(event.facility)
-        if event.type == "capacity_change":
-            after = day >= event.date.toordinal()
-            ramp = float(event.ramp_years) * DAYS_PER_YEAR
-            reached = np.clip((day - event.date.toordinal()) / ramp, 0.0, 1.0) if ramp > 0 else np.ones(len(day))
-            target = float(event.capacity_t) / DAYS_PER_YEAR
-            nameplate[:, f] = np.where(after, nameplate[:, f] + (target - nameplate[:, f]) * reached, nameplate[:, f])
-        elif event.type == "outage":
-            during = (day >= event.start.toordinal()) & (day < event.end.toordinal())
-            nameplate[during, f] *= 1.0 - float(event.share_lost)
-    utilisation = np.array([float(fac.utilisation) for fac in facilities.values()])
-    country = np.array([countries.index(fac.country) for fac in facilities.values()], dtype=int)
-    shuts_below = np.array([float(fac.shuts_below_usd_per_kg or 0.0) for fac in facilities.values()])
-    price_element = np.array([elements.index(fac.price_element) if fac.price_element in elements else 0
-                              for fac in facilities.values()], dtype=int)
-    return FacilityArrays(ids, country, nameplate * utilisation, nameplate, shuts_below, price_element)
-
-
-def _window(dates, start: dt.date, end: dt.date | None) -> np.ndarray:
-    """[steps] bool: steps whose first day lies in [start, end)."""
-    return np.array([start <= d and (end is None or d < end) for d in dates], dtype=bool)
-
-
-def _selected(names, chosen, scenario: Scenario | None = None) -> np.ndarray:
-    """[N] bool over ``names`` for a list of names (countries may name groups) or 'all'."""
-    if chosen == "all":
-        return np.ones(len(names), dtype=bool)
-    picked = scenario.country_set(chosen) if scenario is not None else chosen
-    return np.array([n in picked for n in names], dtype=bool)
-
-
-def _demand_path(scenario: Scenario, dates, demand: np.ndarray) -> np.ndarray:
-    """Multiply end-use demand [steps, C, S] by the scenario's demand growth paths and shocks."""
-    countries, sectors = tuple(scenario.countries), tuple(scenario.sectors)
-    for event in scenario.events:
-        if event.type not in ("demand_growth", "demand_shock"):
-            continue
-        where = np.outer(_selected(countries, event.countries, scenario), _selected(sectors, event.sectors))
-        if event.type == "demand_shock":
-            factor = np.where(_window(dates, event.start, event.end), float(event.multiplier), 1.0)
-        else:
-            last = event.end or dates[-1]
-            years = np.array([(min(max(d, event.start), last) - event.start).days / DAYS_PER_YEAR for d in dates])
-            factor = (1.0 + float(event.growth_per_year)) ** years
-        demand = demand * np.where(where[None], factor[:, None, None], 1.0)
-    return demand
-
-
-def _recycling_share(scenario: Scenario, dates) -> np.ndarray:
-    """[steps, C] share of each country's magnet rare-earth demand that comes back as recycled oxide."""
-    countries = tuple(scenario.countries)
-    share = np.zeros((len(dates), len(countries)))
-    for event in scenario.events:
-        if event.type != "recycling":
-            continue
-        years = np.array([(d - event.start).days / DAYS_PER_YEAR for d in dates])
-        path = np.where(years >= 0, np.minimum(float(event.share) * (1.0 + float(event.growth_per_year))
-                                               ** np.maximum(years, 0.0), float(event.max_share)), 0.0)
-        share += np.outer(path, _selected(countries, event.countries, scenario))
-    return np.minimum(share, 1.0)
-
-
-def _price_floor(scenario: Scenario, dates) -> np.ndarray:
-    """[steps, C, E] the highest price floor guaranteed to each country's producers of each element."""
-    countries, elements = tuple(scenario.countries), tuple(scenario.elements)
-    floor = np.zeros((len(dates), len(countries), len(elements)))
-    for event in scenario.events:
-        if event.type != "price_floor":
-            continue
-        during = _window(dates, event.start, event.end)
-        mask = _selected(countries, event.countries, scenario)
-        e = elements.index(event.element)
-        floor[np.ix_(during, mask, [e])] = np.maximum(floor[np.ix_(during, mask, [e])], float(event.usd_per_kg))
-    return floor
-
-
-def _forced_release(scenario: Scenario, dates) -> np.ndarray:
-    """[steps, C] days of use per month released by ``stockpile_release`` events."""
-    countries = tuple(scenario.countries)
-    rate = np.zeros((len(dates), len(countries)))
-    for event in scenario.events:
-        if event.type == "stockpile_release":
-            rate[_window(dates, event.start, event.end), countries.index(event.country)] += float(event.days_per_month)
-    return rate
+DEFAULT_TARGET_DAYS = {MINE: 30.0, REFINERY: 45.0, MAGNET: 30.0}
+DEFAULT_SWITCHING_DAYS = {MINE: 180.0, REFINERY: 90.0, MAGNET: 270.0}
 
 
 def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
@@ -289,7 +155,7 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         for s, d in by_sector.items():
             demand[:, countries.index(c), sectors.index(s)] = (
                 float(d.units_per_year) / DAYS_PER_YEAR * (1.0 + float(d.growth_per_year)) ** years)
-    demand = _demand_path(scenario, dates, demand)
+    demand = demand_path(scenario, dates, demand)
     non_magnet = np.zeros((len(dates), C, E))
     for c, nm in scenario.non_magnet_demand.items():
         for e, t in nm.t_per_year.items():
@@ -297,7 +163,7 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
                 float(t) / DAYS_PER_YEAR * (1.0 + float(nm.growth_per_year)) ** years)
 
     shares = {}
-    for stage in TRADED:
+    for stage in STAGES:
         w = np.eye(C)  # a country without a supplier list uses only what it makes itself
         for buyer, sup in scenario.trade.suppliers.get(stage, {}).items():
             b = countries.index(buyer)
@@ -315,7 +181,7 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
     np.fill_diagonal(lead, 0.0)
 
     targets = {}
-    for stage in TRADED:
+    for stage in STAGES:
         days = float(scenario.inventories.target_days.get(stage, DEFAULT_TARGET_DAYS[stage]))
         t = np.full(C, days)
         for c, by_stage in scenario.inventories.by_country.items():
@@ -347,9 +213,9 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
     return Network(
         countries=countries, elements=elements, grades=grades, sectors=sectors, dates=dates,
         step_days=scenario.calendar.step_days,
-        mines=_facility_arrays(fac.mine, scenario, dates), composition=composition.reshape(-1, E),
-        refineries=_facility_arrays(fac.refinery, scenario, dates), recovery=recovery.reshape(-1, E),
-        magnet_plants=_facility_arrays(fac.magnet, scenario, dates), plant_grades=plant_grades.reshape(-1, G),
+        mines=facility_arrays(fac.mine, scenario, dates), composition=composition.reshape(-1, E),
+        refineries=facility_arrays(fac.refinery, scenario, dates), recovery=recovery.reshape(-1, E),
+        magnet_plants=facility_arrays(fac.magnet, scenario, dates), plant_grades=plant_grades.reshape(-1, G),
         material_yield=np.array([float(p.material_yield) for p in fac.magnet.values()]),
         recipe=recipe.reshape(G, E),
         magnet_kg_per_unit=np.array([float(scenario.sectors[s].magnet_kg_per_unit) for s in sectors]),
@@ -359,12 +225,12 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         units=tuple(scenario.sectors[s].unit for s in sectors),
         demand_units_per_day=demand, non_magnet_t_per_day=non_magnet,
         supplier_shares=shares, lead_days=lead,
-        switching_days={s: float(scenario.trade.switching_days.get(s, DEFAULT_SWITCHING_DAYS[s])) for s in TRADED},
+        switching_days={s: float(scenario.trade.switching_days.get(s, DEFAULT_SWITCHING_DAYS[s])) for s in STAGES},
         target_days=targets, stockpile_days=pile_days, stockpile_elements=pile_elements,
         release_below_days=below, release_days_per_month=per_month,
         stockpile_initial_days=pile_initial, stockpile_build_step=build_step, stockpile_build_from=build_from,
-        forced_release_days_per_month=_forced_release(scenario, dates),
-        recycling_share=_recycling_share(scenario, dates), price_floor=_price_floor(scenario, dates),
+        forced_release_days_per_month=forced_release(scenario, dates),
+        recycling_share=recycling_share(scenario, dates), price_floor=price_floor(scenario, dates),
         initial_price=np.array([float(prices.initial_usd_per_kg.get(e, np.nan)) for e in elements]),
         scarcity_elasticity=float(prices.scarcity_elasticity), stock_elasticity=float(prices.stock_elasticity),
         demand_elasticity=float(prices.demand_elasticity), surplus_elasticity=float(prices.surplus_elasticity),

@@ -1,0 +1,52 @@
+"""What a part of the weekly step, or an event between steps, moved: returned by the parts, booked once.
+
+The simulation hands each ``Flows`` to its ledger (``sim.engine.ledger``), which books the mass-balance
+terms into the accounts and the facts into the recorder. Arrays are by country (``[C, ...]``); tagged
+arrays (``[C, Q, X]``) carry provenance. Units: t REO for concentrate and oxides, t magnet for magnets.
+Fields a part does not move stay None.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .shipping import Exports
+from .state import Shipment
+
+
+@dataclass
+class Flows:
+    """One part's flows (see the module docstring)."""
+
+    stage: str = ""                                  # the stage whose goods shipments and licences carry
+    # end use of magnets
+    demand: np.ndarray | None = None                 # [C, S] t magnet end uses asked for
+    supplied: np.ndarray | None = None               # [C, S] t magnet they got
+    magnets_used: np.ndarray | None = None           # [C, Q, G] tagged magnets taken from stock by end uses
+    # oxides used, magnets made
+    recycled: np.ndarray | None = None               # [C, E] oxides recovered from end-of-life magnets
+    oxide_claims: np.ndarray | None = None           # [C, E] own use asked of the oxide stock (plants + other uses)
+    oxide_supplied: np.ndarray | None = None         # [C, E] what the stock served of it
+    other_uses: np.ndarray | None = None             # [C, E] oxides used outside magnets
+    oxides_used: np.ndarray | None = None            # [C, Q, E] tagged oxides taken by magnet plants and other uses
+    oxides_into_magnets: np.ndarray | None = None    # [C, E] oxides magnet plants took (content plus swarf)
+    magnets_planned: np.ndarray | None = None        # [C, G] t magnet plants planned
+    magnets_made: np.ndarray | None = None           # [C, G] t magnet made
+    made_tagged: np.ndarray | None = None            # [C, Q, G] the same, tagged
+    # separation and mining
+    feed: np.ndarray | None = None                   # [C, Q, E] tagged concentrate fed to separation
+    separated: np.ndarray | None = None              # [C, Q, E] tagged oxides out of separation
+    mined: np.ndarray | None = None                  # [C, E] concentrate mined
+    sunk: np.ndarray | None = None                   # [C, Q, E] tagged oxides nobody needed, to the "other uses" sink
+    # prices
+    price: np.ndarray | None = None                  # [E] USD/kg
+    price_multiple: np.ndarray | None = None         # [E] price / initial price
+    # goods between countries
+    exports: Exports | None = None                   # left suppliers' stocks this step (into transit)
+    qualifying: list[int] = field(default_factory=list)   # buyers who start qualifying new suppliers
+    arrived: Shipment | None = None                  # out of transit into buyers' stocks
+    departed: Shipment | None = None                 # approved after review, put to sea (stays in transit)
+    returned: np.ndarray | None = None               # tagged goods out of transit back to exporters
+    decided: tuple[Shipment, np.ndarray, bool] | None = None      # a licence decision: shipment, mass, approved
+    turned_back: tuple[Shipment, np.ndarray, str] | None = None   # goods stopped on their way: mass by route, why

@@ -1,0 +1,15 @@
+"""Mining: mines add concentrate, with their deposits' element shares, to their country's stock."""
+from __future__ import annotations
+
+from ..stages import MINE
+from ..world import Network
+from .flows import Flows
+from .state import State
+
+
+def mine(state: State, net: Network, day: int) -> Flows:
+    """Concentrate mined this step by the running mines, t REO by country and element."""
+    rate = net.mines.rate_t_per_day[day] * state.running[MINE]
+    mined = net.members[MINE] @ (rate[:, None] * net.composition) * float(net.step_days)
+    state.conc.tagged += net.tags.originate(mined, "mined")
+    return Flows(mined=mined)

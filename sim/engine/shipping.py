@@ -1,0 +1,82 @@
+"""Goods between countries: exports leaving suppliers' stocks, held for a licence or put to sea by lead time,
+delivered into buyers' stocks, or returned to the exporter (refused, stopped, turned back).
+
+Functions of the state; each says in its result what it moved, and the simulation books it. Goods on
+their way stay on the buyer's order book (``pipeline``) until they arrive or go back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..world import Network
+from ..world.provenance import add_rows, sum_rows
+from .measures import ExportLicence
+from .state import Shipment, State, Stocks, traded_mass
+
+
+@dataclass
+class Exports:
+    """What left the suppliers' stocks of one stage this step: all of it (``leaving``, tagged mass by route),
+    the applications held for a licence (one per route and measure) and what goes to sea at once."""
+
+    stage: str
+    leaving: np.ndarray
+    held: list[tuple[ExportLicence, Shipment]] = field(default_factory=list)
+    sent: Shipment | None = None
+
+
+def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
+                 licensed: list[tuple[ExportLicence, np.ndarray]]) -> Exports | None:
+    """Take exports ``shipped`` [B, J, I] out of the suppliers' stocks: by sea, or the share a licence
+    covers to a licence office first (one application per exporter, importer, stage and measure)."""
+    b, j = np.nonzero(shipped.sum(axis=2) > 0)
+    if len(b) == 0:
+        return None
+    available = traded_mass(stage, stocks.tagged)
+    frac = np.where(available[j] > 0,
+                    np.minimum(1.0, shipped[b, j] / np.where(available[j] > 0, available[j], 1)), 0.0)
+    tagged = frac[:, None, :] * stocks.tagged[j]
+    stocks.tagged -= sum_rows(j, tagged, len(stocks.tagged))
+    add_rows(state.pipeline[stage], b, traded_mass(stage, tagged))
+    exports = Exports(stage, tagged)
+    for measure, share in licensed:
+        held = tagged * share[b, j][:, None, :]
+        tagged = tagged - held
+        for r in np.flatnonzero(held[:, 0, :].sum(axis=1) > 0):
+            exports.held.append((measure, Shipment(stage, b[r:r + 1], j[r:r + 1], held[r:r + 1])))
+    rows = np.flatnonzero(tagged[:, 0, :].sum(axis=1) > 0)
+    if len(rows) == len(b):                      # nothing held for a licence: no copy
+        exports.sent = Shipment(stage, b, j, tagged)
+    elif len(rows):
+        exports.sent = Shipment(stage, b[rows], j[rows], tagged[rows])
+    return exports
+
+
+def by_lead_time(shipment: Shipment, net: Network) -> list[tuple[float, Shipment]]:
+    """A shipment split into one per lead time of its routes (days, shortest first): one arrival each."""
+    lead = net.lead_days[shipment.supplier, shipment.buyer]
+    groups: dict[float, list[int]] = {}
+    for row, days in enumerate(lead.tolist()):
+        groups.setdefault(days, []).append(row)
+    if len(groups) == 1:
+        return [(float(lead[0]), shipment)]
+    return [(float(days), Shipment(shipment.stage, shipment.buyer[rows], shipment.supplier[rows],
+                                   shipment.tagged[rows])) for days, rows in sorted(groups.items())]
+
+
+def deliver(state: State, shipment: Shipment) -> None:
+    """Goods arrive: into the buyers' stocks, off their order books."""
+    add_rows(state.stocks[shipment.stage].tagged, shipment.buyer, shipment.tagged)
+    add_rows(state.pipeline[shipment.stage], shipment.buyer, -traded_mass(shipment.stage, shipment.tagged))
+
+
+def return_to_exporter(state: State, stage: str, shipment: Shipment, tagged: np.ndarray, refused: bool) -> None:
+    """Goods of ``shipment`` (``tagged``, its rows) go back into the exporters' stocks and off the buyers' order
+    books; refused goods are re-sourced by the buyer next step."""
+    mass = traded_mass(stage, tagged)
+    add_rows(state.stocks[stage].tagged, shipment.supplier, tagged)
+    add_rows(state.pipeline[stage], shipment.buyer, -mass)
+    if refused:
+        add_rows(state.refused[stage], shipment.buyer, mass)

@@ -1,0 +1,176 @@
+"""The state of a run: what every country holds, has on order and at sea, uses, buys from whom, and what the
+market remembers. The parts of the weekly step read and change it; the simulation owns it.
+
+Tagged mass (``[..., Q, X]``, see ``sim.world.provenance``) carries provenance: row 0 is the mass (t REO
+for concentrate and oxides, t magnet for magnets), the other rows split it by country of mining,
+separation and magnet making. Per-stage quantities are dicts keyed by stage (``sim.stages``), with an
+item axis: concentrate is one item, oxides one per element, magnets one per grade.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..scenario import Scenario
+from ..stages import MAGNET, MINE, REFINERY, STAGES
+from ..world import Network
+
+
+@dataclass
+class Stocks:
+    """Tagged stocks of one stage's product in every country."""
+
+    tagged: np.ndarray      # [C, Q, X]
+
+    @property
+    def mass(self) -> np.ndarray:
+        """[C, X] t REO (or t magnet) by item."""
+        return self.tagged[:, 0, :]
+
+
+@dataclass(eq=False)
+class Shipment:
+    """Goods of one stage on their way from suppliers to buyers, one row per route."""
+
+    stage: str
+    buyer: np.ndarray       # [n] country index
+    supplier: np.ndarray    # [n] country index
+    tagged: np.ndarray      # [n, Q, X] tagged mass
+
+
+@dataclass
+class State:
+    """Everything a run carries from one step to the next (see the module docstring for units)."""
+
+    k: int                                   # the step under way; negative in the spin-up
+    stocks: dict[str, Stocks]                # working stocks of concentrate, oxides and magnets
+    pile: Stocks                             # strategic stockpiles of oxides
+    pipeline: dict[str, np.ndarray]          # [C, I] ordered and shipped, not yet arrived (at sea or at a licence office)
+    refused: dict[str, np.ndarray]           # [C, I] refused or cut last step: re-sourced this step
+    use_own: dict[str, np.ndarray]           # [C, I] t/day each country uses itself (4-week average)
+    use_all: dict[str, np.ndarray]           # [C, I] t/day it uses and sells on (4-week average): the basis of orders
+    use_normal: dict[str, np.ndarray]        # [C, I] the same over a year: the basis of contracts
+    order_shares: dict[str, np.ndarray]      # [B, J, I] where each buyer orders each item
+    learnt: dict[str, np.ndarray]            # [B, J, I] deliveries over the spin-up's last quarter
+    qualified: dict[str, np.ndarray]         # [B, J] bool: suppliers a buyer may re-source from
+    qualifying: dict[str, set]               # buyers waiting out the switching delay
+    running: dict[str, np.ndarray]           # [F] 1 while a plant runs, 0 while it idles below its price
+    idle_days: dict[str, np.ndarray]         # [F] how long it has stood idle
+    defence_share: dict[str, np.ndarray]     # [C, I] defence end users' share of each country's use
+    sector_grades: np.ndarray                # [C, S, G] grade mix, moved by substitution
+    substituted: np.ndarray                  # [events] share moved so far by each substitution event
+    price_high_days: np.ndarray              # [events] days its element's price has stayed above the threshold
+    price: np.ndarray                        # [E] USD/kg
+    scarcity: np.ndarray                     # [E] smoothed unmet share of oxide orders
+    surplus: np.ndarray                      # [E] smoothed share of oxide output nobody bought
+    demand_multiplier: np.ndarray            # [C, S] end-use demand's answer to prices
+    opening_cover: np.ndarray | None = None  # [E] days of cover at the calendar's start: the stock term's basis
+    opening_surplus: np.ndarray | None = None
+    in_flight: dict[Shipment, None] | None = None   # at sea, in the order sent (dicts, not sets: the order in
+    pending: dict[Shipment, None] | None = None     # which goods return must not depend on addresses)
+
+    @property
+    def conc(self) -> Stocks:
+        return self.stocks[MINE]
+
+    @property
+    def oxide(self) -> Stocks:
+        return self.stocks[REFINERY]
+
+    @property
+    def magnet(self) -> Stocks:
+        return self.stocks[MAGNET]
+
+
+def traded_mass(stage: str, tagged: np.ndarray) -> np.ndarray:
+    """Mass in the stage's traded items: concentrate is one item, t REO of all elements."""
+    mass = tagged[..., 0, :]
+    return mass.sum(axis=-1, keepdims=True) if stage == MINE else mass
+
+
+def element_mass(stage: str, tagged: np.ndarray, net: Network) -> np.ndarray:
+    """[E] t REO by element of tagged mass of a stage (magnets: their recipe content)."""
+    mass = tagged[..., 0, :]
+    while mass.ndim > 1:
+        mass = mass.sum(axis=0)
+    return mass @ net.recipe if stage == MAGNET else mass
+
+
+def take(stocks: Stocks, amount: np.ndarray) -> np.ndarray:
+    """Take ``amount`` [C, I] of traded mass out of stocks, proportionally; return the tagged mass taken."""
+    if not amount.any():
+        return np.zeros_like(stocks.tagged)
+    available = stocks.mass.sum(axis=-1, keepdims=True) if amount.shape[-1] == 1 else stocks.mass
+    frac = np.where(available > 0, np.minimum(1.0, amount / np.where(available > 0, available, 1)), 0.0)
+    taken = frac[:, None, :] * stocks.tagged
+    stocks.tagged -= taken
+    return taken
+
+
+def magnet_demand(net: Network, sector_grades: np.ndarray, day: int, multiplier: np.ndarray,
+                  step_days: float) -> tuple[np.ndarray, np.ndarray]:
+    """End-use demand this step: t magnet by country and sector [C, S], and rare-earth magnets by country and
+    grade [C, G] (demand substituted to ferrite needs none)."""
+    by_sector = net.demand_units_per_day[day] * net.magnet_kg_per_unit / 1000.0 * step_days * multiplier
+    return by_sector, np.einsum("cs,csg->cg", by_sector, sector_grades)
+
+
+def initial_state(net: Network, world: Scenario, start_k: int) -> State:
+    """Stocks at target and expected use from a static plan of the start date, before the spin-up.
+
+    Each country's use of a stage's product plus what others buy from it solves T = own + A^T T over the
+    supplier shares A; stocks hold the working stock days of that use, tagged as made at home."""
+    tags, C = net.tags, net.n_countries
+    step_days = float(net.step_days)
+    items = {s: net.items(s) for s in STAGES}
+    identity = np.eye(C)
+    sector_grades = np.repeat(net.sector_grades[None], C, axis=0)
+
+    def throughput(stage: str, own: np.ndarray) -> np.ndarray:
+        return np.linalg.solve(identity - net.offshore_shares[stage].T, own)
+
+    magnets = magnet_demand(net, sector_grades, 0, np.ones((C, len(net.sectors))), step_days)[1] / step_days
+    mag_all = throughput(MAGNET, magnets)
+    made = np.diag(net.supplier_shares[MAGNET])[:, None] * mag_all
+    oxide = (made / net.country_yield[:, None]) @ net.recipe + net.non_magnet_t_per_day[0]
+    ox_all = throughput(REFINERY, oxide)
+    feed = (net.members[REFINERY] @ net.refineries.rate_t_per_day[0])[:, None]
+    conc_all = throughput(MINE, feed)
+    mined = net.mines.rate_t_per_day[0] @ net.composition
+    mix = mined / mined.sum() if mined.sum() > 0 else np.full(len(net.elements), 1 / len(net.elements))
+
+    use_all = {MINE: conc_all, REFINERY: ox_all, MAGNET: mag_all}
+    days = net.target_days
+    conc = tags.originate(conc_all * days[MINE][:, None] * mix[None, :], "mined")
+    oxides = tags.stamp(tags.originate(ox_all * days[REFINERY][:, None], "mined"), "refined")
+    made_stock = tags.originate(mag_all * days[MAGNET][:, None], "mined")
+    tags.stamp(made_stock, "refined")
+    offshore = {s: np.repeat(net.offshore_shares[s][:, :, None], items[s], axis=2) for s in STAGES}
+    return State(
+        k=start_k,
+        stocks={MINE: Stocks(conc), REFINERY: Stocks(oxides), MAGNET: Stocks(tags.stamp(made_stock, "made"))},
+        pile=Stocks(tags.new(C, len(net.elements))),
+        pipeline={s: np.zeros((C, items[s])) for s in STAGES},
+        refused={s: np.zeros((C, items[s])) for s in STAGES},
+        use_own={MINE: feed.copy(), REFINERY: oxide.copy(), MAGNET: magnets.copy()},
+        use_all=use_all,
+        use_normal={s: v.copy() for s, v in use_all.items()},
+        order_shares=offshore,        # learnt from the spin-up's deliveries at the calendar's start
+        learnt={s: np.zeros((C, C, items[s])) for s in STAGES},
+        # in the spin-up every supplier counts as qualified, so relationships settle on who can deliver
+        qualified={s: np.ones((C, C), dtype=bool) for s in STAGES},
+        qualifying={s: set() for s in STAGES},
+        running={s: np.ones(len(net.facilities(s).ids)) for s in STAGES},
+        idle_days={s: np.zeros(len(net.facilities(s).ids)) for s in STAGES},
+        defence_share={s: np.zeros((C, items[s])) for s in STAGES},
+        sector_grades=sector_grades,
+        substituted=np.zeros(len(world.events)),
+        price_high_days=np.zeros(len(world.events)),
+        price=net.initial_price.copy(),
+        scarcity=np.zeros(len(net.elements)),
+        surplus=np.zeros(len(net.elements)),
+        demand_multiplier=np.ones((C, len(net.sectors))),
+        in_flight={},
+        pending={},
+    )

@@ -1,0 +1,57 @@
+"""Strategic stockpiles of oxides: bought up to a date, released when industry's cover falls below their
+trigger (or when an event says so), filled at the calendar's start. Sized in days of the country's own
+oxide use.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..stages import REFINERY
+from ..world import Network
+from ..world.provenance import shares
+from .state import State, take
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def _cover(state: State) -> tuple[np.ndarray, np.ndarray]:
+    """Each country's own oxide use [C, E] t/day and the days its working stock covers (inf without use)."""
+    use = state.use_own[REFINERY]
+    return use, np.where(use > 0, state.oxide.mass / np.where(use > 0, use, 1), np.inf)
+
+
+def purchases(state: State, net: Network) -> np.ndarray:
+    """Oxides stockpiles buy this step [C, E]: from their first buying date, an even share of what is
+    missing to reach their size by their build date; nothing once built, or while industry's cover is
+    below the release trigger."""
+    steps_left = net.stockpile_build_step - state.k
+    building = (state.k >= net.stockpile_build_from) & (steps_left > 0)
+    if not building.any():
+        return np.zeros_like(state.oxide.mass)
+    use, cover = _cover(state)
+    target = net.stockpile_days[:, None] * use * net.stockpile_elements
+    gap = np.maximum(0.0, target - state.pile.mass)
+    calm = (cover >= net.release_below_days[:, None]) | np.isinf(net.release_below_days)[:, None]
+    return np.where(building[:, None] & calm, gap / np.maximum(steps_left, 1)[:, None], 0.0)
+
+
+def release(state: State, net: Network, day: int) -> None:
+    """Stockpiles release into industry's stock when its cover falls below their trigger, or when an event
+    says so (from the calendar's start), at most the rule's days of use a month."""
+    dt_ = float(net.step_days)
+    use, cover = _cover(state)
+    triggered = cover < net.release_below_days[:, None]
+    forced = net.forced_release_days_per_month[day] if state.k >= 0 else np.zeros(net.n_countries)
+    days = np.where(triggered, net.release_days_per_month[:, None], 0.0) + forced[:, None]
+    due = net.stockpile_elements & (days > 0)
+    if not due.any():
+        return
+    amount = np.where(due, np.minimum(days * dt_ / DAYS_PER_MONTH * use, state.pile.mass), 0.0)
+    state.oxide.tagged += take(state.pile, amount)
+
+
+def fill(state: State, net: Network) -> None:
+    """Stockpiles open with their initial days of the country's own use (full unless built up to a date),
+    with the provenance of its oxide stock."""
+    size = net.stockpile_initial_days[:, None] * state.use_own[REFINERY] * net.stockpile_elements
+    state.pile.tagged = shares(state.oxide.tagged) * size[:, None, :]

@@ -1,0 +1,98 @@
+"""Drawing a world: every distribution of a scenario replaced by a number (or a date), in a fixed order so
+that the same random stream gives the same world; which events happen (an event's ``probability``) is
+decided by the scenario itself (``Scenario.decide_events``), after its fields are drawn. What a
+replication drew can be listed by key path.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from .distributions import Distribution
+from .yamlfile import format_path
+
+
+def realise(obj: Any, rng: np.random.Generator | None) -> Any:
+    """Replace every distribution inside ``obj`` by a number.
+
+    With ``rng`` None each distribution gives its central value (a deterministic
+    run of the 'expected' world); otherwise one draw each, in field order. A
+    model with a ``decide_events(rng)`` method (the scenario) then decides which
+    of its events happen; it draws nothing when no event has a ``probability``.
+    """
+    if isinstance(obj, Distribution):
+        return obj.central() if rng is None else obj.sample(rng)
+    if isinstance(obj, BaseModel):
+        updates = {}
+        for name in type(obj).model_fields:
+            value = getattr(obj, name)
+            new = realise(value, rng)
+            if new is not value:
+                updates[name] = new
+        out = obj.model_copy(update=updates) if updates else obj
+        decide = getattr(type(out), "decide_events", None)
+        return decide(out, rng) if decide is not None else out
+    if isinstance(obj, dict):
+        new_items = {k: realise(v, rng) for k, v in obj.items()}
+        return obj if all(new_items[k] is obj[k] for k in obj) else new_items
+    if isinstance(obj, (list, tuple)):
+        new_seq = [realise(v, rng) for v in obj]
+        return obj if all(a is b for a, b in zip(new_seq, obj)) else type(obj)(new_seq)
+    return obj
+
+
+def has_distributions(obj: Any) -> bool:
+    """True when any number or date inside ``obj`` is a distribution, or an event has a probability:
+    when draws can give different worlds."""
+    if isinstance(obj, Distribution):
+        return True
+    if isinstance(obj, BaseModel):
+        if "probability" in type(obj).model_fields and obj.probability is not None:
+            return True
+        return any(has_distributions(getattr(obj, n)) for n in type(obj).model_fields)
+    if isinstance(obj, dict):
+        return any(has_distributions(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return any(has_distributions(v) for v in obj)
+    return False
+
+
+def drawn_inputs(scenario: Any, world: Any) -> dict[str, Any]:
+    """What a replication drew: {key path: value} for every distribution of ``scenario`` (dates as ISO
+    text), and ``events.<id or number>.happened`` for every event with a probability or tied to one.
+
+    ``world`` is ``realise(scenario, rng)``. Distributions inside events that did not happen are left
+    out: they were drawn but acted on nothing. Empty for a scenario without uncertain input.
+    """
+    out: dict[str, Any] = {}
+
+    def walk(written: Any, drawn: Any, path: tuple) -> None:
+        if isinstance(written, Distribution):
+            out[format_path(path)] = drawn.isoformat() if isinstance(drawn, dt.date) else drawn
+        elif isinstance(written, BaseModel):
+            per_use = getattr(type(written), "drawn_per_use", frozenset())    # drawn afresh each use, not here
+            for name in type(written).model_fields:
+                if not (path == () and name == "events") and name not in per_use:
+                    walk(getattr(written, name), getattr(drawn, name), path + (name,))
+        elif isinstance(written, dict):
+            for key, value in written.items():
+                walk(value, drawn[key], path + (key,))
+        elif isinstance(written, (list, tuple)):
+            for i, (a, b) in enumerate(zip(written, drawn)):
+                walk(a, b, path + (i,))
+
+    if not has_distributions(scenario):
+        return out
+    walk(scenario, world, ())
+    index = getattr(world, "_drawn_from", None)
+    kept = dict(zip(index if index is not None else range(len(world.events)), world.events))
+    for i, event in enumerate(scenario.events):
+        label = event.id or i
+        if event.probability is not None or event.together_with is not None:
+            out[format_path(("events", label, "happened"))] = i in kept
+        if i in kept:
+            walk(event, kept[i], ("events", label))
+    return out

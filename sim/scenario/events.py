@@ -1,0 +1,214 @@
+"""Dated events of a scenario, chosen by ``type:``: export measures, suspensions, capacity changes and
+outages, demand paths, stockpile releases, price floors, recycling, offtakes, substitution.
+
+The records say what a scenario writes; what a measure does is the engine's
+(``sim.engine.measures``, one class per measure type).
+"""
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal, Union
+
+from pydantic import Field
+
+from ..stages import STAGES, Stage
+from .fields import Date, NonNeg, Number, Positive, Share, Sourced
+
+
+class Event(Sourced):
+    """A dated change to the world. ``id`` lets other events (suspensions) name it.
+
+    With ``probability`` the event happens in a replication with that chance,
+    drawn afresh each replication (a central run keeps it when the probability
+    is at least 0.5); with ``together_with: ID`` it happens exactly when the
+    earlier event ``ID`` does (one decision covering several events).
+    """
+
+    id: str | None = None
+    # left out of dumps when unset, so a scenario without them hashes as before (outputs.scenario_sha256)
+    probability: Share | None = Field(default=None, exclude_if=lambda v: v is None,
+                                      description="chance that the event happens, drawn per replication")
+    together_with: str | None = Field(default=None, exclude_if=lambda v: v is None,
+                                      description="id of an earlier event: this one happens exactly when "
+                                                  "that one does")
+
+
+class MeasureEvent(Event):
+    """An export measure by an exporter on a set of importers, stages and elements."""
+
+    exporter: str
+    importers: tuple[str, ...] | Literal["all"] = "all"
+    stages: tuple[Stage, ...] = STAGES
+    elements: tuple[str, ...] | Literal["all"] = "all"
+    end_users: Literal["all", "civil", "defence"] = "all"
+    start: Date
+    end: Date | None = None
+    announced: Date | None = None
+    front_load_days: NonNeg = Field(default=0.0, description="from 'announced' to 'start' buyers of covered "
+                                                              "goods raise their working stock by this many days")
+    at_sea: Literal["deliver", "stop"] = "deliver"
+
+
+class ExportBanEvent(MeasureEvent):
+    type: Literal["export_ban"]
+
+
+class ExportLicenceEvent(MeasureEvent):
+    """Every shipment needs a licence: a processing time and a chance of approval."""
+
+    type: Literal["export_licence"]
+    drawn_per_use: ClassVar[frozenset[str]] = frozenset({"processing_days"})   # per application
+    processing_days: NonNeg = 45.0
+    approval: Share = 1.0
+
+
+class ExportQuotaEvent(MeasureEvent):
+    """At most ``t_per_year`` of covered goods a year (t REO, or t magnet), overall or to each importer."""
+
+    type: Literal["export_quota"]
+    t_per_year: NonNeg
+    per_importer: bool = False
+
+
+class TariffEvent(MeasureEvent):
+    """A price wedge on the exporter's goods (ad valorem rate)."""
+
+    type: Literal["tariff"]
+    rate: NonNeg
+    sourcing_elasticity: NonNeg = Field(default=1.0, description="share of orders buyers move elsewhere per "
+                                                                 "unit of tariff rate (capped at all of them)")
+
+
+class OriginRuleEvent(MeasureEvent):
+    """Goods made anywhere that contain the exporter's material above a share need its licence."""
+
+    type: Literal["origin_rule"]
+    drawn_per_use: ClassVar[frozenset[str]] = frozenset({"processing_days"})   # per application
+    threshold_share: Share = 0.001
+    origin_stages: tuple[Literal["mine", "refinery"], ...] = ("mine", "refinery")
+    processing_days: NonNeg = 45.0
+    approval: Share = 1.0
+
+
+class Suspension(Event):
+    """Suspends the measure ``measure`` from ``start`` until ``until``."""
+
+    type: Literal["suspension"]
+    measure: str
+    start: Date
+    until: Date
+
+
+class CapacityChange(Event):
+    """From ``date`` a facility's capacity becomes ``capacity_t`` (0 closes it)."""
+
+    type: Literal["capacity_change"]
+    facility: str
+    date: Date
+    capacity_t: NonNeg
+    ramp_years: NonNeg = 0.0
+
+
+class Outage(Event):
+    type: Literal["outage"]
+    facility: str
+    start: Date
+    end: Date
+    share_lost: Share = 1.0
+
+
+class DemandShock(Event):
+    type: Literal["demand_shock"]
+    countries: tuple[str, ...] | Literal["all"] = "all"
+    sectors: tuple[str, ...] | Literal["all"] = "all"
+    start: Date
+    end: Date | None = None
+    multiplier: NonNeg
+
+
+class DemandGrowth(Event):
+    """From ``start`` demand of the given countries and sectors grows by ``growth_per_year`` (compound)."""
+
+    type: Literal["demand_growth"]
+    countries: tuple[str, ...] | Literal["all"] = "all"
+    sectors: tuple[str, ...] | Literal["all"] = "all"
+    start: Date
+    end: Date | None = None
+    growth_per_year: Number
+
+
+class StockpileRelease(Event):
+    """A decision to release a stockpile from ``start`` at a rate, whatever industry's cover."""
+
+    type: Literal["stockpile_release"]
+    country: str
+    start: Date
+    end: Date | None = None
+    days_per_month: NonNeg
+
+
+class PriceFloor(Event):
+    """A guaranteed price for an element's output in the given countries (e.g. MP's $110/kg NdPr)."""
+
+    type: Literal["price_floor"]
+    countries: tuple[str, ...]
+    element: str
+    usd_per_kg: Positive
+    start: Date
+    end: Date | None = None
+
+
+class Recycling(Event):
+    """Recycled oxide supply as a share of the country's magnet demand, growing yearly."""
+
+    type: Literal["recycling"]
+    countries: tuple[str, ...] | Literal["all"] = "all"
+    start: Date
+    share: Share
+    growth_per_year: Number = 0.0
+    max_share: Share = 1.0
+
+
+class Offtake(Event):
+    """From ``start`` a buyer takes ``share`` of its imports of a stage's product (of the items holding
+    ``elements``) from ``seller``, under an offtake agreement; its other suppliers' shares shrink in
+    proportion. A buyer that imported none of an item takes ``share`` of its need from the seller. With
+    ``seller`` the buyer itself, it imports ``share`` less and its own plants make the rest."""
+
+    type: Literal["offtake"]
+    buyer: str
+    seller: str
+    stage: Stage
+    share: Share
+    elements: tuple[str, ...] | Literal["all"] = "all"
+    start: Date
+
+
+NO_RARE_EARTH = "ferrite"
+
+
+class Substitution(Event):
+    """Switch a sector from one grade to another when a price passes a threshold, after a delay.
+
+    ``to_grade: ferrite`` leaves rare-earth magnets altogether (the demand is met without them).
+    """
+
+    type: Literal["substitution"]
+    sectors: tuple[str, ...] | Literal["all"] = "all"
+    from_grade: str
+    to_grade: str
+    element: str
+    price_above_usd_per_kg: Positive
+    delay_days: NonNeg = 365.0
+    max_share_per_year: Share = 0.2
+    max_share: Share = 1.0
+
+
+AnyEvent = Annotated[
+    Union[ExportBanEvent, ExportLicenceEvent, ExportQuotaEvent, TariffEvent, OriginRuleEvent, Suspension, CapacityChange, Outage,
+          DemandShock, DemandGrowth, StockpileRelease, PriceFloor, Recycling, Substitution, Offtake],
+    Field(discriminator="type"),
+]
+EVENT_TYPES = ("export_ban", "export_licence", "export_quota", "tariff", "origin_rule", "suspension",
+               "capacity_change", "outage", "demand_shock", "demand_growth", "stockpile_release", "price_floor", "recycling",
+               "substitution", "offtake")
+MEASURE_TYPES = ("export_ban", "export_licence", "export_quota", "tariff", "origin_rule")
