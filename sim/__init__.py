@@ -1,28 +1,18 @@
-"""Rare-earth supply-chain simulator: mines -> refineries -> magnet plants -> end uses, between countries."""
-__version__ = "0.1.0"
+"""Rare-earth supply-chain simulator: mines -> refineries -> magnet plants -> end uses, between countries.
 
-import datetime as _dt  # noqa: E402
-from pathlib import Path as _Path  # noqa: E402
+The public API; the CLI (``python -m sim``) is a thin client of it. See the README's "Architecture"
+for where each part lives.
+"""
+from .engine import Simulation
+from .errors import EnsembleError, InvariantError, ScenarioError
+from .experiments.comparison import Comparison, compare
+from .experiments.ensemble import Ensemble, run_ensemble
+from .experiments.single import run, save
+from .experiments.sweeps import Sweep, sweep
+from .results import Results, Summary
+from .scenario import Scenario, load_registry, load_scenario
+from .version import __version__
 
-from .engine.simulation import Simulation  # noqa: E402
-from .errors import InvariantError, ScenarioError  # noqa: E402
-from .experiments.comparison import Comparison, compare  # noqa: E402
-from .experiments.ensemble import Ensemble, run_ensemble  # noqa: E402
-from .experiments.sweeps import Sweep, sweep  # noqa: E402
-from .results.tables import Results  # noqa: E402
-from .scenario import (
-    Scenario,  # noqa: E402
-    load_registry,  # noqa: E402
-    load_scenario,  # noqa: E402
-)
-
-
-def run(scenario: "Scenario | str | _Path", seed: int | None = None, end: _dt.date | None = None) -> Results:
-    """Run a scenario (a file or a loaded Scenario) once; ``seed`` defaults to the scenario's ``run.seed``."""
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
-    return Simulation(scenario, seed=seed, end=end).run()
-
-
-__all__ = ["Comparison", "Ensemble", "InvariantError", "Results", "Scenario", "ScenarioError", "Simulation", "Sweep", "compare",
-           "load_registry", "load_scenario", "run", "run_ensemble", "sweep"]
+__all__ = ["Comparison", "Ensemble", "EnsembleError", "InvariantError", "Results", "Scenario", "ScenarioError",
+           "Simulation", "Summary", "Sweep", "__version__", "compare", "load_registry", "load_scenario", "run",
+           "run_ensemble", "save", "sweep"]

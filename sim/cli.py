@@ -13,22 +13,22 @@ from pathlib import Path
 
 import yaml
 
-from .engine.simulation import Simulation
-from .errors import ScenarioError
+from .errors import EnsembleError, ScenarioError
 from .experiments.comparison import compare, describe_run
 from .experiments.comparison import default_folder as compare_folder
-from .experiments.ensemble import EnsembleError, is_random, run_ensemble
-from .experiments.outputs import default_out, save
+from .experiments.ensemble import is_random, run_ensemble
+from .experiments.golden import REFERENCE, regenerate
 from .experiments.runs import check_end
+from .experiments.single import default_out, run, save
 from .experiments.sweeps import default_folder as sweep_folder
 from .experiments.sweeps import sweep
 from .progress import progress_bar
-from .results.report import ensemble_report, headline
+from .results.report import run_report
 from .scenario.loading import load_scenario, read_scenario
 from .scenario.overrides import resolve, split_assignment
-from .world.describe import scenario_summary
+from .world.describe import describe_scenario
 
-COMMANDS = ("validate", "compare", "sweep")
+COMMANDS = ("validate", "compare", "sweep", "golden")
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -47,7 +47,7 @@ def _validate(args: argparse.Namespace) -> int:
             print(effective_yaml(file, scenario))
         else:
             print(f"{file}: valid")
-            print(scenario_summary(scenario))
+            print(describe_scenario(scenario))
     return status
 
 
@@ -114,6 +114,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="sweep folder (default: results/<name>_sweep_<parameter>/ beside the scenario's project)")
     _run_options(swp)
     swp.set_defaults(func=_sweep)
+
+    gold = sub.add_parser(
+        "golden", help="rerun the baseline, print what changed against results/baseline/ and rewrite it",
+        description="Rerun scenarios/baseline.yaml, print every difference from the committed golden reference "
+                    "(results/baseline/summary.json and monthly.csv) and rewrite it. Do this on purpose, and "
+                    "commit the new reference with a message that says why the numbers moved.")
+    gold.set_defaults(func=_golden)
     return parser
 
 
@@ -217,6 +224,13 @@ def _sweep(args: argparse.Namespace) -> int:
                           "sweep")
 
 
+def _golden(args: argparse.Namespace) -> int:
+    changes = regenerate()
+    print("\n".join(changes) if changes else "baseline unchanged")
+    print(f"reference written to {REFERENCE}")
+    return 0
+
+
 def _run(argv: list[str]) -> int:
     args = _run_parser().parse_args(argv)
     if _bad_seed(args.seed):
@@ -250,8 +264,8 @@ def _run(argv: list[str]) -> int:
                   "run; give --replications N (N > 1)", file=sys.stderr)
             return 2
         started = time.perf_counter()
-        simulation = Simulation(scenario, seed=args.seed, end=args.end, replication=args.replication)
-        results = simulation.run(progress=progress_bar(args.quiet, "step", scenario.name))
+        results = run(scenario, seed=args.seed, end=args.end, replication=args.replication,
+                      progress=progress_bar(args.quiet, "step", scenario.name))
         seconds = time.perf_counter() - started
     except ScenarioError as exc:
         print(f"{args.scenario}: INVALID", file=sys.stderr)
@@ -261,7 +275,7 @@ def _run(argv: list[str]) -> int:
     out = args.out or default_out(args.scenario, scenario.name + alone)
     save(results, out, plots=False if args.no_plots else None)
     if not args.quiet:
-        print(headline(results.summary(), seconds))
+        print(run_report(results.summary(), seconds))
         print(f"results in {out}")
         if args.replication is None and is_random(scenario):
             print(f"note: {scenario.name} has uncertain inputs and this run is one draw of them (seed "
@@ -294,7 +308,7 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
         print(f"  fill the gaps once mended: python -m sim {args.scenario} --replications {replications} "
               f"--seed {ensemble.seed}{end} --out {out} --resume", file=sys.stderr)
     if not args.quiet:
-        print(ensemble_report(ensemble, seconds))
+        print(ensemble.text(seconds))
         print(f"ensemble in {out}")
     return 1 if ensemble.failures else 0
 

@@ -61,3 +61,7 @@ def did_you_mean(name: Any, candidates: Iterable[str], names: dict[str, str] | N
         return f" (did you mean {lowered[name.lower()]}?)"
     close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else ""
+
+
+class EnsembleError(RuntimeError):
+    """An ensemble cannot start or resume (its folder holds another ensemble, its cluster is not there)."""

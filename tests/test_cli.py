@@ -80,7 +80,7 @@ def test_a_failing_save_leaves_no_partial_folder(tmp_path, monkeypatch):
     import datetime as dt
 
     from sim import run
-    from sim.experiments import outputs
+    from sim.experiments import single as outputs
     results = run(SCENARIOS / "baseline.yaml", end=dt.date(2024, 3, 1))
 
     def broken(work):

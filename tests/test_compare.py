@@ -8,12 +8,13 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from sim import save
+from sim.experiments.manifest import read_manifest
 
 import sim
 from sim.cli import main
-from sim.experiments import runs
+from sim.results.series import monthly_series
 from sim.experiments.comparison import default_folder, saved_run, unique_labels
-from sim.experiments.outputs import read_manifest, save
 from sim.scenario.loading import load_scenario
 
 from .conftest import MINIMAL, ROOT, SCENARIOS
@@ -149,7 +150,7 @@ def test_compare_reuses_saved_results_when_the_scenario_is_unchanged_and_reruns_
     assert [r.reused for r in reused.runs] == [True, True]
     assert row(reused, "JP", "peak_shortfall_share")["japan_ban"] == 0.123456
     # the series read back from monthly.csv and tables/prices match the run's own
-    mine = runs.monthly_series(fresh["japan_ban"]).reset_index(drop=True)
+    mine = monthly_series(fresh["japan_ban"]).reset_index(drop=True)
     back = reused.runs[1].series.reset_index(drop=True)
     assert (back[["metric", "date"]] == mine[["metric", "date"]]).all().all()
     assert np.allclose(back["value"], mine["value"], rtol=1e-8, atol=1e-9)
@@ -176,7 +177,7 @@ def test_a_saved_run_is_refused_for_another_seed_end_code_or_without_a_manifest(
     save(sim.run(file, end=end), folder, plots=False)
     run, why = saved_run(folder, scenario, file, "baseline", None, end)
     assert run is not None and run.reused and why == ""
-    assert run.summary["countries"]["JP"]["cumulative_unmet_t"] == 0
+    assert run.summary.countries["JP"].cumulative_unmet_t == 0
     assert "seed 0, not 3" in saved_run(folder, scenario, file, "baseline", 3, end)[1]
     assert "2024-03-25" in saved_run(folder, scenario, file, "baseline", None, dt.date(2024, 6, 30))[1]
     manifest = read_manifest(folder)

@@ -44,7 +44,7 @@ def _share(results, stage: str, country: str) -> float:
 
 
 def _direct(results, country: str) -> float:
-    return results.summary()["countries"][country]["dependency_on_CN_before"]["refinery"]["direct"]
+    return results.summary().countries[country].dependency_on_CN_before["refinery"].direct
 
 
 # ---------------------------------------------------------------- calibration (first simulated year)
@@ -80,7 +80,7 @@ def test_japan_buys_sixty_to_sixty_five_percent_of_its_oxides_from_china(baselin
 def test_korea_buys_about_half_its_oxides_from_china(baseline):
     """South Korea's direct dependency is ~50% (kr_cn_import_share); its embedded dependency is higher (kr_via_japan)."""
     assert within(_direct(baseline, "KR"), "kr_cn_import_share")
-    embedded = baseline.summary()["countries"]["KR"]["dependency_on_CN_before"]["refinery"]["embedded"]
+    embedded = baseline.summary().countries["KR"].dependency_on_CN_before["refinery"].embedded
     assert embedded > _direct(baseline, "KR") + 0.1
 
 
@@ -123,7 +123,7 @@ def test_south_korea_is_hit_through_japan(japan_ban):
     jp_to_kr = flows[(flows["stage"] == "magnet") & (flows["exporter"] == "JP") & (flows["importer"] == "KR")]
     q = jp_to_kr.groupby("date")["t"].sum()
     assert q.loc["2026-07-01"] < 0.5 * q.loc["2025-07-01"]
-    assert japan_ban.summary()["countries"]["KR"]["cumulative_unmet_t"] > 0
+    assert japan_ban.summary().countries["KR"].cumulative_unmet_t > 0
 
 
 def test_a_bigger_japanese_stockpile_delays_the_shortfall(write):
@@ -133,10 +133,10 @@ def test_a_bigger_japanese_stockpile_delays_the_shortfall(write):
         stockpiles:
           JP: {{days: 120}}
         """)
-    small = run(SCENARIOS / "japan_ban.yaml", end=SHORT_END).summary()["countries"]["JP"]
-    large = run(bigger, end=SHORT_END).summary()["countries"]["JP"]
-    assert large["weeks_to_shortfall"] > small["weeks_to_shortfall"]
-    assert large["cumulative_unmet_t"] < small["cumulative_unmet_t"]
+    small = run(SCENARIOS / "japan_ban.yaml", end=SHORT_END).summary().countries["JP"]
+    large = run(bigger, end=SHORT_END).summary().countries["JP"]
+    assert large.weeks_to_shortfall > small.weeks_to_shortfall
+    assert large.cumulative_unmet_t < small.cumulative_unmet_t
 
 
 def test_ndpr_keeps_flowing_from_china_to_japan(japan_ban, baseline_short):
@@ -241,7 +241,7 @@ def test_at_sea_stop_turns_cargo_back(write):
 
 # ---------------------------------------------------------------- golden regression
 def test_baseline_matches_the_golden_reference(baseline):
-    """The baseline reproduces results/baseline/ (regenerate on purpose with: python -m sim.experiments.golden)."""
+    """The baseline reproduces results/baseline/ (regenerate on purpose with: python -m sim golden)."""
     changes = differences(baseline)
     assert not changes, "baseline moved:\n" + "\n".join(changes[:20])
 

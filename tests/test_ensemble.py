@@ -38,7 +38,7 @@ def one_worker(scenario, tmp_path_factory):
 
 
 def test_replications_draw_different_worlds_and_decisions(one_worker):
-    unmet = [s["countries"]["US"]["cumulative_unmet_t"] for s in one_worker.summaries]
+    unmet = [s.countries["US"].cumulative_unmet_t for s in one_worker.summaries]
     assert len(set(unmet)) == len(unmet)
 
 
@@ -51,8 +51,9 @@ def test_two_workers_give_bit_identical_bands(scenario, one_worker, tmp_path):
 def test_replication_r_is_the_run_with_replication_r(scenario, one_worker):
     """Replication 2 rerun alone gives exactly its summary in the ensemble (how a failed one is rerun)."""
     results = Simulation(scenario, end=END, replication=2).run()
-    alone = json.loads(json.dumps(json_safe(results.summary() | {"drawn": drawn_inputs(scenario, results.world)})))
-    assert alone == {k: v for k, v in one_worker.summaries[2].items() if k != "replication"}
+    alone = json.loads(json.dumps(json_safe(results.summary().to_dict())))
+    assert alone["drawn"] == drawn_inputs(scenario, results.world)
+    assert alone == {k: v for k, v in one_worker.summaries[2].to_dict().items() if k != "replication"}
 
 
 def test_bands_hold_p5_p50_p95_of_every_series(one_worker):
@@ -83,7 +84,7 @@ def test_resuming_another_ensemble_is_refused(scenario, one_worker, tmp_path):
 def test_a_failing_replication_is_reported_with_its_seed_and_the_rest_go_on(scenario, tmp_path, monkeypatch):
     real = Simulation.run
 
-    def fails_for_r1(self):
+    def fails_for_r1(self, progress=None):
         if self.replication == 1:
             raise RuntimeError("boom")
         return real(self)

@@ -14,7 +14,8 @@ import dask  # (after distributed, whose defaults dask.config.set below must not
 import sim.experiments.ensemble
 from sim import load_scenario, run_ensemble
 from sim.cli import main
-from sim.experiments.ensemble import EnsembleError, replication_folder
+from sim.errors import EnsembleError
+from sim.experiments.ensemble import replication_folder
 
 from .test_ensemble import END, LICENSING
 
@@ -70,22 +71,22 @@ def test_a_resumed_ensemble_on_a_cluster_runs_only_the_missing_ones(scenario, cl
     assert (folder / "bands.csv").read_bytes() == (local.folder / "bands.csv").read_bytes()
 
 
-def fails_for_r1(scenario, seed, r, end, folder):
+def fails_for_r1(scenario, seed, end, folder, r):
     """Runs on the cluster's workers in place of run_replication (pickled by reference to this module)."""
     if r == 1:
         raise RuntimeError("boom")
-    return sim.experiments.ensemble.run_replication(scenario, seed, r, end, folder)
+    return sim.experiments.ensemble.run_replication(scenario, seed, end, folder, r)
 
 
 def test_a_replication_failing_on_a_cluster_is_reported_with_its_seed(scenario, cluster, tmp_path, monkeypatch):
     monkeypatch.setattr(sim.experiments.ensemble, "run_replication", fails_for_r1)
     ens = run_ensemble(scenario, 3, tmp_path / "ens", seed=5, end=END, scheduler=cluster.scheduler_address)
     assert [(f.replication, f.seed) for f in ens.failures] == [(1, 5)] and "RuntimeError: boom" in ens.failures[0].error
-    assert [s["replication"] for s in ens.summaries] == [0, 2]
+    assert [s.replication for s in ens.summaries] == [0, 2]
     assert json.loads((tmp_path / "ens" / "failures.json").read_text())["failures"][0]["seed"] == 5
 
 
-def writes_elsewhere(scenario, seed, r, end, folder):
+def writes_elsewhere(scenario, seed, end, folder, r):
     """A worker that does not share the client's disk: its files go where the client cannot see them."""
     return r
 

@@ -96,7 +96,7 @@ def test_runs_and_balances_mass(path):
     balance = results.table("balance")
     scale = (balance["opening_t"] + balance["mined_t"]).clip(lower=1)
     assert (balance["residual_t"].abs() / scale).max() < 1e-9
-    assert results.summary()["mass_balance_max_relative_residual"] < 1e-9
+    assert results.summary().mass_balance_max_relative_residual < 1e-9
 
 
 # ---------------------------------------------------------------- behaviour of the library
@@ -166,16 +166,16 @@ def test_losing_the_kachin_feed_makes_dysprosium_scarce():
     """The 2024 loss of Myanmar's heavy-REE feed at least doubles the Dy price and leaves China short in 2025."""
     results = results_of("myanmar_2024", "2026-06-30")
     summary = results.summary()
-    assert summary["prices"]["Dy"]["peak_multiple"] > 2
+    assert summary.prices["Dy"].peak_multiple > 2
     assert unmet_t(results, ["CN"], "2025-01-01", "2026-01-01") > 0
-    assert summary["prices"]["NdPr"]["peak_multiple"] < 1.1
+    assert summary.prices["NdPr"].peak_multiple < 1.1
 
 
 def test_the_2010_halt_leaves_japan_short_within_months():
     """In the 2010 back-test Japanese end users run short within four months of 21 September 2010."""
-    jp = results_of("crisis_2010", "2011-06-30").summary()["countries"]["JP"]
-    assert jp["peak_shortfall_share"] > 0.5
-    assert dt.date.fromisoformat(jp["peak_shortfall_date"]) < dt.date(2011, 1, 21)
+    jp = results_of("crisis_2010", "2011-06-30").summary().countries["JP"]
+    assert jp.peak_shortfall_share > 0.5
+    assert jp.peak_shortfall_date < dt.date(2011, 1, 21)
 
 
 def test_april_licensing_cuts_chinas_magnet_exports_in_spring_2025():
@@ -198,8 +198,8 @@ def test_a_direct_route_spares_korea_under_the_japan_ban():
 
 def test_a_bigger_stockpile_buys_japan_time():
     """A 180-day JOGMEC stockpile moves Japan's first end-user shortfall at least ten weeks later."""
-    small = results_of("japan_ban", "2027-06-30").summary()["countries"]["JP"]["weeks_to_shortfall"]
-    large = results_of("japan_stockpile", "2027-06-30").summary()["countries"]["JP"]["weeks_to_shortfall"]
+    small = results_of("japan_ban", "2027-06-30").summary().countries["JP"].weeks_to_shortfall
+    large = results_of("japan_stockpile", "2027-06-30").summary().countries["JP"].weeks_to_shortfall
     assert large >= small + 10
 
 

@@ -136,10 +136,10 @@ def test_a_longer_japanese_stockpile_delays_and_shrinks_japans_shortfall(stockpi
 
 def test_the_value_the_scenario_already_has_reproduces_the_unswept_run(stockpile_sweep):
     """Setting days to the baseline's 42 changes nothing: that row is the plain scenario's run."""
-    plain = sim.run(SCENARIOS / "japan_ban.yaml", end=END).summary()["countries"]["JP"]
+    plain = sim.run(SCENARIOS / "japan_ban.yaml", end=END).summary().countries["JP"]
     row = stockpile_sweep.table.set_index("stockpiles.JP.days").loc[42]
-    assert row["JP.cumulative_unmet_t"] == pytest.approx(plain["cumulative_unmet_t"], rel=1e-9)
-    assert row["JP.peak_shortfall_date"] == plain["peak_shortfall_date"]
+    assert row["JP.cumulative_unmet_t"] == pytest.approx(plain.cumulative_unmet_t, rel=1e-9)
+    assert row["JP.peak_shortfall_date"] == plain.peak_shortfall_date.isoformat()
 
 
 def test_the_table_has_a_row_per_value_and_the_default_metric_is_the_most_affected_countrys_peak(stockpile_sweep):

@@ -7,13 +7,13 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from sim.experiments.manifest import scenario_sha256
 
 from sim.engine.simulation import Simulation
 from sim.errors import ScenarioError
-from sim.experiments.outputs import scenario_sha256
 from sim.scenario import has_distributions, realise
 from sim.scenario.loading import load_scenario
-from sim.world.describe import scenario_summary
+from sim.world.describe import describe_scenario
 
 from .conftest import MINIMAL, SCENARIOS
 
@@ -202,7 +202,7 @@ def test_the_example_extends_the_pause_in_about_half_the_replications_and_seadri
     central = realise(scenario, None)
     assert central.facilities.refinery["us_lynas_seadrift"].online == D("2027-07-01")
     assert sum(e.type == "suspension" and e.until == D("2027-11-10") for e in central.events) == 2
-    summary = scenario_summary(scenario)
+    summary = describe_scenario(scenario)
     assert "(probability 0.5)" in summary and "(together with extension_civil)" in summary
 
 

@@ -45,9 +45,8 @@ def frame_digest(frame: pd.DataFrame) -> str:
 
 def scenario_fingerprints(file: Path, end: dt.date | None) -> dict[str, str]:
     import sim
-    from sim.experiments.runs import monthly_series
     from sim.files import json_safe
-    from sim.results.tables import headline_series
+    from sim.results.series import headline_series, monthly_series
 
     scenario = sim.load_scenario(file)
     results = sim.run(scenario, seed=0, end=end)
@@ -55,9 +54,7 @@ def scenario_fingerprints(file: Path, end: dt.date | None) -> dict[str, str]:
     for frequency in dict.fromkeys(("step", scenario.outputs.frequency)):
         for name, frame in results.tables(frequency).items():
             out[f"tables/{name}@{frequency}"] = frame_digest(frame)
-    summary = results.summary()
-    summary = summary.to_dict() if hasattr(summary, "to_dict") else summary
-    out["summary.json"] = digest(json.dumps(json_safe(summary), indent=2, ensure_ascii=False))
+    out["summary.json"] = digest(json.dumps(json_safe(results.summary().to_dict()), indent=2, ensure_ascii=False))
     out["monthly.csv"] = frame_digest(headline_series(results))
     out["comparison series"] = frame_digest(monthly_series(results))
     return out

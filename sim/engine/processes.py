@@ -11,14 +11,42 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
 import simpy
+
+from ..world import Network
 
 if TYPE_CHECKING:  # pragma: no cover
     from .measures import ExportLicence, ExportMeasure
-    from .simulation import Simulation
     from .state import Shipment
+
+
+class Simulation(Protocol):
+    """What the processes ask of the simulation they drive: its public interface."""
+
+    step_days: float
+    net: Network
+    licence_rng: np.random.Generator
+
+    def next_step(self) -> bool:
+        """Do the work of the step under way; False when the calendar is done."""
+
+    def day_of(self, date: dt.date) -> float:
+        """Simulation time of a date."""
+
+    def arrive(self, shipment: Shipment) -> None:
+        """A shipment's lead time is over."""
+
+    def decide_licence(self, shipment: Shipment, measure: ExportLicence, approved: bool) -> None:
+        """An application's review is over."""
+
+    def put_in_force(self, measure: ExportMeasure, active: bool, front_loading: bool = False) -> None:
+        """A measure's date has come."""
+
+    def qualified(self, stage: str, buyer: int) -> None:
+        """A buyer's switching delay is over."""
 
 
 def step(env: simpy.Environment, simulation: Simulation):

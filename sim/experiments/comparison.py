@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import math
 import textwrap
 from collections.abc import Callable, Sequence
@@ -27,13 +26,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import __version__
-from ..engine.simulation import Simulation
 from ..errors import ScenarioError
 from ..files import atomic_folder, write_json, write_table
 from ..results.headlines import (
     DEPENDENCY_NOTE,
-    Figure,
+    Headline,
     difference,
     difference_text,
     figures_for,
@@ -42,9 +39,11 @@ from ..results.headlines import (
 )
 from ..scenario import Scenario
 from ..scenario.loading import read_scenario, registry_for, validate_document
+from ..version import __version__
 from ..world import step_dates
-from .outputs import code_sha256, default_out, read_manifest, scenario_sha256
-from .runs import ScenarioRun, check_end, execute, read_series
+from .manifest import code_sha256, read_manifest, scenario_sha256
+from .runs import ScenarioRun, check_end, execute, read_series, read_summary
+from .single import default_out
 
 RESERVED = ("subject", "figure", "label", "unit", "scenario")   # table columns a scenario label must not take
 MAX_FOLDER_NAME = 100
@@ -55,7 +54,7 @@ class Comparison:
     """Runs of several scenarios and their headline figures side by side (see the module docstring)."""
 
     runs: list[ScenarioRun]
-    figures: list[Figure]
+    figures: list[Headline]
     table: pd.DataFrame
     monthly: pd.DataFrame
 
@@ -96,7 +95,7 @@ class Comparison:
         with atomic_folder(folder) as work:
             self.table.reset_index().to_csv(work / "table.csv", index=False, float_format="%.9g")
             write_table(self.monthly, work / "monthly", ("csv",))
-            write_json(work / "summaries.json", {run.label: run.summary for run in self.runs})
+            write_json(work / "summaries.json", {run.label: run.summary.to_dict() for run in self.runs})
             write_json(work / "manifest.json", {
                 "sim_version": __version__, "code_sha256": code_sha256(), "command": "compare",
                 "scenarios": [_run_record(run) for run in self.runs]})
@@ -105,7 +104,7 @@ class Comparison:
                     comparison_plots,  # matplotlib only when plots are asked for
                 )
                 comparison_plots(self.monthly, work / "plots", self.labels, _countries(self.figures),
-                                 {run.label: run.summary.get("first_measure") for run in self.runs},
+                                 {run.label: _iso(run.summary.first_measure) for run in self.runs},
                                  note="Scenarios: " + ", ".join(f"{r.label} (seed {r.seed})" for r in self.runs))
         return folder
 
@@ -147,12 +146,12 @@ def compare(scenarios: Sequence[str | Path], *, seed: int | None = None, end: dt
         if saved is not None:
             plans.append(saved)
             continue
-        plans.append((Simulation(scenario, seed=seed, end=end), label, file, scenario, why))
+        plans.append((scenario, label, file, why))
     runs = []
     for plan in plans:
         if isinstance(plan, tuple):
-            sim, label, file, scenario, why = plan
-            plan = execute(sim, label, file, scenario_sha256(scenario))
+            scenario, label, file, why = plan
+            plan = execute(scenario, label, file, scenario_sha256(scenario), seed, end)
             plan.note = why
         runs.append(plan)
         if progress is not None:
@@ -169,7 +168,7 @@ def comparison_of(runs: list[ScenarioRun]) -> Comparison:
     return Comparison(runs, figures, headline_table(runs, figures), monthly)
 
 
-def headline_table(runs: list[ScenarioRun], figures: list[Figure]) -> pd.DataFrame:
+def headline_table(runs: list[ScenarioRun], figures: list[Headline]) -> pd.DataFrame:
     """One row per figure (index subject, figure), columns label, unit, each run, and ``<run> - <first>``."""
     first = runs[0]
     rows = []
@@ -207,7 +206,7 @@ def saved_run(folder: Path, scenario: Scenario, file: Path, label: str, seed: in
         return None, (f"{folder} runs {manifest.get('start')} .. {manifest.get('end')}, not "
                       f"{dates[0]} .. {dates[-1]}")
     try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        summary = read_summary((folder / "summary.json").read_text(encoding="utf-8"))
         series = read_series(folder, manifest)
     except (OSError, ValueError, KeyError) as exc:
         return None, f"{folder} cannot be read back ({exc})"
@@ -252,10 +251,14 @@ def _run_record(run: ScenarioRun) -> dict:
             "reused_from": str(run.saved) if run.saved else None}
 
 
-def _countries(figures: list[Figure]) -> list[str]:
+def _countries(figures: list[Headline]) -> list[str]:
     return list(dict.fromkeys(f.subject for f in figures if f.name == "peak_shortfall_share"))
 
 
 def _none(v):
     """NaN (from a DataFrame cell) as None."""
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None

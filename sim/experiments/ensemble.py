@@ -7,7 +7,7 @@ finish, or on which machine. Each finished replication is written at once to
 ``replications/rNNNNN/`` (its summary and monthly headline series; atomically),
 so a killed ensemble loses nothing and ``resume=True`` runs only the missing
 ones. A replication that raises is reported with its seed and replication
-number, so it can be rerun alone (``Simulation(scenario, seed=s,
+number, so it can be rerun alone (``sim.run(scenario, seed=s,
 replication=r)``); a worker process that dies is replaced and its
 replications retried once.
 
@@ -24,41 +24,33 @@ summaries (``headline_bands.csv``) and of every monthly headline series
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
-import re
 import shutil
-import uuid
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterator
 
-import numpy as np
 import pandas as pd
 
 from ..engine.measures import MEASURES
-from ..engine.simulation import Simulation
+from ..errors import EnsembleError
 from ..files import atomic_folder, write_json, write_table
-from ..results.headlines import figures_for, number, value
+from ..results import Summary
+from ..results.report import percent
+from ..results.series import monthly_series
 from ..scenario import Scenario, has_distributions
-from .outputs import code_sha256, read_manifest, scenario_sha256
-from .runs import monthly_series
+from . import executors
+from .bands import PERCENTILES, headline_bands, replications_table, series_bands
+from .manifest import code_sha256, read_manifest, scenario_sha256
+from .single import run
 
-PERCENTILES = (5, 50, 95)
 REPLICATIONS = "replications"
 BAND_TABLES = ("bands", "headline_bands", "replications")   # what write_bands writes from the replications
 FAILURES = "failures.json"
-RETRIES = 1                      # a replication whose worker died (or, on Dask, that raised) is tried once more
-
-
-SCHEDULER_ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx)://[^/\s:]+(:\d+)?|(tcp|tls|ws|wss|ucx)://\[[0-9a-fA-F:]+\]:\d+")
-
-
-class EnsembleError(RuntimeError):
-    """An ensemble cannot start or resume (its folder holds another ensemble, its cluster is not there)."""
+SHOWN = ("peak_shortfall_share", "weeks_to_shortfall", "cumulative_unmet_t", "peak_price_multiple")
 
 
 @dataclass
@@ -76,7 +68,7 @@ class Ensemble:
     seed: int
     replications: int
     folder: Path
-    summaries: list[dict]
+    summaries: list[Summary]
     series: pd.DataFrame                      # replication, date, metric, country, element, value
     failures: list[Failure] = field(default_factory=list)
     ran: int = 0                              # replications run now (the rest were on disk)
@@ -95,6 +87,33 @@ class Ensemble:
         from ..plots import plot_ensemble
 
         return plot_ensemble(self, folder, countries)
+
+    def text(self, seconds: float | None = None) -> str:
+        """The headline bands for the countries that go short, and the priced elements' peaks, for the terminal."""
+        bands = self.headline_bands
+        took = f", {seconds:.1f} s" if seconds is not None else ""
+        lines = [f"{self.scenario.name}: {self.scenario.title or ''}".rstrip(": "),
+                 f"  {self.replications} replications of seed {self.seed} ({self.ran} run now, "
+                 f"{self.replications - self.ran - len(self.failures)} already on disk"
+                 f"{', ' + str(len(self.failures)) + ' failed' if self.failures else ''}){took}",
+                 f"  {'subject':8}{'figure':28}{'P5':>12}{'P50':>12}{'P95':>12}  happened in"]
+        for row in bands[bands["figure"].isin(SHOWN)].itertuples():
+            cells = [_band(getattr(row, f"p{p}"), row.unit) for p in PERCENTILES]
+            lines.append(f"  {row.subject:8}{row.figure:28}{cells[0]:>12}{cells[1]:>12}{cells[2]:>12}  "
+                         f"{100 * row.happened:.0f}%")
+        return "\n".join(lines)
+
+
+def _band(x, unit: str) -> str:
+    if x is None or x != x:
+        return "—"
+    if unit == "share":
+        return percent(x)
+    if unit.startswith("t"):
+        return f"{x:,.0f}"
+    if unit == "weeks":
+        return f"{x:.1f}"
+    return f"{x:.2f}" if isinstance(x, float) else str(x)
 
 
 def is_random(scenario: Scenario) -> bool:
@@ -115,10 +134,10 @@ def replication_folder(folder: Path, r: int) -> Path:
     return Path(folder) / REPLICATIONS / f"r{r:05d}"
 
 
-def run_replication(scenario: Scenario, seed: int, r: int, end: dt.date | None, folder: Path) -> int:
+def run_replication(scenario: Scenario, seed: int, end: dt.date | None, folder: Path, r: int) -> int:
     """Run replication ``r`` and write its summary and monthly series to its folder; return ``r``."""
-    results = Simulation(scenario, seed=seed, end=end, replication=r).run()
-    summary = results.summary() | {"replication": r}
+    results = run(scenario, seed=seed, end=end, replication=r)
+    summary = results.summary().to_dict() | {"replication": r}
     with atomic_folder(replication_folder(folder, r)) as work:
         monthly_series(results).to_parquet(work / "monthly.parquet", index=False)
         write_json(work / "summary.json", summary)
@@ -165,19 +184,21 @@ def run_ensemble(scenario: Scenario, replications: int, folder: Path | str, seed
     """
     folder = Path(folder).resolve()            # the same absolute path on every worker
     seed = scenario.run.seed if seed is None else int(seed)
-    client = _connect(scheduler) if scheduler else None     # before touching the folder: fail cleanly
+    client = executors.connect(scheduler) if scheduler else None     # before touching the folder: fail cleanly
     try:
         _prepare(folder, _manifest(scenario, seed, replications, end), resume)
         todo = sorted(set(range(replications)) - _done(folder, replications))
         finished = already = replications - len(todo)
         if progress:
             progress(finished, replications)
+        task = functools.partial(run_replication, scenario, seed, end, folder)
         if client is not None:
-            outcomes = _on_dask(client, scenario, seed, todo, end, folder)
+            outcomes = executors.on_dask(client, task, todo, code_sha256(), f"{scenario.name}-seed{seed}",
+                                         lambda r: (replication_folder(folder, r) / "summary.json").is_file(), folder)
         else:
             workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-            outcomes = (_in_process(scenario, seed, todo, end, folder) if workers == 1
-                        else _on_processes(scenario, seed, todo, end, folder, workers))
+            outcomes = (executors.in_process(task, todo) if workers == 1
+                        else executors.on_processes(task, todo, workers))
         failures: list[Failure] = []
         for r, error in outcomes:
             if error is None:
@@ -196,168 +217,16 @@ def run_ensemble(scenario: Scenario, replications: int, folder: Path | str, seed
     return ensemble
 
 
-# Each runner yields (replication, None) for one written to its folder, (replication, error) for one that failed.
-Outcomes = Iterator[tuple[int, str | None]]
-
-
-def _error(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _in_process(scenario: Scenario, seed: int, todo: list[int], end: dt.date | None, folder: Path) -> Outcomes:
-    for r in todo:
-        try:
-            run_replication(scenario, seed, r, end, folder)
-        except Exception as exc:
-            yield r, _error(exc)
-        else:
-            yield r, None
-
-
-def _on_processes(scenario: Scenario, seed: int, todo: list[int], end: dt.date | None, folder: Path,
-                  workers: int) -> Outcomes:
-    """On a pool of ``workers`` processes. A worker that dies breaks the pool and every replication it
-    held; those are retried once, each in a pool of its own, so one that kills its worker every time
-    is found and reported, and the others are saved."""
-    broken: list[int] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(run_replication, scenario, seed, r, end, folder): r for r in todo}
-        for future in as_completed(futures):
-            r = futures[future]
-            try:
-                future.result()
-            except BrokenProcessPool:
-                broken.append(r)
-            except Exception as exc:
-                yield r, _error(exc)
-            else:
-                yield r, None
-    for r in sorted(broken):
-        with ProcessPoolExecutor(max_workers=1) as alone:
-            try:
-                alone.submit(run_replication, scenario, seed, r, end, folder).result()
-            except BrokenProcessPool:
-                yield r, "its worker process died, twice (the second time running it alone)"
-            except Exception as exc:
-                yield r, _error(exc)
-            else:
-                yield r, None
-
-
-def _connect(scheduler: str):
-    """A client of the Dask cluster at ``scheduler``, or an EnsembleError naming it."""
-    try:
-        from distributed import Client
-    except ImportError as exc:                   # a declared dependency; only a broken install lacks it
-        raise EnsembleError(f"--scheduler needs dask.distributed ({exc}); pip install 'dask[distributed]'") from None
-    if not SCHEDULER_ADDRESS.fullmatch(scheduler):     # Dask would wait a minute on 'localhost' before failing
-        raise EnsembleError(f"--scheduler {scheduler!r} is not a scheduler address: expected tcp://HOST:PORT "
-                            "(or tls://, ws://, wss://, ucx://), as 'dask scheduler' prints it")
-    try:
-        return Client(scheduler, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise EnsembleError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-
-
-def _same_code(code: str, run: Callable[..., int], *args) -> int:
-    """``run(*args)`` on a Dask worker, refused where the worker's sim sources differ from the client's."""
-    if code_sha256() != code:
-        raise EnsembleError(f"the worker runs other sim code (sources sha256 {code_sha256()[:12]}, the client's "
-                            f"{code[:12]}): install the same sim on every worker")
-    return run(*args)
-
-
-def _on_dask(client, scenario: Scenario, seed: int, todo: list[int], end: dt.date | None, folder: Path) -> Outcomes:
-    """Run on the cluster: the scheduler reruns a task whose worker died (``distributed.scheduler.
-    allowed-failures`` times) and ``retries`` reruns one that raised; the rest is as for local processes."""
-    from distributed import as_completed as completed
-
-    token = uuid.uuid4().hex[:8]
-    futures = {client.submit(_same_code, code_sha256(), run_replication, scenario, seed, r, end, folder,
-                             retries=RETRIES, pure=False, key=f"{scenario.name}-seed{seed}-r{r:05d}-{token}"): r
-               for r in todo}
-    try:
-        for future in completed(futures, loop=client.loop):
-            r = futures[future]
-            try:
-                future.result()
-            except Exception as exc:           # its own error, or KilledWorker once its workers died too often
-                yield r, _error(exc)
-            else:
-                if not (replication_folder(folder, r) / "summary.json").is_file():
-                    yield r, (f"ran on {client.scheduler.address}, but its files are not in {folder}: the "
-                              "cluster's workers must write to the same folder (a shared disk, at the same path)")
-                else:
-                    yield r, None
-    finally:
-        client.cancel(list(futures))
-
-
 def load_ensemble(folder: Path, scenario: Scenario, seed: int, replications: int) -> Ensemble:
     """Read the replications on disk, in replication order."""
     summaries, series = [], []
     for r in sorted(_done(folder, replications)):
         where = replication_folder(folder, r)
-        summaries.append(json.loads((where / "summary.json").read_text(encoding="utf-8")))
+        summaries.append(Summary.from_dict(json.loads((where / "summary.json").read_text(encoding="utf-8"))))
         series.append(pd.read_parquet(where / "monthly.parquet").assign(replication=r))
     frame = pd.concat(series, ignore_index=True) if series else pd.DataFrame(
         columns=["date", "metric", "country", "element", "value", "replication"])
     return Ensemble(scenario, seed, replications, folder, summaries, frame)
-
-
-def headline_bands(summaries: list[dict]) -> pd.DataFrame:
-    """P5/P50/P95 of every headline figure over the replications, and the share of them where it happened.
-
-    Dates are banded as dates; a figure that did not happen in a replication (never short, say) counts
-    in ``happened`` but not in the percentiles.
-    """
-    rows = []
-    for figure in figures_for(summaries):
-        got = [value(s, figure) for s in summaries]
-        seen = [v for v in got if v is not None]
-        row = {"subject": figure.subject, "figure": figure.name, "unit": figure.unit,
-               "happened": len(seen) / len(got) if got else 0.0}
-        if figure.unit == "date":
-            days = np.array([dt.date.fromisoformat(v).toordinal() for v in seen], dtype=float)
-            for p in PERCENTILES:
-                row[f"p{p}"] = dt.date.fromordinal(int(round(np.percentile(days, p)))).isoformat() if len(days) else None
-        else:
-            nums = np.array([x for x in (number(v, figure.unit) for v in seen) if x is not None], dtype=float)
-            for p in PERCENTILES:
-                row[f"p{p}"] = float(np.percentile(nums, p)) if len(nums) else None
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["subject", "figure", "unit", "happened", *(f"p{p}" for p in PERCENTILES)])
-
-
-def series_bands(series: pd.DataFrame) -> pd.DataFrame:
-    """P5/P50/P95 of every monthly headline series over the replications, by date.
-
-    Tonnages a replication does not list (tables drop zero rows) count as 0 t; shares and prices it
-    does not list (no imports, no price) are left out of that date's percentiles.
-    """
-    keys = ["metric", "country", "element", "date"]
-    frame = series.assign(country=series["country"].fillna(""), element=series["element"].fillna(""))
-    wide = frame.pivot_table(index=keys, columns="replication", values="value", aggfunc="sum")
-    wide = wide.reindex(columns=sorted(frame["replication"].unique()))
-    tonnes = wide.index.get_level_values("metric").str.endswith("_t")
-    wide.loc[tonnes] = wide.loc[tonnes].fillna(0.0)
-    values = wide.to_numpy(dtype=float)
-    out = wide.index.to_frame(index=False)
-    with np.errstate(all="ignore"):
-        for p in PERCENTILES:
-            out[f"p{p}"] = np.nanpercentile(values, p, axis=1)
-    out["replications"] = np.isfinite(values).sum(axis=1)
-    return out
-
-
-def replications_table(summaries: list[dict]) -> pd.DataFrame:
-    """One row per replication: what it drew (``drawn.<key path>``) and every headline figure
-    (``<subject>.<figure>``; dates as ISO text, None where it did not happen), to see which input
-    moves which result."""
-    figures = figures_for(summaries)
-    rows = [{"replication": s.get("replication"), **{f"drawn.{k}": v for k, v in s.get("drawn", {}).items()},
-             **{f"{f.subject}.{f.name}": value(s, f) for f in figures}} for s in summaries]
-    return pd.DataFrame(rows)
 
 
 def write_bands(ensemble: Ensemble) -> None:

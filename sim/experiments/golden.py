@@ -1,6 +1,6 @@
 """The golden reference of the baseline: ``results/baseline/summary.json`` and ``monthly.csv``.
 
-``python -m sim.golden`` reruns the baseline, prints what changed against the
+``python -m sim golden`` reruns the baseline, prints what changed against the
 committed reference, and rewrites it (on purpose: commit the change with a
 message that says why the numbers moved). The test suite compares a fresh
 baseline run with the reference within ``RELATIVE``/``ABSOLUTE``.
@@ -8,13 +8,15 @@ baseline run with the reference within ``RELATIVE``/``ABSOLUTE``.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..results.tables import Results, headline_series
+from ..files import json_safe, write_json, write_table
+from ..results import Results
+from ..results.series import headline_series
+from .single import run
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "results" / "baseline"
@@ -39,7 +41,7 @@ def differences(results: Results, folder: Path = REFERENCE) -> list[str]:
     if not summary_file.exists() or not series_file.exists():
         return [f"no reference in {folder} (summary.json and monthly.csv)"]
     old = _flatten(json.loads(summary_file.read_text(encoding="utf-8")))
-    new = _flatten(json.loads(json.dumps(results.summary(), default=float)))
+    new = _flatten(json.loads(json.dumps(json_safe(results.summary().to_dict()))))
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key), new.get(key)
         if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
@@ -60,19 +62,11 @@ def differences(results: Results, folder: Path = REFERENCE) -> list[str]:
     return out
 
 
-def main() -> int:
-    from .. import run
-    from ..files import write_json, write_table
-
+def regenerate(folder: Path = REFERENCE) -> list[str]:
+    """Rerun the baseline, rewrite the reference in ``folder``; return what changed (empty: nothing)."""
     results = run(SCENARIO)
-    changes = differences(results)
-    print("\n".join(changes) if changes else "baseline unchanged")
-    REFERENCE.mkdir(parents=True, exist_ok=True)
-    write_json(REFERENCE / "summary.json", results.summary())
-    write_table(headline_series(results), REFERENCE / "monthly", ("csv",))
-    print(f"reference written to {REFERENCE}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    changes = differences(results, folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(folder / "summary.json", results.summary().to_dict())
+    write_table(headline_series(results), folder / "monthly", ("csv",))
+    return changes

@@ -2,7 +2,7 @@
 
 A ``ScenarioRun`` keeps what a comparison needs of a run: its summary and a
 monthly series of headline quantities. It is made by running a scenario, or
-read back from a results folder written by ``outputs.save`` (summary.json,
+read back from a results folder written by ``single.save`` (summary.json,
 monthly.csv and the prices table), so a saved run can stand in for a fresh one.
 """
 from __future__ import annotations
@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..engine.simulation import Simulation
 from ..errors import ScenarioError
 from ..files import json_safe
-from ..results.tables import PERIOD, Results, headline_series
+from ..results import Results, Summary
+from ..results.series import combine, monthly_series
+from ..results.tables import PERIOD
 from ..scenario import Scenario
-
-SERIES_COLUMNS = ["date", "metric", "country", "element", "value"]
+from .single import run
 
 
 @dataclass
@@ -35,7 +35,7 @@ class ScenarioRun:
     start: dt.date
     end: dt.date
     scenario_sha256: str
-    summary: dict                 # as summary.json holds it (JSON types; NaN as None)
+    summary: Summary              # as summary.json holds it (NaN as None)
     series: pd.DataFrame          # monthly: date, metric, country, element, value (see ``monthly_series``)
     seconds: float | None = None
     saved: Path | None = None
@@ -54,10 +54,11 @@ def check_end(file: Path | str, scenario: Scenario, end: dt.date | None) -> None
                                          f"{calendar.end}")
 
 
-def execute(sim: Simulation, label: str, file: Path, scenario_sha256: str) -> ScenarioRun:
-    """Run a prepared simulation and keep its summary and monthly series."""
+def execute(scenario: Scenario, label: str, file: Path, scenario_sha256: str, seed: int | None,
+            end: dt.date | None) -> ScenarioRun:
+    """Run a scenario and keep its summary and monthly series."""
     started = time.perf_counter()
-    results = sim.run()
+    results = run(scenario, seed=seed, end=end)
     seconds = time.perf_counter() - started
     return from_results(results, label, file, scenario_sha256, seconds)
 
@@ -65,35 +66,9 @@ def execute(sim: Simulation, label: str, file: Path, scenario_sha256: str) -> Sc
 def from_results(results: Results, label: str, file: Path, scenario_sha256: str,
                  seconds: float | None = None) -> ScenarioRun:
     """What a comparison keeps of a fresh run; the summary goes through JSON as a saved one does."""
-    summary = json.loads(json.dumps(json_safe(results.summary())))
+    summary = read_summary(json.dumps(json_safe(results.summary().to_dict())))
     return ScenarioRun(label, Path(file), results.scenario.name, results.seed, results.net.dates[0],
                        results.net.dates[-1], scenario_sha256, summary, monthly_series(results), seconds)
-
-
-def monthly_series(results: Results) -> pd.DataFrame:
-    """The monthly headline series of a run (``headline_series``) with prices and shortfall shares added."""
-    return combine(headline_series(results, "month"), results.table("prices", "month"))
-
-
-def combine(headline: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
-    """One long monthly frame (date, metric, country, element, value) from the headline series and prices.
-
-    Metrics: those of ``headline_series`` (per country), ``shortfall_share`` (unmet_t / demand_t, per
-    country) and ``price_multiple`` (per element; monthly mean of price / initial price).
-    """
-    headline = headline.assign(date=pd.to_datetime(headline["date"]), element=None)
-    wide = headline[headline["metric"].isin(["demand_t", "unmet_t"])].pivot_table(
-        index=["date", "country"], columns="metric", values="value", aggfunc="sum").reset_index()
-    parts = [headline]
-    if {"demand_t", "unmet_t"} <= set(wide.columns):
-        wide = wide[wide["demand_t"] > 0]
-        parts.append(pd.DataFrame({"date": wide["date"], "metric": "shortfall_share", "country": wide["country"],
-                                   "element": None, "value": wide["unmet_t"].fillna(0.0) / wide["demand_t"]}))
-    if len(prices):
-        parts.append(pd.DataFrame({"date": pd.to_datetime(prices["date"]), "metric": "price_multiple",
-                                   "country": None, "element": prices["element"], "value": prices["multiple"]}))
-    frame = pd.concat(parts, ignore_index=True)[SERIES_COLUMNS]
-    return frame.sort_values(["metric", "country", "element", "date"], na_position="first").reset_index(drop=True)
 
 
 def read_series(folder: Path, manifest: dict) -> pd.DataFrame:
@@ -126,3 +101,8 @@ def read_series(folder: Path, manifest: dict) -> pd.DataFrame:
 def _read_csv(path: Path) -> pd.DataFrame:
     """A tidy CSV as written by ``outputs.write_table``; codes such as NA (Namibia) stay text."""
     return pd.read_csv(path, keep_default_na=False, na_values={"value": ["", "nan", "NaN"]})
+
+
+def read_summary(text: str) -> Summary:
+    """A summary from the text of a ``summary.json``."""
+    return Summary.from_dict(json.loads(text))

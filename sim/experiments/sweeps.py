@@ -25,13 +25,12 @@ from typing import Any
 
 import pandas as pd
 
-from .. import __version__
-from ..engine.simulation import Simulation
 from ..errors import Problem, ScenarioError
 from ..files import atomic_folder, write_json, write_table
+from ..results import Summary
 from ..results.headlines import (
     SECTOR_PREFIX,
-    Figure,
+    Headline,
     figures_for,
     focus_countries,
     lookup,
@@ -42,8 +41,10 @@ from ..results.headlines import (
 from ..scenario import Scenario
 from ..scenario.loading import read_scenario, registry_for, validate_document
 from ..scenario.overrides import KeyPathResolved, apply, describe, resolve
-from .outputs import code_sha256, default_out, scenario_sha256
+from ..version import __version__
+from .manifest import code_sha256, scenario_sha256
 from .runs import ScenarioRun, check_end, execute
+from .single import default_out
 
 SHOWN = {                     # figures printed per followed country, with short headers
     "peak_shortfall_share": "peak",
@@ -63,8 +64,8 @@ class Sweep:
     parameter: KeyPathResolved
     values: list[Any]
     runs: list[ScenarioRun]
-    figures: list[Figure]
-    metric: Figure
+    figures: list[Headline]
+    metric: Headline
     table: pd.DataFrame
     monthly: pd.DataFrame
     notes: list[str] = field(default_factory=list)
@@ -99,7 +100,7 @@ class Sweep:
         with atomic_folder(folder) as work:
             self.table.to_csv(work / "table.csv", index=False, float_format="%.9g")
             write_table(self.monthly, work / "monthly", ("csv",))
-            write_json(work / "summaries.json", {run.label: run.summary for run in self.runs})
+            write_json(work / "summaries.json", {run.label: run.summary.to_dict() for run in self.runs})
             write_json(work / "manifest.json", {
                 "sim_version": __version__, "code_sha256": code_sha256(), "command": "sweep",
                 "scenario": self.name, "file": str(self.file), "parameter": self.parameter.dotted,
@@ -117,7 +118,7 @@ class Sweep:
                 sweep_plots(work / "plots", self.values, self.metric_values, self.parameter.dotted, self.metric.key,
                             f"{self.metric.subject} {self.metric.label}", self.metric.unit, self.monthly,
                             self.labels, countries,
-                            {run.label: run.summary.get("first_measure") for run in self.runs},
+                            {run.label: _iso(run.summary.first_measure) for run in self.runs},
                             note=f"Scenario {self.name}, {self.parameter.dotted} swept; seed {self.runs[0].seed}")
         return folder
 
@@ -153,17 +154,17 @@ def sweep(scenario: str | Path, parameter: str | KeyPathResolved, values: Sequen
         label = describe(v)
         try:
             changed = apply(doc, resolved.path, v)
-            realised = validate_document(changed, registry)
-            check_end(file, realised, end)
-            prepared.append((label, Simulation(realised, seed=seed, end=end), scenario_sha256(realised)))
+            variant = validate_document(changed, registry)
+            check_end(file, variant, end)
+            prepared.append((label, variant, scenario_sha256(variant)))
         except ScenarioError as exc:
             problems += [Problem(p.file, p.path, p.line, f"{p.message} [with {resolved.dotted}={label}]")
                          for p in exc.problems]
     if problems:
         raise ScenarioError(problems)
     runs = []
-    for label, sim, digest in prepared:
-        runs.append(execute(sim, label, file, digest))
+    for label, variant, digest in prepared:
+        runs.append(execute(variant, label, file, digest, seed, end))
         if progress is not None:
             progress(runs[-1])
     return sweep_of(file, base.name, resolved, values, runs, wanted,
@@ -184,7 +185,7 @@ def sweep_of(file: Path, name: str, parameter: KeyPathResolved, values: list[Any
     chosen = lookup(f"{subject}.{figure}", figures)
     if chosen is None:      # a sector without unmet demand in any run, or an element without a price
         unit = (sector_units or {}).get(figure.removeprefix(SECTOR_PREFIX), "units")
-        chosen = Figure(subject, figure, figure.replace("_", " ", 1), unit)
+        chosen = Headline(subject, figure, figure.replace("_", " ", 1), unit)
         figures.append(chosen)
     rows = [{parameter.dotted: v} | {f.key: value(run.summary, f) for f in figures} for v, run in zip(values, runs)]
     table = pd.DataFrame(rows)
@@ -210,9 +211,13 @@ def _metric(name: str, scenario: Scenario) -> tuple[str | None, str]:
         raise ScenarioError.single("--metric", str(exc)) from None
 
 
-def _elements(summaries: list[dict]) -> set[str]:
-    return {e for s in summaries for e in s.get("prices", {})}
+def _elements(summaries: list[Summary]) -> set[str]:
+    return {e for s in summaries for e in s.prices}
 
 
 def _jsonable(v: Any) -> Any:
     return v.isoformat() if isinstance(v, dt.date) else v
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None

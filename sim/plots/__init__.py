@@ -77,13 +77,13 @@ def focus_countries(results: Results, countries: tuple[str, ...] | None = None) 
     """The countries to follow: given ones, else the 4 most short (cumulative unmet t), else JP and KR."""
     if countries:
         return tuple(countries)
-    stats = results.summary()["countries"]
-    short = sorted((c for c, v in stats.items() if v["cumulative_unmet_t"] > 1e-6),
-                   key=lambda c: -stats[c]["cumulative_unmet_t"])
+    stats = results.summary().countries
+    short = sorted((c for c, v in stats.items() if v.cumulative_unmet_t > 1e-6),
+                   key=lambda c: -stats[c].cumulative_unmet_t)
     if short:
         return tuple(short[:4])
     default = tuple(c for c in ("JP", "KR") if c in results.net.countries)
-    return default or tuple(sorted(stats, key=lambda c: -stats[c]["demand_t"])[:2])
+    return default or tuple(sorted(stats, key=lambda c: -stats[c].demand_t)[:2])
 
 
 def colour(country: str, countries: tuple[str, ...] = ()) -> str:

@@ -1,8 +1,9 @@
 """Headline figures of runs as flat, named values: the rows of a comparison and the columns of a sweep.
 
-A figure is read from a run's ``summary()`` (or its saved ``summary.json``) and
-named ``SUBJECT.NAME``: a country (``JP.peak_shortfall_share``), a priced
-element (``Dy.peak_price_multiple``) or ``world`` (``world.first_measure``).
+A figure is read from a run's ``Summary`` (fresh, or read back from its
+``summary.json``) and named ``SUBJECT.NAME``: a country
+(``JP.peak_shortfall_share``), a priced element (``Dy.peak_price_multiple``) or
+``world`` (``world.first_measure``). Dates are ISO text.
 Runs are compared on the same figures: the countries short in any of them
 or whose dependency on China differs between them, their sectors with unmet
 demand in any of them, every priced element.
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import did_you_mean
+from ..stages import REFINERY
+from .summary import Summary
 
 SHORT_T = 1e-6            # cumulative unmet t above which a country counts as short
 FOCUS_LIMIT = 6           # countries followed at most
@@ -46,7 +49,7 @@ SECTOR_PREFIX = "unmet_"  # unmet_<sector>: unmet demand of one sector in its pr
 
 
 @dataclass(frozen=True)
-class Figure:
+class Headline:
     """One headline figure: whose (country, element or world), which, its label and unit."""
 
     subject: str
@@ -60,19 +63,19 @@ class Figure:
 
 
 # ---------------------------------------------------------------- which figures
-def focus_countries(summaries: Sequence[dict], limit: int = FOCUS_LIMIT) -> list[str]:
+def focus_countries(summaries: Sequence[Summary], limit: int = FOCUS_LIMIT) -> list[str]:
     """The countries runs are compared on: those short in any run, most unmet t first; then those whose oxide
     dependency on China differs between runs by ``DEPENDENCY_MOVE`` or more, most first; without either, JP and
     KR (or the largest users)."""
     worst: dict[str, float] = {}
     for summary in summaries:
-        for country, v in summary["countries"].items():
-            worst[country] = max(worst.get(country, 0.0), v.get("cumulative_unmet_t") or 0.0)
+        for country, v in summary.countries.items():
+            worst[country] = max(worst.get(country, 0.0), v.cumulative_unmet_t or 0.0)
     short = sorted((c for c, t in worst.items() if t > SHORT_T), key=lambda c: -worst[c])
     spread: dict[str, float] = {}
     for country in worst:
         for name in DEPENDENCY_FIGURES:
-            got = [v for v in (value(s, Figure(country, name, "", "share")) for s in summaries) if v is not None]
+            got = [v for v in (value(s, Headline(country, name, "", "share")) for s in summaries) if v is not None]
             if len(got) > 1:
                 spread[country] = max(spread.get(country, 0.0), max(got) - min(got))
     moved = sorted((c for c, d in spread.items() if d >= DEPENDENCY_MOVE and c not in short),
@@ -82,55 +85,62 @@ def focus_countries(summaries: Sequence[dict], limit: int = FOCUS_LIMIT) -> list
     default = [c for c in ("JP", "KR") if c in worst]
     if default:
         return default
-    demand = {c: max(s["countries"].get(c, {}).get("demand_t") or 0.0 for s in summaries) for c in worst}
+    demand = {c: max((s.countries[c].demand_t or 0.0) if c in s.countries else 0.0 for s in summaries)
+              for c in worst}
     return sorted(demand, key=lambda c: -demand[c])[:2]
 
 
-def figures_for(summaries: Sequence[dict], countries: Iterable[str] | None = None) -> list[Figure]:
+def figures_for(summaries: Sequence[Summary], countries: Iterable[str] | None = None) -> list[Headline]:
     """The figures runs are compared on: world, then each country's block, then each priced element."""
     countries = list(dict.fromkeys(countries)) if countries is not None else focus_countries(summaries)
-    out = [Figure("world", name, label, unit) for name, (label, unit) in WORLD_FIGURES.items()]
+    out = [Headline("world", name, label, unit) for name, (label, unit) in WORLD_FIGURES.items()]
     for country in countries:
-        out += [Figure(country, name, label, unit) for name, (label, unit) in COUNTRY_FIGURES.items()]
+        out += [Headline(country, name, label, unit) for name, (label, unit) in COUNTRY_FIGURES.items()]
         sectors: dict[str, str] = {}
         for summary in summaries:
-            for sector, v in summary["countries"].get(country, {}).get("unmet_by_sector", {}).items():
-                sectors.setdefault(sector, v.get("unit") or "unit")
-        out += [Figure(country, SECTOR_PREFIX + sector, f"unmet {sector}", unit)
+            if country in summary.countries:
+                for sector, v in summary.countries[country].unmet_by_sector.items():
+                    sectors.setdefault(sector, v.unit or "unit")
+        out += [Headline(country, SECTOR_PREFIX + sector, f"unmet {sector}", unit)
                 for sector, unit in sectors.items()]
-        out += [Figure(country, name, label, "share") for name, (label, _, _) in DEPENDENCY_FIGURES.items()]
-    elements = dict.fromkeys(e for summary in summaries for e in summary.get("prices", {}))
+        out += [Headline(country, name, label, "share") for name, (label, _, _) in DEPENDENCY_FIGURES.items()]
+    elements = dict.fromkeys(e for summary in summaries for e in summary.prices)
     for element in elements:
-        out += [Figure(element, name, label, unit) for name, (label, unit) in ELEMENT_FIGURES.items()]
+        out += [Headline(element, name, label, unit) for name, (label, unit) in ELEMENT_FIGURES.items()]
     return out
 
 
-def value(summary: dict, figure: Figure) -> Any:
+def value(summary: Summary, figure: Headline) -> Any:
     """The figure's value in one run's summary: a number, an ISO date, or None (never happened, not there)."""
     if figure.subject == "world":
-        return summary.get(figure.name)
+        return _iso(getattr(summary, figure.name))
     if figure.name in ELEMENT_FIGURES:
-        price = summary.get("prices", {}).get(figure.subject)
+        price = summary.prices.get(figure.subject)
         if price is None:
             return None
         if figure.name == "peak_price_multiple":
-            return price["peak_multiple"]
-        return price["peak_date"] if (price["peak_multiple"] or 0.0) >= 1.0 + PRICE_RISE else None
-    country = summary["countries"].get(figure.subject)
+            return price.peak_multiple
+        return _iso(price.peak_date) if (price.peak_multiple or 0.0) >= 1.0 + PRICE_RISE else None
+    country = summary.countries.get(figure.subject)
     if country is None:
         return None
     if figure.name in COUNTRY_FIGURES:
-        return country.get(figure.name)
+        return _iso(getattr(country, figure.name))
     if figure.name in DEPENDENCY_FIGURES:
         _, key, measure = DEPENDENCY_FIGURES[figure.name]
-        return (country.get(key) or {}).get("refinery", {}).get(measure)
+        dependency = getattr(country, key).get(REFINERY)
+        return getattr(dependency, measure) if dependency is not None else None
     if figure.name.startswith(SECTOR_PREFIX):
-        sector = country.get("unmet_by_sector", {}).get(figure.name[len(SECTOR_PREFIX):])
-        return sector["unmet_units"] if sector else 0.0
+        sector = country.unmet_by_sector.get(figure.name[len(SECTOR_PREFIX):])
+        return sector.unmet_units if sector else 0.0
     raise KeyError(figure.key)
 
 
-def lookup(name: str, figures: Sequence[Figure]) -> Figure | None:
+def _iso(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, dt.date) else v
+
+
+def lookup(name: str, figures: Sequence[Headline]) -> Headline | None:
     """The figure named ``SUBJECT.NAME`` among ``figures``."""
     return next((f for f in figures if f.key == name), None)
 

@@ -35,15 +35,14 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..scenario import Scenario, drawn_inputs
+from ..scenario import Scenario
 from ..scenario.events import MEASURE_TYPES
-from ..world.network import Network
-from ..world.provenance import Tags
+from ..stages import STAGES
+from ..world import Network
 from .recorder import Recorder
+from .summary import Summary, summarise
 
-STAGES = ("mine", "refinery", "magnet")
 PERIOD = {"month": "MS", "quarter": "QS", "year": "YS"}
-SHORT = 0.005   # a country is short when more than 0.5% of its demand goes unmet
 
 
 class Results:
@@ -53,7 +52,6 @@ class Results:
                  balance: dict[str, np.ndarray], replication: int | None = None):
         self.scenario, self.world, self.net, self.seed, self.raw = scenario, world, net, seed, recorder
         self.replication = replication            # of an ensemble of the seed; None for a plain run
-        self.tags = Tags(net.n_countries)
         self.mass_balance = pd.DataFrame({f"{k}_t": v for k, v in balance.items()}, index=pd.Index(
             net.elements, name="element")).reset_index()
         self.dates = pd.DatetimeIndex(pd.to_datetime(list(net.dates)), name="date")
@@ -188,7 +186,7 @@ class Results:
             total = np.add.reduceat(imports.sum(axis=2), first, axis=0)
             from_on = np.add.reduceat(imports[:, :, j], first, axis=0)
             consumed = np.add.reduceat(raw.consumed_tags[:, s], first, axis=0)   # [p, b, Q]
-            touched = consumed[:, :, self.tags.row("touched", j)]
+            touched = consumed[:, :, self.net.tags.row("touched", j)]
             with np.errstate(invalid="ignore", divide="ignore"):
                 direct = np.where(total > 0, from_on / np.where(total > 0, total, 1), np.nan)
                 embedded = np.where(consumed[:, :, 0] > 0, touched / np.where(consumed[:, :, 0] > 0,
@@ -223,125 +221,7 @@ class Results:
                   and e.type != "tariff"]
         return min(starts) if starts else None
 
-    def summary(self) -> dict:
-        """Headline figures: world shares, shortfall by country, dependency before and after, prices, balance;
-        and, for a scenario with uncertain inputs, what this run drew of them (``drawn``)."""
-        net, raw = self.net, self.raw
-        n = len(net.dates)
-        year = slice(0, min(n, int(round(365.25 / net.step_days))))
-        first = self.first_measure
-        k0 = next((k for k, d in enumerate(net.dates) if d >= first), n) if first else n
-        before = slice(max(0, k0 - len(range(*year.indices(n)))), k0) if first and k0 > 0 else year
-        after = slice(max(0, n - len(range(*year.indices(n)))), n)
-
-        def share(array, country, window):
-            total = array[window].sum()
-            return float(array[window][:, net.index(country)].sum() / total) if total > 0 and country in \
-                net.countries else None
-
-        world = {
-            "mined_kt_first_year": float(raw.mined[year].sum() / 1e3),
-            "china_share_mining": share(raw.mined.sum(axis=2), "CN", year),
-            "china_share_refining": share(raw.separated.sum(axis=2), "CN", year),
-            "china_share_magnets": share(raw.magnets_made.sum(axis=2), "CN", year),
-            "us_share_mining": share(raw.mined.sum(axis=2), "US", year),
-        }
-        countries = {}
-        demand = raw.demand.sum(axis=2)
-        unmet = np.clip(demand - raw.supplied.sum(axis=2), 0, None)
-        planned, made = raw.magnets_planned.sum(axis=2), raw.magnets_made.sum(axis=2)
-        step_weeks = net.step_days / 7.0
-        for c, country in enumerate(net.countries):
-            if demand[:, c].sum() <= 0 and planned[:, c].sum() <= 0:
-                continue
-            with np.errstate(invalid="ignore", divide="ignore"):
-                short = np.where(demand[:, c] > 0, unmet[:, c] / np.where(demand[:, c] > 0, demand[:, c], 1), 0.0)
-                plant_short = np.where(planned[:, c] > 0, 1 - made[:, c] / np.where(planned[:, c] > 0,
-                                                                                     planned[:, c], 1), 0.0)
-            peak = int(np.argmax(short))
-            hit = np.flatnonzero(short[k0:] > SHORT) + k0
-            plant_hit = np.flatnonzero(plant_short[k0:] > SHORT) + k0
-            recovered = None
-            if hit.size:
-                after_peak = np.flatnonzero(short[peak:] <= SHORT) + peak
-                recovered = float((after_peak[0] - peak) * step_weeks) if after_peak.size else None
-            units = {}
-            by_sector = np.clip(raw.demand[:, c] - raw.supplied[:, c], 0, None).sum(axis=0)
-            for s, sector in enumerate(net.sectors):
-                if by_sector[s] > 1e-9:
-                    units[sector] = {"unmet_t": float(by_sector[s]), "unit": net.units[s],
-                                     "unmet_units": float(by_sector[s] * 1000 / net.magnet_kg_per_unit[s])}
-            dep = self.dependency_window(country, before), self.dependency_window(country, after)
-            countries[country] = {
-                "demand_t": float(demand[:, c].sum()),
-                "cumulative_unmet_t": float(unmet[:, c].sum()),
-                "peak_shortfall_share": float(short[peak]),
-                "peak_shortfall_t_per_week": float(unmet[peak, c] / step_weeks),
-                "peak_shortfall_date": net.dates[peak].isoformat() if short[peak] > 0 else None,
-                "weeks_to_shortfall": float((hit[0] - k0) * step_weeks) if (first and hit.size) else None,
-                "weeks_to_plant_shortfall": float((plant_hit[0] - k0) * step_weeks) if (first and plant_hit.size)
-                else None,
-                "weeks_to_recover_from_peak": recovered,
-                "unmet_by_sector": units,
-                "dependency_on_CN_before": dep[0],
-                "dependency_on_CN_after": dep[1],
-            }
-        prices = {}
-        for e, element in enumerate(net.elements):
-            if np.isnan(net.initial_price[e]):
-                continue
-            k = int(np.argmax(raw.price_multiple[:, e]))
-            prices[element] = {"initial_usd_per_kg": float(net.initial_price[e]),
-                               "peak_usd_per_kg": float(raw.price[k, e]), "peak_multiple": float(
-                                   raw.price_multiple[k, e]), "peak_date": net.dates[k].isoformat()}
-        drawn = drawn_inputs(self.scenario, self.world)      # what this run drew of uncertain inputs
-        scale = np.maximum(self.mass_balance["opening_t"] + self.mass_balance["mined_t"]
-                           + self.mass_balance["recycled_t"], 1.0)
-        return {
-            "scenario": self.scenario.name, "title": self.scenario.title, "seed": self.seed,
-            "start": net.dates[0].isoformat(), "end": net.dates[-1].isoformat(), "step_days": net.step_days,
-            "first_measure": first.isoformat() if first else None,
-            "world": world, "countries": countries, "prices": prices,
-            "mass_balance_max_relative_residual": float((self.mass_balance["residual_t"].abs() / scale).max()),
-        } | ({"drawn": drawn} if drawn else {})
-
-    def dependency_window(self, country: str, window: slice) -> dict:
-        """Direct and embedded dependency on China of a country over a window of steps, by stage."""
-        net, raw = self.net, self.raw
-        if "CN" not in net.countries:
-            return {}
-        b, j = net.index(country), net.index("CN")
-        out = {}
-        for s, stage in enumerate(STAGES):
-            imports = raw.exports[stage][window, b].sum(axis=(0, 2))
-            imports[b] = 0.0
-            consumed = raw.consumed_tags[window, s, b].sum(axis=0)
-            direct = float(imports[j] / imports.sum()) if imports.sum() > 0 else None
-            embedded = float(consumed[self.tags.row("touched", j)] / consumed[0]) if consumed[0] > 0 else None
-            if direct is not None or embedded is not None:
-                out[stage] = {"direct": direct, "embedded": embedded}
-        return out
-
-
-def headline_series(results: Results, frequency: str = "month") -> pd.DataFrame:
-    """Small tidy series of the headline quantities (date, metric, country, value): the golden reference.
-
-    Metrics: mined_t, separated_t (t REO), magnets_made_t, demand_t, unmet_t (t magnet), and per country the
-    direct and embedded dependency of its oxide imports/consumption on China.
-    """
-    parts = []
-    production = results.table("production", frequency)
-    for stage, metric in (("mine", "mined_t"), ("refinery", "separated_t"), ("magnet", "magnets_made_t")):
-        part = production[production["stage"] == stage].groupby(["date", "country"], as_index=False)["t"].sum()
-        parts.append(part.rename(columns={"t": "value"}).assign(metric=metric))
-    unmet = results.table("unmet", frequency).groupby(["date", "country"], as_index=False)[["demand_t", "unmet_t"]].sum()
-    for metric in ("demand_t", "unmet_t"):
-        parts.append(unmet[["date", "country", metric]].rename(columns={metric: "value"}).assign(metric=metric))
-    dep = results.dependency("CN", frequency) if "CN" in results.net.countries else None
-    if dep is not None:
-        dep = dep[dep["stage"] == "refinery"]
-        for metric in ("direct", "embedded"):
-            parts.append(dep[["date", "country", metric]].rename(columns={metric: "value"}).assign(
-                metric=f"oxide_{metric}_dependency_on_CN"))
-    frame = pd.concat(parts, ignore_index=True)[["date", "metric", "country", "value"]]
-    return frame.dropna().sort_values(["metric", "country", "date"]).reset_index(drop=True)
+    def summary(self) -> Summary:
+        """Headline figures (``sim.results.summary``): world shares, shortfall by country, dependency before and
+        after, prices, the mass balance; for a scenario with uncertain inputs, what this run drew of them."""
+        return summarise(self)

@@ -42,7 +42,7 @@ def describe_event(event) -> str:
     return " ".join(parts)
 
 
-def scenario_summary(scenario: Scenario) -> str:
+def describe_scenario(scenario: Scenario) -> str:
     """Countries, facilities per stage, capacity shares by country per stage, events in date order."""
     cal = scenario.calendar
     lines = [f"{scenario.name}: {scenario.title or ''}".rstrip(": "),

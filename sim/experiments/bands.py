@@ -1,0 +1,68 @@
+"""Bands of an ensemble: P5, P50 and P95 over its replications of every headline figure and of every
+monthly headline series, and one row per replication of what it drew beside what it gave."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from ..results import Summary
+from ..results.headlines import figures_for, number, value
+
+PERCENTILES = (5, 50, 95)
+
+
+def headline_bands(summaries: list[Summary]) -> pd.DataFrame:
+    """P5/P50/P95 of every headline figure over the replications, and the share of them where it happened.
+
+    Dates are banded as dates; a figure that did not happen in a replication (never short, say) counts
+    in ``happened`` but not in the percentiles.
+    """
+    rows = []
+    for figure in figures_for(summaries):
+        got = [value(s, figure) for s in summaries]
+        seen = [v for v in got if v is not None]
+        row = {"subject": figure.subject, "figure": figure.name, "unit": figure.unit,
+               "happened": len(seen) / len(got) if got else 0.0}
+        if figure.unit == "date":
+            days = np.array([dt.date.fromisoformat(v).toordinal() for v in seen], dtype=float)
+            for p in PERCENTILES:
+                row[f"p{p}"] = dt.date.fromordinal(int(round(np.percentile(days, p)))).isoformat() if len(days) else None
+        else:
+            nums = np.array([x for x in (number(v, figure.unit) for v in seen) if x is not None], dtype=float)
+            for p in PERCENTILES:
+                row[f"p{p}"] = float(np.percentile(nums, p)) if len(nums) else None
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["subject", "figure", "unit", "happened", *(f"p{p}" for p in PERCENTILES)])
+
+
+def series_bands(series: pd.DataFrame) -> pd.DataFrame:
+    """P5/P50/P95 of every monthly headline series over the replications, by date.
+
+    Tonnages a replication does not list (tables drop zero rows) count as 0 t; shares and prices it
+    does not list (no imports, no price) are left out of that date's percentiles.
+    """
+    keys = ["metric", "country", "element", "date"]
+    frame = series.assign(country=series["country"].fillna(""), element=series["element"].fillna(""))
+    wide = frame.pivot_table(index=keys, columns="replication", values="value", aggfunc="sum")
+    wide = wide.reindex(columns=sorted(frame["replication"].unique()))
+    tonnes = wide.index.get_level_values("metric").str.endswith("_t")
+    wide.loc[tonnes] = wide.loc[tonnes].fillna(0.0)
+    values = wide.to_numpy(dtype=float)
+    out = wide.index.to_frame(index=False)
+    with np.errstate(all="ignore"):
+        for p in PERCENTILES:
+            out[f"p{p}"] = np.nanpercentile(values, p, axis=1)
+    out["replications"] = np.isfinite(values).sum(axis=1)
+    return out
+
+
+def replications_table(summaries: list[Summary]) -> pd.DataFrame:
+    """One row per replication: what it drew (``drawn.<key path>``) and every headline figure
+    (``<subject>.<figure>``; dates as ISO text, None where it did not happen), to see which input
+    moves which result."""
+    figures = figures_for(summaries)
+    rows = [{"replication": s.replication, **{f"drawn.{k}": v for k, v in s.drawn.items()},
+             **{f"{f.subject}.{f.name}": value(s, f) for f in figures}} for s in summaries]
+    return pd.DataFrame(rows)

@@ -1,0 +1,117 @@
+"""Where an ensemble's replications run: in this process, on a pool of local processes, or on a Dask cluster.
+
+Each executor takes a ``task(r)`` that runs replication r and writes its files (a picklable, module-level
+function with its arguments bound), and yields ``(r, None)`` for each one done, ``(r, error)`` for each one
+that failed, as they finish. A replication whose worker process dies is retried once, alone.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+
+from ..errors import EnsembleError
+from .manifest import code_sha256
+
+RETRIES = 1                      # a replication whose worker died (or, on Dask, that raised) is tried once more
+SCHEDULER_ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx)://[^/\s:]+(:\d+)?|(tcp|tls|ws|wss|ucx)://\[[0-9a-fA-F:]+\]:\d+")
+
+Task = Callable[[int], int]
+Outcomes = Iterator[tuple[int, str | None]]
+
+
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def in_process(task: Task, todo: list[int]) -> Outcomes:
+    """One after another, here."""
+    for r in todo:
+        try:
+            task(r)
+        except Exception as exc:
+            yield r, _error(exc)
+        else:
+            yield r, None
+
+
+def on_processes(task: Task, todo: list[int], workers: int) -> Outcomes:
+    """On a pool of ``workers`` processes. A worker that dies breaks the pool and every replication it
+    held; those are retried once, each in a pool of its own, so one that kills its worker every time
+    is found and reported, and the others are saved."""
+    broken: list[int] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(task, r): r for r in todo}
+        for future in as_completed(futures):
+            r = futures[future]
+            try:
+                future.result()
+            except BrokenProcessPool:
+                broken.append(r)
+            except Exception as exc:
+                yield r, _error(exc)
+            else:
+                yield r, None
+    for r in sorted(broken):
+        with ProcessPoolExecutor(max_workers=1) as alone:
+            try:
+                alone.submit(task, r).result()
+            except BrokenProcessPool:
+                yield r, "its worker process died, twice (the second time running it alone)"
+            except Exception as exc:
+                yield r, _error(exc)
+            else:
+                yield r, None
+
+
+def connect(scheduler: str):
+    """A client of the Dask cluster at ``scheduler``, or an EnsembleError naming it."""
+    try:
+        from distributed import Client
+    except ImportError as exc:                   # a declared dependency; only a broken install lacks it
+        raise EnsembleError(f"--scheduler needs dask.distributed ({exc}); pip install 'dask[distributed]'") from None
+    if not SCHEDULER_ADDRESS.fullmatch(scheduler):     # Dask would wait a minute on 'localhost' before failing
+        raise EnsembleError(f"--scheduler {scheduler!r} is not a scheduler address: expected tcp://HOST:PORT "
+                            "(or tls://, ws://, wss://, ucx://), as 'dask scheduler' prints it")
+    try:
+        return Client(scheduler, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise EnsembleError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+
+
+def same_code(code: str, task: Task, r: int) -> int:
+    """``task(r)`` on a Dask worker, refused where the worker's sim sources differ from the client's."""
+    if code_sha256() != code:
+        raise EnsembleError(f"the worker runs other sim code (sources sha256 {code_sha256()[:12]}, the client's "
+                            f"{code[:12]}): install the same sim on every worker")
+    return task(r)
+
+
+def on_dask(client, task: Task, todo: list[int], code: str, name: str, written: Callable[[int], bool],
+            folder: object) -> Outcomes:
+    """Run on the cluster: the scheduler reruns a task whose worker died (``distributed.scheduler.
+    allowed-failures`` times) and ``retries`` reruns one that raised; the rest is as for local processes.
+    ``code`` is the client's ``code_sha256()``; ``written(r)`` says whether replication r's files reached
+    ``folder``, which every worker must see at the same path."""
+    from distributed import as_completed as completed
+
+    token = uuid.uuid4().hex[:8]
+    futures = {client.submit(same_code, code, task, r, retries=RETRIES, pure=False,
+                             key=f"{name}-r{r:05d}-{token}"): r for r in todo}
+    try:
+        for future in completed(futures, loop=client.loop):
+            r = futures[future]
+            try:
+                future.result()
+            except Exception as exc:           # its own error, or KilledWorker once its workers died too often
+                yield r, _error(exc)
+            else:
+                if not written(r):
+                    yield r, (f"ran on {client.scheduler.address}, but its files are not in {folder}: the "
+                              "cluster's workers must write to the same folder (a shared disk, at the same path)")
+                else:
+                    yield r, None
+    finally:
+        client.cancel(list(futures))

@@ -1,0 +1,66 @@
+"""One run of a scenario, and its results folder.
+
+``run`` is the one way a scenario is run: the CLI, ``compare``, ``sweep``, the
+ensemble's workers and the golden reference all call it. ``save`` writes a
+run's folder: tables (Parquet and CSV), summary.json, monthly.csv,
+manifest.json and plots, into a fresh folder moved into place only when
+complete (``sim.files.atomic_folder``), so a failed or interrupted save never
+leaves a partial folder.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from ..engine import Simulation
+from ..files import atomic_folder, write_json, write_table
+from ..progress import Progress
+from ..results import Results
+from ..results.series import headline_series
+from ..scenario import Scenario, load_scenario
+from .manifest import manifest
+
+
+def run(scenario: Scenario | str | Path, seed: int | None = None, end: dt.date | None = None,
+        replication: int | None = None, progress: Progress | None = None) -> Results:
+    """Run a scenario (a file, or a loaded Scenario) once.
+
+    ``seed`` defaults to the scenario's ``run.seed``; ``end`` stops early (within the calendar);
+    ``replication=r`` runs replication r of the seed's ensemble (its own random streams);
+    ``progress(done, total)`` is told of every weekly step."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    return Simulation(scenario, seed=seed, end=end, replication=replication).run(progress=progress)
+
+
+def default_out(scenario_file: Path, name: str) -> Path:
+    """results/<name>/ of the project the scenario belongs to (the folder above scenarios/), else ./results."""
+    here = Path(scenario_file).resolve().parent
+    root = here.parent if here.name == "scenarios" else Path.cwd()
+    return root / "results" / name
+
+
+def save(results: Results, folder: Path | str, frequency: str | None = None, formats: tuple[str, ...] | None = None,
+         plots: bool | None = None, extra: Callable[[Path], None] | None = None) -> Path:
+    """Write a run's tables, summary, monthly series, manifest and plots into ``folder``, replacing it
+    atomically. Frequency, formats and plots default to the scenario's ``outputs``."""
+    settings = results.scenario.outputs
+    frequency = frequency or settings.frequency
+    formats = tuple(formats or settings.formats)
+    plots = settings.plots if plots is None else plots
+    folder = Path(folder)
+    with atomic_folder(folder) as work:
+        (work / "tables").mkdir()
+        for name, frame in results.tables(frequency).items():
+            write_table(frame, work / "tables" / name, formats)
+        write_json(work / "summary.json", results.summary().to_dict())
+        write_table(headline_series(results), work / "monthly", ("csv",))
+        write_json(work / "manifest.json", manifest(results, frequency, formats))
+        if plots:
+            from ..plots import briefing  # matplotlib only when plots are asked for
+            (work / "plots").mkdir()
+            briefing(results, work / "plots")
+        if extra is not None:
+            extra(work)
+    return folder

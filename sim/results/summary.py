@@ -1,0 +1,242 @@
+"""The headline figures of a run as a typed record: world shares, shortfall by country, dependency on China
+before and after the first measure, price peaks, the mass balance, what was drawn.
+
+``summarise(results)`` computes it from the recorder; ``Summary.to_dict()`` is what ``summary.json``
+holds and ``Summary.from_dict`` reads one back, so a saved run stands in for a fresh one. Units: t magnet
+for demand and shortfall, weeks, shares in [0, 1], USD/kg; dates are ``datetime.date`` (ISO text in JSON).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..scenario import drawn_inputs
+from ..stages import STAGES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .tables import Results
+
+SHORT = 0.005   # a country is short when more than 0.5% of its demand goes unmet
+ON = "CN"       # dependency is measured on China
+
+
+@dataclass(frozen=True)
+class WorldShares:
+    """The chain's first year: world mine output, kt REO, and shares of it by stage."""
+
+    mined_kt_first_year: float
+    china_share_mining: float | None
+    china_share_refining: float | None
+    china_share_magnets: float | None
+    us_share_mining: float | None
+
+
+@dataclass(frozen=True)
+class SectorShortfall:
+    """A sector's cumulative unmet demand, t magnet and in its product units (vehicles not built, MW ...)."""
+
+    unmet_t: float
+    unit: str
+    unmet_units: float
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """Direct: the share of a country's imports of a stage's product bought from China; embedded: the share
+    of its consumption of it that passed through China at any stage. None where there is none."""
+
+    direct: float | None
+    embedded: float | None
+
+
+@dataclass(frozen=True)
+class CountrySummary:
+    """One country's shortfall of end-use magnet demand, and its dependency on China by stage."""
+
+    demand_t: float
+    cumulative_unmet_t: float
+    peak_shortfall_share: float
+    peak_shortfall_t_per_week: float
+    peak_shortfall_date: dt.date | None
+    weeks_to_shortfall: float | None               # from the first measure, end users
+    weeks_to_plant_shortfall: float | None         # from the first measure, magnet plants
+    weeks_to_recover_from_peak: float | None
+    unmet_by_sector: dict[str, SectorShortfall]
+    dependency_on_CN_before: dict[str, Dependency]     # by stage, the year before the first measure
+    dependency_on_CN_after: dict[str, Dependency]      # by stage, the run's last year
+
+
+@dataclass(frozen=True)
+class PricePeak:
+    """A priced element's highest price over the run."""
+
+    initial_usd_per_kg: float
+    peak_usd_per_kg: float
+    peak_multiple: float
+    peak_date: dt.date
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A run's headline figures (see the module docstring)."""
+
+    scenario: str
+    title: str | None
+    seed: int
+    start: dt.date
+    end: dt.date
+    step_days: int
+    first_measure: dt.date | None
+    world: WorldShares
+    countries: dict[str, CountrySummary]
+    prices: dict[str, PricePeak]
+    mass_balance_max_relative_residual: float
+    drawn: dict[str, Any] = field(default_factory=dict)    # key path -> what this run drew of uncertain inputs
+    replication: int | None = None                        # of an ensemble
+
+    def to_dict(self) -> dict:
+        """As ``summary.json`` holds it: dates as ISO text; ``drawn`` and ``replication`` only when set."""
+        out = _plain(self)
+        if not self.drawn:
+            del out["drawn"]
+        if self.replication is None:
+            del out["replication"]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Summary:
+        """A summary read back from ``summary.json``."""
+        return _typed(cls, data)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+_RECORD = {"world": WorldShares}          # fields holding a record, and fields holding a map of records
+_RECORDS = {"countries": CountrySummary, "prices": PricePeak, "unmet_by_sector": SectorShortfall,
+            "dependency_on_CN_before": Dependency, "dependency_on_CN_after": Dependency}
+_DATES = {"start", "end", "first_measure", "peak_shortfall_date", "peak_date"}
+
+
+def _typed(cls: type, data: dict) -> Any:
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.name in _DATES and value is not None:
+            value = dt.date.fromisoformat(value)
+        elif f.name in _RECORD:
+            value = _typed(_RECORD[f.name], value)
+        elif f.name in _RECORDS:
+            value = {k: _typed(_RECORDS[f.name], v) for k, v in value.items()}
+        values[f.name] = value
+    return cls(**values)
+
+
+def summarise(results: Results) -> Summary:
+    """Headline figures of a run, from its recorder."""
+    net, raw = results.net, results.raw
+    n = len(net.dates)
+    year = slice(0, min(n, int(round(365.25 / net.step_days))))
+    first = results.first_measure
+    k0 = next((k for k, d in enumerate(net.dates) if d >= first), n) if first else n
+    before = slice(max(0, k0 - len(range(*year.indices(n)))), k0) if first and k0 > 0 else year
+    after = slice(max(0, n - len(range(*year.indices(n)))), n)
+
+    def share(array, country, window):
+        total = array[window].sum()
+        return float(array[window][:, net.index(country)].sum() / total) if total > 0 and country in \
+            net.countries else None
+
+    world = WorldShares(
+        mined_kt_first_year=float(raw.mined[year].sum() / 1e3),
+        china_share_mining=share(raw.mined.sum(axis=2), "CN", year),
+        china_share_refining=share(raw.separated.sum(axis=2), "CN", year),
+        china_share_magnets=share(raw.magnets_made.sum(axis=2), "CN", year),
+        us_share_mining=share(raw.mined.sum(axis=2), "US", year),
+    )
+    countries = {}
+    demand = raw.demand.sum(axis=2)
+    unmet = np.clip(demand - raw.supplied.sum(axis=2), 0, None)
+    planned, made = raw.magnets_planned.sum(axis=2), raw.magnets_made.sum(axis=2)
+    step_weeks = net.step_days / 7.0
+    for c, country in enumerate(net.countries):
+        if demand[:, c].sum() <= 0 and planned[:, c].sum() <= 0:
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            short = np.where(demand[:, c] > 0, unmet[:, c] / np.where(demand[:, c] > 0, demand[:, c], 1), 0.0)
+            plant_short = np.where(planned[:, c] > 0, 1 - made[:, c] / np.where(planned[:, c] > 0,
+                                                                                 planned[:, c], 1), 0.0)
+        peak = int(np.argmax(short))
+        hit = np.flatnonzero(short[k0:] > SHORT) + k0
+        plant_hit = np.flatnonzero(plant_short[k0:] > SHORT) + k0
+        recovered = None
+        if hit.size:
+            after_peak = np.flatnonzero(short[peak:] <= SHORT) + peak
+            recovered = float((after_peak[0] - peak) * step_weeks) if after_peak.size else None
+        units = {}
+        by_sector = np.clip(raw.demand[:, c] - raw.supplied[:, c], 0, None).sum(axis=0)
+        for s, sector in enumerate(net.sectors):
+            if by_sector[s] > 1e-9:
+                units[sector] = SectorShortfall(unmet_t=float(by_sector[s]), unit=net.units[s],
+                                                unmet_units=float(by_sector[s] * 1000 / net.magnet_kg_per_unit[s]))
+        countries[country] = CountrySummary(
+            demand_t=float(demand[:, c].sum()),
+            cumulative_unmet_t=float(unmet[:, c].sum()),
+            peak_shortfall_share=float(short[peak]),
+            peak_shortfall_t_per_week=float(unmet[peak, c] / step_weeks),
+            peak_shortfall_date=net.dates[peak] if short[peak] > 0 else None,
+            weeks_to_shortfall=float((hit[0] - k0) * step_weeks) if (first and hit.size) else None,
+            weeks_to_plant_shortfall=float((plant_hit[0] - k0) * step_weeks) if (first and plant_hit.size) else None,
+            weeks_to_recover_from_peak=recovered,
+            unmet_by_sector=units,
+            dependency_on_CN_before=dependency_window(results, country, before),
+            dependency_on_CN_after=dependency_window(results, country, after),
+        )
+    prices = {}
+    for e, element in enumerate(net.elements):
+        if np.isnan(net.initial_price[e]):
+            continue
+        k = int(np.argmax(raw.price_multiple[:, e]))
+        prices[element] = PricePeak(initial_usd_per_kg=float(net.initial_price[e]),
+                                    peak_usd_per_kg=float(raw.price[k, e]),
+                                    peak_multiple=float(raw.price_multiple[k, e]), peak_date=net.dates[k])
+    balance = results.mass_balance
+    scale = np.maximum(balance["opening_t"] + balance["mined_t"] + balance["recycled_t"], 1.0)
+    return Summary(
+        scenario=results.scenario.name, title=results.scenario.title, seed=results.seed,
+        start=net.dates[0], end=net.dates[-1], step_days=net.step_days, first_measure=first,
+        world=world, countries=countries, prices=prices,
+        mass_balance_max_relative_residual=float((balance["residual_t"].abs() / scale).max()),
+        drawn=drawn_inputs(results.scenario, results.world),
+    )
+
+
+def dependency_window(results: Results, country: str, window: slice) -> dict[str, Dependency]:
+    """Direct and embedded dependency on China of a country over a window of steps, by stage."""
+    net, raw = results.net, results.raw
+    if ON not in net.countries:
+        return {}
+    b, j = net.index(country), net.index(ON)
+    out = {}
+    for s, stage in enumerate(STAGES):
+        imports = raw.exports[stage][window, b].sum(axis=(0, 2))
+        imports[b] = 0.0
+        consumed = raw.consumed_tags[window, s, b].sum(axis=0)
+        direct = float(imports[j] / imports.sum()) if imports.sum() > 0 else None
+        embedded = float(consumed[net.tags.row("touched", j)] / consumed[0]) if consumed[0] > 0 else None
+        if direct is not None or embedded is not None:
+            out[stage] = Dependency(direct=direct, embedded=embedded)
+    return out
