@@ -21,10 +21,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from ..scenario.schema import Scenario
-
 BAND_ALPHA = 0.22                 # the P5-P95 band under its P50 line
 MAX_RANGE_ROWS = 12               # countries in the headline range chart
+
+
+class Titled(Protocol):
+    name: str
+    title: str
 
 
 class EnsembleTables(Protocol):
@@ -32,7 +35,7 @@ class EnsembleTables(Protocol):
     where and of what it was run; named here so that plots import nothing from ``experiments``."""
 
     folder: pathlib.Path
-    scenario: Scenario
+    scenario: Titled
     seed: int
     summaries: list
     bands: pd.DataFrame
