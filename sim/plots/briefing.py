@@ -64,7 +64,7 @@ def focus_countries(results: Results, countries: tuple[str, ...] | None = None) 
                    key=lambda c: -stats[c]["cumulative_unmet_t"])
     if short:
         return tuple(short[:4])
-    default = tuple(c for c in ("JP", "KR") if c in results.net.countries)
+    default = tuple(c for c in ("JP", "KR") if c in results.countries)
     return default or tuple(sorted(stats, key=lambda c: -stats[c]["demand_t"])[:2])
 
 
@@ -95,7 +95,7 @@ def shortfall_figure(results: Results) -> Figure:
     by["share"] = by["unmet_t"] / by["demand_t"].where(by["demand_t"] > 0)
     for country, cumulative in short.items():
         line = by[by["country"] == country].sort_values("date")
-        ax.plot(line["date"], line["share"], color=colour(country, results.net.countries), lw=1.8,
+        ax.plot(line["date"], line["share"], color=colour(country, results.countries), lw=1.8,
                 label=f"{country}  {tonnage(cumulative)}")
     ax.set_ylim(0, 1.0 if short.empty else min(1.0, max(0.05, float(by["share"].max()) * 1.1)))
     ax.set_xlim(results.dates[0], results.dates[-1])
@@ -136,7 +136,7 @@ def cover_figure(results: Results, countries: tuple[str, ...]) -> Figure:
                 continue
             cover = _monthly(rows, months, "days_of_cover").clip(upper=COVER_CLIP_DAYS)
             ax.plot(months, cover, color=item_colour, ls=ELEMENT_STYLES[item], lw=1.5, label=item)
-        ax.set_title(country, fontweight="bold", color=colour(country, results.net.countries))
+        ax.set_title(country, fontweight="bold", color=colour(country, results.countries))
         ax.set_ylim(0, COVER_CLIP_DAYS * 1.04)
         ax.grid(alpha=0.3)
         date_axis(ax, maxticks=4 if len(countries) > 2 else 6)
@@ -193,7 +193,7 @@ def prices_figure(results: Results) -> Figure:
     fig, ax = new_figure()
     ax.set_title("Oxide prices, multiple of the initial price (monthly mean, log scale)", loc="left",
                  fontweight="bold")
-    initial = dict(zip(results.net.elements, results.net.initial_price))
+    initial = {element: p["initial_usd_per_kg"] for element, p in results.summary()["prices"].items()}
     if prices.empty:
         note_empty(ax, "no priced elements")
         return fig
@@ -221,17 +221,17 @@ def dependency_figure(results: Results, countries: tuple[str, ...], on: str = "C
     fig, axes = new_figure(ncols=2, sharey=True)
     fig.suptitle(f"Dependency on {on} of oxide and magnet users (quarterly, %)", x=0.01, ha="left",
                  fontweight="bold", fontsize=11)
-    if on not in results.net.countries:
+    if on not in results.countries:
         for ax in axes:
             note_empty(ax, f"{on} is not in this run")
         return fig
-    followed = tuple(c for c in countries if c != on) or tuple(c for c in ("JP", "KR") if c in results.net.countries)
+    followed = tuple(c for c in countries if c != on) or tuple(c for c in ("JP", "KR") if c in results.countries)
     dep = results.dependency(on=on, frequency="quarter")
     for ax, (stage, name) in zip(axes, (("refinery", "Oxides (separation output)"), ("magnet", "Magnets"))):
         ax.set_title(name, loc="left", fontsize=10)
         for country in followed:
             rows = dep[(dep["stage"] == stage) & (dep["country"] == country)].sort_values("date")
-            c = colour(country, results.net.countries)
+            c = colour(country, results.countries)
             ax.plot(rows["date"], rows["direct"], color=c, lw=1.8)
             ax.plot(rows["date"], rows["embedded"], color=c, lw=1.4, ls="--")
         ax.set_ylim(0, 1.05)
@@ -240,7 +240,7 @@ def dependency_figure(results: Results, countries: tuple[str, ...], on: str = "C
         date_axis(ax)
         _measure_line(ax, results, label=ax is axes[0])
     axes[0].set_ylabel(f"share from / through {on}")
-    handles = [Line2D([], [], color=colour(c, results.net.countries), lw=2, label=c) for c in followed]
+    handles = [Line2D([], [], color=colour(c, results.countries), lw=2, label=c) for c in followed]
     handles += [Line2D([], [], color="0.3", lw=1.8, label="direct"),
                 Line2D([], [], color="0.3", lw=1.4, ls="--", label="embedded")]
     axes[0].legend(handles=handles, loc="best", fontsize=8, frameon=True, framealpha=0.9, ncol=2,

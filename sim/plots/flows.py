@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
-from ..world.provenance import Tags
+from ..results.chain import CHAIN
 from .style import colour, new_figure, note_empty, tonnage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,31 +23,28 @@ FLOW_COLUMNS = ("Mined in", "Separated in", "Magnets made in", "Used in")
 LABEL_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.75}
 
 
-def flow_matrices(results: Results) -> list[np.ndarray]:
-    """First-year t REO between adjacent columns: [mined c -> separated r], [separated -> made], [made -> used].
-
-    Each is ``[source country, target country]``, from the provenance rows of
-    what separation plants fed on, what magnet plants made and what end users
-    consumed.
-    """
-    raw, net = results.raw, results.net
-    tags = Tags(net.n_countries)
-    year = slice(0, min(len(net.dates), round(365.25 / net.step_days)))
-    consumed = raw.consumed_tags[year].sum(axis=0)        # [stage, C, Q]
-    made = raw.made_tags[year].sum(axis=0)                # [C, Q]
-    return [consumed[0][:, tags.kind("mined")].T,          # rows: mining country, cols: separating country
-            made[:, tags.kind("refined")].T,               # rows: separating country, cols: magnet country
-            consumed[2][:, tags.kind("made")].T]           # rows: magnet country, cols: using country
+def first_year_links(results: Results) -> tuple[pd.DatetimeIndex, list[np.ndarray]]:
+    """The dates of the run's first year, and its t REO between adjacent columns from the ``chain`` table:
+    [mined in -> separated in], [separated in -> magnets made in], [magnets made in -> used in], each
+    ``[country one stage up, country]`` in the order of ``results.countries``."""
+    dates = results.dates[:round(365.25 / results.summary()["step_days"])]
+    chain = results.table("chain", "step")
+    chain = chain[chain["date"].isin(dates)]
+    countries = list(results.countries)
+    links = []
+    for stage, _ in CHAIN:
+        t = chain[chain["stage"] == stage].groupby(["origin", "country"])["t"].sum().unstack(fill_value=0.0)
+        links.append(t.reindex(index=countries, columns=countries, fill_value=0.0).to_numpy())
+    return dates, links
 
 
 def flows_figure(results: Results) -> Figure:
     """Alluvial chart of the chain over the run's first year: mined in -> separated in -> magnets made in -> used in."""
-    countries, dates = results.net.countries, results.net.dates
-    steps = min(len(dates), round(365.25 / results.net.step_days))
-    links = flow_matrices(results)
+    countries = results.countries
+    dates, links = first_year_links(results)
     fig, ax = new_figure()
     fig.suptitle(f"Rare-earth chain by country, first year of the run ({dates[0]:%d %b %Y} to "
-                 f"{dates[steps - 1]:%d %b %Y})", x=0.01, ha="left", fontweight="bold", fontsize=11)
+                 f"{dates[-1]:%d %b %Y})", x=0.01, ha="left", fontweight="bold", fontsize=11)
     ax.set_title("Band width t REO; separation losses and oxides not used in magnets leave between columns",
                  loc="left", fontsize=9, color="0.3")
     ax.set_axis_off()
