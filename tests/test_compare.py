@@ -8,13 +8,13 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from sim import save
-from sim.experiments.manifest import read_manifest
 
 import sim
+from sim import save
 from sim.cli import main
-from sim.results.series import monthly_series
 from sim.experiments.comparison import default_folder, saved_run, unique_labels
+from sim.experiments.manifest import read_manifest
+from sim.results.series import monthly_series
 from sim.scenario.loading import load_scenario
 
 from .conftest import MINIMAL, ROOT, SCENARIOS

@@ -51,7 +51,7 @@ def test_a_chain_of_three_files_merges_in_order(write):
 def test_the_japan_ban_is_a_dozen_lines_on_the_baseline():
     """japan_ban.yaml carries only its difference: the ban, on top of the whole baseline."""
     text = (SCENARIOS / "japan_ban.yaml").read_text(encoding="utf-8")
-    code_lines = [l for l in text.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    code_lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     assert len(code_lines) <= 15
     ban = load_scenario(SCENARIOS / "japan_ban.yaml")
     base = load_scenario(SCENARIOS / "baseline.yaml")

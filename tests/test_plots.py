@@ -1,5 +1,7 @@
 """Briefing plots: five PNGs per run, written with matplotlib only from sim.plots."""
 import datetime
+import importlib
+import pathlib
 import subprocess
 import sys
 
@@ -7,7 +9,7 @@ import pytest
 
 from sim import load_scenario
 from sim.engine.simulation import Simulation
-from sim.plots import briefing
+from sim.plots import briefing, focus_countries
 
 from .conftest import ROOT, SCENARIOS
 
@@ -34,6 +36,26 @@ def test_briefing_follows_the_countries_asked_for_and_creates_the_folder(results
     """Given countries and a folder that does not exist yet, briefing() creates it and still writes all five."""
     paths = briefing(results, tmp_path / "new" / "briefing", countries=("KR",))
     assert sorted(p.name for p in paths) == sorted(NAMES) and all(p.stat().st_size > 0 for p in paths)
+
+
+@pytest.mark.parametrize("countries", [("KR",), ("US", "JP")])
+def test_the_cover_and_dependency_plots_follow_exactly_the_countries_asked_for(results, tmp_path, monkeypatch,
+                                                                              countries):
+    """A panel of days of cover per country asked for, and those countries in the dependency legend, in order."""
+    assert focus_countries(results) != countries                 # the default countries would not pass
+    drawn = {}
+    module = importlib.import_module("sim.plots.briefing")      # the package's name ``briefing`` is the function
+    save = module.save_figure
+
+    def keep(fig, path, note):
+        drawn[pathlib.Path(path).stem] = fig
+        return save(fig, path, note)
+
+    monkeypatch.setattr(module, "save_figure", keep)
+    briefing(results, tmp_path, countries=countries)
+    assert [ax.get_title() for ax in drawn["days_of_cover"].axes if ax.get_title()] == list(countries)
+    legend = drawn["dependency"].axes[0].get_legend()
+    assert [text.get_text() for text in legend.get_texts()] == [*countries, "direct", "embedded"]
 
 
 def test_the_engine_does_not_import_matplotlib():

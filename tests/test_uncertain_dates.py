@@ -7,10 +7,10 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from sim.experiments.manifest import scenario_sha256
 
 from sim.engine.simulation import Simulation
 from sim.errors import ScenarioError
+from sim.experiments.manifest import scenario_sha256
 from sim.scenario import has_distributions, realise
 from sim.scenario.loading import load_scenario
 from sim.world.describe import describe_scenario

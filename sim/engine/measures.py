@@ -314,13 +314,13 @@ def coverage(measures: list[ExportMeasure], stage: str, state: State, net: Netwo
 
     ``nothing`` keeps one empty coverage per stage, shared by the many steps in which no measure acts (it is
     never written to)."""
-    C, I = net.n_countries, net.items(stage)
+    shape = (net.n_countries, net.n_countries, net.items(stage))
     acting = [m for m in measures if m.active or m.announced]
     if not acting:
         if stage not in nothing:
-            nothing[stage] = Coverage(blocked=np.zeros((C, C, I)), tariffed=np.zeros((C, C, I)))
+            nothing[stage] = Coverage(blocked=np.zeros(shape), tariffed=np.zeros(shape))
         return nothing[stage]
-    cover = Coverage(blocked=np.zeros((C, C, I)), tariffed=np.zeros((C, C, I)))
+    cover = Coverage(blocked=np.zeros(shape), tariffed=np.zeros(shape))
     for m in acting:
         share = m.coverage(stage, state, net)
         if share.any():

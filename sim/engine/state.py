@@ -46,7 +46,7 @@ class State:
     k: int                                   # the step under way; negative in the spin-up
     stocks: dict[str, Stocks]                # working stocks of concentrate, oxides and magnets
     pile: Stocks                             # strategic stockpiles of oxides
-    pipeline: dict[str, np.ndarray]          # [C, I] ordered and shipped, not yet arrived (at sea or at a licence office)
+    pipeline: dict[str, np.ndarray]          # [C, I] shipped, not yet arrived (at sea or at a licence office)
     refused: dict[str, np.ndarray]           # [C, I] refused or cut last step: re-sourced this step
     use_own: dict[str, np.ndarray]           # [C, I] t/day each country uses itself (4-week average)
     use_all: dict[str, np.ndarray]           # [C, I] t/day it uses and sells on (4-week average): the basis of orders

@@ -28,7 +28,8 @@ def headline_bands(summaries: list[Summary]) -> pd.DataFrame:
         if figure.unit == "date":
             days = np.array([dt.date.fromisoformat(v).toordinal() for v in seen], dtype=float)
             for p in PERCENTILES:
-                row[f"p{p}"] = dt.date.fromordinal(int(round(np.percentile(days, p)))).isoformat() if len(days) else None
+                row[f"p{p}"] = (dt.date.fromordinal(int(round(np.percentile(days, p)))).isoformat()
+                                if len(days) else None)
         else:
             nums = np.array([x for x in (number(v, figure.unit) for v in seen) if x is not None], dtype=float)
             for p in PERCENTILES:

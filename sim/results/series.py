@@ -21,7 +21,8 @@ def headline_series(results: Results, frequency: str = "month") -> pd.DataFrame:
     for stage, metric in ((MINE, "mined_t"), (REFINERY, "separated_t"), (MAGNET, "magnets_made_t")):
         part = production[production["stage"] == stage].groupby(["date", "country"], as_index=False)["t"].sum()
         parts.append(part.rename(columns={"t": "value"}).assign(metric=metric))
-    unmet = results.table("unmet", frequency).groupby(["date", "country"], as_index=False)[["demand_t", "unmet_t"]].sum()
+    unmet = results.table("unmet", frequency).groupby(["date", "country"], as_index=False)
+    unmet = unmet[["demand_t", "unmet_t"]].sum()
     for metric in ("demand_t", "unmet_t"):
         parts.append(unmet[["date", "country", metric]].rename(columns={metric: "value"}).assign(metric=metric))
     dep = results.dependency("CN", frequency) if "CN" in results.net.countries else None

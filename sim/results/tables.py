@@ -6,6 +6,11 @@ Tables (``Results.table(name, frequency)``; one row per date x keys, units in co
   element), oxides separated (t REO by element), magnets made (t magnet by grade)
 - ``flows``: date, stage, exporter, importer, item, t — exports by route as they
   leave (concentrate as one item, oxides by element, magnets by grade)
+- ``chain``: date, stage, country, origin_stage, origin, t — t REO a stage used
+  in a country by the country where it was made one stage up: separation feed
+  (``refinery``) by mining country, magnets made (``magnet``, their REO
+  content) by separating country, magnets used by end users (``end_use``) by
+  magnet-making country (see ``chain``)
 - ``inventory``: date, country, stage, item, t, days_of_cover — working stocks
   and strategic stockpiles (stage ``stockpile``); cover in days of the
   country's own use of that item; an empty stock the country uses shows as 0
@@ -37,8 +42,9 @@ import pandas as pd
 
 from ..scenario import Scenario
 from ..scenario.events import MEASURE_TYPES
-from ..stages import STAGES
+from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
+from .chain import chain_links
 from .recorder import Recorder
 from .summary import Summary, summarise
 
@@ -57,8 +63,13 @@ class Results:
         self.dates = pd.DatetimeIndex(pd.to_datetime(list(net.dates)), name="date")
 
     # ------------------------------------------------------------ tables
-    TABLES = ("production", "flows", "inventory", "unmet", "magnet_output", "prices", "dependency", "licences",
-              "balance")
+    TABLES = ("production", "flows", "chain", "inventory", "unmet", "magnet_output", "prices", "dependency",
+              "licences", "balance")
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        """Codes of the run's countries, in the order of the scenario (the order of every array)."""
+        return tuple(self.net.countries)
 
     def table(self, name: str, frequency: str = "step") -> pd.DataFrame:
         """One of ``TABLES`` at a frequency (``step``, ``month``, ``quarter``, ``year``)."""
@@ -104,8 +115,8 @@ class Results:
     def _production(self, frequency: str) -> pd.DataFrame:
         net, raw = self.net, self.raw
         parts = []
-        for stage, array, items in (("mine", raw.mined, net.elements), ("refinery", raw.separated, net.elements),
-                                    ("recycling", raw.recycled, net.elements), ("magnet", raw.magnets_made, net.grades)):
+        for stage, array, items in ((MINE, raw.mined, net.elements), (REFINERY, raw.separated, net.elements),
+                                    ("recycling", raw.recycled, net.elements), (MAGNET, raw.magnets_made, net.grades)):
             part = self._tidy(array, [("country", net.countries), ("item", items)], "t", frequency)
             part.insert(2, "stage", stage)
             parts.append(part)
@@ -120,6 +131,14 @@ class Results:
             part.insert(1, "stage", stage)
             parts.append(part[["date", "stage", "exporter", "importer", "item", "t"]])
         return pd.concat(parts, ignore_index=True)
+
+    def _chain(self, frequency: str) -> pd.DataFrame:
+        axes = [("country", self.net.countries), ("origin", self.net.countries)]
+        parts = []
+        for stage, origin_stage, array in chain_links(self.raw, self.net.tags):
+            part = self._tidy(array, axes, "t", frequency)
+            parts.append(part.assign(stage=stage, origin_stage=origin_stage))
+        return pd.concat(parts, ignore_index=True)[["date", "stage", "country", "origin_stage", "origin", "t"]]
 
     def _inventory(self, frequency: str) -> pd.DataFrame:
         net, raw = self.net, self.raw

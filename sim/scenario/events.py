@@ -204,11 +204,12 @@ class Substitution(Event):
 
 
 AnyEvent = Annotated[
-    Union[ExportBanEvent, ExportLicenceEvent, ExportQuotaEvent, TariffEvent, OriginRuleEvent, Suspension, CapacityChange, Outage,
-          DemandShock, DemandGrowth, StockpileRelease, PriceFloor, Recycling, Substitution, Offtake],
+    Union[ExportBanEvent, ExportLicenceEvent, ExportQuotaEvent, TariffEvent, OriginRuleEvent, Suspension,
+          CapacityChange, Outage, DemandShock, DemandGrowth, StockpileRelease, PriceFloor, Recycling, Substitution,
+          Offtake],
     Field(discriminator="type"),
 ]
 EVENT_TYPES = ("export_ban", "export_licence", "export_quota", "tariff", "origin_rule", "suspension",
-               "capacity_change", "outage", "demand_shock", "demand_growth", "stockpile_release", "price_floor", "recycling",
-               "substitution", "offtake")
+               "capacity_change", "outage", "demand_shock", "demand_growth", "stockpile_release", "price_floor",
+               "recycling", "substitution", "offtake")
 MEASURE_TYPES = ("export_ban", "export_licence", "export_quota", "tariff", "origin_rule")

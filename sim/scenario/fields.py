@@ -123,7 +123,8 @@ def _sources(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError(f"expected a figure id of seeds/ or a publication with its year, or a list of them; got {value!r}")
+        raise ValueError(f"expected a figure id of seeds/ or a publication with its year, or a list of them; "
+                         f"got {value!r}")
     return tuple(v.strip() for v in value)
 
 

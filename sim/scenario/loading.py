@@ -205,7 +205,8 @@ def _pydantic_problems(doc: YamlDocument, exc: ValidationError) -> list[Problem]
             msg = "required key is missing"
         elif kind == "union_tag_invalid":
             tag = err.get("ctx", {}).get("tag")
-            msg = f"unknown event type {tag!r}{did_you_mean(tag, EVENT_TYPES)}; expected one of: {', '.join(EVENT_TYPES)}"
+            msg = (f"unknown event type {tag!r}{did_you_mean(tag, EVENT_TYPES)}; "
+                   f"expected one of: {', '.join(EVENT_TYPES)}")
             path = path + ("type",)
         elif kind == "union_tag_not_found":
             msg = f"an event needs a 'type:', one of: {', '.join(EVENT_TYPES)}"

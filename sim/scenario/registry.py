@@ -23,7 +23,7 @@ _PUBLICATION = re.compile(r"\s.*\b(1[89]|20)\d\d\b")
 
 
 @dataclass(frozen=True)
-class Figure:
+class SourceFigure:
     """One figure of a source: a number, a range, keyed values, or a dated event."""
 
     id: str
@@ -65,10 +65,10 @@ class Article:
 @dataclass(frozen=True)
 class Registry:
     root: Path
-    figures: dict[str, Figure]
+    figures: dict[str, SourceFigure]
     articles: dict[str, Article]
 
-    def __getitem__(self, figure_id: str) -> Figure:
+    def __getitem__(self, figure_id: str) -> SourceFigure:
         return self.figures[figure_id]
 
     def __contains__(self, figure_id: str) -> bool:
@@ -94,12 +94,13 @@ def find_seeds(start: Path | None = None) -> Path | None:
     return None
 
 
-def _figure(raw: dict[str, Any]) -> Figure:
+def _figure(raw: dict[str, Any]) -> SourceFigure:
     rng = raw.get("range")
     src = raw.get("source") or ()
-    return Figure(
+    return SourceFigure(
         id=raw["id"], kind=raw["kind"], text=raw["text"], use=raw["use"], unit=raw.get("unit"),
-        value=raw.get("value"), bound=raw.get("bound"), range=tuple(rng) if rng else None, values=dict(raw.get("values") or {}),
+        value=raw.get("value"), bound=raw.get("bound"), range=tuple(rng) if rng else None,
+        values=dict(raw.get("values") or {}),
         year=raw.get("year"), date=raw.get("date"),
         source=(src,) if isinstance(src, str) else tuple(src), publication=raw.get("publication"),
     )

@@ -62,7 +62,8 @@ def describe_scenario(scenario: Scenario) -> str:
         if part.empty:
             continue
         total = part["capacity_t"].sum()
-        top = ", ".join(f"{r.country} {r.share:.0%} ({r.output_share:.0%})" for r in part.head(TOP_COUNTRIES).itertuples())
+        top = ", ".join(f"{r.country} {r.share:.0%} ({r.output_share:.0%})"
+                        for r in part.head(TOP_COUNTRIES).itertuples())
         rest = len(part) - TOP_COUNTRIES
         lines.append(f"    {stage:<9}{total:>10,.0f} {unit[stage]:<14} {top}{f', +{rest} more' if rest > 0 else ''}")
     events = sorted(scenario.events, key=_event_date)

@@ -1,0 +1,252 @@
+"""Briefing plots of one run: shortfall, days of cover, prices, dependency on China, and the chain's flows.
+
+``briefing(results, folder)`` writes five PNGs an analyst can drop into a
+briefing, each footnoted with the scenario and seed.
+"""
+from __future__ import annotations
+
+import pathlib
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from .flows import flows_figure
+from .style import (
+    ELEMENT_COLOURS,
+    ELEMENT_STYLES,
+    SIZE,
+    colour,
+    date_axis,
+    new_figure,
+    note_empty,
+    save_figure,
+    tonnage,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from ..results.tables import Results
+
+COVER_CLIP_DAYS = 120.0           # days-of-cover axis stops here; higher values sit on the top edge
+
+
+def briefing(results: Results, folder: pathlib.Path, countries: tuple[str, ...] | None = None) -> list[pathlib.Path]:
+    """Write the briefing PNGs of a run into ``folder``; return their paths.
+
+    ``countries`` are the ones the cover and dependency plots follow; by
+    default the (up to four) countries with the largest cumulative shortfall.
+    """
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    focus = focus_countries(results, countries)
+    note = f"Scenario {results.scenario.name} (seed {results.seed}): {results.scenario.title}"
+    paths = []
+    for name, draw in (("shortfall", lambda: shortfall_figure(results)),
+                       ("days_of_cover", lambda: cover_figure(results, focus)),
+                       ("prices", lambda: prices_figure(results)),
+                       ("dependency", lambda: dependency_figure(results, focus)),
+                       ("flows", lambda: flows_figure(results))):
+        paths.append(save_figure(draw(), folder / f"{name}.png", note))
+    return paths
+
+
+def focus_countries(results: Results, countries: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The countries to follow: given ones, else the 4 most short (cumulative unmet t), else JP and KR."""
+    if countries:
+        return tuple(countries)
+    stats = results.summary().countries
+    short = sorted((c for c, v in stats.items() if v.cumulative_unmet_t > 1e-6),
+                   key=lambda c: -stats[c].cumulative_unmet_t)
+    if short:
+        return tuple(short[:4])
+    default = tuple(c for c in ("JP", "KR") if c in results.countries)
+    return default or tuple(sorted(stats, key=lambda c: -stats[c].demand_t)[:2])
+
+
+def _measure_line(ax: Axes, results: Results, label: bool = True) -> None:
+    """Dotted vertical line at the start of the first export measure, so 'before/after' reads at a glance."""
+    start = results.first_measure
+    if start is None:
+        return
+    ax.axvline(pd.Timestamp(start), color="0.35", lw=0.9, ls=":", zorder=1)
+    if label:
+        ax.annotate(f"first measure\n{start:%d %b %Y}", xy=(pd.Timestamp(start), 1.0),
+                    xycoords=("data", "axes fraction"), xytext=(3, -3), textcoords="offset points", ha="left",
+                    va="top", fontsize=7, color="0.35")
+
+
+# ---------------------------------------------------------------- 1 shortfall
+def shortfall_figure(results: Results) -> Figure:
+    """Monthly unmet end-use magnet demand as a share of each country's demand, one line per short country."""
+    unmet = results.table("unmet", "month")
+    fig, ax = new_figure()
+    ax.set_title("Unmet end-use magnet demand, share of each country's demand (monthly, %)", loc="left",
+                 fontweight="bold")
+    by = unmet.groupby(["date", "country"], as_index=False)[["demand_t", "unmet_t"]].sum()
+    total = by.groupby("country")["unmet_t"].sum()
+    short = total[total > 1e-6].sort_values(ascending=False)
+    if short.empty:
+        note_empty(ax, "no shortfall")
+    by["share"] = by["unmet_t"] / by["demand_t"].where(by["demand_t"] > 0)
+    for country, cumulative in short.items():
+        line = by[by["country"] == country].sort_values("date")
+        ax.plot(line["date"], line["share"], color=colour(country, results.countries), lw=1.8,
+                label=f"{country}  {tonnage(cumulative)}")
+    ax.set_ylim(0, 1.0 if short.empty else min(1.0, max(0.05, float(by["share"].max()) * 1.1)))
+    ax.set_xlim(results.dates[0], results.dates[-1])
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel("unmet / demand (t magnet)")
+    ax.grid(alpha=0.3)
+    date_axis(ax)
+    _measure_line(ax, results)
+    if not short.empty:
+        ax.legend(loc="upper right", fontsize=8, frameon=False, title="cumulative unmet, t magnet",
+                  title_fontsize=8)
+    return fig
+
+
+# ---------------------------------------------------------------- 2 days of cover
+def _monthly(frame: pd.DataFrame, dates: pd.DatetimeIndex, value: str) -> pd.Series:
+    """A country/item series on every month of the run; months missing from the table held no stock: 0."""
+    return frame.set_index("date")[value].reindex(dates).fillna(0.0)
+
+
+def cover_figure(results: Results, countries: tuple[str, ...]) -> Figure:
+    """Days of cover of oxide stocks (Dy, Tb solid; NdPr dashed) per country, and strategic stockpiles in t."""
+    inventory = results.table("inventory", "month")
+    months = pd.DatetimeIndex(sorted(inventory["date"].unique()))
+    countries = tuple(countries)[:4] or ("JP",)
+    fig = plt.figure(figsize=SIZE)
+    grid = fig.add_gridspec(2, len(countries), height_ratios=(2.2, 1.0))
+    fig.suptitle("Days of cover of working oxide stocks (days of the country's own use), and strategic stockpiles",
+                 x=0.01, ha="left", fontweight="bold", fontsize=11)
+    oxides = inventory[inventory["stage"] == "refinery"]
+    first = None
+    for k, country in enumerate(countries):
+        ax = fig.add_subplot(grid[0, k], sharey=first)
+        first = first or ax
+        for item, item_colour in ELEMENT_COLOURS.items():
+            rows = oxides[(oxides["country"] == country) & (oxides["item"] == item)]
+            if rows.empty:
+                continue
+            cover = _monthly(rows, months, "days_of_cover").clip(upper=COVER_CLIP_DAYS)
+            ax.plot(months, cover, color=item_colour, ls=ELEMENT_STYLES[item], lw=1.5, label=item)
+        ax.set_title(country, fontweight="bold", color=colour(country, results.countries))
+        ax.set_ylim(0, COVER_CLIP_DAYS * 1.04)
+        ax.grid(alpha=0.3)
+        date_axis(ax, maxticks=4 if len(countries) > 2 else 6)
+        _measure_line(ax, results, label=False)
+        if k == 0:
+            ax.set_ylabel(f"days of cover\n(clipped at {COVER_CLIP_DAYS:.0f} d)")
+        else:
+            ax.tick_params(labelleft=False)
+    handles = [Line2D([], [], color=ELEMENT_COLOURS[e], ls=ELEMENT_STYLES[e], lw=1.5, label=f"{e} oxide")
+               for e in ELEMENT_COLOURS]
+    first.legend(handles=handles, loc="lower left", fontsize=7, frameon=True, framealpha=0.85)
+    _stockpile_panel(fig.add_subplot(grid[1, :]), inventory, months, countries, results)
+    return fig
+
+
+def _stockpile_panel(ax: Axes, inventory: pd.DataFrame, months: pd.DatetimeIndex, countries: tuple[str, ...],
+                     results: Results) -> None:
+    """Strategic stockpiles (t oxide) of the followed countries; NdPr on its own right-hand scale."""
+    piles = inventory[(inventory["stage"] == "stockpile") & inventory["country"].isin(countries)
+                      & inventory["item"].isin(tuple(ELEMENT_COLOURS))]
+    ax.set_title("Strategic stockpiles, t oxide", loc="left", fontsize=9)
+    ax.grid(alpha=0.3)
+    date_axis(ax)
+    _measure_line(ax, results, label=False)
+    if piles.empty:
+        note_empty(ax, f"no strategic stockpiles of Dy, Tb or NdPr in {', '.join(countries)}")
+        ax.set_yticks([])
+        return
+    right = ax.twinx() if (piles["item"] == "NdPr").any() else None
+    handles = []
+    for (country, item), rows in piles.groupby(["country", "item"]):
+        target = right if item == "NdPr" else ax
+        series = _monthly(rows, months, "t")
+        (line,) = target.plot(months, series, color=ELEMENT_COLOURS[item], ls=ELEMENT_STYLES[item], lw=1.5,
+                              label=f"{country} {item}" + (" (right)" if item == "NdPr" else ""))
+        if piles["country"].nunique() > 1:
+            line.set_marker("o" if countries.index(country) % 2 == 0 else "s")
+            line.set_markevery(12)
+            line.set_markersize(3)
+        handles.append(line)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("t (Dy, Tb)", fontsize=8)
+    if right is not None:
+        right.set_ylim(bottom=0)
+        right.set_ylabel("t (NdPr)", fontsize=8)
+    ax.legend(handles=handles, loc="center right", fontsize=7, frameon=True, framealpha=0.85,
+              ncol=1 if len(handles) < 4 else 2)
+
+
+# ---------------------------------------------------------------- 3 prices
+def prices_figure(results: Results) -> Figure:
+    """Monthly mean price of each priced oxide as a multiple of its initial price (log scale)."""
+    prices = results.table("prices", "month")
+    fig, ax = new_figure()
+    ax.set_title("Oxide prices, multiple of the initial price (monthly mean, log scale)", loc="left",
+                 fontweight="bold")
+    initial = {element: p.initial_usd_per_kg for element, p in results.summary().prices.items()}
+    if prices.empty:
+        note_empty(ax, "no priced elements")
+        return fig
+    for element, rows in prices.groupby("element", sort=False):
+        ax.plot(rows["date"], rows["multiple"], lw=1.8, color=ELEMENT_COLOURS.get(element),
+                label=f"{element} (initial {initial[element]:,.0f} USD/kg)")
+    ax.axhline(1.0, color="0.5", lw=0.8)
+    ax.set_yscale("log")
+    top = max(2.0, float(prices["multiple"].max()) * 1.3)
+    ax.set_ylim(min(0.8, float(prices["multiple"].min()) * 0.9), top)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}×" if top < 12 and v in (2, 3, 5, 7) else ""))
+    ax.set_ylabel("price / initial price")
+    ax.set_xlim(results.dates[0], results.dates[-1])
+    ax.grid(alpha=0.3, which="both")
+    date_axis(ax)
+    _measure_line(ax, results)
+    ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9, bbox_to_anchor=(0.0, 0.92))
+    return fig
+
+
+# ---------------------------------------------------------------- 4 dependency
+def dependency_figure(results: Results, countries: tuple[str, ...], on: str = "CN") -> Figure:
+    """Quarterly direct (import share) and embedded (passed through ``on`` anywhere) dependency, oxides and magnets."""
+    fig, axes = new_figure(ncols=2, sharey=True)
+    fig.suptitle(f"Dependency on {on} of oxide and magnet users (quarterly, %)", x=0.01, ha="left",
+                 fontweight="bold", fontsize=11)
+    if on not in results.countries:
+        for ax in axes:
+            note_empty(ax, f"{on} is not in this run")
+        return fig
+    followed = tuple(c for c in countries if c != on) or tuple(c for c in ("JP", "KR") if c in results.countries)
+    dep = results.dependency(on=on, frequency="quarter")
+    for ax, (stage, name) in zip(axes, (("refinery", "Oxides (separation output)"), ("magnet", "Magnets"))):
+        ax.set_title(name, loc="left", fontsize=10)
+        for country in followed:
+            rows = dep[(dep["stage"] == stage) & (dep["country"] == country)].sort_values("date")
+            c = colour(country, results.countries)
+            ax.plot(rows["date"], rows["direct"], color=c, lw=1.8)
+            ax.plot(rows["date"], rows["embedded"], color=c, lw=1.4, ls="--")
+        ax.set_ylim(0, 1.05)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.grid(alpha=0.3)
+        date_axis(ax)
+        _measure_line(ax, results, label=ax is axes[0])
+    axes[0].set_ylabel(f"share from / through {on}")
+    handles = [Line2D([], [], color=colour(c, results.countries), lw=2, label=c) for c in followed]
+    handles += [Line2D([], [], color="0.3", lw=1.8, label="direct"),
+                Line2D([], [], color="0.3", lw=1.4, ls="--", label="embedded")]
+    axes[0].legend(handles=handles, loc="best", fontsize=8, frameon=True, framealpha=0.9, ncol=2,
+                   title=f"direct: share of imports bought from {on}\nembedded: share of use that passed "
+                         f"through {on}", title_fontsize=7, alignment="left")
+    if on in countries:
+        axes[1].annotate(f"{on} itself is not shown", xy=(1, -0.13), xycoords="axes fraction", ha="right",
+                         fontsize=7, color="0.4")
+    return fig
