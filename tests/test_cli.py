@@ -1,5 +1,6 @@
 """The command line: validate passes shipped scenarios, refuses bad ones with exit 2 and no traceback."""
 import json
+import re
 import subprocess
 import sys
 
@@ -88,3 +89,20 @@ def test_a_failing_save_leaves_no_partial_folder(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         outputs.save(results, tmp_path / "baseline", plots=False, extra=broken)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_printed_headline_gives_every_priced_elements_peak_multiple_and_date(tmp_path, capsys):
+    """A run prints one 'price peaks' line naming every priced element of summary.json with its peak multiple
+    (to the two decimals printed) and the date of the peak."""
+    out = tmp_path / "jb"
+    assert main([str(SCENARIOS / "japan_ban.yaml"), "--out", str(out), "--end", "2026-12-31", "--no-plots"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("price peaks:")]
+    assert len(lines) == 1, "no (or more than one) 'price peaks' line in the headline"
+    printed = {e: (float(x), day) for e, x, day in re.findall(r"(\w+) x(\d+\.\d+) \((\d{4}-\d\d-\d\d)\)", lines[0])}
+    prices = json.loads((out / "summary.json").read_text())["prices"]
+    assert prices and set(printed) == set(prices)
+    for element, peak in prices.items():
+        multiple, day = printed[element]
+        assert multiple == pytest.approx(peak["peak_multiple"], abs=0.005)    # printed as x1.32
+        assert day == peak["peak_date"]
+    assert max(p["peak_multiple"] for p in prices.values()) > 1.05          # the ban moves a price
