@@ -1,4 +1,5 @@
-"""Comparing scenarios: headline differences against the first, overlaid plots, saved runs reused only when they match."""
+"""Comparing scenarios: headline differences against the first, overlaid plots, saved runs reused only when they
+match."""
 import datetime as dt
 import json
 import shutil
@@ -10,8 +11,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.experiments import runs
 from sim.cli import main
+from sim.experiments import runs
 from sim.experiments.comparison import default_folder, saved_run, unique_labels
 from sim.experiments.outputs import read_manifest, save
 from sim.scenario.loading import load_scenario
@@ -243,7 +244,8 @@ def test_help_lists_the_commands():
 
 def test_comparing_and_sweeping_do_not_import_matplotlib():
     """The comparison and the sweep load matplotlib only when they draw."""
-    code = "import sys, sim, sim.experiments.comparison, sim.experiments.sweeps, sim.cli; print('matplotlib' in sys.modules)"
+    code = ("import sys, sim, sim.experiments.comparison, sim.experiments.sweeps, sim.cli; "
+            "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -11,8 +11,8 @@ import pytest
 import sim
 from sim.cli import main
 from sim.errors import ScenarioError
-from sim.scenario.overrides import apply, describe, resolve, split_assignment
 from sim.scenario.loading import read_scenario
+from sim.scenario.overrides import apply, describe, resolve, split_assignment
 from sim.scenario.yamlfile import read_yaml
 
 from .conftest import MINIMAL, SCENARIOS
