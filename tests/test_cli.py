@@ -1,5 +1,8 @@
 """The command line: validate passes shipped scenarios, refuses bad ones with exit 2 and no traceback."""
+import contextlib
+import io
 import json
+import re
 import subprocess
 import sys
 
@@ -88,3 +91,70 @@ def test_a_failing_save_leaves_no_partial_folder(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         outputs.save(results, tmp_path / "baseline", plots=False, extra=broken)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def japan_ban_run(tmp_path_factory):
+    """'python -m sim japan_ban.yaml --seed 7 --no-plots --end 2026-12-31': what it printed, its folder, its summary.
+    Japan and Korea go short and the price of Dy rises within the run."""
+    out = tmp_path_factory.mktemp("cli") / "jb"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = main([str(SCENARIOS / "japan_ban.yaml"), "--out", str(out), "--end", "2026-12-31", "--seed", "7",
+                       "--no-plots"])
+    assert status == 0
+    return printed.getvalue(), out, json.loads((out / "summary.json").read_text())
+
+
+def test_the_printed_headline_gives_every_priced_elements_peak_multiple_and_date(japan_ban_run):
+    """A run prints one 'price peaks' line naming every priced element of summary.json with its peak multiple
+    (to the two decimals printed) and the date of the peak."""
+    printed, _, summary = japan_ban_run
+    lines = [line for line in printed.splitlines() if line.strip().startswith("price peaks:")]
+    assert len(lines) == 1, "no (or more than one) 'price peaks' line in the headline"
+    shown = {e: (float(x), day) for e, x, day in re.findall(r"(\w+) x(\d+\.\d+) \((\d{4}-\d\d-\d\d)\)", lines[0])}
+    prices = summary["prices"]
+    assert prices and set(shown) == set(prices)
+    for element, peak in prices.items():
+        multiple, day = shown[element]
+        assert multiple == pytest.approx(peak["peak_multiple"], abs=0.005)    # printed as x1.32
+        assert day == peak["peak_date"]
+    assert max(p["peak_multiple"] for p in prices.values()) > 1.05          # the ban moves a price
+
+
+def test_the_printed_headline_lists_the_short_countries_most_unmet_first_with_their_figures(japan_ban_run):
+    """Under 'shortfall of end-use magnet demand' a row per short country of summary.json (at most 8), most unmet
+    t first: peak shortfall (to the 0.1% printed), its date, weeks to plant / end-use shortfall, unmet t."""
+    printed, _, summary = japan_ban_run
+    lines = printed.splitlines()
+    assert "no end-use shortfall" not in printed
+    first = lines.index("  shortfall of end-use magnet demand:") + 2                  # after the column heads
+    rows = [line.split() for line in lines[first:] if line.startswith("    ")]
+    short = sorted((c for c, v in summary["countries"].items() if v["cumulative_unmet_t"] > 1e-6),
+                   key=lambda c: -summary["countries"][c]["cumulative_unmet_t"])[:8]
+    assert len(short) >= 2 and [r[0] for r in rows] == short
+    for country, peak, day, plants, slash, users, unmet_t, _ in rows:
+        v = summary["countries"][country]
+        assert float(peak.rstrip("%")) == pytest.approx(100 * v["peak_shortfall_share"], abs=0.05)
+        assert day == v["peak_shortfall_date"] and slash == "/"
+        weeks = [v["weeks_to_plant_shortfall"], v["weeks_to_shortfall"]]
+        assert [plants, users] == ["—" if w is None else f"{w:.0f}" for w in weeks]     # whole weeks, or never
+        assert float(unmet_t.replace(",", "")) == pytest.approx(v["cumulative_unmet_t"], abs=0.5)
+
+
+def test_a_run_says_when_no_country_goes_short(tmp_path, capsys):
+    """Without a shortfall the headline says so in one line and prints no shortfall table."""
+    assert main([str(SCENARIOS / "baseline.yaml"), "--out", str(tmp_path / "b"), "--end", "2024-06-30",
+                 "--no-plots"]) == 0
+    printed = capsys.readouterr().out
+    assert "  no end-use shortfall in any country" in printed.splitlines()
+    assert "shortfall of end-use magnet demand" not in printed
+
+
+def test_seed_and_no_plots_reach_the_run_and_its_folder(japan_ban_run):
+    """--seed 7 is the run's seed (printed, in summary.json and manifest.json); --no-plots writes no plots."""
+    printed, out, summary = japan_ban_run
+    assert summary["seed"] == 7 and json.loads((out / "manifest.json").read_text())["seed"] == 7
+    assert printed.splitlines()[1].startswith("  seed 7, ")
+    assert (out / "summary.json").is_file() and (out / "tables" / "flows.csv").is_file()
+    assert not (out / "plots").exists()

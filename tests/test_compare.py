@@ -1,6 +1,8 @@
-"""Comparing scenarios: headline differences against the first, overlaid plots, saved runs reused only when they match."""
+"""Comparing scenarios: headline differences against the first, overlaid plots, saved runs reused only when they
+match."""
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -100,6 +102,43 @@ def test_text_shows_values_and_differences(comparison):
     assert "baseline" in text.splitlines()[1] and "korea_route" in text.splitlines()[1]
     jp = next(line for line in text.splitlines() if line.startswith("JP"))
     assert "peak shortfall" in jp and "pp)" in jp
+
+
+def printed_rows(comparison) -> dict[tuple[str, str], str]:
+    """The rows of comparison.text() by (subject, figure label): the subject is written on its first row only."""
+    labels = sorted({f.label for f in comparison.figures}, key=len, reverse=True)
+    rows, subject = {}, None
+    for line in comparison.text().splitlines()[2:]:
+        label = next((x for x in labels if line[6:].startswith(x + "  ")), None)
+        if label is None:
+            continue                                   # the note on dependency under the table
+        subject = line[:6].strip() or subject
+        rows[(subject, label)] = line
+    return rows
+
+
+def test_text_shows_every_figure_that_happened_in_some_run_and_none_that_never_did(comparison):
+    """The printed table has a row for each figure with a value in at least one scenario, in the table's order;
+    a figure that happened in no scenario (never short, never recovered) is left out."""
+    happened = [(f.subject, f.label) for f in comparison.figures
+                if any(row(comparison, f.subject, f.name)[label] is not None for label in comparison.labels)]
+    assert len(happened) < len(comparison.figures)      # some never happened: JP never recovers within the run
+    assert list(printed_rows(comparison)) == happened
+
+
+def test_the_bracketed_difference_is_each_scenario_minus_the_first(comparison):
+    """In brackets: the scenario's value minus the first scenario's, with its sign; shares in percentage points
+    (to the 0.1 pp printed)."""
+    rows = printed_rows(comparison)
+    for subject, figure, label in [("JP", "peak_shortfall_share", "peak shortfall"),
+                                   ("JP", "oxide_direct_dependency_last_year", "oxide from CN, last year")]:
+        shown = [float(x) for x in re.findall(r"\(([+-]\d+\.\d) pp\)", rows[(subject, label)])]
+        r = row(comparison, subject, figure)
+        expected = [100 * r["japan_ban - baseline"], 100 * r["korea_route - baseline"]]
+        assert shown == pytest.approx(expected, abs=0.05)
+    # the ban raises Japan's peak shortfall (+) and lowers its direct dependency on China (-): both signs appear
+    assert row(comparison, "JP", "peak_shortfall_share")["japan_ban - baseline"] > 0
+    assert row(comparison, "JP", "oxide_direct_dependency_last_year")["japan_ban - baseline"] < -0.01
 
 
 def test_save_writes_table_monthly_summaries_and_plots_atomically(comparison, tmp_path):
@@ -206,6 +245,15 @@ def test_the_cli_reuses_a_saved_run_prints_the_table_and_writes_the_default_fold
     assert not [p for p in (project / "results").iterdir() if p.name.startswith(".")]
 
 
+def test_quiet_prints_nothing_and_still_writes_the_comparison(project, capsys):
+    """'compare --quiet' prints nothing (no runs, no table) and writes the comparison folder all the same."""
+    files = [str(project / "scenarios" / n) for n in ("baseline.yaml", "japan_ban.yaml")]
+    out = project / "cmp"
+    assert main(["compare", *files, "--end", "2024-03-31", "--no-plots", "--quiet", "--out", str(out)]) == 0
+    assert capsys.readouterr().out == ""
+    assert (out / "table.csv").is_file() and not (out / "plots").exists()
+
+
 def test_bad_input_exits_2_names_every_bad_file_and_writes_nothing(write, tmp_path, capsys):
     """A missing file and an invalid one are both reported, located by file and line; nothing is written."""
     bad = write(MINIMAL.replace("capacity_t: 500", "capacity_t: -3"), "bad.yaml")
@@ -244,7 +292,8 @@ def test_help_lists_the_commands():
 
 def test_comparing_and_sweeping_do_not_import_matplotlib():
     """The comparison and the sweep load matplotlib only when they draw."""
-    code = "import sys, sim, sim.experiments.comparison, sim.experiments.sweeps, sim.cli; print('matplotlib' in sys.modules)"
+    code = ("import sys, sim, sim.experiments.comparison, sim.experiments.sweeps, sim.cli; "
+            "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

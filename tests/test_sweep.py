@@ -2,6 +2,7 @@
 import datetime as dt
 import json
 import math
+import re
 import shutil
 import sys
 
@@ -153,6 +154,22 @@ def test_the_table_has_a_row_per_value_and_the_default_metric_is_the_most_affect
     assert set(stockpile_sweep.monthly["scenario"]) == {"0", "42", "180"}
 
 
+def test_text_prints_each_values_own_run_under_the_right_heads(stockpile_sweep):
+    """sweep.text(): a row per value in the order given, each with that value's metric and figures (the unmet
+    t and peak date of the most affected country, to the precision printed)."""
+    lines = stockpile_sweep.text().splitlines()
+    heads = re.split(r"\s{2,}", lines[1].strip())
+    assert heads[:2] == ["stockpiles.JP.days", "JP.peak_shortfall_share (metric)"]
+    rows = [dict(zip(heads, re.split(r"\s{2,}", line.strip()))) for line in lines[2:]]
+    table = stockpile_sweep.table
+    assert [r["stockpiles.JP.days"] for r in rows] == ["0", "42", "180"]
+    for r, (_, expected) in zip(rows, table.iterrows(), strict=True):
+        assert float(r["JP.peak_shortfall_share (metric)"].rstrip("%")) == pytest.approx(
+            100 * expected["JP.peak_shortfall_share"], abs=0.05)
+        assert float(r["JP unmet t"].replace(",", "")) == pytest.approx(expected["JP.cumulative_unmet_t"], abs=0.5)
+        assert r["JP peak on"] == expected["JP.peak_shortfall_date"]
+
+
 def test_save_writes_the_table_the_metric_plot_and_a_manifest(stockpile_sweep, tmp_path):
     """save() writes table.csv (a row per value), monthly.csv, summaries, a manifest and two PNGs, atomically."""
     out = stockpile_sweep.save(tmp_path / "sweep")
@@ -241,6 +258,15 @@ def test_bad_input_exits_2_with_a_located_message_and_writes_nothing(args, expec
     assert "japan_ban.yaml: cannot sweep; nothing written" in err
     assert all(text in err for text in expected), err
     assert "Traceback" not in err and not list(tmp_path.iterdir())
+
+
+def test_quiet_prints_nothing_and_still_writes_the_sweep(tmp_path, capsys):
+    """'sweep --quiet' prints nothing (no key-path note, no runs, no table) and writes the sweep folder."""
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(SCENARIOS / "japan_ban.yaml"), "--set", "stockpiles.JP.days=30,60", "--end",
+                 "2024-03-31", "--no-plots", "--quiet", "--out", str(out)]) == 0
+    assert capsys.readouterr().out == ""
+    assert len(pd.read_csv(out / "table.csv")) == 2 and not (out / "plots").exists()
 
 
 def test_a_missing_scenario_exits_2(tmp_path, capsys):

@@ -89,16 +89,18 @@ def fingerprints(end: dt.date | None, replications: int, only: set[str] | None =
     return out
 
 
-def differences(old: dict, new: dict) -> list[str]:
-    out = []
+def differences(old: dict, new: dict) -> tuple[list[str], list[str]]:
+    """What differs from the recording or is gone from it; and what is new (an output added since)."""
+    changes, added = [], []
     for group in ("scenarios", "ensemble"):
         for name in sorted(set(old.get(group, {})) | set(new.get(group, {}))):
             a, b = old.get(group, {}).get(name), new.get(group, {}).get(name)
             if a is None or b is None:
-                out.append(f"{name}: {'not recorded' if a is None else 'not run now'}")
+                changes.append(f"{name}: {'not recorded' if a is None else 'not run now'}")
                 continue
-            out += [f"{name}: {key} differs" for key in sorted(set(a) | set(b)) if a.get(key) != b.get(key)]
-    return out
+            changes += [f"{name}: {key} differs" for key in sorted(a) if a[key] != b.get(key)]
+            added += [f"{name}: {key}" for key in sorted(set(b) - set(a))]
+    return changes, added
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         if old.get(tool) != new[tool]:
             print(f"note: recorded with {tool} {old.get(tool)}, checked with {new[tool]}: bits may differ",
                   file=sys.stderr)
-    changes = differences(old, new)
+    changes, added = differences(old, new)
+    if added:
+        print(f"new since the recording (not compared): {', '.join(sorted({a.split(': ')[1] for a in added}))}")
     print("\n".join(changes) if changes else f"identical: {len(old['scenarios'])} scenarios"
           + (f" and the {ENSEMBLE} ensemble" if old.get("ensemble") else ""))
     return 1 if changes else 0
