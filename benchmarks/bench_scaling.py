@@ -1,6 +1,6 @@
 """How run time grows with network size and horizon: python benchmarks/bench_scaling.py [--quick] [--no-profile] [--facilities-only].
 
-The issue's target is run time linear in horizon and in network size. This
+The target is run time linear in horizon and in network size. This
 script times two axes of size, then prints Markdown tables and the fitted
 log-log exponents (1 = linear, 2 = quadratic):
 
@@ -103,9 +103,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim import Simulation
-from sim.engine.simulation import SPIN_UP_DAYS
-from sim.scenario.loading import read_scenario, registry_for, validate_document
+from sim.engine import SPIN_UP_DAYS
+from sim.scenario import read_scenario, registry_for, validate_document
 from sim.scenario.yamlfile import YamlDocument
+from sim.stages import STAGES
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 COUNTRY_KEYS = ("exporter", "country", "buyer", "seller")       # event fields naming one country
@@ -234,9 +235,9 @@ class CopiesSimulation(Simulation):
     any country that makes the stage's product: every one during the spin-up, every one once it has
     qualified them afterwards. Between copies that means twins trading the same oxide both ways (US
     buying from its twin while the twin buys from it) and the N-times world drifting away from N
-    baselines (see ``--linked``). This class clears that: before each market clears, buyers count only
-    their own copy's suppliers as qualified. One [C, C] boolean AND per stage and step; nothing else
-    of the engine changes.
+    baselines (see ``--linked``). This class clears that: before each step, buyers count only their
+    own copy's suppliers as qualified. One [C, C] boolean AND per stage and step; nothing else of the
+    engine changes.
     """
 
     def __init__(self, scenario, copies: int = 1, **kwargs):
@@ -244,9 +245,12 @@ class CopiesSimulation(Simulation):
         per = self.net.n_countries // copies
         self._within = np.kron(np.eye(copies, dtype=bool), np.ones((per, per), dtype=bool))
 
-    def _trade(self, stage, *args, **kwargs):
-        np.logical_and(self.qualified[stage], self._within, out=self.qualified[stage])
-        return super()._trade(stage, *args, **kwargs)
+    def next_step(self) -> bool:
+        # qualifications change only between steps (SimPy events), so a mask at the step's start holds
+        # for every market the step clears
+        for stage in STAGES:
+            np.logical_and(self.state.qualified[stage], self._within, out=self.state.qualified[stage])
+        return super().next_step()
 
 
 def simulation(scenario, copies: int, linked: bool = False) -> Simulation:

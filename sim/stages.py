@@ -13,4 +13,3 @@ Stage = Literal["mine", "refinery", "magnet"]
 STAGES: tuple[str, ...] = get_args(Stage)
 MINE, REFINERY, MAGNET = STAGES
 PRODUCT = {MINE: "concentrate", REFINERY: "oxide", MAGNET: "magnet"}
-UNIT = {MINE: "t REO", REFINERY: "t REO", MAGNET: "t magnet"}

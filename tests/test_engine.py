@@ -64,7 +64,7 @@ def test_china_makes_ninety_percent_of_magnets(baseline):
 
 
 @pytest.mark.xfail(strict=True, reason="known disagreement: simulated 92.6% against the articles' 85-92% "
-                                       "(cn_refining_share, cn_refining_share_range); see the issue-3 note")
+                                       "(cn_refining_share, cn_refining_share_range); see the README, \"The baseline world\"")
 def test_china_separates_what_the_articles_say(baseline):
     """China's share of simulated separation output lies within 85-92% (cn_refining_share_range, cn_refining_share)."""
     lo, hi = band("cn_refining_share_range")[0], band("cn_refining_share")[1]

@@ -47,7 +47,7 @@ def test_a_key_path_names_list_items_by_number_or_by_id(minimal):
 
 
 def test_a_segment_that_begins_exactly_one_key_stands_for_it():
-    """The issue's 'stockpile.JP.days' is stockpiles.JP.days, and the resolution says so."""
+    """A segment that begins one key stands for it: 'stockpile.JP.days' is stockpiles.JP.days, and the resolution says so."""
     resolved = resolve(read_scenario(SCENARIOS / "japan_ban.yaml"), "stockpile.JP.days")
     assert resolved.path == ("stockpiles", "JP", "days") and resolved.dotted == "stockpiles.JP.days"
     assert resolved.notes == ("'stockpile' taken as 'stockpiles'",)

@@ -3,7 +3,7 @@
 Pure NumPy, no SimPy, no provenance: quantities in, quantities out. Axes are
 ``[buyer, supplier, item]`` for orders and ``[country, item]`` for stocks.
 
-Three passes, as DESIGN.md's trade section describes:
+Three passes (the README's "How the model works", Trade):
 
 1. Each buyer orders from its suppliers by its sourcing shares. A supplier's
    stock serves its own use and its export orders pro rata when it cannot

@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from ..stages import MAGNET, REFINERY
 from .flows import flows_figure
 from .style import (
     ELEMENT_COLOURS,
@@ -125,7 +126,7 @@ def cover_figure(results: Results, countries: tuple[str, ...]) -> Figure:
     grid = fig.add_gridspec(2, len(countries), height_ratios=(2.2, 1.0))
     fig.suptitle("Days of cover of working oxide stocks (days of the country's own use), and strategic stockpiles",
                  x=0.01, ha="left", fontweight="bold", fontsize=11)
-    oxides = inventory[inventory["stage"] == "refinery"]
+    oxides = inventory[inventory["stage"] == REFINERY]
     first = None
     for k, country in enumerate(countries):
         ax = fig.add_subplot(grid[0, k], sharey=first)
@@ -227,7 +228,7 @@ def dependency_figure(results: Results, countries: tuple[str, ...], on: str = "C
         return fig
     followed = tuple(c for c in countries if c != on) or tuple(c for c in ("JP", "KR") if c in results.countries)
     dep = results.dependency(on=on, frequency="quarter")
-    for ax, (stage, name) in zip(axes, (("refinery", "Oxides (separation output)"), ("magnet", "Magnets"))):
+    for ax, (stage, name) in zip(axes, ((REFINERY, "Oxides (separation output)"), (MAGNET, "Magnets"))):
         ax.set_title(name, loc="left", fontsize=10)
         for country in followed:
             rows = dep[(dep["stage"] == stage) & (dep["country"] == country)].sort_values("date")

@@ -10,18 +10,33 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
-from ..scenario import drawn_inputs
+from ..scenario import Scenario, drawn_inputs
 from ..stages import STAGES
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .tables import Results
+from ..world import Network
+from .recorder import Recorder
 
 SHORT = 0.005   # a country is short when more than 0.5% of its demand goes unmet
 ON = "CN"       # dependency is measured on China
+
+
+class Run(Protocol):
+    """What a summary is made from: a run's recorder, world and mass balance (``Results`` is one)."""
+
+    scenario: Scenario          # as written
+    world: Scenario             # as this run drew it
+    net: Network
+    raw: Recorder
+    seed: int
+    mass_balance: pd.DataFrame  # element, opening_t, ..., residual_t
+
+    @property
+    def first_measure(self) -> dt.date | None:
+        """Start of the earliest export restriction."""
 
 
 @dataclass(frozen=True)
@@ -145,7 +160,7 @@ def _typed(cls: type, data: dict) -> Any:
     return cls(**values)
 
 
-def summarise(results: Results) -> Summary:
+def summarise(results: Run) -> Summary:
     """Headline figures of a run, from its recorder."""
     net, raw = results.net, results.raw
     n = len(net.dates)
@@ -224,7 +239,7 @@ def summarise(results: Results) -> Summary:
     )
 
 
-def dependency_window(results: Results, country: str, window: slice) -> dict[str, Dependency]:
+def dependency_window(results: Run, country: str, window: slice) -> dict[str, Dependency]:
     """Direct and embedded dependency on China of a country over a window of steps, by stage."""
     net, raw = results.net, results.raw
     if ON not in net.countries:

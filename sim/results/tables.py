@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..scenario import Scenario
 from ..scenario.events import MEASURE_TYPES
-from ..stages import MAGNET, MINE, REFINERY, STAGES
+from ..stages import MAGNET, MINE, PRODUCT, REFINERY, STAGES
 from ..world import Network
 from .chain import chain_links
 from .recorder import Recorder
@@ -125,7 +125,7 @@ class Results:
     def _flows(self, frequency: str) -> pd.DataFrame:
         net, parts = self.net, []
         for stage in STAGES:
-            items = ("concentrate",) if stage == "mine" else net.elements if stage == "refinery" else net.grades
+            items = (PRODUCT[MINE],) if stage == MINE else net.elements if stage == REFINERY else net.grades
             part = self._tidy(self.raw.exports[stage], [("importer", net.countries), ("exporter", net.countries),
                                                         ("item", items)], "t", frequency)
             part.insert(1, "stage", stage)
@@ -144,9 +144,9 @@ class Results:
         net, raw = self.net, self.raw
         parts = []
         for stage, stock, use, items in (
-                ("mine", raw.stock_conc[..., None], raw.use_conc[..., None], ("concentrate",)),
-                ("refinery", raw.stock_oxide, raw.use_oxide, net.elements),
-                ("magnet", raw.stock_magnet, raw.use_magnet, net.grades),
+                (MINE, raw.stock_conc[..., None], raw.use_conc[..., None], (PRODUCT[MINE],)),
+                (REFINERY, raw.stock_oxide, raw.use_oxide, net.elements),
+                (MAGNET, raw.stock_magnet, raw.use_magnet, net.grades),
                 ("stockpile", raw.stockpile, raw.use_oxide, net.elements)):
             axes = [("country", net.countries), ("item", items)]
             t = self._tidy(stock, axes, "t", frequency, how="last", keep_zero=True)

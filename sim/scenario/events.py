@@ -6,7 +6,7 @@ The records say what a scenario writes; what a measure does is the engine's
 """
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union, get_args
 
 from pydantic import Field
 
@@ -209,7 +209,6 @@ AnyEvent = Annotated[
           Offtake],
     Field(discriminator="type"),
 ]
-EVENT_TYPES = ("export_ban", "export_licence", "export_quota", "tariff", "origin_rule", "suspension",
-               "capacity_change", "outage", "demand_shock", "demand_growth", "stockpile_release", "price_floor",
-               "recycling", "substitution", "offtake")
-MEASURE_TYPES = ("export_ban", "export_licence", "export_quota", "tariff", "origin_rule")
+EVENT_RECORDS: tuple[type[Event], ...] = get_args(get_args(AnyEvent)[0])
+EVENT_TYPES = tuple(get_args(record.model_fields["type"].annotation)[0] for record in EVENT_RECORDS)
+MEASURE_TYPES = tuple(kind for kind, record in zip(EVENT_TYPES, EVENT_RECORDS) if issubclass(record, MeasureEvent))

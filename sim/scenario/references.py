@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from ..errors import Problem, did_you_mean
+from ..stages import MAGNET, MINE, REFINERY, STAGES
 from .events import MEASURE_TYPES, NO_RARE_EARTH
 from .fields import parse_date_dist
 from .registry import Registry
@@ -25,8 +26,9 @@ def check_references(doc: YamlDocument, registry: Registry | None) -> list[Probl
     return ReferenceChecker(doc, registry).run()
 
 
-class ReferenceChecker:
-    """Walks a merged scenario once, collecting every reference problem."""
+class ReferenceRules:
+    """The names a merged scenario defines (countries, groups, elements, grades, sectors, facilities, its
+    calendar), and the rules one value is checked by; problems are collected, never raised."""
 
     def __init__(self, doc: YamlDocument, registry: Registry | None):
         self.doc = doc
@@ -42,7 +44,7 @@ class ReferenceChecker:
         self.sectors = list(_map(d.get("sectors")))
         fac = _map(d.get("facilities"))
         self.facility_ids: dict[str, tuple[str, str]] = {}
-        for stage in ("mine", "refinery", "magnet"):
+        for stage in STAGES:
             for fid in _map(fac.get(stage)):
                 if fid in self.facility_ids:
                     self.add(("facilities", stage, fid), f"facility id {fid!r} is also used in "
@@ -129,7 +131,11 @@ class ReferenceChecker:
                        f"the ranges of the two dates must not cross")
         self.add(base + (flag,), message)
 
-    # the whole file ----------------------------------------------------
+
+
+class ReferenceChecker(ReferenceRules):
+    """Walks a merged scenario once, collecting every reference problem."""
+
     def run(self) -> list[Problem]:
         d = self.data
         self.check_calendar()
@@ -196,7 +202,7 @@ class ReferenceChecker:
 
     def check_facilities(self) -> None:
         fac = _map(self.data.get("facilities"))
-        for stage in ("mine", "refinery", "magnet"):
+        for stage in STAGES:
             for fid, f in _map(fac.get(stage)).items():
                 if not isinstance(f, dict):
                     continue
@@ -206,14 +212,14 @@ class ReferenceChecker:
                 if "price_element" in f:
                     self.element(base + ("price_element",), f["price_element"])
                 self.in_order(base, "online", "closes", "closes", f)
-                if stage == "mine":
+                if stage == MINE:
                     comp = _map(f.get("composition"))
                     for el in comp:
                         self.element(base + ("composition", el), el)
                     self.sums_to_one(base + ("composition",), comp, "composition shares")
-                if stage == "refinery" and isinstance(f.get("separates"), list):
+                if stage == REFINERY and isinstance(f.get("separates"), list):
                     self.each(base + ("separates",), f["separates"], self.element, allow_all=False)
-                if stage == "magnet" and isinstance(f.get("grades"), list):
+                if stage == MAGNET and isinstance(f.get("grades"), list):
                     for i, g in enumerate(f["grades"]):
                         self.named(base + ("grades", i), g, self.grades, "magnet grade")
 

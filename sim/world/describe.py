@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..scenario import Scenario
+from ..stages import MAGNET, MINE, REFINERY, STAGES
 from .facilities import capacity_shares
 
 TOP_COUNTRIES = 5
@@ -55,9 +56,9 @@ def describe_scenario(scenario: Scenario) -> str:
     lines.append(f"  facilities mine {len(fac.mine)}, refinery {len(fac.refinery)}, magnet {len(fac.magnet)}; "
                  f"sectors {len(scenario.sectors)}")
     shares = capacity_shares(scenario)
-    unit = {"mine": "t REO/yr", "refinery": "t REO feed/yr", "magnet": "t magnet/yr"}
+    unit = {MINE: "t REO/yr", REFINERY: "t REO feed/yr", MAGNET: "t magnet/yr"}
     lines.append(f"  capacity by country on {cal.start} (share of the stage; expected output in brackets):")
-    for stage in ("mine", "refinery", "magnet"):
+    for stage in STAGES:
         part = shares[shares["stage"] == stage]
         if part.empty:
             continue
