@@ -15,7 +15,7 @@ from .shipping import Exports
 from .state import Shipment
 
 
-@dataclass
+@dataclass(slots=True)
 class Flows:
     """One part's flows (see the module docstring)."""
 

@@ -45,11 +45,15 @@ class Ledger:
                                  recycled=np.zeros(E), consumed=np.zeros(E), sunk=np.zeros(E), losses=np.zeros(E),
                                  in_transit=in_transit)
 
-    def book(self, k: int, flows: Flows) -> None:
-        """Book one part's flows in step ``k``."""
+    def book(self, k: int, f: Flows) -> None:
+        """Book one part's flows in step ``k``: the balance's terms (from the calendar's start), then the facts."""
+        if f.arrived is not None:          # the most frequent flow, and only a term: goods leave the sea
+            if self.accounts is not None:
+                self.accounts.in_transit += -1.0 * element_mass(f.stage, f.arrived.tagged, self.net)
+            return
         if self.accounts is not None:
-            self._account(flows)
-        self._record(k, flows)
+            self._account(f)
+        self._record(k, f)
 
     def _account(self, f: Flows) -> None:
         a, net = self.accounts, self.net
@@ -68,9 +72,8 @@ class Ledger:
             a.sunk += f.sunk[:, 0, :].sum(axis=0)
         if f.exports is not None:
             a.in_transit += 1.0 * element_mass(f.stage, f.exports.leaving, net)
-        for off in (f.arrived.tagged if f.arrived is not None else None, f.returned):
-            if off is not None:
-                a.in_transit += -1.0 * element_mass(f.stage, off, net)
+        if f.returned is not None:
+            a.in_transit += -1.0 * element_mass(f.stage, f.returned, net)
 
     def _record(self, k: int, f: Flows) -> None:
         r = self.recorder

@@ -177,7 +177,7 @@ class Simulation:
         if shipment in self.state.in_flight:
             self.state.in_flight.pop(shipment)
             shipping.deliver(self.state, shipment)
-            self.book(Flows(stage=shipment.stage, arrived=shipment))
+            self.ledger.book(self.state.k, Flows(stage=shipment.stage, arrived=shipment))
 
     def decide_licence(self, shipment: Shipment, measure: ExportLicence, approved: bool) -> None:
         """A licence decision: approved goods go to sea, refused goods return to the exporter's stock. What

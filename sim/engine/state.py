@@ -8,7 +8,7 @@ item axis: concentrate is one item, oxides one per element, magnets one per grad
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -69,18 +69,12 @@ class State:
     opening_surplus: np.ndarray | None = None
     in_flight: dict[Shipment, None] | None = None   # at sea, in the order sent (dicts, not sets: the order in
     pending: dict[Shipment, None] | None = None     # which goods return must not depend on addresses)
+    conc: Stocks = field(init=False)                # stocks[MINE], stocks[REFINERY], stocks[MAGNET] by name
+    oxide: Stocks = field(init=False)
+    magnet: Stocks = field(init=False)
 
-    @property
-    def conc(self) -> Stocks:
-        return self.stocks[MINE]
-
-    @property
-    def oxide(self) -> Stocks:
-        return self.stocks[REFINERY]
-
-    @property
-    def magnet(self) -> Stocks:
-        return self.stocks[MAGNET]
+    def __post_init__(self) -> None:
+        self.conc, self.oxide, self.magnet = self.stocks[MINE], self.stocks[REFINERY], self.stocks[MAGNET]
 
 
 def traded_mass(stage: str, tagged: np.ndarray) -> np.ndarray:
