@@ -26,19 +26,18 @@ class EndUse:
     by_grade: np.ndarray      # [C, G] t magnet of rare-earth magnets end uses asked for
 
 
-def end_use(state: State, net: Network, measures: list[ExportMeasure], day: int, defence_first: np.ndarray,
+def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, defence_first: np.ndarray,
             by_end_user: bool, nothing: dict) -> EndUse:
     """Magnets drawn by end uses, the magnet market cleared, exports sent, tomorrow's magnet plan.
 
     ``by_end_user``: some measure covers only civil or defence users, so their shares of use are needed."""
-    dt_ = float(net.step_days)
+    dt_ = net.step_days
     by_sector, by_grade = magnet_demand(net, state.sector_grades, day, state.demand_multiplier, dt_)
     if by_end_user:
         end_user_shares(state, net, by_sector, by_grade, day)
-    cover = coverage(measures, MAGNET, state, net, nothing)
+    cover = coverage(acting, MAGNET, state, net, nothing)
     wants = need(state, net, MAGNET, state.magnet.mass, cover.extra_days)
-    market = trade(state, net, MAGNET, state.magnet, by_grade, wants, cover)
-    result = market.clearing
+    result, qualifying = trade(state, net, MAGNET, state.magnet, by_grade, wants, cover)
     got = by_grade * result.own_fill
     used = take(state.magnet, got)
     exports = ship_exports(state, MAGNET, state.magnet, result.shipped, cover.licensed)
@@ -52,7 +51,7 @@ def end_use(state: State, net: Network, measures: list[ExportMeasure], day: int,
     total = plan.sum(axis=1)
     plan *= np.where(total > total_cap, total_cap / np.where(total > 0, total, 1), 1.0)[:, None]
     flows = Flows(stage=MAGNET, demand=by_sector, supplied=supplied, magnets_used=used, exports=exports,
-                  qualifying=market.qualifying)
+                  qualifying=qualifying)
     return EndUse(flows, plan, by_grade)
 
 
@@ -81,7 +80,7 @@ def ration(state: State, net: Network, by_sector: np.ndarray, got: np.ndarray,
 def end_user_shares(state: State, net: Network, by_sector: np.ndarray, by_grade: np.ndarray, day: int) -> None:
     """Defence sectors' share of each country's use of magnets (by grade), oxides and concentrate."""
     defence = np.einsum("cs,csg->cg", by_sector * net.defence[None], state.sector_grades)
-    oxide = (by_grade / net.country_yield[:, None]) @ net.recipe + net.non_magnet_t_per_day[day] * float(net.step_days)
+    oxide = (by_grade / net.country_yield[:, None]) @ net.recipe + net.non_magnet_t_per_day[day] * net.step_days
     oxide_d = (defence / net.country_yield[:, None]) @ net.recipe
     state.defence_share[MAGNET] = np.where(by_grade > 0, defence / np.where(by_grade > 0, by_grade, 1), 0.0)
     state.defence_share[REFINERY] = np.where(oxide > 0, oxide_d / np.where(oxide > 0, oxide, 1), 0.0)

@@ -45,7 +45,6 @@ class Flows:
     # goods between countries
     exports: Exports | None = None                   # left suppliers' stocks this step (into transit)
     qualifying: list[int] = field(default_factory=list)   # buyers who start qualifying new suppliers
-    arrived: Shipment | None = None                  # out of transit into buyers' stocks
     departed: Shipment | None = None                 # approved after review, put to sea (stays in transit)
     returned: np.ndarray | None = None               # tagged goods out of transit back to exporters
     decided: tuple[Shipment, np.ndarray, bool] | None = None      # a licence decision: shipment, mass, approved

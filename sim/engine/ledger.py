@@ -11,7 +11,7 @@ from ..errors import InvariantError
 from ..results.recorder import Recorder
 from ..world import Network
 from .flows import Flows
-from .state import State, element_mass, traded_mass
+from .state import Shipment, State, element_mass, traded_mass
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
 
@@ -45,37 +45,33 @@ class Ledger:
                                  recycled=np.zeros(E), consumed=np.zeros(E), sunk=np.zeros(E), losses=np.zeros(E),
                                  in_transit=in_transit)
 
+    def land(self, shipment: Shipment) -> None:
+        """Book goods that arrived: out of transit (their move into stock changes no other term). The most
+        frequent flow of a run, thousands of times, so it has its own door rather than a Flows."""
+        if self.accounts is not None:
+            self.accounts.in_transit += -1.0 * element_mass(shipment.stage, shipment.tagged, self.net)
+
     def book(self, k: int, f: Flows) -> None:
         """Book one part's flows in step ``k``: the balance's terms (from the calendar's start), then the facts."""
-        if f.arrived is not None:          # the most frequent flow, and only a term: goods leave the sea
-            if self.accounts is not None:
-                self.accounts.in_transit += -1.0 * element_mass(f.stage, f.arrived.tagged, self.net)
-            return
-        if self.accounts is not None:
-            self._account(f)
-        self._record(k, f)
-
-    def _account(self, f: Flows) -> None:
         a, net = self.accounts, self.net
-        if f.magnets_used is not None:
-            a.consumed += f.magnets_used[:, 0, :].sum(axis=0) @ net.recipe
-        if f.recycled is not None:
-            a.recycled += f.recycled.sum(axis=0)
-        if f.other_uses is not None:
-            a.consumed += f.other_uses.sum(axis=0)
-            a.losses += (f.oxides_into_magnets - f.magnets_made @ net.recipe).sum(axis=0)
-        if f.feed is not None:
-            a.losses += (f.feed[:, 0, :] - f.separated[:, 0, :]).sum(axis=0)
-        if f.mined is not None:
-            a.mined += f.mined.sum(axis=0)
-        if f.sunk is not None:
-            a.sunk += f.sunk[:, 0, :].sum(axis=0)
-        if f.exports is not None:
-            a.in_transit += 1.0 * element_mass(f.stage, f.exports.leaving, net)
-        if f.returned is not None:
-            a.in_transit += -1.0 * element_mass(f.stage, f.returned, net)
-
-    def _record(self, k: int, f: Flows) -> None:
+        if a is not None:
+            if f.magnets_used is not None:
+                a.consumed += f.magnets_used[:, 0, :].sum(axis=0) @ net.recipe
+            if f.recycled is not None:
+                a.recycled += f.recycled.sum(axis=0)
+            if f.other_uses is not None:
+                a.consumed += f.other_uses.sum(axis=0)
+                a.losses += (f.oxides_into_magnets - f.magnets_made @ net.recipe).sum(axis=0)
+            if f.feed is not None:
+                a.losses += (f.feed[:, 0, :] - f.separated[:, 0, :]).sum(axis=0)
+            if f.mined is not None:
+                a.mined += f.mined.sum(axis=0)
+            if f.sunk is not None:
+                a.sunk += f.sunk[:, 0, :].sum(axis=0)
+            if f.exports is not None:
+                a.in_transit += 1.0 * element_mass(f.stage, f.exports.leaving, net)
+            if f.returned is not None:
+                a.in_transit += -1.0 * element_mass(f.stage, f.returned, net)
         r = self.recorder
         if f.demand is not None:
             r.magnets(k, f.demand, f.supplied, f.magnets_used)

@@ -38,21 +38,20 @@ def recycle(state: State, net: Network, day: int, by_grade: np.ndarray) -> Flows
     return Flows(recycled=recycled)
 
 
-def make_magnets(state: State, net: Network, measures: list[ExportMeasure], day: int, plan: np.ndarray,
+def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: int, plan: np.ndarray,
                  nothing: dict) -> MagnetMaking:
     """Oxides drawn by magnet plants (for ``plan`` [C, G], t magnet), other uses and stockpiles; the oxide
     market cleared, exports sent; magnets made, their provenance that of the oxides of their recipe."""
-    dt_ = float(net.step_days)
+    dt_ = net.step_days
     for_magnets = (plan / net.country_yield[:, None]) @ net.recipe
     other = net.non_magnet_t_per_day[day] * dt_
     buy = purchases(state, net)
     own = for_magnets + other + buy
-    cover = coverage(measures, REFINERY, state, net, nothing)
+    cover = coverage(acting, REFINERY, state, net, nothing)
     wants = need(state, net, REFINERY, state.oxide.mass, cover.extra_days)
     makers = np.flatnonzero(plan.any(axis=1))            # countries making magnets this step
     oxide_shares = shares(state.oxide.tagged[makers])
-    market = trade(state, net, REFINERY, state.oxide, own, wants, cover)
-    result = market.clearing
+    result, qualifying = trade(state, net, REFINERY, state.oxide, own, wants, cover)
     fill = result.own_fill
     limit = np.where(net.recipe[None] > 0, fill[:, None, :], 1.0).min(axis=2)
     made = plan * limit
@@ -73,5 +72,5 @@ def make_magnets(state: State, net: Network, measures: list[ExportMeasure], day:
     state.stocks[MAGNET].tagged += magnets
     flows = Flows(stage=REFINERY, oxide_claims=claims, oxide_supplied=claims * fill, other_uses=other_used,
                   oxides_used=used, oxides_into_magnets=into_magnets, magnets_planned=plan, magnets_made=made,
-                  made_tagged=magnets, exports=exports, qualifying=market.qualifying)
+                  made_tagged=magnets, exports=exports, qualifying=qualifying)
     return MagnetMaking(flows, claims, claims * fill)

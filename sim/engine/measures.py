@@ -308,14 +308,19 @@ def build_measures(scenario: Scenario, world: Scenario, network: Network) -> lis
     return measures
 
 
-def coverage(measures: list[ExportMeasure], stage: str, state: State, net: Network,
+def acting(measures: list[ExportMeasure]) -> list[ExportMeasure]:
+    """The measures in force or announced: the ones that act on trade this step."""
+    return [m for m in measures if m.active or m.announced]
+
+
+def coverage(acting: list[ExportMeasure], stage: str, state: State, net: Network,
              nothing: dict[str, Coverage]) -> Coverage:
-    """What the measures in force (and those announced) do to the stage's trade this step.
+    """What the ``acting`` measures (in force, or announced) do to the stage's trade this step.
 
     ``nothing`` keeps one empty coverage per stage, shared by the many steps in which no measure acts (it is
     never written to)."""
-    shape = (net.n_countries, net.n_countries, net.items(stage))
-    acting = [m for m in measures if m.active or m.announced]
+    C = len(net.countries)
+    shape = (C, C, net.items(stage))
     if not acting:
         if stage not in nothing:
             nothing[stage] = Coverage(blocked=np.zeros(shape), tariffed=np.zeros(shape))

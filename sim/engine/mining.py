@@ -10,6 +10,6 @@ from .state import State
 def mine(state: State, net: Network, day: int) -> Flows:
     """Concentrate mined this step by the running mines, t REO by country and element."""
     rate = net.mines.rate_t_per_day[day] * state.running[MINE]
-    mined = net.members[MINE] @ (rate[:, None] * net.composition) * float(net.step_days)
+    mined = net.members[MINE] @ (rate[:, None] * net.composition) * net.step_days
     state.conc.tagged += net.tags.originate(mined, "mined")
     return Flows(mined=mined)

@@ -23,7 +23,7 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
                   sunk: np.ndarray) -> Flows:
     """This step's prices from the oxide market's unmet ``claims`` - ``supplied`` [C, E], the oxides ``sunk``
     [C, E] and the stocks; then plants idle or restart at them."""
-    dt_ = float(net.step_days)
+    dt_ = net.step_days
     unmet = claims - supplied
     total = claims.sum(axis=0)
     smooth = min(1.0, dt_ / SCARCITY_SMOOTHING_DAYS)
@@ -59,7 +59,7 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
 def curtail(state: State, net: Network, day: int) -> None:
     """A plant with a shut-down price idles once the price it gets (market, or its country's floor) is
     below it, and restarts once the price is RESTART_MARGIN above it and it has stood idle MIN_IDLE_DAYS."""
-    dt_ = float(net.step_days)
+    dt_ = net.step_days
     for stage in STAGES:
         plants = net.facilities(stage)
         if not plants.shuts_below.any():

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .state import Shipment
 
 
-class Simulation(Protocol):
+class Model(Protocol):
     """What the processes ask of the simulation they drive: its public interface."""
 
     step_days: float
@@ -49,7 +49,7 @@ class Simulation(Protocol):
         """A buyer's switching delay is over."""
 
 
-def step(env: simpy.Environment, simulation: Simulation):
+def step(env: simpy.Environment, simulation: Model):
     """Advance the chain one model step at a time, from the spin-up to the calendar's end. A step waits for
     every other event due at its time (arrivals, decisions, measures coming into force), so it sees the
     world they leave."""
@@ -59,19 +59,19 @@ def step(env: simpy.Environment, simulation: Simulation):
             yield env.timeout(0)
 
 
-def sail(env: simpy.Environment, simulation: Simulation, shipment: Shipment, days: float) -> None:
+def sail(env: simpy.Environment, simulation: Model, shipment: Shipment, days: float) -> None:
     """Carry a shipment for its route's lead time, then deliver it. One timeout with a callback, not a process
     of its own: a run sends thousands, and a process costs three events."""
     env.timeout(days).callbacks.append(lambda _: simulation.arrive(shipment))
 
 
-def review(env: simpy.Environment, simulation: Simulation, shipment: Shipment, measure: ExportLicence):
+def review(env: simpy.Environment, simulation: Model, shipment: Shipment, measure: ExportLicence):
     """Hold an application for its review time, then have the measure decide it."""
     yield env.timeout(measure.review_days(simulation.licence_rng))
     simulation.decide_licence(shipment, measure, measure.approves(simulation.licence_rng))
 
 
-def enforce(env: simpy.Environment, simulation: Simulation, measure: ExportMeasure):
+def enforce(env: simpy.Environment, simulation: Model, measure: ExportMeasure):
     """Announce, put in force, suspend and lift a measure on its dates."""
     for day in measure.turning_points():
         at = simulation.day_of(day)
@@ -80,7 +80,7 @@ def enforce(env: simpy.Environment, simulation: Simulation, measure: ExportMeasu
         simulation.put_in_force(measure, measure.in_force(day), measure.front_loading(day))
 
 
-def on(env: simpy.Environment, simulation: Simulation, date: dt.date, action: Callable, *args):
+def on(env: simpy.Environment, simulation: Model, date: dt.date, action: Callable, *args):
     """Do ``action(*args)`` on a date (offtake agreements signed, ...)."""
     at = simulation.day_of(date)
     if at > env.now:
@@ -88,7 +88,7 @@ def on(env: simpy.Environment, simulation: Simulation, date: dt.date, action: Ca
     action(*args)
 
 
-def qualify(env: simpy.Environment, simulation: Simulation, stage: str, buyer: int):
+def qualify(env: simpy.Environment, simulation: Model, stage: str, buyer: int):
     """After the stage's switching delay a buyer may buy from any supplier, not only its usual ones."""
     yield env.timeout(simulation.net.switching_days[stage])
     simulation.qualified(stage, buyer)

@@ -14,21 +14,21 @@ from .state import State, take, traded_mass
 from .trade import USE_SMOOTHING_DAYS, need, trade
 
 
-def separate(state: State, net: Network, measures: list[ExportMeasure], day: int, nothing: dict) -> Flows:
+def separate(state: State, net: Network, acting: list[ExportMeasure], day: int, nothing: dict) -> Flows:
     """Concentrate fed to separation up to the plants' running capacity, the concentrate market cleared,
     exports sent, oxides separated into the country's stock."""
-    dt_ = float(net.step_days)
+    dt_ = net.step_days
     rate = net.refineries.rate_t_per_day[day] * state.running[REFINERY] * dt_
     feed_cap = (net.members[REFINERY] @ rate)[:, None]
-    cover = coverage(measures, MINE, state, net, nothing)
+    cover = coverage(acting, MINE, state, net, nothing)
     wants = need(state, net, MINE, traded_mass(MINE, state.conc.tagged), cover.extra_days)
-    market = trade(state, net, MINE, state.conc, feed_cap, wants, cover)
-    feed = take(state.conc, feed_cap * market.clearing.own_fill)
-    exports = ship_exports(state, MINE, state.conc, market.clearing.shipped, cover.licensed)
+    result, qualifying = trade(state, net, MINE, state.conc, feed_cap, wants, cover)
+    feed = take(state.conc, feed_cap * result.own_fill)
+    exports = ship_exports(state, MINE, state.conc, result.shipped, cover.licensed)
     state.use_own[MINE] += (feed_cap / dt_ - state.use_own[MINE]) * min(1.0, dt_ / USE_SMOOTHING_DAYS)
     recovery = np.where(feed_cap > 0, (net.members[REFINERY] @ (rate[:, None] * net.recovery))
                         / np.where(feed_cap > 0, feed_cap, 1), 0.0)
     oxides = feed * recovery[:, None, :]
     net.tags.stamp(oxides, "refined")
     state.oxide.tagged += oxides
-    return Flows(stage=MINE, feed=feed, separated=oxides, exports=exports, qualifying=market.qualifying)
+    return Flows(stage=MINE, feed=feed, separated=oxides, exports=exports, qualifying=qualifying)

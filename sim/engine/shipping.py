@@ -62,8 +62,12 @@ def by_lead_time(shipment: Shipment, net: Network) -> list[tuple[float, Shipment
         groups.setdefault(days, []).append(row)
     if len(groups) == 1:
         return [(float(lead[0]), shipment)]
-    return [(float(days), Shipment(shipment.stage, shipment.buyer[rows], shipment.supplier[rows],
-                                   shipment.tagged[rows])) for days, rows in sorted(groups.items())]
+    parts = []
+    for days in sorted(groups):
+        rows = groups[days]
+        parts.append((float(days), Shipment(shipment.stage, shipment.buyer[rows], shipment.supplier[rows],
+                                            shipment.tagged[rows])))
+    return parts
 
 
 def deliver(state: State, shipment: Shipment) -> None:

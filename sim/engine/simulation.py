@@ -47,7 +47,7 @@ from .end_use import end_use
 from .flows import Flows
 from .ledger import Ledger
 from .magnet_making import make_magnets, recycle
-from .measures import ExportLicence, ExportMeasure, build_measures
+from .measures import ExportLicence, ExportMeasure, acting, build_measures
 from .mining import mine
 from .prices import update_prices
 from .separation import separate
@@ -127,12 +127,13 @@ class Simulation:
         for measure in self.measures:
             if measure.active:
                 measure.new_step(net.dates[day], self.step_days)
-        use = end_use(state, net, self.measures, day, self.defence_first, self.by_end_user, self._nothing)
+        now = acting(self.measures)        # measures change only between steps
+        use = end_use(state, net, now, day, self.defence_first, self.by_end_user, self._nothing)
         self.book(use.flows)
         self.book(recycle(state, net, day, use.by_grade))
-        making = make_magnets(state, net, self.measures, day, use.plan, self._nothing)
+        making = make_magnets(state, net, now, day, use.plan, self._nothing)
         self.book(making.flows)
-        self.book(separate(state, net, self.measures, day, self._nothing))
+        self.book(separate(state, net, now, day, self._nothing))
         self.book(mine(state, net, day))
         stockpiles.release(state, net, day)
         sunk = sink_surplus(state, net)
@@ -142,7 +143,7 @@ class Simulation:
         if k == -1:
             stockpiles.fill(state, net)
         if k >= 0:
-            self.ledger.recorder.levels(k, {s: stock.mass for s, stock in state.stocks.items()}, state.pile.mass,
+            self.ledger.recorder.levels(k, state.conc.mass, state.oxide.mass, state.magnet.mass, state.pile.mass,
                                         state.use_own)
             self.ledger.check_balance(state, k)
         state.k += 1
@@ -177,7 +178,7 @@ class Simulation:
         if shipment in self.state.in_flight:
             self.state.in_flight.pop(shipment)
             shipping.deliver(self.state, shipment)
-            self.ledger.book(self.state.k, Flows(stage=shipment.stage, arrived=shipment))
+            self.ledger.land(shipment)
 
     def decide_licence(self, shipment: Shipment, measure: ExportLicence, approved: bool) -> None:
         """A licence decision: approved goods go to sea, refused goods return to the exporter's stock. What

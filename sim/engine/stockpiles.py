@@ -38,7 +38,7 @@ def purchases(state: State, net: Network) -> np.ndarray:
 def release(state: State, net: Network, day: int) -> None:
     """Stockpiles release into industry's stock when its cover falls below their trigger, or when an event
     says so (from the calendar's start), at most the rule's days of use a month."""
-    dt_ = float(net.step_days)
+    dt_ = net.step_days
     use, cover = _cover(state)
     triggered = cover < net.release_below_days[:, None]
     forced = net.forced_release_days_per_month[day] if state.k >= 0 else np.zeros(net.n_countries)

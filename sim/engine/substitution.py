@@ -14,7 +14,7 @@ def substitute(state: State, net: Network, world: Scenario) -> None:
     """Move this step's share of each substitution event's sectors from its grade (calendar steps only)."""
     if state.k < 0:
         return
-    dt_ = float(net.step_days)
+    dt_ = net.step_days
     grades = net.grades
     for n, event in enumerate(world.events):
         if event.type != "substitution":

@@ -22,7 +22,7 @@ Rules stated here because they shape results:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -40,18 +40,10 @@ CONTRACT_FLEX = 0.25          # a usual supplier ships up to 25% more than its s
 SHORT_SHARE = 0.005           # a buyer goes looking for new suppliers once 0.5% of its need goes unmet
 
 
-@dataclass
-class Trade:
-    """A stage's market this step: its clearing, and the buyers who start qualifying new suppliers now."""
-
-    clearing: Clearing
-    qualifying: list[int]
-
-
 def need(state: State, net: Network, stage: str, stock: np.ndarray,
          extra_days: np.ndarray | float = 0.0) -> np.ndarray:
     """[C, I] what each country wants to receive this step: use plus a share of the gap to its target position."""
-    step_days = float(net.step_days)
+    step_days = net.step_days
     use = state.use_all[stage]
     target = use * ((net.target_days[stage] + net.buyer_lead_days[stage])[:, None] + extra_days)
     position = stock + state.pipeline[stage]
@@ -59,10 +51,11 @@ def need(state: State, net: Network, stage: str, stock: np.ndarray,
 
 
 def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.ndarray, wants: np.ndarray,
-          cover: Coverage) -> Trade:
+          cover: Coverage) -> tuple[Clearing, list[int]]:
     """Clear a stage's market (quotas cap what is shipped), learn relationships in the spin-up, update the
-    use averages. The caller takes its own use from stock, then ships the exports."""
-    step_days = float(net.step_days)
+    use averages; return the clearing and the buyers who start qualifying new suppliers now. The caller
+    takes its own use from stock, then ships the exports."""
+    step_days = net.step_days
     available = traded_mass(stage, stocks.tagged)
     wanted = state.order_shares[stage] * wants[:, None, :]
     contract = state.order_shares[stage] * state.use_normal[stage][:, None, :] * step_days * (1 + CONTRACT_FLEX)
@@ -86,7 +79,7 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
     throughput = (own_use + np.maximum(result.ordered, result.shipped.sum(axis=0))) / step_days
     for use, days in ((state.use_all[stage], USE_SMOOTHING_DAYS), (state.use_normal[stage], NORMAL_USE_DAYS)):
         use += (throughput - use) * min(1.0, step_days / days)
-    return Trade(result, qualifying)
+    return result, qualifying
 
 
 def start_qualifying(state: State, stage: str, unmet: np.ndarray, wants: np.ndarray) -> list[int]:

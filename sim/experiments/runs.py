@@ -99,7 +99,7 @@ def read_series(folder: Path, manifest: dict) -> pd.DataFrame:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    """A tidy CSV as written by ``outputs.write_table``; codes such as NA (Namibia) stay text."""
+    """A tidy CSV as written by ``files.write_table``; codes such as NA (Namibia) stay text."""
     return pd.read_csv(path, keep_default_na=False, na_values={"value": ["", "nan", "NaN"]})
 
 

@@ -94,13 +94,15 @@ class Recorder:
             self.price[k] = price
             self.price_multiple[k] = multiple
 
-    def levels(self, k: int, stocks: dict[str, np.ndarray], pile: np.ndarray, use: dict[str, np.ndarray]) -> None:
-        """Stocks at the end of step ``k`` (mass by country and item, stage -> [C, I]; stockpiles [C, E]) and
-        each country's own use per day, for days of cover."""
+    def levels(self, k: int, conc: np.ndarray, oxide: np.ndarray, magnet: np.ndarray, pile: np.ndarray,
+               use: dict[str, np.ndarray]) -> None:
+        """Stocks at the end of step ``k`` (mass by country and item: concentrate by element [C, E], oxides
+        [C, E], magnets [C, G], stockpiles [C, E]) and each country's own use per day (stage -> [C, I]), for
+        days of cover."""
         if self._ok(k):
-            self.stock_conc[k] = stocks[MINE].sum(axis=1)
-            self.stock_oxide[k] = stocks[REFINERY]
-            self.stock_magnet[k] = stocks[MAGNET]
+            self.stock_conc[k] = conc.sum(axis=1)
+            self.stock_oxide[k] = oxide
+            self.stock_magnet[k] = magnet
             self.stockpile[k] = pile
             self.use_conc[k] = use[MINE][:, 0]
             self.use_oxide[k] = use[REFINERY]

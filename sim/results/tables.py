@@ -1,4 +1,4 @@
-"""Results of one run: tidy pandas tables and headline figures, built from the recorder after the run.
+"""Results of one run: tidy pandas tables, built from the recorder after the run; its typed summary.
 
 Tables (``Results.table(name, frequency)``; one row per date x keys, units in column names):
 
@@ -52,7 +52,8 @@ PERIOD = {"month": "MS", "quarter": "QS", "year": "YS"}
 
 
 class Results:
-    """What one run produced: ``table(name)``, ``summary()``, the mass balance, the realised scenario."""
+    """What one run produced: ``table(name)``, ``summary()``, the mass balance, and the world it drew
+    (``world``) from its scenario (``scenario``)."""
 
     def __init__(self, scenario: Scenario, world: Scenario, net: Network, seed: int, recorder: Recorder,
                  balance: dict[str, np.ndarray], replication: int | None = None):

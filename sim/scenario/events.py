@@ -24,7 +24,7 @@ class Event(Sourced):
     """
 
     id: str | None = None
-    # left out of dumps when unset, so a scenario without them hashes as before (outputs.scenario_sha256)
+    # left out of dumps when unset, so a scenario without them hashes as before (experiments.manifest.scenario_sha256)
     probability: Share | None = Field(default=None, exclude_if=lambda v: v is None,
                                       description="chance that the event happens, drawn per replication")
     together_with: str | None = Field(default=None, exclude_if=lambda v: v is None,

@@ -236,7 +236,7 @@ class Scenario(Record):
         did; a suspension of a measure that did not happen does not happen either. One draw per event
         with a probability, whatever came before, so the draws never depend on earlier outcomes; none
         at all when no event has one (the world is then drawn exactly as without this step). Kept
-        events lose ``probability`` and ``together_with``: a realised world is decided.
+        events lose ``probability`` and ``together_with``: a drawn world is decided.
         """
         if all(e.probability is None and e.together_with is None for e in self.events):
             return self
@@ -260,10 +260,10 @@ class Scenario(Record):
         world._drawn_from = tuple(index) if self._drawn_from is None else tuple(self._drawn_from[i] for i in index)
         return world
 
-    def drawn_from(self, realised: Scenario) -> tuple[Event, ...]:
-        """The event of this scenario behind each event of ``realised``, a realisation of it (events that did
+    def drawn_from(self, world: Scenario) -> tuple[Event, ...]:
+        """The event of this scenario behind each event of ``world``, a world drawn from it (events that did
         not happen there are left out)."""
-        index = realised._drawn_from
+        index = world._drawn_from
         return self.events if index is None else tuple(self.events[i] for i in index)
 
     def country_set(self, names: tuple[str, ...] | str) -> tuple[str, ...]:

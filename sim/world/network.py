@@ -19,7 +19,7 @@ from .provenance import Tags
 class Network:
     """The world of a scenario as index maps and arrays; what the engine computes with.
 
-    Built from a *realised* scenario (plain numbers, no distributions). Units:
+    Built from a drawn scenario, a world (plain numbers, no distributions). Units:
     t REO for concentrate and oxides, t magnet for magnets, days for times,
     rates per day unless the name says otherwise.
     """
@@ -80,11 +80,16 @@ class Network:
 
     def facilities(self, stage: str) -> FacilityArrays:
         """The facilities of a stage: mines, separation plants or magnet plants."""
-        return {MINE: self.mines, REFINERY: self.refineries, MAGNET: self.magnet_plants}[stage]
+        return self._by_stage[0][stage]
 
     def items(self, stage: str) -> int:
         """How many items a stage trades: concentrate is one, oxides one per element, magnets one per grade."""
-        return {MINE: 1, REFINERY: len(self.elements), MAGNET: len(self.grades)}[stage]
+        return self._by_stage[1][stage]
+
+    @cached_property
+    def _by_stage(self) -> tuple[dict[str, FacilityArrays], dict[str, int]]:
+        return ({MINE: self.mines, REFINERY: self.refineries, MAGNET: self.magnet_plants},
+                {MINE: 1, REFINERY: len(self.elements), MAGNET: len(self.grades)})
 
     @cached_property
     def members(self) -> dict[str, np.ndarray]:
@@ -133,7 +138,7 @@ DEFAULT_SWITCHING_DAYS = {MINE: 180.0, REFINERY: 90.0, MAGNET: 270.0}
 
 
 def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
-    """Arrays of a realised scenario (call ``distributions.realise`` first)."""
+    """Arrays of a drawn scenario, a world (``sim.scenario.realise`` draws one)."""
     countries = tuple(scenario.countries)
     elements = tuple(scenario.elements)
     grades = tuple(scenario.magnet_grades)
