@@ -55,19 +55,16 @@ def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
 
 
 def by_lead_time(shipment: Shipment, net: Network) -> list[tuple[float, Shipment]]:
-    """A shipment split into one per lead time of its routes (days, shortest first): one arrival each."""
+    """A shipment split into one per lead time of its routes (days, shortest first, routes in their order
+    within each): one arrival each."""
     lead = net.lead_days[shipment.supplier, shipment.buyer]
-    groups: dict[float, list[int]] = {}
-    for row, days in enumerate(lead.tolist()):
-        groups.setdefault(days, []).append(row)
-    if len(groups) == 1:
+    if (lead == lead[0]).all():
         return [(float(lead[0]), shipment)]
-    parts = []
-    for days in sorted(groups):
-        rows = groups[days]
-        parts.append((float(days), Shipment(shipment.stage, shipment.buyer[rows], shipment.supplier[rows],
-                                            shipment.tagged[rows])))
-    return parts
+    order = np.argsort(lead, kind="stable")
+    lead, buyer, supplier, tagged = lead[order], shipment.buyer[order], shipment.supplier[order], shipment.tagged[order]
+    cuts = [0, *(np.flatnonzero(lead[1:] != lead[:-1]) + 1).tolist(), len(lead)]
+    return [(float(lead[a]), Shipment(shipment.stage, buyer[a:b], supplier[a:b], tagged[a:b]))
+            for a, b in zip(cuts, cuts[1:])]
 
 
 def deliver(state: State, shipment: Shipment) -> None:
