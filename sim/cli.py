@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m sim",
         description="Rare-earth supply-chain simulator. 'python -m sim SCENARIO.yaml' runs a scenario "
                     "(see 'python -m sim SCENARIO.yaml --help'); the commands below check, compare and sweep "
-                    "scenarios (see 'python -m sim COMMAND --help').")
+                    "scenarios and regenerate the golden reference (see 'python -m sim COMMAND --help').")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     val = sub.add_parser("validate", help="check scenario files and print a one-screen summary of each")
     val.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -144,7 +144,8 @@ def _run_parser() -> argparse.ArgumentParser:
         prog="python -m sim", description="Run a scenario and write its tables, summary and plots.",
         epilog="Other commands: 'python -m sim validate FILE...' checks scenario files; 'python -m sim compare "
                "A.yaml B.yaml...' sets scenarios side by side; 'python -m sim sweep SCENARIO.yaml --set "
-               "KEY.PATH=V1,V2...' runs one parameter over a list of values.")
+               "KEY.PATH=V1,V2...' runs one parameter over a list of values; 'python -m sim golden' regenerates "
+               "the baseline's golden reference.")
     parser.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="results folder (default: results/<scenario name>/ beside the scenarios folder)")
@@ -214,8 +215,8 @@ def _sweep(args: argparse.Namespace) -> int:
                   f"value{'s' if len(values) != 1 else ''}")
         report = None if args.quiet else (lambda run: print(f"  {parameter.dotted}={run.label}: ran in "
                                                             f"{run.seconds:.1f} s", flush=True))
-        result = sweep(args.scenario, parameter, values, seed=args.seed, end=args.end,
-                                metric=args.metric, progress=report)
+        result = sweep(args.scenario, parameter, values, seed=args.seed, end=args.end, metric=args.metric,
+                       progress=report)
     except ScenarioError as exc:
         print(f"{args.scenario}: cannot sweep; nothing written", file=sys.stderr)
         print(exc.report(), file=sys.stderr)

@@ -9,7 +9,7 @@ import pytest
 
 from sim import load_scenario
 from sim.engine.simulation import Simulation
-from sim.plots import briefing, focus_countries
+from sim.plots import briefing, briefing_countries
 
 from .conftest import ROOT, SCENARIOS
 
@@ -42,7 +42,7 @@ def test_briefing_follows_the_countries_asked_for_and_creates_the_folder(results
 def test_the_cover_and_dependency_plots_follow_exactly_the_countries_asked_for(results, tmp_path, monkeypatch,
                                                                               countries):
     """A panel of days of cover per country asked for, and those countries in the dependency legend, in order."""
-    assert focus_countries(results) != countries                 # the default countries would not pass
+    assert briefing_countries(results) != countries                 # the default countries would not pass
     drawn = {}
     module = importlib.import_module("sim.plots.briefing")      # the package's name ``briefing`` is the function
     save = module.save_figure

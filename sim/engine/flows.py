@@ -26,8 +26,6 @@ class Flows:
     magnets_used: np.ndarray | None = None           # [C, Q, G] tagged magnets taken from stock by end uses
     # oxides used, magnets made
     recycled: np.ndarray | None = None               # [C, E] oxides recovered from end-of-life magnets
-    oxide_claims: np.ndarray | None = None           # [C, E] own use asked of the oxide stock (plants + other uses)
-    oxide_supplied: np.ndarray | None = None         # [C, E] what the stock served of it
     other_uses: np.ndarray | None = None             # [C, E] oxides used outside magnets
     oxides_used: np.ndarray | None = None            # [C, Q, E] tagged oxides taken by magnet plants and other uses
     oxides_into_magnets: np.ndarray | None = None    # [C, E] oxides magnet plants took (content plus swarf)

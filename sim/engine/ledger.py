@@ -79,8 +79,7 @@ class Ledger:
             r.recycling(k, f.recycled)
         if f.made_tagged is not None:
             r.made(k, f.made_tagged)
-            r.oxides(k, f.oxide_claims, f.oxide_supplied, f.other_uses, f.magnets_made, f.magnets_planned,
-                     f.oxides_used)
+            r.oxides(k, f.other_uses, f.magnets_made, f.magnets_planned, f.oxides_used)
         if f.feed is not None:
             r.refining(k, f.feed, f.separated)
         if f.mined is not None:
@@ -101,6 +100,13 @@ class Ledger:
         for sent in (f.exports.sent if f.exports is not None else None, f.departed):
             if sent is not None:
                 r.departed(k, sent.stage, sent.buyer, sent.supplier, traded_mass(sent.stage, sent.tagged))
+
+    def close_step(self, k: int, state: State) -> None:
+        """The end of calendar step ``k``: record the stocks held and each country's own use (for days of
+        cover), then check the mass balance."""
+        self.recorder.levels(k, state.conc.mass, state.oxide.mass, state.magnet.mass, state.pile.mass,
+                             state.use_own)
+        self.check_balance(state, k)
 
     # ------------------------------------------------------------ the balance
     def balance(self, state: State) -> dict[str, np.ndarray]:

@@ -70,7 +70,7 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     magnets[:, 0, :] = made
     net.tags.stamp(magnets, "made")
     state.stocks[MAGNET].tagged += magnets
-    flows = Flows(stage=REFINERY, oxide_claims=claims, oxide_supplied=claims * fill, other_uses=other_used,
+    flows = Flows(stage=REFINERY, other_uses=other_used,
                   oxides_used=used, oxides_into_magnets=into_magnets, magnets_planned=plan, magnets_made=made,
                   made_tagged=magnets, exports=exports, qualifying=qualifying)
     return MagnetMaking(flows, claims, claims * fill)

@@ -19,8 +19,10 @@ measure adds what it does with that share to the step's ``Coverage``:
 A measure is in force from ``start`` to ``end`` outside its suspensions; from
 ``announced`` to ``start`` buyers may front-load. Adding a measure is adding a
 class here, registering it under its ``type`` in ``MEASURES`` (and its record
-in ``sim.scenario.schema``); the engine calls these methods and never asks
-which kind a measure is.
+in ``sim.scenario.events``); the engine calls these methods and never asks
+which kind a measure is. A measure that holds goods for a review subclasses
+``ExportLicence``, whose applications the engine sends to ``review_days`` and
+``approves``.
 """
 from __future__ import annotations
 
@@ -83,6 +85,11 @@ class ExportMeasure:
     def _suppliers(self, countries: tuple[str, ...]) -> tuple[str, ...]:
         """Countries whose exports the measure covers: the exporter's own."""
         return self.exporters
+
+    @property
+    def by_end_user(self) -> bool:
+        """Whether the measure covers only civil or only defence users' share of each importer's use."""
+        return self.event.end_users != "all"
 
     @classmethod
     def can_refuse(cls, event: MeasureEvent) -> bool:

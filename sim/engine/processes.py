@@ -1,4 +1,4 @@
-"""SimPy processes, named by what they do: step, sail, review, enforce, qualify, on.
+"""The SimPy side of the model, named by what it does: step, sail, review, enforce, qualify, and act on a date.
 
 Each takes the environment and the simulation it acts on, and acts through the
 simulation's public methods; none keeps state of its own. The weekly work over

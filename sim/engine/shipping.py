@@ -18,10 +18,9 @@ from .state import Shipment, State, Stocks, traded_mass
 
 @dataclass
 class Exports:
-    """What left the suppliers' stocks of one stage this step: all of it (``leaving``, tagged mass by route),
+    """What left the suppliers' stocks of a stage this step: all of it (``leaving``, tagged mass by route),
     the applications held for a licence (one per route and measure) and what goes to sea at once."""
 
-    stage: str
     leaving: np.ndarray
     held: list[tuple[ExportLicence, Shipment]] = field(default_factory=list)
     sent: Shipment | None = None
@@ -40,7 +39,7 @@ def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
     tagged = frac[:, None, :] * stocks.tagged[j]
     stocks.tagged -= sum_rows(j, tagged, len(stocks.tagged))
     add_rows(state.pipeline[stage], b, traded_mass(stage, tagged))
-    exports = Exports(stage, tagged)
+    exports = Exports(tagged)
     for measure, share in licensed:
         held = tagged * share[b, j][:, None, :]
         tagged = tagged - held

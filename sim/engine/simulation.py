@@ -20,7 +20,12 @@ stage asks of the stage above is known before that stage is cleared:
 
 Each part is a function of the state returning what it moved (``Flows``);
 the simulation books those once, into the accounts and the recorder
-(``ledger``), and puts what was shipped on its way (``processes``). What a
+(``ledger``), and puts what was shipped on its way (``processes``). What
+one part leaves the next is passed on as a value (the magnet plan, the oxide
+market's claims, what was sunk); what the state keeps across parts within a
+step is its stocks, the countries' own use (made by each part, read by the
+stockpiles and the price) and the defence share of use (set by end use when
+a measure covers civil or defence users only, read by every coverage). What a
 stage makes in a step is available to the stage below from the next step.
 Shipments travel for their route's lead time and are usable from the first
 step after they arrive. Before the calendar starts the world runs a spin-up
@@ -78,7 +83,7 @@ class Simulation:
         self.measures: list[ExportMeasure] = build_measures(scenario, self.world, self.net)
         self.step_days = float(self.net.step_days)
         self.start = self.net.dates[0]
-        self.by_end_user = any(m.event.end_users != "all" for m in self.measures)
+        self.by_end_user = any(m.by_end_user for m in self.measures)
         self.defence_first = np.array([self.world.rationing.by_country.get(c, self.world.rationing.rule)
                                        == "defence_first" for c in self.net.countries])
         self.offtakes = [e for e in self.world.events if e.type == "offtake"]
@@ -143,9 +148,7 @@ class Simulation:
         if k == -1:
             stockpiles.fill(state, net)
         if k >= 0:
-            self.ledger.recorder.levels(k, state.conc.mass, state.oxide.mass, state.magnet.mass, state.pile.mass,
-                                        state.use_own)
-            self.ledger.check_balance(state, k)
+            self.ledger.close_step(k, state)
         state.k += 1
         if self.progress is not None:
             self.progress(self.steps - (len(net.dates) - state.k), self.steps)

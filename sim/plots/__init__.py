@@ -19,9 +19,9 @@ matplotlib.use("Agg")
 
 # the modules below import pyplot, so they come after the backend is chosen (hence E402)
 from .bands import band_countries, band_plots, band_shortfall_figure, plot_ensemble  # noqa: E402
-from .briefing import briefing, focus_countries  # noqa: E402
+from .briefing import briefing, briefing_countries  # noqa: E402
 from .runs import comparison_plots, sweep_plots  # noqa: E402
 from .style import colour  # noqa: E402
 
 __all__ = ["band_countries", "band_plots", "band_shortfall_figure", "briefing", "colour", "comparison_plots",
-           "focus_countries", "plot_ensemble", "sweep_plots"]
+           "briefing_countries", "plot_ensemble", "sweep_plots"]

@@ -44,7 +44,7 @@ def briefing(results: Results, folder: pathlib.Path, countries: tuple[str, ...] 
     """
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    focus = focus_countries(results, countries)
+    focus = briefing_countries(results, countries)
     note = f"Scenario {results.scenario.name} (seed {results.seed}): {results.scenario.title}"
     paths = []
     for name, draw in (("shortfall", lambda: shortfall_figure(results)),
@@ -56,7 +56,7 @@ def briefing(results: Results, folder: pathlib.Path, countries: tuple[str, ...] 
     return paths
 
 
-def focus_countries(results: Results, countries: tuple[str, ...] | None = None) -> tuple[str, ...]:
+def briefing_countries(results: Results, countries: tuple[str, ...] | None = None) -> tuple[str, ...]:
     """The countries to follow: given ones, else the 4 most short (cumulative unmet t), else JP and KR."""
     if countries:
         return tuple(countries)

@@ -55,7 +55,7 @@ def comparison_plots(monthly: pd.DataFrame, folder: pathlib.Path, labels: list[s
         ("dependency", lambda: overlay_dependency_figure(monthly, labels, countries, measures, colours)))]
 
 
-def sweep_plots(folder: pathlib.Path, values: list, results: list, parameter: str, metric: str, label: str,
+def sweep_plots(folder: pathlib.Path, values: list, metric_values: list, parameter: str, metric: str, label: str,
                 unit: str, monthly: pd.DataFrame, labels: list[str], countries: list[str],
                 measures: dict[str, str | None], note: str) -> list[pathlib.Path]:
     """The swept figure against the parameter (``<metric>.png``, ``label`` its title) and monthly shortfall,
@@ -64,7 +64,7 @@ def sweep_plots(folder: pathlib.Path, values: list, results: list, parameter: st
     folder.mkdir(parents=True, exist_ok=True)
     colours = run_colours(labels, sequential=True)
     countries = list(countries)[:MAX_PANELS]
-    return [save_figure(sweep_figure(values, results, parameter, label, unit), folder / f"{metric}.png", note),
+    return [save_figure(sweep_figure(values, metric_values, parameter, label, unit), folder / f"{metric}.png", note),
             save_figure(overlay_shortfall_figure(monthly, labels, countries, measures, colours, legend=parameter),
                         folder / "shortfall.png", note)]
 
@@ -140,12 +140,12 @@ def overlay_dependency_figure(monthly: pd.DataFrame, labels: list[str], countrie
     return fig
 
 
-def sweep_figure(values: list, results: list, parameter: str, metric: str, unit: str) -> Figure:
+def sweep_figure(values: list, metric_values: list, parameter: str, metric: str, unit: str) -> Figure:
     """One headline figure against the swept parameter's values; runs where it never happened marked 'none'."""
     fig, ax = new_figure()
     ax.set_title(f"{metric} against {parameter}", loc="left", fontweight="bold")
     x, ticks = _sweep_axis(values)
-    y = [np.nan if v is None else (pd.Timestamp(v) if unit == "date" else float(v)) for v in results]
+    y = [np.nan if v is None else (pd.Timestamp(v) if unit == "date" else float(v)) for v in metric_values]
     have = [(a, b) for a, b in zip(x, y) if not (isinstance(b, float) and np.isnan(b))]
     if have:
         ax.plot([a for a, _ in have], [b for _, b in have], color="#1f77b4", lw=1.6, marker="o", ms=5)

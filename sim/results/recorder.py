@@ -28,8 +28,6 @@ class Recorder:
         self.recycled = z((n, C, E))                      # oxides recovered from end-of-life magnets
         self.magnets_made = z((n, C, G))
         self.magnets_planned = z((n, C, G))
-        self.oxide_claims = z((n, C, E))                  # own use asked of the oxide stock (plants + other uses)
-        self.oxide_supplied = z((n, C, E))
         self.other_uses = z((n, C, E))                    # oxides used outside magnets
         self.sunk = z((n, C, E))
         self.demand = z((n, C, S))                        # end-use demand, t magnet
@@ -48,49 +46,48 @@ class Recorder:
         self.price_multiple = z((n, E))
         self.licences: list[tuple] = []                   # (step, stage, exporter, importer, t, outcome)
 
-    def _ok(self, k: int) -> bool:
+    def _kept(self, k: int) -> bool:
         return 0 <= k < self.n
 
     # ------------------------------------------------------------ stages
     def magnets(self, k: int, demand: np.ndarray, supplied: np.ndarray, consumed: np.ndarray) -> None:
-        if self._ok(k):
+        if self._kept(k):
             self.demand[k] = demand
             self.supplied[k] = supplied
             self.consumed_tags[k, 2] = consumed @ self.recipe_reo
 
-    def oxides(self, k: int, claims, supplied, other_used, made, planned, taken) -> None:
-        if self._ok(k):
-            self.oxide_claims[k] = claims
-            self.oxide_supplied[k] = supplied
+    def oxides(self, k: int, other_used: np.ndarray, made: np.ndarray, planned: np.ndarray, taken: np.ndarray) -> None:
+        """Oxides used outside magnets [C, E], magnets made and planned [C, G], tagged oxides used [C, Q, E]."""
+        if self._kept(k):
             self.other_uses[k] = other_used
             self.magnets_made[k] = made
             self.magnets_planned[k] = planned
             self.consumed_tags[k, 1] = taken.sum(axis=2)
 
     def made(self, k: int, magnets_tagged: np.ndarray) -> None:
-        if self._ok(k):
+        if self._kept(k):
             self.made_tags[k] = magnets_tagged @ self.recipe_reo
 
     def refining(self, k: int, feed: np.ndarray, oxides: np.ndarray) -> None:
-        if self._ok(k):
+        if self._kept(k):
             self.feed[k] = feed[:, 0, :].sum(axis=1)
             self.separated[k] = oxides[:, 0, :]
             self.consumed_tags[k, 0] = feed.sum(axis=2)
 
     def recycling(self, k: int, recycled: np.ndarray) -> None:
-        if self._ok(k):
+        if self._kept(k):
             self.recycled[k] = recycled
 
     def mining(self, k: int, mined: np.ndarray) -> None:
-        if self._ok(k):
+        if self._kept(k):
             self.mined[k] = mined
 
     def sink(self, k: int, sunk: np.ndarray) -> None:
-        if self._ok(k):
+        if self._kept(k):
             self.sunk[k] = sunk
 
     def prices(self, k: int, price: np.ndarray, multiple: np.ndarray) -> None:
-        if self._ok(k):
+        if self._kept(k):
             self.price[k] = price
             self.price_multiple[k] = multiple
 
@@ -99,7 +96,7 @@ class Recorder:
         """Stocks at the end of step ``k`` (mass by country and item: concentrate by element [C, E], oxides
         [C, E], magnets [C, G], stockpiles [C, E]) and each country's own use per day (stage -> [C, I]), for
         days of cover."""
-        if self._ok(k):
+        if self._kept(k):
             self.stock_conc[k] = conc.sum(axis=1)
             self.stock_oxide[k] = oxide
             self.stock_magnet[k] = magnet
@@ -111,26 +108,26 @@ class Recorder:
     # ------------------------------------------------------------ trade
     def departed(self, k: int, stage: str, buyer: np.ndarray, supplier: np.ndarray, mass: np.ndarray) -> None:
         """Exports put to sea, ``mass`` [n, I] by route (each route once per call)."""
-        if self._ok(k):
+        if self._kept(k):
             self.exports[stage][k][buyer, supplier] += mass
 
     def licence_applied(self, k: int, stage: str, supplier: np.ndarray, buyer: np.ndarray, mass: np.ndarray) -> None:
         """An application for one route's exports."""
-        if self._ok(k):
+        if self._kept(k):
             self.licences.append((k, stage, int(supplier[0]), int(buyer[0]), float(mass.sum()), "applied"))
 
     def licence_decided(self, k: int, stage: str, supplier: np.ndarray, buyer: np.ndarray, mass: np.ndarray,
                         approved: bool) -> None:
         """A decision on one application; one after the calendar's end counts in its last step."""
         k = min(k, self.n - 1)
-        if self._ok(k):
+        if self._kept(k):
             self.licences.append((k, stage, int(supplier[0]), int(buyer[0]), float(mass.sum()),
                                   "approved" if approved else "refused"))
 
     def turned_back(self, k: int, stage: str, buyer: np.ndarray, supplier: np.ndarray, mass: np.ndarray,
                     outcome: str) -> None:
         """Goods on their way stopped by a measure coming into force, ``mass`` [n, I] by route."""
-        if self._ok(k):
+        if self._kept(k):
             for b, j, m in zip(buyer, supplier, mass.sum(axis=1)):
                 if m > 0:
                     self.licences.append((k, stage, int(j), int(b), float(m), outcome))

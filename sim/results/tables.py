@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..scenario import Scenario
-from ..scenario.events import MEASURE_TYPES
+from ..scenario.events import MeasureEvent
 from ..stages import MAGNET, MINE, PRODUCT, REFINERY, STAGES
 from ..world import Network
 from .chain import chain_links
@@ -62,6 +62,7 @@ class Results:
         self.mass_balance = pd.DataFrame({f"{k}_t": v for k, v in balance.items()}, index=pd.Index(
             net.elements, name="element")).reset_index()
         self.dates = pd.DatetimeIndex(pd.to_datetime(list(net.dates)), name="date")
+        self._summary: Summary | None = None
 
     # ------------------------------------------------------------ tables
     TABLES = ("production", "flows", "chain", "inventory", "unmet", "magnet_output", "prices", "dependency",
@@ -237,11 +238,13 @@ class Results:
     def first_measure(self) -> dt.date | None:
         """Start of the earliest export restriction (ban, licence, quota, origin rule; not a tariff), the
         'before/after' line of the summary and the start of 'weeks to shortfall'."""
-        starts = [e.start for e in self.world.events if getattr(e, "type", None) in MEASURE_TYPES
-                  and e.type != "tariff"]
+        starts = [e.start for e in self.world.events if isinstance(e, MeasureEvent) and e.restricts]
         return min(starts) if starts else None
 
     def summary(self) -> Summary:
         """Headline figures (``sim.results.summary``): world shares, shortfall by country, dependency before and
-        after, prices, the mass balance; for a scenario with uncertain inputs, what this run drew of them."""
-        return summarise(self)
+        after, prices, the mass balance; for a scenario with uncertain inputs, what this run drew of them.
+        Computed once (the record is frozen)."""
+        if self._summary is None:
+            self._summary = summarise(self)
+        return self._summary

@@ -3,9 +3,7 @@
 A distribution is a small frozen object chosen by ``dist:`` (``normal``,
 ``lognormal``, ``triangular``, ``uniform``, ``choice``). It carries the bounds of
 the field it stands in (a share stays in [0, 1], a capacity stays >= 0): samples
-are clipped to them. ``realise(obj, rng)`` turns a scenario holding distributions
-into one holding plain numbers, drawing in a fixed order so that the same seed
-gives the same world.
+are clipped to them. ``sim.scenario.drawing`` draws a whole scenario's.
 
 Dates may be distributions too (``DateDist``: normal, triangular, uniform,
 choice over dates), drawn as day numbers and rounded to a whole day.

@@ -24,7 +24,7 @@ class Event(Sourced):
     """
 
     id: str | None = None
-    # left out of dumps when unset, so a scenario without them hashes as before (experiments.manifest.scenario_sha256)
+    # left out of dumps when unset, so a scenario without them hashes as one never written with them
     probability: Share | None = Field(default=None, exclude_if=lambda v: v is None,
                                       description="chance that the event happens, drawn per replication")
     together_with: str | None = Field(default=None, exclude_if=lambda v: v is None,
@@ -34,6 +34,9 @@ class Event(Sourced):
 
 class MeasureEvent(Event):
     """An export measure by an exporter on a set of importers, stages and elements."""
+
+    restricts: ClassVar[bool] = True        # stops or holds goods (a tariff only prices them): the summary's
+                                            # 'first measure' and 'weeks to shortfall' count from the first one
 
     exporter: str
     importers: tuple[str, ...] | Literal["all"] = "all"
@@ -71,6 +74,8 @@ class ExportQuotaEvent(MeasureEvent):
 
 class TariffEvent(MeasureEvent):
     """A price wedge on the exporter's goods (ad valorem rate)."""
+
+    restricts: ClassVar[bool] = False
 
     type: Literal["tariff"]
     rate: NonNeg

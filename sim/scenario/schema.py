@@ -228,7 +228,7 @@ class Scenario(Record):
     _drawn_from: tuple[int, ...] | None = PrivateAttr(default=None)   # set by decide_events: kept events' indices
 
     def decide_events(self, rng: np.random.Generator | None) -> Scenario:
-        """The scenario with only the events that happen in this realisation (``distributions.realise``
+        """The scenario with only the events that happen in this realisation (``sim.scenario.drawing.realise``
         calls it once the numbers are drawn).
 
         In list order, an event with a ``probability`` p happens when a uniform draw is below p (with
