@@ -34,6 +34,7 @@ from ..results.headlines import (
     difference,
     difference_text,
     figures_for,
+    iso,
     text,
     value,
 )
@@ -104,7 +105,7 @@ class Comparison:
                     comparison_plots,  # matplotlib only when plots are asked for
                 )
                 comparison_plots(self.monthly, work / "plots", self.labels, _countries(self.figures),
-                                 {run.label: _iso(run.summary.first_measure) for run in self.runs},
+                                 {run.label: iso(run.summary.first_measure) for run in self.runs},
                                  note="Scenarios: " + ", ".join(f"{r.label} (seed {r.seed})" for r in self.runs))
         return folder
 
@@ -258,7 +259,3 @@ def _countries(figures: list[Headline]) -> list[str]:
 def _none(v):
     """NaN (from a DataFrame cell) as None."""
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day is not None else None

@@ -33,6 +33,7 @@ from ..results.headlines import (
     Headline,
     figures_for,
     focus_countries,
+    iso,
     lookup,
     parse_metric,
     text,
@@ -105,7 +106,7 @@ class Sweep:
                 "sim_version": __version__, "code_sha256": code_sha256(), "command": "sweep",
                 "scenario": self.name, "file": str(self.file), "parameter": self.parameter.dotted,
                 "parameter_as_written": self.parameter.written, "metric": self.metric.key,
-                "runs": [{"value": _jsonable(v), "label": run.label, "scenario_sha256": run.scenario_sha256,
+                "runs": [{"value": iso(v), "label": run.label, "scenario_sha256": run.scenario_sha256,
                           "seed": run.seed, "start": run.start.isoformat(), "end": run.end.isoformat()}
                          for v, run in zip(self.values, self.runs)]})
             if plots:
@@ -118,7 +119,7 @@ class Sweep:
                 sweep_plots(work / "plots", self.values, self.metric_values, self.parameter.dotted, self.metric.key,
                             f"{self.metric.subject} {self.metric.label}", self.metric.unit, self.monthly,
                             self.labels, countries,
-                            {run.label: _iso(run.summary.first_measure) for run in self.runs},
+                            {run.label: iso(run.summary.first_measure) for run in self.runs},
                             note=f"Scenario {self.name}, {self.parameter.dotted} swept; seed {self.runs[0].seed}")
         return folder
 
@@ -213,11 +214,3 @@ def _metric(name: str, scenario: Scenario) -> tuple[str | None, str]:
 
 def _elements(summaries: list[Summary]) -> set[str]:
     return {e for s in summaries for e in s.prices}
-
-
-def _jsonable(v: Any) -> Any:
-    return v.isoformat() if isinstance(v, dt.date) else v
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day is not None else None

@@ -113,19 +113,19 @@ def figures_for(summaries: Sequence[Summary], countries: Iterable[str] | None = 
 def value(summary: Summary, figure: Headline) -> Any:
     """The figure's value in one run's summary: a number, an ISO date, or None (never happened, not there)."""
     if figure.subject == "world":
-        return _iso(getattr(summary, figure.name))
+        return iso(getattr(summary, figure.name))
     if figure.name in ELEMENT_FIGURES:
         price = summary.prices.get(figure.subject)
         if price is None:
             return None
         if figure.name == "peak_price_multiple":
             return price.peak_multiple
-        return _iso(price.peak_date) if (price.peak_multiple or 0.0) >= 1.0 + PRICE_RISE else None
+        return iso(price.peak_date) if (price.peak_multiple or 0.0) >= 1.0 + PRICE_RISE else None
     country = summary.countries.get(figure.subject)
     if country is None:
         return None
     if figure.name in COUNTRY_FIGURES:
-        return _iso(getattr(country, figure.name))
+        return iso(getattr(country, figure.name))
     if figure.name in DEPENDENCY_FIGURES:
         _, key, measure = DEPENDENCY_FIGURES[figure.name]
         dependency = getattr(country, key).get(REFINERY)
@@ -136,7 +136,8 @@ def value(summary: Summary, figure: Headline) -> Any:
     raise KeyError(figure.key)
 
 
-def _iso(v: Any) -> Any:
+def iso(v: Any) -> Any:
+    """A date as ISO text (how figures, tables and manifests hold dates); anything else as it is."""
     return v.isoformat() if isinstance(v, dt.date) else v
 
 

@@ -80,16 +80,19 @@ class Network:
 
     def facilities(self, stage: str) -> FacilityArrays:
         """The facilities of a stage: mines, separation plants or magnet plants."""
-        return self._by_stage[0][stage]
+        return self._stage_facilities[stage]
 
     def items(self, stage: str) -> int:
         """How many items a stage trades: concentrate is one, oxides one per element, magnets one per grade."""
-        return self._by_stage[1][stage]
+        return self._stage_items[stage]
 
     @cached_property
-    def _by_stage(self) -> tuple[dict[str, FacilityArrays], dict[str, int]]:
-        return ({MINE: self.mines, REFINERY: self.refineries, MAGNET: self.magnet_plants},
-                {MINE: 1, REFINERY: len(self.elements), MAGNET: len(self.grades)})
+    def _stage_facilities(self) -> dict[str, FacilityArrays]:
+        return {MINE: self.mines, REFINERY: self.refineries, MAGNET: self.magnet_plants}
+
+    @cached_property
+    def _stage_items(self) -> dict[str, int]:
+        return {MINE: 1, REFINERY: len(self.elements), MAGNET: len(self.grades)}
 
     @cached_property
     def members(self) -> dict[str, np.ndarray]:
