@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from .backtest import REPLICATIONS, backtest
+from .backtest import default_folder as backtest_folder
 from .errors import EnsembleError, ScenarioError
 from .experiments.comparison import compare, describe_run
 from .experiments.comparison import default_folder as compare_folder
@@ -28,7 +30,7 @@ from .scenario.loading import load_scenario, read_scenario
 from .scenario.overrides import resolve, split_assignment
 from .world.describe import describe_scenario
 
-COMMANDS = ("validate", "compare", "sweep", "golden")
+COMMANDS = ("validate", "compare", "sweep", "golden", "backtest")
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -121,6 +123,22 @@ def _parser() -> argparse.ArgumentParser:
                     "(results/baseline/summary.json and monthly.csv) and rewrite it. Do this on purpose, and "
                     "commit the new reference with a message that says why the numbers moved.")
     gold.set_defaults(func=_golden)
+
+    back = sub.add_parser(
+        "backtest", help="replay past episodes and score the model against what was observed",
+        description="Run each episode of the targets in seeds/ (as an ensemble where the episode has uncertain "
+                    "inputs), compare every target with its simulated counterpart and print the scorecard: "
+                    "target, observed, band, simulated P50 [P5-P95], pass. Write scorecard.csv, "
+                    "replications.csv and one plot per episode to a folder, atomically.")
+    back.add_argument("episodes", nargs="*", metavar="EPISODE",
+                      help="episodes to replay, by scenario name (default: all of seeds/)")
+    back.add_argument("--replications", type=int, default=REPLICATIONS, metavar="N",
+                      help=f"replications of an episode with uncertain inputs (default {REPLICATIONS})")
+    back.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: all cores)")
+    back.add_argument("--out", type=Path, metavar="DIR", help="scorecard folder (default: results/backtest/)")
+    back.add_argument("--no-plots", action="store_true", help="write tables only")
+    back.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    back.set_defaults(func=_backtest)
     return parser
 
 
@@ -223,6 +241,27 @@ def _sweep(args: argparse.Namespace) -> int:
         return 2
     return _save_and_show(result, args.out or sweep_folder(args.scenario, result.name, result.parameter), args,
                           "sweep")
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    for name in ("replications", "workers"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            print(f"python -m sim backtest: --{name} must be at least 1, got {value}", file=sys.stderr)
+            return 2
+    bar = progress_bar(args.quiet, "run", "back-test")
+    try:
+        scorecard = backtest(args.episodes, replications=args.replications, workers=args.workers, progress=bar)
+    except ScenarioError as exc:
+        print("python -m sim backtest: cannot replay; nothing written", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
+        return 2
+    out = args.out or backtest_folder()
+    scorecard.save(out, plots=not args.no_plots)
+    if not args.quiet:
+        print(scorecard.text())
+        print(f"scorecard in {out}")
+    return 0
 
 
 def _golden(args: argparse.Namespace) -> int:

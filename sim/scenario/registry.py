@@ -2,7 +2,8 @@
 
 ``seeds/figures.yaml`` lists figures (id, value or range, unit, year, source,
 use); ``seeds/assumptions.yaml`` the modelling assumptions, each with its basis;
-``seeds/articles.yaml`` the source articles. A scenario's
+``seeds/history.yaml`` the observed figures of the episodes the back-tests
+replay (``sim.backtest``); ``seeds/articles.yaml`` the source articles. A scenario's
 ``source:`` names figure ids, or a publication with its year for numbers that
 are not in the registry.
 """
@@ -18,7 +19,7 @@ from typing import Any
 import yaml
 
 REGISTRY_ENV = "SIM_SEEDS"
-FIGURE_FILES = ("figures.yaml", "assumptions.yaml")
+FIGURE_FILES = ("figures.yaml", "assumptions.yaml", "history.yaml")
 _PUBLICATION = re.compile(r"\s.*\b(1[89]|20)\d\d\b")
 
 
@@ -39,6 +40,8 @@ class SourceFigure:
     date: Any = None
     source: tuple[str, ...] = ()
     publication: str | None = None
+    fitted_to: tuple[str, ...] = ()           # an assumption's parameters were fitted to these targets
+    target: dict[str, Any] | None = None      # how a back-test compares the figure with a run (sim.backtest)
 
     @property
     def context_only(self) -> bool:
@@ -103,6 +106,7 @@ def _figure(raw: dict[str, Any]) -> SourceFigure:
         values=dict(raw.get("values") or {}),
         year=raw.get("year"), date=raw.get("date"),
         source=(src,) if isinstance(src, str) else tuple(src), publication=raw.get("publication"),
+        fitted_to=tuple(raw.get("fitted_to") or ()), target=raw.get("target"),
     )
 
 

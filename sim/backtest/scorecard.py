@@ -1,0 +1,204 @@
+"""The back-test: replay each episode of ``seeds/history.yaml`` and score every target against its run.
+
+An episode is a scenario of ``scenarios/`` named by its targets. It runs once when nothing in it is
+random, else as an ensemble of ``replications`` (the simulated figure is then read as P5/P50/P95 over
+them). A target passes when its simulated P50 lies inside the band stated in ``seeds/``. Every run stops
+at the last day a target of its episode needs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ScenarioError
+from ..experiments import executors
+from ..experiments.ensemble import is_random
+from ..experiments.single import run
+from ..files import atomic_folder, write_table
+from ..scenario import Scenario, load_scenario
+from ..scenario.registry import load_registry
+from .targets import HISTORY_FILE, Target, load_targets
+
+REPLICATIONS = 20              # of an episode with uncertain inputs, unless told otherwise
+QUANTILES = (5, 50, 95)
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One scenario replayed, with the targets read from it."""
+
+    name: str
+    file: Path
+    scenario: Scenario
+    targets: tuple[Target, ...]
+    replications: int
+
+    @property
+    def end(self) -> dt.date:
+        """The last day any of its targets needs, within the calendar."""
+        last = max(t.last_day.end for t in self.targets) - dt.timedelta(days=1)
+        return min(last, self.scenario.calendar.end)
+
+
+def episodes(names: tuple[str, ...] | None = None, replications: int = REPLICATIONS,
+             seeds: Path | None = None) -> list[Episode]:
+    """The episodes of the targets in ``seeds/history.yaml`` (only those named, when given), in file order."""
+    registry = load_registry(seeds)
+    targets = load_targets(registry)
+    known = list(dict.fromkeys(t.episode for t in targets))
+    unknown = [n for n in names or () if n not in known]
+    if unknown:
+        raise ScenarioError.single(Path(registry.root) / HISTORY_FILE, f"no targets for episode "
+                                   f"{', '.join(map(repr, unknown))}; episodes: {', '.join(known)}")
+    scenarios = Path(registry.root).parent / "scenarios"
+    out = []
+    for name in names or known:
+        file = scenarios / f"{name}.yaml"
+        if not file.is_file():
+            raise ScenarioError.single(Path(registry.root) / HISTORY_FILE,
+                                       f"episode {name!r}: its targets need {file}, which does not exist")
+        scenario = load_scenario(file)
+        out.append(Episode(name, file, scenario, tuple(t for t in targets if t.episode == name),
+                           replications if is_random(scenario) else 1))
+    return out
+
+
+def default_folder(seeds: Path | None = None) -> Path:
+    """results/backtest/ of the project whose seeds/ holds the targets."""
+    return Path(load_registry(seeds).root).parent / "results" / "backtest"
+
+
+def score_replication(episode: Episode, folder: Path, r: int) -> int:
+    """Run replication ``r`` of an episode and write each target's simulated value to ``folder``."""
+    results = run(episode.scenario, end=episode.end, replication=r if episode.replications > 1 else None)
+    values = {t.id: t.simulate(results) for t in episode.targets}
+    (folder / f"{episode.name}.r{r:05d}.json").write_text(json.dumps(values), encoding="utf-8")
+    return r
+
+
+def _task(jobs: list[tuple[Episode, int]], folder: Path, i: int) -> int:
+    episode, r = jobs[i]
+    return score_replication(episode, folder, r)
+
+
+@dataclass
+class Scorecard:
+    """Every target beside its simulated counterpart: ``table`` (one row per target) and ``values`` (one
+    row per target and replication)."""
+
+    table: pd.DataFrame
+    values: pd.DataFrame
+    episodes: list[Episode]
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> int:
+        return int(self.table["passes"].sum())
+
+    def text(self) -> str:
+        lines = []
+        for episode in self.episodes:
+            rows = self.table[self.table["episode"] == episode.name]
+            runs = (f"{episode.replications} replications" if episode.replications > 1 else "one run")
+            lines.append(f"{episode.name}: {episode.scenario.title or ''} ({runs}, to {episode.end})")
+            lines.append(f"  {'target':<38} {'kind':<11} {'observed':>9} {'band':>17}  {'simulated P50 [P5-P95]':<28} ")
+            for row in rows.itertuples():
+                fmt = FORMATS[row.measure]
+                band = f"{fmt(row.band_low)}..{fmt(row.band_high)}"
+                simulated = fmt(row.p50) if row.replications == 1 else (
+                    f"{fmt(row.p50)} [{fmt(row.p5)}..{fmt(row.p95)}]")
+                lines.append(f"  {row.target:<38} {row.kind:<11} {fmt(row.observed):>9} {band:>17}  "
+                             f"{simulated:<28} {'pass' if row.passes else 'MISS'}")
+        n = len(self.table)
+        lines.append(f"{self.passed} of {n} targets pass ({(self.table['kind'] == 'validation').sum()} validation, "
+                     f"{(self.table['kind'] == 'calibration').sum()} calibration)"
+                     + (f"; {self.seconds:.0f} s" if self.seconds else ""))
+        return "\n".join(lines)
+
+    def save(self, folder: Path | str, plots: bool = True) -> Path:
+        """scorecard.csv, replications.csv and one plot per episode, written whole into ``folder``."""
+        folder = Path(folder)
+        with atomic_folder(folder) as work:
+            write_table(self.table, work / "scorecard", ("csv",))
+            write_table(self.values, work / "replications", ("csv",))
+            if plots:
+                from ..plots.backtest import plot_episode  # matplotlib only when plots are asked for
+                for episode in self.episodes:
+                    plot_episode(self.table[self.table["episode"] == episode.name],
+                                 self.values[self.values["episode"] == episode.name], episode, work)
+        return folder
+
+
+def _percent(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else f"{100 * x:.1f}%"
+
+
+def _signed(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else f"{100 * x:+.0f}%"
+
+
+def _times(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else f"x{x:.2f}"
+
+
+def _tonnes(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else f"{x:,.0f} t"
+
+
+FORMATS: dict[str, Callable[[float], str]] = {"share": _percent, "change": _signed, "multiple": _times,
+                                              "total": _tonnes}
+
+
+def backtest(names: tuple[str, ...] | list[str] | None = None, replications: int = REPLICATIONS,
+             workers: int | None = None, seeds: Path | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Scorecard:
+    """Replay the episodes (all, or those named) and score each target. ``workers`` local processes
+    (default: all cores) share every episode's replications."""
+    started = time.perf_counter()
+    chosen = episodes(tuple(names) if names else None, replications, seeds)
+    jobs = [(e, r) for e in chosen for r in range(e.replications)]
+    with tempfile.TemporaryDirectory(prefix="sim-backtest-") as tmp:
+        folder = Path(tmp)
+        task = functools.partial(_task, jobs, folder)
+        workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+        outcomes = (executors.in_process(task, list(range(len(jobs)))) if workers == 1
+                    else executors.on_processes(task, list(range(len(jobs))), workers))
+        done = 0
+        for i, error in outcomes:
+            if error is not None:
+                episode, r = jobs[i]
+                raise RuntimeError(f"back-test episode {episode.name}, replication {r}: {error}")
+            done += 1
+            if progress:
+                progress(done, len(jobs))
+        values = pd.DataFrame([
+            {"episode": e.name, "replication": r, "target": target, "simulated": value}
+            for e, r in jobs
+            for target, value in json.loads((folder / f"{e.name}.r{r:05d}.json").read_text()).items()])
+    return Scorecard(_score(chosen, values), values, chosen, time.perf_counter() - started)
+
+
+def _score(chosen: list[Episode], values: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for episode in chosen:
+        for t in episode.targets:
+            sims = values.loc[(values["episode"] == episode.name) & (values["target"] == t.id), "simulated"]
+            p5, p50, p95 = np.percentile(sims.to_numpy(dtype=float), QUANTILES)
+            fig = t.figure
+            rows.append({
+                "episode": episode.name, "target": t.id, "kind": t.kind, "measure": t.measure, "text": fig.text,
+                "period": t.period.label, "base": t.base.label if t.base else "",
+                "observed": t.observed, "band_low": t.band[0], "band_high": t.band[1],
+                "p5": p5, "p50": p50, "p95": p95, "passes": t.passes(p50), "replications": len(sims),
+                "source": fig.publication or ", ".join(fig.source), "band_reason": t.band_reason})
+    return pd.DataFrame(rows)
