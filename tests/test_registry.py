@@ -39,7 +39,8 @@ def test_every_figure_has_an_id_a_kind_a_text_and_a_use(registry):
     for fig in registry.figures.values():
         assert re.fullmatch(r"[a-z0-9_]+", fig.id)
         assert fig.kind in {"article", "event", "public", "assumption"}, fig.id
-        assert fig.text and fig.use.split(":")[0] in {"calibration", "baseline", "scenario", "context", "model"}, fig.id
+        assert fig.text and fig.use.split(":")[0] in {"calibration", "validation", "baseline", "scenario", "context",
+                                                      "model"}, fig.id
 
 
 def test_article_figures_cite_an_article_of_the_list(registry):
@@ -61,7 +62,8 @@ def test_every_source_cited_by_a_scenario_is_in_the_registry_or_a_publication(re
 
 
 def test_every_article_figure_is_used_or_marked_context(registry):
-    """Used means cited by a scenario, or checked by a test; else its use says 'context:' and why."""
+    """Used means cited by a scenario, a back-test target, or checked by a test; else its use says
+    'context:' and why."""
     cited = {s for f in scenario_files() for _, s in cited_sources(read_scenario(f).data)}
     test_text = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("test_*.py")
                           if p.name != Path(__file__).name)
@@ -72,7 +74,7 @@ def test_every_article_figure_is_used_or_marked_context(registry):
         if fig.context_only:
             assert len(fig.use) > len("context: ") + 10, f"{fig.id}: say why it is context only"
             continue
-        if fig.id not in cited and f'"{fig.id}"' not in test_text:
+        if fig.id not in cited and fig.target is None and f'"{fig.id}"' not in test_text:
             unused.append(fig.id)
     assert unused == []
 
@@ -81,3 +83,32 @@ def test_every_assumption_states_its_basis():
     import yaml
     for raw in yaml.safe_load((SEEDS / "assumptions.yaml").read_text(encoding="utf-8")):
         assert raw["kind"] == "assumption" and len(raw.get("basis", "")) > 20, raw["id"]
+
+
+# ---------------------------------------------------------------- rules and targets
+def targets(registry):
+    return {fid: fig for fid, fig in registry.figures.items() if fig.target is not None}
+
+
+def test_no_figure_is_both_an_input_of_a_scenario_and_a_target(registry):
+    """A target is never cited as a source of a scenario: a parameter fitted to it cites the assumption
+    that was fitted (and says so in its fitted_to)."""
+    both = [(f.name, p, s) for f in scenario_files() for p, s in cited_sources(read_scenario(f).data)
+            if s in targets(registry)]
+    assert both == []
+
+
+def test_a_validation_target_was_fitted_to_by_nothing(registry):
+    fitted = {t for fig in registry.figures.values() for t in fig.fitted_to}
+    assert {t for t, fig in targets(registry).items() if fig.target.get("kind") == "validation"} & fitted == set()
+
+
+def test_what_an_assumption_was_fitted_to_is_a_calibration_target(registry):
+    for fig in registry.figures.values():
+        for t in fig.fitted_to:
+            assert t in targets(registry) and registry[t].target.get("kind") == "calibration", (fig.id, t)
+
+
+def test_a_target_says_in_its_use_which_kind_it_is(registry):
+    for fid, fig in targets(registry).items():
+        assert fig.use.startswith(fig.target.get("kind") + ":"), fid
