@@ -3,6 +3,7 @@
 The public API; the CLI (``python -m sim``) is a thin client of it. See the README's "Architecture"
 for where each part lives.
 """
+from .backtest import Scorecard, backtest
 from .engine import Simulation
 from .errors import EnsembleError, InvariantError, ScenarioError
 from .experiments.comparison import Comparison, compare
@@ -14,5 +15,5 @@ from .scenario import Scenario, load_registry, load_scenario
 from .version import __version__
 
 __all__ = ["Comparison", "Ensemble", "EnsembleError", "InvariantError", "Results", "Scenario", "ScenarioError",
-           "Simulation", "Summary", "Sweep", "__version__", "compare", "load_registry", "load_scenario", "run",
-           "run_ensemble", "save", "sweep"]
+           "Scorecard", "Simulation", "Summary", "Sweep", "__version__", "backtest", "compare", "load_registry",
+           "load_scenario", "run", "run_ensemble", "save", "sweep"]

@@ -135,7 +135,8 @@ class Scorecard:
                 from ..plots.backtest import plot_episode  # matplotlib only when plots are asked for
                 for episode in self.episodes:
                     plot_episode(self.table[self.table["episode"] == episode.name],
-                                 self.values[self.values["episode"] == episode.name], episode, work)
+                                 self.values[self.values["episode"] == episode.name], episode.name,
+                                 episode.replications, work)
         return folder
 
 

@@ -146,7 +146,7 @@ def _target(figure: SourceFigure, spec: dict[str, Any], problem) -> Target | Non
     def one_of(options):
         def check(v):
             if v not in options:
-                raise ValueError(f"{v!r} is not one of {', '.join(options)}")
+                raise ValueError(f"got {v!r}")
             return v
         return check
 

@@ -8,7 +8,6 @@ tables only.
 from __future__ import annotations
 
 import pathlib
-from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -17,17 +16,16 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from .style import SIZE, save_figure
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..backtest import Episode
-
 ROW_INCHES = 0.85
 PASS, MISS, BAND = "#2e7d32", "#c62828", "0.85"
 AXES = {"share": PercentFormatter(1.0, decimals=0), "change": FuncFormatter(lambda x, _: f"{100 * x:+.0f}%"),
         "multiple": FuncFormatter(lambda x, _: f"x{x:g}"), "total": FuncFormatter(lambda x, _: f"{x:,.0f} t")}
 
 
-def plot_episode(table: pd.DataFrame, values: pd.DataFrame, episode: Episode, folder: pathlib.Path) -> pathlib.Path:
-    """Write ``<episode>.png`` into ``folder``: its targets, observed against simulated."""
+def plot_episode(table: pd.DataFrame, values: pd.DataFrame, episode: str, replications: int,
+                 folder: pathlib.Path) -> pathlib.Path:
+    """Write ``<episode>.png`` into ``folder``: the episode's targets (``table``, one row each, and
+    ``values``, one row per replication), observed against simulated."""
     n = len(table)
     fig, axes = plt.subplots(n, 1, figsize=(SIZE[0], 0.9 + ROW_INCHES * n), squeeze=False)
     for ax, row in zip(axes[:, 0], table.itertuples()):
@@ -53,7 +51,7 @@ def plot_episode(table: pd.DataFrame, values: pd.DataFrame, episode: Episode, fo
         ax.set_title(f"{row.target} ({row.kind}, {label}): {'pass' if row.passes else 'MISS'}", fontsize=8,
                      loc="left")
         ax.tick_params(labelsize=7)
-    runs = f"P50 and P5-P95 of {episode.replications} replications" if episode.replications > 1 else "one run"
-    fig.suptitle(f"{episode.name}: observed (black diamond, grey band) against simulated ({runs})", fontsize=9)
-    return save_figure(fig, folder / f"{episode.name}.png", "sources and band reasons: scorecard.csv; "
+    runs = f"P50 and P5-P95 of {replications} replications" if replications > 1 else "one run"
+    fig.suptitle(f"{episode}: observed (black diamond, grey band) against simulated ({runs})", fontsize=9)
+    return save_figure(fig, folder / f"{episode}.png", "sources and band reasons: scorecard.csv; "
                                                             "targets in seeds/history.yaml")
