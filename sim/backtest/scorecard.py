@@ -111,13 +111,15 @@ class Scorecard:
             rows = self.table[self.table["episode"] == episode.name]
             runs = (f"{episode.replications} replications" if episode.replications > 1 else "one run")
             lines.append(f"{episode.name}: {episode.scenario.title or ''} ({runs}, to {episode.end})")
-            lines.append(f"  {'target':<38} {'kind':<11} {'observed':>9} {'band':>17}  {'simulated P50 [P5-P95]':<28} ")
+            lines.append(f"  {'target':<34} {'kind':<11} {'observed':>13} {'band':>19}  {'simulated P50 [P5-P95]':<28}")
             for row in rows.itertuples():
                 fmt = FORMATS[row.measure]
                 band = f"{fmt(row.band_low)}..{fmt(row.band_high)}"
+                observed = (fmt(row.observed) if row.observed_low == row.observed_high
+                            else f"{fmt(row.observed_low)}..{fmt(row.observed_high)}")
                 simulated = fmt(row.p50) if row.replications == 1 else (
                     f"{fmt(row.p50)} [{fmt(row.p5)}..{fmt(row.p95)}]")
-                lines.append(f"  {row.target:<38} {row.kind:<11} {fmt(row.observed):>9} {band:>17}  "
+                lines.append(f"  {row.target:<34} {row.kind:<11} {observed:>13} {band:>19}  "
                              f"{simulated:<28} {'pass' if row.passes else 'MISS'}")
         n = len(self.table)
         lines.append(f"{self.passed} of {n} targets pass ({(self.table['kind'] == 'validation').sum()} validation, "
@@ -196,10 +198,11 @@ def _score(chosen: list[Episode], values: pd.DataFrame) -> pd.DataFrame:
             sims = values.loc[(values["episode"] == episode.name) & (values["target"] == t.id), "simulated"]
             p5, p50, p95 = np.percentile(sims.to_numpy(dtype=float), QUANTILES)
             fig = t.figure
+            low, high = fig.bounds()
             rows.append({
                 "episode": episode.name, "target": t.id, "kind": t.kind, "measure": t.measure, "text": fig.text,
                 "period": t.period.label, "base": t.base.label if t.base else "",
-                "observed": t.observed, "band_low": t.band[0], "band_high": t.band[1],
+                "observed": t.observed, "observed_low": low, "observed_high": high, "band_low": t.band[0], "band_high": t.band[1],
                 "p5": p5, "p50": p50, "p95": p95, "passes": t.passes(p50), "replications": len(sims),
                 "source": fig.publication or ", ".join(fig.source), "band_reason": t.band_reason})
     return pd.DataFrame(rows)
