@@ -8,7 +8,7 @@ from functools import cached_property
 import numpy as np
 
 from ..scenario import Scenario
-from ..stages import MAGNET, MINE, REFINERY, STAGES
+from ..stages import MAGNET, MINE, REFINERY, STAGES, item_names
 from .calendar import DAYS_PER_YEAR, step_dates
 from .facilities import FacilityArrays, facility_arrays
 from .paths import demand_path, forced_release, price_floor, recycling_share
@@ -85,6 +85,10 @@ class Network:
     def items(self, stage: str) -> int:
         """How many items a stage trades: concentrate is one, oxides one per element, magnets one per grade."""
         return self._stage_items[stage]
+
+    def item_names(self, stage: str) -> tuple[str, ...]:
+        """A stage's items by name: 'concentrate', the elements or the grades."""
+        return item_names(stage, self.elements, self.grades)
 
     @cached_property
     def _stage_facilities(self) -> dict[str, FacilityArrays]:
