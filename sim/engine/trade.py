@@ -18,8 +18,8 @@ Rules stated here because they shape results:
   spare output of countries that make the stage's product (stock beyond their
   working stock for their own use), but only once the buyer has qualified
   them for that item, ``switching_days`` after it first went short of it or
-  of another item with the same delay (``sim.engine.market`` clears all of
-  it).
+  of another item with the same delay (``switching_days_by_item`` gives an
+  item a delay of its own; ``sim.engine.market`` clears all of it).
 """
 from __future__ import annotations
 

@@ -161,9 +161,14 @@ DEFAULT_SWITCHING_DAYS = {MINE: 180.0, REFINERY: 90.0, MAGNET: 270.0}
 
 
 def item_switching_days(scenario: Scenario, stage: str) -> np.ndarray:
-    """[I] days before a buyer short of each item of the stage may re-source it: the stage's delay."""
+    """[I] days before a buyer short of each item of the stage may re-source it: the stage's delay, or the
+    item's own where ``switching_days_by_item`` names it."""
+    trade = scenario.trade
     names = item_names(stage, tuple(scenario.elements), tuple(scenario.magnet_grades))
-    return np.full(len(names), float(scenario.trade.switching_days.get(stage, DEFAULT_SWITCHING_DAYS[stage])))
+    days = np.full(len(names), float(trade.switching_days.get(stage, DEFAULT_SWITCHING_DAYS[stage])))
+    for item, item_days in trade.switching_days_by_item.get(stage, {}).items():
+        days[names.index(item)] = float(item_days)
+    return days
 
 
 def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
