@@ -236,7 +236,7 @@ class CopiesSimulation(Simulation):
     qualified them afterwards. Between copies that means twins trading the same oxide both ways (US
     buying from its twin while the twin buys from it) and the N-times world drifting away from N
     baselines (see ``--linked``). This class clears that: before each step, buyers count only their
-    own copy's suppliers as qualified. One [C, C] boolean AND per stage and step; nothing else of the
+    own copy's suppliers as qualified. One [C, C, I] boolean AND per stage and step; nothing else of the
     engine changes.
     """
 
@@ -249,7 +249,7 @@ class CopiesSimulation(Simulation):
         # qualifications change only between steps (SimPy events), so a mask at the step's start holds
         # for every market the step clears
         for stage in STAGES:
-            np.logical_and(self.state.qualified[stage], self._within, out=self.state.qualified[stage])
+            np.logical_and(self.state.qualified[stage], self._within[:, :, None], out=self.state.qualified[stage])
         return super().next_step()
 
 

@@ -7,9 +7,18 @@ magnets (t magnet by grade).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, get_args
 
 Stage = Literal["mine", "refinery", "magnet"]
 STAGES: tuple[str, ...] = get_args(Stage)
 MINE, REFINERY, MAGNET = STAGES
 PRODUCT = {MINE: "concentrate", REFINERY: "oxide", MAGNET: "magnet"}
+
+
+def item_names(stage: str, elements: Sequence[str], grades: Sequence[str]) -> tuple[str, ...]:
+    """The names of a stage's traded items, in the order of its item axis: concentrate is one item, oxides
+    one per element, magnets one per grade."""
+    if stage == MINE:
+        return (PRODUCT[MINE],)
+    return tuple(elements) if stage == REFINERY else tuple(grades)

@@ -39,10 +39,10 @@ def book(entries: dict[tuple[int, int], float]) -> np.ndarray:
 
 
 def qualify(*pairs: tuple[int, int]) -> np.ndarray:
-    """[buyer, supplier] which suppliers each buyer may turn to in pass 2."""
-    out = np.zeros((C, C), dtype=bool)
+    """[buyer, supplier, 1] which suppliers each buyer may turn to in pass 2."""
+    out = np.zeros((C, C, 1), dtype=bool)
     for buyer, supplier in pairs:
-        out[buyer, supplier] = True
+        out[buyer, supplier, 0] = True
     return out
 
 
@@ -120,6 +120,25 @@ def test_an_unqualified_supplier_is_not_turned_to():
     # both lack 40; B's spare 100; only Y may turn to B and gets its 40; X stays 40 short
     exactly(got.shipped, book({(Y, B): 40}))
     exactly(got.unmet, stock(X=40))
+
+
+def test_a_supplier_qualified_for_one_item_is_not_turned_to_for_another():
+    """Qualification is per item: a buyer qualified with B for the first item only re-sources that item from B's
+    spare, and stays short of the second."""
+    orders, blocked = np.zeros((C, C, 2)), np.zeros((C, C, 2))
+    orders[X, A] = 30, 20
+    blocked[X, A] = 1.0, 1.0
+    qualified = np.zeros((C, C, 2), dtype=bool)
+    qualified[X, B, 0] = True
+    available = np.zeros((C, 2))
+    available[B] = 100, 100
+    zero = np.zeros((C, 2))
+    got = clear(available, zero, orders, blocked, qualified, zero)
+    # X lacks 30 and 20; B's spare is 100 of each, but X may turn to B for the first item only
+    expected = np.zeros((C, C, 2))
+    expected[X, B, 0] = 30
+    exactly(got.shipped, expected)
+    exactly(got.unmet[X], [0.0, 20.0])
 
 
 def test_what_buyers_lack_from_earlier_steps_is_resourced_in_pass_two():
@@ -200,7 +219,7 @@ def markets(draw):
         own_use=draw(hnp.arrays(np.float64, (c, i), elements=tonnes)),
         orders=draw(hnp.arrays(np.float64, (c, c, i), elements=tonnes)),
         blocked=draw(hnp.arrays(np.float64, (c, c, i), elements=share)),
-        qualified=draw(hnp.arrays(bool, (c, c))),
+        qualified=draw(hnp.arrays(bool, (c, c, i))),
         reserve=draw(hnp.arrays(np.float64, (c, i), elements=tonnes)),
         lacking=draw(st.none() | hnp.arrays(np.float64, (c, i), elements=tonnes)),
         tariffed=draw(st.none() | hnp.arrays(np.float64, (c, c, i), elements=share)),

@@ -84,6 +84,14 @@ def test_shares_that_sum_to_one_pass(write):
     load_scenario(write(MINIMAL.replace("CN: 0.6, KR: 0.4", "CN: 0.1, KR: 0.2, JP: 0.7")))
 
 
+def test_an_unknown_stage_holding_a_map_is_named_at_its_own_key(write):
+    """A stage that is not one is the fault, located at its key, whatever it holds."""
+    text = MINIMAL.replace("    refinery:\n      JP:", "    smelter:\n      JP:")
+    p = only_problem(write(text))
+    assert p.path == "trade.suppliers.smelter" and "expected one of 'mine', 'refinery' or 'magnet'" in p.message
+    assert p.line == line_of(text, "smelter")
+
+
 def test_mine_composition_must_sum_to_one(write):
     p = only_problem(write(MINIMAL.replace("Ce: 0.7", "Ce: 0.6")))
     assert p.path == "facilities.mine.cn_mine.composition" and "sum to 1" in p.message

@@ -42,7 +42,7 @@ class Flows:
     price_multiple: np.ndarray | None = None         # [E] price / initial price
     # goods between countries
     exports: Exports | None = None                   # left suppliers' stocks this step (into transit)
-    qualifying: list[int] = field(default_factory=list)   # buyers who start qualifying new suppliers
+    qualifying: list[tuple[int, int]] = field(default_factory=list)   # (buyer, switching group) starting to qualify
     departed: Shipment | None = None                 # approved after review, put to sea (stays in transit)
     returned: np.ndarray | None = None               # tagged goods out of transit back to exporters
     decided: tuple[Shipment, np.ndarray, bool] | None = None      # a licence decision: shipment, mass, approved

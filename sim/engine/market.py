@@ -10,10 +10,10 @@ Three passes (the README's "How the model works", Trade):
    serve all of them. The share of an order a measure blocks gets nothing;
    the share a tariff moves away is not placed here.
 2. What a buyer still lacks (blocked, moved, unfilled orders) it re-sources
-   from the *spare* stock of suppliers it has qualified (what is left after
-   pass 1 beyond the working stock a supplier keeps for its own use), in
-   proportion to their spare, pro rata when short; never from a supplier for
-   the share a measure blocks or a tariff moves away.
+   from the *spare* stock of suppliers it has qualified for the item (what
+   is left after pass 1 beyond the working stock a supplier keeps for its own
+   use), in proportion to their spare, pro rata when short; never from a
+   supplier for the share a measure blocks or a tariff moves away.
 3. Orders a tariff moved away that pass 2 could not place go back to the
    tariffed supplier after all, from what it has left: a tariff makes buyers
    look elsewhere first, it does not stop them buying.
@@ -53,7 +53,7 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
 
     ``available``/``own_use``/``reserve`` are [C, I]; ``orders`` [B, J, I];
     ``blocked`` [B, J, I] the share of each order a measure blocks (0..1);
-    ``qualified`` [B, J] which suppliers a buyer may turn to in pass 2;
+    ``qualified`` [B, J, I] which suppliers a buyer may turn to for each item in pass 2;
     ``lacking`` [B, I] what buyers lack from earlier steps (refused licences,
     quota cuts) and re-source in pass 2 too; ``tariffed`` [B, J, I] the share
     of each open order a tariff moves away.
@@ -70,8 +70,8 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
 
     spare = np.maximum(0.0, available - own_got - shipped.sum(axis=0) - reserve)
     avoid = 1.0 - (1.0 - blocked) * (1.0 - tariffed) if tariffed is not None else 1.0 - (1.0 - blocked)
-    eligible = qualified & ~np.eye(len(qualified), dtype=bool)          # never from oneself
-    request = _spread(unmet, np.where(eligible[:, :, None], spare[None] * (1.0 - avoid), 0.0))
+    eligible = qualified & ~np.eye(len(qualified), dtype=bool)[:, :, None]    # never from oneself
+    request = _spread(unmet, np.where(eligible, spare[None] * (1.0 - avoid), 0.0))
     second = request * _pro_rata(spare, request.sum(axis=0))[None]
     unmet = np.maximum(0.0, unmet - second.sum(axis=1))
 

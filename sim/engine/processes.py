@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import simpy
 
-from ..world import Network
+from ..world import Network, SwitchingGroup
 
 if TYPE_CHECKING:  # pragma: no cover
     from .measures import ExportLicence, ExportMeasure
@@ -45,8 +45,8 @@ class Model(Protocol):
     def put_in_force(self, measure: ExportMeasure, active: bool, front_loading: bool = False) -> None:
         """A measure's date has come."""
 
-    def qualified(self, stage: str, buyer: int) -> None:
-        """A buyer's switching delay is over."""
+    def qualified(self, stage: str, buyer: int, items: np.ndarray) -> None:
+        """A buyer's switching delay for some items is over."""
 
 
 def step(env: simpy.Environment, simulation: Model):
@@ -88,7 +88,8 @@ def on(env: simpy.Environment, simulation: Model, date: dt.date, action: Callabl
     action(*args)
 
 
-def qualify(env: simpy.Environment, simulation: Model, stage: str, buyer: int):
-    """After the stage's switching delay a buyer may buy from any supplier, not only its usual ones."""
-    yield env.timeout(simulation.net.switching_days[stage])
-    simulation.qualified(stage, buyer)
+def qualify(env: simpy.Environment, simulation: Model, stage: str, buyer: int, group: SwitchingGroup):
+    """After the switching delay of a group of items a buyer may buy them from any supplier, not only its
+    usual ones."""
+    yield env.timeout(group.days)
+    simulation.qualified(stage, buyer, group.items)

@@ -160,8 +160,9 @@ class Simulation:
         if flows is None:
             return
         self.ledger.book(self.state.k, flows)
-        for buyer in flows.qualifying:
-            self.env.process(processes.qualify(self.env, self, flows.stage, buyer))
+        for buyer, group in flows.qualifying:
+            self.env.process(processes.qualify(self.env, self, flows.stage, buyer,
+                                               self.net.switching_groups[flows.stage][group]))
         if flows.exports is not None:
             for measure, shipment in flows.exports.held:
                 self.state.pending[shipment] = None
@@ -232,6 +233,6 @@ class Simulation:
             self.book(Flows(stage=shipment.stage, returned=back,
                             turned_back=(shipment, traded_mass(shipment.stage, back), outcome)))
 
-    def qualified(self, stage: str, buyer: int) -> None:
-        """A buyer has qualified every supplier of the stage: it may re-source from any of them."""
-        self.state.qualified[stage][buyer, :] = True
+    def qualified(self, stage: str, buyer: int, items: np.ndarray) -> None:
+        """A buyer has qualified every supplier of the stage for these items: it may re-source them from any."""
+        self.state.qualified[stage][buyer, :, items] = True

@@ -53,8 +53,8 @@ class State:
     use_normal: dict[str, np.ndarray]        # [C, I] the same over a year: the basis of contracts
     order_shares: dict[str, np.ndarray]      # [B, J, I] where each buyer orders each item
     learnt: dict[str, np.ndarray]            # [B, J, I] deliveries over the spin-up's last quarter
-    qualified: dict[str, np.ndarray]         # [B, J] bool: suppliers a buyer may re-source from
-    qualifying: dict[str, set]               # buyers waiting out the switching delay
+    qualified: dict[str, np.ndarray]         # [B, J, I] bool: suppliers a buyer may re-source each item from
+    qualifying: dict[str, set]               # (buyer, switching group) pairs that started qualifying
     running: dict[str, np.ndarray]           # [F] 1 while a plant runs, 0 while it idles below its price
     idle_days: dict[str, np.ndarray]         # [F] how long it has stood idle
     defence_share: dict[str, np.ndarray]     # [C, I] defence end users' share of each country's use
@@ -153,7 +153,7 @@ def initial_state(net: Network, world: Scenario, start_k: int) -> State:
         order_shares=offshore,        # learnt from the spin-up's deliveries at the calendar's start
         learnt={s: np.zeros((C, C, items[s])) for s in STAGES},
         # in the spin-up every supplier counts as qualified, so relationships settle on who can deliver
-        qualified={s: np.ones((C, C), dtype=bool) for s in STAGES},
+        qualified={s: np.ones((C, C, items[s]), dtype=bool) for s in STAGES},
         qualifying={s: set() for s in STAGES},
         running={s: np.ones(len(net.facilities(s).ids)) for s in STAGES},
         idle_days={s: np.zeros(len(net.facilities(s).ids)) for s in STAGES},

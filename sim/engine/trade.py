@@ -17,8 +17,9 @@ Rules stated here because they shape results:
 - re-sourcing: blocked, unfilled, refused or over-contract orders go to the
   spare output of countries that make the stage's product (stock beyond their
   working stock for their own use), but only once the buyer has qualified
-  them, ``switching_days`` after it first went short (``sim.engine.market``
-  clears all of it).
+  them for that item, ``switching_days`` after it first went short of it or
+  of another item with the same delay (``switching_days_by_item`` gives an
+  item a delay of its own; ``sim.engine.market`` clears all of it).
 """
 from __future__ import annotations
 
@@ -51,10 +52,10 @@ def need(state: State, net: Network, stage: str, stock: np.ndarray,
 
 
 def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.ndarray, wants: np.ndarray,
-          cover: Coverage) -> tuple[Clearing, list[int]]:
+          cover: Coverage) -> tuple[Clearing, list[tuple[int, int]]]:
     """Clear a stage's market (quotas cap what is shipped), learn relationships in the spin-up, update the
-    use averages; return the clearing and the buyers who start qualifying new suppliers now. The caller
-    takes its own use from stock, then ships the exports."""
+    use averages; return the clearing and the (buyer, switching group) pairs that start qualifying now. The
+    caller takes its own use from stock, then ships the exports."""
     step_days = net.step_days
     available = traded_mass(stage, stocks.tagged)
     wanted = state.order_shares[stage] * wants[:, None, :]
@@ -63,7 +64,7 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
     # what a supplier keeps for its own use (working stock plus licence buffers) is not spare
     reserve = state.use_own[stage] * (net.target_days[stage][:, None] + cover.extra_days)
     tariffed = cover.tariffed if cover.tariffed.any() else None
-    result = clear(available, own_use, orders, cover.blocked, state.qualified[stage] & net.makers[stage][None],
+    result = clear(available, own_use, orders, cover.blocked, state.qualified[stage] & net.makers[stage][None, :, None],
                    reserve, state.refused[stage] + (wanted - orders).sum(axis=1), tariffed)
     state.refused[stage][:] = 0.0
     for quota, share in cover.quotas:
@@ -75,22 +76,29 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
         state.learnt[stage] += result.shipped
     # a buyer looks for new suppliers when it goes short, or when a tariff sends it looking
     moved = (orders * (1.0 - cover.blocked) * tariffed).sum(axis=1) if tariffed is not None else 0.0
-    qualifying = start_qualifying(state, stage, result.unmet + moved, wants)
+    qualifying = start_qualifying(state, net, stage, result.unmet + moved, wants)
     throughput = (own_use + np.maximum(result.ordered, result.shipped.sum(axis=0))) / step_days
     for use, days in ((state.use_all[stage], USE_SMOOTHING_DAYS), (state.use_normal[stage], NORMAL_USE_DAYS)):
         use += (throughput - use) * min(1.0, step_days / days)
     return result, qualifying
 
 
-def start_qualifying(state: State, stage: str, unmet: np.ndarray, wants: np.ndarray) -> list[int]:
-    """Buyers short this step that start qualifying new suppliers (none in the spin-up, where all are)."""
+def start_qualifying(state: State, net: Network, stage: str, unmet: np.ndarray,
+                     wants: np.ndarray) -> list[tuple[int, int]]:
+    """(buyer, switching group) pairs that start qualifying new suppliers this step: a buyer short of an item
+    qualifies them for every item of the item's group, those with its delay (none in the spin-up, where all
+    are qualified)."""
     if state.k < 0:
         return []
+    short = unmet > 1e-9 + SHORT_SHARE * wants                   # [B, I]
+    qualifying, qualified = state.qualifying[stage], state.qualified[stage]
     out = []
-    for b in np.flatnonzero((unmet > 1e-9 + SHORT_SHARE * wants).any(axis=1)):
-        if b not in state.qualifying[stage] and not state.qualified[stage][b].all():
-            state.qualifying[stage].add(b)
-            out.append(int(b))
+    for b in np.flatnonzero(short.any(axis=1)):
+        b = int(b)
+        for g, group in enumerate(net.switching_groups[stage]):
+            if (b, g) not in qualifying and short[b, group.items].any() and not qualified[b][:, group.items].all():
+                qualifying.add((b, g))
+                out.append((b, g))
     return out
 
 
@@ -123,4 +131,4 @@ def sign_offtake(state: State, net: Network, event) -> None:
     shares = shares * scale[None, :]
     shares[j] = np.where(imported > 0, share * imported, share)
     state.order_shares[stage][b][:, items] = shares
-    state.qualified[stage][b, j] = True
+    state.qualified[stage][b, j] = True       # for every item of the stage: the buyer has vetted the seller

@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..scenario import Scenario
 from ..scenario.events import MeasureEvent
-from ..stages import MAGNET, MINE, PRODUCT, REFINERY, STAGES
+from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 from .chain import chain_links
 from .recorder import Recorder
@@ -127,7 +127,7 @@ class Results:
     def _flows(self, frequency: str) -> pd.DataFrame:
         net, parts = self.net, []
         for stage in STAGES:
-            items = (PRODUCT[MINE],) if stage == MINE else net.elements if stage == REFINERY else net.grades
+            items = net.item_names(stage)
             part = self._tidy(self.raw.exports[stage], [("importer", net.countries), ("exporter", net.countries),
                                                         ("item", items)], "t", frequency)
             part.insert(1, "stage", stage)
@@ -146,7 +146,7 @@ class Results:
         net, raw = self.net, self.raw
         parts = []
         for stage, stock, use, items in (
-                (MINE, raw.stock_conc[..., None], raw.use_conc[..., None], (PRODUCT[MINE],)),
+                (MINE, raw.stock_conc[..., None], raw.use_conc[..., None], net.item_names(MINE)),
                 (REFINERY, raw.stock_oxide, raw.use_oxide, net.elements),
                 (MAGNET, raw.stock_magnet, raw.use_magnet, net.grades),
                 ("stockpile", raw.stockpile, raw.use_oxide, net.elements)):

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from ..errors import Problem, did_you_mean
-from ..stages import MAGNET, MINE, REFINERY, STAGES
+from ..stages import MAGNET, MINE, REFINERY, STAGES, item_names
 from .events import MEASURE_TYPES, NO_RARE_EARTH
 from .fields import parse_date_dist
 from .registry import Registry
@@ -19,6 +19,7 @@ from .schema import DEFAULT_ELEMENTS
 from .yamlfile import KeyPath, YamlDocument, problem_at
 
 SHARE_TOLERANCE = 1e-6
+ITEM_KIND = {MINE: "mine item", REFINERY: "element", MAGNET: "magnet grade"}   # what a stage's items are called
 
 
 def check_references(doc: YamlDocument, registry: Registry | None) -> list[Problem]:
@@ -238,6 +239,11 @@ class ReferenceChecker(ReferenceRules):
                 for part in key.split("-"):
                     if part:
                         self.country(("trade", "routes", key), part)
+        for stage, by_item in _map(trade.get("switching_days_by_item")).items():
+            if stage in STAGES:      # an unknown stage is the shape check's to report
+                known = list(item_names(stage, self.elements, self.grades))
+                for item in _map(by_item):
+                    self.named(("trade", "switching_days_by_item", stage, item), item, known, ITEM_KIND[stage])
 
     def check_events(self) -> None:
         events = self.data.get("events")

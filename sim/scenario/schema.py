@@ -126,12 +126,16 @@ class Route(Sourced):
 
 
 class Trade(Record):
-    """Where each country buys each stage's product, how long it travels, how long switching takes."""
+    """Where each country buys each stage's product, how long it travels, how long switching takes (by stage,
+    and by item where an item takes longer or shorter; ``switching_source`` cites both)."""
 
     suppliers: dict[Stage, dict[str, SupplierShares]] = {}
     lead_time_days: NonNeg = 30.0
     routes: dict[str, Route] = {}
     switching_days: dict[Stage, NonNeg] = {}
+    switching_days_by_item: dict[Stage, dict[str, NonNeg]] = Field(
+        default={}, description="an item's own switching delay, days, in place of its stage's: magnets by grade, "
+                                "oxides by element, 'concentrate'")
     switching_source: Sources = ()
 
     @field_validator("routes")

@@ -4,15 +4,24 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
 from ..scenario import Scenario
-from ..stages import MAGNET, MINE, REFINERY, STAGES
+from ..stages import MAGNET, MINE, REFINERY, STAGES, item_names
 from .calendar import DAYS_PER_YEAR, step_dates
 from .facilities import FacilityArrays, facility_arrays
 from .paths import demand_path, forced_release, price_floor, recycling_share
 from .provenance import Tags
+
+
+class SwitchingGroup(NamedTuple):
+    """Items of one stage with the same switching delay: a buyer short of any of them qualifies new suppliers
+    of them all at once."""
+
+    days: float
+    items: np.ndarray        # [n] item indices
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,7 @@ class Network:
     non_magnet_t_per_day: np.ndarray         # [steps, C, E]
     supplier_shares: dict[str, np.ndarray]   # stage -> [C buyer, C supplier], rows sum to 1
     lead_days: np.ndarray                    # [C exporter, C importer], 0 at home
-    switching_days: dict[str, float]
+    switching_days: dict[str, np.ndarray]    # stage -> [I] days before a buyer short of an item may re-source it
     target_days: dict[str, np.ndarray]       # stage -> [C] working stock, days of use
     stockpile_days: np.ndarray               # [C]
     stockpile_elements: np.ndarray           # [C, E] bool
@@ -85,6 +94,17 @@ class Network:
     def items(self, stage: str) -> int:
         """How many items a stage trades: concentrate is one, oxides one per element, magnets one per grade."""
         return self._stage_items[stage]
+
+    def item_names(self, stage: str) -> tuple[str, ...]:
+        """A stage's items by name: 'concentrate', the elements or the grades."""
+        return item_names(stage, self.elements, self.grades)
+
+    @cached_property
+    def switching_groups(self) -> dict[str, tuple[SwitchingGroup, ...]]:
+        """Stage -> its items grouped by switching delay, in the order the delays first appear along the
+        items: one group of every item when the stage has one delay."""
+        return {s: tuple(SwitchingGroup(d, np.flatnonzero(days == d)) for d in dict.fromkeys(days.tolist()))
+                for s, days in self.switching_days.items()}
 
     @cached_property
     def _stage_facilities(self) -> dict[str, FacilityArrays]:
@@ -138,6 +158,17 @@ def items_holding(stage: str, elements, network: "Network") -> np.ndarray:
 
 DEFAULT_TARGET_DAYS = {MINE: 30.0, REFINERY: 45.0, MAGNET: 30.0}
 DEFAULT_SWITCHING_DAYS = {MINE: 180.0, REFINERY: 90.0, MAGNET: 270.0}
+
+
+def item_switching_days(scenario: Scenario, stage: str) -> np.ndarray:
+    """[I] days before a buyer short of each item of the stage may re-source it: the stage's delay, or the
+    item's own where ``switching_days_by_item`` names it."""
+    trade = scenario.trade
+    names = item_names(stage, tuple(scenario.elements), tuple(scenario.magnet_grades))
+    days = np.full(len(names), float(trade.switching_days.get(stage, DEFAULT_SWITCHING_DAYS[stage])))
+    for item, item_days in trade.switching_days_by_item.get(stage, {}).items():
+        days[names.index(item)] = float(item_days)
+    return days
 
 
 def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
@@ -233,7 +264,7 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         units=tuple(scenario.sectors[s].unit for s in sectors),
         demand_units_per_day=demand, non_magnet_t_per_day=non_magnet,
         supplier_shares=shares, lead_days=lead,
-        switching_days={s: float(scenario.trade.switching_days.get(s, DEFAULT_SWITCHING_DAYS[s])) for s in STAGES},
+        switching_days={s: item_switching_days(scenario, s) for s in STAGES},
         target_days=targets, stockpile_days=pile_days, stockpile_elements=pile_elements,
         release_below_days=below, release_days_per_month=per_month,
         stockpile_initial_days=pile_initial, stockpile_build_step=build_step, stockpile_build_from=build_from,
