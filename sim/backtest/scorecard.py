@@ -202,7 +202,8 @@ def _score(chosen: list[Episode], values: pd.DataFrame) -> pd.DataFrame:
             rows.append({
                 "episode": episode.name, "target": t.id, "kind": t.kind, "measure": t.measure, "text": fig.text,
                 "period": t.period.label, "base": t.base.label if t.base else "",
-                "observed": t.observed, "observed_low": low, "observed_high": high, "band_low": t.band[0], "band_high": t.band[1],
+                "observed": t.observed, "observed_low": low, "observed_high": high,
+                "band_low": t.band[0], "band_high": t.band[1],
                 "p5": p5, "p50": p50, "p95": p95, "passes": t.passes(p50), "replications": len(sims),
                 "source": fig.publication or ", ".join(fig.source), "band_reason": t.band_reason})
     return pd.DataFrame(rows)

@@ -12,13 +12,15 @@ import pathlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, PercentFormatter
 
 from .style import SIZE, save_figure
 
 ROW_INCHES = 0.85
+TITLE_INCHES = 0.4
+LOG_TICKS = (0.5, 1, 2, 5, 10, 20, 50, 100)
 PASS, MISS, BAND = "#2e7d32", "#c62828", "0.85"
-AXES = {"share": PercentFormatter(1.0, decimals=0), "change": FuncFormatter(lambda x, _: f"{100 * x:+.0f}%"),
+AXES = {"share": PercentFormatter(1.0), "change": FuncFormatter(lambda x, _: f"{100 * x:+.0f}%"),
         "multiple": FuncFormatter(lambda x, _: f"x{x:g}"), "total": FuncFormatter(lambda x, _: f"{x:,.0f} t")}
 
 
@@ -27,7 +29,8 @@ def plot_episode(table: pd.DataFrame, values: pd.DataFrame, episode: str, replic
     """Write ``<episode>.png`` into ``folder``: the episode's targets (``table``, one row each, and
     ``values``, one row per replication), observed against simulated."""
     n = len(table)
-    fig, axes = plt.subplots(n, 1, figsize=(SIZE[0], 0.9 + ROW_INCHES * n), squeeze=False)
+    height = 0.9 + ROW_INCHES * n
+    fig, axes = plt.subplots(n, 1, figsize=(SIZE[0], height), squeeze=False)
     for ax, row in zip(axes[:, 0], table.itertuples()):
         sims = values.loc[values["target"] == row.target, "simulated"].to_numpy(dtype=float)
         ax.axvspan(row.band_low, row.band_high, color=BAND, zorder=0)
@@ -39,12 +42,17 @@ def plot_episode(table: pd.DataFrame, values: pd.DataFrame, episode: str, replic
         finite = [v for v in (row.band_low, row.band_high, row.observed, row.p5, row.p95) if np.isfinite(v)]
         lo, hi = min(finite), max(finite)
         pad = 0.08 * (hi - lo or abs(hi) or 1.0)
-        if row.measure == "multiple" and lo > 0 and hi / lo > 8:
+        if row.measure == "multiple" and lo > 0 and hi / lo > 8:      # x1 beside x30: a log scale, round ticks
             ax.set_xscale("log")
             ax.set_xlim(lo / 1.3, hi * 1.3)
+            ax.xaxis.set_major_locator(FixedLocator(LOG_TICKS))
+            ax.xaxis.set_minor_formatter(NullFormatter())
         else:
             ax.set_xlim(lo - pad, hi + pad)
         ax.xaxis.set_major_formatter(AXES[row.measure])
+        if not np.isfinite(row.p50):
+            ax.text(0.01, 0.5, "no simulated value: the run has none in the base period", transform=ax.transAxes,
+                    fontsize=7, color=MISS, va="center")
         ax.set_yticks([])
         ax.set_ylim(-1, 1)
         label = f"{row.period}" + (f" vs {row.base}" if row.base else "")
@@ -53,5 +61,5 @@ def plot_episode(table: pd.DataFrame, values: pd.DataFrame, episode: str, replic
         ax.tick_params(labelsize=7)
     runs = f"P50 and P5-P95 of {replications} replications" if replications > 1 else "one run"
     fig.suptitle(f"{episode}: observed (black diamond, grey band) against simulated ({runs})", fontsize=9)
-    return save_figure(fig, folder / f"{episode}.png", "sources and band reasons: scorecard.csv; "
-                                                            "targets in seeds/history.yaml")
+    return save_figure(fig, folder / f"{episode}.png", "sources and band reasons: scorecard.csv; targets in "
+                       "seeds/history.yaml", top=1 - TITLE_INCHES / height)

@@ -44,10 +44,11 @@ def new_figure(**kwargs) -> tuple[Figure, Axes | np.ndarray]:
     return plt.subplots(figsize=SIZE, **kwargs)
 
 
-def save_figure(fig: Figure, path: pathlib.Path, note: str) -> pathlib.Path:
-    """Footnote, lay out, write at ``DPI`` atomically (a temporary file moved into place) and close."""
+def save_figure(fig: Figure, path: pathlib.Path, note: str, top: float = 1.0) -> pathlib.Path:
+    """Footnote, lay out (the axes below ``top``, a share of the height, so a title above them has room),
+    write at ``DPI`` atomically (a temporary file moved into place) and close."""
     fig.text(0.005, 0.005, note, fontsize=7, color="0.4", ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.tight_layout(rect=(0, 0.03, 1, top))
     try:
         return atomic_write(pathlib.Path(path), lambda p: fig.savefig(p, dpi=DPI, format=pathlib.Path(path).suffix[1:]))
     finally:
