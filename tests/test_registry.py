@@ -112,3 +112,20 @@ def test_what_an_assumption_was_fitted_to_is_a_calibration_target(registry):
 def test_a_target_says_in_its_use_which_kind_it_is(registry):
     for fid, fig in targets(registry).items():
         assert fig.use.startswith(fig.target.get("kind") + ":"), fid
+
+
+def test_a_figure_marked_as_a_target_has_a_target_block(registry):
+    """'calibration:' and 'validation:' mark outcomes the back-test reads; a rule says 'baseline:' or 'scenario:'."""
+    unmarked = [fid for fid, fig in registry.figures.items()
+                if fig.use.split(":")[0] in ("calibration", "validation") and fig.target is None]
+    assert unmarked == []
+
+
+def test_an_assumption_built_on_a_calibration_target_says_it_was_fitted_to_it(registry):
+    calibration = {t for t, fig in targets(registry).items() if fig.target.get("kind") == "calibration"}
+    import yaml
+    unsaid = []
+    for raw in yaml.safe_load((SEEDS / "assumptions.yaml").read_text(encoding="utf-8")):
+        named = set(re.findall(r"[a-z0-9_]+", raw.get("basis", ""))) & calibration
+        unsaid += [(raw["id"], t) for t in sorted(named - set(raw.get("fitted_to") or ()))]
+    assert unsaid == []

@@ -127,6 +127,19 @@ class Scorecard:
                      + (f"; {self.seconds:.0f} s" if self.seconds else ""))
         return "\n".join(lines)
 
+    def markdown(self) -> str:
+        """The scorecard as a Markdown table (one row per target), for a report or the README."""
+        lines = ["| episode | target | kind | observed | band | simulated P50 [P5–P95] | |",
+                 "|---|---|---|---|---|---|---|"]
+        for row in self.table.itertuples():
+            fmt = FORMATS[row.measure]
+            observed = (fmt(row.observed) if row.observed_low == row.observed_high
+                        else f"{fmt(row.observed_low)}–{fmt(row.observed_high)}")
+            simulated = fmt(row.p50) if row.replications == 1 else f"{fmt(row.p50)} [{fmt(row.p5)}–{fmt(row.p95)}]"
+            lines.append(f"| {row.episode} | `{row.target}` | {row.kind} | {observed} | {fmt(row.band_low)}–"
+                         f"{fmt(row.band_high)} | {simulated} | {'pass' if row.passes else '**miss**'} |")
+        return "\n".join(lines) + "\n"
+
     def save(self, folder: Path | str, plots: bool = True) -> Path:
         """scorecard.csv, replications.csv and one plot per episode, written whole into ``folder``."""
         folder = Path(folder)
