@@ -172,12 +172,17 @@ def test_working_stocks_carry_every_end_user_through_the_kachin_outage_to_the_re
     assert before["multiple"].max() < 1.01
 
 
-def test_the_2010_halt_leaves_japan_short_within_months():
-    """In the 2010 back-test Japanese end users run short within four months of 21 September 2010."""
-    jp = results_of("crisis_2010", "2011-06-30").summary().countries["JP"]
-    assert jp.peak_shortfall_share > 0.5
-    assert jp.peak_shortfall_date < dt.date(2011, 1, 21)
-
+def test_the_2010_halt_stops_chinese_oxides_to_japan_for_its_two_months_and_no_longer():
+    """From 21 September to 23 November 2010 nothing leaves China for Japan; in December shipments run again,
+    while the quota keeps China's other buyers supplied."""
+    flows = results_of("crisis_2010", "2011-03-31").table("flows")
+    oxides = flows[(flows["stage"] == "refinery") & (flows["exporter"] == "CN")]
+    dates = pd.to_datetime(oxides["date"])
+    to_japan = oxides[oxides["importer"] == "JP"]
+    during = (dates >= "2010-09-27") & (dates < "2010-11-22")
+    assert to_japan.loc[during[to_japan.index], "t"].sum() == 0
+    assert to_japan.loc[((dates >= "2010-12-01") & (dates < "2011-01-01"))[to_japan.index], "t"].sum() > 0
+    assert oxides.loc[during & (oxides["importer"] != "JP"), "t"].sum() > 0
 
 def test_april_licensing_cuts_chinas_magnet_exports_in_spring_2025():
     """China's magnet exports in April-May 2025 fall below 60% of the baseline's (reported: -74% in May)."""
