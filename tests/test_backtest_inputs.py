@@ -269,3 +269,20 @@ def test_an_episodes_sources_are_checked_against_the_seeds_its_targets_come_from
     (elsewhere / "articles.yaml").write_text("[]\n", encoding="utf-8")
     monkeypatch.setenv("SIM_SEEDS", str(elsewhere))
     assert [e.name for e in episodes("baseline", seeds=seeds)] == ["baseline"]
+
+
+# ---------------------------------------------------------------- runs
+
+def test_a_replication_without_a_value_leaves_the_others_band_and_a_target_none_has_does_not_pass(monkeypatch):
+    """Replication 0 has no value: P50 of the other four; a target no replication has a value for is n/a."""
+    monkeypatch.setattr(scorecard, "run", lambda scenario, end, replication: SimpleNamespace(replication=replication))
+    monkeypatch.setattr(Target, "simulate", lambda self, results: (
+        float("nan") if results.replication == 0 or self.id == "clepa_approvals_jun_2025"
+        else float(results.replication)))
+    card = backtest("april_2025_licensing", replications=5, workers=1)
+    table = card.table.set_index("target")
+    some = table.drop(index="clepa_approvals_jun_2025")
+    assert (some["na_replications"] == 1).all() and (some["p50"] == 2.5).all() and (some["replications"] == 5).all()
+    none = table.loc["clepa_approvals_jun_2025"]
+    assert none["na_replications"] == 5 and np.isnan(none["p50"]) and not none["passes"]
+    assert re.search(r"clepa_approvals_jun_2025 .* n/a \[n/a\.\.n/a\] +MISS", card.text())

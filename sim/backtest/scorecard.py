@@ -104,7 +104,8 @@ def _task(jobs: list[tuple[Episode, int]], folder: Path, i: int) -> int:
 @dataclass
 class Scorecard:
     """Every target beside its simulated counterpart: ``table`` (one row per target) and ``values`` (one
-    row per target and replication)."""
+    row per target and replication). P5/P50/P95 are of the replications with a value; ``na_replications``
+    counts those without one (nothing in the base period, or in the whole a share is of)."""
 
     table: pd.DataFrame
     values: pd.DataFrame
@@ -206,8 +207,12 @@ def _score(chosen: list[Episode], values: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for episode in chosen:
         for t in episode.targets:
-            sims = values.loc[(values["episode"] == episode.name) & (values["target"] == t.id), "simulated"]
-            p5, p50, p95 = np.percentile(sims.to_numpy(dtype=float), QUANTILES)
+            sims = values.loc[(values["episode"] == episode.name) & (values["target"] == t.id),
+                              "simulated"].to_numpy(dtype=float)
+            # a replication without a value (nothing in the base period) leaves the others' band standing;
+            # a target none has a value for has no P50 and does not pass
+            finite = sims[np.isfinite(sims)]
+            p5, p50, p95 = np.percentile(finite, QUANTILES) if finite.size else (np.nan,) * len(QUANTILES)
             fig = t.figure
             low, high = fig.bounds()
             rows.append({
@@ -216,5 +221,6 @@ def _score(chosen: list[Episode], values: pd.DataFrame) -> pd.DataFrame:
                 "observed": t.observed, "observed_low": low, "observed_high": high,
                 "band_low": t.band[0], "band_high": t.band[1],
                 "p5": p5, "p50": p50, "p95": p95, "passes": t.passes(p50), "replications": len(sims),
+                "na_replications": len(sims) - finite.size,
                 "source": fig.publication or ", ".join(fig.source), "band_reason": t.band_reason})
     return pd.DataFrame(rows)
