@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import ScenarioError, backtest, load_scenario, run
+from sim import BacktestError, ScenarioError, backtest, load_scenario, run
 from sim.backtest import Target, episodes, load_targets, scorecard
+from sim.cli import main
 from sim.results.columns import KEYS, VALUES, codes
 from sim.scenario.registry import FIGURE_FILES, load_registry
 
@@ -272,6 +273,21 @@ def test_an_episodes_sources_are_checked_against_the_seeds_its_targets_come_from
 
 
 # ---------------------------------------------------------------- runs
+def test_a_replication_that_fails_is_one_line_naming_the_episode_and_replication_and_nothing_is_written(
+        tmp_path, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the engine broke\non two lines")
+    monkeypatch.setattr(scorecard, "run", broken)
+    out = tmp_path / "scorecard"
+    assert main(["backtest", "baseline", "--workers", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["python -m sim backtest: episode baseline, replication 0 failed: RuntimeError: "
+                                "the engine broke on two lines; nothing written"]
+    assert not out.exists()
+    with pytest.raises(BacktestError) as caught:
+        backtest("baseline", workers=1)
+    assert (caught.value.episode, caught.value.replication) == ("baseline", 0)
+
 
 def test_a_replication_without_a_value_leaves_the_others_band_and_a_target_none_has_does_not_pass(monkeypatch):
     """Replication 0 has no value: P50 of the other four; a target no replication has a value for is n/a."""

@@ -6,7 +6,8 @@ them). A target passes when its simulated P50 lies inside the band stated in ``s
 at the last day a target of its episode needs.
 
 Every target is checked against its episode's scenario before anything runs (``Target.problems_in``): a
-code the scenario has not, a period its calendar does not cover, is a located ScenarioError.
+code the scenario has not, a period its calendar does not cover, is a located ScenarioError. A
+replication that raises while running is a BacktestError naming the episode and the replication.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import ScenarioError
+from ..errors import BacktestError, ScenarioError
 from ..experiments import executors
 from ..experiments.ensemble import is_random
 from ..experiments.single import run
@@ -178,7 +179,7 @@ def backtest(names: str | Iterable[str] | None = None, replications: int = REPLI
              progress: Callable[[int, int], None] | None = None) -> Scorecard:
     """Replay the episodes (all, or the one or several named) and score each target. ``workers`` local
     processes (default: all cores) share every episode's replications. Raises what ``episodes()`` raises
-    before anything runs."""
+    before anything runs, and BacktestError for a replication that raised."""
     started = time.perf_counter()
     chosen = episodes(names, replications, seeds)
     jobs = [(e, r) for e in chosen for r in range(e.replications)]
@@ -192,7 +193,7 @@ def backtest(names: str | Iterable[str] | None = None, replications: int = REPLI
         for i, error in outcomes:
             if error is not None:
                 episode, r = jobs[i]
-                raise RuntimeError(f"back-test episode {episode.name}, replication {r}: {error}")
+                raise BacktestError(episode.name, r, error)
             done += 1
             if progress:
                 progress(done, len(jobs))
