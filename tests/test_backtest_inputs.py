@@ -32,22 +32,33 @@ def seeds(tmp_path):
     return tmp_path / "seeds"
 
 
+def entry_of(seeds, figure_id: str) -> tuple[str, str, int, int]:
+    """(file name, its text, start, end) of the entry of ``figure_id`` in the seeds."""
+    for name in FIGURE_FILES:
+        text = (seeds / name).read_text(encoding="utf-8")
+        start = text.find(f"- id: {figure_id}\n")
+        if start >= 0:
+            end = text.find("\n- id: ", start + 1)
+            return name, text, start, len(text) if end < 0 else end
+    raise AssertionError(f"no figure {figure_id} in {seeds}")
+
+
 def edit_target(seeds, figure_id: str, old: str, new: str) -> tuple[str, str]:
     """Replace ``old`` with ``new`` once in the entry of ``figure_id``; (file name, its new text)."""
-    for name in FIGURE_FILES:
-        path = seeds / name
-        text = path.read_text(encoding="utf-8")
-        start = text.find(f"- id: {figure_id}\n")
-        if start < 0:
-            continue
-        end = text.find("\n- id: ", start + 1)
-        end = len(text) if end < 0 else end
-        entry = text[start:end]
-        assert old in entry, f"{figure_id} has no {old!r}"
-        text = text[:start] + entry.replace(old, new, 1) + text[end:]
-        path.write_text(text, encoding="utf-8")
-        return name, text
-    raise AssertionError(f"no figure {figure_id} in {seeds}")
+    name, text, start, end = entry_of(seeds, figure_id)
+    entry = text[start:end]
+    assert old in entry, f"{figure_id} has no {old!r}"
+    text = text[:start] + entry.replace(old, new, 1) + text[end:]
+    (seeds / name).write_text(text, encoding="utf-8")
+    return name, text
+
+
+def key_line(seeds, figure_id: str, key: str) -> str:
+    """The line of ``key`` in the target block of ``figure_id``, as written (so a case need not repeat it)."""
+    name, text, start, end = entry_of(seeds, figure_id)
+    found = re.search(rf"^    {key}: .*\n", text[start:end], re.MULTILINE)
+    assert found, f"{figure_id} has no target key {key}"
+    return found[0]
 
 
 def line_of(text: str, needle: str, after: str = "") -> int:
@@ -104,13 +115,13 @@ def test_a_target_that_selects_a_country_the_episode_does_not_have_is_refused_no
 
 
 def test_each_code_of_a_list_and_the_code_after_not_is_checked_where_it_is_written(seeds):
-    edit_target(seeds, "clepa_approvals_jun_2025", "within: {outcome: applied, importer: [DE, FR, EE]}",
-                "within: {outcome: applied, importer: [DE, FR, EU]}")
+    within = key_line(seeds, "clepa_approvals_jun_2025", "within")           # importer: [DE, FR, EE]
+    edit_target(seeds, "clepa_approvals_jun_2025", within, within.replace("EE]", "EE, EU]"))
     edit_target(seeds, "cn_magnet_exports_us_may_2025", "exporter: CN", "exporter: not CHN")
     problems = problems_of(lambda: episodes("april_2025_licensing", seeds=seeds))
     paths = {re.sub(r"^\[\d+\]", "", p.path): p.message for p in problems}
-    assert set(paths) == {".target.within.importer[2]", ".target.select.exporter"}, paths
-    assert "no importer 'EU'" in paths[".target.within.importer[2]"]
+    assert set(paths) == {".target.within.importer[3]", ".target.select.exporter"}, paths
+    assert "no importer 'EU'" in paths[".target.within.importer[3]"]
     assert "no exporter 'CHN'" in paths[".target.select.exporter"] and "did you mean CN?" in paths[".target.select.exporter"]
 
 
@@ -138,14 +149,15 @@ def test_every_key_a_run_holds_is_a_code_of_its_scenario_and_every_table_has_its
 # ---------------------------------------------------------------- periods
 def test_a_period_outside_the_episodes_calendar_is_refused_before_any_run(seeds, no_runs):
     """crisis_2010 runs 2009-2012: a target in 2013 is a located error, not a traceback after the runs."""
-    name, text = edit_target(seeds, "price_dy_end2012", "period: 2012-12", "period: 2013-01")
+    name, text = edit_target(seeds, "price_dy_end2012", key_line(seeds, "price_dy_end2012", "period"),
+                             "    period: 2013-01\n")
     p = only_problem(lambda: backtest("crisis_2010", workers=1, seeds=seeds))
     assert p.path.endswith(".target.period") and p.line == line_of(text, "period: 2013-01")
     assert "2013-01" in p.message and "calendar of crisis_2010, 2009-01-01 .. 2012-12-31" in p.message
 
 
 def test_a_base_before_the_calendar_is_refused(seeds):
-    edit_target(seeds, "price_nd_end2012", "base: 2009", "base: 2008")
+    edit_target(seeds, "price_nd_end2012", key_line(seeds, "price_nd_end2012", "base"), "    base: 2008\n")
     p = only_problem(lambda: episodes("crisis_2010", seeds=seeds))
     assert p.path.endswith(".target.base") and "2008" in p.message
 
@@ -168,20 +180,23 @@ def test_a_target_that_is_not_a_map_is_a_located_error(seeds):
 
 def test_an_unknown_key_of_a_target_is_named_and_value_points_to_column(seeds):
     """A figure has its own 'value'; the column a target reads is 'column'."""
-    edit_target(seeds, "mm_mine_output_2025", "    period: 2025\n", "    period: 2025\n    value: made_t\n")
+    period = key_line(seeds, "mm_mine_output_2025", "period")
+    edit_target(seeds, "mm_mine_output_2025", period, period + "    value: made_t\n")
     p = only_problem(lambda: targets_of(seeds))
     assert p.path.endswith(".target.value") and "unknown key 'value' (did you mean column?)" in p.message
 
 
 def test_column_names_a_value_column_of_the_table(seeds):
-    edit_target(seeds, "mm_mine_output_2025", "    period: 2025\n", "    period: 2025\n    column: made_t\n")
+    period = key_line(seeds, "mm_mine_output_2025", "period")
+    edit_target(seeds, "mm_mine_output_2025", period, period + "    column: made_t\n")
     p = only_problem(lambda: targets_of(seeds))
     assert p.path.endswith(".target.column") and "expected a value column of production: t" in p.message
 
 
 def test_column_reads_another_value_column_of_the_table(seeds):
-    edit_target(seeds, "mm_mine_output_2025", "    table: production\n    select: {stage: mine, country: MM}\n",
-                "    table: magnet_output\n    select: {country: JP}\n    column: short_t\n")
+    edit_target(seeds, "mm_mine_output_2025", key_line(seeds, "mm_mine_output_2025", "table"), "    table: magnet_output\n")
+    edit_target(seeds, "mm_mine_output_2025", key_line(seeds, "mm_mine_output_2025", "select"),
+                "    select: {country: JP}\n    column: short_t\n")
     target = next(t for t in targets_of(seeds) if t.id == "mm_mine_output_2025")
     assert (target.table, target.column) == ("magnet_output", "short_t")
 
@@ -189,8 +204,9 @@ def test_column_reads_another_value_column_of_the_table(seeds):
 @pytest.mark.parametrize("measure, extra", [("total", ""), ("share", "    within: {element: Dy}\n")])
 def test_a_price_is_never_added_up(seeds, measure, extra):
     """A total or share of prices is no figure: a price is read as a change or multiple of a base."""
-    edit_target(seeds, "dy_price_europe_may_2025", "    measure: multiple\n", f"    measure: {measure}\n{extra}")
-    edit_target(seeds, "dy_price_europe_may_2025", "    base: [2025-04-01, 2025-04-07]\n", "")
+    edit_target(seeds, "dy_price_europe_may_2025", key_line(seeds, "dy_price_europe_may_2025", "measure"),
+                f"    measure: {measure}\n{extra}")
+    edit_target(seeds, "dy_price_europe_may_2025", key_line(seeds, "dy_price_europe_may_2025", "base"), "")
     p = only_problem(lambda: targets_of(seeds))
     assert p.path.endswith(".target.measure") and "read as a change or multiple" in p.message
 
@@ -202,32 +218,31 @@ def test_a_prices_selection_names_one_element(seeds, select):
     assert p.path.endswith(".target.select") and "a prices selection must name one element" in p.message
 
 
-@pytest.mark.parametrize("figure_id, line, missing", [
-    ("cn_magnet_exports_us_may_2025", "    base: 2024-05\n", "missing 'base'"),
-    ("cn_mine_share_2010", "    within: {stage: mine}\n", "missing 'within'"),
-])
-def test_change_needs_a_base_and_share_needs_within(seeds, figure_id, line, missing):
-    edit_target(seeds, figure_id, line, "")
+@pytest.mark.parametrize("figure_id, key", [("cn_magnet_exports_us_may_2025", "base"), ("cn_mine_share_2010", "within")])
+def test_change_needs_a_base_and_share_needs_within(seeds, figure_id, key):
+    edit_target(seeds, figure_id, key_line(seeds, figure_id, key), "")
     p = only_problem(lambda: targets_of(seeds))
-    assert missing in p.message
+    assert f"missing '{key}'" in p.message
 
 
-@pytest.mark.parametrize("figure_id, line, stray", [
-    ("mm_mine_output_2025", "    period: 2025\n", "    base: 2024\n"),
-    ("cn_mine_share_2010", "    period: 2010\n", "    base: 2009\n"),
-    ("cn_magnet_exports_us_may_2025", "    period: 2025-05\n", "    within: {stage: magnet}\n"),
+@pytest.mark.parametrize("figure_id, stray", [
+    ("mm_mine_output_2025", "base: 2024"),                          # a total
+    ("cn_mine_share_2010", "base: 2009"),                           # a share
+    ("cn_magnet_exports_us_may_2025", "within: {stage: magnet}"),   # a change
 ])
-def test_a_base_or_within_the_measure_does_not_use_is_refused(seeds, figure_id, line, stray):
+def test_a_base_or_within_the_measure_does_not_use_is_refused(seeds, figure_id, stray):
     """A stray key would be read as meaning something; it means nothing for that measure."""
-    edit_target(seeds, figure_id, line, line + stray)
+    period = key_line(seeds, figure_id, "period")
+    edit_target(seeds, figure_id, period, f"{period}    {stray}\n")
     p = only_problem(lambda: targets_of(seeds))
-    assert p.path.endswith(".target." + stray.split(":")[0].strip())
+    assert p.path.endswith(".target." + stray.split(":")[0])
 
 
 def test_stocks_are_a_level_added_up_across_rows_and_averaged_over_the_days(seeds):
     """10 t in Japan and 20 t in Korea held all year read 30 t, not 52 weeks of them; a week without a row held none."""
-    edit_target(seeds, "mm_mine_output_2025", "    table: production\n    select: {stage: mine, country: MM}\n",
-                "    table: inventory\n    select: {stage: refinery, item: Dy, country: [JP, KR]}\n")
+    edit_target(seeds, "mm_mine_output_2025", key_line(seeds, "mm_mine_output_2025", "table"), "    table: inventory\n")
+    edit_target(seeds, "mm_mine_output_2025", key_line(seeds, "mm_mine_output_2025", "select"),
+                "    select: {stage: refinery, item: Dy, country: [JP, KR]}\n")
     target = next(t for t in targets_of(seeds) if t.id == "mm_mine_output_2025")
     dates = pd.DatetimeIndex(pd.date_range("2024-12-30", periods=54, freq="7D"), name="date")   # covers 2025
     stocks = pd.DataFrame([(d, c, "refinery", "Dy", t) for d in dates for c, t in (("JP", 10.0), ("KR", 20.0))
