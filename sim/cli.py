@@ -15,7 +15,7 @@ import yaml
 
 from .backtest import REPLICATIONS, backtest
 from .backtest import default_folder as backtest_folder
-from .errors import EnsembleError, ScenarioError
+from .errors import BacktestError, EnsembleError, ScenarioError
 from .experiments.comparison import compare, describe_run
 from .experiments.comparison import default_folder as compare_folder
 from .experiments.ensemble import is_random, run_ensemble
@@ -255,6 +255,9 @@ def _backtest(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         print("python -m sim backtest: cannot replay; nothing written", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
+        return 2
+    except BacktestError as exc:
+        print(f"python -m sim backtest: {exc}; nothing written", file=sys.stderr)
         return 2
     out = args.out or backtest_folder()
     scorecard.save(out, plots=not args.no_plots)

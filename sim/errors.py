@@ -63,5 +63,14 @@ def did_you_mean(name: Any, candidates: Iterable[str], names: dict[str, str] | N
     return f" (did you mean {close[0]}?)" if close else ""
 
 
+class BacktestError(RuntimeError):
+    """A replication of a back-test episode raised while running: the model failed on a valid episode."""
+
+    def __init__(self, episode: str, replication: int, error: str):
+        self.episode, self.replication, self.error = episode, replication, error
+        # one line whatever the error's own layout, so the CLI prints one line
+        super().__init__(f"episode {episode}, replication {replication} failed: {' '.join(error.split())}")
+
+
 class EnsembleError(RuntimeError):
     """An ensemble cannot start or resume (its folder holds another ensemble, its cluster is not there)."""

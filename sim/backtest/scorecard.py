@@ -4,6 +4,10 @@ An episode is a scenario of ``scenarios/`` named by its targets. It runs once wh
 random, else as an ensemble of ``replications`` (the simulated figure is then read as P5/P50/P95 over
 them). A target passes when its simulated P50 lies inside the band stated in ``seeds/``. Every run stops
 at the last day a target of its episode needs.
+
+Every target is checked against its episode's scenario before anything runs (``Target.problems_in``): a
+code the scenario has not, a period its calendar does not cover, is a located ScenarioError. A
+replication that raises while running is a BacktestError naming the episode and the replication.
 """
 from __future__ import annotations
 
@@ -13,21 +17,21 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ScenarioError
+from ..errors import BacktestError, ScenarioError
 from ..experiments import executors
 from ..experiments.ensemble import is_random
 from ..experiments.single import run
 from ..files import atomic_folder, write_table
 from ..scenario import Scenario, load_scenario
 from ..scenario.registry import load_registry
-from .targets import HISTORY_FILE, Target, load_targets
+from .targets import Target, load_targets
 
 REPLICATIONS = 20              # of an episode with uncertain inputs, unless told otherwise
 QUANTILES = (5, 50, 95)
@@ -45,31 +49,38 @@ class Episode:
 
     @property
     def end(self) -> dt.date:
-        """The last day any of its targets needs, within the calendar."""
-        last = max(t.last_day.end for t in self.targets) - dt.timedelta(days=1)
-        return min(last, self.scenario.calendar.end)
+        """The last day any of its targets needs (``episodes()`` has checked that the calendar reaches it)."""
+        return max(t.last_day.end for t in self.targets) - dt.timedelta(days=1)
 
 
-def episodes(names: tuple[str, ...] | None = None, replications: int = REPLICATIONS,
+def episodes(names: str | Iterable[str] | None = None, replications: int = REPLICATIONS,
              seeds: Path | None = None) -> list[Episode]:
-    """The episodes of the targets in ``seeds/history.yaml`` (only those named, when given), in file order."""
+    """The episodes of the targets in ``seeds/`` (only those named, when given: one name or several), in
+    file order, each target checked against its episode's scenario. ScenarioError, located, for a target
+    its scenario cannot answer; ValueError for fewer than one replication."""
+    if replications < 1:
+        raise ValueError(f"replications must be at least 1, got {replications}")
+    chosen = (names,) if isinstance(names, str) else tuple(names or ())
     registry = load_registry(seeds)
+    root = Path(registry.root)
     targets = load_targets(registry)
     known = list(dict.fromkeys(t.episode for t in targets))
-    unknown = [n for n in names or () if n not in known]
+    unknown = [n for n in chosen if n not in known]
     if unknown:
-        raise ScenarioError.single(Path(registry.root) / HISTORY_FILE, f"no targets for episode "
-                                   f"{', '.join(map(repr, unknown))}; episodes: {', '.join(known)}")
-    scenarios = Path(registry.root).parent / "scenarios"
-    out = []
-    for name in names or known:
-        file = scenarios / f"{name}.yaml"
+        raise ScenarioError.single(root, f"no targets for episode {', '.join(map(repr, unknown))}; "
+                                         f"episodes: {', '.join(known)}")
+    problems, out = [], []
+    for name in chosen or known:
+        mine = tuple(t for t in targets if t.episode == name)
+        file = root.parent / "scenarios" / f"{name}.yaml"
         if not file.is_file():
-            raise ScenarioError.single(Path(registry.root) / HISTORY_FILE,
-                                       f"episode {name!r}: its targets need {file}, which does not exist")
-        scenario = load_scenario(file)
-        out.append(Episode(name, file, scenario, tuple(t for t in targets if t.episode == name),
-                           replications if is_random(scenario) else 1))
+            problems.append(mine[0].problem(("episode",), f"no scenario {file} to replay"))
+            continue
+        scenario = load_scenario(file, registry)  # its sources checked against the same seeds
+        problems += [p for t in mine for p in t.problems_in(scenario)]
+        out.append(Episode(name, file, scenario, mine, replications if is_random(scenario) else 1))
+    if problems:
+        raise ScenarioError(problems)
     return out
 
 
@@ -94,7 +105,8 @@ def _task(jobs: list[tuple[Episode, int]], folder: Path, i: int) -> int:
 @dataclass
 class Scorecard:
     """Every target beside its simulated counterpart: ``table`` (one row per target) and ``values`` (one
-    row per target and replication)."""
+    row per target and replication). P5/P50/P95 are of the replications with a value; ``na_replications``
+    counts those without one (nothing in the base period, or in the whole a share is of)."""
 
     table: pd.DataFrame
     values: pd.DataFrame
@@ -175,13 +187,14 @@ FORMATS: dict[str, Callable[[float], str]] = {"share": _percent, "change": _sign
                                               "total": _tonnes}
 
 
-def backtest(names: tuple[str, ...] | list[str] | None = None, replications: int = REPLICATIONS,
+def backtest(names: str | Iterable[str] | None = None, replications: int = REPLICATIONS,
              workers: int | None = None, seeds: Path | None = None,
              progress: Callable[[int, int], None] | None = None) -> Scorecard:
-    """Replay the episodes (all, or those named) and score each target. ``workers`` local processes
-    (default: all cores) share every episode's replications."""
+    """Replay the episodes (all, or the one or several named) and score each target. ``workers`` local
+    processes (default: all cores) share every episode's replications. Raises what ``episodes()`` raises
+    before anything runs, and BacktestError for a replication that raised."""
     started = time.perf_counter()
-    chosen = episodes(tuple(names) if names else None, replications, seeds)
+    chosen = episodes(names, replications, seeds)
     jobs = [(e, r) for e in chosen for r in range(e.replications)]
     with tempfile.TemporaryDirectory(prefix="sim-backtest-") as tmp:
         folder = Path(tmp)
@@ -193,7 +206,7 @@ def backtest(names: tuple[str, ...] | list[str] | None = None, replications: int
         for i, error in outcomes:
             if error is not None:
                 episode, r = jobs[i]
-                raise RuntimeError(f"back-test episode {episode.name}, replication {r}: {error}")
+                raise BacktestError(episode.name, r, error)
             done += 1
             if progress:
                 progress(done, len(jobs))
@@ -208,8 +221,12 @@ def _score(chosen: list[Episode], values: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for episode in chosen:
         for t in episode.targets:
-            sims = values.loc[(values["episode"] == episode.name) & (values["target"] == t.id), "simulated"]
-            p5, p50, p95 = np.percentile(sims.to_numpy(dtype=float), QUANTILES)
+            sims = values.loc[(values["episode"] == episode.name) & (values["target"] == t.id),
+                              "simulated"].to_numpy(dtype=float)
+            # a replication without a value (nothing in the base period) leaves the others' band standing;
+            # a target none has a value for has no P50 and does not pass
+            finite = sims[np.isfinite(sims)]
+            p5, p50, p95 = np.percentile(finite, QUANTILES) if finite.size else (np.nan,) * len(QUANTILES)
             fig = t.figure
             low, high = fig.bounds()
             rows.append({
@@ -218,5 +235,6 @@ def _score(chosen: list[Episode], values: pd.DataFrame) -> pd.DataFrame:
                 "observed": t.observed, "observed_low": low, "observed_high": high,
                 "band_low": t.band[0], "band_high": t.band[1],
                 "p5": p5, "p50": p50, "p95": p95, "passes": t.passes(p50), "replications": len(sims),
+                "na_replications": len(sims) - finite.size,
                 "source": fig.publication or ", ".join(fig.source), "band_reason": t.band_reason})
     return pd.DataFrame(rows)

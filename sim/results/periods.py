@@ -3,6 +3,9 @@
 A weekly step does not fit months, quarters or most years, so what happened in a period is read day by
 day: a step's flow is spread evenly over its days, and a step that straddles the period's boundary counts
 for the days it has inside. A level (a price) is the day-weighted mean over the period.
+
+``Results.table(name, frequency)`` still assigns whole weekly steps to the period of their first day, so a
+month there can differ from the back-test's (the monthly tables are to move onto these periods in a later issue).
 """
 from __future__ import annotations
 

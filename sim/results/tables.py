@@ -30,7 +30,8 @@ Tables (``Results.table(name, frequency)``; one row per date x keys, units in co
 
 ``frequency`` is ``step``, ``month``, ``quarter`` or ``year``: flows are summed,
 stocks and cover taken at the period's last step, prices averaged, shares
-computed from the period's sums. Dates label a period by its first day.
+computed from the period's sums. Dates label a period by its first day. The key and value columns
+of each table, and the codes a key can hold, are named once in ``sim.results.columns``.
 """
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ from ..scenario.events import MeasureEvent
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 from .chain import chain_links
+from .columns import KEYS, RECYCLING, STOCKPILE, VALUES
 from .recorder import Recorder
 from .summary import Summary, summarise
 
@@ -118,7 +120,7 @@ class Results:
         net, raw = self.net, self.raw
         parts = []
         for stage, array, items in ((MINE, raw.mined, net.elements), (REFINERY, raw.separated, net.elements),
-                                    ("recycling", raw.recycled, net.elements), (MAGNET, raw.magnets_made, net.grades)):
+                                    (RECYCLING, raw.recycled, net.elements), (MAGNET, raw.magnets_made, net.grades)):
             part = self._tidy(array, [("country", net.countries), ("item", items)], "t", frequency)
             part.insert(2, "stage", stage)
             parts.append(part)
@@ -131,7 +133,7 @@ class Results:
             part = self._tidy(self.raw.exports[stage], [("importer", net.countries), ("exporter", net.countries),
                                                         ("item", items)], "t", frequency)
             part.insert(1, "stage", stage)
-            parts.append(part[["date", "stage", "exporter", "importer", "item", "t"]])
+            parts.append(part[["date", *KEYS["flows"], *VALUES["flows"]]])
         return pd.concat(parts, ignore_index=True)
 
     def _chain(self, frequency: str) -> pd.DataFrame:
@@ -140,7 +142,7 @@ class Results:
         for stage, origin_stage, array in chain_links(self.raw, self.net.tags):
             part = self._tidy(array, axes, "t", frequency)
             parts.append(part.assign(stage=stage, origin_stage=origin_stage))
-        return pd.concat(parts, ignore_index=True)[["date", "stage", "country", "origin_stage", "origin", "t"]]
+        return pd.concat(parts, ignore_index=True)[["date", *KEYS["chain"], *VALUES["chain"]]]
 
     def _inventory(self, frequency: str) -> pd.DataFrame:
         net, raw = self.net, self.raw
@@ -149,7 +151,7 @@ class Results:
                 (MINE, raw.stock_conc[..., None], raw.use_conc[..., None], net.item_names(MINE)),
                 (REFINERY, raw.stock_oxide, raw.use_oxide, net.elements),
                 (MAGNET, raw.stock_magnet, raw.use_magnet, net.grades),
-                ("stockpile", raw.stockpile, raw.use_oxide, net.elements)):
+                (STOCKPILE, raw.stockpile, raw.use_oxide, net.elements)):
             axes = [("country", net.countries), ("item", items)]
             t = self._tidy(stock, axes, "t", frequency, how="last", keep_zero=True)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -157,7 +159,7 @@ class Results:
             t["days_of_cover"] = self._tidy(cover, axes, "d", frequency, how="last", keep_zero=True)["d"].values
             t.insert(2, "stage", stage)
             in_use = self._tidy(use, axes, "u", frequency, how="last", keep_zero=True)["u"].values > 0
-            parts.append(t[(t["t"].abs() > 1e-9) | (in_use & (stage != "stockpile"))])
+            parts.append(t[(t["t"].abs() > 1e-9) | (in_use & (stage != STOCKPILE))])
         return pd.concat(parts, ignore_index=True)
 
     def _unmet(self, frequency: str) -> pd.DataFrame:
@@ -172,8 +174,7 @@ class Results:
         frame["end_user"] = np.where(net.defence[s], "defence", "civil")
         frame["unit"] = np.array(net.units)[s]
         frame["unmet_units"] = frame["unmet_t"] * 1000.0 / net.magnet_kg_per_unit[s]
-        return frame[["date", "country", "sector", "end_user", "unit", "demand_t", "supplied_t", "unmet_t",
-                      "unmet_units"]]
+        return frame[["date", *KEYS["unmet"], *VALUES["unmet"]]]
 
     def _magnet_output(self, frequency: str) -> pd.DataFrame:
         net, raw = self.net, self.raw
@@ -230,7 +231,7 @@ class Results:
             [], dtype="datetime64[ns]")
         frame["exporter"] = [net.countries[i] for i in frame["exporter"]]
         frame["importer"] = [net.countries[i] for i in frame["importer"]]
-        frame = frame.groupby(["date", "stage", "exporter", "importer", "outcome"], as_index=False)["t"].sum()
+        frame = frame.groupby(["date", *KEYS["licences"]], as_index=False)["t"].sum()
         return frame
 
     # ------------------------------------------------------------ headline figures

@@ -1,0 +1,67 @@
+"""The columns of the step tables (``Results.table``): the keys that name a row, the values it holds, and
+the codes each key can hold in a run of a scenario.
+
+A selection of rows (a back-test target's ``select:``) may name only key columns and only their codes: a
+code no run of the scenario can hold selects nothing, silently, so it is refused before any run.
+"""
+from __future__ import annotations
+
+from ..scenario import Scenario
+from ..stages import MAGNET, MINE, REFINERY, STAGES, item_names
+from .chain import CHAIN
+
+RECYCLING = "recycling"          # production: oxides recovered from end-of-life magnets
+STOCKPILE = "stockpile"          # inventory: strategic stockpiles of oxides, beside the working stocks
+PRODUCTION_STAGES = (MINE, REFINERY, RECYCLING, MAGNET)
+INVENTORY_STAGES = (MINE, REFINERY, MAGNET, STOCKPILE)
+END_USERS = ("civil", "defence")
+# what became of a licence application: the recorder's three, and the measures' two for goods a new
+# measure stopped on their way
+LICENCE_OUTCOMES = ("applied", "approved", "refused", "stopped awaiting licence", "turned back at sea")
+
+KEYS: dict[str, tuple[str, ...]] = {
+    "production": ("country", "stage", "item"),
+    "flows": ("stage", "exporter", "importer", "item"),
+    "chain": ("stage", "country", "origin_stage", "origin"),
+    "inventory": ("country", "stage", "item"),
+    "unmet": ("country", "sector", "end_user", "unit"),
+    "magnet_output": ("country", "grade"),
+    "prices": ("element",),
+    "dependency": ("country", "stage", "on"),
+    "licences": ("stage", "exporter", "importer", "outcome"),
+}
+VALUES: dict[str, tuple[str, ...]] = {
+    "production": ("t",),
+    "flows": ("t",),
+    "chain": ("t",),
+    "inventory": ("t", "days_of_cover"),
+    "unmet": ("demand_t", "supplied_t", "unmet_t", "unmet_units"),
+    "magnet_output": ("planned_t", "made_t", "short_t"),
+    "prices": ("usd_per_kg", "multiple"),
+    "dependency": ("direct", "embedded"),
+    "licences": ("t",),
+}
+
+
+def codes(scenario: Scenario) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Table -> key column -> the codes the column can hold in a run of ``scenario`` (drawn or not: a draw
+    changes numbers, never names)."""
+    countries = tuple(scenario.countries)
+    elements = tuple(scenario.elements)
+    grades = tuple(scenario.magnet_grades)
+    traded = tuple(dict.fromkeys(i for stage in STAGES for i in item_names(stage, elements, grades)))
+    sectors = tuple(scenario.sectors)
+    return {
+        "production": {"country": countries, "stage": PRODUCTION_STAGES, "item": elements + grades},
+        "flows": {"stage": STAGES, "exporter": countries, "importer": countries, "item": traded},
+        "chain": {"stage": tuple(s for s, _ in CHAIN), "country": countries,
+                  "origin_stage": tuple(o for _, o in CHAIN), "origin": countries},
+        "inventory": {"country": countries, "stage": INVENTORY_STAGES, "item": traded},
+        "unmet": {"country": countries, "sector": sectors, "end_user": END_USERS,
+                  "unit": tuple(dict.fromkeys(scenario.sectors[s].unit for s in sectors))},
+        "magnet_output": {"country": countries, "grade": grades},
+        # only elements with an initial price have a price series
+        "prices": {"element": tuple(e for e in elements if e in scenario.prices.initial_usd_per_kg)},
+        "dependency": {"country": countries, "stage": STAGES, "on": countries},
+        "licences": {"stage": STAGES, "exporter": countries, "importer": countries, "outcome": LICENCE_OUTCOMES},
+    }
