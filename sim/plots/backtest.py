@@ -51,8 +51,8 @@ def plot_episode(table: pd.DataFrame, values: pd.DataFrame, episode: str, replic
             ax.set_xlim(lo - pad, hi + pad)
         ax.xaxis.set_major_formatter(AXES[row.measure])
         if not np.isfinite(row.p50):
-            ax.text(0.01, 0.5, "no simulated value: the run has none in the base period", transform=ax.transAxes,
-                    fontsize=7, color=MISS, va="center")
+            ax.text(0.01, 0.5, "no simulated value (nothing in the base period, or a share of nothing)",
+                    transform=ax.transAxes, fontsize=7, color=MISS, va="center")
         ax.set_yticks([])
         ax.set_ylim(-1, 1)
         label = f"{row.period}" + (f" vs {row.base}" if row.base else "")
