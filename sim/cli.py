@@ -136,6 +136,9 @@ def _parser() -> argparse.ArgumentParser:
                       help=f"replications of an episode with uncertain inputs (default {REPLICATIONS})")
     back.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: all cores)")
     back.add_argument("--out", type=Path, metavar="DIR", help="scorecard folder (default: results/backtest/)")
+    back.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY.PATH=VALUE",
+                      help="set a key path in every episode's scenario, e.g. prices.scarcity_elasticity=3 "
+                           "(repeatable): try a parameter on history")
     back.add_argument("--no-plots", action="store_true", help="write tables only")
     back.add_argument("--quiet", action="store_true", help="print nothing but errors")
     back.set_defaults(func=_backtest)
@@ -251,7 +254,9 @@ def _backtest(args: argparse.Namespace) -> int:
             return 2
     bar = progress_bar(args.quiet, "run", "back-test")
     try:
-        scorecard = backtest(args.episodes, replications=args.replications, workers=args.workers, progress=bar)
+        settings = dict(_one_value(a) for a in args.assignments)
+        scorecard = backtest(args.episodes, replications=args.replications, workers=args.workers, progress=bar,
+                             settings=settings)
     except ScenarioError as exc:
         print("python -m sim backtest: cannot replay; nothing written", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
@@ -265,6 +270,14 @@ def _backtest(args: argparse.Namespace) -> int:
         print(scorecard.text())
         print(f"scorecard in {out}")
     return 0
+
+
+def _one_value(assignment: str) -> tuple[str, object]:
+    """``KEY.PATH=VALUE`` -> (key path, value); a ScenarioError unless exactly one value is given."""
+    key, values = split_assignment(assignment)
+    if len(values) != 1:
+        raise ScenarioError.single("--set", f"{key}: one value to set, got {len(values)} ({assignment})")
+    return key, values[0]
 
 
 def _golden(args: argparse.Namespace) -> int:

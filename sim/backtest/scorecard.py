@@ -17,19 +17,22 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import BacktestError, ScenarioError
+from ..errors import BacktestError, Problem, ScenarioError
 from ..experiments import executors
 from ..experiments.ensemble import is_random
 from ..experiments.single import run
 from ..files import atomic_folder, write_table
-from ..scenario import Scenario, load_scenario
+from ..scenario import Scenario
+from ..scenario.loading import read_scenario, validate_document
+from ..scenario.overrides import apply, describe, resolve
 from ..scenario.registry import load_registry
 from .targets import Target, load_targets
 
@@ -54,10 +57,12 @@ class Episode:
 
 
 def episodes(names: str | Iterable[str] | None = None, replications: int = REPLICATIONS,
-             seeds: Path | None = None) -> list[Episode]:
+             seeds: Path | None = None, settings: Mapping[str, Any] | None = None) -> list[Episode]:
     """The episodes of the targets in ``seeds/`` (only those named, when given: one name or several), in
-    file order, each target checked against its episode's scenario. ScenarioError, located, for a target
-    its scenario cannot answer; ValueError for fewer than one replication."""
+    file order, each target checked against its episode's scenario. ``settings`` sets key paths
+    (``prices.scarcity_elasticity``, as ``sweep`` reads them) in every episode's scenario, after
+    ``extends``: the way to try a parameter on history. ScenarioError, located, for a target its scenario
+    cannot answer or a setting an episode does not take; ValueError for fewer than one replication."""
     if replications < 1:
         raise ValueError(f"replications must be at least 1, got {replications}")
     chosen = (names,) if isinstance(names, str) else tuple(names or ())
@@ -76,12 +81,29 @@ def episodes(names: str | Iterable[str] | None = None, replications: int = REPLI
         if not file.is_file():
             problems.append(mine[0].problem(("episode",), f"no scenario {file} to replay"))
             continue
-        scenario = load_scenario(file, registry)  # its sources checked against the same seeds
+        try:
+            scenario = _with(file, settings or {}, registry)  # its sources checked against the same seeds
+        except ScenarioError as exc:
+            problems += exc.problems
+            continue
         problems += [p for t in mine for p in t.problems_in(scenario)]
         out.append(Episode(name, file, scenario, mine, replications if is_random(scenario) else 1))
     if problems:
         raise ScenarioError(problems)
     return out
+
+
+def _with(file: Path, settings: Mapping[str, Any], registry) -> Scenario:
+    """The episode's scenario with ``settings`` applied to its merged document, validated like a file."""
+    doc = read_scenario(file)
+    for written, value in settings.items():
+        doc = apply(doc, resolve(doc, written).path, value)
+    try:
+        return validate_document(doc, registry)
+    except ScenarioError as exc:
+        shown = ", ".join(f"{k}={describe(v)}" for k, v in settings.items())
+        raise ScenarioError([Problem(p.file, p.path, p.line, f"{p.message} [with {shown}]")
+                             for p in exc.problems]) from None
 
 
 def default_folder(seeds: Path | None = None) -> Path:
@@ -139,6 +161,20 @@ class Scorecard:
                      + (f"; {self.seconds:.0f} s" if self.seconds else ""))
         return "\n".join(lines)
 
+    def misfit(self, targets: Iterable[str] | None = None) -> pd.Series:
+        """How far each target's simulated P50 lies from its observed figure, in half-widths of its band
+        (0 on the figure, 1 at the band's edge on that side; on a log scale for multiples, which are ratios);
+        NaN where the model gives no value. For a fit: the smaller the sum of squares, the closer."""
+        rows = self.table if targets is None else self.table[self.table["target"].isin(list(targets))]
+        sim, obs = rows["p50"].to_numpy(dtype=float), rows["observed"].to_numpy(dtype=float)
+        low, high = rows["band_low"].to_numpy(dtype=float), rows["band_high"].to_numpy(dtype=float)
+        ratio = (rows["measure"] == "multiple").to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sim, obs, low, high = (np.where(ratio, np.log(x), x) for x in (sim, obs, low, high))
+            edge = np.where(sim >= obs, high - obs, obs - low)
+            z = (sim - obs) / np.where(edge > 0, edge, np.nan)
+        return pd.Series(z, index=rows["target"].to_numpy(), name="misfit")
+
     def markdown(self) -> str:
         """The scorecard as a Markdown table (one row per target), for a report or the README."""
         lines = ["| episode | target | kind | observed | band | simulated P50 [P5–P95] | |",
@@ -189,12 +225,14 @@ FORMATS: dict[str, Callable[[float], str]] = {"share": _percent, "change": _sign
 
 def backtest(names: str | Iterable[str] | None = None, replications: int = REPLICATIONS,
              workers: int | None = None, seeds: Path | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Scorecard:
+             progress: Callable[[int, int], None] | None = None,
+             settings: Mapping[str, Any] | None = None) -> Scorecard:
     """Replay the episodes (all, or the one or several named) and score each target. ``workers`` local
-    processes (default: all cores) share every episode's replications. Raises what ``episodes()`` raises
-    before anything runs, and BacktestError for a replication that raised."""
+    processes (default: all cores) share every episode's replications; ``settings`` sets key paths in every
+    episode (see ``episodes``). Raises what ``episodes()`` raises before anything runs, and BacktestError
+    for a replication that raised."""
     started = time.perf_counter()
-    chosen = episodes(names, replications, seeds)
+    chosen = episodes(names, replications, seeds, settings)
     jobs = [(e, r) for e in chosen for r in range(e.replications)]
     with tempfile.TemporaryDirectory(prefix="sim-backtest-") as tmp:
         folder = Path(tmp)
