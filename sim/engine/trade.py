@@ -27,6 +27,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..scenario.schema import CONTRACT_FLEX  # a usual supplier ships up to 25% more than its share of normal use
 from ..stages import STAGES
 from ..world import Network, items_holding
 from .market import Clearing, clear
@@ -37,7 +38,6 @@ LEARNING_STEPS = 13           # the spin-up's last quarter (weekly steps) settle
 ORDER_ADJUST_DAYS = 28.0      # an order corrects 1/4 of its stock gap per week
 USE_SMOOTHING_DAYS = 28.0     # expected use is a 4-week exponential average
 NORMAL_USE_DAYS = 365.0       # normal use, the basis of contracts, is a one-year average
-CONTRACT_FLEX = 0.25          # a usual supplier ships up to 25% more than its share of normal use
 SHORT_SHARE = 0.005           # a buyer goes looking for new suppliers once 0.5% of its need goes unmet
 
 

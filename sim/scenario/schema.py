@@ -148,6 +148,11 @@ class Trade(Record):
 
 
 # ---------------------------------------------------------------- stocks
+# A usual supplier ships up to 25% more than its buyer's share of normal use (a stated assumption: no source
+# gives contract terms). The engine's contracts use it; a contract stretched after a shortage starts from it.
+CONTRACT_FLEX = 0.25
+
+
 class Inventories(Sourced):
     """Working stocks held by industry, in days of that country's use of the stage's product."""
 
