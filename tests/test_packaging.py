@@ -33,7 +33,7 @@ def test_editing_a_module_in_a_subpackage_changes_the_code_hash(tmp_path):
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     assert sources_sha256(copy) == code_sha256()
     trade = copy / "engine" / "trade.py"
-    trade.write_text(trade.read_text(encoding="utf-8").replace("CONTRACT_FLEX = 0.25", "CONTRACT_FLEX = 0.26"),
+    trade.write_text(trade.read_text(encoding="utf-8").replace("SHORT_SHARE = 0.005", "SHORT_SHARE = 0.006"),
                      encoding="utf-8")
     assert sources_sha256(copy) != code_sha256()
 

@@ -14,6 +14,12 @@ Rules stated here because they shape results:
 - an order to a usual supplier is capped by contract at its share of the
   buyer's normal use (a one-year average) plus 25%; what a buyer needs beyond
   that, like what is blocked, unfilled or refused, must be re-sourced;
+- with ``inventories.after_shortage`` a buyer remembers how short it went of
+  each item (the largest unmet share of what it sought, fading by a factor e every
+  ``memory_days``) and, in proportion, adds up to ``extra_days`` of use to its
+  target cover (and keeps it from the spare it sells) and lets its contracts
+  for the item stretch from +25% towards ``contract_flex``: it restocks above
+  its old cover, and its imports can overshoot after a trough;
 - re-sourcing: blocked, unfilled, refused or over-contract orders go to the
   spare output of countries that make the stage's product (stock beyond their
   working stock for their own use), but only once the buyer has qualified
@@ -23,10 +29,12 @@ Rules stated here because they shape results:
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
 
+from ..scenario.schema import CONTRACT_FLEX  # a usual supplier ships up to 25% more than its share of normal use
 from ..stages import STAGES
 from ..world import Network, items_holding
 from .market import Clearing, clear
@@ -37,16 +45,17 @@ LEARNING_STEPS = 13           # the spin-up's last quarter (weekly steps) settle
 ORDER_ADJUST_DAYS = 28.0      # an order corrects 1/4 of its stock gap per week
 USE_SMOOTHING_DAYS = 28.0     # expected use is a 4-week exponential average
 NORMAL_USE_DAYS = 365.0       # normal use, the basis of contracts, is a one-year average
-CONTRACT_FLEX = 0.25          # a usual supplier ships up to 25% more than its share of normal use
 SHORT_SHARE = 0.005           # a buyer goes looking for new suppliers once 0.5% of its need goes unmet
 
 
 def need(state: State, net: Network, stage: str, stock: np.ndarray,
          extra_days: np.ndarray | float = 0.0) -> np.ndarray:
-    """[C, I] what each country wants to receive this step: use plus a share of the gap to its target position."""
+    """[C, I] what each country wants to receive this step: use plus a share of the gap to its target position
+    (working stock and lead time, the ``extra_days`` measures ask for, precaution after a shortage)."""
     step_days = net.step_days
     use = state.use_all[stage]
-    target = use * ((net.target_days[stage] + net.buyer_lead_days[stage])[:, None] + extra_days)
+    days = (net.target_days[stage] + net.buyer_lead_days[stage])[:, None] + extra_days
+    target = use * (days + precaution_days(state, net, stage))
     position = stock + state.pipeline[stage]
     return np.maximum(0.0, use * step_days + (target - position) * step_days / ORDER_ADJUST_DAYS)
 
@@ -59,13 +68,17 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
     step_days = net.step_days
     available = traded_mass(stage, stocks.tagged)
     wanted = state.order_shares[stage] * wants[:, None, :]
-    contract = state.order_shares[stage] * state.use_normal[stage][:, None, :] * step_days * (1 + CONTRACT_FLEX)
+    contract = state.order_shares[stage] * state.use_normal[stage][:, None, :] * step_days * \
+        (1 + contract_flex(state, net, stage))
     orders = np.minimum(wanted, contract)
-    # what a supplier keeps for its own use (working stock plus licence buffers) is not spare
-    reserve = state.use_own[stage] * (net.target_days[stage][:, None] + cover.extra_days)
+    # what a supplier keeps for its own use (working stock, licence buffers, precaution) is not spare
+    reserve = state.use_own[stage] * (net.target_days[stage][:, None] + cover.extra_days
+                                      + precaution_days(state, net, stage))
     tariffed = cover.tariffed if cover.tariffed.any() else None
     result = clear(available, own_use, orders, cover.blocked, state.qualified[stage] & net.makers[stage][None, :, None],
                    reserve, state.refused[stage] + (wanted - orders).sum(axis=1), tariffed)
+    # what a buyer sought this step: its need, and the goods refused or cut last step that it re-sources now
+    sought = wants + state.refused[stage] if net.restocking is not None and state.k >= 0 else None
     state.refused[stage][:] = 0.0
     for quota, share in cover.quotas:
         cut = quota.cap(result.shipped, share)
@@ -77,6 +90,8 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
     # a buyer looks for new suppliers when it goes short, or when a tariff sends it looking
     moved = (orders * (1.0 - cover.blocked) * tariffed).sum(axis=1) if tariffed is not None else 0.0
     qualifying = start_qualifying(state, net, stage, result.unmet + moved, wants)
+    if sought is not None:
+        remember_shortage(state, net, stage, result.unmet, wants, sought)
     throughput = (own_use + np.maximum(result.ordered, result.shipped.sum(axis=0))) / step_days
     for use, days in ((state.use_all[stage], USE_SMOOTHING_DAYS), (state.use_normal[stage], NORMAL_USE_DAYS)):
         use += (throughput - use) * min(1.0, step_days / days)
@@ -90,7 +105,7 @@ def start_qualifying(state: State, net: Network, stage: str, unmet: np.ndarray,
     are qualified)."""
     if state.k < 0:
         return []
-    short = unmet > 1e-9 + SHORT_SHARE * wants                   # [B, I]
+    short = went_short(unmet, wants)
     qualifying, qualified = state.qualifying[stage], state.qualified[stage]
     out = []
     for b in np.flatnonzero(short.any(axis=1)):
@@ -100,6 +115,40 @@ def start_qualifying(state: State, net: Network, stage: str, unmet: np.ndarray,
                 qualifying.add((b, g))
                 out.append((b, g))
     return out
+
+
+def went_short(unmet: np.ndarray, wants: np.ndarray) -> np.ndarray:
+    """[B, I] bool: buyers short of an item this step, more than ``SHORT_SHARE`` of their need unmet."""
+    return unmet > 1e-9 + SHORT_SHARE * wants
+
+
+def remember_shortage(state: State, net: Network, stage: str, unmet: np.ndarray, wants: np.ndarray,
+                      sought: np.ndarray) -> None:
+    """A buyer short of an item (``went_short``) remembers how short it went: the unmet share of what it
+    sought, its need and what was refused it last step (goods it re-sources would otherwise count twice);
+    what it remembers fades by a factor e every memory_days."""
+    memory = state.shortage[stage]
+    memory *= math.exp(-net.step_days / net.restocking.memory_days)
+    share = np.minimum(1.0, unmet / np.where(sought > 0, sought, 1.0))     # 1 at most, whatever the rounding
+    np.maximum(memory, np.where(went_short(unmet, wants), share, 0.0), out=memory)
+
+
+def precaution_days(state: State, net: Network, stage: str) -> np.ndarray | float:
+    """[C, I] days of use a buyer holds beyond its working stock after a shortage: after_shortage's
+    ``extra_days`` times how short it went, as remembered (0 without after_shortage)."""
+    if net.restocking is None:
+        return 0.0
+    return net.restocking.extra_days * state.shortage[stage]
+
+
+def contract_flex(state: State, net: Network, stage: str) -> np.ndarray | float:
+    """What a usual supplier may ship beyond its share of a buyer's normal use ([B, 1, I]): ``CONTRACT_FLEX``,
+    stretched towards after_shortage's ``contract_flex`` as far as the buyer went short of the item, as
+    remembered."""
+    if net.restocking is None:
+        return CONTRACT_FLEX
+    stretch = net.restocking.contract_flex - CONTRACT_FLEX
+    return (CONTRACT_FLEX + stretch * state.shortage[stage])[:, None, :]
 
 
 def settle_relationships(state: State, net: Network) -> None:

@@ -62,6 +62,12 @@ NonNeg = _number(0.0)
 Positive = _number(0.0, lower_open=True)
 Share = _number(0.0, 1.0)
 
+
+def at_least(lower: float):
+    """A number field (or a distribution, its draws clipped) that must be ≥ ``lower``: for a field whose floor
+    is a value the model holds elsewhere."""
+    return _number(lower)
+
 _plain_date_adapter: TypeAdapter = TypeAdapter(dt.date)
 _date_dist_adapter: TypeAdapter = TypeAdapter(DateDist)
 _DATE_FORMS = "normal (mean, sd_days), triangular (low, mode, high), uniform (low, high) or choice (values, p)"

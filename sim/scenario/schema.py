@@ -18,7 +18,7 @@ from pydantic import Field, PrivateAttr, field_validator
 
 from ..stages import Stage
 from .events import AnyEvent, Event, Suspension
-from .fields import Date, NonNeg, Number, Positive, Record, Share, Sourced, Sources
+from .fields import Date, NonNeg, Number, Positive, Record, Share, Sourced, Sources, at_least
 
 DEFAULT_ELEMENTS = ("La", "Ce", "NdPr", "Sm", "Gd", "Tb", "Dy", "Y", "Lu", "Sc", "other")
 
@@ -148,11 +148,32 @@ class Trade(Record):
 
 
 # ---------------------------------------------------------------- stocks
+# A usual supplier ships up to 25% more than its buyer's share of normal use (a stated assumption: no source
+# gives contract terms). The engine's contracts use it; a contract stretched after a shortage starts from it.
+CONTRACT_FLEX = 0.25
+ContractFlex = at_least(CONTRACT_FLEX)
+
+
+class AfterShortage(Sourced):
+    """How buyers answer a shortage of an item: a buyer that went short of it raises its target cover of it
+    and lets its contracts for it stretch while it rebuilds stock, both in proportion to how short it went
+    (the unmet share of its orders) and both fading exponentially with ``memory_days``."""
+
+    extra_days: NonNeg = Field(description="days of use added to the target cover after a total shortage")
+    memory_days: Positive = Field(description="how long the raise and the stretch are remembered: they fall "
+                                              "by a factor e every memory_days, days")
+    contract_flex: ContractFlex = Field(
+        description=f"what a usual supplier may ship beyond its share of normal use right after a total "
+                    f"shortage (usually {CONTRACT_FLEX}), share")
+
+
 class Inventories(Sourced):
-    """Working stocks held by industry, in days of that country's use of the stage's product."""
+    """Working stocks held by industry, in days of that country's use of the stage's product; with
+    ``after_shortage``, buyers that went short restock above them."""
 
     target_days: dict[Stage, NonNeg] = {}
     by_country: dict[str, dict[Stage, NonNeg]] = {}
+    after_shortage: AfterShortage | None = None
 
 
 class ReleaseRule(Record):

@@ -16,6 +16,14 @@ from .paths import demand_path, forced_release, price_floor, recycling_share
 from .provenance import Tags
 
 
+class Restocking(NamedTuple):
+    """How buyers restock after a shortage (the scenario's ``inventories.after_shortage``, drawn)."""
+
+    extra_days: float        # days of use added to the target cover after a total shortage
+    memory_days: float       # the raise and the stretch fall by a factor e every memory_days
+    contract_flex: float     # what a usual supplier may ship beyond its share of normal use right after it
+
+
 class SwitchingGroup(NamedTuple):
     """Items of one stage with the same switching delay: a buyer short of any of them qualifies new suppliers
     of them all at once."""
@@ -73,6 +81,7 @@ class Network:
     demand_elasticity: float
     surplus_elasticity: float
     max_price_multiple: float
+    restocking: Restocking | None = None     # None: buyers keep their working stock targets whatever happened
 
     @property
     def n_countries(self) -> int:
@@ -274,4 +283,13 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         scarcity_elasticity=float(prices.scarcity_elasticity), stock_elasticity=float(prices.stock_elasticity),
         demand_elasticity=float(prices.demand_elasticity), surplus_elasticity=float(prices.surplus_elasticity),
         max_price_multiple=float(prices.max_multiple),
+        restocking=restocking(scenario),
     )
+
+
+def restocking(scenario: Scenario) -> Restocking | None:
+    """The scenario's restocking after a shortage, or None when it has none."""
+    after = scenario.inventories.after_shortage
+    if after is None:
+        return None
+    return Restocking(float(after.extra_days), float(after.memory_days), float(after.contract_flex))
