@@ -102,6 +102,25 @@ def test_an_office_deciding_one_application_a_week_builds_a_backlog_and_stretche
     assert monthly.loc["2025-03-01", "applications"] == queue.loc["2025-03-31", "applications"]   # a level
 
 
+def test_a_ban_stops_the_goods_waiting_at_an_office_and_empties_its_queue(write):
+    ban = """\
+  - type: export_ban
+    exporter: CN
+    importers: [JP]
+    stages: [refinery]
+    elements: [Dy, Tb]
+    start: 2025-03-03
+"""
+    results = licensed(write, importers="[JP]", extra="    lot_t: {refinery: 1}\n"
+                       "    office: {applications_per_week: 1}\n" + ban)
+    queue = results.table("licence_queue")
+    assert len(queue) and queue["date"].max() < pd.Timestamp("2025-03-03")
+    backlog = queue.loc[queue["date"].idxmax(), "t"]
+    stopped = decided(results, "stopped awaiting licence")["t"].sum()
+    assert backlog < stopped <= backlog + 1.0 + 1e-9     # the queue, and the one lot under review
+    assert decided(results, "approved")["date"].max() < pd.Timestamp("2025-03-17")
+
+
 # ---------------------------------------------------------------- odds
 def test_approval_odds_differ_by_importer(write):
     results = licensed(write, approval="{default: 1.0, by_importer: {JP: 0.0}}")

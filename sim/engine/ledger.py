@@ -107,10 +107,11 @@ class Ledger:
         """Record the applications waiting in licence offices' queues at the end of step ``k``, by route."""
         queue: dict[tuple[str, int, int], list] = {}
         for application in applications:
-            s = application.shipment
-            route = queue.setdefault((s.stage, int(s.supplier[0]), int(s.buyer[0])), [0, 0.0])
+            if application.empty:          # its goods were stopped: nothing waits for a decision
+                continue
+            route = queue.setdefault(application.route, [0, 0.0])
             route[0] += 1
-            route[1] += float(traded_mass(s.stage, s.tagged).sum())
+            route[1] += application.t
         for (stage, exporter, importer), (n, t) in queue.items():
             self.recorder.licence_waiting(k, stage, exporter, importer, n, t)
 

@@ -10,8 +10,8 @@ reviews (``processes.review``) and books the decisions.
   first-in, first-out queue; the office takes up ``applications_per_week`` of them (pro rata per step:
   whole applications, the fraction carried over; unused capacity is not kept) and works off its backlog
   whether or not the measure is still in force. An application's review time is its wait in the queue
-  plus its own processing time, drawn when the office takes it up. Goods a ban stopped while they waited
-  leave the queue without using the office's time.
+  plus its own processing time, drawn when the office takes it up. An application whose goods a ban
+  stopped while it waited no longer counts as waiting, and leaves without using the office's time.
 - **Odds.** An application is approved with its importer's odds (its own code's, else the first group
   listed that holds it, else the default), at most its end user's where those are named, as in force
   on the day of the decision: a change (a freeze, a general licence, a tightening) also decides the
@@ -28,7 +28,7 @@ import bisect
 import datetime as dt
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,16 +46,28 @@ DAYS_PER_WEEK = 7.0
 @dataclass(eq=False)
 class Application:
     """One application for an export licence: goods of one route (a lot of a step's shipment) for one end
-    user (``all``, ``civil`` or ``defence``)."""
+    user (``all``, ``civil`` or ``defence``), and their ``t`` (t REO, or t magnet). ``route`` is (stage,
+    exporter, importer), country indices."""
 
     measure: ExportLicence
     shipment: Shipment
     end_user: str = "all"
+    route: tuple[str, int, int] = field(init=False)
+    t: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.shipment
+        self.route = (s.stage, int(s.supplier[0]), int(s.buyer[0]))
+        self.restate()
+
+    def restate(self) -> None:
+        """Take ``t`` anew from the goods (a ban stopped some of them while they waited)."""
+        self.t = float(traded_mass(self.shipment.stage, self.shipment.tagged).sum())
 
     @property
     def empty(self) -> bool:
-        """Nothing is left of its goods (a ban stopped them while they waited)."""
-        return not traded_mass(self.shipment.stage, self.shipment.tagged).any()
+        """Nothing is left of its goods."""
+        return self.t <= 0.0
 
 
 def by_end_user(shipment: Shipment, defence: np.ndarray) -> list[tuple[str, Shipment]]:

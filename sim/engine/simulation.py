@@ -237,6 +237,9 @@ class Simulation:
 
     def stop_pending(self, measure: ExportMeasure, outcome: str) -> None:
         self._turn_back(measure, self.state.pending, outcome)
+        for licence in self.measures:          # what still waits at an office holds less, or nothing
+            for application in licence.waiting:
+                application.restate()
 
     def stop_at_sea(self, measure: ExportMeasure, outcome: str) -> None:
         self._turn_back(measure, self.state.in_flight, outcome)
