@@ -252,6 +252,20 @@ def test_stocks_are_a_level_added_up_across_rows_and_averaged_over_the_days(seed
     assert target.simulate(results) == pytest.approx(30.0 - 20.0 * 7 / 365)
 
 
+def test_a_licence_queue_is_a_level_like_stocks(seeds):
+    """12 t waiting at China's licence office for Japan all year read 12 t, not 52 weeks of them."""
+    edit_target(seeds, "mm_mine_output_2025", key_line(seeds, "mm_mine_output_2025", "table"),
+                "    table: licence_queue\n")
+    edit_target(seeds, "mm_mine_output_2025", key_line(seeds, "mm_mine_output_2025", "select"),
+                "    select: {exporter: CN, importer: JP}\n")
+    target = next(t for t in targets_of(seeds) if t.id == "mm_mine_output_2025")
+    dates = pd.DatetimeIndex(pd.date_range("2024-12-30", periods=54, freq="7D"), name="date")   # covers 2025
+    queue = pd.DataFrame([(d, "magnet", "CN", "JP", 3, 12.0) for d in dates],
+                         columns=["date", "stage", "exporter", "importer", "applications", "t"])
+    results = SimpleNamespace(table=lambda name: queue, dates=dates, net=SimpleNamespace(step_days=7))
+    assert target.simulate(results) == pytest.approx(12.0)
+
+
 # ---------------------------------------------------------------- episodes
 def test_replications_must_be_at_least_one():
     with pytest.raises(ValueError, match="replications must be at least 1, got 0"):

@@ -25,12 +25,12 @@ Measures, each read from a step table with steps split by days (``sim.results.pe
 ``base`` belongs to change and multiple only, ``within`` to share only; either elsewhere is refused.
 
 What a target reads of a table is its value column: ``t`` (production, flows, chain, inventory,
-licences), ``made_t`` (magnet_output), ``unmet_t`` (unmet) or ``usd_per_kg`` (prices), unless the block's
+licences, licence_queue), ``made_t`` (magnet_output), ``unmet_t`` (unmet) or ``usd_per_kg`` (prices), unless the block's
 ``column:`` names another value column of the table (``sim.results.columns.VALUES``), e.g.
 ``column: unmet_units`` for products not made rather than tonnes of magnet missing.
 
 The rows a selection picks add up over the period where the table holds flows; where it holds levels
-(``LEVELS``: prices, stocks) they add up within each step and that sum is averaged over the period's
+(``LEVELS``: prices, stocks, licence queues) they add up within each step and that sum is averaged over the period's
 days. A price, a price multiple or days of cover (``PER_ROW``) does not add up across rows: it is read
 for one row — a prices selection names one element — and only as a change or multiple of a base.
 
@@ -60,8 +60,9 @@ from ..scenario.yamlfile import KeyPath, YamlDocument, problem_at, read_yaml
 KINDS = ("calibration", "validation")
 MEASURES = ("share", "change", "multiple", "total")
 COLUMN = {"production": "t", "flows": "t", "chain": "t", "inventory": "t", "magnet_output": "made_t",
-          "prices": "usd_per_kg", "unmet": "unmet_t", "licences": "t"}   # read unless `column:` says otherwise
-LEVELS = {"prices", "inventory"}        # tables whose value is a level (averaged over time), not a flow (summed)
+          "prices": "usd_per_kg", "unmet": "unmet_t", "licences": "t",
+          "licence_queue": "t"}   # read unless `column:` says otherwise
+LEVELS = {"prices", "inventory", "licence_queue"}   # tables whose value is a level (averaged over time), not a flow
 PER_ROW = {("prices", "usd_per_kg"), ("prices", "multiple"), ("inventory", "days_of_cover")}
 TARGET_KEYS = ("episode", "kind", "measure", "table", "select", "within", "period", "base", "column", "band",
                "band_reason")

@@ -11,6 +11,7 @@ from ..errors import InvariantError
 from ..results.recorder import Recorder
 from ..world import Network
 from .flows import Flows
+from .licensing import Application
 from .state import Shipment, State, element_mass, traded_mass
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
@@ -94,12 +95,25 @@ class Ledger:
         if f.decided is not None:
             shipment, mass, approved = f.decided
             r.licence_decided(k, shipment.stage, shipment.supplier, shipment.buyer, mass, approved)
-        for _, shipment in f.exports.held if f.exports is not None else ():
+        for application in f.exports.held if f.exports is not None else ():
+            shipment = application.shipment
             r.licence_applied(k, shipment.stage, shipment.supplier, shipment.buyer,
                               traded_mass(shipment.stage, shipment.tagged))
         for sent in (f.exports.sent if f.exports is not None else None, f.departed):
             if sent is not None:
                 r.departed(k, sent.stage, sent.buyer, sent.supplier, traded_mass(sent.stage, sent.tagged))
+
+    def waiting(self, k: int, applications: list[Application]) -> None:
+        """Record the applications waiting in licence offices' queues at the end of step ``k``, by route."""
+        queue: dict[tuple[str, int, int], list] = {}
+        for application in applications:
+            if application.empty:          # its goods were stopped: nothing waits for a decision
+                continue
+            route = queue.setdefault(application.route, [0, 0.0])
+            route[0] += 1
+            route[1] += application.t
+        for (stage, exporter, importer), (n, t) in queue.items():
+            self.recorder.licence_waiting(k, stage, exporter, importer, n, t)
 
     def close_step(self, k: int, state: State) -> None:
         """The end of calendar step ``k``: record the stocks held and each country's own use (for days of

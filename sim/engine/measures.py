@@ -11,7 +11,9 @@ measure adds what it does with that share to the step's ``Coverage``:
 - ``ExportBan``: never shipped; buyers re-source; goods already on their way
   may be stopped when it comes into force;
 - ``ExportLicence`` and ``OriginRule``: held for a review time drawn per
-  application, then approved with a probability or refused;
+  application, then approved with a probability or refused; optionally by
+  lot, at an office with a queue, with odds by importer, end user and date
+  (``licensing``);
 - ``ExportQuota``: shipped up to the allowance accrued so far this calendar
   year; the rest is re-sourced;
 - ``Tariff``: buyers move a share of their orders to other makers first.
@@ -21,7 +23,7 @@ A measure is in force from ``start`` to ``end`` outside its suspensions; from
 class here, registering it under its ``type`` in ``MEASURES`` (and its record
 in ``sim.scenario.events``); the engine calls these methods and never asks
 which kind a measure is. A measure that holds goods for a review subclasses
-``ExportLicence``, whose applications the engine sends to ``review_days`` and
+``ExportLicence``, whose applications the engine sends to ``submit``, ``review_days`` and
 ``approves``.
 """
 from __future__ import annotations
@@ -34,9 +36,10 @@ import numpy as np
 
 from ..scenario import Scenario
 from ..scenario.distributions import Distribution
-from ..scenario.events import MeasureEvent
+from ..scenario.events import ApprovalOdds, MeasureEvent
 from ..stages import MINE, STAGES
 from ..world import DAYS_PER_YEAR, Network, items_holding
+from .licensing import Application, Odds, Office, by_end_user, lots
 
 if TYPE_CHECKING:  # pragma: no cover
     from .state import Shipment, State
@@ -88,7 +91,8 @@ class ExportMeasure:
 
     @property
     def by_end_user(self) -> bool:
-        """Whether the measure covers only civil or only defence users' share of each importer's use."""
+        """Whether the measure needs each importer's civil and defence shares of use: it covers only one of
+        them, or decides them apart."""
         return self.event.end_users != "all"
 
     @classmethod
@@ -119,6 +123,16 @@ class ExportMeasure:
 
     def comes_into_force(self, stop: StopGoods) -> None:
         """What coming into force does to goods already on their way: nothing, unless the measure says."""
+
+    def take_up(self, days: float) -> list[Application]:
+        """The applications the measure's licence office takes up from its queue as a step of ``days``
+        begins, in or out of force (a backlog is worked off after the measure ends): none without one."""
+        return []
+
+    @property
+    def waiting(self) -> tuple[Application, ...]:
+        """The applications waiting in the measure's licence office's queue, first in first out."""
+        return ()
 
     # ------------------------------------------------------------ what it covers and does now
     def coverage(self, stage: str, state: State, net: Network) -> np.ndarray:
@@ -174,31 +188,62 @@ class ExportBan(ExportMeasure):
 
 class ExportLicence(ExportMeasure):
     """Each shipment waits a review time (drawn per application) and is approved with a probability. While a
-    licence is needed buyers add the review time they expect (its central value) to their target position."""
+    licence is needed buyers add the processing time they expect (its central value) to their target
+    position. Applications by end user and lot, the office's queue and odds by importer, end user and date
+    are ``licensing``'s."""
 
     def __init__(self, written, event, scenario, network):
         super().__init__(written, event, scenario, network)
         self._review = written.processing_days
-        self.approval = float(event.approval)
         self.expected_days = self._review.central() if isinstance(self._review, Distribution) else float(self._review)
+        self.odds = Odds(event.approval, scenario, network.countries)
+        self.lot_t = {stage: float(t) for stage, t in (event.lot_t or {}).items()}
+        self.office = Office(float(event.office.applications_per_week)) if event.office else None
 
     @classmethod
     def can_refuse(cls, event) -> bool:
-        return float(event.approval) < 1
+        odds = event.approval if isinstance(event.approval, ApprovalOdds) else ApprovalOdds(default=event.approval)
+        return any(isinstance(share, Distribution) or float(share) < 1 for share in odds.shares())
+
+    @property
+    def by_end_user(self) -> bool:
+        return super().by_end_user or self.odds.by_end_user
 
     def acts_on(self, cover: Coverage, share: np.ndarray) -> None:
         cover.licensed.append((self, share))
         cover.extra_days = np.maximum(cover.extra_days, share.max(axis=1) * self.expected_days)
 
+    def applications(self, shipment: Shipment, state: State) -> list[Application]:
+        """The goods held on one route (``shipment``, one row) as applications: by end user where the odds
+        tell them apart, then in lots where the stage has a lot size; in the order they are made."""
+        parts = [(self.event.end_users, shipment)]
+        if self.event.end_users == "all" and self.odds.by_end_user:
+            parts = by_end_user(shipment, state.defence_share[shipment.stage][shipment.buyer[0]])
+        lot_t = self.lot_t.get(shipment.stage)
+        return [Application(self, lot, end_user) for end_user, part in parts
+                for lot in (lots(part, lot_t) if lot_t else [part])]
+
+    def submit(self, application: Application) -> list[Application]:
+        """A new application; returns those whose review starts now (it, unless it waits at an office)."""
+        return self.office.submit(application) if self.office else [application]
+
+    def take_up(self, days: float) -> list[Application]:
+        return self.office.new_step(days) if self.office else []
+
+    @property
+    def waiting(self) -> tuple[Application, ...]:
+        return tuple(self.office.queue) if self.office else ()
+
     def review_days(self, rng: np.random.Generator) -> float:
-        """How long one application waits for its decision, days."""
+        """How long one application's processing takes once its review starts, days."""
         if isinstance(self._review, Distribution):
             return self._review.sample(rng)
         return float(self._review)
 
-    def approves(self, rng: np.random.Generator) -> bool:
-        """The decision on one application, drawn when its review is over."""
-        return rng.random() < self.approval
+    def approves(self, rng: np.random.Generator, application: Application, day: dt.date) -> bool:
+        """The decision on one application, drawn when its review is over, on ``day``: one uniform draw
+        against the odds of its importer and end user then."""
+        return rng.random() < self.odds.of(int(application.shipment.buyer[0]), application.end_user, day)
 
     def refused_outright(self, shipment: Shipment, measures: list[ExportMeasure], state: State,
                          net: Network) -> np.ndarray | None:

@@ -19,7 +19,8 @@ import simpy
 from ..world import Network, SwitchingGroup
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .measures import ExportLicence, ExportMeasure
+    from .licensing import Application
+    from .measures import ExportMeasure
     from .state import Shipment
 
 
@@ -36,10 +37,13 @@ class Model(Protocol):
     def day_of(self, date: dt.date) -> float:
         """Simulation time of a date."""
 
+    def today(self) -> dt.date:
+        """The calendar day of the simulation's time."""
+
     def arrive(self, shipment: Shipment) -> None:
         """A shipment's lead time is over."""
 
-    def decide_licence(self, shipment: Shipment, measure: ExportLicence, approved: bool) -> None:
+    def decide_licence(self, application: Application, approved: bool) -> None:
         """An application's review is over."""
 
     def put_in_force(self, measure: ExportMeasure, active: bool, front_loading: bool = False) -> None:
@@ -65,10 +69,12 @@ def sail(env: simpy.Environment, simulation: Model, shipment: Shipment, days: fl
     env.timeout(days).callbacks.append(lambda _: simulation.arrive(shipment))
 
 
-def review(env: simpy.Environment, simulation: Model, shipment: Shipment, measure: ExportLicence):
-    """Hold an application for its review time, then have the measure decide it."""
+def review(env: simpy.Environment, simulation: Model, application: Application):
+    """Hold an application for its processing time (drawn now: its wait in a queue, if any, is over), then
+    have its measure decide it with the odds of the day (see ``licensing`` for the order of the draws)."""
+    measure = application.measure
     yield env.timeout(measure.review_days(simulation.licence_rng))
-    simulation.decide_licence(shipment, measure, measure.approves(simulation.licence_rng))
+    simulation.decide_licence(application, measure.approves(simulation.licence_rng, application, simulation.today()))
 
 
 def enforce(env: simpy.Environment, simulation: Model, measure: ExportMeasure):

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..world import Network
 from ..world.provenance import add_rows, sum_rows
+from .licensing import Application
 from .measures import ExportLicence
 from .state import Shipment, State, Stocks, traded_mass
 
@@ -19,17 +20,18 @@ from .state import Shipment, State, Stocks, traded_mass
 @dataclass
 class Exports:
     """What left the suppliers' stocks of a stage this step: all of it (``leaving``, tagged mass by route),
-    the applications held for a licence (one per route and measure) and what goes to sea at once."""
+    the applications held for a licence (by route and measure, in the order they were made) and what goes
+    to sea at once."""
 
     leaving: np.ndarray
-    held: list[tuple[ExportLicence, Shipment]] = field(default_factory=list)
+    held: list[Application] = field(default_factory=list)
     sent: Shipment | None = None
 
 
 def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
                  licensed: list[tuple[ExportLicence, np.ndarray]]) -> Exports | None:
     """Take exports ``shipped`` [B, J, I] out of the suppliers' stocks: by sea, or the share a licence
-    covers to a licence office first (one application per exporter, importer, stage and measure)."""
+    covers to a licence office first (the measure makes its applications of each route's goods)."""
     b, j = np.nonzero(shipped.sum(axis=2) > 0)
     if len(b) == 0:
         return None
@@ -44,7 +46,7 @@ def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
         held = tagged * share[b, j][:, None, :]
         tagged = tagged - held
         for r in np.flatnonzero(held[:, 0, :].sum(axis=1) > 0):
-            exports.held.append((measure, Shipment(stage, b[r:r + 1], j[r:r + 1], held[r:r + 1])))
+            exports.held += measure.applications(Shipment(stage, b[r:r + 1], j[r:r + 1], held[r:r + 1]), state)
     rows = np.flatnonzero(tagged[:, 0, :].sum(axis=1) > 0)
     if len(rows) == len(b):                      # nothing held for a licence: no copy
         exports.sent = Shipment(stage, b, j, tagged)

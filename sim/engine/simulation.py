@@ -51,8 +51,9 @@ from . import processes, shipping, stockpiles
 from .end_use import end_use
 from .flows import Flows
 from .ledger import Ledger
+from .licensing import Application
 from .magnet_making import make_magnets, recycle
-from .measures import ExportLicence, ExportMeasure, acting, build_measures
+from .measures import ExportMeasure, acting, build_measures
 from .mining import mine
 from .prices import update_prices
 from .separation import separate
@@ -115,6 +116,11 @@ class Simulation:
         """Simulation time (days since the calendar's start) of a date."""
         return float((date - self.start).days)
 
+    def today(self) -> dt.date:
+        """The calendar day of the simulation's time; the start's during the spin-up, which runs at the
+        start's conditions."""
+        return self.start + dt.timedelta(days=max(0, math.floor(self.env.now)))
+
     # ------------------------------------------------------------ the step
     def next_step(self) -> bool:
         """Do the work of the step under way; False when the calendar is done."""
@@ -132,6 +138,9 @@ class Simulation:
         for measure in self.measures:
             if measure.active:
                 measure.new_step(net.dates[day], self.step_days)
+        for measure in self.measures:
+            for application in measure.take_up(self.step_days):
+                self._review(application)
         now = acting(self.measures)        # measures change only between steps
         use = end_use(state, net, now, day, self.defence_first, self.by_end_user, self._nothing)
         self.book(use.flows)
@@ -148,6 +157,7 @@ class Simulation:
         if k == -1:
             stockpiles.fill(state, net)
         if k >= 0:
+            self.ledger.waiting(k, [a for measure in self.measures for a in measure.waiting])
             self.ledger.close_step(k, state)
         state.k += 1
         if self.progress is not None:
@@ -164,11 +174,19 @@ class Simulation:
             self.env.process(processes.qualify(self.env, self, flows.stage, buyer,
                                                self.net.switching_groups[flows.stage][group]))
         if flows.exports is not None:
-            for measure, shipment in flows.exports.held:
-                self.state.pending[shipment] = None
-                self.env.process(processes.review(self.env, self, shipment, measure))
+            for application in flows.exports.held:
+                self.state.pending[application.shipment] = None
+                for taken in application.measure.submit(application):
+                    self._review(taken)
             if flows.exports.sent is not None:
                 self._sail(flows.exports.sent)
+
+    def _review(self, application: Application) -> None:
+        """Start an application's review; one whose goods a ban stopped while it waited is dropped."""
+        if application.empty:
+            self.state.pending.pop(application.shipment, None)
+            return
+        self.env.process(processes.review(self.env, self, application))
 
     def _sail(self, shipment: Shipment) -> None:
         """Put goods to sea, grouped by lead time (one SimPy event per group)."""
@@ -184,11 +202,13 @@ class Simulation:
             shipping.deliver(self.state, shipment)
             self.ledger.land(shipment)
 
-    def decide_licence(self, shipment: Shipment, measure: ExportLicence, approved: bool) -> None:
+    def decide_licence(self, application: Application, approved: bool) -> None:
         """A licence decision: approved goods go to sea, refused goods return to the exporter's stock. What
         the measure refuses whatever the review decides (an origin rule's re-exports its country bans) is
         refused first."""
-        banned = measure.refused_outright(shipment, self.measures, self.state, self.net) if approved else None
+        shipment = application.shipment
+        banned = application.measure.refused_outright(shipment, self.measures, self.state, self.net) \
+            if approved else None
         if banned is not None:
             part = Shipment(shipment.stage, shipment.buyer, shipment.supplier, shipment.tagged * banned[:, None, :])
             shipment.tagged = shipment.tagged - part.tagged
@@ -217,6 +237,9 @@ class Simulation:
 
     def stop_pending(self, measure: ExportMeasure, outcome: str) -> None:
         self._turn_back(measure, self.state.pending, outcome)
+        for licence in self.measures:          # what still waits at an office holds less, or nothing
+            for application in licence.waiting:
+                application.restate()
 
     def stop_at_sea(self, measure: ExportMeasure, outcome: str) -> None:
         self._turn_back(measure, self.state.in_flight, outcome)

@@ -122,8 +122,9 @@ def is_random(scenario: Scenario) -> bool:
     A replication draws its world (every number or date written as a distribution, and whether each
     event with a ``probability`` happens) and its licence decisions (review times and approvals); these
     are the engine's only draws. So replications differ when the scenario has a distribution or a
-    probability anywhere, or a licence measure (export_licence, origin_rule) that approves with a chance
-    below 1; a licence with a fixed review time, approved every time, decides the same in every one.
+    probability anywhere, or a licence measure (export_licence, origin_rule) with any chance of approval
+    below 1 (of its importers, end users or dates); a licence with a fixed review time, approved every
+    time, decides the same in every one.
     """
     if has_distributions(scenario):
         return True

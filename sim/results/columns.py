@@ -29,6 +29,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "prices": ("element",),
     "dependency": ("country", "stage", "on"),
     "licences": ("stage", "exporter", "importer", "outcome"),
+    "licence_queue": ("stage", "exporter", "importer"),
 }
 VALUES: dict[str, tuple[str, ...]] = {
     "production": ("t",),
@@ -40,6 +41,7 @@ VALUES: dict[str, tuple[str, ...]] = {
     "prices": ("usd_per_kg", "multiple"),
     "dependency": ("direct", "embedded"),
     "licences": ("t",),
+    "licence_queue": ("applications", "t"),
 }
 
 
@@ -64,4 +66,5 @@ def codes(scenario: Scenario) -> dict[str, dict[str, tuple[str, ...]]]:
         "prices": {"element": tuple(e for e in elements if e in scenario.prices.initial_usd_per_kg)},
         "dependency": {"country": countries, "stage": STAGES, "on": countries},
         "licences": {"stage": STAGES, "exporter": countries, "importer": countries, "outcome": LICENCE_OUTCOMES},
+        "licence_queue": {"stage": STAGES, "exporter": countries, "importer": countries},
     }

@@ -45,6 +45,7 @@ class Recorder:
         self.price = z((n, E))
         self.price_multiple = z((n, E))
         self.licences: list[tuple] = []                   # (step, stage, exporter, importer, t, outcome)
+        self.licence_queue: list[tuple] = []              # (step, stage, exporter, importer, applications, t)
 
     def _kept(self, k: int) -> bool:
         return 0 <= k < self.n
@@ -123,6 +124,11 @@ class Recorder:
         if self._kept(k):
             self.licences.append((k, stage, int(supplier[0]), int(buyer[0]), float(mass.sum()),
                                   "approved" if approved else "refused"))
+
+    def licence_waiting(self, k: int, stage: str, supplier: int, buyer: int, applications: int, t: float) -> None:
+        """Applications (and their t) of one route waiting in a licence office's queue at the end of step k."""
+        if self._kept(k):
+            self.licence_queue.append((k, stage, supplier, buyer, applications, t))
 
     def turned_back(self, k: int, stage: str, buyer: np.ndarray, supplier: np.ndarray, mass: np.ndarray,
                     outcome: str) -> None:

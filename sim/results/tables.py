@@ -24,7 +24,11 @@ Tables (``Results.table(name, frequency)``; one row per date x keys, units in co
   of the country's imports of the stage's product bought from ``on``;
   embedded: share of its consumption of that product that passed through
   ``on`` at any stage (mine, refinery, magnet)
-- ``licences``: date, stage, exporter, importer, outcome, t
+- ``licences``: date, stage, exporter, importer, outcome, t — what became of licence applications
+  (applied, approved, refused, stopped awaiting licence, turned back at sea) in the period
+- ``licence_queue``: date, stage, exporter, importer, applications, t — applications waiting in a
+  licence office's queue (a measure with ``office:``) at the end of the step, and their t: a level,
+  taken at the period's last step (none: nothing waits)
 - ``balance``: element, opening_t, mined_t, recycled_t, stocks_t, in_transit_t,
   consumed_t, sunk_t, losses_t, residual_t — mass balance over the run
 
@@ -68,7 +72,7 @@ class Results:
 
     # ------------------------------------------------------------ tables
     TABLES = ("production", "flows", "chain", "inventory", "unmet", "magnet_output", "prices", "dependency",
-              "licences", "balance")
+              "licences", "licence_queue", "balance")
 
     @property
     def countries(self) -> tuple[str, ...]:
@@ -233,6 +237,20 @@ class Results:
         frame["importer"] = [net.countries[i] for i in frame["importer"]]
         frame = frame.groupby(["date", *KEYS["licences"]], as_index=False)["t"].sum()
         return frame
+
+    def _licence_queue(self, frequency: str) -> pd.DataFrame:
+        net = self.net
+        frame = pd.DataFrame(self.raw.licence_queue, columns=["k", "stage", "exporter", "importer", "applications",
+                                                              "t"]).astype({"k": int, "applications": int, "t": float})
+        periods = self._periods(frequency)
+        last = np.r_[periods[1:] != periods[:-1], True]        # each step: the last of its period?
+        frame = frame[last[frame["k"].to_numpy()]]
+        frame.insert(0, "date", pd.to_datetime(periods[frame["k"].to_numpy()]))
+        frame["exporter"] = [net.countries[i] for i in frame["exporter"]]
+        frame["importer"] = [net.countries[i] for i in frame["importer"]]
+        keys = ["date", *KEYS["licence_queue"]]
+        return frame.groupby(keys, as_index=False)[list(VALUES["licence_queue"])].sum()[keys + list(
+            VALUES["licence_queue"])]
 
     # ------------------------------------------------------------ headline figures
     @cached_property

@@ -6,12 +6,12 @@ The records say what a scenario writes; what a measure does is the engine's
 """
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, Union, get_args
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag
 
 from ..stages import STAGES, Stage
-from .fields import Date, NonNeg, Number, Positive, Share, Sourced
+from .fields import Date, NonNeg, Number, Positive, Record, Share, Sourced
 
 
 class Event(Sourced):
@@ -55,13 +55,79 @@ class ExportBanEvent(MeasureEvent):
     type: Literal["export_ban"]
 
 
+EndUser = Literal["civil", "defence"]
+
+
+class OddsChange(Record):
+    """From ``date`` the licence office approves with the odds this change names; what it does not name
+    stays as it was (an importer's own odds stay until a change names that importer again)."""
+
+    date: Date
+    default: Share | None = None
+    by_importer: dict[str, Share] = {}
+    by_end_user: dict[EndUser, Share] = {}
+
+
+class ApprovalOdds(Record):
+    """Chances of approval that differ by importer and end user and change over time.
+
+    An application's chance is its importer's own odds (a country code, or else the first group listed
+    that holds it) or ``default``, and no more than its end user's odds where ``by_end_user`` names them;
+    the odds in force on the day of the decision apply (``changes``, in date order)."""
+
+    default: Share = 1.0
+    by_importer: dict[str, Share] = {}
+    by_end_user: dict[EndUser, Share] = {}
+    changes: tuple[OddsChange, ...] = ()
+
+    def shares(self) -> list[Any]:
+        """Every chance written, as written (numbers or distributions)."""
+        out: list[Any] = []
+        for odds in (self, *self.changes):
+            out += [odds.default, *odds.by_importer.values(), *odds.by_end_user.values()]
+        return [share for share in out if share is not None]
+
+
+APPROVAL_FORMS = ("chance", "odds")     # the two ways to write ``approval``: pydantic's tags, not keys
+
+
+def _approval_form(value: Any) -> str:
+    """A map without ``dist:`` is odds by importer, end user and date; anything else one chance."""
+    if isinstance(value, ApprovalOdds) or (isinstance(value, dict) and "dist" not in value):
+        return "odds"
+    return "chance"
+
+
+Approval = Annotated[Union[Annotated[Share, Tag("chance")], Annotated[ApprovalOdds, Tag("odds")]],
+                     Discriminator(_approval_form)]
+
+
+class LicenceOffice(Record):
+    """A review office deciding at most ``applications_per_week``; the rest wait, first in, first out."""
+
+    applications_per_week: Positive
+
+
+def _unset(v: Any) -> bool:
+    return v is None
+
+
+LOT_T = "t per application by stage (t REO, t magnet): a week's shipment on a route is split into lots"
+OFFICE = "a review office with a weekly capacity and a first-in, first-out queue"
+
+
 class ExportLicenceEvent(MeasureEvent):
-    """Every shipment needs a licence: a processing time and a chance of approval."""
+    """Every shipment needs a licence: a processing time and a chance of approval; optionally applications
+    by lot (``lot_t``), a review office with a capacity (``office``), and odds by importer, end user and
+    date (``approval`` as ``ApprovalOdds``)."""
 
     type: Literal["export_licence"]
     drawn_per_use: ClassVar[frozenset[str]] = frozenset({"processing_days"})   # per application
     processing_days: NonNeg = 45.0
-    approval: Share = 1.0
+    approval: Approval = 1.0
+    # left out of dumps when unset, so that a scenario without them hashes as one written before they existed
+    lot_t: dict[Stage, Positive] | None = Field(default=None, exclude_if=_unset, description=LOT_T)
+    office: LicenceOffice | None = Field(default=None, exclude_if=_unset, description=OFFICE)
 
 
 class ExportQuotaEvent(MeasureEvent):
@@ -91,7 +157,10 @@ class OriginRuleEvent(MeasureEvent):
     threshold_share: Share = 0.001
     origin_stages: tuple[Literal["mine", "refinery"], ...] = ("mine", "refinery")
     processing_days: NonNeg = 45.0
-    approval: Share = 1.0
+    approval: Approval = 1.0
+    # left out of dumps when unset, so that a scenario without them hashes as one written before they existed
+    lot_t: dict[Stage, Positive] | None = Field(default=None, exclude_if=_unset, description=LOT_T)
+    office: LicenceOffice | None = Field(default=None, exclude_if=_unset, description=OFFICE)
 
 
 class Suspension(Event):

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, ScenarioError, did_you_mean
-from .events import EVENT_TYPES
+from .events import APPROVAL_FORMS, EVENT_TYPES
 from .references import check_references
 from .registry import Registry, find_seeds, load_registry
 from .schema import Scenario
@@ -118,7 +118,7 @@ def _clean_loc(data: Any, loc: tuple) -> KeyPath:
     return tuple(out)
 
 
-_UNION_TAGS = set(EVENT_TYPES) | {"float", "str", "int", "tuple", "dict", "literal['all']"}
+_UNION_TAGS = set(EVENT_TYPES) | set(APPROVAL_FORMS) | {"float", "str", "int", "tuple", "dict", "literal['all']"}
 _BAD_KEY = "[key]"     # pydantic's mark of a map key that fails its type (a stage 'smelter'): the key is at fault
 
 
@@ -160,7 +160,8 @@ def _unwrap(ann: Any, node: Any) -> Any:
             ann = typing.get_args(ann)[0]
         elif origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(ann) if a is not type(None)]
-            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+            bare = [typing.get_args(m)[0] if typing.get_origin(m) is typing.Annotated else m for m in members]
+            models = [m for m in bare if isinstance(m, type) and issubclass(m, BaseModel)]
             tag = node.get("type") if isinstance(node, dict) else None
             chosen = [m for m in models if tag is not None and
                       typing.get_args(m.model_fields.get("type").annotation if "type" in m.model_fields else None)

@@ -288,6 +288,26 @@ class ReferenceChecker(ReferenceRules):
             if ev.get("type") == "suspension" and "measure" in ev:
                 self.named(base + ("measure",), ev["measure"], [k for k in measure_ids if k], "measure id")
                 self.in_order(base, "start", "until", "until", ev)
+            if isinstance(ev.get("approval"), dict) and "dist" not in ev["approval"]:
+                self.check_odds(base + ("approval",), ev["approval"])
+
+    def check_odds(self, base: KeyPath, odds: dict) -> None:
+        """Approval odds by importer name countries or groups; their changes lie in the calendar, in date
+        order (for every draw of their dates)."""
+        changes = odds.get("changes") if isinstance(odds.get("changes"), list) else []
+        for path, entry in [(base, odds), *((base + ("changes", i), c) for i, c in enumerate(changes))]:
+            for code in _map(entry.get("by_importer") if isinstance(entry, dict) else None):
+                self.country(path + ("by_importer", code), code)
+        earlier = None
+        for i, change in enumerate(changes):
+            day = change.get("date") if isinstance(change, dict) else None
+            self.date_in_horizon(base + ("changes", i, "date"), day)
+            span = _date_range(day)
+            if span is not None and earlier is not None and span[0] < earlier[1]:
+                self.add(base + ("changes", i, "date"),
+                         f"change dated {_span(span)} comes before the change above it ({_span(earlier)}); "
+                         "changes must be in date order, for every draw of their dates")
+            earlier = span or earlier
 
     def check_chance(self, base: KeyPath, ev: dict, earlier_ids: dict[str, int]) -> None:
         """``together_with`` names an earlier event (so its outcome is known), and not with a probability."""

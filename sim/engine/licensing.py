@@ -1,0 +1,159 @@
+"""Licences with state: applications by end user and lot, a review office with a queue, and approval odds by
+importer, end user and date. ``ExportLicence`` (``measures``) holds one of each; the simulation starts the
+reviews (``processes.review``) and books the decisions.
+
+- **Applications.** The goods a licence holds on one route in a step are one application, or, where the
+  odds name end users, one for the civil and one for the defence share of the importer's use; each of
+  these is split into lots of at most ``lot_t`` of its stage (t REO, t magnet; the last lot smaller),
+  every lot holding the route's items in the shipment's proportions.
+- **Office.** Without one, every application is reviewed at once. With one, applications join a
+  first-in, first-out queue; the office takes up ``applications_per_week`` of them (pro rata per step:
+  whole applications, the fraction carried over; unused capacity is not kept) and works off its backlog
+  whether or not the measure is still in force. An application's review time is its wait in the queue
+  plus its own processing time, drawn when the office takes it up. An application whose goods a ban
+  stopped while it waited no longer counts as waiting, and leaves without using the office's time.
+- **Odds.** An application is approved with its importer's odds (its own code's, else the first group
+  listed that holds it, else the default), at most its end user's where those are named, as in force
+  on the day of the decision: a change (a freeze, a general licence, a tightening) also decides the
+  applications already waiting.
+- **Random draws.** Each review draws its processing time from the licence stream when it starts and
+  its decision (one uniform number, whatever the odds) when it ends. Reviews start in the order the
+  applications were made (routes in country order, then end user, then lot) or, at an office, taken up;
+  decisions come in time order and, at one time, in the order their reviews started. Nothing depends on
+  object addresses or hashing, so a scenario and seed decide the same in any process.
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..scenario import Scenario
+from ..scenario.events import ApprovalOdds
+from .state import Shipment, traded_mass
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .measures import ExportLicence
+
+DAYS_PER_WEEK = 7.0
+
+
+@dataclass(eq=False)
+class Application:
+    """One application for an export licence: goods of one route (a lot of a step's shipment) for one end
+    user (``all``, ``civil`` or ``defence``), and their ``t`` (t REO, or t magnet). ``route`` is (stage,
+    exporter, importer), country indices."""
+
+    measure: ExportLicence
+    shipment: Shipment
+    end_user: str = "all"
+    route: tuple[str, int, int] = field(init=False)
+    t: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.shipment
+        self.route = (s.stage, int(s.supplier[0]), int(s.buyer[0]))
+        self.restate()
+
+    def restate(self) -> None:
+        """Take ``t`` anew from the goods (a ban stopped some of them while they waited)."""
+        self.t = float(traded_mass(self.shipment.stage, self.shipment.tagged).sum())
+
+    @property
+    def empty(self) -> bool:
+        """Nothing is left of its goods."""
+        return self.t <= 0.0
+
+
+def by_end_user(shipment: Shipment, defence: np.ndarray) -> list[tuple[str, Shipment]]:
+    """One route's goods split into the civil and the defence share (``defence`` [I]: the defence share of
+    the importer's use of each item); a share with nothing in it is left out."""
+    parts = []
+    for end_user, share in (("civil", 1.0 - defence), ("defence", defence)):
+        part = Shipment(shipment.stage, shipment.buyer, shipment.supplier, shipment.tagged * share)
+        if traded_mass(part.stage, part.tagged).any():
+            parts.append((end_user, part))
+    return parts
+
+
+def lots(shipment: Shipment, lot_t: float) -> list[Shipment]:
+    """One route's goods in lots of at most ``lot_t`` (t REO, t magnet, the route's items together), the
+    last one smaller; each lot holds the items in the shipment's proportions."""
+    total = float(traded_mass(shipment.stage, shipment.tagged).sum())
+    n = max(1, math.ceil(total / lot_t - 1e-9))      # 10.000000001 t in lots of 5 t is two lots, not three
+    if n == 1:
+        return [shipment]
+    full = lot_t / total
+    fractions = [full] * (n - 1) + [max(0.0, 1.0 - full * (n - 1))]
+    return [Shipment(shipment.stage, shipment.buyer, shipment.supplier, shipment.tagged * f) for f in fractions]
+
+
+class Office:
+    """A licence office: takes up at most ``per_week`` applications a week; the rest wait, first in, first
+    out."""
+
+    def __init__(self, per_week: float):
+        self.per_week = per_week
+        self.queue: deque[Application] = deque()
+        self.slots = 0.0           # applications it can still take up this step (a fraction carries over)
+
+    def submit(self, application: Application) -> list[Application]:
+        """A new application: taken up at once (returned) while the office has time left this step and
+        nobody is waiting, else queued."""
+        if not self.queue and self.slots >= 1.0:
+            self.slots -= 1.0
+            return [application]
+        self.queue.append(application)
+        return []
+
+    def new_step(self, days: float) -> list[Application]:
+        """A step of ``days`` begins: the applications leaving the queue, first in first out, up to the
+        step's capacity; empty ones leave without using any."""
+        self.slots = self.slots % 1.0 + self.per_week * days / DAYS_PER_WEEK
+        leaving = []
+        while self.queue and self.slots >= 1.0:
+            application = self.queue.popleft()
+            if not application.empty:
+                self.slots -= 1.0
+            leaving.append(application)
+        return leaving
+
+
+class Odds:
+    """The chance that an application is approved, by importer, end user and day, from the drawn
+    ``approval`` (one chance, or ``ApprovalOdds``)."""
+
+    def __init__(self, approval: float | ApprovalOdds, scenario: Scenario, countries: tuple[str, ...]):
+        written = approval if isinstance(approval, ApprovalOdds) else ApprovalOdds(default=approval)
+        self.days: list[dt.date] = [dt.date.min]
+        self.importer: list[np.ndarray] = []           # [C] chance by importer, from each day on
+        self.end_user: list[dict[str, float]] = []     # cap by end user, from each day on
+        default, own, caps = 1.0, {}, {}
+        for i, change in enumerate((written, *written.changes)):
+            if i:
+                self.days.append(change.date)
+            if change.default is not None:
+                default = float(change.default)
+            groups = [name for name in change.by_importer if name in scenario.groups]
+            for name in [*reversed(groups), *(n for n in change.by_importer if n not in groups)]:
+                for code in scenario.country_set((name,)):     # the first group listed, then codes, win
+                    own[countries.index(code)] = float(change.by_importer[name])
+            caps = {**caps, **{user: float(p) for user, p in change.by_end_user.items()}}
+            chance = np.full(len(countries), default)
+            chance[list(own)] = list(own.values())
+            self.importer.append(chance)
+            self.end_user.append(caps)
+        self.by_end_user = any(self.end_user)
+
+    def of(self, importer: int, end_user: str, day: dt.date) -> float:
+        """The chance of approval of an application of ``importer`` (country index) for ``end_user``, decided
+        on ``day``."""
+        i = bisect.bisect_right(self.days, day) - 1
+        chance = self.importer[i][importer]
+        cap = self.end_user[i].get(end_user)
+        return chance if cap is None else min(chance, cap)

@@ -1,0 +1,241 @@
+"""Licences with state: applications by lot, a review office with a queue, approval odds by importer, end
+user and date, and magnets without Dy or Tb that need no licence. Short runs of the baseline world with
+one licence on China's Dy and Tb oxides (or magnets)."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import run
+from sim.engine.licensing import lots
+from sim.engine.state import Shipment
+from sim.errors import ScenarioError
+from sim.scenario.loading import load_scenario
+
+from .conftest import SCENARIOS
+
+BASE = SCENARIOS / "baseline.yaml"
+END = dt.date(2025, 4, 30)
+LICENCE = """\
+extends: {base}
+name: licensed
+events:
+  - type: export_licence
+    exporter: CN
+    importers: {importers}
+    stages: [refinery]
+    elements: [Dy, Tb]
+    start: 2025-01-06
+    processing_days: 7
+    approval: {approval}
+"""
+
+
+def licensed(write, approval: str = "1.0", importers: str = "all", extra: str = "", name: str = "s.yaml",
+             end: dt.date = END):
+    """A run of the baseline with a licence on China's Dy and Tb oxides, its keys ``extra`` added."""
+    text = LICENCE.format(base=BASE, importers=importers, approval=approval) + extra
+    return run(write(text, name), end=end)
+
+
+def applications(results, outcome: str = "applied") -> pd.DataFrame:
+    """One row per application (step, stage, exporter, importer, t), from the recorder."""
+    rows = [r for r in results.raw.licences if r[5] == outcome]
+    frame = pd.DataFrame(rows, columns=["k", "stage", "exporter", "importer", "t", "outcome"])
+    frame["exporter"] = [results.net.countries[i] for i in frame["exporter"]]
+    frame["importer"] = [results.net.countries[i] for i in frame["importer"]]
+    return frame
+
+
+def decided(results, outcome: str) -> pd.DataFrame:
+    lic = results.table("licences")
+    return lic[lic["outcome"] == outcome]
+
+
+# ---------------------------------------------------------------- lots
+def test_a_shipment_splits_into_lots_of_the_size_the_last_one_smaller():
+    """5 t in lots of 2 t is three applications of 2, 2 and 1 t, each holding the items in proportion."""
+    tagged = np.zeros((1, 3, 2))
+    tagged[0, 0] = [4.0, 1.0]
+    parts = lots(Shipment("refinery", np.array([1]), np.array([0]), tagged), 2.0)
+    assert [p.tagged[0, 0].sum() for p in parts] == pytest.approx([2.0, 2.0, 1.0])
+    assert all(p.tagged[0, 0, 0] == pytest.approx(4 * p.tagged[0, 0, 1]) for p in parts)
+    assert sum(p.tagged for p in parts) == pytest.approx(tagged)
+
+
+def test_without_a_lot_size_a_route_makes_one_application_a_step(write):
+    """As before lots existed: one application per route and step."""
+    per_step = applications(licensed(write)).groupby(["k", "importer"]).size()
+    assert len(per_step) > 0 and (per_step == 1).all()
+
+
+def test_lots_split_a_weeks_shipment_on_a_route_into_applications_of_at_most_the_lot_size(write):
+    results = licensed(write, extra="    lot_t: {refinery: 1}\n")
+    japan = applications(results).query("importer == 'JP'")
+    for _, week in japan.groupby("k"):
+        sizes = sorted(week["t"], reverse=True)
+        assert len(sizes) == math.ceil(sum(sizes) - 1e-9)
+        assert sizes[:-1] == pytest.approx([1.0] * (len(sizes) - 1)) and 0 < sizes[-1] <= 1 + 1e-9
+    assert japan.groupby("k").size().max() >= 3          # Japan's Dy and Tb: several tonnes a week
+
+
+# ---------------------------------------------------------------- the office
+def test_an_office_deciding_one_application_a_week_builds_a_backlog_and_stretches_waiting(write):
+    lotted = "    lot_t: {refinery: 1}\n"
+    fast = licensed(write, importers="[JP]", extra=lotted, name="fast.yaml")
+    slow = licensed(write, importers="[JP]", extra=lotted + "    office: {applications_per_week: 1}\n",
+                    name="slow.yaml")
+    queue = slow.table("licence_queue").set_index("date")
+    assert (queue["exporter"] == "CN").all() and (queue["importer"] == "JP").all()
+    assert queue["applications"].is_monotonic_increasing and queue["applications"].iloc[-1] > 20
+    assert fast.table("licence_queue").empty                     # no office, no queue
+    # the office takes up one a week, so one decision a week at most
+    assert (applications(slow, "approved").groupby("k").size() <= 1).all()
+    applied = decided(fast, "applied")["t"].sum()
+    assert decided(fast, "approved")["t"].sum() > 0.8 * applied       # a week's review: nearly all decided
+    assert decided(slow, "approved")["t"].sum() < 0.3 * applied       # most still wait
+    monthly = slow.table("licence_queue", "month").set_index("date")
+    assert monthly.loc["2025-03-01", "applications"] == queue.loc["2025-03-31", "applications"]   # a level
+
+
+def test_a_ban_stops_the_goods_waiting_at_an_office_and_empties_its_queue(write):
+    ban = """\
+  - type: export_ban
+    exporter: CN
+    importers: [JP]
+    stages: [refinery]
+    elements: [Dy, Tb]
+    start: 2025-03-03
+"""
+    results = licensed(write, importers="[JP]", extra="    lot_t: {refinery: 1}\n"
+                       "    office: {applications_per_week: 1}\n" + ban)
+    queue = results.table("licence_queue")
+    assert len(queue) and queue["date"].max() < pd.Timestamp("2025-03-03")
+    backlog = queue.loc[queue["date"].idxmax(), "t"]
+    stopped = decided(results, "stopped awaiting licence")["t"].sum()
+    assert backlog < stopped <= backlog + 1.0 + 1e-9     # the queue, and the one lot under review
+    assert decided(results, "approved")["date"].max() < pd.Timestamp("2025-03-17")
+
+
+# ---------------------------------------------------------------- odds
+def test_approval_odds_differ_by_importer(write):
+    results = licensed(write, approval="{default: 1.0, by_importer: {JP: 0.0}}")
+    refused, approved = decided(results, "refused"), decided(results, "approved")
+    assert set(refused["importer"]) == {"JP"}
+    assert "JP" not in set(approved["importer"]) and len(set(approved["importer"])) >= 3
+
+
+def test_a_group_names_importers_and_a_country_code_beats_its_group(write):
+    results = licensed(write, approval="{default: 1.0, by_importer: {G7: 0.0, JP: 1.0}}")
+    refused = set(decided(results, "refused")["importer"])
+    assert refused and refused <= set(load_scenario(BASE).groups["G7"].members) - {"JP"}
+    assert "JP" in set(decided(results, "approved")["importer"])
+
+
+def test_a_general_licence_from_a_date_approves_every_decision_after_it(write):
+    results = licensed(write, approval="{default: 0.0, changes: [{date: 2025-03-01, default: 1.0}]}")
+    refused, approved = decided(results, "refused"), decided(results, "approved")
+    assert len(refused) and refused["date"].max() < pd.Timestamp("2025-03-08")
+    assert len(approved) and approved["date"].min() >= pd.Timestamp("2025-03-01")
+
+
+def test_a_general_licence_for_named_importers_leaves_the_others_refused(write):
+    results = licensed(write, approval="{default: 0.0, changes: [{date: 2025-03-01, by_importer: {JP: 1.0}}]}")
+    approved = decided(results, "approved")
+    assert set(approved["importer"]) == {"JP"} and approved["date"].min() >= pd.Timestamp("2025-03-01")
+    later = decided(results, "refused").query("date >= '2025-03-08'")
+    assert len(later) and "JP" not in set(later["importer"])
+
+
+def test_a_freeze_from_a_date_refuses_every_decision_after_it_even_of_applications_made_before(write):
+    results = licensed(write, approval="{default: 1.0, changes: [{date: 2025-03-01, default: 0.0}]}")
+    refused, approved = decided(results, "refused"), decided(results, "approved")
+    assert len(approved) and approved["date"].max() < pd.Timestamp("2025-03-08")
+    assert len(refused) and refused["date"].min() < pd.Timestamp("2025-03-08")   # made before, decided after
+
+
+def test_odds_by_end_user_refuse_the_defence_share_and_approve_the_rest(write):
+    results = licensed(write, approval="{default: 1.0, by_end_user: {defence: 0.0}}")
+    refused, approved = decided(results, "refused")["t"].sum(), decided(results, "approved")["t"].sum()
+    assert 0 < refused < 0.2 * approved                # defence is a small share of each country's use
+    assert decided(licensed(write, name="all.yaml"), "refused").empty
+
+
+def test_one_chance_and_odds_with_only_that_default_decide_alike(write):
+    """``approval: 0.7`` and ``approval: {default: 0.7}`` are one rule written two ways: same draws, same
+    decisions."""
+    plain = licensed(write, approval="0.7", name="plain.yaml")
+    odds = licensed(write, approval="{default: 0.7}", name="odds.yaml")
+    pd.testing.assert_frame_equal(plain.table("licences"), odds.table("licences"))
+    assert not decided(plain, "refused").empty
+
+
+def test_lots_and_an_office_decide_the_same_for_the_same_seed(write):
+    extra = "    lot_t: {refinery: 1}\n    office: {applications_per_week: 3}\n"
+    text = LICENCE.format(base=BASE, importers="all", approval="{default: 0.6, by_end_user: {defence: 0.1}}")
+    path = write(text + extra)
+    a, b = run(path, seed=3, end=END), run(path, seed=3, end=END)
+    for name in ("licences", "licence_queue", "flows"):
+        pd.testing.assert_frame_equal(a.table(name), b.table(name))
+
+
+# ---------------------------------------------------------------- Dy-free magnets
+def test_magnets_without_dy_or_tb_ship_without_a_licence(write):
+    """A licence on items holding Dy and Tb does not cover a grade whose recipe has neither."""
+    dy_free = f"""\
+extends: {BASE}
+magnet_grades:
+  standard_dy_free: {{name: NdFeB without Dy or Tb, recipe: {{NdPr: 0.31}}, source: asm_grade_recipes}}
+sectors:
+  electronics: {{grades: {{standard: null, standard_dy_free: 1.0}}}}
+"""
+    licence = """\
+events:
+  - type: export_licence
+    exporter: CN
+    stages: [magnet]
+    elements: [Dy, Tb]
+    start: 2025-01-06
+    processing_days: 60
+"""
+    free = run(write(dy_free, "free.yaml"), end=dt.date(2025, 2, 28))
+    held = run(write(dy_free + licence, "held.yaml"), end=dt.date(2025, 2, 28))
+
+    def january(results, grade):
+        f = results.table("flows", "month")
+        f = f[(f["exporter"] == "CN") & (f["item"] == grade) & (f["date"] == "2025-01-01")]
+        return f["t"].sum()
+    assert january(held, "standard_dy_free") == pytest.approx(january(free, "standard_dy_free"), rel=0.1)
+    assert january(held, "standard_dy_free") > 100
+    assert january(held, "standard") < 0.5 * january(free, "standard")
+
+
+# ---------------------------------------------------------------- bad input
+def test_bad_licence_keys_are_located_errors(write):
+    text = LICENCE.format(base=BASE, importers="all", approval="""
+      defualt: 0.5
+      by_importer: {USA: 0.2}
+      changes:
+        - {date: 2025-09-01, default: 0.9}
+        - {date: 2025-06-15, default: 0.6}""") + """\
+    lot_t: {smelter: 2}
+    office: {applications_per_wek: 3}
+"""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(text))
+    found = {p.path: (p.line, p.message) for p in info.value.problems}
+    lines = text.splitlines()
+
+    def line(needle):
+        return next(i for i, text_line in enumerate(lines, 1) if needle in text_line)
+    assert found["events[0].approval.defualt"] == (line("defualt"), "unknown key 'defualt' (did you mean default?)")
+    assert "did you mean US?" in found["events[0].approval.by_importer.USA"][1]
+    assert found["events[0].approval.changes[1].date"][0] == line("2025-06-15")
+    assert "date order" in found["events[0].approval.changes[1].date"][1]
+    assert "'smelter'" in found["events[0].lot_t.smelter"][1]
+    assert "did you mean applications_per_week?" in found["events[0].office.applications_per_wek"][1]
+    assert len(found) == 5
