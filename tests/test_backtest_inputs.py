@@ -133,17 +133,22 @@ def test_a_selection_may_name_only_key_columns_of_its_table(seeds):
     assert "flows has no key column 'country'" in p.message and "stage, exporter, importer, item" in p.message
 
 
-def test_every_key_a_run_holds_is_a_code_of_its_scenario_and_every_table_has_its_named_columns():
-    """The codes the checks accept are those the tables hold: a run's tables are date, keys, values."""
+@pytest.mark.parametrize("home_market", [None, "CN"])
+def test_every_key_a_run_holds_is_a_code_of_its_scenario_and_every_table_has_its_named_columns(home_market):
+    """The codes the checks accept are those the tables hold: a run's tables are date, keys, values; with a
+    home market prices have a market column and magnet prices have rows."""
     scenario = load_scenario(SCENARIOS / "april_2025_licensing.yaml")
+    scenario = scenario.model_copy(update={"prices": scenario.prices.model_copy(update={"home_market": home_market})})
     results = run(scenario, end=dt.date(2025, 6, 30))
     known = codes(scenario)
     for table, keys in KEYS.items():
         frame = results.table(table)
-        assert list(frame.columns) == ["date", *keys, *VALUES[table]], table
-        for key in keys:
+        assert set(known[table]) <= set(keys)
+        assert list(frame.columns) == ["date", *known[table], *VALUES[table]], table
+        for key in known[table]:
             assert set(frame[key].astype(str)) <= set(known[table][key]), (table, key)
     assert {"applied", "approved", "refused"} <= set(results.table("licences")["outcome"])
+    assert ("market" in known["prices"]) == (home_market is not None) == (len(results.table("magnet_prices")) > 0)
 
 
 # ---------------------------------------------------------------- periods
@@ -216,6 +221,40 @@ def test_a_prices_selection_names_one_element(seeds, select):
     edit_target(seeds, "dy_price_europe_may_2025", "select: {element: Dy}", f"select: {{element: {select}}}")
     p = only_problem(lambda: targets_of(seeds))
     assert p.path.endswith(".target.select") and "a prices selection must name one element" in p.message
+
+
+def with_home_market(seeds, episode: str) -> None:
+    """Give the copy of an episode's scenario China as home market: prices inside and outside China."""
+    with open(seeds.parent / "scenarios" / f"{episode}.yaml", "a", encoding="utf-8") as file:
+        file.write("prices:\n  home_market: CN\n")
+
+
+def test_a_price_target_of_an_episode_with_a_home_market_names_one_market(seeds, no_runs):
+    """Two prices per element: a target that names none would read them both as one."""
+    with_home_market(seeds, "april_2025_licensing")
+    problems = problems_of(lambda: episodes("april_2025_licensing", seeds=seeds))
+    assert {p.message.split(":")[0] for p in problems} == {"dy_price_europe_may_2025", "tb_price_europe_may_2025"}
+    for p in problems:
+        assert p.path.endswith(".target.select") and "must name one market (home or outside)" in p.message
+
+
+def test_a_price_target_names_the_market_outside_china_where_the_episode_has_one(seeds):
+    """Both sides: with a home market and each price target naming its market, every target is answerable."""
+    with_home_market(seeds, "april_2025_licensing")
+    for figure_id in ("dy_price_europe_may_2025", "tb_price_europe_may_2025"):
+        element = figure_id[:2].capitalize()
+        edit_target(seeds, figure_id, f"select: {{element: {element}}}",
+                    f"select: {{market: outside, element: {element}}}")
+    (episode,) = episodes("april_2025_licensing", seeds=seeds)
+    assert {t.select.where.get("market") for t in episode.targets if t.table == "prices"} == {"outside"}
+
+
+def test_a_market_is_refused_where_the_episode_has_one_world_price(seeds, no_runs):
+    name, text = edit_target(seeds, "dy_price_europe_may_2025", "select: {element: Dy}",
+                             "select: {market: outside, element: Dy}")
+    p = only_problem(lambda: episodes("april_2025_licensing", seeds=seeds))
+    assert p.path.endswith(".target.select.market") and p.line == line_of(text, "market: outside")
+    assert "one world price per element" in p.message and "prices.home_market" in p.message
 
 
 @pytest.mark.parametrize("figure_id, key", [("cn_magnet_exports_us_may_2025", "base"), ("cn_mine_share_2010", "within")])

@@ -25,14 +25,17 @@ Measures, each read from a step table with steps split by days (``sim.results.pe
 ``base`` belongs to change and multiple only, ``within`` to share only; either elsewhere is refused.
 
 What a target reads of a table is its value column: ``t`` (production, flows, chain, inventory,
-licences, licence_queue), ``made_t`` (magnet_output), ``unmet_t`` (unmet) or ``usd_per_kg`` (prices), unless the block's
-``column:`` names another value column of the table (``sim.results.columns.VALUES``), e.g.
-``column: unmet_units`` for products not made rather than tonnes of magnet missing.
+licences, licence_queue), ``made_t`` (magnet_output), ``unmet_t`` (unmet), ``usd_per_kg`` (prices) or
+``multiple`` (magnet_prices), unless the block's ``column:`` names another value column of the table
+(``sim.results.columns.VALUES``), e.g. ``column: unmet_units`` for products not made rather than tonnes of
+magnet missing.
 
 The rows a selection picks add up over the period where the table holds flows; where it holds levels
-(``LEVELS``: prices, stocks, licence queues) they add up within each step and that sum is averaged over the period's
-days. A price, a price multiple or days of cover (``PER_ROW``) does not add up across rows: it is read
-for one row — a prices selection names one element — and only as a change or multiple of a base.
+(``LEVELS``: prices, magnet prices, stocks, licence queues) they add up within each step and that sum is
+averaged over the period's days. A price, a price multiple or days of cover (``PER_ROW``) does not add up
+across rows: it is read for one row — a prices selection names one element, and in an episode with a
+home market one market (``market: outside``) — and only as a change or multiple of a base. An episode
+without a home market has one world price per element and no market to name.
 
 A selection names key columns of the table (``sim.results.columns.KEYS``) and values: a code (``CN``), a
 list (``[Dy, Tb]``) or ``not CN``. Every code must be one a run of the episode's scenario can hold, and
@@ -51,7 +54,7 @@ import pandas as pd
 
 from ..errors import Problem, ScenarioError, did_you_mean
 from ..results import Results
-from ..results.columns import KEYS, VALUES, codes
+from ..results.columns import KEYS, OPTIONAL_KEYS, VALUES, codes
 from ..results.periods import Period, covers, mean_in, total_in
 from ..scenario import Scenario
 from ..scenario.registry import FIGURE_FILES, Registry, SourceFigure
@@ -60,10 +63,11 @@ from ..scenario.yamlfile import KeyPath, YamlDocument, problem_at, read_yaml
 KINDS = ("calibration", "validation")
 MEASURES = ("share", "change", "multiple", "total")
 COLUMN = {"production": "t", "flows": "t", "chain": "t", "inventory": "t", "magnet_output": "made_t",
-          "prices": "usd_per_kg", "unmet": "unmet_t", "licences": "t",
-          "licence_queue": "t"}   # read unless `column:` says otherwise
-LEVELS = {"prices", "inventory", "licence_queue"}   # tables whose value is a level (averaged over time), not a flow
-PER_ROW = {("prices", "usd_per_kg"), ("prices", "multiple"), ("inventory", "days_of_cover")}
+          "prices": "usd_per_kg", "magnet_prices": "multiple", "unmet": "unmet_t", "licences": "t",
+          "licence_queue": "t"}   # read unless `column:` says otherwise; a magnet price may have no USD/kg
+LEVELS = {"prices", "magnet_prices", "inventory", "licence_queue"}   # levels (averaged over time), not flows
+PER_ROW = {("prices", "usd_per_kg"), ("prices", "multiple"), ("magnet_prices", "usd_per_kg"),
+           ("magnet_prices", "multiple"), ("inventory", "days_of_cover")}
 TARGET_KEYS = ("episode", "kind", "measure", "table", "select", "within", "period", "base", "column", "band",
                "band_reason")
 
@@ -170,11 +174,20 @@ class Target:
         full_names = {code: country.name for code, country in scenario.countries.items()}
         for key, selection in (("select", self.select), ("within", self.within)):
             for path, column, code in selection.codes() if selection else ():
-                if code not in known[column]:
+                if column not in known:        # a key only some scenarios' tables have: a market
+                    found.append(self.problem((key, *path), (
+                        f"no {column} in {self.table} of {scenario.name}: it has one world price per element "
+                        f"(prices by market need prices.home_market)")))
+                elif code not in known[column]:
                     found.append(self.problem((key, *path), (
                         f"no {column} {code!r} in {self.table} of {scenario.name}"
                         f"{did_you_mean(code, known[column], full_names)}; expected one of "
                         f"{', '.join(known[column]) or '(none)'}")))
+        for column in OPTIONAL_KEYS.get(self.table, ()):       # a market, where the episode has markets
+            if column in known and (self.table, self.column) in PER_ROW and not self.select.names_one(column):
+                found.append(self.problem(("select",), (
+                    f"{scenario.name} has a home market: a {self.table} selection must name one {column} "
+                    f"({' or '.join(known[column])}), e.g. {{{column}: {known[column][-1]}}}")))
         calendar = scenario.calendar
         for key, period in (("period", self.period), ("base", self.base)):
             last = period.end - dt.timedelta(days=1) if period else None
@@ -287,7 +300,9 @@ def _target(figure: SourceFigure, spec: dict[str, Any], written: Written,
         if measure in ("total", "share"):
             report(("measure",), f"got {measure!r}: {column} of {table} does not add up, so it is read as "
                                  f"a change or multiple of a base period")
-        missing = [k for k in KEYS[table] if select is not None and not select.names_one(k)]
+        # a key only some episodes' tables have (a market) is checked against the episode (Target.problems_in)
+        missing = [k for k in KEYS[table] if select is not None and not select.names_one(k)
+                   and k not in OPTIONAL_KEYS.get(table, ())]
         if missing:
             report(("select",), f"a {table} selection must name one {' and one '.join(missing)} "
                                 f"({column} does not add up across rows), e.g. {{{missing[0]}: ...}}")

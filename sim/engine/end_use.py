@@ -24,6 +24,7 @@ class EndUse:
     flows: Flows
     plan: np.ndarray          # [C, G] t magnet each country's plants are to make this step
     by_grade: np.ndarray      # [C, G] t magnet of rare-earth magnets end uses asked for
+    got: np.ndarray           # [C, G] t magnet of them their country's stock served
 
 
 def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, defence_first: np.ndarray,
@@ -52,7 +53,7 @@ def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, d
     plan *= np.where(total > total_cap, total_cap / np.where(total > 0, total, 1), 1.0)[:, None]
     flows = Flows(stage=MAGNET, demand=by_sector, supplied=supplied, magnets_used=used, exports=exports,
                   qualifying=qualifying)
-    return EndUse(flows, plan, by_grade)
+    return EndUse(flows, plan, by_grade, got)
 
 
 def ration(state: State, net: Network, by_sector: np.ndarray, got: np.ndarray,

@@ -38,8 +38,10 @@ class Flows:
     mined: np.ndarray | None = None                  # [C, E] concentrate mined
     sunk: np.ndarray | None = None                   # [C, Q, E] tagged oxides nobody needed, to the "other uses" sink
     # prices
-    price: np.ndarray | None = None                  # [E] USD/kg
-    price_multiple: np.ndarray | None = None         # [E] price / initial price
+    price: np.ndarray | None = None                  # [M, E] USD/kg by market
+    price_multiple: np.ndarray | None = None         # [M, E] price / initial price
+    magnet_price: np.ndarray | None = None           # [M, G] USD/kg magnet (NaN: recipe not fully priced)
+    magnet_price_multiple: np.ndarray | None = None  # [M, G] magnet price / its starting value
     # goods between countries
     exports: Exports | None = None                   # left suppliers' stocks this step (into transit)
     qualifying: list[tuple[int, int]] = field(default_factory=list)   # (buyer, switching group) starting to qualify

@@ -88,7 +88,7 @@ class Ledger:
         if f.sunk is not None:
             r.sink(k, f.sunk[:, 0, :])
         if f.price is not None:
-            r.prices(k, f.price, f.price_multiple)
+            r.prices(k, f.price, f.price_multiple, f.magnet_price, f.magnet_price_multiple)
         if f.turned_back is not None:
             shipment, mass, outcome = f.turned_back
             r.turned_back(k, shipment.stage, shipment.buyer, shipment.supplier, mass, outcome)

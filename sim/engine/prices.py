@@ -1,9 +1,17 @@
-"""Prices per element, and the plants that idle below their shut-down price.
+"""Prices per element and market, magnet prices by grade, and the plants that idle below their shut-down price.
 
-Each priced element's price is its initial price x (1 - unmet share of oxide orders)^-scarcity x (cover /
-opening cover)^-stock x (1 - unsold share beyond the opening's)^surplus, capped at ``max_multiple``
-either way; the unmet and unsold shares are 4-week averages. With ``demand_elasticity`` end-use demand
-answers to the price of each grade's recipe.
+A market is the buyers of a set of countries (``sim.world.markets``): the world, or with
+``prices.home_market`` the home country's buyers and everyone else's. In each market, each priced element's
+price is its initial price x (1 - unmet share of the market's oxide orders)^-scarcity x (the market's cover /
+its opening cover)^-stock x (1 - the market's unsold share beyond the opening's)^surplus, capped at
+``max_multiple`` either way; the unmet and unsold shares are 4-week averages. An export measure of the home
+country thus opens a spread by itself: outside buyers go short, the home stock goes unsold.
+
+With a home market, each magnet grade has a price in each market: the value of its recipe at that market's
+element prices (priced elements only) over its value at the initial prices, x (1 - unmet share of the
+market's end-use magnet orders)^-scarcity (a 4-week average), capped the same way; in USD/kg only where
+every element of the recipe has a price. With ``demand_elasticity`` end-use demand answers to the recipe
+value of each grade at the prices of the buyer's market.
 """
 from __future__ import annotations
 
@@ -20,20 +28,19 @@ MIN_IDLE_DAYS = 182.0         # ... and it has stood idle for half a year (resta
 
 
 def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supplied: np.ndarray,
-                  sunk: np.ndarray) -> Flows:
-    """This step's prices from the oxide market's unmet ``claims`` - ``supplied`` [C, E], the oxides ``sunk``
-    [C, E] and the stocks; then plants idle or restart at them."""
+                  sunk: np.ndarray, magnet_claims: np.ndarray, magnet_supplied: np.ndarray) -> Flows:
+    """This step's prices in every market from the oxide market's unmet ``claims`` - ``supplied`` [C, E], the
+    oxides ``sunk`` [C, E] and the stocks, and (with a home market) magnet prices from end uses'
+    ``magnet_claims`` - ``magnet_supplied`` [C, G]; then plants idle or restart at them."""
     dt_ = net.step_days
-    unmet = claims - supplied
-    total = claims.sum(axis=0)
     smooth = min(1.0, dt_ / SCARCITY_SMOOTHING_DAYS)
-    u = np.where(total > 0, unmet.sum(axis=0) / np.where(total > 0, total, 1), 0.0)
-    state.scarcity += (u - state.scarcity) * smooth
-    sunk = sunk.sum(axis=0)
+    total = net.by_market(claims)
+    state.scarcity += (unmet_share(net.by_market(claims - supplied), total) - state.scarcity) * smooth
+    sunk = net.by_market(sunk)
     unsold = np.where(total + sunk > 0, sunk / np.where(total + sunk > 0, total + sunk, 1), 0.0)
     state.surplus += (unsold - state.surplus) * smooth
-    use = state.use_own[REFINERY].sum(axis=0)
-    cover = np.where(use > 0, (state.oxide.mass.sum(axis=0) + state.pile.mass.sum(axis=0)) / use, np.nan)
+    use = net.by_market(state.use_own[REFINERY])
+    cover = np.where(use > 0, (net.by_market(state.oxide.mass) + net.by_market(state.pile.mass)) / use, np.nan)
     if state.k < 0:
         state.opening_cover = cover
         state.opening_surplus = state.surplus.copy()
@@ -47,24 +54,53 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
     multiple = np.clip(multiple, 1 / net.max_price_multiple, net.max_price_multiple)
     state.price = net.initial_price * multiple
     if net.demand_elasticity:
-        priced = ~np.isnan(net.initial_price)
-        base = net.recipe[:, priced] @ net.initial_price[priced]
-        grade = np.where(base > 0, (net.recipe[:, priced] @ state.price[priced]) / base, 1.0)
-        state.demand_multiplier = np.broadcast_to((net.sector_grades @ grade) ** (-net.demand_elasticity),
-                                                  state.demand_multiplier.shape).copy()
+        by_market = np.stack([(net.sector_grades @ grade) ** (-net.demand_elasticity)
+                              for grade in recipe_multiple(net, state.price)])
+        state.demand_multiplier = by_market[net.market_of]        # [C, S]: each country at its market's prices
+    flows = Flows(price=state.price, price_multiple=multiple)
+    if net.home_market is not None:
+        flows.magnet_price, flows.magnet_price_multiple = magnet_prices(state, net, magnet_claims, magnet_supplied,
+                                                                        smooth)
     curtail(state, net, day)
-    return Flows(price=state.price, price_multiple=multiple)
+    return flows
+
+
+def unmet_share(unmet: np.ndarray, claims: np.ndarray) -> np.ndarray:
+    """What went unmet as a share of what was claimed (0 where nothing was)."""
+    return np.where(claims > 0, unmet / np.where(claims > 0, claims, 1), 0.0)
+
+
+def recipe_multiple(net: Network, price: np.ndarray) -> np.ndarray:
+    """[M, G] the value of each grade's recipe at each market's prices ``price`` [M, E] over its value at the
+    initial prices, priced elements only (1 for a recipe without any)."""
+    priced = ~np.isnan(net.initial_price)
+    base = net.recipe[:, priced] @ net.initial_price[priced]
+    # market by market, each a vector product: the same arithmetic with one market as with two
+    return np.stack([np.where(base > 0, (net.recipe[:, priced] @ p[priced]) / base, 1.0) for p in price])
+
+
+def magnet_prices(state: State, net: Network, claims: np.ndarray, supplied: np.ndarray,
+                  smooth: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each grade's price in each market [M, G] (USD/kg magnet; NaN where its recipe is not fully priced) and
+    its multiple of the starting value: recipe value x scarcity term of the market's magnet orders."""
+    u = unmet_share(net.by_market(claims - supplied), net.by_market(claims))
+    state.magnet_scarcity += (u - state.magnet_scarcity) * smooth
+    multiple = recipe_multiple(net, state.price) * (1 - np.minimum(state.magnet_scarcity, 0.999)) ** (
+        -net.scarcity_elasticity)
+    multiple = np.clip(multiple, 1 / net.max_price_multiple, net.max_price_multiple)
+    return net.magnet_initial_price * multiple, multiple
 
 
 def curtail(state: State, net: Network, day: int) -> None:
-    """A plant with a shut-down price idles once the price it gets (market, or its country's floor) is
-    below it, and restarts once the price is RESTART_MARGIN above it and it has stood idle MIN_IDLE_DAYS."""
+    """A plant with a shut-down price idles once the price it gets (its country's market, or its country's
+    floor) is below it, and restarts once the price is RESTART_MARGIN above it and it has stood idle
+    MIN_IDLE_DAYS."""
     dt_ = net.step_days
     for stage in STAGES:
         plants = net.facilities(stage)
         if not plants.shuts_below.any():
             continue
-        market = np.nan_to_num(state.price[plants.price_element], nan=np.inf)
+        market = np.nan_to_num(state.price[net.market_of[plants.country], plants.price_element], nan=np.inf)
         floor = net.price_floor[day][plants.country, plants.price_element]
         price = np.maximum(market, floor)
         restart = plants.shuts_below * (1 + RESTART_MARGIN)

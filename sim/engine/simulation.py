@@ -152,7 +152,8 @@ class Simulation:
         stockpiles.release(state, net, day)
         sunk = sink_surplus(state, net)
         self.book(sunk)
-        self.book(update_prices(state, net, day, making.claims, making.supplied, sunk.sunk[:, 0, :]))
+        self.book(update_prices(state, net, day, making.claims, making.supplied, sunk.sunk[:, 0, :], use.by_grade,
+                                use.got))
         substitute(state, net, self.world)
         if k == -1:
             stockpiles.fill(state, net)

@@ -65,11 +65,12 @@ class State:
     sector_grades: np.ndarray                # [C, S, G] grade mix, moved by substitution
     substituted: np.ndarray                  # [events] share moved so far by each substitution event
     price_high_days: np.ndarray              # [events] days its element's price has stayed above the threshold
-    price: np.ndarray                        # [E] USD/kg
-    scarcity: np.ndarray                     # [E] smoothed unmet share of oxide orders
-    surplus: np.ndarray                      # [E] smoothed share of oxide output nobody bought
+    price: np.ndarray                        # [M, E] USD/kg in each market (see sim.world.markets)
+    scarcity: np.ndarray                     # [M, E] smoothed unmet share of the market's oxide orders
+    surplus: np.ndarray                      # [M, E] smoothed share of the market's oxides nobody bought
+    magnet_scarcity: np.ndarray              # [M, G] smoothed unmet share of the market's end-use magnet orders
     demand_multiplier: np.ndarray            # [C, S] end-use demand's answer to prices
-    opening_cover: np.ndarray | None = None  # [E] days of cover at the calendar's start: the stock term's basis
+    opening_cover: np.ndarray | None = None  # [M, E] days of cover at the calendar's start: the stock term's basis
     opening_surplus: np.ndarray | None = None
     in_flight: dict[Shipment, None] | None = None   # at sea, in the order sent (dicts, not sets: the order in
     pending: dict[Shipment, None] | None = None     # which goods return must not depend on addresses)
@@ -166,9 +167,10 @@ def initial_state(net: Network, world: Scenario, start_k: int) -> State:
         sector_grades=sector_grades,
         substituted=np.zeros(len(world.events)),
         price_high_days=np.zeros(len(world.events)),
-        price=net.initial_price.copy(),
-        scarcity=np.zeros(len(net.elements)),
-        surplus=np.zeros(len(net.elements)),
+        price=np.tile(net.initial_price, (len(net.markets), 1)),
+        scarcity=np.zeros((len(net.markets), len(net.elements))),
+        surplus=np.zeros((len(net.markets), len(net.elements))),
+        magnet_scarcity=np.zeros((len(net.markets), len(net.grades))),
         demand_multiplier=np.ones((C, len(net.sectors))),
         in_flight={},
         pending={},

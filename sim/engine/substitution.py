@@ -1,5 +1,6 @@
 """Substitution: sectors move from one magnet grade to another, or out of rare-earth magnets (ferrite), once
-an element's price has stayed above a threshold for a delay, at up to a speed, up to a maximum share."""
+an element's price (outside the home market, where there is one) has stayed above a threshold for a delay, at
+up to a speed, up to a maximum share."""
 from __future__ import annotations
 
 import numpy as np
@@ -20,7 +21,10 @@ def substitute(state: State, net: Network, world: Scenario) -> None:
         if event.type != "substitution":
             continue
         e = net.elements.index(event.element)
-        high = state.price[e] > float(event.price_above_usd_per_kg)
+        # an event names no country: it moves the sectors of every country at once, so it reads one price,
+        # the outside market's, where all but the home country's buyers pay and where the home country's
+        # export measures show; the home price, sheltered by them, would hold everyone else back
+        high = state.price[net.outside, e] > float(event.price_above_usd_per_kg)
         state.price_high_days[n] = state.price_high_days[n] + dt_ if high else 0.0
         if not high or state.price_high_days[n] < float(event.delay_days):
             continue

@@ -50,7 +50,8 @@ from .single import run
 REPLICATIONS = "replications"
 BAND_TABLES = ("bands", "headline_bands", "replications")   # what write_bands writes from the replications
 FAILURES = "failures.json"
-SHOWN = ("peak_shortfall_share", "weeks_to_shortfall", "cumulative_unmet_t", "peak_price_multiple")
+SHOWN = ("peak_shortfall_share", "weeks_to_shortfall", "cumulative_unmet_t", "peak_price_multiple",
+         "home_peak_price_multiple")
 
 
 @dataclass
@@ -90,16 +91,17 @@ class Ensemble:
 
     def text(self, seconds: float | None = None) -> str:
         """The headline bands for the countries that go short, and the priced elements' peaks, for the terminal."""
-        bands = self.headline_bands
+        shown = self.headline_bands[self.headline_bands["figure"].isin(SHOWN)]
+        width = max([8] + [len(str(subject)) + 1 for subject in shown["subject"]])   # grades are longer than codes
         took = f", {seconds:.1f} s" if seconds is not None else ""
         lines = [f"{self.scenario.name}: {self.scenario.title or ''}".rstrip(": "),
                  f"  {self.replications} replications of seed {self.seed} ({self.ran} run now, "
                  f"{self.replications - self.ran - len(self.failures)} already on disk"
                  f"{', ' + str(len(self.failures)) + ' failed' if self.failures else ''}){took}",
-                 f"  {'subject':8}{'figure':28}{'P5':>12}{'P50':>12}{'P95':>12}  happened in"]
-        for row in bands[bands["figure"].isin(SHOWN)].itertuples():
+                 f"  {'subject':{width}}{'figure':28}{'P5':>12}{'P50':>12}{'P95':>12}  happened in"]
+        for row in shown.itertuples():
             cells = [_band(getattr(row, f"p{p}"), row.unit) for p in PERCENTILES]
-            lines.append(f"  {row.subject:8}{row.figure:28}{cells[0]:>12}{cells[1]:>12}{cells[2]:>12}  "
+            lines.append(f"  {row.subject:{width}}{row.figure:28}{cells[0]:>12}{cells[1]:>12}{cells[2]:>12}  "
                          f"{100 * row.happened:.0f}%")
         return "\n".join(lines)
 

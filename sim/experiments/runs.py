@@ -94,7 +94,8 @@ def read_series(folder: Path, manifest: dict) -> pd.DataFrame:
     prices["date"] = pd.to_datetime(prices["date"])
     if frequency == "step" and len(prices):
         prices["date"] = prices["date"].dt.to_period(PERIOD["month"][0]).dt.to_timestamp()
-        prices = prices.groupby(["date", "element"], as_index=False, sort=True)[["usd_per_kg", "multiple"]].mean()
+        keys = [k for k in ("date", "market", "element") if k in prices.columns]   # market: with a home market
+        prices = prices.groupby(keys, as_index=False, sort=True)[["usd_per_kg", "multiple"]].mean()
     return combine(headline, prices)
 
 

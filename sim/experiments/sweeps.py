@@ -205,9 +205,10 @@ def default_folder(file: Path | str, name: str, parameter: KeyPathResolved) -> P
 
 
 def _metric(name: str, scenario: Scenario) -> tuple[str | None, str]:
+    home = scenario.prices.home_market is not None     # then magnet grades have prices too
+    priced = list(scenario.prices.initial_usd_per_kg) + (list(scenario.magnet_grades) if home else [])
     try:
-        return parse_metric(name, list(scenario.countries), list(scenario.sectors),
-                            list(scenario.prices.initial_usd_per_kg))
+        return parse_metric(name, list(scenario.countries), list(scenario.sectors), priced, home)
     except ValueError as exc:
         raise ScenarioError.single("--metric", str(exc)) from None
 

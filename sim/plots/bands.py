@@ -15,7 +15,21 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from .style import ELEMENT_COLOURS, MAX_PANELS, SIZE, colour, country_panels, note_empty, panels, run_axis, save_figure
+from ..results.series import PRICE_METRICS
+from ..world.markets import HOME
+from .style import (
+    ELEMENT_COLOURS,
+    MARKET_STYLES,
+    MAX_PANELS,
+    SIZE,
+    colour,
+    country_panels,
+    market_handles,
+    note_empty,
+    panels,
+    run_axis,
+    save_figure,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -167,8 +181,9 @@ def band_shortfall_figure(bands: pd.DataFrame, countries: list[str], measure: di
 
 
 def band_prices_figure(bands: pd.DataFrame, measure: dict[str, str | None]) -> Figure:
-    """Monthly mean oxide price as a multiple of the initial price, P50 and P5-P95, a panel per element."""
-    rows = bands[bands["metric"] == "price_multiple"]
+    """Monthly mean oxide price as a multiple of the initial price, P50 and P5-P95, a panel per element; with
+    a home market, outside it solid and in it dashed."""
+    rows = bands[bands["metric"].isin(tuple(PRICE_METRICS.values()))]
     elements = list(dict.fromkeys(rows["element"]))[:MAX_PANELS]
     fig, axes = panels(len(elements) or 1)
     fig.suptitle("oxide prices, multiple of the initial price (monthly mean)")
@@ -178,11 +193,14 @@ def band_prices_figure(bands: pd.DataFrame, measure: dict[str, str | None]) -> F
     for ax, element in zip(axes, elements):
         ax.set_title(element, fontweight="bold", color=ELEMENT_COLOURS.get(element, "0.2"), loc="left")
         shown = rows[rows["element"] == element]
-        _band_series(ax, shown, ELEMENT_COLOURS.get(element, "0.2"))
+        for market, metric in PRICE_METRICS.items():
+            _band_series(ax, shown[shown["metric"] == metric], ELEMENT_COLOURS.get(element, "0.2"),
+                         ls=MARKET_STYLES[market], alpha=BAND_ALPHA if market != HOME else BAND_ALPHA / 2)
         ax.axhline(1.0, color="0.5", lw=0.8)
         ax.set_ylim(min(0.95, float(shown["p5"].min()) * 0.97), max(1.1, float(shown["p95"].max()) * 1.05))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
-    _band_axes(axes, bands, measure)
+    home = (rows["metric"] == PRICE_METRICS[HOME]).any()
+    _band_axes(axes, bands, measure, market_handles("the home market" if home else None))
     return fig
 
 
@@ -207,6 +225,7 @@ def headline_bands_figure(headline: pd.DataFrame, limit: int = MAX_RANGE_ROWS) -
     to end-user shortfall and of each element's peak price; a figure that did not happen in every
     replication is marked with how often it did (its percentiles are of those replications)."""
     short = band_countries(None, headline, limit)
+    headline = _by_market(headline)
     prices = list(headline.loc[headline["figure"] == "peak_price_multiple", "subject"])
     panels = (("peak_shortfall_share", "peak shortfall", short, PercentFormatter(1.0, decimals=0)),
               ("weeks_to_shortfall", "weeks from first measure\nto end-user shortfall", short, None),
@@ -225,7 +244,7 @@ def headline_bands_figure(headline: pd.DataFrame, limit: int = MAX_RANGE_ROWS) -
         for y, subject in zip(ys, subjects):
             row = rows.loc[subject]
             low, mid, high = (_number(row[f"p{p}"]) for p in (5, 50, 95))
-            c = ELEMENT_COLOURS.get(subject) or colour(subject)
+            c = _tint(subject)
             if np.isnan(mid):
                 ax.annotate("never", xy=(0.02, y), xycoords=("axes fraction", "data"), va="center", fontsize=7,
                             color="0.4")
@@ -237,7 +256,7 @@ def headline_bands_figure(headline: pd.DataFrame, limit: int = MAX_RANGE_ROWS) -
                             textcoords="offset points", va="center", fontsize=6.5, color="0.35")
         ax.set_yticks(ys, subjects)
         for label, subject in zip(ax.get_yticklabels(), subjects):
-            label.set_color(ELEMENT_COLOURS.get(subject) or colour(subject))
+            label.set_color(_tint(subject))
             label.set_fontweight("bold")
         ax.set_ylim(-0.7, len(subjects) - 0.3)
         ax.grid(alpha=0.3, axis="x")
@@ -247,3 +266,23 @@ def headline_bands_figure(headline: pd.DataFrame, limit: int = MAX_RANGE_ROWS) -
     _band_legend(fig, [Line2D([], [], color="0.3", lw=6, alpha=0.35, solid_capstyle="butt", label="P5–P95"),
                        Line2D([], [], color="0.3", marker="o", ms=5, lw=0, label="P50 (median)")])
     return fig
+
+
+def _by_market(headline: pd.DataFrame) -> pd.DataFrame:
+    """With a home market, each item's peak price outside it and in it as two subjects, one under the other
+    ("Dy outside", "Dy home"); without one, the headline as it is."""
+    home = headline[headline["figure"] == "home_peak_price_multiple"]
+    if home.empty:
+        return headline
+    outside = headline[headline["figure"] == "peak_price_multiple"]
+    both = pd.concat([outside.assign(subject=outside["subject"] + " outside", order=2 * np.arange(len(outside))),
+                      home.assign(subject=home["subject"] + " home", figure="peak_price_multiple",
+                                  order=[2 * list(outside["subject"]).index(s) + 1 for s in home["subject"]])])
+    rest = headline[~headline["figure"].isin(("peak_price_multiple", "home_peak_price_multiple"))]
+    return pd.concat([rest, both.sort_values("order").drop(columns="order")], ignore_index=True)
+
+
+def _tint(subject: str) -> str:
+    """The colour of a subject: an element's own, else a country's (a price by market: its item's)."""
+    item = subject.split(" ")[0]
+    return ELEMENT_COLOURS.get(item) or colour(item)

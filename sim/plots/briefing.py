@@ -14,13 +14,16 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from ..stages import MAGNET, REFINERY
+from ..world.markets import HOME, WORLD
 from .flows import flows_figure
 from .style import (
     ELEMENT_COLOURS,
     ELEMENT_STYLES,
+    MARKET_STYLES,
     SIZE,
     colour,
     date_axis,
+    item_colour,
     new_figure,
     note_empty,
     save_figure,
@@ -131,12 +134,12 @@ def cover_figure(results: Results, countries: tuple[str, ...]) -> Figure:
     for k, country in enumerate(countries):
         ax = fig.add_subplot(grid[0, k], sharey=first)
         first = first or ax
-        for item, item_colour in ELEMENT_COLOURS.items():
+        for item, tint in ELEMENT_COLOURS.items():
             rows = oxides[(oxides["country"] == country) & (oxides["item"] == item)]
             if rows.empty:
                 continue
             cover = _monthly(rows, months, "days_of_cover").clip(upper=COVER_CLIP_DAYS)
-            ax.plot(months, cover, color=item_colour, ls=ELEMENT_STYLES[item], lw=1.5, label=item)
+            ax.plot(months, cover, color=tint, ls=ELEMENT_STYLES[item], lw=1.5, label=item)
         ax.set_title(country, fontweight="bold", color=colour(country, results.countries))
         ax.set_ylim(0, COVER_CLIP_DAYS * 1.04)
         ax.grid(alpha=0.3)
@@ -189,18 +192,40 @@ def _stockpile_panel(ax: Axes, inventory: pd.DataFrame, months: pd.DatetimeIndex
 
 # ---------------------------------------------------------------- 3 prices
 def prices_figure(results: Results) -> Figure:
-    """Monthly mean price of each priced oxide as a multiple of its initial price (log scale)."""
+    """Monthly mean price of each priced oxide as a multiple of its initial price (log scale); with a home
+    market, each market's (outside it solid, in it dashed) and, in a second panel, each magnet grade's."""
     prices = results.table("prices", "month")
-    fig, ax = new_figure()
-    ax.set_title("Oxide prices, multiple of the initial price (monthly mean, log scale)", loc="left",
-                 fontweight="bold")
-    initial = {element: p.initial_usd_per_kg for element, p in results.summary().prices.items()}
-    if prices.empty:
-        note_empty(ax, "no priced elements")
+    home = results.scenario.prices.home_market
+    summary = results.summary()
+    title = "multiple of the initial price (monthly mean, log scale)"
+    if home is None:
+        fig, ax = new_figure()
+        ax.set_title(f"Oxide prices, {title}", loc="left", fontweight="bold")
+        _price_panel(ax, results, prices, "element", summary.prices, "no priced elements")
         return fig
-    for element, rows in prices.groupby("element", sort=False):
-        ax.plot(rows["date"], rows["multiple"], lw=1.8, color=ELEMENT_COLOURS.get(element),
-                label=f"{element} (initial {initial[element]:,.0f} USD/kg)")
+    fig, axes = new_figure(ncols=2)         # each panel its own scale: a magnet dilutes its elements' spikes
+    fig.suptitle(f"Prices outside {home} (solid) and in {home} (dashed), {title}", x=0.01, ha="left",
+                 fontweight="bold", fontsize=11)
+    for ax, name, frame, key in ((axes[0], "Oxides", prices, "element"),
+                                 (axes[1], "Magnets, by grade", results.table("magnet_prices", "month"), "grade")):
+        ax.set_title(name, loc="left", fontsize=10)
+        _price_panel(ax, results, frame, key, summary.prices, f"no priced {name.lower()}")
+    return fig
+
+
+def _price_panel(ax: Axes, results: Results, prices: pd.DataFrame, key: str, peaks: dict, empty: str) -> None:
+    """A line per item (element or grade) and market, a colour per item, a line style per market."""
+    if prices.empty:
+        note_empty(ax, empty)
+        return
+    items = list(dict.fromkeys(prices[key]))
+    for item, rows in prices.groupby(key, sort=False):
+        initial = peaks[item].initial_usd_per_kg
+        label = f"{item} (initial {initial:,.0f} USD/kg)" if initial is not None else item
+        markets = rows.groupby("market", sort=False) if "market" in rows.columns else [(WORLD, rows)]
+        for market, line in markets:
+            ax.plot(line["date"], line["multiple"], lw=1.8, color=item_colour(item, items), ls=MARKET_STYLES[market],
+                    label=label if market != HOME else None)
     ax.axhline(1.0, color="0.5", lw=0.8)
     ax.set_yscale("log")
     top = max(2.0, float(prices["multiple"].max()) * 1.3)
@@ -213,13 +238,12 @@ def prices_figure(results: Results) -> Figure:
     date_axis(ax)
     _measure_line(ax, results)
     ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9, bbox_to_anchor=(0.0, 0.92))
-    return fig
 
 
 # ---------------------------------------------------------------- 4 dependency
 def dependency_figure(results: Results, countries: tuple[str, ...], on: str = "CN") -> Figure:
     """Quarterly direct (import share) and embedded (passed through ``on`` anywhere) dependency, oxides and magnets."""
-    fig, axes = new_figure(ncols=2, sharey=True)
+    fig, axes = new_figure(ncols=2)         # each panel its own scale: a magnet dilutes its elements' spikes
     fig.suptitle(f"Dependency on {on} of oxide and magnet users (quarterly, %)", x=0.01, ha="left",
                  fontweight="bold", fontsize=11)
     if on not in results.countries:

@@ -11,8 +11,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from ..results.series import PRICE_METRICS
+from ..world.markets import HOME
 from .style import (
     ELEMENT_COLOURS,
+    MARKET_STYLES,
     MAX_PANELS,
     country_panels,
     date_axis,
@@ -97,20 +100,26 @@ def overlay_shortfall_figure(monthly: pd.DataFrame, labels: list[str], countries
 
 def overlay_prices_figure(monthly: pd.DataFrame, labels: list[str], measures: dict[str, str | None],
                           colours: dict[str, str]) -> Figure:
-    """Monthly mean price of each priced oxide as a multiple of its initial price, a panel per element."""
-    rows = monthly[monthly["metric"] == "price_multiple"]
+    """Monthly mean price of each priced oxide as a multiple of its initial price, a panel per element, a
+    line per run; a run with a home market has a second, dashed line for it."""
+    rows = monthly[monthly["metric"].isin(tuple(PRICE_METRICS.values()))]
     elements = list(dict.fromkeys(rows["element"])) if len(rows) else []
     fig, axes = panels(len(elements[:MAX_PANELS]) or 1)
-    fig.suptitle("Oxide prices, multiple of the initial price (monthly mean)", x=0.01, ha="left",
-                 fontweight="bold", fontsize=11)
+    home = (rows["metric"] == PRICE_METRICS[HOME]).any()
+    fig.suptitle("Oxide prices, multiple of the initial price (monthly mean)" + (
+        ": outside the home market solid, in it dashed" if home else ""), x=0.01, ha="left", fontweight="bold",
+        fontsize=11)
     if not elements:
         note_empty(axes[0], "no priced elements")
         return fig
     for ax, element in zip(axes, elements):
         ax.set_title(element, fontweight="bold", color=ELEMENT_COLOURS.get(element, "0.2"), loc="left")
         for label in labels:
-            line = rows[(rows["scenario"] == label) & (rows["element"] == element)].sort_values("date")
-            ax.plot(line["date"], line["value"], color=colours[label], lw=1.6, label=label)
+            for market, metric in PRICE_METRICS.items():
+                line = rows[(rows["scenario"] == label) & (rows["element"] == element)
+                            & (rows["metric"] == metric)].sort_values("date")
+                ax.plot(line["date"], line["value"], color=colours[label], lw=1.6, ls=MARKET_STYLES[market],
+                        label=label if market != HOME else None)
         ax.axhline(1.0, color="0.5", lw=0.8)
         shown = rows[rows["element"] == element]["value"]
         ax.set_ylim(min(0.95, float(shown.min()) * 0.97), max(1.1, float(shown.max()) * 1.05))  # no zoom on noise

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Iterator
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.lines import Line2D
 
 from ..files import atomic_write
+from ..world.markets import HOME, OUTSIDE, WORLD
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -29,6 +31,8 @@ COUNTRY_COLOURS = {
 FALLBACK_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f")
 ELEMENT_COLOURS = {"Dy": "#d95f02", "Tb": "#7570b3", "NdPr": "#1b9e77"}
 ELEMENT_STYLES = {"Dy": "-", "Tb": "-", "NdPr": "--"}
+# a price's line by market (sim.world.markets): the price most buyers pay solid, the home market's dashed
+MARKET_STYLES = {WORLD: "-", OUTSIDE: "-", HOME: "--"}
 
 
 def colour(country: str, countries: tuple[str, ...] = ()) -> str:
@@ -37,6 +41,22 @@ def colour(country: str, countries: tuple[str, ...] = ()) -> str:
         return COUNTRY_COLOURS[country]
     k = countries.index(country) if country in countries else sum(map(ord, country))
     return FALLBACK_COLOURS[k % len(FALLBACK_COLOURS)]
+
+
+def item_colour(item: str, items: tuple[str, ...] | list[str] = ()) -> str:
+    """Fixed colour of Dy, Tb and NdPr; any other element or grade a palette colour by its position."""
+    if item in ELEMENT_COLOURS:
+        return ELEMENT_COLOURS[item]
+    k = list(items).index(item) if item in items else sum(map(ord, item))
+    return FALLBACK_COLOURS[k % len(FALLBACK_COLOURS)]
+
+
+def market_handles(home: str | None) -> list[Line2D]:
+    """Legend entries of the two markets' line styles (none with one world market)."""
+    if home is None:
+        return []
+    return [Line2D([], [], color="0.3", lw=1.6, ls=MARKET_STYLES[OUTSIDE], label=f"outside {home}"),
+            Line2D([], [], color="0.3", lw=1.6, ls=MARKET_STYLES[HOME], label=f"in {home}")]
 
 
 def new_figure(**kwargs) -> tuple[Figure, Axes | np.ndarray]:

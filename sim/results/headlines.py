@@ -3,10 +3,13 @@
 A figure is read from a run's ``Summary`` (fresh, or read back from its
 ``summary.json``) and named ``SUBJECT.NAME``: a country
 (``JP.peak_shortfall_share``), a priced element (``Dy.peak_price_multiple``) or
-``world`` (``world.first_measure``). Dates are ISO text.
+``world`` (``world.first_measure``). Dates are ISO text. A price is the world's,
+or with a home market the outside market's; the home market's own peak is
+``Dy.home_peak_price_multiple``, and magnet grades are priced subjects too
+(``high_temp.peak_price_multiple``).
 Runs are compared on the same figures: the countries short in any of them
 or whose dependency on China differs between them, their sectors with unmet
-demand in any of them, every priced element.
+demand in any of them, every priced element (and grade).
 """
 from __future__ import annotations
 
@@ -43,6 +46,10 @@ DEPENDENCY_NOTE = ("from CN: share of oxide imports bought from China; via CN: s
 ELEMENT_FIGURES = {
     "peak_price_multiple": ("peak price", "x initial"),
     "peak_price_date": ("peak price on", "date"),    # None unless the price rose by PRICE_RISE
+}
+HOME_FIGURES = {          # with a home market: the same in it; ELEMENT_FIGURES are then the outside market's
+    "home_peak_price_multiple": ("peak price, home market", "x initial"),
+    "home_peak_price_date": ("peak price on, home market", "date"),
 }
 WORLD_FIGURES = {"first_measure": ("first export measure", "date")}
 SECTOR_PREFIX = "unmet_"  # unmet_<sector>: unmet demand of one sector in its product units
@@ -105,8 +112,11 @@ def figures_for(summaries: Sequence[Summary], countries: Iterable[str] | None = 
                 for sector, unit in sectors.items()]
         out += [Headline(country, name, label, "share") for name, (label, _, _) in DEPENDENCY_FIGURES.items()]
     elements = dict.fromkeys(e for summary in summaries for e in summary.prices)
+    home = {e for summary in summaries for e in summary.home_prices}
     for element in elements:
         out += [Headline(element, name, label, unit) for name, (label, unit) in ELEMENT_FIGURES.items()]
+        if element in home:
+            out += [Headline(element, name, label, unit) for name, (label, unit) in HOME_FIGURES.items()]
     return out
 
 
@@ -114,11 +124,11 @@ def value(summary: Summary, figure: Headline) -> Any:
     """The figure's value in one run's summary: a number, an ISO date, or None (never happened, not there)."""
     if figure.subject == "world":
         return iso(getattr(summary, figure.name))
-    if figure.name in ELEMENT_FIGURES:
-        price = summary.prices.get(figure.subject)
+    if figure.name in ELEMENT_FIGURES or figure.name in HOME_FIGURES:
+        price = (summary.prices if figure.name in ELEMENT_FIGURES else summary.home_prices).get(figure.subject)
         if price is None:
             return None
-        if figure.name == "peak_price_multiple":
+        if figure.name.endswith("peak_price_multiple"):
             return price.peak_multiple
         return iso(price.peak_date) if (price.peak_multiple or 0.0) >= 1.0 + PRICE_RISE else None
     country = summary.countries.get(figure.subject)
@@ -146,15 +156,18 @@ def lookup(name: str, figures: Sequence[Headline]) -> Headline | None:
     return next((f for f in figures if f.key == name), None)
 
 
-def metric_names(countries: Iterable[str], sectors: Iterable[str], elements: Iterable[str]) -> list[str]:
-    """Every ``SUBJECT.NAME`` a scenario with these countries, sectors and priced elements can report."""
+def metric_names(countries: Iterable[str], sectors: Iterable[str], elements: Iterable[str],
+                 home: bool = False) -> list[str]:
+    """Every ``SUBJECT.NAME`` a scenario with these countries, sectors and priced elements (and grades) can
+    report; ``home``: it has a home market."""
     per_country = list(COUNTRY_FIGURES) + [SECTOR_PREFIX + s for s in sectors] + list(DEPENDENCY_FIGURES)
+    per_price = list(ELEMENT_FIGURES) + (list(HOME_FIGURES) if home else [])
     return ([f"world.{n}" for n in WORLD_FIGURES] + [f"{c}.{n}" for c in countries for n in per_country]
-            + [f"{e}.{n}" for e in elements for n in ELEMENT_FIGURES])
+            + [f"{e}.{n}" for e in elements for n in per_price])
 
 
 def parse_metric(name: str, countries: Sequence[str], sectors: Sequence[str],
-                 elements: Sequence[str]) -> tuple[str | None, str]:
+                 elements: Sequence[str], home: bool = False) -> tuple[str | None, str]:
     """``JP.weeks_to_shortfall`` -> ('JP', ...); ``JP`` -> its peak shortfall; ``Dy`` -> its peak price;
     ``weeks_to_shortfall`` -> (None, ...): the most affected country's, chosen after the runs.
 
@@ -170,7 +183,7 @@ def parse_metric(name: str, countries: Sequence[str], sectors: Sequence[str],
     if name in WORLD_FIGURES:
         return "world", name
     subject, _, figure = name.partition(".")
-    known = metric_names(countries, sectors, elements)
+    known = metric_names(countries, sectors, elements, home)
     if name in known:
         return subject, figure
     candidates = known + per_country + list(countries) + list(elements)

@@ -17,8 +17,8 @@ class Recorder:
     """Preallocated arrays ``[step, ...]`` filled by the engine's ledger as it runs."""
 
     def __init__(self, net: Network):
-        n, C, E, G, S, Q = (len(net.dates), net.n_countries, len(net.elements), len(net.grades),
-                            len(net.sectors), net.tags.rows)
+        n, C, E, G, S, Q, M = (len(net.dates), net.n_countries, len(net.elements), len(net.grades),
+                               len(net.sectors), net.tags.rows, len(net.markets))
         self.n = n
         self.recipe_reo = net.recipe.sum(axis=1)          # [G] t REO per t magnet
         z = np.zeros
@@ -42,8 +42,10 @@ class Recorder:
         self.exports = {MINE: z((n, C, C, 1)), REFINERY: z((n, C, C, E)), MAGNET: z((n, C, C, G))}  # [b, j]
         self.consumed_tags = z((n, 3, C, Q))              # what each stage consumed in a country, by provenance
         self.made_tags = z((n, C, Q))                     # REO content of magnets made, by provenance
-        self.price = z((n, E))
-        self.price_multiple = z((n, E))
+        self.price = z((n, M, E))                         # by market (sim.world.markets)
+        self.price_multiple = z((n, M, E))
+        self.magnet_price = np.full((n, M, G), np.nan)    # with a home market only
+        self.magnet_price_multiple = np.full((n, M, G), np.nan)
         self.licences: list[tuple] = []                   # (step, stage, exporter, importer, t, outcome)
         self.licence_queue: list[tuple] = []              # (step, stage, exporter, importer, applications, t)
 
@@ -87,10 +89,15 @@ class Recorder:
         if self._kept(k):
             self.sunk[k] = sunk
 
-    def prices(self, k: int, price: np.ndarray, multiple: np.ndarray) -> None:
+    def prices(self, k: int, price: np.ndarray, multiple: np.ndarray, magnet_price: np.ndarray | None,
+               magnet_multiple: np.ndarray | None) -> None:
+        """Element prices by market [M, E], and magnet prices by market [M, G] where there are any."""
         if self._kept(k):
             self.price[k] = price
             self.price_multiple[k] = multiple
+            if magnet_price is not None:
+                self.magnet_price[k] = magnet_price
+                self.magnet_price_multiple[k] = magnet_multiple
 
     def levels(self, k: int, conc: np.ndarray, oxide: np.ndarray, magnet: np.ndarray, pile: np.ndarray,
                use: dict[str, np.ndarray]) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..stages import REFINERY
-from .summary import Dependency, Summary
+from .summary import Dependency, PricePeak, Summary
 
 NO_DEPENDENCY = Dependency(direct=None, embedded=None)
 
@@ -14,6 +14,10 @@ def percent(x: float | None) -> str:
 
 def _weeks(x: float | None) -> str:
     return "—" if x is None else f"{x:.0f}"
+
+
+def _peaks(prices: dict[str, PricePeak]) -> str:
+    return ", ".join(f"{item} x{v.peak_multiple:.2f} ({v.peak_date})" for item, v in prices.items())
 
 
 def run_report(summary: Summary, seconds: float | None = None) -> str:
@@ -50,7 +54,8 @@ def run_report(summary: Summary, seconds: float | None = None) -> str:
     if deps:
         lines.append("  oxide dependency on China, direct/embedded, before -> last year: " + "; ".join(deps))
     if s.prices:
-        lines.append("  price peaks: " + ", ".join(f"{e} x{v.peak_multiple:.2f} ({v.peak_date})"
-                                                  for e, v in s.prices.items()))
+        lines.append(f"  price peaks{' outside the home market' if s.home_prices else ''}: " + _peaks(s.prices))
+    if s.home_prices:
+        lines.append("  price peaks in the home market: " + _peaks(s.home_prices))
     lines.append(f"  mass balance: largest relative residual {s.mass_balance_max_relative_residual:.1e}")
     return "\n".join(lines)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 from ..stages import MAGNET, MINE, REFINERY
+from ..world.markets import HOME, OUTSIDE
 from .tables import Results
 
 SERIES_COLUMNS = ["date", "metric", "country", "element", "value"]
+# the series of each market's price: the world's or the outside market's is "the price"; the home market's its own
+PRICE_METRICS = {OUTSIDE: "price_multiple", HOME: "home_price_multiple"}
 
 
 def headline_series(results: Results, frequency: str = "month") -> pd.DataFrame:
@@ -44,7 +47,8 @@ def combine(headline: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
     """One long monthly frame (date, metric, country, element, value) from the headline series and prices.
 
     Metrics: those of ``headline_series`` (per country), ``shortfall_share`` (unmet_t / demand_t, per
-    country) and ``price_multiple`` (per element; monthly mean of price / initial price).
+    country) and ``price_multiple`` (per element; monthly mean of price / initial price: the world price, or
+    with a home market the outside market's) and, with a home market, ``home_price_multiple`` (its own).
     """
     headline = headline.assign(date=pd.to_datetime(headline["date"]), element=None)
     wide = headline[headline["metric"].isin(["demand_t", "unmet_t"])].pivot_table(
@@ -55,7 +59,8 @@ def combine(headline: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
         parts.append(pd.DataFrame({"date": wide["date"], "metric": "shortfall_share", "country": wide["country"],
                                    "element": None, "value": wide["unmet_t"].fillna(0.0) / wide["demand_t"]}))
     if len(prices):
-        parts.append(pd.DataFrame({"date": pd.to_datetime(prices["date"]), "metric": "price_multiple",
+        metric = prices["market"].map(PRICE_METRICS) if "market" in prices.columns else PRICE_METRICS[OUTSIDE]
+        parts.append(pd.DataFrame({"date": pd.to_datetime(prices["date"]), "metric": metric,
                                    "country": None, "element": prices["element"], "value": prices["multiple"]}))
     frame = pd.concat(parts, ignore_index=True)[SERIES_COLUMNS]
     return frame.sort_values(["metric", "country", "element", "date"], na_position="first").reset_index(drop=True)

@@ -87,10 +87,11 @@ class CountrySummary:
 
 @dataclass(frozen=True)
 class PricePeak:
-    """A priced element's highest price over the run."""
+    """A priced element's (or a magnet grade's) highest price over the run in one market. A grade whose recipe
+    is not fully priced has a multiple only (USD/kg None)."""
 
-    initial_usd_per_kg: float
-    peak_usd_per_kg: float
+    initial_usd_per_kg: float | None
+    peak_usd_per_kg: float | None
     peak_multiple: float
     peak_date: dt.date
 
@@ -108,16 +109,21 @@ class Summary:
     first_measure: dt.date | None
     world: WorldShares
     countries: dict[str, CountrySummary]
-    prices: dict[str, PricePeak]
+    prices: dict[str, PricePeak]     # by element: the world price, or with a home market the outside market's
+    # with a home market only: the home market's peaks; then both hold grades too (keyword-only, so that it
+    # stands beside `prices` in summary.json although it has a default)
+    home_prices: dict[str, PricePeak] = field(default_factory=dict, kw_only=True)
     mass_balance_max_relative_residual: float
     drawn: dict[str, Any] = field(default_factory=dict)    # key path -> what this run drew of uncertain inputs
     replication: int | None = None                        # of an ensemble
 
     def to_dict(self) -> dict:
-        """As ``summary.json`` holds it: dates as ISO text; ``drawn`` and ``replication`` only when set."""
+        """As ``summary.json`` holds it: dates as ISO text; ``home_prices``, ``drawn`` and ``replication`` only
+        when set."""
         out = _plain(self)
-        if not self.drawn:
-            del out["drawn"]
+        for name in ("home_prices", "drawn"):
+            if not out[name]:
+                del out[name]
         if self.replication is None:
             del out["replication"]
         return out
@@ -139,7 +145,8 @@ def _plain(value: Any) -> Any:
 
 
 _RECORD = {"world": WorldShares}          # fields holding a record, and fields holding a map of records
-_RECORDS = {"countries": CountrySummary, "prices": PricePeak, "unmet_by_sector": SectorShortfall,
+_RECORDS = {"countries": CountrySummary, "prices": PricePeak, "home_prices": PricePeak,
+            "unmet_by_sector": SectorShortfall,
             "dependency_on_CN_before": Dependency, "dependency_on_CN_after": Dependency}
 _DATES = {"start", "end", "first_measure", "peak_shortfall_date", "peak_date"}
 
@@ -220,23 +227,32 @@ def summarise(results: Run) -> Summary:
             dependency_on_CN_before=dependency_window(results, country, before),
             dependency_on_CN_after=dependency_window(results, country, after),
         )
-    prices = {}
-    for e, element in enumerate(net.elements):
-        if np.isnan(net.initial_price[e]):
-            continue
-        k = int(np.argmax(raw.price_multiple[:, e]))
-        prices[element] = PricePeak(initial_usd_per_kg=float(net.initial_price[e]),
-                                    peak_usd_per_kg=float(raw.price[k, e]),
-                                    peak_multiple=float(raw.price_multiple[k, e]), peak_date=net.dates[k])
     balance = results.mass_balance
     scale = np.maximum(balance["opening_t"] + balance["mined_t"] + balance["recycled_t"], 1.0)
     return Summary(
         scenario=results.scenario.name, title=results.scenario.title, seed=results.seed,
         start=net.dates[0], end=net.dates[-1], step_days=net.step_days, first_measure=first,
-        world=world, countries=countries, prices=prices,
+        world=world, countries=countries, prices=price_peaks(net, raw, net.outside),
+        home_prices=price_peaks(net, raw, 0) if net.home_market is not None else {},
         mass_balance_max_relative_residual=float((balance["residual_t"].abs() / scale).max()),
         drawn=drawn_inputs(results.scenario, results.world),
     )
+
+
+def price_peaks(net: Network, raw: Recorder, market: int) -> dict[str, PricePeak]:
+    """The highest price in one market of each priced element, then (with a home market) of each grade."""
+    peaks = {}
+    series = [(element, net.initial_price[e], raw.price[:, market, e], raw.price_multiple[:, market, e])
+              for e, element in enumerate(net.elements) if not np.isnan(net.initial_price[e])]
+    if net.home_market is not None:
+        series += [(grade, net.magnet_initial_price[g], raw.magnet_price[:, market, g],
+                    raw.magnet_price_multiple[:, market, g]) for g, grade in enumerate(net.grades)]
+    for item, initial, price, multiple in series:
+        k = int(np.argmax(multiple))
+        peaks[item] = PricePeak(initial_usd_per_kg=None if np.isnan(initial) else float(initial),
+                                peak_usd_per_kg=None if np.isnan(price[k]) else float(price[k]),
+                                peak_multiple=float(multiple[k]), peak_date=net.dates[k])
+    return peaks
 
 
 def dependency_window(results: Run, country: str, window: slice) -> dict[str, Dependency]:

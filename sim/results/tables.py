@@ -19,7 +19,11 @@ Tables (``Results.table(name, frequency)``; one row per date x keys, units in co
   magnet and in product units (vehicles not built, MW not installed, ...)
 - ``magnet_output``: date, country, grade, planned_t, made_t, short_t — plants
   short of oxides make less than they planned
-- ``prices``: date, element, usd_per_kg, multiple
+- ``prices``: date, element, usd_per_kg, multiple — with ``prices.home_market``: date, market (home,
+  outside), element, usd_per_kg, multiple
+- ``magnet_prices``: date, market, grade, usd_per_kg, multiple — with ``prices.home_market`` only (no rows
+  without): usd_per_kg is the grade's rare-earth content at the market's prices times its scarcity term,
+  empty (NaN) where an element of its recipe has no price; multiple is of its starting value
 - ``dependency``: date, country, stage, on, direct, embedded — direct: share
   of the country's imports of the stage's product bought from ``on``;
   embedded: share of its consumption of that product that passed through
@@ -71,8 +75,8 @@ class Results:
         self._summary: Summary | None = None
 
     # ------------------------------------------------------------ tables
-    TABLES = ("production", "flows", "chain", "inventory", "unmet", "magnet_output", "prices", "dependency",
-              "licences", "licence_queue", "balance")
+    TABLES = ("production", "flows", "chain", "inventory", "unmet", "magnet_output", "prices", "magnet_prices",
+              "dependency", "licences", "licence_queue", "balance")
 
     @property
     def countries(self) -> tuple[str, ...]:
@@ -193,10 +197,22 @@ class Results:
         net = self.net
         priced = [e for e, p in zip(net.elements, net.initial_price) if not np.isnan(p)]
         idx = [net.elements.index(e) for e in priced]
-        frame = self._tidy(self.raw.price[:, idx], [("element", priced)], "usd_per_kg", frequency, how="mean",
-                           keep_zero=True)
-        frame["multiple"] = self._tidy(self.raw.price_multiple[:, idx], [("element", priced)], "m", frequency,
-                                       how="mean", keep_zero=True)["m"].values
+        price, multiple = self.raw.price[:, :, idx], self.raw.price_multiple[:, :, idx]
+        if net.home_market is None:     # one world market: no market column
+            return self._priced(price[:, 0], multiple[:, 0], [("element", priced)], frequency)
+        return self._priced(price, multiple, [("market", net.markets), ("element", priced)], frequency)
+
+    def _magnet_prices(self, frequency: str) -> pd.DataFrame:
+        net = self.net
+        markets = net.markets if net.home_market is not None else ()     # no home market: no rows
+        return self._priced(self.raw.magnet_price[:, :len(markets)], self.raw.magnet_price_multiple[:, :len(markets)],
+                            [("market", markets), ("grade", net.grades)], frequency)
+
+    def _priced(self, price: np.ndarray, multiple: np.ndarray, axes: list[tuple[str, tuple]],
+                frequency: str) -> pd.DataFrame:
+        """Prices (USD/kg) and their multiples, averaged over each period."""
+        frame = self._tidy(price, axes, "usd_per_kg", frequency, how="mean", keep_zero=True)
+        frame["multiple"] = self._tidy(multiple, axes, "m", frequency, how="mean", keep_zero=True)["m"].values
         return frame
 
     def dependency(self, on: str = "CN", frequency: str = "step") -> pd.DataFrame:

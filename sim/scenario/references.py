@@ -188,6 +188,8 @@ class ReferenceChecker(ReferenceRules):
             self.country(("rationing", "by_country", code), code, allow_groups=False)
         for el in _map(_map(d.get("prices")).get("initial_usd_per_kg")):
             self.element(("prices", "initial_usd_per_kg", el), el)
+        if _map(d.get("prices")).get("home_market") is not None:
+            self.country(("prices", "home_market"), d["prices"]["home_market"], allow_groups=False)
         self.check_events()
         self.check_sources()
         return self.problems

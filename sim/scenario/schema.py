@@ -206,6 +206,9 @@ class Prices(Sourced):
     surplus_elasticity: NonNeg = Field(default=0.0, description="prices fall with the share of output nobody "
                                                                 "buys (sold to the 'other uses' sink)")
     max_multiple: Positive = 20.0
+    home_market: str | None = Field(
+        default=None, description="a country code: its buyers form a home market with prices of their own, "
+                                  "everyone else the outside market; none: one world price per element")
 
 
 class Rationing(Record):

@@ -12,6 +12,7 @@ from ..scenario import Scenario
 from ..stages import MAGNET, MINE, REFINERY, STAGES, item_names
 from .calendar import DAYS_PER_YEAR, step_dates
 from .facilities import FacilityArrays, facility_arrays
+from .markets import market_names, market_of
 from .paths import demand_path, forced_release, price_floor, recycling_share
 from .provenance import Tags
 
@@ -81,11 +82,25 @@ class Network:
     demand_elasticity: float
     surplus_elasticity: float
     max_price_multiple: float
+    home_market: str | None                  # the country whose buyers form the home market; None: one world market
+    markets: tuple[str, ...]                 # [M] (world,) or (home, outside): the market axis of prices
+    market_of: np.ndarray                    # [C] the market each country's buyers buy in
     restocking: Restocking | None = None     # None: buyers keep their working stock targets whatever happened
 
     @property
     def n_countries(self) -> int:
         return len(self.countries)
+
+    @property
+    def outside(self) -> int:
+        """Index of the market everyone but the home country buys in (the world market, without a home one)."""
+        return len(self.markets) - 1
+
+    def by_market(self, x: np.ndarray) -> np.ndarray:
+        """[C, ...] -> [M, ...]: summed over the countries of each market."""
+        if len(self.markets) == 1:
+            return x.sum(axis=0, keepdims=True)
+        return np.stack([x[self.market_of == m].sum(axis=0) for m in range(len(self.markets))])
 
     def index(self, country: str) -> int:
         return self.countries.index(country)
@@ -142,6 +157,14 @@ class Network:
     def makers(self) -> dict[str, np.ndarray]:
         """Stage -> [C] bool: countries with plants of the stage at some date, the only ones that sell spare output."""
         return {s: (self.members[s] @ self.facilities(s).nameplate_t_per_day.max(axis=0)) > 0 for s in STAGES}
+
+    @cached_property
+    def magnet_initial_price(self) -> np.ndarray:
+        """[G] USD/kg magnet of each grade's rare-earth content at the initial prices; NaN where an element of
+        its recipe has no price."""
+        priced = ~np.isnan(self.initial_price)
+        value = self.recipe[:, priced] @ self.initial_price[priced]
+        return np.where((self.recipe[:, ~priced] > 0).any(axis=1), np.nan, value)
 
     @cached_property
     def country_yield(self) -> np.ndarray:
@@ -283,6 +306,7 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         scarcity_elasticity=float(prices.scarcity_elasticity), stock_elasticity=float(prices.stock_elasticity),
         demand_elasticity=float(prices.demand_elasticity), surplus_elasticity=float(prices.surplus_elasticity),
         max_price_multiple=float(prices.max_multiple),
+        home_market=prices.home_market, markets=market_names(scenario), market_of=market_of(scenario),
         restocking=restocking(scenario),
     )
 

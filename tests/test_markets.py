@@ -1,0 +1,272 @@
+"""Prices in two markets (``prices.home_market``): the home country's buyers and everyone else's. An export
+measure of the home country opens a spread by itself; whoever reads a price reads its own market's; magnet
+prices follow their recipe. Without a home market there is one world price, as there always was.
+
+The world of these cases: China mines, separates and makes magnets for itself; Japan makes its own magnets
+from Chinese oxide; both build the same number of EVs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import Summary, load_scenario, run, save
+from sim.errors import ScenarioError
+from sim.experiments.bands import headline_bands, series_bands
+from sim.experiments.manifest import read_manifest
+from sim.experiments.runs import read_series
+from sim.results.headlines import figures_for
+from sim.results.report import run_report
+from sim.results.series import monthly_series
+
+from .conftest import MINIMAL
+
+TWO_MARKETS = """\
+name: two_markets
+calendar: {{start: 2025-01-01, end: 2026-12-31, step_days: 7}}
+countries:
+  CN: {{name: China}}
+  JP: {{name: Japan}}
+facilities:
+  mine:
+    cn_mine: {{name: A mine, country: CN, capacity_t: 2000, composition: {{NdPr: 0.3, Dy: 0.02, Ce: 0.68}},
+               source: usgs25_mine_cn{mine}}}
+  refinery:
+    cn_ref: {{name: A refinery, country: CN, capacity_t: 2000, recovery: 0.9, source: separation_recovery}}
+  magnet:
+    cn_mag: {{name: A Chinese magnet plant, country: CN, capacity_t: 300, source: asm_magnet_plants}}
+    jp_mag: {{name: A Japanese magnet plant, country: JP, capacity_t: 300, source: asm_magnet_plants}}
+magnet_grades:
+  standard: {{recipe: {{NdPr: 0.31, Dy: 0.005}}, source: asm_grade_recipes}}
+{grades}sectors:
+  ev: {{name: EVs, unit: vehicle, magnet_kg_per_unit: 1.5, grades: {{standard: 1.0}}, source: ev_magnet_kg}}
+demand:
+  CN: {{ev: {{units_per_year: 100000, source: asm_sector_split}}}}
+  JP: {{ev: {{units_per_year: 100000, source: asm_sector_split}}}}
+trade:
+  suppliers:
+    refinery:
+      JP: {{shares: {{CN: 1.0}}, source: asm_trade_shares}}
+prices:
+  {home}
+  initial_usd_per_kg: {{NdPr: 60, Dy: 250}}
+  source: asm_grade_recipes
+{prices}events:
+  - type: export_ban
+    exporter: CN
+    importers: [JP]
+    elements: [Dy]
+    start: 2026-01-06
+{events}"""
+BEFORE, AFTER = "2025-10-01", "2026-07-01"      # the quarter before the ban, and one six months into it
+
+
+def world(write, home: str | None = "CN", prices: str = "", mine: str = "", grades: str = "", events: str = "",
+          name: str = "s.yaml"):
+    """A run of the two-country world with China's ban on Dy to Japan (``home``: its home market, if any)."""
+    text = TWO_MARKETS.format(home=f"home_market: {home}" if home else "", prices=prices, mine=mine,
+                              grades=grades, events=events)
+    return run(load_scenario(write(text, name)))
+
+
+def by_market(frame: pd.DataFrame, key: str, item: str, column: str = "multiple") -> pd.DataFrame:
+    """One item's prices, a row per date and a column per market."""
+    return frame[frame[key] == item].pivot(index="date", columns="market", values=column)
+
+
+# ---------------------------------------------------------------- the spread
+def test_with_a_home_market_a_chinese_export_ban_on_dy_raises_the_outside_dy_price_and_not_the_home_one(write):
+    """Japanese buyers go short of Dy and the price outside China rises many times over; Chinese buyers get
+    all they order and China's own price stays where it was. NdPr, not banned, moves in neither."""
+    prices = world(write).table("prices", "quarter")
+    dy = by_market(prices, "element", "Dy")
+    assert list(dy.loc[BEFORE]) == [1.0, 1.0]
+    assert dy.loc[AFTER, "outside"] > 5.0
+    assert dy.loc[AFTER, "home"] == 1.0
+    assert (by_market(prices, "element", "NdPr") == 1.0).all().all()
+
+
+def test_dy_china_cannot_export_goes_unsold_at_home_and_the_home_price_falls(write):
+    """With a surplus elasticity the spread opens both ways: home down, outside up."""
+    dy = by_market(world(write, prices="  surplus_elasticity: 3.0\n").table("prices", "quarter"), "element", "Dy")
+    assert dy.loc[AFTER, "home"] < 0.95 * dy.loc[BEFORE, "home"]
+    assert dy.loc[AFTER, "outside"] > 5.0
+
+
+def test_without_a_home_market_there_is_one_world_price_and_no_magnet_price(write):
+    """The tables and the summary are those of a world market: no market column, no magnet price rows, no
+    home peaks."""
+    results = world(write, home=None)
+    assert list(results.table("prices").columns) == ["date", "element", "usd_per_kg", "multiple"]
+    assert results.table("magnet_prices").empty
+    summary = results.summary()
+    assert set(summary.prices) == {"NdPr", "Dy"} and "home_prices" not in summary.to_dict()
+
+
+def test_markets_change_prices_only_and_the_world_price_hides_the_outside_buyers_shortage(write):
+    """Prices feed back only where a price is read (nowhere here): every other table is the world market's,
+    bit for bit. Under the ban the world price, diluted by China's own orders, all of them met, rises less
+    than the price outside China."""
+    world_run, markets = world(write, home=None, name="world.yaml"), world(write, name="markets.yaml")
+    for name in ("production", "flows", "inventory", "unmet", "magnet_output", "licences"):
+        pd.testing.assert_frame_equal(world_run.table(name), markets.table(name), check_exact=True)
+    one = world_run.table("prices", "quarter").set_index(["date", "element"])["multiple"]
+    outside = by_market(markets.table("prices", "quarter"), "element", "Dy")["outside"]
+    assert one[(pd.Timestamp(BEFORE), "Dy")] == outside[BEFORE] == 1.0
+    assert 1.0 < one[(pd.Timestamp(AFTER), "Dy")] < outside[AFTER]
+
+
+# ---------------------------------------------------------------- who reads which price
+def test_a_worldwide_substitution_follows_the_outside_price(write):
+    """A substitution event names no country: the Dy price outside China moves Chinese EV makers to a
+    Dy-free grade too, though their own Dy price never rises."""
+    grades = "  dy_free: {recipe: {NdPr: 0.32}, source: asm_grade_recipes}\n"
+    events = """\
+  - type: substitution
+    sectors: [ev]
+    from_grade: standard
+    to_grade: dy_free
+    element: Dy
+    price_above_usd_per_kg: 1000
+    delay_days: 28
+    max_share_per_year: 1.0
+"""
+    made = world(write, grades=grades, events=events).table("magnet_output", "quarter")
+    free = made[made["grade"] == "dy_free"].set_index(["country", "date"])["made_t"]
+    assert free.get(("CN", pd.Timestamp(BEFORE)), 0.0) == 0.0 < free[("CN", pd.Timestamp(AFTER))]
+
+
+def test_a_chinese_mine_idles_at_its_home_price_whatever_the_price_outside(write):
+    """A plant gets its own country's price: the Dy China can no longer sell abroad drives China's price
+    below the mine's shut-down price, while Dy outside China costs many times more."""
+    results = world(write, prices="  surplus_elasticity: 3.0\n",
+                    mine=", shuts_below_usd_per_kg: 240, price_element: Dy")
+    dates = pd.DatetimeIndex(results.dates)
+    mined = results.table("production").query("stage == 'mine'").groupby("date")["t"].sum().reindex(dates,
+                                                                                                     fill_value=0)
+    idle = mined.index[mined == 0]
+    assert len(idle) and idle[0] > pd.Timestamp("2026-01-06")
+    dy = by_market(results.table("prices"), "element", "Dy", "usd_per_kg")
+    week = dates[dates.get_loc(idle[0]) - 1]          # a plant idles from the step after the price it read
+    assert dy.loc[week, "home"] < 240 < dy.loc[week, "outside"]
+
+
+def test_demand_answers_the_price_of_the_buyers_market(write):
+    """With a demand elasticity, Japanese EV makers buy fewer magnets as Dy outside China soars; Chinese ones
+    buy as many as before."""
+    unmet = world(write, prices="  demand_elasticity: 0.5\n").table("unmet", "quarter")
+    demand = unmet.pivot_table(index="date", columns="country", values="demand_t", aggfunc="sum")
+    assert demand.loc[AFTER, "JP"] < 0.9 * demand.loc[BEFORE, "JP"]
+    assert demand.loc[AFTER, "CN"] == pytest.approx(demand.loc[BEFORE, "CN"], rel=1e-3)
+
+
+# ---------------------------------------------------------------- magnet prices
+def test_a_grades_magnet_price_is_its_recipes_value_at_its_markets_prices_while_its_buyers_get_all_they_order(
+        write):
+    """In China, where end users are never short, a kilogram of the standard grade costs its 0.31 kg of NdPr
+    and 0.005 kg of Dy at China's prices, every week, as the home Dy price falls; outside China it costs at
+    least that (its buyers' shortage adds a scarcity term)."""
+    results = world(write, prices="  surplus_elasticity: 3.0\n")
+    usd = results.table("prices").pivot_table(index="date", columns=["market", "element"], values="usd_per_kg")
+    magnets = results.table("magnet_prices")
+    magnet = by_market(magnets, "grade", "standard", "usd_per_kg")
+    for market in ("home", "outside"):
+        value = 0.31 * usd[(market, "NdPr")] + 0.005 * usd[(market, "Dy")]
+        if market == "home":
+            np.testing.assert_allclose(magnet[market], value, rtol=1e-12)
+        else:
+            assert (magnet[market] >= value * (1 - 1e-12)).all()
+    start = by_market(magnets, "grade", "standard").iloc[0]
+    assert start["outside"] == 1.0 and magnet.iloc[0]["outside"] == pytest.approx(0.31 * 60 + 0.005 * 250)
+
+
+def test_a_grade_with_an_unpriced_element_has_a_multiple_but_no_usd_price(write):
+    """Tb has no price: the Tb grade's price moves with its Dy and NdPr content and its buyers' shortage, as a
+    multiple of its start, and is given in no currency."""
+    grades = "  tb_grade: {recipe: {NdPr: 0.30, Dy: 0.005, Tb: 0.002}, source: asm_grade_recipes}\n"
+    magnets = world(write, grades=grades).table("magnet_prices", "quarter")
+    tb = magnets[magnets["grade"] == "tb_grade"]
+    assert tb["usd_per_kg"].isna().all() and tb["multiple"].notna().all()
+    assert by_market(magnets, "grade", "tb_grade").loc[AFTER, "outside"] > 1.0
+    assert magnets[magnets["grade"] == "standard"]["usd_per_kg"].notna().all()
+
+
+def test_the_summary_gives_each_markets_peaks_of_elements_and_grades(write):
+    """'prices' holds the outside market's peaks, 'home_prices' the home market's, each by element and grade;
+    summary.json holds both and reads back as it was."""
+    summary = world(write).summary()
+    assert set(summary.prices) == set(summary.home_prices) == {"NdPr", "Dy", "standard"}
+    assert summary.prices["Dy"].peak_multiple > 5.0 and summary.home_prices["Dy"].peak_multiple == 1.0
+    assert summary.prices["Dy"].peak_date > dt.date(2026, 1, 6)
+    assert "home_prices" in summary.to_dict() and Summary.from_dict(summary.to_dict()) == summary
+
+
+# ---------------------------------------------------------------- bad input
+def test_an_unknown_home_market_is_a_located_error(write):
+    text = MINIMAL + "prices:\n  home_market: CHN\n"
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write(text))
+    (p,) = caught.value.problems
+    assert p.path == "prices.home_market" and "unknown country 'CHN'" in p.message and "did you mean CN?" in p.message
+    assert p.line == text.splitlines().index("  home_market: CHN") + 1
+
+
+# ---------------------------------------------------------------- what a run gives
+@pytest.fixture
+def two_markets(write):
+    return world(write)
+
+
+def test_the_monthly_series_and_headlines_follow_both_markets(two_markets):
+    """price_multiple is the outside market's, home_price_multiple the home market's; the headline figures
+    and the printed report name both."""
+    series = monthly_series(two_markets)
+    dy = series[series["element"] == "Dy"].pivot(index="date", columns="metric", values="value")
+    assert dy.loc[AFTER, "price_multiple"] > 5.0 and dy.loc[AFTER, "home_price_multiple"] == 1.0
+    keys = {f.key for f in figures_for([two_markets.summary()])}
+    assert {"Dy.peak_price_multiple", "Dy.home_peak_price_multiple", "standard.peak_price_multiple"} <= keys
+    report = run_report(two_markets.summary()).splitlines()
+    assert [line.split(":")[0].strip() for line in report if "price peaks" in line] == [
+        "price peaks outside the home market", "price peaks in the home market"]
+
+
+def test_a_saved_run_with_markets_reads_back_the_series_it_was_saved_with(two_markets, tmp_path):
+    """A comparison reusing a run saved with weekly tables averages each market's prices by month on its own."""
+    folder = save(two_markets, tmp_path / "run", frequency="step", plots=False)
+    back = read_series(folder, read_manifest(folder)).reset_index(drop=True)
+    mine = monthly_series(two_markets).reset_index(drop=True)
+    keys = ["metric", "element", "date"]
+    assert (back[keys].fillna("") == mine[keys].fillna("")).all().all()
+    np.testing.assert_allclose(back["value"], mine["value"], rtol=1e-8)     # monthly.csv holds 9 digits
+
+
+def test_the_price_plots_draw_each_market_in_its_line_style(two_markets, write, tmp_path):
+    """The briefing's prices figure has an oxide and a magnet panel, each item in one colour, solid outside
+    China and dashed in it; a comparison's overlay and an ensemble's bands dash the home market too, and the
+    ensemble's peak prices give each market's."""
+    import matplotlib.pyplot as plt
+
+    from sim.plots.bands import band_prices_figure, headline_bands_figure
+    from sim.plots.briefing import prices_figure
+    from sim.plots.runs import overlay_prices_figure
+
+    figure = prices_figure(two_markets)
+    assert [ax.get_title(loc="left") for ax in figure.axes] == ["Oxides", "Magnets, by grade"]
+    for ax in figure.axes:
+        styles = {(line.get_color(), line.get_linestyle()) for line in ax.get_lines() if len(line.get_xdata()) > 2}
+        colours = {c for c, _ in styles}
+        assert styles == {(c, ls) for c in colours for ls in ("-", "--")}
+    monthly = monthly_series(two_markets).assign(scenario="two_markets")
+    overlay = overlay_prices_figure(monthly, ["two_markets"], {}, {"two_markets": "#000000"})
+    assert {line.get_linestyle() for line in overlay.axes[0].get_lines() if len(line.get_xdata()) > 2} == {"-", "--"}
+    bands = series_bands(monthly.drop(columns="scenario").assign(replication=0))
+    drawn = band_prices_figure(bands, {})
+    assert {line.get_linestyle() for line in drawn.axes[0].get_lines() if len(line.get_xdata()) > 2} == {"-", "--"}
+    ranges = headline_bands_figure(headline_bands([two_markets.summary()]))
+    peaks = {label.get_text() for label in ranges.axes[2].get_yticklabels()}
+    assert {"Dy outside", "Dy home", "standard outside", "standard home"} <= peaks
+    for fig in (figure, overlay, drawn, ranges):
+        plt.close(fig)
