@@ -22,7 +22,7 @@ from sim.results.headlines import figures_for
 from sim.results.report import run_report
 from sim.results.series import monthly_series
 
-from .conftest import MINIMAL
+from .conftest import MINIMAL, ROOT
 
 TWO_MARKETS = """\
 name: two_markets
@@ -270,3 +270,35 @@ def test_the_price_plots_draw_each_market_in_its_line_style(two_markets, write, 
     assert {"Dy outside", "Dy home", "standard outside", "standard home"} <= peaks
     for fig in (figure, overlay, drawn, ranges):
         plt.close(fig)
+
+
+# ---------------------------------------------------------------- scarcity of orders
+QUOTA = """\
+  - type: export_quota
+    exporter: CN
+    stages: [refinery]
+    t_per_year: 10
+    start: 2025-07-01
+"""
+
+
+def test_with_scarcity_of_orders_a_quota_moves_the_outside_price_before_stocks_run_out(write):
+    """Blocked import orders are what buyers face first: in the quarter a quota starts the outside price has
+    more than doubled when scarcity counts orders, and barely moved when it counts unmet use alone, which
+    waits for the stocks to run out."""
+    orders = world(write, prices="  scarcity_of: orders\n", events=QUOTA, name="o.yaml")
+    use = world(write, events=QUOTA, name="u.yaml")
+    quarter = "2025-07-01"
+    outside = {name: by_market(r.table("prices", "quarter"), "element", "NdPr").loc[quarter, "outside"]
+               for name, r in (("orders", orders), ("use", use))}
+    assert outside["orders"] > 2.0 and outside["use"] < 1.1
+
+
+def test_with_scarcity_of_orders_a_world_at_rest_keeps_its_prices_flat(write):
+    """Orders some supplier cannot fill in a world at rest are not news: the baseline with two markets and
+    scarcity of orders holds every price within 2% of where it starts for ten years."""
+    baseline = ROOT / "scenarios" / "baseline.yaml"
+    path = write(f"extends: {baseline}\nname: at_rest\nprices:\n  home_market: CN\n  scarcity_of: orders\n",
+                 "at_rest.yaml")
+    prices = run(load_scenario(path)).table("prices")
+    assert prices["multiple"].between(0.98, 1.02).all()

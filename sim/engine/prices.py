@@ -44,7 +44,12 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
     if state.k < 0:
         state.opening_cover = cover
         state.opening_surplus = state.surplus.copy()
-    multiple = (1 - np.minimum(state.scarcity, 0.999)) ** (-net.scarcity_elasticity)
+        state.opening_scarcity = state.scarcity.copy()
+    if net.scarcity_of_orders:     # against the world at rest: some orders go unfilled even there
+        extra = np.maximum(0.0, state.scarcity - state.opening_scarcity) / np.maximum(1e-9, 1 - state.opening_scarcity)
+        multiple = (1 - np.minimum(extra, 0.999)) ** (-net.scarcity_elasticity)
+    else:
+        multiple = (1 - np.minimum(state.scarcity, 0.999)) ** (-net.scarcity_elasticity)
     if net.stock_elasticity:
         ratio = np.where(cover > 0, cover / state.opening_cover, 1.0)
         multiple *= np.nan_to_num(ratio, nan=1.0) ** (-net.stock_elasticity)

@@ -152,8 +152,10 @@ class Simulation:
         stockpiles.release(state, net, day)
         sunk = sink_surplus(state, net)
         self.book(sunk)
-        self.book(update_prices(state, net, day, making.claims, making.supplied, sunk.sunk[:, 0, :], use.by_grade,
-                                use.got))
+        claims, supplied = making.claims, making.supplied
+        if net.scarcity_of_orders:       # what buyers face: import orders not got count with use not served
+            claims, supplied = claims + making.ordered, supplied + np.maximum(0.0, making.ordered - making.unfilled)
+        self.book(update_prices(state, net, day, claims, supplied, sunk.sunk[:, 0, :], use.by_grade, use.got))
         substitute(state, net, self.world)
         if k == -1:
             stockpiles.fill(state, net)

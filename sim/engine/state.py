@@ -72,6 +72,8 @@ class State:
     demand_multiplier: np.ndarray            # [C, S] end-use demand's answer to prices
     opening_cover: np.ndarray | None = None  # [M, E] days of cover at the calendar's start: the stock term's basis
     opening_surplus: np.ndarray | None = None
+    opening_scarcity: np.ndarray | None = None  # [M, E] scarcity at the calendar's start: orders some supplier
+                                                # cannot fill in a world at rest are not news
     in_flight: dict[Shipment, None] | None = None   # at sea, in the order sent (dicts, not sets: the order in
     pending: dict[Shipment, None] | None = None     # which goods return must not depend on addresses)
     conc: Stocks = field(init=False)                # stocks[MINE], stocks[REFINERY], stocks[MAGNET] by name

@@ -209,6 +209,10 @@ class Prices(Sourced):
     home_market: str | None = Field(
         default=None, description="a country code: its buyers form a home market with prices of their own, "
                                   "everyone else the outside market; none: one world price per element")
+    scarcity_of: Literal["use", "orders"] = Field(
+        default="use", description="what scarcity counts: 'use' (own use the stock did not serve) or 'orders' "
+                                   "(that, and import orders unfilled, blocked or refused: what buyers face "
+                                   "before their stocks run out)")
 
 
 class Rationing(Record):

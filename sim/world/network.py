@@ -82,6 +82,7 @@ class Network:
     demand_elasticity: float
     surplus_elasticity: float
     max_price_multiple: float
+    scarcity_of_orders: bool                 # scarcity counts unfilled import orders too, not only unmet own use
     home_market: str | None                  # the country whose buyers form the home market; None: one world market
     markets: tuple[str, ...]                 # [M] (world,) or (home, outside): the market axis of prices
     market_of: np.ndarray                    # [C] the market each country's buyers buy in
@@ -305,7 +306,7 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         initial_price=np.array([float(prices.initial_usd_per_kg.get(e, np.nan)) for e in elements]),
         scarcity_elasticity=float(prices.scarcity_elasticity), stock_elasticity=float(prices.stock_elasticity),
         demand_elasticity=float(prices.demand_elasticity), surplus_elasticity=float(prices.surplus_elasticity),
-        max_price_multiple=float(prices.max_multiple),
+        max_price_multiple=float(prices.max_multiple), scarcity_of_orders=prices.scarcity_of == "orders",
         home_market=prices.home_market, markets=market_names(scenario), market_of=market_of(scenario),
         restocking=restocking(scenario),
     )
