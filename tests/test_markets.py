@@ -302,3 +302,43 @@ def test_with_scarcity_of_orders_a_world_at_rest_keeps_its_prices_flat(write):
                  "at_rest.yaml")
     prices = run(load_scenario(path)).table("prices")
     assert prices["multiple"].between(0.98, 1.02).all()
+
+
+# ---------------------------------------------------------------- demand that answers prices
+OTHER_USES = """\
+non_magnet_demand:
+  JP: {t_per_year: {Ce: 300}, source: asm_non_magnet_demand}
+"""
+CE_BAN = """\
+  - type: export_ban
+    exporter: CN
+    importers: [JP]
+    elements: [Ce]
+    start: 2025-07-01
+    end: 2025-10-01
+"""
+
+
+def ce_consumed(write, prices: str, name: str, end: str) -> float:
+    """t of Ce used up to ``end`` in the two-country world with Japan's other uses of Ce (its only use of Ce)."""
+    text = TWO_MARKETS.format(home="home_market: CN", prices="  scarcity_of: orders\n" + prices, mine="",
+                              grades="", events=CE_BAN).replace("trade:\n", OTHER_USES + "trade:\n")
+    results = run(load_scenario(write(text, name)), end=dt.date.fromisoformat(end))
+    return float(results.mass_balance.set_index("element").loc["Ce", "consumed_t"])
+
+
+def test_other_uses_answer_the_price_of_their_element_and_destroyed_demand_returns_slowly(write):
+    """A three-month Chinese ban on Ce to Japan raises the outside Ce price; with an elasticity Japan's other
+    uses of Ce fall while it lasts and come back when it ends; with a recovery rate of 5% a year, what the
+    price rise destroyed is still missing a year later."""
+    for end in ("2025-09-30", "2026-09-30"):
+        plain = ce_consumed(write, "", f"plain{end}.yaml", end)
+        elastic = ce_consumed(write, "  other_uses_elasticity: 0.2\n", f"elastic{end}.yaml", end)
+        sticky = ce_consumed(write, "  other_uses_elasticity: 0.2\n  demand_recovery_per_year: 0.05\n",
+                             f"sticky{end}.yaml", end)
+        assert sticky <= elastic < plain
+    year_after = {name: ce_consumed(write, prices, f"{name}.yaml", "2026-09-30")
+                  - ce_consumed(write, prices, f"{name}q.yaml", "2025-12-31")
+                  for name, prices in (("elastic", "  other_uses_elasticity: 0.2\n"),
+                                       ("sticky", "  other_uses_elasticity: 0.2\n  demand_recovery_per_year: 0.05\n"))}
+    assert year_after["sticky"] < 0.99 * year_after["elastic"]

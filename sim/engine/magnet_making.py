@@ -46,7 +46,7 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     market cleared, exports sent; magnets made, their provenance that of the oxides of their recipe."""
     dt_ = net.step_days
     for_magnets = (plan / net.country_yield[:, None]) @ net.recipe
-    other = net.non_magnet_t_per_day[day] * dt_
+    other = net.non_magnet_t_per_day[day] * dt_ * state.other_use_multiplier
     buy = purchases(state, net)
     own = for_magnets + other + buy
     cover = coverage(acting, REFINERY, state, net, nothing)

@@ -61,13 +61,26 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
     if net.demand_elasticity:
         by_market = np.stack([(net.sector_grades @ grade) ** (-net.demand_elasticity)
                               for grade in recipe_multiple(net, state.price)])
-        state.demand_multiplier = by_market[net.market_of]        # [C, S]: each country at its market's prices
+        state.demand_multiplier = answer(net, state.demand_multiplier, by_market[net.market_of])
+    if net.other_uses_elasticity:
+        response = np.nan_to_num(multiple, nan=1.0) ** (-net.other_uses_elasticity)
+        state.other_use_multiplier = answer(net, state.other_use_multiplier, response[net.market_of])
     flows = Flows(price=state.price, price_multiple=multiple)
     if net.home_market is not None:
         flows.magnet_price, flows.magnet_price_multiple = magnet_prices(state, net, magnet_claims, magnet_supplied,
                                                                         smooth)
     curtail(state, net, day)
     return flows
+
+
+def answer(net: Network, before: np.ndarray, now: np.ndarray) -> np.ndarray:
+    """Demand's answer to prices this step: it falls at once as prices rise; with a recovery rate, demand a
+    price rise destroyed comes back at most ``demand_recovery_per_year`` of the way a year (thrifting and
+    substitutes, once in place, stay)."""
+    if net.demand_recovery_per_year is None:
+        return now
+    step = net.demand_recovery_per_year * net.step_days / 365.0
+    return np.minimum(now, before + step)
 
 
 def unmet_share(unmet: np.ndarray, claims: np.ndarray) -> np.ndarray:

@@ -70,6 +70,7 @@ class State:
     surplus: np.ndarray                      # [M, E] smoothed share of the market's oxides nobody bought
     magnet_scarcity: np.ndarray              # [M, G] smoothed unmet share of the market's end-use magnet orders
     demand_multiplier: np.ndarray            # [C, S] end-use demand's answer to prices
+    other_use_multiplier: np.ndarray         # [C, E] oxide use outside magnets: its answer to prices
     opening_cover: np.ndarray | None = None  # [M, E] days of cover at the calendar's start: the stock term's basis
     opening_surplus: np.ndarray | None = None
     opening_scarcity: np.ndarray | None = None  # [M, E] scarcity at the calendar's start: orders some supplier
@@ -174,6 +175,7 @@ def initial_state(net: Network, world: Scenario, start_k: int) -> State:
         surplus=np.zeros((len(net.markets), len(net.elements))),
         magnet_scarcity=np.zeros((len(net.markets), len(net.grades))),
         demand_multiplier=np.ones((C, len(net.sectors))),
+        other_use_multiplier=np.ones((C, len(net.elements))),
         in_flight={},
         pending={},
     )

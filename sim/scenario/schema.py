@@ -209,6 +209,12 @@ class Prices(Sourced):
     home_market: str | None = Field(
         default=None, description="a country code: its buyers form a home market with prices of their own, "
                                   "everyone else the outside market; none: one world price per element")
+    other_uses_elasticity: NonNeg = Field(
+        default=0.0, description="oxide use outside magnets answers the price of its element in the buyer's "
+                                 "market: use x multiple^-elasticity")
+    demand_recovery_per_year: NonNeg | None = Field(
+        default=None, description="demand a price rise destroyed comes back at most this share of the way a "
+                                  "year when prices fall (thrifting and substitutes stay); none: at once")
     scarcity_of: Literal["use", "orders"] = Field(
         default="use", description="what scarcity counts: 'use' (own use the stock did not serve) or 'orders' "
                                    "(that, and import orders unfilled, blocked or refused: what buyers face "

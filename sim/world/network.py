@@ -82,6 +82,8 @@ class Network:
     demand_elasticity: float
     surplus_elasticity: float
     max_price_multiple: float
+    other_uses_elasticity: float             # oxide use outside magnets: use x price multiple^-elasticity
+    demand_recovery_per_year: float | None   # destroyed demand returns at most this far a year; None: at once
     scarcity_of_orders: bool                 # scarcity counts unfilled import orders too, not only unmet own use
     home_market: str | None                  # the country whose buyers form the home market; None: one world market
     markets: tuple[str, ...]                 # [M] (world,) or (home, outside): the market axis of prices
@@ -307,6 +309,9 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         scarcity_elasticity=float(prices.scarcity_elasticity), stock_elasticity=float(prices.stock_elasticity),
         demand_elasticity=float(prices.demand_elasticity), surplus_elasticity=float(prices.surplus_elasticity),
         max_price_multiple=float(prices.max_multiple), scarcity_of_orders=prices.scarcity_of == "orders",
+        other_uses_elasticity=float(prices.other_uses_elasticity),
+        demand_recovery_per_year=(None if prices.demand_recovery_per_year is None
+                                  else float(prices.demand_recovery_per_year)),
         home_market=prices.home_market, markets=market_names(scenario), market_of=market_of(scenario),
         restocking=restocking(scenario),
     )
