@@ -342,3 +342,33 @@ def test_other_uses_answer_the_price_of_their_element_and_destroyed_demand_retur
                   for name, prices in (("elastic", "  other_uses_elasticity: 0.2\n"),
                                        ("sticky", "  other_uses_elasticity: 0.2\n  demand_recovery_per_year: 0.05\n"))}
     assert year_after["sticky"] < 0.99 * year_after["elastic"]
+
+
+# ---------------------------------------------------------------- stocks that follow prices
+def test_buyers_hold_more_oxide_cover_while_their_markets_price_stands_above_its_recent_average():
+    """60 days per doubling: a doubled price adds 60 days of cover, a halved one takes 60 off, an unpriced
+    element none; concentrate and magnets have no price of their own here."""
+    from types import SimpleNamespace
+
+    from sim.engine.trade import speculation_days
+    from sim.world.network import OnPriceRise
+    net = SimpleNamespace(on_price_rise=OnPriceRise(60.0, 90.0), market_of=np.array([0, 1, 1]))
+    state = SimpleNamespace(price=np.array([[10.0, np.nan], [20.0, 5.0]]),
+                            recent_price=np.array([[10.0, np.nan], [10.0, 10.0]]))
+    days = speculation_days(state, net, "refinery")
+    assert days.tolist() == [[0.0, 0.0], [60.0, -60.0], [60.0, -60.0]]
+    assert speculation_days(state, net, "magnet") == 0.0
+
+
+def test_a_world_at_rest_with_stocks_that_follow_prices_runs_as_without(write):
+    """Prices that do not move give buyers no reason to hold more or less: up to the ban every table is the
+    same with the rule as without it."""
+    rule = "  source: asm_grade_recipes\ninventories:\n  on_price_rise: {days_per_doubling: 60, memory_days: 120}\n"
+    before_ban = dt.date(2025, 12, 31)
+    texts = {name: TWO_MARKETS.format(home="home_market: CN", prices="", mine="", grades="", events="")
+             for name in ("plain", "moving")}
+    texts["moving"] = texts["moving"].replace("  source: asm_grade_recipes\n", rule, 1)
+    plain, moving = (run(load_scenario(write(texts[n], f"{n}.yaml")), end=before_ban) for n in ("plain", "moving"))
+    assert (plain.table("prices")["multiple"] == 1.0).all()
+    for name in ("flows", "inventory", "prices", "unmet"):
+        pd.testing.assert_frame_equal(plain.table(name), moving.table(name))

@@ -65,6 +65,11 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
     if net.other_uses_elasticity:
         response = np.nan_to_num(multiple, nan=1.0) ** (-net.other_uses_elasticity)
         state.other_use_multiplier = answer(net, state.other_use_multiplier, response[net.market_of])
+    if net.on_price_rise is not None:      # the average buyers judge a price against: it follows with a lag
+        if state.recent_price is None or state.k < 0:
+            state.recent_price = state.price.copy()
+        else:
+            state.recent_price += (state.price - state.recent_price) * min(1.0, dt_ / net.on_price_rise.memory_days)
     flows = Flows(price=state.price, price_multiple=multiple)
     if net.home_market is not None:
         flows.magnet_price, flows.magnet_price_multiple = magnet_prices(state, net, magnet_claims, magnet_supplied,

@@ -35,7 +35,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..scenario.schema import CONTRACT_FLEX  # a usual supplier ships up to 25% more than its share of normal use
-from ..stages import STAGES
+from ..stages import REFINERY, STAGES
 from ..world import Network, items_holding
 from .market import Clearing, clear
 from .measures import Coverage
@@ -55,7 +55,7 @@ def need(state: State, net: Network, stage: str, stock: np.ndarray,
     step_days = net.step_days
     use = state.use_all[stage]
     days = (net.target_days[stage] + net.buyer_lead_days[stage])[:, None] + extra_days
-    target = use * (days + precaution_days(state, net, stage))
+    target = use * np.maximum(0.0, days + precaution_days(state, net, stage) + speculation_days(state, net, stage))
     position = stock + state.pipeline[stage]
     return np.maximum(0.0, use * step_days + (target - position) * step_days / ORDER_ADJUST_DAYS)
 
@@ -139,6 +139,16 @@ def precaution_days(state: State, net: Network, stage: str) -> np.ndarray | floa
     if net.restocking is None:
         return 0.0
     return net.restocking.extra_days * state.shortage[stage]
+
+
+def speculation_days(state: State, net: Network, stage: str) -> np.ndarray | float:
+    """[C, E] days of oxide use a buyer holds (or sheds) as the price in its market stands above (or below)
+    its recent average: on_price_rise's ``days_per_doubling`` per doubling (0 without it, and for
+    concentrate and magnets, which have no price of their own here)."""
+    if net.on_price_rise is None or stage != REFINERY or state.recent_price is None:
+        return 0.0
+    ratio = np.nan_to_num(state.price / state.recent_price, nan=1.0)
+    return net.on_price_rise.days_per_doubling * np.log2(ratio)[net.market_of]
 
 
 def contract_flex(state: State, net: Network, stage: str) -> np.ndarray | float:

@@ -167,13 +167,25 @@ class AfterShortage(Sourced):
                     f"shortage (usually {CONTRACT_FLEX}), share")
 
 
+class OnPriceRise(Sourced):
+    """Precautionary and speculative stock-building: buyers of oxides hold more cover while the price in their
+    market rises above its recent average, and less while it falls below it."""
+
+    days_per_doubling: NonNeg = Field(description="days of use added to the target cover of an oxide for each "
+                                                  "doubling of its price over its recent average (taken off "
+                                                  "for each halving)")
+    memory_days: Positive = Field(description="the recent average is an exponential one over this many days")
+
+
 class Inventories(Sourced):
     """Working stocks held by industry, in days of that country's use of the stage's product; with
-    ``after_shortage``, buyers that went short restock above them."""
+    ``after_shortage``, buyers that went short restock above them; with ``on_price_rise``, buyers of oxides
+    hold more while prices rise."""
 
     target_days: dict[Stage, NonNeg] = {}
     by_country: dict[str, dict[Stage, NonNeg]] = {}
     after_shortage: AfterShortage | None = None
+    on_price_rise: OnPriceRise | None = None
 
 
 class ReleaseRule(Record):

@@ -25,6 +25,13 @@ class Restocking(NamedTuple):
     contract_flex: float     # what a usual supplier may ship beyond its share of normal use right after it
 
 
+class OnPriceRise(NamedTuple):
+    """How buyers of oxides hold stock as prices move (the scenario's ``inventories.on_price_rise``, drawn)."""
+
+    days_per_doubling: float  # days of use added to the target cover for each doubling over the recent average
+    memory_days: float        # the recent average is exponential over this many days
+
+
 class SwitchingGroup(NamedTuple):
     """Items of one stage with the same switching delay: a buyer short of any of them qualifies new suppliers
     of them all at once."""
@@ -89,6 +96,7 @@ class Network:
     markets: tuple[str, ...]                 # [M] (world,) or (home, outside): the market axis of prices
     market_of: np.ndarray                    # [C] the market each country's buyers buy in
     restocking: Restocking | None = None     # None: buyers keep their working stock targets whatever happened
+    on_price_rise: OnPriceRise | None = None  # None: buyers' cover does not follow prices
 
     @property
     def n_countries(self) -> int:
@@ -313,8 +321,14 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         demand_recovery_per_year=(None if prices.demand_recovery_per_year is None
                                   else float(prices.demand_recovery_per_year)),
         home_market=prices.home_market, markets=market_names(scenario), market_of=market_of(scenario),
-        restocking=restocking(scenario),
+        restocking=restocking(scenario), on_price_rise=on_price_rise(scenario),
     )
+
+
+def on_price_rise(scenario: Scenario) -> OnPriceRise | None:
+    """The scenario's stock-building as prices rise, or None when it has none."""
+    rule = scenario.inventories.on_price_rise
+    return None if rule is None else OnPriceRise(float(rule.days_per_doubling), float(rule.memory_days))
 
 
 def restocking(scenario: Scenario) -> Restocking | None:
