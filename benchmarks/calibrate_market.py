@@ -77,7 +77,7 @@ class Fit:
         key = tuple(round(float(v), 10) for v in x)
         if key not in self.seen:
             card = backtest(self.args.fit, replications=self.args.replications, workers=self.args.workers,
-                            settings=self.settings(x))
+                            settings=self.settings(x), seeds=self.args.seeds)
             z = card.misfit(self.chosen(card)).to_numpy(dtype=float)
             z = np.where(np.isfinite(z), z, NO_VALUE)
             self.seen[key] = float(np.mean(z ** 2))
@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replications", type=int, default=8, help="of an uncertain episode, per evaluation")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "calibration.md")
+    parser.add_argument("--seeds", type=Path, default=None,
+                        help="a seeds/ folder (its scenarios/ beside it) other than the project's, for trials")
     args = parser.parse_args(argv)
     fit = Fit(args)
     started = time.perf_counter()
@@ -108,9 +110,10 @@ def main(argv: list[str] | None = None) -> int:
                                                  tol=1e-3)
     seconds = time.perf_counter() - started
     best = fit.settings(result.x)
-    fitted = backtest(args.fit, replications=args.replications, workers=args.workers, settings=best)
-    checked = (backtest(args.check, replications=args.replications, workers=args.workers, settings=best)
-               if args.check else None)
+    fitted = backtest(args.fit, replications=args.replications, workers=args.workers, settings=best,
+                      seeds=args.seeds)
+    checked = (backtest(args.check, replications=args.replications, workers=args.workers, settings=best,
+                        seeds=args.seeds) if args.check else None)
     report = render(args, fit, best, float(result.fun), seconds, fitted, checked, argv or sys.argv[1:])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")

@@ -64,7 +64,7 @@ def test_the_fit_script_scores_a_setting_and_writes_what_reproduces_it(tmp_path)
     spec.loader.exec_module(script)
     args = script.argparse.Namespace(fit=["myanmar_2024"], param=[("prices.scarcity_elasticity", 1.0, 3.0)],
                                      targets="dy_price_cn_jul_2025", replications=1, workers=1, method="powell",
-                                     check=[], out=tmp_path / "fit.md")
+                                     check=[], out=tmp_path / "fit.md", seeds=None)
     fit = script.Fit(args)
     misfit = fit([2.0])
     assert misfit > 0 and fit([2.0]) == misfit and len(fit.seen) == 1
