@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -27,6 +26,7 @@ import pandas as pd
 
 from ..errors import BacktestError, Problem, ScenarioError
 from ..experiments import executors
+from ..experiments.bands import PERCENTILES
 from ..experiments.ensemble import is_random
 from ..experiments.single import run
 from ..files import atomic_folder, write_table
@@ -37,7 +37,6 @@ from ..scenario.registry import load_registry
 from .targets import Target, load_targets
 
 REPLICATIONS = 20              # of an episode with uncertain inputs, unless told otherwise
-QUANTILES = (5, 50, 95)
 
 
 @dataclass(frozen=True)
@@ -237,9 +236,7 @@ def backtest(names: str | Iterable[str] | None = None, replications: int = REPLI
     with tempfile.TemporaryDirectory(prefix="sim-backtest-") as tmp:
         folder = Path(tmp)
         task = functools.partial(_task, jobs, folder)
-        workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-        outcomes = (executors.in_process(task, list(range(len(jobs)))) if workers == 1
-                    else executors.on_processes(task, list(range(len(jobs))), workers))
+        outcomes = executors.locally(task, list(range(len(jobs))), workers)
         done = 0
         for i, error in outcomes:
             if error is not None:
@@ -264,7 +261,7 @@ def _score(chosen: list[Episode], values: pd.DataFrame) -> pd.DataFrame:
             # a replication without a value (nothing in the base period) leaves the others' band standing;
             # a target none has a value for has no P50 and does not pass
             finite = sims[np.isfinite(sims)]
-            p5, p50, p95 = np.percentile(finite, QUANTILES) if finite.size else (np.nan,) * len(QUANTILES)
+            p5, p50, p95 = np.percentile(finite, PERCENTILES) if finite.size else (np.nan,) * len(PERCENTILES)
             fig = t.figure
             low, high = fig.bounds()
             rows.append({

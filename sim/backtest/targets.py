@@ -329,9 +329,9 @@ def _misnamed(selection: Selection, table: str) -> list[tuple[KeyPath, str]]:
     return found
 
 
-def load_targets(registry: Registry, episodes: tuple[str, ...] | None = None) -> list[Target]:
-    """The figures of the registry with a ``target:`` block (of the named episodes only, when given), in
-    file order. A malformed target is a ScenarioError naming the file, the key path and the line."""
+def load_targets(registry: Registry) -> list[Target]:
+    """The figures of the registry with a ``target:`` block, in file order. A malformed target is a
+    ScenarioError naming the file, the key path and the line."""
     problems: list[Problem] = []
     targets = []
     for name in FIGURE_FILES:
@@ -350,7 +350,7 @@ def load_targets(registry: Registry, episodes: tuple[str, ...] | None = None) ->
             written = Written.of(doc, i)
             found = _target(figure, spec, written, lambda key, message, w=written, f=figure: problems.append(
                 w.problem(key, f"{f.id}: {message}")))
-            if found is not None and (episodes is None or found.episode in episodes):
+            if found is not None:
                 targets.append(found)
     if problems:
         raise ScenarioError(problems)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import simpy
 
-from ..world import Network, SwitchingGroup
+from ..world import Network
 
 if TYPE_CHECKING:  # pragma: no cover
     from .licensing import Application
@@ -94,8 +94,9 @@ def on(env: simpy.Environment, simulation: Model, date: dt.date, action: Callabl
     action(*args)
 
 
-def qualify(env: simpy.Environment, simulation: Model, stage: str, buyer: int, group: SwitchingGroup):
-    """After the switching delay of a group of items a buyer may buy them from any supplier, not only its
-    usual ones."""
-    yield env.timeout(group.days)
-    simulation.qualified(stage, buyer, group.items)
+def qualify(env: simpy.Environment, simulation: Model, stage: str, buyer: int, group: int):
+    """After the switching delay of a group of items (``net.switching_groups[stage][group]``) a buyer may buy
+    them from any supplier, not only its usual ones."""
+    days, items = simulation.net.switching_groups[stage][group]
+    yield env.timeout(days)
+    simulation.qualified(stage, buyer, items)

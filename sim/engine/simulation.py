@@ -174,8 +174,7 @@ class Simulation:
             return
         self.ledger.book(self.state.k, flows)
         for buyer, group in flows.qualifying:
-            self.env.process(processes.qualify(self.env, self, flows.stage, buyer,
-                                               self.net.switching_groups[flows.stage][group]))
+            self.env.process(processes.qualify(self.env, self, flows.stage, buyer, group))
         if flows.exports is not None:
             for application in flows.exports.held:
                 self.state.pending[application.shipment] = None

@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -199,9 +198,7 @@ def run_ensemble(scenario: Scenario, replications: int, folder: Path | str, seed
             outcomes = executors.on_dask(client, task, todo, code_sha256(), f"{scenario.name}-seed{seed}",
                                          lambda r: (replication_folder(folder, r) / "summary.json").is_file(), folder)
         else:
-            workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-            outcomes = (executors.in_process(task, todo) if workers == 1
-                        else executors.on_processes(task, todo, workers))
+            outcomes = executors.locally(task, todo, workers)
         failures: list[Failure] = []
         for r, error in outcomes:
             if error is None:

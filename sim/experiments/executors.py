@@ -6,6 +6,7 @@ that failed, as they finish. A replication whose worker process dies is retried 
 """
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -64,6 +65,13 @@ def on_processes(task: Task, todo: list[int], workers: int) -> Outcomes:
                 yield r, _error(exc)
             else:
                 yield r, None
+
+
+def locally(task: Task, todo: list[int], workers: int | None) -> Outcomes:
+    """Here when one worker will do (one task, or ``workers=1``), else on a pool of ``workers`` local processes
+    (default: all cores, never more than there are tasks)."""
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    return in_process(task, todo) if workers == 1 else on_processes(task, todo, workers)
 
 
 def connect(scheduler: str):

@@ -20,8 +20,10 @@ ROW_INCHES = 0.85
 TITLE_INCHES = 0.4
 LOG_TICKS = (0.5, 1, 2, 5, 10, 20, 50, 100)
 PASS, MISS, BAND = "#2e7d32", "#c62828", "0.85"
-AXES = {"share": PercentFormatter(1.0), "change": FuncFormatter(lambda x, _: f"{100 * x:+.0f}%"),
-        "multiple": FuncFormatter(lambda x, _: f"x{x:g}"), "total": FuncFormatter(lambda x, _: f"{x:,.0f} t")}
+# a formatter belongs to one axis (PercentFormatter reads its decimals from it): one made per panel
+AXES = {"share": lambda: PercentFormatter(1.0), "change": lambda: FuncFormatter(lambda x, _: f"{100 * x:+.0f}%"),
+        "multiple": lambda: FuncFormatter(lambda x, _: f"x{x:g}"),
+        "total": lambda: FuncFormatter(lambda x, _: f"{x:,.0f} t")}
 
 
 def plot_episode(table: pd.DataFrame, values: pd.DataFrame, episode: str, replications: int,
@@ -49,7 +51,7 @@ def plot_episode(table: pd.DataFrame, values: pd.DataFrame, episode: str, replic
             ax.xaxis.set_minor_formatter(NullFormatter())
         else:
             ax.set_xlim(lo - pad, hi + pad)
-        ax.xaxis.set_major_formatter(AXES[row.measure])
+        ax.xaxis.set_major_formatter(AXES[row.measure]())
         if not np.isfinite(row.p50):
             ax.text(0.01, 0.5, "no simulated value (nothing in the base period, or a share of nothing)",
                     transform=ax.transAxes, fontsize=7, color=MISS, va="center")

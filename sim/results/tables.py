@@ -73,6 +73,7 @@ class Results:
             net.elements, name="element")).reset_index()
         self.dates = pd.DatetimeIndex(pd.to_datetime(list(net.dates)), name="date")
         self._summary: Summary | None = None
+        self._tables: dict[tuple[str, str], pd.DataFrame] = {}   # built once: the back-test reads one many times
 
     # ------------------------------------------------------------ tables
     TABLES = ("production", "flows", "chain", "inventory", "unmet", "magnet_output", "prices", "magnet_prices",
@@ -89,7 +90,9 @@ class Results:
             raise KeyError(f"no table {name!r}; tables: {', '.join(self.TABLES)}")
         if name == "balance":
             return self.mass_balance.copy()
-        return getattr(self, f"_{name}")(frequency)
+        if (name, frequency) not in self._tables:
+            self._tables[name, frequency] = getattr(self, f"_{name}")(frequency)
+        return self._tables[name, frequency].copy()
 
     def tables(self, frequency: str = "step") -> dict[str, pd.DataFrame]:
         return {name: self.table(name, frequency) for name in self.TABLES}
@@ -157,8 +160,8 @@ class Results:
         parts = []
         for stage, stock, use, items in (
                 (MINE, raw.stock_conc[..., None], raw.use_conc[..., None], net.item_names(MINE)),
-                (REFINERY, raw.stock_oxide, raw.use_oxide, net.elements),
-                (MAGNET, raw.stock_magnet, raw.use_magnet, net.grades),
+                (REFINERY, raw.stock_oxide, raw.use_oxide, net.item_names(REFINERY)),
+                (MAGNET, raw.stock_magnet, raw.use_magnet, net.item_names(MAGNET)),
                 (STOCKPILE, raw.stockpile, raw.use_oxide, net.elements)):
             axes = [("country", net.countries), ("item", items)]
             t = self._tidy(stock, axes, "t", frequency, how="last", keep_zero=True)

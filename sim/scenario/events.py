@@ -191,6 +191,8 @@ class Outage(Event):
 
 
 class DemandShock(Event):
+    """From ``start`` to ``end`` demand of the given countries and sectors is ``multiplier`` times its level."""
+
     type: Literal["demand_shock"]
     countries: tuple[str, ...] | Literal["all"] = "all"
     sectors: tuple[str, ...] | Literal["all"] = "all"

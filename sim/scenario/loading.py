@@ -113,13 +113,14 @@ def _clean_loc(data: Any, loc: tuple) -> KeyPath:
         else:
             break
     if loc and out and loc[-1] not in out[-1:] and isinstance(node, dict) and isinstance(loc[-1], str) \
-            and loc[-1] not in _UNION_TAGS and loc[-1] != _BAD_KEY:
+            and loc[-1] not in _NOT_KEYS:
         out.append(loc[-1])  # a missing key: name it
     return tuple(out)
 
 
-_UNION_TAGS = set(EVENT_TYPES) | set(APPROVAL_FORMS) | {"float", "str", "int", "tuple", "dict", "literal['all']"}
-_BAD_KEY = "[key]"     # pydantic's mark of a map key that fails its type (a stage 'smelter'): the key is at fault
+# pydantic's marks in a location that are not keys of the file: the union member tried, and '[key]' for a
+# map key that fails its type (a stage 'smelter'), where the key itself is at fault
+_NOT_KEYS = set(EVENT_TYPES) | set(APPROVAL_FORMS) | {"float", "str", "int", "tuple", "dict", "literal['all']", "[key]"}
 
 
 def _model_at(data: Any, path: KeyPath) -> type[BaseModel] | None:

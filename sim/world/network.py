@@ -147,7 +147,7 @@ class Network:
 
     @cached_property
     def _stage_items(self) -> dict[str, int]:
-        return {MINE: 1, REFINERY: len(self.elements), MAGNET: len(self.grades)}
+        return {s: len(self.item_names(s)) for s in STAGES}
 
     @cached_property
     def members(self) -> dict[str, np.ndarray]:
