@@ -294,14 +294,44 @@ def test_with_scarcity_of_orders_a_quota_moves_the_outside_price_before_stocks_r
     assert outside["orders"] > 2.0 and outside["use"] < 1.1
 
 
-def test_with_scarcity_of_orders_a_world_at_rest_keeps_its_prices_flat(write):
-    """Orders some supplier cannot fill in a world at rest are not news: the baseline with two markets and
-    scarcity of orders holds every price within 2% of where it starts for ten years."""
-    baseline = ROOT / "scenarios" / "baseline.yaml"
-    path = write(f"extends: {baseline}\nname: at_rest\nprices:\n  home_market: CN\n  scarcity_of: orders\n",
-                 "at_rest.yaml")
-    prices = run(load_scenario(path)).table("prices")
+def test_the_baseline_at_rest_keeps_every_price_within_two_percent_for_ten_years():
+    """Orders some supplier cannot fill in a world at rest are not news: the baseline, two markets and all its
+    market's behaviour, holds every price within 2% of where it starts for ten years with no event."""
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    assert scenario.prices.home_market == "CN" and scenario.prices.adjustment_per_year
+    assert (scenario.calendar.end - scenario.calendar.start).days >= 10 * 365 - 7
+    prices = run(scenario).table("prices")
     assert prices["multiple"].between(0.98, 1.02).all()
+
+
+CAP_2025_07 = """\
+  - type: export_quota
+    exporter: CN
+    stages: [refinery]
+    t_per_year: 10
+    start: 2025-07-01
+    end: 2026-01-01
+"""
+
+
+def test_with_adjustment_a_price_climbs_for_months_while_orders_go_unmet_and_falls_back_once_they_are_met(write):
+    """Traders find a price by trial: under a half-year quota the outside price of NdPr climbs for months (its
+    peak months after the start, not weeks), and once the quota ends and orders are met again it falls back
+    towards where it started (half the way within a year) while the home price stays. At once, the price has jumped
+    by half within the first month, where the gradual one has barely moved."""
+    gradual = world(write, prices="  scarcity_of: orders\n  adjustment_per_year: 1\n  reversion_per_year: 1\n",
+                    events=CAP_2025_07, name="g.yaml")
+    at_once = world(write, prices="  scarcity_of: orders\n", events=CAP_2025_07, name="a.yaml")
+    g = by_market(gradual.table("prices"), "element", "NdPr")
+    a = by_market(at_once.table("prices"), "element", "NdPr")
+    start, end = pd.Timestamp("2025-07-01"), pd.Timestamp("2026-01-01")
+    first_month = slice(start, start + pd.Timedelta(days=28))
+    assert a.loc[first_month, "outside"].max() > 1.5 and g.loc[first_month, "outside"].max() < 1.1
+    assert g["outside"].idxmax() >= start + pd.Timedelta(days=90)
+    peak = g["outside"].max()
+    assert peak > 1.5
+    assert g.loc[end + pd.Timedelta(days=330):, "outside"].max() < 1 + (peak - 1) / 2
+    assert g["home"].max() <= 1.0 + 1e-9
 
 
 # ---------------------------------------------------------------- demand that answers prices

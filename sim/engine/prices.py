@@ -56,7 +56,7 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
     if net.surplus_elasticity:
         extra = np.maximum(0.0, state.surplus - state.opening_surplus) / np.maximum(1e-9, 1 - state.opening_surplus)
         multiple *= (1 - np.minimum(extra, 0.999)) ** net.surplus_elasticity
-    multiple = np.clip(multiple, 1 / net.max_price_multiple, net.max_price_multiple)
+    multiple = gradually(state, net, multiple)
     state.price = net.initial_price * multiple
     if net.demand_elasticity:
         by_market = np.stack([(net.sector_grades @ grade) ** (-net.demand_elasticity)
@@ -76,6 +76,26 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
                                                                         smooth)
     curtail(state, net, day)
     return flows
+
+
+def gradually(state: State, net: Network, pressure: np.ndarray) -> np.ndarray:
+    """The price multiple this step from the ``pressure`` [M, E] of the market's terms. At once (the default),
+    the multiple is the pressure. With ``adjustment_per_year`` a market finds its price by trial, as traders
+    do: the log of the multiple moves dt/365 x (``adjustment_per_year`` x log(pressure) - ``reversion_per_year``
+    x log(multiple)) a step, so it climbs while orders go unmet, falls back while they are met (sellers
+    compete for buyers), and faster while stocks stand above their opening cover or output goes unsold. Held
+    within the cap either way; the spin-up leaves it at 1."""
+    if net.adjustment_per_year is None:
+        return np.clip(pressure, 1 / net.max_price_multiple, net.max_price_multiple)
+    cap = np.log(net.max_price_multiple)
+    if state.log_multiple is None or state.k < 0:
+        state.log_multiple = np.zeros_like(pressure)
+        return np.ones_like(pressure)
+    years = net.step_days / 365.0
+    state.log_multiple = np.clip(state.log_multiple + years * (net.adjustment_per_year * np.log(pressure)
+                                                               - net.reversion_per_year * state.log_multiple),
+                                 -cap, cap)
+    return np.exp(state.log_multiple)
 
 
 def answer(net: Network, before: np.ndarray, now: np.ndarray) -> np.ndarray:

@@ -72,6 +72,7 @@ class State:
     demand_multiplier: np.ndarray            # [C, S] end-use demand's answer to prices
     other_use_multiplier: np.ndarray         # [C, E] oxide use outside magnets: its answer to prices
     recent_price: np.ndarray | None = None   # [M, E] exponential average of each market's prices (on_price_rise)
+    log_multiple: np.ndarray | None = None   # [M, E] log of each price over its initial (adjustment_per_year)
     opening_cover: np.ndarray | None = None  # [M, E] days of cover at the calendar's start: the stock term's basis
     opening_surplus: np.ndarray | None = None
     opening_scarcity: np.ndarray | None = None  # [M, E] scarcity at the calendar's start: orders some supplier

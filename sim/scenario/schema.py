@@ -227,6 +227,13 @@ class Prices(Sourced):
     demand_recovery_per_year: NonNeg | None = Field(
         default=None, description="demand a price rise destroyed comes back at most this share of the way a "
                                   "year when prices fall (thrifting and substitutes stay); none: at once")
+    adjustment_per_year: Positive | None = Field(
+        default=None, description="prices move gradually: each year the log of the price moves this many times "
+                                  "the log of the pressure (the multiple the terms give); none: the price is "
+                                  "that multiple at once")
+    reversion_per_year: NonNeg = Field(
+        default=0.0, description="with adjustment_per_year: each year the log of the price also moves this "
+                                 "share of the way back to the initial price (sellers compete)")
     scarcity_of: Literal["use", "orders"] = Field(
         default="use", description="what scarcity counts: 'use' (own use the stock did not serve) or 'orders' "
                                    "(that, and import orders unfilled, blocked or refused: what buyers face "

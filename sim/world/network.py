@@ -92,6 +92,8 @@ class Network:
     other_uses_elasticity: float             # oxide use outside magnets: use x price multiple^-elasticity
     demand_recovery_per_year: float | None   # destroyed demand returns at most this far a year; None: at once
     scarcity_of_orders: bool                 # scarcity counts unfilled import orders too, not only unmet own use
+    adjustment_per_year: float | None        # prices move by this rate x the log of the pressure; None: at once
+    reversion_per_year: float                # ... and back towards the initial price at this rate
     home_market: str | None                  # the country whose buyers form the home market; None: one world market
     markets: tuple[str, ...]                 # [M] (world,) or (home, outside): the market axis of prices
     market_of: np.ndarray                    # [C] the market each country's buyers buy in
@@ -318,6 +320,8 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         demand_elasticity=float(prices.demand_elasticity), surplus_elasticity=float(prices.surplus_elasticity),
         max_price_multiple=float(prices.max_multiple), scarcity_of_orders=prices.scarcity_of == "orders",
         other_uses_elasticity=float(prices.other_uses_elasticity),
+        adjustment_per_year=None if prices.adjustment_per_year is None else float(prices.adjustment_per_year),
+        reversion_per_year=float(prices.reversion_per_year),
         demand_recovery_per_year=(None if prices.demand_recovery_per_year is None
                                   else float(prices.demand_recovery_per_year)),
         home_market=prices.home_market, markets=market_names(scenario), market_of=market_of(scenario),
