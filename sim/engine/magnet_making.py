@@ -27,7 +27,8 @@ class MagnetMaking:
     claims: np.ndarray        # [C, E] own use asked of the oxide stock (plants + other uses)
     supplied: np.ndarray      # [C, E] what the stock served of it
     ordered: np.ndarray       # [C, E] imports each country sought this step
-    unfilled: np.ndarray      # [C, E] what of them it did not get: unfilled, blocked, refused, over contract
+    unfilled: np.ndarray      # [C, E] what of them it did not get now: unfilled, blocked, refused, over contract,
+                              # or held for a licence
 
 
 def recycle(state: State, net: Network, day: int, by_grade: np.ndarray) -> Flows | None:
@@ -75,4 +76,6 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     flows = Flows(stage=REFINERY, other_uses=other_used,
                   oxides_used=used, oxides_into_magnets=into_magnets, magnets_planned=plan, magnets_made=made,
                   made_tagged=magnets, exports=exports, qualifying=qualifying)
-    return MagnetMaking(flows, claims, claims * fill, wants, result.unmet)
+    held = sum((share * result.shipped for _, share in cover.licensed), np.zeros_like(result.shipped))
+    held = np.minimum(held, result.shipped).sum(axis=1)     # a route under two licences is held once
+    return MagnetMaking(flows, claims, claims * fill, wants, result.unmet + held)
