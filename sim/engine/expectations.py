@@ -4,7 +4,9 @@ Two kinds of news, each an expected unmet share of a market's oxide orders by el
 
 - an announced measure: from its ``announced`` date to its ``start``, the share of each market's oxide
   import orders the measure will cover (each buyer's orders split over its usual suppliers by the shares it
-  orders by) counts as expected unmet, x ``announced``;
+  orders by) counts as expected unmet, x ``announced``; from its start the measure acts on the orders
+  themselves and the news fades by a factor e every ``memory_days``, so that the realised unmet share, a
+  4-week average, takes over without the price first falling back;
 - a supply loss: when the world's capacity of an element falls below its level at the calendar's start
   (mines by the element content of their ore, refineries by what they recover of it; an outage, a capacity
   cut, a closure), the lost share counts as expected unmet in every market, x ``supply_loss``: capacity
@@ -57,7 +59,17 @@ def capacity_by_element(net: Network, day: int) -> np.ndarray:
                      net.refineries.rate_t_per_day[day] @ net.recovery])
 
 
-def supply_loss(state: State, net: Network, day: int) -> np.ndarray:
+def announced_unmet(state: State, covered_share: np.ndarray | None, fade: float) -> np.ndarray:
+    """[M, E] the share of each market's oxide orders still expected to go unmet on announcements
+    (unweighted), remembered in the state: the larger of what measures awaited now will cover,
+    ``covered_share`` [M, E] (None: none awaited), and what was expected before, faded by ``fade``."""
+    before = 0.0 if state.expected_cover is None else state.expected_cover * fade
+    now = np.zeros_like(state.scarcity) if covered_share is None else covered_share
+    state.expected_cover = np.maximum(before, now)
+    return state.expected_cover
+
+
+def supply_loss(state: State, net: Network, day: int, fade: float) -> np.ndarray:
     """[E] the share of the world's capacity of each element lost since the calendar's start that markets
     still expect to go unmet (unweighted), remembered in the state.
 
@@ -73,7 +85,6 @@ def supply_loss(state: State, net: Network, day: int) -> np.ndarray:
     base = state.capacity_base
     lost = np.clip(np.where(base > 0, 1.0 - now / np.where(base > 0, base, 1.0), 0.0), 0.0, 1.0).max(axis=0)
     news = np.maximum(0.0, lost - state.capacity_lost)          # only a further fall is news
-    fade = math.exp(-net.step_days / net.expectations.memory_days)
     # never more than is lost now: capacity back is news at once
     state.expected_loss = np.minimum(lost, state.expected_loss * fade + news)
     state.capacity_lost = lost
@@ -83,8 +94,9 @@ def supply_loss(state: State, net: Network, day: int) -> np.ndarray:
 def expected_unmet(state: State, net: Network, day: int, covered_share: np.ndarray | None) -> np.ndarray:
     """[M, E] the share of each market's oxide orders expected to go unmet on the news: announced measures'
     ``covered_share`` [M, E] of the market's orders (None: none awaited) x ``announced``, and the supply loss
-    x ``supply_loss``, combined as independent shares."""
+    x ``supply_loss``, each remembered and fading with ``memory_days``, combined as independent shares."""
     rule = net.expectations
-    loss = rule.supply_loss * supply_loss(state, net, day)
-    announced = 0.0 if covered_share is None else rule.announced * covered_share
+    fade = math.exp(-net.step_days / rule.memory_days)
+    loss = rule.supply_loss * supply_loss(state, net, day, fade)
+    announced = rule.announced * announced_unmet(state, covered_share, fade)
     return 1.0 - (1.0 - announced) * (1.0 - loss)[None, :]
