@@ -110,6 +110,11 @@ class ExportMeasure:
         e = self.event
         return e.announced is not None and e.announced <= day < e.start and float(e.front_load_days) > 0
 
+    def awaited(self, day: dt.date) -> bool:
+        """Announced and not yet in force on ``day``: what markets price in before the measure acts."""
+        e = self.event
+        return e.announced is not None and e.announced <= day < e.start
+
     def turning_points(self) -> list[dt.date]:
         """Every date on which the measure may come into or out of force, or be announced."""
         e = self.event

@@ -7,6 +7,11 @@ its opening cover)^-stock x (1 - the market's unsold share beyond the opening's)
 ``max_multiple`` either way; the unmet and unsold shares are 4-week averages. An export measure of the home
 country thus opens a spread by itself: outside buyers go short, the home stock goes unsold.
 
+With ``prices.expectations`` (and ``scarcity_of: orders``) the unmet share is the larger of that and the
+share markets expect to go unmet on the news (``sim.engine.expectations``): the oxide orders an announced
+measure will cover, from its announcement, and the lost share of the world's capacity of an element, from the
+week it falls, fading with ``memory_days``. Prices then move before any order goes unmet.
+
 With a home market, each magnet grade has a price in each market: the value of its recipe at that market's
 element prices (priced elements only) over its value at the initial prices, x (1 - unmet share of the
 market's end-use magnet orders)^-scarcity (a 4-week average), capped the same way; in USD/kg only where
@@ -19,6 +24,7 @@ import numpy as np
 
 from ..stages import REFINERY, STAGES
 from ..world import Network
+from .expectations import expected_unmet
 from .flows import Flows
 from .state import State
 
@@ -28,10 +34,12 @@ MIN_IDLE_DAYS = 182.0         # ... and it has stood idle for half a year (resta
 
 
 def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supplied: np.ndarray,
-                  sunk: np.ndarray, magnet_claims: np.ndarray, magnet_supplied: np.ndarray) -> Flows:
+                  sunk: np.ndarray, magnet_claims: np.ndarray, magnet_supplied: np.ndarray,
+                  covered: np.ndarray | None = None) -> Flows:
     """This step's prices in every market from the oxide market's unmet ``claims`` - ``supplied`` [C, E], the
     oxides ``sunk`` [C, E] and the stocks, and (with a home market) magnet prices from end uses'
-    ``magnet_claims`` - ``magnet_supplied`` [C, G]; then plants idle or restart at them."""
+    ``magnet_claims`` - ``magnet_supplied`` [C, G]; then plants idle or restart at them. ``covered`` [C, E]:
+    the orders announced measures will cover (with expectations; None: no measure awaited)."""
     dt_ = net.step_days
     smooth = min(1.0, dt_ / SCARCITY_SMOOTHING_DAYS)
     total = net.by_market(claims)
@@ -47,6 +55,9 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
         state.opening_scarcity = state.scarcity.copy()
     if net.scarcity_of_orders:     # against the world at rest: some orders go unfilled even there
         extra = np.maximum(0.0, state.scarcity - state.opening_scarcity) / np.maximum(1e-9, 1 - state.opening_scarcity)
+        if net.expectations is not None:      # the larger, not the sum: the news and the orders count one shortfall
+            covered_share = None if covered is None else unmet_share(net.by_market(covered), total)
+            extra = np.maximum(extra, expected_unmet(state, net, day, covered_share))
         multiple = (1 - np.minimum(extra, 0.999)) ** (-net.scarcity_elasticity)
     else:
         multiple = (1 - np.minimum(state.scarcity, 0.999)) ** (-net.scarcity_elasticity)

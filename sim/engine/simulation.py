@@ -49,6 +49,7 @@ from ..scenario import Scenario, realise
 from ..world import build_network
 from . import processes, shipping, stockpiles
 from .end_use import end_use
+from .expectations import covered_orders
 from .flows import Flows
 from .ledger import Ledger
 from .licensing import Application
@@ -155,7 +156,11 @@ class Simulation:
         claims, supplied = making.claims, making.supplied
         if net.scarcity_of_orders:       # what buyers face: import orders not got count with use not served
             claims, supplied = claims + making.ordered, supplied + np.maximum(0.0, making.ordered - making.unfilled)
-        self.book(update_prices(state, net, day, claims, supplied, sunk.sunk[:, 0, :], use.by_grade, use.got))
+        # the spin-up is the world at rest: no news in it
+        covered = covered_orders(self.measures, state, net, net.dates[day], making.ordered) \
+            if net.expectations is not None and k >= 0 else None
+        self.book(update_prices(state, net, day, claims, supplied, sunk.sunk[:, 0, :], use.by_grade, use.got,
+                                covered))
         substitute(state, net, self.world)
         if k == -1:
             stockpiles.fill(state, net)

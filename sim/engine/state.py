@@ -77,6 +77,14 @@ class State:
     opening_surplus: np.ndarray | None = None
     opening_scarcity: np.ndarray | None = None  # [M, E] scarcity at the calendar's start: orders some supplier
                                                 # cannot fill in a world at rest are not news
+    # prices.expectations' memory (all None without it): [2, E] t/day of each element the mines (row 0, by ore
+    # composition) and refineries (row 1, by recovery) can make at the calendar's start, and [E] the lost share
+    # of it as last seen and as still expected (the news of a loss fades); [M, E] the share of each market's
+    # orders announced measures are expected to leave unmet (fading once they start)
+    capacity_base: np.ndarray | None = None
+    capacity_lost: np.ndarray | None = None
+    expected_loss: np.ndarray | None = None
+    expected_cover: np.ndarray | None = None
     in_flight: dict[Shipment, None] | None = None   # at sea, in the order sent (dicts, not sets: the order in
     pending: dict[Shipment, None] | None = None     # which goods return must not depend on addresses)
     conc: Stocks = field(init=False)                # stocks[MINE], stocks[REFINERY], stocks[MAGNET] by name

@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
 
 from ..stages import Stage
 from .events import AnyEvent, Event, Suspension
@@ -210,6 +210,22 @@ class Stockpile(Sourced):
 
 
 # ---------------------------------------------------------------- prices
+class Expectations(Sourced):
+    """Prices that move on news, before any order goes unmet: an announced measure counts the oxide orders it
+    will cover as expected unmet in each market's scarcity from its announcement; a fall of mine or refinery
+    capacity counts the lost share of the world's capacity of each element as expected unmet in every market
+    at once, fading as the realised scarcity takes over."""
+
+    announced: Share = Field(default=1.0, description="weight of the share of each market's oxide orders a "
+                                                      "measure will cover, counted as expected unmet from its "
+                                                      "announcement to its start, share")
+    supply_loss: Share = Field(default=1.0, description="weight of the lost share of the world's mine or "
+                                                        "refinery capacity of an element, counted as expected "
+                                                        "unmet in every market when the capacity falls, share")
+    memory_days: Positive = Field(default=90.0, description="the expectation of a supply loss falls by a factor "
+                                                            "e every memory_days, days")
+
+
 class Prices(Sourced):
     initial_usd_per_kg: dict[str, Positive] = {}
     scarcity_elasticity: NonNeg = 1.0
@@ -238,6 +254,21 @@ class Prices(Sourced):
         default="use", description="what scarcity counts: 'use' (own use the stock did not serve) or 'orders' "
                                    "(that, and import orders unfilled, blocked or refused: what buyers face "
                                    "before their stocks run out)")
+    expectations: Expectations | None = Field(
+        default=None, description="prices also move on announced measures and on falls of mine and refinery "
+                                  "capacity, before orders go unmet (needs scarcity_of: orders); none: only "
+                                  "on orders unmet")
+
+    @field_validator("expectations")
+    @classmethod
+    def _on_orders(cls, expectations: Expectations | None, info: ValidationInfo) -> Expectations | None:
+        # expectations are expected unmet *orders*: they have nothing to add to a scarcity of own use alone
+        # (a scarcity_of that failed its own check is not in info.data, and has its own problem already)
+        scarcity_of = info.data.get("scarcity_of")
+        if expectations is not None and scarcity_of not in (None, "orders"):
+            raise ValueError(f"expectations need scarcity_of: orders (they count expected unmet orders), "
+                             f"got scarcity_of: {scarcity_of}")
+        return expectations
 
 
 class Rationing(Record):

@@ -32,6 +32,14 @@ class OnPriceRise(NamedTuple):
     memory_days: float        # the recent average is exponential over this many days
 
 
+class Expectations(NamedTuple):
+    """How prices move on news (the scenario's ``prices.expectations``, drawn)."""
+
+    announced: float         # weight of the covered share of orders, from a measure's announcement to its start
+    supply_loss: float       # weight of the lost share of the world's capacity of an element
+    memory_days: float       # the expected loss falls by a factor e every memory_days
+
+
 class SwitchingGroup(NamedTuple):
     """Items of one stage with the same switching delay: a buyer short of any of them qualifies new suppliers
     of them all at once."""
@@ -99,6 +107,7 @@ class Network:
     market_of: np.ndarray                    # [C] the market each country's buyers buy in
     restocking: Restocking | None = None     # None: buyers keep their working stock targets whatever happened
     on_price_rise: OnPriceRise | None = None  # None: buyers' cover does not follow prices
+    expectations: Expectations | None = None  # None: prices move on unmet orders only, not on news
 
     @property
     def n_countries(self) -> int:
@@ -326,6 +335,7 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
                                   else float(prices.demand_recovery_per_year)),
         home_market=prices.home_market, markets=market_names(scenario), market_of=market_of(scenario),
         restocking=restocking(scenario), on_price_rise=on_price_rise(scenario),
+        expectations=expectations(scenario),
     )
 
 
@@ -333,6 +343,13 @@ def on_price_rise(scenario: Scenario) -> OnPriceRise | None:
     """The scenario's stock-building as prices rise, or None when it has none."""
     rule = scenario.inventories.on_price_rise
     return None if rule is None else OnPriceRise(float(rule.days_per_doubling), float(rule.memory_days))
+
+
+def expectations(scenario: Scenario) -> Expectations | None:
+    """The scenario's prices on news, or None when prices move on unmet orders only."""
+    rule = scenario.prices.expectations
+    return None if rule is None else Expectations(float(rule.announced), float(rule.supply_loss),
+                                                  float(rule.memory_days))
 
 
 def restocking(scenario: Scenario) -> Restocking | None:
