@@ -100,9 +100,10 @@ def test_the_shipped_targets_are_answerable_by_their_episodes():
 
 def test_a_target_that_selects_an_element_the_episode_does_not_have_names_it_and_the_line(seeds, no_runs):
     """The model calls neodymium-praseodymium NdPr: 'Nd' would read no price at all, so it is refused."""
-    name, text = edit_target(seeds, "dy_price_europe_may_2025", "select: {element: Dy}", "select: {element: Nd}")
+    name, text = edit_target(seeds, "dy_price_europe_may_2025", "select: {element: Dy, market: outside}",
+                             "select: {element: Nd, market: outside}")
     p = only_problem(lambda: backtest("april_2025_licensing", workers=1, seeds=seeds))
-    assert p.file.endswith(name) and p.line == line_of(text, "select: {element: Nd}")
+    assert p.file.endswith(name) and p.line == line_of(text, "select: {element: Nd, market: outside}")
     assert re.fullmatch(r"\[\d+\]\.target\.select\.element", p.path), p.path
     assert "'Nd'" in p.message and "did you mean NdPr?" in p.message
 
@@ -218,42 +219,44 @@ def test_a_price_is_never_added_up(seeds, measure, extra):
 
 @pytest.mark.parametrize("select", ["[Dy, Tb]", "not Dy"])
 def test_a_prices_selection_names_one_element(seeds, select):
-    edit_target(seeds, "dy_price_europe_may_2025", "select: {element: Dy}", f"select: {{element: {select}}}")
+    edit_target(seeds, "dy_price_europe_may_2025", "select: {element: Dy, market: outside}",
+                f"select: {{element: {select}, market: outside}}")
     p = only_problem(lambda: targets_of(seeds))
     assert p.path.endswith(".target.select") and "a prices selection must name one element" in p.message
 
 
-def with_home_market(seeds, episode: str) -> None:
-    """Give the copy of an episode's scenario China as home market: prices inside and outside China."""
+def with_one_world_price(seeds, episode: str) -> None:
+    """Give the copy of an episode's scenario one world price per element: no home market."""
     with open(seeds.parent / "scenarios" / f"{episode}.yaml", "a", encoding="utf-8") as file:
-        file.write("prices:\n  home_market: CN\n")
+        file.write("prices:\n  home_market: null\n")
 
 
 def test_a_price_target_of_an_episode_with_a_home_market_names_one_market(seeds, no_runs):
     """Two prices per element: a target that names none would read them both as one."""
-    with_home_market(seeds, "april_2025_licensing")
+    for figure_id in ("dy_price_europe_may_2025", "tb_price_europe_may_2025"):
+        element = figure_id[:2].capitalize()
+        edit_target(seeds, figure_id, f"select: {{element: {element}, market: outside}}",
+                    f"select: {{element: {element}}}")
     problems = problems_of(lambda: episodes("april_2025_licensing", seeds=seeds))
     assert {p.message.split(":")[0] for p in problems} == {"dy_price_europe_may_2025", "tb_price_europe_may_2025"}
     for p in problems:
         assert p.path.endswith(".target.select") and "must name one market (home or outside)" in p.message
 
 
-def test_a_price_target_names_the_market_outside_china_where_the_episode_has_one(seeds):
-    """Both sides: with a home market and each price target naming its market, every target is answerable."""
-    with_home_market(seeds, "april_2025_licensing")
-    for figure_id in ("dy_price_europe_may_2025", "tb_price_europe_may_2025"):
-        element = figure_id[:2].capitalize()
-        edit_target(seeds, figure_id, f"select: {{element: {element}}}",
-                    f"select: {{market: outside, element: {element}}}")
+def test_the_price_targets_of_2025_outside_china_name_the_market_outside_china(seeds):
+    """Both sides: the baseline has a home market, and each shipped price target of Europe in 2025 names the
+    market outside China, so every target is answerable."""
     (episode,) = episodes("april_2025_licensing", seeds=seeds)
     assert {t.select.where.get("market") for t in episode.targets if t.table == "prices"} == {"outside"}
 
 
 def test_a_market_is_refused_where_the_episode_has_one_world_price(seeds, no_runs):
-    name, text = edit_target(seeds, "dy_price_europe_may_2025", "select: {element: Dy}",
-                             "select: {market: outside, element: Dy}")
-    p = only_problem(lambda: episodes("april_2025_licensing", seeds=seeds))
-    assert p.path.endswith(".target.select.market") and p.line == line_of(text, "market: outside")
+    with_one_world_price(seeds, "april_2025_licensing")
+    name, text, start, end = entry_of(seeds, "dy_price_europe_may_2025")
+    problems = problems_of(lambda: episodes("april_2025_licensing", seeds=seeds))
+    assert {p.message.split(":")[0] for p in problems} == {"dy_price_europe_may_2025", "tb_price_europe_may_2025"}
+    p = next(p for p in problems if p.message.startswith("dy_"))
+    assert p.path.endswith(".target.select.market") and p.line == line_of(text, "select: {element: Dy, market: outside}")
     assert "one world price per element" in p.message and "prices.home_market" in p.message
 
 
