@@ -94,23 +94,24 @@ def test_a_failing_save_leaves_no_partial_folder(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def japan_ban_run(tmp_path_factory):
-    """'python -m sim japan_ban.yaml --seed 7 --no-plots --end 2026-12-31': what it printed, its folder, its summary.
-    Japan and Korea go short and the price of Dy rises within the run."""
-    out = tmp_path_factory.mktemp("cli") / "jb"
+def controls_run(tmp_path_factory):
+    """'python -m sim october_2025_controls.yaml --seed 7 --no-plots --end 2026-12-31': what it printed, its
+    folder, its summary. Several countries go short and the price of Dy outside China rises within the run."""
+    out = tmp_path_factory.mktemp("cli") / "oct"
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        status = main([str(SCENARIOS / "japan_ban.yaml"), "--out", str(out), "--end", "2026-12-31", "--seed", "7",
-                       "--no-plots"])
+        status = main([str(SCENARIOS / "october_2025_controls.yaml"), "--out", str(out), "--end", "2026-12-31",
+                       "--seed", "7", "--no-plots"])
     assert status == 0
     return printed.getvalue(), out, json.loads((out / "summary.json").read_text())
 
 
-def test_the_printed_headline_gives_every_priced_elements_peak_multiple_and_date(japan_ban_run):
-    """A run prints one 'price peaks' line naming every priced element of summary.json with its peak multiple
-    (to the two decimals printed) and the date of the peak."""
-    printed, _, summary = japan_ban_run
-    lines = [line for line in printed.splitlines() if line.strip().startswith("price peaks:")]
+def test_the_printed_headline_gives_every_priced_elements_peak_multiple_and_date(controls_run):
+    """A run prints one 'price peaks' line for the market outside China naming every priced element and magnet
+    grade of summary.json with its peak multiple (to the two decimals printed) and the date of the peak."""
+    printed, _, summary = controls_run
+    lines = [line for line in printed.splitlines()
+             if line.strip().startswith("price peaks outside the home market:")]
     assert len(lines) == 1, "no (or more than one) 'price peaks' line in the headline"
     shown = {e: (float(x), day) for e, x, day in re.findall(r"(\w+) x(\d+\.\d+) \((\d{4}-\d\d-\d\d)\)", lines[0])}
     prices = summary["prices"]
@@ -122,10 +123,10 @@ def test_the_printed_headline_gives_every_priced_elements_peak_multiple_and_date
     assert max(p["peak_multiple"] for p in prices.values()) > 1.05          # the ban moves a price
 
 
-def test_the_printed_headline_lists_the_short_countries_most_unmet_first_with_their_figures(japan_ban_run):
+def test_the_printed_headline_lists_the_short_countries_most_unmet_first_with_their_figures(controls_run):
     """Under 'shortfall of end-use magnet demand' a row per short country of summary.json (at most 8), most unmet
     t first: peak shortfall (to the 0.1% printed), its date, weeks to plant / end-use shortfall, unmet t."""
-    printed, _, summary = japan_ban_run
+    printed, _, summary = controls_run
     lines = printed.splitlines()
     assert "no end-use shortfall" not in printed
     first = lines.index("  shortfall of end-use magnet demand:") + 2                  # after the column heads
@@ -151,9 +152,9 @@ def test_a_run_says_when_no_country_goes_short(tmp_path, capsys):
     assert "shortfall of end-use magnet demand" not in printed
 
 
-def test_seed_and_no_plots_reach_the_run_and_its_folder(japan_ban_run):
+def test_seed_and_no_plots_reach_the_run_and_its_folder(controls_run):
     """--seed 7 is the run's seed (printed, in summary.json and manifest.json); --no-plots writes no plots."""
-    printed, out, summary = japan_ban_run
+    printed, out, summary = controls_run
     assert summary["seed"] == 7 and json.loads((out / "manifest.json").read_text())["seed"] == 7
     assert printed.splitlines()[1].startswith("  seed 7, ")
     assert (out / "summary.json").is_file() and (out / "tables" / "flows.csv").is_file()

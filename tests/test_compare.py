@@ -105,14 +105,16 @@ def test_text_shows_values_and_differences(comparison):
 
 
 def printed_rows(comparison) -> dict[tuple[str, str], str]:
-    """The rows of comparison.text() by (subject, figure label): the subject is written on its first row only."""
+    """The rows of comparison.text() by (subject, figure label): the subject is written on its first row only,
+    in a column as wide as the longest subject (a magnet grade) and two spaces."""
     labels = sorted({f.label for f in comparison.figures}, key=len, reverse=True)
+    width = max(len(f.subject) for f in comparison.figures) + 2
     rows, subject = {}, None
     for line in comparison.text().splitlines()[2:]:
-        label = next((x for x in labels if line[6:].startswith(x + "  ")), None)
+        label = next((x for x in labels if line[width:].startswith(x + "  ")), None)
         if label is None:
             continue                                   # the note on dependency under the table
-        subject = line[:6].strip() or subject
+        subject = line[:width].strip() or subject
         rows[(subject, label)] = line
     return rows
 

@@ -379,6 +379,7 @@ events:
 # ---------------------------------------------------------------- prices: shut-down and floors
 SLUMP = """\
 prices:
+  home_market: null         # a world-wide slump: one world price
   surplus_elasticity: 3.0
 facilities:
   mine:

@@ -21,6 +21,8 @@ BAN_START = dt.date(2025, 1, 6)
 STAGE_DAYS, HIGH_TEMP_DAYS = 90, 300
 HIGH_TEMP_BY_ITEM = f"switching_days_by_item: {{magnet: {{high_temp: {HIGH_TEMP_DAYS}}}}}"
 US_MAGNET_BAN = f"""\
+inventories:
+  after_shortage: null      # contracts that stretch after a shortage would blur the week of re-sourcing
 trade:
   switching_days: {{magnet: {STAGE_DAYS}}}
   {{by_item}}

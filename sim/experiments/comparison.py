@@ -79,13 +79,14 @@ class Comparison:
             rows.append((fig.subject if fig.subject != subject else "", fig.label, unit, cells))
             subject = fig.subject
         widths = [max([len(label)] + [len(r[3][k]) for r in rows]) + 2 for k, label in enumerate(self.labels)]
+        subject_width = max([len(f.subject) for f in self.figures] + [4]) + 2   # magnet grades outgrow countries
         name_width = max([len(r[1]) for r in rows] + [10]) + 2
         unit_width = max([len(r[2]) for r in rows] + [0]) + 2
         lines = [f"headline figures; in brackets the difference against {self.runs[0].label}:",
-                 (" " * (6 + name_width + unit_width) + "".join(f"{label:>{w}}" for label, w in
+                 (" " * (subject_width + name_width + unit_width) + "".join(f"{label:>{w}}" for label, w in
                                                                zip(self.labels, widths))).rstrip()]
         for shown, label, unit, cells in rows:
-            lines.append((f"{shown:6}{label:{name_width}}{unit:{unit_width}}"
+            lines.append((f"{shown:{subject_width}}{label:{name_width}}{unit:{unit_width}}"
                           + "".join(f"{c:>{w}}" for c, w in zip(cells, widths))).rstrip())
         lines += [f"  {line}" for line in textwrap.wrap(DEPENDENCY_NOTE, 100)]
         return "\n".join(lines)
