@@ -28,33 +28,29 @@ KNOWN_MISSES = {
     # calibration of the 2024 world
     "cn_refining_share": "China separates a little more than the articles' 92%: Myanmar's and most US ore are "
                          "separated in China",
-    # April 2025: licences a stateless weekly lottery, one world price (issue 13)
+    # April 2025: licences a stateless weekly lottery
     "cn_magnet_exports_apr_2025": "the licences stop China's magnet exports at once: every shipment waits 20-63 "
                                   "days and none is granted in April",
     "cn_magnet_exports_jun_2025": "exports recover too early: approvals are a fixed lottery from the start",
-    "cn_magnet_exports_jul_2025": "refusals keep exports down in July, when history had them back",
     "cn_magnet_exports_jan_oct_2025": "the licences cost far more of ten months' exports than history's 5%",
     "cn_magnet_exports_us_may_2025": "US-bound magnets fall less than the 93% history saw",
-    "dy_price_europe_may_2025": "one world price per element: no price outside China to triple",
-    "tb_price_europe_may_2025": "one world price per element: no price outside China to triple",
-    # Myanmar 2024-25: prices answer consumption that goes unmet, not supply lost or expected
-    "tb_price_cn_mar_2025": "Tb does not move while stocks last",
-    "dy_price_cn_jul_2025": "Dy rises once the stocks that bridged the outage are drawn, where China's price "
-                            "stayed flat",
-    # 2010-2012: a total halt, no demand response, prices that barely move (issue 13)
+    "clepa_approvals_jun_2025": "approvals by early June sit just under the band (about 14%): reviews of 20-63 "
+                                "days leave few decided within two months",
+    "dy_price_europe_may_2025": "prices outside China rise over months (fitted to 2010-12), where in 2025 they "
+                                "tripled within a month",
+    "tb_price_europe_may_2025": "prices outside China rise over months (fitted to 2010-12), where in 2025 they "
+                                "tripled within a month",
+    # Myanmar 2024-25: prices answer orders unmet, not supply lost, unless prices.expectations is on
+    "tb_price_cn_mar_2025": "Tb does not move while stocks last (prices on news overshoot it at full weight)",
+    # 2010-2012: a total halt, prices of every element alike
     "cn_exports_2010": "the quota binds on every tonne at once, where customs counted 39.8 kt",
-    "cn_exports_2011": "buyers abroad fill the quota, where history's left 40% of it unused",
-    "cn_exports_2012": "buyers abroad fill the quota, where history's left half of it unused",
     "jp_cn_share_2010": "the halt stops every shipment, so Japan buys less from China in 2010 than it did",
     "jp_cn_share_2011": "Japan returns to China in 2011, where it moved away (68%)",
     "jp_imports_cn_oct_2010": "the halt is total in the model; about half the usual tonnage still arrived",
     "jp_imports_cn_nov_2010": "nothing arrives in October, so November's change on it is undefined",
-    "price_dy_2011_q2": "Dy rises about x1.4 where it rose x8",
-    "price_la_2011_q2": "La rises under x2 where it rose x28",
-    "price_ce_2011_q2": "Ce rises under x2 where it rose x36",
-    "price_nd_2011_10": "NdPr rises under x2 where it rose x14",
-    "price_dy_end2012": "Dy is back at its 2009 price by the end of 2012, where it was still x5",
-    "price_nd_end2012": "NdPr stays under x2 at the end of 2012, where it was x4",
+    "price_dy_2011_q2": "Dy rises as fast as every other element, to the cap (x19) by mid-2011, where it rose x8",
+    "price_ce_2011_q2": "Ce rises under the x20 cap, where it rose x36",
+    "price_dy_end2012": "Dy falls back with the rest (x2.5 at the end of 2012), where it held at x5",
 }
 
 
