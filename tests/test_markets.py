@@ -374,6 +374,42 @@ def test_other_uses_answer_the_price_of_their_element_and_destroyed_demand_retur
     assert year_after["sticky"] < 0.99 * year_after["elastic"]
 
 
+def test_other_uses_answer_by_element_cerium_in_polishing_gives_way_where_another_element_need_not(write):
+    """An elasticity by element: with 0.5 on Ce, Japan's other uses of Ce fall under the Ce ban as they do with
+    0.5 on every element; with 0.5 on La alone, Ce's use does not answer its price at all."""
+    end = "2025-12-31"
+    plain = ce_consumed(write, "", "plain.yaml", end)
+    every = ce_consumed(write, "  other_uses_elasticity: 0.5\n", "every.yaml", end)
+    cerium = ce_consumed(write, "  other_uses_elasticity: {Ce: 0.5}\n", "ce.yaml", end)
+    lanthanum = ce_consumed(write, "  other_uses_elasticity: {La: 0.5}\n", "la.yaml", end)
+    assert cerium == pytest.approx(every, rel=1e-12) and cerium < 0.99 * plain
+    assert lanthanum == pytest.approx(plain, rel=1e-12)
+
+
+def test_a_price_that_lasts_destroys_more_demand_over_the_years_than_at_once(write):
+    """Short run 0.1, long run 0.6 over a year: in the ban's first weeks Japan's other uses of Ce answer about
+    as at 0.1 alone; over the three months of the ban and after, markedly more demand is lost."""
+    short = "  other_uses_elasticity: 0.1\n"
+    both = short + "  long_run: {other_uses_elasticity: 0.6, years: 1}\n"
+    first_weeks = {name: ce_consumed(write, prices, f"{name}w.yaml", "2025-07-20")
+                   - ce_consumed(write, prices, f"{name}0.yaml", "2025-06-30")
+                   for name, prices in (("short", short), ("long", both))}
+    assert first_weeks["long"] == pytest.approx(first_weeks["short"], rel=0.02)
+    months = {name: ce_consumed(write, prices, f"{name}m.yaml", "2026-06-30")
+              - ce_consumed(write, prices, f"{name}s.yaml", "2025-06-30")
+              for name, prices in (("short", short), ("long", both))}
+    assert months["long"] < 0.97 * months["short"]
+
+
+def test_an_elasticity_for_an_unknown_element_is_a_located_error(write):
+    text = MINIMAL + "prices:\n  other_uses_elasticity: {Nd: 0.3}\n"
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write(text))
+    (p,) = caught.value.problems
+    assert p.path == "prices.other_uses_elasticity.Nd" and "Nd" in p.message
+    assert p.line == text.splitlines().index("  other_uses_elasticity: {Nd: 0.3}") + 1
+
+
 # ---------------------------------------------------------------- stocks that follow prices
 def test_buyers_hold_more_oxide_cover_while_their_markets_price_stands_above_its_recent_average():
     """60 days per doubling: a doubled price adds 60 days of cover, a halved one takes 60 off, an unpriced

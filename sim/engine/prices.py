@@ -69,13 +69,23 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
         multiple *= (1 - np.minimum(extra, 0.999)) ** net.surplus_elasticity
     multiple = gradually(state, net, multiple)
     state.price = net.initial_price * multiple
-    if net.demand_elasticity:
-        by_market = np.stack([(net.sector_grades @ grade) ** (-net.demand_elasticity)
-                              for grade in recipe_multiple(net, state.price)])
-        state.demand_multiplier = answer(net, state.demand_multiplier, by_market[net.market_of])
-    if net.other_uses_elasticity:
-        response = np.nan_to_num(multiple, nan=1.0) ** (-net.other_uses_elasticity)
-        state.other_use_multiplier = answer(net, state.other_use_multiplier, response[net.market_of])
+    lr = net.long_run
+    if net.demand_elasticity or (lr is not None and lr.demand_elasticity):
+        value = np.stack([net.sector_grades @ grade for grade in recipe_multiple(net, state.price)])[net.market_of]
+        response = value ** (-net.demand_elasticity)
+        if lr is not None:
+            state.lasting_demand = lasting(state, net, state.lasting_demand, value,
+                                           lr.demand_elasticity - net.demand_elasticity)
+            response = response * state.lasting_demand
+        state.demand_multiplier = answer(net, state.demand_multiplier, response)
+    if net.other_uses_elasticity.any() or (lr is not None and lr.other_uses_elasticity.any()):
+        value = np.nan_to_num(multiple, nan=1.0)[net.market_of]
+        response = value ** (-net.other_uses_elasticity)
+        if lr is not None:
+            state.lasting_other_use = lasting(state, net, state.lasting_other_use, value,
+                                              lr.other_uses_elasticity - net.other_uses_elasticity)
+            response = response * state.lasting_other_use
+        state.other_use_multiplier = answer(net, state.other_use_multiplier, response)
     if net.on_price_rise is not None:      # the average buyers judge a price against: it follows with a lag
         if state.recent_price is None or state.k < 0:
             state.recent_price = state.price.copy()
@@ -107,6 +117,18 @@ def gradually(state: State, net: Network, pressure: np.ndarray) -> np.ndarray:
                                                                - net.reversion_per_year * state.log_multiple),
                                  -cap, cap)
     return np.exp(state.log_multiple)
+
+
+def lasting(state: State, net: Network, before: np.ndarray | None, value: np.ndarray,
+            elasticity: float | np.ndarray) -> np.ndarray:
+    """The part of demand's answer that builds over ``long_run.years``: it moves towards ``value`` ^ -(long-run
+    minus short-run ``elasticity``) by a factor e every ``years`` (new designs, substitutes qualified, less Dy
+    per magnet), so demand that answers a price at once by its short-run elasticity answers a price that
+    lasts by its long-run one. 1 in the spin-up."""
+    if before is None or state.k < 0:
+        return np.ones_like(value)
+    step = min(1.0, net.step_days / (365.0 * net.long_run.years))
+    return before + (value ** (-elasticity) - before) * step
 
 
 def answer(net: Network, before: np.ndarray, now: np.ndarray) -> np.ndarray:

@@ -71,6 +71,8 @@ class State:
     magnet_scarcity: np.ndarray              # [M, G] smoothed unmet share of the market's end-use magnet orders
     demand_multiplier: np.ndarray            # [C, S] end-use demand's answer to prices
     other_use_multiplier: np.ndarray         # [C, E] oxide use outside magnets: its answer to prices
+    lasting_demand: np.ndarray | None = None  # [C, S] the part of end-use demand's answer that builds over years
+    lasting_other_use: np.ndarray | None = None  # [C, E] the same for other uses (prices.long_run)
     recent_price: np.ndarray | None = None   # [M, E] exponential average of each market's prices (on_price_rise)
     log_multiple: np.ndarray | None = None   # [M, E] log of each price over its initial (adjustment_per_year)
     opening_cover: np.ndarray | None = None  # [M, E] days of cover at the calendar's start: the stock term's basis

@@ -186,8 +186,13 @@ class ReferenceChecker(ReferenceRules):
                 self.in_order(("stockpiles", code), "build_from", "build_by", "build_from", pile)
         for code in _map(_map(d.get("rationing")).get("by_country")):
             self.country(("rationing", "by_country", code), code, allow_groups=False)
-        for el in _map(_map(d.get("prices")).get("initial_usd_per_kg")):
+        prices = _map(d.get("prices"))
+        for el in _map(prices.get("initial_usd_per_kg")):
             self.element(("prices", "initial_usd_per_kg", el), el)
+        for el in _map(prices.get("other_uses_elasticity")):
+            self.element(("prices", "other_uses_elasticity", el), el)
+        for el in _map(_map(prices.get("long_run")).get("other_uses_elasticity")):
+            self.element(("prices", "long_run", "other_uses_elasticity", el), el)
         if _map(d.get("prices")).get("home_market") is not None:
             self.country(("prices", "home_market"), d["prices"]["home_market"], allow_groups=False)
         self.check_events()

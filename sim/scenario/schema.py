@@ -226,6 +226,17 @@ class Expectations(Sourced):
                                                             "e every memory_days, days")
 
 
+class LongRun(Sourced):
+    """Demand's answer to lasting prices: beyond its answer at once (the short-run elasticities), demand moves
+    towards the long-run elasticities over ``years`` (new designs, substitutes qualified, less Dy per magnet)."""
+
+    demand_elasticity: NonNeg = Field(default=0.0, description="end-use magnet demand's long-run elasticity")
+    other_uses_elasticity: NonNeg | dict[str, NonNeg] = Field(
+        default=0.0, description="other uses' long-run elasticity: one for every element, or by element")
+    years: Positive = Field(description="years over which demand moves the gap from the short run to the long "
+                                        "run by a factor e")
+
+
 class Prices(Sourced):
     initial_usd_per_kg: dict[str, Positive] = {}
     scarcity_elasticity: NonNeg = 1.0
@@ -237,9 +248,13 @@ class Prices(Sourced):
     home_market: str | None = Field(
         default=None, description="a country code: its buyers form a home market with prices of their own, "
                                   "everyone else the outside market; none: one world price per element")
-    other_uses_elasticity: NonNeg = Field(
+    other_uses_elasticity: NonNeg | dict[str, NonNeg] = Field(
         default=0.0, description="oxide use outside magnets answers the price of its element in the buyer's "
-                                 "market: use x multiple^-elasticity")
+                                 "market: use x multiple^-elasticity; one for every element, or by element "
+                                 "(cerium in polishing gives way to other abrasives more readily than La in "
+                                 "catalysts); an element left out of the map: 0")
+    long_run: LongRun | None = Field(
+        default=None, description="demand's answer to prices that last; none: the short run is the whole answer")
     demand_recovery_per_year: NonNeg | None = Field(
         default=None, description="demand a price rise destroyed comes back at most this share of the way a "
                                   "year when prices fall (thrifting and substitutes stay); none: at once")

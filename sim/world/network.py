@@ -97,7 +97,7 @@ class Network:
     demand_elasticity: float
     surplus_elasticity: float
     max_price_multiple: float
-    other_uses_elasticity: float             # oxide use outside magnets: use x price multiple^-elasticity
+    other_uses_elasticity: np.ndarray        # [E] oxide use outside magnets: use x price multiple^-elasticity
     demand_recovery_per_year: float | None   # destroyed demand returns at most this far a year; None: at once
     scarcity_of_orders: bool                 # scarcity counts unfilled import orders too, not only unmet own use
     adjustment_per_year: float | None        # prices move by this rate x the log of the pressure; None: at once
@@ -108,6 +108,7 @@ class Network:
     restocking: Restocking | None = None     # None: buyers keep their working stock targets whatever happened
     on_price_rise: OnPriceRise | None = None  # None: buyers' cover does not follow prices
     expectations: Expectations | None = None  # None: prices move on unmet orders only, not on news
+    long_run: LongRunAnswer | None = None    # None: demand's answer to prices is its short-run one
 
     @property
     def n_countries(self) -> int:
@@ -328,14 +329,14 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         scarcity_elasticity=float(prices.scarcity_elasticity), stock_elasticity=float(prices.stock_elasticity),
         demand_elasticity=float(prices.demand_elasticity), surplus_elasticity=float(prices.surplus_elasticity),
         max_price_multiple=float(prices.max_multiple), scarcity_of_orders=prices.scarcity_of == "orders",
-        other_uses_elasticity=float(prices.other_uses_elasticity),
+        other_uses_elasticity=by_element(prices.other_uses_elasticity, elements),
         adjustment_per_year=None if prices.adjustment_per_year is None else float(prices.adjustment_per_year),
         reversion_per_year=float(prices.reversion_per_year),
         demand_recovery_per_year=(None if prices.demand_recovery_per_year is None
                                   else float(prices.demand_recovery_per_year)),
         home_market=prices.home_market, markets=market_names(scenario), market_of=market_of(scenario),
         restocking=restocking(scenario), on_price_rise=on_price_rise(scenario),
-        expectations=expectations(scenario),
+        expectations=expectations(scenario), long_run=long_run(scenario, elements),
     )
 
 
@@ -358,3 +359,27 @@ def restocking(scenario: Scenario) -> Restocking | None:
     if after is None:
         return None
     return Restocking(float(after.extra_days), float(after.memory_days), float(after.contract_flex))
+
+
+def by_element(elasticity: float | dict[str, float], elements: tuple[str, ...]) -> np.ndarray:
+    """[E] an elasticity given once for every element, or by element (0 for an element left out)."""
+    if isinstance(elasticity, dict):
+        return np.array([float(elasticity.get(e, 0.0)) for e in elements])
+    return np.full(len(elements), float(elasticity))
+
+
+@dataclass(frozen=True)
+class LongRunAnswer:
+    """Demand's long-run elasticities (magnets; other uses [E]) and the years it takes to move towards them."""
+
+    demand_elasticity: float
+    other_uses_elasticity: np.ndarray
+    years: float
+
+
+def long_run(scenario: Scenario, elements: tuple[str, ...]) -> LongRunAnswer | None:
+    """The scenario's long-run answer of demand to prices, or None."""
+    lr = scenario.prices.long_run
+    if lr is None:
+        return None
+    return LongRunAnswer(float(lr.demand_elasticity), by_element(lr.other_uses_elasticity, elements), float(lr.years))
