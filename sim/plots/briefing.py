@@ -39,6 +39,11 @@ if TYPE_CHECKING:  # pragma: no cover
 COVER_CLIP_DAYS = 120.0           # days-of-cover axis stops here; higher values sit on the top edge
 
 
+def usd(price: float) -> str:
+    """A price as read on a legend: 810, 1,340; 56.1, 2.01, 0.462 (three figures below 100)."""
+    return f"{price:,.0f}" if price >= 100 else f"{price:.3g}"
+
+
 def briefing(results: Results, folder: pathlib.Path, countries: tuple[str, ...] | None = None) -> list[pathlib.Path]:
     """Write the briefing PNGs of a run into ``folder``; return their paths.
 
@@ -221,7 +226,7 @@ def _price_panel(ax: Axes, results: Results, prices: pd.DataFrame, key: str, pea
     items = list(dict.fromkeys(prices[key]))
     for item, rows in prices.groupby(key, sort=False):
         initial = peaks[item].initial_usd_per_kg
-        label = f"{item} (initial {initial:,.0f} USD/kg)" if initial is not None else item
+        label = f"{item} (initial {usd(initial)} USD/kg)" if initial is not None else item
         markets = rows.groupby("market", sort=False) if "market" in rows.columns else [(WORLD, rows)]
         for market, line in markets:
             ax.plot(line["date"], line["multiple"], lw=1.8, color=item_colour(item, items), ls=MARKET_STYLES[market],
