@@ -72,20 +72,14 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
     lr = net.long_run
     if net.demand_elasticity or (lr is not None and lr.demand_elasticity):
         value = np.stack([net.sector_grades @ grade for grade in recipe_multiple(net, state.price)])[net.market_of]
-        response = value ** (-net.demand_elasticity)
-        if lr is not None:
-            state.lasting_demand = lasting(state, net, state.lasting_demand, value,
-                                           lr.demand_elasticity - net.demand_elasticity)
-            response = response * state.lasting_demand
-        state.demand_multiplier = answer(net, state.demand_multiplier, response)
+        state.lasting_demand, state.demand_multiplier = respond(
+            state, net, value, net.demand_elasticity, None if lr is None else lr.demand_elasticity,
+            state.lasting_demand, state.demand_multiplier)
     if net.other_uses_elasticity.any() or (lr is not None and lr.other_uses_elasticity.any()):
         value = np.nan_to_num(multiple, nan=1.0)[net.market_of]
-        response = value ** (-net.other_uses_elasticity)
-        if lr is not None:
-            state.lasting_other_use = lasting(state, net, state.lasting_other_use, value,
-                                              lr.other_uses_elasticity - net.other_uses_elasticity)
-            response = response * state.lasting_other_use
-        state.other_use_multiplier = answer(net, state.other_use_multiplier, response)
+        state.lasting_other_use, state.other_use_multiplier = respond(
+            state, net, value, net.other_uses_elasticity, None if lr is None else lr.other_uses_elasticity,
+            state.lasting_other_use, state.other_use_multiplier)
     if net.on_price_rise is not None:      # the average buyers judge a price against: it follows with a lag
         if state.recent_price is None or state.k < 0:
             state.recent_price = state.price.copy()
@@ -117,6 +111,19 @@ def gradually(state: State, net: Network, pressure: np.ndarray) -> np.ndarray:
                                                                - net.reversion_per_year * state.log_multiple),
                                  -cap, cap)
     return np.exp(state.log_multiple)
+
+
+def respond(state: State, net: Network, value: np.ndarray, short: float | np.ndarray,
+            long: float | np.ndarray | None, lasting_before: np.ndarray | None,
+            before: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """Demand's answer to ``value`` (its price multiple in the buyer's market): value^-``short`` at once, times
+    the part that builds towards the ``long``-run elasticity (None: no long run), through ``answer``'s slow
+    return. Returns the lasting part and the answer."""
+    response = value ** (-short)
+    if long is None:
+        return lasting_before, answer(net, before, response)
+    lasting_now = lasting(state, net, lasting_before, value, long - short)
+    return lasting_now, answer(net, before, response * lasting_now)
 
 
 def lasting(state: State, net: Network, before: np.ndarray | None, value: np.ndarray,
