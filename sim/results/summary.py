@@ -21,6 +21,7 @@ from ..world import Network
 from .recorder import Recorder
 
 SHORT = 0.005   # a country is short when more than 0.5% of its demand goes unmet
+ROUNDING = 1e-9  # unmet below this share of a step's demand is arithmetic's rounding, not a shortfall
 ON = "CN"       # dependency is measured on China
 
 
@@ -192,6 +193,7 @@ def summarise(results: Run) -> Summary:
     countries = {}
     demand = raw.demand.sum(axis=2)
     unmet = np.clip(demand - raw.supplied.sum(axis=2), 0, None)
+    unmet[unmet <= ROUNDING * demand] = 0.0
     planned, made = raw.magnets_planned.sum(axis=2), raw.magnets_made.sum(axis=2)
     step_weeks = net.step_days / 7.0
     for c, country in enumerate(net.countries):
