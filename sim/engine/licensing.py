@@ -29,16 +29,13 @@ import datetime as dt
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
 from ..scenario import Scenario
 from ..scenario.events import ApprovalOdds
 from .state import Shipment, traded_mass
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .measures import ExportLicence
 
 DAYS_PER_WEEK = 7.0
 
@@ -49,7 +46,7 @@ class Application:
     user (``all``, ``civil`` or ``defence``), and their ``t`` (t REO, or t magnet). ``route`` is (stage,
     exporter, importer), country indices."""
 
-    measure: ExportLicence
+    measure: Any            # the ExportLicence that holds it (measures imports this module, not the reverse)
     shipment: Shipment
     end_user: str = "all"
     route: tuple[str, int, int] = field(init=False)
