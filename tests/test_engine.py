@@ -86,13 +86,17 @@ def test_japanese_high_temperature_magnets_fall_short_once_stocks_run_out(japan_
     assert after["made_t"].sum() < 0.5 * after["planned_t"].sum()
 
 
-def test_south_korea_is_hit_through_japan(japan_ban):
-    """Korea buys Chinese material processed in Japan: its magnet imports from Japan fall and it goes short."""
+def test_south_korea_is_hit_through_japan_and_makes_up_from_china(japan_ban):
+    """Korea buys Chinese material processed in Japan: its magnet imports from Japan fall by more than half; its
+    contracts with China stretch after the shortage, so its Chinese magnets rise and its end users are not
+    short, though its own magnet plants are, for a time."""
     flows = japan_ban.table("flows", "quarter")
-    jp_to_kr = flows[(flows["stage"] == "magnet") & (flows["exporter"] == "JP") & (flows["importer"] == "KR")]
-    q = jp_to_kr.groupby("date")["t"].sum()
-    assert q.loc["2026-07-01"] < 0.5 * q.loc["2025-07-01"]
-    assert japan_ban.summary().countries["KR"].cumulative_unmet_t > 0
+    magnets = flows[(flows["stage"] == "magnet") & (flows["importer"] == "KR")]
+    by_exporter = magnets.groupby(["exporter", "date"])["t"].sum()
+    assert by_exporter.loc[("JP", "2026-07-01")] < 0.5 * by_exporter.loc[("JP", "2025-07-01")]
+    assert by_exporter.loc[("CN", "2026-07-01")] > 1.05 * by_exporter.loc[("CN", "2025-07-01")]
+    korea = japan_ban.summary().countries["KR"]
+    assert korea.cumulative_unmet_t == 0 and korea.weeks_to_plant_shortfall is not None
 
 
 def test_a_bigger_japanese_stockpile_delays_the_shortfall(write):
