@@ -331,7 +331,7 @@ def _run(argv: list[str]) -> int:
     out = args.out or default_out(args.scenario, scenario.name + alone)
     save(results, out, plots=False if args.no_plots else None)
     if not args.quiet:
-        print(run_report(results.summary(), seconds))
+        print(run_report(results.summary(), seconds, cap=results.scenario.prices.max_multiple))
         print(f"results in {out}")
         if args.replication is None and is_random(scenario):
             print(f"note: {scenario.name} has uncertain inputs and this run is one draw of them (seed "

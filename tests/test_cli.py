@@ -108,12 +108,16 @@ def controls_run(tmp_path_factory):
 
 def test_the_printed_headline_gives_every_priced_elements_peak_multiple_and_date(controls_run):
     """A run prints one 'price peaks' line for the market outside China naming every priced element and magnet
-    grade of summary.json with its peak multiple (to the two decimals printed) and the date of the peak."""
+    grade of summary.json with its peak multiple (to the two decimals printed), the date of the peak, and
+    ", the cap" on a peak at the cap (the baseline's x20), which the controls reach."""
     printed, _, summary = controls_run
     lines = [line for line in printed.splitlines()
              if line.strip().startswith("price peaks outside the home market:")]
     assert len(lines) == 1, "no (or more than one) 'price peaks' line in the headline"
-    shown = {e: (float(x), day) for e, x, day in re.findall(r"(\w+) x(\d+\.\d+) \((\d{4}-\d\d-\d\d)\)", lines[0])}
+    found = re.findall(r"(\w+) x(\d+\.\d+) \((\d{4}-\d\d-\d\d)(, the cap)?\)", lines[0])
+    shown = {e: (float(x), day) for e, x, day, _ in found}
+    capped = {e for e, _, _, cap in found if cap}
+    assert capped == {e for e, p in summary["prices"].items() if p["peak_multiple"] >= 20 * (1 - 1e-9)} != set()
     prices = summary["prices"]
     assert prices and set(shown) == set(prices)
     for element, peak in prices.items():

@@ -16,12 +16,17 @@ def _weeks(x: float | None) -> str:
     return "—" if x is None else f"{x:.0f}"
 
 
-def _peaks(prices: dict[str, PricePeak]) -> str:
-    return ", ".join(f"{item} x{v.peak_multiple:.2f} ({v.peak_date})" for item, v in prices.items())
+def _peaks(prices: dict[str, PricePeak], cap: float | None) -> str:
+    """Each item's peak multiple and date; one at the model's cap says so (the price says only 'scarce')."""
+    def at_cap(v: PricePeak) -> bool:
+        return cap is not None and v.peak_multiple >= cap * (1 - 1e-9)
+    return ", ".join(f"{item} x{v.peak_multiple:.2f} ({v.peak_date}{', the cap' if at_cap(v) else ''})"
+                     for item, v in prices.items())
 
 
-def run_report(summary: Summary, seconds: float | None = None) -> str:
-    """A dozen lines: world shares, who goes short, when and how much, dependency, prices, mass balance."""
+def run_report(summary: Summary, seconds: float | None = None, cap: float | None = None) -> str:
+    """A dozen lines: world shares, who goes short, when and how much, dependency, prices (a peak at ``cap``,
+    the scenario's prices.max_multiple, marked), mass balance."""
     s = summary
     took = f", {seconds:.1f} s" if seconds is not None else ""
     lines = [f"{s.scenario}: {s.title or ''}".rstrip(": "),
@@ -54,8 +59,8 @@ def run_report(summary: Summary, seconds: float | None = None) -> str:
     if deps:
         lines.append("  oxide dependency on China, direct/embedded, before -> last year: " + "; ".join(deps))
     if s.prices:
-        lines.append(f"  price peaks{' outside the home market' if s.home_prices else ''}: " + _peaks(s.prices))
+        lines.append(f"  price peaks{' outside the home market' if s.home_prices else ''}: " + _peaks(s.prices, cap))
     if s.home_prices:
-        lines.append("  price peaks in the home market: " + _peaks(s.home_prices))
+        lines.append("  price peaks in the home market: " + _peaks(s.home_prices, cap))
     lines.append(f"  mass balance: largest relative residual {s.mass_balance_max_relative_residual:.1e}")
     return "\n".join(lines)
