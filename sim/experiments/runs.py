@@ -13,13 +13,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ScenarioError
 from ..files import json_safe
 from ..results import Results, Summary
+from ..results.periods import means_by_period
 from ..results.series import combine, monthly_series
-from ..results.tables import PERIOD
 from ..scenario import Scenario
 from .single import run
 
@@ -92,10 +93,13 @@ def read_series(folder: Path, manifest: dict) -> pd.DataFrame:
     else:
         raise ValueError("its prices table is missing")
     prices["date"] = pd.to_datetime(prices["date"])
-    if frequency == "step" and len(prices):
-        prices["date"] = prices["date"].dt.to_period(PERIOD["month"][0]).dt.to_timestamp()
-        keys = [k for k in ("date", "market", "element") if k in prices.columns]   # market: with a home market
-        prices = prices.groupby(keys, as_index=False, sort=True)[["usd_per_kg", "multiple"]].mean()
+    if frequency == "step" and len(prices):       # made monthly as Results.table(..., "month") does
+        keys = [k for k in ("market", "element") if k in prices.columns]   # market: with a home market
+        steps = np.diff(np.unique(prices["date"].to_numpy())).astype("timedelta64[D]")
+        step_days = float(steps.min().astype(int)) if len(steps) else 7.0
+        prices = means_by_period(prices, keys, ["usd_per_kg", "multiple"], step_days, "month")
+        # the last step may run past the calendar's end, which monthly.csv stops at
+        prices = prices[prices["date"] <= pd.to_datetime(headline["date"]).max()]
     return combine(headline, prices)
 
 

@@ -2,10 +2,12 @@
 
 A weekly step does not fit months, quarters or most years, so what happened in a period is read day by
 day: a step's flow is spread evenly over its days, and a step that straddles the period's boundary counts
-for the days it has inside. A level (a price) is the day-weighted mean over the period.
+for the days it has inside. A level (a price) is the day-weighted mean over the period; a level at the period's
+end (a stock) is that of the step covering its last day.
 
-``Results.table(name, frequency)`` still assigns whole weekly steps to the period of their first day, so a
-month there can differ from the back-test's (the monthly tables are to move onto these periods in a later issue).
+The back-test reads its targets from step tables with ``total_in`` and ``mean_in``; ``Results.table(name,
+frequency)`` builds its monthly, quarterly and yearly tables with ``calendar_periods``, ``day_matrix`` and
+``in_periods``. Both count a step's days with ``overlap_days``, so they agree on any period.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import pandas as pd
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
+FREQUENCIES = {"month": "M", "quarter": "Q", "year": "Y"}     # a frequency of the tables -> its pandas period code
+HOW = ("sum", "mean", "last")
 
 
 @dataclass(frozen=True)
@@ -89,3 +93,67 @@ def mean_in(frame: pd.DataFrame, value: str, step_days: float, period: Period) -
     if days.sum() == 0:
         return float("nan")
     return float((frame[value].to_numpy(dtype=float) * days).sum() / days.sum())
+
+
+def calendar_periods(first: dt.date, end: dt.date, frequency: str) -> list[Period]:
+    """The months, quarters or years (``frequency``) that hold a day from ``first`` (included) to ``end``
+    (excluded), each cut to those days and labelled as ``Period.parse`` reads it (``2024-01``, ``2024-Q1``,
+    ``2024``): a run that starts or stops mid-month has a part of that month."""
+    if frequency not in FREQUENCIES:
+        raise ValueError(f"frequency must be step, {', '.join(FREQUENCIES)}, got {frequency!r}")
+    periods = []
+    for label in pd.period_range(first, end - dt.timedelta(days=1), freq=FREQUENCIES[frequency]):
+        whole = Period.parse(str(label).replace("Q", "-Q") if frequency == "quarter" else str(label))
+        periods.append(Period(max(whole.start, first), min(whole.end, end), whole.label))
+    return periods
+
+
+def day_matrix(dates: pd.Series, step_days: float, periods: list[Period]) -> np.ndarray:
+    """[period, step] days of each step (labelled by its first day, ``step_days`` long) inside each period."""
+    days = np.zeros((len(periods), len(dates)))
+    for p, period in enumerate(periods):
+        days[p] = overlap_days(dates, step_days, period)
+    return days
+
+
+def in_periods(array: np.ndarray, days: np.ndarray, step_days: float, how: str) -> np.ndarray:
+    """A [step, ...] array by period ([period, ...]), ``days`` being ``day_matrix``'s.
+
+    ``sum``: a flow, each step's share pro rata to its days in the period (t per step -> t per period);
+    ``mean``: a level or rate averaged over the period's days; ``last``: the level of the step covering the
+    period's last day. Only the steps a period holds are read, so a NaN elsewhere (a price not yet set)
+    does not leak into it.
+    """
+    if how not in HOW:
+        raise ValueError(f"how must be one of {', '.join(HOW)}, got {how!r}")
+    out = np.zeros((len(days),) + array.shape[1:])
+    for p, row in enumerate(days):
+        inside = np.flatnonzero(row)
+        if len(inside) == 0:
+            out[p] = np.nan if how != "sum" else 0.0
+            continue
+        lo, hi = inside[0], inside[-1] + 1        # a period's steps are consecutive
+        if how == "last":
+            out[p] = array[hi - 1]
+        else:
+            weight = row[lo:hi] / (step_days if how == "sum" else row[lo:hi].sum())
+            out[p] = np.tensordot(weight, array[lo:hi], axes=1)
+    return out
+
+
+def means_by_period(frame: pd.DataFrame, keys: list[str], values: list[str], step_days: float,
+                    frequency: str) -> pd.DataFrame:
+    """A tidy step table of levels (date, *keys, *values; one row per step and keys) as their day-weighted
+    means over the calendar's periods (``in_periods``), each labelled by its first day."""
+    dates = pd.DatetimeIndex(sorted(frame["date"].unique()))
+    first = dates[0].date()
+    periods = calendar_periods(first, dates[-1].date() + dt.timedelta(days=int(round(step_days))), frequency)
+    labels = pd.DatetimeIndex([pd.Timestamp(Period.parse(p.label).start) for p in periods], name="date")
+    days = day_matrix(pd.Series(dates), step_days, periods)
+    parts = []
+    for value in values:
+        wide = frame.pivot(index="date", columns=keys, values=value).reindex(dates)
+        means = pd.DataFrame(in_periods(wide.to_numpy(dtype=float), days, step_days, "mean"), index=labels,
+                             columns=wide.columns)
+        parts.append(means.stack(list(range(len(keys))), future_stack=True).rename(value))
+    return pd.concat(parts, axis=1).reset_index()

@@ -36,9 +36,14 @@ Tables (``Results.table(name, frequency)``; one row per date x keys, units in co
 - ``balance``: element, opening_t, mined_t, recycled_t, stocks_t, in_transit_t,
   consumed_t, sunk_t, losses_t, residual_t — mass balance over the run
 
-``frequency`` is ``step``, ``month``, ``quarter`` or ``year``: flows are summed,
-stocks and cover taken at the period's last step, prices averaged, shares
-computed from the period's sums. Dates label a period by its first day. The key and value columns
+``frequency`` is ``step``, ``month``, ``quarter`` or ``year``. A weekly step
+does not fit the calendar, so a period holds what happened on its days
+(``sim.results.periods``): a flow of a step that straddles a boundary is split
+pro rata to its days on either side; stocks, cover and queues are those of the
+step covering the period's last day; prices and their multiples are averaged
+over the period's days; shares are computed from the period's split sums.
+Dates label a period by its first day; the periods end with the calendar's
+last day. The key and value columns
 of each table, and the codes a key can hold, are named once in ``sim.results.columns``.
 """
 from __future__ import annotations
@@ -55,10 +60,9 @@ from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 from .chain import chain_links
 from .columns import KEYS, RECYCLING, STOCKPILE, VALUES
+from .periods import Period, calendar_periods, day_matrix, in_periods
 from .recorder import Recorder
 from .summary import Summary, summarise
-
-PERIOD = {"month": "MS", "quarter": "QS", "year": "YS"}
 
 
 class Results:
@@ -74,6 +78,7 @@ class Results:
         self.dates = pd.DatetimeIndex(pd.to_datetime(list(net.dates)), name="date")
         self._summary: Summary | None = None
         self._tables: dict[tuple[str, str], pd.DataFrame] = {}   # built once: the back-test reads one many times
+        self._periods: dict[str, tuple[pd.DatetimeIndex, np.ndarray]] = {}
 
     # ------------------------------------------------------------ tables
     TABLES = ("production", "flows", "chain", "inventory", "unmet", "magnet_output", "prices", "magnet_prices",
@@ -97,29 +102,35 @@ class Results:
     def tables(self, frequency: str = "step") -> dict[str, pd.DataFrame]:
         return {name: self.table(name, frequency) for name in self.TABLES}
 
-    def _periods(self, frequency: str) -> np.ndarray:
-        """Label of each step's period (its first day)."""
+    def _calendar(self, frequency: str) -> tuple[pd.DatetimeIndex, np.ndarray]:
+        """The periods of ``frequency`` the run's days fall in, each labelled by its first day, and the days of
+        each step inside each ([period, step]).
+
+        The run's days end with its last day (the calendar's end, or where it was stopped): the last step may
+        run a few days past it, which would otherwise make a part-period after the end (a cliff in every
+        monthly series).
+        """
+        if frequency not in self._periods:
+            step_days = self.net.step_days
+            first = self.net.dates[0]
+            end = min(self.net.dates[-1] + dt.timedelta(days=step_days), self.net.last_day + dt.timedelta(days=1))
+            periods = calendar_periods(first, end, frequency)
+            labels = pd.DatetimeIndex([pd.Timestamp(Period.parse(p.label).start) for p in periods], name="date")
+            self._periods[frequency] = labels, day_matrix(pd.Series(self.dates), step_days, periods)
+        return self._periods[frequency]
+
+    def _by_period(self, array: np.ndarray, frequency: str, how: str = "sum") -> tuple[pd.DatetimeIndex, np.ndarray]:
+        """A [step, ...] array and its dates at ``frequency`` (``periods.in_periods``: steps split by days)."""
         if frequency == "step":
-            return self.dates.values
-        if frequency not in PERIOD:
-            raise ValueError(f"frequency must be step, month, quarter or year, got {frequency!r}")
-        return self.dates.to_period(PERIOD[frequency][0]).to_timestamp().values
+            return self.dates, array
+        labels, days = self._calendar(frequency)
+        return labels, in_periods(array, days, self.net.step_days, how)
 
     def _tidy(self, array: np.ndarray, axes: list[tuple[str, tuple]], value: str, frequency: str,
               how: str = "sum", keep_zero: bool = False) -> pd.DataFrame:
-        """[step, *axes] array -> tidy rows (date, *axis names, value), aggregated by period."""
-        periods = self._periods(frequency)
-        labels, first = np.unique(periods, return_index=True)
-        if frequency == "step":
-            data = array
-        elif how == "sum":
-            data = np.add.reduceat(array, first, axis=0)
-        elif how == "last":
-            last = np.r_[first[1:], len(periods)] - 1
-            data = array[last]
-        else:
-            data = np.add.reduceat(array, first, axis=0) / np.diff(np.r_[first, len(periods)]).reshape(
-                (-1,) + (1,) * (array.ndim - 1))
+        """[step, *axes] array -> tidy rows (date, *axis names, value), by period: flows (``sum``) split by
+        days, rates (``mean``) day-weighted, levels (``last``) of the step covering the period's last day."""
+        labels, data = self._by_period(array, frequency, how)
         index = pd.MultiIndex.from_product([pd.DatetimeIndex(labels, name="date")] + [list(v) for _, v in axes],
                                            names=["date"] + [n for n, _ in axes])
         frame = pd.DataFrame({value: data.reshape(-1)}, index=index).reset_index()
@@ -222,15 +233,13 @@ class Results:
         """Direct and embedded dependency of every country on country ``on``, by stage (see module doc)."""
         net, raw = self.net, self.raw
         j = net.index(on)
-        periods = self._periods(frequency)
-        labels, first = np.unique(periods, return_index=True)
         rows = []
         for s, stage in enumerate(STAGES):
             imports = raw.exports[stage].sum(axis=3)                       # [n, b, j]
             imports[:, np.arange(net.n_countries), np.arange(net.n_countries)] = 0.0
-            total = np.add.reduceat(imports.sum(axis=2), first, axis=0)
-            from_on = np.add.reduceat(imports[:, :, j], first, axis=0)
-            consumed = np.add.reduceat(raw.consumed_tags[:, s], first, axis=0)   # [p, b, Q]
+            labels, total = self._by_period(imports.sum(axis=2), frequency)
+            from_on = self._by_period(imports[:, :, j], frequency)[1]
+            consumed = self._by_period(raw.consumed_tags[:, s], frequency)[1]   # [p, b, Q]
             touched = consumed[:, :, self.net.tags.row("touched", j)]
             with np.errstate(invalid="ignore", divide="ignore"):
                 direct = np.where(total > 0, from_on / np.where(total > 0, total, 1), np.nan)
@@ -250,8 +259,15 @@ class Results:
     def _licences(self, frequency: str) -> pd.DataFrame:
         net = self.net
         frame = pd.DataFrame(self.raw.licences, columns=["k", "stage", "exporter", "importer", "t", "outcome"])
-        frame["date"] = self._periods(frequency)[frame["k"].to_numpy(dtype=int)] if len(frame) else pd.Series(
-            [], dtype="datetime64[ns]")
+        k = frame["k"].to_numpy(dtype=int)
+        if frequency == "step":
+            frame["date"] = self.dates[k]
+        else:           # tonnes applied for (approved, ...) in a step that straddles a boundary: split by days
+            labels, days = self._calendar(frequency)
+            p, row = np.nonzero(days[:, k])
+            share = days[p, k[row]] / self.net.step_days
+            frame = frame.iloc[row].assign(date=labels[p], t=frame["t"].to_numpy(dtype=float)[row] * share)
+        frame["date"] = pd.to_datetime(frame["date"]) if len(frame) else pd.Series([], dtype="datetime64[ns]")
         frame["exporter"] = [net.countries[i] for i in frame["exporter"]]
         frame["importer"] = [net.countries[i] for i in frame["importer"]]
         frame = frame.groupby(["date", *KEYS["licences"]], as_index=False)["t"].sum()
@@ -261,10 +277,13 @@ class Results:
         net = self.net
         frame = pd.DataFrame(self.raw.licence_queue, columns=["k", "stage", "exporter", "importer", "applications",
                                                               "t"]).astype({"k": int, "applications": int, "t": float})
-        periods = self._periods(frequency)
-        last = np.r_[periods[1:] != periods[:-1], True]        # each step: the last of its period?
-        frame = frame[last[frame["k"].to_numpy()]]
-        frame.insert(0, "date", pd.to_datetime(periods[frame["k"].to_numpy()]))
+        if frequency == "step":
+            frame.insert(0, "date", self.dates[frame["k"].to_numpy()])
+        else:           # a level: the queue at the end of the step covering the period's last day
+            labels, days = self._calendar(frequency)
+            last = {int(np.flatnonzero(row)[-1]): labels[p] for p, row in enumerate(days) if row.any()}
+            frame = frame[frame["k"].isin(list(last))]
+            frame.insert(0, "date", pd.to_datetime([last[k] for k in frame["k"]]))
         frame["exporter"] = [net.countries[i] for i in frame["exporter"]]
         frame["importer"] = [net.countries[i] for i in frame["importer"]]
         keys = ["date", *KEYS["licence_queue"]]

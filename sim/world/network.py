@@ -63,6 +63,7 @@ class Network:
     sectors: tuple[str, ...]
     dates: tuple[dt.date, ...]               # one per step, the step's first day
     step_days: int
+    last_day: dt.date                        # of the run: the calendar's end, or where it was stopped
     mines: FacilityArrays
     composition: np.ndarray                  # [F_mine, E] share of each element in the mine's REO
     refineries: FacilityArrays
@@ -306,7 +307,7 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
     prices = scenario.prices
     return Network(
         countries=countries, elements=elements, grades=grades, sectors=sectors, dates=dates,
-        step_days=scenario.calendar.step_days,
+        step_days=scenario.calendar.step_days, last_day=min(end or scenario.calendar.end, scenario.calendar.end),
         mines=facility_arrays(fac.mine, scenario, dates), composition=composition.reshape(-1, E),
         refineries=facility_arrays(fac.refinery, scenario, dates), recovery=recovery.reshape(-1, E),
         magnet_plants=facility_arrays(fac.magnet, scenario, dates), plant_grades=plant_grades.reshape(-1, G),
