@@ -53,6 +53,12 @@ def at(series: pd.Series, date: str) -> float:
     return float(series.get(pd.Timestamp(date), 0.0))
 
 
+def steps_of(series: pd.Series, year: int) -> float:
+    """A step series summed over the steps whose first day is in ``year``: the steps a measure starting on
+    1 January is in force for (the step of 30 Dec 2024 began before it; a calendar year holds 5 of its days)."""
+    return float(series[series.index.year == year].sum())
+
+
 def unmet(results, country: str, defence: bool | None = None, since: str = "2025-01-01") -> float:
     u = results.table("unmet", "month")
     u = u[(u["country"] == country) & (u["date"] >= since)]
@@ -68,7 +74,7 @@ def production(results, stage: str, country: str, frequency: str = "month") -> p
 
 # ---------------------------------------------------------------- quotas and tariffs
 def test_an_export_quota_caps_chinas_dy_oxide_exports_at_its_tonnage(write, baseline):
-    free = at(flows(baseline, "refinery", "CN", item="Dy"), "2025-01-01")
+    free = steps_of(flows(baseline, "refinery", "CN", item="Dy", frequency="step"), 2025)
     quota = round(free * 0.5)
     path = scenario(write, f"""\
 events:
@@ -79,7 +85,7 @@ events:
     t_per_year: {quota}
     start: 2025-01-01
 """)
-    capped = at(flows(run(path, end=END), "refinery", "CN", item="Dy"), "2025-01-01")
+    capped = steps_of(flows(run(path, end=END), "refinery", "CN", item="Dy", frequency="step"), 2025)
     assert capped <= quota * 1.001
     assert capped > 0.9 * quota           # the allowance is used, not wasted
 
@@ -95,9 +101,9 @@ events:
     per_importer: true
     start: 2025-01-01
 """)
-    year = run(path, end=END).table("flows", "year")
-    dy = year[(year["stage"] == "refinery") & (year["exporter"] == "CN") & (year["item"] == "Dy")
-              & (year["date"] == "2025-01-01")].groupby("importer")["t"].sum()
+    steps = run(path, end=END).table("flows")
+    dy = steps[(steps["stage"] == "refinery") & (steps["exporter"] == "CN") & (steps["item"] == "Dy")
+               & (steps["date"].dt.year == 2025)].groupby("importer")["t"].sum()    # the quota's steps
     assert (dy <= 20 * 1.001).all() and len(dy) >= 2
     assert dy.sum() > 20 * 1.5          # overall more than one importer's quota
 
@@ -456,10 +462,12 @@ events:
     end: 2026-01-01
     multiplier: 2.0
 """)
-    grown, base = run(path, end=END).table("unmet", "year"), baseline.table("unmet", "year")
+    grown, base = run(path, end=END).table("unmet"), baseline.table("unmet")
 
     def demand(table, sector, country, year):
-        t = table[(table["sector"] == sector) & (table["country"] == country) & (table["date"] == year)]
+        """Over the steps whose first day is in ``year``: the window's steps, as the engine applies it."""
+        t = table[(table["sector"] == sector) & (table["country"] == country)
+                  & (table["date"].dt.year == int(year[:4]))]
         return float(t["demand_t"].sum())
     ratio = demand(grown, "ev", "CN", "2026-01-01") / demand(base, "ev", "CN", "2026-01-01")
     assert 1.2 < ratio < 1.44
