@@ -25,6 +25,7 @@ from .experiments.single import default_out, run, save
 from .experiments.sweeps import default_folder as sweep_folder
 from .experiments.sweeps import sweep
 from .progress import progress_bar
+from .results.periods import Period
 from .results.report import run_report
 from .scenario.loading import load_scenario, read_scenario
 from .scenario.overrides import resolve, split_assignment
@@ -160,6 +161,14 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
+def _period(text: str) -> Period:
+    """A flows-chart period: ``2026``, ``2026-Q1``, ``2026-03``, or ``2025-07-01..2026-06-30`` (days included)."""
+    try:
+        return Period.parse(text.split("..") if ".." in text else text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _run_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sim", description="Run a scenario and write its tables, summary and plots.",
@@ -173,6 +182,10 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="random seed (default: the scenario's run.seed)")
     parser.add_argument("--end", type=_date, metavar="YYYY-MM-DD", help="stop before the calendar's end")
     parser.add_argument("--no-plots", action="store_true", help="write tables and summary only")
+    parser.add_argument("--flows-period", dest="flows_periods", action="append", type=_period,
+                        metavar="YYYY|YYYY-Qn|YYYY-MM|FIRST..LAST",
+                        help="a period of the flows chart, one panel each (repeat for more; default: the year "
+                             "before the first export measure and the first year of it)")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
     parser.add_argument("--replications", type=int, metavar="N",
                         help="run a Monte Carlo ensemble of N replications (default: the scenario's "
@@ -312,6 +325,11 @@ def _run(argv: list[str]) -> int:
     try:
         scenario = load_scenario(args.scenario)
         check_end(args.scenario, scenario, args.end)
+        last_day = args.end or scenario.calendar.end
+        for period in args.flows_periods or ():
+            if not (period.start <= last_day and period.end > scenario.calendar.start):
+                raise ScenarioError.single(args.scenario, f"--flows-period {period.label} lies outside the run "
+                                           f"{scenario.calendar.start} .. {last_day}")
         replications = args.replications or scenario.run.replications
         if args.replication is None and (replications > 1 or args.resume):
             return _ensemble(args, scenario, replications)
@@ -329,7 +347,7 @@ def _run(argv: list[str]) -> int:
         return 2
     alone = "" if args.replication is None else f"_r{args.replication:05d}"
     out = args.out or default_out(args.scenario, scenario.name + alone)
-    save(results, out, plots=False if args.no_plots else None)
+    save(results, out, plots=False if args.no_plots else None, flows_periods=args.flows_periods)
     if not args.quiet:
         print(run_report(results.summary(), seconds, cap=results.scenario.prices.max_multiple))
         print(f"results in {out}")

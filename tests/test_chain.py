@@ -37,8 +37,8 @@ def test_the_chain_is_a_table_of_the_run_with_its_columns(results):
     assert (chain["t"] > 0).all()
 
 
-def test_first_year_links_are_the_provenance_rows_of_the_recorder(results):
-    """What the flows chart draws, computed here from the raw provenance rows: the table holds the same t."""
+def test_the_chain_table_is_the_provenance_rows_of_the_recorder(results):
+    """The first year of the chain, computed here from the raw provenance rows: the table holds the same t."""
     raw, tags = results.raw, Tags(len(results.countries))
     steps = round(365.25 / results.summary().step_days)
     consumed = raw.consumed_tags[:steps].sum(axis=0)          # [stage, country, provenance row]

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import InvariantError
 from ..results.recorder import Recorder
+from ..stages import STAGES
 from ..world import Network
 from .flows import Flows
 from .licensing import Application
@@ -45,6 +46,7 @@ class Ledger:
         self.accounts = Accounts(opening=stock_elements(state, self.net) + in_transit, mined=np.zeros(E),
                                  recycled=np.zeros(E), consumed=np.zeros(E), sunk=np.zeros(E), losses=np.zeros(E),
                                  in_transit=in_transit)
+        self.recorder.opening(held_by_stage(state, self.net))
 
     def land(self, shipment: Shipment) -> None:
         """Book goods that arrived: out of transit (their move into stock changes no other term). The most
@@ -80,7 +82,8 @@ class Ledger:
             r.recycling(k, f.recycled)
         if f.made_tagged is not None:
             r.made(k, f.made_tagged)
-            r.oxides(k, f.other_uses, f.magnets_made, f.magnets_planned, f.oxides_used)
+            r.oxides(k, f.other_uses, f.magnets_made, f.magnets_planned, f.oxides_used,
+                     (f.oxides_into_magnets - f.magnets_made @ self.net.recipe).sum(axis=1))
         if f.feed is not None:
             r.refining(k, f.feed, f.separated)
         if f.mined is not None:
@@ -120,6 +123,7 @@ class Ledger:
         cover), then check the mass balance."""
         self.recorder.levels(k, state.conc.mass, state.oxide.mass, state.magnet.mass, state.pile.mass,
                              state.use_own)
+        self.recorder.transit(k, transit_by_stage(state))
         self.check_balance(state, k)
 
     # ------------------------------------------------------------ the balance
@@ -157,3 +161,19 @@ def transit_elements(state: State, net: Network) -> np.ndarray:
     for shipment in [*state.in_flight, *state.pending]:
         total += element_mass(shipment.stage, shipment.tagged, net)
     return total
+
+
+def transit_by_stage(state: State) -> np.ndarray:
+    """[3] at sea or awaiting a licence, by stage in its traded unit: t REO of concentrate and of oxides,
+    t magnet."""
+    total = np.zeros(len(STAGES))
+    for shipment in [*state.in_flight, *state.pending]:
+        total[STAGES.index(shipment.stage)] += traded_mass(shipment.stage, shipment.tagged).sum()
+    return total
+
+
+def held_by_stage(state: State, net: Network) -> np.ndarray:
+    """[3] held in stock (oxides: with strategic stockpiles), at sea or awaiting a licence, by stage: t REO
+    of concentrate and of oxides, t magnet."""
+    return np.array([state.conc.mass.sum(), state.oxide.mass.sum() + state.pile.mass.sum(),
+                     state.magnet.mass.sum()]) + transit_by_stage(state)

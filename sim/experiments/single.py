@@ -10,7 +10,7 @@ leaves a partial folder.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..engine import Simulation
@@ -42,9 +42,11 @@ def default_out(scenario_file: Path, name: str) -> Path:
 
 
 def save(results: Results, folder: Path | str, frequency: str | None = None, formats: tuple[str, ...] | None = None,
-         plots: bool | None = None, extra: Callable[[Path], None] | None = None) -> Path:
+         plots: bool | None = None, extra: Callable[[Path], None] | None = None,
+         flows_periods: Sequence[str] | None = None) -> Path:
     """Write a run's tables, summary, monthly series, manifest and plots into ``folder``, replacing it
-    atomically. Frequency, formats and plots default to the scenario's ``outputs``."""
+    atomically. Frequency, formats and plots default to the scenario's ``outputs``; ``flows_periods`` are
+    the flows chart's (``sim.plots.flows``; default: the year before the first export measure and its first)."""
     settings = results.scenario.outputs
     frequency = frequency or settings.frequency
     formats = tuple(formats or settings.formats)
@@ -60,7 +62,7 @@ def save(results: Results, folder: Path | str, frequency: str | None = None, for
         if plots:
             from ..plots import briefing  # matplotlib only when plots are asked for
             (work / "plots").mkdir()
-            briefing(results, work / "plots")
+            briefing(results, work / "plots", flows_periods=flows_periods)
         if extra is not None:
             extra(work)
     return folder

@@ -31,9 +31,12 @@ from .style import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from ..results.periods import Period
     from ..results.tables import Results
 
 COVER_CLIP_DAYS = 120.0           # days-of-cover axis stops here; higher values sit on the top edge
@@ -44,11 +47,14 @@ def usd(price: float) -> str:
     return f"{price:,.0f}" if price >= 100 else f"{price:.3g}"
 
 
-def briefing(results: Results, folder: pathlib.Path, countries: tuple[str, ...] | None = None) -> list[pathlib.Path]:
+def briefing(results: Results, folder: pathlib.Path, countries: tuple[str, ...] | None = None,
+             flows_periods: Sequence[Period | str] | None = None) -> list[pathlib.Path]:
     """Write the briefing PNGs of a run into ``folder``; return their paths.
 
     ``countries`` are the ones the cover and dependency plots follow; by
     default the (up to four) countries with the largest cumulative shortfall.
+    ``flows_periods`` are the flows chart's periods (``2026``, ``2026-Q1``, ``Period``); by default the
+    year before the first export measure and the first year of it.
     """
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -59,7 +65,7 @@ def briefing(results: Results, folder: pathlib.Path, countries: tuple[str, ...] 
                        ("days_of_cover", lambda: cover_figure(results, focus)),
                        ("prices", lambda: prices_figure(results)),
                        ("dependency", lambda: dependency_figure(results, focus)),
-                       ("flows", lambda: flows_figure(results))):
+                       ("flows", lambda: flows_figure(results, flows_periods))):
         paths.append(save_figure(draw(), folder / f"{name}.png", note))
     return paths
 

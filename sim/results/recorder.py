@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stages import MAGNET, MINE, REFINERY
+from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 
 
@@ -42,6 +42,11 @@ class Recorder:
         self.exports = {MINE: z((n, C, C, 1)), REFINERY: z((n, C, C, E)), MAGNET: z((n, C, C, G))}  # [b, j]
         self.consumed_tags = z((n, 3, C, Q))              # what each stage consumed in a country, by provenance
         self.made_tags = z((n, C, Q))                     # REO content of magnets made, by provenance
+        self.made_tags_t = z((n, C, Q))                   # t magnet made, by provenance
+        self.used_tags_t = z((n, C, Q))                   # t magnet end users used, by provenance
+        self.making_losses = z((n, C))                    # oxides magnet plants took beyond the magnets' content
+        self.in_transit = z((n, len(STAGES)))             # at sea or awaiting a licence, by stage (t REO, t magnet)
+        self.opening_held = np.zeros(len(STAGES))         # held at the calendar's start, by stage (see held())
         self.price = z((n, M, E))                         # by market (sim.world.markets)
         self.price_multiple = z((n, M, E))
         self.magnet_price = np.full((n, M, G), np.nan)    # with a home market only
@@ -58,10 +63,14 @@ class Recorder:
             self.demand[k] = demand
             self.supplied[k] = supplied
             self.consumed_tags[k, 2] = consumed @ self.recipe_reo
+            self.used_tags_t[k] = consumed.sum(axis=2)
 
-    def oxides(self, k: int, other_used: np.ndarray, made: np.ndarray, planned: np.ndarray, taken: np.ndarray) -> None:
-        """Oxides used outside magnets [C, E], magnets made and planned [C, G], tagged oxides used [C, Q, E]."""
+    def oxides(self, k: int, other_used: np.ndarray, made: np.ndarray, planned: np.ndarray, taken: np.ndarray,
+               making_losses: np.ndarray) -> None:
+        """Oxides used outside magnets [C, E], magnets made and planned [C, G], tagged oxides used [C, Q, E],
+        oxides magnet plants lost as swarf [C] (t REO)."""
         if self._kept(k):
+            self.making_losses[k] = making_losses
             self.other_uses[k] = other_used
             self.magnets_made[k] = made
             self.magnets_planned[k] = planned
@@ -70,6 +79,7 @@ class Recorder:
     def made(self, k: int, magnets_tagged: np.ndarray) -> None:
         if self._kept(k):
             self.made_tags[k] = magnets_tagged @ self.recipe_reo
+            self.made_tags_t[k] = magnets_tagged.sum(axis=2)
 
     def refining(self, k: int, feed: np.ndarray, oxides: np.ndarray) -> None:
         if self._kept(k):
@@ -112,6 +122,25 @@ class Recorder:
             self.use_conc[k] = use[MINE][:, 0]
             self.use_oxide[k] = use[REFINERY]
             self.use_magnet[k] = use[MAGNET]
+
+    def opening(self, held: np.ndarray) -> None:
+        """What the world held at the calendar's start, by stage [3] (as in ``held``)."""
+        self.opening_held = held.copy()
+
+    def transit(self, k: int, mass: np.ndarray) -> None:
+        """Goods at sea or awaiting a licence at the end of step ``k``, by stage [3]: t REO of concentrate and
+        of oxides, t magnet."""
+        if self._kept(k):
+            self.in_transit[k] = mass
+
+    def held(self) -> np.ndarray:
+        """[n + 1, 3] what the world held at the calendar's start (row 0) and at the end of each step, by
+        stage: concentrate (t REO), oxides with strategic stockpiles (t REO), magnets (t magnet); in stock,
+        at sea and awaiting a licence."""
+        steps = np.stack([self.stock_conc.sum(axis=1),
+                          self.stock_oxide.sum(axis=(1, 2)) + self.stockpile.sum(axis=(1, 2)),
+                          self.stock_magnet.sum(axis=(1, 2))], axis=1) + self.in_transit
+        return np.vstack([self.opening_held, steps])
 
     # ------------------------------------------------------------ trade
     def departed(self, k: int, stage: str, buyer: np.ndarray, supplier: np.ndarray, mass: np.ndarray) -> None:
