@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import InvariantError
 from ..results.recorder import Recorder
+from ..stages import REFINERY
 from ..world import Network
 from .flows import Flows
 from .licensing import Application
@@ -45,6 +46,7 @@ class Ledger:
         self.accounts = Accounts(opening=stock_elements(state, self.net) + in_transit, mined=np.zeros(E),
                                  recycled=np.zeros(E), consumed=np.zeros(E), sunk=np.zeros(E), losses=np.zeros(E),
                                  in_transit=in_transit)
+        self.recorder.opening(state.pile.mass, state.use_own[REFINERY])
 
     def land(self, shipment: Shipment) -> None:
         """Book goods that arrived: out of transit (their move into stock changes no other term). The most
