@@ -175,3 +175,42 @@ def test_a_malformed_distribution_is_explained(write):
 def test_a_distribution_outside_the_fields_range_is_refused(write):
     p = only_problem(write(MINIMAL.replace("recovery: 0.9", "recovery: {dist: uniform, low: 1.5, high: 2}")))
     assert p.path == "facilities.refinery.cn_ref.recovery" and "outside the allowed range" in p.message
+
+
+# ---------------------------------------------------------------- stockpiles
+PILE = "stockpiles:\n  JP: {{{body}, source: asm_stockpile_release}}\n"
+
+
+@pytest.mark.parametrize("body, got", [("elements: [Dy], days: 30, t: {Dy: 5}", "got both"),
+                                       ("elements: [Dy]", "got neither")])
+def test_a_stockpile_needs_exactly_one_of_days_or_t(write, body, got):
+    text = MINIMAL + PILE.format(body=body)
+    p = only_problem(write(text))
+    assert p.path == "stockpiles.JP" and "exactly one of days" in p.message and got in p.message
+    assert p.line == line_of(text, "source: asm_stockpile_release")
+
+
+@pytest.mark.parametrize("body", ["elements: [Dy], days: 30", "t: {Dy: 5, Tb: 1}",
+                                  "elements: [Dy], days: 30, days_of: end_use"])
+def test_a_stockpile_in_days_or_in_t_is_valid(write, body):
+    """The other side: days with elements, or t alone, in either unit of days."""
+    load_scenario(write(MINIMAL + PILE.format(body=body)))
+
+
+def test_an_unknown_element_in_a_stockpiles_t_is_named(write):
+    text = MINIMAL + PILE.format(body="t: {Dyy: 5}")
+    p = only_problem(write(text))
+    assert p.path == "stockpiles.JP.t.Dyy" and "unknown element 'Dyy'" in p.message and "Dy?" in p.message
+    assert p.line == line_of(text, "Dyy")
+
+
+def test_a_bad_days_of_lists_the_choices(write):
+    text = MINIMAL + PILE.format(body="elements: [Dy], days: 30, days_of: end_users")
+    p = only_problem(write(text))
+    assert p.path == "stockpiles.JP.days_of" and "'oxide_use'" in p.message and "'end_use'" in p.message
+    assert "did you mean end_use?" in p.message
+
+
+def test_a_stockpile_in_t_names_its_elements_in_t(write):
+    p = only_problem(write(MINIMAL + PILE.format(body="elements: [Dy], t: {Dy: 5}")))
+    assert p.path == "stockpiles.JP" and "leave out elements" in p.message

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import InvariantError
 from ..results.recorder import Recorder
-from ..stages import STAGES
+from ..stages import REFINERY, STAGES
 from ..world import Network
 from .flows import Flows
 from .licensing import Application
@@ -47,6 +47,7 @@ class Ledger:
                                  recycled=np.zeros(E), consumed=np.zeros(E), sunk=np.zeros(E), losses=np.zeros(E),
                                  in_transit=in_transit)
         self.recorder.opening(held_by_stage(state, self.net))
+        self.recorder.opening_stockpiles(state.pile.mass, state.use_own[REFINERY])
 
     def land(self, shipment: Shipment) -> None:
         """Book goods that arrived: out of transit (their move into stock changes no other term). The most

@@ -48,7 +48,7 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     dt_ = net.step_days
     for_magnets = (plan / net.country_yield[:, None]) @ net.recipe
     other = net.non_magnet_t_per_day[day] * dt_ * state.other_use_multiplier
-    buy = purchases(state, net)
+    buy = purchases(state, net, day)
     own = for_magnets + other + buy
     cover = coverage(acting, REFINERY, state, net, nothing)
     wants = need(state, net, REFINERY, state.oxide.mass, cover.extra_days)

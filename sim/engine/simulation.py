@@ -163,7 +163,7 @@ class Simulation:
                                 covered))
         substitute(state, net, self.world)
         if k == -1:
-            stockpiles.fill(state, net)
+            stockpiles.fill(state, net, day)
         if k >= 0:
             self.ledger.waiting(k, [a for measure in self.measures for a in measure.waiting])
             self.ledger.close_step(k, state)

@@ -1,6 +1,8 @@
 """Strategic stockpiles of oxides: bought up to a date, released when industry's cover falls below their
 trigger (or when an event says so), filled at the calendar's start. Sized in days of the country's own
-oxide use.
+oxide use, in days of the element content of its end users' magnet demand, or in t of each oxide; their
+release rules and release events count days of the same (own oxide use for a stockpile given in t, unless
+it says end use).
 """
 from __future__ import annotations
 
@@ -20,7 +22,23 @@ def _cover(state: State) -> tuple[np.ndarray, np.ndarray]:
     return use, np.where(use > 0, state.oxide.mass / np.where(use > 0, use, 1), np.inf)
 
 
-def purchases(state: State, net: Network) -> np.ndarray:
+def _per_day(use: np.ndarray, net: Network, day: int) -> np.ndarray:
+    """[C, E] t/day a day of each stockpile counts: the country's own oxide use ``use``, or where the
+    stockpile says end use, the element content of its end users' magnet demand."""
+    if not net.stockpile_end_use.any():
+        return use
+    return np.where(net.stockpile_end_use[:, None], net.end_use_content(day), use)
+
+
+def _size(days: np.ndarray, use: np.ndarray, net: Network, day: int, in_t: np.ndarray) -> np.ndarray:
+    """[C, E] t each stockpile is to hold: ``days`` [C] of what its days count, or its t where ``in_t``."""
+    sized = days[:, None] * _per_day(use, net, day) * net.stockpile_elements
+    if not in_t.any():
+        return sized
+    return np.where(in_t[:, None], net.stockpile_t, sized)
+
+
+def purchases(state: State, net: Network, day: int) -> np.ndarray:
     """Oxides stockpiles buy this step [C, E]: from their first buying date, an even share of what is
     missing to reach their size by their build date; nothing once built, or while industry's cover is
     below the release trigger."""
@@ -29,7 +47,7 @@ def purchases(state: State, net: Network) -> np.ndarray:
     if not building.any():
         return np.zeros_like(state.oxide.mass)
     use, cover = _cover(state)
-    target = net.stockpile_days[:, None] * use * net.stockpile_elements
+    target = _size(net.stockpile_days, use, net, day, net.stockpile_in_t)
     gap = np.maximum(0.0, target - state.pile.mass)
     calm = (cover >= net.release_below_days[:, None]) | np.isinf(net.release_below_days)[:, None]
     return np.where(building[:, None] & calm, gap / np.maximum(steps_left, 1)[:, None], 0.0)
@@ -37,7 +55,8 @@ def purchases(state: State, net: Network) -> np.ndarray:
 
 def release(state: State, net: Network, day: int) -> None:
     """Stockpiles release into industry's stock when its cover falls below their trigger, or when an event
-    says so (from the calendar's start), at most the rule's days of use a month."""
+    says so (from the calendar's start), at most the rule's days a month (days of what the stockpile's days
+    count)."""
     dt_ = net.step_days
     use, cover = _cover(state)
     triggered = cover < net.release_below_days[:, None]
@@ -46,12 +65,13 @@ def release(state: State, net: Network, day: int) -> None:
     due = net.stockpile_elements & (days > 0)
     if not due.any():
         return
-    amount = np.where(due, np.minimum(days * dt_ / DAYS_PER_MONTH * use, state.pile.mass), 0.0)
+    amount = np.where(due, np.minimum(days * dt_ / DAYS_PER_MONTH * _per_day(use, net, day), state.pile.mass), 0.0)
     state.oxide.tagged += take(state.pile, amount)
 
 
-def fill(state: State, net: Network) -> None:
-    """Stockpiles open with their initial days of the country's own use (full unless built up to a date),
-    with the provenance of its oxide stock."""
-    size = net.stockpile_initial_days[:, None] * state.use_own[REFINERY] * net.stockpile_elements
+def fill(state: State, net: Network, day: int) -> None:
+    """Stockpiles open with their initial size (full unless built up to a date; one given in t and built up
+    to a date opens empty), with the provenance of the country's oxide stock."""
+    opens_full = net.stockpile_in_t & (net.stockpile_build_step < 0)
+    size = _size(net.stockpile_initial_days, state.use_own[REFINERY], net, day, opens_full)
     state.pile.tagged = shares(state.oxide.tagged) * size[:, None, :]

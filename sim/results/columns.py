@@ -42,7 +42,7 @@ VALUES: dict[str, tuple[str, ...]] = {
     "production": ("t",),
     "flows": ("t",),
     "chain": ("t",),
-    "inventory": ("t", "days_of_cover"),
+    "inventory": ("t", "days_of_cover", "days_of_end_use"),
     "unmet": ("demand_t", "supplied_t", "unmet_t", "unmet_units"),
     "magnet_output": ("planned_t", "made_t", "short_t"),
     "prices": ("usd_per_kg", "multiple"),

@@ -36,6 +36,8 @@ class Recorder:
         self.stock_oxide = z((n, C, E))
         self.stock_magnet = z((n, C, G))
         self.stockpile = z((n, C, E))
+        self.stockpile_opening = z((C, E))                # what stockpiles hold at the calendar's start
+        self.use_oxide_opening = z((C, E))                # own oxide use per day then
         self.use_conc = z((n, C))                         # own use per day (for days of cover)
         self.use_oxide = z((n, C, E))
         self.use_magnet = z((n, C, G))
@@ -141,6 +143,11 @@ class Recorder:
                           self.stock_oxide.sum(axis=(1, 2)) + self.stockpile.sum(axis=(1, 2)),
                           self.stock_magnet.sum(axis=(1, 2))], axis=1) + self.in_transit
         return np.vstack([self.opening_held, steps])
+
+    def opening_stockpiles(self, pile: np.ndarray, use_oxide: np.ndarray) -> None:
+        """Stockpiles [C, E] t and each country's own oxide use [C, E] t/day at the calendar's start."""
+        self.stockpile_opening = pile.copy()
+        self.use_oxide_opening = use_oxide.copy()
 
     # ------------------------------------------------------------ trade
     def departed(self, k: int, stage: str, buyer: np.ndarray, supplier: np.ndarray, mass: np.ndarray) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..stages import REFINERY
-from .summary import Dependency, PricePeak, Summary
+from .summary import Dependency, PricePeak, StockpileHolding, Summary
 
 NO_DEPENDENCY = Dependency(direct=None, embedded=None)
 
@@ -22,6 +22,28 @@ def _peaks(prices: dict[str, PricePeak], cap: float | None) -> str:
         return cap is not None and v.peak_multiple >= cap * (1 - 1e-9)
     return ", ".join(f"{item} x{v.peak_multiple:.2f} ({v.peak_date}{', the cap' if at_cap(v) else ''})"
                      for item, v in prices.items())
+
+
+DAYS_OF = {"oxide_use": "own oxide use", "end_use": "end users' magnet content"}
+
+
+def _tonnes(t: float) -> str:
+    return f"{t:,.0f}" if t >= 100 else f"{t:.3g}"
+
+
+def _stockpile(pile: StockpileHolding) -> str:
+    """'42 days of own oxide use: NdPr 617 t, Dy 18.1 t (= 54 days of end users' magnet content), ... at the
+    start'; the days of the other measure for Dy, Tb and NdPr, where they have one."""
+    other = "end_use" if pile.days_of == "oxide_use" else "oxide_use"
+    other_days = pile.days_of_end_use_at_start if other == "end_use" else pile.days_of_oxide_use_at_start
+    held = []
+    for e, t in pile.t_at_start.items():
+        days = other_days.get(e)
+        held.append(f"{e} {_tonnes(t)} t" + (f" (= {days:.0f} days of {DAYS_OF[other]})"
+                                              if days is not None and e in ("NdPr", "Dy", "Tb") else ""))
+    size = f"{pile.days:g} days of {DAYS_OF[pile.days_of]}" if pile.sized_in == "days" else \
+        f"given in t (its release days count {DAYS_OF[pile.days_of]})"
+    return f"{size}: {', '.join(held)} at the start"
 
 
 def run_report(summary: Summary, seconds: float | None = None, cap: float | None = None) -> str:
@@ -62,5 +84,8 @@ def run_report(summary: Summary, seconds: float | None = None, cap: float | None
         lines.append(f"  price peaks{' outside the home market' if s.home_prices else ''}: " + _peaks(s.prices, cap))
     if s.home_prices:
         lines.append("  price peaks in the home market: " + _peaks(s.home_prices, cap))
+    for country, pile in s.stockpiles.items():
+        lines.append(f"  stockpile {country}: {_stockpile(pile)}")
     lines.append(f"  mass balance: largest relative residual {s.mass_balance_max_relative_residual:.1e}")
+    lines += [f"  warning: {w}" for w in s.warnings]
     return "\n".join(lines)

@@ -20,6 +20,7 @@ from ..stages import STAGES
 from ..world import Network
 from .recorder import Recorder
 
+WARN_SHARE = 0.5  # a stockpile in days of own oxide use is flagged when that use is under half its end users'
 SHORT = 0.005   # a country is short when more than 0.5% of its demand goes unmet
 ROUNDING = 1e-9  # unmet below this share of a step's demand is arithmetic's rounding, not a shortfall
 ON = "CN"       # dependency is measured on China
@@ -98,6 +99,20 @@ class PricePeak:
 
 
 @dataclass(frozen=True)
+class StockpileHolding:
+    """A strategic stockpile at the calendar's start: how its size was given, and what it held then, in t of
+    each oxide and in days of the country's own oxide use and of its end users' magnet content (None where
+    there is none of that use)."""
+
+    sized_in: str                                   # "days" or "t"
+    days: float | None                              # the size given, with sized_in "days"
+    days_of: str                                    # what its days count: "oxide_use" or "end_use"
+    t_at_start: dict[str, float]                    # by element
+    days_of_oxide_use_at_start: dict[str, float | None]
+    days_of_end_use_at_start: dict[str, float | None]
+
+
+@dataclass(frozen=True)
 class Summary:
     """A run's headline figures (see the module docstring)."""
 
@@ -114,15 +129,17 @@ class Summary:
     # with a home market only: the home market's peaks; then both hold grades too (keyword-only, so that it
     # stands beside `prices` in summary.json although it has a default)
     home_prices: dict[str, PricePeak] = field(default_factory=dict, kw_only=True)
+    stockpiles: dict[str, StockpileHolding] = field(default_factory=dict, kw_only=True)   # by country
+    warnings: list[str] = field(default_factory=list, kw_only=True)   # inputs that may not say what was meant
     mass_balance_max_relative_residual: float
     drawn: dict[str, Any] = field(default_factory=dict)    # key path -> what this run drew of uncertain inputs
     replication: int | None = None                        # of an ensemble
 
     def to_dict(self) -> dict:
-        """As ``summary.json`` holds it: dates as ISO text; ``home_prices``, ``drawn`` and ``replication`` only
-        when set."""
+        """As ``summary.json`` holds it: dates as ISO text; ``home_prices``, ``stockpiles``, ``warnings``,
+        ``drawn`` and ``replication`` only when set."""
         out = _plain(self)
-        for name in ("home_prices", "drawn"):
+        for name in ("home_prices", "stockpiles", "warnings", "drawn"):
             if not out[name]:
                 del out[name]
         if self.replication is None:
@@ -147,7 +164,7 @@ def _plain(value: Any) -> Any:
 
 _RECORD = {"world": WorldShares}          # fields holding a record, and fields holding a map of records
 _RECORDS = {"countries": CountrySummary, "prices": PricePeak, "home_prices": PricePeak,
-            "unmet_by_sector": SectorShortfall,
+            "unmet_by_sector": SectorShortfall, "stockpiles": StockpileHolding,
             "dependency_on_CN_before": Dependency, "dependency_on_CN_after": Dependency}
 _DATES = {"start", "end", "first_measure", "peak_shortfall_date", "peak_date"}
 
@@ -229,6 +246,7 @@ def summarise(results: Run) -> Summary:
             dependency_on_CN_before=dependency_window(results, country, before),
             dependency_on_CN_after=dependency_window(results, country, after),
         )
+    holdings = stockpile_holdings(results)
     balance = results.mass_balance
     scale = np.maximum(balance["opening_t"] + balance["mined_t"] + balance["recycled_t"], 1.0)
     return Summary(
@@ -236,6 +254,7 @@ def summarise(results: Run) -> Summary:
         start=net.dates[0], end=net.dates[-1], step_days=net.step_days, first_measure=first,
         world=world, countries=countries, prices=price_peaks(net, raw, net.outside),
         home_prices=price_peaks(net, raw, 0) if net.home_market is not None else {},
+        stockpiles=holdings, warnings=stockpile_warnings(results, holdings),
         mass_balance_max_relative_residual=float((balance["residual_t"].abs() / scale).max()),
         drawn=drawn_inputs(results.scenario, results.world),
     )
@@ -272,4 +291,50 @@ def dependency_window(results: Run, country: str, window: slice) -> dict[str, De
         embedded = float(consumed[net.tags.row("touched", j)] / consumed[0]) if consumed[0] > 0 else None
         if direct is not None or embedded is not None:
             out[stage] = Dependency(direct=direct, embedded=embedded)
+    return out
+
+
+def stockpile_holdings(results: Run) -> dict[str, StockpileHolding]:
+    """What each country's strategic stockpile held at the calendar's start, and how its size was given."""
+    net, raw = results.net, results.raw
+    use, content = raw.use_oxide_opening, net.end_use_content(0)
+
+    def days(t: float, per_day: float) -> float | None:
+        return float(t / per_day) if per_day > 0 else None
+
+    out = {}
+    for country, pile in results.world.stockpiles.items():
+        c = net.index(country)
+        held = [(e, net.elements.index(e)) for e in pile.held]
+        out[country] = StockpileHolding(
+            sized_in="t" if pile.t is not None else "days",
+            days=None if pile.days is None else float(pile.days), days_of=pile.days_of,
+            t_at_start={e: float(raw.stockpile_opening[c, i]) for e, i in held},
+            days_of_oxide_use_at_start={e: days(raw.stockpile_opening[c, i], use[c, i]) for e, i in held},
+            days_of_end_use_at_start={e: days(raw.stockpile_opening[c, i], content[c, i]) for e, i in held})
+    return out
+
+
+def stockpile_warnings(results: Run, holdings: dict[str, StockpileHolding]) -> list[str]:
+    """A stockpile sized in days of the country's own oxide use where, at the start, that use is under
+    ``WARN_SHARE`` of the element content of its end users' magnets, for an element it holds that those
+    magnets contain: the country buys its magnets made, so days of its oxide use hold little of what its end
+    users need."""
+    net, use, content = results.net, results.raw.use_oxide_opening, results.net.end_use_content(0)
+    out = []
+    for country, h in holdings.items():
+        if h.sized_in != "days" or h.days_of != "oxide_use" or not h.days:
+            continue
+        c = net.index(country)
+        shares = {e: use[c, i] / content[c, i] for e in h.t_at_start
+                  if content[c, i := net.elements.index(e)] > 0}
+        low = {e: share for e, share in shares.items() if share < WARN_SHARE}
+        if not low:
+            continue
+        uses = ", ".join(f"{100 * share:.0f}% of its end users' {e}" for e, share in low.items())
+        held = ", ".join(f"{h.t_at_start[e]:.3g} t of {e} ({h.days_of_end_use_at_start[e]:.0f} days of end use)"
+                         for e in low)
+        out.append(f"{country}'s stockpile is {h.days:g} days of its own oxide use, and that use is only {uses}: "
+                   f"it holds {held} at the start. {country} buys most of its magnets made; to size the "
+                   f"stockpile by what its end users need, give days_of: end_use or t: (tonnes per element).")
     return out

@@ -11,9 +11,11 @@ Tables (``Results.table(name, frequency)``; one row per date x keys, units in co
   (``refinery``) by mining country, magnets made (``magnet``, their REO
   content) by separating country, magnets used by end users (``end_use``) by
   magnet-making country (see ``chain``)
-- ``inventory``: date, country, stage, item, t, days_of_cover — working stocks
+- ``inventory``: date, country, stage, item, t, days_of_cover, days_of_end_use — working stocks
   and strategic stockpiles (stage ``stockpile``); cover in days of the
-  country's own use of that item; an empty stock the country uses shows as 0
+  country's own use of that item; an empty stock the country uses shows as 0;
+  for stockpiles also in days of the element content of the country's end-use
+  magnet demand (empty where its end users' magnets hold none; other stages: empty)
 - ``unmet``: date, country, sector, end_user, unit, demand_t, supplied_t,
   unmet_t, unmet_units — end-use magnet demand and what was missing, in t
   magnet and in product units (vehicles not built, MW not installed, ...)
@@ -180,6 +182,13 @@ class Results:
                 cover = np.where(use > 0, stock / np.where(use > 0, use, 1), np.nan)
             t["days_of_cover"] = self._tidy(cover, axes, "d", frequency, how="last", keep_zero=True)["d"].values
             t.insert(2, "stage", stage)
+            t["days_of_end_use"] = np.nan
+            if stage == STOCKPILE:
+                content = net.end_use_content(slice(None))
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    end_use = np.where(content > 0, stock / np.where(content > 0, content, 1), np.nan)
+                t["days_of_end_use"] = self._tidy(end_use, axes, "d", frequency, how="last",
+                                                  keep_zero=True)["d"].values
             in_use = self._tidy(use, axes, "u", frequency, how="last", keep_zero=True)["u"].values > 0
             parts.append(t[(t["t"].abs() > 1e-9) | (in_use & (stage != STOCKPILE))])
         return pd.concat(parts, ignore_index=True)

@@ -181,6 +181,8 @@ class ReferenceChecker(ReferenceRules):
             self.country(("stockpiles", code), code, allow_groups=False)
             if isinstance(pile, dict):
                 self.each(("stockpiles", code, "elements"), pile.get("elements"), self.element, allow_all=False)
+                for el in _map(pile.get("t")):
+                    self.element(("stockpiles", code, "t", el), el)
                 for key in ("build_by", "build_from"):
                     self.date_in_horizon(("stockpiles", code, key), pile.get(key))
                 self.in_order(("stockpiles", code), "build_from", "build_by", "build_from", pile)

@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from ..stages import Stage
 from .events import AnyEvent, Event, Suspension
@@ -194,19 +194,50 @@ class ReleaseRule(Record):
 
 
 class Stockpile(Sourced):
-    """A strategic stockpile of separated oxides, sized in days of the country's use.
+    """A strategic stockpile of separated oxides, sized in days of use (``days`` of ``elements``) or in tonnes
+    per element (``t``): exactly one of the two.
+
+    ``days_of`` says what its days count, for its size, ``initial_days``, its release rule and release
+    events: ``oxide_use`` (the default), days of the country's own use of the oxides (its magnet plants and
+    other uses); ``end_use``, days of the element content of its end users' magnet demand (sectors' magnet kg
+    per unit and grade recipes), the measure for a country that buys finished magnets. A stockpile given in
+    ``t`` holds those tonnes; its release rule's days still count ``days_of``.
 
     Without ``build_by`` it opens full. With ``build_by`` it opens at
-    ``initial_days`` and buys on the market, evenly from ``build_from`` (default: the
-    calendar's start), to reach ``days`` by that date.
+    ``initial_days`` (with ``t``: empty) and buys on the market, evenly from ``build_from`` (default: the
+    calendar's start), to reach its size by that date.
     """
 
-    elements: tuple[str, ...] = Field(min_length=1)
-    days: NonNeg
+    elements: tuple[str, ...] | None = Field(default=None, min_length=1,
+                                             description="the oxides held, with days (with t: t's elements)")
+    days: NonNeg | None = Field(default=None, description="size in days of days_of")
+    t: dict[str, NonNeg] | None = Field(default=None, description="size in t of each element's oxide")
+    days_of: Literal["oxide_use", "end_use"] = Field(
+        default="oxide_use", description="what days count: the country's own oxide use, or the element "
+                                         "content of its end-use magnet demand")
     release: ReleaseRule | None = None
     build_by: Date | None = None
     build_from: Date | None = None
     initial_days: NonNeg | None = None
+
+    @model_validator(mode="after")
+    def _one_size(self) -> Stockpile:
+        if (self.days is None) == (self.t is None):
+            raise ValueError(f"give exactly one of days (days of {self.days_of.replace('_', ' ')}, with elements) "
+                             f"or t (tonnes per element, e.g. t: {{Dy: 50, Tb: 10}}), got "
+                             f"{'both' if self.t is not None else 'neither'}")
+        if self.days is not None and self.elements is None:
+            raise ValueError("a stockpile sized in days needs elements (the oxides it holds, e.g. [Dy, Tb])")
+        if self.t is not None and self.elements is not None:
+            raise ValueError("a stockpile given in t holds the elements t names: leave out elements")
+        if self.t is not None and self.initial_days is not None:
+            raise ValueError("initial_days needs days: a stockpile given in t and built up to a date opens empty")
+        return self
+
+    @property
+    def held(self) -> tuple[str, ...]:
+        """The oxides it holds."""
+        return self.elements if self.elements is not None else tuple(self.t or ())
 
 
 # ---------------------------------------------------------------- prices

@@ -82,8 +82,11 @@ class Network:
     lead_days: np.ndarray                    # [C exporter, C importer], 0 at home
     switching_days: dict[str, np.ndarray]    # stage -> [I] days before a buyer short of an item may re-source it
     target_days: dict[str, np.ndarray]       # stage -> [C] working stock, days of use
-    stockpile_days: np.ndarray               # [C]
+    stockpile_days: np.ndarray               # [C] size in days of what stockpile_end_use says (0 where in t)
     stockpile_elements: np.ndarray           # [C, E] bool
+    stockpile_end_use: np.ndarray            # [C] bool: days count end users' magnet content, not own oxide use
+    stockpile_in_t: np.ndarray               # [C] bool: sized in t (stockpile_t), not in days
+    stockpile_t: np.ndarray                  # [C, E] t of each oxide where sized in t
     release_below_days: np.ndarray           # [C] (inf: never released)
     release_days_per_month: np.ndarray       # [C]
     stockpile_initial_days: np.ndarray       # [C] days of use held at the calendar's start
@@ -128,6 +131,13 @@ class Network:
 
     def index(self, country: str) -> int:
         return self.countries.index(country)
+
+    def end_use_content(self, day: int | slice) -> np.ndarray:
+        """[C, E] t/day of each element in the magnets each country's end users demand on ``day`` ([steps, C, E]
+        for a slice of days): sectors' magnet kg per unit, grade mix and recipes, as the scenario gives them,
+        before any answer to prices."""
+        magnets = self.demand_units_per_day[day] * self.magnet_kg_per_unit / 1000.0     # [C, S] t magnet/day
+        return magnets @ self.sector_grades @ self.recipe
 
     # ------------------------------------------------------------ derived once, for the engine
     @cached_property
@@ -289,17 +299,26 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
     build_step = np.full(C, -1)
     build_from = np.zeros(C, dtype=int)
     pile_elements = np.zeros((C, E), dtype=bool)
+    pile_end_use = np.zeros(C, dtype=bool)
+    pile_in_t = np.zeros(C, dtype=bool)
+    pile_t = np.zeros((C, E))
     below = np.full(C, np.inf)
     per_month = np.zeros(C)
     for c, pile in scenario.stockpiles.items():
         i = countries.index(c)
-        pile_days[i] = float(pile.days)
-        pile_initial[i] = float(pile.days)
+        pile_end_use[i] = pile.days_of == "end_use"
+        if pile.t is not None:
+            pile_in_t[i] = True
+            for e, t in pile.t.items():
+                pile_t[i, elements.index(e)] = float(t)
+        else:
+            pile_days[i] = float(pile.days)
+            pile_initial[i] = float(pile.days)
         if pile.build_by is not None:
             pile_initial[i] = float(pile.initial_days or 0.0)
             build_step[i] = sum(d < pile.build_by for d in dates)
             build_from[i] = sum(d < pile.build_from for d in dates) if pile.build_from else 0
-        pile_elements[i, [elements.index(e) for e in pile.elements]] = True
+        pile_elements[i, [elements.index(e) for e in pile.held]] = True
         if pile.release is not None:
             below[i] = float(pile.release.below_days)
             per_month[i] = float(pile.release.max_days_per_month)
@@ -322,6 +341,7 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
         supplier_shares=shares, lead_days=lead,
         switching_days={s: item_switching_days(scenario, s) for s in STAGES},
         target_days=targets, stockpile_days=pile_days, stockpile_elements=pile_elements,
+        stockpile_end_use=pile_end_use, stockpile_in_t=pile_in_t, stockpile_t=pile_t,
         release_below_days=below, release_days_per_month=per_month,
         stockpile_initial_days=pile_initial, stockpile_build_step=build_step, stockpile_build_from=build_from,
         forced_release_days_per_month=forced_release(scenario, dates),
