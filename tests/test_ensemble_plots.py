@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -10,7 +11,9 @@ import pytest
 
 from sim import load_scenario, run_ensemble
 from sim.cli import main
+from sim.experiments.bands import group_bands, outcome_groups
 from sim.plots import band_shortfall_figure, plot_ensemble
+from sim.scenario.drawing import discrete_inputs
 
 from .conftest import SCENARIOS
 
@@ -64,3 +67,75 @@ def test_the_cli_writes_band_plots_unless_told_not_to(tmp_path):
     assert sorted(p.name for p in (out / "plots").iterdir()) == NAMES
     assert main(common + ["--resume", "--no-plots"]) == 0    # new bands: plots of the old ones do not stay
     assert not (out / "plots").exists()
+
+
+# ---------------------------------------------------------------- an outcome split in groups
+UNCERTAIN = SCENARIOS / "japan_ban_uncertain.yaml"
+
+
+def _summary(r: int, drawn: dict) -> SimpleNamespace:
+    return SimpleNamespace(replication=r, drawn=drawn)
+
+
+def test_the_discrete_inputs_are_the_events_with_a_probability_and_the_choices():
+    """japan_ban_uncertain draws one discrete input: whether the ban is read as defence only (the defence-only
+    ban tied to it is no draw of its own); its triangular stockpile and delay are not discrete."""
+    assert discrete_inputs(load_scenario(UNCERTAIN)) == ["events.ban_read_as_defence_only.happened"]
+
+
+def test_replications_are_grouped_by_what_they_drew_of_a_discrete_input():
+    """Replications split by the value of a discrete draw (continuous draws aside); a draw that splits them
+    alike adds no group, one drawn alike in all (or too many ways) makes none."""
+    key, tied = "events.a.happened", "events.b.happened"
+    summaries = [_summary(r, {key: r % 4 == 0, tied: r % 4 == 0, "x": 1.0 + r}) for r in range(8)]
+    groups = outcome_groups(summaries, [key, tied])       # "x", drawn but continuous, is not named
+    assert groups == {r: "a happened" if r % 4 == 0 else "a did not happen" for r in range(8)}
+    assert outcome_groups([_summary(r, {key: True}) for r in range(3)], [key]) == {}
+    assert outcome_groups([_summary(r, {"c": r}) for r in range(6)], ["c"]) == {}    # 6 groups: too many
+
+
+def test_a_split_ensemble_draws_one_band_per_group_labelled_with_its_draw_and_count(ensemble):
+    """Given groups, each country panel holds a band and a P50 line per group, each labelled with what the
+    group drew and how many replications it holds; the figure legend names them too."""
+    series = ensemble.series
+    groups = {r: "a happened" if r == 0 else "a did not happen" for r in series["replication"].unique()}
+    frame = group_bands(series, groups)
+    fig = band_shortfall_figure(ensemble.bands, ["US"], {}, groups=frame)
+    ax = fig.axes[0]
+    assert len(ax.collections) == 2
+    labels = {line.get_label() for line in ax.lines if not line.get_label().startswith("_")}
+    assert labels == {"a did not happen: 2 of 3 replications", "a happened: 1 of 3 replications"}
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "a happened: 1 of 3 replications" in legend and "P50 of a happened" in legend
+    one = frame[(frame["group"] == "a happened") & (frame["metric"] == "shortfall_share") & (frame["country"] == "US")]
+    assert (one["p5"] == one["p95"]).all()                     # one replication: its band is its line
+
+
+def test_an_ensemble_without_a_discrete_draw_has_no_groups(ensemble):
+    """The licensing ensemble draws no discrete input: one band, as before."""
+    assert ensemble.groups == {} and ensemble.group_bands.empty
+
+
+def test_the_band_plots_mark_every_event_of_the_scenario(ensemble, tmp_path, monkeypatch):
+    """Every event of the scenario starting within the plotted months has a line on the band plots, and the
+    key under the figure names them all."""
+    import sim.plots.bands as module
+    kept = {}
+    save = module.save_figure
+
+    def keep(fig, path, note, **kwargs):
+        kept[path.stem] = fig
+        return save(fig, path, note, **kwargs)
+
+    monkeypatch.setattr(module, "save_figure", keep)
+    plot_ensemble(ensemble, tmp_path)
+    events = ensemble.events
+    assert len(events) >= 1
+    key = " ".join(t.get_text() for t in kept["shortfall"].texts)
+    for row in events.itertuples():
+        assert f"{row.number} {row.label}" in key
+    ax = kept["shortfall"].axes[0]
+    lines = {pd.Timestamp(line.get_xdata()[0]).date() for line in ax.lines
+             if tuple(line.get_ydata()) == (0, 1)}
+    inside = events[events["start"] <= pd.Timestamp(END)]
+    assert {d.date() for d in inside["start"]} <= lines

@@ -11,6 +11,7 @@ from ..results import Summary
 from ..results.headlines import figures_for, number, value
 
 PERCENTILES = (5, 50, 95)
+MAX_GROUPS = 4                    # an outcome split more ways than this is banded as one
 
 
 def headline_bands(summaries: list[Summary]) -> pd.DataFrame:
@@ -67,3 +68,42 @@ def replications_table(summaries: list[Summary]) -> pd.DataFrame:
     rows = [{"replication": s.replication, **{f"drawn.{k}": v for k, v in s.drawn.items()},
              **{f"{f.subject}.{f.name}": value(s, f) for f in figures}} for s in summaries]
     return pd.DataFrame(rows)
+
+
+def outcome_groups(summaries: list[Summary], discrete: list[str]) -> dict[int, str]:
+    """{replication: its group} when the replications split on the discrete inputs ``discrete`` (key paths
+    of ``drawn``, e.g. ``events.ban_read_as_defence_only.happened``) into 2 to ``MAX_GROUPS`` groups; {}
+    otherwise. An input drawn alike in every replication, or one that splits them exactly as an earlier one
+    does, names no group. A group reads 'ban_read_as_defence_only happened' or 'path = value'."""
+    keys, partitions = [], []
+    for key in discrete:
+        drawn = tuple(s.drawn.get(key) for s in summaries)
+        partition = tuple(drawn.index(v) for v in drawn)          # replications alike share a number
+        if len(set(drawn)) > 1 and partition not in partitions:
+            keys.append(key)
+            partitions.append(partition)
+    if not keys:
+        return {}
+    groups = {s.replication: "; ".join(_reading(key, s.drawn.get(key)) for key in keys) for s in summaries}
+    return groups if 2 <= len(set(groups.values())) <= MAX_GROUPS else {}
+
+
+def _reading(key: str, value) -> str:
+    """One drawn input as a group's name: 'ban_read_as_defence_only happened', '... did not happen',
+    'stockpiles.JP.days = 42'."""
+    if key.startswith("events.") and key.endswith(".happened"):
+        name = key.removeprefix("events.").removesuffix(".happened")
+        return f"{name} {'happened' if value else 'did not happen'}"
+    return f"{key} = {'not drawn' if value is None else value}"
+
+
+def group_bands(series: pd.DataFrame, groups: dict[int, str]) -> pd.DataFrame:
+    """``series_bands`` of each group of replications (``outcome_groups``), with its ``group``; empty (with
+    the columns) when there are no groups."""
+    parts = [series_bands(series[series["replication"].isin([r for r, g in groups.items() if g == group])])
+             .assign(group=group) for group in dict.fromkeys(sorted(groups.values()))]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=["metric", "country", "element", "date", *(f"p{p}" for p in PERCENTILES),
+                                     "replications", "group"])
+    return pd.concat(parts, ignore_index=True)

@@ -38,11 +38,13 @@ from ..engine.measures import MEASURES
 from ..errors import EnsembleError
 from ..files import atomic_folder, write_json, write_table
 from ..results import Summary
+from ..results.events import events_table
 from ..results.report import percent
 from ..results.series import monthly_series
 from ..scenario import Scenario, has_distributions
+from ..scenario.drawing import discrete_inputs, realise
 from . import executors
-from .bands import PERCENTILES, headline_bands, replications_table, series_bands
+from .bands import PERCENTILES, group_bands, headline_bands, outcome_groups, replications_table, series_bands
 from .manifest import code_sha256, read_manifest, scenario_sha256
 from .single import run
 
@@ -80,6 +82,23 @@ class Ensemble:
     @cached_property
     def bands(self) -> pd.DataFrame:
         return series_bands(self.series)
+
+    @cached_property
+    def groups(self) -> dict[int, str]:
+        """{replication: group} when the outcome splits on a discrete uncertain input (an event with a
+        probability, a choice) into a few groups (``outcome_groups``); {} otherwise."""
+        return outcome_groups(self.summaries, discrete_inputs(self.scenario))
+
+    @cached_property
+    def group_bands(self) -> pd.DataFrame:
+        """The bands of each group of ``groups`` (a ``group`` column); empty without groups."""
+        return group_bands(self.series, self.groups)
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """Every event of the scenario (also those drawn to happen in some replications only), uncertain dates
+        at their central value: what the band plots mark."""
+        return events_table(realise(event, None) for event in self.scenario.events)
 
     def plot(self, folder: Path | str | None = None, countries: tuple[str, ...] | None = None) -> list[Path]:
         """Band plots (``sim.plots.plot_ensemble``) into ``folder``, by default ``<ensemble folder>/plots``;

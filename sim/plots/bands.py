@@ -1,7 +1,10 @@
 """Band plots of a Monte Carlo ensemble: the P50 line over the P5-P95 band of each monthly series of
 ``bands.csv``, and the P5-P50-P95 ranges of the headline figures of ``headline_bands.csv``.
 
-They read those two tables only, so an ensemble on disk can be drawn again without its replications.
+An ensemble whose outcome splits on a discrete draw (an event that happens in some replications only, a
+choice) is drawn as its groups: a band per group (``Ensemble.group_bands``, the bands of each group of
+replications), labelled with what the group drew and how many replications it holds, not one band
+spanning both outcomes. The scenario's events (``Ensemble.events``) are marked on every date axis.
 """
 from __future__ import annotations
 
@@ -24,7 +27,12 @@ from .style import (
     SIZE,
     colour,
     country_panels,
+    mark_events,
     market_handles,
+    moves,
+    multiple,
+    multiple_axis,
+    multiple_range,
     note_empty,
     panels,
     run_axis,
@@ -36,6 +44,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 BAND_ALPHA = 0.22                 # the P5-P95 band under its P50 line
+GROUP_STYLES = ("-", "--", ":", "-.")        # the P50 line of each group of an ensemble split in groups
+GROUP_TOP, GROUP_AXES_TOP = 0.9, 0.86        # split in groups: their legend under the title, the axes under it
+GROUP_HATCHES = (None, "////", "\\\\\\\\", "..")   # and its band: the first shaded, the others hatched
 MAX_RANGE_ROWS = 12               # countries in the headline range chart
 
 
@@ -54,6 +65,8 @@ class EnsembleTables(Protocol):
     summaries: list
     bands: pd.DataFrame
     headline_bands: pd.DataFrame
+    group_bands: pd.DataFrame     # bands per group of replications (a ``group`` column); empty without groups
+    events: pd.DataFrame          # the scenario's events (``sim.results.events``)
 
 
 def plot_ensemble(ensemble: EnsembleTables, folder: pathlib.Path | str | None = None,
@@ -70,13 +83,16 @@ def plot_ensemble(ensemble: EnsembleTables, folder: pathlib.Path | str | None = 
     note = (f"Ensemble {ensemble.scenario.name} (seed {ensemble.seed}, {n} replications): "
             f"{ensemble.scenario.title or ''}").rstrip(": ")
     return band_plots(ensemble.bands, folder, ensemble.headline_bands, scenario=ensemble.scenario.name,
-                      replications=n, note=note, countries=countries)
+                      replications=n, note=note, countries=countries, groups=getattr(ensemble, "group_bands", None),
+                      events=getattr(ensemble, "events", None))
 
 
 def band_plots(bands: pd.DataFrame, folder: pathlib.Path | str, headline: pd.DataFrame | None = None, *,
                scenario: str = "", replications: int | None = None, note: str = "",
-               countries: tuple[str, ...] | None = None) -> list[pathlib.Path]:
-    """The band plots from the frames of ``bands.csv`` and (optionally) ``headline_bands.csv``.
+               countries: tuple[str, ...] | None = None, groups: pd.DataFrame | None = None,
+               events: pd.DataFrame | None = None) -> list[pathlib.Path]:
+    """The band plots from the frames of ``bands.csv`` and (optionally) ``headline_bands.csv``; with
+    ``groups`` (bands per group of replications) a band per group, with ``events`` their marks.
 
     Countries followed: those given, else the (up to four) with the largest median cumulative
     unmet demand (in the dependency plot, those of them that import oxide). Each PNG is written
@@ -91,9 +107,15 @@ def band_plots(bands: pd.DataFrame, folder: pathlib.Path | str, headline: pd.Dat
     dependent = set(bands.loc[bands["metric"] == "oxide_direct_dependency_on_CN", "country"]) - {"CN"}
     importers = [c for c in countries if c in dependent] or [c for c in ("JP", "KR") if c in dependent]
     measure = _band_measure(headline)
-    figures = {"shortfall": lambda: band_shortfall_figure(bands, countries[:MAX_PANELS], measure),
-               "prices": lambda: band_prices_figure(bands, measure),
-               "dependency": lambda: band_dependency_figure(bands, importers[:MAX_PANELS], measure)}
+    if groups is not None and len(groups):
+        groups = groups.assign(date=pd.to_datetime(groups["date"]), country=groups["country"].fillna(""),
+                               element=groups["element"].fillna(""))
+    else:
+        groups = None
+    figures = {"shortfall": lambda: band_shortfall_figure(bands, countries[:MAX_PANELS], measure, groups, events),
+               "prices": lambda: band_prices_figure(bands, measure, groups, events),
+               "dependency": lambda: band_dependency_figure(bands, importers[:MAX_PANELS], measure, groups=groups,
+                                                            events=events)}
     if headline is not None and len(headline):
         figures["headline_bands"] = lambda: headline_bands_figure(headline)
     folder = pathlib.Path(folder)
@@ -101,9 +123,11 @@ def band_plots(bands: pd.DataFrame, folder: pathlib.Path | str, headline: pd.Dat
     paths = []
     for name, draw in figures.items():
         fig = draw()
-        fig.suptitle(f"{scenario + ': ' if scenario else ''}{fig.get_suptitle()}\n{n} replications, P5–P95",
-                     x=0.01, ha="left", fontweight="bold", fontsize=10)
-        paths.append(save_figure(fig, folder / f"{name}.png", note))
+        split = f" in {groups['group'].nunique()} groups" if groups is not None and name != "headline_bands" else ""
+        fig.suptitle(f"{scenario + ': ' if scenario else ''}{fig.get_suptitle()}\n{n} replications{split}, "
+                     "P5–P95", x=0.01, ha="left", fontweight="bold", fontsize=10)
+        paths.append(save_figure(fig, folder / f"{name}.png", note, top=GROUP_AXES_TOP if split else 1.0,
+                                 events=events if name != "headline_bands" else None))
     return paths
 
 
@@ -143,18 +167,69 @@ def _band_measure(headline: pd.DataFrame | None) -> dict[str, str | None]:
 
 
 def _band_series(ax: Axes, rows: pd.DataFrame, colour_: str, lw: float = 1.6, ls: str = "-",
-                 alpha: float = BAND_ALPHA) -> None:
-    """One series of the bands frame: P5 to P95 shaded, P50 drawn over it."""
+                 alpha: float = BAND_ALPHA, hatch: str | None = None, label: str | None = None) -> None:
+    """One series of the bands frame: P5 to P95 shaded (or hatched), P50 drawn over it."""
     rows = rows.sort_values("date")
-    ax.fill_between(rows["date"], rows["p5"], rows["p95"], color=colour_, alpha=alpha, lw=0)
-    ax.plot(rows["date"], rows["p50"], color=colour_, lw=lw, ls=ls)
+    if hatch is None:
+        ax.fill_between(rows["date"], rows["p5"], rows["p95"], color=colour_, alpha=alpha, lw=0, label=label)
+    else:
+        ax.fill_between(rows["date"], rows["p5"], rows["p95"], facecolor="none", edgecolor=colour_, hatch=hatch,
+                        alpha=min(1.0, 2.5 * alpha), lw=0, label=label)
+    ax.plot(rows["date"], rows["p50"], color=colour_, lw=lw, ls=ls, label=label)
+
+
+def group_names(groups: pd.DataFrame | None) -> list[str]:
+    """The groups of an ensemble split in groups, in their order; [] without groups."""
+    return [] if groups is None or groups.empty else list(dict.fromkeys(groups["group"]))
+
+
+def group_label(groups: pd.DataFrame, name: str, total: int | None = None) -> str:
+    """A group as its legend names it: what it drew and how many replications it holds
+    ('ban_read_as_defence_only happened: 3 of 12 replications')."""
+    n = int(groups.loc[groups["group"] == name, "replications"].max())
+    total = total or int(groups.groupby("group")["replications"].max().sum())
+    return f"{name}: {n} of {total} replications"
+
+
+def _grouped_series(ax: Axes, rows: pd.DataFrame, groups: pd.DataFrame | None, select, colour_: str,
+                    lw: float = 1.6, ls: str = "-", alpha: float = BAND_ALPHA) -> None:
+    """A series of the bands (``rows``) or, with ``groups``, one band per group (the rows ``select`` picks
+    from them), each in its line style and shading (``GROUP_STYLES``, ``GROUP_HATCHES``), labelled."""
+    if groups is None:
+        _band_series(ax, rows, colour_, lw=lw, ls=ls, alpha=alpha)
+        return
+    chosen = select(groups)
+    for k, name in enumerate(group_names(groups)):
+        _band_series(ax, chosen[chosen["group"] == name], colour_, lw=lw, ls=GROUP_STYLES[k % len(GROUP_STYLES)],
+                     alpha=alpha, hatch=GROUP_HATCHES[k % len(GROUP_HATCHES)], label=group_label(groups, name))
+
+
+def _group_handles(groups: pd.DataFrame | None) -> list:
+    """Legend entries of the groups: each group's line style and shading, with what it drew and its count."""
+    handles = []
+    for k, name in enumerate(group_names(groups)):
+        hatch = GROUP_HATCHES[k % len(GROUP_HATCHES)]
+        handles.append(Rectangle((0, 0), 1, 1, facecolor="0.3" if hatch is None else "none", edgecolor="0.3",
+                                 alpha=BAND_ALPHA if hatch is None else 0.6, hatch=hatch, lw=0,
+                                 label=group_label(groups, name)))
+        handles.append(Line2D([], [], color="0.3", lw=1.6, ls=GROUP_STYLES[k % len(GROUP_STYLES)],
+                              label=f"P50 of {name}"))
+    return handles
 
 
 def _band_axes(axes: list[Axes], bands: pd.DataFrame, measure: dict[str, str | None],
-               extra: list | None = None) -> None:
-    """Dates and grid as for runs side by side, and a legend of the line and the band."""
-    for ax in axes:
-        run_axis(ax, bands, measure, {"P50": "0.35"})
+               extra: list | None = None, groups: pd.DataFrame | None = None,
+               events: pd.DataFrame | None = None) -> None:
+    """Dates and grid as for runs side by side, the events (else the median first measure) marked, and a
+    legend of the line and the band (of each group's, with groups)."""
+    for k, ax in enumerate(axes):
+        run_axis(ax, bands, measure if events is None else {}, {"P50": "0.35"})
+        mark_events(ax, events, label=k == 0 or len(axes) < 3)
+    if groups is not None:
+        handles = _group_handles(groups)
+        axes[0].figure.legend(handles=handles + (extra or []), loc="upper right", bbox_to_anchor=(0.995, GROUP_TOP),
+                              ncol=2, fontsize=6.5, frameon=False, handlelength=2.2)   # under the title
+        return
     _band_legend(axes[0].figure, [Line2D([], [], color="0.3", lw=1.6, label="P50 (median)"),
                                   Rectangle((0, 0), 1, 1, facecolor="0.3", alpha=BAND_ALPHA, label="P5–P95")]
                  + (extra or []))
@@ -166,57 +241,88 @@ def _band_legend(fig: Figure, handles: list) -> None:
                frameon=False, handlelength=1.8, columnspacing=1.2)
 
 
-def band_shortfall_figure(bands: pd.DataFrame, countries: list[str], measure: dict[str, str | None]) -> Figure:
-    """Monthly unmet end-use magnet demand as a share of demand, P50 and P5-P95, a panel per country."""
+def band_shortfall_figure(bands: pd.DataFrame, countries: list[str], measure: dict[str, str | None],
+                          groups: pd.DataFrame | None = None, events: pd.DataFrame | None = None) -> Figure:
+    """Monthly unmet end-use magnet demand as a share of demand, P50 and P5-P95 (of each group, with
+    ``groups``), a panel per country; a country short in no replication says so."""
     rows = bands[(bands["metric"] == "shortfall_share") & bands["country"].isin(countries)]
     fig, axes = panels(len(countries) or 1)
     fig.suptitle("unmet end-use magnet demand, share of the country's demand (monthly)")
     top = max(0.05, float(rows["p95"].max()) * 1.1 if len(rows) else 0.0)
     for ax, country in country_panels(axes, countries):
-        _band_series(ax, rows[rows["country"] == country], colour(country))
+        mine = rows[rows["country"] == country]
+        _grouped_series(ax, mine, groups, lambda g, c=country: g[(g["metric"] == "shortfall_share")
+                                                                 & (g["country"] == c)], colour(country))
+        if not (mine["p95"] > 1e-6).any():
+            note_empty(ax, f"{country} goes short\nin no replication", size=9)
         ax.set_ylim(0, min(1.0, top))
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    _band_axes(axes, bands, measure)
+    if not countries:
+        note_empty(axes[0], "no country goes short in any replication")
+    _band_axes(axes, bands, measure, groups=groups, events=events)
     return fig
 
 
-def band_prices_figure(bands: pd.DataFrame, measure: dict[str, str | None]) -> Figure:
-    """Monthly mean oxide price as a multiple of the initial price, P50 and P5-P95, a panel per element; with
-    a home market, outside it solid and in it dashed."""
+def band_prices_figure(bands: pd.DataFrame, measure: dict[str, str | None], groups: pd.DataFrame | None = None,
+                       events: pd.DataFrame | None = None) -> Figure:
+    """Monthly mean oxide price as a multiple of the initial price (log axis read at ×1.2, ×1.5, ×2 ...),
+    P50 and P5-P95, a panel per element; with a home market, outside it solid and in it dashed; with
+    ``groups``, a band per group of the price outside the home market."""
     rows = bands[bands["metric"].isin(tuple(PRICE_METRICS.values()))]
-    elements = list(dict.fromkeys(rows["element"]))[:MAX_PANELS]
+    moved = (rows.assign(far=(rows["p95"] - 1).abs().combine((rows["p5"] - 1).abs(), max))
+             .groupby("element", sort=False)["far"].max())
+    elements = list(moved.sort_values(ascending=False, kind="stable").index)[:MAX_PANELS]   # the most moved
     fig, axes = panels(len(elements) or 1)
-    fig.suptitle("oxide prices, multiple of the initial price (monthly mean)")
+    outside = PRICE_METRICS[next(iter(PRICE_METRICS))]
+    fig.suptitle("oxide prices, multiple of the initial price (monthly mean)"
+                 + (", outside the home market" if groups is not None else ""))
     if not elements:
         note_empty(axes[0], "no priced elements")
         return fig
     for ax, element in zip(axes, elements):
         ax.set_title(element, fontweight="bold", color=ELEMENT_COLOURS.get(element, "0.2"), loc="left")
         shown = rows[rows["element"] == element]
-        for market, metric in PRICE_METRICS.items():
-            _band_series(ax, shown[shown["metric"] == metric], ELEMENT_COLOURS.get(element, "0.2"),
-                         ls=MARKET_STYLES[market], alpha=BAND_ALPHA if market != HOME else BAND_ALPHA / 2)
-        ax.axhline(1.0, color="0.5", lw=0.8)
-        ax.set_ylim(min(0.95, float(shown["p5"].min()) * 0.97), max(1.1, float(shown["p95"].max()) * 1.05))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
-    home = (rows["metric"] == PRICE_METRICS[HOME]).any()
-    _band_axes(axes, bands, measure, market_handles("the home market" if home else None))
+        tint = ELEMENT_COLOURS.get(element, "0.2")
+        if groups is not None:
+            _grouped_series(ax, shown[shown["metric"] == outside], groups,
+                            lambda g, e=element: g[(g["metric"] == outside) & (g["element"] == e)], tint)
+        else:
+            for market, metric in PRICE_METRICS.items():
+                _band_series(ax, shown[shown["metric"] == metric], tint, ls=MARKET_STYLES[market],
+                             alpha=BAND_ALPHA if market != HOME else BAND_ALPHA / 2)
+        if not (moves(shown["p5"]) or moves(shown["p95"])):
+            note_empty(ax, "no price moves\nin any replication", size=9)
+        multiple_axis(ax, *multiple_range(pd.concat([shown["p5"], shown["p95"]])))
+    home = (rows["metric"] == PRICE_METRICS[HOME]).any() and groups is None
+    _band_axes(axes, bands, measure, market_handles("the home market" if home else None), groups, events)
     return fig
 
 
 def band_dependency_figure(bands: pd.DataFrame, countries: list[str], measure: dict[str, str | None],
-                           on: str = "CN") -> Figure:
-    """Monthly oxide dependency on China, direct (solid) and embedded (dashed), P50 and P5-P95 per country."""
+                           on: str = "CN", groups: pd.DataFrame | None = None,
+                           events: pd.DataFrame | None = None) -> Figure:
+    """Monthly oxide dependency on China, direct (solid) and embedded (dashed), P50 and P5-P95 per country;
+    with ``groups``, a band per group of the direct dependency."""
     fig, axes = panels(len(countries) or 1)
-    fig.suptitle(f"oxide dependency on {on} (monthly): bought from {on} (solid), passed through {on} (dashed)")
+    if groups is None:
+        fig.suptitle(f"oxide dependency on {on} (monthly): bought from {on} (solid), passed through {on} (dashed)")
+    else:
+        fig.suptitle(f"oxide dependency on {on} (monthly): share of oxide imports bought from {on}")
+    if not countries:
+        note_empty(axes[0], f"no followed country imports oxide from {on}")
     for ax, country in country_panels(axes, countries):
-        for kind, style, alpha in (("direct", "-", BAND_ALPHA), ("embedded", "--", BAND_ALPHA / 2)):
-            rows = bands[(bands["country"] == country) & (bands["metric"] == f"oxide_{kind}_dependency_on_{on}")]
-            _band_series(ax, rows, colour(country), lw=1.5 if kind == "direct" else 1.2, ls=style, alpha=alpha)
+        kinds = (("direct", "-", BAND_ALPHA), ("embedded", "--", BAND_ALPHA / 2))
+        for kind, style, alpha in kinds[:1] if groups is not None else kinds:
+            metric = f"oxide_{kind}_dependency_on_{on}"
+            rows = bands[(bands["country"] == country) & (bands["metric"] == metric)]
+            _grouped_series(ax, rows, groups, lambda g, c=country, m=metric: g[(g["country"] == c)
+                                                                               & (g["metric"] == m)],
+                            colour(country), lw=1.5 if kind == "direct" else 1.2, ls=style, alpha=alpha)
         ax.set_ylim(0, 1.05)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    _band_axes(axes, bands, measure, [Line2D([], [], color="0.3", lw=1.5, label="direct"),
-                                      Line2D([], [], color="0.3", lw=1.2, ls="--", label="embedded")])
+    extra = [] if groups is not None else [Line2D([], [], color="0.3", lw=1.5, label="direct"),
+                                           Line2D([], [], color="0.3", lw=1.2, ls="--", label="embedded")]
+    _band_axes(axes, bands, measure, extra, groups, events)
     return fig
 
 
@@ -229,7 +335,7 @@ def headline_bands_figure(headline: pd.DataFrame, limit: int = MAX_RANGE_ROWS) -
     prices = list(headline.loc[headline["figure"] == "peak_price_multiple", "subject"])
     panels = (("peak_shortfall_share", "peak shortfall", short, PercentFormatter(1.0, decimals=0)),
               ("weeks_to_shortfall", "weeks from first measure\nto end-user shortfall", short, None),
-              ("peak_price_multiple", "peak price", prices, FuncFormatter(lambda v, _: f"{v:g}×")))
+              ("peak_price_multiple", "peak price", prices, FuncFormatter(lambda v, _: multiple(v))))
     fig, axes = plt.subplots(1, 3, figsize=SIZE)
     fig.suptitle("headline figures, P5–P50–P95 over the replications")
     for ax, (figure, title, subjects, formatter) in zip(axes, panels):

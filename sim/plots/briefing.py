@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import PercentFormatter
 
 from ..stages import MAGNET, REFINERY
 from ..world.markets import HOME, WORLD
@@ -24,6 +24,12 @@ from .style import (
     colour,
     date_axis,
     item_colour,
+    legend_below,
+    legend_outside,
+    mark_events,
+    moves,
+    multiple_axis,
+    multiple_range,
     new_figure,
     note_empty,
     save_figure,
@@ -39,7 +45,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..results.periods import Period
     from ..results.tables import Results
 
-COVER_CLIP_DAYS = 120.0           # days-of-cover axis stops here; higher values sit on the top edge
+COVER_HEADROOM = 1.08             # a days-of-cover axis ends this far above the highest cover in its panel
+COVER_MIN_DAYS = 10.0             # ... and no lower than this many days
+COVER_CAP_DAYS = 365.0            # ... and no higher: a stock barely used has a cover of 1e20 days, read as 'a year+'
 
 
 def usd(price: float) -> str:
@@ -66,7 +74,8 @@ def briefing(results: Results, folder: pathlib.Path, countries: tuple[str, ...] 
                        ("prices", lambda: prices_figure(results)),
                        ("dependency", lambda: dependency_figure(results, focus)),
                        ("flows", lambda: flows_figure(results, flows_periods))):
-        paths.append(save_figure(draw(), folder / f"{name}.png", note))
+        paths.append(save_figure(draw(), folder / f"{name}.png", note, events=None if name == "flows" else
+                                 results.events))
     return paths
 
 
@@ -84,15 +93,9 @@ def briefing_countries(results: Results, countries: tuple[str, ...] | None = Non
 
 
 def _measure_line(ax: Axes, results: Results, label: bool = True) -> None:
-    """Dotted vertical line at the start of the first export measure, so 'before/after' reads at a glance."""
-    start = results.first_measure
-    if start is None:
-        return
-    ax.axvline(pd.Timestamp(start), color="0.35", lw=0.9, ls=":", zorder=1)
-    if label:
-        ax.annotate(f"first measure\n{start:%d %b %Y}", xy=(pd.Timestamp(start), 1.0),
-                    xycoords=("data", "axes fraction"), xytext=(3, -3), textcoords="offset points", ha="left",
-                    va="top", fontsize=7, color="0.35")
+    """A line at every start and end of the run's events, numbered as in the key under the figure, so that
+    'before/after' reads at a glance (``style.mark_events``)."""
+    mark_events(ax, results.events, label)
 
 
 # ---------------------------------------------------------------- 1 shortfall
@@ -106,11 +109,11 @@ def shortfall_figure(results: Results) -> Figure:
     total = by.groupby("country")["unmet_t"].sum()
     short = total[total > 1e-6].sort_values(ascending=False)
     if short.empty:
-        note_empty(ax, "no shortfall")
+        note_empty(ax, "no country goes short")
     by["share"] = by["unmet_t"] / by["demand_t"].where(by["demand_t"] > 0)
     for country, cumulative in short.items():
         line = by[by["country"] == country].sort_values("date")
-        ax.plot(line["date"], line["share"], color=colour(country, results.countries), lw=1.8,
+        ax.plot(line["date"], line["share"], color=colour(country), lw=1.8,
                 label=f"{country}  {tonnage(cumulative)}")
     ax.set_ylim(0, 1.0 if short.empty else min(1.0, max(0.05, float(by["share"].max()) * 1.1)))
     ax.set_xlim(results.dates[0], results.dates[-1])
@@ -120,8 +123,8 @@ def shortfall_figure(results: Results) -> Figure:
     date_axis(ax)
     _measure_line(ax, results)
     if not short.empty:
-        ax.legend(loc="upper right", fontsize=8, frameon=False, title="cumulative unmet, t magnet",
-                  title_fontsize=8)
+        legend_outside(ax, fontsize=8, title="cumulative unmet,\nt magnet", title_fontsize=8,
+                       alignment="left")
     return fig
 
 
@@ -140,31 +143,46 @@ def cover_figure(results: Results, countries: tuple[str, ...]) -> Figure:
     grid = fig.add_gridspec(2, len(countries), height_ratios=(2.2, 1.0))
     fig.suptitle("Days of cover of working oxide stocks (days of the country's own use), and strategic stockpiles",
                  x=0.01, ha="left", fontweight="bold", fontsize=11)
-    oxides = inventory[inventory["stage"] == REFINERY]
+    oxides = inventory[(inventory["stage"] == REFINERY) & inventory["country"].isin(countries)
+                       & inventory["item"].isin(tuple(ELEMENT_COLOURS))]
     first = None
     for k, country in enumerate(countries):
-        ax = fig.add_subplot(grid[0, k], sharey=first)
+        ax = fig.add_subplot(grid[0, k], sharex=first)     # each its own days: one country's cover hides none
         first = first or ax
+        top = cover_top(oxides.loc[oxides["country"] == country, "days_of_cover"])
         for item, tint in ELEMENT_COLOURS.items():
             rows = oxides[(oxides["country"] == country) & (oxides["item"] == item)]
             if rows.empty:
                 continue
-            cover = _monthly(rows, months, "days_of_cover").clip(upper=COVER_CLIP_DAYS)
+            cover = _monthly(rows, months, "days_of_cover").clip(upper=top)
             ax.plot(months, cover, color=tint, ls=ELEMENT_STYLES[item], lw=1.5, label=item)
-        ax.set_title(country, fontweight="bold", color=colour(country, results.countries))
-        ax.set_ylim(0, COVER_CLIP_DAYS * 1.04)
+        if top >= COVER_CAP_DAYS * COVER_HEADROOM:
+            ax.annotate(f"above {COVER_CAP_DAYS:.0f} d: on the top edge", xy=(0.99, 0.99), xycoords="axes fraction",
+                        ha="right", va="top", fontsize=6, color="0.35")
+        if not ax.lines:
+            note_empty(ax, f"{country} holds and uses\nno Dy, Tb or\nNdPr oxide", size=8)
+        ax.set_title(country, fontweight="bold", color=colour(country))
+        ax.set_ylim(0, top)
+        if len(months):
+            ax.set_xlim(months[0], months[-1])
         ax.grid(alpha=0.3)
         date_axis(ax, maxticks=4 if len(countries) > 2 else 6)
-        _measure_line(ax, results, label=False)
+        _measure_line(ax, results, label=k == 0)
         if k == 0:
-            ax.set_ylabel(f"days of cover\n(clipped at {COVER_CLIP_DAYS:.0f} d)")
-        else:
-            ax.tick_params(labelleft=False)
+            ax.set_ylabel("days of cover")
     handles = [Line2D([], [], color=ELEMENT_COLOURS[e], ls=ELEMENT_STYLES[e], lw=1.5, label=f"{e} oxide")
                for e in ELEMENT_COLOURS]
-    first.legend(handles=handles, loc="lower left", fontsize=7, frameon=True, framealpha=0.85)
+    legend_outside(ax, handles=handles, fontsize=7)
     _stockpile_panel(fig.add_subplot(grid[1, :]), inventory, months, countries, results)
     return fig
+
+
+def cover_top(cover: pd.Series) -> float:
+    """The top of a days-of-cover axis: a little above the highest cover shown, at least ``COVER_MIN_DAYS``
+    and at most a little above ``COVER_CAP_DAYS`` (higher covers are drawn on the top edge)."""
+    cover = pd.Series(cover, dtype=float)
+    highest = min(float(cover.max()), COVER_CAP_DAYS) if cover.notna().any() else 0.0
+    return max(COVER_MIN_DAYS, highest * COVER_HEADROOM)
 
 
 def _stockpile_panel(ax: Axes, inventory: pd.DataFrame, months: pd.DatetimeIndex, countries: tuple[str, ...],
@@ -174,6 +192,8 @@ def _stockpile_panel(ax: Axes, inventory: pd.DataFrame, months: pd.DatetimeIndex
                       & inventory["item"].isin(tuple(ELEMENT_COLOURS))]
     ax.set_title("Strategic stockpiles, t oxide", loc="left", fontsize=9)
     ax.grid(alpha=0.3)
+    if len(months):
+        ax.set_xlim(months[0], months[-1])
     date_axis(ax)
     _measure_line(ax, results, label=False)
     if piles.empty:
@@ -197,8 +217,8 @@ def _stockpile_panel(ax: Axes, inventory: pd.DataFrame, months: pd.DatetimeIndex
     if right is not None:
         right.set_ylim(bottom=0)
         right.set_ylabel("t (NdPr)", fontsize=8)
-    ax.legend(handles=handles, loc="center right", fontsize=7, frameon=True, framealpha=0.85,
-              ncol=1 if len(handles) < 4 else 2)
+    legend_outside(right if right is not None else ax, handles=handles, fontsize=7,
+                   bbox_to_anchor=(1.09 if right is not None else 1.01, 1.0), ncol=1 if len(handles) < 5 else 2)
 
 
 # ---------------------------------------------------------------- 3 prices
@@ -209,10 +229,11 @@ def prices_figure(results: Results) -> Figure:
     home = results.scenario.prices.home_market
     summary = results.summary()
     title = "multiple of the initial price (monthly mean, log scale)"
+    below = home is not None
     if home is None:
         fig, ax = new_figure()
         ax.set_title(f"Oxide prices, {title}", loc="left", fontweight="bold")
-        _price_panel(ax, results, prices, "element", summary.prices, "no priced elements")
+        _price_panel(ax, results, prices, "element", summary.prices, "no priced elements", below)
         return fig
     fig, axes = new_figure(ncols=2)         # each panel its own scale: a magnet dilutes its elements' spikes
     fig.suptitle(f"Prices outside {home} (solid) and in {home} (dashed), {title}", x=0.01, ha="left",
@@ -220,15 +241,19 @@ def prices_figure(results: Results) -> Figure:
     for ax, name, frame, key in ((axes[0], "Oxides", prices, "element"),
                                  (axes[1], "Magnets, by grade", results.table("magnet_prices", "month"), "grade")):
         ax.set_title(name, loc="left", fontsize=10)
-        _price_panel(ax, results, frame, key, summary.prices, f"no priced {name.lower()}")
+        _price_panel(ax, results, frame, key, summary.prices, f"no priced {name.lower()}", below)
     return fig
 
 
-def _price_panel(ax: Axes, results: Results, prices: pd.DataFrame, key: str, peaks: dict, empty: str) -> None:
-    """A line per item (element or grade) and market, a colour per item, a line style per market."""
+def _price_panel(ax: Axes, results: Results, prices: pd.DataFrame, key: str, peaks: dict, empty: str,
+                 below: bool = False) -> None:
+    """A line per item (element or grade) and market, a colour per item, a line style per market; the
+    legend to the right (``below``: under the panel)."""
     if prices.empty:
         note_empty(ax, empty)
         return
+    if not moves(prices["multiple"]):
+        note_empty(ax, "no price moves (all within 0.5% of the initial price)", size=9)
     items = list(dict.fromkeys(prices[key]))
     for item, rows in prices.groupby(key, sort=False):
         initial = peaks[item].initial_usd_per_kg
@@ -237,18 +262,17 @@ def _price_panel(ax: Axes, results: Results, prices: pd.DataFrame, key: str, pea
         for market, line in markets:
             ax.plot(line["date"], line["multiple"], lw=1.8, color=item_colour(item, items), ls=MARKET_STYLES[market],
                     label=label if market != HOME else None)
-    ax.axhline(1.0, color="0.5", lw=0.8)
-    ax.set_yscale("log")
-    top = max(2.0, float(prices["multiple"].max()) * 1.3)
-    ax.set_ylim(min(0.8, float(prices["multiple"].min()) * 0.9), top)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
-    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}×" if top < 12 and v in (2, 3, 5, 7) else ""))
+    multiple_axis(ax, *multiple_range(prices["multiple"]))
     ax.set_ylabel("price / initial price")
     ax.set_xlim(results.dates[0], results.dates[-1])
-    ax.grid(alpha=0.3, which="both")
+    ax.grid(alpha=0.3, which="major")
+    ax.grid(alpha=0.12, which="minor")
     date_axis(ax)
     _measure_line(ax, results)
-    ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9, bbox_to_anchor=(0.0, 0.92))
+    if below:
+        legend_below(ax, ncol=2, fontsize=6.5, bbox_to_anchor=(0.5, -0.08))
+    else:
+        legend_outside(ax, fontsize=7.5)
 
 
 # ---------------------------------------------------------------- 4 dependency
@@ -265,9 +289,13 @@ def dependency_figure(results: Results, countries: tuple[str, ...], on: str = "C
     dep = results.dependency(on=on, frequency="quarter")
     for ax, (stage, name) in zip(axes, ((REFINERY, "Oxides (separation output)"), (MAGNET, "Magnets"))):
         ax.set_title(name, loc="left", fontsize=10)
+        shown = dep[(dep["stage"] == stage) & dep["country"].isin(followed)].dropna(subset=["direct", "embedded"],
+                                                                                      how="all")
+        if shown.empty:
+            note_empty(ax, f"{', '.join(followed)} import{'s' if len(followed) == 1 else ''} none", size=9)
         for country in followed:
             rows = dep[(dep["stage"] == stage) & (dep["country"] == country)].sort_values("date")
-            c = colour(country, results.countries)
+            c = colour(country)
             ax.plot(rows["date"], rows["direct"], color=c, lw=1.8)
             ax.plot(rows["date"], rows["embedded"], color=c, lw=1.4, ls="--")
         ax.set_ylim(0, 1.05)
@@ -276,11 +304,11 @@ def dependency_figure(results: Results, countries: tuple[str, ...], on: str = "C
         date_axis(ax)
         _measure_line(ax, results, label=ax is axes[0])
     axes[0].set_ylabel(f"share from / through {on}")
-    handles = [Line2D([], [], color=colour(c, results.countries), lw=2, label=c) for c in followed]
+    handles = [Line2D([], [], color=colour(c), lw=2, label=c) for c in followed]
     handles += [Line2D([], [], color="0.3", lw=1.8, label="direct"),
                 Line2D([], [], color="0.3", lw=1.4, ls="--", label="embedded")]
-    axes[0].legend(handles=handles, loc="best", fontsize=8, frameon=True, framealpha=0.9, ncol=2,
-                   title=f"direct: share of imports bought from {on}\nembedded: share of use that passed "
+    legend_outside(axes[1], handles=handles, fontsize=8,
+                   title=f"direct: share of\nimports bought\nfrom {on}\nembedded: share\nof use that\npassed "
                          f"through {on}", title_fontsize=7, alignment="left")
     if on in countries:
         axes[1].annotate(f"{on} itself is not shown", xy=(1, -0.13), xycoords="axes fraction", ha="right",

@@ -19,6 +19,10 @@ from .style import (
     MAX_PANELS,
     country_panels,
     date_axis,
+    moves,
+    multiple,
+    multiple_axis,
+    multiple_range,
     new_figure,
     note_empty,
     panels,
@@ -120,10 +124,10 @@ def overlay_prices_figure(monthly: pd.DataFrame, labels: list[str], measures: di
                             & (rows["metric"] == metric)].sort_values("date")
                 ax.plot(line["date"], line["value"], color=colours[label], lw=1.6, ls=MARKET_STYLES[market],
                         label=label if market != HOME else None)
-        ax.axhline(1.0, color="0.5", lw=0.8)
         shown = rows[rows["element"] == element]["value"]
-        ax.set_ylim(min(0.95, float(shown.min()) * 0.97), max(1.1, float(shown.max()) * 1.05))  # no zoom on noise
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+        if not moves(shown):
+            note_empty(ax, "no price moves in any run", size=9)
+        multiple_axis(ax, *multiple_range(shown))       # log, read at ×1.2, ×1.5, ×2 ...; no zoom on noise
         run_axis(ax, monthly, measures, colours)
     _run_legend(axes[0], labels)
     return fig
@@ -177,7 +181,7 @@ def sweep_figure(values: list, metric_values: list, parameter: str, metric: str,
     elif unit == "date":
         date_axis(ax, minticks=3, axis="y")
     elif unit == "x initial":
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: multiple(v)))
     else:
         ax.set_ylim(bottom=0)
     ax.set_xlabel(parameter)

@@ -1,14 +1,17 @@
 """What every plot shares: figure size and resolution, the colours of countries and elements, date axes,
-panels per country, and the atomic PNG writer."""
+price-multiple axes, the marks of a scenario's events, legends off the data, panels per country, and the
+atomic PNG writer."""
 from __future__ import annotations
 
 import pathlib
+import zlib
 from typing import TYPE_CHECKING, Iterator
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from ..files import atomic_write
 from ..world.markets import HOME, OUTSIDE, WORLD
@@ -36,11 +39,12 @@ MARKET_STYLES = {WORLD: "-", OUTSIDE: "-", HOME: "--"}
 
 
 def colour(country: str, countries: tuple[str, ...] = ()) -> str:
-    """Fixed colour of a country (China red); unknown codes get a palette colour by their position."""
+    """Fixed colour of a country (China red), the same in every plot of a run, a comparison or an ensemble;
+    a code outside ``COUNTRY_COLOURS`` gets a palette colour chosen by the code alone (``countries``, the
+    run's, is accepted and ignored, so that no plot can colour a country by its position)."""
     if country in COUNTRY_COLOURS:
         return COUNTRY_COLOURS[country]
-    k = countries.index(country) if country in countries else sum(map(ord, country))
-    return FALLBACK_COLOURS[k % len(FALLBACK_COLOURS)]
+    return FALLBACK_COLOURS[zlib.crc32(country.encode()) % len(FALLBACK_COLOURS)]
 
 
 def item_colour(item: str, items: tuple[str, ...] | list[str] = ()) -> str:
@@ -64,11 +68,14 @@ def new_figure(**kwargs) -> tuple[Figure, Axes | np.ndarray]:
     return plt.subplots(figsize=SIZE, **kwargs)
 
 
-def save_figure(fig: Figure, path: pathlib.Path, note: str, top: float = 1.0) -> pathlib.Path:
-    """Footnote, lay out (the axes below ``top``, a share of the height, so a title above them has room),
-    write at ``DPI`` atomically (a temporary file moved into place) and close."""
+def save_figure(fig: Figure, path: pathlib.Path, note: str, top: float = 1.0,
+                events: pd.DataFrame | None = None) -> pathlib.Path:
+    """Footnote, the key of the ``events`` numbered on the axes (if any) above it, lay out (the axes below
+    ``top``, a share of the height, so a title above them has room), write at ``DPI`` atomically (a
+    temporary file moved into place) and close."""
     fig.text(0.005, 0.005, note, fontsize=7, color="0.4", ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.03, 1, top))
+    bottom = event_key(fig, events)
+    fig.tight_layout(rect=(0, bottom, 1, top))
     try:
         return atomic_write(pathlib.Path(path), lambda p: fig.savefig(p, dpi=DPI, format=pathlib.Path(path).suffix[1:]))
     finally:
@@ -83,9 +90,10 @@ def date_axis(ax: Axes, maxticks: int = 8, minticks: int = 2, axis: str = "x") -
     dates.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
 
 
-def note_empty(ax: Axes, text: str) -> None:
-    """A grey note in the middle of an axis that has nothing to show."""
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=12, color="0.45")
+def note_empty(ax: Axes, text: str, size: float = 12) -> None:
+    """A grey note in the middle of an axis that says why it has nothing (or nothing moving) to show."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=size, color="0.45",
+            gid="empty-note", zorder=6, bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="none", alpha=0.8))
 
 
 def tonnage(t: float) -> str:
@@ -130,3 +138,140 @@ def run_axis(ax: Axes, monthly: pd.DataFrame, measures: dict[str, str | None], c
     for start, owners in by_date.items():
         ax.axvline(pd.Timestamp(start), ls=":", lw=0.9, zorder=1,
                    color=colours[owners[0]] if len(owners) == 1 and len(by_date) > 1 else "0.35")
+
+
+# ---------------------------------------------------------------- price multiples
+# the multiples a price axis labels, a log axis read like a ruler (x1.3 sits between x1.2 and x1.5), by rank:
+# the first rank always (within the axis), the next ones while the axis has room for them
+MULTIPLE_RANKS = ((0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0), (0.3, 0.7, 1.5, 3.0), (0.8, 1.2),
+                  (0.9, 1.1, 1.3))
+TICK_SPACING_IN = 0.16            # inches a labelled tick needs on a price axis
+
+
+def multiple(v: float) -> str:
+    """A price multiple as an axis reads it: '×1.3', '×20'."""
+    return f"×{v:g}"
+
+
+def multiple_ticks(low: float, high: float, room: float = 3.0) -> list[float]:
+    """The multiples labelled on a log axis from ``low`` to ``high`` that is ``room`` inches tall: each rank
+    of ``MULTIPLE_RANKS`` in turn, while their log spacing leaves ``TICK_SPACING_IN`` between labels."""
+    import math
+
+    decades = math.log10(high / low)
+    shown: list[float] = []
+    for rank, values in enumerate(MULTIPLE_RANKS):
+        more = sorted(shown + [v for v in values if low <= v <= high])
+        gaps = [math.log10(b / a) / decades * room for a, b in zip(more, more[1:])]
+        if rank and gaps and min(gaps) < TICK_SPACING_IN:
+            break
+        shown = more
+    return shown
+
+
+def multiple_axis(ax: Axes, low: float, high: float) -> None:
+    """A log y axis from ``low`` to ``high`` (multiples of the initial price) labelled at ×1.2, ×1.5, ×2, ×3,
+    ×5, ×10, ×20 ... as its height allows (×1.1, ×1.3 on a narrow range), with a grey line at ×1."""
+    ax.set_yscale("log")
+    ax.set_ylim(low, high)
+    room = ax.get_position().height * ax.figure.get_figheight() * 0.8     # the layout shrinks the axes a little
+    ax.yaxis.set_major_locator(FixedLocator(multiple_ticks(low, high, room)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: multiple(v)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.axhline(1.0, color="0.5", lw=0.8)
+
+
+def multiple_range(values: pd.Series | list[float]) -> tuple[float, float]:
+    """The range of a price-multiple axis: the data's, a little wider, and never narrower than ×0.95 to ×1.1
+    (so that noise is not zoomed into a move)."""
+    values = pd.Series(values, dtype=float).dropna()
+    if values.empty:
+        return 0.95, 1.1
+    return min(0.95, float(values.min()) * 0.95), max(1.1, float(values.max()) * 1.1)
+
+
+def moves(values: pd.Series, tolerance: float = 0.005) -> bool:
+    """Whether a price multiple leaves ×1 by more than ``tolerance`` (half a percent) anywhere."""
+    values = pd.Series(values, dtype=float).dropna()
+    return bool(len(values)) and bool(((values - 1.0).abs() > tolerance).any())
+
+
+# ---------------------------------------------------------------- legends
+def legend_outside(ax: Axes, handles: list | None = None, **kwargs) -> None:
+    """A legend to the right of the axes, top-aligned: never on the lines."""
+    options = dict(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=7.5, frameon=False)
+    ax.legend(**({"handles": handles} if handles is not None else {}), **(options | kwargs))
+
+
+def legend_below(ax: Axes, handles: list | None = None, ncol: int = 2, **kwargs) -> None:
+    """A legend under the axes (below its date labels): never on the lines."""
+    options = dict(loc="upper center", bbox_to_anchor=(0.5, -0.1), borderaxespad=0.0, fontsize=7, frameon=False,
+                   ncol=ncol)
+    ax.legend(**({"handles": handles} if handles is not None else {}), **(options | kwargs))
+
+
+# ---------------------------------------------------------------- events
+EVENT_LEVELS = 4                  # rows of event numbers at the top of an axes, staggered so they do not overlap
+EVENT_GAP = 0.045                 # share of the date axis two numbers on one row keep apart
+MEASURE_COLOUR, EVENT_COLOUR = "0.25", "0.55"
+
+
+def event_marks(events: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> list[tuple[pd.Timestamp, str, bool]]:
+    """The (date, label, restricts) marks of the events between ``first`` and ``last``: each event's start
+    ('3') and end ('3 ends'); events on one date share one mark ('4,5')."""
+    by_date: dict[pd.Timestamp, tuple[list[str], bool]] = {}
+    for row in events.itertuples():
+        for when, text in ((row.start, f"{row.number}"), (row.end, f"{row.number} ends")):
+            if pd.notna(when) and first <= pd.Timestamp(when) <= last:
+                labels, restricts = by_date.setdefault(pd.Timestamp(when), ([], False))
+                labels.append(text)
+                by_date[pd.Timestamp(when)] = (labels, restricts or bool(row.restricts))
+    return [(when, _join(labels), restricts) for when, (labels, restricts) in sorted(by_date.items())]
+
+
+def _join(labels: list[str]) -> str:
+    """'4,5' for starts, '2 ends' for an end, '4,5 · 2 ends' for both on one day."""
+    starts = [t for t in labels if not t.endswith(" ends")]
+    ends = [t.removesuffix(" ends") for t in labels if t.endswith(" ends")]
+    return " · ".join(part for part in (",".join(starts), ",".join(ends) + " ends" if ends else "") if part)
+
+
+def mark_events(ax: Axes, events: pd.DataFrame | None, label: bool = True) -> list:
+    """A vertical line at every start and end of the scenario's events within the axes' dates (export
+    measures dark, others light; an end dashed), numbered at the top of the axes on staggered rows (the
+    numbers of ``event_key``). Returns the number texts."""
+    if events is None or events.empty:
+        return []
+    low, high = (pd.Timestamp(mdates.num2date(x)).tz_localize(None) for x in ax.get_xlim())
+    span = (high - low).days or 1
+    texts, ends_of_row = [], [None] * EVENT_LEVELS
+    for when, text, restricts in event_marks(events, low, high):
+        ax.axvline(when, color=MEASURE_COLOUR if restricts else EVENT_COLOUR, lw=0.8, zorder=1,
+                   ls=(0, (4, 2)) if text.endswith("ends") and "·" not in text else ":")
+        if not label:
+            continue
+        free = [k for k, end in enumerate(ends_of_row) if end is None or (when - end).days > EVENT_GAP * span]
+        row = free[0] if free else min(range(EVENT_LEVELS), key=lambda k: ends_of_row[k])
+        ends_of_row[row] = when + pd.Timedelta(days=span * 0.012 * len(text))
+        texts.append(ax.annotate(text, xy=(when, 1.0), xycoords=("data", "axes fraction"),
+                                 xytext=(2, -2 - 9 * row), textcoords="offset points", ha="left", va="top",
+                                 fontsize=6.5, color=MEASURE_COLOUR if restricts else EVENT_COLOUR, zorder=5,
+                                 bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.75)))
+    return texts
+
+
+def event_key(fig: Figure, events: pd.DataFrame | None, columns: int = 2) -> float:
+    """The key of the event numbers, in columns at the bottom of the figure above its footnote ('1 tariff
+    us_tariff_on_cn, 4 Mar 2025'); returns the share of the figure's height it takes."""
+    if events is None or events.empty:
+        return 0.03
+    entries = [f"{r.number} {r.label}" + ("" if r.label.startswith(r.type) else f" ({r.type.replace('_', ' ')})")
+               + f", {r.start.day} {r.start:%b %Y}" + (f" – {r.end.day} {r.end:%b %Y}" if pd.notna(r.end) else "")
+               + (f", p = {r.probability:g}" if pd.notna(r.probability) else "") for r in events.itertuples()]
+    rows = -(-len(entries) // columns)
+    line = 0.024
+    for k, entry in enumerate(entries):
+        column, row = divmod(k, rows)
+        fig.text(0.005 + column / columns, 0.03 + line * (rows - 1 - row), entry, fontsize=6, color="0.3",
+                 ha="left", va="bottom")
+    return 0.035 + line * rows

@@ -62,6 +62,7 @@ from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 from .chain import chain_links
 from .columns import KEYS, RECYCLING, STOCKPILE, VALUES
+from .events import events_table
 from .periods import Period, calendar_periods, day_matrix, in_periods
 from .recorder import Recorder
 from .summary import Summary, summarise
@@ -306,6 +307,11 @@ class Results:
         'before/after' line of the summary and the start of 'weeks to shortfall'."""
         starts = [e.start for e in self.world.events if isinstance(e, MeasureEvent) and e.restricts]
         return min(starts) if starts else None
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """The events of the world this run drew, one row each (``sim.results.events``): what the plots mark."""
+        return events_table(self.world.events)
 
     def summary(self) -> Summary:
         """Headline figures (``sim.results.summary``): world shares, shortfall by country, dependency before and

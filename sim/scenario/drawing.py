@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from .distributions import Distribution
+from .distributions import Choice, DateChoice, Distribution
 from .yamlfile import format_path
 
 
@@ -95,4 +95,35 @@ def drawn_inputs(scenario: Any, world: Any) -> dict[str, Any]:
             out[format_path(("events", label, "happened"))] = i in kept
         if i in kept:
             walk(event, kept[i], ("events", label))
+    return out
+
+
+def discrete_inputs(scenario: Any) -> list[str]:
+    """The key paths (as ``drawn_inputs`` names them) of the scenario's discrete uncertain inputs: every
+    ``choice`` of numbers or dates, and ``events.<id or number>.happened`` of every event with a
+    ``probability`` (an event ``together_with`` another happens exactly when it does: not a draw of its
+    own). An ensemble's outcome can split along these."""
+    out: list[str] = []
+
+    def walk(written: Any, path: tuple) -> None:
+        if isinstance(written, (Choice, DateChoice)):
+            out.append(format_path(path))
+        elif isinstance(written, BaseModel) and not isinstance(written, Distribution):
+            per_use = getattr(type(written), "drawn_per_use", frozenset())
+            for name in type(written).model_fields:
+                if not (path == () and name == "events") and name not in per_use:
+                    walk(getattr(written, name), path + (name,))
+        elif isinstance(written, dict):
+            for key, value in written.items():
+                walk(value, path + (key,))
+        elif isinstance(written, (list, tuple)):
+            for i, value in enumerate(written):
+                walk(value, path + (i,))
+
+    walk(scenario, ())
+    for i, event in enumerate(getattr(scenario, "events", ())):
+        label = event.id or i
+        if event.probability is not None:
+            out.append(format_path(("events", label, "happened")))
+        walk(event, ("events", label))
     return out
