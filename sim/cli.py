@@ -119,9 +119,11 @@ def _parser() -> argparse.ArgumentParser:
     swp.set_defaults(func=_sweep)
 
     gold = sub.add_parser(
-        "golden", help="rerun the baseline, print what changed against results/baseline/ and rewrite it",
+        "golden", help="rerun the baseline, print what changed against results/baseline/ and rewrite it if "
+                       "anything did",
         description="Rerun scenarios/baseline.yaml, print every difference from the committed golden reference "
-                    "(results/baseline/summary.json and monthly.csv) and rewrite it. Do this on purpose, and "
+                    "(results/baseline/summary.json and monthly.csv) and rewrite it; an unchanged reference is left "
+                    "untouched. Do this on purpose, and "
                     "commit the new reference with a message that says why the numbers moved.")
     gold.set_defaults(func=_golden)
 
@@ -295,7 +297,10 @@ def _one_value(assignment: str) -> tuple[str, object]:
 
 def _golden(args: argparse.Namespace) -> int:
     changes = regenerate()
-    print("\n".join(changes) if changes else "baseline unchanged")
+    if not changes:
+        print(f"baseline unchanged; {REFERENCE} left as it is")
+        return 0
+    print("\n".join(changes))
     print(f"reference written to {REFERENCE}")
     return 0
 

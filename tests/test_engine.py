@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from sim import InvariantError, Simulation, load_scenario, run
-from sim.experiments.golden import differences
+from sim.experiments.golden import REFERENCE, differences, update_reference
 
 from .conftest import SCENARIOS
 
@@ -219,6 +220,35 @@ def test_baseline_matches_the_golden_reference(baseline):
     """The baseline reproduces results/baseline/ (regenerate on purpose with: python -m sim golden)."""
     changes = differences(baseline)
     assert not changes, "baseline moved:\n" + "\n".join(changes[:20])
+
+
+def _reference_copy(folder):
+    """A copy of the committed reference in ``folder``, with old modification times to notice a rewrite by."""
+    folder.mkdir()
+    for name in ("summary.json", "monthly.csv"):
+        (folder / name).write_bytes((REFERENCE / name).read_bytes())
+        os.utime(folder / name, ns=(1_000_000_000, 1_000_000_000))
+    return folder
+
+
+def test_an_unchanged_baseline_leaves_the_reference_untouched(baseline, tmp_path):
+    """Updating the reference with a run that matches it writes nothing: same bytes, same modification times."""
+    folder = _reference_copy(tmp_path / "ref")
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    assert update_reference(baseline, folder) == []
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()} == before
+
+
+def test_a_changed_baseline_rewrites_the_reference_and_says_what_moved(baseline, tmp_path):
+    """A reference that no longer matches the run is reported and rewritten, after which the run matches it."""
+    folder = _reference_copy(tmp_path / "ref")
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    summary["first_measure"] = "1999-01-01"
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    changes = update_reference(baseline, folder)
+    assert any(c.startswith("summary first_measure: '1999-01-01' -> ") for c in changes)
+    assert (folder / "summary.json").stat().st_mtime_ns > 1_000_000_000
+    assert differences(baseline, folder) == []
 
 
 def test_two_processes_give_identical_results_for_one_seed(tmp_path):

@@ -235,3 +235,32 @@ def test_dysprosium_prices_move_ev_makers_to_the_lean_grade():
     out = results_of("demand_growth", "2029-12-31").table("magnet_output", "year")
     lean = out[(out["grade"] == "high_temp_lean") & (pd.to_datetime(out["date"]).dt.year == 2029)]
     assert lean["planned_t"].sum() > 1000
+
+
+def test_the_defence_restriction_leaves_civil_users_supplied_and_defence_users_short():
+    """China's August 2025 restriction on Western defence buyers leaves every civil user fully supplied, while
+    US defence users go short within months of it, and nobody before it."""
+    u = results_of("defence_supply_2025", "2026-12-31").table("unmet")
+    assert u.loc[u["end_user"] != "defence", "unmet_t"].sum() == pytest.approx(0.0, abs=1e-6)
+    us_defence = u[(u["country"] == "US") & (u["end_user"] == "defence") & (u["unmet_t"] > 1e-6)]
+    assert not us_defence.empty
+    first = pd.Timestamp(us_defence["date"].min())
+    assert pd.Timestamp("2025-08-01") < first < pd.Timestamp("2026-01-01")
+
+
+@pytest.mark.parametrize("replication", [0, 1])
+def test_central_asian_separation_starts_with_its_drawn_mine_date(replication):
+    """The Kazakh and Uzbek projects separate nothing before their mines' drawn start dates and add non-Chinese
+    separation output after them, by 2033 at most what their drawn mine sizes could feed."""
+    scenario = load_scenario(SCENARIOS / "central_asia_projects.yaml")
+    results = run(scenario, seed=0, replication=replication)
+    drawn = results.summary().drawn
+    p = results.table("production")
+    p = p[p["stage"] == "refinery"]
+    for country, mine in (("KZ", "kz_ca_mine"), ("UZ", "uz_ca_mine")):
+        online = pd.Timestamp(drawn[f"facilities.mine.{mine}.online"])
+        ours = p[p["country"] == country]
+        assert ours.loc[pd.to_datetime(ours["date"]) < online, "t"].sum() == pytest.approx(0.0, abs=1e-6)
+        after = ours[pd.to_datetime(ours["date"]) >= online + pd.Timedelta(days=120)]
+        weekly_feed = drawn[f"facilities.mine.{mine}.capacity_t"] * 7 / 365
+        assert 0.0 < after.groupby("date")["t"].sum().max() <= weekly_feed * 1.001

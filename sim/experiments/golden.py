@@ -1,8 +1,10 @@
 """The golden reference of the baseline: ``results/baseline/summary.json`` and ``monthly.csv``.
 
 ``python -m sim golden`` reruns the baseline, prints what changed against the
-committed reference, and rewrites it (on purpose: commit the change with a
-message that says why the numbers moved). The test suite compares a fresh
+committed reference, and rewrites it when something did (on purpose: commit the
+change with a message that says why the numbers moved). When nothing changed
+beyond ``RELATIVE``/``ABSOLUTE`` the files are left alone, byte for byte and
+modification time, so an unchanged baseline never shows as a change in git. The test suite compares a fresh
 baseline run with the reference within ``RELATIVE``/``ABSOLUTE``.
 """
 from __future__ import annotations
@@ -63,9 +65,18 @@ def differences(results: Results, folder: Path = REFERENCE) -> list[str]:
 
 
 def regenerate(folder: Path = REFERENCE) -> list[str]:
-    """Rerun the baseline, rewrite the reference in ``folder``; return what changed (empty: nothing)."""
-    results = run(SCENARIO)
+    """Rerun the baseline and update the reference in ``folder``; return what changed (empty: nothing written)."""
+    return update_reference(run(SCENARIO), folder)
+
+
+def update_reference(results: Results, folder: Path = REFERENCE) -> list[str]:
+    """Write ``results`` as the reference in ``folder`` if they differ from it; return the differences.
+
+    Empty differences mean nothing is written: the reference's files keep their bytes and modification time.
+    """
     changes = differences(results, folder)
+    if not changes:
+        return changes
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "summary.json", results.summary().to_dict())
     write_table(headline_series(results), folder / "monthly", ("csv",))
