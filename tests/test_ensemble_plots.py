@@ -11,8 +11,9 @@ import pytest
 
 from sim import load_scenario, run_ensemble
 from sim.cli import main
-from sim.experiments.bands import group_bands, outcome_groups
+from sim.experiments.bands import group_bands, group_headline_bands, outcome_groups
 from sim.plots import band_shortfall_figure, plot_ensemble
+from sim.plots.bands import headline_bands_figure
 from sim.scenario.drawing import discrete_inputs
 
 from .conftest import SCENARIOS
@@ -109,6 +110,26 @@ def test_a_split_ensemble_draws_one_band_per_group_labelled_with_its_draw_and_co
     assert "a happened: 1 of 3 replications" in legend and "P50 of a happened" in legend
     one = frame[(frame["group"] == "a happened") & (frame["metric"] == "shortfall_share") & (frame["country"] == "US")]
     assert (one["p5"] == one["p95"]).all()                     # one replication: its band is its line
+
+
+def test_a_split_ensemble_gives_each_group_its_own_headline_bar(ensemble):
+    """The headline figure of an ensemble split in groups draws a bar per group for each subject, each from
+    that group's own P5 to P95 (a group of one replication is a point), and names the groups with their
+    counts; it does not draw one bar across both outcomes."""
+    groups = {s.replication: "a happened" if s.replication == 0 else "a did not happen"
+              for s in ensemble.summaries}
+    frame = group_headline_bands(ensemble.summaries, groups)
+    assert set(frame["group"]) == {"a happened", "a did not happen"}
+    assert dict(frame.groupby("group")["replications"].max()) == {"a happened": 1, "a did not happen": 2}
+    fig = headline_bands_figure(ensemble.headline_bands, groups=frame)
+    prices = fig.axes[2]
+    bars = [line for line in prices.lines if len(line.get_xdata()) == 2]
+    subjects = [t.get_text() for t in prices.get_yticklabels()]
+    assert len(bars) == 2 * len(subjects) > 0
+    single = frame[(frame["group"] == "a happened") & (frame["figure"] == "peak_price_multiple")]
+    assert (single["p5"].astype(float) == single["p95"].astype(float)).all()
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["a did not happen: 2 of 3 replications", "a happened: 1 of 3 replications"]
 
 
 def test_an_ensemble_without_a_discrete_draw_has_no_groups(ensemble):

@@ -107,3 +107,14 @@ def group_bands(series: pd.DataFrame, groups: dict[int, str]) -> pd.DataFrame:
         return pd.DataFrame(columns=["metric", "country", "element", "date", *(f"p{p}" for p in PERCENTILES),
                                      "replications", "group"])
     return pd.concat(parts, ignore_index=True)
+
+
+def group_headline_bands(summaries: list[Summary], groups: dict[int, str]) -> pd.DataFrame:
+    """``headline_bands`` of each group of replications (``outcome_groups``), with its ``group`` and its count
+    of ``replications``; empty when there are no groups."""
+    parts = []
+    for group in dict.fromkeys(sorted(groups.values())):
+        members = [s for s in summaries if groups.get(s.replication) == group]
+        if members:
+            parts.append(headline_bands(members).assign(group=group, replications=len(members)))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

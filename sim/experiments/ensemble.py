@@ -44,7 +44,15 @@ from ..results.series import monthly_series
 from ..scenario import Scenario, has_distributions
 from ..scenario.drawing import discrete_inputs, realise
 from . import executors
-from .bands import PERCENTILES, group_bands, headline_bands, outcome_groups, replications_table, series_bands
+from .bands import (
+    PERCENTILES,
+    group_bands,
+    group_headline_bands,
+    headline_bands,
+    outcome_groups,
+    replications_table,
+    series_bands,
+)
 from .manifest import code_sha256, read_manifest, scenario_sha256
 from .single import run
 
@@ -93,6 +101,11 @@ class Ensemble:
     def group_bands(self) -> pd.DataFrame:
         """The bands of each group of ``groups`` (a ``group`` column); empty without groups."""
         return group_bands(self.series, self.groups)
+
+    @cached_property
+    def group_headline_bands(self) -> pd.DataFrame:
+        """The headline bands of each group of ``groups`` (a ``group`` column); empty without groups."""
+        return group_headline_bands(self.summaries, self.groups)
 
     @cached_property
     def events(self) -> pd.DataFrame:

@@ -66,6 +66,7 @@ class EnsembleTables(Protocol):
     bands: pd.DataFrame
     headline_bands: pd.DataFrame
     group_bands: pd.DataFrame     # bands per group of replications (a ``group`` column); empty without groups
+    group_headline_bands: pd.DataFrame  # headline bands per group (``group``, ``replications``); empty without
     events: pd.DataFrame          # the scenario's events (``sim.results.events``)
 
 
@@ -84,13 +85,14 @@ def plot_ensemble(ensemble: EnsembleTables, folder: pathlib.Path | str | None = 
             f"{ensemble.scenario.title or ''}").rstrip(": ")
     return band_plots(ensemble.bands, folder, ensemble.headline_bands, scenario=ensemble.scenario.name,
                       replications=n, note=note, countries=countries, groups=getattr(ensemble, "group_bands", None),
-                      events=getattr(ensemble, "events", None))
+                      events=getattr(ensemble, "events", None),
+                      group_headline=getattr(ensemble, "group_headline_bands", None))
 
 
 def band_plots(bands: pd.DataFrame, folder: pathlib.Path | str, headline: pd.DataFrame | None = None, *,
                scenario: str = "", replications: int | None = None, note: str = "",
                countries: tuple[str, ...] | None = None, groups: pd.DataFrame | None = None,
-               events: pd.DataFrame | None = None) -> list[pathlib.Path]:
+               events: pd.DataFrame | None = None, group_headline: pd.DataFrame | None = None) -> list[pathlib.Path]:
     """The band plots from the frames of ``bands.csv`` and (optionally) ``headline_bands.csv``; with
     ``groups`` (bands per group of replications) a band per group, with ``events`` their marks.
 
@@ -117,7 +119,8 @@ def band_plots(bands: pd.DataFrame, folder: pathlib.Path | str, headline: pd.Dat
                "dependency": lambda: band_dependency_figure(bands, importers[:MAX_PANELS], measure, groups=groups,
                                                             events=events)}
     if headline is not None and len(headline):
-        figures["headline_bands"] = lambda: headline_bands_figure(headline)
+        split_headline = group_headline if group_headline is not None and len(group_headline) else None
+        figures["headline_bands"] = lambda: headline_bands_figure(headline, groups=split_headline)
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -326,11 +329,16 @@ def band_dependency_figure(bands: pd.DataFrame, countries: list[str], measure: d
     return fig
 
 
-def headline_bands_figure(headline: pd.DataFrame, limit: int = MAX_RANGE_ROWS) -> Figure:
+def headline_bands_figure(headline: pd.DataFrame, limit: int = MAX_RANGE_ROWS,
+                          groups: pd.DataFrame | None = None) -> Figure:
     """P5-P50-P95 ranges (bar from P5 to P95, dot at P50) of each short country's peak shortfall and weeks
     to end-user shortfall and of each element's peak price; a figure that did not happen in every
-    replication is marked with how often it did (its percentiles are of those replications)."""
+    replication is marked with how often it did (its percentiles are of those replications). With
+    ``groups`` (headline bands per group of replications) each subject gets a bar per group, not one bar
+    across an outcome that splits in two."""
     short = band_countries(None, headline, limit)
+    if groups is not None:
+        return _grouped_headline_figure(_by_market(groups), short)
     headline = _by_market(headline)
     prices = list(headline.loc[headline["figure"] == "peak_price_multiple", "subject"])
     panels = (("peak_shortfall_share", "peak shortfall", short, PercentFormatter(1.0, decimals=0)),
@@ -392,3 +400,51 @@ def _tint(subject: str) -> str:
     """The colour of a subject: an element's own, else a country's (a price by market: its item's)."""
     item = subject.split(" ")[0]
     return ELEMENT_COLOURS.get(item) or colour(item)
+
+
+def _grouped_headline_figure(groups: pd.DataFrame, short: list[str]) -> Figure:
+    """``headline_bands_figure`` with a bar per group of replications for each subject (the group's line style,
+    its name and count in the legend)."""
+    names = list(dict.fromkeys(groups["group"]))
+    prices = list(dict.fromkeys(groups.loc[groups["figure"] == "peak_price_multiple", "subject"]))
+    panels = (("peak_shortfall_share", "peak shortfall", short, PercentFormatter(1.0, decimals=0)),
+              ("weeks_to_shortfall", "weeks from first measure\nto end-user shortfall", short, None),
+              ("peak_price_multiple", "peak price", prices, FuncFormatter(lambda v, _: multiple(v))))
+    total = int(groups.groupby("group")["replications"].max().sum())
+    fig, axes = plt.subplots(1, 3, figsize=SIZE)
+    fig.suptitle("headline figures, P5–P50–P95 over the replications of each group")
+    step = 0.8 / max(len(names), 1)
+    for ax, (figure, title, subjects, formatter) in zip(axes, panels):
+        ax.set_title(title, loc="left", fontsize=9, fontweight="bold")
+        rows = groups[groups["figure"] == figure]
+        subjects = [s for s in subjects if s in set(rows["subject"])]
+        if not subjects:
+            note_empty(ax, "none")
+            ax.set_yticks([])
+            continue
+        ys = np.arange(len(subjects))[::-1]
+        for y, subject in zip(ys, subjects):
+            for k, name in enumerate(names):
+                row = rows[(rows["subject"] == subject) & (rows["group"] == name)]
+                yk = y + 0.4 - step / 2 - k * step
+                if row.empty or np.isnan(_number(row.iloc[0]["p50"])):
+                    ax.annotate("never", xy=(0.02, yk), xycoords=("axes fraction", "data"), va="center",
+                                fontsize=6.5, color="0.4")
+                    continue
+                low, mid, high = (_number(row.iloc[0][f"p{p}"]) for p in (5, 50, 95))
+                c = _tint(subject)
+                ax.plot([low, high], [yk, yk], color=c, lw=5, alpha=0.35, solid_capstyle="butt",
+                        ls=GROUP_STYLES[k % len(GROUP_STYLES)])
+                ax.plot([mid], [yk], marker="os^D"[k % 4], color=c, ms=5, lw=0)
+        ax.set_yticks(ys, subjects)
+        for label, subject in zip(ax.get_yticklabels(), subjects):
+            label.set_color(_tint(subject))
+            label.set_fontweight("bold")
+        ax.set_ylim(-0.7, len(subjects) - 0.3)
+        ax.grid(alpha=0.3, axis="x")
+        ax.margins(x=0.15)
+        if formatter is not None:
+            ax.xaxis.set_major_formatter(formatter)
+    _band_legend(fig, [Line2D([], [], color="0.3", marker="os^D"[k % 4], ms=5, lw=0,
+                              label=group_label(groups, name, total)) for k, name in enumerate(names)])
+    return fig
