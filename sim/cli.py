@@ -20,6 +20,7 @@ from .experiments.comparison import compare, describe_run
 from .experiments.comparison import default_folder as compare_folder
 from .experiments.ensemble import is_random, run_ensemble
 from .experiments.golden import REFERENCE, regenerate
+from .experiments.paired import DEFAULT_REPLICATIONS
 from .experiments.runs import check_end
 from .experiments.single import default_out, run, save
 from .experiments.sweeps import default_folder as sweep_folder
@@ -88,14 +89,18 @@ def _parser() -> argparse.ArgumentParser:
         description="Run several scenarios, or reuse the runs saved in results/<name>/ when their manifest shows "
                     "the same scenario, model code, seed and dates; print a table of headline figures with the "
                     "differences against the first scenario; write it (table.csv), the monthly series "
-                    "(monthly.csv), the summaries and overlaid plots to a folder, atomically.")
+                    "(monthly.csv), the summaries and overlaid plots to a folder, atomically. When any scenario "
+                    "has uncertain inputs, each runs the same N replications (common random numbers) and the "
+                    "table gives P50 [P5 .. P95] of each figure and of the paired differences (per replication, "
+                    "the scenario's value minus the first's).")
     cmp.add_argument("files", nargs="+", type=Path, metavar="SCENARIO.yaml", help="two or more scenarios; "
                      "differences are taken against the first")
     cmp.add_argument("--out", type=Path, metavar="DIR",
                      help="comparison folder (default: results/compare_<name1>_vs_<name2>... beside the first "
                           "scenario's project)")
     _run_options(cmp)
-    cmp.add_argument("--rerun", action="store_true", help="run every scenario even when a saved run would do")
+    _replication_options(cmp)
+    cmp.add_argument("--rerun", action="store_true", help="run every scenario even when a saved (plain) run would do")
     cmp.set_defaults(func=_compare)
 
     swp = sub.add_parser(
@@ -103,7 +108,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Run a scenario once per value of one parameter, set in the merged scenario (after "
                     "'extends') and validated like a hand-written file; print a table of headline figures, "
                     "one row per value; write it (table.csv), the monthly series, the summaries and plots "
-                    "of the metric against the value to a folder, atomically.")
+                    "of the metric against the value to a folder, atomically. When the scenario has uncertain "
+                    "inputs, each value runs the same N replications (common random numbers) and the table "
+                    "gives P50 [P5 .. P95] of each figure and of its paired difference against the first value.")
     swp.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
     swp.add_argument("--set", dest="assignments", action="append", required=True, metavar="KEY.PATH=V1,V2,...",
                      help="the parameter and its values, e.g. stockpiles.JP.days=30,60,90,180 or "
@@ -116,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     swp.add_argument("--out", type=Path, metavar="DIR",
                      help="sweep folder (default: results/<name>_sweep_<parameter>/ beside the scenario's project)")
     _run_options(swp)
+    _replication_options(swp)
     swp.set_defaults(func=_sweep)
 
     gold = sub.add_parser(
@@ -154,6 +162,24 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed of every run (default: each scenario's run.seed)")
     parser.add_argument("--no-plots", action="store_true", help="write tables only")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+
+def _replication_options(parser: argparse.ArgumentParser) -> None:
+    """--replications, --workers: the paired ensembles of a comparison or sweep with uncertain inputs."""
+    parser.add_argument("--replications", type=int, metavar="N",
+                        help=f"paired replications of each run when any input is uncertain (default "
+                             f"{DEFAULT_REPLICATIONS}; without uncertain inputs one run each); 1 makes one draw")
+    parser.add_argument("--workers", type=int, metavar="W",
+                        help="local worker processes for the replications (default: all cores)")
+
+
+def _bad_counts(args: argparse.Namespace, command: str) -> bool:
+    for name in ("replications", "workers"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            print(f"python -m sim {command}: --{name} must be at least 1, got {value}", file=sys.stderr)
+            return True
+    return False
 
 
 def _date(text: str) -> dt.date:
@@ -211,18 +237,22 @@ def _bad_seed(seed: int | None, command: str = "") -> bool:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    if _bad_seed(args.seed, "compare"):
+    if _bad_seed(args.seed, "compare") or _bad_counts(args, "compare"):
         return 2
     if len(args.files) < 2:
         print(f"python -m sim compare: needs at least two scenarios, got {len(args.files)}", file=sys.stderr)
         return 2
     report = None if args.quiet else (lambda run: print("  " + describe_run(run), flush=True))
     try:
-        result = compare(args.files, seed=args.seed, end=args.end, rerun=args.rerun, progress=report)
+        result = compare(args.files, seed=args.seed, end=args.end, rerun=args.rerun, progress=report,
+                         replications=args.replications, workers=args.workers)
     except ScenarioError as exc:
         print("python -m sim compare: cannot compare; nothing written", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
         return 2
+    except EnsembleError as exc:
+        print(f"python -m sim compare: {exc}; nothing written", file=sys.stderr)
+        return 1
     return _save_and_show(result, args.out or compare_folder(args.files[0], result.labels), args, "comparison")
 
 
@@ -237,7 +267,7 @@ def _save_and_show(result, out: Path, args: argparse.Namespace, what: str) -> in
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    if _bad_seed(args.seed, "sweep"):
+    if _bad_seed(args.seed, "sweep") or _bad_counts(args, "sweep"):
         return 2
     try:
         if len(args.assignments) > 1:
@@ -249,14 +279,18 @@ def _sweep(args: argparse.Namespace) -> int:
             notes = "".join(f"{note}; " for note in parameter.notes)
             print(f"--set {written}: {notes}sweeping {parameter.dotted} over {len(values)} "
                   f"value{'s' if len(values) != 1 else ''}")
-        report = None if args.quiet else (lambda run: print(f"  {parameter.dotted}={run.label}: ran in "
-                                                            f"{run.seconds:.1f} s", flush=True))
+        report = None if args.quiet else (lambda run: print(
+            f"  {parameter.dotted}={run.label}: " + (run.note if run.replications else f"ran in {run.seconds:.1f} s"),
+            flush=True))
         result = sweep(args.scenario, parameter, values, seed=args.seed, end=args.end, metric=args.metric,
-                       progress=report)
+                       progress=report, replications=args.replications, workers=args.workers)
     except ScenarioError as exc:
         print(f"{args.scenario}: cannot sweep; nothing written", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
         return 2
+    except EnsembleError as exc:
+        print(f"{args.scenario}: cannot sweep: {exc}; nothing written", file=sys.stderr)
+        return 1
     return _save_and_show(result, args.out or sweep_folder(args.scenario, result.name, result.parameter), args,
                           "sweep")
 

@@ -3,6 +3,8 @@ monthly headline series, and one row per replication of what it drew beside what
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,20 +25,22 @@ def headline_bands(summaries: list[Summary]) -> pd.DataFrame:
     rows = []
     for figure in figures_for(summaries):
         got = [value(s, figure) for s in summaries]
-        seen = [v for v in got if v is not None]
         row = {"subject": figure.subject, "figure": figure.name, "unit": figure.unit,
-               "happened": len(seen) / len(got) if got else 0.0}
-        if figure.unit == "date":
-            days = np.array([dt.date.fromisoformat(v).toordinal() for v in seen], dtype=float)
-            for p in PERCENTILES:
-                row[f"p{p}"] = (dt.date.fromordinal(int(round(np.percentile(days, p)))).isoformat()
-                                if len(days) else None)
-        else:
-            nums = np.array([x for x in (number(v, figure.unit) for v in seen) if x is not None], dtype=float)
-            for p in PERCENTILES:
-                row[f"p{p}"] = float(np.percentile(nums, p)) if len(nums) else None
-        rows.append(row)
+               "happened": sum(v is not None for v in got) / len(got) if got else 0.0}
+        rows.append(row | {f"p{p}": x for p, x in zip(PERCENTILES, band(got, figure.unit))})
     return pd.DataFrame(rows, columns=["subject", "figure", "unit", "happened", *(f"p{p}" for p in PERCENTILES)])
+
+
+def band(values: Sequence[Any], unit: str) -> tuple[Any, ...]:
+    """The PERCENTILES of ``values`` (None left out; all None if nothing is left): dates (unit ``date``,
+    ISO text) as dates, anything else as numbers."""
+    seen = [v for v in values if v is not None]
+    if unit == "date":
+        days = np.array([dt.date.fromisoformat(v).toordinal() for v in seen], dtype=float)
+        return tuple(dt.date.fromordinal(int(round(np.percentile(days, p)))).isoformat() if len(days) else None
+                     for p in PERCENTILES)
+    nums = np.array([x for x in (number(v, unit) for v in seen) if x is not None], dtype=float)
+    return tuple(float(np.percentile(nums, p)) if len(nums) else None for p in PERCENTILES)
 
 
 def series_bands(series: pd.DataFrame) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """Runs among several, for the commands that set runs side by side (compare, sweep).
 
-A ``ScenarioRun`` keeps what a comparison needs of a run: its summary and a
-monthly series of headline quantities. It is made by running a scenario, or
+A ``ScenarioRun`` keeps what a comparison needs of a run (or of a paired
+ensemble, see ``paired``): its summary and a monthly series of headline quantities. It is made by running a scenario, or
 read back from a results folder written by ``single.save`` (summary.json,
 monthly.csv and the prices table), so a saved run can stand in for a fresh one.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,12 @@ from .single import run
 
 @dataclass
 class ScenarioRun:
-    """One run as a comparison sees it; ``seconds`` is None and ``saved`` the folder when it was reused."""
+    """One run as a comparison sees it; ``seconds`` is None and ``saved`` the folder when it was reused.
+
+    Of a scenario with uncertain inputs compared by a paired ensemble (``paired.run_paired``) it stands
+    for the ensemble: ``replications`` holds the summaries in replication order, ``summary`` is
+    replication 0's and ``series`` the P50 of each monthly series (with P5 and P95 beside it).
+    """
 
     label: str                    # its column or legend in a comparison
     file: Path
@@ -41,10 +46,16 @@ class ScenarioRun:
     seconds: float | None = None
     saved: Path | None = None
     note: str = ""                # why it was run rather than reused
+    replications: list[Summary] = field(default_factory=list)   # of a paired ensemble; empty for one run
 
     @property
     def reused(self) -> bool:
         return self.saved is not None
+
+    @property
+    def summaries(self) -> list[Summary]:
+        """Its replications' summaries, or its one summary."""
+        return self.replications or [self.summary]
 
 
 def check_end(file: Path | str, scenario: Scenario, end: dt.date | None) -> None:

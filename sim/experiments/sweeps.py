@@ -4,7 +4,13 @@
 sets the parameter in the merged scenario document (see ``overrides``) and
 validates each changed document like a hand-written file: every problem of
 every value is reported at once, located at the key's line, before anything
-runs. The runs are made one after another.
+runs. The runs are made one after another. When the scenario has uncertain
+inputs (``ensemble.is_random``) one run per value would be one draw, so each
+value runs a paired ensemble instead (``paired``: ``replications`` per value, 20
+by default, with common random numbers) and the table holds P5/P50/P95 of each
+figure and of its paired difference against the first value (per replication,
+this value's minus the first value's). Asked for one replication, it makes one
+run per value and warns that it is one draw.
 
 The ``Sweep`` holds ``table`` (one row per value: the value, then every
 headline figure ``SUBJECT.NAME`` of the countries short in any run and of the
@@ -12,7 +18,9 @@ priced elements), ``monthly`` (the runs' monthly series, long, with a
 ``scenario`` column holding the value) and ``metric``, the figure plotted
 against the value: given as ``JP.weeks_to_shortfall``, ``JP`` (its peak
 shortfall), ``Dy`` (its peak price) or a figure name (of the most affected
-country); by default the peak shortfall of the most affected country.
+country); by default the peak shortfall of the most affected country. Of a
+paired ensemble the table's columns are ``SUBJECT.NAME p5|p50|p95|happened``
+and ``SUBJECT.NAME diff p5|p50|p95``, and the metric's value is its P50.
 """
 from __future__ import annotations
 
@@ -43,6 +51,9 @@ from ..scenario import Scenario
 from ..scenario.loading import read_scenario, registry_for, validate_document
 from ..scenario.overrides import KeyPathResolved, apply, describe, resolve
 from ..version import __version__
+from . import paired
+from .bands import PERCENTILES, replications_table
+from .ensemble import is_random
 from .manifest import code_sha256, scenario_sha256
 from .runs import ScenarioRun, check_end, execute
 from .single import default_out
@@ -76,15 +87,29 @@ class Sweep:
         return [run.label for run in self.runs]
 
     @property
+    def replications(self) -> int:
+        """Paired replications per value; 1 for one plain run each."""
+        return len(self.runs[0].replications) or 1
+
+    @property
+    def paired(self) -> bool:
+        return bool(self.runs[0].replications)
+
+    @property
     def metric_values(self) -> list[Any]:
-        """The metric's value in each run, in the order of ``values``."""
+        """The metric's value in each run (of a paired ensemble its P50), in the order of ``values``."""
+        if self.paired:
+            return [paired.figure_band(run.replications, self.metric)["p50"] for run in self.runs]
         return [value(run.summary, self.metric) for run in self.runs]
 
     def text(self) -> str:
-        """A row per value: the metric, then the main figures of the most affected countries."""
+        """A row per value: the metric, then the main figures of the most affected countries (of a paired
+        ensemble: the metric's band and its paired difference against the first value's, then P50s)."""
         countries = [f.subject for f in self.figures if f.name == "peak_shortfall_share"][:SHOWN_COUNTRIES]
         shown = [self.metric] + [f for f in self.figures if f.subject in countries and f.name in SHOWN
                                  and f != self.metric]
+        if self.paired:
+            return self._paired_text(shown)
         heads = [self.parameter.dotted, f"{self.metric.key} (metric)"] + [f"{f.subject} {SHOWN[f.name]}"
                                                                          for f in shown[1:]]
         rows = [[label] + [text(value(run.summary, f), f.unit) for f in shown]
@@ -93,7 +118,25 @@ class Sweep:
         lines = [f"{self.name}: {self.parameter.dotted} = {', '.join(self.labels)}",
                  "".join(f"{h:>{w}}" for h, w in zip(heads, widths))]
         lines += ["".join(f"{c:>{w}}" for c, w in zip(row, widths)) for row in rows]
-        return "\n".join(line.rstrip() for line in lines)
+        return "\n".join([line.rstrip() for line in lines] + self.notes)
+
+    def _paired_text(self, shown: list[Headline]) -> str:
+        first = self.labels[0]
+        heads = [self.parameter.dotted, f"{self.metric.key} (metric)", f"minus {first}'s"] + [
+            f"{f.subject} {SHOWN[f.name]} P50" for f in shown[1:]]
+        rows = []
+        for run in self.runs:
+            metric = paired.figure_band(run.replications, self.metric)
+            diff = paired.paired_band(self.runs[0].replications, run.replications, self.metric)
+            rows.append([run.label, paired.band_text(metric, self.metric.unit),
+                         paired.paired_text(diff, self.metric.unit)]
+                        + [text(paired.figure_band(run.replications, f)["p50"], f.unit) for f in shown[1:]])
+        widths = [max(len(h), *(len(r[k]) for r in rows)) + 2 for k, h in enumerate(heads)]
+        lines = [f"{self.name}: {self.parameter.dotted} = {', '.join(self.labels)}",
+                 paired.describe(self.replications, self.runs[0].seed, f"{self.parameter.dotted}={first}"),
+                 "".join(f"{h:>{w}}" for h, w in zip(heads, widths))]
+        lines += ["".join(f"{c:>{w}}" for c, w in zip(row, widths)) for row in rows]
+        return "\n".join([line.rstrip() for line in lines] + self.notes)
 
     def save(self, folder: Path | str, plots: bool = True) -> Path:
         """Write table.csv, monthly.csv, summaries.json, manifest.json and plots/*.png into ``folder`` atomically."""
@@ -101,14 +144,26 @@ class Sweep:
         with atomic_folder(folder) as work:
             self.table.to_csv(work / "table.csv", index=False, float_format="%.9g")
             write_table(self.monthly, work / "monthly", ("csv",))
-            write_json(work / "summaries.json", {run.label: run.summary.to_dict() for run in self.runs})
-            write_json(work / "manifest.json", {
+            manifest = {
                 "sim_version": __version__, "code_sha256": code_sha256(), "command": "sweep",
                 "scenario": self.name, "file": str(self.file), "parameter": self.parameter.dotted,
                 "parameter_as_written": self.parameter.written, "metric": self.metric.key,
                 "runs": [{"value": iso(v), "label": run.label, "scenario_sha256": run.scenario_sha256,
                           "seed": run.seed, "start": run.start.isoformat(), "end": run.end.isoformat()}
-                         for v, run in zip(self.values, self.runs)]})
+                         for v, run in zip(self.values, self.runs)]}
+            note = f"Scenario {self.name}, {self.parameter.dotted} swept; seed {self.runs[0].seed}"
+            if self.paired:
+                write_json(work / "summaries.json", {run.label: [s.to_dict() for s in run.replications]
+                                                     for run in self.runs})
+                frame = pd.concat([replications_table(run.replications).assign(**{self.parameter.dotted: run.label})
+                                   for run in self.runs], ignore_index=True)
+                write_table(frame[[self.parameter.dotted] + [c for c in frame.columns if c != self.parameter.dotted]],
+                            work / "replications", ("csv",))
+                manifest |= {"replications": self.replications, "paired": True, "notes": self.notes}
+                note += f"; P50 of {self.replications} paired replications"
+            else:
+                write_json(work / "summaries.json", {run.label: run.summary.to_dict() for run in self.runs})
+            write_json(work / "manifest.json", manifest)
             if plots:
                 from ..plots import (
                     sweep_plots,  # matplotlib only when plots are asked for
@@ -119,16 +174,21 @@ class Sweep:
                 sweep_plots(work / "plots", self.values, self.metric_values, self.parameter.dotted, self.metric.key,
                             f"{self.metric.subject} {self.metric.label}", self.metric.unit, self.monthly,
                             self.labels, countries,
-                            {run.label: iso(run.summary.first_measure) for run in self.runs},
-                            note=f"Scenario {self.name}, {self.parameter.dotted} swept; seed {self.runs[0].seed}")
+                            {run.label: iso(run.summary.first_measure) for run in self.runs}, note=note)
         return folder
 
 
 def sweep(scenario: str | Path, parameter: str | KeyPathResolved, values: Sequence[Any], *, seed: int | None = None,
           end: dt.date | None = None, metric: str | None = None,
-          progress: Callable[[ScenarioRun], None] | None = None) -> Sweep:
+          progress: Callable[[ScenarioRun], None] | None = None, replications: int | None = None,
+          workers: int | None = None) -> Sweep:
     """Run ``scenario`` once per value of ``parameter`` (a key path, see ``overrides``, or one already
     resolved against this scenario) and tabulate.
+
+    When the scenario (with any value) has uncertain inputs, each value runs ``replications`` (default 20)
+    paired replications of one seed (``seed``, else the scenario's ``run.seed``) on ``workers`` local
+    processes (default: all cores); with ``replications=1`` it is one run per value and ``notes`` warns
+    that it is one draw. A replication that fails raises EnsembleError.
 
     Raises ScenarioError, before running anything, for an unknown key path, an
     unknown metric, a repeated value or any value that makes the scenario
@@ -163,19 +223,37 @@ def sweep(scenario: str | Path, parameter: str | KeyPathResolved, values: Sequen
                          for p in exc.problems]
     if problems:
         raise ScenarioError(problems)
-    runs = []
-    for label, variant, digest in prepared:
-        runs.append(execute(variant, label, file, digest, seed, end))
-        if progress is not None:
-            progress(runs[-1])
-    return sweep_of(file, base.name, resolved, values, runs, wanted,
-                    {sector: s.unit for sector, s in base.sectors.items()})
+    n = paired.replications_for([variant for _, variant, _ in prepared], replications)
+    uncertain = any(is_random(variant) for _, variant, _ in prepared)
+    notes = []
+    if uncertain and n > 1:
+        runs = paired.run_paired(prepared, n, base.run.seed if seed is None else int(seed), end, workers, file)
+        for run in runs:
+            if progress is not None:
+                progress(run)
+        notes += paired.pairing_notes([f"{resolved.dotted}={label}" for label, _, _ in prepared],
+                                      [variant for _, variant, _ in prepared], runs)
+    else:
+        if uncertain:
+            notes.append(paired.one_draw_warning([base.name], seed))
+        elif n > 1:
+            notes.append(f"note: {base.name} has no uncertain input, so one run per value: {n} replications "
+                         "would be the same")
+        runs = []
+        for label, variant, digest in prepared:
+            runs.append(execute(variant, label, file, digest, seed, end))
+            if progress is not None:
+                progress(runs[-1])
+    result = sweep_of(file, base.name, resolved, values, runs, wanted,
+                      {sector: s.unit for sector, s in base.sectors.items()})
+    result.notes = notes
+    return result
 
 
 def sweep_of(file: Path, name: str, parameter: KeyPathResolved, values: list[Any], runs: list[ScenarioRun],
              metric: tuple[str | None, str] | None = None, sector_units: dict[str, str] | None = None) -> Sweep:
     """The table, the metric and the long monthly frame of runs already made."""
-    summaries = [run.summary for run in runs]
+    summaries = [s for run in runs for s in run.summaries]
     focus = focus_countries(summaries)
     subject, figure = metric or (None, "peak_shortfall_share")
     if subject is None:
@@ -188,14 +266,36 @@ def sweep_of(file: Path, name: str, parameter: KeyPathResolved, values: list[Any
         unit = (sector_units or {}).get(figure.removeprefix(SECTOR_PREFIX), "units")
         chosen = Headline(subject, figure, figure.replace("_", " ", 1), unit)
         figures.append(chosen)
-    rows = [{parameter.dotted: v} | {f.key: value(run.summary, f) for f in figures} for v, run in zip(values, runs)]
-    table = pd.DataFrame(rows)
-    for f in figures:
-        if f.unit != "date":
-            table[f.key] = pd.to_numeric(table[f.key])     # None (never happened) as NaN
+    table = paired_table(parameter, values, runs, figures) if runs[0].replications else pd.DataFrame(
+        [{parameter.dotted: v} | {f.key: value(run.summary, f) for f in figures} for v, run in zip(values, runs)])
+    for f in figures:                                           # None (never happened) as NaN
+        if runs[0].replications:
+            numeric = [f"{f.key} diff p{p}" for p in PERCENTILES] + (
+                [f"{f.key} p{p}" for p in PERCENTILES] if f.unit != "date" else [])
+        else:
+            numeric = [f.key] if f.unit != "date" else []
+        for column in numeric:
+            table[column] = pd.to_numeric(table[column])
     monthly = pd.concat([run.series.assign(scenario=run.label) for run in runs], ignore_index=True)
     monthly = monthly[["scenario"] + [c for c in monthly.columns if c != "scenario"]]
     return Sweep(file, name, parameter, values, runs, figures, chosen, table, monthly)
+
+
+def paired_table(parameter: KeyPathResolved, values: list[Any], runs: list[ScenarioRun],
+                 figures: list[Headline]) -> pd.DataFrame:
+    """A row per value: ``KEY p5|p50|p95|happened`` of each figure over its replications, and ``KEY diff
+    p5|p50|p95`` of the paired difference against the first value (this value's replication r minus the
+    first's; dates in days)."""
+    first = runs[0].replications
+    rows = []
+    for v, run in zip(values, runs):
+        row = {parameter.dotted: v}
+        for f in figures:
+            row |= {f"{f.key} {k}": x for k, x in paired.figure_band(run.replications, f).items()}
+            row |= {f"{f.key} diff p{p}": paired.paired_band(first, run.replications, f)[f"p{p}"]
+                    for p in PERCENTILES}
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def default_folder(file: Path | str, name: str, parameter: KeyPathResolved) -> Path:

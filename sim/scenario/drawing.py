@@ -68,25 +68,9 @@ def drawn_inputs(scenario: Any, world: Any) -> dict[str, Any]:
     out: they were drawn but acted on nothing. Empty for a scenario without uncertain input.
     """
     out: dict[str, Any] = {}
-
-    def walk(written: Any, drawn: Any, path: tuple) -> None:
-        if isinstance(written, Distribution):
-            out[format_path(path)] = drawn.isoformat() if isinstance(drawn, dt.date) else drawn
-        elif isinstance(written, BaseModel):
-            per_use = getattr(type(written), "drawn_per_use", frozenset())    # drawn afresh each use, not here
-            for name in type(written).model_fields:
-                if not (path == () and name == "events") and name not in per_use:
-                    walk(getattr(written, name), getattr(drawn, name), path + (name,))
-        elif isinstance(written, dict):
-            for key, value in written.items():
-                walk(value, drawn[key], path + (key,))
-        elif isinstance(written, (list, tuple)):
-            for i, (a, b) in enumerate(zip(written, drawn)):
-                walk(a, b, path + (i,))
-
     if not has_distributions(scenario):
         return out
-    walk(scenario, world, ())
+    _walk(scenario, world, (), out)
     index = getattr(world, "_drawn_from", None)
     kept = dict(zip(index if index is not None else range(len(world.events)), world.events))
     for i, event in enumerate(scenario.events):
@@ -94,7 +78,7 @@ def drawn_inputs(scenario: Any, world: Any) -> dict[str, Any]:
         if event.probability is not None or event.together_with is not None:
             out[format_path(("events", label, "happened"))] = i in kept
         if i in kept:
-            walk(event, kept[i], ("events", label))
+            _walk(event, kept[i], ("events", label), out)
     return out
 
 
@@ -127,3 +111,37 @@ def discrete_inputs(scenario: Any) -> list[str]:
             out.append(format_path(("events", label, "happened")))
         walk(event, ("events", label))
     return out
+
+
+def written_inputs(scenario: Any) -> dict[str, Any]:
+    """The uncertain inputs of a scenario as written, under the key paths ``drawn_inputs`` lists their draws
+    by: each distribution, and for ``events.<id or number>.happened`` the event's (probability,
+    together_with). Two scenarios that write an input alike should draw it alike in a replication."""
+    out: dict[str, Any] = {}
+    if not has_distributions(scenario):
+        return out
+    _walk(scenario, scenario, (), out)
+    for i, event in enumerate(scenario.events):
+        label = event.id or i
+        if event.probability is not None or event.together_with is not None:
+            out[format_path(("events", label, "happened"))] = (event.probability, event.together_with)
+        _walk(event, event, ("events", label), out)
+    return out
+
+
+def _walk(written: Any, drawn: Any, path: tuple, out: dict[str, Any]) -> None:
+    """Each distribution of ``written`` (the scenario's events left out at the top) with what ``drawn`` holds
+    in its place, by key path."""
+    if isinstance(written, Distribution):
+        out[format_path(path)] = drawn.isoformat() if isinstance(drawn, dt.date) else drawn
+    elif isinstance(written, BaseModel):
+        per_use = getattr(type(written), "drawn_per_use", frozenset())    # drawn afresh each use, not here
+        for name in type(written).model_fields:
+            if not (path == () and name == "events") and name not in per_use:
+                _walk(getattr(written, name), getattr(drawn, name), path + (name,), out)
+    elif isinstance(written, dict):
+        for key, value in written.items():
+            _walk(value, drawn[key], path + (key,), out)
+    elif isinstance(written, (list, tuple)):
+        for i, (a, b) in enumerate(zip(written, drawn)):
+            _walk(a, b, path + (i,), out)
