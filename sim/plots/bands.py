@@ -368,15 +368,7 @@ def headline_bands_figure(headline: pd.DataFrame, limit: int = MAX_RANGE_ROWS,
             if row["happened"] < 0.995:
                 ax.annotate(f"in {100 * row['happened']:.0f}%", xy=(high, y), xytext=(5, 0),
                             textcoords="offset points", va="center", fontsize=6.5, color="0.35")
-        ax.set_yticks(ys, subjects)
-        for label, subject in zip(ax.get_yticklabels(), subjects):
-            label.set_color(_tint(subject))
-            label.set_fontweight("bold")
-        ax.set_ylim(-0.7, len(subjects) - 0.3)
-        ax.grid(alpha=0.3, axis="x")
-        ax.margins(x=0.15)
-        if formatter is not None:
-            ax.xaxis.set_major_formatter(formatter)
+        _subject_axis(ax, subjects, ys, formatter)
     _band_legend(fig, [Line2D([], [], color="0.3", lw=6, alpha=0.35, solid_capstyle="butt", label="P5–P95"),
                        Line2D([], [], color="0.3", marker="o", ms=5, lw=0, label="P50 (median)")])
     return fig
@@ -436,15 +428,20 @@ def _grouped_headline_figure(groups: pd.DataFrame, short: list[str]) -> Figure:
                 ax.plot([low, high], [yk, yk], color=c, lw=5, alpha=0.35, solid_capstyle="butt",
                         ls=GROUP_STYLES[k % len(GROUP_STYLES)])
                 ax.plot([mid], [yk], marker="os^D"[k % 4], color=c, ms=5, lw=0)
-        ax.set_yticks(ys, subjects)
-        for label, subject in zip(ax.get_yticklabels(), subjects):
-            label.set_color(_tint(subject))
-            label.set_fontweight("bold")
-        ax.set_ylim(-0.7, len(subjects) - 0.3)
-        ax.grid(alpha=0.3, axis="x")
-        ax.margins(x=0.15)
-        if formatter is not None:
-            ax.xaxis.set_major_formatter(formatter)
+        _subject_axis(ax, subjects, ys, formatter)
     _band_legend(fig, [Line2D([], [], color="0.3", marker="os^D"[k % 4], ms=5, lw=0,
                               label=group_label(groups, name, total)) for k, name in enumerate(names)])
     return fig
+
+
+def _subject_axis(ax: Axes, subjects: list[str], ys: np.ndarray, formatter) -> None:
+    """A headline panel's axis: a row per subject, named in its colour, and the figure's number format."""
+    ax.set_yticks(ys, subjects)
+    for label, subject in zip(ax.get_yticklabels(), subjects):
+        label.set_color(_tint(subject))
+        label.set_fontweight("bold")
+    ax.set_ylim(-0.7, len(subjects) - 0.3)
+    ax.grid(alpha=0.3, axis="x")
+    ax.margins(x=0.15)
+    if formatter is not None:
+        ax.xaxis.set_major_formatter(formatter)

@@ -19,7 +19,7 @@ to the rows of the stage above.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,20 @@ from .periods import Period
 from .recorder import Recorder
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .tables import Results
+    import datetime as dt
+
+    from ..world import Network
+
+
+class Results(Protocol):
+    """What the flows chart reads of a run (``sim.results.tables.Results`` is one): named here so that this
+    module imports nothing from ``tables``, which imports it."""
+
+    countries: tuple[str, ...]
+    dates: pd.DatetimeIndex
+    first_measure: dt.date | None
+    net: Network
+    raw: Recorder
 
 CHAIN = ((REFINERY, MINE), (MAGNET, REFINERY), ("end_use", MAGNET))   # (stage, origin_stage)
 
