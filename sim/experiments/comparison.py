@@ -66,7 +66,7 @@ MAX_FOLDER_NAME = 100
 
 
 @dataclass
-class Comparison:
+class Comparison(paired.SideBySide):
     """Runs of several scenarios and their headline figures side by side (see the module docstring)."""
 
     runs: list[ScenarioRun]
@@ -74,19 +74,6 @@ class Comparison:
     table: pd.DataFrame
     monthly: pd.DataFrame
     notes: list[str] = field(default_factory=list)      # warnings and notes, printed under the table
-
-    @property
-    def labels(self) -> list[str]:
-        return [run.label for run in self.runs]
-
-    @property
-    def replications(self) -> int:
-        """Paired replications per scenario; 1 for one plain run each."""
-        return len(self.runs[0].replications) or 1
-
-    @property
-    def paired(self) -> bool:
-        return bool(self.runs[0].replications)
 
     def text(self) -> str:
         """The table for the terminal: the first scenario's values, then each other's with its difference

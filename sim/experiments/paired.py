@@ -41,6 +41,26 @@ from .runs import ScenarioRun
 DEFAULT_REPLICATIONS = 20        # of a comparison or sweep with uncertain inputs, unless told
 
 
+
+class SideBySide:
+    """What a comparison and a sweep share: their ``runs`` (``ScenarioRun``), one per scenario or value, each
+    one plain run or the same paired replications."""
+
+    runs: list
+
+    @property
+    def labels(self) -> list[str]:
+        return [run.label for run in self.runs]
+
+    @property
+    def replications(self) -> int:
+        """Paired replications per run; 1 for one plain run each."""
+        return len(self.runs[0].replications) or 1
+
+    @property
+    def paired(self) -> bool:
+        return bool(self.runs[0].replications)
+
 def replications_for(scenarios: Sequence[Scenario], replications: int | None) -> int:
     """How many paired replications to run: as asked, else DEFAULT_REPLICATIONS when any scenario has
     uncertain inputs and 1 (one plain run each) when none has."""

@@ -68,7 +68,7 @@ SHOWN_COUNTRIES = 2
 
 
 @dataclass
-class Sweep:
+class Sweep(paired.SideBySide):
     """Runs of one scenario with one parameter set to each of a list of values (see the module docstring)."""
 
     file: Path
@@ -81,19 +81,6 @@ class Sweep:
     table: pd.DataFrame
     monthly: pd.DataFrame
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def labels(self) -> list[str]:
-        return [run.label for run in self.runs]
-
-    @property
-    def replications(self) -> int:
-        """Paired replications per value; 1 for one plain run each."""
-        return len(self.runs[0].replications) or 1
-
-    @property
-    def paired(self) -> bool:
-        return bool(self.runs[0].replications)
 
     @property
     def metric_values(self) -> list[Any]:

@@ -340,10 +340,7 @@ def headline_bands_figure(headline: pd.DataFrame, limit: int = MAX_RANGE_ROWS,
     if groups is not None:
         return _grouped_headline_figure(_by_market(groups), short)
     headline = _by_market(headline)
-    prices = list(headline.loc[headline["figure"] == "peak_price_multiple", "subject"])
-    panels = (("peak_shortfall_share", "peak shortfall", short, PercentFormatter(1.0, decimals=0)),
-              ("weeks_to_shortfall", "weeks from first measure\nto end-user shortfall", short, None),
-              ("peak_price_multiple", "peak price", prices, FuncFormatter(lambda v, _: multiple(v))))
+    panels = _headline_panels(headline, short)
     fig, axes = plt.subplots(1, 3, figsize=SIZE)
     fig.suptitle("headline figures, P5–P50–P95 over the replications")
     for ax, (figure, title, subjects, formatter) in zip(axes, panels):
@@ -398,10 +395,7 @@ def _grouped_headline_figure(groups: pd.DataFrame, short: list[str]) -> Figure:
     """``headline_bands_figure`` with a bar per group of replications for each subject (the group's line style,
     its name and count in the legend)."""
     names = list(dict.fromkeys(groups["group"]))
-    prices = list(dict.fromkeys(groups.loc[groups["figure"] == "peak_price_multiple", "subject"]))
-    panels = (("peak_shortfall_share", "peak shortfall", short, PercentFormatter(1.0, decimals=0)),
-              ("weeks_to_shortfall", "weeks from first measure\nto end-user shortfall", short, None),
-              ("peak_price_multiple", "peak price", prices, FuncFormatter(lambda v, _: multiple(v))))
+    panels = _headline_panels(groups, short)
     total = int(groups.groupby("group")["replications"].max().sum())
     fig, axes = plt.subplots(1, 3, figsize=SIZE)
     fig.suptitle("headline figures, P5–P50–P95 over the replications of each group")
@@ -445,3 +439,12 @@ def _subject_axis(ax: Axes, subjects: list[str], ys: np.ndarray, formatter) -> N
     ax.margins(x=0.15)
     if formatter is not None:
         ax.xaxis.set_major_formatter(formatter)
+
+
+def _headline_panels(headline: pd.DataFrame, short: list[str]) -> tuple:
+    """The three headline panels: (figure, title, subjects, number format) for the peak shortfall and the
+    weeks to it of the ``short`` countries, and the peak price of every priced item in ``headline``."""
+    prices = list(dict.fromkeys(headline.loc[headline["figure"] == "peak_price_multiple", "subject"]))
+    return (("peak_shortfall_share", "peak shortfall", short, PercentFormatter(1.0, decimals=0)),
+            ("weeks_to_shortfall", "weeks from first measure\nto end-user shortfall", short, None),
+            ("peak_price_multiple", "peak price", prices, FuncFormatter(lambda v, _: multiple(v))))
