@@ -15,7 +15,7 @@ import yaml
 
 from .backtest import REPLICATIONS, backtest
 from .backtest import default_folder as backtest_folder
-from .errors import BacktestError, EnsembleError, ScenarioError
+from .errors import BacktestError, EnsembleError, OutputError, ScenarioError
 from .experiments.comparison import compare, describe_run
 from .experiments.comparison import default_folder as compare_folder
 from .experiments.ensemble import is_random, run_ensemble
@@ -25,6 +25,7 @@ from .experiments.runs import check_end
 from .experiments.single import default_out, run, save
 from .experiments.sweeps import default_folder as sweep_folder
 from .experiments.sweeps import sweep
+from .files import check_output, check_writable, write_failure
 from .progress import progress_bar
 from .results.periods import Period
 from .results.report import run_report
@@ -236,11 +237,36 @@ def _bad_seed(seed: int | None, command: str = "") -> bool:
     return False
 
 
+def _cannot_write(out: Path | None, kind: str, command: str = "", default_place: Path | None = None) -> bool:
+    """Before a run: True (with one line printed) when its output folder must not or cannot be written.
+
+    ``out`` (--out) is checked whole (``sim.files.check_output``: not a file, not a folder of other
+    things, a place that can be written); without it, ``default_place``, the folder the default output
+    goes into, is checked for writing."""
+    try:
+        if out is not None:
+            check_output(out, kind)
+        elif default_place is not None:
+            check_writable(default_place)
+    except OutputError as exc:
+        print(f"python -m sim{' ' + command if command else ''}: {exc}; nothing run", file=sys.stderr)
+        return True
+    return False
+
+
+def _write_failed(out: Path, exc: OSError, command: str = "") -> int:
+    """A failure while writing the output: one line, exit 2 (the folder is written whole or not at all)."""
+    print(f"python -m sim{' ' + command if command else ''}: {write_failure(out, exc)}", file=sys.stderr)
+    return 2
+
+
 def _compare(args: argparse.Namespace) -> int:
     if _bad_seed(args.seed, "compare") or _bad_counts(args, "compare"):
         return 2
     if len(args.files) < 2:
         print(f"python -m sim compare: needs at least two scenarios, got {len(args.files)}", file=sys.stderr)
+        return 2
+    if _cannot_write(args.out, "compare", "compare", default_out(args.files[0], "compare").parent):
         return 2
     report = None if args.quiet else (lambda run: print("  " + describe_run(run), flush=True))
     try:
@@ -253,12 +279,16 @@ def _compare(args: argparse.Namespace) -> int:
     except EnsembleError as exc:
         print(f"python -m sim compare: {exc}; nothing written", file=sys.stderr)
         return 1
-    return _save_and_show(result, args.out or compare_folder(args.files[0], result.labels), args, "comparison")
+    return _save_and_show(result, args.out or compare_folder(args.files[0], result.labels), args, "comparison",
+                          "compare")
 
 
-def _save_and_show(result, out: Path, args: argparse.Namespace, what: str) -> int:
+def _save_and_show(result, out: Path, args: argparse.Namespace, what: str, command: str) -> int:
     """Write a comparison or a sweep to ``out`` and print its table (unless --quiet)."""
-    result.save(out, plots=not args.no_plots)
+    try:
+        result.save(out, plots=not args.no_plots)
+    except OSError as exc:
+        return _write_failed(out, exc, command)
     if not args.quiet:
         print()
         print(result.text())
@@ -268,6 +298,8 @@ def _save_and_show(result, out: Path, args: argparse.Namespace, what: str) -> in
 
 def _sweep(args: argparse.Namespace) -> int:
     if _bad_seed(args.seed, "sweep") or _bad_counts(args, "sweep"):
+        return 2
+    if _cannot_write(args.out, "sweep", "sweep", default_out(args.scenario, "sweep").parent):
         return 2
     try:
         if len(args.assignments) > 1:
@@ -292,7 +324,7 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"{args.scenario}: cannot sweep: {exc}; nothing written", file=sys.stderr)
         return 1
     return _save_and_show(result, args.out or sweep_folder(args.scenario, result.name, result.parameter), args,
-                          "sweep")
+                          "sweep", "sweep")
 
 
 def _backtest(args: argparse.Namespace) -> int:
@@ -301,6 +333,9 @@ def _backtest(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             print(f"python -m sim backtest: --{name} must be at least 1, got {value}", file=sys.stderr)
             return 2
+    out = args.out or backtest_folder()
+    if _cannot_write(out, "backtest", "backtest"):
+        return 2
     bar = progress_bar(args.quiet, "run", "back-test")
     try:
         settings = dict(_one_value(a) for a in args.assignments)
@@ -313,8 +348,10 @@ def _backtest(args: argparse.Namespace) -> int:
     except BacktestError as exc:
         print(f"python -m sim backtest: {exc}; nothing written", file=sys.stderr)
         return 2
-    out = args.out or backtest_folder()
-    scorecard.save(out, plots=not args.no_plots)
+    try:
+        scorecard.save(out, plots=not args.no_plots)
+    except OSError as exc:
+        return _write_failed(out, exc, "backtest")
     if not args.quiet:
         print(scorecard.text())
         print(f"scorecard in {out}")
@@ -372,6 +409,10 @@ def _run(argv: list[str]) -> int:
         replications = args.replications or scenario.run.replications
         if args.replication is None and (replications > 1 or args.resume):
             return _ensemble(args, scenario, replications)
+        alone = "" if args.replication is None else f"_r{args.replication:05d}"
+        out = args.out or default_out(args.scenario, scenario.name + alone)
+        if _cannot_write(out, "run"):
+            return 2
         if args.scheduler:
             print(f"python -m sim: --scheduler runs an ensemble on a Dask cluster, and {args.scenario} asks for one "
                   "run; give --replications N (N > 1)", file=sys.stderr)
@@ -384,9 +425,10 @@ def _run(argv: list[str]) -> int:
         print(f"{args.scenario}: INVALID", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
         return 2
-    alone = "" if args.replication is None else f"_r{args.replication:05d}"
-    out = args.out or default_out(args.scenario, scenario.name + alone)
-    save(results, out, plots=False if args.no_plots else None, flows_periods=args.flows_periods)
+    try:
+        save(results, out, plots=False if args.no_plots else None, flows_periods=args.flows_periods)
+    except OSError as exc:
+        return _write_failed(out, exc)
     if not args.quiet:
         print(run_report(results.summary(), seconds, cap=results.scenario.prices.max_multiple))
         print(f"results in {out}")
@@ -399,6 +441,8 @@ def _run(argv: list[str]) -> int:
 def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     """python -m sim SCENARIO.yaml --replications N: run (or resume) an ensemble and print its bands."""
     out = args.out or default_out(args.scenario, f"{scenario.name}_ensemble")
+    if _cannot_write(out, "ensemble"):
+        return 2
     if not args.quiet and not is_random(scenario):
         print(_no_randomness_note(args.scenario, scenario.name, replications), file=sys.stderr)
     started = time.perf_counter()
@@ -409,9 +453,16 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     except EnsembleError as exc:
         print(f"{args.scenario}: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:        # finished replications stay on disk: --resume takes them up
+        print(f"python -m sim: {write_failure(out, exc).removesuffix('; nothing written')}; finished "
+              f"replications are kept (--resume goes on from them)", file=sys.stderr)
+        return 2
     seconds = time.perf_counter() - started
     if scenario.outputs.plots and not args.no_plots:   # as a single run: the scenario's setting, off with --no-plots
-        ensemble.plot()                                  # <out>/plots/*.png; loads matplotlib only now
+        try:
+            ensemble.plot()                              # <out>/plots/*.png; loads matplotlib only now
+        except OSError as exc:
+            return _write_failed(out / "plots", exc)
     end = f" --end {args.end}" if args.end else ""
     for failure in ensemble.failures:
         print(f"replication {failure.replication} (seed {failure.seed}) failed: {failure.error}\n"

@@ -74,3 +74,8 @@ class BacktestError(RuntimeError):
 
 class EnsembleError(RuntimeError):
     """An ensemble cannot start or resume (its folder holds another ensemble, its cluster is not there)."""
+
+
+class OutputError(OSError):
+    """An output folder cannot or must not be written: it is a file, it holds something other than results of
+    its kind, or its place cannot be written. One line, said before anything runs."""

@@ -1,7 +1,10 @@
 """Files written whole or not at all: a file through a temporary file beside it, a folder through a fresh one.
 
 A failed or interrupted write never leaves a half-written file or a partial
-folder; an earlier complete one stays until it is replaced.
+folder; an earlier complete one stays until it is replaced. A folder is only
+ever replaced by one of its kind: ``check_output`` refuses a file, and a folder
+that holds anything but results of that kind (told by its ``manifest.json``),
+and checks the place can be written before a long run, not after it.
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .errors import OutputError
 
 FORMATS = ("parquet", "csv")
 
@@ -69,30 +74,124 @@ def _umask() -> int:
     return mask
 
 
+MAX_NAME_BYTES = 230   # 255 on the usual file systems (ext4, APFS, NTFS), less room for the temporary names beside it
+KINDS = ("run", "ensemble", "replication", "compare", "sweep", "backtest")
+# folders of results without a manifest, told by holding only these files (and plots): the golden reference
+# (results/baseline/: a run's summary and monthly series) and back-test scorecards written before they had one
+WITHOUT_MANIFEST = {"run": ("summary.json", "monthly.csv"), "backtest": ("scorecard.csv", "replications.csv")}
+
+
+def folder_kind(folder: Path) -> str | None:
+    """The kind of results a folder holds (one of KINDS), from its manifest.json; None when it holds none.
+
+    Manifests name their kind; those written before they did are told by their keys (``command`` of a
+    comparison or sweep, ``tables`` of a run); folders without one by their files (WITHOUT_MANIFEST)."""
+    folder = Path(folder)
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    if isinstance(data, dict):
+        kind = data.get("kind") or data.get("command") or ("run" if "tables" in data else None)
+        return kind if kind in KINDS else None
+    try:
+        names = {p.name for p in folder.iterdir()}
+    except OSError:
+        return None
+    for kind, files in WITHOUT_MANIFEST.items():
+        if files[0] in names and all(n in files or n.endswith(".png") for n in names):
+            return kind
+    return None
+
+
+def _holds_other(folder: Path, kind: str) -> bool:
+    """True when ``folder`` is a file, or a folder with something in it that is not results of ``kind``."""
+    if not folder.is_dir():
+        return True
+    return any(folder.iterdir()) and folder_kind(folder) != kind
+
+
+def check_output(folder: Path | str, kind: str) -> Path:
+    """Refuse, with one line (OutputError), an output folder a run of ``kind`` must not or cannot write.
+
+    Refused: a file (never replaced), a folder holding anything but results of ``kind`` (an empty one
+    is fine), a name too long for a file system, and a place that cannot be written: a folder is made
+    and removed there (in the nearest existing folder above, and in ``folder`` itself when it exists),
+    so a read-only disk or a parent that is a file is found before a long run, not after it."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder} is a file, not a results folder: refusing to replace it; give a folder")
+    if folder.is_dir() and _holds_other(folder, kind):
+        raise OutputError(f"{folder} holds something other than {kind} results (no manifest.json of a {kind}): "
+                          f"refusing to replace it; remove it or give another folder")
+    if len(folder.name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        raise OutputError(f"cannot write {folder}: its name is longer than {MAX_NAME_BYTES} bytes")
+    check_writable(folder)
+    return folder
+
+
+def check_writable(folder: Path | str) -> None:
+    """OutputError unless ``folder`` could be made, or written in when it exists: a folder is made and
+    removed in the nearest existing folder above it (and in it), so nothing is left either way."""
+    folder = Path(folder)
+    above = folder.parent
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if not above.is_dir():
+        raise OutputError(f"cannot write {folder}: {above} is a file, not a folder")
+    for place in (above, folder) if folder.is_dir() else (above,):
+        try:
+            os.rmdir(tempfile.mkdtemp(prefix=".probe-", dir=place))
+        except OSError as exc:
+            raise OutputError(f"cannot write {folder}: {describe_os_error(exc)}") from None
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An OSError in one line: its reason and the file it concerns."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{reason} ({exc.filename})" if exc.filename else reason
+
+
+def write_failure(folder: Path | str, exc: OSError) -> str:
+    """The one line a command prints when writing its output failed."""
+    if isinstance(exc, OutputError):
+        return str(exc)
+    return f"cannot write {folder}: {describe_os_error(exc)}; nothing written"
+
+
 @contextmanager
-def atomic_folder(folder: Path) -> Iterator[Path]:
+def atomic_folder(folder: Path, kind: str) -> Iterator[Path]:
     """A fresh folder beside ``folder`` to write into, moved into place as ``folder`` when the block ends.
 
-    If the block raises, the fresh folder is removed and ``folder`` is left as it was.
+    If the block raises, the fresh folder is removed and ``folder`` is left as it was. ``folder`` is
+    replaced only when it holds results of ``kind`` (``check_output``, also checked before it starts).
     """
-    folder = Path(folder)
+    folder = check_output(folder, kind)
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     os.chmod(work, 0o777 & ~_umask())          # mkdtemp makes it private; a results folder is not (shared disks)
     try:
         yield work
-        _replace(work, folder)
+        _replace(work, folder, kind)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
 
 
-def _replace(work: Path, folder: Path) -> None:
-    """Move the finished folder into place; the old one is removed only after the new one is there."""
+def _replace(work: Path, folder: Path, kind: str) -> None:
+    """Move the finished folder into place; the old one is removed only after the new one is there,
+    and put back if the new one cannot be."""
     old = None
-    if folder.exists():
+    if folder.exists() or folder.is_symlink():
+        if _holds_other(folder, kind):     # checked again: something may have come there during the run
+            check_output(folder, kind)
         old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
         os.replace(folder, old)
-    os.replace(work, folder)
+    try:
+        os.replace(work, folder)
+    except BaseException:
+        if old is not None:
+            os.replace(old, folder)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

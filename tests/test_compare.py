@@ -147,6 +147,7 @@ def test_save_writes_table_monthly_summaries_and_plots_atomically(comparison, tm
     """save() writes table.csv, monthly.csv, summaries.json, manifest.json and three PNGs; it replaces an old folder."""
     out = tmp_path / "cmp"
     out.mkdir()
+    (out / "manifest.json").write_text('{"command": "compare"}')     # an earlier comparison's, before 'kind'
     (out / "stale.txt").write_text("from an earlier comparison")
     comparison.save(out)
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "monthly.csv", "plots", "summaries.json",

@@ -214,3 +214,24 @@ def test_a_bad_days_of_lists_the_choices(write):
 def test_a_stockpile_in_t_names_its_elements_in_t(write):
     p = only_problem(write(MINIMAL + PILE.format(body="elements: [Dy], t: {Dy: 5}")))
     assert p.path == "stockpiles.JP" and "leave out elements" in p.message
+
+
+@pytest.mark.parametrize("name", [".", "..", "..."])
+def test_a_name_of_dots_is_refused_at_its_line(write, name):
+    """results/<name>/ must be a folder of its own: '.' would replace the whole results folder."""
+    text = MINIMAL.replace("name: tiny", f'name: "{name}"')
+    p = only_problem(write(text))
+    assert p.path == "name" and p.line == line_of(text, "name:") and "usable name" in p.message
+
+
+def test_a_file_called_dot_dot_yaml_without_a_name_is_refused(write):
+    """The name defaults to the file's stem; '..yaml' would give the name '.'."""
+    p = only_problem(write(MINIMAL.replace("name: tiny\n", ""), "..yaml"))
+    assert p.path == "name" and "usable name" in p.message
+
+
+def test_a_name_longer_than_a_folder_name_allows_is_refused_at_its_line(write):
+    text = MINIMAL.replace("name: tiny", "name: " + "a" * 300)
+    p = only_problem(write(text))
+    assert p.path == "name" and p.line == line_of(text, "name:") and "100" in p.message
+    assert load_scenario(write(MINIMAL.replace("name: tiny", "name: " + "a" * 100))).name == "a" * 100

@@ -28,12 +28,14 @@ from ..errors import BacktestError, Problem, ScenarioError
 from ..experiments import executors
 from ..experiments.bands import PERCENTILES
 from ..experiments.ensemble import is_random
+from ..experiments.manifest import code_sha256
 from ..experiments.single import run
-from ..files import atomic_folder, write_table
+from ..files import atomic_folder, write_json, write_table
 from ..scenario import Scenario
 from ..scenario.loading import read_scenario, validate_document
 from ..scenario.overrides import apply, describe, resolve
 from ..scenario.registry import load_registry
+from ..version import __version__
 from .targets import Target, load_targets
 
 REPLICATIONS = 20              # of an episode with uncertain inputs, unless told otherwise
@@ -190,8 +192,11 @@ class Scorecard:
     def save(self, folder: Path | str, plots: bool = True) -> Path:
         """scorecard.csv, replications.csv and one plot per episode, written whole into ``folder``."""
         folder = Path(folder)
-        with atomic_folder(folder) as work:
+        with atomic_folder(folder, "backtest") as work:
             write_table(self.table, work / "scorecard", ("csv",))
+            write_json(work / "manifest.json", {"kind": "backtest", "sim_version": __version__,
+                                                "code_sha256": code_sha256(),
+                                                "episodes": [e.name for e in self.episodes]})
             write_table(self.values, work / "replications", ("csv",))
             if plots:
                 from ..plots.backtest import plot_episode  # matplotlib only when plots are asked for

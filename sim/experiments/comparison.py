@@ -126,11 +126,11 @@ class Comparison(paired.SideBySide):
     def save(self, folder: Path | str, plots: bool = True) -> Path:
         """Write table.csv, monthly.csv, summaries.json, manifest.json and plots/*.png into ``folder`` atomically."""
         folder = Path(folder)
-        with atomic_folder(folder) as work:
+        with atomic_folder(folder, "compare") as work:
             self.table.reset_index().to_csv(work / "table.csv", index=False, float_format="%.9g")
             write_table(self.monthly, work / "monthly", ("csv",))
-            manifest = {"sim_version": __version__, "code_sha256": code_sha256(), "command": "compare",
-                        "scenarios": [_run_record(run) for run in self.runs]}
+            manifest = {"kind": "compare", "sim_version": __version__, "code_sha256": code_sha256(),
+                        "command": "compare", "scenarios": [_run_record(run) for run in self.runs]}
             note = "Scenarios: " + ", ".join(f"{r.label} (seed {r.seed})" for r in self.runs)
             if self.paired:
                 write_json(work / "summaries.json", {run.label: [s.to_dict() for s in run.replications]

@@ -36,7 +36,7 @@ import pandas as pd
 
 from ..engine.measures import MEASURES
 from ..errors import EnsembleError
-from ..files import atomic_folder, write_json, write_table
+from ..files import atomic_folder, check_output, write_json, write_table
 from ..results import Summary
 from ..results.events import events_table
 from ..results.report import percent
@@ -172,9 +172,10 @@ def run_replication(scenario: Scenario, seed: int, end: dt.date | None, folder: 
     """Run replication ``r`` and write its summary and monthly series to its folder; return ``r``."""
     results = run(scenario, seed=seed, end=end, replication=r)
     summary = results.summary().to_dict() | {"replication": r}
-    with atomic_folder(replication_folder(folder, r)) as work:
+    with atomic_folder(replication_folder(folder, r), "replication") as work:
         monthly_series(results).to_parquet(work / "monthly.parquet", index=False)
         write_json(work / "summary.json", summary)
+        write_json(work / "manifest.json", {"kind": "replication", "replication": r, "seed": seed})
     return r
 
 
@@ -190,6 +191,7 @@ def _manifest(scenario: Scenario, seed: int, n: int, end: dt.date | None) -> dic
 
 def _prepare(folder: Path, manifest: dict, resume: bool) -> None:
     """Check a folder can take this ensemble: on resume, it must hold the same one; else start afresh."""
+    check_output(folder, "ensemble")    # never clear out a folder that is not an ensemble's (OutputError)
     old = read_manifest(folder)
     if resume and old is not None:
         differs = [k for k in ("scenario_sha256", "code_sha256", "seed", "end") if old.get(k) != manifest.get(k)]

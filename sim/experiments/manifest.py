@@ -44,7 +44,7 @@ def code_sha256() -> str:
 def manifest(results: Results, frequency: str, formats: tuple[str, ...]) -> dict:
     """What ``manifest.json`` holds: enough to tell whether a saved run is the one a request would make."""
     return {
-        "sim_version": __version__, "scenario": results.scenario.name,
+        "kind": "run", "sim_version": __version__, "scenario": results.scenario.name,
         "scenario_sha256": scenario_sha256(results.scenario), "code_sha256": code_sha256(), "seed": results.seed,
         "replication": results.replication, "start": results.net.dates[0].isoformat(),
         "end": results.net.dates[-1].isoformat(), "frequency": frequency, "formats": list(formats),

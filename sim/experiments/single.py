@@ -52,7 +52,7 @@ def save(results: Results, folder: Path | str, frequency: str | None = None, for
     formats = tuple(formats or settings.formats)
     plots = settings.plots if plots is None else plots
     folder = Path(folder)
-    with atomic_folder(folder) as work:
+    with atomic_folder(folder, "run") as work:
         (work / "tables").mkdir()
         for name, frame in results.tables(frequency).items():
             write_table(frame, work / "tables" / name, formats)

@@ -128,11 +128,11 @@ class Sweep(paired.SideBySide):
     def save(self, folder: Path | str, plots: bool = True) -> Path:
         """Write table.csv, monthly.csv, summaries.json, manifest.json and plots/*.png into ``folder`` atomically."""
         folder = Path(folder)
-        with atomic_folder(folder) as work:
+        with atomic_folder(folder, "sweep") as work:
             self.table.to_csv(work / "table.csv", index=False, float_format="%.9g")
             write_table(self.monthly, work / "monthly", ("csv",))
             manifest = {
-                "sim_version": __version__, "code_sha256": code_sha256(), "command": "sweep",
+                "kind": "sweep", "sim_version": __version__, "code_sha256": code_sha256(), "command": "sweep",
                 "scenario": self.name, "file": str(self.file), "parameter": self.parameter.dotted,
                 "parameter_as_written": self.parameter.written, "metric": self.metric.key,
                 "runs": [{"value": iso(v), "label": run.label, "scenario_sha256": run.scenario_sha256,

@@ -20,6 +20,7 @@ from ..stages import Stage
 from .events import AnyEvent, Event, Suspension
 from .fields import Date, NonNeg, Number, Positive, Record, Share, Sourced, Sources, at_least
 
+MAX_NAME = 100   # characters of a scenario's name: room left for suffixes (_ensemble, _sweep_...) in a folder name
 DEFAULT_ELEMENTS = ("La", "Ce", "NdPr", "Sm", "Gd", "Tb", "Dy", "Y", "Lu", "Sc", "other")
 
 
@@ -339,7 +340,7 @@ class Outputs(Record):
 class Scenario(Record):
     """A whole, validated scenario: the world, its trade, and what happens when."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=MAX_NAME)
     title: str | None = None
     description: str | None = None
     calendar: Calendar
@@ -360,6 +361,16 @@ class Scenario(Record):
     run: RunSettings = RunSettings()
     outputs: Outputs = Outputs()
     _drawn_from: tuple[int, ...] | None = PrivateAttr(default=None)   # set by decide_events: kept events' indices
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, name: str) -> str:
+        """The name is a results folder's name (results/<name>/): '.' or '..' would be the results folder
+        itself or the one above it."""
+        if set(name) == {"."}:
+            raise ValueError(f"{name!r} is not a usable name: results go to results/<name>/; give a name with a "
+                             "letter or digit")
+        return name
 
     def decide_events(self, rng: np.random.Generator | None) -> Scenario:
         """The scenario with only the events that happen in this realisation (``sim.scenario.drawing.realise``
