@@ -34,8 +34,9 @@ def _number(lower: float | None = None, upper: float | None = None, lower_open: 
             return value.with_bounds(lower, upper)
         if isinstance(value, dict):
             if "dist" not in value:
+                keys = sorted(map(str, value))  # as text: keys of mixed types (true, a) do not sort
                 raise ValueError(f"expected a number or a distribution with 'dist:' one of "
-                                 f"normal, lognormal, triangular, uniform, choice; got a map with keys {sorted(value)}")
+                                 f"normal, lognormal, triangular, uniform, choice; got a map with keys {keys}")
             try:
                 dist = _dist_adapter.validate_python(value)
             except ValidationError as exc:
