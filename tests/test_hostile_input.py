@@ -91,3 +91,11 @@ def test_a_date_written_as_a_map_with_keys_of_mixed_types_says_what_was_expected
     text = MINIMAL.replace("start: 2026-01-06", "start: {1: x, b: y}")
     p = only_problem(write(text))
     assert p.path == "events[0].start" and "expected a date" in p.message
+
+
+def test_a_whole_number_too_large_for_a_float_says_what_was_expected(write):
+    """Found by benchmarks/fuzz_loader.py: 400 nines raised OverflowError from float()."""
+    text = MINIMAL.replace("capacity_t: 500", "capacity_t: " + "9" * 400)
+    p = only_problem(write(text))
+    assert p.path == "facilities.magnet.jp_mag.capacity_t" and p.line == line_of(text, "capacity_t: 999")
+    assert "expected a number a float can hold" in p.message and "400 digits" in p.message

@@ -46,7 +46,11 @@ def _number(lower: float | None = None, upper: float | None = None, lower_open: 
             return dist.with_bounds(lower, upper)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"expected a number, got {value!r} ({type(value).__name__})")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # a whole number of hundreds of digits
+            raise ValueError(f"expected a number a float can hold (up to about 1.8e308), got one of "
+                             f"{len(str(abs(value)))} digits") from None
         if value != value:
             raise ValueError("expected a number, got NaN")
         if lower is not None and (value < lower or (lower_open and value == lower)):
