@@ -34,8 +34,9 @@ def _number(lower: float | None = None, upper: float | None = None, lower_open: 
             return value.with_bounds(lower, upper)
         if isinstance(value, dict):
             if "dist" not in value:
+                keys = sorted(map(str, value))  # as text: keys of mixed types (true, a) do not sort
                 raise ValueError(f"expected a number or a distribution with 'dist:' one of "
-                                 f"normal, lognormal, triangular, uniform, choice; got a map with keys {sorted(value)}")
+                                 f"normal, lognormal, triangular, uniform, choice; got a map with keys {keys}")
             try:
                 dist = _dist_adapter.validate_python(value)
             except ValidationError as exc:
@@ -45,7 +46,11 @@ def _number(lower: float | None = None, upper: float | None = None, lower_open: 
             return dist.with_bounds(lower, upper)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"expected a number, got {value!r} ({type(value).__name__})")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # a whole number of hundreds of digits
+            raise ValueError(f"expected a number a float can hold (up to about 1.8e308), got one of "
+                             f"{len(str(abs(value)))} digits") from None
         if value != value:
             raise ValueError("expected a number, got NaN")
         if lower is not None and (value < lower or (lower_open and value == lower)):

@@ -78,14 +78,22 @@ def read_scenario(file: str | Path, _chain: tuple[Path, ...] = ()) -> YamlDocume
     line = doc.lines.get(("extends",), (str(file), None))[1]
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError.single(file, f"extends: expected a file name, got {parent!r}", "extends", line)
-    parent_path = (here.parent / parent).resolve()
+    unusable = _unusable_file_name(parent)
+    if unusable:
+        raise ScenarioError.single(file, f"extends: expected a file name, got {parent!r} ({unusable})", "extends", line)
+    try:
+        parent_path = (here.parent / parent).resolve()
+        found = parent_path.is_file()
+    except (OSError, ValueError) as exc:  # a name the file system refuses for a reason not checked above
+        raise ScenarioError.single(file, f"extends: cannot use {parent!r} as a file name ({exc})",
+                                   "extends", line) from None
     chain = _chain + (here,)
     if parent_path in chain:
         cycle = " -> ".join(p.name for p in chain + (parent_path,))
         raise ScenarioError.single(file, f"extends forms a cycle: {cycle}", "extends", line)
     if len(chain) > MAX_EXTENDS_DEPTH:
         raise ScenarioError.single(file, f"extends chain deeper than {MAX_EXTENDS_DEPTH} files", "extends", line)
-    if not parent_path.is_file():
+    if not found:
         raise ScenarioError.single(file, f"extends: file {parent!r} not found (looked for {parent_path})",
                                    "extends", line)
     base = read_scenario(parent_path, chain)
@@ -95,6 +103,26 @@ def read_scenario(file: str | Path, _chain: tuple[Path, ...] = ()) -> YamlDocume
     merged = _merge(base_data, own, base.lines, doc.lines, (), lines)
     lines[()] = (str(file), 1)
     return YamlDocument(str(file), merged, lines)
+
+
+MAX_NAME_BYTES = 255     # a file or folder name, on the common file systems
+MAX_PATH_BYTES = 4096    # a whole path (Linux PATH_MAX)
+
+
+def _unusable_file_name(name: str) -> str:
+    """Why ``name`` can be no file's name on this system (empty when it can be)."""
+    if "\0" in name:
+        return "it holds a NUL character"
+    try:
+        encoded = name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "it holds a lone surrogate, not a character"
+    if len(encoded) > MAX_PATH_BYTES:
+        return f"longer than {MAX_PATH_BYTES} bytes"
+    longest = max((len(part.encode("utf-8")) for part in re.split(r"[/\\]", name)), default=0)
+    if longest > MAX_NAME_BYTES:
+        return f"a name in it is {longest} bytes long; file names are limited to {MAX_NAME_BYTES}"
+    return ""
 
 
 def _clean_loc(data: Any, loc: tuple) -> KeyPath:

@@ -3,10 +3,12 @@
 Only plain data is built (PyYAML's SafeLoader: no Python objects). Files over
 ``MAX_BYTES`` and documents whose aliases expand past ``MAX_NODES`` nodes (the
 "billion laughs" bomb) are refused, and so are duplicate keys, which YAML would
-otherwise drop silently.
+otherwise drop silently. A control character (BEL, DEL, C1 codes 0x80-0x9F, NUL...)
+YAML does not allow is reported at its line and key path, every one at once.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,15 +103,25 @@ def read_yaml(file: str | Path) -> YamlDocument:
     """
     file = str(file)
     path = Path(file)
-    if not path.is_file():
-        raise ScenarioError.single(file, "file not found")
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise ScenarioError.single(file, f"file is {size} bytes; scenario files are limited to {MAX_BYTES}")
     try:
+        if not path.is_file():
+            raise ScenarioError.single(file, "file not found")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ScenarioError.single(file, f"file is {size} bytes; scenario files are limited to {MAX_BYTES}")
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError.single(file, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (OSError, ValueError) as exc:  # unreadable, or a name the file system refuses
+        raise ScenarioError.single(file, f"cannot read the file ({exc})") from None
+    bad = _unprintable(file, text)
+    if bad:
+        raise ScenarioError(bad)
+    return read_yaml_text(file, text)
+
+
+def read_yaml_text(file: str, text: str) -> YamlDocument:
+    """Parse YAML text (read from ``file``, the name used in problems) into plain data and lines."""
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -131,6 +143,64 @@ def read_yaml(file: str | Path) -> YamlDocument:
     if walker.problems:
         raise ScenarioError(walker.problems)
     return YamlDocument(file, data, walker.lines)
+
+
+_NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # what YAML counts as the end of a line
+
+
+def _unprintable(file: str, text: str) -> list[Problem]:
+    """A problem for each character YAML refuses (control characters other than tab and newlines, DEL,
+    C1 codes, lone surrogates, U+FFFE/U+FFFF), located by line, column and the key it is written in."""
+    found = [(m.start(), m.group()) for m in _NON_PRINTABLE.finditer(text)]
+    if not found:
+        return []
+    # where each key starts in the file read with every such character blanked out, to name where they sit
+    marks = _key_marks(_NON_PRINTABLE.sub(" ", text))
+    problems = []
+    for pos, char in found[:20]:
+        breaks = list(_LINE_BREAK.finditer(text, 0, pos))
+        line = len(breaks) + 1
+        column = pos - (breaks[-1].end() if breaks else 0) + 1
+        # the last key written before the character: the key it is in, or whose value it is in
+        path: KeyPath = ()
+        best = (0, 0)
+        for mark, key_path in marks:
+            if best <= mark < (line, column):  # on a tie the later, deeper one: '- name: x' names 'name'
+                best, path = mark, key_path
+        problems.append(Problem(file, format_path(path), line,
+                                f"control character U+{ord(char):04X} at column {column} is not allowed in YAML; "
+                                f"expected printable text (remove it, or write it as an escape in a quoted string)"))
+    if len(found) > 20:
+        problems.append(Problem(file, "", None, f"... and {len(found) - 20} more such characters"))
+    return problems
+
+
+def _key_marks(text: str) -> list[tuple[tuple[int, int], KeyPath]]:
+    """((line, column), key path) of every key and list item of a YAML text, both counted from 1; as many
+    as can be found when the text is not valid YAML."""
+    out: list[tuple[tuple[int, int], KeyPath]] = []
+
+    def walk(node: yaml.Node, path: KeyPath) -> None:
+        if len(out) > MAX_NODES:
+            return
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                sub = path + (key.value if isinstance(key, yaml.ScalarNode) else "?",)
+                out.append(((key.start_mark.line + 1, key.start_mark.column + 1), sub))
+                walk(value, sub)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                out.append(((item.start_mark.line + 1, item.start_mark.column + 1), path + (i,)))
+                walk(item, path + (i,))
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            walk(node, ())
+    except (yaml.YAMLError, RecursionError):
+        pass  # the file has other faults too: the characters are still reported by line and column
+    return out
 
 
 def locate(doc: YamlDocument, path: KeyPath) -> tuple[str, int | None]:
