@@ -18,13 +18,14 @@ from .backtest import default_folder as backtest_folder
 from .errors import BacktestError, EnsembleError, ScenarioError
 from .experiments.comparison import compare, describe_run
 from .experiments.comparison import default_folder as compare_folder
-from .experiments.ensemble import is_random, run_ensemble
+from .experiments.ensemble import Interrupted, is_random, run_ensemble
 from .experiments.golden import REFERENCE, regenerate
 from .experiments.paired import DEFAULT_REPLICATIONS
 from .experiments.runs import check_end
 from .experiments.single import default_out, run, save
 from .experiments.sweeps import default_folder as sweep_folder
 from .experiments.sweeps import sweep
+from .locks import FolderBusy, folder_lock
 from .progress import progress_bar
 from .results.periods import Period
 from .results.report import run_report
@@ -33,6 +34,7 @@ from .scenario.overrides import resolve, split_assignment
 from .world.describe import describe_scenario
 
 COMMANDS = ("validate", "compare", "sweep", "golden", "backtest")
+INTERRUPTED = 130                       # as a shell reports a process ended by SIGINT
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -376,17 +378,18 @@ def _run(argv: list[str]) -> int:
             print(f"python -m sim: --scheduler runs an ensemble on a Dask cluster, and {args.scenario} asks for one "
                   "run; give --replications N (N > 1)", file=sys.stderr)
             return 2
-        started = time.perf_counter()
-        results = run(scenario, seed=args.seed, end=args.end, replication=args.replication,
-                      progress=progress_bar(args.quiet, "step", scenario.name))
-        seconds = time.perf_counter() - started
+        alone = "" if args.replication is None else f"_r{args.replication:05d}"
+        out = args.out or default_out(args.scenario, scenario.name + alone)
+        with folder_lock(out):             # before the run: a folder another run is writing is refused at once
+            started = time.perf_counter()
+            results = run(scenario, seed=args.seed, end=args.end, replication=args.replication,
+                          progress=progress_bar(args.quiet, "step", scenario.name))
+            seconds = time.perf_counter() - started
+            save(results, out, plots=False if args.no_plots else None, flows_periods=args.flows_periods)
     except ScenarioError as exc:
         print(f"{args.scenario}: INVALID", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
         return 2
-    alone = "" if args.replication is None else f"_r{args.replication:05d}"
-    out = args.out or default_out(args.scenario, scenario.name + alone)
-    save(results, out, plots=False if args.no_plots else None, flows_periods=args.flows_periods)
     if not args.quiet:
         print(run_report(results.summary(), seconds, cap=results.scenario.prices.max_multiple))
         print(f"results in {out}")
@@ -402,17 +405,23 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     if not args.quiet and not is_random(scenario):
         print(_no_randomness_note(args.scenario, scenario.name, replications), file=sys.stderr)
     started = time.perf_counter()
+    end = f" --end {args.end}" if args.end else ""
     try:
-        ensemble = run_ensemble(scenario, replications, out, seed=args.seed, end=args.end, workers=args.workers,
-                                resume=args.resume, progress=progress_bar(args.quiet, "run", "replications"),
-                                scheduler=args.scheduler)
+        with folder_lock(out):                          # the plots too
+            ensemble = run_ensemble(scenario, replications, out, seed=args.seed, end=args.end,
+                                    workers=args.workers, resume=args.resume,
+                                    progress=progress_bar(args.quiet, "run", "replications"), scheduler=args.scheduler)
+            seconds = time.perf_counter() - started
+            if scenario.outputs.plots and not args.no_plots:   # as a single run: the scenario's setting
+                ensemble.plot()                                # <out>/plots/*.png; loads matplotlib only now
     except EnsembleError as exc:
         print(f"{args.scenario}: {exc}", file=sys.stderr)
         return 2
-    seconds = time.perf_counter() - started
-    if scenario.outputs.plots and not args.no_plots:   # as a single run: the scenario's setting, off with --no-plots
-        ensemble.plot()                                  # <out>/plots/*.png; loads matplotlib only now
-    end = f" --end {args.end}" if args.end else ""
+    except Interrupted as stop:
+        print(f"\n{args.scenario}: interrupted; {stop.saved} of {stop.replications} replications are saved in "
+              f"{stop.folder}\n  resume with: python -m sim {args.scenario} --replications {stop.replications} "
+              f"--seed {stop.seed}{end} --out {stop.folder} --resume", file=sys.stderr)
+        return INTERRUPTED
     for failure in ensemble.failures:
         print(f"replication {failure.replication} (seed {failure.seed}) failed: {failure.error}\n"
               f"  rerun it alone: python -m sim {args.scenario} --seed {failure.seed} "
@@ -436,8 +445,16 @@ def _no_randomness_note(file: Path, name: str, replications: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit 2 on bad input or an output folder another run is writing; 130 on Ctrl-C, in one line."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
-        return _run(argv)
-    args = _parser().parse_args(argv)
-    return args.func(args)
+    try:
+        if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+            return _run(argv)
+        args = _parser().parse_args(argv)
+        return args.func(args)
+    except FolderBusy as exc:
+        print(f"python -m sim: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\npython -m sim: interrupted; no partial output was left", file=sys.stderr)
+        return INTERRUPTED

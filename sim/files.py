@@ -10,12 +10,15 @@ import math
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .locks import folder_lock
 
 FORMATS = ("parquet", "csv")
 
@@ -34,9 +37,11 @@ def json_safe(value):
 
 
 def atomic_write(path: Path, write) -> Path:
-    """Write a file through ``write(temporary path)`` and move it into place: never half-written."""
+    """Write a file through ``write(temporary path)`` and move it into place: never half-written.
+
+    The temporary name is this write's own (process id and a random part), so two writers never share one."""
     path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
         write(temporary)
         os.replace(temporary, path)
@@ -70,12 +75,18 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_folder(folder: Path) -> Iterator[Path]:
+def atomic_folder(folder: Path, lock: bool = True) -> Iterator[Path]:
     """A fresh folder beside ``folder`` to write into, moved into place as ``folder`` when the block ends.
 
-    If the block raises, the fresh folder is removed and ``folder`` is left as it was.
+    If the block raises, the fresh folder is removed and ``folder`` is left as it was. With ``lock`` (the
+    default) ``folder`` is locked meanwhile (``sim.locks``): a FolderBusy if another process is writing it.
+    An ensemble's replication folders are written without: the ensemble's folder is locked around them.
     """
     folder = Path(folder)
+    if lock:
+        with folder_lock(folder), atomic_folder(folder, lock=False) as work:
+            yield work
+        return
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     os.chmod(work, 0o777 & ~_umask())          # mkdtemp makes it private; a results folder is not (shared disks)
@@ -91,7 +102,7 @@ def _replace(work: Path, folder: Path) -> None:
     """Move the finished folder into place; the old one is removed only after the new one is there."""
     old = None
     if folder.exists():
-        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         os.replace(folder, old)
     os.replace(work, folder)
     if old is not None:
