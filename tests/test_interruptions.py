@@ -182,3 +182,17 @@ def test_the_workers_of_a_killed_ensemble_stop_within_seconds(write, tmp_path):
     saved = _saved(out)
     time.sleep(1)
     assert _saved(out) == saved                # nothing writes there any more
+
+
+def test_ctrl_c_stops_a_single_run_in_one_line_and_leaves_no_folder(tmp_path):
+    out = tmp_path / "run"
+    run = subprocess.Popen([sys.executable, "-m", "sim", str(ROOT / "scenarios" / "japan_ban_uncertain.yaml"),
+                            "--replications", "1", "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    _wait_for((tmp_path / "run.lock").exists)   # running (Ctrl-C while Python imports pandas is Python's own)
+    os.killpg(run.pid, signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=20)
+    assert run.returncode == 130
+    assert [line for line in stderr.splitlines() if line.strip()] == [
+        "python -m sim: interrupted; no partial output was left"]
+    assert not out.exists() and not (tmp_path / "run.lock").exists()
