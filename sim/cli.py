@@ -18,7 +18,7 @@ from .backtest import default_folder as backtest_folder
 from .errors import BacktestError, EnsembleError, OutputError, ScenarioError
 from .experiments.comparison import compare, describe_run
 from .experiments.comparison import default_folder as compare_folder
-from .experiments.ensemble import is_random, run_ensemble
+from .experiments.ensemble import Interrupted, is_random, run_ensemble
 from .experiments.golden import REFERENCE, regenerate
 from .experiments.paired import DEFAULT_REPLICATIONS
 from .experiments.runs import check_end
@@ -26,6 +26,7 @@ from .experiments.single import default_out, run, save
 from .experiments.sweeps import default_folder as sweep_folder
 from .experiments.sweeps import sweep
 from .files import check_output, check_writable, write_failure
+from .locks import FolderBusy, folder_lock
 from .progress import progress_bar
 from .results.periods import Period
 from .results.report import run_report
@@ -34,6 +35,7 @@ from .scenario.overrides import resolve, split_assignment
 from .world.describe import describe_scenario
 
 COMMANDS = ("validate", "compare", "sweep", "golden", "backtest")
+INTERRUPTED = 130                       # as a shell reports a process ended by SIGINT
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -398,6 +400,7 @@ def _run(argv: list[str]) -> int:
         print("python -m sim: --replication R runs one replication alone; it does not go with --replications "
               "or --resume (which fills the gaps of an ensemble)", file=sys.stderr)
         return 2
+    out = args.out
     try:
         scenario = load_scenario(args.scenario)
         check_end(args.scenario, scenario, args.end)
@@ -409,24 +412,24 @@ def _run(argv: list[str]) -> int:
         replications = args.replications or scenario.run.replications
         if args.replication is None and (replications > 1 or args.resume):
             return _ensemble(args, scenario, replications)
-        alone = "" if args.replication is None else f"_r{args.replication:05d}"
-        out = args.out or default_out(args.scenario, scenario.name + alone)
-        if _cannot_write(out, "run"):
-            return 2
         if args.scheduler:
             print(f"python -m sim: --scheduler runs an ensemble on a Dask cluster, and {args.scenario} asks for one "
                   "run; give --replications N (N > 1)", file=sys.stderr)
             return 2
-        started = time.perf_counter()
-        results = run(scenario, seed=args.seed, end=args.end, replication=args.replication,
-                      progress=progress_bar(args.quiet, "step", scenario.name))
-        seconds = time.perf_counter() - started
+        alone = "" if args.replication is None else f"_r{args.replication:05d}"
+        out = args.out or default_out(args.scenario, scenario.name + alone)
+        if _cannot_write(out, "run"):
+            return 2
+        with folder_lock(out):             # before the run: a folder another run is writing is refused at once
+            started = time.perf_counter()
+            results = run(scenario, seed=args.seed, end=args.end, replication=args.replication,
+                          progress=progress_bar(args.quiet, "step", scenario.name))
+            seconds = time.perf_counter() - started
+            save(results, out, plots=False if args.no_plots else None, flows_periods=args.flows_periods)
     except ScenarioError as exc:
         print(f"{args.scenario}: INVALID", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
         return 2
-    try:
-        save(results, out, plots=False if args.no_plots else None, flows_periods=args.flows_periods)
     except OSError as exc:
         return _write_failed(out, exc)
     if not args.quiet:
@@ -446,10 +449,15 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     if not args.quiet and not is_random(scenario):
         print(_no_randomness_note(args.scenario, scenario.name, replications), file=sys.stderr)
     started = time.perf_counter()
+    end = f" --end {args.end}" if args.end else ""
     try:
-        ensemble = run_ensemble(scenario, replications, out, seed=args.seed, end=args.end, workers=args.workers,
-                                resume=args.resume, progress=progress_bar(args.quiet, "run", "replications"),
-                                scheduler=args.scheduler)
+        with folder_lock(out):                          # the plots too
+            ensemble = run_ensemble(scenario, replications, out, seed=args.seed, end=args.end,
+                                    workers=args.workers, resume=args.resume,
+                                    progress=progress_bar(args.quiet, "run", "replications"), scheduler=args.scheduler)
+            seconds = time.perf_counter() - started
+            if scenario.outputs.plots and not args.no_plots:   # as a single run: the scenario's setting
+                ensemble.plot()                                # <out>/plots/*.png; loads matplotlib only now
     except EnsembleError as exc:
         print(f"{args.scenario}: {exc}", file=sys.stderr)
         return 2
@@ -457,13 +465,11 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
         print(f"python -m sim: {write_failure(out, exc).removesuffix('; nothing written')}; finished "
               f"replications are kept (--resume goes on from them)", file=sys.stderr)
         return 2
-    seconds = time.perf_counter() - started
-    if scenario.outputs.plots and not args.no_plots:   # as a single run: the scenario's setting, off with --no-plots
-        try:
-            ensemble.plot()                              # <out>/plots/*.png; loads matplotlib only now
-        except OSError as exc:
-            return _write_failed(out / "plots", exc)
-    end = f" --end {args.end}" if args.end else ""
+    except Interrupted as stop:
+        print(f"\n{args.scenario}: interrupted; {stop.saved} of {stop.replications} replications are saved in "
+              f"{stop.folder}\n  resume with: python -m sim {args.scenario} --replications {stop.replications} "
+              f"--seed {stop.seed}{end} --out {stop.folder} --resume", file=sys.stderr)
+        return INTERRUPTED
     for failure in ensemble.failures:
         print(f"replication {failure.replication} (seed {failure.seed}) failed: {failure.error}\n"
               f"  rerun it alone: python -m sim {args.scenario} --seed {failure.seed} "
@@ -487,8 +493,16 @@ def _no_randomness_note(file: Path, name: str, replications: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit 2 on bad input or an output folder another run is writing; 130 on Ctrl-C, in one line."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
-        return _run(argv)
-    args = _parser().parse_args(argv)
-    return args.func(args)
+    try:
+        if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+            return _run(argv)
+        args = _parser().parse_args(argv)
+        return args.func(args)
+    except FolderBusy as exc:
+        print(f"python -m sim: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\npython -m sim: interrupted; no partial output was left", file=sys.stderr)
+        return INTERRUPTED

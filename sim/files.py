@@ -13,6 +13,7 @@ import math
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import OutputError
+from .locks import folder_lock
 
 FORMATS = ("parquet", "csv")
 
@@ -39,9 +41,11 @@ def json_safe(value):
 
 
 def atomic_write(path: Path, write) -> Path:
-    """Write a file through ``write(temporary path)`` and move it into place: never half-written."""
+    """Write a file through ``write(temporary path)`` and move it into place: never half-written.
+
+    The temporary name is this write's own (process id and a random part), so two writers never share one."""
     path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
         write(temporary)
         os.replace(temporary, path)
@@ -160,12 +164,19 @@ def write_failure(folder: Path | str, exc: OSError) -> str:
 
 
 @contextmanager
-def atomic_folder(folder: Path, kind: str) -> Iterator[Path]:
+def atomic_folder(folder: Path, kind: str, lock: bool = True) -> Iterator[Path]:
     """A fresh folder beside ``folder`` to write into, moved into place as ``folder`` when the block ends.
 
     If the block raises, the fresh folder is removed and ``folder`` is left as it was. ``folder`` is
     replaced only when it holds results of ``kind`` (``check_output``, also checked before it starts).
+    With ``lock`` (the default) ``folder`` is locked meanwhile (``sim.locks``): a FolderBusy if another
+    process is writing it. An ensemble's replication folders are written without: the ensemble's folder
+    is locked around them.
     """
+    if lock:
+        with folder_lock(Path(folder)), atomic_folder(folder, kind, lock=False) as work:
+            yield work
+        return
     folder = check_output(folder, kind)
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -185,7 +196,7 @@ def _replace(work: Path, folder: Path, kind: str) -> None:
     if folder.exists() or folder.is_symlink():
         if _holds_other(folder, kind):     # checked again: something may have come there during the run
             check_output(folder, kind)
-        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         os.replace(folder, old)
     try:
         os.replace(work, folder)

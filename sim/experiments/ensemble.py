@@ -37,6 +37,7 @@ import pandas as pd
 from ..engine.measures import MEASURES
 from ..errors import EnsembleError
 from ..files import atomic_folder, check_output, write_json, write_table
+from ..locks import folder_lock
 from ..results import Summary
 from ..results.events import events_table
 from ..results.report import percent
@@ -171,8 +172,8 @@ def replication_folder(folder: Path, r: int) -> Path:
 def run_replication(scenario: Scenario, seed: int, end: dt.date | None, folder: Path, r: int) -> int:
     """Run replication ``r`` and write its summary and monthly series to its folder; return ``r``."""
     results = run(scenario, seed=seed, end=end, replication=r)
-    summary = results.summary().to_dict() | {"replication": r}
-    with atomic_folder(replication_folder(folder, r), "replication") as work:
+    summary = results.summary().to_dict() | {"replication": r, "scenario_sha256": scenario_sha256(scenario)}
+    with atomic_folder(replication_folder(folder, r), "replication", lock=False) as work:   # the ensemble's is locked
         monthly_series(results).to_parquet(work / "monthly.parquet", index=False)
         write_json(work / "summary.json", summary)
         write_json(work / "manifest.json", {"kind": "replication", "replication": r, "seed": seed})
@@ -205,8 +206,37 @@ def _prepare(folder: Path, manifest: dict, resume: bool) -> None:
             (folder / old_output).unlink(missing_ok=True)
     for unfinished in (folder / REPLICATIONS).glob(".r*"):   # a replication killed while being written
         shutil.rmtree(unfinished, ignore_errors=True)
+    if resume:
+        _check_replications(folder, manifest)
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "manifest.json", manifest)
+
+
+def _check_replications(folder: Path, manifest: dict) -> None:
+    """On resume, every replication on disk must have been made with the ensemble's seed and scenario:
+    else an EnsembleError names them (the bands would mix two ensembles)."""
+    wrong = []
+    for r in sorted(_done(folder, manifest["replications"])):
+        where = replication_folder(folder, r)
+        try:
+            made = json.loads((where / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            made = None
+        if not isinstance(made, dict):
+            wrong.append(f"r{r:05d} (its summary.json is unreadable)")
+            continue
+        differs = [f"{key} {str(made.get(key))[:12]}" for key in ("seed", "scenario_sha256", "replication")
+                   if made.get(key) != (r if key == "replication" else manifest[key])]
+        if differs:
+            wrong.append(f"r{r:05d} ({', '.join(differs)})")
+    if wrong:
+        shown = "; ".join(wrong[:5]) + (f"; and {len(wrong) - 5} more" if len(wrong) > 5 else "")
+        raise EnsembleError(
+            f"cannot resume in {folder}: {len(wrong)} replication{'s' if len(wrong) != 1 else ''} on disk "
+            f"{'were' if len(wrong) != 1 else 'was'} not made with this ensemble's seed {manifest['seed']} and "
+            f"scenario (sha256 {manifest['scenario_sha256'][:12]}): {shown}; remove "
+            f"{'them' if len(wrong) != 1 else 'it'} from {folder / REPLICATIONS} to have "
+            f"{'them' if len(wrong) != 1 else 'it'} rerun, or run without --resume to start afresh")
 
 
 def run_ensemble(scenario: Scenario, replications: int, folder: Path | str, seed: int | None = None,
@@ -222,18 +252,37 @@ def run_ensemble(scenario: Scenario, replications: int, folder: Path | str, seed
     seed = scenario.run.seed if seed is None else int(seed)
     client = executors.connect(scheduler) if scheduler else None     # before touching the folder: fail cleanly
     try:
-        _prepare(folder, _manifest(scenario, seed, replications, end), resume)
-        todo = sorted(set(range(replications)) - _done(folder, replications))
-        finished = already = replications - len(todo)
-        if progress:
-            progress(finished, replications)
-        task = functools.partial(run_replication, scenario, seed, end, folder)
+        with folder_lock(folder):              # one ensemble at a time in a folder (FolderBusy otherwise)
+            return _run_locked(scenario, replications, folder, seed, end, workers, resume, progress, client)
+    finally:
         if client is not None:
-            outcomes = executors.on_dask(client, task, todo, code_sha256(), f"{scenario.name}-seed{seed}",
-                                         lambda r: (replication_folder(folder, r) / "summary.json").is_file(), folder)
-        else:
-            outcomes = executors.locally(task, todo, workers)
-        failures: list[Failure] = []
+            client.close()
+
+
+class Interrupted(KeyboardInterrupt):
+    """An ensemble stopped by Ctrl-C (SIGINT): the replications finished so far are on disk."""
+
+    def __init__(self, folder: Path, seed: int, replications: int, saved: int):
+        super().__init__(f"interrupted: {saved} of {replications} replications saved in {folder}")
+        self.folder, self.seed, self.replications, self.saved = folder, seed, replications, saved
+
+
+def _run_locked(scenario: Scenario, replications: int, folder: Path, seed: int, end: dt.date | None,
+                workers: int | None, resume: bool, progress: Callable[[int, int], None] | None,
+                client) -> Ensemble:
+    _prepare(folder, _manifest(scenario, seed, replications, end), resume)
+    todo = sorted(set(range(replications)) - _done(folder, replications))
+    finished = already = replications - len(todo)
+    if progress:
+        progress(finished, replications)
+    task = functools.partial(run_replication, scenario, seed, end, folder)
+    if client is not None:
+        outcomes = executors.on_dask(client, task, todo, code_sha256(), f"{scenario.name}-seed{seed}",
+                                     lambda r: (replication_folder(folder, r) / "summary.json").is_file(), folder)
+    else:
+        outcomes = executors.locally(task, todo, workers)
+    failures: list[Failure] = []
+    try:
         for r, error in outcomes:
             if error is None:
                 finished += 1
@@ -241,9 +290,9 @@ def run_ensemble(scenario: Scenario, replications: int, folder: Path | str, seed
                 failures.append(Failure(r, seed, error))
             if progress:
                 progress(finished, replications)
-    finally:
-        if client is not None:
-            client.close()
+    except KeyboardInterrupt:                  # the executor has stopped its workers; what is on disk stays
+        outcomes.close()
+        raise Interrupted(folder, seed, replications, len(_done(folder, replications))) from None
     ensemble = load_ensemble(folder, scenario, seed, replications)
     ensemble.failures = sorted(failures, key=lambda f: f.replication)
     ensemble.ran = finished - already

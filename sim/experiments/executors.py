@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -41,9 +44,14 @@ def in_process(task: Task, todo: list[int]) -> Outcomes:
 def on_processes(task: Task, todo: list[int], workers: int) -> Outcomes:
     """On a pool of ``workers`` processes. A worker that dies breaks the pool and every replication it
     held; those are retried once, each in a pool of its own, so one that kills its worker every time
-    is found and reported, and the others are saved."""
+    is found and reported, and the others are saved.
+
+    Stopped early (Ctrl-C in this process, or the caller closing the generator), the pool's workers are
+    ended at once and the queued replications dropped; workers whose parent dies (``kill -9``) end
+    themselves within a second (``_worker_start``)."""
     broken: list[int] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = _pool(workers)
+    try:
         futures = {pool.submit(task, r): r for r in todo}
         for future in as_completed(futures):
             r = futures[future]
@@ -55,16 +63,56 @@ def on_processes(task: Task, todo: list[int], workers: int) -> Outcomes:
                 yield r, _error(exc)
             else:
                 yield r, None
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
     for r in sorted(broken):
-        with ProcessPoolExecutor(max_workers=1) as alone:
-            try:
-                alone.submit(task, r).result()
-            except BrokenProcessPool:
-                yield r, "its worker process died, twice (the second time running it alone)"
-            except Exception as exc:
-                yield r, _error(exc)
-            else:
-                yield r, None
+        alone = _pool(1)
+        try:
+            alone.submit(task, r).result()
+        except BrokenProcessPool:
+            yield r, "its worker process died, twice (the second time running it alone)"
+        except Exception as exc:
+            yield r, _error(exc)
+        except BaseException:
+            _stop(alone)
+            raise
+        else:
+            yield r, None
+        alone.shutdown()
+
+
+WATCH_SECONDS = 0.5                  # how often a worker looks whether its parent is still there
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, initializer=_worker_start)
+
+
+def _worker_start() -> None:
+    """In each worker: leave Ctrl-C to the parent (the terminal sends SIGINT to every process of the group;
+    the parent stops the pool), and end this process once its parent is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True, name="watch-parent").start()
+
+
+def _watch_parent(parent: int) -> None:
+    """A dead parent's children are handed to another process (init or a subreaper): their parent id changes."""
+    while os.getppid() == parent:
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)                      # now, not after the replication: nobody will read it
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End a pool now: queued tasks cancelled, running ones killed (their half-written folders are removed
+    by the next resume)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(5)
 
 
 def locally(task: Task, todo: list[int], workers: int | None) -> Outcomes:

@@ -1,0 +1,198 @@
+"""One writer per output folder, and interruptions that lose nothing finished and leave no process behind.
+
+A run or ensemble into a folder another process is writing is refused (exit 2) and the folder left as it was;
+temporary files have names of their own; a resume refuses replications of another seed or scenario; Ctrl-C
+stops an ensemble at once (exit 130, no traceback, finished replications kept, the resume command printed);
+``kill -9`` of an ensemble ends its workers within seconds.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sim import load_scenario, run_ensemble
+from sim.errors import EnsembleError
+from sim.files import atomic_write
+from sim.locks import folder_lock
+
+from .conftest import MINIMAL, ROOT
+
+UNCERTAIN = MINIMAL.replace("capacity_t: 1000, composition",
+                            "capacity_t: {dist: triangular, low: 800, mode: 1000, high: 1200}, composition")
+END = "2025-06-30"
+
+
+def sim(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                          **kwargs)
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("replications", [1, 2])
+def test_a_run_into_a_folder_another_run_is_writing_is_refused_and_the_folder_left_intact(write, tmp_path,
+                                                                                        replications):
+    scenario, out = write(UNCERTAIN), tmp_path / "out"
+    first = sim(scenario, "--end", END, "--replications", replications, "--workers", 1, "--no-plots", "--out", out)
+    assert first.returncode == 0, first.stderr
+    before = files(out)
+    with folder_lock(out):                     # another run (this process) is writing out
+        second = sim(scenario, "--end", END, "--replications", replications, "--workers", 1, "--out", out)
+    assert second.returncode == 2
+    assert second.stderr.strip() == (f"python -m sim: {out} is being written by another run (process {os.getpid()}); "
+                                     "wait for it to finish, or write elsewhere with --out")
+    assert files(out) == before
+    again = sim(scenario, "--end", END, "--replications", replications, "--workers", 1, "--no-plots", "--out", out)
+    assert again.returncode == 0, again.stderr      # the lock went with its holder
+    assert not (tmp_path / "out.lock").exists()
+
+
+def test_a_lock_is_released_when_its_holder_is_killed(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from sim.locks import folder_lock\n"
+                               f"with folder_lock({str(tmp_path / 'out')!r}):\n print('held', flush=True); "
+                               "time.sleep(60)"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    with pytest.raises(Exception, match="being written by another run"), folder_lock(tmp_path / "out"):
+        pass
+    holder.kill()
+    holder.wait()
+    with folder_lock(tmp_path / "out"):        # its lock file is still there, its lock is not
+        pass
+
+
+def test_two_writers_of_one_file_use_temporary_names_of_their_own(tmp_path):
+    names, errors = [], []
+
+    def slow(temporary: Path) -> None:
+        names.append(temporary.name)
+        temporary.write_text(temporary.name)
+        time.sleep(0.2)                        # both are writing at once
+
+    def writer() -> None:
+        try:
+            atomic_write(tmp_path / "bands.csv", slow)
+        except Exception as exc:               # the shared '.bands.csv.tmp' made one of them fail
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(set(names)) == 4 and all(str(os.getpid()) in name for name in names)
+    assert (tmp_path / "bands.csv").read_text() in names
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bands.csv"]
+
+
+def test_a_resume_refuses_a_replication_made_with_another_seed(write, tmp_path):
+    scenario = load_scenario(write(UNCERTAIN))
+    end = dt.date.fromisoformat(END)
+    run_ensemble(scenario, 3, tmp_path / "one", seed=1, end=end, workers=1)
+    run_ensemble(scenario, 3, tmp_path / "two", seed=2, end=end, workers=1)
+    stray = tmp_path / "one" / "replications" / "r00001"
+    shutil.rmtree(stray)
+    shutil.copytree(tmp_path / "two" / "replications" / "r00001", stray)
+    with pytest.raises(EnsembleError, match=r"1 replication on disk was not made with this ensemble's seed 1 .*"
+                                            r"r00001 \(seed 2\)"):
+        run_ensemble(scenario, 3, tmp_path / "one", seed=1, end=end, workers=1, resume=True)
+    shutil.rmtree(stray)                       # as the message says: removed, it is rerun
+    resumed = run_ensemble(scenario, 3, tmp_path / "one", seed=1, end=end, workers=1, resume=True)
+    assert resumed.ran == 1 and [s.seed for s in resumed.summaries] == [1, 1, 1]
+
+
+def _start(scenario: Path, out: Path, replications: int) -> subprocess.Popen:
+    """An ensemble in a session of its own, as in a terminal: Ctrl-C signals every process of its group."""
+    return subprocess.Popen([sys.executable, "-m", "sim", str(scenario), "--replications", str(replications),
+                             "--workers", "2", "--end", END, "--no-plots", "--out", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _wait_for(condition, seconds: float = 60) -> None:
+    limit = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < limit, "timed out"
+        time.sleep(0.1)
+
+
+def _saved(out: Path) -> list[str]:
+    return sorted(p.parent.name for p in (out / "replications").glob("r*/summary.json"))
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (not gone, and not a zombie waiting to be reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_stops_an_ensemble_at_once_keeps_what_finished_and_says_how_to_resume(write, tmp_path):
+    scenario, out = write(UNCERTAIN), tmp_path / "ens"
+    ensemble = _start(scenario, out, 400)
+    _wait_for(lambda: len(_saved(out)) >= 2)
+    workers = _children(ensemble.pid)
+    os.killpg(ensemble.pid, signal.SIGINT)     # what Ctrl-C in a terminal does
+    stdout, stderr = ensemble.communicate(timeout=20)
+    assert ensemble.returncode == 130
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    saved = _saved(out)
+    assert 2 <= len(saved) < 400
+    assert f"interrupted; {len(saved)} of 400 replications are saved in {out}" in stderr
+    assert (f"resume with: python -m sim {scenario} --replications 400 --seed 0 --end {END} --out {out} --resume"
+            in stderr)
+    assert not (out / "bands.csv").exists() and not (tmp_path / "ens.lock").exists()
+    _wait_for(lambda: not any(_alive(w) for w in workers), 5)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_workers_of_a_killed_ensemble_stop_within_seconds(write, tmp_path):
+    scenario, out = write(UNCERTAIN), tmp_path / "ens"
+    ensemble = _start(scenario, out, 400)
+    _wait_for(lambda: len(_saved(out)) >= 1 and len(_children(ensemble.pid)) == 2)
+    workers = _children(ensemble.pid)
+    ensemble.kill()
+    ensemble.wait()
+    _wait_for(lambda: not any(_alive(w) for w in workers), 5)
+    saved = _saved(out)
+    time.sleep(1)
+    assert _saved(out) == saved                # nothing writes there any more
+
+
+def test_ctrl_c_stops_a_single_run_in_one_line_and_leaves_no_folder(tmp_path):
+    out = tmp_path / "run"
+    run = subprocess.Popen([sys.executable, "-m", "sim", str(ROOT / "scenarios" / "japan_ban_uncertain.yaml"),
+                            "--replications", "1", "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    _wait_for((tmp_path / "run.lock").exists)   # running (Ctrl-C while Python imports pandas is Python's own)
+    os.killpg(run.pid, signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=20)
+    assert run.returncode == 130
+    assert [line for line in stderr.splitlines() if line.strip()] == [
+        "python -m sim: interrupted; no partial output was left"]
+    assert not out.exists() and not (tmp_path / "run.lock").exists()
