@@ -1,4 +1,4 @@
-"""Command line: ``python -m sim SCENARIO.yaml [options]`` runs a scenario; ``python -m sim validate FILE...``,
+"""Command line: ``python -m sim [run] SCENARIO.yaml [options]`` runs a scenario; ``python -m sim validate FILE...``,
 ``python -m sim compare A.yaml B.yaml...`` and ``python -m sim sweep SCENARIO.yaml --set KEY=V1,V2...``.
 
 Thin client of the Python API; bad input exits 2 with the problems listed, never a traceback.
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,9 +31,12 @@ from .results.periods import Period
 from .results.report import run_report
 from .scenario.loading import load_scenario, read_scenario
 from .scenario.overrides import resolve, split_assignment
+from .version import __version__
 from .world.describe import describe_scenario
 
 COMMANDS = ("validate", "compare", "sweep", "golden", "backtest")
+RUN = "run"                   # 'python -m sim run SCENARIO.yaml' is 'python -m sim SCENARIO.yaml'
+VERSION = f"python -m sim {__version__}"
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -73,10 +77,14 @@ def effective_yaml(file: Path, scenario) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sim",
-        description="Rare-earth supply-chain simulator. 'python -m sim SCENARIO.yaml' runs a scenario "
-                    "(see 'python -m sim SCENARIO.yaml --help'); the commands below check, compare and sweep "
-                    "scenarios and regenerate the golden reference (see 'python -m sim COMMAND --help').")
+        description="Rare-earth supply-chain simulator. 'python -m sim SCENARIO.yaml' (or 'python -m sim run "
+                    "SCENARIO.yaml') runs a scenario (see 'python -m sim run --help'); the commands below check, "
+                    "compare and sweep scenarios and regenerate the golden reference (see 'python -m sim COMMAND "
+                    "--help').")
+    parser.add_argument("--version", action="version", version=VERSION)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser(RUN, help="run a scenario: 'python -m sim run SCENARIO.yaml [options]', the same as "
+                             "'python -m sim SCENARIO.yaml [options]'", add_help=False)
     val = sub.add_parser("validate", help="check scenario files and print a one-screen summary of each")
     val.add_argument("files", nargs="+", type=Path, metavar="FILE")
     val.add_argument("--show", action="store_true",
@@ -199,11 +207,12 @@ def _period(text: str) -> Period:
 
 def _run_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m sim", description="Run a scenario and write its tables, summary and plots.",
+        prog="python -m sim [run]", description="Run a scenario and write its tables, summary and plots.",
         epilog="Other commands: 'python -m sim validate FILE...' checks scenario files; 'python -m sim compare "
                "A.yaml B.yaml...' sets scenarios side by side; 'python -m sim sweep SCENARIO.yaml --set "
                "KEY.PATH=V1,V2...' runs one parameter over a list of values; 'python -m sim golden' regenerates "
                "the baseline's golden reference.")
+    parser.add_argument("--version", action="version", version=VERSION)
     parser.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="results folder (default: results/<scenario name>/ beside the scenarios folder)")
@@ -436,8 +445,27 @@ def _no_randomness_note(file: Path, name: str, replications: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """The command line; output cut short by its reader (``| head -1``) ends it quietly, not with a traceback."""
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0
+
+
+def _main(argv: list[str]) -> int:
+    if argv and argv[0] == RUN:
+        return _run(argv[1:])
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         return _run(argv)
     args = _parser().parse_args(argv)
     return args.func(args)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so that flushing it again at exit does not raise a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):      # stdout is not a file (a test's capture): nothing will be flushed to it
+        pass
