@@ -35,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..engine.measures import MEASURES
+from ..engine.simulation import as_date
 from ..errors import EnsembleError
 from ..files import atomic_folder, write_json, write_table
 from ..results import Summary
@@ -208,7 +209,7 @@ def _prepare(folder: Path, manifest: dict, resume: bool) -> None:
 
 
 def run_ensemble(scenario: Scenario, replications: int, folder: Path | str, seed: int | None = None,
-                 end: dt.date | None = None, workers: int | None = None, resume: bool = False,
+                 end: dt.date | str | None = None, workers: int | None = None, resume: bool = False,
                  progress: Callable[[int, int], None] | None = None, scheduler: str | None = None) -> Ensemble:
     """Run the replications missing from ``folder`` on ``workers`` local processes (all cores by default).
 
@@ -218,6 +219,7 @@ def run_ensemble(scenario: Scenario, replications: int, folder: Path | str, seed
     """
     folder = Path(folder).resolve()            # the same absolute path on every worker
     seed = scenario.run.seed if seed is None else int(seed)
+    end = as_date(end, "end")                  # '2026-06-30' as well as a date
     client = executors.connect(scheduler) if scheduler else None     # before touching the folder: fail cleanly
     try:
         _prepare(folder, _manifest(scenario, seed, replications, end), resume)
