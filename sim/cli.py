@@ -20,6 +20,7 @@ from .errors import BacktestError, EnsembleError, ScenarioError
 from .experiments.comparison import compare, describe_run
 from .experiments.comparison import default_folder as compare_folder
 from .experiments.ensemble import is_random, run_ensemble
+from .experiments.executors import TRUST_WARNING, security_for
 from .experiments.golden import REFERENCE, regenerate
 from .experiments.paired import DEFAULT_REPLICATIONS
 from .experiments.runs import check_end
@@ -230,7 +231,14 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, metavar="W", help="local worker processes (default: all cores)")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                         help="run the ensemble's replications on this Dask cluster instead of local processes; "
-                             "its workers must see the results folder at the same path (a shared disk)")
+                             "its workers must see the results folder at the same path (a shared disk). Warning: "
+                             + TRUST_WARNING)
+    parser.add_argument("--tls-ca-file", metavar="PEM", help="with a tls:// --scheduler: the CA certificate the "
+                        "scheduler's certificate must be signed by (default: Dask's distributed.comm.tls.ca-file)")
+    parser.add_argument("--tls-cert", metavar="PEM", help="with a tls:// --scheduler: this client's certificate "
+                        "(default: Dask's distributed.comm.tls.client.cert)")
+    parser.add_argument("--tls-key", metavar="PEM", help="with a tls:// --scheduler: this client's private key, "
+                        "unless it is in the certificate file (default: Dask's distributed.comm.tls.client.key)")
     parser.add_argument("--resume", action="store_true",
                         help="run only the replications missing from the ensemble's folder")
     parser.add_argument("--replication", type=int, metavar="R",
@@ -362,6 +370,11 @@ def _run(argv: list[str]) -> int:
         print("python -m sim: --scheduler and --workers do not go together: --workers sets local processes, "
               "a Dask cluster has the workers it was started with", file=sys.stderr)
         return 2
+    tls = [f"--{name.replace('_', '-')}" for name in ("tls_ca_file", "tls_cert", "tls_key") if getattr(args, name)]
+    if tls and not args.scheduler:
+        print(f"python -m sim: {', '.join(tls)} go{'es' if len(tls) == 1 else ''} with a tls:// --scheduler",
+              file=sys.stderr)
+        return 2
     if args.scheduler and args.replication is not None:
         print("python -m sim: --scheduler and --replication do not go together: one replication alone runs "
               "locally", file=sys.stderr)
@@ -412,9 +425,11 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
         print(_no_randomness_note(args.scenario, scenario.name, replications), file=sys.stderr)
     started = time.perf_counter()
     try:
+        security = security_for(args.scheduler, args.tls_ca_file, args.tls_cert, args.tls_key) \
+            if args.scheduler else None
         ensemble = run_ensemble(scenario, replications, out, seed=args.seed, end=args.end, workers=args.workers,
                                 resume=args.resume, progress=progress_bar(args.quiet, "run", "replications"),
-                                scheduler=args.scheduler)
+                                scheduler=args.scheduler, security=security)
     except EnsembleError as exc:
         print(f"{args.scenario}: {exc}", file=sys.stderr)
         return 2
