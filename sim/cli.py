@@ -1,4 +1,4 @@
-"""Command line: ``python -m sim SCENARIO.yaml [options]`` runs a scenario; ``python -m sim validate FILE...``,
+"""Command line: ``python -m sim [run] SCENARIO.yaml [options]`` runs a scenario; ``python -m sim validate FILE...``,
 ``python -m sim compare A.yaml B.yaml...`` and ``python -m sim sweep SCENARIO.yaml --set KEY=V1,V2...``.
 
 Thin client of the Python API; bad input exits 2 with the problems listed, never a traceback.
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from .errors import BacktestError, EnsembleError, OutputError, ScenarioError
 from .experiments.comparison import compare, describe_run
 from .experiments.comparison import default_folder as compare_folder
 from .experiments.ensemble import Interrupted, is_random, run_ensemble
+from .experiments.executors import TRUST_WARNING, security_for
 from .experiments.golden import REFERENCE, regenerate
 from .experiments.paired import DEFAULT_REPLICATIONS
 from .experiments.runs import check_end
@@ -32,10 +34,13 @@ from .results.periods import Period
 from .results.report import run_report
 from .scenario.loading import load_scenario, read_scenario
 from .scenario.overrides import resolve, split_assignment
+from .version import __version__
 from .world.describe import describe_scenario
 
 COMMANDS = ("validate", "compare", "sweep", "golden", "backtest")
 INTERRUPTED = 130                       # as a shell reports a process ended by SIGINT
+RUN = "run"                   # 'python -m sim run SCENARIO.yaml' is 'python -m sim SCENARIO.yaml'
+VERSION = f"python -m sim {__version__}"
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -76,10 +81,14 @@ def effective_yaml(file: Path, scenario) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sim",
-        description="Rare-earth supply-chain simulator. 'python -m sim SCENARIO.yaml' runs a scenario "
-                    "(see 'python -m sim SCENARIO.yaml --help'); the commands below check, compare and sweep "
-                    "scenarios and regenerate the golden reference (see 'python -m sim COMMAND --help').")
+        description="Rare-earth supply-chain simulator. 'python -m sim SCENARIO.yaml' (or 'python -m sim run "
+                    "SCENARIO.yaml') runs a scenario (see 'python -m sim run --help'); the commands below check, "
+                    "compare and sweep scenarios and regenerate the golden reference (see 'python -m sim COMMAND "
+                    "--help').")
+    parser.add_argument("--version", action="version", version=VERSION)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser(RUN, help="run a scenario: 'python -m sim run SCENARIO.yaml [options]', the same as "
+                             "'python -m sim SCENARIO.yaml [options]'", add_help=False)
     val = sub.add_parser("validate", help="check scenario files and print a one-screen summary of each")
     val.add_argument("files", nargs="+", type=Path, metavar="FILE")
     val.add_argument("--show", action="store_true",
@@ -202,11 +211,12 @@ def _period(text: str) -> Period:
 
 def _run_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m sim", description="Run a scenario and write its tables, summary and plots.",
+        prog="python -m sim [run]", description="Run a scenario and write its tables, summary and plots.",
         epilog="Other commands: 'python -m sim validate FILE...' checks scenario files; 'python -m sim compare "
                "A.yaml B.yaml...' sets scenarios side by side; 'python -m sim sweep SCENARIO.yaml --set "
                "KEY.PATH=V1,V2...' runs one parameter over a list of values; 'python -m sim golden' regenerates "
                "the baseline's golden reference.")
+    parser.add_argument("--version", action="version", version=VERSION)
     parser.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="results folder (default: results/<scenario name>/ beside the scenarios folder)")
@@ -224,7 +234,14 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, metavar="W", help="local worker processes (default: all cores)")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                         help="run the ensemble's replications on this Dask cluster instead of local processes; "
-                             "its workers must see the results folder at the same path (a shared disk)")
+                             "its workers must see the results folder at the same path (a shared disk). Warning: "
+                             + TRUST_WARNING)
+    parser.add_argument("--tls-ca-file", metavar="PEM", help="with a tls:// --scheduler: the CA certificate the "
+                        "scheduler's certificate must be signed by (default: Dask's distributed.comm.tls.ca-file)")
+    parser.add_argument("--tls-cert", metavar="PEM", help="with a tls:// --scheduler: this client's certificate "
+                        "(default: Dask's distributed.comm.tls.client.cert)")
+    parser.add_argument("--tls-key", metavar="PEM", help="with a tls:// --scheduler: this client's private key, "
+                        "unless it is in the certificate file (default: Dask's distributed.comm.tls.client.key)")
     parser.add_argument("--resume", action="store_true",
                         help="run only the replications missing from the ensemble's folder")
     parser.add_argument("--replication", type=int, metavar="R",
@@ -392,6 +409,11 @@ def _run(argv: list[str]) -> int:
         print("python -m sim: --scheduler and --workers do not go together: --workers sets local processes, "
               "a Dask cluster has the workers it was started with", file=sys.stderr)
         return 2
+    tls = [f"--{name.replace('_', '-')}" for name in ("tls_ca_file", "tls_cert", "tls_key") if getattr(args, name)]
+    if tls and not args.scheduler:
+        print(f"python -m sim: {', '.join(tls)} go{'es' if len(tls) == 1 else ''} with a tls:// --scheduler",
+              file=sys.stderr)
+        return 2
     if args.scheduler and args.replication is not None:
         print("python -m sim: --scheduler and --replication do not go together: one replication alone runs "
               "locally", file=sys.stderr)
@@ -451,10 +473,13 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     started = time.perf_counter()
     end = f" --end {args.end}" if args.end else ""
     try:
+        security = security_for(args.scheduler, args.tls_ca_file, args.tls_cert, args.tls_key) \
+            if args.scheduler else None
         with folder_lock(out):                          # the plots too
             ensemble = run_ensemble(scenario, replications, out, seed=args.seed, end=args.end,
                                     workers=args.workers, resume=args.resume,
-                                    progress=progress_bar(args.quiet, "run", "replications"), scheduler=args.scheduler)
+                                    progress=progress_bar(args.quiet, "run", "replications"),
+                                    scheduler=args.scheduler, security=security)
             seconds = time.perf_counter() - started
             if scenario.outputs.plots and not args.no_plots:   # as a single run: the scenario's setting
                 ensemble.plot()                                # <out>/plots/*.png; loads matplotlib only now
@@ -493,16 +518,34 @@ def _no_randomness_note(file: Path, name: str, replications: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Exit 2 on bad input or an output folder another run is writing; 130 on Ctrl-C, in one line."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """The command line. Exit 2 on bad input or an output folder another run is writing; 130 on Ctrl-C, in
+    one line; output cut short by its reader (``| head -1``) ends it quietly, not with a traceback."""
     try:
-        if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
-            return _run(argv)
-        args = _parser().parse_args(argv)
-        return args.func(args)
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0
     except FolderBusy as exc:
         print(f"python -m sim: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\npython -m sim: interrupted; no partial output was left", file=sys.stderr)
         return INTERRUPTED
+
+
+def _main(argv: list[str]) -> int:
+    if argv and argv[0] == RUN:
+        return _run(argv[1:])
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        return _run(argv)
+    args = _parser().parse_args(argv)
+    return args.func(args)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so that flushing it again at exit does not raise a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):      # stdout is not a file (a test's capture): nothing will be flushed to it
+        pass

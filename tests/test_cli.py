@@ -2,6 +2,7 @@
 import contextlib
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -163,3 +164,29 @@ def test_seed_and_no_plots_reach_the_run_and_its_folder(controls_run):
     assert printed.splitlines()[1].startswith("  seed 7, ")
     assert (out / "summary.json").is_file() and (out / "tables" / "flows.csv").is_file()
     assert not (out / "plots").exists()
+
+
+def test_output_cut_short_by_its_reader_ends_quietly(tmp_path):
+    """'python -m sim validate FILES | head -1': one line out, exit 0, no BrokenPipe traceback."""
+    files = " ".join(str(p) for p in sorted(SCENARIOS.glob("*.yaml")))
+    result = subprocess.run(f"{sys.executable} -m sim validate {files} | head -1", shell=True, cwd=ROOT,
+                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.stdout.count("\n") == 1 and ": valid" in result.stdout
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, result.stderr
+
+
+def test_version_prints_the_package_version():
+    from sim import __version__
+    for args in (["--version"], ["run", "--version"]):
+        result = run_cli(*args)
+        assert result.returncode == 0 and result.stdout.strip() == f"python -m sim {__version__}"
+
+
+def test_run_is_an_explicit_subcommand(tmp_path):
+    """'python -m sim run FILE' runs FILE, as 'python -m sim FILE' does; it is not read as a file called 'run'."""
+    out = tmp_path / "jb"
+    result = run_cli("run", SCENARIOS / "japan_ban.yaml", "--out", out, "--end", "2025-03-31", "--no-plots",
+                     "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert (out / "summary.json").is_file()
+    assert "run" in run_cli("--help").stdout

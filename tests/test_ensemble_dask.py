@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 
@@ -84,6 +85,25 @@ def test_a_replication_failing_on_a_cluster_is_reported_with_its_seed(scenario, 
     assert [(f.replication, f.seed) for f in ens.failures] == [(1, 5)] and "RuntimeError: boom" in ens.failures[0].error
     assert [s.replication for s in ens.summaries] == [0, 2]
     assert json.loads((tmp_path / "ens" / "failures.json").read_text())["failures"][0]["seed"] == 5
+
+
+def worker_dies_once_at_r2(scenario, seed, end, folder, r):
+    """The worker process running replication 2 dies the first time (as by kill -9 or a lost machine)."""
+    marker = folder.parent / "worker_died"
+    if r == 2 and not marker.exists():
+        marker.touch()
+        os._exit(1)
+    return sim.experiments.ensemble.run_replication(scenario, seed, end, folder, r)
+
+
+def test_a_worker_lost_mid_run_changes_nothing(scenario, cluster, local, tmp_path, monkeypatch):
+    """Dask gives the lost worker's replication to another worker; the same seed gives the same bands."""
+    monkeypatch.setattr(sim.experiments.ensemble, "run_replication", worker_dies_once_at_r2)
+    ens = run_ensemble(scenario, N, tmp_path / "ens", end=END, scheduler=cluster.scheduler_address)
+    assert (tmp_path / "worker_died").exists()
+    assert ens.ran == N and not ens.failures
+    for name in ("bands.csv", "headline_bands.csv"):
+        assert (ens.folder / name).read_bytes() == (local.folder / name).read_bytes()
 
 
 def writes_elsewhere(scenario, seed, end, folder, r):

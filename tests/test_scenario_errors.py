@@ -235,3 +235,40 @@ def test_a_name_longer_than_a_folder_name_allows_is_refused_at_its_line(write):
     p = only_problem(write(text))
     assert p.path == "name" and p.line == line_of(text, "name:") and "100" in p.message
     assert load_scenario(write(MINIMAL.replace("name: tiny", "name: " + "a" * 100))).name == "a" * 100
+
+
+def test_an_impossible_date_is_one_located_problem_among_the_others(write):
+    """2026-02-30 does not hide the file's other problems: each is reported, the date at its own line."""
+    text = MINIMAL.replace("start: 2026-01-06", "start: 2026-02-30").replace("capacity_t: 500", "capacity_t: -3")
+    problems = problems_of(write(text))
+    assert len(problems) == 2, [str(p) for p in problems]
+    date = next(p for p in problems if p.path == "events[0].start")
+    assert "2026-02-30" in date.message and "YYYY-MM-DD" in date.message
+    assert date.line == line_of(text, "2026-02-30")
+    assert any(p.path == "facilities.magnet.jp_mag.capacity_t" for p in problems)
+
+
+def test_an_empty_file_says_it_is_empty(write):
+    for text in ("", "\n\n", "# only a comment\n"):
+        problem = only_problem(write(text))
+        assert "file is empty" in problem.message and "required key" not in problem.message
+
+
+def test_a_string_where_a_list_is_wanted_gets_one_clear_message(write):
+    """importers: JP is one problem saying to write a list (or 'all'), not two that contradict each other."""
+    problem = only_problem(write(MINIMAL.replace("importers: [JP]", "importers: JP")))
+    assert problem.path == "events[0].importers"
+    assert "[JP]" in problem.message and "'all'" in problem.message
+
+
+def test_releasing_a_stockpile_a_country_does_not_have_is_an_error(write):
+    text = MINIMAL + "  - {type: stockpile_release, country: KR, start: 2026-02-01, days_per_month: 10}\n"
+    problem = only_problem(write(text))
+    assert problem.path == "events[1].country" and "KR has no stockpile" in problem.message
+    assert problem.line == line_of(text, "stockpile_release")
+
+
+def test_releasing_a_stockpile_a_country_has_is_valid(write):
+    text = (MINIMAL + "  - {type: stockpile_release, country: JP, start: 2026-02-01, days_per_month: 10}\n"
+            "stockpiles:\n  JP: {days: 30, elements: [Dy]}\n")
+    load_scenario(write(text))

@@ -66,13 +66,29 @@ from .trade import settle_relationships, sign_offtake
 SPIN_UP_DAYS = 364
 
 
+def as_date(value: object, what: str) -> dt.date | None:
+    """A date given to the API as a ``datetime.date`` or an ISO string (``"2026-06-30"``); None stays None.
+    Anything else is a TypeError, a string that is not a date a ValueError, each naming ``what``."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{what}={value!r} is not a date: write it YYYY-MM-DD, e.g. '2026-06-30'") from None
+    raise TypeError(f"{what} must be a datetime.date or a 'YYYY-MM-DD' string, got {type(value).__name__} {value!r}")
+
+
 class Simulation:
     """One replication of a scenario: ``Simulation(scenario, seed=0).run() -> Results``; ``replication=r``
     gives replication r of an ensemble of that seed (its own independent random streams)."""
 
-    def __init__(self, scenario: Scenario, seed: int | None = None, end: dt.date | None = None,
+    def __init__(self, scenario: Scenario, seed: int | None = None, end: dt.date | str | None = None,
                  replication: int | None = None):
         self.seed = scenario.run.seed if seed is None else int(seed)
+        end = as_date(end, "end")
         self.replication = replication
         # replication r of an ensemble draws from SeedSequence(seed).spawn(n)[r], however many there are
         stream = np.random.SeedSequence(self.seed) if replication is None else \

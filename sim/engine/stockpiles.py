@@ -19,7 +19,11 @@ DAYS_PER_MONTH = 365.25 / 12
 def _cover(state: State) -> tuple[np.ndarray, np.ndarray]:
     """Each country's own oxide use [C, E] t/day and the days its working stock covers (inf without use)."""
     use = state.use_own[REFINERY]
-    return use, np.where(use > 0, state.oxide.mass / np.where(use > 0, use, 1), np.inf)
+    # a use that stopped decays geometrically (a 4-week average) and after some 45 years of nothing reaches
+    # the subnormals, where stock / use exceeds the largest float: those days of cover are infinite, as
+    # they are without use, and not an overflow
+    with np.errstate(over="ignore"):
+        return use, np.where(use > 0, state.oxide.mass / np.where(use > 0, use, 1), np.inf)
 
 
 def _per_day(use: np.ndarray, net: Network, day: int) -> np.ndarray:

@@ -15,6 +15,8 @@ replications retried once.
 cluster (dask.distributed) instead of local processes; its workers write into the
 same folder, so they must see it at the same path (a shared disk). The scheduler
 reruns a replication whose worker died, and one that raised is tried once more.
+Dask unpickles what the scheduler sends, so use only a cluster you control; a
+``tls://`` address connects with TLS (``security=``, see ``executors.security_for``).
 
 Bands (P5, P50, P95) are computed from the files on disk, in replication
 order, after every replication is there: of every headline figure of the
@@ -35,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..engine.measures import MEASURES
+from ..engine.simulation import as_date
 from ..errors import EnsembleError
 from ..files import atomic_folder, check_output, write_json, write_table
 from ..locks import folder_lock
@@ -240,17 +243,22 @@ def _check_replications(folder: Path, manifest: dict) -> None:
 
 
 def run_ensemble(scenario: Scenario, replications: int, folder: Path | str, seed: int | None = None,
-                 end: dt.date | None = None, workers: int | None = None, resume: bool = False,
-                 progress: Callable[[int, int], None] | None = None, scheduler: str | None = None) -> Ensemble:
+                 end: dt.date | str | None = None, workers: int | None = None, resume: bool = False,
+                 progress: Callable[[int, int], None] | None = None, scheduler: str | None = None,
+                 security=None) -> Ensemble:
     """Run the replications missing from ``folder`` on ``workers`` local processes (all cores by default).
 
     With ``scheduler`` (``"tcp://HOST:PORT"``) they run on that Dask cluster instead (``workers`` is
     then ignored). Its workers write each replication's files into ``folder`` themselves, so they must
-    see it at the same path (a shared disk) and run the same ``sim`` code.
+    see it at the same path (a shared disk) and run the same ``sim`` code. Dask unpickles what the scheduler
+    sends: use only a cluster you control. A ``tls://`` scheduler is reached with ``security`` (a
+    ``distributed.security.Security``; default: TLS files from Dask's configuration, see
+    ``executors.security_for``).
     """
     folder = Path(folder).resolve()            # the same absolute path on every worker
     seed = scenario.run.seed if seed is None else int(seed)
-    client = executors.connect(scheduler) if scheduler else None     # before touching the folder: fail cleanly
+    end = as_date(end, "end")                  # '2026-06-30' as well as a date
+    client = executors.connect(scheduler, security) if scheduler else None   # before the folder: fail cleanly
     try:
         with folder_lock(folder):              # one ensemble at a time in a folder (FolderBusy otherwise)
             return _run_locked(scenario, replications, folder, seed, end, workers, resume, progress, client)

@@ -3,6 +3,11 @@
 Each executor takes a ``task(r)`` that runs replication r and writes its files (a picklable, module-level
 function with its arguments bound), and yields ``(r, None)`` for each one done, ``(r, error)`` for each one
 that failed, as they finish. A replication whose worker process dies is retried once, alone.
+
+Trust: a Dask client unpickles what the scheduler sends it, so a scheduler (or anyone who can pose as one
+on the network) can run code in the process that connects. Point ``scheduler`` only at a cluster you
+control. A ``tls://`` address connects with Dask's TLS security (``security_for``): the scheduler must
+show a certificate signed by the given CA, and this client shows its own, so no other host can pose as it.
 """
 from __future__ import annotations
 
@@ -122,8 +127,43 @@ def locally(task: Task, todo: list[int], workers: int | None) -> Outcomes:
     return in_process(task, todo) if workers == 1 else on_processes(task, todo, workers)
 
 
-def connect(scheduler: str):
-    """A client of the Dask cluster at ``scheduler``, or an EnsembleError naming it."""
+TLS_CONFIG = ("distributed.comm.tls.ca-file", "distributed.comm.tls.client.cert", "distributed.comm.tls.client.key")
+TRUST_WARNING = ("Dask unpickles what the scheduler sends: a scheduler you do not control (or a host posing as it) "
+                 "can run code on this machine. Use only your own cluster; on a shared network, a tls:// "
+                 "address with --tls-ca-file/--tls-cert/--tls-key")
+
+
+def security_for(scheduler: str, ca_file: str | None = None, cert: str | None = None, key: str | None = None):
+    """The ``distributed.security.Security`` to connect to ``scheduler`` with: for a ``tls://`` address, mutual
+    TLS with the CA file, client certificate and key given, else those of Dask's configuration
+    (``distributed.comm.tls.ca-file``, ``...client.cert``, ``...client.key``, e.g. from
+    ``DASK_DISTRIBUTED__COMM__TLS__CA_FILE``); None for a plain address, which takes no TLS files.
+    An EnsembleError says what is missing or does not go together."""
+    given = {"--tls-ca-file": ca_file, "--tls-cert": cert, "--tls-key": key}
+    if not scheduler.startswith("tls://"):
+        named = [flag for flag, value in given.items() if value]
+        if named:
+            raise EnsembleError(f"{', '.join(named)} go{'es' if len(named) == 1 else ''} with a tls:// scheduler "
+                                f"address, and {scheduler!r} is not one")
+        return None
+    import dask
+    from distributed.security import Security
+
+    ca_file, cert, key = (value or dask.config.get(name, None) for value, name in zip(given.values(), TLS_CONFIG))
+    if not ca_file or not cert:
+        raise EnsembleError(f"a tls:// scheduler needs the cluster's CA certificate and this client's certificate: "
+                            f"give --tls-ca-file and --tls-cert (and --tls-key unless the key is in the certificate "
+                            f"file), or set Dask's {TLS_CONFIG[0]} and {TLS_CONFIG[1]}")
+    for what, path in (("CA file", ca_file), ("certificate", cert), ("key", key)):
+        if path and not os.path.isfile(path):
+            raise EnsembleError(f"TLS {what} {path!r} not found")
+    return Security(require_encryption=True, tls_ca_file=ca_file, tls_client_cert=cert, tls_client_key=key)
+
+
+def connect(scheduler: str, security=None):
+    """A client of the Dask cluster at ``scheduler``, or an EnsembleError naming it. ``security`` (a
+    ``distributed.security.Security``) defaults to ``security_for(scheduler)``: TLS from Dask's configuration
+    for a ``tls://`` address. See the module's note on trust."""
     try:
         from distributed import Client
     except ImportError as exc:                   # a declared dependency; only a broken install lacks it
@@ -131,8 +171,14 @@ def connect(scheduler: str):
     if not SCHEDULER_ADDRESS.fullmatch(scheduler):     # Dask would wait a minute on 'localhost' before failing
         raise EnsembleError(f"--scheduler {scheduler!r} is not a scheduler address: expected tcp://HOST:PORT "
                             "(or tls://, ws://, wss://, ucx://), as 'dask scheduler' prints it")
+    if security is None:
+        security = security_for(scheduler)
+    elif scheduler.startswith("tls://") and not getattr(security, "require_encryption", False):
+        raise EnsembleError("a tls:// scheduler needs a Security with require_encryption=True and its TLS files")
     try:
-        return Client(scheduler, set_as_default=False)
+        if security is None:
+            return Client(scheduler, set_as_default=False)
+        return Client(scheduler, security=security, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise EnsembleError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 

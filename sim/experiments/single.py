@@ -22,11 +22,12 @@ from ..scenario import Scenario, load_scenario
 from .manifest import manifest
 
 
-def run(scenario: Scenario | str | Path, seed: int | None = None, end: dt.date | None = None,
+def run(scenario: Scenario | str | Path, seed: int | None = None, end: dt.date | str | None = None,
         replication: int | None = None, progress: Progress | None = None) -> Results:
     """Run a scenario (a file, or a loaded Scenario) once.
 
-    ``seed`` defaults to the scenario's ``run.seed``; ``end`` stops early (within the calendar);
+    ``seed`` defaults to the scenario's ``run.seed``; ``end`` stops early (within the calendar; a date or
+    ``"YYYY-MM-DD"``);
     ``replication=r`` runs replication r of the seed's ensemble (its own random streams);
     ``progress(done, total)`` is told of every weekly step."""
     if not isinstance(scenario, Scenario):

@@ -56,6 +56,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..errors import did_you_mean
 from ..scenario import Scenario
 from ..scenario.events import MeasureEvent
 from ..stages import MAGNET, MINE, REFINERY, STAGES
@@ -240,8 +241,13 @@ class Results:
         return frame
 
     def dependency(self, on: str = "CN", frequency: str = "step") -> pd.DataFrame:
-        """Direct and embedded dependency of every country on country ``on``, by stage (see module doc)."""
+        """Direct and embedded dependency of every country on country ``on``, by stage (see module doc).
+        ``on`` is a country code of the run; another (``"China"``) is a ValueError naming the codes."""
         net, raw = self.net, self.raw
+        if on not in net.countries:
+            names = {code: c.name for code, c in self.scenario.countries.items()}
+            raise ValueError(f"dependency(on={on!r}): not a country code of this run"
+                             f"{did_you_mean(on, net.countries, names)}; the codes are {', '.join(net.countries)}")
         j = net.index(on)
         rows = []
         for s, stage in enumerate(STAGES):

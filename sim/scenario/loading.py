@@ -25,7 +25,7 @@ from .events import APPROVAL_FORMS, EVENT_TYPES
 from .references import check_references
 from .registry import Registry, find_seeds, load_registry
 from .schema import Scenario
-from .yamlfile import KeyPath, YamlDocument, format_path, problem_at, read_yaml
+from .yamlfile import KeyPath, YamlDocument, format_path, problem_at, read_yaml, unreadable_paths
 
 NOT_INHERITED = ("name", "title", "description")
 ADDITIVE_LISTS = ("events",)
@@ -68,8 +68,11 @@ def _copy_lines(value: Any, src_lines: dict, src: KeyPath, dst: KeyPath, lines: 
 
 def read_scenario(file: str | Path, _chain: tuple[Path, ...] = ()) -> YamlDocument:
     """Read a scenario file and everything it extends into one merged document."""
-    doc = read_yaml(file)
+    doc = read_yaml(file, keep_unreadable=True)
     here = Path(file).resolve()
+    if not doc.lines:                # nothing but blanks and comments; '{}' has a line
+        raise ScenarioError.single(file, "the file is empty (no keys): a scenario needs at least 'calendar' and "
+                                         "'countries', or 'extends: BASE.yaml'")
     if not isinstance(doc.data, dict):
         raise ScenarioError.single(file, f"a scenario must be a map of keys, got {type(doc.data).__name__}", line=1)
     parent = doc.data.get("extends")
@@ -219,9 +222,23 @@ def _pydantic_problems(doc: YamlDocument, exc: ValidationError) -> list[Problem]
             close = difflib.get_close_matches(str(path[-1]), list(model.model_fields) if model else [], n=1, cutoff=0.6)
             if close:
                 misspelt.add(path[:-1] + (close[0],))
+    kinds: dict[KeyPath, set[str]] = {}
+    for err in exc.errors():
+        kinds.setdefault(_clean_loc(doc.data, err["loc"]), set()).add(err["type"])
     for err in exc.errors():
         path = _clean_loc(doc.data, err["loc"])
         kind = err["type"]
+        if {"literal_error"} < kinds[path] and kinds[path] & {"tuple_type", "list_type"}:
+            if kind != "literal_error":       # a list or 'all' (importers: JP): one message for both
+                continue
+            expected = err.get("ctx", {}).get("expected", "")
+            example = f"[{got}]" if isinstance((got := err.get("input")), str) and got else "[A, B]"
+            msg = f"expected a list, e.g. {example}, or {expected}; got {got!r}"
+            key = (format_path(path), msg)
+            if key not in seen:
+                seen.add(key)
+                problems.append(problem_at(doc, path, msg))
+            continue
         msg = err["msg"].removeprefix("Value error, ")
         got = err.get("input")
         if kind == "extra_forbidden":
@@ -278,6 +295,11 @@ def validate_document(doc: YamlDocument, registry: Registry | None = None) -> Sc
     except ValidationError as exc:
         problems += _pydantic_problems(doc, exc)
     problems += check_references(doc, registry)
+    unreadable = {format_path(path): value for path, value in unreadable_paths(data).items()}
+    if unreadable:     # one problem each where it stands, instead of what the checks made of its text
+        problems = [p for p in problems if not any(p.path == at or p.path.startswith((at + ".", at + "["))
+                                                   for at in unreadable)]
+        problems += [problem_at(doc, path, value.reason) for path, value in unreadable_paths(data).items()]
     if problems:
         problems.sort(key=lambda p: (p.file != doc.file, p.file, p.line or 0))
         raise ScenarioError(problems)

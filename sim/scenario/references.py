@@ -281,6 +281,13 @@ class ReferenceChecker(ReferenceRules):
             for key in ("country", "buyer", "seller"):
                 if key in ev:
                     self.country(base + (key,), ev[key], allow_groups=False)
+            if ev.get("type") == "stockpile_release" and isinstance(ev.get("country"), str) \
+                    and ev["country"] in self.countries:
+                piles = _map(self.data.get("stockpiles"))
+                if ev["country"] not in piles:
+                    held = f"; countries with one: {', '.join(sorted(map(str, piles)))}" if piles else ""
+                    self.add(base + ("country",), f"{ev['country']} has no stockpile to release (none under "
+                                                  f"'stockpiles:'{held})")
             if "elements" in ev:
                 self.each(base + ("elements",), ev["elements"], self.element)
             if "element" in ev:

@@ -24,6 +24,18 @@ KeyPath = tuple[str | int, ...]
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
+class Unreadable(str):
+    """The text of a value YAML could not build (``2026-02-30``), kept in its place with why it failed, so
+    the scenario's other problems are still found; validation reports it where it stands."""
+
+    reason: str
+
+    def __new__(cls, text: str, reason: str) -> "Unreadable":
+        out = super().__new__(cls, text)
+        out.reason = reason
+        return out
+
+
 @dataclass(frozen=True)
 class YamlDocument:
     """Plain data of one YAML file and the (file, line) where each key path is written."""
@@ -45,9 +57,10 @@ def format_path(path: KeyPath) -> str:
 
 
 class _Walker:
-    def __init__(self, file: str, loader: yaml.SafeLoader):
+    def __init__(self, file: str, loader: yaml.SafeLoader, keep_unreadable: bool = False):
         self.file = file
         self.loader = loader
+        self.keep_unreadable = keep_unreadable
         self.count = 0
         self.lines: dict[KeyPath, tuple[str, int]] = {}
         self.problems: list[Problem] = []
@@ -90,16 +103,21 @@ class _Walker:
         try:
             return self.loader.construct_object(node, deep=True)
         except (ValueError, OverflowError) as exc:      # 2026-13-45 reads as a date YAML cannot build
-            self.problems.append(Problem(self.file, format_path(path), node.start_mark.line + 1,
-                                         f"cannot read {node.value!r} ({exc}); a date is written YYYY-MM-DD"))
+            reason = f"cannot read {node.value!r} ({exc}); a date is written YYYY-MM-DD"
+            if self.keep_unreadable:
+                return Unreadable(str(node.value), reason)
+            self.problems.append(Problem(self.file, format_path(path), node.start_mark.line + 1, reason))
             return None
 
 
-def read_yaml(file: str | Path) -> YamlDocument:
+def read_yaml(file: str | Path, keep_unreadable: bool = False) -> YamlDocument:
     """Read one YAML file safely into plain data plus a key-path -> line map.
 
     Raises ScenarioError naming the file (and line) for a missing file, a syntax
-    error, an oversized document or duplicate keys.
+    error, an oversized document or duplicate keys. A value YAML cannot build
+    (an impossible date) is a problem too, unless ``keep_unreadable``: then it
+    stays in the data as an ``Unreadable`` string, for the caller to report
+    along with the others.
     """
     file = str(file)
     path = Path(file)
@@ -117,15 +135,16 @@ def read_yaml(file: str | Path) -> YamlDocument:
     bad = _unprintable(file, text)
     if bad:
         raise ScenarioError(bad)
-    return read_yaml_text(file, text)
+    return read_yaml_text(file, text, keep_unreadable)
 
 
-def read_yaml_text(file: str, text: str) -> YamlDocument:
-    """Parse YAML text (read from ``file``, the name used in problems) into plain data and lines."""
+def read_yaml_text(file: str, text: str, keep_unreadable: bool = False) -> YamlDocument:
+    """Parse YAML text (read from ``file``, the name used in problems) into plain data and lines;
+    ``keep_unreadable`` as in ``read_yaml``."""
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
-        walker = _Walker(file, loader)
+        walker = _Walker(file, loader, keep_unreadable)
         data = walker.build(node, ()) if node is not None else {}
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -200,6 +219,17 @@ def _key_marks(text: str) -> list[tuple[tuple[int, int], KeyPath]]:
             walk(node, ())
     except (yaml.YAMLError, RecursionError):
         pass  # the file has other faults too: the characters are still reported by line and column
+    return out
+
+
+def unreadable_paths(data: Any, path: KeyPath = ()) -> dict[KeyPath, Unreadable]:
+    """Key path -> value, of every ``Unreadable`` value in ``data``."""
+    if isinstance(data, Unreadable):
+        return {path: data}
+    out: dict[KeyPath, Unreadable] = {}
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        out |= unreadable_paths(value, path + (key,))
     return out
 
 
