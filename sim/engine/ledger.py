@@ -126,6 +126,7 @@ class Ledger:
                              state.use_own)
         self.recorder.transit(k, transit_by_stage(state))
         self.check_balance(state, k)
+        self.check_stocks(state, k)
 
     # ------------------------------------------------------------ the balance
     def balance(self, state: State) -> dict[str, np.ndarray]:
@@ -148,6 +149,18 @@ class Ledger:
             terms = ", ".join(f"{name} {values[e]:.6g}" for name, values in b.items())
             raise InvariantError(f"mass balance broken for {self.net.elements[e]} at step {k} "
                                  f"({self.net.dates[k]}): {terms} t REO")
+
+
+    def check_stocks(self, state: State, k: int) -> None:
+        """Raise InvariantError naming the stock, the country and the item when one is below zero: draws take at
+        most what is there, so not even rounding may make a stock negative."""
+        for stage, stocks in [*state.stocks.items(), ("stockpile", state.pile)]:
+            if stocks.tagged.size and stocks.tagged.min() < 0.0:
+                c, q, x = np.unravel_index(stocks.tagged.argmin(), stocks.tagged.shape)
+                item = self.net.item_names(stage)[x] if stage in STAGES else self.net.elements[x]
+                raise InvariantError(f"{stage} stock of {item} in {self.net.countries[c]} is "
+                                     f"{stocks.tagged[c, q, x]:.3g} at step {k} ({self.net.dates[k]})"
+                                     f"{'' if q == 0 else f' in provenance row {q}'}; a stock cannot be negative")
 
 
 def stock_elements(state: State, net: Network) -> np.ndarray:

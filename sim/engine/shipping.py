@@ -36,10 +36,14 @@ def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
     if len(b) == 0:
         return None
     available = traded_mass(stage, stocks.tagged)
-    frac = np.where(available[j] > 0,
-                    np.minimum(1.0, shipped[b, j] / np.where(available[j] > 0, available[j], 1)), 0.0)
+    frac = np.where(available[j] > 0, shipped[b, j] / np.where(available[j] > 0, available[j], 1), 0.0)
+    # the share of each supplier's stock that leaves, at most all of it: orders that add up to a hair more
+    # than the stock (rounding, or own use taken first) are cut in proportion, and what stays is the stock
+    # times what does not leave, so no stock goes below zero (subtracting the shipments could, by rounding)
+    leaving = sum_rows(j, frac, len(stocks.tagged))
+    frac = frac / np.maximum(1.0, leaving)[j]
     tagged = frac[:, None, :] * stocks.tagged[j]
-    stocks.tagged -= sum_rows(j, tagged, len(stocks.tagged))
+    stocks.tagged *= np.maximum(0.0, 1.0 - np.minimum(1.0, leaving))[:, None, :]
     add_rows(state.pipeline[stage], b, traded_mass(stage, tagged))
     exports = Exports(tagged)
     for measure, share in licensed:
