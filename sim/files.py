@@ -123,6 +123,9 @@ def check_output(folder: Path | str, kind: str) -> Path:
     and removed there (in the nearest existing folder above, and in ``folder`` itself when it exists),
     so a read-only disk or a parent that is a file is found before a long run, not after it."""
     folder = Path(folder)
+    if folder.is_symlink():    # replacing the folder would replace the link, not what it points to
+        target = f"{os.readlink(folder)}{'' if folder.exists() else ', which does not exist'}"
+        raise OutputError(f"{folder} is a symbolic link (to {target}): refusing to replace it; give the folder itself")
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder} is a file, not a results folder: refusing to replace it; give a folder")
     if folder.is_dir() and _holds_other(folder, kind):

@@ -87,6 +87,21 @@ def test_out_naming_an_existing_file_is_refused(project, capsys, kind):
     assert out.read_text(encoding="utf-8") == "keep me"
 
 
+@pytest.mark.parametrize("target", ["results/x", "nowhere"])
+@pytest.mark.parametrize("kind", ["run", "ensemble"])
+def test_out_naming_a_symbolic_link_is_refused_and_the_link_kept(project, capsys, kind, target):
+    """Replacing the folder would replace the link (and a broken one would leave it behind as litter)."""
+    if target == "results/x":
+        assert main(commands(project, project / target)[kind]) == 0
+        capsys.readouterr()
+    out = project / "link"
+    out.symlink_to(project / target)
+    before = snapshot(project)
+    assert main(commands(project, out)[kind]) == 2
+    assert "is a symbolic link" in one_line_no_traceback(capsys)
+    assert out.is_symlink() and snapshot(project) == before
+
+
 @pytest.mark.parametrize("kind", ["run", "ensemble", "compare", "sweep"])
 def test_out_under_a_file_is_refused_before_running(project, capsys, kind):
     (project / "afile").write_text("x", encoding="utf-8")
