@@ -1,0 +1,125 @@
+"""Every scenario's tables against a recorded reference, number by number, to a relative tolerance.
+
+    python tools/compare_engines.py record DIR [--end YYYY-MM-DD] [--only a,b]
+    python tools/compare_engines.py check DIR [--rtol 1e-12] [--only a,b]
+
+``record`` runs every scenario in ``scenarios/`` (seed 0, full horizon or up to
+``--end``) and writes each of its tables at every step to ``DIR/<scenario>/<table>.parquet``.
+``check`` runs them again and compares: the same rows and labels, and every number
+within ``rtol`` of the reference, relative to the larger of the two values or to the
+largest value of its column (so that a zero against 1e-17 t is rounding, not a change).
+It prints the worst difference of each scenario and exits 1 if any is over ``rtol``.
+
+Where ``tools/fingerprint.py`` says whether results are equal to the last bit, this
+says how far apart they are: it is how a new engine (the compiled core of issue 16)
+is held to the engine it replaces.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+
+def scenario_tables(file: Path, end: dt.date | None) -> dict[str, pd.DataFrame]:
+    """The tables of one run of ``file`` (seed 0) at every step."""
+    import sim
+
+    return sim.run(sim.load_scenario(file), seed=0, end=end).tables("step")
+
+
+def worst_difference(ref: pd.DataFrame, new: pd.DataFrame) -> tuple[float, str]:
+    """The largest relative difference between two versions of a table, and where it is; inf if their rows
+    or labels differ."""
+    if list(ref.columns) != list(new.columns) or len(ref) != len(new):
+        return np.inf, f"shape {ref.shape} -> {new.shape}"
+    worst, where = 0.0, ""
+    for column in ref.columns:
+        a, b = ref[column].to_numpy(), new[column].to_numpy()
+        if not (np.issubdtype(a.dtype, np.number) and np.issubdtype(b.dtype, np.number)):
+            if not (ref[column].astype(str).to_numpy() == new[column].astype(str).to_numpy()).all():
+                return np.inf, f"labels of {column}"
+            continue
+        a, b = a.astype(float), b.astype(float)
+        same = (a == b) | (np.isnan(a) & np.isnan(b))
+        if same.all():
+            continue
+        finite = np.isfinite(a)
+        scale = np.abs(a[finite]).max() if finite.any() else 0.0
+        rel = np.where(same, 0.0, np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), scale))
+        rel = np.nan_to_num(rel, nan=np.inf)
+        row = int(rel.argmax())
+        if rel[row] > worst:
+            worst, where = float(rel[row]), f"{column} row {row}: {a[row]!r} -> {b[row]!r}"
+    return worst, where
+
+
+def files(only: str | None) -> list[Path]:
+    chosen = set(only.split(",")) if only else None
+    return [f for f in sorted(SCENARIOS.glob("*.yaml")) if chosen is None or f.stem in chosen]
+
+
+def record(folder: Path, end: dt.date | None, only: str | None) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    for file in files(only):
+        started = time.perf_counter()
+        (folder / file.stem).mkdir(exist_ok=True)
+        for name, frame in scenario_tables(file, end).items():
+            frame.to_parquet(folder / file.stem / f"{name}.parquet", index=False)
+        print(f"  {file.stem}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    (folder / "reference.json").write_text(json.dumps({"end": end.isoformat() if end else None}) + "\n",
+                                           encoding="utf-8")
+    print(f"recorded {len(files(only))} scenarios in {folder}")
+    return 0
+
+
+def check(folder: Path, rtol: float, only: str | None) -> int:
+    meta = json.loads((folder / "reference.json").read_text(encoding="utf-8"))
+    end = dt.date.fromisoformat(meta["end"]) if meta["end"] else None
+    over = 0
+    for file in files(only):
+        if not (folder / file.stem).is_dir():
+            print(f"{file.stem}: not recorded")
+            over += 1
+            continue
+        tables = scenario_tables(file, end)
+        worst, where = 0.0, ""
+        for path in sorted((folder / file.stem).glob("*.parquet")):
+            if path.stem not in tables:
+                worst, where = np.inf, f"{path.stem}: no longer made"
+                break
+            diff, at = worst_difference(pd.read_parquet(path), tables[path.stem])
+            if diff > worst:
+                worst, where = diff, f"{path.stem}: {at}"
+        over += worst > rtol
+        verdict = "OVER" if worst > rtol else "ok"
+        print(f"{file.stem:32s} worst {worst:.2e} {verdict}" + (f" ({where})" if worst else ""), flush=True)
+    print(f"{over} scenario(s) over {rtol:g}" if over else f"every scenario within {rtol:g}")
+    return 1 if over else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("action", choices=("record", "check"))
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--end", type=dt.date.fromisoformat, help="stop every run early (record only)")
+    parser.add_argument("--rtol", type=float, default=1e-12, help="relative tolerance (check only)")
+    parser.add_argument("--only", help="these scenarios only, comma-separated")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    if args.action == "record":
+        return record(args.folder, args.end, args.only)
+    return check(args.folder, args.rtol, args.only)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
