@@ -111,11 +111,18 @@ def test_a_resume_refuses_a_replication_made_with_another_seed(write, tmp_path):
     assert resumed.ran == 1 and [s.seed for s in resumed.summaries] == [1, 1, 1]
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C's default in the child: a shell starts background jobs with SIGINT ignored, and a test run
+    (CI) launched that way would otherwise hand the ignoring on to the command under test."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(scenario: Path, out: Path, replications: int) -> subprocess.Popen:
     """An ensemble in a session of its own, as in a terminal: Ctrl-C signals every process of its group."""
     return subprocess.Popen([sys.executable, "-m", "sim", str(scenario), "--replications", str(replications),
                              "--workers", "2", "--end", END, "--no-plots", "--out", str(out)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_as_in_a_terminal)
 
 
 def _wait_for(condition, seconds: float = 60) -> None:
@@ -188,7 +195,7 @@ def test_ctrl_c_stops_a_single_run_in_one_line_and_leaves_no_folder(tmp_path):
     out = tmp_path / "run"
     run = subprocess.Popen([sys.executable, "-m", "sim", str(ROOT / "scenarios" / "japan_ban_uncertain.yaml"),
                             "--replications", "1", "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+                           stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_as_in_a_terminal)
     _wait_for((tmp_path / "run.lock").exists)   # running (Ctrl-C while Python imports pandas is Python's own)
     os.killpg(run.pid, signal.SIGINT)
     stdout, stderr = run.communicate(timeout=20)
