@@ -17,12 +17,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .errors import OutputError
 from .locks import folder_lock
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 FORMATS = ("parquet", "csv")
 
@@ -61,6 +64,8 @@ def write_json(path: Path, data: dict) -> None:
 
 def write_table(frame: pd.DataFrame, stem: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
     """Write one table as ``stem.parquet`` and/or ``stem.csv``; dates as ISO dates."""
+    import pandas as pd
+
     out = frame.copy()
     if "date" in out:
         out["date"] = pd.to_datetime(out["date"]).dt.date
