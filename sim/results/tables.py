@@ -159,12 +159,13 @@ class Results:
         import pandas as pd
 
         labels, data = self._by_period(array, frequency, how)
-        index = pd.MultiIndex.from_product([pd.DatetimeIndex(labels, name="date")] + [list(v) for _, v in axes],
-                                           names=["date"] + [n for n, _ in axes])
-        frame = pd.DataFrame({value: data.reshape(-1)}, index=index).reset_index()
-        if not keep_zero:
-            frame = frame[frame[value].abs() > 1e-12]
-        return frame.reset_index(drop=True)
+        flat = data.reshape(-1)
+        # the rows kept, then their keys: no frame of every combination is made only to drop most of it
+        rows = np.arange(flat.size) if keep_zero else np.flatnonzero(np.abs(flat) > 1e-12)
+        at = np.unravel_index(rows, data.shape)
+        keys = [pd.DatetimeIndex(labels, name="date")] + [pd.Index(list(v)) for _, v in axes]
+        return pd.DataFrame({name: key.take(k) for name, key, k in zip(["date"] + [n for n, _ in axes], keys, at)}
+                            | {value: flat[rows]})
 
     def _production(self, frequency: str) -> pd.DataFrame:
         import pandas as pd
