@@ -1,7 +1,9 @@
 """Command line: ``python -m sim [run] SCENARIO.yaml [options]`` runs a scenario; ``python -m sim validate FILE...``,
 ``python -m sim compare A.yaml B.yaml...`` and ``python -m sim sweep SCENARIO.yaml --set KEY=V1,V2...``.
 
-Thin client of the Python API; bad input exits 2 with the problems listed, never a traceback.
+Thin client of the Python API; bad input exits 2 with the problems listed, never a traceback. Each command
+imports what it uses when it runs (a run loads no comparison, sweep or back-test code, ``--version`` and
+``--help`` next to nothing), so that starting is quick.
 """
 from __future__ import annotations
 
@@ -11,31 +13,19 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
-from .backtest import REPLICATIONS, backtest
-from .backtest import default_folder as backtest_folder
 from .errors import BacktestError, EnsembleError, OutputError, ScenarioError
-from .experiments.comparison import compare, describe_run
-from .experiments.comparison import default_folder as compare_folder
-from .experiments.ensemble import Interrupted, is_random, run_ensemble
-from .experiments.executors import TRUST_WARNING, security_for
-from .experiments.golden import REFERENCE, regenerate
-from .experiments.paired import DEFAULT_REPLICATIONS
-from .experiments.runs import check_end
-from .experiments.single import default_out, run, save
-from .experiments.sweeps import default_folder as sweep_folder
-from .experiments.sweeps import sweep
+from .experiments.executors import DEFAULT_REPLICATIONS, EPISODE_REPLICATIONS, TRUST_WARNING
 from .files import check_output, check_writable, write_failure
 from .locks import FolderBusy, folder_lock
 from .progress import progress_bar
-from .results.periods import Period
-from .results.report import run_report
-from .scenario.loading import load_scenario, read_scenario
-from .scenario.overrides import resolve, split_assignment
 from .version import __version__
-from .world.describe import describe_scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .results.periods import Period
 
 COMMANDS = ("validate", "compare", "sweep", "golden", "backtest")
 INTERRUPTED = 130                       # as a shell reports a process ended by SIGINT
@@ -44,6 +34,9 @@ VERSION = f"python -m sim {__version__}"
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from .scenario.loading import load_scenario
+    from .world.describe import describe_scenario
+
     status = 0
     for n, file in enumerate(args.files):
         if n:
@@ -72,6 +65,8 @@ class _PlainDumper(yaml.SafeDumper):
 
 def effective_yaml(file: Path, scenario) -> str:
     """The scenario as it stands after 'extends' and merging, name and title first."""
+    from .scenario.loading import read_scenario
+
     data = read_scenario(file).data
     head = {"name": scenario.name, "title": data.get("title"), "description": data.get("description")}
     ordered = {k: v for k, v in head.items() if v is not None} | {k: v for k, v in data.items() if k not in head}
@@ -155,8 +150,8 @@ def _parser() -> argparse.ArgumentParser:
                     "replications.csv and one plot per episode to a folder, atomically.")
     back.add_argument("episodes", nargs="*", metavar="EPISODE",
                       help="episodes to replay, by scenario name (default: all of seeds/)")
-    back.add_argument("--replications", type=int, default=REPLICATIONS, metavar="N",
-                      help=f"replications of an episode with uncertain inputs (default {REPLICATIONS})")
+    back.add_argument("--replications", type=int, default=EPISODE_REPLICATIONS, metavar="N",
+                      help=f"replications of an episode with uncertain inputs (default {EPISODE_REPLICATIONS})")
     back.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: all cores)")
     back.add_argument("--out", type=Path, metavar="DIR", help="scorecard folder (default: results/backtest/)")
     back.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY.PATH=VALUE",
@@ -203,6 +198,8 @@ def _date(text: str) -> dt.date:
 
 def _period(text: str) -> Period:
     """A flows-chart period: ``2026``, ``2026-Q1``, ``2026-03``, or ``2025-07-01..2026-06-30`` (days included)."""
+    from .results.periods import Period
+
     try:
         return Period.parse(text.split("..") if ".." in text else text)
     except ValueError as exc:
@@ -280,6 +277,10 @@ def _write_failed(out: Path, exc: OSError, command: str = "") -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from .experiments.comparison import compare, describe_run
+    from .experiments.comparison import default_folder as compare_folder
+    from .experiments.single import default_out
+
     if _bad_seed(args.seed, "compare") or _bad_counts(args, "compare"):
         return 2
     if len(args.files) < 2:
@@ -316,6 +317,12 @@ def _save_and_show(result, out: Path, args: argparse.Namespace, what: str, comma
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from .experiments.single import default_out
+    from .experiments.sweeps import default_folder as sweep_folder
+    from .experiments.sweeps import sweep
+    from .scenario.loading import read_scenario
+    from .scenario.overrides import resolve, split_assignment
+
     if _bad_seed(args.seed, "sweep") or _bad_counts(args, "sweep"):
         return 2
     if _cannot_write(args.out, "sweep", "sweep", default_out(args.scenario, "sweep").parent):
@@ -347,6 +354,9 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    from .backtest import backtest
+    from .backtest import default_folder as backtest_folder
+
     for name in ("replications", "workers"):
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -379,6 +389,8 @@ def _backtest(args: argparse.Namespace) -> int:
 
 def _one_value(assignment: str) -> tuple[str, object]:
     """``KEY.PATH=VALUE`` -> (key path, value); a ScenarioError unless exactly one value is given."""
+    from .scenario.overrides import split_assignment
+
     key, values = split_assignment(assignment)
     if len(values) != 1:
         raise ScenarioError.single("--set", f"{key}: one value to set, got {len(values)} ({assignment})")
@@ -386,6 +398,8 @@ def _one_value(assignment: str) -> tuple[str, object]:
 
 
 def _golden(args: argparse.Namespace) -> int:
+    from .experiments.golden import REFERENCE, regenerate
+
     changes = regenerate()
     if not changes:
         print(f"baseline unchanged; {REFERENCE} left as it is")
@@ -397,6 +411,12 @@ def _golden(args: argparse.Namespace) -> int:
 
 def _run(argv: list[str]) -> int:
     args = _run_parser().parse_args(argv)
+    from .experiments.ensemble import is_random
+    from .experiments.runs import check_end
+    from .experiments.single import default_out, run, save
+    from .results.report import run_report
+    from .scenario.loading import load_scenario
+
     if _bad_seed(args.seed):
         return 2
     for name in ("replications", "workers", "replication"):
@@ -465,6 +485,10 @@ def _run(argv: list[str]) -> int:
 
 def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     """python -m sim SCENARIO.yaml --replications N: run (or resume) an ensemble and print its bands."""
+    from .experiments.ensemble import Interrupted, is_random, run_ensemble
+    from .experiments.executors import security_for
+    from .experiments.single import default_out
+
     out = args.out or default_out(args.scenario, f"{scenario.name}_ensemble")
     if _cannot_write(out, "ensemble"):
         return 2

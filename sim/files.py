@@ -17,12 +17,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .errors import OutputError
 from .locks import folder_lock
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 FORMATS = ("parquet", "csv")
 
@@ -60,7 +63,10 @@ def write_json(path: Path, data: dict) -> None:
 
 
 def write_table(frame: pd.DataFrame, stem: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
-    """Write one table as ``stem.parquet`` and/or ``stem.csv``; dates as ISO dates."""
+    """Write one table as ``stem.parquet`` and/or ``stem.csv``; dates as ISO dates, floats in the CSV to
+    ``CSV_FLOAT``'s nine significant figures (NaN empty)."""
+    import pandas as pd
+
     out = frame.copy()
     if "date" in out:
         out["date"] = pd.to_datetime(out["date"]).dt.date
@@ -68,8 +74,19 @@ def write_table(frame: pd.DataFrame, stem: Path, formats: tuple[str, ...] = FORM
     if "parquet" in formats:
         paths.append(atomic_write(stem.with_suffix(".parquet"), lambda p: out.to_parquet(p, index=False)))
     if "csv" in formats:
-        paths.append(atomic_write(stem.with_suffix(".csv"), lambda p: out.to_csv(p, index=False, float_format="%.9g")))
+        text = out.assign(**{name: csv_floats(column.to_numpy()) for name, column in out.items()
+                             if column.dtype.kind == "f"})
+        paths.append(atomic_write(stem.with_suffix(".csv"), lambda p: text.to_csv(p, index=False)))
     return paths
+
+
+CSV_FLOAT = "%.9g"
+
+
+def csv_floats(values: np.ndarray) -> list[str]:
+    """Floats as a CSV holds them: ``CSV_FLOAT``, NaN as an empty field; what ``to_csv(float_format=CSV_FLOAT)``
+    writes, made in one pass (pandas formats value by value through three calls each, ten times slower)."""
+    return [CSV_FLOAT % v if v == v else "" for v in values.tolist()]
 
 
 def _umask() -> int:

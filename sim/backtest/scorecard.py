@@ -28,6 +28,7 @@ from ..errors import BacktestError, Problem, ScenarioError
 from ..experiments import executors
 from ..experiments.bands import PERCENTILES
 from ..experiments.ensemble import is_random
+from ..experiments.executors import EPISODE_REPLICATIONS as REPLICATIONS
 from ..experiments.manifest import code_sha256
 from ..experiments.single import run
 from ..files import atomic_folder, write_json, write_table
@@ -37,8 +38,6 @@ from ..scenario.overrides import apply, describe, resolve
 from ..scenario.registry import load_registry
 from ..version import __version__
 from .targets import Target, load_targets
-
-REPLICATIONS = 20              # of an episode with uncertain inputs, unless told otherwise
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,10 @@ from ..errors import EnsembleError
 from .manifest import code_sha256
 
 RETRIES = 1                      # a replication whose worker died (or, on Dask, that raised) is tried once more
+# replications run where inputs are uncertain, unless told: here, where the command line reads them without
+# importing what runs them
+DEFAULT_REPLICATIONS = 20        # of a comparison or sweep (sim.experiments.paired)
+EPISODE_REPLICATIONS = 20        # of a back-test episode (sim.backtest)
 SCHEDULER_ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx)://[^/\s:]+(:\d+)?|(tcp|tls|ws|wss|ucx)://\[[0-9a-fA-F:]+\]:\d+")
 
 Task = Callable[[int], int]

@@ -9,10 +9,13 @@ import functools
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..results import Results
-from ..scenario import Scenario
 from ..version import __version__
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..results import Results
+    from ..scenario import Scenario
 
 PACKAGE = Path(__file__).resolve().parents[1]
 

@@ -36,10 +36,8 @@ from ..world import step_dates
 from . import executors
 from .bands import PERCENTILES, band, series_bands
 from .ensemble import is_random, load_ensemble, run_replication
+from .executors import DEFAULT_REPLICATIONS
 from .runs import ScenarioRun
-
-DEFAULT_REPLICATIONS = 20        # of a comparison or sweep with uncertain inputs, unless told
-
 
 
 class SideBySide:

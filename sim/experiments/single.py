@@ -17,7 +17,6 @@ from ..engine import Simulation
 from ..files import atomic_folder, write_json, write_table
 from ..progress import Progress
 from ..results import Results
-from ..results.series import headline_series
 from ..scenario import Scenario, load_scenario
 from .manifest import manifest
 
@@ -52,6 +51,8 @@ def save(results: Results, folder: Path | str, frequency: str | None = None, for
     frequency = frequency or settings.frequency
     formats = tuple(formats or settings.formats)
     plots = settings.plots if plots is None else plots
+    from ..results.series import headline_series  # pandas: only a run that is saved needs it
+
     folder = Path(folder)
     with atomic_folder(folder, "run") as work:
         (work / "tables").mkdir()

@@ -9,19 +9,15 @@
 Plots read tables (``Results.table``, ``dependency``, ``summary``; a
 comparison's or an ensemble's frames), never the live model or the recorder.
 This is the only package of ``sim`` that imports matplotlib, so running and
-tabulating stay importable (and fast) without it; the Agg backend is chosen
-here, before any module of the package imports pyplot, so plots render
-without a display.
+tabulating stay importable (and fast) without it. Figures are made as
+``matplotlib.figure.Figure`` (``style.figure``), never through pyplot: they
+render without a display and without choosing a backend, and leave pyplot's
+choice of one to the user.
 """
-import matplotlib
-
-matplotlib.use("Agg")
-
-# the modules below import pyplot, so they come after the backend is chosen (hence E402)
-from .bands import band_countries, band_plots, band_shortfall_figure, plot_ensemble  # noqa: E402
-from .briefing import briefing, briefing_countries  # noqa: E402
-from .runs import comparison_plots, sweep_plots  # noqa: E402
-from .style import colour  # noqa: E402
+from .bands import band_countries, band_plots, band_shortfall_figure, plot_ensemble
+from .briefing import briefing, briefing_countries
+from .runs import comparison_plots, sweep_plots
+from .style import colour
 
 __all__ = ["band_countries", "band_plots", "band_shortfall_figure", "briefing", "colour", "comparison_plots",
            "briefing_countries", "plot_ensemble", "sweep_plots"]

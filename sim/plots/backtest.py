@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import pathlib
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, PercentFormatter
 
-from .style import SIZE, save_figure
+from .style import SIZE, new_figure, save_figure
 
 ROW_INCHES = 0.85
 TITLE_INCHES = 0.4
@@ -32,7 +31,7 @@ def plot_episode(table: pd.DataFrame, values: pd.DataFrame, episode: str, replic
     ``values``, one row per replication), observed against simulated."""
     n = len(table)
     height = 0.9 + ROW_INCHES * n
-    fig, axes = plt.subplots(n, 1, figsize=(SIZE[0], height), squeeze=False)
+    fig, axes = new_figure((SIZE[0], height), nrows=n, ncols=1, squeeze=False)
     for ax, row in zip(axes[:, 0], table.itertuples()):
         sims = values.loc[values["target"] == row.target, "simulated"].to_numpy(dtype=float)
         ax.axvspan(row.band_low, row.band_high, color=BAND, zorder=0)

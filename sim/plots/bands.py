@@ -11,7 +11,6 @@ from __future__ import annotations
 import pathlib
 from typing import TYPE_CHECKING, Protocol
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
@@ -24,7 +23,6 @@ from .style import (
     ELEMENT_COLOURS,
     MARKET_STYLES,
     MAX_PANELS,
-    SIZE,
     colour,
     country_panels,
     mark_events,
@@ -33,6 +31,7 @@ from .style import (
     multiple,
     multiple_axis,
     multiple_range,
+    new_figure,
     note_empty,
     panels,
     run_axis,
@@ -341,7 +340,7 @@ def headline_bands_figure(headline: pd.DataFrame, limit: int = MAX_RANGE_ROWS,
         return _grouped_headline_figure(_by_market(groups), short)
     headline = _by_market(headline)
     panels = _headline_panels(headline, short)
-    fig, axes = plt.subplots(1, 3, figsize=SIZE)
+    fig, axes = new_figure(ncols=3)
     fig.suptitle("headline figures, P5–P50–P95 over the replications")
     for ax, (figure, title, subjects, formatter) in zip(axes, panels):
         ax.set_title(title, loc="left", fontsize=9, fontweight="bold")
@@ -397,7 +396,7 @@ def _grouped_headline_figure(groups: pd.DataFrame, short: list[str]) -> Figure:
     names = list(dict.fromkeys(groups["group"]))
     panels = _headline_panels(groups, short)
     total = int(groups.groupby("group")["replications"].max().sum())
-    fig, axes = plt.subplots(1, 3, figsize=SIZE)
+    fig, axes = new_figure(ncols=3)
     fig.suptitle("headline figures, P5–P50–P95 over the replications of each group")
     step = 0.8 / max(len(names), 1)
     for ax, (figure, title, subjects, formatter) in zip(axes, panels):

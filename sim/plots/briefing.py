@@ -8,7 +8,6 @@ from __future__ import annotations
 import pathlib
 from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import PercentFormatter
@@ -20,9 +19,9 @@ from .style import (
     ELEMENT_COLOURS,
     ELEMENT_STYLES,
     MARKET_STYLES,
-    SIZE,
     colour,
     date_axis,
+    figure,
     item_colour,
     legend_below,
     legend_outside,
@@ -139,7 +138,7 @@ def cover_figure(results: Results, countries: tuple[str, ...]) -> Figure:
     inventory = results.table("inventory", "month")
     months = pd.DatetimeIndex(sorted(inventory["date"].unique()))
     countries = tuple(countries)[:4] or ("JP",)
-    fig = plt.figure(figsize=SIZE)
+    fig = figure()
     grid = fig.add_gridspec(2, len(countries), height_ratios=(2.2, 1.0))
     fig.suptitle("Days of cover of working oxide stocks (days of the country's own use), and strategic stockpiles",
                  x=0.01, ha="left", fontweight="bold", fontsize=11)

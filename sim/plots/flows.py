@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
 from ..results.chain import COLUMN_LABELS, COLUMNS, UNITS, chain_flows
-from .style import SIZE, colour, note_empty, tonnage
+from .style import SIZE, colour, new_figure, note_empty, tonnage
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -45,7 +44,7 @@ def flows_figure(results: Results, periods: Sequence[Period | str] | None = None
 def flows_table_figure(table: pd.DataFrame, countries: tuple[str, ...]) -> Figure:
     """Draw a ``chain_flows`` table: one panel per period, on one vertical scale (t)."""
     labels = list(dict.fromkeys(table["period"]))
-    fig, axes = plt.subplots(len(labels), 1, figsize=(SIZE[0], SIZE[1] * 0.95 * len(labels)), squeeze=False)
+    fig, axes = new_figure((SIZE[0], SIZE[1] * 0.95 * len(labels)), nrows=len(labels), ncols=1, squeeze=False)
     fig.suptitle("Rare-earth chain by country: " + ", ".join(labels), x=0.01, ha="left", fontweight="bold",
                  fontsize=11)
     panels = [table[table["period"] == label] for label in labels]

@@ -8,8 +8,8 @@ import zlib
 from typing import TYPE_CHECKING, Iterator
 
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
@@ -19,7 +19,6 @@ from ..world.markets import HOME, OUTSIDE, WORLD
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 DPI = 110
 SIZE = (9.0, 5.0)                 # inches
@@ -63,23 +62,32 @@ def market_handles(home: str | None) -> list[Line2D]:
             Line2D([], [], color="0.3", lw=1.6, ls=MARKET_STYLES[HOME], label=f"in {home}")]
 
 
-def new_figure(**kwargs) -> tuple[Figure, Axes | np.ndarray]:
-    """A briefing-sized figure (``SIZE`` inches) with ``plt.subplots`` axes."""
-    return plt.subplots(figsize=SIZE, **kwargs)
+def figure(size: tuple[float, float] = SIZE) -> Figure:
+    """An empty figure ``size`` inches large at the resolution it is written at (``DPI``).
+
+    Made without pyplot: nothing global holds it (nothing to close), and pyplot is never imported. At
+    ``DPI`` from the start, the layout measures its text with the renderer that then draws it."""
+    return Figure(figsize=size, dpi=DPI)
+
+
+def new_figure(size: tuple[float, float] = SIZE, **subplots) -> tuple[Figure, Axes | np.ndarray]:
+    """A figure (``figure``; briefing-sized by default) with axes as ``Figure.subplots(**subplots)`` lays them."""
+    fig = figure(size)
+    return fig, fig.subplots(**subplots)
 
 
 def save_figure(fig: Figure, path: pathlib.Path, note: str, top: float = 1.0,
                 events: pd.DataFrame | None = None) -> pathlib.Path:
     """Footnote, the key of the ``events`` numbered on the axes (if any) above it, lay out (the axes below
     ``top``, a share of the height, so a title above them has room), write at ``DPI`` atomically (a
-    temporary file moved into place) and close."""
+    temporary file moved into place)."""
     fig.text(0.005, 0.005, note, fontsize=7, color="0.4", ha="left", va="bottom")
     bottom = event_key(fig, events)
     fig.tight_layout(rect=(0, bottom, 1, top))
-    try:
-        return atomic_write(pathlib.Path(path), lambda p: fig.savefig(p, dpi=DPI, format=pathlib.Path(path).suffix[1:]))
-    finally:
-        plt.close(fig)      # a briefing or an ensemble draws many figures; none is kept open
+    # tight_layout leaves a placeholder layout engine behind, for which savefig would draw the whole figure
+    # once more, unseen, before drawing it: the layout is done, so none is left
+    fig.set_layout_engine(None)
+    return atomic_write(pathlib.Path(path), lambda p: fig.savefig(p, dpi=DPI, format=pathlib.Path(path).suffix[1:]))
 
 
 def date_axis(ax: Axes, maxticks: int = 8, minticks: int = 2, axis: str = "x") -> None:
@@ -107,7 +115,7 @@ def panels(n: int) -> tuple[Figure, list[Axes]]:
     """One to four panels sharing the date axis: a row of up to three, or two by two."""
     n = max(1, min(n, MAX_PANELS))
     rows, cols = (2, 2) if n == 4 else (1, n)
-    fig, axes = plt.subplots(rows, cols, figsize=SIZE, sharex=True, squeeze=False)
+    fig, axes = new_figure(nrows=rows, ncols=cols, sharex=True, squeeze=False)
     return fig, list(axes.flat)
 
 

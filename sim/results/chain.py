@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import pandas as pd
 
 from ..stages import MAGNET, MINE, REFINERY
 from ..world.provenance import Tags
@@ -31,6 +30,8 @@ from .recorder import Recorder
 
 if TYPE_CHECKING:  # pragma: no cover
     import datetime as dt
+
+    import pandas as pd
 
     from ..world import Network
 
@@ -68,6 +69,8 @@ def flow_periods(results: Results) -> list[Period]:
     """The flows chart's default periods, each a year of whole steps (52 weekly steps): the year before the
     first export measure and the first year of it (from the first step that starts on or after its start),
     each cut short by the calendar; without a measure in the run (or with one from its start), its first year."""
+    import pandas as pd
+
     dates = results.dates
     n = round(365.25 / results.net.step_days)
     measure = results.first_measure
@@ -80,6 +83,8 @@ def flow_periods(results: Results) -> list[Period]:
 
 def _steps_period(results: Results, first: int, stop: int, label: str) -> Period:
     """The days of steps ``first`` to ``stop`` (excluded, cut at the calendar's end)."""
+    import pandas as pd
+
     dates = results.dates
     last = dates[min(stop, len(dates)) - 1]
     return Period(dates[first].date(), (last + pd.Timedelta(days=results.net.step_days)).date(), label)
@@ -88,6 +93,8 @@ def _steps_period(results: Results, first: int, stop: int, label: str) -> Period
 def period_steps(results: Results, period: Period) -> np.ndarray:
     """Indices of the steps whose first day lies in ``period`` (a step straddling its end counts whole); a
     ValueError if the run has none."""
+    import pandas as pd
+
     dates = results.dates
     steps = np.flatnonzero((dates >= pd.Timestamp(period.start)) & (dates < pd.Timestamp(period.end)))
     if steps.size == 0:
@@ -119,6 +126,8 @@ def chain_flows(results: Results, periods: Sequence[Period | str] | None = None)
     Separating countries include oxides recovered from end-of-life magnets where recovered. Steps count
     whole in the period of their first day. Rows with 0 t are left out.
     """
+    import pandas as pd
+
     raw, tags, countries = results.raw, results.net.tags, list(results.countries)
     chosen = [p if isinstance(p, Period) else Period.parse(p) for p in (periods or flow_periods(results))]
     held = raw.held()

@@ -6,9 +6,10 @@ stops or holds goods), ``probability`` (NaN when certain).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-import pandas as pd
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 EVENT_COLUMNS = ["number", "label", "type", "start", "end", "restricts", "probability"]
 
@@ -29,6 +30,8 @@ def events_table(events: Iterable[Any]) -> pd.DataFrame:
 
     The start is an event's ``start`` (``date`` for a capacity change), the end its ``end`` or ``until``.
     """
+    import pandas as pd
+
     rows = []
     for number, event in enumerate(events, start=1):
         start = getattr(event, "start", None) or getattr(event, "date", None)

@@ -14,9 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -63,6 +66,8 @@ class Period:
 
 def overlap_days(dates: pd.Series, step_days: float, period: Period) -> np.ndarray:
     """Days of each step (labelled by its first day, ``step_days`` long) that fall inside ``period``."""
+    import pandas as pd
+
     first = pd.to_datetime(dates).to_numpy(dtype="datetime64[D]")
     last = first + np.timedelta64(int(round(step_days)), "D")
     lo = np.maximum(first, np.datetime64(period.start, "D"))
@@ -72,6 +77,8 @@ def overlap_days(dates: pd.Series, step_days: float, period: Period) -> np.ndarr
 
 def covers(dates: pd.Series, step_days: float, period: Period) -> bool:
     """Whether the run's steps cover every day of ``period``."""
+    import pandas as pd
+
     if len(dates) == 0:
         return False
     first = pd.Timestamp(min(dates)).date()
@@ -99,6 +106,8 @@ def calendar_periods(first: dt.date, end: dt.date, frequency: str) -> list[Perio
     """The months, quarters or years (``frequency``) that hold a day from ``first`` (included) to ``end``
     (excluded), each cut to those days and labelled as ``Period.parse`` reads it (``2024-01``, ``2024-Q1``,
     ``2024``): a run that starts or stops mid-month has a part of that month."""
+    import pandas as pd
+
     if frequency not in FREQUENCIES:
         raise ValueError(f"frequency must be step, {', '.join(FREQUENCIES)}, got {frequency!r}")
     periods = []
@@ -145,6 +154,8 @@ def means_by_period(frame: pd.DataFrame, keys: list[str], values: list[str], ste
                     frequency: str) -> pd.DataFrame:
     """A tidy step table of levels (date, *keys, *values; one row per step and keys) as their day-weighted
     means over the calendar's periods (``in_periods``), each labelled by its first day."""
+    import pandas as pd
+
     dates = pd.DatetimeIndex(sorted(frame["date"].unique()))
     first = dates[0].date()
     periods = calendar_periods(first, dates[-1].date() + dt.timedelta(days=int(round(step_days))), frequency)

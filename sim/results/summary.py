@@ -10,15 +10,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import pandas as pd
 
 from ..scenario import Scenario, drawn_inputs
 from ..stages import STAGES
 from ..world import Network
 from .recorder import Recorder
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 WARN_SHARE = 0.5  # a stockpile in days of own oxide use is flagged when that use is under half its end users'
 SHORT = 0.005   # a country is short when more than 0.5% of its demand goes unmet

@@ -47,14 +47,18 @@ over the period's days; shares are computed from the period's split sums.
 Dates label a period by its first day; the periods end with the calendar's
 last day. The key and value columns
 of each table, and the codes a key can hold, are named once in ``sim.results.columns``.
+
+A run makes its ``Results`` without pandas: pandas is imported when a table (or the mass balance, or the
+dates as a pandas index) is first asked for, so a process that only runs, or reads only the recorder's
+arrays, never loads it.
 """
 from __future__ import annotations
 
 import datetime as dt
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..errors import did_you_mean
 from ..scenario import Scenario
@@ -68,6 +72,9 @@ from .periods import Period, calendar_periods, day_matrix, in_periods
 from .recorder import Recorder
 from .summary import Summary, summarise
 
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
 
 class Results:
     """What one run produced: ``table(name)``, ``summary()``, the mass balance, and the world it drew
@@ -77,9 +84,7 @@ class Results:
                  balance: dict[str, np.ndarray], replication: int | None = None):
         self.scenario, self.world, self.net, self.seed, self.raw = scenario, world, net, seed, recorder
         self.replication = replication            # of an ensemble of the seed; None for a plain run
-        self.mass_balance = pd.DataFrame({f"{k}_t": v for k, v in balance.items()}, index=pd.Index(
-            net.elements, name="element")).reset_index()
-        self.dates = pd.DatetimeIndex(pd.to_datetime(list(net.dates)), name="date")
+        self._balance = balance                   # element -> t by element: the mass balance, as arrays
         self._summary: Summary | None = None
         self._tables: dict[tuple[str, str], pd.DataFrame] = {}   # built once: the back-test reads one many times
         self._periods: dict[str, tuple[pd.DatetimeIndex, np.ndarray]] = {}
@@ -87,6 +92,21 @@ class Results:
     # ------------------------------------------------------------ tables
     TABLES = ("production", "flows", "chain", "inventory", "unmet", "magnet_output", "prices", "magnet_prices",
               "dependency", "licences", "licence_queue", "balance")
+
+    @cached_property
+    def mass_balance(self) -> pd.DataFrame:
+        """The mass balance over the run, a row per element (t REO): the ``balance`` table."""
+        import pandas as pd
+
+        return pd.DataFrame({f"{k}_t": v for k, v in self._balance.items()}, index=pd.Index(
+            self.net.elements, name="element")).reset_index()
+
+    @cached_property
+    def dates(self) -> pd.DatetimeIndex:
+        """The first day of every step."""
+        import pandas as pd
+
+        return pd.DatetimeIndex(pd.to_datetime(list(self.net.dates)), name="date")
 
     @property
     def countries(self) -> tuple[str, ...]:
@@ -114,6 +134,8 @@ class Results:
         run a few days past it, which would otherwise make a part-period after the end (a cliff in every
         monthly series).
         """
+        import pandas as pd
+
         if frequency not in self._periods:
             step_days = self.net.step_days
             first = self.net.dates[0]
@@ -134,15 +156,20 @@ class Results:
               how: str = "sum", keep_zero: bool = False) -> pd.DataFrame:
         """[step, *axes] array -> tidy rows (date, *axis names, value), by period: flows (``sum``) split by
         days, rates (``mean``) day-weighted, levels (``last``) of the step covering the period's last day."""
+        import pandas as pd
+
         labels, data = self._by_period(array, frequency, how)
-        index = pd.MultiIndex.from_product([pd.DatetimeIndex(labels, name="date")] + [list(v) for _, v in axes],
-                                           names=["date"] + [n for n, _ in axes])
-        frame = pd.DataFrame({value: data.reshape(-1)}, index=index).reset_index()
-        if not keep_zero:
-            frame = frame[frame[value].abs() > 1e-12]
-        return frame.reset_index(drop=True)
+        flat = data.reshape(-1)
+        # the rows kept, then their keys: no frame of every combination is made only to drop most of it
+        rows = np.arange(flat.size) if keep_zero else np.flatnonzero(np.abs(flat) > 1e-12)
+        at = np.unravel_index(rows, data.shape)
+        keys = [pd.DatetimeIndex(labels, name="date")] + [pd.Index(list(v)) for _, v in axes]
+        return pd.DataFrame({name: key.take(k) for name, key, k in zip(["date"] + [n for n, _ in axes], keys, at)}
+                            | {value: flat[rows]})
 
     def _production(self, frequency: str) -> pd.DataFrame:
+        import pandas as pd
+
         net, raw = self.net, self.raw
         parts = []
         for stage, array, items in ((MINE, raw.mined, net.elements), (REFINERY, raw.separated, net.elements),
@@ -153,6 +180,8 @@ class Results:
         return pd.concat(parts, ignore_index=True)
 
     def _flows(self, frequency: str) -> pd.DataFrame:
+        import pandas as pd
+
         net, parts = self.net, []
         for stage in STAGES:
             items = net.item_names(stage)
@@ -163,6 +192,8 @@ class Results:
         return pd.concat(parts, ignore_index=True)
 
     def _chain(self, frequency: str) -> pd.DataFrame:
+        import pandas as pd
+
         axes = [("country", self.net.countries), ("origin", self.net.countries)]
         parts = []
         for stage, origin_stage, array in chain_links(self.raw, self.net.tags):
@@ -171,6 +202,8 @@ class Results:
         return pd.concat(parts, ignore_index=True)[["date", *KEYS["chain"], *VALUES["chain"]]]
 
     def _inventory(self, frequency: str) -> pd.DataFrame:
+        import pandas as pd
+
         net, raw = self.net, self.raw
         parts = []
         for stage, stock, use, items in (
@@ -196,6 +229,8 @@ class Results:
         return pd.concat(parts, ignore_index=True)
 
     def _unmet(self, frequency: str) -> pd.DataFrame:
+        import pandas as pd
+
         net, raw = self.net, self.raw
         axes = [("country", net.countries), ("sector", net.sectors)]
         frame = self._tidy(raw.demand, axes, "demand_t", frequency, keep_zero=True)
@@ -243,6 +278,8 @@ class Results:
     def dependency(self, on: str = "CN", frequency: str = "step") -> pd.DataFrame:
         """Direct and embedded dependency of every country on country ``on``, by stage (see module doc).
         ``on`` is a country code of the run; another (``"China"``) is a ValueError naming the codes."""
+        import pandas as pd
+
         net, raw = self.net, self.raw
         if on not in net.countries:
             names = {code: c.name for code, c in self.scenario.countries.items()}
@@ -273,6 +310,8 @@ class Results:
         return self.dependency("CN" if "CN" in self.net.countries else self.net.countries[0], frequency)
 
     def _licences(self, frequency: str) -> pd.DataFrame:
+        import pandas as pd
+
         net = self.net
         frame = pd.DataFrame(self.raw.licences, columns=["k", "stage", "exporter", "importer", "t", "outcome"])
         k = frame["k"].to_numpy(dtype=int)
@@ -290,6 +329,8 @@ class Results:
         return frame
 
     def _licence_queue(self, frequency: str) -> pd.DataFrame:
+        import pandas as pd
+
         net = self.net
         frame = pd.DataFrame(self.raw.licence_queue, columns=["k", "stage", "exporter", "importer", "applications",
                                                               "t"]).astype({"k": int, "applications": int, "t": float})

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..scenario import Scenario, realise
 from ..scenario.schema import Facility
 from ..stages import STAGES
 from .calendar import DAYS_PER_YEAR
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 
 def available_share(facility: Facility, on: dt.date) -> float:
@@ -34,6 +37,8 @@ def facility_table(scenario: Scenario, on: dt.date | None = None) -> pd.DataFram
     opens or after it closes); expected output is capacity x utilisation, what
     a plant makes with enough input. Distributions count at their central value.
     """
+    import pandas as pd
+
     scenario = realise(scenario, None)
     on = on or scenario.calendar.start
     rows = []

@@ -1,0 +1,54 @@
+"""What each step imports: ``import sim`` and a run load no heavy library; tables bring pandas, plots matplotlib.
+
+Each case runs in a fresh interpreter (the test process itself has everything loaded already).
+"""
+import subprocess
+import sys
+
+from .conftest import ROOT, SCENARIOS
+
+HEAVY = ("pandas", "pyarrow", "matplotlib", "dask", "distributed", "scipy", "hypothesis")
+RUN = (f"import datetime, sim\nscenario = sim.load_scenario({str(SCENARIOS / 'japan_ban.yaml')!r})\n"
+       "results = sim.run(scenario, end=datetime.date(2024, 6, 30))\n")
+
+
+def loaded(code: str, *modules: str) -> list[str]:
+    """Which of ``modules`` (default: HEAVY) a fresh interpreter has imported after running ``code``."""
+    names = modules or HEAVY
+    probe = f"{code}\nimport sys\nprint('loaded:', *(m for m in {names!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()[-1].split()[1:]
+
+
+def test_import_sim_loads_no_heavy_library():
+    """``import sim`` loads none of pandas, pyarrow, matplotlib, Dask, SciPy, Hypothesis (nor the model itself)."""
+    assert loaded("import sim", *HEAVY, "pydantic", "simpy", "sim.engine") == []
+
+
+def test_a_run_loads_neither_pandas_nor_matplotlib():
+    """A run of a scenario, from loading it to its Results and their arrays, needs no heavy library."""
+    assert loaded(RUN + "assert results.raw.demand.sum() > 0") == []
+
+
+def test_tables_load_pandas_and_plots_matplotlib_without_pyplot():
+    """pandas comes with the first table; matplotlib with the first plot, which never loads pyplot."""
+    assert loaded(RUN + "results.table('unmet', 'month')", "pandas", "matplotlib") == ["pandas"]
+    drawn = RUN + "from sim.plots.briefing import shortfall_figure\nshortfall_figure(results)"
+    assert loaded(drawn, "pandas", "matplotlib", "matplotlib.pyplot") == ["pandas", "matplotlib"]
+
+
+def test_the_command_line_imports_only_what_a_command_uses():
+    """``--version`` loads neither pydantic nor pandas; the CLI module alone, no comparison, sweep or back-test."""
+    version = "import sim.cli\ntry:\n    sim.cli.main(['--version'])\nexcept SystemExit:\n    pass"
+    assert loaded(version, "pydantic", "pandas", "sim.scenario") == []
+    assert loaded("import sim.cli", *HEAVY, "sim.experiments.comparison", "sim.experiments.sweeps",
+                  "sim.backtest", "sim.experiments.ensemble") == []
+
+
+def test_the_api_names_resolve_as_documented():
+    """Every name of ``sim.__all__`` is there on first use; ``sim.backtest`` stays the function even after the
+    subpackage of that name is imported."""
+    code = ("import sim, sim.backtest.targets\nnames = [n for n in sim.__all__ if getattr(sim, n, None) is None]\n"
+            "print('missing', names, callable(sim.backtest), sim.run.__module__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[0] == "missing [] True sim.experiments.single"
