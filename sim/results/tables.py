@@ -61,11 +61,13 @@ from ..scenario import Scenario
 from ..scenario.events import MeasureEvent
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
+from ..world.markets import OUTSIDE
 from .chain import chain_links
 from .columns import KEYS, RECYCLING, STOCKPILE, VALUES
 from .events import events_table
-from .periods import Period, calendar_periods, day_matrix, in_periods
+from .periods import Period, calendar_periods, day_matrix, in_periods, period_blocks
 from .recorder import Recorder
+from .sparse import SparseSteps
 from .summary import Summary, summarise
 
 
@@ -123,24 +125,47 @@ class Results:
             self._periods[frequency] = labels, day_matrix(pd.Series(self.dates), step_days, periods)
         return self._periods[frequency]
 
-    def _by_period(self, array: np.ndarray, frequency: str, how: str = "sum") -> tuple[pd.DatetimeIndex, np.ndarray]:
+    def by_period(self, array: np.ndarray, frequency: str, how: str = "sum") -> tuple[pd.DatetimeIndex, np.ndarray]:
         """A [step, ...] array and its dates at ``frequency`` (``periods.in_periods``: steps split by days)."""
         if frequency == "step":
             return self.dates, array
         labels, days = self._calendar(frequency)
         return labels, in_periods(array, days, self.net.step_days, how)
 
-    def _tidy(self, array: np.ndarray, axes: list[tuple[str, tuple]], value: str, frequency: str,
+    def _tidy(self, array: np.ndarray | SparseSteps, axes: list[tuple[str, tuple]], value: str, frequency: str,
               how: str = "sum", keep_zero: bool = False) -> pd.DataFrame:
         """[step, *axes] array -> tidy rows (date, *axis names, value), by period: flows (``sum``) split by
-        days, rates (``mean``) day-weighted, levels (``last``) of the step covering the period's last day."""
-        labels, data = self._by_period(array, frequency, how)
-        index = pd.MultiIndex.from_product([pd.DatetimeIndex(labels, name="date")] + [list(v) for _, v in axes],
-                                           names=["date"] + [n for n, _ in axes])
-        frame = pd.DataFrame({value: data.reshape(-1)}, index=index).reset_index()
-        if not keep_zero:
-            frame = frame[frame[value].abs() > 1e-12]
-        return frame.reset_index(drop=True)
+        days, rates (``mean``) day-weighted, levels (``last``) of the step covering the period's last day.
+        A sparse record gives the rows of what it holds, never made dense whole."""
+        if isinstance(array, SparseSteps) and not keep_zero:
+            labels, codes, values = self._sparse_rows(array, frequency, how)
+        else:
+            labels, data = self.by_period(array[:] if isinstance(array, SparseSteps) else array, frequency, how)
+            values = data.reshape(-1)
+            kept = np.arange(values.size) if keep_zero else np.flatnonzero(np.abs(values) > 1e-12)
+            codes, values = np.unravel_index(kept, data.shape), values[kept]
+        index = pd.MultiIndex(levels=[pd.DatetimeIndex(labels, name="date")] + [list(v) for _, v in axes],
+                              codes=list(codes), names=["date"] + [n for n, _ in axes], verify_integrity=False)
+        return pd.DataFrame({value: values}, index=index).reset_index()
+
+    def _sparse_rows(self, record: SparseSteps, frequency: str,
+                     how: str) -> tuple[pd.DatetimeIndex, tuple[np.ndarray, ...], np.ndarray]:
+        """The period labels, and the codes (period, *axes) and values of what is not zero by period."""
+        if frequency == "step":
+            step, lead, rows = record.entries()
+            tail = rows.reshape(len(step), -1)
+            kept = np.nonzero(np.abs(tail) > 1e-12)          # in order of step, position, then item
+            codes = (step[kept[0]], *(c[kept[0]] for c in lead),
+                     *(np.unravel_index(kept[1], record.tail) if record.tail else ()))
+            return self.dates, codes, tail[kept]
+        labels, days = self._calendar(frequency)
+        parts = []
+        for p, block in enumerate(period_blocks(record, days, self.net.step_days, how)):
+            block = np.broadcast_to(block, record.shape[1:]).reshape(-1)
+            kept = np.flatnonzero(np.abs(block) > 1e-12)
+            parts.append((np.full(len(kept), p), kept, block[kept]))
+        period, flat, values = (np.concatenate(x) for x in zip(*parts, strict=True))
+        return labels, (period, *np.unravel_index(flat, record.shape[1:])), values
 
     def _production(self, frequency: str) -> pd.DataFrame:
         net, raw = self.net, self.raw
@@ -219,13 +244,30 @@ class Results:
         return frame
 
     def _prices(self, frequency: str) -> pd.DataFrame:
+        price, multiple, axes = self._price_steps()
+        return self._priced(price, multiple, axes, frequency)
+
+    def _price_steps(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, tuple]]]:
+        """Prices (USD/kg) and their multiples of the priced elements by step, and their axes: [step,
+        element], or with a home market [step, market, element]."""
         net = self.net
-        priced = [e for e, p in zip(net.elements, net.initial_price) if not np.isnan(p)]
+        priced = tuple(e for e, p in zip(net.elements, net.initial_price) if not np.isnan(p))
         idx = [net.elements.index(e) for e in priced]
         price, multiple = self.raw.price[:, :, idx], self.raw.price_multiple[:, :, idx]
         if net.home_market is None:     # one world market: no market column
-            return self._priced(price[:, 0], multiple[:, 0], [("element", priced)], frequency)
-        return self._priced(price, multiple, [("market", net.markets), ("element", priced)], frequency)
+            return price[:, 0], multiple[:, 0], [("element", priced)]
+        return price, multiple, [("market", net.markets), ("element", priced)]
+
+    def price_multiples(self, frequency: str) -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray] | None:
+        """The markets (one world market: ``outside``'s place), the priced elements and the mean price multiple
+        [period, market, element] over each period, as the prices table has it; None without a priced element."""
+        _, multiple, axes = self._price_steps()
+        elements = axes[-1][1]
+        if not elements:
+            return None
+        markets = axes[0][1] if len(axes) == 2 else (OUTSIDE,)
+        periods = self.by_period(multiple, frequency, "mean")[1]
+        return markets, elements, periods.reshape(len(periods), len(markets), len(elements))
 
     def _magnet_prices(self, frequency: str) -> pd.DataFrame:
         net = self.net
@@ -243,31 +285,63 @@ class Results:
     def dependency(self, on: str = "CN", frequency: str = "step") -> pd.DataFrame:
         """Direct and embedded dependency of every country on country ``on``, by stage (see module doc).
         ``on`` is a country code of the run; another (``"China"``) is a ValueError naming the codes."""
-        net, raw = self.net, self.raw
+        net = self.net
         if on not in net.countries:
             names = {code: c.name for code, c in self.scenario.countries.items()}
             raise ValueError(f"dependency(on={on!r}): not a country code of this run"
                              f"{did_you_mean(on, net.countries, names)}; the codes are {', '.join(net.countries)}")
-        j = net.index(on)
-        rows = []
-        for s, stage in enumerate(STAGES):
-            imports = raw.exports[stage].sum(axis=3)                       # [n, b, j]
-            imports[:, np.arange(net.n_countries), np.arange(net.n_countries)] = 0.0
-            labels, total = self._by_period(imports.sum(axis=2), frequency)
-            from_on = self._by_period(imports[:, :, j], frequency)[1]
-            consumed = self._by_period(raw.consumed_tags[:, s], frequency)[1]   # [p, b, Q]
-            touched = consumed[:, :, self.net.tags.row("touched", j)]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                direct = np.where(total > 0, from_on / np.where(total > 0, total, 1), np.nan)
-                embedded = np.where(consumed[:, :, 0] > 0, touched / np.where(consumed[:, :, 0] > 0,
-                                                                               consumed[:, :, 0], 1), np.nan)
-            for p, label in enumerate(labels):
-                for b, country in enumerate(net.countries):
-                    if not (np.isnan(direct[p, b]) and np.isnan(embedded[p, b])):
-                        rows.append((label, country, stage, on, direct[p, b], embedded[p, b]))
-        frame = pd.DataFrame(rows, columns=["date", "country", "stage", "on", "direct", "embedded"])
+        labels, shares = self.dependency_shares(net.index(on), frequency)
+        parts = []
+        for stage, (direct, embedded) in shares.items():
+            p, b = np.nonzero(~(np.isnan(direct) & np.isnan(embedded)))        # by period, then country
+            parts.append(pd.DataFrame({"date": labels[p], "country": np.asarray(net.countries, dtype=object)[b],
+                                       "stage": stage, "on": on, "direct": direct[p, b], "embedded": embedded[p, b]}))
+        frame = pd.concat(parts, ignore_index=True)
+        if frame.empty:         # no imports and no consumption anywhere: the columns of a table of nothing
+            frame = pd.DataFrame([], columns=["date", "country", "stage", "on", "direct", "embedded"])
         frame["date"] = pd.to_datetime(frame["date"])
         return frame
+
+    def dependency_shares(self, j: int, frequency: str, stages: tuple[str, ...] = STAGES
+                          ) -> tuple[pd.DatetimeIndex, dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """The periods, and for each stage the direct and embedded dependency [period, country] of every
+        country on country ``j`` (NaN: no imports, or nothing consumed), as ``dependency`` tabulates them."""
+        net, raw = self.net, self.raw
+        C = net.n_countries
+        out = {}
+        for stage in stages:
+            s = STAGES.index(stage)
+            total, from_on = self._imports(raw.exports[stage], j)
+            labels, total = self.by_period(total, frequency)
+            from_on = self.by_period(from_on, frequency)[1]
+            rows = [0, net.tags.row("touched", j)]            # the mass, and what passed through j
+            tagged = raw.consumed_tags.select(s)               # [n, b, Q]
+            if frequency == "step":
+                consumed, touched = (tagged[:, :, q] for q in rows)
+            else:   # each period's rows read from all of its [b, Q], as in_periods reads an array
+                days = self._calendar(frequency)[1]
+                blocks = np.stack([np.broadcast_to(block, (C, net.tags.rows))[:, rows]
+                                   for block in period_blocks(tagged, days, net.step_days, "sum")])
+                consumed, touched = blocks[:, :, 0], blocks[:, :, 1]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                direct = np.where(total > 0, from_on / np.where(total > 0, total, 1), np.nan)
+                embedded = np.where(consumed > 0, touched / np.where(consumed > 0, consumed, 1), np.nan)
+            out[stage] = (direct, embedded)
+        return labels, out
+
+    @staticmethod
+    def _imports(exports: SparseSteps, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """[step, buyer] t a country imported (from other countries), and imported from country ``j``; read
+        a few steps at a time, so that no [step, buyer, supplier, item] array is made whole."""
+        n, C = exports.shape[:2]
+        total, from_j = np.zeros((n, C)), np.zeros((n, C))
+        chunk = max(1, 2_000_000 // max(1, C * C * exports.shape[3]))
+        for lo in range(0, n, chunk):
+            imports = exports[lo:lo + chunk].sum(axis=3)                        # [k, b, j]
+            imports[:, np.arange(C), np.arange(C)] = 0.0
+            total[lo:lo + chunk] = imports.sum(axis=2)
+            from_j[lo:lo + chunk] = imports[:, :, j]
+        return total, from_j
 
     def _dependency(self, frequency: str) -> pd.DataFrame:
         return self.dependency("CN" if "CN" in self.net.countries else self.net.countries[0], frequency)
