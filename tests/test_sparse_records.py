@@ -55,6 +55,13 @@ def test_blocks_put_read_as_the_array_they_were_set_in_and_a_second_put_replaces
     np.testing.assert_array_equal(dense[(step, *lead)], values)
 
 
+def test_a_record_of_nothing_reads_as_zeros_and_has_no_entries():
+    record = SparseSteps(3, (2, 2), (4,))
+    np.testing.assert_array_equal(record[:], np.zeros((3, 2, 2, 4)))
+    step, lead, rows = record.entries()
+    assert len(step) == 0 and rows.shape == (0, 4) and all(len(c) == 0 for c in lead)
+
+
 def test_a_record_read_takes_no_more_writes():
     """A record is written during its run and read after it: a write after a read is a mistake, said so."""
     record, _ = _routes()

@@ -153,7 +153,7 @@ class Results:
         """The period labels, and the codes (period, *axes) and values of what is not zero by period."""
         if frequency == "step":
             step, lead, rows = record.entries()
-            tail = rows.reshape(len(step), -1)
+            tail = rows.reshape(len(step), int(np.prod(record.tail)))
             kept = np.nonzero(np.abs(tail) > 1e-12)          # in order of step, position, then item
             codes = (step[kept[0]], *(c[kept[0]] for c in lead),
                      *(np.unravel_index(kept[1], record.tail) if record.tail else ()))
