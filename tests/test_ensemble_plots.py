@@ -98,9 +98,8 @@ def test_replications_are_grouped_by_what_they_drew_of_a_discrete_input():
 def test_a_split_ensemble_draws_one_band_per_group_labelled_with_its_draw_and_count(ensemble):
     """Given groups, each country panel holds a band and a P50 line per group, each labelled with what the
     group drew and how many replications it holds; the figure legend names them too."""
-    series = ensemble.series
-    groups = {r: "a happened" if r == 0 else "a did not happen" for r in series["replication"].unique()}
-    frame = group_bands(series, groups)
+    groups = {int(r): "a happened" if r == 0 else "a did not happen" for r in ensemble.monthly.replications}
+    frame = group_bands(ensemble.monthly, groups)
     fig = band_shortfall_figure(ensemble.bands, ["US"], {}, groups=frame)
     ax = fig.axes[0]
     assert len(ax.collections) == 2
