@@ -70,7 +70,7 @@ class SparseSteps:
         if self._frozen is None:
             chunks = [(k, i, r) for k, i, r in self._added] + [(k, i, r) for (k, _), (i, r) in self._put.items()]
             if chunks:
-                step = np.concatenate([np.full(len(i), k, dtype=np.int64) for k, i, _ in chunks])
+                step = np.repeat(np.array([k for k, _, _ in chunks], dtype=np.int64), [len(i) for _, i, _ in chunks])
                 flat = np.concatenate([i for _, i, _ in chunks])
                 rows = np.concatenate([r.reshape(len(i), *self.tail) for _, i, r in chunks])
             else:
@@ -104,6 +104,14 @@ class SparseSteps:
         if len(key) > len(self.lead):
             raise IndexError(f"select: {len(key)} indices for {len(self.lead)} leading axes")
         start, flat, rows = self._entries()
+        if key and all(not isinstance(part, slice) for part in key):     # a block of the leading axes: a range
+            size = math.prod(self.lead[len(key):])
+            index = tuple(int(part) % n for part, n in zip(key, self.lead))
+            first = (np.ravel_multi_index(index, self.lead[:len(key)]) if key else 0) * size
+            kept = (flat >= first) & (flat < first + size)
+            out = SparseSteps(self.steps, self.lead[len(key):], self.tail)
+            out._frozen = (np.concatenate([[0], np.cumsum(kept)])[start], flat[kept] - first, rows[kept])
+            return out
         coords = np.unravel_index(flat, self.lead) if len(flat) else tuple(np.zeros(0, np.int64) for _ in self.lead)
         kept = np.ones(len(flat), dtype=bool)
         new_coords, new_lead = [], []
@@ -144,6 +152,20 @@ class SparseSteps:
             for i, k in enumerate(chosen.reshape(-1)):
                 out[i, flat[start[k]:start[k + 1]]] = rows[start[k]:start[k + 1]]
         return out.reshape(*chosen.shape, *self.lead, *self.tail)
+
+    def total(self, steps: slice, items_first: bool = False) -> np.ndarray:
+        """[*lead, *tail] the record summed over a run of ``steps``, step after step as NumPy sums the dense
+        record over its step axis; ``items_first``: each entry's row summed first (as NumPy sums a row), so
+        [*lead]. Made from the entries: nothing of [steps, *lead] is made whole."""
+        start, flat, rows = self._entries()
+        first, stop, _ = steps.indices(self.steps)
+        lo = start[first]
+        values = rows[lo:start[max(first, stop)]]
+        values = values.sum(axis=tuple(range(1, rows.ndim))) if items_first else values
+        out = np.zeros((math.prod(self.lead), *(() if items_first else self.tail)))
+        for k in range(first, stop):                   # step after step; a step holds a position once
+            out[flat[start[k]:start[k + 1]]] += values[start[k] - lo:start[k + 1] - lo]
+        return out.reshape(*self.lead, *(() if items_first else self.tail))
 
     def entries(self) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray]:
         """What is not zero: (step [N], the lead coordinates (one [N] array per axis), rows [N, *tail]), in
