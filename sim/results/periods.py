@@ -113,10 +113,12 @@ def calendar_periods(first: dt.date, end: dt.date, frequency: str) -> list[Perio
 
 def day_matrix(dates: pd.Series, step_days: float, periods: list[Period]) -> np.ndarray:
     """[period, step] days of each step (labelled by its first day, ``step_days`` long) inside each period."""
-    days = np.zeros((len(periods), len(dates)))
-    for p, period in enumerate(periods):
-        days[p] = overlap_days(dates, step_days, period)
-    return days
+    first = pd.to_datetime(dates).to_numpy(dtype="datetime64[D]")[None, :]
+    last = first + np.timedelta64(int(round(step_days)), "D")
+    start = np.array([p.start for p in periods], dtype="datetime64[D]")[:, None]
+    end = np.array([p.end for p in periods], dtype="datetime64[D]")[:, None]
+    return np.maximum(0, (np.minimum(last, end) - np.maximum(first, start)).astype(np.int64)).astype(float).reshape(
+        len(periods), len(dates))       # overlap_days of every period at once
 
 
 def in_periods(array: np.ndarray | SparseSteps, days: np.ndarray, step_days: float, how: str) -> np.ndarray:
@@ -149,7 +151,8 @@ def period_blocks(array: np.ndarray | SparseSteps, days: np.ndarray, step_days: 
             yield array[hi - 1]
         else:
             weight = row[lo:hi] / (step_days if how == "sum" else row[lo:hi].sum())
-            yield np.tensordot(weight, array[lo:hi], axes=1)
+            steps = array[lo:hi]       # np.tensordot(weight, steps, axes=1), without its Python around one dot
+            yield np.dot(weight.reshape(1, -1), steps.reshape(len(weight), -1)).reshape(steps.shape[1:])
 
 
 def means_by_period(frame: pd.DataFrame, keys: list[str], values: list[str], step_days: float,
