@@ -80,7 +80,9 @@ def test_the_recorder_keeps_only_the_routes_that_moved_and_the_provenance_rows_t
     is not zero: far fewer entries, and bytes, than the dense [step, country, country, ...] arrays hold."""
     raw = results.raw
     for record in (*raw.exports.values(), raw.consumed_tags, raw.made_tags, raw.made_tags_t, raw.used_tags_t):
+        written = record.nbytes                       # as written, before the first read sorts it
         dense = record[:]
+        assert record.nbytes <= written + 8 * (record.steps + 1)
         step, lead, rows = record.entries()
         per_position = dense.reshape(*dense.shape[:1 + len(record.lead)], -1)
         assert len(rows) == np.count_nonzero(np.abs(per_position).sum(axis=-1))

@@ -95,7 +95,7 @@ class SparseSteps:
         """Bytes the record holds now."""
         if self._frozen is not None:
             return sum(a.nbytes for a in self._frozen)
-        return sum(i.nbytes + r.nbytes for _, i, r in [*self._added, *self._put.values()])
+        return sum(i.nbytes + r.nbytes for i, r in [*((i, r) for _, i, r in self._added), *self._put.values()])
 
     # ------------------------------------------------------------ reading
     def select(self, *key: int | slice) -> SparseSteps:
