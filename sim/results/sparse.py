@@ -68,7 +68,8 @@ class SparseSteps:
         """(start [steps + 1], flat [N], rows [N, *tail]): the entries of step k are start[k]:start[k + 1],
         in order of their flat lead position, each position once (what was added to one, summed in order)."""
         if self._frozen is None:
-            chunks = [(k, i, r) for k, i, r in self._added] + [(k, i, r) for (k, _), (i, r) in self._put.items()]
+            # blocks put, in order of step and part, are in order of position already: no sort finds work
+            chunks = self._added + [(k, *self._put[k, part]) for k, part in sorted(self._put)]
             if chunks:
                 step = np.repeat(np.array([k for k, _, _ in chunks], dtype=np.int64), [len(i) for _, i, _ in chunks])
                 flat = np.concatenate([i for _, i, _ in chunks])
@@ -76,8 +77,9 @@ class SparseSteps:
             else:
                 step, flat, rows = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, *self.tail))
             key = step * math.prod(self.lead) + flat
-            order = np.argsort(key, kind="stable")       # what was added to one position keeps its call order
-            key, rows = key[order], rows[order]
+            if len(key) and (key[1:] < key[:-1]).any():
+                order = np.argsort(key, kind="stable")   # what was added to one position keeps its call order
+                key, rows = key[order], rows[order]
             first = np.ones(len(key), dtype=bool)
             first[1:] = key[1:] != key[:-1]
             if not first.all():                           # 0 + a + b ..., as += on a zeroed array adds them

@@ -331,13 +331,18 @@ class Results:
 
     @staticmethod
     def _imports(exports: SparseSteps, j: int) -> tuple[np.ndarray, np.ndarray]:
-        """[step, buyer] t a country imported (from other countries), and imported from country ``j``; read
-        a few steps at a time, so that no [step, buyer, supplier, item] array is made whole."""
+        """[step, buyer] t a country imported (from other countries), and imported from country ``j``: each
+        route's items summed as NumPy sums a row of [step, buyer, supplier, item], then each buyer's routes,
+        a few steps at a time, so that no [step, buyer, supplier] array is made whole."""
         n, C = exports.shape[:2]
+        step, (buyer, supplier), rows = exports.entries()
+        carried = rows.sum(axis=1)                                              # [entry] over the route's items
         total, from_j = np.zeros((n, C)), np.zeros((n, C))
-        chunk = max(1, 2_000_000 // max(1, C * C * exports.shape[3]))
+        chunk = max(1, 4_000_000 // (C * C))
         for lo in range(0, n, chunk):
-            imports = exports[lo:lo + chunk].sum(axis=3)                        # [k, b, j]
+            inside = slice(*np.searchsorted(step, [lo, lo + chunk]))
+            imports = np.zeros((min(chunk, n - lo), C, C))                     # [k, b, j]
+            imports[step[inside] - lo, buyer[inside], supplier[inside]] = carried[inside]
             imports[:, np.arange(C), np.arange(C)] = 0.0
             total[lo:lo + chunk] = imports.sum(axis=2)
             from_j[lo:lo + chunk] = imports[:, :, j]
