@@ -30,8 +30,16 @@ class SparseSteps:
 
     def __init__(self, steps: int, lead: tuple[int, ...], tail: tuple[int, ...] = ()):
         self.steps, self.lead, self.tail = steps, tuple(lead), tuple(tail)
-        self._added: list[tuple[int, np.ndarray, np.ndarray]] = []          # (step, flat lead index, rows)
-        self._put: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # (step, part) -> (flat, rows)
+        # what is written goes into a few buffers that grow by doubling, not into an array per call: a run
+        # writes thousands of blocks, and thousands of small arrays stay in the heap after the run is gone
+        self._step = np.zeros(0, dtype=np.int64)
+        self._flat = np.zeros(0, dtype=np.int64)
+        self._rows = np.zeros((0, *self.tail))
+        self._written = 0
+        # [step, part] -> (first, end) of the block's entries in the buffers; an array, not a dict of tuples: the
+        # objects a run leaves behind would age the run's own objects into the collector's oldest generation
+        self._blocks = np.zeros((steps, 0, 2), dtype=np.int64)
+        self._adding = False
         self._frozen: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
@@ -46,36 +54,56 @@ class SparseSteps:
     def add(self, k: int, index: np.ndarray, rows: np.ndarray) -> None:
         """Add ``rows`` [m, *tail] at the flat lead positions ``index`` [m] of step ``k`` (each position once
         per call)."""
-        self._writable()
+        self._writable(adding=True)
         # + 0.0: what is added starts from a zeroed slot, so -0.0 is stored as 0.0, as += would leave it
-        self._added.append((k, np.asarray(index, dtype=np.int64), np.asarray(rows, dtype=float) + 0.0))
+        self._append(k, index, np.asarray(rows, dtype=float) + 0.0)
 
     def put(self, k: int, block: np.ndarray, part: int = 0) -> None:
         """Set the ``part``-th block of step ``k`` (its shape the lead's last axes, with the tail) to ``block``;
         only its positions that are not zero are kept."""
+        self._writable(adding=False)
         size = math.prod(block.shape[:block.ndim - len(self.tail)])
         rows = block.reshape(size, *self.tail)
         kept = np.flatnonzero(rows.reshape(size, -1).any(axis=1) if self.tail else rows)
-        self._writable()
-        self._put[k, part] = (kept + part * size, rows[kept])
+        if self._blocks.shape[1] == 0:
+            self._blocks = np.full((self.steps, math.prod(self.lead) // size, 2), -1, dtype=np.int64)
+        first = self._written
+        self._append(k, kept + part * size, rows[kept])
+        self._blocks[k, part] = first, self._written                # a block put again: the last one counts
 
-    def _writable(self) -> None:
+    def _append(self, k: int, flat: np.ndarray, rows: np.ndarray) -> None:
+        end = self._written + len(flat)
+        if end > len(self._flat):
+            grown = max(end, 2 * len(self._flat), 1024)
+            self._step, self._flat, self._rows = (np.concatenate([a[:self._written], np.zeros((grown - self._written,
+                                                                                             *a.shape[1:]), a.dtype)])
+                                                  for a in (self._step, self._flat, self._rows))
+        self._step[self._written:end] = k
+        self._flat[self._written:end] = flat
+        self._rows[self._written:end] = rows
+        self._written = end
+
+    def _writable(self, adding: bool) -> None:
         if self._frozen is not None:
             raise RuntimeError("a record is written during its run and read after it: this one was read already")
+        if self._written and adding != self._adding:
+            raise RuntimeError("a record is either added to or put in, not both")
+        self._adding = adding
 
     # ------------------------------------------------------------ the stored form
     def _entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(start [steps + 1], flat [N], rows [N, *tail]): the entries of step k are start[k]:start[k + 1],
         in order of their flat lead position, each position once (what was added to one, summed in order)."""
         if self._frozen is None:
-            # blocks put, in order of step and part, are in order of position already: no sort finds work
-            chunks = self._added + [(k, *self._put[k, part]) for k, part in sorted(self._put)]
-            if chunks:
-                step = np.repeat(np.array([k for k, _, _ in chunks], dtype=np.int64), [len(i) for _, i, _ in chunks])
-                flat = np.concatenate([i for _, i, _ in chunks])
-                rows = np.concatenate([r.reshape(len(i), *self.tail) for _, i, r in chunks])
-            else:
-                step, flat, rows = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, *self.tail))
+            if self._adding:
+                live = np.arange(self._written)
+            else:    # the blocks that count, in order of step and part: in order of position already
+                spans = self._blocks.reshape(-1, 2)
+                spans = spans[spans[:, 0] >= 0]
+                lengths = spans[:, 1] - spans[:, 0]
+                live = np.arange(int(lengths.sum())) + np.repeat(
+                    spans[:, 0] - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+            step, flat, rows = self._step[live], self._flat[live], self._rows[live]
             key = step * math.prod(self.lead) + flat
             if len(key) and (key[1:] < key[:-1]).any():
                 order = np.argsort(key, kind="stable")   # what was added to one position keeps its call order
@@ -89,15 +117,15 @@ class SparseSteps:
                 key, rows = key[first], summed
             step, flat = np.divmod(key, math.prod(self.lead))
             self._frozen = (np.searchsorted(step, np.arange(self.steps + 1)), flat, rows)
-            self._added, self._put = [], {}               # held once, in the stored form
+            self._step, self._flat, self._rows = (a[:0].copy() for a in (self._step, self._flat, self._rows))
+            self._blocks = self._blocks[:, :0]            # held once, in the stored form
         return self._frozen
 
     @property
     def nbytes(self) -> int:
         """Bytes the record holds now."""
-        if self._frozen is not None:
-            return sum(a.nbytes for a in self._frozen)
-        return sum(i.nbytes + r.nbytes for i, r in [*((i, r) for _, i, r in self._added), *self._put.values()])
+        held = self._frozen if self._frozen is not None else (self._step, self._flat, self._rows)
+        return sum(a.nbytes for a in held)
 
     # ------------------------------------------------------------ reading
     def select(self, *key: int | slice) -> SparseSteps:
