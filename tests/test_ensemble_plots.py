@@ -159,3 +159,12 @@ def test_the_band_plots_mark_every_event_of_the_scenario(ensemble, tmp_path, mon
              if tuple(line.get_ydata()) == (0, 1)}
     inside = events[events["start"] <= pd.Timestamp(END)]
     assert {d.date() for d in inside["start"]} <= lines
+
+
+def test_an_ensembles_series_is_every_replications_values_as_one_long_frame(ensemble):
+    """``Ensemble.series``: a row per replication, series and month that replication has a value for."""
+    frame = ensemble.series
+    assert list(frame.columns) == ["date", "metric", "country", "element", "value", "replication"]
+    assert set(frame["replication"]) == set(ensemble.monthly.replications.tolist())
+    assert len(frame) == int((~np.isnan(ensemble.monthly.values)).sum())
+    assert frame["element"].isna().all() == (not frame["metric"].str.contains("price").any())

@@ -72,6 +72,15 @@ class SeriesStack:
         keys = np.array(list(slot), dtype=str).reshape(-1, 3)
         return cls(keys, dates, values, np.asarray(replications, dtype=np.int64))
 
+    def frame(self) -> pd.DataFrame:
+        """The stack as one long frame: replication, date, metric, country, element (None where a series has
+        none) and value, a row where a replication has a value."""
+        r, s, p = np.nonzero(~np.isnan(self.values))
+        labels = np.where(self.keys[s] == "", None, self.keys[s].astype(object))
+        return pd.DataFrame({"date": pd.DatetimeIndex(self.dates[p]), "metric": labels[:, 0], "country": labels[:, 1],
+                             "element": labels[:, 2], "value": self.values[r, s, p],
+                             "replication": self.replications[r]})
+
     def of(self, replications: Sequence[int]) -> SeriesStack:
         """The stack of some of the replications (in their order here)."""
         chosen = np.isin(self.replications, list(replications))

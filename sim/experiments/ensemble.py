@@ -91,6 +91,12 @@ class Ensemble:
     ran: int = 0                              # replications run now (the rest were on disk)
 
     @cached_property
+    def series(self) -> pd.DataFrame:
+        """Every replication's monthly series as one long frame (replication, date, metric, country, element,
+        value; ``SeriesStack.frame``)."""
+        return self.monthly.frame()
+
+    @cached_property
     def headline_bands(self) -> pd.DataFrame:
         return headline_bands(self.summaries)
 
