@@ -1,4 +1,4 @@
-"""How run time grows with network size and horizon: python benchmarks/bench_scaling.py [--quick] [--no-profile] [--facilities-only].
+"""How run time grows with network size and horizon: python benchmarks/bench_scaling.py [--quick] [--no-profile] [--facilities-only] [--sizes 1,10].
 
 The target is run time linear in horizon and in network size. This
 script times two axes of size, then prints Markdown tables and the fitted
@@ -369,9 +369,7 @@ def time_run(scenario, copies: int, repeats: int, linked: bool = False):
 
 
 def recorder_mb(results) -> float:
-    raw = results.raw
-    arrays = [v for v in vars(raw).values() if isinstance(v, np.ndarray)] + list(raw.exports.values())
-    return sum(a.nbytes for a in arrays) / 1e6
+    return results.raw.nbytes / 1e6
 
 
 def slope(x, y) -> float:
@@ -420,6 +418,9 @@ def main() -> None:
     parser.add_argument("--linked", action="store_true",
                         help="plain engine: copies linked by spot buying (not N baselines; see CopiesSimulation)")
     parser.add_argument("--profile-size", type=int, default=5, help="copies of the world in the profiled run")
+    parser.add_argument("--sizes", type=lambda text: tuple(int(x) for x in text.split(",")),
+                        help="only these sizes of the N-times world (e.g. 1,10; 1 is always run, as the yardstick), "
+                             "1x horizon, no facilities axis and no profile")
     parser.add_argument("--facilities-only", action="store_true",
                         help="only the facilities axis: the same countries, every facility split into N parts")
     args = parser.parse_args()
@@ -427,6 +428,8 @@ def main() -> None:
     print(machine() + "\n")
     if not args.facilities_only:
         countries_and_facilities(args)
+    if args.sizes:
+        return
     facilities_axis()
     if not (args.quick or args.no_profile or args.facilities_only):
         print(f"\n## Where the time goes: cProfile of one {args.profile_size}× run (1× horizon), top 10 by tottime\n")
@@ -437,8 +440,8 @@ def main() -> None:
 
 def countries_and_facilities(args) -> None:
     """The N-times world (countries and facilities repeated) over sizes and horizons: check, timing, exponents."""
-    sizes = (1, 2, 3) if args.quick else (1, 2, 5, 10)
-    horizons = (1, 2) if args.quick else (1, 2, 4)
+    sizes = tuple(sorted({1, *args.sizes})) if args.sizes else (1, 2, 3) if args.quick else (1, 2, 5, 10)
+    horizons = (1,) if args.sizes else (1, 2) if args.quick else (1, 2, 4)
 
     def repeats(n: int, h: int) -> int:
         return 3 if n * n * h <= 4 else 1        # median of 3 while a run is short, one run when it is not
@@ -464,7 +467,7 @@ def countries_and_facilities(args) -> None:
               f"(x{repeats(n, h)}; build+validate {build:.2f} s)", file=sys.stderr, flush=True)
         del results
 
-    if not args.linked and 2 in sizes:     # the same 2x world on the plain engine: what spot buying across copies does
+    if not args.linked and 2 in sizes and not args.sizes:     # the same 2x world on the plain engine: what spot buying across copies does
         t0 = time.perf_counter()
         linked = simulation(build_scenario(2), 2, linked=True).run()
         checks.append(check_scaled(base, linked, 2, " linked (plain engine)"))
@@ -482,7 +485,7 @@ def countries_and_facilities(args) -> None:
     print("|---|---|---|---|---|---|---|---|")
     for line in checks:
         print(line)
-    if (1, max(horizons)) in rows:
+    if max(horizons) > 1:
         print(f"\nLonger horizons hold the 2024 world (no growth in the baseline): its calendar steps run to "
               f"{build_scenario(1, max(horizons)).calendar.end}.")
 
@@ -492,7 +495,8 @@ def countries_and_facilities(args) -> None:
           "steps include the spin-up steps. Wall time is perf_counter; CPU time is this process's (on a loaded "
           "machine wall time also counts waiting for a core, so CPU time is the steadier measure of work). "
           "µs per country-step = time / (countries × steps); flat means linear in size and horizon. "
-          "Recorder MB: the per-step result arrays the run allocates.\n")
+          "Recorder MB: what the run's record holds (``Recorder.nbytes``: dense arrays by country, the "
+          "non-zero routes and provenance rows).\n")
     print("| size | countries | facilities | horizon (years) | steps | runs | wall s | CPU s | wall / 1× | CPU / 1× | "
           "sim days/s (wall) | µs per country-step (wall) | µs per country-step (CPU) | recorder MB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -517,8 +521,9 @@ def countries_and_facilities(args) -> None:
     fit("countries", f"{sizes[0]}×–{sizes[-1]}× (all {len(sizes)} sizes)", size_rows, "countries")
     for a, b in itertools.pairwise(sizes):
         fit("countries", f"{a}× → {b}×", [rows[(a, 1)], rows[(b, 1)]], "countries")
-    fit("steps incl. spin-up", f"horizon {horizons[0]}×–{horizons[-1]}×", hor_rows, "steps")
-    fit("horizon years", f"{horizons[0]}×–{horizons[-1]}×", hor_rows, "years")
+    if len(hor_rows) > 1:
+        fit("steps incl. spin-up", f"horizon {horizons[0]}×–{horizons[-1]}×", hor_rows, "steps")
+        fit("horizon years", f"{horizons[0]}×–{horizons[-1]}×", hor_rows, "years")
 
 
 def facilities_axis(splits=(1, 2, 5, 10), repeats: int = 3) -> None:

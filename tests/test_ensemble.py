@@ -7,11 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from sim import Simulation, load_scenario, run_ensemble
+from sim.experiments.bands import PERCENTILES, nanpercentiles
 from sim.experiments.ensemble import (
     EnsembleError,
     _prepare,
@@ -197,3 +200,19 @@ def test_replications_csv_puts_what_each_drew_beside_what_it_gave(tmp_path):
     defence_only = table["drawn.events.ban_read_as_defence_only.happened"].astype(bool)
     assert (table.loc[defence_only, "JP.peak_shortfall_share"] == 0).all()
     assert (table.loc[~defence_only, "JP.peak_shortfall_share"] > 0.5).all()
+
+
+def test_the_bands_percentiles_are_numpys_nanpercentile_row_by_row_to_the_last_bit():
+    """Rows banded a block at a time (rows with the same count of values) give what NumPy's nanpercentile gives
+    for each row: ties, NaN (a replication without the value), rows of NaN only."""
+    rng = np.random.default_rng(7)
+    values = rng.random((300, 40)) * 10 ** rng.uniform(-4, 4, size=(300, 1))
+    values[:, ::4] = np.where(rng.random((300, 1)) < 0.3, 1.0, values[:, ::4])       # ties
+    values[rng.random(values.shape) < 0.3] = np.nan
+    values[:5] = np.nan
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)                              # NumPy's "All-NaN slice"
+        expected = [np.nanpercentile(values, p, axis=1) for p in PERCENTILES]
+    got = nanpercentiles(values, PERCENTILES)
+    for p, want, have in zip(PERCENTILES, expected, got):
+        np.testing.assert_array_equal(have, want, err_msg=f"P{p}")

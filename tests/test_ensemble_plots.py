@@ -98,9 +98,8 @@ def test_replications_are_grouped_by_what_they_drew_of_a_discrete_input():
 def test_a_split_ensemble_draws_one_band_per_group_labelled_with_its_draw_and_count(ensemble):
     """Given groups, each country panel holds a band and a P50 line per group, each labelled with what the
     group drew and how many replications it holds; the figure legend names them too."""
-    series = ensemble.series
-    groups = {r: "a happened" if r == 0 else "a did not happen" for r in series["replication"].unique()}
-    frame = group_bands(series, groups)
+    groups = {int(r): "a happened" if r == 0 else "a did not happen" for r in ensemble.monthly.replications}
+    frame = group_bands(ensemble.monthly, groups)
     fig = band_shortfall_figure(ensemble.bands, ["US"], {}, groups=frame)
     ax = fig.axes[0]
     assert len(ax.collections) == 2
@@ -160,3 +159,12 @@ def test_the_band_plots_mark_every_event_of_the_scenario(ensemble, tmp_path, mon
              if tuple(line.get_ydata()) == (0, 1)}
     inside = events[events["start"] <= pd.Timestamp(END)]
     assert {d.date() for d in inside["start"]} <= lines
+
+
+def test_an_ensembles_series_is_every_replications_values_as_one_long_frame(ensemble):
+    """``Ensemble.series``: a row per replication, series and month that replication has a value for."""
+    frame = ensemble.series
+    assert list(frame.columns) == ["date", "metric", "country", "element", "value", "replication"]
+    assert set(frame["replication"]) == set(ensemble.monthly.replications.tolist())
+    assert len(frame) == int((~np.isnan(ensemble.monthly.values)).sum())
+    assert frame["element"].isna().all() == (not frame["metric"].str.contains("price").any())

@@ -15,12 +15,12 @@ import pytest
 
 from sim import Summary, load_scenario, run, save
 from sim.errors import ScenarioError
-from sim.experiments.bands import headline_bands, series_bands
+from sim.experiments.bands import SeriesStack, headline_bands, series_bands
 from sim.experiments.manifest import read_manifest
 from sim.experiments.runs import read_series
 from sim.results.headlines import figures_for
 from sim.results.report import run_report
-from sim.results.series import monthly_series
+from sim.results.series import MonthlySeries, monthly_series
 
 from .conftest import MINIMAL, ROOT
 
@@ -262,7 +262,7 @@ def test_the_price_plots_draw_each_market_in_its_line_style(two_markets, write, 
     monthly = monthly_series(two_markets).assign(scenario="two_markets")
     overlay = overlay_prices_figure(monthly, ["two_markets"], {}, {"two_markets": "#000000"})
     assert {line.get_linestyle() for line in overlay.axes[0].get_lines() if len(line.get_xdata()) > 2} == {"-", "--"}
-    bands = series_bands(monthly.drop(columns="scenario").assign(replication=0))
+    bands = series_bands(SeriesStack.stack([0], [MonthlySeries.from_results(two_markets).banded()]))
     drawn = band_prices_figure(bands, {})
     assert {line.get_linestyle() for line in drawn.axes[0].get_lines() if len(line.get_xdata()) > 2} == {"-", "--"}
     ranges = headline_bands_figure(headline_bands([two_markets.summary()]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,24 +44,82 @@ def band(values: Sequence[Any], unit: str) -> tuple[Any, ...]:
     return tuple(float(np.percentile(nums, p)) if len(nums) else None for p in PERCENTILES)
 
 
-def series_bands(series: pd.DataFrame) -> pd.DataFrame:
-    """P5/P50/P95 of every monthly headline series over the replications, by date.
+@dataclass
+class SeriesStack:
+    """The monthly series of an ensemble's replications on one grid: ``keys`` [series, 3] (metric, country,
+    element; "" for none), ``dates`` [period], ``values`` [replication, series, period] as each replication's
+    ``MonthlySeries.banded()`` reads (NaN: that replication has none), ``replications`` [replication]."""
+
+    keys: np.ndarray
+    dates: np.ndarray
+    values: np.ndarray
+    replications: np.ndarray
+
+    @classmethod
+    def stack(cls, replications: Sequence[int], banded: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]
+              ) -> SeriesStack:
+        """One grid of the replications' ``banded()`` series (each its keys, dates and values): every series
+        and date any of them has."""
+        slot: dict[tuple[str, ...], int] = {}
+        for keys, _, _ in banded:
+            for key in map(tuple, keys.tolist()):
+                slot.setdefault(key, len(slot))
+        dates = np.unique(np.concatenate([d for _, d, _ in banded])) if banded else np.zeros(0, "datetime64[s]")
+        values = np.full((len(banded), len(slot), len(dates)), np.nan)
+        for r, (keys, days, v) in enumerate(banded):
+            rows = np.array([slot[key] for key in map(tuple, keys.tolist())], dtype=np.int64)
+            values[r, rows[:, None], np.searchsorted(dates, days)[None, :]] = v
+        keys = np.array(list(slot), dtype=str).reshape(-1, 3)
+        return cls(keys, dates, values, np.asarray(replications, dtype=np.int64))
+
+    def frame(self) -> pd.DataFrame:
+        """The stack as one long frame: replication, date, metric, country, element (None where a series has
+        none) and value, a row where a replication has a value."""
+        r, s, p = np.nonzero(~np.isnan(self.values))
+        labels = np.where(self.keys[s] == "", None, self.keys[s].astype(object))
+        return pd.DataFrame({"date": pd.DatetimeIndex(self.dates[p]), "metric": labels[:, 0], "country": labels[:, 1],
+                             "element": labels[:, 2], "value": self.values[r, s, p],
+                             "replication": self.replications[r]})
+
+    def of(self, replications: Sequence[int]) -> SeriesStack:
+        """The stack of some of the replications (in their order here)."""
+        chosen = np.isin(self.replications, list(replications))
+        return SeriesStack(self.keys, self.dates, self.values[chosen], self.replications[chosen])
+
+
+def series_bands(stack: SeriesStack) -> pd.DataFrame:
+    """P5/P50/P95 of every monthly headline series over the replications, by date (metric, country, element,
+    date: every series and date some replication has, sorted so).
 
     Tonnages a replication does not list (tables drop zero rows) count as 0 t; shares and prices it
     does not list (no imports, no price) are left out of that date's percentiles.
     """
-    keys = ["metric", "country", "element", "date"]
-    frame = series.assign(country=series["country"].fillna(""), element=series["element"].fillna(""))
-    wide = frame.pivot_table(index=keys, columns="replication", values="value", aggfunc="sum")
-    wide = wide.reindex(columns=sorted(frame["replication"].unique()))
-    tonnes = wide.index.get_level_values("metric").str.endswith("_t")
-    wide.loc[tonnes] = wide.loc[tonnes].fillna(0.0)
-    values = wide.to_numpy(dtype=float)
-    out = wide.index.to_frame(index=False)
-    with np.errstate(all="ignore"):
-        for p in PERCENTILES:
-            out[f"p{p}"] = np.nanpercentile(values, p, axis=1)
+    order = sorted(range(len(stack.keys)), key=lambda s: tuple(stack.keys[s]))
+    seen = ~np.isnan(stack.values).all(axis=0)                              # [series, period]
+    series, period = np.nonzero(seen[order])
+    series = np.asarray(order, dtype=np.int64)[series]
+    values = stack.values[:, series, period].T                              # [row, replication]
+    tonnes = np.char.endswith(stack.keys[series, 0], "_t") if len(series) else np.zeros(0, dtype=bool)
+    values[tonnes] = np.nan_to_num(values[tonnes], nan=0.0)
+    out = pd.DataFrame({"metric": stack.keys[series, 0], "country": stack.keys[series, 1],
+                        "element": stack.keys[series, 2],
+                        "date": pd.DatetimeIndex(stack.dates[period], name="date")})
+    for p, band_of_p in zip(PERCENTILES, nanpercentiles(values, PERCENTILES)):
+        out[f"p{p}"] = band_of_p
     out["replications"] = np.isfinite(values).sum(axis=1)
+    return out
+
+
+def nanpercentiles(values: np.ndarray, percentiles: Sequence[float]) -> np.ndarray:
+    """[percentile, row]: ``np.nanpercentile(values, p, axis=1)`` of a [row, replication] array for each p, the
+    same numbers to the last bit, in a few calls rather than one per row: rows with the same count of
+    values (NaN left out) are one block, their values first (a sort puts NaN last). A row of NaN only is NaN."""
+    count = (~np.isnan(values)).sum(axis=1)
+    out = np.full((len(percentiles), len(values)), np.nan)
+    for m in np.unique(count[count > 0]):
+        rows = np.flatnonzero(count == m)
+        block = values[rows] if m == values.shape[1] else np.sort(values[rows], axis=1)[:, :m]
+        out[:, rows] = np.percentile(block, percentiles, axis=1)
     return out
 
 
@@ -101,11 +160,11 @@ def _reading(key: str, value) -> str:
     return f"{key} = {'not drawn' if value is None else value}"
 
 
-def group_bands(series: pd.DataFrame, groups: dict[int, str]) -> pd.DataFrame:
+def group_bands(stack: SeriesStack, groups: dict[int, str]) -> pd.DataFrame:
     """``series_bands`` of each group of replications (``outcome_groups``), with its ``group``; empty (with
     the columns) when there are no groups."""
-    parts = [series_bands(series[series["replication"].isin([r for r, g in groups.items() if g == group])])
-             .assign(group=group) for group in dict.fromkeys(sorted(groups.values()))]
+    parts = [series_bands(stack.of([r for r, g in groups.items() if g == group])).assign(group=group)
+             for group in dict.fromkeys(sorted(groups.values()))]
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame(columns=["metric", "country", "element", "date", *(f"p{p}" for p in PERCENTILES),

@@ -4,7 +4,8 @@ Replication r of an ensemble of seed s draws its world and its licence
 decisions from ``SeedSequence(s).spawn(N)[r]``, so its results depend on
 (s, r) only: not on how many workers run the ensemble, in which order they
 finish, or on which machine. Each finished replication is written at once to
-``replications/rNNNNN/`` (its summary and monthly headline series; atomically),
+``replications/rNNNNN/`` (atomically): its summary and its monthly headline series as the bands read
+them (``monthly.npz``, ``MonthlySeries.save``: arrays, no table),
 so a killed ensemble loses nothing and ``resume=True`` runs only the missing
 ones. A replication that raises is reported with its seed and replication
 number, so it can be rerun alone (``sim.run(scenario, seed=s,
@@ -21,7 +22,7 @@ Dask unpickles what the scheduler sends, so use only a cluster you control; a
 Bands (P5, P50, P95) are computed from the files on disk, in replication
 order, after every replication is there: of every headline figure of the
 summaries (``headline_bands.csv``) and of every monthly headline series
-(``bands.csv``).
+(``bands.csv``, with NumPy over the replications' series stacked in one array).
 """
 from __future__ import annotations
 
@@ -44,12 +45,13 @@ from ..locks import folder_lock
 from ..results import Summary
 from ..results.events import events_table
 from ..results.report import percent
-from ..results.series import monthly_series
+from ..results.series import MonthlySeries, load_banded
 from ..scenario import Scenario, has_distributions
 from ..scenario.drawing import discrete_inputs, realise
 from . import executors
 from .bands import (
     PERCENTILES,
+    SeriesStack,
     group_bands,
     group_headline_bands,
     headline_bands,
@@ -63,6 +65,7 @@ from .single import run
 REPLICATIONS = "replications"
 BAND_TABLES = ("bands", "headline_bands", "replications")   # what write_bands writes from the replications
 FAILURES = "failures.json"
+MONTHLY = "monthly.npz"                                       # a replication's monthly series
 SHOWN = ("peak_shortfall_share", "weeks_to_shortfall", "cumulative_unmet_t", "peak_price_multiple",
          "home_peak_price_multiple")
 
@@ -83,9 +86,15 @@ class Ensemble:
     replications: int
     folder: Path
     summaries: list[Summary]
-    series: pd.DataFrame                      # replication, date, metric, country, element, value
+    monthly: SeriesStack                      # the replications' monthly series, stacked
     failures: list[Failure] = field(default_factory=list)
     ran: int = 0                              # replications run now (the rest were on disk)
+
+    @cached_property
+    def series(self) -> pd.DataFrame:
+        """Every replication's monthly series as one long frame (replication, date, metric, country, element,
+        value; ``SeriesStack.frame``)."""
+        return self.monthly.frame()
 
     @cached_property
     def headline_bands(self) -> pd.DataFrame:
@@ -93,7 +102,7 @@ class Ensemble:
 
     @cached_property
     def bands(self) -> pd.DataFrame:
-        return series_bands(self.series)
+        return series_bands(self.monthly)
 
     @cached_property
     def groups(self) -> dict[int, str]:
@@ -104,7 +113,7 @@ class Ensemble:
     @cached_property
     def group_bands(self) -> pd.DataFrame:
         """The bands of each group of ``groups`` (a ``group`` column); empty without groups."""
-        return group_bands(self.series, self.groups)
+        return group_bands(self.monthly, self.groups)
 
     @cached_property
     def group_headline_bands(self) -> pd.DataFrame:
@@ -173,11 +182,12 @@ def replication_folder(folder: Path, r: int) -> Path:
 
 
 def run_replication(scenario: Scenario, seed: int, end: dt.date | None, folder: Path, r: int) -> int:
-    """Run replication ``r`` and write its summary and monthly series to its folder; return ``r``."""
+    """Run replication ``r`` and write its summary and monthly series (as the bands read them) to its folder;
+    return ``r``."""
     results = run(scenario, seed=seed, end=end, replication=r)
     summary = results.summary().to_dict() | {"replication": r, "scenario_sha256": scenario_sha256(scenario)}
     with atomic_folder(replication_folder(folder, r), "replication", lock=False) as work:   # the ensemble's is locked
-        monthly_series(results).to_parquet(work / "monthly.parquet", index=False)
+        MonthlySeries.from_results(results).save(work / MONTHLY)
         write_json(work / "summary.json", summary)
         write_json(work / "manifest.json", {"kind": "replication", "replication": r, "seed": seed})
     return r
@@ -310,14 +320,11 @@ def _run_locked(scenario: Scenario, replications: int, folder: Path, seed: int, 
 
 def load_ensemble(folder: Path, scenario: Scenario, seed: int, replications: int) -> Ensemble:
     """Read the replications on disk, in replication order."""
-    summaries, series = [], []
-    for r in sorted(_done(folder, replications)):
-        where = replication_folder(folder, r)
-        summaries.append(Summary.from_dict(json.loads((where / "summary.json").read_text(encoding="utf-8"))))
-        series.append(pd.read_parquet(where / "monthly.parquet").assign(replication=r))
-    frame = pd.concat(series, ignore_index=True) if series else pd.DataFrame(
-        columns=["date", "metric", "country", "element", "value", "replication"])
-    return Ensemble(scenario, seed, replications, folder, summaries, frame)
+    done = sorted(_done(folder, replications))
+    summaries = [Summary.from_dict(json.loads((replication_folder(folder, r) / "summary.json").read_text(
+        encoding="utf-8"))) for r in done]
+    monthly = SeriesStack.stack(done, [load_banded(replication_folder(folder, r) / MONTHLY) for r in done])
+    return Ensemble(scenario, seed, replications, folder, summaries, monthly)
 
 
 def write_bands(ensemble: Ensemble) -> None:

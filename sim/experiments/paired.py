@@ -34,7 +34,7 @@ from ..scenario import Scenario
 from ..scenario.drawing import written_inputs
 from ..world import step_dates
 from . import executors
-from .bands import PERCENTILES, band, series_bands
+from .bands import PERCENTILES, SeriesStack, band, series_bands
 from .ensemble import is_random, load_ensemble, run_replication
 from .executors import DEFAULT_REPLICATIONS
 from .runs import ScenarioRun
@@ -108,7 +108,7 @@ def run_paired(scenarios: Sequence[tuple[str, Scenario, str]], replications: int
                 summaries = [dataclasses.replace(summaries[0], replication=r) for r in range(replications)]
             dates = step_dates(scenario.calendar, end)
             runs.append(ScenarioRun(label, where, scenario.name, seed, dates[0], dates[-1], digest, summaries[0],
-                                    median_series(ensemble.series), seconds / len(scenarios),
+                                    median_series(ensemble.monthly), seconds / len(scenarios),
                                     note=f"{replications} paired replications" if is_random(scenario) else
                                     "no uncertain input: one run stands for every replication",
                                     replications=summaries))
@@ -123,10 +123,10 @@ def _replication(scenarios: tuple[Scenario, ...], seed: int, end: dt.date | None
     return t
 
 
-def median_series(series: pd.DataFrame) -> pd.DataFrame:
+def median_series(stack: SeriesStack) -> pd.DataFrame:
     """The monthly series of an ensemble as one run's (date, metric, country, element, value), ``value``
     their P50 over the replications, with their P5 and P95 beside it."""
-    bands = series_bands(series)
+    bands = series_bands(stack)
     out = pd.DataFrame({"date": pd.to_datetime(bands["date"]), "metric": bands["metric"],
                         "country": bands["country"].replace("", None), "element": bands["element"].replace("", None),
                         "value": bands["p50"], "p5": bands["p5"], "p95": bands["p95"]})

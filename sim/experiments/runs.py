@@ -20,7 +20,7 @@ from ..errors import ScenarioError
 from ..files import json_safe
 from ..results import Results, Summary
 from ..results.periods import means_by_period
-from ..results.series import combine, monthly_series
+from ..results.series import MonthlySeries, monthly_series
 from ..scenario import Scenario
 from .single import run
 
@@ -111,7 +111,7 @@ def read_series(folder: Path, manifest: dict) -> pd.DataFrame:
         prices = means_by_period(prices, keys, ["usd_per_kg", "multiple"], step_days, "month")
         # the last step may run past the calendar's end, which monthly.csv stops at
         prices = prices[prices["date"] <= pd.to_datetime(headline["date"]).max()]
-    return combine(headline, prices)
+    return MonthlySeries.from_frames(headline, prices).frame()
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from ..stages import MAGNET, MINE, REFINERY
 from ..world.provenance import Tags
 from .periods import Period
 from .recorder import Recorder
+from .sparse import SparseSteps
 
 if TYPE_CHECKING:  # pragma: no cover
     import datetime as dt
@@ -49,11 +50,11 @@ class Results(Protocol):
 CHAIN = ((REFINERY, MINE), (MAGNET, REFINERY), ("end_use", MAGNET))   # (stage, origin_stage)
 
 
-def chain_links(raw: Recorder, tags: Tags) -> list[tuple[str, str, np.ndarray]]:
-    """(stage, origin_stage, t REO ``[step, country, origin]``) for each link of ``CHAIN``."""
-    arrays = (raw.consumed_tags[:, 0, :, tags.kind("mined")],    # separation feed by mining country
-              raw.made_tags[:, :, tags.kind("refined")],          # magnets made by separating country
-              raw.consumed_tags[:, 2, :, tags.kind("made")])      # end use by magnet-making country
+def chain_links(raw: Recorder, tags: Tags) -> list[tuple[str, str, SparseSteps]]:
+    """(stage, origin_stage, t REO ``[step, country, origin]``, sparse) for each link of ``CHAIN``."""
+    arrays = (raw.consumed_tags.select(0, slice(None), tags.kind("mined")),   # separation feed by mining country
+              raw.made_tags.select(slice(None), tags.kind("refined")),        # magnets made by separating country
+              raw.consumed_tags.select(2, slice(None), tags.kind("made")))    # end use by magnet-making country
     return [(stage, origin_stage, array) for (stage, origin_stage), array in zip(CHAIN, arrays)]
 
 
@@ -149,10 +150,10 @@ def chain_flows(results: Results, periods: Sequence[Period | str] | None = None)
             rows.extend((*head, column, side, flow, c, o, t, UNITS[column]) for c, o, t in cells if t > 1e-12)
 
         total = lambda array: array[steps].sum(axis=0)  # noqa: E731 (a one-line helper over this period)
-        fed = total(raw.consumed_tags[:, 0, :, tags.kind("mined")])          # [separating, mining]
-        to_magnets = total(raw.made_tags[:, :, tags.kind("refined")])        # [making, separating] t REO
-        made_t = total(raw.made_tags_t[:, :, tags.kind("refined")])          # [making, separating] t magnet
-        used_t = total(raw.used_tags_t[:, :, tags.kind("made")])             # [using, making] t magnet
+        fed = total(raw.consumed_tags.select(0, slice(None), tags.kind("mined")))       # [separating, mining]
+        to_magnets = total(raw.made_tags.select(slice(None), tags.kind("refined")))     # [making, separating] t REO
+        made_t = total(raw.made_tags_t.select(slice(None), tags.kind("refined")))       # [making, separating] t magnet
+        used_t = total(raw.used_tags_t.select(slice(None), tags.kind("made")))          # [using, making] t magnet
         change = held[steps[-1] + 1] - held[steps[0]]                        # [stage] over the period
         add("mine", "in", "mined", total(raw.mined).sum(axis=1))
         add("mine", "out", "to separation", fed.T)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,8 @@ import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+from .sparse import SparseSteps
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -119,13 +122,15 @@ def calendar_periods(first: dt.date, end: dt.date, frequency: str) -> list[Perio
 
 def day_matrix(dates: pd.Series, step_days: float, periods: list[Period]) -> np.ndarray:
     """[period, step] days of each step (labelled by its first day, ``step_days`` long) inside each period."""
-    days = np.zeros((len(periods), len(dates)))
-    for p, period in enumerate(periods):
-        days[p] = overlap_days(dates, step_days, period)
-    return days
+    first = np.asarray(dates, dtype="datetime64[D]")[None, :]      # dates, Timestamps or datetime64: no pandas needed
+    last = first + np.timedelta64(int(round(step_days)), "D")
+    start = np.array([p.start for p in periods], dtype="datetime64[D]")[:, None]
+    end = np.array([p.end for p in periods], dtype="datetime64[D]")[:, None]
+    return np.maximum(0, (np.minimum(last, end) - np.maximum(first, start)).astype(np.int64)).astype(float).reshape(
+        len(periods), len(dates))       # overlap_days of every period at once
 
 
-def in_periods(array: np.ndarray, days: np.ndarray, step_days: float, how: str) -> np.ndarray:
+def in_periods(array: np.ndarray | SparseSteps, days: np.ndarray, step_days: float, how: str) -> np.ndarray:
     """A [step, ...] array by period ([period, ...]), ``days`` being ``day_matrix``'s.
 
     ``sum``: a flow, each step's share pro rata to its days in the period (t per step -> t per period);
@@ -133,21 +138,30 @@ def in_periods(array: np.ndarray, days: np.ndarray, step_days: float, how: str) 
     period's last day. Only the steps a period holds are read, so a NaN elsewhere (a price not yet set)
     does not leak into it.
     """
+    out = np.zeros((len(days),) + array.shape[1:])
+    for p, block in enumerate(period_blocks(array, days, step_days, how)):
+        out[p] = block
+    return out
+
+
+def period_blocks(array: np.ndarray | SparseSteps, days: np.ndarray, step_days: float,
+                  how: str) -> Iterator[np.ndarray | float]:
+    """``in_periods`` one period at a time: each period's [...] in turn, reading only its steps of ``array``
+    (a sparse record is made dense a period at a time)."""
     if how not in HOW:
         raise ValueError(f"how must be one of {', '.join(HOW)}, got {how!r}")
-    out = np.zeros((len(days),) + array.shape[1:])
-    for p, row in enumerate(days):
+    for row in days:
         inside = np.flatnonzero(row)
         if len(inside) == 0:
-            out[p] = np.nan if how != "sum" else 0.0
+            yield np.nan if how != "sum" else 0.0
             continue
         lo, hi = inside[0], inside[-1] + 1        # a period's steps are consecutive
         if how == "last":
-            out[p] = array[hi - 1]
+            yield array[hi - 1]
         else:
             weight = row[lo:hi] / (step_days if how == "sum" else row[lo:hi].sum())
-            out[p] = np.tensordot(weight, array[lo:hi], axes=1)
-    return out
+            steps = array[lo:hi]       # np.tensordot(weight, steps, axes=1), without its Python around one dot
+            yield np.dot(weight.reshape(1, -1), steps.reshape(len(weight), -1)).reshape(steps.shape[1:])
 
 
 def means_by_period(frame: pd.DataFrame, keys: list[str], values: list[str], step_days: float,

@@ -4,6 +4,12 @@ The engine writes here and nowhere else; ``results`` turns these arrays into
 tidy DataFrames and indicators afterwards. Steps before the calendar's start
 (the spin-up) are not recorded. Units: t REO (concentrate and oxides, and the
 rare-earth content of magnets where a field says ``_reo``), t magnet, USD/kg.
+
+Facts by country and item are dense arrays ``[step, country, ...]``: they grow with the countries. Facts
+by pairs of countries (exports by route; provenance, 1 + 4 x countries rows per country) would grow with
+their square, and are mostly zero, so they are ``sparse.SparseSteps``: the routes and rows that are not
+zero, read as the same arrays (``exports[stage][steps]``, ``consumed_tags[steps, stage]``). Every step
+stays available to every table.
 """
 from __future__ import annotations
 
@@ -11,10 +17,11 @@ import numpy as np
 
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
+from .sparse import SparseSteps
 
 
 class Recorder:
-    """Preallocated arrays ``[step, ...]`` filled by the engine's ledger as it runs."""
+    """Arrays ``[step, ...]`` filled by the engine's ledger as it runs (those by pairs of countries sparse)."""
 
     def __init__(self, net: Network):
         n, C, E, G, S, Q, M = (len(net.dates), net.n_countries, len(net.elements), len(net.grades),
@@ -41,11 +48,12 @@ class Recorder:
         self.use_conc = z((n, C))                         # own use per day (for days of cover)
         self.use_oxide = z((n, C, E))
         self.use_magnet = z((n, C, G))
-        self.exports = {MINE: z((n, C, C, 1)), REFINERY: z((n, C, C, E)), MAGNET: z((n, C, C, G))}  # [b, j]
-        self.consumed_tags = z((n, 3, C, Q))              # what each stage consumed in a country, by provenance
-        self.made_tags = z((n, C, Q))                     # REO content of magnets made, by provenance
-        self.made_tags_t = z((n, C, Q))                   # t magnet made, by provenance
-        self.used_tags_t = z((n, C, Q))                   # t magnet end users used, by provenance
+        self.exports = {stage: SparseSteps(n, (C, C), (items,))                                   # [b, j, item]
+                        for stage, items in ((MINE, 1), (REFINERY, E), (MAGNET, G))}
+        self.consumed_tags = SparseSteps(n, (3, C, Q))    # what each stage consumed in a country, by provenance
+        self.made_tags = SparseSteps(n, (C, Q))           # REO content of magnets made, by provenance
+        self.made_tags_t = SparseSteps(n, (C, Q))         # t magnet made, by provenance
+        self.used_tags_t = SparseSteps(n, (C, Q))         # t magnet end users used, by provenance
         self.making_losses = z((n, C))                    # oxides magnet plants took beyond the magnets' content
         self.in_transit = z((n, len(STAGES)))             # at sea or awaiting a licence, by stage (t REO, t magnet)
         self.opening_held = np.zeros(len(STAGES))         # held at the calendar's start, by stage (see held())
@@ -64,8 +72,8 @@ class Recorder:
         if self._kept(k):
             self.demand[k] = demand
             self.supplied[k] = supplied
-            self.consumed_tags[k, 2] = consumed @ self.recipe_reo
-            self.used_tags_t[k] = consumed.sum(axis=2)
+            self.consumed_tags.put(k, consumed @ self.recipe_reo, part=2)
+            self.used_tags_t.put(k, consumed.sum(axis=2))
 
     def oxides(self, k: int, other_used: np.ndarray, made: np.ndarray, planned: np.ndarray, taken: np.ndarray,
                making_losses: np.ndarray) -> None:
@@ -76,18 +84,18 @@ class Recorder:
             self.other_uses[k] = other_used
             self.magnets_made[k] = made
             self.magnets_planned[k] = planned
-            self.consumed_tags[k, 1] = taken.sum(axis=2)
+            self.consumed_tags.put(k, taken.sum(axis=2), part=1)
 
     def made(self, k: int, magnets_tagged: np.ndarray) -> None:
         if self._kept(k):
-            self.made_tags[k] = magnets_tagged @ self.recipe_reo
-            self.made_tags_t[k] = magnets_tagged.sum(axis=2)
+            self.made_tags.put(k, magnets_tagged @ self.recipe_reo)
+            self.made_tags_t.put(k, magnets_tagged.sum(axis=2))
 
     def refining(self, k: int, feed: np.ndarray, oxides: np.ndarray) -> None:
         if self._kept(k):
             self.feed[k] = feed[:, 0, :].sum(axis=1)
             self.separated[k] = oxides[:, 0, :]
-            self.consumed_tags[k, 0] = feed.sum(axis=2)
+            self.consumed_tags.put(k, feed.sum(axis=2), part=0)
 
     def recycling(self, k: int, recycled: np.ndarray) -> None:
         if self._kept(k):
@@ -135,6 +143,12 @@ class Recorder:
         if self._kept(k):
             self.in_transit[k] = mass
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes the record of the run holds."""
+        records = [*vars(self).values(), *self.exports.values()]
+        return sum(v.nbytes for v in records if isinstance(v, (np.ndarray, SparseSteps)))
+
     def held(self) -> np.ndarray:
         """[n + 1, 3] what the world held at the calendar's start (row 0) and at the end of each step, by
         stage: concentrate (t REO), oxides with strategic stockpiles (t REO), magnets (t magnet); in stock,
@@ -153,7 +167,7 @@ class Recorder:
     def departed(self, k: int, stage: str, buyer: np.ndarray, supplier: np.ndarray, mass: np.ndarray) -> None:
         """Exports put to sea, ``mass`` [n, I] by route (each route once per call)."""
         if self._kept(k):
-            self.exports[stage][k][buyer, supplier] += mass
+            self.exports[stage].add(k, buyer * self.exports[stage].lead[1] + supplier, mass)
 
     def licence_applied(self, k: int, stage: str, supplier: np.ndarray, buyer: np.ndarray, mass: np.ndarray) -> None:
         """An application for one route's exports."""

@@ -215,6 +215,7 @@ def summarise(results: Run) -> Summary:
     unmet[unmet <= ROUNDING * demand] = 0.0
     planned, made = raw.magnets_planned.sum(axis=2), raw.magnets_made.sum(axis=2)
     step_weeks = net.step_days / 7.0
+    dependency_before, dependency_after = dependency_window(results, before), dependency_window(results, after)
     for c, country in enumerate(net.countries):
         if demand[:, c].sum() <= 0 and planned[:, c].sum() <= 0:
             continue
@@ -245,8 +246,8 @@ def summarise(results: Run) -> Summary:
             weeks_to_plant_shortfall=float((plant_hit[0] - k0) * step_weeks) if (first and plant_hit.size) else None,
             weeks_to_recover_from_peak=recovered,
             unmet_by_sector=units,
-            dependency_on_CN_before=dependency_window(results, country, before),
-            dependency_on_CN_after=dependency_window(results, country, after),
+            dependency_on_CN_before=dependency_before.get(country, {}),
+            dependency_on_CN_after=dependency_after.get(country, {}),
         )
     holdings = stockpile_holdings(results)
     balance = results.mass_balance
@@ -278,21 +279,24 @@ def price_peaks(net: Network, raw: Recorder, market: int) -> dict[str, PricePeak
     return peaks
 
 
-def dependency_window(results: Run, country: str, window: slice) -> dict[str, Dependency]:
-    """Direct and embedded dependency on China of a country over a window of steps, by stage."""
+def dependency_window(results: Run, window: slice) -> dict[str, dict[str, Dependency]]:
+    """Direct and embedded dependency on China of every country over a window of steps, by stage."""
     net, raw = results.net, results.raw
     if ON not in net.countries:
         return {}
-    b, j = net.index(country), net.index(ON)
-    out = {}
+    j, touched = net.index(ON), net.tags.row("touched", net.index(ON))
+    out: dict[str, dict[str, Dependency]] = {country: {} for country in net.countries}
+    consumed_by_stage = raw.consumed_tags.total(window)                        # [stage, country, provenance row]
     for s, stage in enumerate(STAGES):
-        imports = raw.exports[stage][window, b].sum(axis=(0, 2))
-        imports[b] = 0.0
-        consumed = raw.consumed_tags[window, s, b].sum(axis=0)
-        direct = float(imports[j] / imports.sum()) if imports.sum() > 0 else None
-        embedded = float(consumed[net.tags.row("touched", j)] / consumed[0]) if consumed[0] > 0 else None
-        if direct is not None or embedded is not None:
-            out[stage] = Dependency(direct=direct, embedded=embedded)
+        imported = raw.exports[stage].total(window, items_first=True)          # [buyer, supplier] t
+        consumed = consumed_by_stage[s]
+        for b, country in enumerate(net.countries):
+            imports = imported[b].copy()
+            imports[b] = 0.0
+            direct = float(imports[j] / imports.sum()) if imports.sum() > 0 else None
+            embedded = float(consumed[b, touched] / consumed[b, 0]) if consumed[b, 0] > 0 else None
+            if direct is not None or embedded is not None:
+                out[country][stage] = Dependency(direct=direct, embedded=embedded)
     return out
 
 

@@ -65,11 +65,13 @@ from ..scenario import Scenario
 from ..scenario.events import MeasureEvent
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
+from ..world.markets import OUTSIDE
 from .chain import chain_links
 from .columns import KEYS, RECYCLING, STOCKPILE, VALUES
 from .events import events_table
-from .periods import Period, calendar_periods, day_matrix, in_periods
+from .periods import Period, calendar_periods, day_matrix, in_periods, period_blocks
 from .recorder import Recorder
+from .sparse import SparseSteps
 from .summary import Summary, summarise
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -145,27 +147,49 @@ class Results:
             self._periods[frequency] = labels, day_matrix(pd.Series(self.dates), step_days, periods)
         return self._periods[frequency]
 
-    def _by_period(self, array: np.ndarray, frequency: str, how: str = "sum") -> tuple[pd.DatetimeIndex, np.ndarray]:
+    def by_period(self, array: np.ndarray, frequency: str, how: str = "sum") -> tuple[pd.DatetimeIndex, np.ndarray]:
         """A [step, ...] array and its dates at ``frequency`` (``periods.in_periods``: steps split by days)."""
         if frequency == "step":
             return self.dates, array
         labels, days = self._calendar(frequency)
         return labels, in_periods(array, days, self.net.step_days, how)
 
-    def _tidy(self, array: np.ndarray, axes: list[tuple[str, tuple]], value: str, frequency: str,
+    def _tidy(self, array: np.ndarray | SparseSteps, axes: list[tuple[str, tuple]], value: str, frequency: str,
               how: str = "sum", keep_zero: bool = False) -> pd.DataFrame:
         """[step, *axes] array -> tidy rows (date, *axis names, value), by period: flows (``sum``) split by
-        days, rates (``mean``) day-weighted, levels (``last``) of the step covering the period's last day."""
+        days, rates (``mean``) day-weighted, levels (``last``) of the step covering the period's last day.
+        A sparse record gives the rows of what it holds, never made dense whole."""
         import pandas as pd
 
-        labels, data = self._by_period(array, frequency, how)
-        flat = data.reshape(-1)
-        # the rows kept, then their keys: no frame of every combination is made only to drop most of it
-        rows = np.arange(flat.size) if keep_zero else np.flatnonzero(np.abs(flat) > 1e-12)
-        at = np.unravel_index(rows, data.shape)
-        keys = [pd.DatetimeIndex(labels, name="date")] + [pd.Index(list(v)) for _, v in axes]
-        return pd.DataFrame({name: key.take(k) for name, key, k in zip(["date"] + [n for n, _ in axes], keys, at)}
-                            | {value: flat[rows]})
+        if isinstance(array, SparseSteps) and not keep_zero:
+            labels, codes, values = self._sparse_rows(array, frequency, how)
+        else:
+            labels, data = self.by_period(array[:] if isinstance(array, SparseSteps) else array, frequency, how)
+            values = data.reshape(-1)
+            kept = np.arange(values.size) if keep_zero else np.flatnonzero(np.abs(values) > 1e-12)
+            codes, values = np.unravel_index(kept, data.shape), values[kept]
+        index = pd.MultiIndex(levels=[pd.DatetimeIndex(labels, name="date")] + [list(v) for _, v in axes],
+                              codes=list(codes), names=["date"] + [n for n, _ in axes], verify_integrity=False)
+        return pd.DataFrame({value: values}, index=index).reset_index()
+
+    def _sparse_rows(self, record: SparseSteps, frequency: str,
+                     how: str) -> tuple[pd.DatetimeIndex, tuple[np.ndarray, ...], np.ndarray]:
+        """The period labels, and the codes (period, *axes) and values of what is not zero by period."""
+        if frequency == "step":
+            step, lead, rows = record.entries()
+            tail = rows.reshape(len(step), int(np.prod(record.tail)))
+            kept = np.nonzero(np.abs(tail) > 1e-12)          # in order of step, position, then item
+            codes = (step[kept[0]], *(c[kept[0]] for c in lead),
+                     *(np.unravel_index(kept[1], record.tail) if record.tail else ()))
+            return self.dates, codes, tail[kept]
+        labels, days = self._calendar(frequency)
+        parts = []
+        for p, block in enumerate(period_blocks(record, days, self.net.step_days, how)):
+            block = np.broadcast_to(block, record.shape[1:]).reshape(-1)
+            kept = np.flatnonzero(np.abs(block) > 1e-12)
+            parts.append((np.full(len(kept), p), kept, block[kept]))
+        period, flat, values = (np.concatenate(x) for x in zip(*parts, strict=True))
+        return labels, (period, *np.unravel_index(flat, record.shape[1:])), values
 
     def _production(self, frequency: str) -> pd.DataFrame:
         import pandas as pd
@@ -254,13 +278,30 @@ class Results:
         return frame
 
     def _prices(self, frequency: str) -> pd.DataFrame:
+        price, multiple, axes = self._price_steps()
+        return self._priced(price, multiple, axes, frequency)
+
+    def _price_steps(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, tuple]]]:
+        """Prices (USD/kg) and their multiples of the priced elements by step, and their axes: [step,
+        element], or with a home market [step, market, element]."""
         net = self.net
-        priced = [e for e, p in zip(net.elements, net.initial_price) if not np.isnan(p)]
+        priced = tuple(e for e, p in zip(net.elements, net.initial_price) if not np.isnan(p))
         idx = [net.elements.index(e) for e in priced]
         price, multiple = self.raw.price[:, :, idx], self.raw.price_multiple[:, :, idx]
         if net.home_market is None:     # one world market: no market column
-            return self._priced(price[:, 0], multiple[:, 0], [("element", priced)], frequency)
-        return self._priced(price, multiple, [("market", net.markets), ("element", priced)], frequency)
+            return price[:, 0], multiple[:, 0], [("element", priced)]
+        return price, multiple, [("market", net.markets), ("element", priced)]
+
+    def price_multiples(self, frequency: str) -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray] | None:
+        """The markets (one world market: ``outside``'s place), the priced elements and the mean price multiple
+        [period, market, element] over each period, as the prices table has it; None without a priced element."""
+        _, multiple, axes = self._price_steps()
+        elements = axes[-1][1]
+        if not elements:
+            return None
+        markets = axes[0][1] if len(axes) == 2 else (OUTSIDE,)
+        periods = self.by_period(multiple, frequency, "mean")[1]
+        return markets, elements, periods.reshape(len(periods), len(markets), len(elements))
 
     def _magnet_prices(self, frequency: str) -> pd.DataFrame:
         net = self.net
@@ -280,31 +321,68 @@ class Results:
         ``on`` is a country code of the run; another (``"China"``) is a ValueError naming the codes."""
         import pandas as pd
 
-        net, raw = self.net, self.raw
+        net = self.net
         if on not in net.countries:
             names = {code: c.name for code, c in self.scenario.countries.items()}
             raise ValueError(f"dependency(on={on!r}): not a country code of this run"
                              f"{did_you_mean(on, net.countries, names)}; the codes are {', '.join(net.countries)}")
-        j = net.index(on)
-        rows = []
-        for s, stage in enumerate(STAGES):
-            imports = raw.exports[stage].sum(axis=3)                       # [n, b, j]
-            imports[:, np.arange(net.n_countries), np.arange(net.n_countries)] = 0.0
-            labels, total = self._by_period(imports.sum(axis=2), frequency)
-            from_on = self._by_period(imports[:, :, j], frequency)[1]
-            consumed = self._by_period(raw.consumed_tags[:, s], frequency)[1]   # [p, b, Q]
-            touched = consumed[:, :, self.net.tags.row("touched", j)]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                direct = np.where(total > 0, from_on / np.where(total > 0, total, 1), np.nan)
-                embedded = np.where(consumed[:, :, 0] > 0, touched / np.where(consumed[:, :, 0] > 0,
-                                                                               consumed[:, :, 0], 1), np.nan)
-            for p, label in enumerate(labels):
-                for b, country in enumerate(net.countries):
-                    if not (np.isnan(direct[p, b]) and np.isnan(embedded[p, b])):
-                        rows.append((label, country, stage, on, direct[p, b], embedded[p, b]))
-        frame = pd.DataFrame(rows, columns=["date", "country", "stage", "on", "direct", "embedded"])
+        labels, shares = self.dependency_shares(net.index(on), frequency)
+        parts = []
+        for stage, (direct, embedded) in shares.items():
+            p, b = np.nonzero(~(np.isnan(direct) & np.isnan(embedded)))        # by period, then country
+            parts.append(pd.DataFrame({"date": labels[p], "country": np.asarray(net.countries, dtype=object)[b],
+                                       "stage": stage, "on": on, "direct": direct[p, b], "embedded": embedded[p, b]}))
+        frame = pd.concat(parts, ignore_index=True)
+        if frame.empty:         # no imports and no consumption anywhere: the columns of a table of nothing
+            frame = pd.DataFrame([], columns=["date", "country", "stage", "on", "direct", "embedded"])
         frame["date"] = pd.to_datetime(frame["date"])
         return frame
+
+    def dependency_shares(self, j: int, frequency: str, stages: tuple[str, ...] = STAGES
+                          ) -> tuple[pd.DatetimeIndex, dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """The periods, and for each stage the direct and embedded dependency [period, country] of every
+        country on country ``j`` (NaN: no imports, or nothing consumed), as ``dependency`` tabulates them."""
+        net, raw = self.net, self.raw
+        C = net.n_countries
+        out = {}
+        for stage in stages:
+            s = STAGES.index(stage)
+            total, from_on = self._imports(raw.exports[stage], j)
+            labels, total = self.by_period(total, frequency)
+            from_on = self.by_period(from_on, frequency)[1]
+            rows = [0, net.tags.row("touched", j)]            # the mass, and what passed through j
+            tagged = raw.consumed_tags.select(s)               # [n, b, Q]
+            if frequency == "step":
+                consumed, touched = (tagged[:, :, q] for q in rows)
+            else:   # each period's rows read from all of its [b, Q], as in_periods reads an array
+                days = self._calendar(frequency)[1]
+                blocks = np.stack([np.broadcast_to(block, (C, net.tags.rows))[:, rows]
+                                   for block in period_blocks(tagged, days, net.step_days, "sum")])
+                consumed, touched = blocks[:, :, 0], blocks[:, :, 1]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                direct = np.where(total > 0, from_on / np.where(total > 0, total, 1), np.nan)
+                embedded = np.where(consumed > 0, touched / np.where(consumed > 0, consumed, 1), np.nan)
+            out[stage] = (direct, embedded)
+        return labels, out
+
+    @staticmethod
+    def _imports(exports: SparseSteps, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """[step, buyer] t a country imported (from other countries), and imported from country ``j``: each
+        route's items summed as NumPy sums a row of [step, buyer, supplier, item], then each buyer's routes,
+        a few steps at a time, so that no [step, buyer, supplier] array is made whole."""
+        n, C = exports.shape[:2]
+        step, (buyer, supplier), rows = exports.entries()
+        carried = rows.sum(axis=1)                                              # [entry] over the route's items
+        total, from_j = np.zeros((n, C)), np.zeros((n, C))
+        chunk = max(1, 4_000_000 // (C * C))
+        for lo in range(0, n, chunk):
+            inside = slice(*np.searchsorted(step, [lo, lo + chunk]))
+            imports = np.zeros((min(chunk, n - lo), C, C))                     # [k, b, j]
+            imports[step[inside] - lo, buyer[inside], supplier[inside]] = carried[inside]
+            imports[:, np.arange(C), np.arange(C)] = 0.0
+            total[lo:lo + chunk] = imports.sum(axis=2)
+            from_j[lo:lo + chunk] = imports[:, :, j]
+        return total, from_j
 
     def _dependency(self, frequency: str) -> pd.DataFrame:
         return self.dependency("CN" if "CN" in self.net.countries else self.net.countries[0], frequency)

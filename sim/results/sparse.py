@@ -1,0 +1,205 @@
+"""A record of a run kept as what is not zero: the recorder's [step, country, country, ...] facts.
+
+Bilateral trade (``[step, buyer, supplier, item]``) and provenance (``[step, country, provenance row]``,
+1 + 4 x countries rows) would grow with the square of the countries if every step kept them whole, yet
+only the routes that carried something and the rows that hold mass are not zero: a few per cent at 200
+countries. ``SparseSteps`` keeps, for each step, those entries only: an entry is a position over the
+record's leading axes (a route; a country and a provenance row) with a dense row over its trailing axes
+(the route's items), so its memory grows with what moved, and a whole [step, ...] array is never made
+unless asked for.
+
+Read it as the array it stands for: ``record[steps]`` (a step, a slice or an index array of steps; with
+more of a key, ``record[steps, b, ...]``) is that part as a dense NumPy array, the same numbers, bit for
+bit, as the dense record held; ``record.select(b, ...)`` narrows the leading axes and stays sparse;
+``record.entries()`` lists what is not zero, for tables.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class SparseSteps:
+    """A ``[step, *lead, *tail]`` record of ``steps`` steps, kept as the positions over ``lead`` that are not
+    zero in each step, each with a dense row over ``tail``.
+
+    Written one of two ways, not both: ``add`` (flows that add up, as ``array[k][index] += rows`` in call
+    order) or ``put`` (a block of a step set once, as ``array[k, part] = block``; a second ``put`` of the same
+    block replaces the first)."""
+
+    def __init__(self, steps: int, lead: tuple[int, ...], tail: tuple[int, ...] = ()):
+        self.steps, self.lead, self.tail = steps, tuple(lead), tuple(tail)
+        # what is written goes into a few buffers that grow by doubling, not into an array per call: a run
+        # writes thousands of blocks, and thousands of small arrays stay in the heap after the run is gone
+        self._step = np.zeros(0, dtype=np.int64)
+        self._flat = np.zeros(0, dtype=np.int64)
+        self._rows = np.zeros((0, *self.tail))
+        self._written = 0
+        # [step, part] -> (first, end) of the block's entries in the buffers; an array, not a dict of tuples: the
+        # objects a run leaves behind would age the run's own objects into the collector's oldest generation
+        self._blocks = np.zeros((steps, 0, 2), dtype=np.int64)
+        self._adding = False
+        self._frozen: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.steps, *self.lead, *self.tail)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    # ------------------------------------------------------------ writing
+    def add(self, k: int, index: np.ndarray, rows: np.ndarray) -> None:
+        """Add ``rows`` [m, *tail] at the flat lead positions ``index`` [m] of step ``k`` (each position once
+        per call)."""
+        self._writable(adding=True)
+        # + 0.0: what is added starts from a zeroed slot, so -0.0 is stored as 0.0, as += would leave it
+        self._append(k, index, np.asarray(rows, dtype=float) + 0.0)
+
+    def put(self, k: int, block: np.ndarray, part: int = 0) -> None:
+        """Set the ``part``-th block of step ``k`` (its shape the lead's last axes, with the tail) to ``block``;
+        only its positions that are not zero are kept."""
+        self._writable(adding=False)
+        size = math.prod(block.shape[:block.ndim - len(self.tail)])
+        rows = block.reshape(size, *self.tail)
+        kept = np.flatnonzero(rows.reshape(size, -1).any(axis=1) if self.tail else rows)
+        if self._blocks.shape[1] == 0:
+            self._blocks = np.full((self.steps, math.prod(self.lead) // size, 2), -1, dtype=np.int64)
+        first = self._written
+        self._append(k, kept + part * size, rows[kept])
+        self._blocks[k, part] = first, self._written                # a block put again: the last one counts
+
+    def _append(self, k: int, flat: np.ndarray, rows: np.ndarray) -> None:
+        end = self._written + len(flat)
+        if end > len(self._flat):
+            grown = max(end, 2 * len(self._flat), 1024)
+            self._step, self._flat, self._rows = (np.concatenate([a[:self._written], np.zeros((grown - self._written,
+                                                                                             *a.shape[1:]), a.dtype)])
+                                                  for a in (self._step, self._flat, self._rows))
+        self._step[self._written:end] = k
+        self._flat[self._written:end] = flat
+        self._rows[self._written:end] = rows
+        self._written = end
+
+    def _writable(self, adding: bool) -> None:
+        if self._frozen is not None:
+            raise RuntimeError("a record is written during its run and read after it: this one was read already")
+        if self._written and adding != self._adding:
+            raise RuntimeError("a record is either added to or put in, not both")
+        self._adding = adding
+
+    # ------------------------------------------------------------ the stored form
+    def _entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(start [steps + 1], flat [N], rows [N, *tail]): the entries of step k are start[k]:start[k + 1],
+        in order of their flat lead position, each position once (what was added to one, summed in order)."""
+        if self._frozen is None:
+            if self._adding:
+                live = np.arange(self._written)
+            else:    # the blocks that count, in order of step and part: in order of position already
+                spans = self._blocks.reshape(-1, 2)
+                spans = spans[spans[:, 0] >= 0]
+                lengths = spans[:, 1] - spans[:, 0]
+                live = np.arange(int(lengths.sum())) + np.repeat(
+                    spans[:, 0] - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+            step, flat, rows = self._step[live], self._flat[live], self._rows[live]
+            key = step * math.prod(self.lead) + flat
+            if len(key) and (key[1:] < key[:-1]).any():
+                order = np.argsort(key, kind="stable")   # what was added to one position keeps its call order
+                key, rows = key[order], rows[order]
+            first = np.ones(len(key), dtype=bool)
+            first[1:] = key[1:] != key[:-1]
+            if not first.all():                           # 0 + a + b ..., as += on a zeroed array adds them
+                slot = np.cumsum(first) - 1
+                summed = np.zeros((int(first.sum()), *self.tail))
+                np.add.at(summed, slot, rows)
+                key, rows = key[first], summed
+            step, flat = np.divmod(key, math.prod(self.lead))
+            self._frozen = (np.searchsorted(step, np.arange(self.steps + 1)), flat, rows)
+            self._step, self._flat, self._rows = (a[:0].copy() for a in (self._step, self._flat, self._rows))
+            self._blocks = self._blocks[:, :0]            # held once, in the stored form
+        return self._frozen
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the record holds now."""
+        held = self._frozen if self._frozen is not None else (self._step, self._flat, self._rows)
+        return sum(a.nbytes for a in held)
+
+    # ------------------------------------------------------------ reading
+    def select(self, *key: int | slice) -> SparseSteps:
+        """The record narrowed on its leading axes (after the step), as ``array[:, *key]`` would be: each part
+        of ``key`` an index (the axis goes) or a slice with a positive step (the axis stays)."""
+        if len(key) > len(self.lead):
+            raise IndexError(f"select: {len(key)} indices for {len(self.lead)} leading axes")
+        start, flat, rows = self._entries()
+        if key and all(not isinstance(part, slice) for part in key):     # a block of the leading axes: a range
+            size = math.prod(self.lead[len(key):])
+            index = tuple(int(part) % n for part, n in zip(key, self.lead))
+            first = (np.ravel_multi_index(index, self.lead[:len(key)]) if key else 0) * size
+            kept = (flat >= first) & (flat < first + size)
+            out = SparseSteps(self.steps, self.lead[len(key):], self.tail)
+            out._frozen = (np.concatenate([[0], np.cumsum(kept)])[start], flat[kept] - first, rows[kept])
+            return out
+        coords = np.unravel_index(flat, self.lead) if len(flat) else tuple(np.zeros(0, np.int64) for _ in self.lead)
+        kept = np.ones(len(flat), dtype=bool)
+        new_coords, new_lead = [], []
+        for axis, size in enumerate(self.lead):
+            part = key[axis] if axis < len(key) else slice(None)
+            c = coords[axis]
+            if isinstance(part, slice):
+                first, stop, stride = part.indices(size)
+                if stride <= 0:
+                    raise IndexError("select: a slice's step must be positive")
+                kept &= (c >= first) & (c < stop) & ((c - first) % stride == 0)
+                new_coords.append((c - first) // stride)
+                new_lead.append(len(range(first, stop, stride)))
+            else:
+                index = int(part) + size if int(part) < 0 else int(part)
+                if not 0 <= index < size:
+                    raise IndexError(f"select: index {part} is out of bounds for an axis of {size}")
+                kept &= c == index
+        out = SparseSteps(self.steps, tuple(new_lead), self.tail)
+        new_flat = (np.ravel_multi_index(tuple(c[kept] for c in new_coords), new_lead) if new_lead
+                    else np.zeros(int(kept.sum()), dtype=np.int64))
+        out._frozen = (np.concatenate([[0], np.cumsum(kept)])[start], new_flat, rows[kept])
+        return out
+
+    def __getitem__(self, key) -> np.ndarray:
+        """``record[steps]`` or ``record[steps, *lead key]``: that part as a dense array, as the whole record
+        indexed so would give (``steps`` an index, a slice or an array of indices)."""
+        steps, *lead = key if isinstance(key, tuple) else (key,)
+        if lead:
+            return self.select(*lead)[steps]
+        start, flat, rows = self._entries()
+        chosen = np.arange(self.steps)[steps]
+        out = np.zeros((chosen.size, math.prod(self.lead), *self.tail))
+        if isinstance(steps, slice) and chosen.size and chosen[-1] - chosen[0] == chosen.size - 1:   # a run of steps
+            lo, hi = start[chosen[0]], start[chosen[-1] + 1]
+            out[np.repeat(np.arange(chosen.size), np.diff(start[chosen[0]:chosen[-1] + 2])), flat[lo:hi]] = rows[lo:hi]
+        else:
+            for i, k in enumerate(chosen.reshape(-1)):
+                out[i, flat[start[k]:start[k + 1]]] = rows[start[k]:start[k + 1]]
+        return out.reshape(*chosen.shape, *self.lead, *self.tail)
+
+    def total(self, steps: slice, items_first: bool = False) -> np.ndarray:
+        """[*lead, *tail] the record summed over a run of ``steps``, step after step as NumPy sums the dense
+        record over its step axis; ``items_first``: each entry's row summed first (as NumPy sums a row), so
+        [*lead]. Made from the entries: nothing of [steps, *lead] is made whole."""
+        start, flat, rows = self._entries()
+        first, stop, _ = steps.indices(self.steps)
+        lo = start[first]
+        values = rows[lo:start[max(first, stop)]]
+        values = values.sum(axis=tuple(range(1, rows.ndim))) if items_first else values
+        out = np.zeros((math.prod(self.lead), *(() if items_first else self.tail)))
+        for k in range(first, stop):                   # step after step; a step holds a position once
+            out[flat[start[k]:start[k + 1]]] += values[start[k] - lo:start[k + 1] - lo]
+        return out.reshape(*self.lead, *(() if items_first else self.tail))
+
+    def entries(self) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray]:
+        """What is not zero: (step [N], the lead coordinates (one [N] array per axis), rows [N, *tail]), in
+        order of step, then position."""
+        start, flat, rows = self._entries()
+        step = np.repeat(np.arange(self.steps), np.diff(start))
+        return step, np.unravel_index(flat, self.lead), rows

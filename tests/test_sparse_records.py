@@ -1,0 +1,90 @@
+"""Records by pairs of countries kept as what is not zero: they read as the dense arrays they stand for."""
+import datetime
+
+import numpy as np
+import pytest
+
+from sim import load_scenario
+from sim.engine.simulation import Simulation
+from sim.results.sparse import SparseSteps
+
+from .conftest import SCENARIOS
+
+
+def _routes(seed: int = 0):
+    """A [step, buyer, supplier, item] record and the dense array the same flows make with +=."""
+    rng = np.random.default_rng(seed)
+    steps, countries, items = 6, 4, 3
+    dense, record = np.zeros((steps, countries, countries, items)), SparseSteps(steps, (countries, countries),
+                                                                                 (items,))
+    for _ in range(30):
+        k, m = rng.integers(steps), rng.integers(1, 4)
+        buyer, supplier = rng.choice(countries, m, replace=False), rng.integers(countries, size=m)
+        mass = rng.random((m, items)) * (rng.random((m, 1)) > 0.3)       # some routes carry nothing
+        dense[k][buyer, supplier] += mass
+        record.add(k, buyer * countries + supplier, mass)
+    return record, dense
+
+
+def test_flows_added_read_as_the_array_they_were_added_to_bit_for_bit():
+    """Flows added to a route several times in a step sum in the order they came, as += on an array does."""
+    record, dense = _routes()
+    assert record.shape == dense.shape
+    np.testing.assert_array_equal(record[:], dense)
+    np.testing.assert_array_equal(record[2:5], dense[2:5])
+    np.testing.assert_array_equal(record[3], dense[3])
+    np.testing.assert_array_equal(record[np.array([4, 0, 2])], dense[[4, 0, 2]])
+    np.testing.assert_array_equal(record[1:6, 2], dense[1:6, 2])
+    np.testing.assert_array_equal(record[:, 1:4:2, 0], dense[:, 1:4:2, 0])
+    np.testing.assert_array_equal(record.select(1)[:], dense[:, 1])
+
+
+def test_blocks_put_read_as_the_array_they_were_set_in_and_a_second_put_replaces_the_first():
+    rng = np.random.default_rng(1)
+    dense, record = np.zeros((4, 3, 5, 7)), SparseSteps(4, (3, 5, 7))
+    for k in range(4):
+        for part in range(3):
+            record.put(k, np.ones((5, 7)), part)            # replaced below
+            block = rng.random((5, 7)) * (rng.random((5, 7)) > 0.7)
+            dense[k, part] = block
+            record.put(k, block, part)
+    np.testing.assert_array_equal(record[:], dense)
+    np.testing.assert_array_equal(record[:, 0, :, 2:4], dense[:, 0, :, 2:4])
+    step, lead, values = record.entries()
+    assert len(values) == np.count_nonzero(dense)
+    np.testing.assert_array_equal(dense[(step, *lead)], values)
+
+
+def test_a_record_of_nothing_reads_as_zeros_and_has_no_entries():
+    record = SparseSteps(3, (2, 2), (4,))
+    np.testing.assert_array_equal(record[:], np.zeros((3, 2, 2, 4)))
+    step, lead, rows = record.entries()
+    assert len(step) == 0 and rows.shape == (0, 4) and all(len(c) == 0 for c in lead)
+
+
+def test_a_record_read_takes_no_more_writes():
+    """A record is written during its run and read after it: a write after a read is a mistake, said so."""
+    record, _ = _routes()
+    record[:]
+    with pytest.raises(RuntimeError, match="read already"):
+        record.add(0, np.array([1]), np.ones((1, 3)))
+
+
+@pytest.fixture(scope="module")
+def results():
+    return Simulation(load_scenario(SCENARIOS / "japan_ban.yaml"), seed=0, end=datetime.date(2025, 6, 30)).run()
+
+
+def test_the_recorder_keeps_only_the_routes_that_moved_and_the_provenance_rows_that_hold_mass(results):
+    """Exports keep one row per route that carried something in a step, provenance one entry per row that
+    is not zero: far fewer entries, and bytes, than the dense [step, country, country, ...] arrays hold."""
+    raw = results.raw
+    for record in (*raw.exports.values(), raw.consumed_tags, raw.made_tags, raw.made_tags_t, raw.used_tags_t):
+        written = record.nbytes                       # as written, before the first read sorts it
+        dense = record[:]
+        assert record.nbytes <= written + 8 * (record.steps + 1)
+        step, lead, rows = record.entries()
+        per_position = dense.reshape(*dense.shape[:1 + len(record.lead)], -1)
+        assert len(rows) == np.count_nonzero(np.abs(per_position).sum(axis=-1))
+        assert len(rows) < 0.35 * per_position[..., 0].size
+        assert record.nbytes < 0.5 * dense.nbytes
