@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..kernels.exports import arrive_in_stock, leave_stock
+from ..kernels.tagged import add_rows
 from ..world import Network
-from ..world.provenance import add_rows, sum_rows
 from .licensing import Application
 from .measures import ExportLicence
 from .state import Shipment, State, Stocks, traded_mass
@@ -32,19 +33,9 @@ def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
                  licensed: list[tuple[ExportLicence, np.ndarray]]) -> Exports | None:
     """Take exports ``shipped`` [B, J, I] out of the suppliers' stocks: by sea, or the share a licence
     covers to a licence office first (the measure makes its applications of each route's goods)."""
-    b, j = np.nonzero(shipped.sum(axis=2) > 0)
+    b, j, tagged = leave_stock(stocks.tagged, shipped, state.pipeline[stage])
     if len(b) == 0:
         return None
-    available = traded_mass(stage, stocks.tagged)
-    frac = np.where(available[j] > 0, shipped[b, j] / np.where(available[j] > 0, available[j], 1), 0.0)
-    # the share of each supplier's stock that leaves, at most all of it: orders that add up to a hair more
-    # than the stock (rounding, or own use taken first) are cut in proportion, and what stays is the stock
-    # times what does not leave, so no stock goes below zero (subtracting the shipments could, by rounding)
-    leaving = sum_rows(j, frac, len(stocks.tagged))
-    frac = frac / np.maximum(1.0, leaving)[j]
-    tagged = frac[:, None, :] * stocks.tagged[j]
-    stocks.tagged *= np.maximum(0.0, 1.0 - np.minimum(1.0, leaving))[:, None, :]
-    add_rows(state.pipeline[stage], b, traded_mass(stage, tagged))
     exports = Exports(tagged)
     for measure, share in licensed:
         held = tagged * share[b, j][:, None, :]
@@ -74,8 +65,8 @@ def by_lead_time(shipment: Shipment, net: Network) -> list[tuple[float, Shipment
 
 def deliver(state: State, shipment: Shipment) -> None:
     """Goods arrive: into the buyers' stocks, off their order books."""
-    add_rows(state.stocks[shipment.stage].tagged, shipment.buyer, shipment.tagged)
-    add_rows(state.pipeline[shipment.stage], shipment.buyer, -traded_mass(shipment.stage, shipment.tagged))
+    arrive_in_stock(state.stocks[shipment.stage].tagged, state.pipeline[shipment.stage], shipment.buyer,
+                    shipment.tagged)
 
 
 def return_to_exporter(state: State, stage: str, shipment: Shipment, tagged: np.ndarray, refused: bool) -> None:

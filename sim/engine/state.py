@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..kernels.tagged import take_share
 from ..scenario import Scenario
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
@@ -113,13 +114,7 @@ def element_mass(stage: str, tagged: np.ndarray, net: Network) -> np.ndarray:
 
 def take(stocks: Stocks, amount: np.ndarray) -> np.ndarray:
     """Take ``amount`` [C, I] of traded mass out of stocks, proportionally; return the tagged mass taken."""
-    if not amount.any():
-        return np.zeros_like(stocks.tagged)
-    available = stocks.mass.sum(axis=-1, keepdims=True) if amount.shape[-1] == 1 else stocks.mass
-    frac = np.where(available > 0, np.minimum(1.0, amount / np.where(available > 0, available, 1)), 0.0)
-    taken = frac[:, None, :] * stocks.tagged
-    stocks.tagged -= taken
-    return taken
+    return take_share(stocks.tagged, amount)
 
 
 def magnet_demand(net: Network, sector_grades: np.ndarray, day: int, multiplier: np.ndarray,

@@ -34,6 +34,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..kernels import clearing
 from ..scenario.schema import CONTRACT_FLEX  # a usual supplier ships up to 25% more than its share of normal use
 from ..stages import REFINERY, STAGES
 from ..world import Network, items_holding
@@ -67,16 +68,15 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
     caller takes its own use from stock, then ships the exports."""
     step_days = net.step_days
     available = traded_mass(stage, stocks.tagged)
-    wanted = state.order_shares[stage] * wants[:, None, :]
-    contract = state.order_shares[stage] * state.use_normal[stage][:, None, :] * step_days * \
-        (1 + contract_flex(state, net, stage))
-    orders = np.minimum(wanted, contract)
+    flex = 1 + contract_flex(state, net, stage)
+    orders, cut = clearing.contract_orders(state.order_shares[stage], wants, state.use_normal[stage], flex,
+                                           float(step_days))
     # what a supplier keeps for its own use (working stock, licence buffers, precaution) is not spare
     reserve = state.use_own[stage] * (net.target_days[stage][:, None] + cover.extra_days
                                       + precaution_days(state, net, stage))
     tariffed = cover.tariffed if cover.tariffed.any() else None
     result = clear(available, own_use, orders, cover.blocked, state.qualified[stage] & net.makers[stage][None, :, None],
-                   reserve, state.refused[stage] + (wanted - orders).sum(axis=1), tariffed)
+                   reserve, state.refused[stage] + cut, tariffed)
     # what a buyer sought this step: its need, and the goods refused or cut last step that it re-sources now
     sought = wants + state.refused[stage] if net.restocking is not None and state.k >= 0 else None
     state.refused[stage][:] = 0.0
@@ -151,14 +151,14 @@ def speculation_days(state: State, net: Network, stage: str) -> np.ndarray | flo
     return net.on_price_rise.days_per_doubling * np.log2(ratio)[net.market_of]
 
 
-def contract_flex(state: State, net: Network, stage: str) -> np.ndarray | float:
-    """What a usual supplier may ship beyond its share of a buyer's normal use ([B, 1, I]): ``CONTRACT_FLEX``,
+def contract_flex(state: State, net: Network, stage: str) -> np.ndarray:
+    """What a usual supplier may ship beyond its share of a buyer's normal use ([B, I]): ``CONTRACT_FLEX``,
     stretched towards after_shortage's ``contract_flex`` as far as the buyer went short of the item, as
     remembered."""
     if net.restocking is None:
-        return CONTRACT_FLEX
+        return np.full_like(state.shortage[stage], CONTRACT_FLEX)
     stretch = net.restocking.contract_flex - CONTRACT_FLEX
-    return (CONTRACT_FLEX + stretch * state.shortage[stage])[:, None, :]
+    return CONTRACT_FLEX + stretch * state.shortage[stage]
 
 
 def settle_relationships(state: State, net: Network) -> None:
