@@ -14,7 +14,7 @@ from .flows import Flows
 from .measures import ExportMeasure, coverage
 from .shipping import ship_exports
 from .state import State, magnet_demand, take
-from .trade import USE_SMOOTHING_DAYS, need, trade
+from .trade import USE_SMOOTHING_DAYS, trade
 
 
 @dataclass
@@ -37,8 +37,7 @@ def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, d
     if by_end_user:
         end_user_shares(state, net, by_sector, by_grade, day)
     cover = coverage(acting, MAGNET, state, net, nothing)
-    wants = need(state, net, MAGNET, state.magnet.mass, cover.extra_days)
-    result, qualifying = trade(state, net, MAGNET, state.magnet, by_grade, wants, cover)
+    result, wants, qualifying = trade(state, net, MAGNET, state.magnet, by_grade, cover)
     got = by_grade * result.own_fill
     used = take(state.magnet, got)
     exports = ship_exports(state, MAGNET, state.magnet, result.shipped, cover.licensed)

@@ -16,7 +16,7 @@ from .measures import ExportMeasure, coverage
 from .shipping import ship_exports
 from .state import State, take
 from .stockpiles import purchases
-from .trade import USE_SMOOTHING_DAYS, need, trade
+from .trade import USE_SMOOTHING_DAYS, trade
 
 
 @dataclass
@@ -51,10 +51,9 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     buy = purchases(state, net, day)
     own = for_magnets + other + buy
     cover = coverage(acting, REFINERY, state, net, nothing)
-    wants = need(state, net, REFINERY, state.oxide.mass, cover.extra_days)
     makers = np.flatnonzero(plan.any(axis=1))            # countries making magnets this step
     oxide_shares = shares(state.oxide.tagged[makers])
-    result, qualifying = trade(state, net, REFINERY, state.oxide, own, wants, cover)
+    result, wants, qualifying = trade(state, net, REFINERY, state.oxide, own, cover)
     fill = result.own_fill
     limit = np.where(net.recipe[None] > 0, fill[:, None, :], 1.0).min(axis=2)
     made = plan * limit

@@ -10,8 +10,8 @@ from ..world import Network
 from .flows import Flows
 from .measures import ExportMeasure, coverage
 from .shipping import ship_exports
-from .state import State, take, traded_mass
-from .trade import USE_SMOOTHING_DAYS, need, trade
+from .state import State, take
+from .trade import USE_SMOOTHING_DAYS, trade
 
 
 def separate(state: State, net: Network, acting: list[ExportMeasure], day: int, nothing: dict) -> Flows:
@@ -21,8 +21,7 @@ def separate(state: State, net: Network, acting: list[ExportMeasure], day: int, 
     rate = net.refineries.rate_t_per_day[day] * state.running[REFINERY] * dt_
     feed_cap = (net.members[REFINERY] @ rate)[:, None]
     cover = coverage(acting, MINE, state, net, nothing)
-    wants = need(state, net, MINE, traded_mass(MINE, state.conc.tagged), cover.extra_days)
-    result, qualifying = trade(state, net, MINE, state.conc, feed_cap, wants, cover)
+    result, wants, qualifying = trade(state, net, MINE, state.conc, feed_cap, cover)
     feed = take(state.conc, feed_cap * result.own_fill)
     exports = ship_exports(state, MINE, state.conc, result.shipped, cover.licensed)
     state.use_own[MINE] += (feed_cap / dt_ - state.use_own[MINE]) * min(1.0, dt_ / USE_SMOOTHING_DAYS)

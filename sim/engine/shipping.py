@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..kernels.exports import arrive_in_stock, leave_stock
+from ..kernels.exports import arrive_in_stock, lead_time_groups, leave_stock
 from ..kernels.tagged import add_rows
 from ..world import Network
 from .licensing import Application
@@ -53,14 +53,12 @@ def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
 def by_lead_time(shipment: Shipment, net: Network) -> list[tuple[float, Shipment]]:
     """A shipment split into one per lead time of its routes (days, shortest first, routes in their order
     within each): one arrival each."""
-    lead = net.lead_days[shipment.supplier, shipment.buyer]
-    if (lead == lead[0]).all():
-        return [(float(lead[0]), shipment)]
-    order = np.argsort(lead, kind="stable")
-    lead, buyer, supplier, tagged = lead[order], shipment.buyer[order], shipment.supplier[order], shipment.tagged[order]
-    cuts = [0, *(np.flatnonzero(lead[1:] != lead[:-1]) + 1).tolist(), len(lead)]
-    return [(float(lead[a]), Shipment(shipment.stage, buyer[a:b], supplier[a:b], tagged[a:b]))
-            for a, b in zip(cuts, cuts[1:])]
+    order, starts, days = lead_time_groups(net.lead_days, shipment.buyer, shipment.supplier)
+    if len(days) == 1:
+        return [(float(days[0]), shipment)]
+    buyer, supplier, tagged = shipment.buyer[order], shipment.supplier[order], shipment.tagged[order]
+    return [(float(d), Shipment(shipment.stage, buyer[a:b], supplier[a:b], tagged[a:b]))
+            for d, a, b in zip(days.tolist(), starts[:-1].tolist(), starts[1:].tolist())]
 
 
 def deliver(state: State, shipment: Shipment) -> None:

@@ -1,6 +1,7 @@
-"""One stage's market cleared in one compiled call: orders placed by sourcing shares and capped by contract,
-then the three passes of ``sim.engine.market`` (orders served pro rata, what is lacking re-sourced from
-qualified suppliers' spare stock, tariffed orders placed back).
+"""One stage's market cleared in one compiled call: what buyers need (``sim.engine.trade``'s order-up-to rule),
+orders placed by sourcing shares and capped by contract, then the three passes of ``sim.engine.market``
+(orders served pro rata, what is lacking re-sourced from qualified suppliers' spare stock, tariffed orders
+placed back); after it, what the step teaches buyers (relationships in the spin-up, use averages).
 
 Axes are ``[buyer, supplier, item]`` for orders and ``[country, item]`` for stocks; quantities in the stage's
 unit (t REO or t magnet). Sums run in NumPy's order (``sum_over_suppliers``), so results are the NumPy
@@ -12,6 +13,7 @@ import numpy as np
 from numba import njit
 
 from .sums import pairwise_sum
+from .tagged import item_mass
 
 
 @njit(cache=True)
@@ -121,3 +123,62 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
         unmet = np.maximum(0.0, unmet - sum_over_suppliers(third))
         total = total + third
     return fill, total, sum_over_buyers(open_orders), unmet
+
+
+@njit(cache=True)
+def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarray, use_own: np.ndarray,
+                    use_normal: np.ndarray, target_days: np.ndarray, lead_days: np.ndarray, extra_days: np.ndarray,
+                    precaution: np.ndarray, speculation: np.ndarray, adjust_days: float, step_days: float,
+                    shares: np.ndarray, flex: np.ndarray, own_use: np.ndarray, blocked: np.ndarray,
+                    qualified: np.ndarray, makers: np.ndarray, refused: np.ndarray,
+                    tariffed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                   np.ndarray]:
+    """A stage's whole trade of one step, in one call: each buyer's need, its orders and the market's clearing.
+
+    Need [C, I]: expected use ``use_all`` (t/day) over the step plus the share ``step_days`` / ``adjust_days`` of
+    the gap between the stock position (the stock ``tagged`` [C, Q, X] + ``pipeline``) and its target,
+    ``use_all`` x (working stock ``target_days`` + ``lead_days`` [C] + ``extra_days`` measures ask +
+    ``precaution`` + ``speculation`` [C, I], days). A supplier's reserve, not spare, is ``use_own`` x
+    (``target_days`` + ``extra_days`` + ``precaution``). Orders are ``contract_orders``; only ``makers`` [J] sell
+    spare output, to buyers that have ``qualified`` them; ``refused`` [B, I] goods come back to be re-sourced.
+    Returns need, orders and
+    ``clear``'s own-use fill, shipments, open orders and unmet."""
+    C, I = pipeline.shape
+    available = np.empty((C, I))
+    for c in range(C):
+        for i in range(I):
+            available[c, i] = item_mass(tagged, c, i, I == 1)
+    wants = np.empty((C, I))
+    reserve = np.empty((C, I))
+    for c in range(C):
+        for i in range(I):
+            days = target_days[c] + lead_days[c] + extra_days[c, i]
+            target = use_all[c, i] * max(0.0, days + precaution[c, i] + speculation[c, i])
+            position = available[c, i] + pipeline[c, i]
+            wants[c, i] = max(0.0, use_all[c, i] * step_days + (target - position) * step_days / adjust_days)
+            reserve[c, i] = use_own[c, i] * (target_days[c] + extra_days[c, i] + precaution[c, i])
+    orders, cut = contract_orders(shares, wants, use_normal, flex, step_days)
+    eligible = qualified.copy()
+    for j in range(C):
+        if not makers[j]:
+            eligible[:, j, :] = False
+    fill, shipped, ordered, unmet = clear(available, own_use, orders, blocked, eligible, reserve, refused + cut,
+                                          tariffed)
+    return wants, orders, fill, shipped, ordered, unmet
+
+
+@njit(cache=True)
+def learn_use(own_use: np.ndarray, shipped: np.ndarray, ordered: np.ndarray, use_all: np.ndarray,
+              use_normal: np.ndarray, step_days: float, smoothing_days: float, normal_days: float) -> None:
+    """Update a stage's use averages (t/day, in place) with its throughput this step: own use plus the larger
+    of the open orders suppliers received and what they shipped; ``use_all`` over ``smoothing_days``,
+    ``use_normal`` over ``normal_days``."""
+    C, I = own_use.shape
+    sent = sum_over_buyers(shipped)
+    quick = min(1.0, step_days / smoothing_days)
+    slow = min(1.0, step_days / normal_days)
+    for c in range(C):
+        for i in range(I):
+            throughput = (own_use[c, i] + max(ordered[c, i], sent[c, i])) / step_days
+            use_all[c, i] += (throughput - use_all[c, i]) * quick
+            use_normal[c, i] += (throughput - use_normal[c, i]) * slow

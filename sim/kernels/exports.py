@@ -76,3 +76,29 @@ def arrive_in_stock(tagged: np.ndarray, pipeline: np.ndarray, buyer: np.ndarray,
     for r in range(buyer.shape[0]):
         for i in range(pipeline.shape[1]):
             pipeline[buyer[r], i] += -item_mass(goods, r, i, concentrate)
+
+
+@njit(cache=True)
+def lead_time_groups(lead_days: np.ndarray, buyer: np.ndarray,
+                     supplier: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Routes grouped by lead time (``lead_days`` [exporter, importer], days): the order that puts them shortest
+    first (routes in their order within a lead time), where each group starts in it (and the end), and each
+    group's days."""
+    n = buyer.shape[0]
+    lead = np.empty(n)
+    for r in range(n):
+        lead[r] = lead_days[supplier[r], buyer[r]]
+    order = np.argsort(lead, kind="mergesort")          # stable
+    groups = 1
+    for r in range(1, n):
+        groups += lead[order[r]] != lead[order[r - 1]]
+    starts = np.empty(groups + 1, np.int64)
+    days = np.empty(groups)
+    g = 0
+    for r in range(n):
+        if r == 0 or lead[order[r]] != lead[order[r - 1]]:
+            starts[g] = r
+            days[g] = lead[order[r]]
+            g += 1
+    starts[groups] = n
+    return order, starts, days
