@@ -34,6 +34,13 @@ def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
     """Take exports ``shipped`` [B, J, I] out of the suppliers' stocks: by sea, or the share a licence
     covers to a licence office first (the measure makes its applications of each route's goods)."""
     b, j, tagged = leave_stock(stocks.tagged, shipped, state.pipeline[stage])
+    return dispatch(state, stage, b, j, tagged, licensed)
+
+
+def dispatch(state: State, stage: str, b: np.ndarray, j: np.ndarray, tagged: np.ndarray,
+             licensed: list[tuple[ExportLicence, np.ndarray]]) -> Exports | None:
+    """Exports that left the suppliers' stocks (routes ``b`` buyers, ``j`` suppliers, tagged goods [n, Q, X];
+    ``sim.kernels.exports.leave_stock``): by sea, or the share a licence covers to a licence office first."""
     if len(b) == 0:
         return None
     exports = Exports(tagged)

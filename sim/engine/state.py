@@ -9,6 +9,7 @@ item axis: concentrate is one item, oxides one per element, magnets one per grad
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -38,6 +39,16 @@ class Shipment:
     buyer: np.ndarray       # [n] country index
     supplier: np.ndarray    # [n] country index
     tagged: np.ndarray      # [n, Q, X] tagged mass
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "tagged":                 # new goods (part turned back): their mass anew
+            self.__dict__.pop("t", None)
+        object.__setattr__(self, name, value)
+
+    @cached_property
+    def t(self) -> float:
+        """t of the stage's traded unit in all (t REO, or t magnet): counted every step while at sea, so once."""
+        return float(traded_mass(self.stage, self.tagged).sum())
 
 
 @dataclass

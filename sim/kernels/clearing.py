@@ -94,15 +94,32 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
     where there are none. Returns own use's fill [C, I], shipments [B, J, I], open orders suppliers received
     [J, I] and what buyers did not get [B, I]."""
     B, J, I = orders.shape
-    allowed = orders * (1.0 - blocked)
-    moved = allowed * tariffed
-    open_orders = allowed - moved
-    fill = pro_rata(available, own_use + sum_over_buyers(open_orders))
-    own_got = own_use * fill
-    shipped = open_orders * fill
-    unmet = sum_over_suppliers(orders - shipped) + lacking
+    moved = np.empty_like(orders)
+    open_orders = np.empty_like(orders)
+    ordered = np.zeros((J, I))
+    any_moved = False
+    for b in range(B):
+        for j in range(J):
+            for i in range(I):
+                allowed = orders[b, j, i] * (1.0 - blocked[b, j, i])
+                moved[b, j, i] = allowed * tariffed[b, j, i]
+                open_orders[b, j, i] = allowed - moved[b, j, i]
+                ordered[j, i] += open_orders[b, j, i]
+                any_moved = any_moved or moved[b, j, i] != 0
+    fill = pro_rata(available, own_use + ordered)
+    shipped = np.empty_like(orders)
+    short = np.empty_like(orders)
+    sent = np.zeros((J, I))
+    for b in range(B):
+        for j in range(J):
+            for i in range(I):
+                shipped[b, j, i] = open_orders[b, j, i] * fill[j, i]
+                short[b, j, i] = orders[b, j, i] - shipped[b, j, i]
+                sent[j, i] += shipped[b, j, i]
+    unmet = sum_over_suppliers(short) + lacking
 
-    spare = np.maximum(0.0, available - own_got - sum_over_buyers(shipped) - reserve)
+    own_got = own_use * fill
+    spare = np.maximum(0.0, available - own_got - sent - reserve)
     weight = np.zeros_like(orders)
     for b in range(B):
         for j in range(J):
@@ -110,19 +127,20 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
                 continue
             for i in range(I):
                 if qualified[b, j, i]:
-                    weight[b, j, i] = spare[j, i] * (1.0 - (1.0 - (1.0 - blocked[b, j, i]) * (1.0 - tariffed[b, j, i])))
+                    avoid = 1.0 - (1.0 - blocked[b, j, i]) * (1.0 - tariffed[b, j, i])
+                    weight[b, j, i] = spare[j, i] * (1.0 - avoid)
     request = spread(unmet, weight)
     second = request * pro_rata(spare, sum_over_buyers(request))
     unmet = np.maximum(0.0, unmet - sum_over_suppliers(second))
 
     total = shipped + second
-    if moved.any():
-        left = np.maximum(0.0, available - own_got - sum_over_buyers(shipped) - sum_over_buyers(second))
+    if any_moved:
+        left = np.maximum(0.0, available - own_got - sent - sum_over_buyers(second))
         back = spread(np.minimum(unmet, sum_over_suppliers(moved)), moved)
         third = back * pro_rata(left, sum_over_buyers(back))
         unmet = np.maximum(0.0, unmet - sum_over_suppliers(third))
         total = total + third
-    return fill, total, sum_over_buyers(open_orders), unmet
+    return fill, total, ordered, unmet
 
 
 @njit(cache=True)

@@ -26,17 +26,20 @@ def leave_stock(tagged: np.ndarray, shipped: np.ndarray,
     C, Q, X = tagged.shape
     B, J, I = shipped.shape
     concentrate = I == 1
-    n = 0
+    carries = np.zeros((B, J), np.bool_)
     for b in range(B):
         for j in range(J):
-            if pairwise_sum(shipped[b, j, :]) > 0:
-                n += 1
+            for i in range(I):
+                if shipped[b, j, i] != 0:       # most routes carry nothing: their sum is not needed
+                    carries[b, j] = pairwise_sum(shipped[b, j, :]) > 0
+                    break
+    n = carries.sum()
     buyer = np.empty(n, np.int64)
     supplier = np.empty(n, np.int64)
     r = 0
     for b in range(B):
         for j in range(J):
-            if pairwise_sum(shipped[b, j, :]) > 0:
+            if carries[b, j]:
                 buyer[r], supplier[r] = b, j
                 r += 1
     frac = np.zeros((n, I))
@@ -48,18 +51,24 @@ def leave_stock(tagged: np.ndarray, shipped: np.ndarray,
                 frac[r, i] = shipped[buyer[r], supplier[r], i] / available
             leaving[supplier[r], i] += frac[r, i]
     goods = np.empty((n, Q, X))
+    share = np.empty(X)
     for r in range(n):
         j = supplier[r]
         for x in range(X):
             i = 0 if concentrate else x
-            share = frac[r, i] / max(1.0, leaving[j, i])
-            for q in range(Q):
-                goods[r, q, x] = share * tagged[j, q, x]
+            share[x] = frac[r, i] / max(1.0, leaving[j, i])
+        for q in range(Q):
+            for x in range(X):
+                goods[r, q, x] = share[x] * tagged[j, q, x]
+    stays = np.empty(X)
     for c in range(C):
+        if not leaving[c].any():               # nothing leaves: the stock stays as it is
+            continue
         for x in range(X):
-            stays = max(0.0, 1.0 - min(1.0, leaving[c, 0 if concentrate else x]))
-            for q in range(Q):
-                tagged[c, q, x] *= stays
+            stays[x] = max(0.0, 1.0 - min(1.0, leaving[c, 0 if concentrate else x]))
+        for q in range(Q):
+            for x in range(X):
+                tagged[c, q, x] *= stays[x]
     for r in range(n):
         for i in range(I):
             pipeline[buyer[r], i] += item_mass(goods, r, i, concentrate)

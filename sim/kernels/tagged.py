@@ -36,14 +36,28 @@ def take_share(tagged: np.ndarray, amount: np.ndarray) -> np.ndarray:
     C, Q, X = tagged.shape
     concentrate = amount.shape[1] == 1
     taken = np.zeros_like(tagged)
+    share = np.empty(X)
     for c in range(C):
         total = pairwise_sum(tagged[c, 0, :]) if concentrate else 0.0     # before any of it is taken
         for x in range(X):
             i = 0 if concentrate else x
             available = total if concentrate else tagged[c, 0, x]
-            share = min(1.0, amount[c, i] / available) if available > 0 else 0.0
-            for q in range(Q):
-                part = share * tagged[c, q, x]
+            share[x] = min(1.0, amount[c, i] / available) if available > 0 else 0.0
+        for q in range(Q):
+            for x in range(X):
+                part = share[x] * tagged[c, q, x]
                 taken[c, q, x] = part
                 tagged[c, q, x] -= part
     return taken
+
+
+@njit(cache=True)
+def add_origin(tagged: np.ndarray, mass: np.ndarray, kind_row: int, touched_row: int) -> None:
+    """Add ``mass`` [C, X] made in country c (its first index) to tagged mass ``[C, Q, X]``, in place: its
+    provenance is c at the stage whose rows start at ``kind_row``, and c touched it."""
+    C, X = mass.shape
+    for c in range(C):
+        for x in range(X):
+            tagged[c, 0, x] += mass[c, x]
+            tagged[c, kind_row + c, x] += mass[c, x]
+            tagged[c, touched_row + c, x] += mass[c, x]
