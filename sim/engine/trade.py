@@ -59,7 +59,6 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
     The caller takes its own use from stock, then ships the exports."""
     step_days = float(net.step_days)
     none = np.zeros_like(own_use)
-    tariffed = cover.tariffed if cover.tariffed.any() else None
     wants, orders, fill, shipped, ordered, unmet = clearing.order_and_clear(
         stocks.tagged, state.pipeline[stage], state.use_all[stage], state.use_own[stage],
         state.use_normal[stage], net.target_days[stage], net.buyer_lead_days[stage], none + cover.extra_days,
@@ -76,26 +75,32 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
         if cut.any():
             result = replace(result, shipped=result.shipped - cut, unmet=result.unmet + cut.sum(axis=1))
             state.refused[stage] += cut.sum(axis=1)
-    if -LEARNING_STEPS <= state.k < 0:
-        state.learnt[stage] += result.shipped
+    restocking = net.restocking
+    short = clearing.after_clearing(
+        wants, result.unmet, orders, cover.blocked, cover.tariffed, result.shipped, result.ordered, own_use,
+        state.use_all[stage], state.use_normal[stage], state.learnt[stage], -LEARNING_STEPS <= state.k < 0,
+        state.shortage[stage], wants if sought is None else sought, sought is not None,
+        0.0 if restocking is None else math.exp(-step_days / restocking.memory_days), SHORT_SHARE, step_days,
+        USE_SMOOTHING_DAYS, NORMAL_USE_DAYS)
     # a buyer looks for new suppliers when it goes short, or when a tariff sends it looking
-    moved = (orders * (1.0 - cover.blocked) * tariffed).sum(axis=1) if tariffed is not None else 0.0
-    qualifying = start_qualifying(state, net, stage, result.unmet + moved, wants)
-    if sought is not None:
-        remember_shortage(state, net, stage, result.unmet, wants, sought)
-    clearing.learn_use(own_use, result.shipped, result.ordered, state.use_all[stage], state.use_normal[stage],
-                       step_days, USE_SMOOTHING_DAYS, NORMAL_USE_DAYS)
+    qualifying = qualify(state, net, stage, short) if state.k >= 0 and short.any() else []
     return result, wants, qualifying
 
 
 def start_qualifying(state: State, net: Network, stage: str, unmet: np.ndarray,
                      wants: np.ndarray) -> list[tuple[int, int]]:
-    """(buyer, switching group) pairs that start qualifying new suppliers this step: a buyer short of an item
-    qualifies them for every item of the item's group, those with its delay (none in the spin-up, where all
-    are qualified)."""
+    """(buyer, switching group) pairs that start qualifying new suppliers this step, buyers having gone short
+    (``went_short``) with ``unmet`` [B, I] of their need ``wants`` (none in the spin-up, where all are
+    qualified)."""
     if state.k < 0:
         return []
-    short = went_short(unmet, wants)
+    return qualify(state, net, stage, went_short(unmet, wants))
+
+
+def qualify(state: State, net: Network, stage: str, short: np.ndarray) -> list[tuple[int, int]]:
+    """(buyer, switching group) pairs that start qualifying new suppliers now: a buyer short of an item
+    (``short`` [B, I]) qualifies them for every item of the item's group, those with its delay, unless it
+    started already or has every supplier of them qualified."""
     qualifying, qualified = state.qualifying[stage], state.qualified[stage]
     out = []
     for b in np.flatnonzero(short.any(axis=1)):
@@ -109,7 +114,7 @@ def start_qualifying(state: State, net: Network, stage: str, unmet: np.ndarray,
 
 def went_short(unmet: np.ndarray, wants: np.ndarray) -> np.ndarray:
     """[B, I] bool: buyers short of an item this step, more than ``SHORT_SHARE`` of their need unmet."""
-    return unmet > 1e-9 + SHORT_SHARE * wants
+    return clearing.went_short(unmet, wants, SHORT_SHARE)
 
 
 def remember_shortage(state: State, net: Network, stage: str, unmet: np.ndarray, wants: np.ndarray,
@@ -117,10 +122,8 @@ def remember_shortage(state: State, net: Network, stage: str, unmet: np.ndarray,
     """A buyer short of an item (``went_short``) remembers how short it went: the unmet share of what it
     sought, its need and what was refused it last step (goods it re-sources would otherwise count twice);
     what it remembers fades by a factor e every memory_days."""
-    memory = state.shortage[stage]
-    memory *= math.exp(-net.step_days / net.restocking.memory_days)
-    share = np.minimum(1.0, unmet / np.where(sought > 0, sought, 1.0))     # 1 at most, whatever the rounding
-    np.maximum(memory, np.where(went_short(unmet, wants), share, 0.0), out=memory)
+    clearing.remember(state.shortage[stage], unmet, wants, sought,
+                      math.exp(-net.step_days / net.restocking.memory_days), SHORT_SHARE)
 
 
 def precaution_days(state: State, net: Network, stage: str) -> np.ndarray | float:

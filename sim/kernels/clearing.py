@@ -121,6 +121,7 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
     own_got = own_use * fill
     spare = np.maximum(0.0, available - own_got - sent - reserve)
     weight = np.zeros_like(orders)
+    placed = False                         # pass 2 has something to place: else it adds zeros, skipped
     for b in range(B):
         for j in range(J):
             if j == b:                     # never from oneself
@@ -129,13 +130,17 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
                 if qualified[b, j, i]:
                     avoid = 1.0 - (1.0 - blocked[b, j, i]) * (1.0 - tariffed[b, j, i])
                     weight[b, j, i] = spare[j, i] * (1.0 - avoid)
-    request = spread(unmet, weight)
-    second = request * pro_rata(spare, sum_over_buyers(request))
-    unmet = np.maximum(0.0, unmet - sum_over_suppliers(second))
-
-    total = shipped + second
+                    placed = placed or (weight[b, j, i] > 0 and unmet[b, i] > 0)
+    total = shipped
+    second_sent = np.zeros((J, I))
+    if placed:
+        request = spread(unmet, weight)
+        second = request * pro_rata(spare, sum_over_buyers(request))
+        unmet = np.maximum(0.0, unmet - sum_over_suppliers(second))
+        total = shipped + second
+        second_sent = sum_over_buyers(second)
     if any_moved:
-        left = np.maximum(0.0, available - own_got - sent - sum_over_buyers(second))
+        left = np.maximum(0.0, available - own_got - sent - second_sent)
         back = spread(np.minimum(unmet, sum_over_suppliers(moved)), moved)
         third = back * pro_rata(left, sum_over_buyers(back))
         unmet = np.maximum(0.0, unmet - sum_over_suppliers(third))
@@ -183,6 +188,45 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
     fill, shipped, ordered, unmet = clear(available, own_use, orders, blocked, eligible, reserve, refused + cut,
                                           tariffed)
     return wants, orders, fill, shipped, ordered, unmet
+
+
+@njit(cache=True)
+def went_short(unmet: np.ndarray, wants: np.ndarray, short_share: float) -> np.ndarray:
+    """[B, I] bool: buyers short of an item this step, more than ``short_share`` of their need ``wants`` unmet."""
+    return unmet > 1e-9 + short_share * wants
+
+
+@njit(cache=True)
+def remember(memory: np.ndarray, unmet: np.ndarray, wants: np.ndarray, sought: np.ndarray, fade: float,
+             short_share: float) -> None:
+    """A buyer short of an item (``went_short``) remembers (in ``memory`` [B, I], in place) the unmet share of
+    what it ``sought``, at most 1; what it remembered before fades by ``fade``."""
+    short = went_short(unmet, wants, short_share)
+    for b in range(memory.shape[0]):
+        for i in range(memory.shape[1]):
+            memory[b, i] *= fade
+            share = min(1.0, unmet[b, i] / (sought[b, i] if sought[b, i] > 0 else 1.0))
+            memory[b, i] = max(memory[b, i], share if short[b, i] else 0.0)
+
+
+@njit(cache=True)
+def after_clearing(wants: np.ndarray, unmet: np.ndarray, orders: np.ndarray, blocked: np.ndarray,
+                   tariffed: np.ndarray, shipped: np.ndarray, ordered: np.ndarray, own_use: np.ndarray,
+                   use_all: np.ndarray, use_normal: np.ndarray, learnt: np.ndarray, learning: bool,
+                   memory: np.ndarray, sought: np.ndarray, remembering: bool, fade: float, short_share: float,
+                   step_days: float, smoothing_days: float, normal_days: float) -> np.ndarray:
+    """What the step teaches buyers once the market has cleared: in the spin-up's last quarter (``learning``)
+    who delivered (``learnt`` += shipments); how short each went (``remember``, when ``remembering``); the
+    use averages (``learn_use``). Returns [B, I] bool the items buyers went short of, counting the orders a
+    tariff sent looking elsewhere as unmet."""
+    if learning:
+        learnt += shipped
+    looking = unmet + sum_over_suppliers(orders * (1.0 - blocked) * tariffed) if tariffed.any() else unmet
+    short = went_short(looking, wants, short_share)
+    if remembering:
+        remember(memory, unmet, wants, sought, fade, short_share)
+    learn_use(own_use, shipped, ordered, use_all, use_normal, step_days, smoothing_days, normal_days)
+    return short
 
 
 @njit(cache=True)
