@@ -69,6 +69,8 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     flows = Flows(stage=REFINERY, other_uses=other_used,
                   oxides_used=used, oxides_into_magnets=into_magnets, magnets_planned=plan, magnets_made=made,
                   made_tagged=magnets, exports=exports, qualifying=qualifying)
-    held = sum((share * result.shipped for _, share in cover.licensed), np.zeros_like(result.shipped))
-    held = np.minimum(held, result.shipped).sum(axis=1)     # a route under two licences is held once
+    held = 0.0
+    if cover.licensed:
+        held = sum((share * result.shipped for _, share in cover.licensed), np.zeros_like(result.shipped))
+        held = np.minimum(held, result.shipped).sum(axis=1)     # a route under two licences is held once
     return MagnetMaking(flows, claims, claims * fill, wants, result.unmet + held)

@@ -57,18 +57,20 @@ def leave_stock(tagged: np.ndarray, shipped: np.ndarray,
         for x in range(X):
             i = 0 if concentrate else x
             share[x] = frac[r, i] / max(1.0, leaving[j, i])
+        stock, out = tagged[j], goods[r]
         for q in range(Q):
             for x in range(X):
-                goods[r, q, x] = share[x] * tagged[j, q, x]
+                out[q, x] = share[x] * stock[q, x]
     stays = np.empty(X)
     for c in range(C):
         if not leaving[c].any():               # nothing leaves: the stock stays as it is
             continue
         for x in range(X):
             stays[x] = max(0.0, 1.0 - min(1.0, leaving[c, 0 if concentrate else x]))
+        stock = tagged[c]
         for q in range(Q):
             for x in range(X):
-                tagged[c, q, x] *= stays[x]
+                stock[q, x] = stock[q, x] * stays[x]
     for r in range(n):
         for i in range(I):
             pipeline[buyer[r], i] += item_mass(goods, r, i, concentrate)

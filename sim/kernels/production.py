@@ -20,11 +20,23 @@ def stamp(tagged: np.ndarray, kind_row: int, touched_row: int) -> None:
     ``kind_row``, in place: that stage's rows hold only c's, all of the mass, and c has touched it."""
     C, Q, X = tagged.shape
     for c in range(C):
+        rows = tagged[c]
+        for k in range(C):
+            for x in range(X):
+                rows[kind_row + k, x] = 0.0
         for x in range(X):
-            for k in range(C):
-                tagged[c, kind_row + k, x] = 0.0
-            tagged[c, kind_row + c, x] = tagged[c, 0, x]
-            tagged[c, touched_row + c, x] = tagged[c, 0, x]
+            rows[kind_row + c, x] = rows[0, x]
+            rows[touched_row + c, x] = rows[0, x]
+
+
+@njit(cache=True)
+def add_into(stock: np.ndarray, tagged: np.ndarray) -> None:
+    """``stock += tagged`` for tagged mass ``[C, Q, X]``, in place."""
+    for c in range(stock.shape[0]):
+        held, more = stock[c], tagged[c]
+        for q in range(held.shape[0]):
+            for x in range(held.shape[1]):
+                held[q, x] = held[q, x] + more[q, x]
 
 
 @njit(cache=True)
@@ -54,7 +66,7 @@ def make_magnets(oxide: np.ndarray, pile: np.ndarray, magnet: np.ndarray, made: 
     other_used = other * fill
     used = take_share(oxide, into_magnets + other_used)
     if buy.any():
-        pile += take_share(oxide, buy * fill)
+        add_into(pile, take_share(oxide, buy * fill))
     buyer, supplier, goods = leave_stock(oxide, shipped, pipeline)
     use_average(use_own, claims, step_days, smoothing_days)
     magnets = np.zeros_like(magnet)
@@ -67,7 +79,7 @@ def make_magnets(oxide: np.ndarray, pile: np.ndarray, magnet: np.ndarray, made: 
         for g in range(G):
             magnets[c, 0, g] = made[c, g]
     stamp(magnets, made_row, touched_row)
-    magnet += magnets
+    add_into(magnet, magnets)
     return other_used, used, magnets, buyer, supplier, goods
 
 
@@ -85,9 +97,10 @@ def separate(conc: np.ndarray, oxide: np.ndarray, feed_cap: np.ndarray, fill: np
     C, Q, E = feed.shape
     oxides = np.empty_like(feed)
     for c in range(C):
+        fed, out = feed[c], oxides[c]
         for q in range(Q):
             for e in range(E):
-                oxides[c, q, e] = feed[c, q, e] * recovery[c, e]
+                out[q, e] = fed[q, e] * recovery[c, e]
     stamp(oxides, refined_row, touched_row)
-    oxide += oxides
+    add_into(oxide, oxides)
     return feed, oxides, buyer, supplier, goods

@@ -35,7 +35,7 @@ def take_share(tagged: np.ndarray, amount: np.ndarray) -> np.ndarray:
     all elements together."""
     C, Q, X = tagged.shape
     concentrate = amount.shape[1] == 1
-    taken = np.zeros_like(tagged)
+    taken = np.empty_like(tagged)
     share = np.empty(X)
     for c in range(C):
         total = pairwise_sum(tagged[c, 0, :]) if concentrate else 0.0     # before any of it is taken
@@ -43,11 +43,13 @@ def take_share(tagged: np.ndarray, amount: np.ndarray) -> np.ndarray:
             i = 0 if concentrate else x
             available = total if concentrate else tagged[c, 0, x]
             share[x] = min(1.0, amount[c, i] / available) if available > 0 else 0.0
+        stock, out = tagged[c], taken[c]           # views of one country: loops the compiler vectorises
         for q in range(Q):
             for x in range(X):
-                part = share[x] * tagged[c, q, x]
-                taken[c, q, x] = part
-                tagged[c, q, x] -= part
+                held = stock[q, x]
+                part = share[x] * held
+                out[q, x] = part
+                stock[q, x] = held - part
     return taken
 
 
