@@ -9,6 +9,9 @@ them: where NumPy adds pairwise, ``sums.pairwise_sum`` does too.
 Every kernel is ``@njit(cache=True)``: compiled on first use and cached on disk, in ``__pycache__`` next to
 this package's modules (``*.nbi`` index, ``*.nbc`` code), or under ``NUMBA_CACHE_DIR`` when that is set (a
 read-only install falls back to Numba's user-wide cache, ``~/.cache/numba``). A machine, or a Dask worker
-with its own disk, compiles once; the cache follows the source and is rebuilt when a kernel changes.
-``NUMBA_DISABLE_JIT=1`` runs the same functions as plain Python (slowly), for a debugger.
+with its own disk, compiles once; the cache follows the source and is rebuilt when a kernel's own file changes.
+Numba checks only that file: a kernel compiled into its callers (``sums.pairwise_sum``, ``tagged.take_share``,
+``exports.leave_stock`` ...) does not make them compile anew when it changes, so after editing one, delete
+``sim/kernels/__pycache__`` (or the ``NUMBA_CACHE_DIR``). ``NUMBA_DISABLE_JIT=1`` runs the same functions as
+plain Python (slowly), for a debugger.
 """
