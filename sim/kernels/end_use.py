@@ -52,7 +52,9 @@ def ration(by_sector: np.ndarray, sector_grades: np.ndarray, got: np.ndarray, de
 def serve_end_uses(magnet: np.ndarray, by_sector: np.ndarray, by_grade: np.ndarray, sector_grades: np.ndarray,
                    fill: np.ndarray, defence: np.ndarray, defence_first: np.ndarray, shipped: np.ndarray,
                    pipeline: np.ndarray, use_own: np.ndarray, wants: np.ndarray, grade_cap: np.ndarray,
-                   total_cap: np.ndarray, step_days: float, smoothing_days: float):
+                   total_cap: np.ndarray, step_days: float,
+                   smoothing_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                   np.ndarray, np.ndarray]:
     """End use once the magnet market has cleared (``fill`` [C, G]: the share of end uses' demand ``by_grade``
     the country's stock served): magnets taken from ``magnet``, rationed among sectors (``ration``), exports
     ``shipped`` leaving the stock, own use's average moved; plants plan to make what imports did not bring of

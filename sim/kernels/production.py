@@ -11,22 +11,7 @@ import numpy as np
 from numba import njit
 
 from .exports import leave_stock
-from .tagged import take_share
-
-
-@njit(cache=True)
-def stamp(tagged: np.ndarray, kind_row: int, touched_row: int) -> None:
-    """Mark tagged mass ``[C, Q, X]`` as processed in country c (its first index) at the stage whose rows start at
-    ``kind_row``, in place: that stage's rows hold only c's, all of the mass, and c has touched it."""
-    C, Q, X = tagged.shape
-    for c in range(C):
-        rows = tagged[c]
-        for k in range(C):
-            for x in range(X):
-                rows[kind_row + k, x] = 0.0
-        for x in range(X):
-            rows[kind_row + c, x] = rows[0, x]
-            rows[touched_row + c, x] = rows[0, x]
+from .tagged import stamp, take_share
 
 
 @njit(cache=True)
@@ -52,7 +37,8 @@ def use_average(use: np.ndarray, now: np.ndarray, step_days: float, smoothing_da
 def make_magnets(oxide: np.ndarray, pile: np.ndarray, magnet: np.ndarray, made: np.ndarray, makers: np.ndarray,
                  content: np.ndarray, fill: np.ndarray, into_magnets: np.ndarray, other: np.ndarray, buy: np.ndarray,
                  claims: np.ndarray, shipped: np.ndarray, pipeline: np.ndarray, use_own: np.ndarray,
-                 step_days: float, smoothing_days: float, made_row: int, touched_row: int):
+                 step_days: float, smoothing_days: float, made_row: int,
+                 touched_row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Magnet making once the oxide market has cleared (``fill`` [C, E]: the share of own use served).
 
     Plants take ``into_magnets`` [C, E] of oxides for the magnets ``made`` [C, G] (t magnet); other uses get
@@ -86,7 +72,8 @@ def make_magnets(oxide: np.ndarray, pile: np.ndarray, magnet: np.ndarray, made: 
 @njit(cache=True)
 def separate(conc: np.ndarray, oxide: np.ndarray, feed_cap: np.ndarray, fill: np.ndarray, recovery: np.ndarray,
              shipped: np.ndarray, pipeline: np.ndarray, use_own: np.ndarray, step_days: float,
-             smoothing_days: float, refined_row: int, touched_row: int):
+             smoothing_days: float, refined_row: int,
+             touched_row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Separation once the concentrate market has cleared: plants take ``feed_cap`` [C, 1] x ``fill`` of
     concentrate, exports ``shipped`` leave the stock, own use's average moves towards the plants' capacity, and
     the feed becomes oxides by ``recovery`` [C, E] (the rest is tailings), stamped refined where separated, into

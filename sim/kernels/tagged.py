@@ -63,3 +63,18 @@ def add_origin(tagged: np.ndarray, mass: np.ndarray, kind_row: int, touched_row:
             tagged[c, 0, x] += mass[c, x]
             tagged[c, kind_row + c, x] += mass[c, x]
             tagged[c, touched_row + c, x] += mass[c, x]
+
+
+@njit(cache=True)
+def stamp(tagged: np.ndarray, kind_row: int, touched_row: int) -> None:
+    """Mark tagged mass ``[C, Q, X]`` as processed in country c (its first index) at the stage whose rows start at
+    ``kind_row``, in place: that stage's rows hold only c's, all of the mass, and c has touched it."""
+    C, Q, X = tagged.shape
+    for c in range(C):
+        rows = tagged[c]
+        for k in range(C):
+            for x in range(X):
+                rows[kind_row + k, x] = 0.0
+        for x in range(X):
+            rows[kind_row + c, x] = rows[0, x]
+            rows[touched_row + c, x] = rows[0, x]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..kernels.tagged import add_origin, stamp
+
 KINDS = ("mined", "refined", "made", "touched")
 
 
@@ -38,21 +40,15 @@ class Tags:
         """Zero tagged mass of shape ``[*lead, Q, X]`` given ``(*lead, X)``."""
         return np.zeros((*shape[:-1], self.rows, shape[-1]))
 
-    def originate(self, mass: np.ndarray, kind: str, countries: np.ndarray | None = None) -> np.ndarray:
+    def originate(self, mass: np.ndarray, kind: str) -> np.ndarray:
         """Tagged mass for ``mass[C, X]`` made in country c (row index of the first axis) at stage ``kind``."""
-        c = np.arange(mass.shape[0]) if countries is None else countries
         out = self.new(*mass.shape)
-        out[:, 0] = mass
-        out[np.arange(mass.shape[0]), self.row(kind, 0) + c] = mass
-        out[np.arange(mass.shape[0]), self.row("touched", 0) + c] = mass
+        add_origin(out, mass, self.row(kind, 0), self.row("touched", 0))
         return out
 
     def stamp(self, tagged: np.ndarray, kind: str) -> np.ndarray:
         """Mark tagged mass ``[C, Q, X]`` as processed at stage ``kind`` in country c (its first index), in place."""
-        c = np.arange(tagged.shape[0])
-        tagged[:, self.kind(kind)] = 0.0
-        tagged[c, self.row(kind, 0) + c] = tagged[:, 0]
-        tagged[c, self.row("touched", 0) + c] = tagged[:, 0]
+        stamp(tagged, self.row(kind, 0), self.row("touched", 0))
         return tagged
 
 
