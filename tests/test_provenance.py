@@ -1,9 +1,9 @@
-"""Mixing tagged mass: the fast row sums give np.add.at's results bit for bit, so speed never moves a result."""
+"""Mixing tagged mass: the compiled row sums give np.add.at's results bit for bit, so speed never moves a result."""
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.world.provenance import add_rows, sum_rows
+from sim.kernels.tagged import add_rows
 
 shapes = st.sampled_from([(11,), (1,), (81, 11), (81, 3), (81, 1)])
 
@@ -23,14 +23,3 @@ def test_adding_shipments_into_stocks_sums_as_np_add_at(seed, n, targets, shape,
     np.add.at(expected, index, rows)
     add_rows(got, index, rows)
     assert np.array_equal(got, expected)
-
-
-@settings(max_examples=300, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 60), targets=st.integers(1, 20), shape=shapes)
-def test_what_each_supplier_sends_sums_as_np_add_at(seed, n, targets, shape):
-    rng = np.random.default_rng(seed)
-    index = rng.integers(0, targets, n)
-    rows = rng.random((n, *shape)) * 10.0 ** rng.uniform(-6, 6, (n, *shape))
-    expected = np.zeros((targets, *shape))
-    np.add.at(expected, index, rows)
-    assert np.array_equal(sum_rows(index, rows, targets), expected)

@@ -1,6 +1,6 @@
 """End use of magnets: each country's sectors draw magnets by grade from its stock; importers order; each
 country's plants plan to make what imports will not bring. Short supply is shared among a country's
-sectors pro rata, or to defence first where it rations so.
+sectors pro rata, or to defence first where it rations so (``sim.kernels.end_use.ration``).
 """
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..kernels.end_use import serve_end_uses
 from ..stages import MAGNET, MINE, REFINERY
 from ..world import Network
 from .flows import Flows
 from .measures import ExportMeasure, coverage
-from .shipping import ship_exports
-from .state import State, magnet_demand, take
-from .trade import USE_SMOOTHING_DAYS, need, trade
+from .shipping import dispatch
+from .state import State, magnet_demand
+from .trade import USE_SMOOTHING_DAYS, trade
 
 
 @dataclass
@@ -37,45 +38,18 @@ def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, d
     if by_end_user:
         end_user_shares(state, net, by_sector, by_grade, day)
     cover = coverage(acting, MAGNET, state, net, nothing)
-    wants = need(state, net, MAGNET, state.magnet.mass, cover.extra_days)
-    result, qualifying = trade(state, net, MAGNET, state.magnet, by_grade, wants, cover)
-    got = by_grade * result.own_fill
-    used = take(state.magnet, got)
-    exports = ship_exports(state, MAGNET, state.magnet, result.shipped, cover.licensed)
-    supplied = ration(state, net, by_sector, got, defence_first)
-    state.use_own[MAGNET] += (by_grade / dt_ - state.use_own[MAGNET]) * min(1.0, dt_ / USE_SMOOTHING_DAYS)
-    # plants make to order what imports this step did not bring, up to nameplate capacity
+    result, wants, qualifying = trade(state, net, MAGNET, state.magnet, by_grade, cover)
+    # plants make to order what imports this step do not bring, up to nameplate capacity
     rate = net.magnet_plants.nameplate_t_per_day[day] * state.running[MAGNET] * dt_
-    grade_cap = net.members[MAGNET] @ (rate[:, None] * net.plant_grades)
-    plan = np.minimum(np.maximum(0.0, wants - result.shipped.sum(axis=1)), grade_cap)
-    total_cap = net.members[MAGNET] @ rate
-    total = plan.sum(axis=1)
-    plan *= np.where(total > total_cap, total_cap / np.where(total > 0, total, 1), 1.0)[:, None]
+    got, used, supplied, plan, b, j, goods = serve_end_uses(
+        state.magnet.tagged, by_sector, by_grade, state.sector_grades, result.own_fill, net.defence,
+        defence_first, result.shipped, state.pipeline[MAGNET], state.use_own[MAGNET], wants,
+        net.members[MAGNET] @ (rate[:, None] * net.plant_grades), net.members[MAGNET] @ rate, float(dt_),
+        USE_SMOOTHING_DAYS)
+    exports = dispatch(state, MAGNET, b, j, goods, cover.licensed)
     flows = Flows(stage=MAGNET, demand=by_sector, supplied=supplied, magnets_used=used, exports=exports,
                   qualifying=qualifying)
     return EndUse(flows, plan, by_grade, got)
-
-
-def ration(state: State, net: Network, by_sector: np.ndarray, got: np.ndarray,
-           defence_first: np.ndarray) -> np.ndarray:
-    """Magnets each sector receives, t magnet [C, S]: a grade's supply shared pro rata among the sectors
-    using it, or to defence sectors first where the country rations so; substituted (ferrite) demand is met."""
-    wants = by_sector[:, :, None] * state.sector_grades                 # [C, S, G]
-    total = wants.sum(axis=1)
-    fill = np.where(total > 0, got / np.where(total > 0, total, 1.0), 1.0)
-    share = np.broadcast_to(fill[:, None, :], wants.shape).copy()
-    if defence_first.any():
-        d = net.defence
-        wants_d = wants[:, d, :].sum(axis=1)
-        got_d = np.minimum(got, wants_d)
-        rest = total - wants_d
-        fill_d = np.where(wants_d > 0, got_d / np.where(wants_d > 0, wants_d, 1.0), 1.0)
-        fill_c = np.where(rest > 0, (got - got_d) / np.where(rest > 0, rest, 1.0), 1.0)
-        first = defence_first[:, None]
-        share[:, d, :] = np.where(first, fill_d, fill)[:, None, :]
-        share[:, ~d, :] = np.where(first, fill_c, fill)[:, None, :]
-    no_magnet = 1.0 - state.sector_grades.sum(axis=2)
-    return (wants * share).sum(axis=2) + by_sector * no_magnet
 
 
 def end_user_shares(state: State, net: Network, by_sector: np.ndarray, by_grade: np.ndarray, day: int) -> None:

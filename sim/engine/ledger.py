@@ -182,7 +182,7 @@ def transit_by_stage(state: State) -> np.ndarray:
     t magnet."""
     total = np.zeros(len(STAGES))
     for shipment in [*state.in_flight, *state.pending]:
-        total[STAGES.index(shipment.stage)] += traded_mass(shipment.stage, shipment.tagged).sum()
+        total[STAGES.index(shipment.stage)] += shipment.t
     return total
 
 

@@ -8,15 +8,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..stages import MAGNET, REFINERY
+from ..kernels import production
+from ..kernels.tagged import add_origin
+from ..stages import REFINERY
 from ..world import Network
 from ..world.provenance import shares
 from .flows import Flows
 from .measures import ExportMeasure, coverage
-from .shipping import ship_exports
-from .state import State, take
+from .shipping import dispatch
+from .state import State
 from .stockpiles import purchases
-from .trade import USE_SMOOTHING_DAYS, need, trade
+from .trade import USE_SMOOTHING_DAYS, trade
 
 
 @dataclass
@@ -37,7 +39,7 @@ def recycle(state: State, net: Network, day: int, by_grade: np.ndarray) -> Flows
     if not share.any():
         return None
     recycled = share[:, None] * (by_grade @ net.recipe)
-    state.oxide.tagged += net.tags.originate(recycled, "refined")
+    add_origin(state.oxide.tagged, recycled, net.tags.row("refined", 0), net.tags.row("touched", 0))
     return Flows(recycled=recycled)
 
 
@@ -51,31 +53,24 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     buy = purchases(state, net, day)
     own = for_magnets + other + buy
     cover = coverage(acting, REFINERY, state, net, nothing)
-    wants = need(state, net, REFINERY, state.oxide.mass, cover.extra_days)
     makers = np.flatnonzero(plan.any(axis=1))            # countries making magnets this step
-    oxide_shares = shares(state.oxide.tagged[makers])
-    result, qualifying = trade(state, net, REFINERY, state.oxide, own, wants, cover)
-    fill = result.own_fill
-    limit = np.where(net.recipe[None] > 0, fill[:, None, :], 1.0).min(axis=2)
-    made = plan * limit
-    into_magnets = (made / net.country_yield[:, None]) @ net.recipe
-    other_used = other * fill
-    used = take(state.oxide, into_magnets + other_used)
-    if buy.any():
-        state.pile.tagged += take(state.oxide, buy * fill)
-    exports = ship_exports(state, REFINERY, state.oxide, result.shipped, cover.licensed)
-    claims = own - buy
-    state.use_own[REFINERY] += (claims / dt_ - state.use_own[REFINERY]) * min(1.0, dt_ / USE_SMOOTHING_DAYS)
     # a magnet's provenance is that of the oxides of its recipe, weighted by their REO content
-    weight = net.recipe / net.recipe.sum(axis=1, keepdims=True)
-    magnets = np.zeros_like(state.magnet.tagged)
-    magnets[makers] = np.einsum("cqe,ge->cqg", oxide_shares, weight) * made[makers, None, :]
-    magnets[:, 0, :] = made
-    net.tags.stamp(magnets, "made")
-    state.stocks[MAGNET].tagged += magnets
+    content = np.einsum("cqe,ge->cqg", shares(state.oxide.tagged[makers]), net.recipe_shares)
+    result, wants, qualifying = trade(state, net, REFINERY, state.oxide, own, cover)
+    fill = result.own_fill
+    made = plan * np.where(net.recipe[None] > 0, fill[:, None, :], 1.0).min(axis=2)   # the scarcest element
+    into_magnets = (made / net.country_yield[:, None]) @ net.recipe
+    claims = own - buy
+    other_used, used, magnets, b, j, goods = production.make_magnets(
+        state.oxide.tagged, state.pile.tagged, state.magnet.tagged, made, makers, content, fill, into_magnets,
+        other, buy, claims, result.shipped, state.pipeline[REFINERY], state.use_own[REFINERY], float(dt_),
+        USE_SMOOTHING_DAYS, net.tags.row("made", 0), net.tags.row("touched", 0))
+    exports = dispatch(state, REFINERY, b, j, goods, cover.licensed)
     flows = Flows(stage=REFINERY, other_uses=other_used,
                   oxides_used=used, oxides_into_magnets=into_magnets, magnets_planned=plan, magnets_made=made,
                   made_tagged=magnets, exports=exports, qualifying=qualifying)
-    held = sum((share * result.shipped for _, share in cover.licensed), np.zeros_like(result.shipped))
-    held = np.minimum(held, result.shipped).sum(axis=1)     # a route under two licences is held once
+    held = 0.0
+    if cover.licensed:
+        held = sum((share * result.shipped for _, share in cover.licensed), np.zeros_like(result.shipped))
+        held = np.minimum(held, result.shipped).sum(axis=1)     # a route under two licences is held once
     return MagnetMaking(flows, claims, claims * fill, wants, result.unmet + held)

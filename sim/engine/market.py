@@ -1,6 +1,6 @@
 """Clearing one stage's market in one step: who gets how much of whose stock.
 
-Pure NumPy, no SimPy, no provenance: quantities in, quantities out. Axes are
+Compiled (``sim.kernels.clearing``), no SimPy, no provenance: quantities in, quantities out. Axes are
 ``[buyer, supplier, item]`` for orders and ``[country, item]`` for stocks.
 
 Three passes (the README's "How the model works", Trade):
@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..kernels import clearing
+
 
 @dataclass(frozen=True)
 class Clearing:
@@ -35,21 +37,10 @@ class Clearing:
     unmet: np.ndarray      # [B, I] what buyers ordered and did not get
 
 
-def _pro_rata(available: np.ndarray, claims: np.ndarray) -> np.ndarray:
-    """Share of its claims each stock can serve (1 when it can serve them all)."""
-    return np.where(claims > available, available / np.where(claims > 0, claims, 1.0), 1.0)
-
-
-def _spread(amount: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Split ``amount`` [B, I] over suppliers in proportion to ``weight`` [B, J, I]."""
-    total = weight.sum(axis=1)
-    return np.where(total[:, None] > 0, amount[:, None] * weight / np.where(total > 0, total, 1.0)[:, None], 0.0)
-
-
 def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocked: np.ndarray,
           qualified: np.ndarray, reserve: np.ndarray, lacking: np.ndarray | None = None,
           tariffed: np.ndarray | None = None) -> Clearing:
-    """Clear one stage.
+    """Clear one stage (one compiled call, ``sim.kernels.clearing``).
 
     ``available``/``own_use``/``reserve`` are [C, I]; ``orders`` [B, J, I];
     ``blocked`` [B, J, I] the share of each order a measure blocks (0..1);
@@ -58,28 +49,8 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
     quota cuts) and re-source in pass 2 too; ``tariffed`` [B, J, I] the share
     of each open order a tariff moves away.
     """
-    allowed = orders * (1.0 - blocked)
-    moved = allowed * tariffed if tariffed is not None else None
-    open_orders = allowed - moved if moved is not None else allowed
-    fill = _pro_rata(available, own_use + open_orders.sum(axis=0))
-    own_got = own_use * fill
-    shipped = open_orders * fill[None]
-    unmet = (orders - shipped).sum(axis=1)
-    if lacking is not None:
-        unmet = unmet + lacking
-
-    spare = np.maximum(0.0, available - own_got - shipped.sum(axis=0) - reserve)
-    avoid = 1.0 - (1.0 - blocked) * (1.0 - tariffed) if tariffed is not None else 1.0 - (1.0 - blocked)
-    eligible = qualified & ~np.eye(len(qualified), dtype=bool)[:, :, None]    # never from oneself
-    request = _spread(unmet, np.where(eligible, spare[None] * (1.0 - avoid), 0.0))
-    second = request * _pro_rata(spare, request.sum(axis=0))[None]
-    unmet = np.maximum(0.0, unmet - second.sum(axis=1))
-
-    total = shipped + second
-    if moved is not None and moved.any():
-        left = np.maximum(0.0, available - own_got - shipped.sum(axis=0) - second.sum(axis=0))
-        back = _spread(np.minimum(unmet, moved.sum(axis=1)), moved)
-        third = back * _pro_rata(left, back.sum(axis=0))[None]
-        unmet = np.maximum(0.0, unmet - third.sum(axis=1))
-        total = total + third
-    return Clearing(own_fill=fill, shipped=total, ordered=open_orders.sum(axis=0), unmet=unmet)
+    fill, shipped, ordered, unmet = clearing.clear(
+        available, own_use, orders, blocked, qualified, reserve,
+        np.zeros_like(own_use) if lacking is None else lacking,
+        np.zeros_like(orders) if tariffed is None else tariffed)
+    return Clearing(own_fill=fill, shipped=shipped, ordered=ordered, unmet=unmet)

@@ -1,6 +1,7 @@
 """Mining: mines add concentrate, with their deposits' element shares, to their country's stock."""
 from __future__ import annotations
 
+from ..kernels.tagged import add_origin
 from ..stages import MINE
 from ..world import Network
 from .flows import Flows
@@ -11,5 +12,5 @@ def mine(state: State, net: Network, day: int) -> Flows:
     """Concentrate mined this step by the running mines, t REO by country and element."""
     rate = net.mines.rate_t_per_day[day] * state.running[MINE]
     mined = net.members[MINE] @ (rate[:, None] * net.composition) * net.step_days
-    state.conc.tagged += net.tags.originate(mined, "mined")
+    add_origin(state.conc.tagged, mined, net.tags.row("mined", 0), net.tags.row("touched", 0))
     return Flows(mined=mined)

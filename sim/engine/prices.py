@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.markets import market_pressure, unmet_share
 from ..stages import REFINERY, STAGES
 from ..world import Network
 from .expectations import expected_unmet
@@ -42,13 +43,8 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
     the orders announced measures will cover (with expectations; None: no measure awaited)."""
     dt_ = net.step_days
     smooth = min(1.0, dt_ / SCARCITY_SMOOTHING_DAYS)
-    total = net.by_market(claims)
-    state.scarcity += (unmet_share(net.by_market(claims - supplied), total) - state.scarcity) * smooth
-    sunk = net.by_market(sunk)
-    unsold = np.where(total + sunk > 0, sunk / np.where(total + sunk > 0, total + sunk, 1), 0.0)
-    state.surplus += (unsold - state.surplus) * smooth
-    use = net.by_market(state.use_own[REFINERY])
-    cover = np.where(use > 0, (net.by_market(state.oxide.mass) + net.by_market(state.pile.mass)) / use, np.nan)
+    total, cover = market_pressure(claims, supplied, sunk, state.use_own[REFINERY], state.oxide.tagged,
+                                   state.pile.tagged, net.market_of, state.scarcity, state.surplus, smooth)
     if state.k < 0:
         state.opening_cover = cover
         state.opening_surplus = state.surplus.copy()
@@ -146,11 +142,6 @@ def answer(net: Network, before: np.ndarray, now: np.ndarray) -> np.ndarray:
         return now
     step = net.demand_recovery_per_year * net.step_days / 365.0
     return np.minimum(now, before + step)
-
-
-def unmet_share(unmet: np.ndarray, claims: np.ndarray) -> np.ndarray:
-    """What went unmet as a share of what was claimed (0 where nothing was)."""
-    return np.where(claims > 0, unmet / np.where(claims > 0, claims, 1), 0.0)
 
 
 def recipe_multiple(net: Network, price: np.ndarray) -> np.ndarray:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import production
 from ..stages import MINE, REFINERY
 from ..world import Network
 from .flows import Flows
 from .measures import ExportMeasure, coverage
-from .shipping import ship_exports
-from .state import State, take, traded_mass
-from .trade import USE_SMOOTHING_DAYS, need, trade
+from .shipping import dispatch
+from .state import State
+from .trade import USE_SMOOTHING_DAYS, trade
 
 
 def separate(state: State, net: Network, acting: list[ExportMeasure], day: int, nothing: dict) -> Flows:
@@ -21,14 +22,12 @@ def separate(state: State, net: Network, acting: list[ExportMeasure], day: int, 
     rate = net.refineries.rate_t_per_day[day] * state.running[REFINERY] * dt_
     feed_cap = (net.members[REFINERY] @ rate)[:, None]
     cover = coverage(acting, MINE, state, net, nothing)
-    wants = need(state, net, MINE, traded_mass(MINE, state.conc.tagged), cover.extra_days)
-    result, qualifying = trade(state, net, MINE, state.conc, feed_cap, wants, cover)
-    feed = take(state.conc, feed_cap * result.own_fill)
-    exports = ship_exports(state, MINE, state.conc, result.shipped, cover.licensed)
-    state.use_own[MINE] += (feed_cap / dt_ - state.use_own[MINE]) * min(1.0, dt_ / USE_SMOOTHING_DAYS)
+    result, wants, qualifying = trade(state, net, MINE, state.conc, feed_cap, cover)
     recovery = np.where(feed_cap > 0, (net.members[REFINERY] @ (rate[:, None] * net.recovery))
                         / np.where(feed_cap > 0, feed_cap, 1), 0.0)
-    oxides = feed * recovery[:, None, :]
-    net.tags.stamp(oxides, "refined")
-    state.oxide.tagged += oxides
+    feed, oxides, b, j, goods = production.separate(
+        state.conc.tagged, state.oxide.tagged, feed_cap, result.own_fill, recovery, result.shipped,
+        state.pipeline[MINE], state.use_own[MINE], float(dt_), USE_SMOOTHING_DAYS, net.tags.row("refined", 0),
+        net.tags.row("touched", 0))
+    exports = dispatch(state, MINE, b, j, goods, cover.licensed)
     return Flows(stage=MINE, feed=feed, separated=oxides, exports=exports, qualifying=qualifying)

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..kernels.exports import arrive_in_stock, lead_time_groups, leave_stock
+from ..kernels.tagged import add_rows
 from ..world import Network
-from ..world.provenance import add_rows, sum_rows
 from .licensing import Application
 from .measures import ExportLicence
 from .state import Shipment, State, Stocks, traded_mass
@@ -32,19 +33,16 @@ def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
                  licensed: list[tuple[ExportLicence, np.ndarray]]) -> Exports | None:
     """Take exports ``shipped`` [B, J, I] out of the suppliers' stocks: by sea, or the share a licence
     covers to a licence office first (the measure makes its applications of each route's goods)."""
-    b, j = np.nonzero(shipped.sum(axis=2) > 0)
+    b, j, tagged = leave_stock(stocks.tagged, shipped, state.pipeline[stage])
+    return dispatch(state, stage, b, j, tagged, licensed)
+
+
+def dispatch(state: State, stage: str, b: np.ndarray, j: np.ndarray, tagged: np.ndarray,
+             licensed: list[tuple[ExportLicence, np.ndarray]]) -> Exports | None:
+    """Exports that left the suppliers' stocks (routes ``b`` buyers, ``j`` suppliers, tagged goods [n, Q, X];
+    ``sim.kernels.exports.leave_stock``): by sea, or the share a licence covers to a licence office first."""
     if len(b) == 0:
         return None
-    available = traded_mass(stage, stocks.tagged)
-    frac = np.where(available[j] > 0, shipped[b, j] / np.where(available[j] > 0, available[j], 1), 0.0)
-    # the share of each supplier's stock that leaves, at most all of it: orders that add up to a hair more
-    # than the stock (rounding, or own use taken first) are cut in proportion, and what stays is the stock
-    # times what does not leave, so no stock goes below zero (subtracting the shipments could, by rounding)
-    leaving = sum_rows(j, frac, len(stocks.tagged))
-    frac = frac / np.maximum(1.0, leaving)[j]
-    tagged = frac[:, None, :] * stocks.tagged[j]
-    stocks.tagged *= np.maximum(0.0, 1.0 - np.minimum(1.0, leaving))[:, None, :]
-    add_rows(state.pipeline[stage], b, traded_mass(stage, tagged))
     exports = Exports(tagged)
     for measure, share in licensed:
         held = tagged * share[b, j][:, None, :]
@@ -62,20 +60,18 @@ def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
 def by_lead_time(shipment: Shipment, net: Network) -> list[tuple[float, Shipment]]:
     """A shipment split into one per lead time of its routes (days, shortest first, routes in their order
     within each): one arrival each."""
-    lead = net.lead_days[shipment.supplier, shipment.buyer]
-    if (lead == lead[0]).all():
-        return [(float(lead[0]), shipment)]
-    order = np.argsort(lead, kind="stable")
-    lead, buyer, supplier, tagged = lead[order], shipment.buyer[order], shipment.supplier[order], shipment.tagged[order]
-    cuts = [0, *(np.flatnonzero(lead[1:] != lead[:-1]) + 1).tolist(), len(lead)]
-    return [(float(lead[a]), Shipment(shipment.stage, buyer[a:b], supplier[a:b], tagged[a:b]))
-            for a, b in zip(cuts, cuts[1:])]
+    order, starts, days = lead_time_groups(net.lead_days, shipment.buyer, shipment.supplier)
+    if len(days) == 1:
+        return [(float(days[0]), shipment)]
+    buyer, supplier, tagged = shipment.buyer[order], shipment.supplier[order], shipment.tagged[order]
+    return [(float(d), Shipment(shipment.stage, buyer[a:b], supplier[a:b], tagged[a:b]))
+            for d, a, b in zip(days.tolist(), starts[:-1].tolist(), starts[1:].tolist())]
 
 
 def deliver(state: State, shipment: Shipment) -> None:
     """Goods arrive: into the buyers' stocks, off their order books."""
-    add_rows(state.stocks[shipment.stage].tagged, shipment.buyer, shipment.tagged)
-    add_rows(state.pipeline[shipment.stage], shipment.buyer, -traded_mass(shipment.stage, shipment.tagged))
+    arrive_in_stock(state.stocks[shipment.stage].tagged, state.pipeline[shipment.stage], shipment.buyer,
+                    shipment.tagged)
 
 
 def return_to_exporter(state: State, stage: str, shipment: Shipment, tagged: np.ndarray, refused: bool) -> None:

@@ -9,9 +9,11 @@ item axis: concentrate is one item, oxides one per element, magnets one per grad
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
+from ..kernels.tagged import take_share
 from ..scenario import Scenario
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
@@ -37,6 +39,16 @@ class Shipment:
     buyer: np.ndarray       # [n] country index
     supplier: np.ndarray    # [n] country index
     tagged: np.ndarray      # [n, Q, X] tagged mass
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "tagged":                 # new goods (part turned back): their mass anew
+            self.__dict__.pop("t", None)
+        object.__setattr__(self, name, value)
+
+    @cached_property
+    def t(self) -> float:
+        """t of the stage's traded unit in all (t REO, or t magnet): counted every step while at sea, so once."""
+        return float(traded_mass(self.stage, self.tagged).sum())
 
 
 @dataclass
@@ -113,13 +125,7 @@ def element_mass(stage: str, tagged: np.ndarray, net: Network) -> np.ndarray:
 
 def take(stocks: Stocks, amount: np.ndarray) -> np.ndarray:
     """Take ``amount`` [C, I] of traded mass out of stocks, proportionally; return the tagged mass taken."""
-    if not amount.any():
-        return np.zeros_like(stocks.tagged)
-    available = stocks.mass.sum(axis=-1, keepdims=True) if amount.shape[-1] == 1 else stocks.mass
-    frac = np.where(available > 0, np.minimum(1.0, amount / np.where(available > 0, available, 1)), 0.0)
-    taken = frac[:, None, :] * stocks.tagged
-    stocks.tagged -= taken
-    return taken
+    return take_share(stocks.tagged, amount)
 
 
 def magnet_demand(net: Network, sector_grades: np.ndarray, day: int, multiplier: np.ndarray,

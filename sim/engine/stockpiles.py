@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import stockpiles as kernel
+from ..kernels.stockpiles import cover_days
 from ..stages import REFINERY
 from ..world import Network
 from ..world.provenance import shares
-from .state import State, take
+from .state import State
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -22,8 +24,7 @@ def _cover(state: State) -> tuple[np.ndarray, np.ndarray]:
     # a use that stopped decays geometrically (a 4-week average) and after some 45 years of nothing reaches
     # the subnormals, where stock / use exceeds the largest float: those days of cover are infinite, as
     # they are without use, and not an overflow
-    with np.errstate(over="ignore"):
-        return use, np.where(use > 0, state.oxide.mass / np.where(use > 0, use, 1), np.inf)
+    return use, cover_days(state.oxide.mass, use)
 
 
 def _per_day(use: np.ndarray, net: Network, day: int) -> np.ndarray:
@@ -60,17 +61,11 @@ def purchases(state: State, net: Network, day: int) -> np.ndarray:
 def release(state: State, net: Network, day: int) -> None:
     """Stockpiles release into industry's stock when its cover falls below their trigger, or when an event
     says so (from the calendar's start), at most the rule's days a month (days of what the stockpile's days
-    count)."""
-    dt_ = net.step_days
-    use, cover = _cover(state)
-    triggered = cover < net.release_below_days[:, None]
+    count). One compiled call (``sim.kernels.stockpiles``)."""
     forced = net.forced_release_days_per_month[day] if state.k >= 0 else np.zeros(net.n_countries)
-    days = np.where(triggered, net.release_days_per_month[:, None], 0.0) + forced[:, None]
-    due = net.stockpile_elements & (days > 0)
-    if not due.any():
-        return
-    amount = np.where(due, np.minimum(days * dt_ / DAYS_PER_MONTH * _per_day(use, net, day), state.pile.mass), 0.0)
-    state.oxide.tagged += take(state.pile, amount)
+    use = state.use_own[REFINERY]
+    kernel.release(state.oxide.tagged, state.pile.tagged, use, _per_day(use, net, day), net.stockpile_elements,
+                   net.release_below_days, net.release_days_per_month, forced, float(net.step_days), DAYS_PER_MONTH)
 
 
 def fill(state: State, net: Network, day: int) -> None:

@@ -34,12 +34,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..kernels import clearing
 from ..scenario.schema import CONTRACT_FLEX  # a usual supplier ships up to 25% more than its share of normal use
 from ..stages import REFINERY, STAGES
 from ..world import Network, items_holding
-from .market import Clearing, clear
+from .market import Clearing
 from .measures import Coverage
-from .state import State, Stocks, traded_mass
+from .state import State, Stocks
 
 LEARNING_STEPS = 13           # the spin-up's last quarter (weekly steps) settles per-item relationships
 ORDER_ADJUST_DAYS = 28.0      # an order corrects 1/4 of its stock gap per week
@@ -48,35 +49,24 @@ NORMAL_USE_DAYS = 365.0       # normal use, the basis of contracts, is a one-yea
 SHORT_SHARE = 0.005           # a buyer goes looking for new suppliers once 0.5% of its need goes unmet
 
 
-def need(state: State, net: Network, stage: str, stock: np.ndarray,
-         extra_days: np.ndarray | float = 0.0) -> np.ndarray:
-    """[C, I] what each country wants to receive this step: use plus a share of the gap to its target position
-    (working stock and lead time, the ``extra_days`` measures ask for, precaution after a shortage)."""
-    step_days = net.step_days
-    use = state.use_all[stage]
-    days = (net.target_days[stage] + net.buyer_lead_days[stage])[:, None] + extra_days
-    target = use * np.maximum(0.0, days + precaution_days(state, net, stage) + speculation_days(state, net, stage))
-    position = stock + state.pipeline[stage]
-    return np.maximum(0.0, use * step_days + (target - position) * step_days / ORDER_ADJUST_DAYS)
-
-
-def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.ndarray, wants: np.ndarray,
-          cover: Coverage) -> tuple[Clearing, list[tuple[int, int]]]:
-    """Clear a stage's market (quotas cap what is shipped), learn relationships in the spin-up, update the
-    use averages; return the clearing and the (buyer, switching group) pairs that start qualifying now. The
-    caller takes its own use from stock, then ships the exports."""
-    step_days = net.step_days
-    available = traded_mass(stage, stocks.tagged)
-    wanted = state.order_shares[stage] * wants[:, None, :]
-    contract = state.order_shares[stage] * state.use_normal[stage][:, None, :] * step_days * \
-        (1 + contract_flex(state, net, stage))
-    orders = np.minimum(wanted, contract)
-    # what a supplier keeps for its own use (working stock, licence buffers, precaution) is not spare
-    reserve = state.use_own[stage] * (net.target_days[stage][:, None] + cover.extra_days
-                                      + precaution_days(state, net, stage))
-    tariffed = cover.tariffed if cover.tariffed.any() else None
-    result = clear(available, own_use, orders, cover.blocked, state.qualified[stage] & net.makers[stage][None, :, None],
-                   reserve, state.refused[stage] + (wanted - orders).sum(axis=1), tariffed)
+def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.ndarray,
+          cover: Coverage) -> tuple[Clearing, np.ndarray, list[tuple[int, int]]]:
+    """What buyers need this step and the stage's market cleared on it (one compiled call,
+    ``sim.kernels.clearing``; quotas then cap what is shipped), relationships learnt in the spin-up, the use
+    averages updated. Returns the clearing, the need [C, I] (use plus a share of the gap to each country's
+    target position: working stock and lead time, the extra days measures ask for, precaution after a
+    shortage, stock-building as prices rise) and the (buyer, switching group) pairs that start qualifying now.
+    The caller takes its own use from stock, then ships the exports."""
+    step_days = float(net.step_days)
+    none = np.zeros_like(own_use)
+    wants, orders, fill, shipped, ordered, unmet = clearing.order_and_clear(
+        stocks.tagged, state.pipeline[stage], state.use_all[stage], state.use_own[stage],
+        state.use_normal[stage], net.target_days[stage], net.buyer_lead_days[stage], none + cover.extra_days,
+        none + precaution_days(state, net, stage), none + speculation_days(state, net, stage), ORDER_ADJUST_DAYS,
+        step_days, state.order_shares[stage], none + (1 + contract_flex(state, net, stage)), own_use,
+        cover.blocked, state.qualified[stage], net.makers[stage], state.refused[stage],
+        cover.tariffed)
+    result = Clearing(own_fill=fill, shipped=shipped, ordered=ordered, unmet=unmet)
     # what a buyer sought this step: its need, and the goods refused or cut last step that it re-sources now
     sought = wants + state.refused[stage] if net.restocking is not None and state.k >= 0 else None
     state.refused[stage][:] = 0.0
@@ -85,27 +75,32 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
         if cut.any():
             result = replace(result, shipped=result.shipped - cut, unmet=result.unmet + cut.sum(axis=1))
             state.refused[stage] += cut.sum(axis=1)
-    if -LEARNING_STEPS <= state.k < 0:
-        state.learnt[stage] += result.shipped
+    restocking = net.restocking
+    short = clearing.after_clearing(
+        wants, result.unmet, orders, cover.blocked, cover.tariffed, result.shipped, result.ordered, own_use,
+        state.use_all[stage], state.use_normal[stage], state.learnt[stage], -LEARNING_STEPS <= state.k < 0,
+        state.shortage[stage], wants if sought is None else sought, sought is not None,
+        0.0 if restocking is None else math.exp(-step_days / restocking.memory_days), SHORT_SHARE, step_days,
+        USE_SMOOTHING_DAYS, NORMAL_USE_DAYS)
     # a buyer looks for new suppliers when it goes short, or when a tariff sends it looking
-    moved = (orders * (1.0 - cover.blocked) * tariffed).sum(axis=1) if tariffed is not None else 0.0
-    qualifying = start_qualifying(state, net, stage, result.unmet + moved, wants)
-    if sought is not None:
-        remember_shortage(state, net, stage, result.unmet, wants, sought)
-    throughput = (own_use + np.maximum(result.ordered, result.shipped.sum(axis=0))) / step_days
-    for use, days in ((state.use_all[stage], USE_SMOOTHING_DAYS), (state.use_normal[stage], NORMAL_USE_DAYS)):
-        use += (throughput - use) * min(1.0, step_days / days)
-    return result, qualifying
+    qualifying = qualify(state, net, stage, short) if state.k >= 0 and short.any() else []
+    return result, wants, qualifying
 
 
 def start_qualifying(state: State, net: Network, stage: str, unmet: np.ndarray,
                      wants: np.ndarray) -> list[tuple[int, int]]:
-    """(buyer, switching group) pairs that start qualifying new suppliers this step: a buyer short of an item
-    qualifies them for every item of the item's group, those with its delay (none in the spin-up, where all
-    are qualified)."""
+    """(buyer, switching group) pairs that start qualifying new suppliers this step, buyers having gone short
+    (``went_short``) with ``unmet`` [B, I] of their need ``wants`` (none in the spin-up, where all are
+    qualified)."""
     if state.k < 0:
         return []
-    short = went_short(unmet, wants)
+    return qualify(state, net, stage, went_short(unmet, wants))
+
+
+def qualify(state: State, net: Network, stage: str, short: np.ndarray) -> list[tuple[int, int]]:
+    """(buyer, switching group) pairs that start qualifying new suppliers now: a buyer short of an item
+    (``short`` [B, I]) qualifies them for every item of the item's group, those with its delay, unless it
+    started already or has every supplier of them qualified."""
     qualifying, qualified = state.qualifying[stage], state.qualified[stage]
     out = []
     for b in np.flatnonzero(short.any(axis=1)):
@@ -119,7 +114,7 @@ def start_qualifying(state: State, net: Network, stage: str, unmet: np.ndarray,
 
 def went_short(unmet: np.ndarray, wants: np.ndarray) -> np.ndarray:
     """[B, I] bool: buyers short of an item this step, more than ``SHORT_SHARE`` of their need unmet."""
-    return unmet > 1e-9 + SHORT_SHARE * wants
+    return clearing.went_short(unmet, wants, SHORT_SHARE)
 
 
 def remember_shortage(state: State, net: Network, stage: str, unmet: np.ndarray, wants: np.ndarray,
@@ -127,10 +122,8 @@ def remember_shortage(state: State, net: Network, stage: str, unmet: np.ndarray,
     """A buyer short of an item (``went_short``) remembers how short it went: the unmet share of what it
     sought, its need and what was refused it last step (goods it re-sources would otherwise count twice);
     what it remembers fades by a factor e every memory_days."""
-    memory = state.shortage[stage]
-    memory *= math.exp(-net.step_days / net.restocking.memory_days)
-    share = np.minimum(1.0, unmet / np.where(sought > 0, sought, 1.0))     # 1 at most, whatever the rounding
-    np.maximum(memory, np.where(went_short(unmet, wants), share, 0.0), out=memory)
+    clearing.remember(state.shortage[stage], unmet, wants, sought,
+                      math.exp(-net.step_days / net.restocking.memory_days), SHORT_SHARE)
 
 
 def precaution_days(state: State, net: Network, stage: str) -> np.ndarray | float:
@@ -152,13 +145,13 @@ def speculation_days(state: State, net: Network, stage: str) -> np.ndarray | flo
 
 
 def contract_flex(state: State, net: Network, stage: str) -> np.ndarray | float:
-    """What a usual supplier may ship beyond its share of a buyer's normal use ([B, 1, I]): ``CONTRACT_FLEX``,
+    """What a usual supplier may ship beyond its share of a buyer's normal use ([B, I]): ``CONTRACT_FLEX``,
     stretched towards after_shortage's ``contract_flex`` as far as the buyer went short of the item, as
     remembered."""
     if net.restocking is None:
         return CONTRACT_FLEX
     stretch = net.restocking.contract_flex - CONTRACT_FLEX
-    return (CONTRACT_FLEX + stretch * state.shortage[stage])[:, None, :]
+    return CONTRACT_FLEX + stretch * state.shortage[stage]
 
 
 def settle_relationships(state: State, net: Network) -> None:

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..kernels.markets import by_market
 from ..scenario import Scenario
 from ..stages import MAGNET, MINE, REFINERY, STAGES, item_names
 from .calendar import DAYS_PER_YEAR, step_dates
@@ -124,10 +125,8 @@ class Network:
         return len(self.markets) - 1
 
     def by_market(self, x: np.ndarray) -> np.ndarray:
-        """[C, ...] -> [M, ...]: summed over the countries of each market."""
-        if len(self.markets) == 1:
-            return x.sum(axis=0, keepdims=True)
-        return np.stack([x[self.market_of == m].sum(axis=0) for m in range(len(self.markets))])
+        """[C, K] -> [M, K]: summed over the countries of each market (compiled, ``sim.kernels.markets``)."""
+        return by_market(x, self.market_of, len(self.markets))
 
     def index(self, country: str) -> int:
         return self.countries.index(country)
@@ -191,6 +190,11 @@ class Network:
     def makers(self) -> dict[str, np.ndarray]:
         """Stage -> [C] bool: countries with plants of the stage at some date, the only ones that sell spare output."""
         return {s: (self.members[s] @ self.facilities(s).nameplate_t_per_day.max(axis=0)) > 0 for s in STAGES}
+
+    @cached_property
+    def recipe_shares(self) -> np.ndarray:
+        """[G, E] each element's share of a grade's REO content."""
+        return self.recipe / self.recipe.sum(axis=1, keepdims=True)
 
     @cached_property
     def magnet_initial_price(self) -> np.ndarray:

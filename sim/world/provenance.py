@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..kernels.tagged import add_origin, stamp
+
 KINDS = ("mined", "refined", "made", "touched")
 
 
@@ -38,21 +40,15 @@ class Tags:
         """Zero tagged mass of shape ``[*lead, Q, X]`` given ``(*lead, X)``."""
         return np.zeros((*shape[:-1], self.rows, shape[-1]))
 
-    def originate(self, mass: np.ndarray, kind: str, countries: np.ndarray | None = None) -> np.ndarray:
+    def originate(self, mass: np.ndarray, kind: str) -> np.ndarray:
         """Tagged mass for ``mass[C, X]`` made in country c (row index of the first axis) at stage ``kind``."""
-        c = np.arange(mass.shape[0]) if countries is None else countries
         out = self.new(*mass.shape)
-        out[:, 0] = mass
-        out[np.arange(mass.shape[0]), self.row(kind, 0) + c] = mass
-        out[np.arange(mass.shape[0]), self.row("touched", 0) + c] = mass
+        add_origin(out, mass, self.row(kind, 0), self.row("touched", 0))
         return out
 
     def stamp(self, tagged: np.ndarray, kind: str) -> np.ndarray:
         """Mark tagged mass ``[C, Q, X]`` as processed at stage ``kind`` in country c (its first index), in place."""
-        c = np.arange(tagged.shape[0])
-        tagged[:, self.kind(kind)] = 0.0
-        tagged[c, self.row(kind, 0) + c] = tagged[:, 0]
-        tagged[c, self.row("touched", 0) + c] = tagged[:, 0]
+        stamp(tagged, self.row(kind, 0), self.row("touched", 0))
         return tagged
 
 
@@ -60,50 +56,3 @@ def shares(tagged: np.ndarray) -> np.ndarray:
     """Each row as a share of the mass (row 0); zero where there is no mass."""
     mass = tagged[..., :1, :]
     return np.where(mass > 0, tagged / np.where(mass > 0, mass, 1.0), 0.0)
-
-
-def add_rows(target: np.ndarray, index: np.ndarray, rows: np.ndarray) -> None:
-    """``target[index[n]] += rows[n]`` for every n in order, in place: mixing shipments into stocks.
-
-    The same sums, bit for bit, as ``np.add.at``, several times faster on tagged mass: the rows go in
-    by fancy indexing in passes, the k-th pass taking each index's k-th row. (``np.add.at`` itself is
-    faster on short rows: plain masses by item.)"""
-    if rows[0].size <= 64:
-        np.add.at(target, index, rows)
-        return
-    if len(index) == 1:                     # a shipment on one route: a view, no fancy indexing
-        target[index[0]] += rows[0]
-        return
-    if len(set(index.tolist())) == len(index):
-        target[index] += rows
-        return
-    seen: dict[int, int] = {}
-    passes: list[list[int]] = []
-    for n, i in enumerate(index.tolist()):
-        k = seen.get(i, 0)
-        seen[i] = k + 1
-        if k == len(passes):
-            passes.append([])
-        passes[k].append(n)
-    if len(passes) == 1:
-        target[index] += rows
-        return
-    for rows_of_pass in passes:
-        target[index[rows_of_pass]] += rows[rows_of_pass]
-
-
-def sum_rows(index: np.ndarray, rows: np.ndarray, size: int) -> np.ndarray:
-    """``out[i]`` = the sum of the ``rows`` whose ``index`` is i, in their order (as ``np.add.at`` into
-    zeros, bit for bit), for i < ``size``: what each supplier sends, summed over its buyers."""
-    out = np.zeros((size, *rows.shape[1:]))
-    if rows[0].size <= 64:                  # short rows: np.add.at is fast (and a sum of a column is pairwise)
-        np.add.at(out, index, rows)
-        return out
-    order = np.argsort(index, kind="stable")
-    ordered = index[order].tolist()
-    start = 0
-    for end in range(1, len(ordered) + 1):
-        if end == len(ordered) or ordered[end] != ordered[start]:
-            out[ordered[start]] = rows[order[start:end]].sum(axis=0)
-            start = end
-    return out

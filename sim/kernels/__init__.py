@@ -1,0 +1,17 @@
+"""Compiled kernels: the arithmetic of the weekly step over plain arrays, one call for a part's whole work.
+
+Each module is named after what its kernels do (``sums``: NumPy's order of addition; ``tagged``: taking
+and adding tagged mass). Kernels take and return NumPy arrays only (no State, no Network, no SimPy), so the
+engine's parts stay functions of the state that hand arrays in and book what comes back. They do the
+arithmetic of the NumPy code they replace in the same order, so results stay those of the engine before
+them: where NumPy adds pairwise, ``sums.pairwise_sum`` does too.
+
+Every kernel is ``@njit(cache=True)``: compiled on first use and cached on disk, in ``__pycache__`` next to
+this package's modules (``*.nbi`` index, ``*.nbc`` code), or under ``NUMBA_CACHE_DIR`` when that is set (a
+read-only install falls back to Numba's user-wide cache, ``~/.cache/numba``). A machine, or a Dask worker
+with its own disk, compiles once; the cache follows the source and is rebuilt when a kernel's own file changes.
+Numba checks only that file: a kernel compiled into its callers (``sums.pairwise_sum``, ``tagged.take_share``,
+``exports.leave_stock`` ...) does not make them compile anew when it changes, so after editing one, delete
+``sim/kernels/__pycache__`` (or the ``NUMBA_CACHE_DIR``). ``NUMBA_DISABLE_JIT=1`` runs the same functions as
+plain Python (slowly), for a debugger.
+"""

@@ -1,0 +1,79 @@
+"""End uses served from magnet stocks and tomorrow's magnet plan, compiled: end use's work once the magnet
+market has cleared, in one call. Units: t magnet; ``[C, S]`` by country and sector, ``[C, G]`` by grade."""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .clearing import sum_over_suppliers
+from .exports import leave_stock
+from .production import use_average
+from .sums import pairwise_sum
+from .tagged import take_share
+
+
+@njit(cache=True)
+def ration(by_sector: np.ndarray, sector_grades: np.ndarray, got: np.ndarray, defence: np.ndarray,
+           defence_first: np.ndarray) -> np.ndarray:
+    """Magnets each sector receives [C, S]: a grade's supply ``got`` [C, G] shared pro rata among the sectors
+    using it (``by_sector`` [C, S] x ``sector_grades`` [C, S, G]), or to ``defence`` [S] sectors first where
+    ``defence_first`` [C]; demand substituted to ferrite is met."""
+    C, S, G = sector_grades.shape
+    wants = np.empty((C, S, G))
+    total = np.zeros((C, G))
+    wants_d = np.zeros((C, G))
+    for c in range(C):
+        for s in range(S):
+            for g in range(G):
+                wants[c, s, g] = by_sector[c, s] * sector_grades[c, s, g]
+                total[c, g] += wants[c, s, g]
+                if defence[s]:
+                    wants_d[c, g] += wants[c, s, g]
+    rationing = defence_first.any()
+    supplied = np.empty((C, S))
+    served = np.empty(G)
+    for c in range(C):
+        for s in range(S):
+            for g in range(G):
+                fill = got[c, g] / total[c, g] if total[c, g] > 0 else 1.0
+                if rationing and defence_first[c]:
+                    got_d = min(got[c, g], wants_d[c, g])
+                    rest = total[c, g] - wants_d[c, g]
+                    if defence[s]:
+                        fill = got_d / wants_d[c, g] if wants_d[c, g] > 0 else 1.0
+                    else:
+                        fill = (got[c, g] - got_d) / rest if rest > 0 else 1.0
+                served[g] = wants[c, s, g] * fill
+            supplied[c, s] = pairwise_sum(served) + by_sector[c, s] * (1.0 - pairwise_sum(sector_grades[c, s]))
+    return supplied
+
+
+@njit(cache=True)
+def serve_end_uses(magnet: np.ndarray, by_sector: np.ndarray, by_grade: np.ndarray, sector_grades: np.ndarray,
+                   fill: np.ndarray, defence: np.ndarray, defence_first: np.ndarray, shipped: np.ndarray,
+                   pipeline: np.ndarray, use_own: np.ndarray, wants: np.ndarray, grade_cap: np.ndarray,
+                   total_cap: np.ndarray, step_days: float,
+                   smoothing_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                   np.ndarray, np.ndarray]:
+    """End use once the magnet market has cleared (``fill`` [C, G]: the share of end uses' demand ``by_grade``
+    the country's stock served): magnets taken from ``magnet``, rationed among sectors (``ration``), exports
+    ``shipped`` leaving the stock, own use's average moved; plants plan to make what imports did not bring of
+    the need ``wants`` [C, G], up to each grade's capacity ``grade_cap`` [C, G] and the plants' ``total_cap``
+    [C] (t magnet this step). Returns magnets got [C, G], tagged magnets used, sectors supplied [C, S], the plan
+    [C, G] and the exports' routes and goods (``leave_stock``)."""
+    got = by_grade * fill
+    used = take_share(magnet, got)
+    buyer, supplier, goods = leave_stock(magnet, shipped, pipeline)
+    supplied = ration(by_sector, sector_grades, got, defence, defence_first)
+    use_average(use_own, by_grade, step_days, smoothing_days)
+    C, G = wants.shape
+    arrived = sum_over_suppliers(shipped)
+    plan = np.empty((C, G))
+    for c in range(C):
+        for g in range(G):
+            plan[c, g] = min(max(0.0, wants[c, g] - arrived[c, g]), grade_cap[c, g])
+        total = pairwise_sum(plan[c])
+        scale = total_cap[c] / total if total > total_cap[c] else 1.0
+        for g in range(G):
+            plan[c, g] *= scale
+    return got, used, supplied, plan, buyer, supplier, goods
