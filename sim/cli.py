@@ -545,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     """The command line. Exit 2 on bad input or an output folder another run is writing; 130 on Ctrl-C, in
     one line; output cut short by its reader (``| head -1``) ends it quietly, not with a traceback."""
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
+        code = _main(list(sys.argv[1:] if argv is None else argv))
     except BrokenPipeError:
         _quiet_stdout()
         return 0
@@ -554,7 +554,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print("\npython -m sim: interrupted; no partial output was left", file=sys.stderr)
-        return INTERRUPTED
+        code = INTERRUPTED
+    if code == INTERRUPTED:
+        _forget_uncaught_ctrl_c()
+    return code
+
+
+def _forget_uncaught_ctrl_c() -> None:
+    """Keep the exit status 130 for a Ctrl-C we handled.
+
+    CPython marks a Ctrl-C as never caught when it leaves code run from a string (``exec("...")``), even if
+    a caller catches it later, and then ends the process by SIGINT instead of with its exit status. SciPy,
+    which Numba imports as the engine starts, runs such strings, so a Ctrl-C in the first tenth of a second
+    of a run ended as a death by signal. The mark is cleared each time code from a string starts.
+    """
+    exec("None")  # noqa: S102 - a constant; only its start matters
 
 
 def _main(argv: list[str]) -> int:

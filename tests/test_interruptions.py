@@ -191,19 +191,49 @@ def test_the_workers_of_a_killed_ensemble_stop_within_seconds(write, tmp_path):
     assert _saved(out) == saved                # nothing writes there any more
 
 
-def test_ctrl_c_stops_a_single_run_in_one_line_and_leaves_no_folder(tmp_path):
+@pytest.mark.parametrize("after", [0.0, 0.12, 1.0])
+def test_ctrl_c_stops_a_single_run_in_one_line_and_leaves_no_folder(tmp_path, after):
+    """At any moment: while the engine's libraries load (Numba, which imports SciPy, just after the lock is
+    taken), while a cached kernel is read on its first call, or in the middle of the run."""
     out = tmp_path / "run"
     run = subprocess.Popen([sys.executable, "-m", "sim", str(ROOT / "scenarios" / "japan_ban_uncertain.yaml"),
                             "--replications", "1", "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_as_in_a_terminal)
     _wait_for((tmp_path / "run.lock").exists)
-    # the engine's libraries (Numba, SciPy) are imported lazily just after the lock is taken; a Ctrl-C during
-    # those imports once ended as Python's own death by SIGINT (-2, seen once in CI, not yet explained): this
-    # test is of a run under way, so it waits until the imports are done
-    time.sleep(1.5)
+    time.sleep(after)
     os.killpg(run.pid, signal.SIGINT)
     stdout, stderr = run.communicate(timeout=20)
     assert run.returncode == 130
     assert [line for line in stderr.splitlines() if line.strip()] == [
         "python -m sim: interrupted; no partial output was left"]
     assert not out.exists() and not (tmp_path / "run.lock").exists()
+
+
+def test_a_ctrl_c_that_left_code_run_from_a_string_still_exits_130(tmp_path):
+    """SciPy runs ``exec("from numpy import *")`` as Numba imports it; CPython then remembers the Ctrl-C as
+    never caught, and would end ``python -m ...`` by SIGINT although the command line handled it."""
+    (tmp_path / "interrupted_in_exec.py").write_text(
+        "import sys\nimport sim.cli as cli\n"
+        "def interrupted(argv):\n    exec('raise KeyboardInterrupt')\n"
+        "cli._main = interrupted\nsys.exit(cli.main([]))\n")
+    run = subprocess.run([sys.executable, "-m", "interrupted_in_exec"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 130
+    assert run.stderr.strip() == "python -m sim: interrupted; no partial output was left"
+
+
+def test_a_ctrl_c_inside_a_compiled_kernel_is_a_ctrl_c():
+    """Numba reads a cached kernel by calling Python from C: a Ctrl-C there comes out as a SystemError
+    caused by the KeyboardInterrupt."""
+    from sim.kernels import ctrl_c_stays_ctrl_c
+
+    def kernel_loading():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise SystemError("returned a result with an exception set") from exc
+
+    with pytest.raises(KeyboardInterrupt), ctrl_c_stays_ctrl_c():
+        kernel_loading()
+    with pytest.raises(SystemError), ctrl_c_stays_ctrl_c():      # any other error stays what it is
+        raise SystemError("a fault of its own")

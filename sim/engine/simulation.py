@@ -43,6 +43,7 @@ from typing import Callable
 import numpy as np
 import simpy
 
+from ..kernels import ctrl_c_stays_ctrl_c
 from ..results.recorder import Recorder
 from ..results.tables import Results
 from ..scenario import Scenario, realise
@@ -124,7 +125,7 @@ class Simulation:
                 self.env.process(processes.on(self.env, self, event.start, sign_offtake, self.state, self.net, event))
         # ratios in the step guard their divisors (np.where(x > 0, a / np.where(x > 0, x, 1), ...)): the
         # masked lanes' warnings are silenced once for the run, not in every step
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"), ctrl_c_stays_ctrl_c():
             self.env.run(until=len(self.net.dates) * self.step_days)   # what is still pending at the end stays so
         return Results(self.scenario, self.world, self.net, self.seed, self.ledger.recorder,
                        self.ledger.balance(self.state), self.replication)

@@ -15,3 +15,35 @@ Numba checks only that file: a kernel compiled into its callers (``sums.pairwise
 ``sim/kernels/__pycache__`` (or the ``NUMBA_CACHE_DIR``). ``NUMBA_DISABLE_JIT=1`` runs the same functions as
 plain Python (slowly), for a debugger.
 """
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def ctrl_c_stays_ctrl_c() -> Iterator[None]:
+    """Let a Ctrl-C that lands inside a compiled kernel leave as the ``KeyboardInterrupt`` it is.
+
+    The first call of a cached kernel unpickles it from Python code run by Numba's C code; a SIGINT there
+    comes out as a ``SystemError`` ("returned a result with an exception set") whose cause is the
+    ``KeyboardInterrupt``, and a caller would report a crash where the user only pressed Ctrl-C.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if _caused_by_ctrl_c(exc):
+            raise KeyboardInterrupt from exc
+        raise
+
+
+def _caused_by_ctrl_c(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
