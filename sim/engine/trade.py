@@ -47,7 +47,6 @@ USE_SMOOTHING_DAYS = 28.0     # expected use is a 4-week exponential average
 NORMAL_USE_DAYS = 365.0       # normal use, the basis of contracts, is a one-year average
 SHORT_SHARE = 0.005           # a buyer goes looking for new suppliers once 0.5% of its need goes unmet
 NONE = np.zeros((0, 0))       # no extra days, no price to follow: the kernel's empty [C, I]
-MAX_RATIO = np.finfo(np.float64).max    # a price over a recent average of nothing (np.nan_to_num's infinity)
 
 
 def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.ndarray,
@@ -131,23 +130,20 @@ def precaution_days(state: State, net: Network, stage: str) -> np.ndarray | floa
 def speculation_days(state: State, net: Network, stage: str) -> np.ndarray | float:
     """[C, E] days of oxide use a buyer holds (or sheds) as the price in its market stands above (or below)
     its recent average: on_price_rise's ``days_per_doubling`` per doubling (0 without it, and for
-    concentrate and magnets, which have no price of their own here)."""
+    concentrate and magnets, which have no price of their own here; ``sim.kernels.clearing.speculation``)."""
     doublings = price_doublings(state, net, stage)
     if not doublings.size:
         return 0.0
-    return net.on_price_rise.days_per_doubling * doublings[net.market_of]
+    return clearing.speculation(doublings, net.market_of, net.on_price_rise.days_per_doubling)
 
 
 def price_doublings(state: State, net: Network, stage: str) -> np.ndarray:
-    """[M, E] how many times each market's oxide price has doubled over its recent average (none where neither
-    is known), which on_price_rise's buyers follow; empty without the rule, and for concentrate and magnets."""
+    """[M, E] how many times each market's oxide price has doubled over its recent average (log2 of their
+    ratio: NaN where neither is known, prices being never negative), which on_price_rise's buyers follow;
+    empty without the rule, and for concentrate and magnets."""
     if net.on_price_rise is None or stage != REFINERY or state.recent_price is None:
         return NONE
-    ratio = state.price / state.recent_price          # then np.nan_to_num(ratio, nan=1.0), at a third of its cost
-    np.copyto(ratio, 1.0, where=np.isnan(ratio))
-    np.minimum(ratio, MAX_RATIO, out=ratio)
-    np.maximum(ratio, -MAX_RATIO, out=ratio)
-    return np.log2(ratio)
+    return np.log2(state.price / state.recent_price)
 
 
 def contract_flex(state: State, net: Network, stage: str) -> np.ndarray | float:

@@ -20,6 +20,9 @@ from numba import njit
 from .sums import pairwise_sum
 from .tagged import item_mass
 
+# NumPy's log2 of np.nan_to_num's stand-in for an infinite price ratio (a price over a recent average of nothing)
+LOG2_MAX = float(np.log2(np.full(2, np.finfo(np.float64).max))[0])
+
 
 @njit(cache=True)
 def sum_over_suppliers(x: np.ndarray) -> np.ndarray:
@@ -252,6 +255,29 @@ def place_back(left: np.ndarray, first: np.ndarray, supplier: np.ndarray, shifte
 
 
 @njit(cache=True)
+def speculation_days(doublings: float, days_per_doubling: float) -> float:
+    """Days of use a buyer holds (or sheds, below 0) as its market's price stands ``doublings`` (log2 of the price
+    over its recent average) above it: ``days_per_doubling`` a doubling; none where neither price is known
+    (NaN), and a price over an average of nothing counts as np.nan_to_num's largest ratio."""
+    if doublings != doublings:
+        doublings = 0.0
+    elif doublings == np.inf:
+        doublings = LOG2_MAX
+    return days_per_doubling * doublings
+
+
+@njit(cache=True)
+def speculation(doublings: np.ndarray, market_of: np.ndarray, days_per_doubling: float) -> np.ndarray:
+    """[C, E] ``speculation_days`` of each country's buyers, from their markets' (``market_of`` [C])
+    ``doublings`` [M, E]."""
+    out = np.empty((market_of.shape[0], doublings.shape[1]))
+    for c in range(out.shape[0]):
+        for e in range(out.shape[1]):
+            out[c, e] = speculation_days(doublings[market_of[c], e], days_per_doubling)
+    return out
+
+
+@njit(cache=True)
 def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarray, use_own: np.ndarray,
                     use_normal: np.ndarray, target_days: np.ndarray, lead_days: np.ndarray, extra_days: np.ndarray,
                     precaution_days: float, contract_flex: float, stretch: float, shortage: np.ndarray,
@@ -266,9 +292,9 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
     ``adjust_days`` of the gap between the stock position (the stock ``tagged`` [C, Q, X] + ``pipeline``) and
     its target, ``use_all`` x (working stock ``target_days`` + ``lead_days`` [C] + ``extra_days`` measures ask
     [C, I] (empty: none) + precaution + speculation, days). Precaution is ``precaution_days`` x the
-    ``shortage`` [C, I] a buyer remembers; speculation ``days_per_doubling`` per doubling of the price in the
-    buyer's market (``market_of`` [C]) over its recent average, ``doublings`` [M, I] (empty: none). A
-    supplier's reserve, not spare, is ``use_own`` x (``target_days`` + extra days + precaution).
+    ``shortage`` [C, I] a buyer remembers; speculation ``speculation_days`` of the ``doublings`` [M, I] of the
+    price in the buyer's market (``market_of`` [C]) over its recent average (empty: none). A supplier's
+    reserve, not spare, is ``use_own`` x (``target_days`` + extra days + precaution).
 
     Orders go along the routes of the sourcing ``shares`` [B, J, I], each capped by contract at the share of the
     buyer's normal use ``use_normal`` (t/day) over the step x (1 + ``contract_flex`` + ``stretch`` x
@@ -282,7 +308,7 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
             available[c, i] = item_mass(tagged, c, i, I == 1)
             extra = extra_days[c, i] if extra_days.size else 0.0
             precaution = precaution_days * shortage[c, i]
-            speculation = days_per_doubling * doublings[market_of[c], i] if doublings.size else 0.0
+            speculation = speculation_days(doublings[market_of[c], i], days_per_doubling) if doublings.size else 0.0
             days = target_days[c] + lead_days[c] + extra
             target = use_all[c, i] * max(0.0, days + precaution + speculation)
             position = available[c, i] + pipeline[c, i]
