@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sim.engine.market import clear
+from sim.kernels.clearing import routes
 
 A, B, X, Y = range(4)   # countries: sellers A and B, buyers X and Y
 C = 4
@@ -241,3 +242,16 @@ def test_no_supplier_ships_beyond_its_stock_and_nothing_is_unmet_below_zero(m):
     assert ((got.own_fill >= 0) & (got.own_fill <= 1)).all()
     wanted = m["orders"].sum(axis=1) + (0.0 if m["lacking"] is None else m["lacking"])
     np.testing.assert_allclose(got.shipped.sum(axis=1) + got.unmet, wanted, rtol=1e-12, atol=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=st.integers(1, 6).flatmap(lambda c: st.integers(1, 4).flatmap(
+    lambda i: hnp.arrays(np.float64, (c, c, i), elements=st.just(0.0) | st.floats(1e-6, 1e4)))))
+def test_the_market_walks_every_route_that_carries_an_order_once_suppliers_in_order(x):
+    """Clearing visits a buyer's orders of an item along its routes: every non-zero entry of [B, J, I], once,
+    grouped by buyer then item, suppliers in order (the order NumPy adds them in), and no route with nothing."""
+    first, supplier = routes(x)
+    buyers, _, items = x.shape
+    groups = [(b, i, b * items + i) for b in range(buyers) for i in range(items)]
+    walked = [(b, int(supplier[n]), i) for b, i, k in groups for n in range(first[k], first[k + 1])]
+    assert walked == sorted(zip(*np.nonzero(x)), key=lambda bji: (bji[0], bji[2], bji[1]))

@@ -66,7 +66,7 @@ class State:
     order_shares: dict[str, np.ndarray]      # [B, J, I] where each buyer orders each item
     learnt: dict[str, np.ndarray]            # [B, J, I] deliveries over the spin-up's last quarter
     qualified: dict[str, np.ndarray]         # [B, J, I] bool: suppliers a buyer may re-source each item from
-    qualifying: dict[str, set]               # (buyer, switching group) pairs that started qualifying
+    qualifying: dict[str, np.ndarray]        # [B, G] bool: buyers that started qualifying a switching group
     # [C, I] how short each buyer went of each item, remembered: the largest unmet share of what it sought, fading
     # with after_shortage's memory_days; it raises the buyer's target cover and stretches its contracts. Stays
     # 0 without after_shortage, and in the spin-up, whose settling is no shortage anyone remembers
@@ -180,7 +180,7 @@ def initial_state(net: Network, world: Scenario, start_k: int) -> State:
         learnt={s: np.zeros((C, C, items[s])) for s in STAGES},
         # in the spin-up every supplier counts as qualified, so relationships settle on who can deliver
         qualified={s: np.ones((C, C, items[s]), dtype=bool) for s in STAGES},
-        qualifying={s: set() for s in STAGES},
+        qualifying={s: np.zeros((C, len(net.switching_groups[s])), dtype=bool) for s in STAGES},
         shortage={s: np.zeros((C, items[s])) for s in STAGES},
         running={s: np.ones(len(net.facilities(s).ids)) for s in STAGES},
         idle_days={s: np.zeros(len(net.facilities(s).ids)) for s in STAGES},

@@ -30,7 +30,6 @@ Rules stated here because they shape results:
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 
@@ -47,69 +46,63 @@ ORDER_ADJUST_DAYS = 28.0      # an order corrects 1/4 of its stock gap per week
 USE_SMOOTHING_DAYS = 28.0     # expected use is a 4-week exponential average
 NORMAL_USE_DAYS = 365.0       # normal use, the basis of contracts, is a one-year average
 SHORT_SHARE = 0.005           # a buyer goes looking for new suppliers once 0.5% of its need goes unmet
+NONE = np.zeros((0, 0))       # no extra days, no price to follow: the kernel's empty [C, I]
 
 
 def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.ndarray,
           cover: Coverage) -> tuple[Clearing, np.ndarray, list[tuple[int, int]]]:
     """What buyers need this step and the stage's market cleared on it (one compiled call,
-    ``sim.kernels.clearing``; quotas then cap what is shipped), relationships learnt in the spin-up, the use
-    averages updated. Returns the clearing, the need [C, I] (use plus a share of the gap to each country's
-    target position: working stock and lead time, the extra days measures ask for, precaution after a
-    shortage, stock-building as prices rise) and the (buyer, switching group) pairs that start qualifying now.
-    The caller takes its own use from stock, then ships the exports."""
+    ``sim.kernels.clearing``; quotas then cap what is shipped), then what the step teaches buyers (a second
+    one): relationships learnt in the spin-up, shortages remembered, the use averages updated. Returns the
+    clearing, the need [C, I] (use plus a share of the gap to each country's target position: working stock
+    and lead time, the extra days measures ask for, precaution after a shortage, stock-building as prices
+    rise) and the (buyer, switching group) pairs that start qualifying now. The caller takes its own use
+    from stock, then ships the exports."""
+    countries, items = own_use.shape
     step_days = float(net.step_days)
-    none = np.zeros_like(own_use)
-    wants, orders, fill, shipped, ordered, unmet = clearing.order_and_clear(
-        stocks.tagged, state.pipeline[stage], state.use_all[stage], state.use_own[stage],
-        state.use_normal[stage], net.target_days[stage], net.buyer_lead_days[stage], none + cover.extra_days,
-        none + precaution_days(state, net, stage), none + speculation_days(state, net, stage), ORDER_ADJUST_DAYS,
-        step_days, state.order_shares[stage], none + (1 + contract_flex(state, net, stage)), own_use,
-        cover.blocked, state.qualified[stage], net.makers[stage], state.refused[stage],
-        cover.tariffed)
-    result = Clearing(own_fill=fill, shipped=shipped, ordered=ordered, unmet=unmet)
-    # what a buyer sought this step: its need, and the goods refused or cut last step that it re-sources now
-    sought = wants + state.refused[stage] if net.restocking is not None and state.k >= 0 else None
-    state.refused[stage][:] = 0.0
-    for quota, share in cover.quotas:
-        cut = quota.cap(result.shipped, share)
-        if cut.any():
-            result = replace(result, shipped=result.shipped - cut, unmet=result.unmet + cut.sum(axis=1))
-            state.refused[stage] += cut.sum(axis=1)
     restocking = net.restocking
-    short = clearing.after_clearing(
-        wants, result.unmet, orders, cover.blocked, cover.tariffed, result.shipped, result.ordered, own_use,
-        state.use_all[stage], state.use_normal[stage], state.learnt[stage], -LEARNING_STEPS <= state.k < 0,
-        state.shortage[stage], wants if sought is None else sought, sought is not None,
-        0.0 if restocking is None else math.exp(-step_days / restocking.memory_days), SHORT_SHARE, step_days,
-        USE_SMOOTHING_DAYS, NORMAL_USE_DAYS)
-    # a buyer looks for new suppliers when it goes short, or when a tariff sends it looking
-    qualifying = qualify(state, net, stage, short) if state.k >= 0 and short.any() else []
-    return result, wants, qualifying
+    doublings = price_doublings(state, net, stage)
+    remembering = restocking is not None and state.k >= 0
+    wants, fill, ordered, unmet, moved, sought = np.empty((6, countries, items))
+    shipped = np.zeros((countries, countries, items))
+    extra_days = cover.extra_days if isinstance(cover.extra_days, np.ndarray) else NONE
+    clearing.order_and_clear(
+        stocks.tagged, state.pipeline[stage], state.use_all[stage], state.use_own[stage], state.use_normal[stage],
+        net.target_days[stage], net.buyer_lead_days[stage], extra_days,
+        0.0 if restocking is None else restocking.extra_days, CONTRACT_FLEX,
+        0.0 if restocking is None else restocking.contract_flex - CONTRACT_FLEX, state.shortage[stage], doublings,
+        net.market_of, net.on_price_rise.days_per_doubling if doublings.size else 0.0, ORDER_ADJUST_DAYS, step_days,
+        state.order_shares[stage], own_use, cover.blocked, cover.tariffed, state.qualified[stage], net.makers[stage],
+        state.refused[stage], wants, fill, shipped, ordered, unmet, moved, sought)
+    for quota, share in cover.quotas:
+        cut = quota.cap(shipped, share)
+        if cut.any():
+            shipped -= cut
+            unmet += cut.sum(axis=1)
+            state.refused[stage] += cut.sum(axis=1)
+    starting = clearing.after_clearing(
+        wants, unmet, moved, shipped, ordered, own_use, state.use_all[stage], state.use_normal[stage],
+        state.learnt[stage], -LEARNING_STEPS <= state.k < 0, state.shortage[stage], sought,
+        remembering, math.exp(-step_days / restocking.memory_days) if remembering else 0.0,
+        SHORT_SHARE, step_days, USE_SMOOTHING_DAYS, NORMAL_USE_DAYS, state.qualified[stage], state.qualifying[stage],
+        net.switching_days[stage], state.k >= 0)
+    return Clearing(own_fill=fill, shipped=shipped, ordered=ordered, unmet=unmet), wants, pairs(starting)
 
 
 def start_qualifying(state: State, net: Network, stage: str, unmet: np.ndarray,
                      wants: np.ndarray) -> list[tuple[int, int]]:
     """(buyer, switching group) pairs that start qualifying new suppliers this step, buyers having gone short
     (``went_short``) with ``unmet`` [B, I] of their need ``wants`` (none in the spin-up, where all are
-    qualified)."""
+    qualified); ``sim.kernels.clearing.start_qualifying`` states the rule."""
     if state.k < 0:
         return []
-    return qualify(state, net, stage, went_short(unmet, wants))
+    return pairs(clearing.start_qualifying(went_short(unmet, wants), state.qualified[stage],
+                                           state.qualifying[stage], net.switching_days[stage]))
 
 
-def qualify(state: State, net: Network, stage: str, short: np.ndarray) -> list[tuple[int, int]]:
-    """(buyer, switching group) pairs that start qualifying new suppliers now: a buyer short of an item
-    (``short`` [B, I]) qualifies them for every item of the item's group, those with its delay, unless it
-    started already or has every supplier of them qualified."""
-    qualifying, qualified = state.qualifying[stage], state.qualified[stage]
-    out = []
-    for b in np.flatnonzero(short.any(axis=1)):
-        b = int(b)
-        for g, group in enumerate(net.switching_groups[stage]):
-            if (b, g) not in qualifying and short[b, group.items].any() and not qualified[b][:, group.items].all():
-                qualifying.add((b, g))
-                out.append((b, g))
-    return out
+def pairs(starting: np.ndarray) -> list[tuple[int, int]]:
+    """(buyer, switching group) pairs as Python ints, from the kernels' [n, 2]."""
+    return [(b, g) for b, g in starting.tolist()] if len(starting) else []
 
 
 def went_short(unmet: np.ndarray, wants: np.ndarray) -> np.ndarray:
@@ -137,11 +130,20 @@ def precaution_days(state: State, net: Network, stage: str) -> np.ndarray | floa
 def speculation_days(state: State, net: Network, stage: str) -> np.ndarray | float:
     """[C, E] days of oxide use a buyer holds (or sheds) as the price in its market stands above (or below)
     its recent average: on_price_rise's ``days_per_doubling`` per doubling (0 without it, and for
-    concentrate and magnets, which have no price of their own here)."""
-    if net.on_price_rise is None or stage != REFINERY or state.recent_price is None:
+    concentrate and magnets, which have no price of their own here; ``sim.kernels.clearing.speculation``)."""
+    doublings = price_doublings(state, net, stage)
+    if not doublings.size:
         return 0.0
-    ratio = np.nan_to_num(state.price / state.recent_price, nan=1.0)
-    return net.on_price_rise.days_per_doubling * np.log2(ratio)[net.market_of]
+    return clearing.speculation(doublings, net.market_of, net.on_price_rise.days_per_doubling)
+
+
+def price_doublings(state: State, net: Network, stage: str) -> np.ndarray:
+    """[M, E] how many times each market's oxide price has doubled over its recent average (log2 of their
+    ratio: NaN where neither is known, prices being never negative), which on_price_rise's buyers follow;
+    empty without the rule, and for concentrate and magnets."""
+    if net.on_price_rise is None or stage != REFINERY or state.recent_price is None:
+        return NONE
+    return np.log2(state.price / state.recent_price)
 
 
 def contract_flex(state: State, net: Network, stage: str) -> np.ndarray | float:
@@ -163,7 +165,7 @@ def settle_relationships(state: State, net: Network) -> None:
         state.order_shares[stage] = np.where(total > 0, offshore * learnt / np.where(total > 0, total, 1),
                                              state.order_shares[stage])
         state.qualified[stage][:] = False
-        state.qualifying[stage].clear()
+        state.qualifying[stage][:] = False
 
 
 def sign_offtake(state: State, net: Network, event) -> None:

@@ -1,11 +1,16 @@
 """One stage's market cleared in one compiled call: what buyers need (``sim.engine.trade``'s order-up-to rule),
 orders placed by sourcing shares and capped by contract, then the three passes of ``sim.engine.market``
 (orders served pro rata, what is lacking re-sourced from qualified suppliers' spare stock, tariffed orders
-placed back); after it, what the step teaches buyers (relationships in the spin-up, use averages).
+placed back); after it, in a second call, what the step teaches buyers (relationships in the spin-up, how
+short they went, use averages, which start qualifying new suppliers).
 
 Axes are ``[buyer, supplier, item]`` for orders and ``[country, item]`` for stocks; quantities in the stage's
-unit (t REO or t magnet). Sums run in NumPy's order (``sum_over_suppliers``), so results are the NumPy
-engine's bit for bit.
+unit (t REO or t magnet). Trade runs on the routes that exist (a buyer's order share with a supplier for an
+item, about 5% of the buyer x supplier x item pairs) and the suppliers a short buyer may turn to, not on
+dense arrays of zeros; only shipments come back dense, for the parts that send them. A buyer's routes for
+an item are grouped, suppliers in order (``routes``), so sums run in the order NumPy adds the dense arrays:
+along the routes, pairwise where a stage has one item (``pairwise_over_suppliers``), buyer after buyer over
+``[J, I]``; results are the NumPy engine's bit for bit.
 """
 from __future__ import annotations
 
@@ -14,6 +19,9 @@ from numba import njit
 
 from .sums import pairwise_sum
 from .tagged import item_mass
+
+# NumPy's log2 of np.nan_to_num's stand-in for an infinite price ratio (a price over a recent average of nothing)
+LOG2_MAX = float(np.log2(np.full(2, np.finfo(np.float64).max))[0])
 
 
 @njit(cache=True)
@@ -43,151 +51,315 @@ def sum_over_buyers(x: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def pro_rata(available: np.ndarray, claims: np.ndarray) -> np.ndarray:
-    """Share of its claims each stock can serve (1 when it can serve them all), [C, I]."""
-    out = np.ones_like(available)
-    for c in range(available.shape[0]):
-        for i in range(available.shape[1]):
-            if claims[c, i] > available[c, i]:
-                out[c, i] = available[c, i] / (claims[c, i] if claims[c, i] > 0 else 1.0)
+def served(available: float, claims: float) -> float:
+    """Share of its claims a stock can serve: 1 when it can serve them all, else pro rata."""
+    if claims > available:
+        return available / (claims if claims > 0 else 1.0)
+    return 1.0
+
+
+@njit(cache=True)
+def routes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The routes where ``x`` [B, J, I] is non-zero, grouped by buyer and item: buyer b's routes for item i are
+    ``first[b * I + i]`` up to ``first[b * I + i + 1]``, route n from supplier ``supplier[n]``, in order."""
+    B, J, I = x.shape
+    first = np.empty(B * I + 1, np.int64)
+    supplier = np.empty(B * J * I, np.int64)
+    trading = np.empty(J, np.int64)         # the buyer's suppliers of any item: a few of them
+    n = 0
+    for b in range(B):
+        m = 0
+        for j in range(J):
+            row = x[b, j]
+            any_ = False
+            for i in range(I):          # no early exit: the compiler reads the row as one vector
+                any_ |= row[i] != 0
+            if any_:
+                trading[m] = j
+                m += 1
+        for i in range(I):
+            first[b * I + i] = n
+            for t in range(m):
+                if x[b, trading[t], i] != 0:
+                    supplier[n] = trading[t]
+                    n += 1
+    first[B * I] = n
+    return first, supplier
+
+
+@njit(cache=True)
+def pairwise_over_suppliers(values: np.ndarray, first: np.ndarray, supplier: np.ndarray, k: int,
+                            row: np.ndarray) -> float:
+    """Sum of ``values`` over the routes of group ``k`` (a buyer's one item) as ``x.sum(axis=1)`` adds the
+    dense row where the stage has one item: pairwise, NumPy reducing along the contiguous supplier axis
+    (``row`` [J] is zeros to spread them in, and left so). With more items NumPy adds supplier after
+    supplier, as the kernels do along the routes."""
+    for n in range(first[k], first[k + 1]):
+        row[supplier[n]] = values[n]
+    total = pairwise_sum(row)
+    for n in range(first[k], first[k + 1]):
+        row[supplier[n]] = 0.0
+    return total
+
+
+@njit(cache=True)
+def clear_routes(available: np.ndarray, own_use: np.ndarray, reserve: np.ndarray, lacking: np.ndarray,
+                 first: np.ndarray, supplier: np.ndarray, order: np.ndarray, blocked: np.ndarray,
+                 tariffed: np.ndarray, qualified: np.ndarray, makers: np.ndarray, fill: np.ndarray,
+                 shipped: np.ndarray, ordered: np.ndarray, unmet: np.ndarray, moved: np.ndarray) -> None:
+    """Clear one stage (``sim.engine.market`` states the rules) on its routes (``routes``) carrying ``order`` t;
+    only ``makers`` [J] sell spare stock, to buyers that have ``qualified`` [B, J, I] them. Writes own use's
+    fill [C, I], shipments into ``shipped`` [B, J, I] (zeros on entry), the open orders suppliers received
+    ``ordered`` [J, I], what buyers did not get ``unmet`` [B, I] and what a tariff moved away ``moved`` [B, I]."""
+    B, J, I = shipped.shape
+    one_item = I == 1
+    row = np.zeros(J)
+    n = first[B * I]
+    open_ = np.empty(n)
+    shifted = np.empty(n)          # the part of each order a tariff moved away
+    short = np.empty(n)
+    ordered[:] = 0.0
+    any_moved = False
+    for b in range(B):
+        for i in range(I):
+            k = b * I + i
+            total = 0.0
+            for r in range(first[k], first[k + 1]):
+                j = supplier[r]
+                allowed = order[r] * (1.0 - blocked[b, j, i])
+                shifted[r] = allowed * tariffed[b, j, i]
+                open_[r] = allowed - shifted[r]
+                ordered[j, i] += open_[r]
+                total += shifted[r]
+            if one_item:
+                total = pairwise_over_suppliers(shifted, first, supplier, k, row)
+            moved[b, i] = total
+            any_moved = any_moved or moved[b, i] != 0
+    for c in range(B):
+        for i in range(I):
+            fill[c, i] = served(available[c, i], own_use[c, i] + ordered[c, i])
+    sent = np.zeros((J, I))
+    for b in range(B):
+        for i in range(I):
+            k = b * I + i
+            total = 0.0
+            for r in range(first[k], first[k + 1]):
+                j = supplier[r]
+                shipped[b, j, i] = open_[r] * fill[j, i]
+                short[r] = order[r] - shipped[b, j, i]
+                sent[j, i] += shipped[b, j, i]
+                total += short[r]
+            if one_item:
+                total = pairwise_over_suppliers(short, first, supplier, k, row)
+            unmet[b, i] = total + lacking[b, i]
+
+    spare = np.empty((J, I))
+    for j in range(J):
+        for i in range(I):
+            spare[j, i] = max(0.0, available[j, i] - own_use[j, i] * fill[j, i] - sent[j, i] - reserve[j, i])
+    second_sent = resource(spare, qualified, makers, blocked, tariffed, shipped, unmet, row)
+    if any_moved:
+        left = np.empty((J, I))
+        for j in range(J):
+            for i in range(I):
+                left[j, i] = max(0.0, available[j, i] - own_use[j, i] * fill[j, i] - sent[j, i] - second_sent[j, i])
+        place_back(left, first, supplier, shifted, moved, shipped, unmet, row)
+
+
+@njit(cache=True)
+def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, blocked: np.ndarray,
+             tariffed: np.ndarray, shipped: np.ndarray, unmet: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """Pass 2: what buyers lack ``unmet`` [B, I] asked of the ``spare`` [J, I] of makers they have qualified, in
+    proportion to it (less the share a measure blocks or a tariff moves away), pro rata when short; added to
+    ``shipped`` and taken off ``unmet`` in place (``row``: as ``clear_routes``'s). Returns what each supplier
+    sent in it, [J, I]."""
+    B, J, I = shipped.shape
+    sellers = np.flatnonzero(makers)
+    first = np.empty(B * I + 1, np.int64)
+    supplier = np.empty(B * I * sellers.shape[0], np.int64)
+    request = np.empty(B * I * sellers.shape[0])
+    weight = np.zeros(B * I)          # each group's in all
+    n = 0
+    for b in range(B):
+        for i in range(I):
+            k = b * I + i
+            first[k] = n
+            if unmet[b, i] > 0:
+                for j in sellers:
+                    if j != b and qualified[b, j, i]:        # never from oneself
+                        avoid = 1.0 - (1.0 - blocked[b, j, i]) * (1.0 - tariffed[b, j, i])
+                        request[n] = spare[j, i] * (1.0 - avoid)
+                        if request[n] > 0:
+                            supplier[n] = j
+                            weight[k] += request[n]
+                            n += 1
+    first[B * I] = n
+    sent = np.zeros((J, I))
+    if n == 0:
+        return sent
+    requested = np.zeros((J, I))
+    for b in range(B):
+        for i in range(I):
+            k = b * I + i
+            if first[k + 1] > first[k]:
+                total = pairwise_over_suppliers(request, first, supplier, k, row) if I == 1 else weight[k]
+                for r in range(first[k], first[k + 1]):
+                    request[r] = unmet[b, i] * request[r] / total
+                    requested[supplier[r], i] += request[r]
+    for b in range(B):
+        for i in range(I):
+            k = b * I + i
+            if first[k + 1] > first[k]:
+                total = 0.0
+                for r in range(first[k], first[k + 1]):
+                    j = supplier[r]
+                    request[r] *= served(spare[j, i], requested[j, i])      # now what is shipped
+                    shipped[b, j, i] += request[r]
+                    sent[j, i] += request[r]
+                    total += request[r]
+                if I == 1:
+                    total = pairwise_over_suppliers(request, first, supplier, k, row)
+                unmet[b, i] = max(0.0, unmet[b, i] - total)
+    return sent
+
+
+@njit(cache=True)
+def place_back(left: np.ndarray, first: np.ndarray, supplier: np.ndarray, shifted: np.ndarray, moved: np.ndarray,
+               shipped: np.ndarray, unmet: np.ndarray, row: np.ndarray) -> None:
+    """Pass 3: what a tariff moved away (``shifted`` on each route, ``moved`` [B, I] in all) and pass 2 could not
+    place goes back to the tariffed suppliers, from what they have ``left`` [J, I], pro rata when short; added to
+    ``shipped`` and taken off ``unmet`` in place (``row``: as ``clear_routes``'s)."""
+    B, J, I = shipped.shape
+    back = np.zeros(first[B * I])
+    asked = np.zeros((J, I))
+    for b in range(B):
+        for i in range(I):
+            if moved[b, i] > 0:
+                amount = min(unmet[b, i], moved[b, i])
+                for r in range(first[b * I + i], first[b * I + i + 1]):
+                    back[r] = amount * shifted[r] / moved[b, i]
+                    asked[supplier[r], i] += back[r]
+    for b in range(B):
+        for i in range(I):
+            k = b * I + i
+            if moved[b, i] > 0:
+                total = 0.0
+                for r in range(first[k], first[k + 1]):
+                    j = supplier[r]
+                    back[r] *= served(left[j, i], asked[j, i])
+                    shipped[b, j, i] += back[r]
+                    total += back[r]
+                if I == 1:
+                    total = pairwise_over_suppliers(back, first, supplier, k, row)
+                unmet[b, i] = max(0.0, unmet[b, i] - total)
+
+
+@njit(cache=True)
+def speculation_days(doublings: float, days_per_doubling: float) -> float:
+    """Days of use a buyer holds (or sheds, below 0) as its market's price stands ``doublings`` (log2 of the price
+    over its recent average) above it: ``days_per_doubling`` a doubling; none where neither price is known
+    (NaN), and a price over an average of nothing counts as np.nan_to_num's largest ratio."""
+    if doublings != doublings:
+        doublings = 0.0
+    elif doublings == np.inf:
+        doublings = LOG2_MAX
+    return days_per_doubling * doublings
+
+
+@njit(cache=True)
+def speculation(doublings: np.ndarray, market_of: np.ndarray, days_per_doubling: float) -> np.ndarray:
+    """[C, E] ``speculation_days`` of each country's buyers, from their markets' (``market_of`` [C])
+    ``doublings`` [M, E]."""
+    out = np.empty((market_of.shape[0], doublings.shape[1]))
+    for c in range(out.shape[0]):
+        for e in range(out.shape[1]):
+            out[c, e] = speculation_days(doublings[market_of[c], e], days_per_doubling)
     return out
 
 
 @njit(cache=True)
-def spread(amount: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Split ``amount`` [B, I] over suppliers in proportion to ``weight`` [B, J, I]."""
-    total = sum_over_suppliers(weight)
-    out = np.zeros_like(weight)
-    B, J, I = weight.shape
-    for b in range(B):
-        for j in range(J):
-            for i in range(I):
-                if total[b, i] > 0:
-                    out[b, j, i] = amount[b, i] * weight[b, j, i] / total[b, i]
-    return out
+def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarray, use_own: np.ndarray,
+                    use_normal: np.ndarray, target_days: np.ndarray, lead_days: np.ndarray, extra_days: np.ndarray,
+                    precaution_days: float, contract_flex: float, stretch: float, shortage: np.ndarray,
+                    doublings: np.ndarray, market_of: np.ndarray, days_per_doubling: float,
+                    adjust_days: float, step_days: float, shares: np.ndarray, own_use: np.ndarray,
+                    blocked: np.ndarray, tariffed: np.ndarray, qualified: np.ndarray, makers: np.ndarray,
+                    refused: np.ndarray, wants: np.ndarray, fill: np.ndarray, shipped: np.ndarray,
+                    ordered: np.ndarray, unmet: np.ndarray, moved: np.ndarray, sought: np.ndarray) -> None:
+    """A stage's whole trade of one step, in one call: each buyer's need, its orders and the market's clearing.
 
+    Need ``wants`` [C, I]: expected use ``use_all`` (t/day) over the step plus the share ``step_days`` /
+    ``adjust_days`` of the gap between the stock position (the stock ``tagged`` [C, Q, X] + ``pipeline``) and
+    its target, ``use_all`` x (working stock ``target_days`` + ``lead_days`` [C] + ``extra_days`` measures ask
+    [C, I] (empty: none) + precaution + speculation, days). Precaution is ``precaution_days`` x the
+    ``shortage`` [C, I] a buyer remembers; speculation ``speculation_days`` of the ``doublings`` [M, I] of the
+    price in the buyer's market (``market_of`` [C]) over its recent average (empty: none). A supplier's
+    reserve, not spare, is ``use_own`` x (``target_days`` + extra days + precaution).
 
-@njit(cache=True)
-def contract_orders(shares: np.ndarray, wants: np.ndarray, normal: np.ndarray, flex: np.ndarray,
-                    step_days: float) -> tuple[np.ndarray, np.ndarray]:
-    """Orders ``[B, J, I]`` by sourcing ``shares`` of what buyers want ``wants`` [B, I], each capped by contract at
-    the supplier's share of the buyer's ``normal`` use [B, I] (t/day) over the step x ``flex`` [B, I] (1 plus
-    what a usual supplier may ship beyond it); and what the caps cut, [B, I], for re-sourcing."""
-    B, J, I = shares.shape
-    orders = np.empty_like(shares)
-    cut = np.empty_like(shares)
-    for b in range(B):
-        for j in range(J):
-            for i in range(I):
-                wanted = shares[b, j, i] * wants[b, i]
-                contract = shares[b, j, i] * normal[b, i] * step_days * flex[b, i]
-                orders[b, j, i] = min(wanted, contract)
-                cut[b, j, i] = wanted - orders[b, j, i]
-    return orders, sum_over_suppliers(cut)
+    Orders go along the routes of the sourcing ``shares`` [B, J, I], each capped by contract at the share of the
+    buyer's normal use ``use_normal`` (t/day) over the step x (1 + ``contract_flex`` + ``stretch`` x
+    shortage); what the caps cut and what was ``refused`` [B, I] last step (zeroed here) are re-sourced, and
+    ``sought`` [B, I] is the need plus the refused. Then ``clear_routes``, into ``fill`` ... ``moved``."""
+    C, I = pipeline.shape
+    available = np.empty((C, I))
+    reserve = np.empty((C, I))
+    for c in range(C):
+        for i in range(I):
+            available[c, i] = item_mass(tagged, c, i, I == 1)
+            extra = extra_days[c, i] if extra_days.size else 0.0
+            precaution = precaution_days * shortage[c, i]
+            speculation = speculation_days(doublings[market_of[c], i], days_per_doubling) if doublings.size else 0.0
+            days = target_days[c] + lead_days[c] + extra
+            target = use_all[c, i] * max(0.0, days + precaution + speculation)
+            position = available[c, i] + pipeline[c, i]
+            wants[c, i] = max(0.0, use_all[c, i] * step_days + (target - position) * step_days / adjust_days)
+            reserve[c, i] = use_own[c, i] * (target_days[c] + extra + precaution)
+            sought[c, i] = wants[c, i] + refused[c, i]
+    first, supplier = routes(shares)
+    order = np.empty(first[C * I])
+    cut = np.empty(first[C * I])
+    row = np.zeros(C)
+    lacking = np.empty((C, I))
+    for b in range(C):
+        for i in range(I):
+            k = b * I + i
+            flex = 1.0 + (contract_flex + stretch * shortage[b, i])
+            total = 0.0
+            for r in range(first[k], first[k + 1]):
+                share = shares[b, supplier[r], i]
+                wanted = share * wants[b, i]
+                order[r] = min(wanted, share * use_normal[b, i] * step_days * flex)
+                cut[r] = wanted - order[r]
+                total += cut[r]
+            if I == 1:
+                total = pairwise_over_suppliers(cut, first, supplier, k, row)
+            lacking[b, i] = refused[b, i] + total
+            refused[b, i] = 0.0
+    clear_routes(available, own_use, reserve, lacking, first, supplier, order, blocked, tariffed, qualified, makers,
+                 fill, shipped, ordered, unmet, moved)
 
 
 @njit(cache=True)
 def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocked: np.ndarray,
           qualified: np.ndarray, reserve: np.ndarray, lacking: np.ndarray,
           tariffed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Clear one stage (``sim.engine.market.clear`` states the rules); ``lacking`` and ``tariffed`` are zeros
-    where there are none. Returns own use's fill [C, I], shipments [B, J, I], open orders suppliers received
+    """Clear one stage on dense ``orders`` [B, J, I] (``clear_routes`` on the routes that carry one, every
+    supplier a maker). Returns own use's fill [C, I], shipments [B, J, I], open orders suppliers received
     [J, I] and what buyers did not get [B, I]."""
     B, J, I = orders.shape
-    moved = np.empty_like(orders)
-    open_orders = np.empty_like(orders)
-    ordered = np.zeros((J, I))
-    any_moved = False
+    first, supplier = routes(orders)
+    order = np.empty(first[B * I])
     for b in range(B):
-        for j in range(J):
-            for i in range(I):
-                allowed = orders[b, j, i] * (1.0 - blocked[b, j, i])
-                moved[b, j, i] = allowed * tariffed[b, j, i]
-                open_orders[b, j, i] = allowed - moved[b, j, i]
-                ordered[j, i] += open_orders[b, j, i]
-                any_moved = any_moved or moved[b, j, i] != 0
-    fill = pro_rata(available, own_use + ordered)
-    shipped = np.empty_like(orders)
-    short = np.empty_like(orders)
-    sent = np.zeros((J, I))
-    for b in range(B):
-        for j in range(J):
-            for i in range(I):
-                shipped[b, j, i] = open_orders[b, j, i] * fill[j, i]
-                short[b, j, i] = orders[b, j, i] - shipped[b, j, i]
-                sent[j, i] += shipped[b, j, i]
-    unmet = sum_over_suppliers(short) + lacking
-
-    own_got = own_use * fill
-    spare = np.maximum(0.0, available - own_got - sent - reserve)
-    weight = np.zeros_like(orders)
-    placed = False                         # pass 2 has something to place: else it adds zeros, skipped
-    for b in range(B):
-        for j in range(J):
-            if j == b:                     # never from oneself
-                continue
-            for i in range(I):
-                if qualified[b, j, i]:
-                    avoid = 1.0 - (1.0 - blocked[b, j, i]) * (1.0 - tariffed[b, j, i])
-                    weight[b, j, i] = spare[j, i] * (1.0 - avoid)
-                    placed = placed or (weight[b, j, i] > 0 and unmet[b, i] > 0)
-    total = shipped
-    second_sent = np.zeros((J, I))
-    if placed:
-        request = spread(unmet, weight)
-        second = request * pro_rata(spare, sum_over_buyers(request))
-        unmet = np.maximum(0.0, unmet - sum_over_suppliers(second))
-        total = shipped + second
-        second_sent = sum_over_buyers(second)
-    if any_moved:
-        left = np.maximum(0.0, available - own_got - sent - second_sent)
-        back = spread(np.minimum(unmet, sum_over_suppliers(moved)), moved)
-        third = back * pro_rata(left, sum_over_buyers(back))
-        unmet = np.maximum(0.0, unmet - sum_over_suppliers(third))
-        total = total + third
-    return fill, total, ordered, unmet
-
-
-@njit(cache=True)
-def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarray, use_own: np.ndarray,
-                    use_normal: np.ndarray, target_days: np.ndarray, lead_days: np.ndarray, extra_days: np.ndarray,
-                    precaution: np.ndarray, speculation: np.ndarray, adjust_days: float, step_days: float,
-                    shares: np.ndarray, flex: np.ndarray, own_use: np.ndarray, blocked: np.ndarray,
-                    qualified: np.ndarray, makers: np.ndarray, refused: np.ndarray,
-                    tariffed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                                   np.ndarray]:
-    """A stage's whole trade of one step, in one call: each buyer's need, its orders and the market's clearing.
-
-    Need [C, I]: expected use ``use_all`` (t/day) over the step plus the share ``step_days`` / ``adjust_days`` of
-    the gap between the stock position (the stock ``tagged`` [C, Q, X] + ``pipeline``) and its target,
-    ``use_all`` x (working stock ``target_days`` + ``lead_days`` [C] + ``extra_days`` measures ask +
-    ``precaution`` + ``speculation`` [C, I], days). A supplier's reserve, not spare, is ``use_own`` x
-    (``target_days`` + ``extra_days`` + ``precaution``). Orders are ``contract_orders``; only ``makers`` [J] sell
-    spare output, to buyers that have ``qualified`` them; ``refused`` [B, I] goods come back to be re-sourced.
-    Returns need, orders and
-    ``clear``'s own-use fill, shipments, open orders and unmet."""
-    C, I = pipeline.shape
-    available = np.empty((C, I))
-    for c in range(C):
         for i in range(I):
-            available[c, i] = item_mass(tagged, c, i, I == 1)
-    wants = np.empty((C, I))
-    reserve = np.empty((C, I))
-    for c in range(C):
-        for i in range(I):
-            days = target_days[c] + lead_days[c] + extra_days[c, i]
-            target = use_all[c, i] * max(0.0, days + precaution[c, i] + speculation[c, i])
-            position = available[c, i] + pipeline[c, i]
-            wants[c, i] = max(0.0, use_all[c, i] * step_days + (target - position) * step_days / adjust_days)
-            reserve[c, i] = use_own[c, i] * (target_days[c] + extra_days[c, i] + precaution[c, i])
-    orders, cut = contract_orders(shares, wants, use_normal, flex, step_days)
-    eligible = qualified.copy()
-    for j in range(C):
-        if not makers[j]:
-            eligible[:, j, :] = False
-    fill, shipped, ordered, unmet = clear(available, own_use, orders, blocked, eligible, reserve, refused + cut,
-                                          tariffed)
-    return wants, orders, fill, shipped, ordered, unmet
+            for r in range(first[b * I + i], first[b * I + i + 1]):
+                order[r] = orders[b, supplier[r], i]
+    fill = np.empty((J, I))
+    shipped = np.zeros((B, J, I))
+    ordered = np.empty((J, I))
+    unmet = np.empty((B, I))
+    clear_routes(available, own_use, reserve, lacking, first, supplier, order, blocked, tariffed, qualified,
+                 np.ones(J, np.bool_), fill, shipped, ordered, unmet, np.empty((B, I)))
+    return fill, shipped, ordered, unmet
 
 
 @njit(cache=True)
@@ -210,23 +382,77 @@ def remember(memory: np.ndarray, unmet: np.ndarray, wants: np.ndarray, sought: n
 
 
 @njit(cache=True)
-def after_clearing(wants: np.ndarray, unmet: np.ndarray, orders: np.ndarray, blocked: np.ndarray,
-                   tariffed: np.ndarray, shipped: np.ndarray, ordered: np.ndarray, own_use: np.ndarray,
-                   use_all: np.ndarray, use_normal: np.ndarray, learnt: np.ndarray, learning: bool,
-                   memory: np.ndarray, sought: np.ndarray, remembering: bool, fade: float, short_share: float,
-                   step_days: float, smoothing_days: float, normal_days: float) -> np.ndarray:
+def start_qualifying(short: np.ndarray, qualified: np.ndarray, qualifying: np.ndarray,
+                     switching_days: np.ndarray) -> np.ndarray:
+    """(buyer, switching group) pairs, [n, 2], that start qualifying new suppliers now: a buyer ``short`` [B, I]
+    of an item qualifies them for every item of the item's group (the items with its ``switching_days`` [I],
+    groups in the order their delays first appear), unless it started already (``qualifying`` [B, G], marked
+    here) or has every supplier of them ``qualified`` [B, J, I]."""
+    B, J, I = qualified.shape
+    group = np.empty(I, np.int64)
+    G = 0
+    for i in range(I):
+        group[i] = -1
+        for earlier in range(i):
+            if switching_days[earlier] == switching_days[i]:
+                group[i] = group[earlier]
+                break
+        if group[i] < 0:
+            group[i] = G
+            G += 1
+    starting = np.empty((B * G, 2), np.int64)
+    n = 0
+    for b in range(B):
+        for g in range(G):
+            if qualifying[b, g] or not lacks(short[b], group, g) or every_supplier(qualified[b], group, g):
+                continue
+            qualifying[b, g] = True
+            starting[n, 0], starting[n, 1] = b, g
+            n += 1
+    return starting[:n]
+
+
+@njit(cache=True)
+def lacks(short: np.ndarray, group: np.ndarray, g: int) -> bool:
+    """Whether a buyer is ``short`` [I] of an item of switching group ``g`` (``group`` [I] of each item)."""
+    for i in range(short.shape[0]):
+        if group[i] == g and short[i]:
+            return True
+    return False
+
+
+@njit(cache=True)
+def every_supplier(qualified: np.ndarray, group: np.ndarray, g: int) -> bool:
+    """Whether a buyer has ``qualified`` [J, I] every supplier of every item of switching group ``g``."""
+    J, I = qualified.shape
+    for j in range(J):
+        for i in range(I):
+            if group[i] == g and not qualified[j, i]:
+                return False
+    return True
+
+
+@njit(cache=True)
+def after_clearing(wants: np.ndarray, unmet: np.ndarray, moved: np.ndarray, shipped: np.ndarray,
+                   ordered: np.ndarray, own_use: np.ndarray, use_all: np.ndarray, use_normal: np.ndarray,
+                   learnt: np.ndarray, learning: bool, memory: np.ndarray, sought: np.ndarray, remembering: bool,
+                   fade: float, short_share: float, step_days: float, smoothing_days: float, normal_days: float,
+                   qualified: np.ndarray, qualifying: np.ndarray, switching_days: np.ndarray,
+                   calendar: bool) -> np.ndarray:
     """What the step teaches buyers once the market has cleared: in the spin-up's last quarter (``learning``)
     who delivered (``learnt`` += shipments); how short each went (``remember``, when ``remembering``); the
-    use averages (``learn_use``). Returns [B, I] bool the items buyers went short of, counting the orders a
-    tariff sent looking elsewhere as unmet."""
+    use averages (``learn_use``). Returns the (buyer, switching group) pairs that start qualifying new suppliers
+    (``start_qualifying``; none before the ``calendar`` starts), buyers short of an item counting the orders a
+    tariff sent looking elsewhere (``moved``) as unmet."""
     if learning:
         learnt += shipped
-    looking = unmet + sum_over_suppliers(orders * (1.0 - blocked) * tariffed) if tariffed.any() else unmet
-    short = went_short(looking, wants, short_share)
+    short = went_short(unmet + moved, wants, short_share)
     if remembering:
         remember(memory, unmet, wants, sought, fade, short_share)
     learn_use(own_use, shipped, ordered, use_all, use_normal, step_days, smoothing_days, normal_days)
-    return short
+    if calendar:
+        return start_qualifying(short, qualified, qualifying, switching_days)
+    return np.empty((0, 2), np.int64)
 
 
 @njit(cache=True)
