@@ -145,8 +145,9 @@ def respond(state: State, net: Network, value: np.ndarray, short: np.ndarray, lo
     rate, demand a price rise destroyed comes back at most ``demand_recovery_per_year`` of the way a year
     (thrifting and substitutes, once in place, stay). ``scalar``: one elasticity for every column."""
     lr, recovery = net.long_run, net.demand_recovery_per_year
-    bases, exponents = kernel.answer_terms(value, net.market_of, short, short if long is None else long)
-    kernel.answer(bases, exponents, np.power(bases, exponents), scalar, long is not None,
+    lasts = long is not None
+    bases, exponents = kernel.answer_terms(value, net.market_of, short, long if lasts else short, lasts)
+    kernel.answer(bases, exponents, np.power(bases, exponents), scalar, lasts,
                   NOTHING if lasting is None else lasting, state.k < 0,
                   0.0 if lr is None else min(1.0, net.step_days / (365.0 * lr.years)), recovery is not None,
                   0.0 if recovery is None else recovery * net.step_days / 365.0, answer)

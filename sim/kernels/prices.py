@@ -176,23 +176,25 @@ def magnet_prices(value: np.ndarray, bases: np.ndarray, exponents: np.ndarray, p
 
 
 @njit(cache=True)
-def answer_terms(value: np.ndarray, market_of: np.ndarray, short: np.ndarray,
-                 long: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The bases and exponents [2 C K] of demand's answer to ``value`` [M, K], its price multiple in each
-    buyer's market (``market_of`` [C]; NaN, no price, counts as 1): value^-``short`` [K], then the lasting
-    part's value^-(``long`` - ``short``)."""
+def answer_terms(value: np.ndarray, market_of: np.ndarray, short: np.ndarray, long: np.ndarray,
+                 lasts: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The bases and exponents [C K] of demand's answer to ``value`` [M, K], its price multiple in each buyer's
+    market (``market_of`` [C]; NaN, no price, counts as 1): value^-``short`` [K]; then with ``lasts`` [C K]
+    more, the lasting part's value^-(``long`` - ``short``)."""
     C, K = market_of.shape[0], value.shape[1]
-    bases = np.empty(2 * C * K)
-    exponents = np.empty(2 * C * K)
+    terms = 2 if lasts else 1
+    bases = np.empty(terms * C * K)
+    exponents = np.empty(terms * C * K)
     for c in range(C):
         for k in range(K):
             v = value[market_of[c], k]
             v = 1.0 if np.isnan(v) else v
             n = c * K + k
             bases[n] = v
-            bases[C * K + n] = v
             exponents[n] = -short[k]
-            exponents[C * K + n] = -(long[k] - short[k])
+            if lasts:
+                bases[C * K + n] = v
+                exponents[C * K + n] = -(long[k] - short[k])
     return bases, exponents
 
 
