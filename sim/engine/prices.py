@@ -106,14 +106,13 @@ def gradually(state: State, net: Network, pressure: np.ndarray) -> np.ndarray:
 def recipe_multiple(net: Network, price: np.ndarray) -> np.ndarray:
     """[M, G] the value of each grade's recipe at each market's prices ``price`` [M, E] over its value at the
     initial prices, priced elements only (1 for a recipe without any)."""
-    priced = ~np.isnan(net.initial_price)
-    recipe = net.recipe[:, priced]
+    priced, recipe, base = net.priced_recipe
     value = np.empty((price.shape[0], recipe.shape[0]))
     # market by market, each a vector product of its own arrays (BLAS adds in an order of their own): the same
     # arithmetic with one market as with two
     for m, p in enumerate(price):
         value[m] = recipe @ p[priced]
-    kernel.over_base(value, recipe @ net.initial_price[priced])
+    kernel.over_base(value, base)
     return value
 
 
