@@ -1,4 +1,4 @@
-"""The compiled kernels: NumPy's sums bit for bit, and the same run with compilation switched off."""
+"""The compiled kernels: NumPy's sums and powers bit for bit, and the same run with compilation switched off."""
 from __future__ import annotations
 
 import os
@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
+from sim.kernels.prices import numpy_power
 from sim.kernels.sums import pairwise_sum
 
 from .conftest import ROOT, SCENARIOS
@@ -33,6 +34,17 @@ def test_a_compiled_sum_adds_as_numpy_does(seed, n):
     rng = np.random.default_rng(seed)
     x = rng.random(n) * 10.0 ** rng.uniform(-6, 6, n)
     assert pairwise_sum(x) == x.sum()
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), exponent=st.sampled_from([-1.0, 0.5, 2.0, 0.0, 1.0, -3.41, 0.067, 6.0]))
+def test_a_batch_of_powers_gives_numpy_s_array_to_a_scalar(seed, exponent):
+    """Prices raise a flat batch of terms to their exponents at once: with ``numpy_power`` each is what
+    ``array ** exponent`` gives, whose square roots, squares and reciprocals are not the power function's."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(1e-3, 1e3, 64)
+    batch = np.power(x, np.full_like(x, exponent))
+    assert [numpy_power(b, exponent, p) for b, p in zip(x, batch)] == list(x ** exponent)
 
 
 def test_a_run_without_compilation_gives_the_same_tables(tmp_path):

@@ -12,7 +12,6 @@ from ..kernels import production
 from ..kernels.tagged import add_origin
 from ..stages import REFINERY
 from ..world import Network
-from ..world.provenance import shares
 from .flows import Flows
 from .measures import ExportMeasure, coverage
 from .shipping import dispatch
@@ -49,21 +48,20 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     market cleared, exports sent; magnets made, their provenance that of the oxides of their recipe."""
     dt_ = net.step_days
     for_magnets = (plan / net.country_yield[:, None]) @ net.recipe
-    other = net.non_magnet_t_per_day[day] * dt_ * state.other_use_multiplier
     buy = purchases(state, net, day)
-    own = for_magnets + other + buy
+    other, own, makers, oxide_shares = production.oxide_use(
+        for_magnets, net.non_magnet_t_per_day[day], float(dt_), state.other_use_multiplier, buy, plan,
+        state.oxide.tagged)
     cover = coverage(acting, REFINERY, state, net, nothing)
-    makers = np.flatnonzero(plan.any(axis=1))            # countries making magnets this step
     # a magnet's provenance is that of the oxides of its recipe, weighted by their REO content
-    content = np.einsum("cqe,ge->cqg", shares(state.oxide.tagged[makers]), net.recipe_shares)
+    content = np.einsum("cqe,ge->cqg", oxide_shares, net.recipe_shares)
     result, wants, qualifying = trade(state, net, REFINERY, state.oxide, own, cover)
     fill = result.own_fill
-    made = plan * np.where(net.recipe[None] > 0, fill[:, None, :], 1.0).min(axis=2)   # the scarcest element
-    into_magnets = (made / net.country_yield[:, None]) @ net.recipe
-    claims = own - buy
-    other_used, used, magnets, b, j, goods = production.make_magnets(
+    made, per_yield = production.scarcest(plan, net.recipe, fill, net.country_yield)   # the scarcest element
+    into_magnets = per_yield @ net.recipe
+    other_used, used, magnets, b, j, goods, claims, supplied = production.make_magnets(
         state.oxide.tagged, state.pile.tagged, state.magnet.tagged, made, makers, content, fill, into_magnets,
-        other, buy, claims, result.shipped, state.pipeline[REFINERY], state.use_own[REFINERY], float(dt_),
+        other, buy, own, result.shipped, state.pipeline[REFINERY], state.use_own[REFINERY], float(dt_),
         USE_SMOOTHING_DAYS, net.tags.row("made", 0), net.tags.row("touched", 0))
     exports = dispatch(state, REFINERY, b, j, goods, cover.licensed)
     flows = Flows(stage=REFINERY, other_uses=other_used,
@@ -73,4 +71,4 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     if cover.licensed:
         held = sum((share * result.shipped for _, share in cover.licensed), np.zeros_like(result.shipped))
         held = np.minimum(held, result.shipped).sum(axis=1)     # a route under two licences is held once
-    return MagnetMaking(flows, claims, claims * fill, wants, result.unmet + held)
+    return MagnetMaking(flows, claims, supplied, wants, result.unmet + held)

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.markets import market_pressure, unmet_share
+from ..kernels import prices as kernel
+from ..kernels.markets import unmet_share
 from ..stages import REFINERY, STAGES
 from ..world import Network
 from .expectations import expected_unmet
@@ -32,6 +33,7 @@ from .state import State
 SCARCITY_SMOOTHING_DAYS = 28.0
 RESTART_MARGIN = 0.10         # an idled plant restarts once its price is 10% above its shut-down price ...
 MIN_IDLE_DAYS = 182.0         # ... and it has stood idle for half a year (restarting a plant takes months)
+NOTHING = np.empty((0, 0))    # for a memory a rule does not keep, and no news: prices move on the orders alone
 
 
 def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supplied: np.ndarray,
@@ -39,52 +41,47 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
                   covered: np.ndarray | None = None) -> Flows:
     """This step's prices in every market from the oxide market's unmet ``claims`` - ``supplied`` [C, E], the
     oxides ``sunk`` [C, E] and the stocks, and (with a home market) magnet prices from end uses'
-    ``magnet_claims`` - ``magnet_supplied`` [C, G]; then plants idle or restart at them. ``covered`` [C, E]:
-    the orders announced measures will cover (with expectations; None: no measure awaited)."""
+    ``magnet_claims`` - ``magnet_supplied`` [C, G]; then demand answers them and plants idle or restart at
+    them. ``covered`` [C, E]: the orders announced measures will cover (with expectations; None: no measure
+    awaited). The arithmetic is compiled (``sim.kernels.prices``), its powers NumPy's."""
     dt_ = net.step_days
-    smooth = min(1.0, dt_ / SCARCITY_SMOOTHING_DAYS)
-    total, cover = market_pressure(claims, supplied, sunk, state.use_own[REFINERY], state.oxide.tagged,
-                                   state.pile.tagged, net.market_of, state.scarcity, state.surplus, smooth)
-    if state.k < 0:
-        state.opening_cover = cover
-        state.opening_surplus = state.surplus.copy()
-        state.opening_scarcity = state.scarcity.copy()
-    if net.scarcity_of_orders:     # against the world at rest: some orders go unfilled even there
-        extra = np.maximum(0.0, state.scarcity - state.opening_scarcity) / np.maximum(1e-9, 1 - state.opening_scarcity)
-        if net.expectations is not None:      # the larger, not the sum: the news and the orders count one shortfall
-            covered_share = None if covered is None else unmet_share(net.by_market(covered), total)
-            extra = np.maximum(extra, expected_unmet(state, net, day, covered_share))
-        multiple = (1 - np.minimum(extra, 0.999)) ** (-net.scarcity_elasticity)
-    else:
-        multiple = (1 - np.minimum(state.scarcity, 0.999)) ** (-net.scarcity_elasticity)
-    if net.stock_elasticity:
-        ratio = np.where(cover > 0, cover / state.opening_cover, 1.0)
-        multiple *= np.nan_to_num(ratio, nan=1.0) ** (-net.stock_elasticity)
-    if net.surplus_elasticity:
-        extra = np.maximum(0.0, state.surplus - state.opening_surplus) / np.maximum(1e-9, 1 - state.opening_surplus)
-        multiple *= (1 - np.minimum(extra, 0.999)) ** net.surplus_elasticity
-    multiple = gradually(state, net, multiple)
-    state.price = net.initial_price * multiple
+    spin_up = state.k < 0
+    remember(state, net)
+    expected = NOTHING
+    if net.scarcity_of_orders and net.expectations is not None:
+        # the larger, not the sum: the news and the orders count one shortfall
+        covered_share = None if covered is None else unmet_share(net.by_market(covered), net.by_market(claims))
+        expected = expected_unmet(state, net, day, covered_share)
+    bases, exponents = kernel.price_terms(
+        claims, supplied, sunk, state.use_own[REFINERY], state.oxide.tagged, state.pile.tagged, net.market_of,
+        state.scarcity, state.surplus, min(1.0, dt_ / SCARCITY_SMOOTHING_DAYS), state.opening_cover,
+        state.opening_scarcity, state.opening_surplus, spin_up, net.scarcity_of_orders, expected,
+        net.scarcity_elasticity, net.stock_elasticity, net.surplus_elasticity,
+        NOTHING if net.home_market is None else magnet_claims, magnet_supplied, state.magnet_scarcity)
+    powers = np.power(bases, exponents)
+    multiple = gradually(state, net, kernel.pressure(bases, exponents, powers, *state.scarcity.shape))
+    rise = net.on_price_rise           # the average buyers judge a price against: it follows with a lag
+    price = state.price = kernel.element_prices(multiple, net.initial_price, rise is not None,
+                                                NOTHING if rise is None else state.recent_price, spin_up,
+                                                0.0 if rise is None else min(1.0, dt_ / rise.memory_days))
+    flows = Flows(price=price, price_multiple=multiple)
     lr = net.long_run
-    if net.demand_elasticity or (lr is not None and lr.demand_elasticity):
-        value = np.stack([net.sector_grades @ grade for grade in recipe_multiple(net, state.price)])[net.market_of]
-        state.lasting_demand, state.demand_multiplier = respond(
-            state, net, value, net.demand_elasticity, None if lr is None else lr.demand_elasticity,
-            state.lasting_demand, state.demand_multiplier)
+    magnets_answer = bool(net.demand_elasticity or (lr is not None and lr.demand_elasticity))
+    if magnets_answer or net.home_market is not None:
+        value = recipe_multiple(net, price)
+        if magnets_answer:
+            by_sector = np.empty((len(net.markets), len(net.sectors)))
+            for m, grade in enumerate(value):      # market by market, as with one market
+                by_sector[m] = net.sector_grades @ grade
+            respond(state, net, by_sector, np.full(len(net.sectors), net.demand_elasticity),
+                    None if lr is None else np.full(len(net.sectors), lr.demand_elasticity), state.lasting_demand,
+                    state.demand_multiplier, scalar=True)
+        if net.home_market is not None:
+            flows.magnet_price, flows.magnet_price_multiple = kernel.magnet_prices(
+                value, bases, exponents, powers, net.max_price_multiple, net.magnet_initial_price)
     if net.other_uses_elasticity.any() or (lr is not None and lr.other_uses_elasticity.any()):
-        value = np.nan_to_num(multiple, nan=1.0)[net.market_of]
-        state.lasting_other_use, state.other_use_multiplier = respond(
-            state, net, value, net.other_uses_elasticity, None if lr is None else lr.other_uses_elasticity,
-            state.lasting_other_use, state.other_use_multiplier)
-    if net.on_price_rise is not None:      # the average buyers judge a price against: it follows with a lag
-        if state.recent_price is None or state.k < 0:
-            state.recent_price = state.price.copy()
-        else:
-            state.recent_price += (state.price - state.recent_price) * min(1.0, dt_ / net.on_price_rise.memory_days)
-    flows = Flows(price=state.price, price_multiple=multiple)
-    if net.home_market is not None:
-        flows.magnet_price, flows.magnet_price_multiple = magnet_prices(state, net, magnet_claims, magnet_supplied,
-                                                                        smooth)
+        respond(state, net, multiple, net.other_uses_elasticity, None if lr is None else lr.other_uses_elasticity,
+                state.lasting_other_use, state.other_use_multiplier, scalar=False)
     curtail(state, net, day)
     return flows
 
@@ -97,88 +94,71 @@ def gradually(state: State, net: Network, pressure: np.ndarray) -> np.ndarray:
     compete for buyers), and faster while stocks stand above their opening cover or output goes unsold. Held
     within the cap either way; the spin-up leaves it at 1."""
     if net.adjustment_per_year is None:
-        return np.clip(pressure, 1 / net.max_price_multiple, net.max_price_multiple)
-    cap = np.log(net.max_price_multiple)
-    if state.log_multiple is None or state.k < 0:
-        state.log_multiple = np.zeros_like(pressure)
+        return kernel.capped(pressure, net.max_price_multiple)
+    if state.k < 0:
+        state.log_multiple[:] = 0.0
         return np.ones_like(pressure)
-    years = net.step_days / 365.0
-    state.log_multiple = np.clip(state.log_multiple + years * (net.adjustment_per_year * np.log(pressure)
-                                                               - net.reversion_per_year * state.log_multiple),
-                                 -cap, cap)
+    kernel.adjust(state.log_multiple, np.log(pressure), net.step_days / 365.0, net.adjustment_per_year,
+                  net.reversion_per_year, np.log(net.max_price_multiple))
     return np.exp(state.log_multiple)
-
-
-def respond(state: State, net: Network, value: np.ndarray, short: float | np.ndarray,
-            long: float | np.ndarray | None, lasting_before: np.ndarray | None,
-            before: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-    """Demand's answer to ``value`` (its price multiple in the buyer's market): value^-``short`` at once, times
-    the part that builds towards the ``long``-run elasticity (None: no long run), through ``answer``'s slow
-    return. Returns the lasting part and the answer."""
-    response = value ** (-short)
-    if long is None:
-        return lasting_before, answer(net, before, response)
-    lasting_now = lasting(state, net, lasting_before, value, long - short)
-    return lasting_now, answer(net, before, response * lasting_now)
-
-
-def lasting(state: State, net: Network, before: np.ndarray | None, value: np.ndarray,
-            elasticity: float | np.ndarray) -> np.ndarray:
-    """The part of demand's answer that builds over ``long_run.years``: it moves towards ``value`` ^ -(long-run
-    minus short-run ``elasticity``) by a factor e every ``years`` (new designs, substitutes qualified, less Dy
-    per magnet), so demand that answers a price at once by its short-run elasticity answers a price that
-    lasts by its long-run one. 1 in the spin-up."""
-    if before is None or state.k < 0:
-        return np.ones_like(value)
-    step = min(1.0, net.step_days / (365.0 * net.long_run.years))
-    return before + (value ** (-elasticity) - before) * step
-
-
-def answer(net: Network, before: np.ndarray, now: np.ndarray) -> np.ndarray:
-    """Demand's answer to prices this step: it falls at once as prices rise; with a recovery rate, demand a
-    price rise destroyed comes back at most ``demand_recovery_per_year`` of the way a year (thrifting and
-    substitutes, once in place, stay)."""
-    if net.demand_recovery_per_year is None:
-        return now
-    step = net.demand_recovery_per_year * net.step_days / 365.0
-    return np.minimum(now, before + step)
 
 
 def recipe_multiple(net: Network, price: np.ndarray) -> np.ndarray:
     """[M, G] the value of each grade's recipe at each market's prices ``price`` [M, E] over its value at the
     initial prices, priced elements only (1 for a recipe without any)."""
-    priced = ~np.isnan(net.initial_price)
-    base = net.recipe[:, priced] @ net.initial_price[priced]
-    # market by market, each a vector product: the same arithmetic with one market as with two
-    return np.stack([np.where(base > 0, (net.recipe[:, priced] @ p[priced]) / base, 1.0) for p in price])
+    priced, recipe, base = net.priced_recipe
+    value = np.empty((price.shape[0], recipe.shape[0]))
+    # market by market, each a vector product of its own arrays (BLAS adds in an order of their own): the same
+    # arithmetic with one market as with two
+    for m, p in enumerate(price):
+        value[m] = recipe @ p[priced]
+    kernel.over_base(value, base)
+    return value
 
 
-def magnet_prices(state: State, net: Network, claims: np.ndarray, supplied: np.ndarray,
-                  smooth: float) -> tuple[np.ndarray, np.ndarray]:
-    """Each grade's price in each market [M, G] (USD/kg magnet; NaN where its recipe is not fully priced) and
-    its multiple of the starting value: recipe value x scarcity term of the market's magnet orders."""
-    u = unmet_share(net.by_market(claims - supplied), net.by_market(claims))
-    state.magnet_scarcity += (u - state.magnet_scarcity) * smooth
-    multiple = recipe_multiple(net, state.price) * (1 - np.minimum(state.magnet_scarcity, 0.999)) ** (
-        -net.scarcity_elasticity)
-    multiple = np.clip(multiple, 1 / net.max_price_multiple, net.max_price_multiple)
-    return net.magnet_initial_price * multiple, multiple
+def remember(state: State, net: Network) -> None:
+    """Room in the state for what the market remembers from step to step under the scenario's rules: the
+    opening's scarcity, surplus and cover, a price found by trial (``adjustment_per_year``), the recent price
+    buyers judge against (``on_price_rise``), the lasting part of demand's answer (``long_run``). A run opens
+    with its spin-up, where the kernels set them."""
+    if state.opening_cover is None:
+        state.opening_cover = np.zeros_like(state.scarcity)
+        state.opening_scarcity = np.zeros_like(state.scarcity)
+        state.opening_surplus = np.zeros_like(state.scarcity)
+    if net.adjustment_per_year is not None and state.log_multiple is None:
+        state.log_multiple = np.zeros_like(state.scarcity)
+    if net.on_price_rise is not None and state.recent_price is None:
+        state.recent_price = np.zeros_like(state.scarcity)
+    if net.long_run is not None and state.lasting_demand is None:
+        state.lasting_demand = np.ones_like(state.demand_multiplier)
+        state.lasting_other_use = np.ones_like(state.other_use_multiplier)
+
+
+def respond(state: State, net: Network, value: np.ndarray, short: np.ndarray, long: np.ndarray | None,
+            lasting: np.ndarray | None, answer: np.ndarray, scalar: bool) -> None:
+    """Demand's ``answer`` [C, K] (in place) to ``value`` [M, K], its price multiple in the buyer's market:
+    value^-``short`` [K] at once, times the ``lasting`` part (in place) that builds towards the ``long``-run
+    elasticity [K] (None: no long run) over ``long_run.years``, moving by a factor e every ``years`` (new
+    designs, substitutes qualified, less Dy per magnet; 1 in the spin-up), so that demand that answers a price
+    at once by its short-run elasticity answers a price that lasts by its long-run one. With a recovery
+    rate, demand a price rise destroyed comes back at most ``demand_recovery_per_year`` of the way a year
+    (thrifting and substitutes, once in place, stay). ``scalar``: one elasticity for every column."""
+    lr, recovery = net.long_run, net.demand_recovery_per_year
+    lasts = long is not None
+    bases, exponents = kernel.answer_terms(value, net.market_of, short, long if lasts else short, lasts)
+    kernel.answer(bases, exponents, np.power(bases, exponents), scalar, lasts,
+                  NOTHING if lasting is None else lasting, state.k < 0,
+                  0.0 if lr is None else min(1.0, net.step_days / (365.0 * lr.years)), recovery is not None,
+                  0.0 if recovery is None else recovery * net.step_days / 365.0, answer)
 
 
 def curtail(state: State, net: Network, day: int) -> None:
     """A plant with a shut-down price idles once the price it gets (its country's market, or its country's
     floor) is below it, and restarts once the price is RESTART_MARGIN above it and it has stood idle
     MIN_IDLE_DAYS."""
-    dt_ = net.step_days
     for stage in STAGES:
         plants = net.facilities(stage)
-        if not plants.shuts_below.any():
-            continue
-        market = np.nan_to_num(state.price[net.market_of[plants.country], plants.price_element], nan=np.inf)
-        floor = net.price_floor[day][plants.country, plants.price_element]
-        price = np.maximum(market, floor)
-        restart = plants.shuts_below * (1 + RESTART_MARGIN)
-        idle = state.running[stage] == 0
-        state.idle_days[stage] = np.where(idle, state.idle_days[stage] + dt_, 0.0)
-        state.running[stage] = np.where(~idle, price >= plants.shuts_below,
-                                        (price >= restart) & (state.idle_days[stage] >= MIN_IDLE_DAYS)).astype(float)
+        if plants.shuts_below.any():
+            kernel.curtail(state.price, net.market_of, plants.country, plants.price_element, net.price_floor[day],
+                           plants.shuts_below, RESTART_MARGIN, MIN_IDLE_DAYS, float(net.step_days),
+                           state.running[stage], state.idle_days[stage])

@@ -3,8 +3,6 @@ concentrate; plants separate the feed into oxides with their recovery (the rest 
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..kernels import production
 from ..stages import MINE, REFINERY
 from ..world import Network
@@ -23,11 +21,9 @@ def separate(state: State, net: Network, acting: list[ExportMeasure], day: int, 
     feed_cap = (net.members[REFINERY] @ rate)[:, None]
     cover = coverage(acting, MINE, state, net, nothing)
     result, wants, qualifying = trade(state, net, MINE, state.conc, feed_cap, cover)
-    recovery = np.where(feed_cap > 0, (net.members[REFINERY] @ (rate[:, None] * net.recovery))
-                        / np.where(feed_cap > 0, feed_cap, 1), 0.0)
     feed, oxides, b, j, goods = production.separate(
-        state.conc.tagged, state.oxide.tagged, feed_cap, result.own_fill, recovery, result.shipped,
-        state.pipeline[MINE], state.use_own[MINE], float(dt_), USE_SMOOTHING_DAYS, net.tags.row("refined", 0),
-        net.tags.row("touched", 0))
+        state.conc.tagged, state.oxide.tagged, feed_cap, result.own_fill,
+        net.members[REFINERY] @ (rate[:, None] * net.recovery), result.shipped, state.pipeline[MINE],
+        state.use_own[MINE], float(dt_), USE_SMOOTHING_DAYS, net.tags.row("refined", 0), net.tags.row("touched", 0))
     exports = dispatch(state, MINE, b, j, goods, cover.licensed)
     return Flows(stage=MINE, feed=feed, separated=oxides, exports=exports, qualifying=qualifying)

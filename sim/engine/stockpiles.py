@@ -47,10 +47,10 @@ def purchases(state: State, net: Network, day: int) -> np.ndarray:
     """Oxides stockpiles buy this step [C, E]: from their first buying date, an even share of what is
     missing to reach their size by their build date; nothing once built, or while industry's cover is
     below the release trigger."""
+    if not kernel.building(net.stockpile_build_step, net.stockpile_build_from, state.k):
+        return np.zeros_like(state.oxide.mass)
     steps_left = net.stockpile_build_step - state.k
     building = (state.k >= net.stockpile_build_from) & (steps_left > 0)
-    if not building.any():
-        return np.zeros_like(state.oxide.mass)
     use, cover = _cover(state)
     target = _size(net.stockpile_days, use, net, day, net.stockpile_in_t)
     gap = np.maximum(0.0, target - state.pile.mass)

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.stockpiles import sink
 from ..stages import REFINERY
 from ..world import Network
 from .flows import Flows
-from .state import State, take
+from .state import State
 from .trade import precaution_days
+
+NO_PRECAUTION = np.empty((0, 0))      # buyers keep no cover beyond their working stock
 
 
 def sink_surplus(state: State, net: Network) -> Flows:
-    """Take the oxides beyond working stock (and precaution) out of every country's stock."""
-    keep = state.use_all[REFINERY] * (net.target_days[REFINERY][:, None] + precaution_days(state, net, REFINERY))
-    surplus = np.maximum(0.0, state.oxide.mass - keep)
-    return Flows(sunk=take(state.oxide, surplus))
+    """Take the oxides beyond working stock (and precaution) out of every country's stock (compiled)."""
+    precaution = precaution_days(state, net, REFINERY)
+    return Flows(sunk=sink(state.oxide.tagged, state.use_all[REFINERY], net.target_days[REFINERY],
+                           precaution if isinstance(precaution, np.ndarray) else NO_PRECAUTION))

@@ -34,19 +34,72 @@ def use_average(use: np.ndarray, now: np.ndarray, step_days: float, smoothing_da
 
 
 @njit(cache=True)
+def oxide_use(for_magnets: np.ndarray, other_per_day: np.ndarray, step_days: float, other_multiplier: np.ndarray,
+              buy: np.ndarray, plan: np.ndarray,
+              oxide: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What magnet making asks of each country's oxide stock [C, E] before its market clears: plants'
+    ``for_magnets``, other uses' ``other_per_day`` x ``step_days`` x their answer to prices
+    ``other_multiplier``, and stockpiles' ``buy``. Returns other uses' claims, all own use, the countries that
+    plan magnets (``plan`` [C, G]) and the provenance of their oxide stocks [makers, Q, E] as shares of the
+    mass (0 where there is none)."""
+    C, E = for_magnets.shape
+    Q = oxide.shape[1]
+    other = np.empty((C, E))
+    own = np.empty((C, E))
+    for c in range(C):
+        for e in range(E):
+            other[c, e] = other_per_day[c, e] * step_days * other_multiplier[c, e]
+            own[c, e] = for_magnets[c, e] + other[c, e] + buy[c, e]
+    plans = np.zeros(C, np.bool_)
+    for c in range(C):
+        for g in range(plan.shape[1]):
+            if plan[c, g] != 0:
+                plans[c] = True
+    makers = np.flatnonzero(plans)
+    shares = np.zeros((makers.shape[0], Q, E))
+    for k in range(makers.shape[0]):
+        stock, out = oxide[makers[k]], shares[k]
+        for q in range(Q):
+            for e in range(E):
+                if stock[0, e] > 0:
+                    out[q, e] = stock[q, e] / stock[0, e]
+    return other, own, makers, shares
+
+
+@njit(cache=True)
+def scarcest(plan: np.ndarray, recipe: np.ndarray, fill: np.ndarray,
+             country_yield: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Magnets made [C, G] (t magnet): the ``plan`` x the smallest ``fill`` [C, E] of the elements of the grade's
+    ``recipe`` [G, E]; and the same over the country's yield [C] (the oxides it takes, per t of each recipe)."""
+    C, G = plan.shape
+    made = np.empty((C, G))
+    per_yield = np.empty((C, G))
+    for c in range(C):
+        for g in range(G):
+            least = np.inf
+            for e in range(recipe.shape[1]):
+                least = min(least, fill[c, e] if recipe[g, e] > 0 else 1.0)
+            made[c, g] = plan[c, g] * least
+            per_yield[c, g] = made[c, g] / country_yield[c]
+    return made, per_yield
+
+
+@njit(cache=True)
 def make_magnets(oxide: np.ndarray, pile: np.ndarray, magnet: np.ndarray, made: np.ndarray, makers: np.ndarray,
                  content: np.ndarray, fill: np.ndarray, into_magnets: np.ndarray, other: np.ndarray, buy: np.ndarray,
-                 claims: np.ndarray, shipped: np.ndarray, pipeline: np.ndarray, use_own: np.ndarray,
+                 own: np.ndarray, shipped: np.ndarray, pipeline: np.ndarray, use_own: np.ndarray,
                  step_days: float, smoothing_days: float, made_row: int,
-                 touched_row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 touched_row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                            np.ndarray, np.ndarray]:
     """Magnet making once the oxide market has cleared (``fill`` [C, E]: the share of own use served).
 
     Plants take ``into_magnets`` [C, E] of oxides for the magnets ``made`` [C, G] (t magnet); other uses get
     ``other`` [C, E] x fill and stockpiles ``buy`` x fill (into ``pile``); exports ``shipped`` leave the oxide
-    stock; own use's average (``use_own``) moves towards plants' and other uses' ``claims``. The magnets of the
-    countries making them (``makers``) carry ``content`` [makers, Q, G], the provenance of the oxides of their
-    recipe per t magnet, and join ``magnet``. Returns other uses served [C, E], tagged oxides used, tagged
-    magnets made, and the exports' routes and goods (``leave_stock``)."""
+    stock; own use's average (``use_own``) moves towards plants' and other uses' claims, ``own`` use less what
+    stockpiles buy. The magnets of the countries making them (``makers``) carry ``content`` [makers, Q, G], the
+    provenance of the oxides of their recipe per t magnet, and join ``magnet``. Returns other uses served
+    [C, E], tagged oxides used, tagged magnets made, the exports' routes and goods (``leave_stock``), and the
+    claims [C, E] and what the stock served of them."""
     C, G = made.shape
     Q = oxide.shape[1]
     other_used = other * fill
@@ -54,6 +107,7 @@ def make_magnets(oxide: np.ndarray, pile: np.ndarray, magnet: np.ndarray, made: 
     if buy.any():
         add_into(pile, take_share(oxide, buy * fill))
     buyer, supplier, goods = leave_stock(oxide, shipped, pipeline)
+    claims = own - buy
     use_average(use_own, claims, step_days, smoothing_days)
     magnets = np.zeros_like(magnet)
     for k in range(makers.shape[0]):
@@ -66,28 +120,32 @@ def make_magnets(oxide: np.ndarray, pile: np.ndarray, magnet: np.ndarray, made: 
             magnets[c, 0, g] = made[c, g]
     stamp(magnets, made_row, touched_row)
     add_into(magnet, magnets)
-    return other_used, used, magnets, buyer, supplier, goods
+    return other_used, used, magnets, buyer, supplier, goods, claims, claims * fill
 
 
 @njit(cache=True)
-def separate(conc: np.ndarray, oxide: np.ndarray, feed_cap: np.ndarray, fill: np.ndarray, recovery: np.ndarray,
+def separate(conc: np.ndarray, oxide: np.ndarray, feed_cap: np.ndarray, fill: np.ndarray, recovered: np.ndarray,
              shipped: np.ndarray, pipeline: np.ndarray, use_own: np.ndarray, step_days: float,
              smoothing_days: float, refined_row: int,
              touched_row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Separation once the concentrate market has cleared: plants take ``feed_cap`` [C, 1] x ``fill`` of
     concentrate, exports ``shipped`` leave the stock, own use's average moves towards the plants' capacity, and
-    the feed becomes oxides by ``recovery`` [C, E] (the rest is tailings), stamped refined where separated, into
-    ``oxide``. Returns the tagged feed and oxides, and the exports' routes and goods (``leave_stock``)."""
+    the feed becomes oxides by the plants' recovery, ``recovered`` [C, E] (what their capacity would recover of
+    each element) over the capacity (the rest is tailings), stamped refined where separated, into ``oxide``.
+    Returns the tagged feed and oxides, and the exports' routes and goods (``leave_stock``)."""
     feed = take_share(conc, feed_cap * fill)
     buyer, supplier, goods = leave_stock(conc, shipped, pipeline)
     use_average(use_own, feed_cap, step_days, smoothing_days)
     C, Q, E = feed.shape
     oxides = np.empty_like(feed)
+    recovery = np.empty(E)
     for c in range(C):
+        for e in range(E):
+            recovery[e] = recovered[c, e] / feed_cap[c, 0] if feed_cap[c, 0] > 0 else 0.0
         fed, out = feed[c], oxides[c]
         for q in range(Q):
             for e in range(E):
-                out[q, e] = fed[q, e] * recovery[c, e]
+                out[q, e] = fed[q, e] * recovery[e]
     stamp(oxides, refined_row, touched_row)
     add_into(oxide, oxides)
     return feed, oxides, buyer, supplier, goods

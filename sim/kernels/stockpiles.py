@@ -1,5 +1,6 @@
-"""Strategic stockpiles' releases and industry's days of cover, compiled (``sim.engine.stockpiles`` states the
-rules). Units: t REO, t/day, days; arrays ``[C, E]`` by country and element, tagged stocks ``[C, Q, E]``."""
+"""Strategic stockpiles' purchases and releases, industry's days of cover and the oxides beyond what it keeps,
+compiled (``sim.engine.stockpiles`` and ``sim.engine.surplus`` state the rules). Units: t REO, t/day, days;
+arrays ``[C, E]`` by country and element, tagged stocks ``[C, Q, E]``."""
 from __future__ import annotations
 
 import numpy as np
@@ -39,3 +40,28 @@ def release(oxide: np.ndarray, pile: np.ndarray, use: np.ndarray, per_day: np.nd
                 amount[c, e] = min(days * step_days / days_of_month * per_day[c, e], pile[c, 0, e])
     if due:
         oxide += take_share(pile, amount)
+
+
+@njit(cache=True)
+def building(build_step: np.ndarray, build_from: np.ndarray, k: int) -> bool:
+    """Whether any stockpile buys in step ``k``: from its first buying step ``build_from`` [C] until the step
+    ``build_step`` [C] by which it is to be built."""
+    for c in range(build_step.shape[0]):
+        if k >= build_from[c] and build_step[c] - k > 0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def sink(oxide: np.ndarray, use: np.ndarray, target_days: np.ndarray, precaution_days: np.ndarray) -> np.ndarray:
+    """Take the oxides beyond what each country keeps out of its stock ``oxide`` [C, Q, E] (in place): its
+    ``use`` [C, E] (t/day, including what it sells on) x its working stock's ``target_days`` [C] and the
+    ``precaution_days`` [C, E] it keeps after a shortage (no rows: none). Returns the tagged oxides taken."""
+    C, E = use.shape
+    surplus = np.empty((C, E))
+    cautious = precaution_days.shape[0] > 0
+    for c in range(C):
+        for e in range(E):
+            days = target_days[c] + precaution_days[c, e] if cautious else target_days[c]
+            surplus[c, e] = max(0.0, oxide[c, 0, e] - use[c, e] * days)
+    return take_share(oxide, surplus)

@@ -197,11 +197,18 @@ class Network:
         return self.recipe / self.recipe.sum(axis=1, keepdims=True)
 
     @cached_property
+    def priced_recipe(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The elements with a price [E] (bool), each grade's recipe of them [G, E'] (t REO per t magnet) and its
+        value at the initial prices [G] (USD/kg magnet): what magnet prices and demand's answer value."""
+        priced = ~np.isnan(self.initial_price)
+        recipe = self.recipe[:, priced]
+        return priced, recipe, recipe @ self.initial_price[priced]
+
+    @cached_property
     def magnet_initial_price(self) -> np.ndarray:
         """[G] USD/kg magnet of each grade's rare-earth content at the initial prices; NaN where an element of
         its recipe has no price."""
-        priced = ~np.isnan(self.initial_price)
-        value = self.recipe[:, priced] @ self.initial_price[priced]
+        priced, _, value = self.priced_recipe
         return np.where((self.recipe[:, ~priced] > 0).any(axis=1), np.nan, value)
 
     @cached_property

@@ -1,0 +1,246 @@
+"""Prices of a step, compiled: the markets' terms, the price multiples they make, demand's answer to them,
+magnet prices and the plants that idle below their price (``sim.engine.prices`` states the rules). Units:
+USD/kg, t REO, t magnet, days; shares 0..1; ``[M, E]`` by market and element, ``[M, G]`` by market and grade,
+``[C, K]`` by country.
+
+Powers, logs and exponentials are NumPy's, taken between the kernels in one call each over all the terms of a
+step (``bases ** exponents``, flat): the compiler's own differ from NumPy's SIMD ones in the last place in
+about one case in twenty, and prices feed back into demand, so that such a difference would move which
+near-zero flows of a run are zero at all. ``numpy_power`` gives NumPy's ``array ** scalar``, which takes a
+square root, a square or a reciprocal for the exponents 0.5, 2 and -1, from the power of the same base.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .markets import by_market, market_pressure, unmet_share
+
+MAX_SHARE = 0.999      # an unmet or unsold share counts at most this much: the terms stay finite
+LARGEST = np.finfo(np.float64).max     # what NumPy's nan_to_num makes of an infinite ratio
+
+
+@njit(cache=True)
+def numpy_power(base: float, exponent: float, power: float) -> float:
+    """``base ** exponent`` as NumPy raises an array to a scalar, given ``power``, the ufunc's value."""
+    if exponent == 0.5:
+        return np.sqrt(base)
+    if exponent == 2.0:
+        return base * base
+    if exponent == -1.0:
+        return 1.0 / base
+    return power
+
+
+@njit(cache=True)
+def price_terms(claims: np.ndarray, supplied: np.ndarray, sunk: np.ndarray, use: np.ndarray, oxide: np.ndarray,
+                pile: np.ndarray, market_of: np.ndarray, scarcity: np.ndarray, surplus: np.ndarray, smooth: float,
+                opening_cover: np.ndarray, opening_scarcity: np.ndarray, opening_surplus: np.ndarray,
+                spin_up: bool, of_orders: bool, expected: np.ndarray, scarcity_elasticity: float,
+                stock_elasticity: float, surplus_elasticity: float, magnet_claims: np.ndarray,
+                magnet_supplied: np.ndarray, magnet_scarcity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bases and exponents [3 M E + M G] of the terms of this step's prices: the scarcity, stock and surplus
+    terms of each market's element prices [M, E] each, then the scarcity term of its magnet prices [M, G].
+
+    The markets' ``scarcity`` and ``surplus`` move ``smooth`` of the way to this step's (``market_pressure``,
+    in place); in the spin-up they, and the days of cover, are the opening's (``opening_*``, in place). The
+    scarcity term's share is the unmet share (with ``of_orders``, the share beyond the opening's, at least
+    the ``expected`` [M, E] one when that has rows); the stock term's base the cover over the opening cover;
+    the surplus term's the unsold share beyond the opening's. With end uses' ``magnet_claims`` [C, G] (no
+    rows: no magnet prices), the markets' ``magnet_scarcity`` moves the same way, in place."""
+    _, cover = market_pressure(claims, supplied, sunk, use, oxide, pile, market_of, scarcity, surplus, smooth)
+    M, E = scarcity.shape
+    ME = M * E
+    if spin_up:
+        opening_cover[:] = cover
+        opening_scarcity[:] = scarcity
+        opening_surplus[:] = surplus
+    G = magnet_scarcity.shape[1] if magnet_claims.shape[0] > 0 else 0
+    bases = np.empty(3 * ME + M * G)
+    exponents = np.empty(3 * ME + M * G)
+    news = expected.shape[0] > 0
+    for m in range(M):
+        for e in range(E):
+            n = m * E + e
+            short = scarcity[m, e]
+            if of_orders:      # against the world at rest: some orders go unfilled even there
+                short = max(0.0, short - opening_scarcity[m, e]) / max(1e-9, 1 - opening_scarcity[m, e])
+                if news:
+                    short = max(short, expected[m, e])
+            bases[n] = 1 - min(short, MAX_SHARE)
+            ratio = cover[m, e] / opening_cover[m, e] if cover[m, e] > 0 else 1.0
+            if np.isnan(ratio):
+                ratio = 1.0
+            elif np.isinf(ratio):
+                ratio = LARGEST
+            bases[ME + n] = ratio
+            unsold = max(0.0, surplus[m, e] - opening_surplus[m, e]) / max(1e-9, 1 - opening_surplus[m, e])
+            bases[2 * ME + n] = 1 - min(unsold, MAX_SHARE)
+            exponents[n] = -scarcity_elasticity
+            exponents[ME + n] = -stock_elasticity
+            exponents[2 * ME + n] = surplus_elasticity
+    if G:
+        unmet = unmet_share(by_market(magnet_claims - magnet_supplied, market_of, M),
+                            by_market(magnet_claims, market_of, M))
+        for m in range(M):
+            for g in range(G):
+                magnet_scarcity[m, g] += (unmet[m, g] - magnet_scarcity[m, g]) * smooth
+                bases[3 * ME + m * G + g] = 1 - min(magnet_scarcity[m, g], MAX_SHARE)
+                exponents[3 * ME + m * G + g] = -scarcity_elasticity
+    return bases, exponents
+
+
+@njit(cache=True)
+def pressure(bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray, M: int, E: int) -> np.ndarray:
+    """[M, E] each market's pressure on each element price: its scarcity, stock and surplus terms multiplied,
+    from their ``bases``, ``exponents`` and ``powers`` (``price_terms``' layout; a term whose elasticity is 0
+    is 1)."""
+    ME = M * E
+    out = np.empty((M, E))
+    for m in range(M):
+        for e in range(E):
+            n = m * E + e
+            term = numpy_power(bases[n], exponents[n], powers[n])
+            for t in (ME + n, 2 * ME + n):
+                term *= numpy_power(bases[t], exponents[t], powers[t])
+            out[m, e] = term
+    return out
+
+
+@njit(cache=True)
+def capped(multiple: np.ndarray, max_multiple: float) -> np.ndarray:
+    """``multiple`` held within ``max_multiple`` either way (a new array)."""
+    out = np.empty_like(multiple)
+    for m in range(multiple.shape[0]):
+        for k in range(multiple.shape[1]):
+            out[m, k] = min(max(multiple[m, k], 1 / max_multiple), max_multiple)
+    return out
+
+
+@njit(cache=True)
+def adjust(log_multiple: np.ndarray, log_pressure: np.ndarray, years: float, adjustment_per_year: float,
+           reversion_per_year: float, cap: float) -> None:
+    """A price found by trial: its ``log_multiple`` [M, E] (in place) moves ``years`` x (adjustment x
+    ``log_pressure`` - reversion x itself), held within ``cap`` (the log of the largest multiple) either way."""
+    for m in range(log_multiple.shape[0]):
+        for e in range(log_multiple.shape[1]):
+            moved = log_multiple[m, e] + years * (adjustment_per_year * log_pressure[m, e]
+                                                  - reversion_per_year * log_multiple[m, e])
+            log_multiple[m, e] = min(max(moved, -cap), cap)
+
+
+@njit(cache=True)
+def element_prices(multiple: np.ndarray, initial_price: np.ndarray, follows: bool, recent_price: np.ndarray,
+                   spin_up: bool, recent_weight: float) -> np.ndarray:
+    """[M, E] USD/kg: the ``initial_price`` [E] x the ``multiple`` [M, E]. With ``follows``, the
+    ``recent_price`` buyers judge a price against (in place) moves ``recent_weight`` of the way to it (the
+    price itself in the spin-up)."""
+    M, E = multiple.shape
+    price = np.empty((M, E))
+    for m in range(M):
+        for e in range(E):
+            price[m, e] = initial_price[e] * multiple[m, e]
+            if follows:
+                if spin_up:
+                    recent_price[m, e] = price[m, e]
+                else:
+                    recent_price[m, e] += (price[m, e] - recent_price[m, e]) * recent_weight
+    return price
+
+
+@njit(cache=True)
+def over_base(value: np.ndarray, base: np.ndarray) -> None:
+    """Each grade's recipe ``value`` [M, G] over its ``base`` [G] (1 where the base is 0), in place."""
+    for m in range(value.shape[0]):
+        for g in range(value.shape[1]):
+            value[m, g] = value[m, g] / base[g] if base[g] > 0 else 1.0
+
+
+@njit(cache=True)
+def magnet_prices(value: np.ndarray, bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray,
+                  max_multiple: float, initial_price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each grade's price in each market [M, G] (USD/kg magnet; NaN where ``initial_price`` [G] is) and its
+    multiple: the recipe's ``value`` [M, G] x the scarcity term of the market's magnet orders (the last M G of
+    ``price_terms``' layout), capped at ``max_multiple`` either way."""
+    M, G = value.shape
+    first = bases.shape[0] - M * G
+    multiple = np.empty((M, G))
+    price = np.empty((M, G))
+    for m in range(M):
+        for g in range(G):
+            n = first + m * G + g
+            raw = value[m, g] * numpy_power(bases[n], exponents[n], powers[n])
+            multiple[m, g] = min(max(raw, 1 / max_multiple), max_multiple)
+            price[m, g] = initial_price[g] * multiple[m, g]
+    return price, multiple
+
+
+@njit(cache=True)
+def answer_terms(value: np.ndarray, market_of: np.ndarray, short: np.ndarray, long: np.ndarray,
+                 lasts: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The bases and exponents [C K] of demand's answer to ``value`` [M, K], its price multiple in each buyer's
+    market (``market_of`` [C]; NaN, no price, counts as 1): value^-``short`` [K]; then with ``lasts`` [C K]
+    more, the lasting part's value^-(``long`` - ``short``)."""
+    C, K = market_of.shape[0], value.shape[1]
+    terms = 2 if lasts else 1
+    bases = np.empty(terms * C * K)
+    exponents = np.empty(terms * C * K)
+    for c in range(C):
+        for k in range(K):
+            v = value[market_of[c], k]
+            v = 1.0 if np.isnan(v) else v
+            n = c * K + k
+            bases[n] = v
+            exponents[n] = -short[k]
+            if lasts:
+                bases[C * K + n] = v
+                exponents[C * K + n] = -(long[k] - short[k])
+    return bases, exponents
+
+
+@njit(cache=True)
+def answer(bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray, scalar: bool, lasts: bool,
+           lasting: np.ndarray, spin_up: bool, lasting_step: float, recovers: bool, recovery_step: float,
+           multiplier: np.ndarray) -> None:
+    """Demand's answer ``multiplier`` [C, K] (in place) from ``answer_terms``' powers (``scalar``: an
+    elasticity for all K, raised as NumPy raises to a scalar): the short-run term at once, times with
+    ``lasts`` the ``lasting`` part (in place), which moves ``lasting_step`` of the way a step towards the
+    long-run term (1 in the spin-up); with ``recovers``, demand a price rise destroyed comes back at most
+    ``recovery_step`` a step."""
+    C, K = multiplier.shape
+    for c in range(C):
+        for k in range(K):
+            n = c * K + k
+            now = numpy_power(bases[n], exponents[n], powers[n]) if scalar else powers[n]
+            if lasts:
+                if spin_up:
+                    lasting[c, k] = 1.0
+                else:
+                    t = C * K + n
+                    term = numpy_power(bases[t], exponents[t], powers[t]) if scalar else powers[t]
+                    lasting[c, k] = lasting[c, k] + (term - lasting[c, k]) * lasting_step
+                now = now * lasting[c, k]
+            multiplier[c, k] = min(now, multiplier[c, k] + recovery_step) if recovers else now
+
+
+@njit(cache=True)
+def curtail(price: np.ndarray, market_of: np.ndarray, country: np.ndarray, element: np.ndarray,
+            floor: np.ndarray, shuts_below: np.ndarray, restart_margin: float, min_idle_days: float,
+            step_days: float, running: np.ndarray, idle_days: np.ndarray) -> None:
+    """Plants (``country``, price ``element`` [F]) idle once the price they get, their country's market's
+    ``price`` [M, E] (none: infinite) or its ``floor`` [C, E], is below ``shuts_below`` [F], and restart once
+    it is ``restart_margin`` above it and they have stood idle ``min_idle_days``: ``running`` and
+    ``idle_days`` [F] in place."""
+    for f in range(shuts_below.shape[0]):
+        c, e = country[f], element[f]
+        market = price[market_of[c], e]
+        if np.isnan(market):
+            market = np.inf
+        got = max(market, floor[c, e])
+        idle = running[f] == 0
+        idle_days[f] = idle_days[f] + step_days if idle else 0.0
+        if idle:
+            runs = got >= shuts_below[f] * (1 + restart_margin) and idle_days[f] >= min_idle_days
+        else:
+            runs = got >= shuts_below[f]
+        running[f] = 1.0 if runs else 0.0
