@@ -8,11 +8,13 @@ item axis: concentrate is one item, oxides one per element, magnets one per grad
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
+from ..kernels.exports import land_due, put_to_sea
 from ..kernels.tagged import take_share
 from ..scenario import Scenario
 from ..stages import MAGNET, MINE, REFINERY, STAGES
@@ -49,6 +51,90 @@ class Shipment:
     def t(self) -> float:
         """t of the stage's traded unit in all (t REO, or t magnet): counted every step while at sea, so once."""
         return float(traded_mass(self.stage, self.tagged).sum())
+
+
+class Hold:
+    """One stage's goods at sea: a row per route of every voyage (the stage's goods put to sea at one moment), in
+    the order they sailed, each with its buyer, supplier, voyage number (-1 once landed), tagged goods and the
+    day it arrives. Landed rows hold no goods and are reused when the hold is compacted."""
+
+    def __init__(self, shape: tuple[int, int], rows: int = 64):
+        self.routes = np.full((rows, 3), -1, np.int64)      # buyer, supplier, voyage
+        self.tagged = np.zeros((rows, *shape))
+        self.arrives = np.full(rows, np.inf)                # days
+        self.n = 0                                          # rows used, landed or not
+        self.due = np.inf                                   # the day the next goods arrive
+
+    def make_room(self, rows: int) -> None:
+        """Room for ``rows`` more rows after the used ones: landed rows dropped (the others keep their order),
+        and the hold at least twice what is still at sea, so that it is rarely compacted again."""
+        if self.n + rows <= len(self.arrives):
+            return
+        keep = np.flatnonzero(self.routes[:self.n, 2] >= 0)
+        size = max(len(self.arrives), 2 * (len(keep) + rows))
+        routes, tagged, arrives = self.routes[keep], self.tagged[keep], self.arrives[keep]
+        self.__init__(self.tagged.shape[1:], size)
+        self.n = len(keep)
+        self.routes[:self.n], self.tagged[:self.n], self.arrives[:self.n] = routes, tagged, arrives
+        self.due = arrives.min(initial=np.inf)
+
+
+class AtSea:
+    """Goods at sea, a calendar of arrivals kept in arrays: one ``Hold`` per stage. Goods are put to sea by
+    voyage (numbered in the order they sail) and land, all due at once, when the clock asks
+    (``Simulation.arrivals``): in the order SimPy would have delivered them, by arrival day and, on one day,
+    by voyage. Iterating gives each stage's goods at sea as one shipment (landed rows hold nothing)."""
+
+    def __init__(self, shapes: dict[str, tuple[int, int]], lead_days: np.ndarray):
+        self.holds = {stage: Hold(shape) for stage, shape in shapes.items()}
+        self.lead_days = lead_days         # [exporter, importer] days
+        self.sailed = 0                    # voyages put to sea so far
+        self.due = np.inf                  # the day the next goods arrive, in any hold
+
+    def sail(self, shipment: Shipment, now: float) -> None:
+        """Put a shipment to sea on day ``now``, as the next voyage; each route arrives after its lead time."""
+        hold = self.holds[shipment.stage]
+        hold.make_room(len(shipment.buyer))
+        arrives = put_to_sea(self.lead_days, now, self.sailed, shipment.buyer, shipment.supplier, shipment.tagged,
+                             hold.routes, hold.tagged, hold.arrives, hold.n)
+        hold.n += len(shipment.buyer)
+        hold.due = min(hold.due, arrives)
+        self.due = min(self.due, arrives)
+        self.sailed += 1
+
+    def land(self, stocks: dict[str, Stocks], pipeline: dict[str, np.ndarray], now: float,
+             sailed: int) -> Iterator[tuple[str, np.ndarray]]:
+        """Land what arrives before day ``now``, or on it by a voyage before number ``sailed``: into the buyers'
+        stocks, off their order books. Yields each stage that landed goods and their mass [X] (t REO by
+        element, t magnet by grade)."""
+        for stage, hold in self.holds.items():
+            if hold.due <= now:
+                landed = np.empty(hold.tagged.shape[2])
+                hold.due = land_due(stocks[stage].tagged, pipeline[stage], hold.routes, hold.tagged, hold.arrives,
+                                    hold.n, now, sailed, landed)
+                yield stage, landed
+        self.due = min(hold.due for hold in self.holds.values())
+
+    def voyages(self) -> Iterator[Shipment]:
+        """The goods at sea by voyage, in the order they sailed, and within one by lead time (shortest first):
+        each a shipment of its routes' goods. What the caller leaves in a shipment's ``tagged`` stays at sea."""
+        parts = []
+        for stage, hold in self.holds.items():
+            rows = np.flatnonzero(hold.routes[:hold.n, 2] >= 0)
+            rows = rows[np.lexsort((hold.arrives[rows], hold.routes[rows, 2]))]    # stable: routes in their order
+            keys = np.stack([hold.routes[rows, 2], hold.arrives[rows]], axis=1)
+            starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)])
+            parts += [(int(keys[a, 0]), stage, part) for a, part in zip(starts, np.split(rows, starts[1:]))]
+        for _, stage, rows in sorted(parts, key=lambda part: part[0]):
+            hold = self.holds[stage]
+            shipment = Shipment(stage, hold.routes[rows, 0], hold.routes[rows, 1], hold.tagged[rows])
+            yield shipment
+            hold.tagged[rows] = shipment.tagged
+
+    def __iter__(self) -> Iterator[Shipment]:
+        for stage, hold in self.holds.items():
+            if hold.n:
+                yield Shipment(stage, hold.routes[:hold.n, 0], hold.routes[:hold.n, 1], hold.tagged[:hold.n])
 
 
 @dataclass
@@ -99,8 +185,9 @@ class State:
     capacity_lost: np.ndarray | None = None
     expected_loss: np.ndarray | None = None
     expected_cover: np.ndarray | None = None
-    in_flight: dict[Shipment, None] | None = None   # at sea, in the order sent (dicts, not sets: the order in
-    pending: dict[Shipment, None] | None = None     # which goods return must not depend on addresses)
+    in_flight: AtSea | None = None                  # at sea, by voyage and arrival
+    pending: dict[Shipment, None] | None = None     # awaiting a licence, in the order held (dicts, not sets: the
+                                                    # order in which goods return must not depend on addresses)
     conc: Stocks = field(init=False)                # stocks[MINE], stocks[REFINERY], stocks[MAGNET] by name
     oxide: Stocks = field(init=False)
     magnet: Stocks = field(init=False)
@@ -167,9 +254,10 @@ def initial_state(net: Network, world: Scenario, start_k: int) -> State:
     made_stock = tags.originate(mag_all * days[MAGNET][:, None], "mined")
     tags.stamp(made_stock, "refined")
     offshore = {s: np.repeat(net.offshore_shares[s][:, :, None], items[s], axis=2) for s in STAGES}
+    stocks = {MINE: Stocks(conc), REFINERY: Stocks(oxides), MAGNET: Stocks(tags.stamp(made_stock, "made"))}
     return State(
         k=start_k,
-        stocks={MINE: Stocks(conc), REFINERY: Stocks(oxides), MAGNET: Stocks(tags.stamp(made_stock, "made"))},
+        stocks=stocks,
         pile=Stocks(tags.new(C, len(net.elements))),
         pipeline={s: np.zeros((C, items[s])) for s in STAGES},
         refused={s: np.zeros((C, items[s])) for s in STAGES},
@@ -194,6 +282,6 @@ def initial_state(net: Network, world: Scenario, start_k: int) -> State:
         magnet_scarcity=np.zeros((len(net.markets), len(net.grades))),
         demand_multiplier=np.ones((C, len(net.sectors))),
         other_use_multiplier=np.ones((C, len(net.elements))),
-        in_flight={},
+        in_flight=AtSea({s: held.tagged.shape[1:] for s, held in stocks.items()}, net.lead_days),
         pending={},
     )

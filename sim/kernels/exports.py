@@ -78,38 +78,51 @@ def leave_stock(tagged: np.ndarray, shipped: np.ndarray,
 
 
 @njit(cache=True)
-def arrive_in_stock(tagged: np.ndarray, pipeline: np.ndarray, buyer: np.ndarray, goods: np.ndarray) -> None:
-    """Goods ``goods`` [n, Q, X] of routes to ``buyer`` [n] arrive: into the buyers' stocks ``tagged``, off their
-    order books ``pipeline`` [C, I] (in place, route after route)."""
-    concentrate = pipeline.shape[1] == 1
+def put_to_sea(lead_days: np.ndarray, now: float, voyage: int, buyer: np.ndarray, supplier: np.ndarray,
+               goods: np.ndarray, routes: np.ndarray, tagged: np.ndarray, arrives: np.ndarray, start: int) -> float:
+    """Put the goods ``goods`` [n, Q, X] of routes (``buyer``, ``supplier`` [n]) to sea at day ``now`` as voyage
+    number ``voyage``: into rows ``start:start + n`` of a stage's hold (``routes`` [cap, 3] buyer, supplier and
+    voyage; ``tagged`` [cap, Q, X]; ``arrives`` [cap], the day each route's lead time ``lead_days``
+    [exporter, importer] brings it in). Returns the earliest of those days."""
+    earliest = np.inf
     for r in range(buyer.shape[0]):
-        tagged[buyer[r]] += goods[r]
-    for r in range(buyer.shape[0]):
-        for i in range(pipeline.shape[1]):
-            pipeline[buyer[r], i] += -item_mass(goods, r, i, concentrate)
+        w = start + r
+        routes[w, 0], routes[w, 1], routes[w, 2] = buyer[r], supplier[r], voyage
+        tagged[w] = goods[r]
+        arrives[w] = now + lead_days[supplier[r], buyer[r]]
+        earliest = min(earliest, arrives[w])
+    return earliest
 
 
 @njit(cache=True)
-def lead_time_groups(lead_days: np.ndarray, buyer: np.ndarray,
-                     supplier: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Routes grouped by lead time (``lead_days`` [exporter, importer], days): the order that puts them shortest
-    first (routes in their order within a lead time), where each group starts in it (and the end), and each
-    group's days."""
-    n = buyer.shape[0]
-    lead = np.empty(n)
+def land_due(stock: np.ndarray, pipeline: np.ndarray, routes: np.ndarray, tagged: np.ndarray, arrives: np.ndarray,
+             n: int, now: float, sailed: int, landed: np.ndarray) -> float:
+    """Land the goods of a stage's hold (rows ``:n``, see ``put_to_sea``) that arrive before day ``now``, or on it
+    by a voyage before number ``sailed``: into the buyers' stocks ``stock`` [C, Q, X], off their order books
+    ``pipeline`` [C, I], in the order of their arrival and, at one time, of their sailing (SimPy's order of
+    events). Their mass (row 0 of the tagged goods) is written to ``landed`` [X], their rows emptied (voyage
+    -1, no goods). Returns the day the next goods still at sea arrive (inf: none)."""
+    concentrate = pipeline.shape[1] == 1
+    due = np.empty(n, np.int64)
+    count = 0
+    earliest = np.inf
     for r in range(n):
-        lead[r] = lead_days[supplier[r], buyer[r]]
-    order = np.argsort(lead, kind="mergesort")          # stable
-    groups = 1
-    for r in range(1, n):
-        groups += lead[order[r]] != lead[order[r - 1]]
-    starts = np.empty(groups + 1, np.int64)
-    days = np.empty(groups)
-    g = 0
-    for r in range(n):
-        if r == 0 or lead[order[r]] != lead[order[r - 1]]:
-            starts[g] = r
-            days[g] = lead[order[r]]
-            g += 1
-    starts[groups] = n
-    return order, starts, days
+        if routes[r, 2] < 0:
+            continue
+        if arrives[r] < now or (arrives[r] == now and routes[r, 2] < sailed):
+            due[count] = r
+            count += 1
+        else:
+            earliest = min(earliest, arrives[r])
+    due = due[:count]
+    due = due[np.argsort(arrives[due], kind="mergesort")]     # stable: rows sailed earlier first at one time
+    landed[:] = 0.0
+    for r in due:
+        b = routes[r, 0]
+        stock[b] += tagged[r]
+        for i in range(pipeline.shape[1]):
+            pipeline[b, i] += -item_mass(tagged, r, i, concentrate)
+        landed += tagged[r, 0]
+        tagged[r] = 0.0
+        routes[r, 2] = -1
+    return earliest
