@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..kernels.exports import land_due, put_to_sea
+from ..kernels.exports import compact, land_due, put_to_sea
 from ..kernels.tagged import take_share
 from ..scenario import Scenario
 from ..stages import MAGNET, MINE, REFINERY, STAGES
@@ -54,39 +54,109 @@ class Shipment:
 
 
 class Hold:
-    """One stage's goods at sea: a row per route of every voyage (the stage's goods put to sea at one moment), in
-    the order they sailed, each with its buyer, supplier, voyage number (-1 once landed), tagged goods and the
-    day it arrives. Landed rows hold no goods and are reused when the hold is compacted."""
+    """One stage's goods at sea: a record per route of every voyage (the stage's goods put to sea at one moment),
+    in the order they sailed: buyer, supplier, voyage number (-1 once landed), the day it arrives, its t, and
+    its goods as entries, one per provenance row that holds anything (most hold nothing). As a whole it is
+    the stage's shipment at sea: its ``t``, and its routes and ``tagged`` goods gathered."""
 
-    def __init__(self, shape: tuple[int, int], rows: int = 64):
-        self.routes = np.full((rows, 3), -1, np.int64)      # buyer, supplier, voyage
-        self.tagged = np.zeros((rows, *shape))
-        self.arrives = np.full(rows, np.inf)                # days
-        self.n = 0                                          # rows used, landed or not
-        self.due = np.inf                                   # the day the next goods arrive
+    def __init__(self, stage: str, shape: tuple[int, int], records: int = 64):
+        self.stage = stage
+        self.shape = shape                                   # [Q, X] of a route's tagged goods
+        self.routes = np.full((records, 5), -1, np.int64)    # buyer, supplier, voyage, entries' start and end
+        self.arrives = np.full(records, np.inf)              # days
+        self.mass = np.zeros(records)                        # t, 0 once landed
+        self.rows = np.zeros(records * 8, np.int64)          # an entry's provenance row
+        self.values = np.zeros((records * 8, shape[1]))      # its tagged mass
+        self.n = 0                                           # records used, landed or not
+        self.due = np.inf                                    # the day the next goods arrive
 
-    def make_room(self, rows: int) -> None:
-        """Room for ``rows`` more rows after the used ones: landed rows dropped (the others keep their order),
-        and the hold at least twice what is still at sea, so that it is rarely compacted again."""
-        if self.n + rows <= len(self.arrives):
-            return
-        keep = np.flatnonzero(self.routes[:self.n, 2] >= 0)
-        size = max(len(self.arrives), 2 * (len(keep) + rows))
-        routes, tagged, arrives = self.routes[keep], self.tagged[keep], self.arrives[keep]
-        self.__init__(self.tagged.shape[1:], size)
-        self.n = len(keep)
-        self.routes[:self.n], self.tagged[:self.n], self.arrives[:self.n] = routes, tagged, arrives
-        self.due = arrives.min(initial=np.inf)
+    def sail(self, lead_days: np.ndarray, now: float, voyage: int, shipment: Shipment) -> None:
+        """Put a shipment to sea on day ``now`` as voyage number ``voyage``."""
+        records, entries = len(shipment.buyer), len(shipment.buyer) * self.shape[0]
+        if self.n + records > len(self.arrives) or self.entries + entries > len(self.rows):
+            self._make_room(records, entries)
+        due = put_to_sea(lead_days, now, voyage, shipment.buyer, shipment.supplier, shipment.tagged, self.routes,
+                         self.arrives, self.mass, self.n, self.rows, self.values)
+        self.n += records
+        self.due = min(self.due, due)
+
+    @property
+    def entries(self) -> int:
+        """Entries used."""
+        return int(self.routes[self.n - 1, 4]) if self.n else 0
+
+    def _make_room(self, records: int, entries: int) -> None:
+        """Room for ``records`` more records and ``entries`` more entries: landed ones dropped, and the arrays
+        made four times what is needed when that fills more than half of them, so that the hold is rarely
+        compacted again."""
+        self.n = compact(self.routes, self.arrives, self.mass, self.n, self.rows, self.values)
+        if 2 * (self.n + records) > len(self.arrives):
+            size = 4 * (self.n + records)
+            self.routes = np.concatenate([self.routes[:self.n], np.full((size - self.n, 5), -1, np.int64)])
+            self.arrives = np.concatenate([self.arrives[:self.n], np.full(size - self.n, np.inf)])
+            self.mass = np.concatenate([self.mass[:self.n], np.zeros(size - self.n)])
+        if 2 * (self.entries + entries) > len(self.rows):
+            size, used = 4 * (self.entries + entries), self.entries
+            self.rows = np.concatenate([self.rows[:used], np.zeros(size - used, np.int64)])
+            self.values = np.concatenate([self.values[:used], np.zeros((size - used, self.shape[1]))])
+
+    @property
+    def at_sea(self) -> np.ndarray:
+        """The records of goods still at sea."""
+        return np.flatnonzero(self.routes[:self.n, 2] >= 0)
+
+    @property
+    def t(self) -> float:
+        """t of the stage's traded unit at sea (t REO, or t magnet): landed records count 0."""
+        return float(self.mass[:self.n].sum())
+
+    @property
+    def buyer(self) -> np.ndarray:
+        return self.routes[self.at_sea, 0]
+
+    @property
+    def supplier(self) -> np.ndarray:
+        return self.routes[self.at_sea, 1]
+
+    @property
+    def tagged(self) -> np.ndarray:
+        """[n, Q, X] the goods at sea, route after route."""
+        return self.goods(self.at_sea)
+
+    def goods(self, records: np.ndarray) -> np.ndarray:
+        """[n, Q, X] the tagged goods of some records."""
+        goods = np.zeros((len(records), *self.shape))
+        for r, record in enumerate(records):
+            entries = slice(*self.routes[record, 3:5])
+            goods[r, self.rows[entries]] = self.values[entries]
+        return goods
+
+    def take_back(self, records: np.ndarray, goods: np.ndarray) -> None:
+        """What is left at sea of some records' goods, ``goods`` [n, Q, X]: less than they held, so in their
+        entries (turned back at sea)."""
+        for r, record in enumerate(records):
+            entries = slice(*self.routes[record, 3:5])
+            self.values[entries] = goods[r, self.rows[entries]]
+            self.mass[record] = goods[r, 0].sum()
+
+    def voyages(self) -> list[tuple[int, np.ndarray]]:
+        """The voyages at sea, in the order they sailed, and within one by arrival (shortest lead time first),
+        each with its records (routes in their order)."""
+        records = self.at_sea
+        records = records[np.lexsort((self.arrives[records], self.routes[records, 2]))]      # stable
+        keys = np.stack([self.routes[records, 2], self.arrives[records]], axis=1)
+        starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)])
+        return [(int(keys[a, 0]), part) for a, part in zip(starts, np.split(records, starts[1:]))]
 
 
 class AtSea:
     """Goods at sea, a calendar of arrivals kept in arrays: one ``Hold`` per stage. Goods are put to sea by
     voyage (numbered in the order they sail) and land, all due at once, when the clock asks
     (``Simulation.arrivals``): in the order SimPy would have delivered them, by arrival day and, on one day,
-    by voyage. Iterating gives each stage's goods at sea as one shipment (landed rows hold nothing)."""
+    by voyage. Iterating gives each stage's hold: its goods at sea as one shipment."""
 
     def __init__(self, shapes: dict[str, tuple[int, int]], lead_days: np.ndarray):
-        self.holds = {stage: Hold(shape) for stage, shape in shapes.items()}
+        self.holds = {stage: Hold(stage, shape) for stage, shape in shapes.items()}
         self.lead_days = lead_days         # [exporter, importer] days
         self.sailed = 0                    # voyages put to sea so far
         self.due = np.inf                  # the day the next goods arrive, in any hold
@@ -94,12 +164,8 @@ class AtSea:
     def sail(self, shipment: Shipment, now: float) -> None:
         """Put a shipment to sea on day ``now``, as the next voyage; each route arrives after its lead time."""
         hold = self.holds[shipment.stage]
-        hold.make_room(len(shipment.buyer))
-        arrives = put_to_sea(self.lead_days, now, self.sailed, shipment.buyer, shipment.supplier, shipment.tagged,
-                             hold.routes, hold.tagged, hold.arrives, hold.n)
-        hold.n += len(shipment.buyer)
-        hold.due = min(hold.due, arrives)
-        self.due = min(self.due, arrives)
+        hold.sail(self.lead_days, now, self.sailed, shipment)
+        self.due = min(self.due, hold.due)
         self.sailed += 1
 
     def land(self, stocks: dict[str, Stocks], pipeline: dict[str, np.ndarray], now: float,
@@ -109,32 +175,26 @@ class AtSea:
         element, t magnet by grade)."""
         for stage, hold in self.holds.items():
             if hold.due <= now:
-                landed = np.empty(hold.tagged.shape[2])
-                hold.due = land_due(stocks[stage].tagged, pipeline[stage], hold.routes, hold.tagged, hold.arrives,
-                                    hold.n, now, sailed, landed)
+                landed = np.empty(hold.shape[1])
+                hold.due = land_due(stocks[stage].tagged, pipeline[stage], hold.routes, hold.arrives, hold.mass,
+                                    hold.n, hold.rows, hold.values, now, sailed, landed)
                 yield stage, landed
         self.due = min(hold.due for hold in self.holds.values())
 
     def voyages(self) -> Iterator[Shipment]:
         """The goods at sea by voyage, in the order they sailed, and within one by lead time (shortest first):
-        each a shipment of its routes' goods. What the caller leaves in a shipment's ``tagged`` stays at sea."""
-        parts = []
-        for stage, hold in self.holds.items():
-            rows = np.flatnonzero(hold.routes[:hold.n, 2] >= 0)
-            rows = rows[np.lexsort((hold.arrives[rows], hold.routes[rows, 2]))]    # stable: routes in their order
-            keys = np.stack([hold.routes[rows, 2], hold.arrives[rows]], axis=1)
-            starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)])
-            parts += [(int(keys[a, 0]), stage, part) for a, part in zip(starts, np.split(rows, starts[1:]))]
-        for _, stage, rows in sorted(parts, key=lambda part: part[0]):
+        each a shipment of its routes' goods. What the caller leaves in a shipment's ``tagged`` stays at sea
+        (it may take goods away, not add them)."""
+        parts = sorted(((voyage, stage, records) for stage, hold in self.holds.items()
+                        for voyage, records in hold.voyages()), key=lambda part: part[0])   # stable: lead times
+        for _, stage, records in parts:                                                     # stay in order
             hold = self.holds[stage]
-            shipment = Shipment(stage, hold.routes[rows, 0], hold.routes[rows, 1], hold.tagged[rows])
+            shipment = Shipment(stage, hold.routes[records, 0], hold.routes[records, 1], hold.goods(records))
             yield shipment
-            hold.tagged[rows] = shipment.tagged
+            hold.take_back(records, shipment.tagged)
 
-    def __iter__(self) -> Iterator[Shipment]:
-        for stage, hold in self.holds.items():
-            if hold.n:
-                yield Shipment(stage, hold.routes[:hold.n, 0], hold.routes[:hold.n, 1], hold.tagged[:hold.n])
+    def __iter__(self) -> Iterator[Hold]:
+        return iter(self.holds.values())
 
 
 @dataclass
