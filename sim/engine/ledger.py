@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import InvariantError
 from ..results.recorder import Recorder
-from ..stages import REFINERY, STAGES
+from ..stages import MAGNET, REFINERY, STAGES
 from ..world import Network
 from .flows import Flows
 from .licensing import Application
@@ -54,6 +54,12 @@ class Ledger:
         frequent flow of a run, thousands of times, so it has its own door rather than a Flows."""
         if self.accounts is not None:
             self.accounts.in_transit += -1.0 * element_mass(shipment.stage, shipment.tagged, self.net)
+
+    def landed(self, stage: str, mass: np.ndarray) -> None:
+        """Book goods of a stage that arrived, ``mass`` [X] (t REO by element, t magnet by grade), as ``land`` does
+        for one shipment: the goods of every voyage that landed at once."""
+        if self.accounts is not None:
+            self.accounts.in_transit += -1.0 * (mass @ self.net.recipe if stage == MAGNET else mass)
 
     def book(self, k: int, f: Flows) -> None:
         """Book one part's flows in step ``k``: the balance's terms (from the calendar's start), then the facts."""

@@ -1,11 +1,14 @@
-"""The SimPy side of the model, named by what it does: step, sail, review, enforce, qualify, and act on a date.
+"""The SimPy side of the model, named by what it does: step, review, enforce, qualify, and act on a date.
 
 Each takes the environment and the simulation it acts on, and acts through the
 simulation's public methods; none keeps state of its own. The weekly work over
-all countries is one process (``step``) doing NumPy arithmetic; dated and
-delayed things (shipments at sea, licence reviews, measures coming into force,
-new suppliers qualifying, agreements signed) are events of their own, so SimPy
-orders them in time.
+all countries is one process (``step``) doing compiled arithmetic; dated and
+delayed things (licence reviews, measures coming into force, new suppliers
+qualifying, agreements signed) are events of their own, so SimPy orders them in
+time. Goods at sea are a calendar of arrivals (``state.AtSea``), not events: a
+run sends thousands. They land when a step or an event that acts on stocks
+comes (``wait``), all those that SimPy would have delivered by then, in its
+order: by time and, at one time, in the order they were set going.
 """
 from __future__ import annotations
 
@@ -21,7 +24,6 @@ from ..world import Network
 if TYPE_CHECKING:  # pragma: no cover
     from .licensing import Application
     from .measures import ExportMeasure
-    from .state import Shipment
 
 
 class Model(Protocol):
@@ -40,8 +42,11 @@ class Model(Protocol):
     def today(self) -> dt.date:
         """The calendar day of the simulation's time."""
 
-    def arrive(self, shipment: Shipment) -> None:
-        """A shipment's lead time is over."""
+    def sailed(self) -> int:
+        """Voyages put to sea so far."""
+
+    def arrivals(self, sailed: int) -> None:
+        """Land the goods at sea due before now, or now by a voyage before number ``sailed``."""
 
     def decide_licence(self, application: Application, approved: bool) -> None:
         """An application's review is over."""
@@ -55,25 +60,30 @@ class Model(Protocol):
 
 def step(env: simpy.Environment, simulation: Model):
     """Advance the chain one model step at a time, from the spin-up to the calendar's end. A step waits for
-    every other event due at its time (arrivals, decisions, measures coming into force), so it sees the
-    world they leave."""
-    while simulation.next_step():
+    every other event due at its time (decisions, measures coming into force), and lands every arrival due by
+    then, so it sees the world they leave."""
+    while True:
+        simulation.arrivals(simulation.sailed())
+        if not simulation.next_step():
+            return
         yield env.timeout(simulation.step_days)
         while env.peek() == env.now:
             yield env.timeout(0)
 
 
-def sail(env: simpy.Environment, simulation: Model, shipment: Shipment, days: float) -> None:
-    """Carry a shipment for its route's lead time, then deliver it. One timeout with a callback, not a process
-    of its own: a run sends thousands, and a process costs three events."""
-    env.timeout(days).callbacks.append(lambda _: simulation.arrive(shipment))
+def wait(env: simpy.Environment, simulation: Model, days: float):
+    """Wait ``days``, then land the goods SimPy would have delivered first: those due before then, and at then
+    those put to sea before the wait began (events at one time come in the order they were set)."""
+    sailed = simulation.sailed()
+    yield env.timeout(days)
+    simulation.arrivals(sailed)
 
 
 def review(env: simpy.Environment, simulation: Model, application: Application):
     """Hold an application for its processing time (drawn now: its wait in a queue, if any, is over), then
     have its measure decide it with the odds of the day (see ``licensing`` for the order of the draws)."""
     measure = application.measure
-    yield env.timeout(measure.review_days(simulation.licence_rng))
+    yield from wait(env, simulation, measure.review_days(simulation.licence_rng))
     simulation.decide_licence(application, measure.approves(simulation.licence_rng, application, simulation.today()))
 
 
@@ -82,7 +92,7 @@ def enforce(env: simpy.Environment, simulation: Model, measure: ExportMeasure):
     for day in measure.turning_points():
         at = simulation.day_of(day)
         if at > env.now:
-            yield env.timeout(at - env.now)
+            yield from wait(env, simulation, at - env.now)
         simulation.put_in_force(measure, measure.in_force(day), measure.front_loading(day))
 
 

@@ -1,5 +1,5 @@
-"""Goods between countries: exports leaving suppliers' stocks, held for a licence or put to sea by lead time,
-delivered into buyers' stocks, or returned to the exporter (refused, stopped, turned back).
+"""Goods between countries: exports leaving suppliers' stocks, held for a licence or put to sea (``state.AtSea``,
+where they land in buyers' stocks), or returned to the exporter (refused, stopped, turned back).
 
 Functions of the state; each says in its result what it moved, and the simulation books it. Goods on
 their way stay on the buyer's order book (``pipeline``) until they arrive or go back.
@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..kernels.exports import arrive_in_stock, lead_time_groups, leave_stock
+from ..kernels.exports import leave_stock
 from ..kernels.tagged import add_rows
-from ..world import Network
 from .licensing import Application
 from .measures import ExportLicence
 from .state import Shipment, State, Stocks, traded_mass
@@ -55,23 +54,6 @@ def dispatch(state: State, stage: str, b: np.ndarray, j: np.ndarray, tagged: np.
     elif len(rows):
         exports.sent = Shipment(stage, b[rows], j[rows], tagged[rows])
     return exports
-
-
-def by_lead_time(shipment: Shipment, net: Network) -> list[tuple[float, Shipment]]:
-    """A shipment split into one per lead time of its routes (days, shortest first, routes in their order
-    within each): one arrival each."""
-    order, starts, days = lead_time_groups(net.lead_days, shipment.buyer, shipment.supplier)
-    if len(days) == 1:
-        return [(float(days[0]), shipment)]
-    buyer, supplier, tagged = shipment.buyer[order], shipment.supplier[order], shipment.tagged[order]
-    return [(float(d), Shipment(shipment.stage, buyer[a:b], supplier[a:b], tagged[a:b]))
-            for d, a, b in zip(days.tolist(), starts[:-1].tolist(), starts[1:].tolist())]
-
-
-def deliver(state: State, shipment: Shipment) -> None:
-    """Goods arrive: into the buyers' stocks, off their order books."""
-    arrive_in_stock(state.stocks[shipment.stage].tagged, state.pipeline[shipment.stage], shipment.buyer,
-                    shipment.tagged)
 
 
 def return_to_exporter(state: State, stage: str, shipment: Shipment, tagged: np.ndarray, refused: bool) -> None:

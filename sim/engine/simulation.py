@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import simpy
@@ -127,6 +127,7 @@ class Simulation:
         # masked lanes' warnings are silenced once for the run, not in every step
         with np.errstate(invalid="ignore", divide="ignore"), ctrl_c_stays_ctrl_c():
             self.env.run(until=len(self.net.dates) * self.step_days)   # what is still pending at the end stays so
+            self.arrivals(0)          # goods due before the end are in; those due at it, as events, are not
         return Results(self.scenario, self.world, self.net, self.seed, self.ledger.recorder,
                        self.ledger.balance(self.state), self.replication)
 
@@ -213,18 +214,22 @@ class Simulation:
         self.env.process(processes.review(self.env, self, application))
 
     def _sail(self, shipment: Shipment) -> None:
-        """Put goods to sea, grouped by lead time (one SimPy event per group)."""
-        for days, part in shipping.by_lead_time(shipment, self.net):
-            self.state.in_flight[part] = None
-            processes.sail(self.env, self, part, days)
+        """Put goods to sea: each route's arrive after its lead time."""
+        self.state.in_flight.sail(shipment, self.env.now)
 
     # ------------------------------------------------------------ events between steps
-    def arrive(self, shipment: Shipment) -> None:
-        """A shipment's lead time is over: deliver it, unless a measure turned it back at sea."""
-        if shipment in self.state.in_flight:
-            self.state.in_flight.pop(shipment)
-            shipping.deliver(self.state, shipment)
-            self.ledger.land(shipment)
+    def sailed(self) -> int:
+        """Voyages put to sea so far: where an event set going now stands among the arrivals at its time."""
+        return self.state.in_flight.sailed
+
+    def arrivals(self, sailed: int) -> None:
+        """Land the goods at sea that SimPy's clock has brought in: due before now, or now by a voyage before
+        number ``sailed``; what a measure turned back at sea lands as the nothing left of it."""
+        state = self.state
+        if state.in_flight.due > self.env.now:
+            return
+        for stage, mass in state.in_flight.land(state.stocks, state.pipeline, self.env.now, sailed):
+            self.ledger.landed(stage, mass)
 
     def decide_licence(self, application: Application, approved: bool) -> None:
         """A licence decision: approved goods go to sea, refused goods return to the exporter's stock. What
@@ -260,17 +265,17 @@ class Simulation:
             measure.comes_into_force(self)
 
     def stop_pending(self, measure: ExportMeasure, outcome: str) -> None:
-        self._turn_back(measure, self.state.pending, outcome)
+        self._turn_back(measure, list(self.state.pending), outcome)
         for licence in self.measures:          # what still waits at an office holds less, or nothing
             for application in licence.waiting:
                 application.restate()
 
     def stop_at_sea(self, measure: ExportMeasure, outcome: str) -> None:
-        self._turn_back(measure, self.state.in_flight, outcome)
+        self._turn_back(measure, self.state.in_flight.voyages(), outcome)
 
-    def _turn_back(self, measure: ExportMeasure, shipments: dict[Shipment, None], outcome: str) -> None:
+    def _turn_back(self, measure: ExportMeasure, shipments: Iterable[Shipment], outcome: str) -> None:
         """Return the share of ``shipments`` a measure covers to the exporters' stocks."""
-        for shipment in list(shipments):
+        for shipment in shipments:
             share = measure.coverage(shipment.stage, self.state, self.net)[shipment.buyer, shipment.supplier]
             if not share.any():
                 continue

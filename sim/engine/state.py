@@ -8,11 +8,13 @@ item axis: concentrate is one item, oxides one per element, magnets one per grad
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
+from ..kernels.exports import compact, land_due, put_to_sea
 from ..kernels.tagged import take_share
 from ..scenario import Scenario
 from ..stages import MAGNET, MINE, REFINERY, STAGES
@@ -49,6 +51,150 @@ class Shipment:
     def t(self) -> float:
         """t of the stage's traded unit in all (t REO, or t magnet): counted every step while at sea, so once."""
         return float(traded_mass(self.stage, self.tagged).sum())
+
+
+class Hold:
+    """One stage's goods at sea: a record per route of every voyage (the stage's goods put to sea at one moment),
+    in the order they sailed: buyer, supplier, voyage number (-1 once landed), the day it arrives, its t, and
+    its goods as entries, one per provenance row that holds anything (most hold nothing). As a whole it is
+    the stage's shipment at sea: its ``t``, and its routes and ``tagged`` goods gathered."""
+
+    def __init__(self, stage: str, shape: tuple[int, int], records: int = 64):
+        self.stage = stage
+        self.shape = shape                                   # [Q, X] of a route's tagged goods
+        self.routes = np.full((records, 5), -1, np.int64)    # buyer, supplier, voyage, entries' start and end
+        self.arrives = np.full(records, np.inf)              # days
+        self.mass = np.zeros(records)                        # t, 0 once landed
+        self.rows = np.zeros(records * 8, np.int64)          # an entry's provenance row
+        self.values = np.zeros((records * 8, shape[1]))      # its tagged mass
+        self.n = 0                                           # records used, landed or not
+        self.due = np.inf                                    # the day the next goods arrive
+
+    def sail(self, lead_days: np.ndarray, now: float, voyage: int, shipment: Shipment) -> None:
+        """Put a shipment to sea on day ``now`` as voyage number ``voyage``."""
+        records, entries = len(shipment.buyer), len(shipment.buyer) * self.shape[0]
+        if self.n + records > len(self.arrives) or self.entries + entries > len(self.rows):
+            self._make_room(records, entries)
+        due = put_to_sea(lead_days, now, voyage, shipment.buyer, shipment.supplier, shipment.tagged, self.routes,
+                         self.arrives, self.mass, self.n, self.rows, self.values)
+        self.n += records
+        self.due = min(self.due, due)
+
+    @property
+    def entries(self) -> int:
+        """Entries used."""
+        return int(self.routes[self.n - 1, 4]) if self.n else 0
+
+    def _make_room(self, records: int, entries: int) -> None:
+        """Room for ``records`` more records and ``entries`` more entries: landed ones dropped, and the arrays
+        made four times what is needed when that fills more than half of them, so that the hold is rarely
+        compacted again."""
+        self.n = compact(self.routes, self.arrives, self.mass, self.n, self.rows, self.values)
+        if 2 * (self.n + records) > len(self.arrives):
+            size = 4 * (self.n + records)
+            self.routes = np.concatenate([self.routes[:self.n], np.full((size - self.n, 5), -1, np.int64)])
+            self.arrives = np.concatenate([self.arrives[:self.n], np.full(size - self.n, np.inf)])
+            self.mass = np.concatenate([self.mass[:self.n], np.zeros(size - self.n)])
+        if 2 * (self.entries + entries) > len(self.rows):
+            size, used = 4 * (self.entries + entries), self.entries
+            self.rows = np.concatenate([self.rows[:used], np.zeros(size - used, np.int64)])
+            self.values = np.concatenate([self.values[:used], np.zeros((size - used, self.shape[1]))])
+
+    @property
+    def at_sea(self) -> np.ndarray:
+        """The records of goods still at sea."""
+        return np.flatnonzero(self.routes[:self.n, 2] >= 0)
+
+    @property
+    def t(self) -> float:
+        """t of the stage's traded unit at sea (t REO, or t magnet): landed records count 0."""
+        return float(self.mass[:self.n].sum())
+
+    @property
+    def buyer(self) -> np.ndarray:
+        return self.routes[self.at_sea, 0]
+
+    @property
+    def supplier(self) -> np.ndarray:
+        return self.routes[self.at_sea, 1]
+
+    @property
+    def tagged(self) -> np.ndarray:
+        """[n, Q, X] the goods at sea, route after route."""
+        return self.goods(self.at_sea)
+
+    def goods(self, records: np.ndarray) -> np.ndarray:
+        """[n, Q, X] the tagged goods of some records."""
+        goods = np.zeros((len(records), *self.shape))
+        for r, record in enumerate(records):
+            entries = slice(*self.routes[record, 3:5])
+            goods[r, self.rows[entries]] = self.values[entries]
+        return goods
+
+    def take_back(self, records: np.ndarray, goods: np.ndarray) -> None:
+        """What is left at sea of some records' goods, ``goods`` [n, Q, X]: less than they held, so in their
+        entries (turned back at sea)."""
+        for r, record in enumerate(records):
+            entries = slice(*self.routes[record, 3:5])
+            self.values[entries] = goods[r, self.rows[entries]]
+            self.mass[record] = goods[r, 0].sum()
+
+    def voyages(self) -> list[tuple[int, np.ndarray]]:
+        """The voyages at sea, in the order they sailed, and within one by arrival (shortest lead time first),
+        each with its records (routes in their order)."""
+        records = self.at_sea
+        records = records[np.lexsort((self.arrives[records], self.routes[records, 2]))]      # stable
+        keys = np.stack([self.routes[records, 2], self.arrives[records]], axis=1)
+        starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)])
+        return [(int(keys[a, 0]), part) for a, part in zip(starts, np.split(records, starts[1:]))]
+
+
+class AtSea:
+    """Goods at sea, a calendar of arrivals kept in arrays: one ``Hold`` per stage. Goods are put to sea by
+    voyage (numbered in the order they sail) and land, all due at once, when the clock asks
+    (``Simulation.arrivals``): in the order SimPy would have delivered them, by arrival day and, on one day,
+    by voyage. Iterating gives each stage's hold: its goods at sea as one shipment."""
+
+    def __init__(self, shapes: dict[str, tuple[int, int]], lead_days: np.ndarray):
+        self.holds = {stage: Hold(stage, shape) for stage, shape in shapes.items()}
+        self.lead_days = lead_days         # [exporter, importer] days
+        self.sailed = 0                    # voyages put to sea so far
+        self.due = np.inf                  # the day the next goods arrive, in any hold
+
+    def sail(self, shipment: Shipment, now: float) -> None:
+        """Put a shipment to sea on day ``now``, as the next voyage; each route arrives after its lead time."""
+        hold = self.holds[shipment.stage]
+        hold.sail(self.lead_days, now, self.sailed, shipment)
+        self.due = min(self.due, hold.due)
+        self.sailed += 1
+
+    def land(self, stocks: dict[str, Stocks], pipeline: dict[str, np.ndarray], now: float,
+             sailed: int) -> Iterator[tuple[str, np.ndarray]]:
+        """Land what arrives before day ``now``, or on it by a voyage before number ``sailed``: into the buyers'
+        stocks, off their order books. Yields each stage that landed goods and their mass [X] (t REO by
+        element, t magnet by grade)."""
+        for stage, hold in self.holds.items():
+            if hold.due <= now:
+                landed = np.empty(hold.shape[1])
+                hold.due = land_due(stocks[stage].tagged, pipeline[stage], hold.routes, hold.arrives, hold.mass,
+                                    hold.n, hold.rows, hold.values, now, sailed, landed)
+                yield stage, landed
+        self.due = min(hold.due for hold in self.holds.values())
+
+    def voyages(self) -> Iterator[Shipment]:
+        """The goods at sea by voyage, in the order they sailed, and within one by lead time (shortest first):
+        each a shipment of its routes' goods. What the caller leaves in a shipment's ``tagged`` stays at sea
+        (it may take goods away, not add them)."""
+        parts = sorted(((voyage, stage, records) for stage, hold in self.holds.items()
+                        for voyage, records in hold.voyages()), key=lambda part: part[0])   # stable: lead times
+        for _, stage, records in parts:                                                     # stay in order
+            hold = self.holds[stage]
+            shipment = Shipment(stage, hold.routes[records, 0], hold.routes[records, 1], hold.goods(records))
+            yield shipment
+            hold.take_back(records, shipment.tagged)
+
+    def __iter__(self) -> Iterator[Hold]:
+        return iter(self.holds.values())
 
 
 @dataclass
@@ -99,8 +245,9 @@ class State:
     capacity_lost: np.ndarray | None = None
     expected_loss: np.ndarray | None = None
     expected_cover: np.ndarray | None = None
-    in_flight: dict[Shipment, None] | None = None   # at sea, in the order sent (dicts, not sets: the order in
-    pending: dict[Shipment, None] | None = None     # which goods return must not depend on addresses)
+    in_flight: AtSea | None = None                  # at sea, by voyage and arrival
+    pending: dict[Shipment, None] | None = None     # awaiting a licence, in the order held (dicts, not sets: the
+                                                    # order in which goods return must not depend on addresses)
     conc: Stocks = field(init=False)                # stocks[MINE], stocks[REFINERY], stocks[MAGNET] by name
     oxide: Stocks = field(init=False)
     magnet: Stocks = field(init=False)
@@ -167,9 +314,10 @@ def initial_state(net: Network, world: Scenario, start_k: int) -> State:
     made_stock = tags.originate(mag_all * days[MAGNET][:, None], "mined")
     tags.stamp(made_stock, "refined")
     offshore = {s: np.repeat(net.offshore_shares[s][:, :, None], items[s], axis=2) for s in STAGES}
+    stocks = {MINE: Stocks(conc), REFINERY: Stocks(oxides), MAGNET: Stocks(tags.stamp(made_stock, "made"))}
     return State(
         k=start_k,
-        stocks={MINE: Stocks(conc), REFINERY: Stocks(oxides), MAGNET: Stocks(tags.stamp(made_stock, "made"))},
+        stocks=stocks,
         pile=Stocks(tags.new(C, len(net.elements))),
         pipeline={s: np.zeros((C, items[s])) for s in STAGES},
         refused={s: np.zeros((C, items[s])) for s in STAGES},
@@ -194,6 +342,6 @@ def initial_state(net: Network, world: Scenario, start_k: int) -> State:
         magnet_scarcity=np.zeros((len(net.markets), len(net.grades))),
         demand_multiplier=np.ones((C, len(net.sectors))),
         other_use_multiplier=np.ones((C, len(net.elements))),
-        in_flight={},
+        in_flight=AtSea({s: held.tagged.shape[1:] for s, held in stocks.items()}, net.lead_days),
         pending={},
     )

@@ -78,38 +78,106 @@ def leave_stock(tagged: np.ndarray, shipped: np.ndarray,
 
 
 @njit(cache=True)
-def arrive_in_stock(tagged: np.ndarray, pipeline: np.ndarray, buyer: np.ndarray, goods: np.ndarray) -> None:
-    """Goods ``goods`` [n, Q, X] of routes to ``buyer`` [n] arrive: into the buyers' stocks ``tagged``, off their
-    order books ``pipeline`` [C, I] (in place, route after route)."""
-    concentrate = pipeline.shape[1] == 1
-    for r in range(buyer.shape[0]):
-        tagged[buyer[r]] += goods[r]
-    for r in range(buyer.shape[0]):
-        for i in range(pipeline.shape[1]):
-            pipeline[buyer[r], i] += -item_mass(goods, r, i, concentrate)
+def put_to_sea(lead_days: np.ndarray, now: float, voyage: int, buyer: np.ndarray, supplier: np.ndarray,
+               goods: np.ndarray, routes: np.ndarray, arrives: np.ndarray, mass: np.ndarray, n: int,
+               rows: np.ndarray, values: np.ndarray) -> float:
+    """Put the goods ``goods`` [m, Q, X] of routes (``buyer``, ``supplier`` [m]) to sea on day ``now`` as voyage
+    number ``voyage``, into a stage's hold: route r becomes record ``n + r`` (``routes`` [cap, 5]: buyer,
+    supplier, voyage, and where its goods' entries start and end; ``arrives`` [cap]: the day its lead time
+    ``lead_days`` [exporter, importer] brings it in; ``mass`` [cap]: its t), and each provenance row of its
+    goods that holds anything an entry (``rows`` [e]: the row, ``values`` [e, X]: the row's tagged mass),
+    after those of the records before it. Room for m * Q more entries is the caller's. Returns the earliest
+    arrival."""
+    m, Q, X = goods.shape
+    e = routes[n - 1, 4] if n > 0 else 0
+    earliest = np.inf
+    for r in range(m):
+        w = n + r
+        routes[w, 0], routes[w, 1], routes[w, 2], routes[w, 3] = buyer[r], supplier[r], voyage, e
+        tagged = goods[r]
+        for q in range(Q):
+            held = False
+            for x in range(X):
+                held |= tagged[q, x] != 0.0
+            if held:
+                rows[e] = q
+                for x in range(X):
+                    values[e, x] = tagged[q, x]
+                e += 1
+        routes[w, 4] = e
+        arrives[w] = now + lead_days[supplier[r], buyer[r]]
+        t = 0.0
+        for x in range(X):
+            t += tagged[0, x]
+        mass[w] = t
+        earliest = min(earliest, arrives[w])
+    return earliest
 
 
 @njit(cache=True)
-def lead_time_groups(lead_days: np.ndarray, buyer: np.ndarray,
-                     supplier: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Routes grouped by lead time (``lead_days`` [exporter, importer], days): the order that puts them shortest
-    first (routes in their order within a lead time), where each group starts in it (and the end), and each
-    group's days."""
-    n = buyer.shape[0]
-    lead = np.empty(n)
+def land_due(stock: np.ndarray, pipeline: np.ndarray, routes: np.ndarray, arrives: np.ndarray, mass: np.ndarray,
+             n: int, rows: np.ndarray, values: np.ndarray, now: float, sailed: int, landed: np.ndarray) -> float:
+    """Land the goods of a stage's records ``:n`` (see ``put_to_sea``) that arrive before day ``now``, or on it by
+    a voyage before number ``sailed``: into the buyers' stocks ``stock`` [C, Q, X], off their order books
+    ``pipeline`` [C, I], in the order of their arrival and, at one time, of their sailing (SimPy's order of
+    events). Rows that hold nothing are not added (adding zeros changes no stock). Their mass (row 0) is
+    written to ``landed`` [X]; their records' voyage becomes -1 and their t 0. Returns the day the next goods still at
+    sea arrive (inf: none)."""
+    concentrate = pipeline.shape[1] == 1
+    due = np.empty(n, np.int64)
+    count = 0
+    earliest = np.inf
     for r in range(n):
-        lead[r] = lead_days[supplier[r], buyer[r]]
-    order = np.argsort(lead, kind="mergesort")          # stable
-    groups = 1
-    for r in range(1, n):
-        groups += lead[order[r]] != lead[order[r - 1]]
-    starts = np.empty(groups + 1, np.int64)
-    days = np.empty(groups)
-    g = 0
+        if routes[r, 2] < 0:
+            continue
+        if arrives[r] < now or (arrives[r] == now and routes[r, 2] < sailed):
+            due[count] = r
+            count += 1
+        else:
+            earliest = min(earliest, arrives[r])
+    due = due[:count]
+    due = due[np.argsort(arrives[due], kind="mergesort")]     # stable: rows sailed earlier first at one time
+    X = values.shape[1]
+    landed[:] = 0.0
+    for r in due:
+        b, start, end = routes[r, 0], routes[r, 3], routes[r, 4]
+        routes[r, 2] = -1
+        mass[r] = 0.0
+        held = stock[b]
+        for k in range(start, end):         # loops, not slices: a slice costs more than its 11 additions
+            q = rows[k]
+            for x in range(X):
+                held[q, x] += values[k, x]
+        if start == end or rows[start] != 0:     # no mass: no row holds anything
+            continue
+        if concentrate:
+            pipeline[b, 0] += -pairwise_sum(values[start])
+        else:
+            for x in range(X):
+                pipeline[b, x] += -values[start, x]
+        for x in range(X):
+            landed[x] += values[start, x]
+    return earliest
+
+
+@njit(cache=True)
+def compact(routes: np.ndarray, arrives: np.ndarray, mass: np.ndarray, n: int, rows: np.ndarray,
+            values: np.ndarray) -> int:
+    """Drop the landed records of ``:n`` and their entries (see ``put_to_sea``), keeping the order of the rest,
+    in place; return how many records are left."""
+    w = 0
+    e = 0
     for r in range(n):
-        if r == 0 or lead[order[r]] != lead[order[r - 1]]:
-            starts[g] = r
-            days[g] = lead[order[r]]
-            g += 1
-    starts[groups] = n
-    return order, starts, days
+        if routes[r, 2] < 0:
+            continue
+        start, end = routes[r, 3], routes[r, 4]
+        for k in range(start, end):
+            rows[e + k - start] = rows[k]
+            for x in range(values.shape[1]):
+                values[e + k - start, x] = values[k, x]
+        routes[w] = routes[r]
+        routes[w, 3], routes[w, 4] = e, e + end - start
+        arrives[w], mass[w] = arrives[r], mass[r]
+        e += end - start
+        w += 1
+    return w
