@@ -150,17 +150,12 @@ class Ledger:
                 "losses": a.losses.copy(), "residual": residual(a.terms, stocks)}
 
     def check(self, state: State, k: int) -> None:
-        """Raise InvariantError when mass is created or lost (naming the element, the step and the terms), or
-        when a stock is below zero (naming the stock, the country and the item): draws take at most what is
-        there, so not even rounding may make a stock negative. One pass over the books; words only for what
-        fails."""
+        """Raise InvariantError when a stock is below zero (naming the stock, the country and the item: draws
+        take at most what is there, so not even rounding may make a stock negative), or when mass is created or
+        lost (naming the element, the step and the terms). One pass over the books; words only for what fails,
+        a negative stock first: it says more precisely where the books went wrong."""
         broken, negative = check_books(self.accounts.terms, state.conc.tagged, state.oxide.tagged,
                                        state.magnet.tagged, state.pile.tagged, self.net.recipe, BALANCE_TOLERANCE)
-        if broken >= 0:
-            b = self.balance(state)
-            terms = ", ".join(f"{name} {values[broken]:.6g}" for name, values in b.items())
-            raise InvariantError(f"mass balance broken for {self.net.elements[broken]} at step {k} "
-                                 f"({self.net.dates[k]}): {terms} t REO")
         if negative >= 0:
             stage, stocks = [*state.stocks.items(), ("stockpile", state.pile)][negative]
             c, q, x = np.unravel_index(stocks.tagged.argmin(), stocks.tagged.shape)
@@ -168,6 +163,11 @@ class Ledger:
             raise InvariantError(f"{stage} stock of {item} in {self.net.countries[c]} is "
                                  f"{stocks.tagged[c, q, x]:.3g} at step {k} ({self.net.dates[k]})"
                                  f"{'' if q == 0 else f' in provenance row {q}'}; a stock cannot be negative")
+        if broken >= 0:
+            b = self.balance(state)
+            terms = ", ".join(f"{name} {values[broken]:.6g}" for name, values in b.items())
+            raise InvariantError(f"mass balance broken for {self.net.elements[broken]} at step {k} "
+                                 f"({self.net.dates[k]}): {terms} t REO")
 
 
 def stock_elements(state: State, net: Network) -> np.ndarray:
