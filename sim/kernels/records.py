@@ -62,24 +62,27 @@ def append_sums(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: np
             continue
         if part >= 0:
             total = block_sum(block[r]) if X <= BLOCK else pairwise_sum(block[r])   # the first one inlined
-            if total != 0.0:
-                step[at] = k
-                flat[at] = part * m + r
-                rows[at, 0] = total
-                at += 1
+            at = _keep(step, flat, rows, at, k, part * m + r, total)
         if part_w >= 0:
             total = 0.0
             for x in range(X):
                 total += block[r, x] * weights[x]
-            if total != 0.0:
-                step_w[at_w] = k
-                flat_w[at_w] = part_w * m + r
-                rows_w[at_w, 0] = total
-                at_w += 1
+            at_w = _keep(step_w, flat_w, rows_w, at_w, k, part_w * m + r, total)
     if part >= 0:
         _close_block(cursor, blocks, k, part, first, at)
     if part_w >= 0:
         _close_block(cursor_w, blocks_w, k, part_w, first_w, at_w)
+
+
+@njit(cache=True)
+def _keep(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, at: int, k: int, position: int, total: float) -> int:
+    """Write a sum at entry ``at`` when it is not zero; return where the next entry goes."""
+    if total == 0.0:
+        return at
+    step[at] = k
+    flat[at] = position
+    rows[at, 0] = total
+    return at + 1
 
 
 @njit(cache=True)
