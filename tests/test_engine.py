@@ -146,7 +146,7 @@ def test_a_broken_balance_fails_loudly():
     sim.run()
     sim.ledger.accounts.mined[sim.net.elements.index("Dy")] += 1.0
     with pytest.raises(InvariantError, match="Dy"):
-        sim.ledger.check_balance(sim.state, len(sim.net.dates) - 1)
+        sim.ledger.check(sim.state, len(sim.net.dates) - 1)
 
 
 def test_a_negative_stock_fails_loudly():
@@ -155,7 +155,7 @@ def test_a_negative_stock_fails_loudly():
     sim.run()
     sim.state.oxide.tagged[sim.net.countries.index("JP"), 0, sim.net.elements.index("Dy")] = -1e-12
     with pytest.raises(InvariantError, match="refinery stock of Dy in JP is -1e-12"):
-        sim.ledger.check_stocks(sim.state, len(sim.net.dates) - 1)
+        sim.ledger.check(sim.state, len(sim.net.dates) - 1)
 
 
 def test_orders_a_hair_over_the_stock_empty_it_and_no_more():

@@ -3,32 +3,35 @@ facts the tables are made of). The mass balance is one function of the booked ac
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..errors import InvariantError
+from ..kernels.balance import TERMS, add_content, add_losses, add_transit, check_books, held_content, residual
 from ..results.recorder import Recorder
 from ..stages import MAGNET, REFINERY, STAGES
 from ..world import Network
 from .flows import Flows
 from .licensing import Application
-from .state import Shipment, State, element_mass, traded_mass
+from .state import Shipment, State, traded_mass
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
 
 
-@dataclass
 class Accounts:
-    """Cumulative element flows since the calendar's start, t REO by element: the mass balance terms."""
+    """Cumulative element flows since the calendar's start, t REO by element: the mass balance terms, rows of
+    one array ``terms`` [TERMS, E] (``sim.kernels.balance``) that the balance is checked on in one call."""
 
-    opening: np.ndarray
-    mined: np.ndarray
-    recycled: np.ndarray     # oxides recovered from end-of-life magnets
-    consumed: np.ndarray     # in end-use magnets and other (non-magnet) uses
-    sunk: np.ndarray         # oxides nobody needed, to the "other uses" sink
-    losses: np.ndarray       # separation tailings and magnet-making swarf
-    in_transit: np.ndarray   # at sea or awaiting a licence (a level, not cumulative)
+    def __init__(self, opening: np.ndarray, in_transit: np.ndarray):
+        self.terms = np.zeros((len(TERMS), len(opening)))
+        (self.opening, self.mined,
+         self.recycled,              # oxides recovered from end-of-life magnets
+         self.consumed,              # in end-use magnets and other (non-magnet) uses
+         self.sunk,                  # oxides nobody needed, to the "other uses" sink
+         self.losses,                # separation tailings and magnet-making swarf
+         self.in_transit,            # at sea or awaiting a licence (a level, not cumulative)
+         ) = self.terms              # views of its rows
+        self.opening[:] = opening
+        self.in_transit[:] = in_transit
 
 
 class Ledger:
@@ -38,14 +41,17 @@ class Ledger:
         self.net = net
         self.recorder = recorder
         self.accounts: Accounts | None = None
+        # [3] at sea or awaiting a licence, by stage in its traded unit (t REO, t magnet): a level, booked as
+        # goods leave, return and land, as the accounts' in_transit is
+        self.transit_t = np.zeros(len(STAGES))
+        self.content = item_content(net)
+        self.stage_index = {stage: i for i, stage in enumerate(STAGES)}
 
     def open(self, state: State) -> None:
         """Open the accounts at the calendar's start: what is held and on its way is the opening balance."""
-        E = len(self.net.elements)
         in_transit = transit_elements(state, self.net)
-        self.accounts = Accounts(opening=stock_elements(state, self.net) + in_transit, mined=np.zeros(E),
-                                 recycled=np.zeros(E), consumed=np.zeros(E), sunk=np.zeros(E), losses=np.zeros(E),
-                                 in_transit=in_transit)
+        self.accounts = Accounts(opening=stock_elements(state, self.net) + in_transit, in_transit=in_transit)
+        self.transit_t = transit_by_stage(state)
         self.recorder.opening(held_by_stage(state, self.net))
         self.recorder.opening_stockpiles(state.pile.mass, state.use_own[REFINERY])
 
@@ -53,7 +59,11 @@ class Ledger:
         """Book goods that arrived: out of transit (their move into stock changes no other term). The most
         frequent flow of a run, thousands of times, so it has its own door rather than a Flows."""
         if self.accounts is not None:
-            self.accounts.in_transit += -1.0 * element_mass(shipment.stage, shipment.tagged, self.net)
+            self._transit(shipment.stage, shipment.tagged, -1.0)
+
+    def _transit(self, stage: str, tagged: np.ndarray, sign: float) -> None:
+        """Tagged goods [n, Q, X] of a stage into transit (``sign`` 1) or out of it (-1)."""
+        add_transit(self.accounts.terms, self.transit_t, self.stage_index[stage], tagged, self.content[stage], sign)
 
     def landed(self, stage: str, mass: np.ndarray) -> None:
         """Book goods of a stage that arrived, ``mass`` [X] (t REO by element, t magnet by grade), as ``land`` does
@@ -62,26 +72,29 @@ class Ledger:
             self.accounts.in_transit += -1.0 * (mass @ self.net.recipe if stage == MAGNET else mass)
 
     def book(self, k: int, f: Flows) -> None:
-        """Book one part's flows in step ``k``: the balance's terms (from the calendar's start), then the facts."""
+        """Book one part's flows in step ``k``: the balance's terms (from the calendar's start), then the facts
+        (the spin-up before it books nothing)."""
         a, net = self.accounts, self.net
-        if a is not None:
-            if f.magnets_used is not None:
-                a.consumed += f.magnets_used[:, 0, :].sum(axis=0) @ net.recipe
-            if f.recycled is not None:
-                a.recycled += f.recycled.sum(axis=0)
-            if f.other_uses is not None:
-                a.consumed += f.other_uses.sum(axis=0)
-                a.losses += (f.oxides_into_magnets - f.magnets_made @ net.recipe).sum(axis=0)
-            if f.feed is not None:
-                a.losses += (f.feed[:, 0, :] - f.separated[:, 0, :]).sum(axis=0)
-            if f.mined is not None:
-                a.mined += f.mined.sum(axis=0)
-            if f.sunk is not None:
-                a.sunk += f.sunk[:, 0, :].sum(axis=0)
-            if f.exports is not None:
-                a.in_transit += 1.0 * element_mass(f.stage, f.exports.leaving, net)
-            if f.returned is not None:
-                a.in_transit += -1.0 * element_mass(f.stage, f.returned, net)
+        if a is None:
+            return
+        making_losses = None
+        if f.magnets_used is not None:
+            add_content(a.consumed, f.magnets_used[:, 0, :], net.recipe, 1.0)
+        if f.recycled is not None:
+            add_content(a.recycled, f.recycled, self.content[REFINERY], 1.0)
+        if f.other_uses is not None:
+            add_content(a.consumed, f.other_uses, self.content[REFINERY], 1.0)
+            making_losses = add_losses(a.losses, f.oxides_into_magnets, f.magnets_made, net.recipe)
+        if f.feed is not None:
+            add_losses(a.losses, f.feed[:, 0, :], f.separated[:, 0, :], self.content[REFINERY])
+        if f.mined is not None:
+            add_content(a.mined, f.mined, self.content[REFINERY], 1.0)
+        if f.sunk is not None:
+            add_content(a.sunk, f.sunk[:, 0, :], self.content[REFINERY], 1.0)
+        if f.exports is not None:
+            self._transit(f.stage, f.exports.leaving, 1.0)
+        if f.returned is not None:
+            self._transit(f.stage, f.returned, -1.0)
         r = self.recorder
         if f.demand is not None:
             r.magnets(k, f.demand, f.supplied, f.magnets_used)
@@ -89,8 +102,7 @@ class Ledger:
             r.recycling(k, f.recycled)
         if f.made_tagged is not None:
             r.made(k, f.made_tagged)
-            r.oxides(k, f.other_uses, f.magnets_made, f.magnets_planned, f.oxides_used,
-                     (f.oxides_into_magnets - f.magnets_made @ self.net.recipe).sum(axis=1))
+            r.oxides(k, f.other_uses, f.magnets_made, f.magnets_planned, f.oxides_used, making_losses)
         if f.feed is not None:
             r.refining(k, f.feed, f.separated)
         if f.mined is not None:
@@ -127,12 +139,11 @@ class Ledger:
 
     def close_step(self, k: int, state: State) -> None:
         """The end of calendar step ``k``: record the stocks held and each country's own use (for days of
-        cover), then check the mass balance."""
+        cover), then check the mass balance and the stocks."""
         self.recorder.levels(k, state.conc.mass, state.oxide.mass, state.magnet.mass, state.pile.mass,
                              state.use_own)
-        self.recorder.transit(k, transit_by_stage(state))
-        self.check_balance(state, k)
-        self.check_stocks(state, k)
+        self.recorder.transit(k, self.transit_t)
+        self.check(state, k)
 
     # ------------------------------------------------------------ the balance
     def balance(self, state: State) -> dict[str, np.ndarray]:
@@ -140,47 +151,49 @@ class Ledger:
         + losses; ``residual`` is what does not add up."""
         a = self.accounts
         stocks = stock_elements(state, self.net)
-        residual = a.opening + a.mined + a.recycled - (stocks + a.in_transit + a.consumed + a.sunk + a.losses)
         return {"opening": a.opening.copy(), "mined": a.mined.copy(), "recycled": a.recycled.copy(), "stocks": stocks,
                 "in_transit": a.in_transit.copy(), "consumed": a.consumed.copy(), "sunk": a.sunk.copy(),
-                "losses": a.losses.copy(), "residual": residual}
+                "losses": a.losses.copy(), "residual": residual(a.terms, stocks)}
 
-    def check_balance(self, state: State, k: int) -> None:
-        """Raise InvariantError naming the element, the step and the terms when mass is created or lost."""
-        b = self.balance(state)
-        scale = np.maximum(b["opening"] + b["mined"] + b["recycled"], 1.0)
-        bad = np.flatnonzero(np.abs(b["residual"]) > BALANCE_TOLERANCE * scale)
-        if bad.size:
-            e = bad[0]
-            terms = ", ".join(f"{name} {values[e]:.6g}" for name, values in b.items())
-            raise InvariantError(f"mass balance broken for {self.net.elements[e]} at step {k} "
+    def check(self, state: State, k: int) -> None:
+        """Raise InvariantError when a stock is below zero (naming the stock, the country and the item: draws
+        take at most what is there, so not even rounding may make a stock negative), or when mass is created or
+        lost (naming the element, the step and the terms). One pass over the books; words only for what fails,
+        a negative stock first: it says more precisely where the books went wrong."""
+        broken, negative = check_books(self.accounts.terms, state.conc.tagged, state.oxide.tagged,
+                                       state.magnet.tagged, state.pile.tagged, self.net.recipe, BALANCE_TOLERANCE)
+        if negative >= 0:
+            stage, stocks = [*state.stocks.items(), ("stockpile", state.pile)][negative]
+            c, q, x = np.unravel_index(stocks.tagged.argmin(), stocks.tagged.shape)
+            item = self.net.item_names(stage)[x] if stage in STAGES else self.net.elements[x]
+            raise InvariantError(f"{stage} stock of {item} in {self.net.countries[c]} is "
+                                 f"{stocks.tagged[c, q, x]:.3g} at step {k} ({self.net.dates[k]})"
+                                 f"{'' if q == 0 else f' in provenance row {q}'}; a stock cannot be negative")
+        if broken >= 0:
+            b = self.balance(state)
+            terms = ", ".join(f"{name} {values[broken]:.6g}" for name, values in b.items())
+            raise InvariantError(f"mass balance broken for {self.net.elements[broken]} at step {k} "
                                  f"({self.net.dates[k]}): {terms} t REO")
-
-
-    def check_stocks(self, state: State, k: int) -> None:
-        """Raise InvariantError naming the stock, the country and the item when one is below zero: draws take at
-        most what is there, so not even rounding may make a stock negative."""
-        for stage, stocks in [*state.stocks.items(), ("stockpile", state.pile)]:
-            if stocks.tagged.size and stocks.tagged.min() < 0.0:
-                c, q, x = np.unravel_index(stocks.tagged.argmin(), stocks.tagged.shape)
-                item = self.net.item_names(stage)[x] if stage in STAGES else self.net.elements[x]
-                raise InvariantError(f"{stage} stock of {item} in {self.net.countries[c]} is "
-                                     f"{stocks.tagged[c, q, x]:.3g} at step {k} ({self.net.dates[k]})"
-                                     f"{'' if q == 0 else f' in provenance row {q}'}; a stock cannot be negative")
 
 
 def stock_elements(state: State, net: Network) -> np.ndarray:
     """[E] t REO held in every stock, stockpiles included (magnets: their recipe content)."""
-    return (state.conc.mass.sum(axis=0) + state.oxide.mass.sum(axis=0) + state.pile.mass.sum(axis=0)
-            + state.magnet.mass.sum(axis=0) @ net.recipe)
+    return held_content(state.conc.tagged, state.oxide.tagged, state.magnet.tagged, state.pile.tagged, net.recipe)
 
 
 def transit_elements(state: State, net: Network) -> np.ndarray:
     """[E] t REO at sea or awaiting a licence."""
-    total = np.zeros(len(net.elements))
+    total, content = np.zeros(len(net.elements)), item_content(net)
     for shipment in [*state.in_flight, *state.pending]:
-        total += element_mass(shipment.stage, shipment.tagged, net)
+        add_content(total, shipment.tagged[:, 0, :], content[shipment.stage], 1.0)
     return total
+
+
+def item_content(net: Network) -> dict[str, np.ndarray]:
+    """Stage -> [X, E] t REO of each element in a unit of each of its items: a magnet grade's recipe, one
+    element for concentrate (by element) and oxides."""
+    identity = np.eye(len(net.elements))
+    return {stage: net.recipe if stage == MAGNET else identity for stage in STAGES}
 
 
 def transit_by_stage(state: State) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
-from .sparse import SparseSteps
+from .sparse import SparseSteps, put_sums
 
 
 class Recorder:
@@ -72,8 +72,7 @@ class Recorder:
         if self._kept(k):
             self.demand[k] = demand
             self.supplied[k] = supplied
-            self.consumed_tags.put(k, consumed @ self.recipe_reo, part=2)
-            self.used_tags_t.put(k, consumed.sum(axis=2))
+            put_sums(k, consumed, plain=(self.used_tags_t, 0), weighted=(self.consumed_tags, 2, self.recipe_reo))
 
     def oxides(self, k: int, other_used: np.ndarray, made: np.ndarray, planned: np.ndarray, taken: np.ndarray,
                making_losses: np.ndarray) -> None:
@@ -84,18 +83,17 @@ class Recorder:
             self.other_uses[k] = other_used
             self.magnets_made[k] = made
             self.magnets_planned[k] = planned
-            self.consumed_tags.put(k, taken.sum(axis=2), part=1)
+            put_sums(k, taken, plain=(self.consumed_tags, 1))
 
     def made(self, k: int, magnets_tagged: np.ndarray) -> None:
         if self._kept(k):
-            self.made_tags.put(k, magnets_tagged @ self.recipe_reo)
-            self.made_tags_t.put(k, magnets_tagged.sum(axis=2))
+            put_sums(k, magnets_tagged, plain=(self.made_tags_t, 0), weighted=(self.made_tags, 0, self.recipe_reo))
 
     def refining(self, k: int, feed: np.ndarray, oxides: np.ndarray) -> None:
         if self._kept(k):
             self.feed[k] = feed[:, 0, :].sum(axis=1)
             self.separated[k] = oxides[:, 0, :]
-            self.consumed_tags.put(k, feed.sum(axis=2), part=0)
+            put_sums(k, feed, plain=(self.consumed_tags, 0))
 
     def recycling(self, k: int, recycled: np.ndarray) -> None:
         if self._kept(k):

@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from ..kernels.records import append_nonzero, append_rows, append_sums
+
 
 class SparseSteps:
     """A ``[step, *lead, *tail]`` record of ``steps`` steps, kept as the positions over ``lead`` that are not
@@ -30,14 +32,18 @@ class SparseSteps:
 
     def __init__(self, steps: int, lead: tuple[int, ...], tail: tuple[int, ...] = ()):
         self.steps, self.lead, self.tail = steps, tuple(lead), tuple(tail)
-        # what is written goes into a few buffers that grow by doubling, not into an array per call: a run
-        # writes thousands of blocks, and thousands of small arrays stay in the heap after the run is gone
-        self._step = np.zeros(0, dtype=np.int64)
-        self._flat = np.zeros(0, dtype=np.int64)
-        self._rows = np.zeros((0, *self.tail))
-        self._written = 0
-        # [step, part] -> (first, end) of the block's entries in the buffers; an array, not a dict of tuples: the
-        # objects a run leaves behind would age the run's own objects into the collector's oldest generation
+        self._width = math.prod(self.tail)      # numbers in an entry's row
+        # what is written goes into chunks (step [n], flat [n], rows [n, T]), each as large as all before it:
+        # a run writes thousands of blocks, and an array per block would stay in the heap after the run is
+        # gone; chunks that are never copied while the run grows them cost no more memory than one buffer
+        # grown by doubling, and no copying. The kernels that write (sim.kernels.records) move the cursor:
+        # where the next entry goes in the last chunk, and how many entries the chunks before it hold
+        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._counts: list[int] = []        # entries in each chunk before the last
+        self._cursor = np.zeros(2, dtype=np.int64)
+        # [step, part] -> (first, end) of the block's entries, counted over the chunks; an array, not a dict of
+        # tuples: the objects a run leaves behind would age the run's own objects into the collector's oldest
+        # generation
         self._blocks = np.zeros((steps, 0, 2), dtype=np.int64)
         self._adding = False
         self._frozen: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -54,56 +60,58 @@ class SparseSteps:
     def add(self, k: int, index: np.ndarray, rows: np.ndarray) -> None:
         """Add ``rows`` [m, *tail] at the flat lead positions ``index`` [m] of step ``k`` (each position once
         per call)."""
-        self._writable(adding=True)
-        # + 0.0: what is added starts from a zeroed slot, so -0.0 is stored as 0.0, as += would leave it
-        self._append(k, index, np.asarray(rows, dtype=float) + 0.0)
+        m = len(index)
+        append_rows(*self._room(m, adding=True), self._cursor, k, index,
+                    np.asarray(rows, dtype=float).reshape(m, self._width))
 
     def put(self, k: int, block: np.ndarray, part: int = 0) -> None:
         """Set the ``part``-th block of step ``k`` (its shape the lead's last axes, with the tail) to ``block``;
         only its positions that are not zero are kept."""
-        self._writable(adding=False)
         size = math.prod(block.shape[:block.ndim - len(self.tail)])
-        rows = block.reshape(size, *self.tail)
-        kept = np.flatnonzero(rows.reshape(size, -1).any(axis=1) if self.tail else rows)
-        if self._blocks.shape[1] == 0:
-            self._blocks = np.full((self.steps, math.prod(self.lead) // size, 2), -1, dtype=np.int64)
-        first = self._written
-        self._append(k, kept + part * size, rows[kept])
-        self._blocks[k, part] = first, self._written                # a block put again: the last one counts
+        append_nonzero(*self._room(size, adding=False), self._cursor, self._blocks_of(size), k, part,
+                       block.reshape(size, self._width))
 
-    def _append(self, k: int, flat: np.ndarray, rows: np.ndarray) -> None:
-        end = self._written + len(flat)
-        if end > len(self._flat):
-            grown = max(end, 2 * len(self._flat), 1024)
-            self._step, self._flat, self._rows = (np.concatenate([a[:self._written], np.zeros((grown - self._written,
-                                                                                             *a.shape[1:]), a.dtype)])
-                                                  for a in (self._step, self._flat, self._rows))
-        self._step[self._written:end] = k
-        self._flat[self._written:end] = flat
-        self._rows[self._written:end] = rows
-        self._written = end
+    @property
+    def _written(self) -> int:
+        return int(self._cursor[0] + self._cursor[1])
 
-    def _writable(self, adding: bool) -> None:
+    def _room(self, m: int, adding: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The buffers to write in, with room for ``m`` more entries."""
         if self._frozen is not None:
             raise RuntimeError("a record is written during its run and read after it: this one was read already")
-        if self._written and adding != self._adding:
+        if adding != self._adding and self._written:
             raise RuntimeError("a record is either added to or put in, not both")
         self._adding = adding
+        if not self._chunks or self._cursor[0] + m > len(self._chunks[-1][0]):
+            size = max(m, self._written, 1024)
+            if self._chunks:
+                self._counts.append(int(self._cursor[0]))
+            self._cursor[:] = 0, self._written
+            self._chunks.append((np.empty(size, np.int64), np.empty(size, np.int64), np.empty((size, self._width))))
+        return self._chunks[-1]
+
+    def _blocks_of(self, size: int) -> np.ndarray:
+        """The table of blocks put; the first block, of ``size`` positions, sizes it."""
+        if self._blocks.shape[1] == 0:
+            self._blocks = np.full((self.steps, math.prod(self.lead) // size, 2), -1, dtype=np.int64)
+        return self._blocks
 
     # ------------------------------------------------------------ the stored form
     def _entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(start [steps + 1], flat [N], rows [N, *tail]): the entries of step k are start[k]:start[k + 1],
         in order of their flat lead position, each position once (what was added to one, summed in order)."""
         if self._frozen is None:
-            if self._adding:
-                live = np.arange(self._written)
-            else:    # the blocks that count, in order of step and part: in order of position already
+            counts = [*self._counts, int(self._cursor[0])]
+            chunks = [(step[:n], flat[:n], rows[:n]) for (step, flat, rows), n in zip(self._chunks, counts)]
+            step, flat, rows = (np.concatenate(a) for a in zip(*chunks, _nothing(self.tail)))
+            rows = rows.reshape(len(rows), *self.tail)
+            if not self._adding:    # the blocks that count, in order of step and part: in order of position already
                 spans = self._blocks.reshape(-1, 2)
                 spans = spans[spans[:, 0] >= 0]
                 lengths = spans[:, 1] - spans[:, 0]
                 live = np.arange(int(lengths.sum())) + np.repeat(
                     spans[:, 0] - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-            step, flat, rows = self._step[live], self._flat[live], self._rows[live]
+                step, flat, rows = step[live], flat[live], rows[live]
             key = step * math.prod(self.lead) + flat
             if len(key) and (key[1:] < key[:-1]).any():
                 order = np.argsort(key, kind="stable")   # what was added to one position keeps its call order
@@ -117,15 +125,16 @@ class SparseSteps:
                 key, rows = key[first], summed
             step, flat = np.divmod(key, math.prod(self.lead))
             self._frozen = (np.searchsorted(step, np.arange(self.steps + 1)), flat, rows)
-            self._step, self._flat, self._rows = (a[:0].copy() for a in (self._step, self._flat, self._rows))
+            self._chunks, self._counts = [], []
+            self._cursor[:] = 0
             self._blocks = self._blocks[:, :0]            # held once, in the stored form
         return self._frozen
 
     @property
     def nbytes(self) -> int:
         """Bytes the record holds now."""
-        held = self._frozen if self._frozen is not None else (self._step, self._flat, self._rows)
-        return sum(a.nbytes for a in held)
+        held = [self._frozen] if self._frozen is not None else self._chunks
+        return sum(a.nbytes for arrays in held for a in arrays)
 
     # ------------------------------------------------------------ reading
     def select(self, *key: int | slice) -> SparseSteps:
@@ -203,3 +212,30 @@ class SparseSteps:
         start, flat, rows = self._entries()
         step = np.repeat(np.arange(self.steps), np.diff(start))
         return step, np.unravel_index(flat, self.lead), rows
+
+
+def _nothing(tail: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The buffers of no entries (what a record's are joined with: a record with none has them)."""
+    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, math.prod(tail)))
+
+
+def put_sums(k: int, block: np.ndarray, plain: tuple[SparseSteps, int] | None = None,
+             weighted: tuple[SparseSteps, int, np.ndarray] | None = None) -> None:
+    """``put`` of ``block`` summed over its last axis, into records without trailing axes, in one pass over
+    it: into ``plain`` (a record and the part) as ``block.sum(axis=-1)`` would set it, into ``weighted`` (a
+    record, the part and the weights along the axis) as ``block @ weights`` would. Neither is made whole."""
+    size = math.prod(block.shape[:-1])
+    targets = []
+    for target in (plain, weighted):
+        if target is None:
+            targets += [*_NOWHERE, -1]
+        else:
+            record, part = target[0], target[1]
+            targets += [*record._room(size, adding=False), record._cursor, record._blocks_of(size), part]
+    append_sums(*targets, k, block.reshape(size, block.shape[-1]), _NO_WEIGHTS if weighted is None else weighted[2])
+
+
+# a record that put_sums leaves alone: buffers (step, flat, rows), cursor and blocks with nothing in them
+_NOWHERE = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 1)), np.zeros(2, np.int64),
+            np.zeros((0, 0, 2), np.int64))
+_NO_WEIGHTS = np.zeros(0)

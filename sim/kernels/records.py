@@ -1,0 +1,104 @@
+"""Entries of a sparse record written, compiled: one call for a block of a step, however many entries it holds.
+
+A record's buffers (``sim.results.sparse.SparseSteps``) are ``step`` [N] and ``flat`` [N] (an entry's step and
+flat position over the record's leading axes) and ``rows`` [N, T] (its row over the trailing axes, T numbers;
+one for a record without them), and ``cursor`` [2]: where the next entry goes in the buffers, and how many
+entries earlier buffers hold. Each kernel writes from the cursor on and moves it; the caller has made room
+for every row it is given. A block put (``blocks`` [step, part, 2]) is counted there by the first and end of
+its entries over all the buffers.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .sums import BLOCK, block_sum, pairwise_sum
+
+
+@njit(cache=True)
+def append_rows(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, k: int,
+                index: np.ndarray, added: np.ndarray) -> None:
+    """Write ``added`` [m, T] at the positions ``index`` [m] of step ``k``, every row (flows added: as to a
+    zeroed slot, so -0.0 is written as 0.0)."""
+    at = cursor[0]
+    for r in range(index.shape[0]):
+        step[at] = k
+        flat[at] = index[r]
+        for t in range(rows.shape[1]):
+            rows[at, t] = added[r, t] + 0.0
+        at += 1
+    cursor[0] = at
+
+
+@njit(cache=True)
+def append_nonzero(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, blocks: np.ndarray,
+                   k: int, part: int, block: np.ndarray) -> None:
+    """Put the ``part``-th block [m, T] of step ``k``: its rows that are not all zero, at positions
+    ``part`` m + their index."""
+    at = first = cursor[0]
+    offset = part * block.shape[0]
+    for r in range(block.shape[0]):
+        if _any_nonzero(block, r):
+            step[at] = k
+            flat[at] = offset + r
+            rows[at] = block[r]
+            at += 1
+    _close_block(cursor, blocks, k, part, first, at)
+
+
+@njit(cache=True)
+def append_sums(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, blocks: np.ndarray,
+                part: int, step_w: np.ndarray, flat_w: np.ndarray, rows_w: np.ndarray, cursor_w: np.ndarray,
+                blocks_w: np.ndarray, part_w: int, k: int, block: np.ndarray, weights: np.ndarray) -> None:
+    """Put the sums of the rows of ``block`` [m, X] in step ``k``, in one pass over it: added as NumPy sums a
+    row, as the ``part``-th block of the first record; each number times ``weights`` [X], added in order, as
+    the ``part_w``-th block of the second (the ``_w`` buffers). A record with its part below zero gets
+    nothing. Only sums that are not zero are kept, at positions part m + their row."""
+    m, X = block.shape
+    at = first = cursor[0]
+    at_w = first_w = cursor_w[0]
+    for r in range(m):
+        if not _any_nonzero(block, r):     # most rows (provenance that holds nothing): their sums are zero
+            continue
+        if part >= 0:
+            total = block_sum(block[r]) if X <= BLOCK else pairwise_sum(block[r])   # the first one inlined
+            at = _keep(step, flat, rows, at, k, part * m + r, total)
+        if part_w >= 0:
+            total = 0.0
+            for x in range(X):
+                total += block[r, x] * weights[x]
+            at_w = _keep(step_w, flat_w, rows_w, at_w, k, part_w * m + r, total)
+    if part >= 0:
+        _close_block(cursor, blocks, k, part, first, at)
+    if part_w >= 0:
+        _close_block(cursor_w, blocks_w, k, part_w, first_w, at_w)
+
+
+@njit(cache=True)
+def _keep(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, at: int, k: int, position: int, total: float) -> int:
+    """Write a sum at entry ``at`` when it is not zero; return where the next entry goes."""
+    if total == 0.0:
+        return at
+    step[at] = k
+    flat[at] = position
+    rows[at, 0] = total
+    return at + 1
+
+
+@njit(cache=True)
+def _close_block(cursor: np.ndarray, blocks: np.ndarray, k: int, part: int, first: int, end: int) -> None:
+    """Move the cursor past a block's entries (``first`` to ``end`` in the last buffers) and count them as the
+    block's: a block put again, the last one counts."""
+    cursor[0] = end
+    blocks[k, part, 0] = cursor[1] + first
+    blocks[k, part, 1] = cursor[1] + end
+
+
+@njit(cache=True)
+def _any_nonzero(block: np.ndarray, r: int) -> bool:
+    """Whether row ``r`` of ``block`` holds a number that is not zero (NaN is not zero): an OR of every
+    comparison, with no exit in the loop (an exit costs more in mispredicted branches than it saves)."""
+    nonzero = False
+    for t in range(block.shape[1]):
+        nonzero |= block[r, t] != 0.0
+    return nonzero
