@@ -1,10 +1,11 @@
 """What the books of a step cost: python benchmarks/bench_books.py [REPEATS] [--scenario NAME].
 
-The books are the ledger (``Ledger.book`` for each part's flows, ``land`` for each arrival, ``close_step``:
-the stocks recorded, the mass balance and the stocks checked) and the recorder it writes. Measured two ways,
-in CPU time of this thread (a shared machine's waits left out), the best of REPEATS (default 7):
+The books are the ledger (``Ledger.book`` for each part's flows, ``landed`` for the goods of a stage that land
+at once, ``close_step``: the stocks recorded, the mass balance and the stocks checked) and the recorder it
+writes. Measured two ways, in CPU time of this thread (a shared machine's waits left out), the best of REPEATS
+(default 7):
 
-- replayed: one run's calls (every book and land of its calendar) made again on fresh ledgers, and
+- replayed: one run's calls (every book and landing of its calendar) made again on fresh ledgers, and
   ``close_step`` on every calendar step against the final state, so that nothing else is timed;
 - in the run: a whole run's time less that of a run whose books do nothing (its results are then wrong;
   only its time is used), so that what the books cost in the run (caches shared with the step) is counted.
@@ -26,26 +27,26 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def replayed(scenario, repeats: int) -> dict[str, float]:
-    """Seconds (best of ``repeats``) of one run's book and land calls made again, and of close_step."""
+    """Seconds (best of ``repeats``) of one run's book and landed calls made again, and of close_step."""
     books, lands = [], []
-    book, land = Ledger.book, Ledger.land
+    book, land = Ledger.book, Ledger.landed
 
     def keep_book(ledger: Ledger, k, flows) -> None:
         if ledger.accounts is not None:
             books.append((k, flows))
         book(ledger, k, flows)
 
-    def keep_land(ledger: Ledger, shipment) -> None:
+    def keep_land(ledger: Ledger, stage, mass) -> None:
         if ledger.accounts is not None:
-            lands.append(shipment)
-        land(ledger, shipment)
+            lands.append((stage, mass.copy()))
+        land(ledger, stage, mass)
 
-    Ledger.book, Ledger.land = keep_book, keep_land
+    Ledger.book, Ledger.landed = keep_book, keep_land
     try:
         simulation = Simulation(scenario, seed=0)
         simulation.run()
     finally:
-        Ledger.book, Ledger.land = book, land
+        Ledger.book, Ledger.landed = book, land
     net, state = simulation.net, simulation.state
     best = {"book": float("inf"), "land": float("inf"), "close_step": float("inf")}
     for _ in range(repeats):
@@ -56,8 +57,8 @@ def replayed(scenario, repeats: int) -> dict[str, float]:
             ledger.book(k, flows)
         best["book"] = min(best["book"], time.thread_time() - started)
         started = time.thread_time()
-        for shipment in lands:
-            ledger.land(shipment)
+        for stage, mass in lands:
+            ledger.landed(stage, mass)
         best["land"] = min(best["land"], time.thread_time() - started)
         ledger = Ledger(net, Recorder(net))          # nothing booked since it opened: the balance holds
         ledger.open(state)
@@ -80,14 +81,14 @@ def in_the_run(scenario, repeats: int) -> float:
         return min(times)
 
     whole = best_run()
-    saved = Ledger.book, Ledger.land, Ledger.close_step
+    saved = Ledger.book, Ledger.landed, Ledger.close_step
     Ledger.book = lambda ledger, k, flows: None
-    Ledger.land = lambda ledger, shipment: None
+    Ledger.landed = lambda ledger, stage, mass: None
     Ledger.close_step = lambda ledger, k, state: None
     try:
         without = best_run()
     finally:
-        Ledger.book, Ledger.land, Ledger.close_step = saved
+        Ledger.book, Ledger.landed, Ledger.close_step = saved
     return whole - without
 
 

@@ -6,13 +6,22 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvariantError
-from ..kernels.balance import TERMS, add_content, add_losses, add_transit, check_books, held_content, residual
+from ..kernels.balance import (
+    IN_TRANSIT,
+    TERMS,
+    add_content,
+    add_losses,
+    add_transit,
+    check_books,
+    held_content,
+    residual,
+)
 from ..results.recorder import Recorder
 from ..stages import MAGNET, REFINERY, STAGES
 from ..world import Network
 from .flows import Flows
 from .licensing import Application
-from .state import Shipment, State, traded_mass
+from .state import State, traded_mass
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
 
@@ -55,21 +64,17 @@ class Ledger:
         self.recorder.opening(held_by_stage(state, self.net))
         self.recorder.opening_stockpiles(state.pile.mass, state.use_own[REFINERY])
 
-    def land(self, shipment: Shipment) -> None:
-        """Book goods that arrived: out of transit (their move into stock changes no other term). The most
-        frequent flow of a run, thousands of times, so it has its own door rather than a Flows."""
-        if self.accounts is not None:
-            self._transit(shipment.stage, shipment.tagged, -1.0)
-
     def _transit(self, stage: str, tagged: np.ndarray, sign: float) -> None:
         """Tagged goods [n, Q, X] of a stage into transit (``sign`` 1) or out of it (-1)."""
         add_transit(self.accounts.terms, self.transit_t, self.stage_index[stage], tagged, self.content[stage], sign)
 
     def landed(self, stage: str, mass: np.ndarray) -> None:
-        """Book goods of a stage that arrived, ``mass`` [X] (t REO by element, t magnet by grade), as ``land`` does
-        for one shipment: the goods of every voyage that landed at once."""
+        """Book goods of a stage that arrived, ``mass`` [X] (t REO by element, t magnet by grade), the goods of
+        every voyage that landed at once: out of transit (their move into stock changes no other term). The most
+        frequent flow of a run, so it has its own door rather than a Flows."""
         if self.accounts is not None:
-            self.accounts.in_transit += -1.0 * (mass @ self.net.recipe if stage == MAGNET else mass)
+            self.transit_t[self.stage_index[stage]] -= add_content(self.accounts.terms[IN_TRANSIT], mass[None, :],
+                                                                   self.content[stage], -1.0)
 
     def book(self, k: int, f: Flows) -> None:
         """Book one part's flows in step ``k``: the balance's terms (from the calendar's start), then the facts

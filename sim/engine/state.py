@@ -262,14 +262,6 @@ def traded_mass(stage: str, tagged: np.ndarray) -> np.ndarray:
     return mass.sum(axis=-1, keepdims=True) if stage == MINE else mass
 
 
-def element_mass(stage: str, tagged: np.ndarray, net: Network) -> np.ndarray:
-    """[E] t REO by element of tagged mass of a stage (magnets: their recipe content)."""
-    mass = tagged[..., 0, :]
-    while mass.ndim > 1:
-        mass = mass.sum(axis=0)
-    return mass @ net.recipe if stage == MAGNET else mass
-
-
 def take(stocks: Stocks, amount: np.ndarray) -> np.ndarray:
     """Take ``amount`` [C, I] of traded mass out of stocks, proportionally; return the tagged mass taken."""
     return take_share(stocks.tagged, amount)
