@@ -88,3 +88,18 @@ def test_the_recorder_keeps_only_the_routes_that_moved_and_the_provenance_rows_t
         assert len(rows) == np.count_nonzero(np.abs(per_position).sum(axis=-1))
         assert len(rows) < 0.35 * per_position[..., 0].size
         assert record.nbytes < 0.5 * dense.nbytes
+
+
+def test_a_record_of_mostly_empty_blocks_reserves_room_in_proportion_to_what_it_keeps():
+    """Provenance at 100-200 countries: each step puts blocks of thousands of rows of which a few per cent
+    hold anything. Room is reserved for a whole block, but not a chunk per block."""
+    steps, positions, kept = 500, 1000, 10
+    record = SparseSteps(steps, (positions,), (11,))
+    block = np.zeros((positions, 11))
+    block[:kept] = 1.0
+    for k in range(steps):
+        record.put(k, block)
+    entry = 8 + 8 + 11 * 8                  # step, position and the row of one entry
+    written = steps * kept
+    assert record.nbytes <= entry * (2 * written + 16 * positions)
+    assert np.array_equal(record[steps - 1], block)

@@ -33,7 +33,10 @@ class SparseSteps:
     def __init__(self, steps: int, lead: tuple[int, ...], tail: tuple[int, ...] = ()):
         self.steps, self.lead, self.tail = steps, tuple(lead), tuple(tail)
         self._width = math.prod(self.tail)      # numbers in an entry's row
-        # what is written goes into chunks (step [n], flat [n], rows [n, T]), each as large as all before it:
+        # what is written goes into chunks (step [n], flat [n], rows [n, T]), each as large as all before it and
+        # the block that asked for it (room for a whole block, though only its non-zero rows are kept: a chunk
+        # of one block's size would hold a single block while few rows are written, a 4 MB chunk a step at 100
+        # countries):
         # a run writes thousands of blocks, and an array per block would stay in the heap after the run is
         # gone; chunks that are never copied while the run grows them cost no more memory than one buffer
         # grown by doubling, and no copying. The kernels that write (sim.kernels.records) move the cursor:
@@ -83,7 +86,7 @@ class SparseSteps:
             raise RuntimeError("a record is either added to or put in, not both")
         self._adding = adding
         if not self._chunks or self._cursor[0] + m > len(self._chunks[-1][0]):
-            size = max(m, self._written, 1024)
+            size = max(m + self._written, 1024)
             if self._chunks:
                 self._counts.append(int(self._cursor[0]))
             self._cursor[:] = 0, self._written
