@@ -83,7 +83,7 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
     starting = clearing.after_clearing(
         wants, unmet, moved, shipped, ordered, own_use, state.use_all[stage], state.use_normal[stage],
         state.learnt[stage], -LEARNING_STEPS <= state.k < 0, state.shortage[stage], sought,
-        remembering, math.exp(-step_days / restocking.memory_days) if remembering else 0.0,
+        remembering, shortage_fade(net) if remembering else 0.0,
         SHORT_SHARE, step_days, USE_SMOOTHING_DAYS, NORMAL_USE_DAYS, state.qualified[stage], state.qualifying[stage],
         net.switching_days[stage], state.k >= 0)
     return Clearing(own_fill=fill, shipped=shipped, ordered=ordered, unmet=unmet), wants, pairs(starting)
@@ -115,8 +115,12 @@ def remember_shortage(state: State, net: Network, stage: str, unmet: np.ndarray,
     """A buyer short of an item (``went_short``) remembers how short it went: the unmet share of what it
     sought, its need and what was refused it last step (goods it re-sources would otherwise count twice);
     what it remembers fades by a factor e every memory_days."""
-    clearing.remember(state.shortage[stage], unmet, wants, sought,
-                      math.exp(-net.step_days / net.restocking.memory_days), SHORT_SHARE)
+    clearing.remember(state.shortage[stage], unmet, wants, sought, shortage_fade(net), SHORT_SHARE)
+
+
+def shortage_fade(net: Network) -> float:
+    """The share of a remembered shortage that a step keeps: a factor e every after_shortage's memory_days."""
+    return math.exp(-net.step_days / net.restocking.memory_days)
 
 
 def precaution_days(state: State, net: Network, stage: str) -> np.ndarray | float:
