@@ -43,6 +43,9 @@ def dispatch(state: State, stage: str, b: np.ndarray, j: np.ndarray, tagged: np.
     if len(b) == 0:
         return None
     exports = Exports(tagged)
+    if not licensed:                             # all to sea: every route ``leave_stock`` returns carries goods
+        exports.sent = Shipment(stage, b, j, tagged)
+        return exports
     for measure, share in licensed:
         held = tagged * share[b, j][:, None, :]
         tagged = tagged - held

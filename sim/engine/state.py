@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 
@@ -33,24 +32,37 @@ class Stocks:
         return self.tagged[:, 0, :]
 
 
-@dataclass(eq=False)
 class Shipment:
-    """Goods of one stage on their way from suppliers to buyers, one row per route."""
+    """Goods of one stage on their way from suppliers to buyers, one row per route. Two are never equal: the
+    same goods are one shipment (a plain class, built several times a step: no dataclass machinery)."""
 
-    stage: str
-    buyer: np.ndarray       # [n] country index
-    supplier: np.ndarray    # [n] country index
-    tagged: np.ndarray      # [n, Q, X] tagged mass
+    __slots__ = ("stage", "buyer", "supplier", "_tagged", "_t")
 
-    def __setattr__(self, name: str, value: object) -> None:
-        if name == "tagged":                 # new goods (part turned back): their mass anew
-            self.__dict__.pop("t", None)
-        object.__setattr__(self, name, value)
+    def __init__(self, stage: str, buyer: np.ndarray, supplier: np.ndarray, tagged: np.ndarray):
+        self.stage = stage
+        self.buyer = buyer                  # [n] country index
+        self.supplier = supplier            # [n] country index
+        self._tagged = tagged               # [n, Q, X] tagged mass
+        self._t: float | None = None
 
-    @cached_property
+    @property
+    def tagged(self) -> np.ndarray:
+        """[n, Q, X] tagged mass by route."""
+        return self._tagged
+
+    @tagged.setter
+    def tagged(self, value: np.ndarray) -> None:
+        self._tagged, self._t = value, None          # new goods (part turned back): their mass anew
+
+    @property
     def t(self) -> float:
         """t of the stage's traded unit in all (t REO, or t magnet): counted every step while at sea, so once."""
-        return float(traded_mass(self.stage, self.tagged).sum())
+        if self._t is None:
+            self._t = float(traded_mass(self.stage, self._tagged).sum())
+        return self._t
+
+    def __repr__(self) -> str:
+        return f"Shipment({self.stage!r}, buyer={self.buyer!r}, supplier={self.supplier!r}, t={self.t!r})"
 
 
 class Hold:

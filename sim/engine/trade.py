@@ -51,13 +51,13 @@ NONE = np.zeros((0, 0))       # no extra days, no price to follow: the kernel's 
 
 def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.ndarray,
           cover: Coverage) -> tuple[Clearing, np.ndarray, list[tuple[int, int]]]:
-    """What buyers need this step and the stage's market cleared on it (one compiled call,
-    ``sim.kernels.clearing``; quotas then cap what is shipped), then what the step teaches buyers (a second
-    one): relationships learnt in the spin-up, shortages remembered, the use averages updated. Returns the
-    clearing, the need [C, I] (use plus a share of the gap to each country's target position: working stock
-    and lead time, the extra days measures ask for, precaution after a shortage, stock-building as prices
-    rise) and the (buyer, switching group) pairs that start qualifying now. The caller takes its own use
-    from stock, then ships the exports."""
+    """What buyers need this step, the stage's market cleared on it and what the step teaches buyers
+    (relationships learnt in the spin-up, shortages remembered, the use averages updated), in one compiled call
+    (``sim.kernels.clearing``; where a quota applies, it caps what is shipped in between and the lesson is a
+    second call). Returns the clearing, the need [C, I] (use plus a share of the gap to each country's target
+    position: working stock and lead time, the extra days measures ask for, precaution after a shortage,
+    stock-building as prices rise) and the (buyer, switching group) pairs that start qualifying now. The caller
+    takes its own use from stock, then ships the exports."""
     countries, items = own_use.shape
     step_days = float(net.step_days)
     restocking = net.restocking
@@ -66,26 +66,30 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
     wants, fill, ordered, unmet, moved, sought = np.empty((6, countries, items))
     shipped = np.zeros((countries, countries, items))
     extra_days = cover.extra_days if isinstance(cover.extra_days, np.ndarray) else NONE
-    clearing.order_and_clear(
-        stocks.tagged, state.pipeline[stage], state.use_all[stage], state.use_own[stage], state.use_normal[stage],
+    use_all, use_normal, shortage, refused = (state.use_all[stage], state.use_normal[stage], state.shortage[stage],
+                                              state.refused[stage])
+    qualified, quotas = state.qualified[stage], cover.quotas
+    # what the step teaches buyers: learnt in the same call unless a quota cuts shipments first
+    lesson = (state.learnt[stage], -LEARNING_STEPS <= state.k < 0, remembering,
+              shortage_fade(net) if remembering else 0.0, SHORT_SHARE, USE_SMOOTHING_DAYS, NORMAL_USE_DAYS,
+              state.qualifying[stage], net.switching_days[stage], state.k >= 0)
+    starting = clearing.order_and_clear(
+        stocks.tagged, state.pipeline[stage], use_all, state.use_own[stage], use_normal,
         net.target_days[stage], net.buyer_lead_days[stage], extra_days,
         0.0 if restocking is None else restocking.extra_days, CONTRACT_FLEX,
-        0.0 if restocking is None else restocking.contract_flex - CONTRACT_FLEX, state.shortage[stage], doublings,
+        0.0 if restocking is None else restocking.contract_flex - CONTRACT_FLEX, shortage, doublings,
         net.market_of, net.on_price_rise.days_per_doubling if doublings.size else 0.0, ORDER_ADJUST_DAYS, step_days,
-        state.order_shares[stage], own_use, cover.blocked, cover.tariffed, state.qualified[stage], net.makers[stage],
-        state.refused[stage], wants, fill, shipped, ordered, unmet, moved, sought)
-    for quota, share in cover.quotas:
-        cut = quota.cap(shipped, share)
-        if cut.any():
-            shipped -= cut
-            unmet += cut.sum(axis=1)
-            state.refused[stage] += cut.sum(axis=1)
-    starting = clearing.after_clearing(
-        wants, unmet, moved, shipped, ordered, own_use, state.use_all[stage], state.use_normal[stage],
-        state.learnt[stage], -LEARNING_STEPS <= state.k < 0, state.shortage[stage], sought,
-        remembering, shortage_fade(net) if remembering else 0.0,
-        SHORT_SHARE, step_days, USE_SMOOTHING_DAYS, NORMAL_USE_DAYS, state.qualified[stage], state.qualifying[stage],
-        net.switching_days[stage], state.k >= 0)
+        state.order_shares[stage], own_use, cover.blocked, cover.tariffed, qualified, net.makers[stage],
+        refused, wants, fill, shipped, ordered, unmet, moved, sought, not quotas, *lesson)
+    if quotas:
+        for quota, share in quotas:
+            cut = quota.cap(shipped, share)
+            if cut.any():
+                shipped -= cut
+                unmet += cut.sum(axis=1)
+                refused += cut.sum(axis=1)
+        starting = clearing.after_clearing(wants, unmet, moved, shipped, ordered, own_use, use_all, use_normal,
+                                           shortage, sought, step_days, qualified, *lesson)
     return Clearing(own_fill=fill, shipped=shipped, ordered=ordered, unmet=unmet), wants, pairs(starting)
 
 

@@ -285,8 +285,12 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
                     adjust_days: float, step_days: float, shares: np.ndarray, own_use: np.ndarray,
                     blocked: np.ndarray, tariffed: np.ndarray, qualified: np.ndarray, makers: np.ndarray,
                     refused: np.ndarray, wants: np.ndarray, fill: np.ndarray, shipped: np.ndarray,
-                    ordered: np.ndarray, unmet: np.ndarray, moved: np.ndarray, sought: np.ndarray) -> None:
-    """A stage's whole trade of one step, in one call: each buyer's need, its orders and the market's clearing.
+                    ordered: np.ndarray, unmet: np.ndarray, moved: np.ndarray, sought: np.ndarray, learn: bool,
+                    learnt: np.ndarray, learning: bool, remembering: bool, fade: float, short_share: float,
+                    smoothing_days: float, normal_days: float, qualifying: np.ndarray, switching_days: np.ndarray,
+                    calendar: bool) -> np.ndarray:
+    """A stage's whole trade of one step, in one call: each buyer's need, its orders, the market's clearing and,
+    with ``learn`` (nothing, such as a quota, cuts shipments in between), what the step teaches buyers.
 
     Need ``wants`` [C, I]: expected use ``use_all`` (t/day) over the step plus the share ``step_days`` /
     ``adjust_days`` of the gap between the stock position (the stock ``tagged`` [C, Q, X] + ``pipeline``) and
@@ -299,7 +303,9 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
     Orders go along the routes of the sourcing ``shares`` [B, J, I], each capped by contract at the share of the
     buyer's normal use ``use_normal`` (t/day) over the step x (1 + ``contract_flex`` + ``stretch`` x
     shortage); what the caps cut and what was ``refused`` [B, I] last step (zeroed here) are re-sourced, and
-    ``sought`` [B, I] is the need plus the refused. Then ``clear_routes``, into ``fill`` ... ``moved``."""
+    ``sought`` [B, I] is the need plus the refused. Then ``clear_routes``, into ``fill`` ... ``moved``; then, with
+    ``learn``, ``after_clearing`` (its arguments from ``learnt`` on), whose (buyer, switching group) pairs that
+    start qualifying it returns (none without ``learn``: the caller learns once it has cut shipments)."""
     C, I = pipeline.shape
     available = np.empty((C, I))
     reserve = np.empty((C, I))
@@ -337,6 +343,11 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
             refused[b, i] = 0.0
     clear_routes(available, own_use, reserve, lacking, first, supplier, order, blocked, tariffed, qualified, makers,
                  fill, shipped, ordered, unmet, moved)
+    if not learn:
+        return np.empty((0, 2), np.int64)
+    return after_clearing(wants, unmet, moved, shipped, ordered, own_use, use_all, use_normal, shortage, sought,
+                          step_days, qualified, learnt, learning, remembering, fade, short_share, smoothing_days,
+                          normal_days, qualifying, switching_days, calendar)
 
 
 @njit(cache=True)
@@ -435,9 +446,9 @@ def every_supplier(qualified: np.ndarray, group: np.ndarray, g: int) -> bool:
 @njit(cache=True)
 def after_clearing(wants: np.ndarray, unmet: np.ndarray, moved: np.ndarray, shipped: np.ndarray,
                    ordered: np.ndarray, own_use: np.ndarray, use_all: np.ndarray, use_normal: np.ndarray,
-                   learnt: np.ndarray, learning: bool, memory: np.ndarray, sought: np.ndarray, remembering: bool,
-                   fade: float, short_share: float, step_days: float, smoothing_days: float, normal_days: float,
-                   qualified: np.ndarray, qualifying: np.ndarray, switching_days: np.ndarray,
+                   memory: np.ndarray, sought: np.ndarray, step_days: float, qualified: np.ndarray,
+                   learnt: np.ndarray, learning: bool, remembering: bool, fade: float, short_share: float,
+                   smoothing_days: float, normal_days: float, qualifying: np.ndarray, switching_days: np.ndarray,
                    calendar: bool) -> np.ndarray:
     """What the step teaches buyers once the market has cleared: in the spin-up's last quarter (``learning``)
     who delivered (``learnt`` += shipments); how short each went (``remember``, when ``remembering``); the

@@ -17,8 +17,8 @@ from .tagged import item_mass
 def leave_stock(tagged: np.ndarray, shipped: np.ndarray,
                 pipeline: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Take exports ``shipped`` [B, J, I] out of the suppliers' stocks ``tagged`` (in place) and onto the buyers'
-    order books; return the routes that carry goods (buyers, suppliers, in row-major order) and their
-    tagged goods.
+    order books; return the routes that carry goods, their mass (row 0) adding up to more than nothing (buyers,
+    suppliers, in row-major order), and their tagged goods: all of them go to sea unless a licence holds some.
 
     The share of each supplier's stock that leaves is at most all of it: orders that add up to a hair more
     than the stock (rounding, or own use taken first) are cut in proportion, and what stays is the stock
@@ -71,9 +71,19 @@ def leave_stock(tagged: np.ndarray, shipped: np.ndarray,
         for q in range(Q):
             for x in range(X):
                 stock[q, x] = stock[q, x] * stays[x]
+    carrying = 0
     for r in range(n):
         for i in range(I):
             pipeline[buyer[r], i] += item_mass(goods, r, i, concentrate)
+        carrying += pairwise_sum(goods[r, 0]) > 0
+    if carrying < n:       # a route whose goods came to nothing (a stock of nothing, rounding) carries none
+        keep = np.empty(carrying, np.int64)
+        k = 0
+        for r in range(n):
+            if pairwise_sum(goods[r, 0]) > 0:
+                keep[k] = r
+                k += 1
+        return buyer[keep], supplier[keep], goods[keep]
     return buyer, supplier, goods
 
 
