@@ -8,6 +8,7 @@ item axis: concentrate is one item, oxides one per element, magnets one per grad
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -84,13 +85,13 @@ class Hold:
 
     def sail(self, lead_days: np.ndarray, now: float, voyage: int, shipment: Shipment) -> None:
         """Put a shipment to sea on day ``now`` as voyage number ``voyage``."""
-        records, entries = len(shipment.buyer), len(shipment.buyer) * self.shape[0]
-        if self.n + records > len(self.arrives) or self.entries + entries > len(self.rows):
-            self._make_room(records, entries)
-        due = put_to_sea(lead_days, now, voyage, shipment.buyer, shipment.supplier, shipment.tagged, self.routes,
-                         self.arrives, self.mass, self.n, self.rows, self.values)
-        self.n += records
-        self.due = min(self.due, due)
+        buyer, supplier, goods = shipment.buyer, shipment.supplier, shipment.tagged
+        while math.isnan(due := put_to_sea(lead_days, now, voyage, buyer, supplier, goods, self.routes, self.arrives,
+                                           self.mass, self.n, self.rows, self.values)):    # full: room made, again
+            self._make_room(len(buyer), len(buyer) * self.shape[0])
+        self.n += len(buyer)
+        if due < self.due:
+            self.due = due
 
     @property
     def entries(self) -> int:
@@ -185,13 +186,15 @@ class AtSea:
         """Land what arrives before day ``now``, or on it by a voyage before number ``sailed``: into the buyers'
         stocks, off their order books. Yields each stage that landed goods and their mass [X] (t REO by
         element, t magnet by grade)."""
+        due = math.inf
         for stage, hold in self.holds.items():
             if hold.due <= now:
                 landed = np.empty(hold.shape[1])
                 hold.due = land_due(stocks[stage].tagged, pipeline[stage], hold.routes, hold.arrives, hold.mass,
                                     hold.n, hold.rows, hold.values, now, sailed, landed)
                 yield stage, landed
-        self.due = min(hold.due for hold in self.holds.values())
+            due = min(due, hold.due)
+        self.due = due
 
     def voyages(self) -> Iterator[Shipment]:
         """The goods at sea by voyage, in the order they sailed, and within one by lead time (shortest first):

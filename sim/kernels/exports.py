@@ -96,10 +96,12 @@ def put_to_sea(lead_days: np.ndarray, now: float, voyage: int, buyer: np.ndarray
     supplier, voyage, and where its goods' entries start and end; ``arrives`` [cap]: the day its lead time
     ``lead_days`` [exporter, importer] brings it in; ``mass`` [cap]: its t), and each provenance row of its
     goods that holds anything an entry (``rows`` [e]: the row, ``values`` [e, X]: the row's tagged mass),
-    after those of the records before it. Room for m * Q more entries is the caller's. Returns the earliest
-    arrival."""
+    after those of the records before it. Returns the earliest arrival, or NaN, having put nothing to sea, when
+    the hold lacks room for m more records or m * Q more entries (the caller makes room and asks again)."""
     m, Q, X = goods.shape
     e = routes[n - 1, 4] if n > 0 else 0
+    if n + m > arrives.shape[0] or e + m * Q > rows.shape[0]:
+        return np.nan
     earliest = np.inf
     for r in range(m):
         w = n + r
