@@ -57,3 +57,66 @@ def test_a_run_without_compilation_gives_the_same_tables(tmp_path):
     for name, frame in compiled.items():
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"{name}.parquet"), frame, check_exact=True,
                                       check_dtype=False, check_categorical=False)
+
+
+def a_market(rng: np.random.Generator, countries: int = 5, items: int = 3) -> dict[str, np.ndarray]:
+    """A small market a step into the calendar: stocks, order books, use averages and sourcing shares (a few
+    routes per buyer), what measures block or move, remembered shortages, supplier qualifications."""
+    by_item, routes = (countries, items), (countries, countries, items)
+    return dict(tagged=rng.random((countries, 4, items)) * 50, pipeline=rng.random(by_item) * 10,
+                use_all=rng.random(by_item) * 2, use_own=rng.random(by_item), use_normal=rng.random(by_item) * 2,
+                shares=rng.random(routes) * (rng.random(routes) < 0.4), own_use=rng.random(by_item) * 5,
+                blocked=(rng.random(routes) < 0.2) * 1.0, tariffed=(rng.random(routes) < 0.2) * 0.5,
+                qualified=rng.random(routes) < 0.5, makers=rng.random(countries) < 0.7,
+                refused=rng.random(by_item) * (rng.random(by_item) < 0.3), shortage=rng.random(by_item) * 0.5,
+                learnt=rng.random(routes), qualifying=np.zeros((countries, 2), bool))
+
+
+def clear_and_learn(m: dict[str, np.ndarray], learn: bool) -> tuple[list[np.ndarray], np.ndarray]:
+    """Clear ``m`` (in place) and learn from it: in the clearing call (``learn``), or in a second call, as when
+    a quota cuts shipments in between. Returns every array the step wrote and the pairs starting to qualify."""
+    from sim.kernels import clearing
+    countries, items = m["pipeline"].shape
+    out = list(np.empty((6, countries, items)))         # wants, fill, ordered, unmet, moved, sought
+    shipped = np.zeros((countries, countries, items))
+    lesson = (m["learnt"], True, True, 0.9, 0.005, 28.0, 365.0, m["qualifying"], np.array([14.0, 14.0, 60.0]), True)
+    wants, fill, ordered, unmet, moved, sought = out
+    starting = clearing.order_and_clear(
+        m["tagged"], m["pipeline"], m["use_all"], m["use_own"], m["use_normal"], np.full(countries, 30.0),
+        np.full(countries, 20.0), np.zeros((0, 0)), 40.0, 0.25, 0.5, m["shortage"], np.zeros((0, 0)),
+        np.zeros(countries, np.int64), 0.0, 28.0, 7.0,
+        m["shares"], m["own_use"], m["blocked"], m["tariffed"], m["qualified"], m["makers"], m["refused"], wants,
+        fill, shipped, ordered, unmet, moved, sought, learn, *lesson)
+    if not learn:
+        starting = clearing.after_clearing(wants, unmet, moved, shipped, ordered, m["own_use"], m["use_all"],
+                                           m["use_normal"], m["shortage"], sought, 7.0, m["qualified"], *lesson)
+    return [*out, shipped, *m.values()], starting
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_a_market_learns_in_its_clearing_call_as_in_a_call_of_its_own(seed):
+    """Clearing and learning in one compiled call (no quota to cut shipments in between) leaves every order,
+    shipment, use average, memory of shortage and qualification as the two calls do, bit for bit."""
+    market = a_market(np.random.default_rng(seed))
+    one, starting_one = clear_and_learn({k: v.copy() for k, v in market.items()}, learn=True)
+    two, starting_two = clear_and_learn(market, learn=False)
+    assert all(np.array_equal(a, b) for a, b in zip(one, two))
+    assert np.array_equal(starting_one, starting_two)
+
+
+def test_routes_whose_goods_come_to_nothing_leave_no_shipment():
+    """A supplier with nothing in stock sends nothing on an order it was shipped: that route is no shipment, and
+    the buyer's order book does not move; the others' goods leave and go on their buyers' books."""
+    from sim.kernels.exports import leave_stock
+    tagged = np.array([[[10.0, 20.0]], [[0.0, 0.0]], [[4.0, 0.0]]])       # [C, Q, X]: supplier 1 holds nothing
+    shipped = np.zeros((3, 3, 2))
+    shipped[0, 1] = [1.0, 1.0]                                              # from the empty stock
+    shipped[1, 0] = [5.0, 10.0]
+    shipped[1, 2, 0] = 2.0
+    pipeline = np.zeros((3, 2))
+    buyer, supplier, goods = leave_stock(tagged, shipped, pipeline)
+    assert list(zip(buyer, supplier)) == [(1, 0), (1, 2)]
+    assert np.array_equal(goods[:, 0], [[5.0, 10.0], [2.0, 0.0]])
+    assert np.array_equal(pipeline, [[0.0, 0.0], [7.0, 10.0], [0.0, 0.0]])
+    assert np.array_equal(tagged[:, 0], [[5.0, 10.0], [0.0, 0.0], [2.0, 0.0]])
