@@ -1,8 +1,9 @@
 """One stage's market cleared in one compiled call: what buyers need (``sim.engine.trade``'s order-up-to rule),
 orders placed by sourcing shares and capped by contract, then the three passes of ``sim.engine.market``
 (orders served pro rata, what is lacking re-sourced from qualified suppliers' spare stock, tariffed orders
-placed back); after it, in a second call, what the step teaches buyers (relationships in the spin-up, how
-short they went, use averages, which start qualifying new suppliers).
+placed back), then what the step teaches buyers (relationships in the spin-up, how short they went, use
+averages, which start qualifying new suppliers): in the same call, or in a second one where a quota cuts
+shipments in between.
 
 Axes are ``[buyer, supplier, item]`` for orders and ``[country, item]`` for stocks; quantities in the stage's
 unit (t REO or t magnet). Trade runs on the routes that exist (a buyer's order share with a supplier for an
