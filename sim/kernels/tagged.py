@@ -99,6 +99,29 @@ def add_origin(tagged: np.ndarray, mass: np.ndarray, kind_row: int, touched_row:
 
 
 @njit(cache=True)
+def add_stamped(stock: np.ndarray, rows: np.ndarray, scale: np.ndarray, out: np.ndarray, c: int, n: int,
+                kind_row: int, touched_row: int) -> None:
+    """Country ``c``'s newly processed tagged mass, ``rows`` [Q, X] x ``scale`` [X], stamped as processed in c
+    (of ``n`` countries) at the stage whose rows start at ``kind_row`` (as ``stamp`` does), written to ``out``
+    [Q, X] and added into the country's ``stock`` [Q, X], in place: one pass over the rows that hold anything."""
+    Q, X = rows.shape
+    for q in range(Q):
+        source = q
+        if q == kind_row + c or q == touched_row + c:
+            source = 0                   # all of the mass
+        elif kind_row <= q < kind_row + n:
+            source = -1                  # another country's: none of it
+        if source >= 0 and holds(rows, source):
+            for x in range(X):
+                part = rows[source, x] * scale[x]
+                out[q, x] = part
+                stock[q, x] = stock[q, x] + part
+        else:
+            for x in range(X):
+                out[q, x] = 0.0
+
+
+@njit(cache=True)
 def stamp(tagged: np.ndarray, kind_row: int, touched_row: int) -> None:
     """Mark tagged mass ``[C, Q, X]`` as processed in country c (its first index) at the stage whose rows start at
     ``kind_row``, in place: that stage's rows hold only c's, all of the mass, and c has touched it."""
