@@ -49,12 +49,10 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     dt_ = net.step_days
     for_magnets = (plan / net.country_yield[:, None]) @ net.recipe
     buy = purchases(state, net, day)
-    other, own, makers, oxide_shares = production.oxide_use(
+    other, own, makers, content = production.oxide_use(
         for_magnets, net.non_magnet_t_per_day[day], float(dt_), state.other_use_multiplier, buy, plan,
-        state.oxide.tagged)
+        state.oxide.tagged, net.recipe_shares)
     cover = coverage(acting, REFINERY, state, net, nothing)
-    # a magnet's provenance is that of the oxides of its recipe, weighted by their REO content
-    content = np.einsum("cqe,ge->cqg", oxide_shares, net.recipe_shares)
     result, wants, qualifying = trade(state, net, REFINERY, state.oxide, own, cover)
     fill = result.own_fill
     made, per_yield = production.scarcest(plan, net.recipe, fill, net.country_yield)   # the scarcest element

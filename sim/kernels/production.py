@@ -11,17 +11,7 @@ import numpy as np
 from numba import njit
 
 from .exports import leave_stock
-from .tagged import stamp, take_share
-
-
-@njit(cache=True)
-def add_into(stock: np.ndarray, tagged: np.ndarray) -> None:
-    """``stock += tagged`` for tagged mass ``[C, Q, X]``, in place."""
-    for c in range(stock.shape[0]):
-        held, more = stock[c], tagged[c]
-        for q in range(held.shape[0]):
-            for x in range(held.shape[1]):
-                held[q, x] = held[q, x] + more[q, x]
+from .tagged import add_into, add_stamped, holds, take_share
 
 
 @njit(cache=True)
@@ -35,15 +25,16 @@ def use_average(use: np.ndarray, now: np.ndarray, step_days: float, smoothing_da
 
 @njit(cache=True)
 def oxide_use(for_magnets: np.ndarray, other_per_day: np.ndarray, step_days: float, other_multiplier: np.ndarray,
-              buy: np.ndarray, plan: np.ndarray,
-              oxide: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+              buy: np.ndarray, plan: np.ndarray, oxide: np.ndarray,
+              recipe_shares: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """What magnet making asks of each country's oxide stock [C, E] before its market clears: plants'
     ``for_magnets``, other uses' ``other_per_day`` x ``step_days`` x their answer to prices
     ``other_multiplier``, and stockpiles' ``buy``. Returns other uses' claims, all own use, the countries that
-    plan magnets (``plan`` [C, G]) and the provenance of their oxide stocks [makers, Q, E] as shares of the
-    mass (0 where there is none)."""
+    plan magnets (``plan`` [C, G]) and the provenance of a t of each grade they make [makers, Q, G] (row 0: the
+    t itself): that of the oxides of its recipe in their stock, weighted by each element's share of the
+    recipe's REO content (``recipe_shares`` [G, E]; an element a country holds none of adds nothing)."""
     C, E = for_magnets.shape
-    Q = oxide.shape[1]
+    Q, G = oxide.shape[1], recipe_shares.shape[0]
     other = np.empty((C, E))
     own = np.empty((C, E))
     for c in range(C):
@@ -52,18 +43,25 @@ def oxide_use(for_magnets: np.ndarray, other_per_day: np.ndarray, step_days: flo
             own[c, e] = for_magnets[c, e] + other[c, e] + buy[c, e]
     plans = np.zeros(C, np.bool_)
     for c in range(C):
-        for g in range(plan.shape[1]):
+        for g in range(G):
             if plan[c, g] != 0:
                 plans[c] = True
     makers = np.flatnonzero(plans)
-    shares = np.zeros((makers.shape[0], Q, E))
+    content = np.zeros((makers.shape[0], Q, G))
+    share = np.empty(E)
     for k in range(makers.shape[0]):
-        stock, out = oxide[makers[k]], shares[k]
-        for q in range(Q):
-            for e in range(E):
-                if stock[0, e] > 0:
-                    out[q, e] = stock[q, e] / stock[0, e]
-    return other, own, makers, shares
+        stock, out = oxide[makers[k]], content[k]
+        out[0, :] = 1.0              # the mass row: a t of magnet per t
+        for q in range(1, Q):
+            if holds(stock, q):
+                for e in range(E):
+                    share[e] = stock[q, e] / stock[0, e] if stock[0, e] > 0 else 0.0
+                for g in range(G):
+                    total = 0.0
+                    for e in range(E):
+                        total += share[e] * recipe_shares[g, e]
+                    out[q, g] = total
+    return other, own, makers, content
 
 
 @njit(cache=True)
@@ -100,8 +98,7 @@ def make_magnets(oxide: np.ndarray, pile: np.ndarray, magnet: np.ndarray, made: 
     provenance of the oxides of their recipe per t magnet, and join ``magnet``. Returns other uses served
     [C, E], tagged oxides used, tagged magnets made, the exports' routes and goods (``leave_stock``), and the
     claims [C, E] and what the stock served of them."""
-    C, G = made.shape
-    Q = oxide.shape[1]
+    C = made.shape[0]
     other_used = other * fill
     used = take_share(oxide, into_magnets + other_used)
     if buy.any():
@@ -109,17 +106,10 @@ def make_magnets(oxide: np.ndarray, pile: np.ndarray, magnet: np.ndarray, made: 
     buyer, supplier, goods = leave_stock(oxide, shipped, pipeline)
     claims = own - buy
     use_average(use_own, claims, step_days, smoothing_days)
-    magnets = np.zeros_like(magnet)
+    magnets = np.zeros_like(magnet)      # countries that plan none make none
     for k in range(makers.shape[0]):
         c = makers[k]
-        for q in range(Q):
-            for g in range(G):
-                magnets[c, q, g] = content[k, q, g] * made[c, g]
-    for c in range(C):
-        for g in range(G):
-            magnets[c, 0, g] = made[c, g]
-    stamp(magnets, made_row, touched_row)
-    add_into(magnet, magnets)
+        add_stamped(magnet[c], content[k], made[c], magnets[c], c, C, made_row, touched_row)
     return other_used, used, magnets, buyer, supplier, goods, claims, claims * fill
 
 
@@ -136,16 +126,11 @@ def separate(conc: np.ndarray, oxide: np.ndarray, feed_cap: np.ndarray, fill: np
     feed = take_share(conc, feed_cap * fill)
     buyer, supplier, goods = leave_stock(conc, shipped, pipeline)
     use_average(use_own, feed_cap, step_days, smoothing_days)
-    C, Q, E = feed.shape
+    C, E = feed.shape[0], feed.shape[2]
     oxides = np.empty_like(feed)
     recovery = np.empty(E)
     for c in range(C):
         for e in range(E):
             recovery[e] = recovered[c, e] / feed_cap[c, 0] if feed_cap[c, 0] > 0 else 0.0
-        fed, out = feed[c], oxides[c]
-        for q in range(Q):
-            for e in range(E):
-                out[q, e] = fed[q, e] * recovery[e]
-    stamp(oxides, refined_row, touched_row)
-    add_into(oxide, oxides)
+        add_stamped(oxide[c], feed[c], recovery, oxides[c], c, C, refined_row, touched_row)
     return feed, oxides, buyer, supplier, goods

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .tagged import take_share
+from .tagged import add_into, take_share
 
 
 @njit(cache=True)
@@ -39,7 +39,7 @@ def release(oxide: np.ndarray, pile: np.ndarray, use: np.ndarray, per_day: np.nd
                 due = True
                 amount[c, e] = min(days * step_days / days_of_month * per_day[c, e], pile[c, 0, e])
     if due:
-        oxide += take_share(pile, amount)
+        add_into(oxide, take_share(pile, amount))
 
 
 @njit(cache=True)

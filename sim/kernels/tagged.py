@@ -29,28 +29,61 @@ def item_mass(tagged: np.ndarray, c: int, i: int, concentrate: bool) -> float:
 
 
 @njit(cache=True)
+def holds(rows: np.ndarray, q: int) -> bool:
+    """Whether provenance row ``q`` of a country's rows ``[Q, X]`` holds any mass: most rows of a stock hold
+    none, and taking a share of, scaling or adding nothing leaves the same bits, so the kernels skip them. An
+    OR of every comparison, with no exit in the loop (an exit costs more in mispredicted branches than it
+    saves)."""
+    nonzero = False
+    for x in range(rows.shape[1]):
+        nonzero |= rows[q, x] != 0.0
+    return nonzero
+
+
+@njit(cache=True)
 def take_share(tagged: np.ndarray, amount: np.ndarray) -> np.ndarray:
     """Take ``amount`` [C, I] of traded mass out of ``tagged`` [C, Q, X] (in place), every row in proportion, at
     most what is there; return the tagged mass taken. ``amount`` with one column is concentrate: t REO of
-    all elements together."""
+    all elements together. Rows that hold nothing, and countries nothing is taken from, are left as they are."""
     C, Q, X = tagged.shape
     concentrate = amount.shape[1] == 1
     taken = np.empty_like(tagged)
     share = np.empty(X)
     for c in range(C):
         total = pairwise_sum(tagged[c, 0, :]) if concentrate else 0.0     # before any of it is taken
+        takes = False
         for x in range(X):
             i = 0 if concentrate else x
             available = total if concentrate else tagged[c, 0, x]
             share[x] = min(1.0, amount[c, i] / available) if available > 0 else 0.0
+            takes |= share[x] > 0
         stock, out = tagged[c], taken[c]           # views of one country: loops the compiler vectorises
+        if not takes:
+            out[:] = 0.0
+            continue
         for q in range(Q):
-            for x in range(X):
-                held = stock[q, x]
-                part = share[x] * held
-                out[q, x] = part
-                stock[q, x] = held - part
+            if holds(stock, q):
+                for x in range(X):
+                    held = stock[q, x]
+                    part = share[x] * held
+                    out[q, x] = part
+                    stock[q, x] = held - part
+            else:
+                for x in range(X):
+                    out[q, x] = 0.0
     return taken
+
+
+@njit(cache=True)
+def add_into(stock: np.ndarray, tagged: np.ndarray) -> None:
+    """``stock += tagged`` for tagged mass ``[C, Q, X]``, in place (rows of nothing skipped: adding 0 changes
+    nothing)."""
+    for c in range(stock.shape[0]):
+        held, more = stock[c], tagged[c]
+        for q in range(held.shape[0]):
+            if holds(more, q):
+                for x in range(held.shape[1]):
+                    held[q, x] = held[q, x] + more[q, x]
 
 
 @njit(cache=True)
@@ -66,6 +99,29 @@ def add_origin(tagged: np.ndarray, mass: np.ndarray, kind_row: int, touched_row:
 
 
 @njit(cache=True)
+def add_stamped(stock: np.ndarray, rows: np.ndarray, scale: np.ndarray, out: np.ndarray, c: int, n: int,
+                kind_row: int, touched_row: int) -> None:
+    """Country ``c``'s newly processed tagged mass, ``rows`` [Q, X] x ``scale`` [X], stamped as processed in c
+    (of ``n`` countries) at the stage whose rows start at ``kind_row`` (as ``stamp`` does), written to ``out``
+    [Q, X] and added into the country's ``stock`` [Q, X], in place: one pass over the rows that hold anything."""
+    Q, X = rows.shape
+    for q in range(Q):
+        source = q
+        if q == kind_row + c or q == touched_row + c:
+            source = 0                   # all of the mass
+        elif kind_row <= q < kind_row + n:
+            source = -1                  # another country's: none of it
+        if source >= 0 and holds(rows, source):
+            for x in range(X):
+                part = rows[source, x] * scale[x]
+                out[q, x] = part
+                stock[q, x] = stock[q, x] + part
+        else:
+            for x in range(X):
+                out[q, x] = 0.0
+
+
+@njit(cache=True)
 def stamp(tagged: np.ndarray, kind_row: int, touched_row: int) -> None:
     """Mark tagged mass ``[C, Q, X]`` as processed in country c (its first index) at the stage whose rows start at
     ``kind_row``, in place: that stage's rows hold only c's, all of the mass, and c has touched it."""
@@ -73,8 +129,9 @@ def stamp(tagged: np.ndarray, kind_row: int, touched_row: int) -> None:
     for c in range(C):
         rows = tagged[c]
         for k in range(C):
-            for x in range(X):
-                rows[kind_row + k, x] = 0.0
+            if holds(rows, kind_row + k):
+                for x in range(X):
+                    rows[kind_row + k, x] = 0.0
         for x in range(X):
             rows[kind_row + c, x] = rows[0, x]
             rows[touched_row + c, x] = rows[0, x]
