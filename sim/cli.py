@@ -465,6 +465,7 @@ def _run(argv: list[str]) -> int:
         out = args.out or default_out(args.scenario, scenario.name + alone)
         if _cannot_write(out, "run"):
             return 2
+        _note_compiling(args.quiet)
         with folder_lock(out):             # before the run: a folder another run is writing is refused at once
             started = time.perf_counter()
             results = run(scenario, seed=args.seed, end=args.end, replication=args.replication,
@@ -499,6 +500,8 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
         return 2
     if not args.quiet and not is_random(scenario):
         print(_no_randomness_note(args.scenario, scenario.name, replications), file=sys.stderr)
+    if not args.scheduler:           # a cluster's workers have caches of their own
+        _note_compiling(args.quiet)
     started = time.perf_counter()
     end = f" --end {args.end}" if args.end else ""
     try:
@@ -535,6 +538,16 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
         print(ensemble.text(seconds))
         print(f"ensemble in {out}")
     return 1 if ensemble.failures else 0
+
+
+def _note_compiling(quiet: bool) -> None:
+    """Say so when this run first compiles the engine's kernels (a new machine, or new code): a minute of
+    silence at the first run would look like a hang."""
+    from .kernels import compiled
+
+    if not quiet and not compiled():
+        print("python -m sim: compiling the engine for this machine, once (about a minute; later runs start "
+              "at once)", file=sys.stderr)
 
 
 def _no_randomness_note(file: Path, name: str, replications: int) -> str:

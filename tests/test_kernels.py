@@ -57,3 +57,12 @@ def test_a_run_without_compilation_gives_the_same_tables(tmp_path):
     for name, frame in compiled.items():
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"{name}.parquet"), frame, check_exact=True,
                                       check_dtype=False, check_categorical=False)
+
+
+def test_the_kernels_count_as_compiled_once_cached_and_not_with_an_empty_cache(tmp_path):
+    sim.run(SCENARIOS / "baseline.yaml", end="2025-01-31")       # compiled (or loaded) here
+    assert sim.kernels.compiled()
+    empty = subprocess.run([sys.executable, "-c", "import sim.kernels as k; print(k.compiled())"],
+                           env=os.environ | {"NUMBA_CACHE_DIR": str(tmp_path)}, capture_output=True, text=True,
+                           check=True, cwd=ROOT)
+    assert empty.stdout.strip() == "False"
