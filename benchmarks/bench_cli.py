@@ -8,7 +8,9 @@ Every repeat starts fresh interpreters, as the command does:
   it starts), loading the scenario, the engine, tables and writing them (``save`` without plots: tables,
   summary, monthly series, manifest; pandas is imported here, on first use) and the five plots (matplotlib
   imported on first use). What the process spends outside these (the interpreter starting and ending) is
-  its wall time, timed from outside, less their sum.
+  its wall time, timed from outside, less their sum. The command itself draws the plots in a second process
+  while it writes the tables (``sim.aside``, on Linux with two cores or more), so on such a machine its end
+  to end is less than the sum of the steps, which are timed one after the other.
 
 One run of each goes first, untimed (warm: compiled kernels cached, files in the disk cache). With
 ``--base CHECKOUT`` the same is timed for the code of another checkout (its ``sim`` on ``PYTHONPATH``),

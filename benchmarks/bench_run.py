@@ -1,4 +1,6 @@
-"""Time one ten-year baseline run (and the Japan ban) of the engine: python benchmarks/bench_run.py [repeats].
+"""Time one ten-year baseline run (and the Japan ban) of the engine: python benchmarks/bench_run.py [repeats]
+[SCENARIO ...] (names in scenarios/; e.g. october_2025_controls, whose origin rule makes ~27,000 licence
+applications, each a SimPy process).
 
 Prints the median and best wall time over the repeats, simulated days per
 second, and the time to build the tidy tables. Loading the scenario is timed
@@ -37,5 +39,5 @@ def bench(name: str, repeats: int) -> None:
 
 if __name__ == "__main__":
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    for name in ("baseline", "japan_ban"):
+    for name in sys.argv[2:] or ("baseline", "japan_ban"):
         bench(name, repeats)

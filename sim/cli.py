@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -462,12 +465,15 @@ def _run(argv: list[str]) -> int:
         out = args.out or default_out(args.scenario, scenario.name + alone)
         if _cannot_write(out, "run"):
             return 2
+        _note_compiling(args.quiet)
         with folder_lock(out):             # before the run: a folder another run is writing is refused at once
             started = time.perf_counter()
             results = run(scenario, seed=args.seed, end=args.end, replication=args.replication,
                           progress=progress_bar(args.quiet, "step", scenario.name))
             seconds = time.perf_counter() - started
-            save(results, out, plots=False if args.no_plots else None, flows_periods=args.flows_periods)
+            with collector_paused():
+                save(results, out, plots=False if args.no_plots else None, flows_periods=args.flows_periods,
+                     plots_beside=True)
     except ScenarioError as exc:
         print(f"{args.scenario}: INVALID", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
@@ -494,6 +500,8 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
         return 2
     if not args.quiet and not is_random(scenario):
         print(_no_randomness_note(args.scenario, scenario.name, replications), file=sys.stderr)
+    if not args.scheduler:           # a cluster's workers have caches of their own
+        _note_compiling(args.quiet)
     started = time.perf_counter()
     end = f" --end {args.end}" if args.end else ""
     try:
@@ -532,6 +540,16 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     return 1 if ensemble.failures else 0
 
 
+def _note_compiling(quiet: bool) -> None:
+    """Say so when this run first compiles the engine's kernels (a new machine, or new code): a minute of
+    silence at the first run would look like a hang."""
+    from .kernels import compiled
+
+    if not quiet and not compiled():
+        print("python -m sim: compiling the engine for this machine, once (about a minute; later runs start "
+              "at once)", file=sys.stderr)
+
+
 def _no_randomness_note(file: Path, name: str, replications: int) -> str:
     """One line for an ensemble of a scenario without uncertain input: every replication will be the same."""
     uncertain = file.with_name(f"{file.stem}_uncertain.yaml")
@@ -558,6 +576,21 @@ def main(argv: list[str] | None = None) -> int:
     if code == INTERRUPTED:
         _forget_uncaught_ctrl_c()
     return code
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """CPython's cycle collector off for a block that makes many objects and keeps most (writing results).
+
+    Once the engine (Numba's compiler), pandas and matplotlib are loaded, each full collection walks
+    millions of objects: a fifth of a second of writing a run's results went to it."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _forget_uncaught_ctrl_c() -> None:

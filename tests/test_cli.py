@@ -190,3 +190,13 @@ def test_run_is_an_explicit_subcommand(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (out / "summary.json").is_file()
     assert "run" in run_cli("--help").stdout
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_run_that_must_first_compile_the_engine_says_so_unless_quiet(write, monkeypatch, capsys, tmp_path, quiet):
+    monkeypatch.setattr("sim.kernels.compiled", lambda: False)
+    scenario = write(MINIMAL)
+    assert main([str(scenario), "--end", "2025-03-31", "--no-plots", "--out", str(tmp_path / "out"),
+                 *(["--quiet"] if quiet else [])]) == 0
+    said = "compiling the engine for this machine, once" in capsys.readouterr().err
+    assert said is not quiet

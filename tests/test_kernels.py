@@ -165,3 +165,12 @@ def test_routes_whose_goods_come_to_nothing_leave_no_shipment():
     assert np.array_equal(goods[:, 0], [[5.0, 10.0], [2.0, 0.0]])
     assert np.array_equal(pipeline, [[0.0, 0.0], [7.0, 10.0], [0.0, 0.0]])
     assert np.array_equal(tagged[:, 0], [[5.0, 10.0], [0.0, 0.0], [2.0, 0.0]])
+
+
+def test_the_kernels_count_as_compiled_once_cached_and_not_with_an_empty_cache(tmp_path):
+    sim.run(SCENARIOS / "baseline.yaml", end="2025-01-31")       # compiled (or loaded) here
+    assert sim.kernels.compiled()
+    empty = subprocess.run([sys.executable, "-c", "import sim.kernels as k; print(k.compiled())"],
+                           env=os.environ | {"NUMBA_CACHE_DIR": str(tmp_path)}, capture_output=True, text=True,
+                           check=True, cwd=ROOT)
+    assert empty.stdout.strip() == "False"

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
+from ..aside import beside, can_fork
 from ..engine import Simulation
 from ..files import atomic_folder, write_json, write_table
 from ..progress import Progress
@@ -43,10 +45,12 @@ def default_out(scenario_file: Path, name: str) -> Path:
 
 def save(results: Results, folder: Path | str, frequency: str | None = None, formats: tuple[str, ...] | None = None,
          plots: bool | None = None, extra: Callable[[Path], None] | None = None,
-         flows_periods: Sequence[str] | None = None) -> Path:
+         flows_periods: Sequence[str] | None = None, plots_beside: bool = False) -> Path:
     """Write a run's tables, summary, monthly series, manifest and plots into ``folder``, replacing it
     atomically. Frequency, formats and plots default to the scenario's ``outputs``; ``flows_periods`` are
-    the flows chart's (``sim.plots.flows``; default: the year before the first export measure and its first)."""
+    the flows chart's (``sim.plots.flows``; default: the year before the first export measure and its first).
+    ``plots_beside`` draws the plots in a second process while the tables are written, where that can be
+    done (``sim.aside``): the command line's choice, for a process that runs no threads of its own."""
     settings = results.scenario.outputs
     frequency = frequency or settings.frequency
     formats = tuple(formats or settings.formats)
@@ -55,16 +59,22 @@ def save(results: Results, folder: Path | str, frequency: str | None = None, for
 
     folder = Path(folder)
     with atomic_folder(folder, "run") as work:
-        (work / "tables").mkdir()
-        for name, frame in results.tables(frequency).items():
-            write_table(frame, work / "tables" / name, formats)
-        write_json(work / "summary.json", results.summary().to_dict())
-        write_table(headline_series(results), work / "monthly", ("csv",))
-        write_json(work / "manifest.json", manifest(results, frequency, formats))
-        if plots:
+        def draw() -> None:
             from ..plots import briefing  # matplotlib only when plots are asked for
-            (work / "plots").mkdir()
             briefing(results, work / "plots", flows_periods=flows_periods)
+
+        beside_tables = plots and plots_beside and can_fork()
+        if plots:
+            (work / "plots").mkdir()
+        with beside(draw) if beside_tables else nullcontext():
+            (work / "tables").mkdir()
+            for name, frame in results.tables(frequency).items():
+                write_table(frame, work / "tables" / name, formats)
+            write_json(work / "summary.json", results.summary().to_dict())
+            write_table(headline_series(results), work / "monthly", ("csv",))
+            write_json(work / "manifest.json", manifest(results, frequency, formats))
+            if plots and not beside_tables:
+                draw()
         if extra is not None:
             extra(work)
     return folder
