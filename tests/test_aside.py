@@ -9,7 +9,7 @@ import pytest
 
 from sim.aside import beside, can_fork
 from sim.cli import main
-from sim.experiments.single import run, save
+from sim.experiments.single import DRAWN_BESIDE, run, save
 
 from .conftest import MINIMAL
 
@@ -40,9 +40,12 @@ def test_plots_drawn_beside_the_tables_are_byte_for_byte_those_drawn_in_line(tin
 
 
 def _plots_fail(monkeypatch, error: BaseException) -> None:
+    """The shortfall chart, which the second process draws, fails with ``error``."""
+    assert "shortfall" in DRAWN_BESIDE
+
     def fail(*args, **kwargs):
         raise error
-    monkeypatch.setattr(importlib.import_module("sim.plots.briefing"), "save_figure", fail)
+    monkeypatch.setattr(importlib.import_module("sim.plots.briefing"), "shortfall_figure", fail)
 
 
 def test_a_full_disk_while_the_plots_are_drawn_is_one_line_and_exit_2_with_nothing_left(tiny, monkeypatch,

@@ -22,6 +22,10 @@ from ..results import Results
 from ..scenario import Scenario, load_scenario
 from .manifest import manifest
 
+# the briefing's figures drawn in a second process beside the tables (``save(plots_beside=True)``): about
+# as long to draw as writing the tables and drawing the flows chart, which the main process does meanwhile
+DRAWN_BESIDE = ("shortfall", "days_of_cover", "prices", "dependency")
+
 
 def run(scenario: Scenario | str | Path, seed: int | None = None, end: dt.date | str | None = None,
         replication: int | None = None, progress: Progress | None = None) -> Results:
@@ -59,22 +63,28 @@ def save(results: Results, folder: Path | str, frequency: str | None = None, for
 
     folder = Path(folder)
     with atomic_folder(folder, "run") as work:
-        def draw() -> None:
-            from ..plots import briefing  # matplotlib only when plots are asked for
-            briefing(results, work / "plots", flows_periods=flows_periods)
+        figures: tuple[str, ...] = ()
+        if plots:     # matplotlib only when plots are asked for; before a second process starts, which has it too
+            from ..plots.briefing import FIGURES, briefing
+            figures = FIGURES
+            (work / "plots").mkdir()
+
+        def draw(names: tuple[str, ...]) -> None:
+            briefing(results, work / "plots", flows_periods=flows_periods, figures=names)
 
         beside_tables = plots and plots_beside and can_fork()
-        if plots:
-            (work / "plots").mkdir()
-        with beside(draw) if beside_tables else nullcontext():
+        # made before the plots' process starts, which then has them too (a run keeps its tables)
+        tables, summary, series = results.tables(frequency), results.summary().to_dict(), headline_series(results)
+        with beside(lambda: draw(DRAWN_BESIDE)) if beside_tables else nullcontext():
             (work / "tables").mkdir()
-            for name, frame in results.tables(frequency).items():
+            for name, frame in tables.items():
                 write_table(frame, work / "tables" / name, formats)
-            write_json(work / "summary.json", results.summary().to_dict())
-            write_table(headline_series(results), work / "monthly", ("csv",))
+            write_json(work / "summary.json", summary)
+            write_table(series, work / "monthly", ("csv",))
             write_json(work / "manifest.json", manifest(results, frequency, formats))
-            if plots and not beside_tables:
-                draw()
+            here = tuple(f for f in figures if not (beside_tables and f in DRAWN_BESIDE))
+            if here:
+                draw(here)
         if extra is not None:
             extra(work)
     return folder

@@ -54,9 +54,14 @@ def usd(price: float) -> str:
     return f"{price:,.0f}" if price >= 100 else f"{price:.3g}"
 
 
+FIGURES = ("shortfall", "days_of_cover", "prices", "dependency", "flows")
+
+
 def briefing(results: Results, folder: pathlib.Path, countries: tuple[str, ...] | None = None,
-             flows_periods: Sequence[Period | str] | None = None) -> list[pathlib.Path]:
-    """Write the briefing PNGs of a run into ``folder``; return their paths.
+             flows_periods: Sequence[Period | str] | None = None,
+             figures: Sequence[str] = FIGURES) -> list[pathlib.Path]:
+    """Write the briefing PNGs of a run into ``folder`` (``figures``: all five by default, or some of
+    ``FIGURES``); return their paths.
 
     ``countries`` are the ones the cover and dependency plots follow; by
     default the (up to four) countries with the largest cumulative shortfall.
@@ -67,15 +72,13 @@ def briefing(results: Results, folder: pathlib.Path, countries: tuple[str, ...] 
     folder.mkdir(parents=True, exist_ok=True)
     focus = briefing_countries(results, countries)
     note = f"Scenario {results.scenario.name} (seed {results.seed}): {results.scenario.title}"
-    paths = []
-    for name, draw in (("shortfall", lambda: shortfall_figure(results)),
-                       ("days_of_cover", lambda: cover_figure(results, focus)),
-                       ("prices", lambda: prices_figure(results)),
-                       ("dependency", lambda: dependency_figure(results, focus)),
-                       ("flows", lambda: flows_figure(results, flows_periods))):
-        paths.append(save_figure(draw(), folder / f"{name}.png", note, events=None if name == "flows" else
-                                 results.events))
-    return paths
+    draw = {"shortfall": lambda: shortfall_figure(results),
+            "days_of_cover": lambda: cover_figure(results, focus),
+            "prices": lambda: prices_figure(results),
+            "dependency": lambda: dependency_figure(results, focus),
+            "flows": lambda: flows_figure(results, flows_periods)}
+    return [save_figure(draw[name](), folder / f"{name}.png", note,
+                        events=None if name == "flows" else results.events) for name in figures]
 
 
 def briefing_countries(results: Results, countries: tuple[str, ...] | None = None) -> tuple[str, ...]:
