@@ -57,8 +57,10 @@ def _child(code: str, args: list[str]) -> tuple[float, float, str]:
     """Wall and CPU (user + system) seconds of a fresh interpreter running ``sim`` from ``code``, and what
     it printed."""
     before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    # not from a checkout's root: ``python -m`` puts the working folder first on sys.path, ahead of PYTHONPATH,
+    # and the command would import the sim/ there whatever ``code`` says
     done = subprocess.run([sys.executable, *args], env=os.environ | {"PYTHONPATH": code}, capture_output=True,
-                          text=True, check=True, cwd=ROOT)
+                          text=True, check=True, cwd=tempfile.gettempdir())
     wall, after = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, done.stdout
 
@@ -68,7 +70,8 @@ def measure(code: str, scenario: str) -> dict[str, tuple[float, float]]:
     (wall, CPU) seconds of each."""
     with tempfile.TemporaryDirectory() as folder:
         command = _child(code, ["-m", "sim", scenario, "--quiet", "--out", str(Path(folder) / "cli")])
-        *process, printed = _child(code, [__file__, "--steps", scenario, str(Path(folder) / "steps")])
+        *process, printed = _child(code, [str(Path(__file__).resolve()), "--steps", scenario,
+                                          str(Path(folder) / "steps")])
     figures = {name: tuple(v) for name, v in json.loads(printed.strip().splitlines()[-1]).items()}
     figures["interpreter"] = tuple(whole - sum(f[k] for f in figures.values()) for k, whole in enumerate(process))
     return {"end to end": command[:2], **figures}
@@ -93,6 +96,7 @@ def main() -> None:
     parser.add_argument("--base", type=Path, help="a checkout of the code to compare with (its sim/ parent)")
     parser.add_argument("--steps", nargs=2, metavar=("SCENARIO", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.scenario = str(Path(args.scenario).resolve())     # the children run from another folder
     if args.steps:                       # the child: time the steps here, print them as JSON
         print(json.dumps(steps(*args.steps)))
         return
