@@ -15,6 +15,9 @@ def progress_bar(quiet: bool, unit: str, desc: str) -> Progress | None:
         return None
     from tqdm import tqdm
 
+    # no monitor thread (it only retunes how often a stalled bar redraws): the command line forks to draw its
+    # plots (``sim.aside``), which wants a process without threads of its own
+    tqdm.monitor_interval = 0
     bar: dict = {}
 
     def update(done: int, total: int) -> None:
