@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import simpy
 
-from ..kernels import ctrl_c_stays_ctrl_c
+from ..kernels import ctrl_c_pending, ctrl_c_stays_ctrl_c
 from ..results.recorder import Recorder
 from ..results.tables import Results
 from ..scenario import Scenario, realise
@@ -106,7 +106,8 @@ class Simulation:
         self.defence_first = np.array([self.world.rationing.by_country.get(c, self.world.rationing.rule)
                                        == "defence_first" for c in self.net.countries])
         self.offtakes = [e for e in self.world.events if e.type == "offtake"]
-        self.state = initial_state(self.net, self.world, -math.ceil(SPIN_UP_DAYS / self.step_days))
+        with ctrl_c_stays_ctrl_c():        # the first kernels load here: Numba's compiler with them
+            self.state = initial_state(self.net, self.world, -math.ceil(SPIN_UP_DAYS / self.step_days))
         self._nothing: dict = {}           # one empty coverage per stage, for steps with no measure in force
 
     # ------------------------------------------------------------ public
@@ -143,6 +144,7 @@ class Simulation:
     # ------------------------------------------------------------ the step
     def next_step(self) -> bool:
         """Do the work of the step under way; False when the calendar is done."""
+        ctrl_c_pending()                   # one that a callback from compiled code dropped in the last step
         state, net = self.state, self.net
         k = state.k
         if k >= len(net.dates):

@@ -19,23 +19,73 @@ plain Python (slowly), for a debugger.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
 
 
 @contextlib.contextmanager
 def ctrl_c_stays_ctrl_c() -> Iterator[None]:
-    """Let a Ctrl-C that lands inside a compiled kernel leave as the ``KeyboardInterrupt`` it is.
+    """Let a Ctrl-C that lands inside compiled code leave as the ``KeyboardInterrupt`` it is.
 
-    The first call of a cached kernel unpickles it from Python code run by Numba's C code; a SIGINT there
-    comes out as a ``SystemError`` ("returned a result with an exception set") whose cause is the
-    ``KeyboardInterrupt``, and a caller would report a crash where the user only pressed Ctrl-C.
+    Two ways it could be lost while a cached kernel loads on its first call. Numba unpickles it from Python
+    code its C code runs: a SIGINT there comes out as a ``SystemError`` ("returned a result with an
+    exception set") whose cause is the ``KeyboardInterrupt``. And llvmlite tells Python of the loaded code
+    through a ctypes callback: a ``KeyboardInterrupt`` raised in a callback is printed ("Exception ignored
+    on calling ctypes callback function") and dropped, so the run went on to the end and exited 0 (2 of 40
+    Ctrl-Cs in the first second of a loaded machine's run). Inside the block, a Ctrl-C is also noted where
+    no callback can drop it, and ``ctrl_c_pending`` (checked by every step) or the block's end raises it;
+    the "Exception ignored" report of a dropped one is not printed.
     """
+    noted, hook = _note_ctrl_c(), sys.unraisablehook
+    if noted is not None:
+        sys.unraisablehook = functools.partial(_not_a_dropped_ctrl_c, hook)
     try:
         yield
+        ctrl_c_pending()
     except Exception as exc:
         if _caused_by_ctrl_c(exc):
             raise KeyboardInterrupt from exc
         raise
+    finally:
+        if noted is not None:
+            signal.signal(signal.SIGINT, noted)
+            sys.unraisablehook = hook
+            _pressed.clear()
+
+
+_pressed: list[bool] = []        # a Ctrl-C came inside ``ctrl_c_stays_ctrl_c`` and was not raised yet
+
+
+def ctrl_c_pending() -> None:
+    """Raise the ``KeyboardInterrupt`` of a Ctrl-C that came inside ``ctrl_c_stays_ctrl_c`` and that a
+    callback from compiled code dropped."""
+    if _pressed:
+        _pressed.clear()
+        raise KeyboardInterrupt
+
+
+def _not_a_dropped_ctrl_c(hook: Callable[[object], object], unraisable: object) -> None:
+    """Report what a callback dropped (``sys.unraisablehook``), but a Ctrl-C that will be raised again: the
+    command line's one line says it was interrupted, without ctypes' "Exception ignored" above it."""
+    if not (_pressed and isinstance(getattr(unraisable, "exc_value", None), KeyboardInterrupt)):
+        hook(unraisable)
+
+
+def _note_ctrl_c() -> object | None:
+    """Have a Ctrl-C noted as well as raised, where Python's own handler is in place (in the main thread;
+    not where a caller set one of its own); returns the handler to put back, or None."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return None
+
+    def ctrl_c(signum: int, frame: object) -> None:
+        _pressed.append(True)
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGINT, ctrl_c)
 
 
 def _caused_by_ctrl_c(exc: BaseException) -> bool:
