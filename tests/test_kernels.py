@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 import sim
 from sim.kernels.prices import numpy_power
 from sim.kernels.sums import pairwise_sum
-from sim.kernels.tagged import add_stamped, stamp, take_share
+from sim.kernels.tagged import add_stamped, live_rows, stamp, take_share
+from sim.world.provenance import TaggedFlow
 
 from .conftest import ROOT, SCENARIOS
 
@@ -70,8 +71,10 @@ def test_taking_a_share_skips_only_what_holds_nothing(seed):
     share = np.where(stock[:, 0, :] > 0, np.minimum(1.0, amount / np.where(stock[:, 0, :] > 0, stock[:, 0, :], 1)), 0)
     expected = share[:, None, :] * stock
     left = stock - expected
-    taken = take_share(stock, amount)
-    assert (taken == expected).all() and (stock == left).all()
+    taken = TaggedFlow(*take_share(stock, *live_rows(stock), amount))
+    assert (taken.dense(stock.shape[1]) == expected).all() and (stock == left).all()
+    assert (taken.mass == expected[:, 0, :]).all()
+    assert (np.diff(taken.at) > 0).all() and (taken.values != 0).any(axis=1).all()   # the rows that hold anything
 
 
 @settings(max_examples=50, deadline=None)
@@ -86,10 +89,15 @@ def test_new_mass_is_stamped_and_added_as_stamp_then_add_would(seed):
     new = rows * scale[:, None, :]
     stamp(new, kind_row, touched_row)
     expected = stock + new
-    out = np.empty_like(rows)
+    counted, count = live_rows(stock)
+    at, values, mass, e = np.empty(rows.size, np.int64), np.empty((rows.size, 4)), np.zeros((countries, 4)), 0
     for c in range(countries):
-        add_stamped(stock[c], rows[c], scale[c], out[c], c, countries, kind_row, touched_row)
-    assert (out == new).all() and (stock == expected).all()
+        source = np.flatnonzero((rows[c] != 0).any(axis=1) | (np.arange(rows.shape[1]) == 0))
+        e = add_stamped(stock, counted, count, c, source, rows[c, source], scale[c], kind_row, touched_row, at,
+                        values, mass, e)
+    made = TaggedFlow(mass, at[:e], values[:e])
+    assert (made.dense(rows.shape[1]) == new).all() and (stock == expected).all() and (mass == new[:, 0]).all()
+    assert all(set(counted[c, :count[c]]) >= set(np.flatnonzero((stock[c] != 0).any(axis=1))) for c in range(3))
 
 
 def test_a_run_without_compilation_gives_the_same_tables(tmp_path):
@@ -160,7 +168,7 @@ def test_routes_whose_goods_come_to_nothing_leave_no_shipment():
     shipped[1, 0] = [5.0, 10.0]
     shipped[1, 2, 0] = 2.0
     pipeline = np.zeros((3, 2))
-    buyer, supplier, goods = leave_stock(tagged, shipped, pipeline)
+    buyer, supplier, goods = leave_stock(tagged, *live_rows(tagged), shipped, pipeline)
     assert list(zip(buyer, supplier)) == [(1, 0), (1, 2)]
     assert np.array_equal(goods[:, 0], [[5.0, 10.0], [2.0, 0.0]])
     assert np.array_equal(pipeline, [[0.0, 0.0], [7.0, 10.0], [0.0, 0.0]])

@@ -11,6 +11,7 @@ import numpy as np
 from ..kernels.end_use import serve_end_uses
 from ..stages import MAGNET, MINE, REFINERY
 from ..world import Network
+from ..world.provenance import TaggedFlow
 from .flows import Flows
 from .measures import ExportMeasure, coverage
 from .shipping import dispatch
@@ -41,13 +42,14 @@ def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, d
     result, wants, qualifying = trade(state, net, MAGNET, state.magnet, by_grade, cover)
     # plants make to order what imports this step do not bring, up to nameplate capacity
     rate = net.magnet_plants.nameplate_t_per_day[day] * state.running[MAGNET] * dt_
+    magnet = state.magnet
     got, used, supplied, plan, b, j, goods = serve_end_uses(
-        state.magnet.tagged, by_sector, by_grade, state.sector_grades, result.own_fill, net.defence,
-        defence_first, result.shipped, state.pipeline[MAGNET], state.use_own[MAGNET], wants,
+        magnet.tagged, magnet.rows, magnet.count, by_sector, by_grade, state.sector_grades, result.own_fill,
+        net.defence, defence_first, result.shipped, state.pipeline[MAGNET], state.use_own[MAGNET], wants,
         net.members[MAGNET] @ (rate[:, None] * net.plant_grades), net.members[MAGNET] @ rate, float(dt_),
         USE_SMOOTHING_DAYS)
     exports = dispatch(state, MAGNET, b, j, goods, cover.licensed)
-    flows = Flows(stage=MAGNET, demand=by_sector, supplied=supplied, magnets_used=used, exports=exports,
+    flows = Flows(stage=MAGNET, demand=by_sector, supplied=supplied, magnets_used=TaggedFlow(*used), exports=exports,
                   qualifying=qualifying)
     return EndUse(flows, plan, by_grade, got)
 

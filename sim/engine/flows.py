@@ -2,7 +2,8 @@
 
 The simulation hands each ``Flows`` to its ledger (``sim.engine.ledger``), which books the mass-balance
 terms into the accounts and the facts into the recorder. Arrays are by country (``[C, ...]``); tagged
-arrays (``[C, Q, X]``) carry provenance. Units: t REO for concentrate and oxides, t magnet for magnets.
+flows (``[C, Q, X]``, ``sim.world.provenance.TaggedFlow``: their mass and the provenance rows that hold
+anything) carry provenance. Units: t REO for concentrate and oxides, t magnet for magnets.
 Fields a part does not move stay None.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..world.provenance import TaggedFlow
 from .shipping import Exports
 from .state import Shipment
 
@@ -23,20 +25,20 @@ class Flows:
     # end use of magnets
     demand: np.ndarray | None = None                 # [C, S] t magnet end uses asked for
     supplied: np.ndarray | None = None               # [C, S] t magnet they got
-    magnets_used: np.ndarray | None = None           # [C, Q, G] tagged magnets taken from stock by end uses
+    magnets_used: TaggedFlow | None = None           # [C, Q, G] tagged magnets taken from stock by end uses
     # oxides used, magnets made
     recycled: np.ndarray | None = None               # [C, E] oxides recovered from end-of-life magnets
     other_uses: np.ndarray | None = None             # [C, E] oxides used outside magnets
-    oxides_used: np.ndarray | None = None            # [C, Q, E] tagged oxides taken by magnet plants and other uses
+    oxides_used: TaggedFlow | None = None            # [C, Q, E] tagged oxides taken by magnet plants and other uses
     oxides_into_magnets: np.ndarray | None = None    # [C, E] oxides magnet plants took (content plus swarf)
     magnets_planned: np.ndarray | None = None        # [C, G] t magnet plants planned
     magnets_made: np.ndarray | None = None           # [C, G] t magnet made
-    made_tagged: np.ndarray | None = None            # [C, Q, G] the same, tagged
+    made_tagged: TaggedFlow | None = None            # [C, Q, G] the same, tagged
     # separation and mining
-    feed: np.ndarray | None = None                   # [C, Q, E] tagged concentrate fed to separation
-    separated: np.ndarray | None = None              # [C, Q, E] tagged oxides out of separation
+    feed: TaggedFlow | None = None                   # [C, Q, E] tagged concentrate fed to separation
+    separated: TaggedFlow | None = None              # [C, Q, E] tagged oxides out of separation
     mined: np.ndarray | None = None                  # [C, E] concentrate mined
-    sunk: np.ndarray | None = None                   # [C, Q, E] tagged oxides nobody needed, to the "other uses" sink
+    sunk: TaggedFlow | None = None                   # [C, Q, E] tagged oxides nobody needed, to the "other uses" sink
     # prices
     price: np.ndarray | None = None                  # [M, E] USD/kg by market
     price_multiple: np.ndarray | None = None         # [M, E] price / initial price

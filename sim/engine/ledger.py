@@ -84,18 +84,18 @@ class Ledger:
             return
         making_losses = None
         if f.magnets_used is not None:
-            add_content(a.consumed, f.magnets_used[:, 0, :], net.recipe, 1.0)
+            add_content(a.consumed, f.magnets_used.mass, net.recipe, 1.0)
         if f.recycled is not None:
             add_content(a.recycled, f.recycled, self.content[REFINERY], 1.0)
         if f.other_uses is not None:
             add_content(a.consumed, f.other_uses, self.content[REFINERY], 1.0)
             making_losses = add_losses(a.losses, f.oxides_into_magnets, f.magnets_made, net.recipe)
         if f.feed is not None:
-            add_losses(a.losses, f.feed[:, 0, :], f.separated[:, 0, :], self.content[REFINERY])
+            add_losses(a.losses, f.feed.mass, f.separated.mass, self.content[REFINERY])
         if f.mined is not None:
             add_content(a.mined, f.mined, self.content[REFINERY], 1.0)
         if f.sunk is not None:
-            add_content(a.sunk, f.sunk[:, 0, :], self.content[REFINERY], 1.0)
+            add_content(a.sunk, f.sunk.mass, self.content[REFINERY], 1.0)
         if f.exports is not None:
             self._transit(f.stage, f.exports.leaving, 1.0)
         if f.returned is not None:
@@ -113,7 +113,7 @@ class Ledger:
         if f.mined is not None:
             r.mining(k, f.mined)
         if f.sunk is not None:
-            r.sink(k, f.sunk[:, 0, :])
+            r.sink(k, f.sunk.mass)
         if f.price is not None:
             r.prices(k, f.price, f.price_multiple, f.magnet_price, f.magnet_price_multiple)
         if f.turned_back is not None:
@@ -165,8 +165,10 @@ class Ledger:
         take at most what is there, so not even rounding may make a stock negative), or when mass is created or
         lost (naming the element, the step and the terms). One pass over the books; words only for what fails,
         a negative stock first: it says more precisely where the books went wrong."""
-        broken, negative = check_books(self.accounts.terms, state.conc.tagged, state.oxide.tagged,
-                                       state.magnet.tagged, state.pile.tagged, self.net.recipe, BALANCE_TOLERANCE)
+        stocks = (state.conc, state.oxide, state.magnet, state.pile)
+        broken, negative = check_books(self.accounts.terms, *(s.tagged for s in stocks), self.net.recipe,
+                                       BALANCE_TOLERANCE, tuple(s.rows for s in stocks),
+                                       tuple(s.count for s in stocks))
         if negative >= 0:
             stage, stocks = [*state.stocks.items(), ("stockpile", state.pile)][negative]
             c, q, x = np.unravel_index(stocks.tagged.argmin(), stocks.tagged.shape)

@@ -12,6 +12,7 @@ from ..kernels import production
 from ..kernels.tagged import add_origin
 from ..stages import REFINERY
 from ..world import Network
+from ..world.provenance import TaggedFlow
 from .flows import Flows
 from .measures import ExportMeasure, coverage
 from .shipping import dispatch
@@ -38,7 +39,8 @@ def recycle(state: State, net: Network, day: int, by_grade: np.ndarray) -> Flows
     if not share.any():
         return None
     recycled = share[:, None] * (by_grade @ net.recipe)
-    add_origin(state.oxide.tagged, recycled, net.tags.row("refined", 0), net.tags.row("touched", 0))
+    oxide = state.oxide
+    add_origin(oxide.tagged, oxide.rows, oxide.count, recycled, net.tags.row("refined", 0), net.tags.row("touched", 0))
     return Flows(recycled=recycled)
 
 
@@ -49,22 +51,24 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     dt_ = net.step_days
     for_magnets = (plan / net.country_yield[:, None]) @ net.recipe
     buy = purchases(state, net, day)
-    other, own, makers, content = production.oxide_use(
+    oxide, pile, magnet = state.oxide, state.pile, state.magnet
+    other, own, makers, content_rows, content_count, content = production.oxide_use(
         for_magnets, net.non_magnet_t_per_day[day], float(dt_), state.other_use_multiplier, buy, plan,
-        state.oxide.tagged, net.recipe_shares)
+        oxide.tagged, oxide.rows, oxide.count, net.recipe_shares)
     cover = coverage(acting, REFINERY, state, net, nothing)
     result, wants, qualifying = trade(state, net, REFINERY, state.oxide, own, cover)
     fill = result.own_fill
     made, per_yield = production.scarcest(plan, net.recipe, fill, net.country_yield)   # the scarcest element
     into_magnets = per_yield @ net.recipe
     other_used, used, magnets, b, j, goods, claims, supplied = production.make_magnets(
-        state.oxide.tagged, state.pile.tagged, state.magnet.tagged, made, makers, content, fill, into_magnets,
-        other, buy, own, result.shipped, state.pipeline[REFINERY], state.use_own[REFINERY], float(dt_),
-        USE_SMOOTHING_DAYS, net.tags.row("made", 0), net.tags.row("touched", 0))
+        oxide.tagged, oxide.rows, oxide.count, pile.tagged, pile.rows, pile.count, magnet.tagged, magnet.rows,
+        magnet.count, made, makers, content_rows, content_count, content, fill, into_magnets, other, buy, own,
+        result.shipped, state.pipeline[REFINERY], state.use_own[REFINERY], float(dt_), USE_SMOOTHING_DAYS,
+        net.tags.row("made", 0), net.tags.row("touched", 0))
     exports = dispatch(state, REFINERY, b, j, goods, cover.licensed)
     flows = Flows(stage=REFINERY, other_uses=other_used,
-                  oxides_used=used, oxides_into_magnets=into_magnets, magnets_planned=plan, magnets_made=made,
-                  made_tagged=magnets, exports=exports, qualifying=qualifying)
+                  oxides_used=TaggedFlow(*used), oxides_into_magnets=into_magnets, magnets_planned=plan,
+                  magnets_made=made, made_tagged=TaggedFlow(*magnets), exports=exports, qualifying=qualifying)
     held = 0.0
     if cover.licensed:
         held = sum((share * result.shipped for _, share in cover.licensed), np.zeros_like(result.shipped))

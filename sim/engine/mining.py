@@ -12,5 +12,6 @@ def mine(state: State, net: Network, day: int) -> Flows:
     """Concentrate mined this step by the running mines, t REO by country and element."""
     rate = net.mines.rate_t_per_day[day] * state.running[MINE]
     mined = net.members[MINE] @ (rate[:, None] * net.composition) * net.step_days
-    add_origin(state.conc.tagged, mined, net.tags.row("mined", 0), net.tags.row("touched", 0))
+    conc = state.conc
+    add_origin(conc.tagged, conc.rows, conc.count, mined, net.tags.row("mined", 0), net.tags.row("touched", 0))
     return Flows(mined=mined)

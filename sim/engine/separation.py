@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..kernels import production
 from ..stages import MINE, REFINERY
 from ..world import Network
+from ..world.provenance import TaggedFlow
 from .flows import Flows
 from .measures import ExportMeasure, coverage
 from .shipping import dispatch
@@ -21,9 +22,11 @@ def separate(state: State, net: Network, acting: list[ExportMeasure], day: int, 
     feed_cap = (net.members[REFINERY] @ rate)[:, None]
     cover = coverage(acting, MINE, state, net, nothing)
     result, wants, qualifying = trade(state, net, MINE, state.conc, feed_cap, cover)
+    conc, oxide = state.conc, state.oxide
     feed, oxides, b, j, goods = production.separate(
-        state.conc.tagged, state.oxide.tagged, feed_cap, result.own_fill,
+        conc.tagged, conc.rows, conc.count, oxide.tagged, oxide.rows, oxide.count, feed_cap, result.own_fill,
         net.members[REFINERY] @ (rate[:, None] * net.recovery), result.shipped, state.pipeline[MINE],
         state.use_own[MINE], float(dt_), USE_SMOOTHING_DAYS, net.tags.row("refined", 0), net.tags.row("touched", 0))
     exports = dispatch(state, MINE, b, j, goods, cover.licensed)
-    return Flows(stage=MINE, feed=feed, separated=oxides, exports=exports, qualifying=qualifying)
+    return Flows(stage=MINE, feed=TaggedFlow(*feed), separated=TaggedFlow(*oxides), exports=exports,
+                 qualifying=qualifying)

@@ -32,7 +32,7 @@ def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
                  licensed: list[tuple[ExportLicence, np.ndarray]]) -> Exports | None:
     """Take exports ``shipped`` [B, J, I] out of the suppliers' stocks: by sea, or the share a licence
     covers to a licence office first (the measure makes its applications of each route's goods)."""
-    b, j, tagged = leave_stock(stocks.tagged, shipped, state.pipeline[stage])
+    b, j, tagged = leave_stock(stocks.tagged, stocks.rows, stocks.count, shipped, state.pipeline[stage])
     return dispatch(state, stage, b, j, tagged, licensed)
 
 

@@ -179,7 +179,7 @@ class Simulation:
         # the spin-up is the world at rest: no news in it
         covered = covered_orders(self.measures, state, net, net.dates[day], making.ordered) \
             if net.expectations is not None and k >= 0 else None
-        self.book(update_prices(state, net, day, claims, supplied, sunk.sunk[:, 0, :], use.by_grade, use.got,
+        self.book(update_prices(state, net, day, claims, supplied, sunk.sunk.mass, use.by_grade, use.got,
                                 covered))
         substitute(state, net, self.world)
         if k == -1:
@@ -217,7 +217,7 @@ class Simulation:
 
     def _sail(self, shipment: Shipment) -> None:
         """Put goods to sea: each route's arrive after its lead time."""
-        self.state.in_flight.sail(shipment, self.env.now)
+        self.state.in_flight.sail(shipment, self.env.now, self.state.stocks[shipment.stage])
 
     # ------------------------------------------------------------ events between steps
     def sailed(self) -> int:

@@ -15,22 +15,36 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels.exports import compact, land_due, put_to_sea
-from ..kernels.tagged import take_share
+from ..kernels.tagged import live_rows
 from ..scenario import Scenario
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 
 
-@dataclass
 class Stocks:
-    """Tagged stocks of one stage's product in every country."""
+    """Tagged stocks of one stage's product in every country, ``tagged`` [C, Q, X], with each country's rows
+    that may hold anything, ``rows`` [C, Q] and ``count`` [C] (``sim.kernels.tagged``): the kernels visit
+    those only, and count the rows they add mass to. Stocks set whole are looked over anew."""
 
-    tagged: np.ndarray      # [C, Q, X]
+    __slots__ = ("_tagged", "rows", "count")
+
+    def __init__(self, tagged: np.ndarray):
+        self.tagged = tagged
+
+    @property
+    def tagged(self) -> np.ndarray:
+        """[C, Q, X] tagged mass."""
+        return self._tagged
+
+    @tagged.setter
+    def tagged(self, value: np.ndarray) -> None:
+        self._tagged = value
+        self.rows, self.count = live_rows(value)
 
     @property
     def mass(self) -> np.ndarray:
         """[C, X] t REO (or t magnet) by item."""
-        return self.tagged[:, 0, :]
+        return self._tagged[:, 0, :]
 
 
 class Shipment:
@@ -83,12 +97,14 @@ class Hold:
         self.n = 0                                           # records used, landed or not
         self.due = np.inf                                    # the day the next goods arrive
 
-    def sail(self, lead_days: np.ndarray, now: float, voyage: int, shipment: Shipment) -> None:
-        """Put a shipment to sea on day ``now`` as voyage number ``voyage``."""
+    def sail(self, lead_days: np.ndarray, now: float, voyage: int, shipment: Shipment, stocks: Stocks) -> None:
+        """Put a shipment to sea on day ``now`` as voyage number ``voyage``; ``stocks``: its suppliers' (its goods
+        hold nothing beyond their rows that may hold anything)."""
         buyer, supplier, goods = shipment.buyer, shipment.supplier, shipment.tagged
-        while math.isnan(due := put_to_sea(lead_days, now, voyage, buyer, supplier, goods, self.routes, self.arrives,
-                                           self.mass, self.n, self.rows, self.values)):    # full: room made, again
-            self._make_room(len(buyer), len(buyer) * self.shape[0])
+        while math.isnan(due := put_to_sea(lead_days, now, voyage, buyer, supplier, goods, stocks.rows, stocks.count,
+                                           self.routes, self.arrives, self.mass, self.n, self.rows,
+                                           self.values)):                   # full: room made, again
+            self._make_room(len(buyer), int(stocks.count[supplier].sum()))
         self.n += len(buyer)
         if due < self.due:
             self.due = due
@@ -174,10 +190,11 @@ class AtSea:
         self.sailed = 0                    # voyages put to sea so far
         self.due = np.inf                  # the day the next goods arrive, in any hold
 
-    def sail(self, shipment: Shipment, now: float) -> None:
-        """Put a shipment to sea on day ``now``, as the next voyage; each route arrives after its lead time."""
+    def sail(self, shipment: Shipment, now: float, stocks: Stocks) -> None:
+        """Put a shipment to sea on day ``now``, as the next voyage; each route arrives after its lead time.
+        ``stocks``: the stage's, which the goods left."""
         hold = self.holds[shipment.stage]
-        hold.sail(self.lead_days, now, self.sailed, shipment)
+        hold.sail(self.lead_days, now, self.sailed, shipment, stocks)
         self.due = min(self.due, hold.due)
         self.sailed += 1
 
@@ -190,8 +207,9 @@ class AtSea:
         for stage, hold in self.holds.items():
             if hold.due <= now:
                 landed = np.empty(hold.shape[1])
-                hold.due = land_due(stocks[stage].tagged, pipeline[stage], hold.routes, hold.arrives, hold.mass,
-                                    hold.n, hold.rows, hold.values, now, sailed, landed)
+                stock = stocks[stage]
+                hold.due = land_due(stock.tagged, stock.rows, stock.count, pipeline[stage], hold.routes,
+                                    hold.arrives, hold.mass, hold.n, hold.rows, hold.values, now, sailed, landed)
                 yield stage, landed
             due = min(due, hold.due)
         self.due = due
@@ -275,11 +293,6 @@ def traded_mass(stage: str, tagged: np.ndarray) -> np.ndarray:
     """Mass in the stage's traded items: concentrate is one item, t REO of all elements."""
     mass = tagged[..., 0, :]
     return mass.sum(axis=-1, keepdims=True) if stage == MINE else mass
-
-
-def take(stocks: Stocks, amount: np.ndarray) -> np.ndarray:
-    """Take ``amount`` [C, I] of traded mass out of stocks, proportionally; return the tagged mass taken."""
-    return take_share(stocks.tagged, amount)
 
 
 def magnet_demand(net: Network, sector_grades: np.ndarray, day: int, multiplier: np.ndarray,

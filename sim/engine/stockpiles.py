@@ -64,8 +64,10 @@ def release(state: State, net: Network, day: int) -> None:
     count). One compiled call (``sim.kernels.stockpiles``)."""
     forced = net.forced_release_days_per_month[day] if state.k >= 0 else np.zeros(net.n_countries)
     use = state.use_own[REFINERY]
-    kernel.release(state.oxide.tagged, state.pile.tagged, use, _per_day(use, net, day), net.stockpile_elements,
-                   net.release_below_days, net.release_days_per_month, forced, float(net.step_days), DAYS_PER_MONTH)
+    oxide, pile = state.oxide, state.pile
+    kernel.release(oxide.tagged, oxide.rows, oxide.count, pile.tagged, pile.rows, pile.count, use,
+                   _per_day(use, net, day), net.stockpile_elements, net.release_below_days,
+                   net.release_days_per_month, forced, float(net.step_days), DAYS_PER_MONTH)
 
 
 def fill(state: State, net: Network, day: int) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 from ..kernels.stockpiles import sink
 from ..stages import REFINERY
 from ..world import Network
+from ..world.provenance import TaggedFlow
 from .flows import Flows
 from .state import State
 from .trade import precaution_days
@@ -18,5 +19,7 @@ NO_PRECAUTION = np.empty((0, 0))      # buyers keep no cover beyond their workin
 def sink_surplus(state: State, net: Network) -> Flows:
     """Take the oxides beyond working stock (and precaution) out of every country's stock (compiled)."""
     precaution = precaution_days(state, net, REFINERY)
-    return Flows(sunk=sink(state.oxide.tagged, state.use_all[REFINERY], net.target_days[REFINERY],
-                           precaution if isinstance(precaution, np.ndarray) else NO_PRECAUTION))
+    oxide = state.oxide
+    return Flows(sunk=TaggedFlow(*sink(oxide.tagged, oxide.rows, oxide.count, state.use_all[REFINERY],
+                                       net.target_days[REFINERY],
+                                       precaution if isinstance(precaution, np.ndarray) else NO_PRECAUTION)))

@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit
 
 from .sums import pairwise_sum
+from .tagged import below_zero
 
 TERMS = ("opening", "mined", "recycled", "consumed", "sunk", "losses", "in_transit")
 OPENING, MINED, RECYCLED, CONSUMED, SUNK, LOSSES, IN_TRANSIT = range(len(TERMS))
@@ -88,10 +89,11 @@ def residual(terms: np.ndarray, held: np.ndarray) -> np.ndarray:
 
 @njit(cache=True)
 def check_books(terms: np.ndarray, conc: np.ndarray, oxide: np.ndarray, magnet: np.ndarray, pile: np.ndarray,
-                recipe: np.ndarray, tolerance: float) -> tuple[int, int]:
+                recipe: np.ndarray, tolerance: float, rows: tuple, counts: tuple) -> tuple[int, int]:
     """The books at the end of a step, in one pass: (the first element whose residual exceeds ``tolerance``
     times the larger of its opening + mined + recycled and 1 t, or -1; the first of the stocks conc, oxide,
-    magnet, pile holding a number below zero, 0 to 3, or -1)."""
+    magnet, pile holding a number below zero, 0 to 3, or -1). ``rows``, ``counts``: each stock's rows that
+    may hold anything (``sim.kernels.tagged``), in the same order: the only ones that can be below zero."""
     off = residual(terms, held_content(conc, oxide, magnet, pile, recipe))
     broken = -1
     for e in range(off.shape[0]):
@@ -100,7 +102,7 @@ def check_books(terms: np.ndarray, conc: np.ndarray, oxide: np.ndarray, magnet: 
             break
     negative = -1
     for s, stock in enumerate((conc, oxide, magnet, pile)):
-        if _below_zero(stock):
+        if below_zero(stock, rows[s], counts[s]):
             negative = s
             break
     return broken, negative
@@ -113,14 +115,3 @@ def _column_sums(tagged: np.ndarray) -> np.ndarray:
     for c in range(tagged.shape[0]):
         total += tagged[c, 0]
     return total
-
-
-@njit(cache=True)
-def _below_zero(tagged: np.ndarray) -> bool:
-    """Whether any number of ``tagged`` is below zero (an OR of every comparison over the flat array: a loop the
-    compiler vectorises, with no exit in it)."""
-    numbers = np.ravel(tagged)              # a view of a contiguous array
-    below = False
-    for i in range(numbers.shape[0]):
-        below |= numbers[i] < 0.0
-    return below

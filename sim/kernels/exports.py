@@ -10,15 +10,16 @@ import numpy as np
 from numba import njit
 
 from .sums import pairwise_sum
-from .tagged import item_mass
+from .tagged import holds, item_mass, mark
 
 
 @njit(cache=True)
-def leave_stock(tagged: np.ndarray, shipped: np.ndarray,
+def leave_stock(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, shipped: np.ndarray,
                 pipeline: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Take exports ``shipped`` [B, J, I] out of the suppliers' stocks ``tagged`` (in place) and onto the buyers'
-    order books; return the routes that carry goods, their mass (row 0) adding up to more than nothing (buyers,
-    suppliers, in row-major order), and their tagged goods: all of them go to sea unless a licence holds some.
+    """Take exports ``shipped`` [B, J, I] out of the suppliers' stocks ``tagged`` (in place; ``rows``, ``count``:
+    their rows that may hold anything, ``sim.kernels.tagged``) and onto the buyers' order books; return the
+    routes that carry goods, their mass (row 0) adding up to more than nothing (buyers, suppliers, in row-major
+    order), and their tagged goods: all of them go to sea unless a licence holds some.
 
     The share of each supplier's stock that leaves is at most all of it: orders that add up to a hair more
     than the stock (rounding, or own use taken first) are cut in proportion, and what stays is the stock
@@ -50,7 +51,7 @@ def leave_stock(tagged: np.ndarray, shipped: np.ndarray,
             if available > 0:
                 frac[r, i] = shipped[buyer[r], supplier[r], i] / available
             leaving[supplier[r], i] += frac[r, i]
-    goods = np.empty((n, Q, X))
+    goods = np.zeros((n, Q, X))
     share = np.empty(X)
     for r in range(n):
         j = supplier[r]
@@ -58,7 +59,8 @@ def leave_stock(tagged: np.ndarray, shipped: np.ndarray,
             i = 0 if concentrate else x
             share[x] = frac[r, i] / max(1.0, leaving[j, i])
         stock, out = tagged[j], goods[r]
-        for q in range(Q):
+        for k in range(count[j]):
+            q = rows[j, k]
             for x in range(X):
                 out[q, x] = share[x] * stock[q, x]
     stays = np.empty(X)
@@ -68,7 +70,8 @@ def leave_stock(tagged: np.ndarray, shipped: np.ndarray,
         for x in range(X):
             stays[x] = max(0.0, 1.0 - min(1.0, leaving[c, 0 if concentrate else x]))
         stock = tagged[c]
-        for q in range(Q):
+        for k in range(count[c]):
+            q = rows[c, k]
             for x in range(X):
                 stock[q, x] = stock[q, x] * stays[x]
     carrying = 0
@@ -89,25 +92,28 @@ def leave_stock(tagged: np.ndarray, shipped: np.ndarray,
 
 @njit(cache=True)
 def put_to_sea(lead_days: np.ndarray, now: float, voyage: int, buyer: np.ndarray, supplier: np.ndarray,
-               goods: np.ndarray, routes: np.ndarray, arrives: np.ndarray, mass: np.ndarray, n: int,
-               rows: np.ndarray, values: np.ndarray) -> float:
+               goods: np.ndarray, live: np.ndarray, count: np.ndarray, routes: np.ndarray, arrives: np.ndarray,
+               mass: np.ndarray, n: int, rows: np.ndarray, values: np.ndarray) -> float:
     """Put the goods ``goods`` [m, Q, X] of routes (``buyer``, ``supplier`` [m]) to sea on day ``now`` as voyage
     number ``voyage``, into a stage's hold: route r becomes record ``n + r`` (``routes`` [cap, 5]: buyer,
     supplier, voyage, and where its goods' entries start and end; ``arrives`` [cap]: the day its lead time
     ``lead_days`` [exporter, importer] brings it in; ``mass`` [cap]: its t), and each provenance row of its
     goods that holds anything an entry (``rows`` [e]: the row, ``values`` [e, X]: the row's tagged mass),
-    after those of the records before it. Returns the earliest arrival, or NaN, having put nothing to sea, when
-    the hold lacks room for m more records or m * Q more entries (the caller makes room and asks again)."""
+    after those of the records before it. Goods hold nothing beyond the rows of their supplier's stock that may
+    hold anything (``live``, ``count``: ``sim.kernels.tagged``), which are the rows looked at. Returns the
+    earliest arrival, or NaN, having put nothing to sea, when the hold lacks room for m more records or for
+    those rows' entries (the caller makes room and asks again)."""
     m, Q, X = goods.shape
     e = routes[n - 1, 4] if n > 0 else 0
-    if n + m > arrives.shape[0] or e + m * Q > rows.shape[0]:
+    if n + m > arrives.shape[0] or e + entries_of(supplier, count) > rows.shape[0]:
         return np.nan
     earliest = np.inf
     for r in range(m):
         w = n + r
         routes[w, 0], routes[w, 1], routes[w, 2], routes[w, 3] = buyer[r], supplier[r], voyage, e
         tagged = goods[r]
-        for q in range(Q):
+        for k in range(count[supplier[r]]):
+            q = live[supplier[r], k]
             held = False
             for x in range(X):
                 held |= tagged[q, x] != 0.0
@@ -127,10 +133,22 @@ def put_to_sea(lead_days: np.ndarray, now: float, voyage: int, buyer: np.ndarray
 
 
 @njit(cache=True)
-def land_due(stock: np.ndarray, pipeline: np.ndarray, routes: np.ndarray, arrives: np.ndarray, mass: np.ndarray,
-             n: int, rows: np.ndarray, values: np.ndarray, now: float, sailed: int, landed: np.ndarray) -> float:
+def entries_of(supplier: np.ndarray, count: np.ndarray) -> int:
+    """At most how many entries goods from ``supplier`` [m] put to sea take: their stocks' rows that may hold
+    anything."""
+    total = 0
+    for r in range(supplier.shape[0]):
+        total += count[supplier[r]]
+    return total
+
+
+@njit(cache=True)
+def land_due(stock: np.ndarray, live: np.ndarray, live_count: np.ndarray, pipeline: np.ndarray, routes: np.ndarray,
+             arrives: np.ndarray, mass: np.ndarray, n: int, rows: np.ndarray, values: np.ndarray, now: float,
+             sailed: int, landed: np.ndarray) -> float:
     """Land the goods of a stage's records ``:n`` (see ``put_to_sea``) that arrive before day ``now``, or on it by
-    a voyage before number ``sailed``: into the buyers' stocks ``stock`` [C, Q, X], off their order books
+    a voyage before number ``sailed``: into the buyers' stocks ``stock`` [C, Q, X] (their rows counted in
+    ``live``, ``live_count``: ``sim.kernels.tagged``), off their order books
     ``pipeline`` [C, I], in the order of their arrival and, at one time, of their sailing (SimPy's order of
     events). Rows that hold nothing are not added (adding zeros changes no stock). Their mass (row 0) is
     written to ``landed`` [X]; their records' voyage becomes -1 and their t 0. Returns the day the next goods still at
@@ -158,8 +176,11 @@ def land_due(stock: np.ndarray, pipeline: np.ndarray, routes: np.ndarray, arrive
         held = stock[b]
         for k in range(start, end):         # loops, not slices: a slice costs more than its 11 additions
             q = rows[k]
+            counted = holds(held, q)        # a row that holds anything is counted already
             for x in range(X):
                 held[q, x] += values[k, x]
+            if not counted:
+                mark(live, live_count, b, q)
         if start == end or rows[start] != 0:     # no mass: no row holds anything
             continue
         if concentrate:

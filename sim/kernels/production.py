@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from .exports import leave_stock
-from .tagged import add_into, add_stamped, holds, take_share
+from .tagged import add_entries, add_stamped, holds, take_share
 
 
 @njit(cache=True)
@@ -25,16 +25,18 @@ def use_average(use: np.ndarray, now: np.ndarray, step_days: float, smoothing_da
 
 @njit(cache=True)
 def oxide_use(for_magnets: np.ndarray, other_per_day: np.ndarray, step_days: float, other_multiplier: np.ndarray,
-              buy: np.ndarray, plan: np.ndarray, oxide: np.ndarray,
-              recipe_shares: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+              buy: np.ndarray, plan: np.ndarray, oxide: np.ndarray, rows: np.ndarray, count: np.ndarray,
+              recipe_shares: np.ndarray) -> tuple:
     """What magnet making asks of each country's oxide stock [C, E] before its market clears: plants'
     ``for_magnets``, other uses' ``other_per_day`` x ``step_days`` x their answer to prices
     ``other_multiplier``, and stockpiles' ``buy``. Returns other uses' claims, all own use, the countries that
-    plan magnets (``plan`` [C, G]) and the provenance of a t of each grade they make [makers, Q, G] (row 0: the
-    t itself): that of the oxides of its recipe in their stock, weighted by each element's share of the
-    recipe's REO content (``recipe_shares`` [G, E]; an element a country holds none of adds nothing)."""
+    plan magnets (``plan`` [C, G]) and the provenance of a t of each grade they make, at the rows of their
+    oxide stock that may hold anything (``rows``, ``count``; ``sim.kernels.tagged``): those rows [makers, L],
+    how many each has [makers], and the provenance there [makers, L, G] (row 0: the t itself), that of the
+    oxides of its recipe in their stock, weighted by each element's share of the recipe's REO content
+    (``recipe_shares`` [G, E]; an element a country holds none of adds nothing)."""
     C, E = for_magnets.shape
-    Q, G = oxide.shape[1], recipe_shares.shape[0]
+    G = recipe_shares.shape[0]
     other = np.empty((C, E))
     own = np.empty((C, E))
     for c in range(C):
@@ -47,12 +49,21 @@ def oxide_use(for_magnets: np.ndarray, other_per_day: np.ndarray, step_days: flo
             if plan[c, g] != 0:
                 plans[c] = True
     makers = np.flatnonzero(plans)
-    content = np.zeros((makers.shape[0], Q, G))
+    L = 1
+    for c in makers:
+        L = max(L, count[c])
+    content_rows = np.zeros((makers.shape[0], L), np.int64)
+    content_count = np.empty(makers.shape[0], np.int64)
+    content = np.zeros((makers.shape[0], L, G))
     share = np.empty(E)
     for k in range(makers.shape[0]):
-        stock, out = oxide[makers[k]], content[k]
+        c = makers[k]
+        stock, out = oxide[c], content[k]
         out[0, :] = 1.0              # the mass row: a t of magnet per t
-        for q in range(1, Q):
+        content_count[k] = count[c]
+        for i in range(1, count[c]):
+            q = rows[c, i]
+            content_rows[k, i] = q
             if holds(stock, q):
                 for e in range(E):
                     share[e] = stock[q, e] / stock[0, e] if stock[0, e] > 0 else 0.0
@@ -60,8 +71,8 @@ def oxide_use(for_magnets: np.ndarray, other_per_day: np.ndarray, step_days: flo
                     total = 0.0
                     for e in range(E):
                         total += share[e] * recipe_shares[g, e]
-                    out[q, g] = total
-    return other, own, makers, content
+                    out[i, g] = total
+    return other, own, makers, content_rows, content_count, content
 
 
 @njit(cache=True)
@@ -83,54 +94,73 @@ def scarcest(plan: np.ndarray, recipe: np.ndarray, fill: np.ndarray,
 
 
 @njit(cache=True)
-def make_magnets(oxide: np.ndarray, pile: np.ndarray, magnet: np.ndarray, made: np.ndarray, makers: np.ndarray,
-                 content: np.ndarray, fill: np.ndarray, into_magnets: np.ndarray, other: np.ndarray, buy: np.ndarray,
-                 own: np.ndarray, shipped: np.ndarray, pipeline: np.ndarray, use_own: np.ndarray,
-                 step_days: float, smoothing_days: float, made_row: int,
-                 touched_row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                            np.ndarray, np.ndarray]:
+def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndarray, pile: np.ndarray,
+                 pile_rows: np.ndarray, pile_count: np.ndarray, magnet: np.ndarray, magnet_rows: np.ndarray,
+                 magnet_count: np.ndarray, made: np.ndarray, makers: np.ndarray, content_rows: np.ndarray,
+                 content_count: np.ndarray, content: np.ndarray, fill: np.ndarray, into_magnets: np.ndarray,
+                 other: np.ndarray, buy: np.ndarray, own: np.ndarray, shipped: np.ndarray, pipeline: np.ndarray,
+                 use_own: np.ndarray, step_days: float, smoothing_days: float, made_row: int,
+                 touched_row: int) -> tuple:
     """Magnet making once the oxide market has cleared (``fill`` [C, E]: the share of own use served).
 
     Plants take ``into_magnets`` [C, E] of oxides for the magnets ``made`` [C, G] (t magnet); other uses get
     ``other`` [C, E] x fill and stockpiles ``buy`` x fill (into ``pile``); exports ``shipped`` leave the oxide
     stock; own use's average (``use_own``) moves towards plants' and other uses' claims, ``own`` use less what
-    stockpiles buy. The magnets of the countries making them (``makers``) carry ``content`` [makers, Q, G], the
-    provenance of the oxides of their recipe per t magnet, and join ``magnet``. Returns other uses served
-    [C, E], tagged oxides used, tagged magnets made, the exports' routes and goods (``leave_stock``), and the
-    claims [C, E] and what the stock served of them."""
-    C = made.shape[0]
+    stockpiles buy. The magnets of the countries making them (``makers``) carry ``content`` [makers, L, G] at
+    ``content_rows`` [makers, L] (``content_count`` of them), the provenance of the oxides of their recipe per
+    t magnet, and join ``magnet``. Each stock comes with its rows that may hold anything
+    (``sim.kernels.tagged``). Returns other uses served [C, E], the oxides used and the magnets made (each a
+    flow: mass, at, values), the exports' routes and goods (``leave_stock``), and the claims [C, E] and what
+    the stock served of them."""
+    C, Q, G = magnet.shape
     other_used = other * fill
-    used = take_share(oxide, into_magnets + other_used)
+    used = take_share(oxide, oxide_rows, oxide_count, into_magnets + other_used)
     if buy.any():
-        add_into(pile, take_share(oxide, buy * fill))
-    buyer, supplier, goods = leave_stock(oxide, shipped, pipeline)
+        _, at, values = take_share(oxide, oxide_rows, oxide_count, buy * fill)
+        add_entries(pile, pile_rows, pile_count, at, values)
+    buyer, supplier, goods = leave_stock(oxide, oxide_rows, oxide_count, shipped, pipeline)
     claims = own - buy
     use_average(use_own, claims, step_days, smoothing_days)
-    magnets = np.zeros_like(magnet)      # countries that plan none make none
+    mass = np.zeros((C, G))                # countries that plan none make none
+    at = np.empty(content_rows.size + 2 * makers.shape[0], np.int64)
+    values = np.empty((at.shape[0], G))
+    e = 0
     for k in range(makers.shape[0]):
         c = makers[k]
-        add_stamped(magnet[c], content[k], made[c], magnets[c], c, C, made_row, touched_row)
-    return other_used, used, magnets, buyer, supplier, goods, claims, claims * fill
+        n = content_count[k]
+        e = add_stamped(magnet, magnet_rows, magnet_count, c, content_rows[k, :n], content[k, :n], made[c],
+                        made_row, touched_row, at, values, mass, e)
+    return (other_used, used, (mass, at[:e], values[:e]), buyer, supplier, goods, claims, claims * fill)
 
 
 @njit(cache=True)
-def separate(conc: np.ndarray, oxide: np.ndarray, feed_cap: np.ndarray, fill: np.ndarray, recovered: np.ndarray,
-             shipped: np.ndarray, pipeline: np.ndarray, use_own: np.ndarray, step_days: float,
-             smoothing_days: float, refined_row: int,
-             touched_row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def separate(conc: np.ndarray, conc_rows: np.ndarray, conc_count: np.ndarray, oxide: np.ndarray,
+             oxide_rows: np.ndarray, oxide_count: np.ndarray, feed_cap: np.ndarray, fill: np.ndarray,
+             recovered: np.ndarray, shipped: np.ndarray, pipeline: np.ndarray, use_own: np.ndarray, step_days: float,
+             smoothing_days: float, refined_row: int, touched_row: int) -> tuple:
     """Separation once the concentrate market has cleared: plants take ``feed_cap`` [C, 1] x ``fill`` of
     concentrate, exports ``shipped`` leave the stock, own use's average moves towards the plants' capacity, and
     the feed becomes oxides by the plants' recovery, ``recovered`` [C, E] (what their capacity would recover of
     each element) over the capacity (the rest is tailings), stamped refined where separated, into ``oxide``.
-    Returns the tagged feed and oxides, and the exports' routes and goods (``leave_stock``)."""
-    feed = take_share(conc, feed_cap * fill)
-    buyer, supplier, goods = leave_stock(conc, shipped, pipeline)
+    Each stock comes with its rows that may hold anything (``sim.kernels.tagged``). Returns the feed and the
+    oxides (each a flow: mass, at, values), and the exports' routes and goods (``leave_stock``)."""
+    feed_mass, feed_at, feed_values = take_share(conc, conc_rows, conc_count, feed_cap * fill)
+    buyer, supplier, goods = leave_stock(conc, conc_rows, conc_count, shipped, pipeline)
     use_average(use_own, feed_cap, step_days, smoothing_days)
-    C, E = feed.shape[0], feed.shape[2]
-    oxides = np.empty_like(feed)
+    C, Q, E = oxide.shape
+    mass = np.zeros((C, E))
+    at = np.empty(feed_at.shape[0] + 2 * C, np.int64)
+    values = np.empty((at.shape[0], E))
     recovery = np.empty(E)
-    for c in range(C):
-        for e in range(E):
-            recovery[e] = recovered[c, e] / feed_cap[c, 0] if feed_cap[c, 0] > 0 else 0.0
-        add_stamped(oxide[c], feed[c], recovery, oxides[c], c, C, refined_row, touched_row)
-    return feed, oxides, buyer, supplier, goods
+    e, first = 0, 0
+    while first < feed_at.shape[0]:         # the feed's entries, country after country
+        c = feed_at[first] // Q
+        end = first
+        while end < feed_at.shape[0] and feed_at[end] // Q == c:
+            end += 1
+        for x in range(E):
+            recovery[x] = recovered[c, x] / feed_cap[c, 0] if feed_cap[c, 0] > 0 else 0.0
+        e = add_stamped(oxide, oxide_rows, oxide_count, c, feed_at[first:end] - c * Q, feed_values[first:end],
+                        recovery, refined_row, touched_row, at, values, mass, e)
+        first = end
+    return (feed_mass, feed_at, feed_values), (mass, at[:e], values[:e]), buyer, supplier, goods

@@ -49,27 +49,29 @@ def append_nonzero(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor:
 @njit(cache=True)
 def append_sums(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, blocks: np.ndarray,
                 part: int, step_w: np.ndarray, flat_w: np.ndarray, rows_w: np.ndarray, cursor_w: np.ndarray,
-                blocks_w: np.ndarray, part_w: int, k: int, block: np.ndarray, weights: np.ndarray) -> None:
-    """Put the sums of the rows of ``block`` [m, X] in step ``k``, in one pass over it: added as NumPy sums a
-    row, as the ``part``-th block of the first record; each number times ``weights`` [X], added in order, as
-    the ``part_w``-th block of the second (the ``_w`` buffers). A record with its part below zero gets
-    nothing. Only sums that are not zero are kept, at positions part m + their row."""
-    m, X = block.shape
-    at = first = cursor[0]
+                blocks_w: np.ndarray, part_w: int, k: int, m: int, at: np.ndarray, values: np.ndarray,
+                weights: np.ndarray) -> None:
+    """Put the sums of the rows of a block of ``m`` rows in step ``k``, given as its rows that may not be zero
+    (``at`` [n], ascending, and their ``values`` [n, X]; the others are zero), in one pass: added as NumPy
+    sums a row, as the ``part``-th block of the first record; each number times ``weights`` [X], added in
+    order, as the ``part_w``-th block of the second (the ``_w`` buffers). A record with its part below zero
+    gets nothing. Only sums that are not zero are kept, at positions part m + their row."""
+    X = values.shape[1]
+    at_p = first = cursor[0]
     at_w = first_w = cursor_w[0]
-    for r in range(m):
-        if not _any_nonzero(block, r):     # most rows (provenance that holds nothing): their sums are zero
+    for r in range(at.shape[0]):
+        if not _any_nonzero(values, r):    # provenance that holds nothing: its sums are zero
             continue
         if part >= 0:
-            total = block_sum(block[r]) if X <= BLOCK else pairwise_sum(block[r])   # the first one inlined
-            at = _keep(step, flat, rows, at, k, part * m + r, total)
+            total = block_sum(values[r]) if X <= BLOCK else pairwise_sum(values[r])   # the first one inlined
+            at_p = _keep(step, flat, rows, at_p, k, part * m + at[r], total)
         if part_w >= 0:
             total = 0.0
             for x in range(X):
-                total += block[r, x] * weights[x]
-            at_w = _keep(step_w, flat_w, rows_w, at_w, k, part_w * m + r, total)
+                total += values[r, x] * weights[x]
+            at_w = _keep(step_w, flat_w, rows_w, at_w, k, part_w * m + at[r], total)
     if part >= 0:
-        _close_block(cursor, blocks, k, part, first, at)
+        _close_block(cursor, blocks, k, part, first, at_p)
     if part_w >= 0:
         _close_block(cursor_w, blocks_w, k, part_w, first_w, at_w)
 

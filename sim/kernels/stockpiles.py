@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .tagged import add_into, take_share
+from .tagged import add_entries, take_share
 
 
 @njit(cache=True)
@@ -21,13 +21,14 @@ def cover_days(stock: np.ndarray, use: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def release(oxide: np.ndarray, pile: np.ndarray, use: np.ndarray, per_day: np.ndarray, held: np.ndarray,
+def release(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndarray, pile: np.ndarray,
+            pile_rows: np.ndarray, pile_count: np.ndarray, use: np.ndarray, per_day: np.ndarray, held: np.ndarray,
             below_days: np.ndarray, days_per_month: np.ndarray, forced: np.ndarray, step_days: float,
             days_of_month: float) -> None:
     """Stockpiles ``pile`` of the ``held`` elements release into industry's stock ``oxide`` (in place) when its
     cover of own ``use`` falls below ``below_days`` [C] (``days_per_month`` [C]), and the ``forced`` days a
     month [C] an event decides: that many days of ``per_day`` [C, E] (t/day) over the step, at most what they
-    hold."""
+    hold. Each stock comes with its rows that may hold anything (``sim.kernels.tagged``)."""
     cover = cover_days(oxide[:, 0, :], use)
     C, E = use.shape
     amount = np.zeros((C, E))
@@ -39,7 +40,8 @@ def release(oxide: np.ndarray, pile: np.ndarray, use: np.ndarray, per_day: np.nd
                 due = True
                 amount[c, e] = min(days * step_days / days_of_month * per_day[c, e], pile[c, 0, e])
     if due:
-        add_into(oxide, take_share(pile, amount))
+        _, at, values = take_share(pile, pile_rows, pile_count, amount)
+        add_entries(oxide, oxide_rows, oxide_count, at, values)
 
 
 @njit(cache=True)
@@ -53,10 +55,12 @@ def building(build_step: np.ndarray, build_from: np.ndarray, k: int) -> bool:
 
 
 @njit(cache=True)
-def sink(oxide: np.ndarray, use: np.ndarray, target_days: np.ndarray, precaution_days: np.ndarray) -> np.ndarray:
+def sink(oxide: np.ndarray, rows: np.ndarray, count: np.ndarray, use: np.ndarray, target_days: np.ndarray,
+         precaution_days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Take the oxides beyond what each country keeps out of its stock ``oxide`` [C, Q, E] (in place): its
     ``use`` [C, E] (t/day, including what it sells on) x its working stock's ``target_days`` [C] and the
-    ``precaution_days`` [C, E] it keeps after a shortage (no rows: none). Returns the tagged oxides taken."""
+    ``precaution_days`` [C, E] it keeps after a shortage (no rows: none); ``rows``, ``count``: the stock's rows
+    that may hold anything (``sim.kernels.tagged``). Returns the oxides taken, a flow (mass, at, values)."""
     C, E = use.shape
     surplus = np.empty((C, E))
     cautious = precaution_days.shape[0] > 0
@@ -64,4 +68,4 @@ def sink(oxide: np.ndarray, use: np.ndarray, target_days: np.ndarray, precaution
         for e in range(E):
             days = target_days[c] + precaution_days[c, e] if cautious else target_days[c]
             surplus[c, e] = max(0.0, oxide[c, 0, e] - use[c, e] * days)
-    return take_share(oxide, surplus)
+    return take_share(oxide, rows, count, surplus)

@@ -3,6 +3,15 @@ with the mass, in proportion.
 
 Arrays are ``[C, Q, X]`` tagged mass (row 0 the mass, t REO or t magnet), ``[C, I]`` mass by traded item
 (concentrate is one item, all elements together) and ``[n, ...]`` rows of shipments by route.
+
+Most provenance rows of a stock hold nothing: a country's stock holds what was mined, refined and made in the
+few countries it trades with. So each stock keeps, beside its tagged mass, the rows that may hold anything:
+``rows`` [C, Q] (country c's are ``rows[c, :count[c]]``, ascending, row 0 always among them) and ``count``
+[C]. A row once counted stays counted (it may come to hold nothing again); the kernels that add mass count the
+rows they add to, and the kernels visit those rows only, so their work grows with what the stocks hold, not
+with the square of the countries. A flow of tagged mass that leaves or joins a stock (fed to plants, used,
+made, sunk) is its mass [C, X] (row 0) and its rows that hold anything as entries: ``at`` [n] (its country
+c and row q as c Q + q, ascending) and ``values`` [n, X].
 """
 from __future__ import annotations
 
@@ -30,10 +39,9 @@ def item_mass(tagged: np.ndarray, c: int, i: int, concentrate: bool) -> float:
 
 @njit(cache=True)
 def holds(rows: np.ndarray, q: int) -> bool:
-    """Whether provenance row ``q`` of a country's rows ``[Q, X]`` holds any mass: most rows of a stock hold
-    none, and taking a share of, scaling or adding nothing leaves the same bits, so the kernels skip them. An
-    OR of every comparison, with no exit in the loop (an exit costs more in mispredicted branches than it
-    saves)."""
+    """Whether provenance row ``q`` of a country's rows ``[Q, X]`` holds any mass: taking a share of, scaling
+    or adding nothing leaves the same bits, so the kernels skip such rows. An OR of every comparison, with no
+    exit in the loop (an exit costs more in mispredicted branches than it saves)."""
     nonzero = False
     for x in range(rows.shape[1]):
         nonzero |= rows[q, x] != 0.0
@@ -41,13 +49,53 @@ def holds(rows: np.ndarray, q: int) -> bool:
 
 
 @njit(cache=True)
-def take_share(tagged: np.ndarray, amount: np.ndarray) -> np.ndarray:
+def live_rows(tagged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of tagged mass ``[C, Q, X]`` that hold anything, and row 0, by country: (rows [C, Q], count [C])
+    (see the module docstring). One pass over every row: for a stock made whole, not in the step."""
+    C, Q = tagged.shape[0], tagged.shape[1]
+    rows = np.zeros((C, Q), np.int64)
+    count = np.ones(C, np.int64)             # row 0, the mass, always
+    for c in range(C):
+        for q in range(1, Q):
+            if holds(tagged[c], q):
+                rows[c, count[c]] = q
+                count[c] += 1
+    return rows, count
+
+
+@njit(cache=True)
+def mark(rows: np.ndarray, count: np.ndarray, c: int, q: int) -> None:
+    """Count row ``q`` of country ``c`` among its stock's rows that may hold anything (kept ascending). A row
+    that holds anything is counted already, so adding to one need not ask."""
+    n = count[c]
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if rows[c, mid] < q:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < n and rows[c, lo] == q:
+        return
+    for i in range(n, lo, -1):
+        rows[c, i] = rows[c, i - 1]
+    rows[c, lo] = q
+    count[c] = n + 1
+
+
+@njit(cache=True)
+def take_share(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray,
+               amount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Take ``amount`` [C, I] of traded mass out of ``tagged`` [C, Q, X] (in place), every row in proportion, at
-    most what is there; return the tagged mass taken. ``amount`` with one column is concentrate: t REO of
-    all elements together. Rows that hold nothing, and countries nothing is taken from, are left as they are."""
+    most what is there; return the flow taken (mass [C, X], at, values: see the module docstring). ``amount``
+    with one column is concentrate: t REO of all elements together. Rows that hold nothing, and countries
+    nothing is taken from, are left as they are."""
     C, Q, X = tagged.shape
     concentrate = amount.shape[1] == 1
-    taken = np.empty_like(tagged)
+    mass = np.zeros((C, X))
+    at = np.empty(count.sum(), np.int64)
+    values = np.empty((at.shape[0], X))
+    e = 0
     share = np.empty(X)
     for c in range(C):
         total = pairwise_sum(tagged[c, 0, :]) if concentrate else 0.0     # before any of it is taken
@@ -57,68 +105,100 @@ def take_share(tagged: np.ndarray, amount: np.ndarray) -> np.ndarray:
             available = total if concentrate else tagged[c, 0, x]
             share[x] = min(1.0, amount[c, i] / available) if available > 0 else 0.0
             takes |= share[x] > 0
-        stock, out = tagged[c], taken[c]           # views of one country: loops the compiler vectorises
         if not takes:
-            out[:] = 0.0
             continue
-        for q in range(Q):
+        stock = tagged[c]                # a view of one country: loops the compiler vectorises
+        for k in range(count[c]):
+            q = rows[c, k]
             if holds(stock, q):
                 for x in range(X):
                     held = stock[q, x]
                     part = share[x] * held
-                    out[q, x] = part
+                    values[e, x] = part
                     stock[q, x] = held - part
-            else:
-                for x in range(X):
-                    out[q, x] = 0.0
-    return taken
+                e = entry(at, values, mass, e, c, q, Q)
+    return mass, at[:e], values[:e]
 
 
 @njit(cache=True)
-def add_into(stock: np.ndarray, tagged: np.ndarray) -> None:
-    """``stock += tagged`` for tagged mass ``[C, Q, X]``, in place (rows of nothing skipped: adding 0 changes
-    nothing)."""
-    for c in range(stock.shape[0]):
-        held, more = stock[c], tagged[c]
-        for q in range(held.shape[0]):
-            if holds(more, q):
-                for x in range(held.shape[1]):
-                    held[q, x] = held[q, x] + more[q, x]
+def entry(at: np.ndarray, values: np.ndarray, mass: np.ndarray, e: int, c: int, q: int, Q: int) -> int:
+    """Close entry ``e`` of a flow (its ``values[e]`` written): country ``c``'s row ``q``, and its mass when that
+    is row 0. Returns the next entry."""
+    at[e] = c * Q + q
+    if q == 0:
+        mass[c] = values[e]
+    return e + 1
 
 
 @njit(cache=True)
-def add_origin(tagged: np.ndarray, mass: np.ndarray, kind_row: int, touched_row: int) -> None:
+def add_entries(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, at: np.ndarray, values: np.ndarray) -> None:
+    """Add a flow's entries (``at``, ``values``) into tagged ``stock`` [C, Q, X], in place, counting their rows."""
+    Q = stock.shape[1]
+    for k in range(at.shape[0]):
+        c, q = at[k] // Q, at[k] % Q
+        counted = holds(stock[c], q)       # a row that holds anything is counted already
+        for x in range(stock.shape[2]):
+            stock[c, q, x] = stock[c, q, x] + values[k, x]
+        if not counted:
+            mark(rows, count, c, q)
+
+
+@njit(cache=True)
+def add_origin(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, mass: np.ndarray, kind_row: int,
+               touched_row: int) -> None:
     """Add ``mass`` [C, X] made in country c (its first index) to tagged mass ``[C, Q, X]``, in place: its
     provenance is c at the stage whose rows start at ``kind_row``, and c touched it."""
     C, X = mass.shape
     for c in range(C):
+        made = False
         for x in range(X):
             tagged[c, 0, x] += mass[c, x]
             tagged[c, kind_row + c, x] += mass[c, x]
             tagged[c, touched_row + c, x] += mass[c, x]
+            made |= mass[c, x] != 0.0
+        if made:
+            mark(rows, count, c, kind_row + c)
+            mark(rows, count, c, touched_row + c)
 
 
 @njit(cache=True)
-def add_stamped(stock: np.ndarray, rows: np.ndarray, scale: np.ndarray, out: np.ndarray, c: int, n: int,
-                kind_row: int, touched_row: int) -> None:
-    """Country ``c``'s newly processed tagged mass, ``rows`` [Q, X] x ``scale`` [X], stamped as processed in c
-    (of ``n`` countries) at the stage whose rows start at ``kind_row`` (as ``stamp`` does), written to ``out``
-    [Q, X] and added into the country's ``stock`` [Q, X], in place: one pass over the rows that hold anything."""
-    Q, X = rows.shape
-    for q in range(Q):
-        source = q
-        if q == kind_row + c or q == touched_row + c:
-            source = 0                   # all of the mass
-        elif kind_row <= q < kind_row + n:
-            source = -1                  # another country's: none of it
-        if source >= 0 and holds(rows, source):
-            for x in range(X):
-                part = rows[source, x] * scale[x]
-                out[q, x] = part
-                stock[q, x] = stock[q, x] + part
+def add_stamped(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, c: int, source: np.ndarray,
+                source_values: np.ndarray, scale: np.ndarray, kind_row: int, touched_row: int, at: np.ndarray,
+                values: np.ndarray, mass: np.ndarray, e: int) -> int:
+    """Country ``c``'s newly processed tagged mass: its rows ``source`` [L] (ascending, those that may hold
+    anything) of ``source_values`` [L, X], times ``scale`` [X], stamped as processed in c at the stage whose
+    rows start at ``kind_row`` (as ``stamp`` does: that stage's rows hold only c's, all of the mass, and c has
+    touched it). Written as a flow's entries from ``e`` on (``at``, ``values``, ``mass``) and added into the
+    tagged ``stock`` [C, Q, X], its rows counted, in place; returns the next entry."""
+    C, Q, X = stock.shape
+    L = source.shape[0]
+    mass_at = 0 if L > 0 and source[0] == 0 else -1          # where row 0, the mass, is among the source's
+    stamped = (kind_row + c, touched_row + c)                  # ascending: the touched rows come last
+    i, s = 0, 0
+    while i < L or s < 2:
+        q = source[i] if i < L else Q
+        if s < 2 and stamped[s] <= q:          # a stamped row holds all of the mass
+            q, k = stamped[s], mass_at
+            s += 1
+            if i < L and source[i] == q:
+                i += 1
         else:
-            for x in range(X):
-                out[q, x] = 0.0
+            k = i
+            i += 1
+            if kind_row <= q < kind_row + C:   # another country's at this stage: none of it
+                continue
+        if k < 0 or not holds(source_values, k):
+            continue
+        held = stock[c]
+        counted = holds(held, q)           # a row that holds anything is counted already
+        for x in range(X):
+            part = source_values[k, x] * scale[x]
+            values[e, x] = part
+            held[q, x] = held[q, x] + part
+        if not counted:
+            mark(rows, count, c, q)
+        e = entry(at, values, mass, e, c, q, Q)
+    return e
 
 
 @njit(cache=True)
@@ -135,3 +215,17 @@ def stamp(tagged: np.ndarray, kind_row: int, touched_row: int) -> None:
         for x in range(X):
             rows[kind_row + c, x] = rows[0, x]
             rows[touched_row + c, x] = rows[0, x]
+
+
+@njit(cache=True)
+def below_zero(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray) -> bool:
+    """Whether any number of the rows of ``tagged`` [C, Q, X] that may hold anything is below zero (an OR of every
+    comparison of a row, with no exit in its loop)."""
+    for c in range(tagged.shape[0]):
+        for k in range(count[c]):
+            below = False
+            for x in range(tagged.shape[2]):
+                below |= tagged[c, rows[c, k], x] < 0.0
+            if below:
+                return True
+    return False

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
+from ..world.provenance import TaggedFlow
 from .sparse import SparseSteps, put_sums
 
 
@@ -27,6 +28,7 @@ class Recorder:
         n, C, E, G, S, Q, M = (len(net.dates), net.n_countries, len(net.elements), len(net.grades),
                                len(net.sectors), net.tags.rows, len(net.markets))
         self.n = n
+        self.block = C * Q                                # positions of a flow's provenance: country x row
         self.recipe_reo = net.recipe.sum(axis=1)          # [G] t REO per t magnet
         z = np.zeros
         self.mined = z((n, C, E))
@@ -68,13 +70,14 @@ class Recorder:
         return 0 <= k < self.n
 
     # ------------------------------------------------------------ stages
-    def magnets(self, k: int, demand: np.ndarray, supplied: np.ndarray, consumed: np.ndarray) -> None:
+    def magnets(self, k: int, demand: np.ndarray, supplied: np.ndarray, consumed: TaggedFlow) -> None:
         if self._kept(k):
             self.demand[k] = demand
             self.supplied[k] = supplied
-            put_sums(k, consumed, plain=(self.used_tags_t, 0), weighted=(self.consumed_tags, 2, self.recipe_reo))
+            put_sums(k, self.block, consumed.at, consumed.values, plain=(self.used_tags_t, 0),
+                     weighted=(self.consumed_tags, 2, self.recipe_reo))
 
-    def oxides(self, k: int, other_used: np.ndarray, made: np.ndarray, planned: np.ndarray, taken: np.ndarray,
+    def oxides(self, k: int, other_used: np.ndarray, made: np.ndarray, planned: np.ndarray, taken: TaggedFlow,
                making_losses: np.ndarray) -> None:
         """Oxides used outside magnets [C, E], magnets made and planned [C, G], tagged oxides used [C, Q, E],
         oxides magnet plants lost as swarf [C] (t REO)."""
@@ -83,17 +86,18 @@ class Recorder:
             self.other_uses[k] = other_used
             self.magnets_made[k] = made
             self.magnets_planned[k] = planned
-            put_sums(k, taken, plain=(self.consumed_tags, 1))
+            put_sums(k, self.block, taken.at, taken.values, plain=(self.consumed_tags, 1))
 
-    def made(self, k: int, magnets_tagged: np.ndarray) -> None:
+    def made(self, k: int, magnets_tagged: TaggedFlow) -> None:
         if self._kept(k):
-            put_sums(k, magnets_tagged, plain=(self.made_tags_t, 0), weighted=(self.made_tags, 0, self.recipe_reo))
+            put_sums(k, self.block, magnets_tagged.at, magnets_tagged.values, plain=(self.made_tags_t, 0),
+                     weighted=(self.made_tags, 0, self.recipe_reo))
 
-    def refining(self, k: int, feed: np.ndarray, oxides: np.ndarray) -> None:
+    def refining(self, k: int, feed: TaggedFlow, oxides: TaggedFlow) -> None:
         if self._kept(k):
-            self.feed[k] = feed[:, 0, :].sum(axis=1)
-            self.separated[k] = oxides[:, 0, :]
-            put_sums(k, feed, plain=(self.consumed_tags, 0))
+            self.feed[k] = feed.mass.sum(axis=1)
+            self.separated[k] = oxides.mass
+            put_sums(k, self.block, feed.at, feed.values, plain=(self.consumed_tags, 0))
 
     def recycling(self, k: int, recycled: np.ndarray) -> None:
         if self._kept(k):

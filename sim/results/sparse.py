@@ -222,20 +222,20 @@ def _nothing(tail: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, math.prod(tail)))
 
 
-def put_sums(k: int, block: np.ndarray, plain: tuple[SparseSteps, int] | None = None,
+def put_sums(k: int, size: int, at: np.ndarray, values: np.ndarray, plain: tuple[SparseSteps, int] | None = None,
              weighted: tuple[SparseSteps, int, np.ndarray] | None = None) -> None:
-    """``put`` of ``block`` summed over its last axis, into records without trailing axes, in one pass over
-    it: into ``plain`` (a record and the part) as ``block.sum(axis=-1)`` would set it, into ``weighted`` (a
+    """``put`` of a block of ``size`` positions, given as those that may not be zero (``at`` [n], ascending,
+    with ``values`` [n, X]), summed over its last axis, into records without trailing axes, in one pass over
+    them: into ``plain`` (a record and the part) as ``block.sum(axis=-1)`` would set it, into ``weighted`` (a
     record, the part and the weights along the axis) as ``block @ weights`` would. Neither is made whole."""
-    size = math.prod(block.shape[:-1])
     targets = []
     for target in (plain, weighted):
         if target is None:
             targets += [*_NOWHERE, -1]
         else:
             record, part = target[0], target[1]
-            targets += [*record._room(size, adding=False), record._cursor, record._blocks_of(size), part]
-    append_sums(*targets, k, block.reshape(size, block.shape[-1]), _NO_WEIGHTS if weighted is None else weighted[2])
+            targets += [*record._room(len(at), adding=False), record._cursor, record._blocks_of(size), part]
+    append_sums(*targets, k, size, at, values, _NO_WEIGHTS if weighted is None else weighted[2])
 
 
 # a record that put_sums leaves alone: buffers (step, flat, rows), cursor and blocks with nothing in them

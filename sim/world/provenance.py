@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels.tagged import add_origin, stamp
+from ..kernels.tagged import add_origin, live_rows, stamp
 
 KINDS = ("mined", "refined", "made", "touched")
 
@@ -43,13 +43,32 @@ class Tags:
     def originate(self, mass: np.ndarray, kind: str) -> np.ndarray:
         """Tagged mass for ``mass[C, X]`` made in country c (row index of the first axis) at stage ``kind``."""
         out = self.new(*mass.shape)
-        add_origin(out, mass, self.row(kind, 0), self.row("touched", 0))
+        add_origin(out, *live_rows(out), mass, self.row(kind, 0), self.row("touched", 0))
         return out
 
     def stamp(self, tagged: np.ndarray, kind: str) -> np.ndarray:
         """Mark tagged mass ``[C, Q, X]`` as processed at stage ``kind`` in country c (its first index), in place."""
         stamp(tagged, self.row(kind, 0), self.row("touched", 0))
         return tagged
+
+
+class TaggedFlow:
+    """Tagged mass that left or joined stocks in a step (fed to plants, used, made, sunk): its mass ``mass``
+    [C, X] (row 0: t REO, or t magnet) and its provenance rows that hold anything, as entries: ``at`` [n]
+    (country c's row q as c Q + q, ascending) with their tagged mass ``values`` [n, X]. The other rows hold
+    nothing: a flow's entries grow with what moved, not with the square of the countries."""
+
+    __slots__ = ("mass", "at", "values")
+
+    def __init__(self, mass: np.ndarray, at: np.ndarray, values: np.ndarray):
+        self.mass, self.at, self.values = mass, at, values
+
+    def dense(self, rows: int) -> np.ndarray:
+        """[C, Q, X] the flow's tagged mass whole, for ``rows`` (Q) provenance rows."""
+        C, X = self.mass.shape
+        tagged = np.zeros((C * rows, X))
+        tagged[self.at] = self.values
+        return tagged.reshape(C, rows, X)
 
 
 def shares(tagged: np.ndarray) -> np.ndarray:
