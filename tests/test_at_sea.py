@@ -92,7 +92,7 @@ def test_goods_turned_back_at_sea_leave_what_is_left_to_land():
     voyages = list(at_sea.voyages())        # by lead time: 0 to 1 (3 days), then 1 to 2 (4 days)
     assert [list(s.buyer) for s in voyages] == [[1], [2]]
     for shipment in at_sea.voyages():
-        shipment.tagged = shipment.tagged - shipment.tagged * 0.5
+        shipment.take(np.full(shipment.goods[:, 0, :].shape, 0.5))
     assert np.allclose(at_sea.holds[REFINERY].tagged, goods * 0.5, rtol=1e-15, atol=0)
     list(at_sea.land(stocks, pipeline, 4.0, at_sea.sailed))
     assert np.array_equal(stocks[REFINERY].tagged[1:], stock[1:] + (goods - goods * 0.5))

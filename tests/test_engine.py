@@ -168,7 +168,7 @@ def test_orders_a_hair_over_the_stock_empty_it_and_no_more():
     stocks = Stocks(held.copy())
     shipped = np.zeros((3, 3, 1))
     shipped[1, 0, 0], shipped[2, 0, 0] = 0.1, 0.2 + 1e-15          # to buyers 1 and 2, a hair more in all
-    state = type("S", (), {"pipeline": {"refinery": np.zeros((3, 1))}})()
+    state = type("S", (), {"pipeline": {"refinery": np.zeros((3, 1))}, "stocks": {"refinery": stocks}})()
     exports = ship_exports(state, "refinery", stocks, shipped, [])
     assert stocks.tagged.min() >= 0.0
     assert exports.leaving.sum() + stocks.tagged.sum() == pytest.approx(0.3, rel=1e-15)

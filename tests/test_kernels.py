@@ -100,6 +100,31 @@ def test_new_mass_is_stamped_and_added_as_stamp_then_add_would(seed):
     assert all(set(counted[c, :count[c]]) >= set(np.flatnonzero((stock[c] != 0).any(axis=1))) for c in range(3))
 
 
+def every_row(tagged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A count of rows that may hold anything with every row in it: the kernels then visit all of them."""
+    C, Q = tagged.shape[:2]
+    return np.tile(np.arange(Q), (C, 1)), np.full(C, Q)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_exports_leave_with_the_goods_and_stocks_of_visiting_every_row(seed):
+    """Exports visit only the rows of their suppliers' stocks that may hold anything and carry their goods at
+    those rows: made whole, the goods, and the stocks and order books left, are those of visiting every row,
+    bit for bit."""
+    from sim.kernels.exports import leave_stock
+    from sim.kernels.tagged import spread
+    rng = np.random.default_rng(seed)
+    stock = sparse_tagged(rng, 5, 3)
+    shipped = rng.random((5, 5, 3)) * (rng.random((5, 5, 3)) < 0.3)
+    whole, pipeline = stock.copy(), np.zeros((5, 3))
+    b, j, rows, goods = leave_stock(stock, *live_rows(stock), shipped, pipeline)
+    b_all, j_all, rows_all, goods_all = leave_stock(whole, *every_row(whole), shipped, np.zeros((5, 3)))
+    assert np.array_equal(b, b_all) and np.array_equal(j, j_all)
+    assert np.array_equal(spread(rows, goods, stock.shape[1]), spread(rows_all, goods_all, stock.shape[1]))
+    assert np.array_equal(stock, whole) and rows.shape[1] < stock.shape[1]
+
+
 def test_a_run_without_compilation_gives_the_same_tables(tmp_path):
     """NUMBA_DISABLE_JIT=1 (for a debugger) runs the kernels as Python: a short Japan ban's tables are those of
     the compiled run, number for number."""
@@ -168,7 +193,7 @@ def test_routes_whose_goods_come_to_nothing_leave_no_shipment():
     shipped[1, 0] = [5.0, 10.0]
     shipped[1, 2, 0] = 2.0
     pipeline = np.zeros((3, 2))
-    buyer, supplier, goods = leave_stock(tagged, *live_rows(tagged), shipped, pipeline)
+    buyer, supplier, rows, goods = leave_stock(tagged, *live_rows(tagged), shipped, pipeline)
     assert list(zip(buyer, supplier)) == [(1, 0), (1, 2)]
     assert np.array_equal(goods[:, 0], [[5.0, 10.0], [2.0, 0.0]])
     assert np.array_equal(pipeline, [[0.0, 0.0], [7.0, 10.0], [0.0, 0.0]])

@@ -43,12 +43,12 @@ def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, d
     # plants make to order what imports this step do not bring, up to nameplate capacity
     rate = net.magnet_plants.nameplate_t_per_day[day] * state.running[MAGNET] * dt_
     magnet = state.magnet
-    got, used, supplied, plan, b, j, goods = serve_end_uses(
+    got, used, supplied, plan, leaving = serve_end_uses(
         magnet.tagged, magnet.rows, magnet.count, by_sector, by_grade, state.sector_grades, result.own_fill,
         net.defence, defence_first, result.shipped, state.pipeline[MAGNET], state.use_own[MAGNET], wants,
         net.members[MAGNET] @ (rate[:, None] * net.plant_grades), net.members[MAGNET] @ rate, float(dt_),
         USE_SMOOTHING_DAYS)
-    exports = dispatch(state, MAGNET, b, j, goods, cover.licensed)
+    exports = dispatch(state, MAGNET, *leaving, cover.licensed)
     flows = Flows(stage=MAGNET, demand=by_sector, supplied=supplied, magnets_used=TaggedFlow(*used), exports=exports,
                   qualifying=qualifying)
     return EndUse(flows, plan, by_grade, got)

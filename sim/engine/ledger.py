@@ -125,10 +125,10 @@ class Ledger:
         for application in f.exports.held if f.exports is not None else ():
             shipment = application.shipment
             r.licence_applied(k, shipment.stage, shipment.supplier, shipment.buyer,
-                              traded_mass(shipment.stage, shipment.tagged))
+                              traded_mass(shipment.stage, shipment.goods))
         for sent in (f.exports.sent if f.exports is not None else None, f.departed):
             if sent is not None:
-                r.departed(k, sent.stage, sent.buyer, sent.supplier, traded_mass(sent.stage, sent.tagged))
+                r.departed(k, sent.stage, sent.buyer, sent.supplier, traded_mass(sent.stage, sent.goods))
 
     def waiting(self, k: int, applications: list[Application]) -> None:
         """Record the applications waiting in licence offices' queues at the end of step ``k``, by route."""

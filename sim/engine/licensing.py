@@ -59,7 +59,7 @@ class Application:
 
     def restate(self) -> None:
         """Take ``t`` anew from the goods (a ban stopped some of them while they waited)."""
-        self.t = float(traded_mass(self.shipment.stage, self.shipment.tagged).sum())
+        self.t = float(traded_mass(self.shipment.stage, self.shipment.goods).sum())
 
     @property
     def empty(self) -> bool:
@@ -72,8 +72,8 @@ def by_end_user(shipment: Shipment, defence: np.ndarray) -> list[tuple[str, Ship
     the importer's use of each item); a share with nothing in it is left out."""
     parts = []
     for end_user, share in (("civil", 1.0 - defence), ("defence", defence)):
-        part = Shipment(shipment.stage, shipment.buyer, shipment.supplier, shipment.tagged * share)
-        if traded_mass(part.stage, part.tagged).any():
+        part = shipment.times(share)
+        if traded_mass(part.stage, part.goods).any():
             parts.append((end_user, part))
     return parts
 
@@ -81,13 +81,13 @@ def by_end_user(shipment: Shipment, defence: np.ndarray) -> list[tuple[str, Ship
 def lots(shipment: Shipment, lot_t: float) -> list[Shipment]:
     """One route's goods in lots of at most ``lot_t`` (t REO, t magnet, the route's items together), the
     last one smaller; each lot holds the items in the shipment's proportions."""
-    total = float(traded_mass(shipment.stage, shipment.tagged).sum())
+    total = float(traded_mass(shipment.stage, shipment.goods).sum())
     n = max(1, math.ceil(total / lot_t - 1e-9))      # 10.000000001 t in lots of 5 t is two lots, not three
     if n == 1:
         return [shipment]
     full = lot_t / total
     fractions = [full] * (n - 1) + [max(0.0, 1.0 - full * (n - 1))]
-    return [Shipment(shipment.stage, shipment.buyer, shipment.supplier, shipment.tagged * f) for f in fractions]
+    return [shipment.times(f) for f in fractions]
 
 
 class Office:

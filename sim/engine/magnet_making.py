@@ -60,12 +60,12 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     fill = result.own_fill
     made, per_yield = production.scarcest(plan, net.recipe, fill, net.country_yield)   # the scarcest element
     into_magnets = per_yield @ net.recipe
-    other_used, used, magnets, b, j, goods, claims, supplied = production.make_magnets(
+    other_used, used, magnets, leaving, claims, supplied = production.make_magnets(
         oxide.tagged, oxide.rows, oxide.count, pile.tagged, pile.rows, pile.count, magnet.tagged, magnet.rows,
         magnet.count, made, makers, content_rows, content_count, content, fill, into_magnets, other, buy, own,
         result.shipped, state.pipeline[REFINERY], state.use_own[REFINERY], float(dt_), USE_SMOOTHING_DAYS,
         net.tags.row("made", 0), net.tags.row("touched", 0))
-    exports = dispatch(state, REFINERY, b, j, goods, cover.licensed)
+    exports = dispatch(state, REFINERY, *leaving, cover.licensed)
     flows = Flows(stage=REFINERY, other_uses=other_used,
                   oxides_used=TaggedFlow(*used), oxides_into_magnets=into_magnets, magnets_planned=plan,
                   magnets_made=made, made_tagged=TaggedFlow(*magnets), exports=exports, qualifying=qualifying)

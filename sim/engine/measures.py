@@ -291,7 +291,7 @@ class OriginRule(ExportLicence):
         return mask * (share > self.threshold)[None, :, :]
 
     def refused_outright(self, shipment, measures, state, net):
-        share = np.zeros(shipment.tagged[:, 0, :].shape)
+        share = np.zeros(shipment.goods[:, 0, :].shape)
         for m in measures:
             banned = m.bans(shipment.stage, state, net) if set(m.exporters) & set(self.exporters) else None
             if banned is not None:

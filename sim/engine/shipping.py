@@ -23,7 +23,7 @@ class Exports:
     the applications held for a licence (by route and measure, in the order they were made) and what goes
     to sea at once."""
 
-    leaving: np.ndarray
+    leaving: np.ndarray                          # [n, L, X] goods by route (``Shipment.goods``; row 0 the mass)
     held: list[Application] = field(default_factory=list)
     sent: Shipment | None = None
 
@@ -32,36 +32,38 @@ def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
                  licensed: list[tuple[ExportLicence, np.ndarray]]) -> Exports | None:
     """Take exports ``shipped`` [B, J, I] out of the suppliers' stocks: by sea, or the share a licence
     covers to a licence office first (the measure makes its applications of each route's goods)."""
-    b, j, tagged = leave_stock(stocks.tagged, stocks.rows, stocks.count, shipped, state.pipeline[stage])
-    return dispatch(state, stage, b, j, tagged, licensed)
+    b, j, rows, goods = leave_stock(stocks.tagged, stocks.rows, stocks.count, shipped, state.pipeline[stage])
+    return dispatch(state, stage, b, j, rows, goods, licensed)
 
 
-def dispatch(state: State, stage: str, b: np.ndarray, j: np.ndarray, tagged: np.ndarray,
+def dispatch(state: State, stage: str, b: np.ndarray, j: np.ndarray, rows: np.ndarray, goods: np.ndarray,
              licensed: list[tuple[ExportLicence, np.ndarray]]) -> Exports | None:
-    """Exports that left the suppliers' stocks (routes ``b`` buyers, ``j`` suppliers, tagged goods [n, Q, X];
-    ``sim.kernels.exports.leave_stock``): by sea, or the share a licence covers to a licence office first."""
+    """Exports that left the suppliers' stocks (routes ``b`` buyers, ``j`` suppliers, their goods ``goods``
+    [n, L, X] at the provenance rows ``rows`` [n, L]: ``sim.kernels.exports.leave_stock``): by sea, or the
+    share a licence covers to a licence office first."""
     if len(b) == 0:
         return None
-    exports = Exports(tagged)
+    exports = Exports(goods)
+    sent = Shipment(stage, b, j, goods, rows, state.stocks[stage].tagged.shape[1])
     if not licensed:                             # all to sea: every route ``leave_stock`` returns carries goods
-        exports.sent = Shipment(stage, b, j, tagged)
+        exports.sent = sent
         return exports
     for measure, share in licensed:
-        held = tagged * share[b, j][:, None, :]
-        tagged = tagged - held
-        for r in np.flatnonzero(held[:, 0, :].sum(axis=1) > 0):
-            exports.held += measure.applications(Shipment(stage, b[r:r + 1], j[r:r + 1], held[r:r + 1]), state)
-    rows = np.flatnonzero(tagged[:, 0, :].sum(axis=1) > 0)
-    if len(rows) == len(b):                      # nothing held for a licence: no copy
-        exports.sent = Shipment(stage, b, j, tagged)
-    elif len(rows):
-        exports.sent = Shipment(stage, b[rows], j[rows], tagged[rows])
+        held = sent.take(share[b, j])
+        for r in np.flatnonzero(held.goods[:, 0, :].sum(axis=1) > 0):
+            exports.held += measure.applications(held.routes(slice(r, r + 1)), state)
+    carrying = np.flatnonzero(sent.goods[:, 0, :].sum(axis=1) > 0)
+    if len(carrying) == len(b):                  # nothing held for a licence: no copy
+        exports.sent = sent
+    elif len(carrying):
+        exports.sent = sent.routes(carrying)
     return exports
 
 
-def return_to_exporter(state: State, stage: str, shipment: Shipment, tagged: np.ndarray, refused: bool) -> None:
-    """Goods of ``shipment`` (``tagged``, its rows) go back into the exporters' stocks and off the buyers' order
-    books; refused goods are re-sourced by the buyer next step."""
+def return_to_exporter(state: State, shipment: Shipment, refused: bool) -> None:
+    """The goods of ``shipment`` go back into the exporters' stocks and off the buyers' order books; refused
+    goods are re-sourced by the buyer next step."""
+    stage, tagged = shipment.stage, shipment.tagged
     mass = traded_mass(stage, tagged)
     add_rows(state.stocks[stage].tagged, shipment.supplier, tagged)
     add_rows(state.pipeline[stage], shipment.buyer, -mass)

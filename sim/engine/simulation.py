@@ -217,7 +217,7 @@ class Simulation:
 
     def _sail(self, shipment: Shipment) -> None:
         """Put goods to sea: each route's arrive after its lead time."""
-        self.state.in_flight.sail(shipment, self.env.now, self.state.stocks[shipment.stage])
+        self.state.in_flight.sail(shipment, self.env.now)
 
     # ------------------------------------------------------------ events between steps
     def sailed(self) -> int:
@@ -241,14 +241,12 @@ class Simulation:
         banned = application.measure.refused_outright(shipment, self.measures, self.state, self.net) \
             if approved else None
         if banned is not None:
-            part = Shipment(shipment.stage, shipment.buyer, shipment.supplier, shipment.tagged * banned[:, None, :])
-            shipment.tagged = shipment.tagged - part.tagged
-            self._decided(part, False)
+            self._decided(shipment.take(banned), False)
         self.state.pending.pop(shipment, None)
         self._decided(shipment, approved)
 
     def _decided(self, shipment: Shipment, approved: bool) -> None:
-        mass = traded_mass(shipment.stage, shipment.tagged)
+        mass = traded_mass(shipment.stage, shipment.goods)
         if not mass.any():     # all of it stopped by a ban while it waited
             return
         decided = (shipment, mass, approved)
@@ -256,8 +254,8 @@ class Simulation:
             self.book(Flows(stage=shipment.stage, decided=decided, departed=shipment))
             self._sail(shipment)
             return
-        shipping.return_to_exporter(self.state, shipment.stage, shipment, shipment.tagged, refused=True)
-        self.book(Flows(stage=shipment.stage, decided=decided, returned=shipment.tagged))
+        shipping.return_to_exporter(self.state, shipment, refused=True)
+        self.book(Flows(stage=shipment.stage, decided=decided, returned=shipment.goods))
 
     def put_in_force(self, measure: ExportMeasure, active: bool, front_loading: bool = False) -> None:
         """Put a measure in or out of force, or announce it; coming into force, it acts on goods on their way."""
@@ -281,11 +279,10 @@ class Simulation:
             share = measure.coverage(shipment.stage, self.state, self.net)[shipment.buyer, shipment.supplier]
             if not share.any():
                 continue
-            back = shipment.tagged * share[:, None, :]
-            shipment.tagged = shipment.tagged - back
-            shipping.return_to_exporter(self.state, shipment.stage, shipment, back, refused=False)
-            self.book(Flows(stage=shipment.stage, returned=back,
-                            turned_back=(shipment, traded_mass(shipment.stage, back), outcome)))
+            back = shipment.take(share)
+            shipping.return_to_exporter(self.state, back, refused=False)
+            self.book(Flows(stage=shipment.stage, returned=back.goods,
+                            turned_back=(shipment, traded_mass(shipment.stage, back.goods), outcome)))
 
     def qualified(self, stage: str, buyer: int, items: np.ndarray) -> None:
         """A buyer has qualified every supplier of the stage for these items: it may re-source them from any."""

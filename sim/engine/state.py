@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels.exports import compact, land_due, put_to_sea
-from ..kernels.tagged import live_rows
+from ..kernels.tagged import compacted, live_rows, spread
 from ..scenario import Scenario
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
@@ -48,33 +48,57 @@ class Stocks:
 
 
 class Shipment:
-    """Goods of one stage on their way from suppliers to buyers, one row per route. Two are never equal: the
-    same goods are one shipment (a plain class, built several times a step: no dataclass machinery)."""
+    """Goods of one stage on their way from suppliers to buyers, one row per route: ``goods`` [n, L, X], their
+    tagged mass at the provenance rows ``rows`` [n, L] (-1 past a route's last, ascending; row 0, the mass,
+    first): the rows of the suppliers' stocks that may hold anything as the goods left them. Goods back from
+    sea are given whole (``rows`` None, ``goods`` [n, Q, X]). Either way ``goods[:, 0]`` is the mass, and
+    scaling or splitting them is the same arithmetic on the same numbers; ``tagged`` makes them whole. Two are
+    never equal: the same goods are one shipment (a plain class, built several times a step: no dataclass
+    machinery)."""
 
-    __slots__ = ("stage", "buyer", "supplier", "_tagged", "_t")
+    __slots__ = ("stage", "buyer", "supplier", "goods", "rows", "q", "_t")
 
-    def __init__(self, stage: str, buyer: np.ndarray, supplier: np.ndarray, tagged: np.ndarray):
+    def __init__(self, stage: str, buyer: np.ndarray, supplier: np.ndarray, goods: np.ndarray,
+                 rows: np.ndarray | None = None, q: int | None = None):
         self.stage = stage
         self.buyer = buyer                  # [n] country index
         self.supplier = supplier            # [n] country index
-        self._tagged = tagged               # [n, Q, X] tagged mass
+        self.goods = goods                  # [n, L, X] tagged mass at ``rows``, or [n, Q, X] whole
+        self.rows = rows                    # [n, L] provenance rows, or None: whole
+        self.q = goods.shape[1] if rows is None else q      # provenance rows in all, Q
         self._t: float | None = None
 
     @property
     def tagged(self) -> np.ndarray:
-        """[n, Q, X] tagged mass by route."""
-        return self._tagged
-
-    @tagged.setter
-    def tagged(self, value: np.ndarray) -> None:
-        self._tagged, self._t = value, None          # new goods (part turned back): their mass anew
+        """[n, Q, X] tagged mass by route, whole."""
+        return self.goods if self.rows is None else spread(self.rows, self.goods, self.q)
 
     @property
     def t(self) -> float:
         """t of the stage's traded unit in all (t REO, or t magnet): counted every step while at sea, so once."""
         if self._t is None:
-            self._t = float(traded_mass(self.stage, self._tagged).sum())
+            self._t = float(traded_mass(self.stage, self.goods).sum())
         return self._t
+
+    def times(self, factor: np.ndarray | float) -> Shipment:
+        """The same routes with their goods times ``factor`` (by item [I], by route and item [n, 1, I], or one
+        number): a part of them."""
+        return Shipment(self.stage, self.buyer, self.supplier, self.goods * factor, self.rows, self.q)
+
+    def routes(self, index: np.ndarray) -> Shipment:
+        """The goods of some of its routes."""
+        return Shipment(self.stage, self.buyer[index], self.supplier[index], self.goods[index],
+                        None if self.rows is None else self.rows[index], self.q)
+
+    def take(self, share: np.ndarray) -> Shipment:
+        """Take ``share`` [n, I] of each route's goods out of the shipment (in place) and return it."""
+        part = self.times(share[:, None, :])
+        self.goods, self._t = self.goods - part.goods, None       # what is left: its mass anew
+        return part
+
+    def held_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(rows [n, L], goods [n, L, X]): its goods at the rows that may hold anything, as ``rows`` says."""
+        return compacted(self.goods) if self.rows is None else (self.rows, self.goods)
 
     def __repr__(self) -> str:
         return f"Shipment({self.stage!r}, buyer={self.buyer!r}, supplier={self.supplier!r}, t={self.t!r})"
@@ -97,14 +121,13 @@ class Hold:
         self.n = 0                                           # records used, landed or not
         self.due = np.inf                                    # the day the next goods arrive
 
-    def sail(self, lead_days: np.ndarray, now: float, voyage: int, shipment: Shipment, stocks: Stocks) -> None:
-        """Put a shipment to sea on day ``now`` as voyage number ``voyage``; ``stocks``: its suppliers' (its goods
-        hold nothing beyond their rows that may hold anything)."""
-        buyer, supplier, goods = shipment.buyer, shipment.supplier, shipment.tagged
-        while math.isnan(due := put_to_sea(lead_days, now, voyage, buyer, supplier, goods, stocks.rows, stocks.count,
-                                           self.routes, self.arrives, self.mass, self.n, self.rows,
+    def sail(self, lead_days: np.ndarray, now: float, voyage: int, shipment: Shipment) -> None:
+        """Put a shipment to sea on day ``now`` as voyage number ``voyage``."""
+        buyer, supplier, (rows, goods) = shipment.buyer, shipment.supplier, shipment.held_rows()
+        while math.isnan(due := put_to_sea(lead_days, now, voyage, buyer, supplier, rows, goods, self.routes,
+                                           self.arrives, self.mass, self.n, self.rows,
                                            self.values)):                   # full: room made, again
-            self._make_room(len(buyer), int(stocks.count[supplier].sum()))
+            self._make_room(len(buyer), rows.size)
         self.n += len(buyer)
         if due < self.due:
             self.due = due
@@ -190,11 +213,10 @@ class AtSea:
         self.sailed = 0                    # voyages put to sea so far
         self.due = np.inf                  # the day the next goods arrive, in any hold
 
-    def sail(self, shipment: Shipment, now: float, stocks: Stocks) -> None:
-        """Put a shipment to sea on day ``now``, as the next voyage; each route arrives after its lead time.
-        ``stocks``: the stage's, which the goods left."""
+    def sail(self, shipment: Shipment, now: float) -> None:
+        """Put a shipment to sea on day ``now``, as the next voyage; each route arrives after its lead time."""
         hold = self.holds[shipment.stage]
-        hold.sail(self.lead_days, now, self.sailed, shipment, stocks)
+        hold.sail(self.lead_days, now, self.sailed, shipment)
         self.due = min(self.due, hold.due)
         self.sailed += 1
 

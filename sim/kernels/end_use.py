@@ -60,10 +60,10 @@ def serve_end_uses(magnet: np.ndarray, rows: np.ndarray, count: np.ndarray, by_s
     ``shipped`` leaving the stock, own use's average moved; plants plan to make what imports did not bring of
     the need ``wants`` [C, G], up to each grade's capacity ``grade_cap`` [C, G] and the plants' ``total_cap``
     [C] (t magnet this step). Returns magnets got [C, G], the magnets used (a flow: mass, at, values), sectors
-    supplied [C, S], the plan [C, G] and the exports' routes and goods (``leave_stock``)."""
+    supplied [C, S], the plan [C, G] and the exports (``leave_stock``'s routes and goods)."""
     got = by_grade * fill
     used = take_share(magnet, rows, count, got)
-    buyer, supplier, goods = leave_stock(magnet, rows, count, shipped, pipeline)
+    exports = leave_stock(magnet, rows, count, shipped, pipeline)
     supplied = ration(by_sector, sector_grades, got, defence, defence_first)
     use_average(use_own, by_grade, step_days, smoothing_days)
     C, G = wants.shape
@@ -76,4 +76,4 @@ def serve_end_uses(magnet: np.ndarray, rows: np.ndarray, count: np.ndarray, by_s
         scale = total_cap[c] / total if total > total_cap[c] else 1.0
         for g in range(G):
             plan[c, g] *= scale
-    return got, used, supplied, plan, buyer, supplier, goods
+    return got, used, supplied, plan, exports

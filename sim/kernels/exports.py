@@ -15,11 +15,13 @@ from .tagged import holds, item_mass, mark
 
 @njit(cache=True)
 def leave_stock(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, shipped: np.ndarray,
-                pipeline: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                pipeline: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Take exports ``shipped`` [B, J, I] out of the suppliers' stocks ``tagged`` (in place; ``rows``, ``count``:
     their rows that may hold anything, ``sim.kernels.tagged``) and onto the buyers' order books; return the
     routes that carry goods, their mass (row 0) adding up to more than nothing (buyers, suppliers, in row-major
-    order), and their tagged goods: all of them go to sea unless a licence holds some.
+    order), and their tagged goods at their supplier's rows that may hold anything (``goods_rows`` [n, L], -1
+    past a route's last, and ``goods`` [n, L, X]; row 0 first): all of them go to sea unless a licence holds
+    some.
 
     The share of each supplier's stock that leaves is at most all of it: orders that add up to a hair more
     than the stock (rounding, or own use taken first) are cut in proportion, and what stays is the stock
@@ -51,7 +53,11 @@ def leave_stock(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, shipped
             if available > 0:
                 frac[r, i] = shipped[buyer[r], supplier[r], i] / available
             leaving[supplier[r], i] += frac[r, i]
-    goods = np.zeros((n, Q, X))
+    L = 1
+    for r in range(n):
+        L = max(L, count[supplier[r]])
+    goods_rows = np.full((n, L), -1, np.int64)
+    goods = np.zeros((n, L, X))
     share = np.empty(X)
     for r in range(n):
         j = supplier[r]
@@ -61,8 +67,9 @@ def leave_stock(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, shipped
         stock, out = tagged[j], goods[r]
         for k in range(count[j]):
             q = rows[j, k]
+            goods_rows[r, k] = q
             for x in range(X):
-                out[q, x] = share[x] * stock[q, x]
+                out[k, x] = share[x] * stock[q, x]
     stays = np.empty(X)
     for c in range(C):
         if not leaving[c].any():               # nothing leaves: the stock stays as it is
@@ -86,41 +93,40 @@ def leave_stock(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, shipped
             if pairwise_sum(goods[r, 0]) > 0:
                 keep[k] = r
                 k += 1
-        return buyer[keep], supplier[keep], goods[keep]
-    return buyer, supplier, goods
+        return buyer[keep], supplier[keep], goods_rows[keep], goods[keep]
+    return buyer, supplier, goods_rows, goods
 
 
 @njit(cache=True)
 def put_to_sea(lead_days: np.ndarray, now: float, voyage: int, buyer: np.ndarray, supplier: np.ndarray,
-               goods: np.ndarray, live: np.ndarray, count: np.ndarray, routes: np.ndarray, arrives: np.ndarray,
+               goods_rows: np.ndarray, goods: np.ndarray, routes: np.ndarray, arrives: np.ndarray,
                mass: np.ndarray, n: int, rows: np.ndarray, values: np.ndarray) -> float:
-    """Put the goods ``goods`` [m, Q, X] of routes (``buyer``, ``supplier`` [m]) to sea on day ``now`` as voyage
-    number ``voyage``, into a stage's hold: route r becomes record ``n + r`` (``routes`` [cap, 5]: buyer,
-    supplier, voyage, and where its goods' entries start and end; ``arrives`` [cap]: the day its lead time
-    ``lead_days`` [exporter, importer] brings it in; ``mass`` [cap]: its t), and each provenance row of its
-    goods that holds anything an entry (``rows`` [e]: the row, ``values`` [e, X]: the row's tagged mass),
-    after those of the records before it. Goods hold nothing beyond the rows of their supplier's stock that may
-    hold anything (``live``, ``count``: ``sim.kernels.tagged``), which are the rows looked at. Returns the
-    earliest arrival, or NaN, having put nothing to sea, when the hold lacks room for m more records or for
-    those rows' entries (the caller makes room and asks again)."""
-    m, Q, X = goods.shape
+    """Put the goods of routes (``buyer``, ``supplier`` [m]) to sea on day ``now`` as voyage number ``voyage``,
+    into a stage's hold: the goods are given at their provenance rows that may hold anything (``goods_rows``
+    [m, L], -1 past a route's last, ascending, and ``goods`` [m, L, X]; row 0, the mass, first). Route r becomes
+    record ``n + r`` (``routes`` [cap, 5]: buyer, supplier, voyage, and where its goods' entries start and end;
+    ``arrives`` [cap]: the day its lead time ``lead_days`` [exporter, importer] brings it in; ``mass`` [cap]: its
+    t), and each provenance row of its goods that holds anything an entry (``rows`` [e]: the row, ``values``
+    [e, X]: the row's tagged mass), after those of the records before it. Returns the earliest arrival, or NaN,
+    having put nothing to sea, when the hold lacks room for m more records or m L more entries (the caller
+    makes room and asks again)."""
+    m, L, X = goods.shape
     e = routes[n - 1, 4] if n > 0 else 0
-    if n + m > arrives.shape[0] or e + entries_of(supplier, count) > rows.shape[0]:
+    if n + m > arrives.shape[0] or e + m * L > rows.shape[0]:
         return np.nan
     earliest = np.inf
     for r in range(m):
         w = n + r
         routes[w, 0], routes[w, 1], routes[w, 2], routes[w, 3] = buyer[r], supplier[r], voyage, e
         tagged = goods[r]
-        for k in range(count[supplier[r]]):
-            q = live[supplier[r], k]
-            held = False
-            for x in range(X):
-                held |= tagged[q, x] != 0.0
-            if held:
+        for k in range(L):
+            q = goods_rows[r, k]
+            if q < 0:
+                break
+            if holds(tagged, k):
                 rows[e] = q
                 for x in range(X):
-                    values[e, x] = tagged[q, x]
+                    values[e, x] = tagged[k, x]
                 e += 1
         routes[w, 4] = e
         arrives[w] = now + lead_days[supplier[r], buyer[r]]
@@ -130,16 +136,6 @@ def put_to_sea(lead_days: np.ndarray, now: float, voyage: int, buyer: np.ndarray
         mass[w] = t
         earliest = min(earliest, arrives[w])
     return earliest
-
-
-@njit(cache=True)
-def entries_of(supplier: np.ndarray, count: np.ndarray) -> int:
-    """At most how many entries goods from ``supplier`` [m] put to sea take: their stocks' rows that may hold
-    anything."""
-    total = 0
-    for r in range(supplier.shape[0]):
-        total += count[supplier[r]]
-    return total
 
 
 @njit(cache=True)

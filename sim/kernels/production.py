@@ -110,7 +110,7 @@ def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndar
     ``content_rows`` [makers, L] (``content_count`` of them), the provenance of the oxides of their recipe per
     t magnet, and join ``magnet``. Each stock comes with its rows that may hold anything
     (``sim.kernels.tagged``). Returns other uses served [C, E], the oxides used and the magnets made (each a
-    flow: mass, at, values), the exports' routes and goods (``leave_stock``), and the claims [C, E] and what
+    flow: mass, at, values), the exports (``leave_stock``'s routes and goods), and the claims [C, E] and what
     the stock served of them."""
     C, Q, G = magnet.shape
     other_used = other * fill
@@ -118,7 +118,7 @@ def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndar
     if buy.any():
         _, at, values = take_share(oxide, oxide_rows, oxide_count, buy * fill)
         add_entries(pile, pile_rows, pile_count, at, values)
-    buyer, supplier, goods = leave_stock(oxide, oxide_rows, oxide_count, shipped, pipeline)
+    exports = leave_stock(oxide, oxide_rows, oxide_count, shipped, pipeline)
     claims = own - buy
     use_average(use_own, claims, step_days, smoothing_days)
     mass = np.zeros((C, G))                # countries that plan none make none
@@ -130,7 +130,7 @@ def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndar
         n = content_count[k]
         e = add_stamped(magnet, magnet_rows, magnet_count, c, content_rows[k, :n], content[k, :n], made[c],
                         made_row, touched_row, at, values, mass, e)
-    return (other_used, used, (mass, at[:e], values[:e]), buyer, supplier, goods, claims, claims * fill)
+    return other_used, used, (mass, at[:e], values[:e]), exports, claims, claims * fill
 
 
 @njit(cache=True)
@@ -143,9 +143,9 @@ def separate(conc: np.ndarray, conc_rows: np.ndarray, conc_count: np.ndarray, ox
     the feed becomes oxides by the plants' recovery, ``recovered`` [C, E] (what their capacity would recover of
     each element) over the capacity (the rest is tailings), stamped refined where separated, into ``oxide``.
     Each stock comes with its rows that may hold anything (``sim.kernels.tagged``). Returns the feed and the
-    oxides (each a flow: mass, at, values), and the exports' routes and goods (``leave_stock``)."""
+    oxides (each a flow: mass, at, values), and the exports (``leave_stock``'s routes and goods)."""
     feed_mass, feed_at, feed_values = take_share(conc, conc_rows, conc_count, feed_cap * fill)
-    buyer, supplier, goods = leave_stock(conc, conc_rows, conc_count, shipped, pipeline)
+    exports = leave_stock(conc, conc_rows, conc_count, shipped, pipeline)
     use_average(use_own, feed_cap, step_days, smoothing_days)
     C, Q, E = oxide.shape
     mass = np.zeros((C, E))
@@ -163,4 +163,4 @@ def separate(conc: np.ndarray, conc_rows: np.ndarray, conc_count: np.ndarray, ox
         e = add_stamped(oxide, oxide_rows, oxide_count, c, feed_at[first:end] - c * Q, feed_values[first:end],
                         recovery, refined_row, touched_row, at, values, mass, e)
         first = end
-    return (feed_mass, feed_at, feed_values), (mass, at[:e], values[:e]), buyer, supplier, goods
+    return (feed_mass, feed_at, feed_values), (mass, at[:e], values[:e]), exports

@@ -64,6 +64,45 @@ def live_rows(tagged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True)
+def compacted(tagged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Goods by route ``tagged`` [n, Q, X] at their rows that hold anything: (rows [n, L], -1 past a route's last,
+    ascending with row 0 first; values [n, L, X])."""
+    n, Q, X = tagged.shape
+    held = np.zeros((n, Q), np.bool_)
+    L = 1
+    for r in range(n):
+        k = 1
+        for q in range(1, Q):
+            held[r, q] = holds(tagged[r], q)
+            k += held[r, q]
+        L = max(L, k)
+    rows = np.full((n, L), -1, np.int64)
+    values = np.zeros((n, L, X))
+    for r in range(n):
+        k = 0
+        for q in range(Q):
+            if q == 0 or held[r, q]:
+                rows[r, k] = q
+                values[r, k] = tagged[r, q]
+                k += 1
+    return rows, values
+
+
+@njit(cache=True)
+def spread(rows: np.ndarray, values: np.ndarray, Q: int) -> np.ndarray:
+    """Goods by route given at some of their rows (``rows`` [n, L], -1 past a route's last; ``values``
+    [n, L, X]) made whole: [n, Q, X], the other rows holding nothing."""
+    n, L, X = values.shape
+    tagged = np.zeros((n, Q, X))
+    for r in range(n):
+        for k in range(L):
+            if rows[r, k] < 0:
+                break
+            tagged[r, rows[r, k]] = values[r, k]
+    return tagged
+
+
+@njit(cache=True)
 def mark(rows: np.ndarray, count: np.ndarray, c: int, q: int) -> None:
     """Count row ``q`` of country ``c`` among its stock's rows that may hold anything (kept ascending). A row
     that holds anything is counted already, so adding to one need not ask."""
