@@ -243,13 +243,17 @@ class CopiesSimulation(Simulation):
     def __init__(self, scenario, copies: int = 1, **kwargs):
         super().__init__(scenario, **kwargs)
         per = self.net.n_countries // copies
-        self._within = np.kron(np.eye(copies, dtype=bool), np.ones((per, per), dtype=bool))
+        within = np.kron(np.eye(copies, dtype=bool), np.ones((per, per), dtype=bool))
+        # whole [C, C, I] masks: an AND broadcast along the item axis took 0.5 ms a step at 200 countries,
+        # a sixth of the run it measures
+        self._within = {stage: np.repeat(within[:, :, None], self.state.qualified[stage].shape[2], axis=2)
+                        for stage in STAGES}
 
     def next_step(self) -> bool:
         # qualifications change only between steps (SimPy events), so a mask at the step's start holds
         # for every market the step clears
         for stage in STAGES:
-            np.logical_and(self.state.qualified[stage], self._within[:, :, None], out=self.state.qualified[stage])
+            np.logical_and(self.state.qualified[stage], self._within[stage], out=self.state.qualified[stage])
         return super().next_step()
 
 
