@@ -118,8 +118,10 @@ def test_exports_leave_with_the_goods_and_stocks_of_visiting_every_row(seed):
     stock = sparse_tagged(rng, 5, 3)
     shipped = rng.random((5, 5, 3)) * (rng.random((5, 5, 3)) < 0.3)
     whole, pipeline = stock.copy(), np.zeros((5, 3))
-    b, j, rows, goods = leave_stock(stock, *live_rows(stock), shipped, pipeline)
-    b_all, j_all, rows_all, goods_all = leave_stock(whole, *every_row(whole), shipped, np.zeros((5, 3)))
+    carried = (shipped != 0).any(axis=2)
+    b, j, rows, goods = leave_stock(stock, *live_rows(stock), shipped, carried, pipeline)
+    b_all, j_all, rows_all, goods_all = leave_stock(whole, *every_row(whole), shipped, np.ones((5, 5), bool),
+                                                    np.zeros((5, 3)))
     assert np.array_equal(b, b_all) and np.array_equal(j, j_all)
     assert np.array_equal(spread(rows, goods, stock.shape[1]), spread(rows_all, goods_all, stock.shape[1]))
     assert np.array_equal(stock, whole) and rows.shape[1] < stock.shape[1]
@@ -157,6 +159,7 @@ def clear_and_learn(m: dict[str, np.ndarray], learn: bool) -> tuple[list[np.ndar
     countries, items = m["pipeline"].shape
     out = list(np.empty((6, countries, items)))         # wants, fill, ordered, unmet, moved, sought
     shipped = np.zeros((countries, countries, items))
+    carried = np.zeros((countries, countries), bool)
     lesson = (m["learnt"], True, True, 0.9, 0.005, 28.0, 365.0, m["qualifying"], np.array([14.0, 14.0, 60.0]), True)
     wants, fill, ordered, unmet, moved, sought = out
     starting = clearing.order_and_clear(
@@ -164,9 +167,10 @@ def clear_and_learn(m: dict[str, np.ndarray], learn: bool) -> tuple[list[np.ndar
         np.full(countries, 20.0), np.zeros((0, 0)), 40.0, 0.25, 0.5, m["shortage"], np.zeros((0, 0)),
         np.zeros(countries, np.int64), 0.0, 28.0, 7.0,
         m["shares"], m["own_use"], m["blocked"], m["tariffed"], m["qualified"], m["makers"], m["refused"], wants,
-        fill, shipped, ordered, unmet, moved, sought, learn, *lesson)
+        fill, shipped, carried, ordered, unmet, moved, sought, learn, *lesson)
+    assert not shipped[~carried].any()          # every route that carries anything is marked
     if not learn:
-        starting = clearing.after_clearing(wants, unmet, moved, shipped, ordered, m["own_use"], m["use_all"],
+        starting = clearing.after_clearing(wants, unmet, moved, shipped, carried, ordered, m["own_use"], m["use_all"],
                                            m["use_normal"], m["shortage"], sought, 7.0, m["qualified"], *lesson)
     return [*out, shipped, *m.values()], starting
 
@@ -193,7 +197,8 @@ def test_routes_whose_goods_come_to_nothing_leave_no_shipment():
     shipped[1, 0] = [5.0, 10.0]
     shipped[1, 2, 0] = 2.0
     pipeline = np.zeros((3, 2))
-    buyer, supplier, rows, goods = leave_stock(tagged, *live_rows(tagged), shipped, pipeline)
+    buyer, supplier, rows, goods = leave_stock(tagged, *live_rows(tagged), shipped, (shipped != 0).any(axis=2),
+                                               pipeline)
     assert list(zip(buyer, supplier)) == [(1, 0), (1, 2)]
     assert np.array_equal(goods[:, 0], [[5.0, 10.0], [2.0, 0.0]])
     assert np.array_equal(pipeline, [[0.0, 0.0], [7.0, 10.0], [0.0, 0.0]])

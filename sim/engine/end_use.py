@@ -45,7 +45,8 @@ def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, d
     magnet = state.magnet
     got, used, supplied, plan, leaving = serve_end_uses(
         magnet.tagged, magnet.rows, magnet.count, by_sector, by_grade, state.sector_grades, result.own_fill,
-        net.defence, defence_first, result.shipped, state.pipeline[MAGNET], state.use_own[MAGNET], wants,
+        net.defence, defence_first, result.shipped, result.carried, state.pipeline[MAGNET], state.use_own[MAGNET],
+        wants,
         net.members[MAGNET] @ (rate[:, None] * net.plant_grades), net.members[MAGNET] @ rate, float(dt_),
         USE_SMOOTHING_DAYS)
     exports = dispatch(state, MAGNET, *leaving, cover.licensed)

@@ -63,8 +63,8 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     other_used, used, magnets, leaving, claims, supplied = production.make_magnets(
         oxide.tagged, oxide.rows, oxide.count, pile.tagged, pile.rows, pile.count, magnet.tagged, magnet.rows,
         magnet.count, made, makers, content_rows, content_count, content, fill, into_magnets, other, buy, own,
-        result.shipped, state.pipeline[REFINERY], state.use_own[REFINERY], float(dt_), USE_SMOOTHING_DAYS,
-        net.tags.row("made", 0), net.tags.row("touched", 0))
+        result.shipped, result.carried, state.pipeline[REFINERY], state.use_own[REFINERY], float(dt_),
+        USE_SMOOTHING_DAYS, net.tags.row("made", 0), net.tags.row("touched", 0))
     exports = dispatch(state, REFINERY, *leaving, cover.licensed)
     flows = Flows(stage=REFINERY, other_uses=other_used,
                   oxides_used=TaggedFlow(*used), oxides_into_magnets=into_magnets, magnets_planned=plan,

@@ -33,6 +33,7 @@ class Clearing:
 
     own_fill: np.ndarray   # [C, I] share of each country's own use its stock served
     shipped: np.ndarray    # [B, J, I] exports, all passes
+    carried: np.ndarray    # [B, J] the routes that may carry exports: the others carry none
     ordered: np.ndarray    # [J, I] open (not blocked) orders suppliers received in pass 1
     unmet: np.ndarray      # [B, I] what buyers ordered and did not get
 
@@ -53,4 +54,5 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
         available, own_use, orders, blocked, qualified, reserve,
         np.zeros_like(own_use) if lacking is None else lacking,
         np.zeros_like(orders) if tariffed is None else tariffed)
-    return Clearing(own_fill=fill, shipped=shipped, ordered=ordered, unmet=unmet)
+    return Clearing(own_fill=fill, shipped=shipped, carried=(shipped != 0).any(axis=2), ordered=ordered,
+                    unmet=unmet)

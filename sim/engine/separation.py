@@ -25,7 +25,7 @@ def separate(state: State, net: Network, acting: list[ExportMeasure], day: int, 
     conc, oxide = state.conc, state.oxide
     feed, oxides, leaving = production.separate(
         conc.tagged, conc.rows, conc.count, oxide.tagged, oxide.rows, oxide.count, feed_cap, result.own_fill,
-        net.members[REFINERY] @ (rate[:, None] * net.recovery), result.shipped, state.pipeline[MINE],
+        net.members[REFINERY] @ (rate[:, None] * net.recovery), result.shipped, result.carried, state.pipeline[MINE],
         state.use_own[MINE], float(dt_), USE_SMOOTHING_DAYS, net.tags.row("refined", 0), net.tags.row("touched", 0))
     exports = dispatch(state, MINE, *leaving, cover.licensed)
     return Flows(stage=MINE, feed=TaggedFlow(*feed), separated=TaggedFlow(*oxides), exports=exports,

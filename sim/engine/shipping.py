@@ -32,7 +32,8 @@ def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
                  licensed: list[tuple[ExportLicence, np.ndarray]]) -> Exports | None:
     """Take exports ``shipped`` [B, J, I] out of the suppliers' stocks: by sea, or the share a licence
     covers to a licence office first (the measure makes its applications of each route's goods)."""
-    b, j, rows, goods = leave_stock(stocks.tagged, stocks.rows, stocks.count, shipped, state.pipeline[stage])
+    b, j, rows, goods = leave_stock(stocks.tagged, stocks.rows, stocks.count, shipped, (shipped != 0).any(axis=2),
+                                    state.pipeline[stage])
     return dispatch(state, stage, b, j, rows, goods, licensed)
 
 

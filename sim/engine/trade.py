@@ -65,6 +65,7 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
     remembering = restocking is not None and state.k >= 0
     wants, fill, ordered, unmet, moved, sought = np.empty((6, countries, items))
     shipped = np.zeros((countries, countries, items))
+    carried = np.zeros((countries, countries), dtype=bool)
     extra_days = cover.extra_days if isinstance(cover.extra_days, np.ndarray) else NONE
     use_all, use_normal, shortage, refused = (state.use_all[stage], state.use_normal[stage], state.shortage[stage],
                                               state.refused[stage])
@@ -80,7 +81,7 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
         0.0 if restocking is None else restocking.contract_flex - CONTRACT_FLEX, shortage, doublings,
         net.market_of, net.on_price_rise.days_per_doubling if doublings.size else 0.0, ORDER_ADJUST_DAYS, step_days,
         state.order_shares[stage], own_use, cover.blocked, cover.tariffed, qualified, net.makers[stage],
-        refused, wants, fill, shipped, ordered, unmet, moved, sought, not quotas, *lesson)
+        refused, wants, fill, shipped, carried, ordered, unmet, moved, sought, not quotas, *lesson)
     if quotas:
         for quota, share in quotas:
             cut = quota.cap(shipped, share)
@@ -88,9 +89,10 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
                 shipped -= cut
                 unmet += cut.sum(axis=1)
                 refused += cut.sum(axis=1)
-        starting = clearing.after_clearing(wants, unmet, moved, shipped, ordered, own_use, use_all, use_normal,
+        starting = clearing.after_clearing(wants, unmet, moved, shipped, carried, ordered, own_use, use_all, use_normal,
                                            shortage, sought, step_days, qualified, *lesson)
-    return Clearing(own_fill=fill, shipped=shipped, ordered=ordered, unmet=unmet), wants, pairs(starting)
+    return Clearing(own_fill=fill, shipped=shipped, carried=carried, ordered=ordered, unmet=unmet), wants, \
+        pairs(starting)
 
 
 def start_qualifying(state: State, net: Network, stage: str, unmet: np.ndarray,

@@ -26,9 +26,10 @@ LOG2_MAX = float(np.log2(np.full(2, np.finfo(np.float64).max))[0])
 
 
 @njit(cache=True)
-def sum_over_suppliers(x: np.ndarray) -> np.ndarray:
+def sum_over_suppliers(x: np.ndarray, carried: np.ndarray) -> np.ndarray:
     """[B, J, I] -> [B, I], as ``x.sum(axis=1)`` adds: supplier after supplier, or pairwise where the stage has
-    one item (NumPy then reduces along the contiguous supplier axis)."""
+    one item (NumPy then reduces along the contiguous supplier axis). ``carried`` [B, J]: the routes where ``x``
+    may not be zero (adding the zeros of the others changes no sum supplier after supplier)."""
     B, J, I = x.shape
     out = np.zeros((B, I))
     for b in range(B):
@@ -36,18 +37,23 @@ def sum_over_suppliers(x: np.ndarray) -> np.ndarray:
             out[b, 0] = pairwise_sum(x[b, :, 0])
         else:
             for j in range(J):
-                for i in range(I):
-                    out[b, i] += x[b, j, i]
+                if carried[b, j]:
+                    for i in range(I):
+                        out[b, i] += x[b, j, i]
     return out
 
 
 @njit(cache=True)
-def sum_over_buyers(x: np.ndarray) -> np.ndarray:
-    """[B, J, I] -> [J, I], as ``x.sum(axis=0)`` adds: buyer after buyer."""
+def sum_over_buyers(x: np.ndarray, carried: np.ndarray) -> np.ndarray:
+    """[B, J, I] -> [J, I], as ``x.sum(axis=0)`` adds: buyer after buyer. ``carried`` [B, J]: the routes where
+    ``x`` may not be zero (adding the zeros of the others changes no sum)."""
     B, J, I = x.shape
     out = np.zeros((J, I))
     for b in range(B):
-        out += x[b]
+        for j in range(J):
+            if carried[b, j]:
+                for i in range(I):
+                    out[j, i] += x[b, j, i]
     return out
 
 
@@ -107,11 +113,13 @@ def pairwise_over_suppliers(values: np.ndarray, first: np.ndarray, supplier: np.
 def clear_routes(available: np.ndarray, own_use: np.ndarray, reserve: np.ndarray, lacking: np.ndarray,
                  first: np.ndarray, supplier: np.ndarray, order: np.ndarray, blocked: np.ndarray,
                  tariffed: np.ndarray, qualified: np.ndarray, makers: np.ndarray, fill: np.ndarray,
-                 shipped: np.ndarray, ordered: np.ndarray, unmet: np.ndarray, moved: np.ndarray) -> None:
+                 shipped: np.ndarray, carried: np.ndarray, ordered: np.ndarray, unmet: np.ndarray,
+                 moved: np.ndarray) -> None:
     """Clear one stage (``sim.engine.market`` states the rules) on its routes (``routes``) carrying ``order`` t;
     only ``makers`` [J] sell spare stock, to buyers that have ``qualified`` [B, J, I] them. Writes own use's
-    fill [C, I], shipments into ``shipped`` [B, J, I] (zeros on entry), the open orders suppliers received
-    ``ordered`` [J, I], what buyers did not get ``unmet`` [B, I] and what a tariff moved away ``moved`` [B, I]."""
+    fill [C, I], shipments into ``shipped`` [B, J, I] (zeros on entry) and the routes written in ``carried``
+    [B, J] (False on entry: the others ship nothing), the open orders suppliers received ``ordered`` [J, I],
+    what buyers did not get ``unmet`` [B, I] and what a tariff moved away ``moved`` [B, I]."""
     B, J, I = shipped.shape
     one_item = I == 1
     row = np.zeros(J)
@@ -147,6 +155,7 @@ def clear_routes(available: np.ndarray, own_use: np.ndarray, reserve: np.ndarray
             for r in range(first[k], first[k + 1]):
                 j = supplier[r]
                 shipped[b, j, i] = open_[r] * fill[j, i]
+                carried[b, j] = True
                 short[r] = order[r] - shipped[b, j, i]
                 sent[j, i] += shipped[b, j, i]
                 total += short[r]
@@ -158,22 +167,23 @@ def clear_routes(available: np.ndarray, own_use: np.ndarray, reserve: np.ndarray
     for j in range(J):
         for i in range(I):
             spare[j, i] = max(0.0, available[j, i] - own_use[j, i] * fill[j, i] - sent[j, i] - reserve[j, i])
-    second_sent = resource(spare, qualified, makers, blocked, tariffed, shipped, unmet, row)
+    second_sent = resource(spare, qualified, makers, blocked, tariffed, shipped, carried, unmet, row)
     if any_moved:
         left = np.empty((J, I))
         for j in range(J):
             for i in range(I):
                 left[j, i] = max(0.0, available[j, i] - own_use[j, i] * fill[j, i] - sent[j, i] - second_sent[j, i])
-        place_back(left, first, supplier, shifted, moved, shipped, unmet, row)
+        place_back(left, first, supplier, shifted, moved, shipped, unmet, row)     # on pass 1's routes
 
 
 @njit(cache=True)
 def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, blocked: np.ndarray,
-             tariffed: np.ndarray, shipped: np.ndarray, unmet: np.ndarray, row: np.ndarray) -> np.ndarray:
+             tariffed: np.ndarray, shipped: np.ndarray, carried: np.ndarray, unmet: np.ndarray,
+             row: np.ndarray) -> np.ndarray:
     """Pass 2: what buyers lack ``unmet`` [B, I] asked of the ``spare`` [J, I] of makers they have qualified, in
     proportion to it (less the share a measure blocks or a tariff moves away), pro rata when short; added to
-    ``shipped`` and taken off ``unmet`` in place (``row``: as ``clear_routes``'s). Returns what each supplier
-    sent in it, [J, I]."""
+    ``shipped`` (its routes marked in ``carried``) and taken off ``unmet`` in place (``row``: as
+    ``clear_routes``'s). Returns what each supplier sent in it, [J, I]."""
     B, J, I = shipped.shape
     sellers = np.flatnonzero(makers)
     first = np.empty(B * I + 1, np.int64)
@@ -216,6 +226,7 @@ def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, block
                     j = supplier[r]
                     request[r] *= served(spare[j, i], requested[j, i])      # now what is shipped
                     shipped[b, j, i] += request[r]
+                    carried[b, j] = True
                     sent[j, i] += request[r]
                     total += request[r]
                 if I == 1:
@@ -286,7 +297,8 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
                     adjust_days: float, step_days: float, shares: np.ndarray, own_use: np.ndarray,
                     blocked: np.ndarray, tariffed: np.ndarray, qualified: np.ndarray, makers: np.ndarray,
                     refused: np.ndarray, wants: np.ndarray, fill: np.ndarray, shipped: np.ndarray,
-                    ordered: np.ndarray, unmet: np.ndarray, moved: np.ndarray, sought: np.ndarray, learn: bool,
+                    carried: np.ndarray, ordered: np.ndarray, unmet: np.ndarray, moved: np.ndarray,
+                    sought: np.ndarray, learn: bool,
                     learnt: np.ndarray, learning: bool, remembering: bool, fade: float, short_share: float,
                     smoothing_days: float, normal_days: float, qualifying: np.ndarray, switching_days: np.ndarray,
                     calendar: bool) -> np.ndarray:
@@ -343,10 +355,11 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
             lacking[b, i] = refused[b, i] + total
             refused[b, i] = 0.0
     clear_routes(available, own_use, reserve, lacking, first, supplier, order, blocked, tariffed, qualified, makers,
-                 fill, shipped, ordered, unmet, moved)
+                 fill, shipped, carried, ordered, unmet, moved)
     if not learn:
         return np.empty((0, 2), np.int64)
-    return after_clearing(wants, unmet, moved, shipped, ordered, own_use, use_all, use_normal, shortage, sought,
+    return after_clearing(wants, unmet, moved, shipped, carried, ordered, own_use, use_all, use_normal, shortage,
+                          sought,
                           step_days, qualified, learnt, learning, remembering, fade, short_share, smoothing_days,
                           normal_days, qualifying, switching_days, calendar)
 
@@ -370,7 +383,7 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
     ordered = np.empty((J, I))
     unmet = np.empty((B, I))
     clear_routes(available, own_use, reserve, lacking, first, supplier, order, blocked, tariffed, qualified,
-                 np.ones(J, np.bool_), fill, shipped, ordered, unmet, np.empty((B, I)))
+                 np.ones(J, np.bool_), fill, shipped, np.zeros((B, J), np.bool_), ordered, unmet, np.empty((B, I)))
     return fill, shipped, ordered, unmet
 
 
@@ -446,7 +459,8 @@ def every_supplier(qualified: np.ndarray, group: np.ndarray, g: int) -> bool:
 
 @njit(cache=True)
 def after_clearing(wants: np.ndarray, unmet: np.ndarray, moved: np.ndarray, shipped: np.ndarray,
-                   ordered: np.ndarray, own_use: np.ndarray, use_all: np.ndarray, use_normal: np.ndarray,
+                   carried: np.ndarray, ordered: np.ndarray, own_use: np.ndarray, use_all: np.ndarray,
+                   use_normal: np.ndarray,
                    memory: np.ndarray, sought: np.ndarray, step_days: float, qualified: np.ndarray,
                    learnt: np.ndarray, learning: bool, remembering: bool, fade: float, short_share: float,
                    smoothing_days: float, normal_days: float, qualifying: np.ndarray, switching_days: np.ndarray,
@@ -461,20 +475,21 @@ def after_clearing(wants: np.ndarray, unmet: np.ndarray, moved: np.ndarray, ship
     short = went_short(unmet + moved, wants, short_share)
     if remembering:
         remember(memory, unmet, wants, sought, fade, short_share)
-    learn_use(own_use, shipped, ordered, use_all, use_normal, step_days, smoothing_days, normal_days)
+    learn_use(own_use, shipped, carried, ordered, use_all, use_normal, step_days, smoothing_days, normal_days)
     if calendar:
         return start_qualifying(short, qualified, qualifying, switching_days)
     return np.empty((0, 2), np.int64)
 
 
 @njit(cache=True)
-def learn_use(own_use: np.ndarray, shipped: np.ndarray, ordered: np.ndarray, use_all: np.ndarray,
-              use_normal: np.ndarray, step_days: float, smoothing_days: float, normal_days: float) -> None:
+def learn_use(own_use: np.ndarray, shipped: np.ndarray, carried: np.ndarray, ordered: np.ndarray,
+              use_all: np.ndarray, use_normal: np.ndarray, step_days: float, smoothing_days: float,
+              normal_days: float) -> None:
     """Update a stage's use averages (t/day, in place) with its throughput this step: own use plus the larger
-    of the open orders suppliers received and what they shipped; ``use_all`` over ``smoothing_days``,
-    ``use_normal`` over ``normal_days``."""
+    of the open orders suppliers received and what they shipped (on the routes ``carried`` [B, J] marks);
+    ``use_all`` over ``smoothing_days``, ``use_normal`` over ``normal_days``."""
     C, I = own_use.shape
-    sent = sum_over_buyers(shipped)
+    sent = sum_over_buyers(shipped, carried)
     quick = min(1.0, step_days / smoothing_days)
     slow = min(1.0, step_days / normal_days)
     for c in range(C):

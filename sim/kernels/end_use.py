@@ -51,23 +51,24 @@ def ration(by_sector: np.ndarray, sector_grades: np.ndarray, got: np.ndarray, de
 @njit(cache=True)
 def serve_end_uses(magnet: np.ndarray, rows: np.ndarray, count: np.ndarray, by_sector: np.ndarray,
                    by_grade: np.ndarray, sector_grades: np.ndarray, fill: np.ndarray, defence: np.ndarray,
-                   defence_first: np.ndarray, shipped: np.ndarray, pipeline: np.ndarray, use_own: np.ndarray,
+                   defence_first: np.ndarray, shipped: np.ndarray, carried: np.ndarray, pipeline: np.ndarray,
+                   use_own: np.ndarray,
                    wants: np.ndarray, grade_cap: np.ndarray, total_cap: np.ndarray, step_days: float,
                    smoothing_days: float) -> tuple:
     """End use once the magnet market has cleared (``fill`` [C, G]: the share of end uses' demand ``by_grade``
     the country's stock served): magnets taken from ``magnet`` (its rows that may hold anything: ``rows``,
-    ``count``, ``sim.kernels.tagged``), rationed among sectors (``ration``), exports
-    ``shipped`` leaving the stock, own use's average moved; plants plan to make what imports did not bring of
-    the need ``wants`` [C, G], up to each grade's capacity ``grade_cap`` [C, G] and the plants' ``total_cap``
+    ``count``, ``sim.kernels.tagged``), rationed among sectors (``ration``), exports ``shipped`` (on the routes
+    ``carried`` marks) leaving the stock, own use's average moved; plants plan to make what imports did not
+    bring of the need ``wants`` [C, G], up to each grade's capacity ``grade_cap`` [C, G] and the plants' ``total_cap``
     [C] (t magnet this step). Returns magnets got [C, G], the magnets used (a flow: mass, at, values), sectors
     supplied [C, S], the plan [C, G] and the exports (``leave_stock``'s routes and goods)."""
     got = by_grade * fill
     used = take_share(magnet, rows, count, got)
-    exports = leave_stock(magnet, rows, count, shipped, pipeline)
+    exports = leave_stock(magnet, rows, count, shipped, carried, pipeline)
     supplied = ration(by_sector, sector_grades, got, defence, defence_first)
     use_average(use_own, by_grade, step_days, smoothing_days)
     C, G = wants.shape
-    arrived = sum_over_suppliers(shipped)
+    arrived = sum_over_suppliers(shipped, carried)
     plan = np.empty((C, G))
     for c in range(C):
         for g in range(G):

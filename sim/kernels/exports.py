@@ -14,9 +14,10 @@ from .tagged import holds, item_mass, mark
 
 
 @njit(cache=True)
-def leave_stock(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, shipped: np.ndarray,
+def leave_stock(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, shipped: np.ndarray, carried: np.ndarray,
                 pipeline: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Take exports ``shipped`` [B, J, I] out of the suppliers' stocks ``tagged`` (in place; ``rows``, ``count``:
+    """Take exports ``shipped`` [B, J, I] (on the routes ``carried`` [B, J] marks: the others carry none) out of
+    the suppliers' stocks ``tagged`` (in place; ``rows``, ``count``:
     their rows that may hold anything, ``sim.kernels.tagged``) and onto the buyers' order books; return the
     routes that carry goods, their mass (row 0) adding up to more than nothing (buyers, suppliers, in row-major
     order), and their tagged goods at their supplier's rows that may hold anything (``goods_rows`` [n, L], -1
@@ -32,6 +33,8 @@ def leave_stock(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, shipped
     carries = np.zeros((B, J), np.bool_)
     for b in range(B):
         for j in range(J):
+            if not carried[b, j]:
+                continue
             for i in range(I):
                 if shipped[b, j, i] != 0:       # most routes carry nothing: their sum is not needed
                     carries[b, j] = pairwise_sum(shipped[b, j, :]) > 0

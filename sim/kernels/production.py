@@ -98,27 +98,26 @@ def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndar
                  pile_rows: np.ndarray, pile_count: np.ndarray, magnet: np.ndarray, magnet_rows: np.ndarray,
                  magnet_count: np.ndarray, made: np.ndarray, makers: np.ndarray, content_rows: np.ndarray,
                  content_count: np.ndarray, content: np.ndarray, fill: np.ndarray, into_magnets: np.ndarray,
-                 other: np.ndarray, buy: np.ndarray, own: np.ndarray, shipped: np.ndarray, pipeline: np.ndarray,
-                 use_own: np.ndarray, step_days: float, smoothing_days: float, made_row: int,
+                 other: np.ndarray, buy: np.ndarray, own: np.ndarray, shipped: np.ndarray, carried: np.ndarray,
+                 pipeline: np.ndarray, use_own: np.ndarray, step_days: float, smoothing_days: float, made_row: int,
                  touched_row: int) -> tuple:
     """Magnet making once the oxide market has cleared (``fill`` [C, E]: the share of own use served).
 
-    Plants take ``into_magnets`` [C, E] of oxides for the magnets ``made`` [C, G] (t magnet); other uses get
-    ``other`` [C, E] x fill and stockpiles ``buy`` x fill (into ``pile``); exports ``shipped`` leave the oxide
-    stock; own use's average (``use_own``) moves towards plants' and other uses' claims, ``own`` use less what
-    stockpiles buy. The magnets of the countries making them (``makers``) carry ``content`` [makers, L, G] at
-    ``content_rows`` [makers, L] (``content_count`` of them), the provenance of the oxides of their recipe per
-    t magnet, and join ``magnet``. Each stock comes with its rows that may hold anything
-    (``sim.kernels.tagged``). Returns other uses served [C, E], the oxides used and the magnets made (each a
-    flow: mass, at, values), the exports (``leave_stock``'s routes and goods), and the claims [C, E] and what
-    the stock served of them."""
+    Plants take ``into_magnets`` [C, E] of oxides for the magnets ``made`` [C, G] (t magnet); other uses get ``other``
+    [C, E] x fill and stockpiles ``buy`` x fill (into ``pile``); exports ``shipped`` (on the routes ``carried`` marks)
+    leave the oxide stock; own use's average (``use_own``) moves towards plants' and other uses' claims, ``own`` use
+    less what stockpiles buy. The magnets of the countries making them (``makers``) carry ``content`` [makers, L, G] at
+    ``content_rows`` [makers, L] (``content_count`` of them), the provenance of the oxides of their recipe per t magnet,
+    and join ``magnet``. Each stock comes with its rows that may hold anything (``sim.kernels.tagged``). Returns other
+    uses served [C, E], the oxides used and the magnets made (each a flow: mass, at, values), the exports
+    (``leave_stock``'s routes and goods), and the claims [C, E] and what the stock served of them."""
     C, Q, G = magnet.shape
     other_used = other * fill
     used = take_share(oxide, oxide_rows, oxide_count, into_magnets + other_used)
     if buy.any():
         _, at, values = take_share(oxide, oxide_rows, oxide_count, buy * fill)
         add_entries(pile, pile_rows, pile_count, at, values)
-    exports = leave_stock(oxide, oxide_rows, oxide_count, shipped, pipeline)
+    exports = leave_stock(oxide, oxide_rows, oxide_count, shipped, carried, pipeline)
     claims = own - buy
     use_average(use_own, claims, step_days, smoothing_days)
     mass = np.zeros((C, G))                # countries that plan none make none
@@ -136,16 +135,17 @@ def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndar
 @njit(cache=True)
 def separate(conc: np.ndarray, conc_rows: np.ndarray, conc_count: np.ndarray, oxide: np.ndarray,
              oxide_rows: np.ndarray, oxide_count: np.ndarray, feed_cap: np.ndarray, fill: np.ndarray,
-             recovered: np.ndarray, shipped: np.ndarray, pipeline: np.ndarray, use_own: np.ndarray, step_days: float,
+             recovered: np.ndarray, shipped: np.ndarray, carried: np.ndarray, pipeline: np.ndarray,
+             use_own: np.ndarray, step_days: float,
              smoothing_days: float, refined_row: int, touched_row: int) -> tuple:
-    """Separation once the concentrate market has cleared: plants take ``feed_cap`` [C, 1] x ``fill`` of
-    concentrate, exports ``shipped`` leave the stock, own use's average moves towards the plants' capacity, and
-    the feed becomes oxides by the plants' recovery, ``recovered`` [C, E] (what their capacity would recover of
-    each element) over the capacity (the rest is tailings), stamped refined where separated, into ``oxide``.
-    Each stock comes with its rows that may hold anything (``sim.kernels.tagged``). Returns the feed and the
-    oxides (each a flow: mass, at, values), and the exports (``leave_stock``'s routes and goods)."""
+    """Separation once the concentrate market has cleared: plants take ``feed_cap`` [C, 1] x ``fill`` of concentrate,
+    exports ``shipped`` (on the routes ``carried`` marks) leave the stock, own use's average moves towards the plants'
+    capacity, and the feed becomes oxides by the plants' recovery, ``recovered`` [C, E] (what their capacity would
+    recover of each element) over the capacity (the rest is tailings), stamped refined where separated, into ``oxide``.
+    Each stock comes with its rows that may hold anything (``sim.kernels.tagged``). Returns the feed and the oxides
+    (each a flow: mass, at, values), and the exports (``leave_stock``'s routes and goods)."""
     feed_mass, feed_at, feed_values = take_share(conc, conc_rows, conc_count, feed_cap * fill)
-    exports = leave_stock(conc, conc_rows, conc_count, shipped, pipeline)
+    exports = leave_stock(conc, conc_rows, conc_count, shipped, carried, pipeline)
     use_average(use_own, feed_cap, step_days, smoothing_days)
     C, Q, E = oxide.shape
     mass = np.zeros((C, E))
