@@ -34,9 +34,9 @@ class SparseSteps:
         self.steps, self.lead, self.tail = steps, tuple(lead), tuple(tail)
         self._width = math.prod(self.tail)      # numbers in an entry's row
         # what is written goes into chunks (step [n], flat [n], rows [n, T]), each as large as all before it and
-        # the block that asked for it (room for a whole block, though only its non-zero rows are kept: a chunk
-        # of one block's size would hold a single block while few rows are written, a 4 MB chunk a step at 100
-        # countries):
+        # the entries that asked for it (``put`` asks room for a whole block, though only its non-zero rows are
+        # kept; ``put_sums`` for the entries it is given: a chunk of one call's size would hold a single call's
+        # entries):
         # a run writes thousands of blocks, and an array per block would stay in the heap after the run is
         # gone; chunks that are never copied while the run grows them cost no more memory than one buffer
         # grown by doubling, and no copying. The kernels that write (sim.kernels.records) move the cursor:
