@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from sim import load_scenario
 from sim.engine.simulation import Simulation
+from sim.errors import InvariantError
 from sim.kernels.tagged import add_rows, live_rows
 
 from .conftest import SCENARIOS
@@ -38,12 +39,27 @@ def uncounted_rows(stocks) -> list[tuple[int, int]]:
             for q in sorted(set(rows[c, :count[c]]) - set(stocks.rows[c, :stocks.count[c]]))]
 
 
-@pytest.mark.parametrize("name, end", [("japan_ban", "2026-12-31"), ("october_2025_controls", "2026-03-31")])
-def test_every_provenance_row_a_stock_holds_anything_in_is_counted_in_every_step(name, end):
+TURNED_BACK_AT_SEA = f"""\
+extends: {SCENARIOS / 'baseline.yaml'}
+events:
+  - type: export_ban
+    exporter: CN
+    importers: [JP, KR]
+    stages: [mine, refinery, magnet]
+    start: 2025-03-05
+    at_sea: stop
+"""
+
+
+@pytest.mark.parametrize("name, end", [("japan_ban", "2026-12-31"), ("october_2025_controls", "2026-03-31"),
+                                       ("turned_back_at_sea", "2025-06-30")])
+def test_every_provenance_row_a_stock_holds_anything_in_is_counted_in_every_step(name, end, write):
     """The kernels visit only the rows of a stock that may hold anything (``sim.kernels.tagged``): through goods
-    landing, licences refused, goods turned back at sea, stockpiles filled and released, no row holds mass
-    uncounted, at the end of any step; and the counted rows stay ascending."""
-    simulation = Simulation(load_scenario(SCENARIOS / f"{name}.yaml"), seed=0, end=end)
+    landing, licences refused (the October 2025 controls), goods turned back at sea (a ban with ``at_sea:
+    stop``), stockpiles filled and released (Japan's), no row holds mass uncounted, at the end of any step; and
+    the counted rows stay ascending."""
+    path = write(TURNED_BACK_AT_SEA) if name == "turned_back_at_sea" else SCENARIOS / f"{name}.yaml"
+    simulation = Simulation(load_scenario(path), seed=0, end=end)
     step, missed = simulation.next_step, []
 
     def checked_step() -> bool:
@@ -56,3 +72,17 @@ def test_every_provenance_row_a_stock_holds_anything_in_is_counted_in_every_step
     simulation.next_step = checked_step
     results = simulation.run()
     assert results.tables("step") and not missed
+    if name == "turned_back_at_sea":
+        assert (results.table("licences")["outcome"] == "turned back at sea").any()
+
+
+def test_mass_in_a_row_its_stock_does_not_count_fails_the_run_s_check():
+    """A provenance row that holds oxides its stock does not count (mass the kernels would pass over) is an
+    InvariantError at the run's end, naming the stock, the country and the row."""
+    simulation = Simulation(load_scenario(SCENARIOS / "baseline.yaml"), seed=0, end="2025-01-31")
+    simulation.run()
+    oxide, q = simulation.state.oxide, simulation.net.tags.row("mined", 3)
+    assert q not in oxide.rows[0, :oxide.count[0]]
+    oxide.tagged[0, q, 2] = 1.0
+    with pytest.raises(InvariantError, match=f"refinery stock in CN holds mass in provenance row {q}"):
+        simulation.ledger.check_counted(simulation.state)

@@ -25,20 +25,20 @@ class Flows:
     # end use of magnets
     demand: np.ndarray | None = None                 # [C, S] t magnet end uses asked for
     supplied: np.ndarray | None = None               # [C, S] t magnet they got
-    magnets_used: TaggedFlow | None = None           # [C, Q, G] tagged magnets taken from stock by end uses
+    magnets_used: TaggedFlow | None = None           # tagged magnets (t magnet) taken from stock by end uses
     # oxides used, magnets made
     recycled: np.ndarray | None = None               # [C, E] oxides recovered from end-of-life magnets
     other_uses: np.ndarray | None = None             # [C, E] oxides used outside magnets
-    oxides_used: TaggedFlow | None = None            # [C, Q, E] tagged oxides taken by magnet plants and other uses
+    oxides_used: TaggedFlow | None = None            # tagged oxides taken by magnet plants and other uses
     oxides_into_magnets: np.ndarray | None = None    # [C, E] oxides magnet plants took (content plus swarf)
     magnets_planned: np.ndarray | None = None        # [C, G] t magnet plants planned
     magnets_made: np.ndarray | None = None           # [C, G] t magnet made
-    made_tagged: TaggedFlow | None = None            # [C, Q, G] the same, tagged
+    made_tagged: TaggedFlow | None = None            # the same, tagged
     # separation and mining
-    feed: TaggedFlow | None = None                   # [C, Q, E] tagged concentrate fed to separation
-    separated: TaggedFlow | None = None              # [C, Q, E] tagged oxides out of separation
+    feed: TaggedFlow | None = None                   # tagged concentrate fed to separation
+    separated: TaggedFlow | None = None              # tagged oxides out of separation
     mined: np.ndarray | None = None                  # [C, E] concentrate mined
-    sunk: TaggedFlow | None = None                   # [C, Q, E] tagged oxides nobody needed, to the "other uses" sink
+    sunk: TaggedFlow | None = None                   # tagged oxides nobody needed, to the "other uses" sink
     # prices
     price: np.ndarray | None = None                  # [M, E] USD/kg by market
     price_multiple: np.ndarray | None = None         # [M, E] price / initial price
@@ -48,6 +48,6 @@ class Flows:
     exports: Exports | None = None                   # left suppliers' stocks this step (into transit)
     qualifying: list[tuple[int, int]] = field(default_factory=list)   # (buyer, switching group) starting to qualify
     departed: Shipment | None = None                 # approved after review, put to sea (stays in transit)
-    returned: np.ndarray | None = None               # tagged goods out of transit back to exporters
+    returned: np.ndarray | None = None               # goods by route (Shipment.goods) back from transit to exporters
     decided: tuple[Shipment, np.ndarray, bool] | None = None      # a licence decision: shipment, mass, approved
     turned_back: tuple[Shipment, np.ndarray, str] | None = None   # goods stopped on their way: mass by route, why

@@ -16,6 +16,7 @@ from ..kernels.balance import (
     held_content,
     residual,
 )
+from ..kernels.tagged import uncounted
 from ..results.recorder import Recorder
 from ..stages import MAGNET, REFINERY, STAGES
 from ..world import Network
@@ -65,7 +66,8 @@ class Ledger:
         self.recorder.opening_stockpiles(state.pile.mass, state.use_own[REFINERY])
 
     def _transit(self, stage: str, tagged: np.ndarray, sign: float) -> None:
-        """Tagged goods [n, Q, X] of a stage into transit (``sign`` 1) or out of it (-1)."""
+        """Goods of a stage by route (``Shipment.goods``: row 0 the mass) into transit (``sign`` 1) or out of it
+        (-1)."""
         add_transit(self.accounts.terms, self.transit_t, self.stage_index[stage], tagged, self.content[stage], sign)
 
     def landed(self, stage: str, mass: np.ndarray) -> None:
@@ -159,6 +161,17 @@ class Ledger:
         return {"opening": a.opening.copy(), "mined": a.mined.copy(), "recycled": a.recycled.copy(), "stocks": stocks,
                 "in_transit": a.in_transit.copy(), "consumed": a.consumed.copy(), "sunk": a.sunk.copy(),
                 "losses": a.losses.copy(), "residual": residual(a.terms, stocks)}
+
+    def check_counted(self, state: State) -> None:
+        """At the end of a run, raise InvariantError if a provenance row of a stock holds mass (or less than
+        nothing) that the stock does not count among its rows: the step's kernels visit the counted rows only
+        (``sim.kernels.tagged``), so such mass would have been passed over, and its stock's balance and sign
+        checked without it. One pass over every row, once a run."""
+        for stage, stocks in [*state.stocks.items(), ("stockpile", state.pile)]:
+            c, q = uncounted(stocks.tagged, stocks.rows, stocks.count)
+            if c >= 0:
+                raise InvariantError(f"{stage} stock in {self.net.countries[c]} holds mass in provenance row {q} "
+                                     f"that it does not count among its rows at the end of the run")
 
     def check(self, state: State, k: int) -> None:
         """Raise InvariantError when a stock is below zero (naming the stock, the country and the item: draws

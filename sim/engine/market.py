@@ -50,9 +50,8 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
     quota cuts) and re-source in pass 2 too; ``tariffed`` [B, J, I] the share
     of each open order a tariff moves away.
     """
-    fill, shipped, ordered, unmet = clearing.clear(
+    fill, shipped, carried, ordered, unmet = clearing.clear(
         available, own_use, orders, blocked, qualified, reserve,
         np.zeros_like(own_use) if lacking is None else lacking,
         np.zeros_like(orders) if tariffed is None else tariffed)
-    return Clearing(own_fill=fill, shipped=shipped, carried=(shipped != 0).any(axis=2), ordered=ordered,
-                    unmet=unmet)
+    return Clearing(own_fill=fill, shipped=shipped, carried=carried, ordered=ordered, unmet=unmet)

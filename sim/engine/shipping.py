@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels.exports import leave_stock
-from ..kernels.tagged import add_rows
+from ..kernels.tagged import add_goods, add_rows
 from .licensing import Application
 from .measures import ExportLicence
 from .state import Shipment, State, Stocks, traded_mass
@@ -64,9 +64,9 @@ def dispatch(state: State, stage: str, b: np.ndarray, j: np.ndarray, rows: np.nd
 def return_to_exporter(state: State, shipment: Shipment, refused: bool) -> None:
     """The goods of ``shipment`` go back into the exporters' stocks and off the buyers' order books; refused
     goods are re-sourced by the buyer next step."""
-    stage, tagged = shipment.stage, shipment.tagged
-    mass = traded_mass(stage, tagged)
-    add_rows(state.stocks[stage].tagged, shipment.supplier, tagged)
+    stage, stocks, (rows, goods) = shipment.stage, state.stocks[shipment.stage], shipment.held_rows()
+    mass = traded_mass(stage, goods)
+    add_goods(stocks.tagged, stocks.rows, stocks.count, shipment.supplier, rows, goods)
     add_rows(state.pipeline[stage], shipment.buyer, -mass)
     if refused:
         add_rows(state.refused[stage], shipment.buyer, mass)

@@ -129,6 +129,7 @@ class Simulation:
         with np.errstate(invalid="ignore", divide="ignore"), ctrl_c_stays_ctrl_c():
             self.env.run(until=len(self.net.dates) * self.step_days)   # what is still pending at the end stays so
             self.arrivals(0)          # goods due before the end are in; those due at it, as events, are not
+        self.ledger.check_counted(self.state)
         return Results(self.scenario, self.world, self.net, self.seed, self.ledger.recorder,
                        self.ledger.balance(self.state), self.replication)
 

@@ -70,7 +70,8 @@ class Shipment:
 
     @property
     def tagged(self) -> np.ndarray:
-        """[n, Q, X] tagged mass by route, whole."""
+        """[n, Q, X] tagged mass by route, whole: a copy where the goods are held at their rows (change goods
+        with ``take``)."""
         return self.goods if self.rows is None else spread(self.rows, self.goods, self.q)
 
     @property
@@ -91,7 +92,8 @@ class Shipment:
                         None if self.rows is None else self.rows[index], self.q)
 
     def take(self, share: np.ndarray) -> Shipment:
-        """Take ``share`` [n, I] of each route's goods out of the shipment (in place) and return it."""
+        """Take ``share`` [n, I] (or [n, X], by element) of each route's goods out of the shipment (in place)
+        and return it."""
         part = self.times(share[:, None, :])
         self.goods, self._t = self.goods - part.goods, None       # what is left: its mass anew
         return part
@@ -238,8 +240,8 @@ class AtSea:
 
     def voyages(self) -> Iterator[Shipment]:
         """The goods at sea by voyage, in the order they sailed, and within one by lead time (shortest first):
-        each a shipment of its routes' goods. What the caller leaves in a shipment's ``tagged`` stays at sea
-        (it may take goods away, not add them)."""
+        each a shipment of its routes' goods, whole. What the caller takes out of a shipment (``Shipment.take``)
+        leaves the sea; the rest stays."""
         parts = sorted(((voyage, stage, records) for stage, hold in self.holds.items()
                         for voyage, records in hold.voyages()), key=lambda part: part[0])   # stable: lead times
         for _, stage, records in parts:                                                     # stay in order

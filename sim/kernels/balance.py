@@ -39,8 +39,9 @@ def add_content(term: np.ndarray, mass: np.ndarray, content: np.ndarray, sign: f
 @njit(cache=True)
 def add_transit(terms: np.ndarray, transit_t: np.ndarray, stage: int, tagged: np.ndarray, content: np.ndarray,
                 sign: float) -> None:
-    """Put tagged goods ``tagged`` [n, Q, X] of stage ``stage`` (its index) into transit (``sign`` 1) or take them
-    out of it (-1), in place: the in_transit term by element, and ``transit_t`` [3], by stage in its traded unit."""
+    """Put goods ``tagged`` [n, L, X] of stage ``stage`` (its index; row 0 the mass, the only one read) into
+    transit (``sign`` 1) or take them out of it (-1), in place: the in_transit term by element, and
+    ``transit_t`` [3], by stage in its traded unit."""
     transit_t[stage] += sign * add_content(terms[IN_TRANSIT], tagged[:, 0, :], content, sign)
 
 

@@ -367,10 +367,10 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
 @njit(cache=True)
 def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocked: np.ndarray,
           qualified: np.ndarray, reserve: np.ndarray, lacking: np.ndarray,
-          tariffed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+          tariffed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Clear one stage on dense ``orders`` [B, J, I] (``clear_routes`` on the routes that carry one, every
-    supplier a maker). Returns own use's fill [C, I], shipments [B, J, I], open orders suppliers received
-    [J, I] and what buyers did not get [B, I]."""
+    supplier a maker). Returns own use's fill [C, I], shipments [B, J, I] and the routes that may carry them
+    [B, J], open orders suppliers received [J, I] and what buyers did not get [B, I]."""
     B, J, I = orders.shape
     first, supplier = routes(orders)
     order = np.empty(first[B * I])
@@ -382,9 +382,10 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
     shipped = np.zeros((B, J, I))
     ordered = np.empty((J, I))
     unmet = np.empty((B, I))
+    carried = np.zeros((B, J), np.bool_)
     clear_routes(available, own_use, reserve, lacking, first, supplier, order, blocked, tariffed, qualified,
-                 np.ones(J, np.bool_), fill, shipped, np.zeros((B, J), np.bool_), ordered, unmet, np.empty((B, I)))
-    return fill, shipped, ordered, unmet
+                 np.ones(J, np.bool_), fill, shipped, carried, ordered, unmet, np.empty((B, I)))
+    return fill, shipped, carried, ordered, unmet
 
 
 @njit(cache=True)

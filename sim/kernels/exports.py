@@ -1,8 +1,9 @@
 """Goods between countries, compiled: exports leaving suppliers' stocks, and goods arriving in buyers' stocks.
 
 Tagged mass is ``[C, Q, X]`` (``sim.world.provenance``); shipments are routes ``[n]`` (buyer, supplier) with
-their tagged goods ``[n, Q, X]``; order books (``pipeline``) are ``[C, I]`` by traded item (concentrate is
-one item, t REO of all its elements).
+their tagged goods at the provenance rows their suppliers' stocks count (``[n, L]`` rows, -1 past a route's
+last, and ``[n, L, X]`` goods; row 0, the mass, first: ``sim.kernels.tagged``); order books (``pipeline``)
+are ``[C, I]`` by traded item (concentrate is one item, t REO of all its elements).
 """
 from __future__ import annotations
 

@@ -23,8 +23,8 @@ from .sums import pairwise_sum
 
 @njit(cache=True)
 def add_rows(target: np.ndarray, index: np.ndarray, rows: np.ndarray) -> None:
-    """``target[index[n]] += rows[n]`` for every n in order, in place (``np.add.at``'s sums, bit for bit):
-    mixing shipments into stocks."""
+    """``target[index[n]] += rows[n]`` for every n in order, in place (``np.add.at``'s sums, bit for bit): what
+    goes back onto order books."""
     for n in range(index.shape[0]):
         target[index[n]] += rows[n]
 
@@ -183,6 +183,25 @@ def add_entries(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, at: np.n
 
 
 @njit(cache=True)
+def add_goods(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, into: np.ndarray, goods_rows: np.ndarray,
+              goods: np.ndarray) -> None:
+    """Add goods by route into the stocks of the countries ``into`` [n] (tagged ``stock`` [C, Q, X], in place,
+    their rows counted): route r's ``goods`` [n, L, X] at its rows ``goods_rows`` [n, L] (-1 past its last), one
+    route after another, as ``add_rows`` adds them whole."""
+    for r in range(into.shape[0]):
+        c, held = into[r], stock[into[r]]
+        for k in range(goods_rows.shape[1]):
+            q = goods_rows[r, k]
+            if q < 0:
+                break
+            counted = holds(held, q)           # a row that holds anything is counted already
+            for x in range(held.shape[1]):
+                held[q, x] += goods[r, k, x]
+            if not counted and holds(held, q):
+                mark(rows, count, c, q)
+
+
+@njit(cache=True)
 def add_origin(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, mass: np.ndarray, kind_row: int,
                touched_row: int) -> None:
     """Add ``mass`` [C, X] made in country c (its first index) to tagged mass ``[C, Q, X]``, in place: its
@@ -268,3 +287,19 @@ def below_zero(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray) -> bool:
             if below:
                 return True
     return False
+
+
+@njit(cache=True)
+def uncounted(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray) -> tuple[int, int]:
+    """The first (country, row) of tagged mass ``[C, Q, X]`` that holds anything (or less than nothing) but is not
+    among the counted rows (``rows``, ``count``), or (-1, -1): one pass over every row, to check the count."""
+    C, Q = tagged.shape[0], tagged.shape[1]
+    counted = np.zeros(Q, np.bool_)
+    for c in range(C):
+        counted[:] = False
+        for k in range(count[c]):
+            counted[rows[c, k]] = True
+        for q in range(Q):
+            if not counted[q] and holds(tagged[c], q):
+                return c, q
+    return -1, -1

@@ -79,7 +79,7 @@ class Recorder:
 
     def oxides(self, k: int, other_used: np.ndarray, made: np.ndarray, planned: np.ndarray, taken: TaggedFlow,
                making_losses: np.ndarray) -> None:
-        """Oxides used outside magnets [C, E], magnets made and planned [C, G], tagged oxides used [C, Q, E],
+        """Oxides used outside magnets [C, E], magnets made and planned [C, G], the oxides used (tagged: a flow),
         oxides magnet plants lost as swarf [C] (t REO)."""
         if self._kept(k):
             self.making_losses[k] = making_losses
