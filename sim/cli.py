@@ -28,6 +28,7 @@ from .progress import progress_bar
 from .version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .aside import Ahead
     from .results.periods import Period
 
 COMMANDS = ("validate", "compare", "sweep", "golden", "backtest")
@@ -414,12 +415,6 @@ def _golden(args: argparse.Namespace) -> int:
 
 def _run(argv: list[str]) -> int:
     args = _run_parser().parse_args(argv)
-    from .experiments.ensemble import is_random
-    from .experiments.runs import check_end
-    from .experiments.single import default_out, run, save
-    from .results.report import run_report
-    from .scenario.loading import load_scenario
-
     if _bad_seed(args.seed):
         return 2
     for name in ("replications", "workers", "replication"):
@@ -445,6 +440,39 @@ def _run(argv: list[str]) -> int:
         print("python -m sim: --replication R runs one replication alone; it does not go with --replications "
               "or --resume (which fills the gaps of an ensemble)", file=sys.stderr)
         return 2
+    with _writer(args) as writer:
+        return _run_scenario(args, writer)
+
+
+@contextmanager
+def _writer(args: argparse.Namespace) -> Iterator[Ahead | None]:
+    """The process that will write a single run's folder, started before anything else is imported
+    (``sim.aside.ahead``): it loads pandas and matplotlib on the second core while this process loads the
+    engine and runs it. None where forking does not pay, and for what the arguments already make an
+    ensemble (a scenario that asks for replications stops it once loaded)."""
+    from .aside import ahead, can_fork
+
+    if not can_fork() or args.resume or args.scheduler or (args.replication is None and (args.replications or 1) > 1):
+        yield None
+        return
+    plots = not args.no_plots
+
+    def prepare() -> None:
+        gc.disable()         # a short-lived process that keeps most of what it makes (``collector_paused``)
+        from .experiments.single import ready_to_save
+
+        ready_to_save(plots)
+
+    with ahead(prepare) as writer:
+        yield writer
+
+
+def _run_scenario(args: argparse.Namespace, writer: Ahead | None) -> int:
+    """``python -m sim SCENARIO.yaml`` once its options are checked: one run, or an ensemble."""
+    from .experiments.single import check_end, default_out, is_random, run, save
+    from .results.report import run_report
+    from .scenario.loading import load_scenario
+
     out = args.out
     try:
         scenario = load_scenario(args.scenario)
@@ -456,6 +484,8 @@ def _run(argv: list[str]) -> int:
                                            f"{scenario.calendar.start} .. {last_day}")
         replications = args.replications or scenario.run.replications
         if args.replication is None and (replications > 1 or args.resume):
+            if writer is not None:
+                writer.stop()
             return _ensemble(args, scenario, replications)
         if args.scheduler:
             print(f"python -m sim: --scheduler runs an ensemble on a Dask cluster, and {args.scenario} asks for one "
@@ -471,9 +501,10 @@ def _run(argv: list[str]) -> int:
             results = run(scenario, seed=args.seed, end=args.end, replication=args.replication,
                           progress=progress_bar(args.quiet, "step", scenario.name))
             seconds = time.perf_counter() - started
+            summary = results.summary()    # before the writer takes the results, which then carry it
             with collector_paused():
                 save(results, out, plots=False if args.no_plots else None, flows_periods=args.flows_periods,
-                     plots_beside=True)
+                     plots_beside=True, writer=writer)
     except ScenarioError as exc:
         print(f"{args.scenario}: INVALID", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
@@ -481,7 +512,7 @@ def _run(argv: list[str]) -> int:
     except OSError as exc:
         return _write_failed(out, exc)
     if not args.quiet:
-        print(run_report(results.summary(), seconds, cap=results.scenario.prices.max_multiple))
+        print(run_report(summary, seconds, cap=results.scenario.prices.max_multiple))
         print(f"results in {out}")
         if args.replication is None and is_random(scenario):
             print(f"note: {scenario.name} has uncertain inputs and this run is one draw of them (seed "
@@ -491,9 +522,9 @@ def _run(argv: list[str]) -> int:
 
 def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     """python -m sim SCENARIO.yaml --replications N: run (or resume) an ensemble and print its bands."""
-    from .experiments.ensemble import Interrupted, is_random, run_ensemble
+    from .experiments.ensemble import Interrupted, run_ensemble
     from .experiments.executors import security_for
-    from .experiments.single import default_out
+    from .experiments.single import default_out, is_random
 
     out = args.out or default_out(args.scenario, f"{scenario.name}_ensemble")
     if _cannot_write(out, "ensemble"):
