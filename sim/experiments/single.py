@@ -24,9 +24,10 @@ from ..results import Results
 from ..scenario import Scenario, has_distributions, load_scenario
 from .manifest import manifest
 
-# the briefing's figures drawn in a second process beside the tables (``save(plots_beside=True)``): about
-# as long to draw as writing the tables and drawing the flows chart, which the main process does meanwhile
-DRAWN_BESIDE = ("shortfall", "days_of_cover", "prices", "dependency")
+# the briefing's figures drawn in a second process beside the tables (``save(plots_beside=True)``), from
+# the tables they read, made there: about as long as making every table, writing them and drawing the other
+# figures, which the main process does meanwhile
+DRAWN_BESIDE = ("flows", "days_of_cover", "shortfall")
 
 
 def run(scenario: Scenario | str | Path, seed: int | None = None, end: dt.date | str | None = None,
@@ -94,12 +95,17 @@ def save(results: Results, folder: Path | str, frequency: str | None = None, for
     return folder
 
 
-def ready_to_save(plots: bool) -> None:
-    """Import what ``save`` uses (pandas; matplotlib when ``plots``): the head start of a writer (``save``)."""
+def ready_to_save(formats: Sequence[str], plots: bool) -> None:
+    """Load what ``save`` loads on its way (pandas, and pyarrow's Parquet writer for ``formats`` with
+    Parquet; matplotlib, its fonts and its PNG writer for ``plots``): the head start of a writer (``save``)."""
     from ..results import series  # noqa: F401
 
+    if "parquet" in formats:
+        import pyarrow.parquet  # noqa: F401  (pandas imports it on the first table written as Parquet)
     if plots:
-        from ..plots import briefing  # noqa: F401
+        from ..plots.style import ready_to_draw
+
+        ready_to_draw()
 
 
 def write_run(results: Results, work: Path, frequency: str | None = None, formats: tuple[str, ...] | None = None,
@@ -122,9 +128,8 @@ def write_run(results: Results, work: Path, frequency: str | None = None, format
         briefing(results, work / "plots", flows_periods=flows_periods, figures=names)
 
     beside_tables = plots and plots_beside and can_fork()
-    # made before the plots' process starts, which then has them too (a run keeps its tables)
-    tables, summary, series = results.tables(frequency), results.summary().to_dict(), headline_series(results)
     with beside(lambda: draw(DRAWN_BESIDE)) if beside_tables else nullcontext():
+        tables, summary, series = results.tables(frequency), results.summary().to_dict(), headline_series(results)
         (work / "tables").mkdir()
         for name, frame in tables.items():
             write_table(frame, work / "tables" / name, formats)
