@@ -24,10 +24,11 @@ from ..results import Results
 from ..scenario import Scenario, has_distributions, load_scenario
 from .manifest import manifest
 
-# the briefing's figures drawn in a second process beside the tables (``save(plots_beside=True)``), from
-# the tables they read, made there: about as long as making every table, writing them and drawing the other
-# figures, which the main process does meanwhile
+# the briefing's figures drawn in a second process beside the tables (``save(plots_beside=True)``), which
+# writes the tables they read too (made there for them): about as long as making the other tables, writing
+# them and drawing the other figures, which the main process does meanwhile
 DRAWN_BESIDE = ("flows", "days_of_cover", "shortfall")
+WRITTEN_BESIDE = ("inventory", "unmet")
 
 
 def run(scenario: Scenario | str | Path, seed: int | None = None, end: dt.date | str | None = None,
@@ -127,12 +128,19 @@ def write_run(results: Results, work: Path, frequency: str | None = None, format
     def draw(names: tuple[str, ...]) -> None:
         briefing(results, work / "plots", flows_periods=flows_periods, figures=names)
 
+    def write_tables(names: Sequence[str]) -> None:
+        for name in names:
+            write_table(results.table(name, frequency), work / "tables" / name, formats)
+
+    def aside() -> None:
+        draw(DRAWN_BESIDE)
+        write_tables(WRITTEN_BESIDE)
+
+    (work / "tables").mkdir()
     beside_tables = plots and plots_beside and can_fork()
-    with beside(lambda: draw(DRAWN_BESIDE)) if beside_tables else nullcontext():
-        tables, summary, series = results.tables(frequency), results.summary().to_dict(), headline_series(results)
-        (work / "tables").mkdir()
-        for name, frame in tables.items():
-            write_table(frame, work / "tables" / name, formats)
+    with beside(aside) if beside_tables else nullcontext():
+        write_tables([n for n in results.TABLES if not (beside_tables and n in WRITTEN_BESIDE)])
+        summary, series = results.summary().to_dict(), headline_series(results)
         write_json(work / "summary.json", summary)
         write_table(series, work / "monthly", ("csv",))
         write_json(work / "manifest.json", manifest(results, frequency, formats))
