@@ -25,8 +25,8 @@ from ..scenario import Scenario, has_distributions, load_scenario
 from .manifest import manifest
 
 # the briefing's figures drawn in a second process beside the tables (``save(plots_beside=True)``), which
-# writes the tables they read too (made there for them): about as long as making the other tables, writing
-# them and drawing the other figures, which the main process does meanwhile
+# writes the tables they read too (made there for them, at a monthly frequency): about as long as making the
+# other tables, writing them and drawing the other figures, which the main process does meanwhile
 DRAWN_BESIDE = ("flows", "days_of_cover", "shortfall")
 WRITTEN_BESIDE = ("inventory", "unmet")
 
