@@ -3,14 +3,19 @@ python benchmarks/bench_cli.py [repeats] [--scenario FILE] [--base CHECKOUT].
 
 Every repeat starts fresh interpreters, as the command does:
 
-- the command itself (``--quiet``, into a temporary folder), timed from outside: the end-to-end wall time;
-- the same steps in one process, each timed inside it: imports (``sim.cli`` and what a run imports before
-  it starts), loading the scenario, the engine, tables and writing them (``save`` without plots: tables,
-  summary, monthly series, manifest; pandas is imported here, on first use) and the five plots (matplotlib
-  imported on first use). What the process spends outside these (the interpreter starting and ending) is
-  its wall time, timed from outside, less their sum. The command itself draws the plots in a second process
-  while it writes the tables (``sim.aside``, on Linux with two cores or more), so on such a machine its end
-  to end is less than the sum of the steps, which are timed one after the other.
+- the command itself (``--quiet``, into a temporary folder), timed from outside: the end-to-end wall time,
+  and the CPU time of it and every process it started;
+- the same command once more, its steps marked as they happen (``sim`` run as ``python -m sim`` does, with
+  the functions below wrapped to note the time): the interpreter's start (to the first line of Python,
+  this script's few imports included), imports (``sim.cli`` and what a run imports before it loads the
+  scenario), loading the scenario, the engine (``run``: building the
+  simulation, loading its compiled kernels, the run), handing over (from the run's end to the start of
+  ``save``: its summary), saving (``save``: tables, summary, monthly series, manifest and plots) and the
+  exit (from ``main``'s return to the process's end, timed from outside). The command draws its plots in a
+  second process beside the tables (``sim.aside.beside``), and, where it can fork, writes the whole folder
+  from a process started before the run (``sim.aside.ahead``), which loads pandas and matplotlib while the
+  engine runs: ``writer ahead by`` is how long it then waited for the results (less than 0: the run waited
+  for it).
 
 One run of each goes first, untimed (warm: compiled kernels cached, files in the disk cache). With
 ``--base CHECKOUT`` the same is timed for the code of another checkout (its ``sim`` on ``PYTHONPATH``),
@@ -20,7 +25,6 @@ drifts moves both alike. Prints medians, and the pairs' ratios as median (min-ma
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import statistics
@@ -31,57 +35,89 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PHASES = ("imports", "load", "engine", "tables+writing", "plots")
+PHASES = ("start", "imports", "load", "engine", "handing over", "saving", "exit")
+MARKS = os.environ.get("SIM_BENCH_MARKS", "")           # the file a marked command notes its steps in
 
 
-def steps(scenario: str, out: str) -> dict[str, tuple[float, float]]:
-    """Run the command's steps in this process; (wall, CPU) seconds of each."""
-    marks = [(time.perf_counter(), time.process_time())]
-    import sim.cli  # noqa: F401  (what 'python -m sim' imports before it reads its arguments)
-    from sim.experiments.single import run, save
-    from sim.scenario import load_scenario
-    marks.append((time.perf_counter(), time.process_time()))
-    loaded = load_scenario(scenario)
-    marks.append((time.perf_counter(), time.process_time()))
-    results = run(loaded)
-    marks.append((time.perf_counter(), time.process_time()))
-    save(results, out, plots=False)
-    marks.append((time.perf_counter(), time.process_time()))
-    from sim.plots import briefing
-    briefing(results, Path(out) / "plots")
-    marks.append((time.perf_counter(), time.process_time()))
-    return {name: (b[0] - a[0], b[1] - a[1]) for name, a, b in zip(PHASES, marks, marks[1:])}
+def note(what: str) -> None:
+    """Append ``what``, this process and the time to the marks file (any process of the command may)."""
+    with open(MARKS, "a", encoding="utf-8") as marks:
+        marks.write(f"{os.getpid()} {time.time():.6f} {what}\n")
 
 
-def _child(code: str, args: list[str]) -> tuple[float, float, str]:
-    """Wall and CPU (user + system) seconds of a fresh interpreter running ``sim`` from ``code``, and what
-    it printed."""
-    before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+def marked(owner: object, name: str) -> None:
+    """Wrap ``owner.name`` to note its start and end (nothing when this checkout has no such function)."""
+    function = getattr(owner, name, None)
+    if function is None:
+        return
+
+    def wrapper(*args, **kwargs):
+        note(f"> {name}")
+        try:
+            return function(*args, **kwargs)
+        finally:
+            note(f"< {name}")
+    setattr(owner, name, wrapper)
+
+
+def command_marked(argv: list[str]) -> None:
+    """Run ``python -m sim argv`` in this process, as ``python -m sim`` does, noting its steps."""
+    import runpy
+
+    note("python")
+    import sim.cli
+    import sim.experiments.single as single
+    import sim.scenario.loading as loading
+    for owner, name in ((loading, "load_scenario"), (single, "run"), (single, "save"),
+                        (single, "ready_to_save"), (sim.cli, "main")):
+        marked(owner, name)
+    sys.argv = ["python -m sim", *argv]
+    runpy.run_module("sim", run_name="__main__", alter_sys=True)
+
+
+def phases(marks: list[tuple[int, float, str]], started: float, ended: float) -> dict[str, float]:
+    """The steps' seconds from the marks of one command (``started`` and ``ended`` timed from outside)."""
+    main = marks[0][0]
+    at = {what: t for pid, t, what in marks if pid == main}
+    steps = {"start": at["python"] - started, "imports": at["> load_scenario"] - at["python"],
+             "load": at["< load_scenario"] - at["> load_scenario"], "engine": at["< run"] - at["> run"],
+             "handing over": at["> save"] - at["< run"], "saving": at["< save"] - at["> save"],
+             "exit": ended - at["< main"]}
+    ready = [t for pid, t, what in marks if pid != main and what == "< ready_to_save"]
+    if ready:
+        steps["writer ahead by"] = at["< run"] - ready[0]
+    return steps
+
+
+def _child(code: str, args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, float]:
+    """Start and end (epoch seconds), wall and CPU (user + system, of it and every process it started)
+    seconds of a fresh interpreter running ``sim`` from ``code``."""
+    before, started, epoch = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter(), time.time()
     # not from a checkout's root: ``python -m`` puts the working folder first on sys.path, ahead of PYTHONPATH,
     # and the command would import the sim/ there whatever ``code`` says
-    done = subprocess.run([sys.executable, *args], env=os.environ | {"PYTHONPATH": code}, capture_output=True,
-                          text=True, check=True, cwd=tempfile.gettempdir())
+    subprocess.run([sys.executable, *args], env=os.environ | {"PYTHONPATH": code} | (env or {}),
+                   capture_output=True, text=True, check=True, cwd=tempfile.gettempdir())
     wall, after = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, done.stdout
+    return epoch, epoch + wall, wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-def measure(code: str, scenario: str) -> dict[str, tuple[float, float]]:
-    """One repeat for the checkout ``code``: the command end to end, then its steps timed inside a process;
-    (wall, CPU) seconds of each."""
+def measure(code: str, scenario: str) -> dict[str, float]:
+    """One repeat for the checkout ``code``: the command end to end (wall, CPU), then its steps."""
     with tempfile.TemporaryDirectory() as folder:
-        command = _child(code, ["-m", "sim", scenario, "--quiet", "--out", str(Path(folder) / "cli")])
-        *process, printed = _child(code, [str(Path(__file__).resolve()), "--steps", scenario,
-                                          str(Path(folder) / "steps")])
-    figures = {name: tuple(v) for name, v in json.loads(printed.strip().splitlines()[-1]).items()}
-    figures["interpreter"] = tuple(whole - sum(f[k] for f in figures.values()) for k, whole in enumerate(process))
-    return {"end to end": command[:2], **figures}
+        *_, wall, cpu = _child(code, ["-m", "sim", scenario, "--quiet", "--out", str(Path(folder) / "cli")])
+        marks = Path(folder) / "marks"
+        started, ended, *_ = _child(code, [str(Path(__file__).resolve()), "--marked", scenario, "--quiet", "--out",
+                                           str(Path(folder) / "marked")], env={"SIM_BENCH_MARKS": str(marks)})
+        noted = [(int(pid), float(t), what) for pid, t, what in
+                 (line.split(" ", 2) for line in marks.read_text(encoding="utf-8").splitlines())]
+    return {"end to end": wall, "CPU, all processes": cpu} | phases(noted, started, ended)
 
 
 def report(figures: dict[str, list[float]], base: dict[str, list[float]] | None) -> str:
-    lines = [f"{'':16}{'median':>9}" + (f"{'base':>9}   ratio, pairs: median (min-max)" if base else "")]
+    lines = [f"{'':20}{'median':>9}" + (f"{'base':>9}   ratio, pairs: median (min-max)" if base else "")]
     for name, values in figures.items():
-        line = f"{name:16}{statistics.median(values):8.3f}s"
-        if base:
+        line = f"{name:20}{statistics.median(values):8.3f}s"
+        if base and name in base:
             ratios = [a / b for a, b in zip(values, base[name])]
             line += (f"{statistics.median(base[name]):8.3f}s   ×{statistics.median(ratios):.2f} "
                      f"({min(ratios):.2f}-{max(ratios):.2f})")
@@ -94,25 +130,23 @@ def main() -> None:
     parser.add_argument("repeats", type=int, nargs="?", default=5)
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "japan_ban.yaml"))
     parser.add_argument("--base", type=Path, help="a checkout of the code to compare with (its sim/ parent)")
-    parser.add_argument("--steps", nargs=2, metavar=("SCENARIO", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--marked", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    args.scenario = str(Path(args.scenario).resolve())     # the children run from another folder
-    if args.steps:                       # the child: time the steps here, print them as JSON
-        print(json.dumps(steps(*args.steps)))
+    if args.marked:                      # the child: the command, its steps noted
+        command_marked(args.marked)
         return
+    args.scenario = str(Path(args.scenario).resolve())     # the children run from another folder
     checkouts = {"this": str(ROOT)} | ({"base": str(args.base.resolve())} if args.base else {})
     for code in checkouts.values():      # warm: compiled kernels cached, files read once
         measure(code, args.scenario)
-    runs: dict[str, dict[str, list[tuple[float, float]]]] = {name: {} for name in checkouts}
+    runs: dict[str, dict[str, list[float]]] = {name: {} for name in checkouts}
     for _ in range(args.repeats):
         for name, code in checkouts.items():
             for figure, value in measure(code, args.scenario).items():
                 runs[name].setdefault(figure, []).append(value)
     print(f"{Path(args.scenario).name}, {args.repeats} repeats" + (f", paired against {args.base}" if args.base
                                                                       else ""))
-    for k, what in enumerate(("wall", "CPU (user + system)")):
-        pick = {name: {f: [v[k] for v in values] for f, values in figures.items()} for name, figures in runs.items()}
-        print(f"\n{what}\n" + report(pick["this"], pick.get("base")))
+    print("\nwall\n" + report(runs["this"], runs.get("base")))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,18 @@
-"""Plots drawn in a second process beside the tables (the command line's way): the same files as drawn in
-line, and a failure there is the run's failure, reported as one, with nothing partial left."""
+"""The command line's second processes: its folder written by a process started ahead of the run, and plots
+drawn in another beside the tables. The same files as written in line; a failure there is the run's failure,
+reported as one, with nothing partial and no process left behind."""
 import errno
 import importlib
 import os
+import signal
 import time
 
+import numpy as np
 import pytest
 
-from sim.aside import beside, can_fork
+import sim.aside
+import sim.experiments.single
+from sim.aside import ahead, beside, can_fork
 from sim.cli import main
 from sim.experiments.single import DRAWN_BESIDE, run, save
 
@@ -75,3 +80,82 @@ def test_when_the_main_process_fails_the_second_one_is_stopped_not_waited_for(tm
     assert time.perf_counter() - started < 30
     with pytest.raises(ChildProcessError):                     # reaped: no process of ours is left behind
         os.waitpid(-1, os.WNOHANG)
+
+
+def _no_process_left() -> None:
+    with pytest.raises(ChildProcessError):                     # reaped: no process of ours is left behind
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_the_command_writes_the_same_files_with_or_without_its_second_processes(tiny, monkeypatch):
+    """Where it cannot fork (one core, macOS, Windows) the command writes in line, byte for byte the same."""
+    forked, in_line = tiny.parent.parent / "results" / "forked", tiny.parent.parent / "results" / "in_line"
+    assert main([str(tiny), "--end", END, "--quiet", "--out", str(forked)]) == 0
+    for module in (sim.aside, sim.experiments.single):
+        monkeypatch.setattr(module, "can_fork", lambda: False)
+    assert main([str(tiny), "--end", END, "--quiet", "--out", str(in_line)]) == 0
+    written = files(forked)
+    assert written == files(in_line) and "plots/flows.png" in written and "tables/unmet.csv" in written
+    _no_process_left()
+
+
+def _killed(*args, **kwargs) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_writer_that_dies_fails_the_command_in_one_line_exit_2_leaving_no_folder(tiny, monkeypatch, capsys):
+    """Killed as it takes the run's results (out of memory, say): the run is not reported as written."""
+    monkeypatch.setattr(sim.experiments.single, "write_run", _killed)
+    out = tiny.parent.parent / "results" / "tiny"
+    assert main([str(tiny), "--end", END, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == f"python -m sim: cannot write {out}: the second process was killed by SIGKILL; " \
+                                   f"nothing written"
+    assert "results in" not in captured.out
+    assert list(out.parent.iterdir()) == []                    # no folder, no temporary one, no lock
+    _no_process_left()
+
+
+def _check_arrays(arrays: dict, sums: dict) -> None:
+    if {k: float(v.sum()) for k, v in arrays.items()} != sums or not all(v.flags.writeable for v in arrays.values()):
+        raise ValueError("the arrays changed on their way")
+
+
+def test_arrays_handed_to_the_process_ahead_arrive_whole_and_writable():
+    """Tens of MB (a run's records) through the pipe, from memory to memory."""
+    arrays = {"demand": np.random.default_rng(0).random((520, 20, 40)), "ints": np.arange(3_000_000),
+              "transposed": np.random.default_rng(1).random((300, 200)).T}
+    with ahead(lambda: None) as writer:
+        writer.do(_check_arrays, arrays, {k: float(v.sum()) for k, v in arrays.items()})
+    _no_process_left()
+
+
+def _fail_like_a_bug(*args) -> None:
+    raise ValueError("no such column")
+
+
+def test_a_failing_task_ahead_is_raised_here_with_its_traceback():
+    with pytest.raises(RuntimeError, match=r"(?s)Traceback.*ValueError: no such column"), ahead(lambda: None) as w:
+        w.do(_fail_like_a_bug, np.zeros(10))
+    _no_process_left()
+
+
+def test_a_process_ahead_that_is_handed_nothing_is_stopped_when_the_block_ends():
+    """An invalid scenario, a run that fails or is interrupted: the writer, waiting, is ended at once."""
+    started = time.perf_counter()
+    with pytest.raises(KeyError), ahead(lambda: time.sleep(60)):
+        raise KeyError("the run failed")
+    with ahead(lambda: None):
+        pass
+    assert time.perf_counter() - started < 30
+    _no_process_left()
+
+
+def test_a_process_ahead_whose_preparation_fails_still_does_its_task():
+    """``prepare`` is a head start: what it cannot import, the task meets again and reports."""
+    def prepare():
+        raise ImportError("no matplotlib here")
+
+    with ahead(prepare) as writer:
+        writer.do(_check_arrays, {"a": np.ones(3)}, {"a": 3.0})
+    _no_process_left()

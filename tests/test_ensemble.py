@@ -19,9 +19,9 @@ from sim.experiments.bands import PERCENTILES, nanpercentiles
 from sim.experiments.ensemble import (
     EnsembleError,
     _prepare,
-    is_random,
     replication_folder,
 )
+from sim.experiments.single import is_random
 from sim.files import json_safe
 from sim.scenario import drawn_inputs
 

@@ -5,6 +5,8 @@ Each case runs in a fresh interpreter (the test process itself has everything lo
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT, SCENARIOS
 
 HEAVY = ("pandas", "pyarrow", "matplotlib", "dask", "distributed", "scipy", "hypothesis")
@@ -26,10 +28,23 @@ def test_import_sim_loads_no_heavy_library():
 
 
 def test_a_run_loads_neither_pandas_nor_matplotlib():
-    """A run of a scenario, from loading it to its Results and their arrays, needs no heavy library of ours.
-    (SciPy, when installed, comes with Numba, which binds LAPACK through it: not ours to spare.)"""
+    """A run of a scenario, from loading it to its Results, their arrays and their summary, needs no heavy
+    library of ours. (SciPy, when installed, comes with Numba, which binds LAPACK through it: not ours to spare.)"""
     ours = tuple(m for m in HEAVY if m != "scipy")
-    assert loaded(RUN + "assert results.raw.demand.sum() > 0", *ours) == []
+    assert loaded(RUN + "assert results.raw.demand.sum() > 0 and results.summary().countries", *ours) == []
+
+
+def test_the_command_s_main_process_leaves_pandas_and_matplotlib_to_its_writer(tmp_path):
+    """``python -m sim SCENARIO.yaml`` runs the engine while a second process loads what writing needs
+    (where it can fork): the main process never imports them."""
+    from sim.aside import can_fork
+
+    if not can_fork():
+        pytest.skip("the command writes in line here")
+    command = (f"import sim.cli\nassert sim.cli.main([{str(SCENARIOS / 'japan_ban.yaml')!r}, '--end', '2024-06-30', "
+               f"'--quiet', '--out', {str(tmp_path / 'out')!r}]) == 0")
+    assert loaded(command, "pandas", "matplotlib") == []
+    assert (tmp_path / "out" / "plots" / "flows.png").exists() and (tmp_path / "out" / "tables" / "unmet.csv").exists()
 
 
 def test_tables_load_pandas_and_plots_matplotlib_without_pyplot():

@@ -192,15 +192,22 @@ def test_the_workers_of_a_killed_ensemble_stop_within_seconds(write, tmp_path):
     assert _saved(out) == saved                # nothing writes there any more
 
 
+def _start_run(out: Path) -> subprocess.Popen:
+    """One run of the Japan ban in a session of its own, as in a terminal."""
+    return subprocess.Popen([sys.executable, "-m", "sim", str(ROOT / "scenarios" / "japan_ban_uncertain.yaml"),
+                             "--replications", "1", "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_as_in_a_terminal)
+
+
 @pytest.mark.parametrize("after", [0.0, 0.12, 1.0])
-def test_ctrl_c_stops_a_single_run_in_one_line_and_leaves_no_folder(tmp_path, after):
+def test_ctrl_c_stops_a_single_run_in_one_line_and_leaves_no_folder_and_no_process(tmp_path, after):
     """At any moment: while the engine's libraries load (Numba, which imports SciPy, just after the lock is
-    taken), while a cached kernel is read on its first call, or in the middle of the run."""
+    taken), while a cached kernel is read on its first call, or in the middle of the run. The process that
+    would write the folder (started as the run starts, where it can fork) ends with it."""
     out = tmp_path / "run"
-    run = subprocess.Popen([sys.executable, "-m", "sim", str(ROOT / "scenarios" / "japan_ban_uncertain.yaml"),
-                            "--replications", "1", "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_as_in_a_terminal)
+    run = _start_run(out)
     _wait_for((tmp_path / "run.lock").exists)
+    writers = _children(run.pid)
     time.sleep(after)
     os.killpg(run.pid, signal.SIGINT)
     stdout, stderr = run.communicate(timeout=20)
@@ -208,6 +215,26 @@ def test_ctrl_c_stops_a_single_run_in_one_line_and_leaves_no_folder(tmp_path, af
     assert [line for line in stderr.splitlines() if line.strip()] == [
         "python -m sim: interrupted; no partial output was left"]
     assert not out.exists() and not (tmp_path / "run.lock").exists()
+    assert not any(_alive(w) for w in writers)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_writer_of_a_killed_run_ends_with_it(tmp_path):
+    """``kill -9`` of the command in the middle of its run: the process waiting to write its folder does not
+    linger (nor write anything)."""
+    from sim.aside import can_fork
+
+    if not can_fork():
+        pytest.skip("the command writes in line here")
+    out = tmp_path / "run"
+    run = _start_run(out)
+    _wait_for((tmp_path / "run.lock").exists)
+    writers = _children(run.pid)
+    assert len(writers) == 1
+    run.kill()
+    run.communicate(timeout=20)
+    _wait_for(lambda: not any(_alive(w) for w in writers), 5)
+    assert not out.exists()
 
 
 def test_a_ctrl_c_that_left_code_run_from_a_string_still_exits_130(tmp_path):
@@ -283,3 +310,16 @@ def test_a_run_stopped_by_a_ctrl_c_a_callback_dropped_raises_it_at_the_next_step
     with pytest.raises(KeyboardInterrupt):
         Simulation(load_scenario(ROOT / "scenarios" / "japan_ban.yaml"), seed=0).run()
     assert len(steps) == 3                       # stopped at the step after, not at the end of the run
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; forks where Linux is")
+def test_a_process_ahead_ends_when_its_parent_is_killed_in_the_middle_of_its_task(tmp_path):
+    """Even busy (a folder half written), the writer of a process killed by ``kill -9`` is ended by the kernel."""
+    code = "import time\nfrom sim.aside import ahead\nwith ahead(lambda: None) as w:\n    w.do(time.sleep, 60)\n"
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    _wait_for(lambda: len(_children(parent.pid)) == 1)
+    child = _children(parent.pid)[0]
+    time.sleep(1)                             # the task has started
+    parent.kill()
+    parent.wait()
+    _wait_for(lambda: not _alive(child), 5)

@@ -27,10 +27,9 @@ import pandas as pd
 from ..errors import BacktestError, Problem, ScenarioError
 from ..experiments import executors
 from ..experiments.bands import PERCENTILES
-from ..experiments.ensemble import is_random
 from ..experiments.executors import EPISODE_REPLICATIONS as REPLICATIONS
 from ..experiments.manifest import code_sha256
-from ..experiments.single import run
+from ..experiments.single import is_random, run
 from ..files import atomic_folder, write_json, write_table
 from ..scenario import Scenario
 from ..scenario.loading import read_scenario, validate_document

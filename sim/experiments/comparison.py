@@ -1,7 +1,7 @@
 """Scenarios side by side: headline figures with differences against the first, and overlaid monthly series.
 
 ``compare(["japan_ban.yaml", "korea_route.yaml"], end=...)`` runs each
-scenario in turn. When any of them has uncertain inputs (``ensemble.is_random``)
+scenario in turn. When any of them has uncertain inputs (``single.is_random``)
 one run would be one draw of them, so it runs a paired ensemble instead
 (``paired``: ``replications`` of each, 20 by default, with common random
 numbers) and tabulates P5/P50/P95 of each figure and of the paired
@@ -56,10 +56,9 @@ from ..version import __version__
 from ..world import step_dates
 from . import paired
 from .bands import PERCENTILES, replications_table
-from .ensemble import is_random
 from .manifest import code_sha256, read_manifest, scenario_sha256
-from .runs import ScenarioRun, check_end, execute, read_series, read_summary
-from .single import default_out
+from .runs import ScenarioRun, execute, read_series, read_summary
+from .single import check_end, default_out, is_random
 
 RESERVED = ("subject", "figure", "label", "unit", "scenario")   # table columns a scenario label must not take
 MAX_FOLDER_NAME = 100

@@ -37,7 +37,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..engine.measures import MEASURES
 from ..engine.simulation import as_date
 from ..errors import EnsembleError
 from ..files import atomic_folder, check_output, write_json, write_table
@@ -46,7 +45,7 @@ from ..results import Summary
 from ..results.events import events_table
 from ..results.report import percent
 from ..results.series import MonthlySeries, load_banded
-from ..scenario import Scenario, has_distributions
+from ..scenario import Scenario
 from ..scenario.drawing import discrete_inputs, realise
 from . import executors
 from .bands import (
@@ -160,21 +159,6 @@ def _band(x, unit: str) -> str:
     if unit == "weeks":
         return f"{x:.1f}"
     return f"{x:.2f}" if isinstance(x, float) else str(x)
-
-
-def is_random(scenario: Scenario) -> bool:
-    """Whether replications of the scenario can differ from one another.
-
-    A replication draws its world (every number or date written as a distribution, and whether each
-    event with a ``probability`` happens) and its licence decisions (review times and approvals); these
-    are the engine's only draws. So replications differ when the scenario has a distribution or a
-    probability anywhere, or a licence measure (export_licence, origin_rule) with any chance of approval
-    below 1 (of its importers, end users or dates); a licence with a fixed review time, approved every
-    time, decides the same in every one.
-    """
-    if has_distributions(scenario):
-        return True
-    return any(event.type in MEASURES and MEASURES[event.type].can_refuse(event) for event in scenario.events)
 
 
 def replication_folder(folder: Path, r: int) -> Path:

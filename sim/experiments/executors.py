@@ -20,15 +20,17 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING
 
 from ..errors import EnsembleError
 from .manifest import code_sha256
 
+if TYPE_CHECKING:  # pragma: no cover
+    from concurrent.futures import ProcessPoolExecutor
+
 RETRIES = 1                      # a replication whose worker died (or, on Dask, that raised) is tried once more
 # replications run where inputs are uncertain, unless told: here, where the command line reads them without
-# importing what runs them
+# importing what runs them (concurrent.futures comes with the first pool)
 DEFAULT_REPLICATIONS = 20        # of a comparison or sweep (sim.experiments.paired)
 EPISODE_REPLICATIONS = 20        # of a back-test episode (sim.backtest)
 SCHEDULER_ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx)://[^/\s:]+(:\d+)?|(tcp|tls|ws|wss|ucx)://\[[0-9a-fA-F:]+\]:\d+")
@@ -60,6 +62,9 @@ def on_processes(task: Task, todo: list[int], workers: int) -> Outcomes:
     Stopped early (Ctrl-C in this process, or the caller closing the generator), the pool's workers are
     ended at once and the queued replications dropped; workers whose parent dies (``kill -9``) end
     themselves within a second (``_worker_start``)."""
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     broken: list[int] = []
     pool = _pool(workers)
     try:
@@ -98,6 +103,8 @@ WATCH_SECONDS = 0.5                  # how often a worker looks whether its pare
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(max_workers=workers, initializer=_worker_start)
 
 

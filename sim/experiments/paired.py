@@ -1,6 +1,6 @@
 """Paired ensembles, for the commands that set runs side by side (compare, sweep): common random numbers.
 
-One run of a scenario with uncertain inputs (``ensemble.is_random``) is one draw of them, so a
+One run of a scenario with uncertain inputs (``single.is_random``) is one draw of them, so a
 comparison or a sweep of such scenarios runs an ensemble of each instead: the same ``replications`` of
 the same seed for every scenario (or swept value). Replication r of each draws from the streams of
 ``SeedSequence(seed, spawn_key=(r,))`` (see ``Simulation``), and a world is drawn in a fixed order, so an
@@ -35,9 +35,10 @@ from ..scenario.drawing import written_inputs
 from ..world import step_dates
 from . import executors
 from .bands import PERCENTILES, SeriesStack, band, series_bands
-from .ensemble import is_random, load_ensemble, run_replication
+from .ensemble import load_ensemble, run_replication
 from .executors import DEFAULT_REPLICATIONS
 from .runs import ScenarioRun
+from .single import is_random
 
 
 class SideBySide:

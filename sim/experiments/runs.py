@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import ScenarioError
 from ..files import json_safe
 from ..results import Results, Summary
 from ..results.periods import means_by_period
@@ -56,14 +55,6 @@ class ScenarioRun:
     def summaries(self) -> list[Summary]:
         """Its replications' summaries, or its one summary."""
         return self.replications or [self.summary]
-
-
-def check_end(file: Path | str, scenario: Scenario, end: dt.date | None) -> None:
-    """ScenarioError unless ``end`` (a requested early stop) lies within the scenario's calendar."""
-    calendar = scenario.calendar
-    if end is not None and not (calendar.start <= end <= calendar.end):
-        raise ScenarioError.single(file, f"--end {end} must lie within the calendar {calendar.start} .. "
-                                         f"{calendar.end}")
 
 
 def execute(scenario: Scenario, label: str, file: Path, scenario_sha256: str, seed: int | None,

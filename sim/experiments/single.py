@@ -14,17 +14,21 @@ from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 
-from ..aside import beside, can_fork
+from ..aside import Ahead, beside, can_fork
 from ..engine import Simulation
+from ..engine.measures import MEASURES
+from ..errors import ScenarioError
 from ..files import atomic_folder, write_json, write_table
 from ..progress import Progress
 from ..results import Results
-from ..scenario import Scenario, load_scenario
+from ..scenario import Scenario, has_distributions, load_scenario
 from .manifest import manifest
 
-# the briefing's figures drawn in a second process beside the tables (``save(plots_beside=True)``): about
-# as long to draw as writing the tables and drawing the flows chart, which the main process does meanwhile
-DRAWN_BESIDE = ("shortfall", "days_of_cover", "prices", "dependency")
+# the briefing's figures drawn in a second process beside the tables (``save(plots_beside=True)``), which
+# writes the tables they read too (made there for them, at a monthly frequency): about as long as making the
+# other tables, writing them and drawing the other figures, which the main process does meanwhile
+DRAWN_BESIDE = ("flows", "days_of_cover", "shortfall")
+WRITTEN_BESIDE = ("inventory", "unmet")
 
 
 def run(scenario: Scenario | str | Path, seed: int | None = None, end: dt.date | str | None = None,
@@ -40,6 +44,29 @@ def run(scenario: Scenario | str | Path, seed: int | None = None, end: dt.date |
     return Simulation(scenario, seed=seed, end=end, replication=replication).run(progress=progress)
 
 
+def check_end(file: Path | str, scenario: Scenario, end: dt.date | None) -> None:
+    """ScenarioError unless ``end`` (a requested early stop) lies within the scenario's calendar."""
+    calendar = scenario.calendar
+    if end is not None and not (calendar.start <= end <= calendar.end):
+        raise ScenarioError.single(file, f"--end {end} must lie within the calendar {calendar.start} .. "
+                                         f"{calendar.end}")
+
+
+def is_random(scenario: Scenario) -> bool:
+    """Whether replications of the scenario can differ from one another (one run is then one draw).
+
+    A replication draws its world (every number or date written as a distribution, and whether each
+    event with a ``probability`` happens) and its licence decisions (review times and approvals); these
+    are the engine's only draws. So replications differ when the scenario has a distribution or a
+    probability anywhere, or a licence measure (export_licence, origin_rule) with any chance of approval
+    below 1 (of its importers, end users or dates); a licence with a fixed review time, approved every
+    time, decides the same in every one.
+    """
+    if has_distributions(scenario):
+        return True
+    return any(event.type in MEASURES and MEASURES[event.type].can_refuse(event) for event in scenario.events)
+
+
 def default_out(scenario_file: Path, name: str) -> Path:
     """results/<name>/ of the project the scenario belongs to (the folder above scenarios/), else ./results."""
     here = Path(scenario_file).resolve().parent
@@ -49,42 +76,74 @@ def default_out(scenario_file: Path, name: str) -> Path:
 
 def save(results: Results, folder: Path | str, frequency: str | None = None, formats: tuple[str, ...] | None = None,
          plots: bool | None = None, extra: Callable[[Path], None] | None = None,
-         flows_periods: Sequence[str] | None = None, plots_beside: bool = False) -> Path:
+         flows_periods: Sequence[str] | None = None, plots_beside: bool = False, writer: Ahead | None = None) -> Path:
     """Write a run's tables, summary, monthly series, manifest and plots into ``folder``, replacing it
     atomically. Frequency, formats and plots default to the scenario's ``outputs``; ``flows_periods`` are
     the flows chart's (``sim.plots.flows``; default: the year before the first export measure and its first).
     ``plots_beside`` draws the plots in a second process while the tables are written, where that can be
-    done (``sim.aside``): the command line's choice, for a process that runs no threads of its own."""
+    done (``sim.aside``); ``writer``, a process started ahead of the run (``sim.aside.ahead``, after
+    ``ready_to_save``), writes the files in place of this one: the command line's choices, for a process
+    that runs no threads of its own."""
+    folder = Path(folder)
+    with atomic_folder(folder, "run") as work:
+        options = (frequency, formats, plots, flows_periods, plots_beside)
+        if writer is not None:
+            writer.do(write_run, results, work, *options)
+        else:
+            write_run(results, work, *options)
+        if extra is not None:
+            extra(work)
+    return folder
+
+
+def ready_to_save(formats: Sequence[str], plots: bool) -> None:
+    """Load what ``save`` loads on its way (pandas, and pyarrow's Parquet writer for ``formats`` with
+    Parquet; matplotlib, its fonts and its PNG writer for ``plots``): the head start of a writer (``save``)."""
+    from ..results import series  # noqa: F401
+
+    if "parquet" in formats:
+        import pyarrow.parquet  # noqa: F401  (pandas imports it on the first table written as Parquet)
+    if plots:
+        from ..plots.style import ready_to_draw
+
+        ready_to_draw()
+
+
+def write_run(results: Results, work: Path, frequency: str | None = None, formats: tuple[str, ...] | None = None,
+              plots: bool | None = None, flows_periods: Sequence[str] | None = None,
+              plots_beside: bool = False) -> None:
+    """Write ``save``'s files into ``work``, a fresh folder."""
     settings = results.scenario.outputs
     frequency = frequency or settings.frequency
     formats = tuple(formats or settings.formats)
     plots = settings.plots if plots is None else plots
     from ..results.series import headline_series  # pandas: only a run that is saved needs it
 
-    folder = Path(folder)
-    with atomic_folder(folder, "run") as work:
-        figures: tuple[str, ...] = ()
-        if plots:     # matplotlib only when plots are asked for; before a second process starts, which has it too
-            from ..plots.briefing import FIGURES, briefing
-            figures = FIGURES
-            (work / "plots").mkdir()
+    figures: tuple[str, ...] = ()
+    if plots:     # matplotlib only when plots are asked for; before a second process starts, which has it too
+        from ..plots.briefing import FIGURES, briefing
+        figures = FIGURES
+        (work / "plots").mkdir()
 
-        def draw(names: tuple[str, ...]) -> None:
-            briefing(results, work / "plots", flows_periods=flows_periods, figures=names)
+    def draw(names: tuple[str, ...]) -> None:
+        briefing(results, work / "plots", flows_periods=flows_periods, figures=names)
 
-        beside_tables = plots and plots_beside and can_fork()
-        # made before the plots' process starts, which then has them too (a run keeps its tables)
-        tables, summary, series = results.tables(frequency), results.summary().to_dict(), headline_series(results)
-        with beside(lambda: draw(DRAWN_BESIDE)) if beside_tables else nullcontext():
-            (work / "tables").mkdir()
-            for name, frame in tables.items():
-                write_table(frame, work / "tables" / name, formats)
-            write_json(work / "summary.json", summary)
-            write_table(series, work / "monthly", ("csv",))
-            write_json(work / "manifest.json", manifest(results, frequency, formats))
-            here = tuple(f for f in figures if not (beside_tables and f in DRAWN_BESIDE))
-            if here:
-                draw(here)
-        if extra is not None:
-            extra(work)
-    return folder
+    def write_tables(names: Sequence[str]) -> None:
+        for name in names:
+            write_table(results.table(name, frequency), work / "tables" / name, formats)
+
+    def aside() -> None:
+        draw(DRAWN_BESIDE)
+        write_tables(WRITTEN_BESIDE)
+
+    (work / "tables").mkdir()
+    beside_tables = plots and plots_beside and can_fork()
+    with beside(aside) if beside_tables else nullcontext():
+        write_tables([n for n in results.TABLES if not (beside_tables and n in WRITTEN_BESIDE)])
+        summary, series = results.summary().to_dict(), headline_series(results)
+        write_json(work / "summary.json", summary)
+        write_table(series, work / "monthly", ("csv",))
+        write_json(work / "manifest.json", manifest(results, frequency, formats))
+        here = tuple(f for f in figures if not (beside_tables and f in DRAWN_BESIDE))
+        if here:
+            draw(here)

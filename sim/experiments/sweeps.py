@@ -5,7 +5,7 @@ sets the parameter in the merged scenario document (see ``overrides``) and
 validates each changed document like a hand-written file: every problem of
 every value is reported at once, located at the key's line, before anything
 runs. The runs are made one after another. When the scenario has uncertain
-inputs (``ensemble.is_random``) one run per value would be one draw, so each
+inputs (``single.is_random``) one run per value would be one draw, so each
 value runs a paired ensemble instead (``paired``: ``replications`` per value, 20
 by default, with common random numbers) and the table holds P5/P50/P95 of each
 figure and of its paired difference against the first value (per replication,
@@ -53,10 +53,9 @@ from ..scenario.overrides import KeyPathResolved, apply, describe, resolve
 from ..version import __version__
 from . import paired
 from .bands import PERCENTILES, replications_table
-from .ensemble import is_random
 from .manifest import code_sha256, scenario_sha256
-from .runs import ScenarioRun, check_end, execute
-from .single import default_out
+from .runs import ScenarioRun, execute
+from .single import check_end, default_out, is_random
 
 SHOWN = {                     # figures printed per followed country, with short headers
     "peak_shortfall_share": "peak",

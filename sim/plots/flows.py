@@ -32,6 +32,8 @@ BANDS = (("to separation", "from mines"), ("to magnets", "from oxides"), ("to en
 NODE_FLOWS = {"mine": ("mined", "to separation"), "refinery": ("from mines", "to magnets"),
               "magnet": ("from oxides", "to end users"), "end_use": ("from magnet makers", "used")}
 SIDE_GREY = "0.62"
+# boxes and bands go in with ``add_artist``, not ``add_patch``: a panel sets its limits itself, and add_patch
+# would work out the data limits of every Bézier band for nothing (a seventh of the chart's time)
 
 
 def flows_figure(results: Results, periods: Sequence[Period | str] | None = None) -> Figure:
@@ -123,7 +125,7 @@ def _sides(ax: Axes, panel: pd.DataFrame, xs: np.ndarray, width: float, top: flo
             for (col, where, flow), t in totals.items():
                 if col != column or where != direction or t <= 0:
                     continue
-                ax.add_patch(Rectangle((x, y - t), 0.05, t, facecolor="white" if where == "in" else SIDE_GREY,
+                ax.add_artist(Rectangle((x, y - t), 0.05, t, facecolor="white" if where == "in" else SIDE_GREY,
                                        edgecolor=SIDE_GREY, hatch="///" if where == "in" else None, linewidth=0.6))
                 ax.text(x + 0.06, y - t / 2, f"{'+' if where == 'in' else '−'} {flow} {_amount(t, column)}",
                         ha="left", va="center", fontsize=7, color="0.25", bbox=LABEL_BOX)
@@ -157,7 +159,7 @@ def _node(ax: Axes, x: float, top: float, width: float, height: float, name: str
           label_left: bool) -> None:
     """A country's node (rectangle of ``height`` t) with its 'code kt' label beside it."""
     face = colour(name, countries)
-    ax.add_patch(Rectangle((x, top - height), width, height, facecolor=face, edgecolor=face, linewidth=0.6,
+    ax.add_artist(Rectangle((x, top - height), width, height, facecolor=face, edgecolor=face, linewidth=0.6,
                            zorder=2))
     ax.text(x - 0.02 if label_left else x + width + 0.02, top - height / 2, f"{name} {tonnage(height)}",
             ha="right" if label_left else "left", va="center", fontsize=7.5, zorder=3, bbox=LABEL_BOX)
@@ -189,5 +191,5 @@ def _band(ax: Axes, x0: float, top0: float, width0: float, x1: float, top1: floa
              (mid, top0 - width0), (x0, top0 - width0), (x0, top0)]
     codes = [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4, Path.LINETO, Path.CURVE4, Path.CURVE4,
              Path.CURVE4, Path.CLOSEPOLY]
-    ax.add_patch(PathPatch(Path(verts, codes), facecolor=face, edgecolor=face, linewidth=0.4, alpha=0.5,
+    ax.add_artist(PathPatch(Path(verts, codes), facecolor=face, edgecolor=face, linewidth=0.4, alpha=0.5,
                            zorder=1))   # the edge keeps hairline flows visible

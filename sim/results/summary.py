@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -18,9 +18,6 @@ from ..scenario import Scenario, drawn_inputs
 from ..stages import STAGES
 from ..world import Network
 from .recorder import Recorder
-
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
 
 WARN_SHARE = 0.5  # a stockpile in days of own oxide use is flagged when that use is under half its end users'
 SHORT = 0.005   # a country is short when more than 0.5% of its demand goes unmet
@@ -36,7 +33,7 @@ class Run(Protocol):
     net: Network
     raw: Recorder
     seed: int
-    mass_balance: pd.DataFrame  # element, opening_t, ..., residual_t
+    balance: dict[str, np.ndarray]   # the mass balance by element (t REO): opening, mined, ..., residual
 
     @property
     def first_measure(self) -> dt.date | None:
@@ -250,15 +247,15 @@ def summarise(results: Run) -> Summary:
             dependency_on_CN_after=dependency_after.get(country, {}),
         )
     holdings = stockpile_holdings(results)
-    balance = results.mass_balance
-    scale = np.maximum(balance["opening_t"] + balance["mined_t"] + balance["recycled_t"], 1.0)
+    balance = results.balance          # its arrays, not the table: a run's summary needs no pandas
+    scale = np.maximum(balance["opening"] + balance["mined"] + balance["recycled"], 1.0)
     return Summary(
         scenario=results.scenario.name, title=results.scenario.title, seed=results.seed,
         start=net.dates[0], end=net.dates[-1], step_days=net.step_days, first_measure=first,
         world=world, countries=countries, prices=price_peaks(net, raw, net.outside),
         home_prices=price_peaks(net, raw, 0) if net.home_market is not None else {},
         stockpiles=holdings, warnings=stockpile_warnings(results, holdings),
-        mass_balance_max_relative_residual=float((balance["residual_t"].abs() / scale).max()),
+        mass_balance_max_relative_residual=float((np.abs(balance["residual"]) / scale).max()),
         drawn=drawn_inputs(results.scenario, results.world),
     )
 

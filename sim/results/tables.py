@@ -86,7 +86,7 @@ class Results:
                  balance: dict[str, np.ndarray], replication: int | None = None):
         self.scenario, self.world, self.net, self.seed, self.raw = scenario, world, net, seed, recorder
         self.replication = replication            # of an ensemble of the seed; None for a plain run
-        self._balance = balance                   # element -> t by element: the mass balance, as arrays
+        self.balance = balance        # the mass balance as arrays by element (t REO): opening, mined, ..., residual
         self._summary: Summary | None = None
         self._tables: dict[tuple[str, str], pd.DataFrame] = {}   # built once: the back-test reads one many times
         self._periods: dict[str, tuple[pd.DatetimeIndex, np.ndarray]] = {}
@@ -100,7 +100,7 @@ class Results:
         """The mass balance over the run, a row per element (t REO): the ``balance`` table."""
         import pandas as pd
 
-        return pd.DataFrame({f"{k}_t": v for k, v in self._balance.items()}, index=pd.Index(
+        return pd.DataFrame({f"{k}_t": v for k, v in self.balance.items()}, index=pd.Index(
             self.net.elements, name="element")).reset_index()
 
     @cached_property
