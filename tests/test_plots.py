@@ -121,6 +121,23 @@ def test_every_event_of_the_run_is_marked_by_its_number_and_named_in_the_key(man
         assert f"{row.number} {row.label}" in key
 
 
+def test_an_event_with_no_date_is_named_in_the_key_without_one(tmp_path):
+    """A substitution is set off by a price, not a date (2010's Dy thrifting): the key names it with "no set
+    date", and the briefing is drawn."""
+    from matplotlib.figure import Figure
+
+    from sim.plots.style import event_key
+    from sim.results.events import events_table
+
+    events = events_table(load_scenario(SCENARIOS / "crisis_2010.yaml").events)
+    assert events["start"].isna().any()
+    fig = Figure()
+    event_key(fig, events)
+    undated = events[events["start"].isna()].iloc[0]
+    assert any(t.get_text().startswith(f"{undated.number} {undated.label}") and "no set date" in t.get_text()
+               for t in fig.texts)
+
+
 def test_the_event_numbers_do_not_overlap(drawn):
     """Numbers of events close in time are staggered onto rows, so no two of them overlap."""
     for name in ("shortfall", "prices", "dependency"):

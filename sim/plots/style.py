@@ -287,7 +287,8 @@ def event_key(fig: Figure, events: pd.DataFrame | None, columns: int = 2) -> flo
     if events is None or events.empty:
         return 0.03
     entries = [f"{r.number} {r.label}" + ("" if r.label.startswith(r.type) else f" ({r.type.replace('_', ' ')})")
-               + f", {r.start.day} {r.start:%b %Y}" + (f" – {r.end.day} {r.end:%b %Y}" if pd.notna(r.end) else "")
+               + (f", {r.start.day} {r.start:%b %Y}" if pd.notna(r.start) else ", no set date")   # set off by prices
+               + (f" – {r.end.day} {r.end:%b %Y}" if pd.notna(r.end) else "")
                + (f", p = {r.probability:g}" if pd.notna(r.probability) else "") for r in events.itertuples()]
     rows = -(-len(entries) // columns)
     line = 0.024
