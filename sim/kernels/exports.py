@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from .sums import pairwise_sum
-from .tagged import holds, item_mass, mark
+from .tagged import add_row, holds, item_mass
 
 
 @njit(cache=True)
@@ -173,14 +173,8 @@ def land_due(stock: np.ndarray, live: np.ndarray, live_count: np.ndarray, pipeli
         b, start, end = routes[r, 0], routes[r, 3], routes[r, 4]
         routes[r, 2] = -1
         mass[r] = 0.0
-        held = stock[b]
-        for k in range(start, end):         # loops, not slices: a slice costs more than its 11 additions
-            q = rows[k]
-            counted = holds(held, q)        # a row that holds anything is counted already
-            for x in range(X):
-                held[q, x] += values[k, x]
-            if not counted:
-                mark(live, live_count, b, q)
+        for k in range(start, end):
+            add_row(stock, live, live_count, b, rows[k], values, k)
         if start == end or rows[start] != 0:     # no mass: no row holds anything
             continue
         if concentrate:

@@ -170,16 +170,26 @@ def entry(at: np.ndarray, values: np.ndarray, mass: np.ndarray, e: int, c: int, 
 
 
 @njit(cache=True)
+def add_row(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, c: int, q: int, values: np.ndarray,
+            k: int) -> None:
+    """``stock[c, q] += values[k]`` (``values`` [n, X]) for tagged ``stock`` [C, Q, X], in place, counting row
+    ``q`` of country ``c`` when it comes to hold anything (a row that held anything is counted already: no
+    need to ask). The row of ``values`` by its index, not as a slice: a slice made per call costs more than
+    its additions."""
+    held = stock[c]
+    counted = holds(held, q)
+    for x in range(held.shape[1]):
+        held[q, x] = held[q, x] + values[k, x]
+    if not counted and holds(held, q):
+        mark(rows, count, c, q)
+
+
+@njit(cache=True)
 def add_entries(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, at: np.ndarray, values: np.ndarray) -> None:
     """Add a flow's entries (``at``, ``values``) into tagged ``stock`` [C, Q, X], in place, counting their rows."""
     Q = stock.shape[1]
     for k in range(at.shape[0]):
-        c, q = at[k] // Q, at[k] % Q
-        counted = holds(stock[c], q)       # a row that holds anything is counted already
-        for x in range(stock.shape[2]):
-            stock[c, q, x] = stock[c, q, x] + values[k, x]
-        if not counted:
-            mark(rows, count, c, q)
+        add_row(stock, rows, count, at[k] // Q, at[k] % Q, values, k)
 
 
 @njit(cache=True)
@@ -189,16 +199,10 @@ def add_goods(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, into: np.n
     their rows counted): route r's ``goods`` [n, L, X] at its rows ``goods_rows`` [n, L] (-1 past its last), one
     route after another, as ``add_rows`` adds them whole."""
     for r in range(into.shape[0]):
-        c, held = into[r], stock[into[r]]
         for k in range(goods_rows.shape[1]):
-            q = goods_rows[r, k]
-            if q < 0:
+            if goods_rows[r, k] < 0:
                 break
-            counted = holds(held, q)           # a row that holds anything is counted already
-            for x in range(held.shape[1]):
-                held[q, x] += goods[r, k, x]
-            if not counted and holds(held, q):
-                mark(rows, count, c, q)
+            add_row(stock, rows, count, into[r], goods_rows[r, k], goods[r], k)
 
 
 @njit(cache=True)
@@ -247,14 +251,9 @@ def add_stamped(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, c: int, 
                 continue
         if k < 0 or not holds(source_values, k):
             continue
-        held = stock[c]
-        counted = holds(held, q)           # a row that holds anything is counted already
         for x in range(X):
-            part = source_values[k, x] * scale[x]
-            values[e, x] = part
-            held[q, x] = held[q, x] + part
-        if not counted:
-            mark(rows, count, c, q)
+            values[e, x] = source_values[k, x] * scale[x]
+        add_row(stock, rows, count, c, q, values, e)
         e = entry(at, values, mass, e, c, q, Q)
     return e
 
