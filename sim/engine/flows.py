@@ -47,7 +47,5 @@ class Flows:
     # goods between countries
     exports: Exports | None = None                   # left suppliers' stocks this step (into transit)
     qualifying: list[tuple[int, int]] = field(default_factory=list)   # (buyer, switching group) starting to qualify
-    departed: Shipment | None = None                 # approved after review, put to sea (stays in transit)
     returned: np.ndarray | None = None               # goods by route (Shipment.goods) back from transit to exporters
-    decided: tuple[Shipment, np.ndarray, bool] | None = None      # a licence decision: shipment, mass, approved
     turned_back: tuple[Shipment, np.ndarray, str] | None = None   # goods stopped on their way: mass by route, why

@@ -22,7 +22,7 @@ from ..stages import MAGNET, REFINERY, STAGES
 from ..world import Network
 from .flows import Flows
 from .licensing import Application
-from .state import State, traded_mass
+from .state import Shipment, State, traded_mass
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
 
@@ -121,16 +121,25 @@ class Ledger:
         if f.turned_back is not None:
             shipment, mass, outcome = f.turned_back
             r.turned_back(k, shipment.stage, shipment.buyer, shipment.supplier, mass, outcome)
-        if f.decided is not None:
-            shipment, mass, approved = f.decided
-            r.licence_decided(k, shipment.stage, shipment.supplier, shipment.buyer, mass, approved)
         for application in f.exports.held if f.exports is not None else ():
             shipment = application.shipment
             r.licence_applied(k, shipment.stage, shipment.supplier, shipment.buyer,
                               traded_mass(shipment.stage, shipment.goods))
-        for sent in (f.exports.sent if f.exports is not None else None, f.departed):
-            if sent is not None:
-                r.departed(k, sent.stage, sent.buyer, sent.supplier, traded_mass(sent.stage, sent.goods))
+        sent = f.exports.sent if f.exports is not None else None
+        if sent is not None:
+            r.departed(k, sent.stage, sent.buyer, sent.supplier, traded_mass(sent.stage, sent.goods))
+
+    def decided(self, k: int, shipment: Shipment, mass: np.ndarray, approved: bool) -> None:
+        """Book a licence decision in step ``k`` on the goods of ``shipment`` (one route), ``mass`` [1, I] of
+        them: approved, they are put to sea (still in transit); refused, they are back in the exporter's stock.
+        A run decides tens of thousands, so decisions have their own door rather than a Flows."""
+        if self.accounts is None:
+            return
+        if not approved:
+            self._transit(shipment.stage, shipment.goods, -1.0)
+        self.recorder.licence_decided(k, shipment.stage, shipment.supplier, shipment.buyer, mass, approved)
+        if approved:
+            self.recorder.departed(k, shipment.stage, shipment.buyer, shipment.supplier, mass)
 
     def waiting(self, k: int, applications: list[Application]) -> None:
         """Record the applications waiting in licence offices' queues at the end of step ``k``, by route."""

@@ -109,6 +109,7 @@ class Simulation:
         with ctrl_c_stays_ctrl_c():        # the first kernels load here: Numba's compiler with them
             self.state = initial_state(self.net, self.world, -math.ceil(SPIN_UP_DAYS / self.step_days))
         self._nothing: dict = {}           # one empty coverage per stage, for steps with no measure in force
+        self._starting: list[Application] = []     # reviews started in the step under way (``_review``)
 
     # ------------------------------------------------------------ public
     def run(self, progress: Callable[[int, int], None] | None = None) -> Results:
@@ -188,6 +189,7 @@ class Simulation:
         if k >= 0:
             self.ledger.waiting(k, [a for measure in self.measures for a in measure.waiting])
             self.ledger.close_step(k, state)
+        self._start_reviews()
         state.k += 1
         if self.progress is not None:
             self.progress(self.steps - (len(net.dates) - state.k), self.steps)
@@ -210,11 +212,22 @@ class Simulation:
                 self._sail(flows.exports.sent)
 
     def _review(self, application: Application) -> None:
-        """Start an application's review; one whose goods a ban stopped while it waited is dropped."""
+        """Start an application's review once the step's work is done (``_start_reviews``); one whose goods a
+        ban stopped while it waited is dropped."""
         if application.empty:
             self.state.pending.pop(application.shipment, None)
             return
-        self.env.process(processes.review(self.env, self, application))
+        self._starting.append(application)
+
+    def _start_reviews(self) -> None:
+        """The reviews started in this step begin, in the order they were started: each draws its processing
+        time and ends in a decision, a SimPy event of its own (``processes.review``). They begin when the
+        step's work is done, as SimPy would start a process for each: the goods put to sea in the step land
+        before a decision due at their arrival."""
+        sailed = self.sailed()
+        for application in self._starting:
+            processes.review(self.env, self, application, sailed)
+        self._starting.clear()
 
     def _sail(self, shipment: Shipment) -> None:
         """Put goods to sea: each route's arrive after its lead time."""
@@ -250,13 +263,12 @@ class Simulation:
         mass = traded_mass(shipment.stage, shipment.goods)
         if not mass.any():     # all of it stopped by a ban while it waited
             return
-        decided = (shipment, mass, approved)
         if approved:
-            self.book(Flows(stage=shipment.stage, decided=decided, departed=shipment))
+            self.ledger.decided(self.state.k, shipment, mass, approved)
             self._sail(shipment)
             return
         shipping.return_to_exporter(self.state, shipment, refused=True)
-        self.book(Flows(stage=shipment.stage, decided=decided, returned=shipment.goods))
+        self.ledger.decided(self.state.k, shipment, mass, approved)
 
     def put_in_force(self, measure: ExportMeasure, active: bool, front_loading: bool = False) -> None:
         """Put a measure in or out of force, or announce it; coming into force, it acts on goods on their way."""
