@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from sim import run
+from sim.kernels.measures import over_origin_share
 
 from .conftest import SCENARIOS
 
@@ -157,6 +159,27 @@ def test_the_origin_rule_catches_japanese_magnets_made_from_chinese_oxide_bound_
 def test_the_origin_rule_spares_goods_below_its_threshold(write):
     results = run(scenario(write, ORIGIN.format(threshold=1.0)), end=dt.date(2025, 6, 30))
     assert results.table("licences").empty
+
+
+@pytest.mark.parametrize("concentrate", [False, True])
+def test_the_origin_share_is_read_as_the_rules_arithmetic_reads_it(concentrate):
+    """The compiled origin share: a stock covered where one kind of origin (mined, refined) holds more than the
+    threshold of its mass, the kind's rows added, a concentrate's elements together; an empty stock never."""
+    rng = np.random.default_rng(7)
+    tagged = rng.random((5, 9, 3)) * (rng.random((5, 9, 3)) < 0.6)
+    tagged[:, 0] = tagged[:, 1:].sum(axis=1)
+    tagged[2] = 0.0                                               # a country holding nothing
+    rows = np.array([[1, 4], [6, 7]])                             # two kinds, two origin countries each
+    stock = tagged.sum(axis=2, keepdims=True) if concentrate else tagged
+    mass = stock[:, 0, :]
+    share = np.zeros_like(mass)
+    for kind in rows:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.maximum(share, np.where(mass > 0, stock[:, kind, :].sum(axis=1) / np.where(mass > 0, mass, 1), 0))
+    for threshold in (0.0, 0.2, 0.5):
+        above = over_origin_share(tagged, rows, threshold, concentrate)
+        assert np.array_equal(above, (share > threshold).astype(float))
+        assert not above[2].any()
 
 
 def test_re_exports_to_an_importer_the_origin_country_bans_are_refused(write):

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from ..kernels.measures import over_origin_share
 from ..scenario import Scenario
 from ..scenario.distributions import Distribution
 from ..scenario.events import ApprovalOdds, MeasureEvent
@@ -270,6 +271,9 @@ class OriginRule(ExportLicence):
         self.threshold = float(event.threshold_share)
         self.kinds = tuple("mined" if s == MINE else "refined" for s in event.origin_stages)
         self.origin = [network.countries.index(c) for c in self.exporters]
+        # [kind, origin country] the provenance rows of the material the rule follows
+        self.origin_rows = np.array([[network.tags.row(kind, c) for c in self.origin] for kind in self.kinds],
+                                    dtype=np.int64).reshape(len(self.kinds), len(self.origin))
 
     def _suppliers(self, countries):
         return tuple(c for c in countries if c not in self.exporters)
@@ -278,17 +282,8 @@ class OriginRule(ExportLicence):
         mask = super().coverage(stage, state, net)
         if not mask.any():
             return mask
-        tagged = state.stocks[stage].tagged                       # [C, Q, X]
-        if stage == MINE:
-            tagged = tagged.sum(axis=2, keepdims=True)
-        mass = tagged[:, 0, :]
-        share = np.zeros_like(mass)
-        for kind in self.kinds:
-            rows = [net.tags.row(kind, c) for c in self.origin]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.maximum(share, np.where(mass > 0, tagged[:, rows, :].sum(axis=1)
-                                                   / np.where(mass > 0, mass, 1.0), 0.0))
-        return mask * (share > self.threshold)[None, :, :]
+        above = over_origin_share(state.stocks[stage].tagged, self.origin_rows, self.threshold, stage == MINE)
+        return mask * above[None, :, :]
 
     def refused_outright(self, shipment, measures, state, net):
         share = np.zeros(shipment.goods[:, 0, :].shape)
