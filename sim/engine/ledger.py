@@ -122,9 +122,7 @@ class Ledger:
             shipment, mass, outcome = f.turned_back
             r.turned_back(k, shipment.stage, shipment.buyer, shipment.supplier, mass, outcome)
         for application in f.exports.held if f.exports is not None else ():
-            shipment = application.shipment
-            r.licence_applied(k, shipment.stage, shipment.supplier, shipment.buyer,
-                              traded_mass(shipment.stage, shipment.goods))
+            r.licence(k, *application.route, application.t, "applied")
         sent = f.exports.sent if f.exports is not None else None
         if sent is not None:
             r.departed(k, sent.stage, sent.buyer, sent.supplier, traded_mass(sent.stage, sent.goods))
@@ -137,7 +135,8 @@ class Ledger:
             return
         if not approved:
             self._transit(shipment.stage, shipment.goods, -1.0)
-        self.recorder.licence_decided(k, shipment.stage, shipment.supplier, shipment.buyer, mass, approved)
+        self.recorder.licence(k, shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]), float(mass.sum()),
+                              "approved" if approved else "refused")
         if approved:
             self.recorder.departed(k, shipment.stage, shipment.buyer, shipment.supplier, mass)
 

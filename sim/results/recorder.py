@@ -171,18 +171,12 @@ class Recorder:
         if self._kept(k):
             self.exports[stage].add(k, buyer * self.exports[stage].lead[1] + supplier, mass)
 
-    def licence_applied(self, k: int, stage: str, supplier: np.ndarray, buyer: np.ndarray, mass: np.ndarray) -> None:
-        """An application for one route's exports."""
-        if self._kept(k):
-            self.licences.append((k, stage, int(supplier[0]), int(buyer[0]), float(mass.sum()), "applied"))
-
-    def licence_decided(self, k: int, stage: str, supplier: np.ndarray, buyer: np.ndarray, mass: np.ndarray,
-                        approved: bool) -> None:
-        """A decision on one application; one after the calendar's end counts in its last step."""
+    def licence(self, k: int, stage: str, supplier: int, buyer: int, t: float, outcome: str) -> None:
+        """An application for one route's exports (``outcome`` "applied") or a decision on one ("approved",
+        "refused"), of ``t`` (t REO, t magnet); a decision after the calendar's end counts in its last step."""
         k = min(k, self.n - 1)
         if self._kept(k):
-            self.licences.append((k, stage, int(supplier[0]), int(buyer[0]), float(mass.sum()),
-                                  "approved" if approved else "refused"))
+            self.licences.append((k, stage, supplier, buyer, t, outcome))
 
     def licence_waiting(self, k: int, stage: str, supplier: int, buyer: int, applications: int, t: float) -> None:
         """Applications (and their t) of one route waiting in a licence office's queue at the end of step k."""
