@@ -280,6 +280,36 @@ def first_short(results, country: str) -> pd.Timestamp:
     return u.index[u["unmet_t"] > 0.05 * u["demand_t"]][0]
 
 
+def test_a_measure_that_reads_nothing_of_the_state_covers_the_same_from_step_to_step(write):
+    """A ban on all users covers the same shipments every step while it acts (made once, then shared); a ban on
+    defence users reads the importers' shares of use and an origin rule the stocks, so theirs are made anew."""
+    from sim.engine.measures import acting, coverage
+    from sim.engine.simulation import Simulation
+    from sim.scenario import load_scenario
+
+    path = scenario(write, "events:\n" + JAPAN_BAN.format(users="all") + JAPAN_BAN.format(users="defence")
+                    .replace("id: japan_ban", "id: defence_ban") + """\
+  - type: origin_rule
+    exporter: CN
+    stages: [magnet]
+    elements: [Dy]
+    start: 2025-01-06
+""")
+    sim = Simulation(load_scenario(path), end=dt.date(2025, 3, 31))
+    sim.run()
+    ban, defence, origin = sim.measures
+    assert ban.active and defence.active and origin.active
+    kept: dict = {}
+    first = coverage([ban], "magnet", sim.state, sim.net, kept)
+    assert coverage([ban], "magnet", sim.state, sim.net, kept) is first
+    assert np.array_equal(first.blocked, ban.coverage("magnet", sim.state, sim.net)) and first.blocked.any()
+    for reading in ([ban, defence], [origin]):
+        a = coverage(reading, "magnet", sim.state, sim.net, kept)
+        assert coverage(reading, "magnet", sim.state, sim.net, kept) is not a
+    ban.active = False                         # lifted: nothing acts, nothing is covered
+    assert not coverage(acting([ban]), "magnet", sim.state, sim.net, kept).blocked.any()
+
+
 def test_a_new_ban_stops_goods_still_awaiting_a_licence(write):
     path = scenario(write, """\
 events:

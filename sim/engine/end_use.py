@@ -30,7 +30,7 @@ class EndUse:
 
 
 def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, defence_first: np.ndarray,
-            by_end_user: bool, nothing: dict) -> EndUse:
+            by_end_user: bool, kept: dict) -> EndUse:
     """Magnets drawn by end uses, the magnet market cleared, exports sent, tomorrow's magnet plan.
 
     ``by_end_user``: some measure covers only civil or defence users, so their shares of use are needed."""
@@ -38,7 +38,7 @@ def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, d
     by_sector, by_grade = magnet_demand(net, state.sector_grades, day, state.demand_multiplier, dt_)
     if by_end_user:
         end_user_shares(state, net, by_sector, by_grade, day)
-    cover = coverage(acting, MAGNET, state, net, nothing)
+    cover = coverage(acting, MAGNET, state, net, kept)
     result, wants, qualifying = trade(state, net, MAGNET, state.magnet, by_grade, cover)
     # plants make to order what imports this step do not bring, up to nameplate capacity
     rate = net.magnet_plants.nameplate_t_per_day[day] * state.running[MAGNET] * dt_

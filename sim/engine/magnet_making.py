@@ -45,7 +45,7 @@ def recycle(state: State, net: Network, day: int, by_grade: np.ndarray) -> Flows
 
 
 def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: int, plan: np.ndarray,
-                 nothing: dict) -> MagnetMaking:
+                 kept: dict) -> MagnetMaking:
     """Oxides drawn by magnet plants (for ``plan`` [C, G], t magnet), other uses and stockpiles; the oxide
     market cleared, exports sent; magnets made, their provenance that of the oxides of their recipe."""
     dt_ = net.step_days
@@ -55,7 +55,7 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     other, own, makers, content_rows, content_count, content = production.oxide_use(
         for_magnets, net.non_magnet_t_per_day[day], float(dt_), state.other_use_multiplier, buy, plan,
         oxide.tagged, oxide.rows, oxide.count, net.recipe_shares)
-    cover = coverage(acting, REFINERY, state, net, nothing)
+    cover = coverage(acting, REFINERY, state, net, kept)
     result, wants, qualifying = trade(state, net, REFINERY, state.oxide, own, cover)
     fill = result.own_fill
     made, per_yield = production.scarcest(plan, net.recipe, fill, net.country_yield)   # the scarcest element

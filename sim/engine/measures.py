@@ -96,6 +96,12 @@ class ExportMeasure:
         them, or decides them apart."""
         return self.event.end_users != "all"
 
+    @property
+    def reads_state(self) -> bool:
+        """Whether what it covers depends on the state (here: each importer's civil and defence shares of use),
+        so that its coverage is made anew every step."""
+        return self.event.end_users != "all"
+
     @classmethod
     def can_refuse(cls, event: MeasureEvent) -> bool:
         """Whether the measure, as written, may decide the same shipment differently in two replications."""
@@ -278,6 +284,10 @@ class OriginRule(ExportLicence):
     def _suppliers(self, countries):
         return tuple(c for c in countries if c not in self.exporters)
 
+    @property
+    def reads_state(self) -> bool:
+        return True              # the provenance of the shipping countries' stocks
+
     def coverage(self, stage, state, net):
         mask = super().coverage(stage, state, net)
         if not mask.any():
@@ -366,20 +376,23 @@ def acting(measures: list[ExportMeasure]) -> list[ExportMeasure]:
 
 
 def coverage(acting: list[ExportMeasure], stage: str, state: State, net: Network,
-             nothing: dict[str, Coverage]) -> Coverage:
+             kept: dict[tuple, Coverage]) -> Coverage:
     """What the ``acting`` measures (in force, or announced) do to the stage's trade this step.
 
-    ``nothing`` keeps one empty coverage per stage, shared by the many steps in which no measure acts (it is
-    never written to)."""
+    ``kept`` holds the coverages of earlier steps: while the same measures act in the same way and none of them
+    reads the state (as an origin rule reads stocks, or a measure on civil or defence users their shares of
+    use), the coverage is the same, so it is made once and shared (it is never written to), as is the empty
+    one of the many steps in which no measure acts."""
+    key = (stage, tuple((m, m.active) for m in acting))
+    if key in kept:
+        return kept[key]
     C = len(net.countries)
     shape = (C, C, net.items(stage))
-    if not acting:
-        if stage not in nothing:
-            nothing[stage] = Coverage(blocked=np.zeros(shape), tariffed=np.zeros(shape))
-        return nothing[stage]
     cover = Coverage(blocked=np.zeros(shape), tariffed=np.zeros(shape))
     for m in acting:
         share = m.coverage(stage, state, net)
         if share.any():
             m.add_to(cover, share)
+    if not any(m.reads_state for m in acting):
+        kept[key] = cover
     return cover

@@ -14,13 +14,13 @@ from .state import State
 from .trade import USE_SMOOTHING_DAYS, trade
 
 
-def separate(state: State, net: Network, acting: list[ExportMeasure], day: int, nothing: dict) -> Flows:
+def separate(state: State, net: Network, acting: list[ExportMeasure], day: int, kept: dict) -> Flows:
     """Concentrate fed to separation up to the plants' running capacity, the concentrate market cleared,
     exports sent, oxides separated into the country's stock."""
     dt_ = net.step_days
     rate = net.refineries.rate_t_per_day[day] * state.running[REFINERY] * dt_
     feed_cap = (net.members[REFINERY] @ rate)[:, None]
-    cover = coverage(acting, MINE, state, net, nothing)
+    cover = coverage(acting, MINE, state, net, kept)
     result, wants, qualifying = trade(state, net, MINE, state.conc, feed_cap, cover)
     conc, oxide = state.conc, state.oxide
     feed, oxides, leaving = production.separate(

@@ -108,7 +108,7 @@ class Simulation:
         self.offtakes = [e for e in self.world.events if e.type == "offtake"]
         with ctrl_c_stays_ctrl_c():        # the first kernels load here: Numba's compiler with them
             self.state = initial_state(self.net, self.world, -math.ceil(SPIN_UP_DAYS / self.step_days))
-        self._nothing: dict = {}           # one empty coverage per stage, for steps with no measure in force
+        self._coverages: dict = {}         # coverages that stay the same from step to step (``coverage``)
         self._starting: list[Application] = []     # reviews started in the step under way (``_review``)
 
     # ------------------------------------------------------------ public
@@ -165,12 +165,12 @@ class Simulation:
             for application in measure.take_up(self.step_days):
                 self._review(application)
         now = acting(self.measures)        # measures change only between steps
-        use = end_use(state, net, now, day, self.defence_first, self.by_end_user, self._nothing)
+        use = end_use(state, net, now, day, self.defence_first, self.by_end_user, self._coverages)
         self.book(use.flows)
         self.book(recycle(state, net, day, use.by_grade))
-        making = make_magnets(state, net, now, day, use.plan, self._nothing)
+        making = make_magnets(state, net, now, day, use.plan, self._coverages)
         self.book(making.flows)
-        self.book(separate(state, net, now, day, self._nothing))
+        self.book(separate(state, net, now, day, self._coverages))
         self.book(mine(state, net, day))
         stockpiles.release(state, net, day)
         sunk = sink_surplus(state, net)
