@@ -416,6 +416,7 @@ def _golden(args: argparse.Namespace) -> int:
 
 def _run(argv: list[str]) -> int:
     args = _run_parser().parse_args(argv)
+    from .engine.simulation import collector_paused
     from .experiments.single import check_end, default_out, is_random, run, save
     from .results.report import run_report
     from .scenario.loading import load_scenario
@@ -602,23 +603,6 @@ def main(argv: list[str] | None = None) -> int:
     if code == INTERRUPTED:
         _forget_uncaught_ctrl_c()
     return code
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """CPython's cycle collector off for a block that makes many objects and keeps most (a run and writing
-    its results).
-
-    Once the engine (Numba's compiler), pandas and matplotlib are loaded, each full collection walks
-    millions of objects: a fifth of a second of writing a run's results went to it, and 60 ms of a Japan
-    ban run (its peak memory the same without)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _forget_uncaught_ctrl_c() -> None:

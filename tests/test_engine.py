@@ -205,6 +205,23 @@ LICENSED = """\
     """
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_run_pauses_the_cycle_collector_and_leaves_it_as_it_found_it(enabled):
+    """The engine's objects are not walked by CPython's collector while a run makes them: it is off during the
+    run (every step sees it off) and as it was before once the run is over."""
+    import gc
+
+    seen = set()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        Simulation(load_scenario(SCENARIOS / "baseline.yaml"), end=dt.date(2025, 3, 31)).run(
+            progress=lambda done, total: seen.add(gc.isenabled()))
+        assert seen == {False}
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+
+
 def test_same_seed_same_tables(write):
     """Two runs of a scenario with random licence decisions and one seed give identical tables."""
     path = write(LICENSED.format(base=SCENARIOS / "baseline.yaml"))
