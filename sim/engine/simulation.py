@@ -90,8 +90,9 @@ def collector_paused() -> Iterator[None]:
     its results).
 
     Once the engine (Numba's compiler), pandas and matplotlib are loaded, each full collection walks
-    millions of objects: 60 ms of a Japan ban run went to it (a sixth of the run, in every replication of an
-    ensemble), and a fifth of a second of writing a run's results (its peak memory the same without)."""
+    millions of objects: a run whose licences make tens of thousands of applications (suspension_expiry) spent
+    a tenth of its time in them, a Japan ban a few per cent, and writing a run's results a fifth of a second
+    (peak memory the same without)."""
     was = gc.isenabled()
     gc.disable()
     try:
