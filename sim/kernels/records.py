@@ -1,11 +1,11 @@
 """Entries of a sparse record written, compiled: one call for a block of a step, however many entries it holds.
 
 A record's buffers (``sim.results.sparse.SparseSteps``) are ``step`` [N] and ``flat`` [N] (an entry's step and
-flat position over the record's leading axes) and ``rows`` [N, T] (its row over the trailing axes, T numbers;
-one for a record without them), and ``cursor`` [2]: where the next entry goes in the buffers, and how many
-entries earlier buffers hold. Each kernel writes from the cursor on and moves it; the caller has made room
-for every row it is given. A block put (``blocks`` [step, part, 2]) is counted there by the first and end of
-its entries over all the buffers.
+flat position over the record's leading axes, ``sparse.POSITION`` integers) and ``rows`` [N, T] (its row over
+the trailing axes, T numbers; one for a record without them), and ``cursor`` [2]: where the next entry goes in
+the buffers, and how many entries earlier buffers hold. Each kernel writes from the cursor on and moves it; the
+caller has made room for every row it is given. A block put (``blocks`` [step, part, 2]) is counted there by the
+first and end of its entries over all the buffers.
 """
 from __future__ import annotations
 
