@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import sim
 from sim.kernels.prices import numpy_power
 from sim.kernels.sums import pairwise_sum
-from sim.kernels.tagged import add_stamped, live_rows, stamp, take_share
+from sim.kernels.tagged import add_entries, add_stamped, live_rows, stamp, take_share
 from sim.world.provenance import TaggedFlow
 
 from .conftest import ROOT, SCENARIOS
@@ -75,6 +75,29 @@ def test_taking_a_share_skips_only_what_holds_nothing(seed):
     assert (taken.dense(stock.shape[1]) == expected).all() and (stock == left).all()
     assert (taken.mass == expected[:, 0, :]).all()
     assert (np.diff(taken.at) > 0).all() and (taken.values != 0).any(axis=1).all()   # the rows that hold anything
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_a_flow_added_into_stocks_counts_the_rows_that_come_to_hold_anything_and_no_others(seed):
+    """A flow's entries added country by country: the stocks are the dense sums, and a row is counted when it
+    comes to hold anything; one that is sent zeros, or whose mass is taken back to nothing, counts as before."""
+    rng = np.random.default_rng(seed)
+    stock = sparse_tagged(rng, 4, 5)
+    counted, count = live_rows(stock)
+    before = [set(counted[c, :count[c]]) for c in range(4)]
+    at = np.flatnonzero(rng.random(stock.shape[0] * stock.shape[1]) < 0.3)        # ascending: c Q + q
+    values = rng.random((len(at), 5)) * (rng.random((len(at), 1)) < 0.7)           # some send zeros
+    held = stock.reshape(-1, 5)[at]
+    back = rng.random(len(at)) < 0.2                                                # some take all back
+    values[back] = -held[back]
+    expected = stock.copy().reshape(-1, 5)
+    expected[at] += values
+    add_entries(stock, counted, count, at, values)
+    assert (stock.reshape(-1, 5) == expected).all()
+    for c in range(4):
+        now = set(np.flatnonzero((stock[c] != 0).any(axis=1)))
+        assert list(counted[c, :count[c]]) == sorted(before[c] | now)
 
 
 @settings(max_examples=50, deadline=None)

@@ -6,7 +6,7 @@ import pytest
 
 from sim import load_scenario
 from sim.engine.simulation import Simulation
-from sim.results.sparse import SparseSteps
+from sim.results.sparse import POSITION, SparseSteps, put_sums
 
 from .conftest import SCENARIOS
 
@@ -68,6 +68,38 @@ def test_a_record_read_takes_no_more_writes():
     record[:]
     with pytest.raises(RuntimeError, match="read already"):
         record.add(0, np.array([1]), np.ones((1, 3)))
+
+
+def test_sums_put_as_the_dense_sums_and_products_set_them_across_chunks_and_with_blocks_put_between():
+    """Blocks given as their rows that may hold anything, summed (as ``block.sum(-1)``) and weighted (each
+    number times its weight, added in order) into two records, step after step and part after part, with whole blocks ``put`` into
+    the first now and then: both read as the dense arrays, bit for bit, however many chunks they fill."""
+    rng = np.random.default_rng(2)
+    steps, parts, size, X = 40, 3, 200, 11
+    plain, weighted = SparseSteps(steps, (parts, size)), SparseSteps(steps, (parts, size))
+    dense_plain, dense_weighted = np.zeros((steps, parts, size)), np.zeros((steps, parts, size))
+    weights = rng.random(X)
+    for k in range(steps):
+        for part in range(parts):
+            at = np.flatnonzero(rng.random(size) < 0.6)
+            values = rng.random((len(at), X)) * (rng.random((len(at), 1)) > 0.1)     # some rows hold nothing
+            block = np.zeros((size, X))
+            block[at] = values
+            if part == 1 and k % 7 == 0:            # a whole block put, replaced by the sums below
+                plain.put(k, rng.random(size), part)
+            put_sums(k, size, at, values, plain=(plain, part), weighted=(weighted, part, weights))
+            dense_plain[k, part] = block.sum(axis=-1)
+            for x in range(X):
+                dense_weighted[k, part] += block[:, x] * weights[x]
+    np.testing.assert_array_equal(plain[:], dense_plain)
+    np.testing.assert_array_equal(weighted[:], dense_weighted)
+
+
+def test_a_record_holds_as_many_positions_and_steps_as_its_entries_can_name():
+    """An entry's step and position are written as 4-byte integers: a record of more is refused, not wrapped."""
+    SparseSteps(10, (np.iinfo(POSITION).max,))
+    with pytest.raises(ValueError, match="positions"):
+        SparseSteps(10, (2, np.iinfo(POSITION).max))
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from .sums import pairwise_sum
-from .tagged import add_row, holds, item_mass
+from .tagged import add_run, holds, item_mass
 
 
 @njit(cache=True)
@@ -173,8 +173,7 @@ def land_due(stock: np.ndarray, live: np.ndarray, live_count: np.ndarray, pipeli
         b, start, end = routes[r, 0], routes[r, 3], routes[r, 4]
         routes[r, 2] = -1
         mass[r] = 0.0
-        for k in range(start, end):
-            add_row(stock, live, live_count, b, rows[k], values, k)
+        add_run(stock, live, live_count, b, rows, 0, values, start, end)
         if start == end or rows[start] != 0:     # no mass: no row holds anything
             continue
         if concentrate:

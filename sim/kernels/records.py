@@ -1,11 +1,12 @@
 """Entries of a sparse record written, compiled: one call for a block of a step, however many entries it holds.
 
-A record's buffers (``sim.results.sparse.SparseSteps``) are ``step`` [N] and ``flat`` [N] (an entry's step and
-flat position over the record's leading axes) and ``rows`` [N, T] (its row over the trailing axes, T numbers;
-one for a record without them), and ``cursor`` [2]: where the next entry goes in the buffers, and how many
-entries earlier buffers hold. Each kernel writes from the cursor on and moves it; the caller has made room
-for every row it is given. A block put (``blocks`` [step, part, 2]) is counted there by the first and end of
-its entries over all the buffers.
+A record's buffers (``sim.results.sparse.SparseSteps``) are ``flat`` [N] (an entry's flat position over the
+record's leading axes, ``sparse.POSITION`` integers) and ``rows`` [N, T] (its row over the trailing axes, T
+numbers; one for a record without them), and ``cursor`` [2]: where the next entry goes in the buffers, and how
+many entries earlier buffers hold; a record added to has ``step`` [N] too (an entry's step), one put in does
+not: a block put (``blocks`` [step, part, 2]) is counted there by the first and end of its entries over all the
+buffers, which says their step. Each kernel writes from the cursor on and moves it; the caller has made room
+for every row it is given.
 """
 from __future__ import annotations
 
@@ -31,15 +32,14 @@ def append_rows(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: np
 
 
 @njit(cache=True)
-def append_nonzero(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, blocks: np.ndarray,
-                   k: int, part: int, block: np.ndarray) -> None:
+def append_nonzero(flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, blocks: np.ndarray, k: int, part: int,
+                   block: np.ndarray) -> None:
     """Put the ``part``-th block [m, T] of step ``k``: its rows that are not all zero, at positions
     ``part`` m + their index."""
     at = first = cursor[0]
     offset = part * block.shape[0]
     for r in range(block.shape[0]):
         if _any_nonzero(block, r):
-            step[at] = k
             flat[at] = offset + r
             rows[at] = block[r]
             at += 1
@@ -47,10 +47,9 @@ def append_nonzero(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor:
 
 
 @njit(cache=True)
-def append_sums(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, blocks: np.ndarray,
-                part: int, step_w: np.ndarray, flat_w: np.ndarray, rows_w: np.ndarray, cursor_w: np.ndarray,
-                blocks_w: np.ndarray, part_w: int, k: int, m: int, at: np.ndarray, values: np.ndarray,
-                weights: np.ndarray) -> None:
+def append_sums(flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, blocks: np.ndarray, part: int,
+                flat_w: np.ndarray, rows_w: np.ndarray, cursor_w: np.ndarray, blocks_w: np.ndarray, part_w: int,
+                k: int, m: int, at: np.ndarray, values: np.ndarray, weights: np.ndarray) -> None:
     """Put the sums of the rows of a block of ``m`` rows in step ``k``, given as its rows that may not be zero
     (``at`` [n], ascending, and their ``values`` [n, X]; the others are zero), in one pass: added as NumPy
     sums a row, as the ``part``-th block of the first record; each number times ``weights`` [X], added in
@@ -64,12 +63,12 @@ def append_sums(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: np
             continue
         if part >= 0:
             total = block_sum(values[r]) if X <= BLOCK else pairwise_sum(values[r])   # the first one inlined
-            at_p = _keep(step, flat, rows, at_p, k, part * m + at[r], total)
+            at_p = _keep(flat, rows, at_p, part * m + at[r], total)
         if part_w >= 0:
             total = 0.0
             for x in range(X):
                 total += values[r, x] * weights[x]
-            at_w = _keep(step_w, flat_w, rows_w, at_w, k, part_w * m + at[r], total)
+            at_w = _keep(flat_w, rows_w, at_w, part_w * m + at[r], total)
     if part >= 0:
         _close_block(cursor, blocks, k, part, first, at_p)
     if part_w >= 0:
@@ -77,11 +76,10 @@ def append_sums(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: np
 
 
 @njit(cache=True)
-def _keep(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, at: int, k: int, position: int, total: float) -> int:
+def _keep(flat: np.ndarray, rows: np.ndarray, at: int, position: int, total: float) -> int:
     """Write a sum at entry ``at`` when it is not zero; return where the next entry goes."""
     if total == 0.0:
         return at
-    step[at] = k
     flat[at] = position
     rows[at, 0] = total
     return at + 1

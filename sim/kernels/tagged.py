@@ -170,26 +170,40 @@ def entry(at: np.ndarray, values: np.ndarray, mass: np.ndarray, e: int, c: int, 
 
 
 @njit(cache=True)
-def add_row(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, c: int, q: int, values: np.ndarray,
-            k: int) -> None:
-    """``stock[c, q] += values[k]`` (``values`` [n, X]) for tagged ``stock`` [C, Q, X], in place, counting row
-    ``q`` of country ``c`` when it comes to hold anything (a row that held anything is counted already: no
-    need to ask). The row of ``values`` by its index, not as a slice: a slice made per call costs more than
-    its additions."""
-    held = stock[c]
-    counted = holds(held, q)
-    for x in range(held.shape[1]):
-        held[q, x] = held[q, x] + values[k, x]
-    if not counted and holds(held, q):
-        mark(rows, count, c, q)
+def add_run(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, c: int, at: np.ndarray, offset: int,
+            values: np.ndarray, start: int, end: int) -> None:
+    """``stock[c, at[k] - offset] += values[k]`` (``values`` [n, X]) for the entries ``k`` from ``start`` to
+    ``end``, in order, for tagged ``stock`` [C, Q, X], in place, counting each row of country ``c`` that comes to
+    hold anything (a row that held anything is counted already: no need to ask). One call for a run of
+    entries, each row by its index: a call, or a slice, per entry costs more than its additions."""
+    for k in range(start, end):
+        q = at[k] - offset
+        held = False                 # before the addition, and after: ORs of every number, no exit in the loop
+        holding = False
+        for x in range(values.shape[1]):
+            before = stock[c, q, x]
+            after = before + values[k, x]
+            stock[c, q, x] = after
+            held |= before != 0.0
+            holding |= after != 0.0
+        if holding and not held:
+            mark(rows, count, c, q)
 
 
 @njit(cache=True)
 def add_entries(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, at: np.ndarray, values: np.ndarray) -> None:
-    """Add a flow's entries (``at``, ``values``) into tagged ``stock`` [C, Q, X], in place, counting their rows."""
+    """Add a flow's entries (``at``, ``values``) into tagged ``stock`` [C, Q, X], in place, counting their rows:
+    one run a country."""
     Q = stock.shape[1]
-    for k in range(at.shape[0]):
-        add_row(stock, rows, count, at[k] // Q, at[k] % Q, values, k)
+    n = at.shape[0]
+    start = 0
+    while start < n:
+        c = at[start] // Q
+        end = start + 1
+        while end < n and at[end] // Q == c:
+            end += 1
+        add_run(stock, rows, count, c, at, c * Q, values, start, end)
+        start = end
 
 
 @njit(cache=True)
@@ -199,10 +213,10 @@ def add_goods(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, into: np.n
     their rows counted): route r's ``goods`` [n, L, X] at its rows ``goods_rows`` [n, L] (-1 past its last), one
     route after another, as ``add_rows`` adds them whole."""
     for r in range(into.shape[0]):
-        for k in range(goods_rows.shape[1]):
-            if goods_rows[r, k] < 0:
-                break
-            add_row(stock, rows, count, into[r], goods_rows[r, k], goods[r], k)
+        held = 0
+        while held < goods_rows.shape[1] and goods_rows[r, held] >= 0:
+            held += 1
+        add_run(stock, rows, count, into[r], goods_rows[r], 0, goods[r], 0, held)
 
 
 @njit(cache=True)
@@ -234,6 +248,7 @@ def add_stamped(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, c: int, 
     tagged ``stock`` [C, Q, X], its rows counted, in place; returns the next entry."""
     C, Q, X = stock.shape
     L = source.shape[0]
+    first = e
     mass_at = 0 if L > 0 and source[0] == 0 else -1          # where row 0, the mass, is among the source's
     stamped = (kind_row + c, touched_row + c)                  # ascending: the touched rows come last
     i, s = 0, 0
@@ -253,8 +268,8 @@ def add_stamped(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, c: int, 
             continue
         for x in range(X):
             values[e, x] = source_values[k, x] * scale[x]
-        add_row(stock, rows, count, c, q, values, e)
         e = entry(at, values, mass, e, c, q, Q)
+    add_run(stock, rows, count, c, at, c * Q, values, first, e)      # rows apart: one run, as one at a time
     return e
 
 

@@ -21,6 +21,10 @@ import numpy as np
 
 from ..kernels.records import append_nonzero, append_rows, append_sums
 
+# an entry's step and flat lead position as written: 4 bytes each, not 8, as a run writes its records into
+# memory it has not touched yet, and every page first written costs the run more than the entries it holds
+POSITION = np.int32
+
 
 class SparseSteps:
     """A ``[step, *lead, *tail]`` record of ``steps`` steps, kept as the positions over ``lead`` that are not
@@ -32,8 +36,12 @@ class SparseSteps:
 
     def __init__(self, steps: int, lead: tuple[int, ...], tail: tuple[int, ...] = ()):
         self.steps, self.lead, self.tail = steps, tuple(lead), tuple(tail)
+        if max(steps, math.prod(self.lead)) > np.iinfo(POSITION).max:
+            raise ValueError(f"SparseSteps: {steps} steps of {math.prod(self.lead)} positions; at most "
+                             f"{np.iinfo(POSITION).max} of each")
         self._width = math.prod(self.tail)      # numbers in an entry's row
-        # what is written goes into chunks (step [n], flat [n], rows [n, T]), each as large as all before it and
+        # what is written goes into chunks (flat [n], rows [n, T], and step [n] first when added to: the blocks
+        # table says the step of what is put), each as large as all before it and
         # the entries that asked for it (``put`` asks room for a whole block, though only its non-zero rows are
         # kept; ``put_sums`` for the entries it is given: a chunk of one call's size would hold a single call's
         # entries):
@@ -41,7 +49,7 @@ class SparseSteps:
         # gone; chunks that are never copied while the run grows them cost no more memory than one buffer
         # grown by doubling, and no copying. The kernels that write (sim.kernels.records) move the cursor:
         # where the next entry goes in the last chunk, and how many entries the chunks before it hold
-        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._chunks: list[tuple[np.ndarray, ...]] = []
         self._counts: list[int] = []        # entries in each chunk before the last
         self._cursor = np.zeros(2, dtype=np.int64)
         # [step, part] -> (first, end) of the block's entries, counted over the chunks; an array, not a dict of
@@ -50,6 +58,10 @@ class SparseSteps:
         self._blocks = np.zeros((steps, 0, 2), dtype=np.int64)
         self._adding = False
         self._frozen: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        # the last chunk's buffers and the cursor, and how many entries are surely free in it (-1: ask _room's
+        # questions again): a step writes a record several times, and the questions cost more than the writing
+        self._open: tuple[np.ndarray, ...] | None = None
+        self._free = -1
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -64,34 +76,43 @@ class SparseSteps:
         """Add ``rows`` [m, *tail] at the flat lead positions ``index`` [m] of step ``k`` (each position once
         per call)."""
         m = len(index)
-        append_rows(*self._room(m, adding=True), self._cursor, k, index,
-                    np.asarray(rows, dtype=float).reshape(m, self._width))
+        append_rows(*self._room(m, adding=True), k, index, np.asarray(rows, dtype=float).reshape(m, self._width))
 
     def put(self, k: int, block: np.ndarray, part: int = 0) -> None:
         """Set the ``part``-th block of step ``k`` (its shape the lead's last axes, with the tail) to ``block``;
         only its positions that are not zero are kept."""
         size = math.prod(block.shape[:block.ndim - len(self.tail)])
-        append_nonzero(*self._room(size, adding=False), self._cursor, self._blocks_of(size), k, part,
+        append_nonzero(*self._room(size, adding=False), self._blocks_of(size), k, part,
                        block.reshape(size, self._width))
 
     @property
     def _written(self) -> int:
         return int(self._cursor[0] + self._cursor[1])
 
-    def _room(self, m: int, adding: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The buffers to write in, with room for ``m`` more entries."""
+    def _room(self, m: int, adding: bool) -> tuple[np.ndarray, ...]:
+        """The buffers to write in, with room for ``m`` more entries, and the cursor (``sim.kernels.records``). A
+        kernel writes at most the entries it was given room for, so while the entries surely free last, nothing
+        need be asked."""
+        if m <= self._free and adding == self._adding:
+            self._free -= m
+            return self._open
         if self._frozen is not None:
             raise RuntimeError("a record is written during its run and read after it: this one was read already")
-        if adding != self._adding and self._written:
-            raise RuntimeError("a record is either added to or put in, not both")
+        if adding != self._adding:
+            if self._written:
+                raise RuntimeError("a record is either added to or put in, not both")
+            self._chunks, self._counts = [], []         # laid out for the other way, and empty
         self._adding = adding
         if not self._chunks or self._cursor[0] + m > len(self._chunks[-1][0]):
             size = max(m + self._written, 1024)
             if self._chunks:
                 self._counts.append(int(self._cursor[0]))
             self._cursor[:] = 0, self._written
-            self._chunks.append((np.empty(size, np.int64), np.empty(size, np.int64), np.empty((size, self._width))))
-        return self._chunks[-1]
+            chunk = (np.empty(size, POSITION), np.empty((size, self._width)))
+            self._chunks.append((np.empty(size, POSITION), *chunk) if adding else chunk)
+        self._open = (*self._chunks[-1], self._cursor)
+        self._free = len(self._chunks[-1][0]) - int(self._cursor[0]) - m
+        return self._open
 
     def _blocks_of(self, size: int) -> np.ndarray:
         """The table of blocks put; the first block, of ``size`` positions, sizes it."""
@@ -105,17 +126,21 @@ class SparseSteps:
         in order of their flat lead position, each position once (what was added to one, summed in order)."""
         if self._frozen is None:
             counts = [*self._counts, int(self._cursor[0])]
-            chunks = [(step[:n], flat[:n], rows[:n]) for (step, flat, rows), n in zip(self._chunks, counts)]
-            step, flat, rows = (np.concatenate(a) for a in zip(*chunks, _nothing(self.tail)))
-            rows = rows.reshape(len(rows), *self.tail)
-            if not self._adding:    # the blocks that count, in order of step and part: in order of position already
+            chunks = [tuple(a[:n] for a in chunk) for chunk, n in zip(self._chunks, counts)]
+            joined = [np.concatenate(a) for a in zip(*chunks, _nothing(self.tail)[0 if self._adding else 1:])]
+            flat, rows = joined[-2], joined[-1].reshape(len(joined[-1]), *self.tail)
+            if self._adding:
+                step = joined[0]
+            else:                   # the blocks that count, in order of step and part: in order of position already
                 spans = self._blocks.reshape(-1, 2)
-                spans = spans[spans[:, 0] >= 0]
+                put = spans[:, 0] >= 0
+                spans = spans[put]
                 lengths = spans[:, 1] - spans[:, 0]
                 live = np.arange(int(lengths.sum())) + np.repeat(
                     spans[:, 0] - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-                step, flat, rows = step[live], flat[live], rows[live]
-            key = step * math.prod(self.lead) + flat
+                flat, rows = flat[live], rows[live]
+                step = np.repeat(np.repeat(np.arange(self.steps), self._blocks.shape[1])[put], lengths)
+            key = step.astype(np.int64) * math.prod(self.lead) + flat
             if len(key) and (key[1:] < key[:-1]).any():
                 order = np.argsort(key, kind="stable")   # what was added to one position keeps its call order
                 key, rows = key[order], rows[order]
@@ -127,8 +152,9 @@ class SparseSteps:
                 np.add.at(summed, slot, rows)
                 key, rows = key[first], summed
             step, flat = np.divmod(key, math.prod(self.lead))
-            self._frozen = (np.searchsorted(step, np.arange(self.steps + 1)), flat, rows)
+            self._frozen = (np.searchsorted(step, np.arange(self.steps + 1)), flat.astype(POSITION), rows)
             self._chunks, self._counts = [], []
+            self._open, self._free = None, -1
             self._cursor[:] = 0
             self._blocks = self._blocks[:, :0]            # held once, in the stored form
         return self._frozen
@@ -219,7 +245,7 @@ class SparseSteps:
 
 def _nothing(tail: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The buffers of no entries (what a record's are joined with: a record with none has them)."""
-    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, math.prod(tail)))
+    return np.zeros(0, POSITION), np.zeros(0, POSITION), np.zeros((0, math.prod(tail)))
 
 
 def put_sums(k: int, size: int, at: np.ndarray, values: np.ndarray, plain: tuple[SparseSteps, int] | None = None,
@@ -227,18 +253,18 @@ def put_sums(k: int, size: int, at: np.ndarray, values: np.ndarray, plain: tuple
     """``put`` of a block of ``size`` positions, given as those that may not be zero (``at`` [n], ascending,
     with ``values`` [n, X]), summed over its last axis, into records without trailing axes, in one pass over
     them: into ``plain`` (a record and the part) as ``block.sum(axis=-1)`` would set it, into ``weighted`` (a
-    record, the part and the weights along the axis) as ``block @ weights`` would. Neither is made whole."""
-    targets = []
-    for target in (plain, weighted):
-        if target is None:
-            targets += [*_NOWHERE, -1]
-        else:
-            record, part = target[0], target[1]
-            targets += [*record._room(len(at), adding=False), record._cursor, record._blocks_of(size), part]
-    append_sums(*targets, k, size, at, values, _NO_WEIGHTS if weighted is None else weighted[2])
+    record, the part and the weights along the axis) as ``block @ weights`` would, its products added in order.
+    Neither is made whole."""
+    m = len(at)
+    first = _NOWHERE if plain is None else (*plain[0]._room(m, adding=False), plain[0]._blocks_of(size), plain[1])
+    if weighted is None:
+        append_sums(*first, *_NOWHERE, k, size, at, values, _NO_WEIGHTS)
+    else:
+        record, part, weights = weighted
+        append_sums(*first, *record._room(m, adding=False), record._blocks_of(size), part, k, size, at, values,
+                    weights)
 
 
-# a record that put_sums leaves alone: buffers (step, flat, rows), cursor and blocks with nothing in them
-_NOWHERE = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 1)), np.zeros(2, np.int64),
-            np.zeros((0, 0, 2), np.int64))
+# a record that put_sums leaves alone: buffers (flat, rows), cursor and blocks with nothing in them, part -1
+_NOWHERE = (np.zeros(0, POSITION), np.zeros((0, 1)), np.zeros(2, np.int64), np.zeros((0, 0, 2), np.int64), -1)
 _NO_WEIGHTS = np.zeros(0)
