@@ -206,6 +206,32 @@ events:
     assert (elsewhere["outcome"] == "approved").any() and not (elsewhere["outcome"] == "refused").any()
 
 
+def test_a_ban_coming_into_force_between_two_steps_refuses_the_re_exports_decided_after_it(write):
+    """What the origin country's bans forbid is read once for the decisions between two steps, and read anew
+    when a ban comes into or out of force between them."""
+    from sim.engine.simulation import Simulation
+    from sim.scenario import load_scenario
+
+    path = scenario(write, "events:\n" + JAPAN_BAN.format(users="all") + """\
+  - type: origin_rule
+    exporter: CN
+    stages: [magnet]
+    elements: [Dy]
+    start: 2025-01-06
+""")
+    sim = Simulation(load_scenario(path), end=dt.date(2025, 3, 31))
+    sim.run()
+    ban, origin = sim.measures
+    to_japan = next(s for s in sim.state.in_flight.voyages() if s.stage == "magnet")
+    to_japan.buyer[:] = sim.net.index("JP")
+    before = origin.refused_outright(to_japan, sim.measures, sim.state, sim.net)
+    assert before is not None and before.any()
+    ban.active = False                          # lifted, between two steps
+    assert origin.refused_outright(to_japan, sim.measures, sim.state, sim.net) is None
+    ban.active = True
+    assert np.array_equal(origin.refused_outright(to_japan, sim.measures, sim.state, sim.net), before)
+
+
 # ---------------------------------------------------------------- end users and rationing
 def test_the_defence_only_reading_of_the_japan_ban_leaves_japan_far_less_short(write):
     all_users = run(scenario(write, "events:\n" + JAPAN_BAN.format(users="all"), "all.yaml"), end=END)

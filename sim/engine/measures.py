@@ -277,6 +277,7 @@ class OriginRule(ExportLicence):
         self.threshold = float(event.threshold_share)
         self.kinds = tuple("mined" if s == MINE else "refined" for s in event.origin_stages)
         self.origin = [network.countries.index(c) for c in self.exporters]
+        self._banned_for: dict[str, tuple[tuple, np.ndarray]] = {}     # stage -> (when, what) of ``_banned``
         # [kind, origin country] the provenance rows of the material the rule follows
         self.origin_rows = np.array([[network.tags.row(kind, c) for c in self.origin] for kind in self.kinds],
                                     dtype=np.int64).reshape(len(self.kinds), len(self.origin))
@@ -296,13 +297,23 @@ class OriginRule(ExportLicence):
         return mask * above[None, :, :]
 
     def refused_outright(self, shipment, measures, state, net):
-        share = np.zeros(shipment.goods[:, 0, :].shape)
-        for m in measures:
-            banned = m.bans(shipment.stage, state, net) if set(m.exporters) & set(self.exporters) else None
-            if banned is not None:
-                for origin in self.origin:
-                    np.maximum(share, banned[shipment.buyer, origin], out=share)
+        share = self._banned(shipment.stage, measures, state, net)[shipment.buyer]
         return share if share.any() else None
+
+    def _banned(self, stage: str, measures: list[ExportMeasure], state: State, net: Network) -> np.ndarray:
+        """[B, I] the share of each importer's goods of the stage that the origin countries' own bans forbid it:
+        the same for every decision between two steps while the same measures are in force (a ban's coverage
+        reads the state only as a step leaves it), so worked out once for them."""
+        when = (state.k, tuple(m.active for m in measures))
+        if stage not in self._banned_for or self._banned_for[stage][0] != when:
+            refused = np.zeros((net.n_countries, net.items(stage)))
+            for m in measures:
+                banned = m.bans(stage, state, net) if set(m.exporters) & set(self.exporters) else None
+                if banned is not None:
+                    for origin in self.origin:
+                        np.maximum(refused, banned[:, origin], out=refused)
+            self._banned_for[stage] = (when, refused)
+        return self._banned_for[stage][1]
 
 
 class ExportQuota(ExportMeasure):
