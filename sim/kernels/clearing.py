@@ -390,7 +390,19 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
 
 @njit(cache=True)
 def went_short(unmet: np.ndarray, wants: np.ndarray, short_share: float) -> np.ndarray:
-    """[B, I] bool: buyers short of an item this step, more than ``short_share`` of their need ``wants`` unmet."""
+    """[B, I] bool: buyers short of an item this step (``is_short``)."""
+    short = np.empty(unmet.shape, np.bool_)
+    for b in range(unmet.shape[0]):
+        for i in range(unmet.shape[1]):
+            short[b, i] = is_short(unmet[b, i], wants[b, i], short_share)
+    return short
+
+
+@njit(cache=True)
+def is_short(unmet: float, wants: float, short_share: float) -> bool:
+    """Whether a buyer went short of an item, more than ``short_share`` of its need ``wants`` ``unmet``. (The
+    kernels loop over arrays rather than use NumPy's array expressions: those compile to code many times larger,
+    and a kernel called once a step spends more time fetching its code than running it.)"""
     return unmet > 1e-9 + short_share * wants
 
 
@@ -399,12 +411,11 @@ def remember(memory: np.ndarray, unmet: np.ndarray, wants: np.ndarray, sought: n
              short_share: float) -> None:
     """A buyer short of an item (``went_short``) remembers (in ``memory`` [B, I], in place) the unmet share of
     what it ``sought``, at most 1; what it remembered before fades by ``fade``."""
-    short = went_short(unmet, wants, short_share)
     for b in range(memory.shape[0]):
         for i in range(memory.shape[1]):
             memory[b, i] *= fade
             share = min(1.0, unmet[b, i] / (sought[b, i] if sought[b, i] > 0 else 1.0))
-            memory[b, i] = max(memory[b, i], share if short[b, i] else 0.0)
+            memory[b, i] = max(memory[b, i], share if is_short(unmet[b, i], wants[b, i], short_share) else 0.0)
 
 
 @njit(cache=True)
@@ -471,9 +482,17 @@ def after_clearing(wants: np.ndarray, unmet: np.ndarray, moved: np.ndarray, ship
     use averages (``learn_use``). Returns the (buyer, switching group) pairs that start qualifying new suppliers
     (``start_qualifying``; none before the ``calendar`` starts), buyers short of an item counting the orders a
     tariff sent looking elsewhere (``moved``) as unmet."""
+    B, J, I = shipped.shape
     if learning:
-        learnt += shipped
-    short = went_short(unmet + moved, wants, short_share)
+        for b in range(B):
+            for j in range(J):
+                if carried[b, j]:           # the other routes shipped nothing: adding it changes no sum
+                    for i in range(I):
+                        learnt[b, j, i] += shipped[b, j, i]
+    short = np.empty((B, I), np.bool_)
+    for b in range(B):
+        for i in range(I):
+            short[b, i] = is_short(unmet[b, i] + moved[b, i], wants[b, i], short_share)
     if remembering:
         remember(memory, unmet, wants, sought, fade, short_share)
     learn_use(own_use, shipped, carried, ordered, use_all, use_normal, step_days, smoothing_days, normal_days)
