@@ -124,9 +124,7 @@ def clear_routes(available: np.ndarray, own_use: np.ndarray, reserve: np.ndarray
     one_item = I == 1
     row = np.zeros(J)
     n = first[B * I]
-    open_ = np.empty(n)
-    shifted = np.empty(n)          # the part of each order a tariff moved away
-    short = np.empty(n)
+    open_, shifted, short = np.empty((3, n))       # shifted: the part of each order a tariff moved away
     ordered[:] = 0.0
     any_moved = False
     for b in range(B):
@@ -147,7 +145,7 @@ def clear_routes(available: np.ndarray, own_use: np.ndarray, reserve: np.ndarray
     for c in range(B):
         for i in range(I):
             fill[c, i] = served(available[c, i], own_use[c, i] + ordered[c, i])
-    sent = np.zeros((J, I))
+    sent, spare = np.zeros((2, J, I))
     for b in range(B):
         for i in range(I):
             k = b * I + i
@@ -163,7 +161,6 @@ def clear_routes(available: np.ndarray, own_use: np.ndarray, reserve: np.ndarray
                 total = pairwise_over_suppliers(short, first, supplier, k, row)
             unmet[b, i] = total + lacking[b, i]
 
-    spare = np.empty((J, I))
     for j in range(J):
         for i in range(I):
             spare[j, i] = max(0.0, available[j, i] - own_use[j, i] * fill[j, i] - sent[j, i] - reserve[j, i])
@@ -205,10 +202,9 @@ def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, block
                             weight[k] += request[n]
                             n += 1
     first[B * I] = n
-    sent = np.zeros((J, I))
+    sent, requested = np.zeros((2, J, I))
     if n == 0:
         return sent
-    requested = np.zeros((J, I))
     for b in range(B):
         for i in range(I):
             k = b * I + i
@@ -296,9 +292,7 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
                     doublings: np.ndarray, market_of: np.ndarray, days_per_doubling: float,
                     adjust_days: float, step_days: float, shares: np.ndarray, own_use: np.ndarray,
                     blocked: np.ndarray, tariffed: np.ndarray, qualified: np.ndarray, makers: np.ndarray,
-                    refused: np.ndarray, wants: np.ndarray, fill: np.ndarray, shipped: np.ndarray,
-                    carried: np.ndarray, ordered: np.ndarray, unmet: np.ndarray, moved: np.ndarray,
-                    sought: np.ndarray, learn: bool,
+                    refused: np.ndarray, figures: np.ndarray, shipped: np.ndarray, carried: np.ndarray, learn: bool,
                     learnt: np.ndarray, learning: bool, remembering: bool, fade: float, short_share: float,
                     smoothing_days: float, normal_days: float, qualifying: np.ndarray, switching_days: np.ndarray,
                     calendar: bool) -> np.ndarray:
@@ -318,10 +312,13 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
     shortage); what the caps cut and what was ``refused`` [B, I] last step (zeroed here) are re-sourced, and
     ``sought`` [B, I] is the need plus the refused. Then ``clear_routes``, into ``fill`` ... ``moved``; then, with
     ``learn``, ``after_clearing`` (its arguments from ``learnt`` on), whose (buyer, switching group) pairs that
-    start qualifying it returns (none without ``learn``: the caller learns once it has cut shipments)."""
+    start qualifying it returns (none without ``learn``: the caller learns once it has cut shipments).
+
+    ``figures`` [6, C, I] is written: ``wants``, ``fill``, ``ordered``, ``unmet``, ``moved``, ``sought``, one
+    array rather than six arguments (each array argument costs the call about as much as clearing a route)."""
+    wants, fill, ordered, unmet, moved, sought = figures
     C, I = pipeline.shape
-    available = np.empty((C, I))
-    reserve = np.empty((C, I))
+    available, reserve, lacking = np.empty((3, C, I))
     for c in range(C):
         for i in range(I):
             available[c, i] = item_mass(tagged, c, i, I == 1)
@@ -335,10 +332,8 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
             reserve[c, i] = use_own[c, i] * (target_days[c] + extra + precaution)
             sought[c, i] = wants[c, i] + refused[c, i]
     first, supplier = routes(shares)
-    order = np.empty(first[C * I])
-    cut = np.empty(first[C * I])
+    order, cut = np.empty((2, first[C * I]))
     row = np.zeros(C)
-    lacking = np.empty((C, I))
     for b in range(C):
         for i in range(I):
             k = b * I + i
