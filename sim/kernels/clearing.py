@@ -124,7 +124,9 @@ def clear_routes(available: np.ndarray, own_use: np.ndarray, reserve: np.ndarray
     one_item = I == 1
     row = np.zeros(J)
     n = first[B * I]
-    open_, shifted, short = np.empty((3, n))       # shifted: the part of each order a tariff moved away
+    open_ = np.empty(n)
+    shifted = np.empty(n)          # the part of each order a tariff moved away
+    short = np.empty(n)
     ordered[:] = 0.0
     any_moved = False
     for b in range(B):
@@ -145,7 +147,7 @@ def clear_routes(available: np.ndarray, own_use: np.ndarray, reserve: np.ndarray
     for c in range(B):
         for i in range(I):
             fill[c, i] = served(available[c, i], own_use[c, i] + ordered[c, i])
-    sent, spare = np.zeros((2, J, I))
+    sent = np.zeros((J, I))
     for b in range(B):
         for i in range(I):
             k = b * I + i
@@ -161,6 +163,7 @@ def clear_routes(available: np.ndarray, own_use: np.ndarray, reserve: np.ndarray
                 total = pairwise_over_suppliers(short, first, supplier, k, row)
             unmet[b, i] = total + lacking[b, i]
 
+    spare = np.empty((J, I))
     for j in range(J):
         for i in range(I):
             spare[j, i] = max(0.0, available[j, i] - own_use[j, i] * fill[j, i] - sent[j, i] - reserve[j, i])
@@ -202,9 +205,10 @@ def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, block
                             weight[k] += request[n]
                             n += 1
     first[B * I] = n
-    sent, requested = np.zeros((2, J, I))
+    sent = np.zeros((J, I))
     if n == 0:
         return sent
+    requested = np.zeros((J, I))
     for b in range(B):
         for i in range(I):
             k = b * I + i
@@ -316,9 +320,10 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
 
     ``figures`` [6, C, I] is written: ``wants``, ``fill``, ``ordered``, ``unmet``, ``moved``, ``sought``, one
     array rather than six arguments (each array argument costs the call about as much as clearing a route)."""
-    wants, fill, ordered, unmet, moved, sought = figures
+    wants, fill, ordered, unmet, moved, sought = figures[0], figures[1], figures[2], figures[3], figures[4], figures[5]
     C, I = pipeline.shape
-    available, reserve, lacking = np.empty((3, C, I))
+    available = np.empty((C, I))
+    reserve = np.empty((C, I))
     for c in range(C):
         for i in range(I):
             available[c, i] = item_mass(tagged, c, i, I == 1)
@@ -332,8 +337,10 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
             reserve[c, i] = use_own[c, i] * (target_days[c] + extra + precaution)
             sought[c, i] = wants[c, i] + refused[c, i]
     first, supplier = routes(shares)
-    order, cut = np.empty((2, first[C * I]))
+    order = np.empty(first[C * I])
+    cut = np.empty(first[C * I])
     row = np.zeros(C)
+    lacking = np.empty((C, I))
     for b in range(C):
         for i in range(I):
             k = b * I + i

@@ -113,7 +113,8 @@ def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndar
     (``leave_stock``'s routes and goods), and the claims [C, E] and what the stock served of them."""
     C, Q, G = magnet.shape
     E = fill.shape[1]
-    other_used, taken, bought, claims, supplied = np.empty((5, C, E))
+    other_used, taken, bought = np.empty((C, E)), np.empty((C, E)), np.empty((C, E))
+    claims, supplied = np.empty((C, E)), np.empty((C, E))
     buying = False
     for c in range(C):
         for x in range(E):
