@@ -185,10 +185,18 @@ def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, block
     ``shipped`` (its routes marked in ``carried``) and taken off ``unmet`` in place (``row``: as
     ``clear_routes``'s). Returns what each supplier sent in it, [J, I]."""
     B, J, I = shipped.shape
-    sellers = np.flatnonzero(makers)
+    sent = np.zeros((J, I))
+    lacking, sellers = 0, 0
+    for b in range(B):
+        for i in range(I):
+            lacking += unmet[b, i] > 0
+    for j in range(J):
+        sellers += makers[j]
+    if lacking == 0:
+        return sent
     first = np.empty(B * I + 1, np.int64)
-    supplier = np.empty(B * I * sellers.shape[0], np.int64)
-    request = np.empty(B * I * sellers.shape[0])
+    supplier = np.empty(lacking * sellers, np.int64)
+    request = np.empty(lacking * sellers)
     weight = np.zeros(B * I)          # each group's in all
     n = 0
     for b in range(B):
@@ -196,8 +204,9 @@ def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, block
             k = b * I + i
             first[k] = n
             if unmet[b, i] > 0:
-                for j in sellers:
-                    if j != b and qualified[b, j, i]:        # never from oneself
+                for j in range(J):
+                    # never from oneself; a maker without spare is asked nothing (its request would be 0)
+                    if makers[j] and j != b and spare[j, i] > 0 and qualified[b, j, i]:
                         avoid = 1.0 - (1.0 - blocked[b, j, i]) * (1.0 - tariffed[b, j, i])
                         request[n] = spare[j, i] * (1.0 - avoid)
                         if request[n] > 0:
@@ -205,7 +214,6 @@ def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, block
                             weight[k] += request[n]
                             n += 1
     first[B * I] = n
-    sent = np.zeros((J, I))
     if n == 0:
         return sent
     requested = np.zeros((J, I))
@@ -492,13 +500,15 @@ def after_clearing(wants: np.ndarray, unmet: np.ndarray, moved: np.ndarray, ship
                     for i in range(I):
                         learnt[b, j, i] += shipped[b, j, i]
     short = np.empty((B, I), np.bool_)
+    anyone = False
     for b in range(B):
         for i in range(I):
             short[b, i] = is_short(unmet[b, i] + moved[b, i], wants[b, i], short_share)
+            anyone |= short[b, i]
     if remembering:
         remember(memory, unmet, wants, sought, fade, short_share)
     learn_use(own_use, shipped, carried, ordered, use_all, use_normal, step_days, smoothing_days, normal_days)
-    if calendar:
+    if calendar and anyone:            # none short: none starts qualifying
         return start_qualifying(short, qualified, qualifying, switching_days)
     return np.empty((0, 2), np.int64)
 
