@@ -411,8 +411,8 @@ def went_short(unmet: np.ndarray, wants: np.ndarray, short_share: float) -> np.n
 @njit(cache=True)
 def is_short(unmet: float, wants: float, short_share: float) -> bool:
     """Whether a buyer went short of an item, more than ``short_share`` of its need ``wants`` ``unmet``. (The
-    kernels loop over arrays rather than use NumPy's array expressions: those compile to code many times larger,
-    and a kernel called once a step spends more time fetching its code than running it.)"""
+    kernels loop over arrays rather than use NumPy's array expressions: those compile to code many times larger
+    and allocate a temporary array for each operation.)"""
     return unmet > 1e-9 + short_share * wants
 
 
