@@ -180,7 +180,8 @@ def clear_and_learn(m: dict[str, np.ndarray], learn: bool) -> tuple[list[np.ndar
     a quota cuts shipments in between. Returns every array the step wrote and the pairs starting to qualify."""
     from sim.kernels import clearing
     countries, items = m["pipeline"].shape
-    out = list(np.empty((6, countries, items)))         # wants, fill, ordered, unmet, moved, sought
+    figures = np.empty((6, countries, items))
+    out = list(figures)         # wants, fill, ordered, unmet, moved, sought
     shipped = np.zeros((countries, countries, items))
     carried = np.zeros((countries, countries), bool)
     lesson = (m["learnt"], True, True, 0.9, 0.005, 28.0, 365.0, m["qualifying"], np.array([14.0, 14.0, 60.0]), True)
@@ -189,8 +190,8 @@ def clear_and_learn(m: dict[str, np.ndarray], learn: bool) -> tuple[list[np.ndar
         m["tagged"], m["pipeline"], m["use_all"], m["use_own"], m["use_normal"], np.full(countries, 30.0),
         np.full(countries, 20.0), np.zeros((0, 0)), 40.0, 0.25, 0.5, m["shortage"], np.zeros((0, 0)),
         np.zeros(countries, np.int64), 0.0, 28.0, 7.0,
-        m["shares"], m["own_use"], m["blocked"], m["tariffed"], m["qualified"], m["makers"], m["refused"], wants,
-        fill, shipped, carried, ordered, unmet, moved, sought, learn, *lesson)
+        m["shares"], m["own_use"], m["blocked"], m["tariffed"], m["qualified"], m["makers"], m["refused"], figures,
+        shipped, carried, learn, *lesson)
     assert not shipped[~carried].any()          # every route that carries anything is marked
     if not learn:
         starting = clearing.after_clearing(wants, unmet, moved, shipped, carried, ordered, m["own_use"], m["use_all"],

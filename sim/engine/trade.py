@@ -63,7 +63,8 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
     restocking = net.restocking
     doublings = price_doublings(state, net, stage)
     remembering = restocking is not None and state.k >= 0
-    wants, fill, ordered, unmet, moved, sought = np.empty((6, countries, items))
+    figures = np.empty((6, countries, items))
+    wants, fill, ordered, unmet, moved, sought = figures
     shipped = np.zeros((countries, countries, items))
     carried = np.zeros((countries, countries), dtype=bool)
     extra_days = cover.extra_days if isinstance(cover.extra_days, np.ndarray) else NONE
@@ -81,7 +82,7 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
         0.0 if restocking is None else restocking.contract_flex - CONTRACT_FLEX, shortage, doublings,
         net.market_of, net.on_price_rise.days_per_doubling if doublings.size else 0.0, ORDER_ADJUST_DAYS, step_days,
         state.order_shares[stage], own_use, cover.blocked, cover.tariffed, qualified, net.makers[stage],
-        refused, wants, fill, shipped, carried, ordered, unmet, moved, sought, not quotas, *lesson)
+        refused, figures, shipped, carried, not quotas, *lesson)
     if quotas:
         for quota, share in quotas:
             cut = quota.cap(shipped, share)

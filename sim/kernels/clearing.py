@@ -185,10 +185,18 @@ def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, block
     ``shipped`` (its routes marked in ``carried``) and taken off ``unmet`` in place (``row``: as
     ``clear_routes``'s). Returns what each supplier sent in it, [J, I]."""
     B, J, I = shipped.shape
-    sellers = np.flatnonzero(makers)
+    sent = np.zeros((J, I))
+    lacking, sellers = 0, 0
+    for b in range(B):
+        for i in range(I):
+            lacking += unmet[b, i] > 0
+    for j in range(J):
+        sellers += makers[j]
+    if lacking == 0:
+        return sent
     first = np.empty(B * I + 1, np.int64)
-    supplier = np.empty(B * I * sellers.shape[0], np.int64)
-    request = np.empty(B * I * sellers.shape[0])
+    supplier = np.empty(lacking * sellers, np.int64)
+    request = np.empty(lacking * sellers)
     weight = np.zeros(B * I)          # each group's in all
     n = 0
     for b in range(B):
@@ -196,8 +204,9 @@ def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, block
             k = b * I + i
             first[k] = n
             if unmet[b, i] > 0:
-                for j in sellers:
-                    if j != b and qualified[b, j, i]:        # never from oneself
+                for j in range(J):
+                    # never from oneself; a maker without spare is asked nothing (its request would be 0)
+                    if makers[j] and j != b and spare[j, i] > 0 and qualified[b, j, i]:
                         avoid = 1.0 - (1.0 - blocked[b, j, i]) * (1.0 - tariffed[b, j, i])
                         request[n] = spare[j, i] * (1.0 - avoid)
                         if request[n] > 0:
@@ -205,7 +214,6 @@ def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, block
                             weight[k] += request[n]
                             n += 1
     first[B * I] = n
-    sent = np.zeros((J, I))
     if n == 0:
         return sent
     requested = np.zeros((J, I))
@@ -296,9 +304,7 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
                     doublings: np.ndarray, market_of: np.ndarray, days_per_doubling: float,
                     adjust_days: float, step_days: float, shares: np.ndarray, own_use: np.ndarray,
                     blocked: np.ndarray, tariffed: np.ndarray, qualified: np.ndarray, makers: np.ndarray,
-                    refused: np.ndarray, wants: np.ndarray, fill: np.ndarray, shipped: np.ndarray,
-                    carried: np.ndarray, ordered: np.ndarray, unmet: np.ndarray, moved: np.ndarray,
-                    sought: np.ndarray, learn: bool,
+                    refused: np.ndarray, figures: np.ndarray, shipped: np.ndarray, carried: np.ndarray, learn: bool,
                     learnt: np.ndarray, learning: bool, remembering: bool, fade: float, short_share: float,
                     smoothing_days: float, normal_days: float, qualifying: np.ndarray, switching_days: np.ndarray,
                     calendar: bool) -> np.ndarray:
@@ -318,7 +324,11 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
     shortage); what the caps cut and what was ``refused`` [B, I] last step (zeroed here) are re-sourced, and
     ``sought`` [B, I] is the need plus the refused. Then ``clear_routes``, into ``fill`` ... ``moved``; then, with
     ``learn``, ``after_clearing`` (its arguments from ``learnt`` on), whose (buyer, switching group) pairs that
-    start qualifying it returns (none without ``learn``: the caller learns once it has cut shipments)."""
+    start qualifying it returns (none without ``learn``: the caller learns once it has cut shipments).
+
+    ``figures`` [6, C, I] is written: ``wants``, ``fill``, ``ordered``, ``unmet``, ``moved``, ``sought``, one
+    array rather than six arguments (each array argument costs the call about as much as clearing a route)."""
+    wants, fill, ordered, unmet, moved, sought = figures[0], figures[1], figures[2], figures[3], figures[4], figures[5]
     C, I = pipeline.shape
     available = np.empty((C, I))
     reserve = np.empty((C, I))
@@ -390,7 +400,19 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
 
 @njit(cache=True)
 def went_short(unmet: np.ndarray, wants: np.ndarray, short_share: float) -> np.ndarray:
-    """[B, I] bool: buyers short of an item this step, more than ``short_share`` of their need ``wants`` unmet."""
+    """[B, I] bool: buyers short of an item this step (``is_short``)."""
+    short = np.empty(unmet.shape, np.bool_)
+    for b in range(unmet.shape[0]):
+        for i in range(unmet.shape[1]):
+            short[b, i] = is_short(unmet[b, i], wants[b, i], short_share)
+    return short
+
+
+@njit(cache=True)
+def is_short(unmet: float, wants: float, short_share: float) -> bool:
+    """Whether a buyer went short of an item, more than ``short_share`` of its need ``wants`` ``unmet``. (The
+    kernels loop over arrays rather than use NumPy's array expressions: those compile to code many times larger
+    and allocate a temporary array for each operation.)"""
     return unmet > 1e-9 + short_share * wants
 
 
@@ -399,12 +421,11 @@ def remember(memory: np.ndarray, unmet: np.ndarray, wants: np.ndarray, sought: n
              short_share: float) -> None:
     """A buyer short of an item (``went_short``) remembers (in ``memory`` [B, I], in place) the unmet share of
     what it ``sought``, at most 1; what it remembered before fades by ``fade``."""
-    short = went_short(unmet, wants, short_share)
     for b in range(memory.shape[0]):
         for i in range(memory.shape[1]):
             memory[b, i] *= fade
             share = min(1.0, unmet[b, i] / (sought[b, i] if sought[b, i] > 0 else 1.0))
-            memory[b, i] = max(memory[b, i], share if short[b, i] else 0.0)
+            memory[b, i] = max(memory[b, i], share if is_short(unmet[b, i], wants[b, i], short_share) else 0.0)
 
 
 @njit(cache=True)
@@ -471,13 +492,23 @@ def after_clearing(wants: np.ndarray, unmet: np.ndarray, moved: np.ndarray, ship
     use averages (``learn_use``). Returns the (buyer, switching group) pairs that start qualifying new suppliers
     (``start_qualifying``; none before the ``calendar`` starts), buyers short of an item counting the orders a
     tariff sent looking elsewhere (``moved``) as unmet."""
+    B, J, I = shipped.shape
     if learning:
-        learnt += shipped
-    short = went_short(unmet + moved, wants, short_share)
+        for b in range(B):
+            for j in range(J):
+                if carried[b, j]:           # the other routes shipped nothing: adding it changes no sum
+                    for i in range(I):
+                        learnt[b, j, i] += shipped[b, j, i]
+    short = np.empty((B, I), np.bool_)
+    anyone = False
+    for b in range(B):
+        for i in range(I):
+            short[b, i] = is_short(unmet[b, i] + moved[b, i], wants[b, i], short_share)
+            anyone |= short[b, i]
     if remembering:
         remember(memory, unmet, wants, sought, fade, short_share)
     learn_use(own_use, shipped, carried, ordered, use_all, use_normal, step_days, smoothing_days, normal_days)
-    if calendar:
+    if calendar and anyone:            # none short: none starts qualifying
         return start_qualifying(short, qualified, qualifying, switching_days)
     return np.empty((0, 2), np.int64)
 

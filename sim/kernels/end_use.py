@@ -19,31 +19,34 @@ def ration(by_sector: np.ndarray, sector_grades: np.ndarray, got: np.ndarray, de
     using it (``by_sector`` [C, S] x ``sector_grades`` [C, S, G]), or to ``defence`` [S] sectors first where
     ``defence_first`` [C]; demand substituted to ferrite is met."""
     C, S, G = sector_grades.shape
-    wants = np.empty((C, S, G))
-    total = np.zeros((C, G))
-    wants_d = np.zeros((C, G))
-    for c in range(C):
-        for s in range(S):
-            for g in range(G):
-                wants[c, s, g] = by_sector[c, s] * sector_grades[c, s, g]
-                total[c, g] += wants[c, s, g]
-                if defence[s]:
-                    wants_d[c, g] += wants[c, s, g]
     rationing = defence_first.any()
     supplied = np.empty((C, S))
+    total = np.empty(G)
+    wants_d = np.empty(G)
+    fill = np.empty(G)          # of the sectors' wants: civil ones' where defence goes first
+    fill_d = np.empty(G)        # defence sectors' where it goes first
     served = np.empty(G)
     for c in range(C):
+        total[:] = 0.0
+        wants_d[:] = 0.0
         for s in range(S):
             for g in range(G):
-                fill = got[c, g] / total[c, g] if total[c, g] > 0 else 1.0
-                if rationing and defence_first[c]:
-                    got_d = min(got[c, g], wants_d[c, g])
-                    rest = total[c, g] - wants_d[c, g]
-                    if defence[s]:
-                        fill = got_d / wants_d[c, g] if wants_d[c, g] > 0 else 1.0
-                    else:
-                        fill = (got[c, g] - got_d) / rest if rest > 0 else 1.0
-                served[g] = wants[c, s, g] * fill
+                wanted = by_sector[c, s] * sector_grades[c, s, g]
+                total[g] += wanted
+                if defence[s]:
+                    wants_d[g] += wanted
+        first = rationing and defence_first[c]
+        for g in range(G):       # one share a grade, not one a sector: the same quotients
+            fill[g] = got[c, g] / total[g] if total[g] > 0 else 1.0
+            if first:
+                got_d = min(got[c, g], wants_d[g])
+                rest = total[g] - wants_d[g]
+                fill_d[g] = got_d / wants_d[g] if wants_d[g] > 0 else 1.0
+                fill[g] = (got[c, g] - got_d) / rest if rest > 0 else 1.0
+        for s in range(S):
+            share = fill_d if first and defence[s] else fill
+            for g in range(G):
+                served[g] = by_sector[c, s] * sector_grades[c, s, g] * share[g]
             supplied[c, s] = pairwise_sum(served) + by_sector[c, s] * (1.0 - pairwise_sum(sector_grades[c, s]))
     return supplied
 
@@ -62,12 +65,15 @@ def serve_end_uses(magnet: np.ndarray, rows: np.ndarray, count: np.ndarray, by_s
     bring of the need ``wants`` [C, G], up to each grade's capacity ``grade_cap`` [C, G] and the plants' ``total_cap``
     [C] (t magnet this step). Returns magnets got [C, G], the magnets used (a flow: mass, at, values), sectors
     supplied [C, S], the plan [C, G] and the exports (``leave_stock``'s routes and goods)."""
-    got = by_grade * fill
+    C, G = wants.shape
+    got = np.empty((C, G))
+    for c in range(C):
+        for g in range(G):
+            got[c, g] = by_grade[c, g] * fill[c, g]
     used = take_share(magnet, rows, count, got)
     exports = leave_stock(magnet, rows, count, shipped, carried, pipeline)
     supplied = ration(by_sector, sector_grades, got, defence, defence_first)
     use_average(use_own, by_grade, step_days, smoothing_days)
-    C, G = wants.shape
     arrived = sum_over_suppliers(shipped, carried)
     plan = np.empty((C, G))
     for c in range(C):

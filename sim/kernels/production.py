@@ -112,13 +112,23 @@ def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndar
     uses served [C, E], the oxides used and the magnets made (each a flow: mass, at, values), the exports
     (``leave_stock``'s routes and goods), and the claims [C, E] and what the stock served of them."""
     C, Q, G = magnet.shape
-    other_used = other * fill
-    used = take_share(oxide, oxide_rows, oxide_count, into_magnets + other_used)
-    if buy.any():
-        _, at, values = take_share(oxide, oxide_rows, oxide_count, buy * fill)
+    E = fill.shape[1]
+    other_used, taken, bought = np.empty((C, E)), np.empty((C, E)), np.empty((C, E))
+    claims, supplied = np.empty((C, E)), np.empty((C, E))
+    buying = False
+    for c in range(C):
+        for x in range(E):
+            other_used[c, x] = other[c, x] * fill[c, x]
+            taken[c, x] = into_magnets[c, x] + other_used[c, x]
+            bought[c, x] = buy[c, x] * fill[c, x]
+            buying |= buy[c, x] != 0
+            claims[c, x] = own[c, x] - buy[c, x]
+            supplied[c, x] = claims[c, x] * fill[c, x]
+    used = take_share(oxide, oxide_rows, oxide_count, taken)
+    if buying:
+        _, at, values = take_share(oxide, oxide_rows, oxide_count, bought)
         add_entries(pile, pile_rows, pile_count, at, values)
     exports = leave_stock(oxide, oxide_rows, oxide_count, shipped, carried, pipeline)
-    claims = own - buy
     use_average(use_own, claims, step_days, smoothing_days)
     mass = np.zeros((C, G))                # countries that plan none make none
     at = np.empty(content_rows.size + 2 * makers.shape[0], np.int64)
@@ -129,7 +139,7 @@ def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndar
         n = content_count[k]
         e = add_stamped(magnet, magnet_rows, magnet_count, c, content_rows[k, :n], content[k, :n], made[c],
                         made_row, touched_row, at, values, mass, e)
-    return other_used, used, (mass, at[:e], values[:e]), exports, claims, claims * fill
+    return other_used, used, (mass, at[:e], values[:e]), exports, claims, supplied
 
 
 @njit(cache=True)
@@ -144,10 +154,16 @@ def separate(conc: np.ndarray, conc_rows: np.ndarray, conc_count: np.ndarray, ox
     recover of each element) over the capacity (the rest is tailings), stamped refined where separated, into ``oxide``.
     Each stock comes with its rows that may hold anything (``sim.kernels.tagged``). Returns the feed and the oxides
     (each a flow: mass, at, values), and the exports (``leave_stock``'s routes and goods)."""
-    feed_mass, feed_at, feed_values = take_share(conc, conc_rows, conc_count, feed_cap * fill)
+    C, Q, E = oxide.shape
+    feed = np.empty((C, 1))
+    for c in range(C):
+        feed[c, 0] = feed_cap[c, 0] * fill[c, 0]
+    feed_mass, feed_at, feed_values = take_share(conc, conc_rows, conc_count, feed)
     exports = leave_stock(conc, conc_rows, conc_count, shipped, carried, pipeline)
     use_average(use_own, feed_cap, step_days, smoothing_days)
-    C, Q, E = oxide.shape
+    source = np.empty(feed_at.shape[0], np.int64)     # the feed's rows in its country's stock
+    for n in range(feed_at.shape[0]):
+        source[n] = feed_at[n] % Q
     mass = np.zeros((C, E))
     at = np.empty(feed_at.shape[0] + 2 * C, np.int64)
     values = np.empty((at.shape[0], E))
@@ -160,7 +176,7 @@ def separate(conc: np.ndarray, conc_rows: np.ndarray, conc_count: np.ndarray, ox
             end += 1
         for x in range(E):
             recovery[x] = recovered[c, x] / feed_cap[c, 0] if feed_cap[c, 0] > 0 else 0.0
-        e = add_stamped(oxide, oxide_rows, oxide_count, c, feed_at[first:end] - c * Q, feed_values[first:end],
+        e = add_stamped(oxide, oxide_rows, oxide_count, c, source[first:end], feed_values[first:end],
                         recovery, refined_row, touched_row, at, values, mass, e)
         first = end
     return (feed_mass, feed_at, feed_values), (mass, at[:e], values[:e]), exports
