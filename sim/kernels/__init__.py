@@ -6,7 +6,7 @@ engine's parts stay functions of the state that hand arrays in and book what com
 arithmetic of the NumPy code they replace in the same order, so results stay those of the engine before
 them: where NumPy adds pairwise, ``sums.pairwise_sum`` does too.
 
-Every kernel is ``@njit(cache=True)``: compiled on first use and cached on disk, in ``__pycache__`` next to
+Every kernel is ``@kernel``: Numba's ``njit``, compiled on first use and cached on disk, in ``__pycache__`` next to
 this package's modules (``*.nbi`` index, ``*.nbc`` code), or under ``NUMBA_CACHE_DIR`` when that is set (a
 read-only install falls back to Numba's user-wide cache, ``~/.cache/numba``). A machine, or a Dask worker
 with its own disk, compiles once; the cache follows the source and is rebuilt when a kernel's own file changes.
@@ -97,6 +97,16 @@ def _caused_by_ctrl_c(exc: BaseException) -> bool:
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
     return False
+
+
+def kernel(function: Callable) -> Callable:
+    """A kernel: ``function`` compiled by Numba on first use and cached on disk (see the module's note).
+    A division by zero gives inf or NaN, as NumPy's does, where Numba's default checks every divisor to raise
+    ZeroDivisionError: the kernels guard their divisors, so the check only cost time (a Japan ban run a few
+    per cent, the same bits)."""
+    from numba import njit
+
+    return njit(cache=True, error_model="numpy")(function)
 
 
 def compiled() -> bool:

@@ -10,8 +10,8 @@ after another, as NumPy sums an array's outer axis.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from . import kernel
 from .sums import pairwise_sum
 from .tagged import below_zero
 
@@ -19,7 +19,7 @@ TERMS = ("opening", "mined", "recycled", "consumed", "sunk", "losses", "in_trans
 OPENING, MINED, RECYCLED, CONSUMED, SUNK, LOSSES, IN_TRANSIT = range(len(TERMS))
 
 
-@njit(cache=True)
+@kernel
 def add_content(term: np.ndarray, mass: np.ndarray, content: np.ndarray, sign: float) -> float:
     """Add ``sign`` times the element content of ``mass`` [n, X], summed over its rows, to ``term`` [E] (in
     place); return the mass in its own unit (t REO, or t magnet), all rows and items."""
@@ -36,7 +36,7 @@ def add_content(term: np.ndarray, mass: np.ndarray, content: np.ndarray, sign: f
     return total.sum()
 
 
-@njit(cache=True)
+@kernel
 def add_transit(terms: np.ndarray, transit_t: np.ndarray, stage: int, tagged: np.ndarray, content: np.ndarray,
                 sign: float) -> None:
     """Put goods ``tagged`` [n, L, X] of stage ``stage`` (its index; row 0 the mass, the only one read) into
@@ -45,7 +45,7 @@ def add_transit(terms: np.ndarray, transit_t: np.ndarray, stage: int, tagged: np
     transit_t[stage] += sign * add_content(terms[IN_TRANSIT], tagged[:, 0, :], content, sign)
 
 
-@njit(cache=True)
+@kernel
 def add_losses(term: np.ndarray, taken: np.ndarray, kept: np.ndarray, content: np.ndarray) -> np.ndarray:
     """Add what a process took but did not keep, ``taken`` [C, E] less the element content of ``kept``
     [C, Y], summed over countries, to ``term`` [E] (in place); return it by country [C], t REO."""
@@ -65,7 +65,7 @@ def add_losses(term: np.ndarray, taken: np.ndarray, kept: np.ndarray, content: n
     return by_country
 
 
-@njit(cache=True)
+@kernel
 def held_content(conc: np.ndarray, oxide: np.ndarray, magnet: np.ndarray, pile: np.ndarray,
                  recipe: np.ndarray) -> np.ndarray:
     """[E] t REO held in the tagged stocks ``[C, Q, X]`` of concentrate, oxides, magnets (by ``recipe`` [G, E])
@@ -81,14 +81,14 @@ def held_content(conc: np.ndarray, oxide: np.ndarray, magnet: np.ndarray, pile: 
     return held
 
 
-@njit(cache=True)
+@kernel
 def residual(terms: np.ndarray, held: np.ndarray) -> np.ndarray:
     """[E] what does not add up: opening + mined + recycled - (held + in transit + consumed + sunk + losses)."""
     return (terms[OPENING] + terms[MINED] + terms[RECYCLED]
             - (held + terms[IN_TRANSIT] + terms[CONSUMED] + terms[SUNK] + terms[LOSSES]))
 
 
-@njit(cache=True)
+@kernel
 def check_books(terms: np.ndarray, conc: np.ndarray, oxide: np.ndarray, magnet: np.ndarray, pile: np.ndarray,
                 recipe: np.ndarray, tolerance: float, rows: tuple, counts: tuple) -> tuple[int, int]:
     """The books at the end of a step, in one pass: (the first element whose residual exceeds ``tolerance``
@@ -109,7 +109,7 @@ def check_books(terms: np.ndarray, conc: np.ndarray, oxide: np.ndarray, magnet: 
     return broken, negative
 
 
-@njit(cache=True)
+@kernel
 def _column_sums(tagged: np.ndarray) -> np.ndarray:
     """[X] the mass (row 0) of tagged ``[C, Q, X]`` summed over countries, one after another."""
     total = np.zeros(tagged.shape[2])

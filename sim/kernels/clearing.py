@@ -16,8 +16,8 @@ along the routes, pairwise where a stage has one item (``pairwise_over_suppliers
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from . import kernel
 from .sums import pairwise_sum
 from .tagged import item_mass
 
@@ -25,7 +25,7 @@ from .tagged import item_mass
 LOG2_MAX = float(np.log2(np.full(2, np.finfo(np.float64).max))[0])
 
 
-@njit(cache=True)
+@kernel
 def sum_over_suppliers(x: np.ndarray, carried: np.ndarray) -> np.ndarray:
     """[B, J, I] -> [B, I], as ``x.sum(axis=1)`` adds: supplier after supplier, or pairwise where the stage has
     one item (NumPy then reduces along the contiguous supplier axis). ``carried`` [B, J]: the routes where ``x``
@@ -43,7 +43,7 @@ def sum_over_suppliers(x: np.ndarray, carried: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@kernel
 def sum_over_buyers(x: np.ndarray, carried: np.ndarray) -> np.ndarray:
     """[B, J, I] -> [J, I], as ``x.sum(axis=0)`` adds: buyer after buyer. ``carried`` [B, J]: the routes where
     ``x`` may not be zero (adding the zeros of the others changes no sum)."""
@@ -57,7 +57,7 @@ def sum_over_buyers(x: np.ndarray, carried: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@kernel
 def served(available: float, claims: float) -> float:
     """Share of its claims a stock can serve: 1 when it can serve them all, else pro rata."""
     if claims > available:
@@ -65,7 +65,7 @@ def served(available: float, claims: float) -> float:
     return 1.0
 
 
-@njit(cache=True)
+@kernel
 def routes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The routes where ``x`` [B, J, I] is non-zero, grouped by buyer and item: buyer b's routes for item i are
     ``first[b * I + i]`` up to ``first[b * I + i + 1]``, route n from supplier ``supplier[n]``, in order."""
@@ -94,7 +94,7 @@ def routes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, supplier
 
 
-@njit(cache=True)
+@kernel
 def pairwise_over_suppliers(values: np.ndarray, first: np.ndarray, supplier: np.ndarray, k: int,
                             row: np.ndarray) -> float:
     """Sum of ``values`` over the routes of group ``k`` (a buyer's one item) as ``x.sum(axis=1)`` adds the
@@ -109,7 +109,7 @@ def pairwise_over_suppliers(values: np.ndarray, first: np.ndarray, supplier: np.
     return total
 
 
-@njit(cache=True)
+@kernel
 def clear_routes(available: np.ndarray, own_use: np.ndarray, reserve: np.ndarray, lacking: np.ndarray,
                  first: np.ndarray, supplier: np.ndarray, order: np.ndarray, blocked: np.ndarray,
                  tariffed: np.ndarray, qualified: np.ndarray, makers: np.ndarray, fill: np.ndarray,
@@ -176,7 +176,7 @@ def clear_routes(available: np.ndarray, own_use: np.ndarray, reserve: np.ndarray
         place_back(left, first, supplier, shifted, moved, shipped, unmet, row)     # on pass 1's routes
 
 
-@njit(cache=True)
+@kernel
 def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, blocked: np.ndarray,
              tariffed: np.ndarray, shipped: np.ndarray, carried: np.ndarray, unmet: np.ndarray,
              row: np.ndarray) -> np.ndarray:
@@ -243,7 +243,7 @@ def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, block
     return sent
 
 
-@njit(cache=True)
+@kernel
 def place_back(left: np.ndarray, first: np.ndarray, supplier: np.ndarray, shifted: np.ndarray, moved: np.ndarray,
                shipped: np.ndarray, unmet: np.ndarray, row: np.ndarray) -> None:
     """Pass 3: what a tariff moved away (``shifted`` on each route, ``moved`` [B, I] in all) and pass 2 could not
@@ -274,7 +274,7 @@ def place_back(left: np.ndarray, first: np.ndarray, supplier: np.ndarray, shifte
                 unmet[b, i] = max(0.0, unmet[b, i] - total)
 
 
-@njit(cache=True)
+@kernel
 def speculation_days(doublings: float, days_per_doubling: float) -> float:
     """Days of use a buyer holds (or sheds, below 0) as its market's price stands ``doublings`` (log2 of the price
     over its recent average) above it: ``days_per_doubling`` a doubling; none where neither price is known
@@ -286,7 +286,7 @@ def speculation_days(doublings: float, days_per_doubling: float) -> float:
     return days_per_doubling * doublings
 
 
-@njit(cache=True)
+@kernel
 def speculation(doublings: np.ndarray, market_of: np.ndarray, days_per_doubling: float) -> np.ndarray:
     """[C, E] ``speculation_days`` of each country's buyers, from their markets' (``market_of`` [C])
     ``doublings`` [M, E]."""
@@ -297,7 +297,7 @@ def speculation(doublings: np.ndarray, market_of: np.ndarray, days_per_doubling:
     return out
 
 
-@njit(cache=True)
+@kernel
 def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarray, use_own: np.ndarray,
                     use_normal: np.ndarray, target_days: np.ndarray, lead_days: np.ndarray, extra_days: np.ndarray,
                     precaution_days: float, contract_flex: float, stretch: float, shortage: np.ndarray,
@@ -374,7 +374,7 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
                           normal_days, qualifying, switching_days, calendar)
 
 
-@njit(cache=True)
+@kernel
 def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocked: np.ndarray,
           qualified: np.ndarray, reserve: np.ndarray, lacking: np.ndarray,
           tariffed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -398,7 +398,7 @@ def clear(available: np.ndarray, own_use: np.ndarray, orders: np.ndarray, blocke
     return fill, shipped, carried, ordered, unmet
 
 
-@njit(cache=True)
+@kernel
 def went_short(unmet: np.ndarray, wants: np.ndarray, short_share: float) -> np.ndarray:
     """[B, I] bool: buyers short of an item this step (``is_short``)."""
     short = np.empty(unmet.shape, np.bool_)
@@ -408,7 +408,7 @@ def went_short(unmet: np.ndarray, wants: np.ndarray, short_share: float) -> np.n
     return short
 
 
-@njit(cache=True)
+@kernel
 def is_short(unmet: float, wants: float, short_share: float) -> bool:
     """Whether a buyer went short of an item, more than ``short_share`` of its need ``wants`` ``unmet``. (The
     kernels loop over arrays rather than use NumPy's array expressions: those compile to code many times larger
@@ -416,7 +416,7 @@ def is_short(unmet: float, wants: float, short_share: float) -> bool:
     return unmet > 1e-9 + short_share * wants
 
 
-@njit(cache=True)
+@kernel
 def remember(memory: np.ndarray, unmet: np.ndarray, wants: np.ndarray, sought: np.ndarray, fade: float,
              short_share: float) -> None:
     """A buyer short of an item (``went_short``) remembers (in ``memory`` [B, I], in place) the unmet share of
@@ -428,7 +428,7 @@ def remember(memory: np.ndarray, unmet: np.ndarray, wants: np.ndarray, sought: n
             memory[b, i] = max(memory[b, i], share if is_short(unmet[b, i], wants[b, i], short_share) else 0.0)
 
 
-@njit(cache=True)
+@kernel
 def start_qualifying(short: np.ndarray, qualified: np.ndarray, qualifying: np.ndarray,
                      switching_days: np.ndarray) -> np.ndarray:
     """(buyer, switching group) pairs, [n, 2], that start qualifying new suppliers now: a buyer ``short`` [B, I]
@@ -459,7 +459,7 @@ def start_qualifying(short: np.ndarray, qualified: np.ndarray, qualifying: np.nd
     return starting[:n]
 
 
-@njit(cache=True)
+@kernel
 def lacks(short: np.ndarray, group: np.ndarray, g: int) -> bool:
     """Whether a buyer is ``short`` [I] of an item of switching group ``g`` (``group`` [I] of each item)."""
     for i in range(short.shape[0]):
@@ -468,7 +468,7 @@ def lacks(short: np.ndarray, group: np.ndarray, g: int) -> bool:
     return False
 
 
-@njit(cache=True)
+@kernel
 def every_supplier(qualified: np.ndarray, group: np.ndarray, g: int) -> bool:
     """Whether a buyer has ``qualified`` [J, I] every supplier of every item of switching group ``g``."""
     J, I = qualified.shape
@@ -479,7 +479,7 @@ def every_supplier(qualified: np.ndarray, group: np.ndarray, g: int) -> bool:
     return True
 
 
-@njit(cache=True)
+@kernel
 def after_clearing(wants: np.ndarray, unmet: np.ndarray, moved: np.ndarray, shipped: np.ndarray,
                    carried: np.ndarray, ordered: np.ndarray, own_use: np.ndarray, use_all: np.ndarray,
                    use_normal: np.ndarray,
@@ -513,7 +513,7 @@ def after_clearing(wants: np.ndarray, unmet: np.ndarray, moved: np.ndarray, ship
     return np.empty((0, 2), np.int64)
 
 
-@njit(cache=True)
+@kernel
 def learn_use(own_use: np.ndarray, shipped: np.ndarray, carried: np.ndarray, ordered: np.ndarray,
               use_all: np.ndarray, use_normal: np.ndarray, step_days: float, smoothing_days: float,
               normal_days: float) -> None:

@@ -3,8 +3,8 @@ market has cleared, in one call. Units: t magnet; ``[C, S]`` by country and sect
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from . import kernel
 from .clearing import sum_over_suppliers
 from .exports import leave_stock
 from .production import use_average
@@ -12,7 +12,7 @@ from .sums import pairwise_sum
 from .tagged import take_share
 
 
-@njit(cache=True)
+@kernel
 def ration(by_sector: np.ndarray, sector_grades: np.ndarray, got: np.ndarray, defence: np.ndarray,
            defence_first: np.ndarray) -> np.ndarray:
     """Magnets each sector receives [C, S]: a grade's supply ``got`` [C, G] shared pro rata among the sectors
@@ -51,7 +51,7 @@ def ration(by_sector: np.ndarray, sector_grades: np.ndarray, got: np.ndarray, de
     return supplied
 
 
-@njit(cache=True)
+@kernel
 def serve_end_uses(magnet: np.ndarray, rows: np.ndarray, count: np.ndarray, by_sector: np.ndarray,
                    by_grade: np.ndarray, sector_grades: np.ndarray, fill: np.ndarray, defence: np.ndarray,
                    defence_first: np.ndarray, shipped: np.ndarray, carried: np.ndarray, pipeline: np.ndarray,

@@ -8,13 +8,13 @@ are ``[C, I]`` by traded item (concentrate is one item, t REO of all its element
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from . import kernel
 from .sums import pairwise_sum
 from .tagged import add_run, holds, item_mass
 
 
-@njit(cache=True)
+@kernel
 def leave_stock(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, shipped: np.ndarray, carried: np.ndarray,
                 pipeline: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Take exports ``shipped`` [B, J, I] (on the routes ``carried`` [B, J] marks: the others carry none) out of
@@ -101,7 +101,7 @@ def leave_stock(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, shipped
     return buyer, supplier, goods_rows, goods
 
 
-@njit(cache=True)
+@kernel
 def put_to_sea(lead_days: np.ndarray, now: float, voyage: int, buyer: np.ndarray, supplier: np.ndarray,
                goods_rows: np.ndarray, goods: np.ndarray, routes: np.ndarray, arrives: np.ndarray,
                mass: np.ndarray, n: int, rows: np.ndarray, values: np.ndarray) -> float:
@@ -142,7 +142,7 @@ def put_to_sea(lead_days: np.ndarray, now: float, voyage: int, buyer: np.ndarray
     return earliest
 
 
-@njit(cache=True)
+@kernel
 def land_due(stock: np.ndarray, live: np.ndarray, live_count: np.ndarray, pipeline: np.ndarray, routes: np.ndarray,
              arrives: np.ndarray, mass: np.ndarray, n: int, rows: np.ndarray, values: np.ndarray, now: float,
              sailed: int, landed: np.ndarray) -> float:
@@ -186,7 +186,7 @@ def land_due(stock: np.ndarray, live: np.ndarray, live_count: np.ndarray, pipeli
     return earliest
 
 
-@njit(cache=True)
+@kernel
 def compact(routes: np.ndarray, arrives: np.ndarray, mass: np.ndarray, n: int, rows: np.ndarray,
             values: np.ndarray) -> int:
     """Drop the landed records of ``:n`` and their entries (see ``put_to_sea``), keeping the order of the rest,

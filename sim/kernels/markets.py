@@ -3,12 +3,12 @@ prices read them many times a step. Units: t REO, t/day, days; shares 0..1."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from . import kernel
 from .sums import pairwise_sum
 
 
-@njit(cache=True)
+@kernel
 def by_market(x: np.ndarray, market_of: np.ndarray, markets: int) -> np.ndarray:
     """[C, K] -> [M, K]: summed over the countries of each market, country after country (as NumPy adds the rows
     of ``x[market_of == m]``; pairwise for one column, as NumPy adds a column)."""
@@ -30,7 +30,7 @@ def by_market(x: np.ndarray, market_of: np.ndarray, markets: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@kernel
 def unmet_share(unmet: np.ndarray, claims: np.ndarray) -> np.ndarray:
     """What went unmet as a share of what was claimed (0 where nothing was)."""
     out = np.zeros_like(unmet)
@@ -41,7 +41,7 @@ def unmet_share(unmet: np.ndarray, claims: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@kernel
 def market_pressure(claims: np.ndarray, supplied: np.ndarray, sunk: np.ndarray, use: np.ndarray,
                     oxide: np.ndarray, pile: np.ndarray, market_of: np.ndarray, scarcity: np.ndarray,
                     surplus: np.ndarray, smooth: float) -> tuple[np.ndarray, np.ndarray]:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from . import kernel
 from .sums import pairwise_sum
 
 
-@njit(cache=True)
+@kernel
 def over_origin_share(tagged: np.ndarray, origin_rows: np.ndarray, threshold: float,
                       concentrate: bool) -> np.ndarray:
     """[C, X] (concentrate: [C, 1], its elements together) 1.0 where a country's stock of an item holds more than
@@ -34,7 +34,7 @@ def over_origin_share(tagged: np.ndarray, origin_rows: np.ndarray, threshold: fl
     return above
 
 
-@njit(cache=True)
+@kernel
 def _held(tagged: np.ndarray, c: int, q: int, x: int, concentrate: bool) -> float:
     """Row ``q`` of country ``c``'s stock: item ``x``, or (concentrate) all its elements."""
     return pairwise_sum(tagged[c, q]) if concentrate else tagged[c, q, x]

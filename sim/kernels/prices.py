@@ -12,15 +12,15 @@ square root, a square or a reciprocal for the exponents 0.5, 2 and -1, from the 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from . import kernel
 from .markets import by_market, market_pressure, unmet_share
 
 MAX_SHARE = 0.999      # an unmet or unsold share counts at most this much: the terms stay finite
 LARGEST = np.finfo(np.float64).max     # what NumPy's nan_to_num makes of an infinite ratio
 
 
-@njit(cache=True)
+@kernel
 def numpy_power(base: float, exponent: float, power: float) -> float:
     """``base ** exponent`` as NumPy raises an array to a scalar, given ``power``, the ufunc's value."""
     if exponent == 0.5:
@@ -32,7 +32,7 @@ def numpy_power(base: float, exponent: float, power: float) -> float:
     return power
 
 
-@njit(cache=True)
+@kernel
 def price_terms(claims: np.ndarray, supplied: np.ndarray, sunk: np.ndarray, use: np.ndarray, oxide: np.ndarray,
                 pile: np.ndarray, market_of: np.ndarray, scarcity: np.ndarray, surplus: np.ndarray, smooth: float,
                 opening_cover: np.ndarray, opening_scarcity: np.ndarray, opening_surplus: np.ndarray,
@@ -90,7 +90,7 @@ def price_terms(claims: np.ndarray, supplied: np.ndarray, sunk: np.ndarray, use:
     return bases, exponents
 
 
-@njit(cache=True)
+@kernel
 def pressure(bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray, M: int, E: int) -> np.ndarray:
     """[M, E] each market's pressure on each element price: its scarcity, stock and surplus terms multiplied,
     from their ``bases``, ``exponents`` and ``powers`` (``price_terms``' layout; a term whose elasticity is 0
@@ -107,7 +107,7 @@ def pressure(bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray, M: in
     return out
 
 
-@njit(cache=True)
+@kernel
 def capped(multiple: np.ndarray, max_multiple: float) -> np.ndarray:
     """``multiple`` held within ``max_multiple`` either way (a new array)."""
     out = np.empty_like(multiple)
@@ -117,7 +117,7 @@ def capped(multiple: np.ndarray, max_multiple: float) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@kernel
 def adjust(log_multiple: np.ndarray, log_pressure: np.ndarray, years: float, adjustment_per_year: float,
            reversion_per_year: float, cap: float) -> None:
     """A price found by trial: its ``log_multiple`` [M, E] (in place) moves ``years`` x (adjustment x
@@ -129,7 +129,7 @@ def adjust(log_multiple: np.ndarray, log_pressure: np.ndarray, years: float, adj
             log_multiple[m, e] = min(max(moved, -cap), cap)
 
 
-@njit(cache=True)
+@kernel
 def element_prices(multiple: np.ndarray, initial_price: np.ndarray, follows: bool, recent_price: np.ndarray,
                    spin_up: bool, recent_weight: float) -> np.ndarray:
     """[M, E] USD/kg: the ``initial_price`` [E] x the ``multiple`` [M, E]. With ``follows``, the
@@ -148,7 +148,7 @@ def element_prices(multiple: np.ndarray, initial_price: np.ndarray, follows: boo
     return price
 
 
-@njit(cache=True)
+@kernel
 def over_base(value: np.ndarray, base: np.ndarray) -> None:
     """Each grade's recipe ``value`` [M, G] over its ``base`` [G] (1 where the base is 0), in place."""
     for m in range(value.shape[0]):
@@ -156,7 +156,7 @@ def over_base(value: np.ndarray, base: np.ndarray) -> None:
             value[m, g] = value[m, g] / base[g] if base[g] > 0 else 1.0
 
 
-@njit(cache=True)
+@kernel
 def magnet_prices(value: np.ndarray, bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray,
                   max_multiple: float, initial_price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each grade's price in each market [M, G] (USD/kg magnet; NaN where ``initial_price`` [G] is) and its
@@ -175,7 +175,7 @@ def magnet_prices(value: np.ndarray, bases: np.ndarray, exponents: np.ndarray, p
     return price, multiple
 
 
-@njit(cache=True)
+@kernel
 def answer_terms(value: np.ndarray, market_of: np.ndarray, short: np.ndarray, long: np.ndarray,
                  lasts: bool) -> tuple[np.ndarray, np.ndarray]:
     """The bases and exponents [C K] of demand's answer to ``value`` [M, K], its price multiple in each buyer's
@@ -198,7 +198,7 @@ def answer_terms(value: np.ndarray, market_of: np.ndarray, short: np.ndarray, lo
     return bases, exponents
 
 
-@njit(cache=True)
+@kernel
 def answer(bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray, scalar: bool, lasts: bool,
            lasting: np.ndarray, spin_up: bool, lasting_step: float, recovers: bool, recovery_step: float,
            multiplier: np.ndarray) -> None:
@@ -223,7 +223,7 @@ def answer(bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray, scalar:
             multiplier[c, k] = min(now, multiplier[c, k] + recovery_step) if recovers else now
 
 
-@njit(cache=True)
+@kernel
 def curtail(price: np.ndarray, market_of: np.ndarray, country: np.ndarray, element: np.ndarray,
             floor: np.ndarray, shuts_below: np.ndarray, restart_margin: float, min_idle_days: float,
             step_days: float, running: np.ndarray, idle_days: np.ndarray) -> None:

@@ -8,13 +8,13 @@ concentrate and oxides, t magnet for magnets, days.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from . import kernel
 from .exports import leave_stock
 from .tagged import add_entries, add_stamped, holds, take_share
 
 
-@njit(cache=True)
+@kernel
 def use_average(use: np.ndarray, now: np.ndarray, step_days: float, smoothing_days: float) -> None:
     """Move an exponential average of use ``use`` [C, I] (t/day, in place) towards this step's ``now`` (t)."""
     weight = min(1.0, step_days / smoothing_days)
@@ -23,7 +23,7 @@ def use_average(use: np.ndarray, now: np.ndarray, step_days: float, smoothing_da
             use[c, i] += (now[c, i] / step_days - use[c, i]) * weight
 
 
-@njit(cache=True)
+@kernel
 def oxide_use(for_magnets: np.ndarray, other_per_day: np.ndarray, step_days: float, other_multiplier: np.ndarray,
               buy: np.ndarray, plan: np.ndarray, oxide: np.ndarray, rows: np.ndarray, count: np.ndarray,
               recipe_shares: np.ndarray) -> tuple:
@@ -75,7 +75,7 @@ def oxide_use(for_magnets: np.ndarray, other_per_day: np.ndarray, step_days: flo
     return other, own, makers, content_rows, content_count, content
 
 
-@njit(cache=True)
+@kernel
 def scarcest(plan: np.ndarray, recipe: np.ndarray, fill: np.ndarray,
              country_yield: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Magnets made [C, G] (t magnet): the ``plan`` x the smallest ``fill`` [C, E] of the elements of the grade's
@@ -93,7 +93,7 @@ def scarcest(plan: np.ndarray, recipe: np.ndarray, fill: np.ndarray,
     return made, per_yield
 
 
-@njit(cache=True)
+@kernel
 def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndarray, pile: np.ndarray,
                  pile_rows: np.ndarray, pile_count: np.ndarray, magnet: np.ndarray, magnet_rows: np.ndarray,
                  magnet_count: np.ndarray, made: np.ndarray, makers: np.ndarray, content_rows: np.ndarray,
@@ -142,7 +142,7 @@ def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndar
     return other_used, used, (mass, at[:e], values[:e]), exports, claims, supplied
 
 
-@njit(cache=True)
+@kernel
 def separate(conc: np.ndarray, conc_rows: np.ndarray, conc_count: np.ndarray, oxide: np.ndarray,
              oxide_rows: np.ndarray, oxide_count: np.ndarray, feed_cap: np.ndarray, fill: np.ndarray,
              recovered: np.ndarray, shipped: np.ndarray, carried: np.ndarray, pipeline: np.ndarray,

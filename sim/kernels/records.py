@@ -11,12 +11,12 @@ for every row it is given.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from . import kernel
 from .sums import BLOCK, block_sum, pairwise_sum
 
 
-@njit(cache=True)
+@kernel
 def append_rows(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, k: int,
                 index: np.ndarray, added: np.ndarray) -> None:
     """Write ``added`` [m, T] at the positions ``index`` [m] of step ``k``, every row (flows added: as to a
@@ -31,7 +31,7 @@ def append_rows(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: np
     cursor[0] = at
 
 
-@njit(cache=True)
+@kernel
 def append_nonzero(flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, blocks: np.ndarray, k: int, part: int,
                    block: np.ndarray) -> None:
     """Put the ``part``-th block [m, T] of step ``k``: its rows that are not all zero, at positions
@@ -46,7 +46,7 @@ def append_nonzero(flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, block
     _close_block(cursor, blocks, k, part, first, at)
 
 
-@njit(cache=True)
+@kernel
 def append_sums(flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, blocks: np.ndarray, part: int,
                 flat_w: np.ndarray, rows_w: np.ndarray, cursor_w: np.ndarray, blocks_w: np.ndarray, part_w: int,
                 k: int, m: int, at: np.ndarray, values: np.ndarray, weights: np.ndarray) -> None:
@@ -75,7 +75,7 @@ def append_sums(flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, blocks: 
         _close_block(cursor_w, blocks_w, k, part_w, first_w, at_w)
 
 
-@njit(cache=True)
+@kernel
 def _keep(flat: np.ndarray, rows: np.ndarray, at: int, position: int, total: float) -> int:
     """Write a sum at entry ``at`` when it is not zero; return where the next entry goes."""
     if total == 0.0:
@@ -85,7 +85,7 @@ def _keep(flat: np.ndarray, rows: np.ndarray, at: int, position: int, total: flo
     return at + 1
 
 
-@njit(cache=True)
+@kernel
 def _close_block(cursor: np.ndarray, blocks: np.ndarray, k: int, part: int, first: int, end: int) -> None:
     """Move the cursor past a block's entries (``first`` to ``end`` in the last buffers) and count them as the
     block's: a block put again, the last one counts."""
@@ -94,7 +94,7 @@ def _close_block(cursor: np.ndarray, blocks: np.ndarray, k: int, part: int, firs
     blocks[k, part, 1] = cursor[1] + end
 
 
-@njit(cache=True)
+@kernel
 def _any_nonzero(block: np.ndarray, r: int) -> bool:
     """Whether row ``r`` of ``block`` holds a number that is not zero (NaN is not zero): an OR of every
     comparison, with no exit in the loop (an exit costs more in mispredicted branches than it saves)."""

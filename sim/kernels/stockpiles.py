@@ -4,12 +4,12 @@ arrays ``[C, E]`` by country and element, tagged stocks ``[C, Q, E]``."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from . import kernel
 from .tagged import add_entries, take_share
 
 
-@njit(cache=True)
+@kernel
 def cover_days(stock: np.ndarray, use: np.ndarray) -> np.ndarray:
     """[C, E] days of ``use`` (t/day) a ``stock`` (t) covers; infinite without use, or with a use so small
     (decayed to the subnormals) that the quotient is beyond the largest float."""
@@ -20,7 +20,7 @@ def cover_days(stock: np.ndarray, use: np.ndarray) -> np.ndarray:
     return cover
 
 
-@njit(cache=True)
+@kernel
 def release(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndarray, pile: np.ndarray,
             pile_rows: np.ndarray, pile_count: np.ndarray, use: np.ndarray, per_day: np.ndarray, held: np.ndarray,
             below_days: np.ndarray, days_per_month: np.ndarray, forced: np.ndarray, step_days: float,
@@ -44,7 +44,7 @@ def release(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndarray, 
         add_entries(oxide, oxide_rows, oxide_count, at, values)
 
 
-@njit(cache=True)
+@kernel
 def building(build_step: np.ndarray, build_from: np.ndarray, k: int) -> bool:
     """Whether any stockpile buys in step ``k``: from its first buying step ``build_from`` [C] until the step
     ``build_step`` [C] by which it is to be built."""
@@ -54,7 +54,7 @@ def building(build_step: np.ndarray, build_from: np.ndarray, k: int) -> bool:
     return False
 
 
-@njit(cache=True)
+@kernel
 def sink(oxide: np.ndarray, rows: np.ndarray, count: np.ndarray, use: np.ndarray, target_days: np.ndarray,
          precaution_days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Take the oxides beyond what each country keeps out of its stock ``oxide`` [C, Q, E] (in place): its

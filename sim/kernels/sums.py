@@ -8,12 +8,13 @@ the second.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from . import kernel
 
 BLOCK = 128     # NumPy's PW_BLOCKSIZE: longer runs split in two halves
 
 
-@njit(cache=True)
+@kernel
 def pairwise_sum(x: np.ndarray) -> float:
     """Sum of a 1-D array as ``x.sum()`` adds it, bit for bit."""
     n = x.shape[0]
@@ -24,7 +25,7 @@ def pairwise_sum(x: np.ndarray) -> float:
     return pairwise_sum(x[:half]) + pairwise_sum(x[half:])
 
 
-@njit(cache=True)
+@kernel
 def block_sum(x: np.ndarray) -> float:
     """NumPy's sum of at most ``BLOCK`` numbers: in order below 8, else eight running sums added pairwise, then
     the rest in order. (Not recursive, so that the compiler can inline it in the kernels' loops.)"""

@@ -16,12 +16,12 @@ c and row q as c Q + q, ascending) and ``values`` [n, X].
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from . import kernel
 from .sums import pairwise_sum
 
 
-@njit(cache=True)
+@kernel
 def add_rows(target: np.ndarray, index: np.ndarray, rows: np.ndarray) -> None:
     """``target[index[n]] += rows[n]`` for every n in order, in place (``np.add.at``'s sums, bit for bit): what
     goes back onto order books."""
@@ -29,7 +29,7 @@ def add_rows(target: np.ndarray, index: np.ndarray, rows: np.ndarray) -> None:
         target[index[n]] += rows[n]
 
 
-@njit(cache=True)
+@kernel
 def item_mass(tagged: np.ndarray, c: int, i: int, concentrate: bool) -> float:
     """Mass of traded item ``i`` in row ``c`` of tagged mass ``[n, Q, X]``: concentrate is all its elements."""
     if concentrate:
@@ -37,7 +37,7 @@ def item_mass(tagged: np.ndarray, c: int, i: int, concentrate: bool) -> float:
     return tagged[c, 0, i]
 
 
-@njit(cache=True)
+@kernel
 def holds(rows: np.ndarray, q: int) -> bool:
     """Whether provenance row ``q`` of a country's rows ``[Q, X]`` holds any mass: taking a share of, scaling
     or adding nothing leaves the same bits, so the kernels skip such rows. An OR of every comparison, with no
@@ -48,7 +48,7 @@ def holds(rows: np.ndarray, q: int) -> bool:
     return nonzero
 
 
-@njit(cache=True)
+@kernel
 def live_rows(tagged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rows of tagged mass ``[C, Q, X]`` that hold anything, and row 0, by country: (rows [C, Q], count [C])
     (see the module docstring). One pass over every row: for a stock made whole, not in the step."""
@@ -63,7 +63,7 @@ def live_rows(tagged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows, count
 
 
-@njit(cache=True)
+@kernel
 def compacted(tagged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Goods by route ``tagged`` [n, Q, X] at their rows that hold anything: (rows [n, L], -1 past a route's last,
     ascending with row 0 first; values [n, L, X])."""
@@ -88,7 +88,7 @@ def compacted(tagged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows, values
 
 
-@njit(cache=True)
+@kernel
 def spread(rows: np.ndarray, values: np.ndarray, Q: int) -> np.ndarray:
     """Goods by route given at some of their rows (``rows`` [n, L], -1 past a route's last; ``values``
     [n, L, X]) made whole: [n, Q, X], the other rows holding nothing."""
@@ -102,7 +102,7 @@ def spread(rows: np.ndarray, values: np.ndarray, Q: int) -> np.ndarray:
     return tagged
 
 
-@njit(cache=True)
+@kernel
 def mark(rows: np.ndarray, count: np.ndarray, c: int, q: int) -> None:
     """Count row ``q`` of country ``c`` among its stock's rows that may hold anything (kept ascending). A row
     that holds anything is counted already, so adding to one need not ask."""
@@ -122,7 +122,7 @@ def mark(rows: np.ndarray, count: np.ndarray, c: int, q: int) -> None:
     count[c] = n + 1
 
 
-@njit(cache=True)
+@kernel
 def take_share(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray,
                amount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Take ``amount`` [C, I] of traded mass out of ``tagged`` [C, Q, X] (in place), every row in proportion, at
@@ -159,7 +159,7 @@ def take_share(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray,
     return mass, at[:e], values[:e]
 
 
-@njit(cache=True)
+@kernel
 def entry(at: np.ndarray, values: np.ndarray, mass: np.ndarray, e: int, c: int, q: int, Q: int) -> int:
     """Close entry ``e`` of a flow (its ``values[e]`` written): country ``c``'s row ``q``, and its mass when that
     is row 0. Returns the next entry."""
@@ -169,7 +169,7 @@ def entry(at: np.ndarray, values: np.ndarray, mass: np.ndarray, e: int, c: int, 
     return e + 1
 
 
-@njit(cache=True)
+@kernel
 def add_run(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, c: int, at: np.ndarray, offset: int,
             values: np.ndarray, start: int, end: int) -> None:
     """``stock[c, at[k] - offset] += values[k]`` (``values`` [n, X]) for the entries ``k`` from ``start`` to
@@ -190,7 +190,7 @@ def add_run(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, c: int, at: 
             mark(rows, count, c, q)
 
 
-@njit(cache=True)
+@kernel
 def add_entries(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, at: np.ndarray, values: np.ndarray) -> None:
     """Add a flow's entries (``at``, ``values``) into tagged ``stock`` [C, Q, X], in place, counting their rows:
     one run a country."""
@@ -206,7 +206,7 @@ def add_entries(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, at: np.n
         start = end
 
 
-@njit(cache=True)
+@kernel
 def add_goods(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, into: np.ndarray, goods_rows: np.ndarray,
               goods: np.ndarray) -> None:
     """Add goods by route into the stocks of the countries ``into`` [n] (tagged ``stock`` [C, Q, X], in place,
@@ -219,7 +219,7 @@ def add_goods(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, into: np.n
         add_run(stock, rows, count, into[r], goods_rows[r], 0, goods[r], 0, held)
 
 
-@njit(cache=True)
+@kernel
 def add_origin(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, mass: np.ndarray, kind_row: int,
                touched_row: int) -> None:
     """Add ``mass`` [C, X] made in country c (its first index) to tagged mass ``[C, Q, X]``, in place: its
@@ -237,7 +237,7 @@ def add_origin(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, mass: np
             mark(rows, count, c, touched_row + c)
 
 
-@njit(cache=True)
+@kernel
 def add_stamped(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, c: int, source: np.ndarray,
                 source_values: np.ndarray, scale: np.ndarray, kind_row: int, touched_row: int, at: np.ndarray,
                 values: np.ndarray, mass: np.ndarray, e: int) -> int:
@@ -273,7 +273,7 @@ def add_stamped(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, c: int, 
     return e
 
 
-@njit(cache=True)
+@kernel
 def stamp(tagged: np.ndarray, kind_row: int, touched_row: int) -> None:
     """Mark tagged mass ``[C, Q, X]`` as processed in country c (its first index) at the stage whose rows start at
     ``kind_row``, in place: that stage's rows hold only c's, all of the mass, and c has touched it."""
@@ -289,7 +289,7 @@ def stamp(tagged: np.ndarray, kind_row: int, touched_row: int) -> None:
             rows[touched_row + c, x] = rows[0, x]
 
 
-@njit(cache=True)
+@kernel
 def below_zero(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray) -> bool:
     """Whether any number of the rows of ``tagged`` [C, Q, X] that may hold anything is below zero (an OR of every
     comparison of a row, with no exit in its loop)."""
@@ -303,7 +303,7 @@ def below_zero(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray) -> bool:
     return False
 
 
-@njit(cache=True)
+@kernel
 def uncounted(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray) -> tuple[int, int]:
     """The first (country, row) of tagged mass ``[C, Q, X]`` that holds anything (or less than nothing) but is not
     among the counted rows (``rows``, ``count``), or (-1, -1): one pass over every row, to check the count."""
