@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 from sim import run
+from sim.engine.simulation import Simulation
 from sim.kernels.measures import over_origin_share
+from sim.scenario import load_scenario
 
 from .conftest import SCENARIOS
 
@@ -72,6 +74,22 @@ def unmet(results, country: str, defence: bool | None = None, since: str = "2025
 def production(results, stage: str, country: str, frequency: str = "month") -> pd.Series:
     p = results.table("production", frequency)
     return p[(p["stage"] == stage) & (p["country"] == country)].groupby("date")["t"].sum()
+
+
+DY_ORIGIN_RULE = """\
+  - type: origin_rule
+    exporter: CN
+    stages: [magnet]
+    elements: [Dy]
+    start: 2025-01-06
+"""
+
+
+def simulated(write, events: str) -> Simulation:
+    """The baseline with ``events`` (items of a YAML list) run to the end of March 2025, its state kept."""
+    sim = Simulation(load_scenario(scenario(write, "events:\n" + events)), end=dt.date(2025, 3, 31))
+    sim.run()
+    return sim
 
 
 # ---------------------------------------------------------------- quotas and tariffs
@@ -209,18 +227,7 @@ events:
 def test_a_ban_coming_into_force_between_two_steps_refuses_the_re_exports_decided_after_it(write):
     """What the origin country's bans forbid is read once for the decisions between two steps, and read anew
     when a ban comes into or out of force between them."""
-    from sim.engine.simulation import Simulation
-    from sim.scenario import load_scenario
-
-    path = scenario(write, "events:\n" + JAPAN_BAN.format(users="all") + """\
-  - type: origin_rule
-    exporter: CN
-    stages: [magnet]
-    elements: [Dy]
-    start: 2025-01-06
-""")
-    sim = Simulation(load_scenario(path), end=dt.date(2025, 3, 31))
-    sim.run()
+    sim = simulated(write, JAPAN_BAN.format(users="all") + DY_ORIGIN_RULE)
     ban, origin = sim.measures
     to_japan = next(s for s in sim.state.in_flight.voyages() if s.stage == "magnet")
     to_japan.buyer[:] = sim.net.index("JP")
@@ -310,19 +317,9 @@ def test_a_measure_that_reads_nothing_of_the_state_covers_the_same_from_step_to_
     """A ban on all users covers the same shipments every step while it acts (made once, then shared); a ban on
     defence users reads the importers' shares of use and an origin rule the stocks, so theirs are made anew."""
     from sim.engine.measures import acting, coverage
-    from sim.engine.simulation import Simulation
-    from sim.scenario import load_scenario
 
-    path = scenario(write, "events:\n" + JAPAN_BAN.format(users="all") + JAPAN_BAN.format(users="defence")
-                    .replace("id: japan_ban", "id: defence_ban") + """\
-  - type: origin_rule
-    exporter: CN
-    stages: [magnet]
-    elements: [Dy]
-    start: 2025-01-06
-""")
-    sim = Simulation(load_scenario(path), end=dt.date(2025, 3, 31))
-    sim.run()
+    sim = simulated(write, JAPAN_BAN.format(users="all") + JAPAN_BAN.format(users="defence")
+                    .replace("id: japan_ban", "id: defence_ban") + DY_ORIGIN_RULE)
     ban, defence, origin = sim.measures
     assert ban.active and defence.active and origin.active
     kept: dict = {}
