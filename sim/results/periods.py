@@ -131,37 +131,71 @@ def day_matrix(dates: pd.Series, step_days: float, periods: list[Period]) -> np.
 
 
 def in_periods(array: np.ndarray | SparseSteps, days: np.ndarray, step_days: float, how: str) -> np.ndarray:
-    """A [step, ...] array by period ([period, ...]), ``days`` being ``day_matrix``'s.
+    """A [step, ...] array by period ([period, ...]), ``days`` being ``day_matrix``'s (``PeriodSteps.of``)."""
+    return PeriodSteps(days, step_days).of(array, how)
+
+
+class PeriodSteps:
+    """The steps each period holds (``days``: ``day_matrix``'s [period, step]) and their weights, found once:
+    a run's tables and series read many [step, ...] arrays by the same periods.
 
     ``sum``: a flow, each step's share pro rata to its days in the period (t per step -> t per period);
     ``mean``: a level or rate averaged over the period's days; ``last``: the level of the step covering the
     period's last day. Only the steps a period holds are read, so a NaN elsewhere (a price not yet set)
     does not leak into it.
     """
-    out = np.zeros((len(days),) + array.shape[1:])
-    for p, block in enumerate(period_blocks(array, days, step_days, how)):
-        out[p] = block
-    return out
 
+    def __init__(self, days: np.ndarray, step_days: float):
+        self.days, self.step_days = days, step_days
+        held = days != 0
+        n = days.shape[1]
+        some = held.any(axis=1)
+        first = np.where(some, held.argmax(axis=1), 0)                # a period's steps are consecutive
+        end = np.where(some, n - held[:, ::-1].argmax(axis=1), 0)
+        self.spans = [(int(lo), int(hi)) for lo, hi in zip(first, end)]     # (0, 0): a period without a step
+        self._weights: dict[str, list[np.ndarray]] = {}
 
-def period_blocks(array: np.ndarray | SparseSteps, days: np.ndarray, step_days: float,
-                  how: str) -> Iterator[np.ndarray | float]:
-    """``in_periods`` one period at a time: each period's [...] in turn, reading only its steps of ``array``
-    (a sparse record is made dense a period at a time)."""
-    if how not in HOW:
-        raise ValueError(f"how must be one of {', '.join(HOW)}, got {how!r}")
-    for row in days:
-        inside = np.flatnonzero(row)
-        if len(inside) == 0:
-            yield np.nan if how != "sum" else 0.0
-            continue
-        lo, hi = inside[0], inside[-1] + 1        # a period's steps are consecutive
+    def weights(self, how: str) -> list[np.ndarray]:
+        """[1, steps] weights of each period's steps: days over ``step_days`` (``sum``), or over the period's
+        days (``mean``)."""
+        if how not in self._weights:
+            rows = [row[lo:hi] for row, (lo, hi) in zip(self.days, self.spans)]
+            self._weights[how] = [(row / (self.step_days if how == "sum" else row.sum())).reshape(1, -1)
+                                  for row in rows]
+        return self._weights[how]
+
+    def blocks(self, array: np.ndarray | SparseSteps, how: str) -> Iterator[np.ndarray | float]:
+        """``of`` one period at a time: each period's [...] in turn, reading only its steps of ``array`` (a
+        sparse record is made dense a period at a time)."""
+        if how not in HOW:
+            raise ValueError(f"how must be one of {', '.join(HOW)}, got {how!r}")
+        weights = self.weights(how) if how != "last" else [None] * len(self.spans)
+        for (lo, hi), weight in zip(self.spans, weights):
+            if hi == lo:
+                yield np.nan if how != "sum" else 0.0
+            elif how == "last":
+                yield array[hi - 1]
+            else:
+                steps = array[lo:hi]       # np.tensordot(weight, steps, axes=1), without its Python around one dot
+                yield np.dot(weight, steps.reshape(hi - lo, -1)).reshape(steps.shape[1:])
+
+    def of(self, array: np.ndarray | SparseSteps, how: str) -> np.ndarray:
+        """A [step, ...] array by period ([period, ...]); each period's numbers those of ``blocks``, the dot
+        of a period's weights and steps written in place."""
+        if how not in HOW:
+            raise ValueError(f"how must be one of {', '.join(HOW)}, got {how!r}")
+        out = np.zeros((len(self.spans),) + array.shape[1:])
+        rows = out.reshape(len(self.spans), -1)
         if how == "last":
-            yield array[hi - 1]
-        else:
-            weight = row[lo:hi] / (step_days if how == "sum" else row[lo:hi].sum())
-            steps = array[lo:hi]       # np.tensordot(weight, steps, axes=1), without its Python around one dot
-            yield np.dot(weight.reshape(1, -1), steps.reshape(len(weight), -1)).reshape(steps.shape[1:])
+            for p, (lo, hi) in enumerate(self.spans):
+                rows[p] = array[hi - 1].reshape(-1) if hi > lo else np.nan
+            return out
+        for p, ((lo, hi), weight) in enumerate(zip(self.spans, self.weights(how))):
+            if hi == lo:
+                rows[p] = np.nan if how != "sum" else 0.0
+            else:
+                np.dot(weight, array[lo:hi].reshape(hi - lo, -1), out=rows[p:p + 1])
+        return out
 
 
 def means_by_period(frame: pd.DataFrame, keys: list[str], values: list[str], step_days: float,
