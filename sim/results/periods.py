@@ -27,7 +27,7 @@ from .sparse import SparseSteps
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
-FREQUENCIES = {"month": "M", "quarter": "Q", "year": "Y"}     # a frequency of the tables -> its pandas period code
+FREQUENCIES = {"month": 1, "quarter": 3, "year": 12}          # a frequency of the tables -> its months
 HOW = ("sum", "mean", "last")
 
 
@@ -109,15 +109,27 @@ def calendar_periods(first: dt.date, end: dt.date, frequency: str) -> list[Perio
     """The months, quarters or years (``frequency``) that hold a day from ``first`` (included) to ``end``
     (excluded), each cut to those days and labelled as ``Period.parse`` reads it (``2024-01``, ``2024-Q1``,
     ``2024``): a run that starts or stops mid-month has a part of that month."""
-    import pandas as pd
-
     if frequency not in FREQUENCIES:
         raise ValueError(f"frequency must be step, {', '.join(FREQUENCIES)}, got {frequency!r}")
+    size = FREQUENCIES[frequency]
+    month = (first.year * 12 + first.month - 1) // size * size        # the first period's first month, from year 0
     periods = []
-    for label in pd.period_range(first, end - dt.timedelta(days=1), freq=FREQUENCIES[frequency]):
-        whole = Period.parse(str(label).replace("Q", "-Q") if frequency == "quarter" else str(label))
-        periods.append(Period(max(whole.start, first), min(whole.end, end), whole.label))
+    while (start := dt.date(month // 12, month % 12 + 1, 1)) < end:
+        month += size
+        label = {"month": f"{start.year}-{start.month:02d}", "quarter": f"{start.year}-Q{start.month // 3 + 1}",
+                 "year": f"{start.year}"}[frequency]
+        periods.append(Period(max(start, first), min(dt.date(month // 12, month % 12 + 1, 1), end), label))
     return periods
+
+
+def period_labels(periods: list[Period]) -> pd.DatetimeIndex:
+    """The dates that label ``calendar_periods``: each period's first day, the first's that of its whole
+    period (the others begin where theirs does)."""
+    import pandas as pd
+
+    starts = np.array([Period.parse(p.label).start if i == 0 else p.start for i, p in enumerate(periods)],
+                      dtype="datetime64[D]")
+    return pd.DatetimeIndex(starts.astype("datetime64[s]"), name="date")         # as pandas reads a date
 
 
 def day_matrix(dates: pd.Series, step_days: float, periods: list[Period]) -> np.ndarray:
@@ -207,7 +219,7 @@ def means_by_period(frame: pd.DataFrame, keys: list[str], values: list[str], ste
     dates = pd.DatetimeIndex(sorted(frame["date"].unique()))
     first = dates[0].date()
     periods = calendar_periods(first, dates[-1].date() + dt.timedelta(days=int(round(step_days))), frequency)
-    labels = pd.DatetimeIndex([pd.Timestamp(Period.parse(p.label).start) for p in periods], name="date")
+    labels = period_labels(periods)
     days = day_matrix(pd.Series(dates), step_days, periods)
     parts = []
     for value in values:

@@ -69,7 +69,7 @@ from ..world.markets import OUTSIDE
 from .chain import chain_links
 from .columns import KEYS, RECYCLING, STOCKPILE, VALUES
 from .events import events_table
-from .periods import Period, PeriodSteps, calendar_periods, day_matrix
+from .periods import PeriodSteps, calendar_periods, day_matrix, period_labels
 from .recorder import Recorder
 from .sparse import SparseSteps
 from .summary import Summary, summarise
@@ -143,7 +143,7 @@ class Results:
             first = self.net.dates[0]
             end = min(self.net.dates[-1] + dt.timedelta(days=step_days), self.net.last_day + dt.timedelta(days=1))
             periods = calendar_periods(first, end, frequency)
-            labels = pd.DatetimeIndex([pd.Timestamp(Period.parse(p.label).start) for p in periods], name="date")
+            labels = period_labels(periods)
             self._periods[frequency] = labels, PeriodSteps(day_matrix(pd.Series(self.dates), step_days, periods),
                                                            step_days)
         return self._periods[frequency]
