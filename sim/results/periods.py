@@ -12,6 +12,7 @@ frequency)`` builds its monthly, quarterly and yearly tables with ``calendar_per
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,6 +141,18 @@ def day_matrix(dates: pd.Series, step_days: float, periods: list[Period]) -> np.
     end = np.array([p.end for p in periods], dtype="datetime64[D]")[:, None]
     return np.maximum(0, (np.minimum(last, end) - np.maximum(first, start)).astype(np.int64)).astype(float).reshape(
         len(periods), len(dates))       # overlap_days of every period at once
+
+
+@functools.lru_cache(maxsize=16)
+def run_periods(dates: tuple[dt.date, ...], step_days: int, end: dt.date,
+                frequency: str) -> tuple[pd.DatetimeIndex, PeriodSteps]:
+    """The periods of ``frequency`` that hold a day of a run's steps (``dates``, each ``step_days`` long) before
+    ``end``, labelled (``period_labels``), and the steps each holds. Every replication of a scenario has the
+    same: a process finds them once."""
+    periods = calendar_periods(dates[0], end, frequency)
+    days = day_matrix(np.array(dates, dtype="datetime64[D]"), step_days, periods)
+    days.setflags(write=False)                     # shared by every run of these dates
+    return period_labels(periods), PeriodSteps(days, step_days)
 
 
 def in_periods(array: np.ndarray | SparseSteps, days: np.ndarray, step_days: float, how: str) -> np.ndarray:

@@ -69,7 +69,7 @@ from ..world.markets import OUTSIDE
 from .chain import chain_links
 from .columns import KEYS, RECYCLING, STOCKPILE, VALUES
 from .events import events_table
-from .periods import PeriodSteps, calendar_periods, day_matrix, period_labels
+from .periods import PeriodSteps, run_periods
 from .recorder import Recorder
 from .sparse import SparseSteps
 from .summary import Summary, summarise
@@ -136,16 +136,10 @@ class Results:
         run a few days past it, which would otherwise make a part-period after the end (a cliff in every
         monthly series).
         """
-        import pandas as pd
-
         if frequency not in self._periods:
-            step_days = self.net.step_days
-            first = self.net.dates[0]
-            end = min(self.net.dates[-1] + dt.timedelta(days=step_days), self.net.last_day + dt.timedelta(days=1))
-            periods = calendar_periods(first, end, frequency)
-            labels = period_labels(periods)
-            self._periods[frequency] = labels, PeriodSteps(day_matrix(pd.Series(self.dates), step_days, periods),
-                                                           step_days)
+            net = self.net
+            end = min(net.dates[-1] + dt.timedelta(days=net.step_days), net.last_day + dt.timedelta(days=1))
+            self._periods[frequency] = run_periods(tuple(net.dates), net.step_days, end, frequency)
         return self._periods[frequency]
 
     def by_period(self, array: np.ndarray, frequency: str, how: str = "sum") -> tuple[pd.DatetimeIndex, np.ndarray]:
