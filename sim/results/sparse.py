@@ -200,9 +200,9 @@ class SparseSteps:
             size = math.prod(self.lead[len(key):])
             index = tuple(int(part) % n for part, n in zip(key, self.lead))
             first = (np.ravel_multi_index(index, self.lead[:len(key)]) if key else 0) * size
-            kept = (flat >= first) & (flat < first + size)
+            kept = np.flatnonzero((flat >= first) & (flat < first + size))
             out = SparseSteps(self.steps, self.lead[len(key):], self.tail)
-            out._frozen = (np.concatenate([[0], np.cumsum(kept)])[start], flat[kept] - first, rows[kept])
+            out._frozen = (np.searchsorted(kept, start), flat[kept] - first, rows[kept])   # kept before each step
             return out
         coords = np.unravel_index(flat, self.lead) if len(flat) else tuple(np.zeros(0, np.int64) for _ in self.lead)
         kept = np.ones(len(flat), dtype=bool)
