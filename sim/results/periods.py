@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
 FREQUENCIES = {"month": 1, "quarter": 3, "year": 12}          # a frequency of the tables -> its months
 HOW = ("sum", "mean", "last")
+READ_BYTES = 1 << 20     # of a sparse record made dense at once: the steps of several periods, as many as fit
 
 
 @dataclass(frozen=True)
@@ -191,17 +193,26 @@ class PeriodSteps:
 
     def blocks(self, array: np.ndarray | SparseSteps, how: str) -> Iterator[np.ndarray | float]:
         """``of`` one period at a time: each period's [...] in turn, reading only its steps of ``array`` (a
-        sparse record is made dense a period at a time)."""
+        sparse record is made dense a stretch of periods at a time, ``READ_BYTES`` at most unless one period
+        needs more)."""
         if how not in HOW:
             raise ValueError(f"how must be one of {', '.join(HOW)}, got {how!r}")
         weights = self.weights(how) if how != "last" else [None] * len(self.spans)
+        read, first = None, 0           # a stretch of a sparse record's steps made dense, from step ``first``
+        per_read = max(1, READ_BYTES // (8 * math.prod(array.shape[1:]) or 1))
         for (lo, hi), weight in zip(self.spans, weights):
             if hi == lo:
                 yield np.nan if how != "sum" else 0.0
-            elif how == "last":
-                yield array[hi - 1]
+                continue
+            if not isinstance(array, SparseSteps):
+                steps = array[lo:hi]
             else:
-                steps = array[lo:hi]       # np.tensordot(weight, steps, axes=1), without its Python around one dot
+                if read is None or hi > first + len(read):
+                    first, read = lo, array[lo:min(max(hi, lo + per_read), array.shape[0])]
+                steps = read[lo - first:hi - first]
+            if how == "last":
+                yield steps[-1]
+            else:                       # np.tensordot(weight, steps, axes=1), without its Python around one dot
                 yield np.dot(weight, steps.reshape(hi - lo, -1)).reshape(steps.shape[1:])
 
     def of(self, array: np.ndarray | SparseSteps, how: str) -> np.ndarray:
