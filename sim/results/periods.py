@@ -6,8 +6,9 @@ for the days it has inside. A level (a price) is the day-weighted mean over the 
 end (a stock) is that of the step covering its last day.
 
 The back-test reads its targets from step tables with ``total_in`` and ``mean_in``; ``Results.table(name,
-frequency)`` builds its monthly, quarterly and yearly tables with ``calendar_periods``, ``day_matrix`` and
-``in_periods``. Both count a step's days with ``overlap_days``, so they agree on any period.
+frequency)`` builds its monthly, quarterly and yearly tables with ``run_periods`` (``calendar_periods`` and
+``day_matrix``, found once a process for the same dates) and ``PeriodSteps``. Both count a step's days as
+``overlap_days`` does, so they agree on any period.
 """
 from __future__ import annotations
 
