@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from sim import run
-from sim.results.periods import Period, calendar_periods, day_matrix, in_periods, mean_in, total_in
+from sim.results import periods
+from sim.results.periods import Period, PeriodSteps, calendar_periods, day_matrix, in_periods, mean_in, total_in
+from sim.results.sparse import SparseSteps
 
 from .conftest import SCENARIOS
 
@@ -76,6 +78,40 @@ def test_periods_are_cut_to_the_days_given_and_keep_their_calendar_label():
         ("2024-Q3", dt.date(2024, 7, 1), dt.date(2024, 7, 2))]
     with pytest.raises(ValueError, match="frequency"):
         calendar_periods(dt.date(2024, 1, 1), dt.date(2025, 1, 1), "week")
+
+
+@pytest.mark.parametrize("frequency, code", [("month", "M"), ("quarter", "Q"), ("year", "Y")])
+def test_calendar_periods_are_the_periods_pandas_counts_between_the_same_days(frequency, code):
+    """Months, quarters and years are those pandas' period_range gives for the same days, labelled as
+    ``Period.parse`` reads them, the first and last cut to the days given."""
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        first = dt.date(2000, 1, 1) + dt.timedelta(days=int(rng.integers(0, 9000)))
+        end = first + dt.timedelta(days=int(rng.integers(1, 2000)))
+        periods = calendar_periods(first, end, frequency)
+        labels = [str(p).replace("Q", "-Q") for p in pd.period_range(first, end - dt.timedelta(days=1), freq=code)]
+        assert [p.label for p in periods] == labels
+        assert [(p.start, p.end) for p in periods] == [(max(first, Period.parse(label).start),
+                                                        min(end, Period.parse(label).end)) for label in labels]
+
+
+def test_a_sparse_record_read_by_period_a_stretch_at_a_time_gives_its_dense_arrays_numbers(monkeypatch):
+    """Period by period, a sparse record (made dense a few periods at a time) gives the numbers its dense array
+    gives, to the last bit, however small the stretch read at once."""
+    rng = np.random.default_rng(5)
+    steps = 30
+    dates = pd.Series(pd.date_range("2025-01-03", periods=steps, freq="7D"))
+    days = day_matrix(dates, STEP_DAYS, _months("2025-01-03", "2025-08-01"))
+    record, dense = SparseSteps(steps, (4, 6)), np.zeros((steps, 4, 6))
+    for k in range(steps):
+        block = rng.random((4, 6)) * (rng.random((4, 6)) > 0.5)
+        record.put(k, block)
+        dense[k] = block
+    for read_bytes in (1, 1000, 1 << 20):          # a period, a few, all at once
+        monkeypatch.setattr(periods, "READ_BYTES", read_bytes)
+        for how in ("sum", "mean", "last"):
+            by_period = PeriodSteps(days, STEP_DAYS)
+            assert all(np.array_equal(a, b) for a, b in zip(by_period.blocks(record, how), by_period.of(dense, how)))
 
 
 # ---------------------------------------------------------------- a world at rest

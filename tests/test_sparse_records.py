@@ -95,6 +95,25 @@ def test_sums_put_as_the_dense_sums_and_products_set_them_across_chunks_and_with
     np.testing.assert_array_equal(weighted[:], dense_weighted)
 
 
+def test_blocks_put_in_any_order_of_parts_and_rows_read_in_order_of_position():
+    """A step puts its parts in any order (the engine puts the last first), and a block given its rows out of
+    order is still stored by position: the entries come out as the dense array lists them, bit for bit."""
+    rng = np.random.default_rng(3)
+    steps, parts, size = 5, 3, 8
+    record, dense = SparseSteps(steps, (parts, size)), np.zeros((steps, parts, size))
+    for k in range(steps):
+        for part in (2, 0, 1):
+            at = rng.permutation(size)[:5] if k == 3 else np.sort(rng.permutation(size)[:5])
+            values = rng.random((5, 2))
+            put_sums(k, size, at, values, plain=(record, part))
+            dense[k, part, at] = values.sum(axis=-1)
+    np.testing.assert_array_equal(record[:], dense)
+    step, (part, position), values = record.entries()
+    np.testing.assert_array_equal(np.lexsort((position, part, step)), np.arange(len(step)))
+    np.testing.assert_array_equal(values, dense[step, part, position])
+    np.testing.assert_array_equal(record.total(slice(1, 4)), dense[1:4].sum(axis=0))
+
+
 def test_a_record_holds_as_many_positions_and_steps_as_its_entries_can_name():
     """An entry's step and position are written as 4-byte integers: a record of more is refused, not wrapped."""
     SparseSteps(10, (np.iinfo(POSITION).max,))

@@ -6,12 +6,15 @@ for the days it has inside. A level (a price) is the day-weighted mean over the 
 end (a stock) is that of the step covering its last day.
 
 The back-test reads its targets from step tables with ``total_in`` and ``mean_in``; ``Results.table(name,
-frequency)`` builds its monthly, quarterly and yearly tables with ``calendar_periods``, ``day_matrix`` and
-``in_periods``. Both count a step's days with ``overlap_days``, so they agree on any period.
+frequency)`` builds its monthly, quarterly and yearly tables with ``run_periods`` (``calendar_periods`` and
+``day_matrix``, found once a process for the same dates) and ``PeriodSteps``. Both count a step's days as
+``overlap_days`` does, so they agree on any period.
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,8 +30,9 @@ from .sparse import SparseSteps
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
-FREQUENCIES = {"month": "M", "quarter": "Q", "year": "Y"}     # a frequency of the tables -> its pandas period code
+FREQUENCIES = {"month": 1, "quarter": 3, "year": 12}          # a frequency of the tables -> its months
 HOW = ("sum", "mean", "last")
+READ_BYTES = 1 << 20     # of a sparse record made dense at once: the steps of several periods, as many as fit
 
 
 @dataclass(frozen=True)
@@ -109,15 +113,27 @@ def calendar_periods(first: dt.date, end: dt.date, frequency: str) -> list[Perio
     """The months, quarters or years (``frequency``) that hold a day from ``first`` (included) to ``end``
     (excluded), each cut to those days and labelled as ``Period.parse`` reads it (``2024-01``, ``2024-Q1``,
     ``2024``): a run that starts or stops mid-month has a part of that month."""
-    import pandas as pd
-
     if frequency not in FREQUENCIES:
         raise ValueError(f"frequency must be step, {', '.join(FREQUENCIES)}, got {frequency!r}")
+    size = FREQUENCIES[frequency]
+    month = (first.year * 12 + first.month - 1) // size * size        # the first period's first month, from year 0
     periods = []
-    for label in pd.period_range(first, end - dt.timedelta(days=1), freq=FREQUENCIES[frequency]):
-        whole = Period.parse(str(label).replace("Q", "-Q") if frequency == "quarter" else str(label))
-        periods.append(Period(max(whole.start, first), min(whole.end, end), whole.label))
+    while (start := dt.date(month // 12, month % 12 + 1, 1)) < end:
+        month += size
+        label = {"month": f"{start.year}-{start.month:02d}", "quarter": f"{start.year}-Q{start.month // 3 + 1}",
+                 "year": f"{start.year}"}[frequency]
+        periods.append(Period(max(start, first), min(dt.date(month // 12, month % 12 + 1, 1), end), label))
     return periods
+
+
+def period_labels(periods: list[Period]) -> pd.DatetimeIndex:
+    """The dates that label ``calendar_periods``: each period's first day, the first's that of its whole
+    period (the others begin where theirs does)."""
+    import pandas as pd
+
+    starts = np.array([Period.parse(p.label).start if i == 0 else p.start for i, p in enumerate(periods)],
+                      dtype="datetime64[D]")
+    return pd.DatetimeIndex(starts.astype("datetime64[s]"), name="date")         # as pandas reads a date
 
 
 def day_matrix(dates: pd.Series, step_days: float, periods: list[Period]) -> np.ndarray:
@@ -130,38 +146,93 @@ def day_matrix(dates: pd.Series, step_days: float, periods: list[Period]) -> np.
         len(periods), len(dates))       # overlap_days of every period at once
 
 
+@functools.lru_cache(maxsize=16)
+def run_periods(dates: tuple[dt.date, ...], step_days: int, end: dt.date,
+                frequency: str) -> tuple[pd.DatetimeIndex, PeriodSteps]:
+    """The periods of ``frequency`` that hold a day of a run's steps (``dates``, each ``step_days`` long) before
+    ``end``, labelled (``period_labels``), and the steps each holds. Every replication of a scenario has the
+    same: a process finds them once."""
+    periods = calendar_periods(dates[0], end, frequency)
+    days = day_matrix(np.array(dates, dtype="datetime64[D]"), step_days, periods)
+    days.setflags(write=False)                     # shared by every run of these dates
+    return period_labels(periods), PeriodSteps(days, step_days)
+
+
 def in_periods(array: np.ndarray | SparseSteps, days: np.ndarray, step_days: float, how: str) -> np.ndarray:
-    """A [step, ...] array by period ([period, ...]), ``days`` being ``day_matrix``'s.
+    """A [step, ...] array by period ([period, ...]), ``days`` being ``day_matrix``'s (``PeriodSteps.of``)."""
+    return PeriodSteps(days, step_days).of(array, how)
+
+
+class PeriodSteps:
+    """The steps each period holds (``days``: ``day_matrix``'s [period, step]) and their weights, found once:
+    a run's tables and series read many [step, ...] arrays by the same periods.
 
     ``sum``: a flow, each step's share pro rata to its days in the period (t per step -> t per period);
     ``mean``: a level or rate averaged over the period's days; ``last``: the level of the step covering the
     period's last day. Only the steps a period holds are read, so a NaN elsewhere (a price not yet set)
     does not leak into it.
     """
-    out = np.zeros((len(days),) + array.shape[1:])
-    for p, block in enumerate(period_blocks(array, days, step_days, how)):
-        out[p] = block
-    return out
 
+    def __init__(self, days: np.ndarray, step_days: float):
+        self.days, self.step_days = days, step_days
+        held = days != 0
+        n = days.shape[1]
+        some = held.any(axis=1)
+        first = np.where(some, held.argmax(axis=1), 0)                # a period's steps are consecutive
+        end = np.where(some, n - held[:, ::-1].argmax(axis=1), 0)
+        self.spans = [(int(lo), int(hi)) for lo, hi in zip(first, end)]     # (0, 0): a period without a step
+        self._weights: dict[str, list[np.ndarray]] = {}
 
-def period_blocks(array: np.ndarray | SparseSteps, days: np.ndarray, step_days: float,
-                  how: str) -> Iterator[np.ndarray | float]:
-    """``in_periods`` one period at a time: each period's [...] in turn, reading only its steps of ``array``
-    (a sparse record is made dense a period at a time)."""
-    if how not in HOW:
-        raise ValueError(f"how must be one of {', '.join(HOW)}, got {how!r}")
-    for row in days:
-        inside = np.flatnonzero(row)
-        if len(inside) == 0:
-            yield np.nan if how != "sum" else 0.0
-            continue
-        lo, hi = inside[0], inside[-1] + 1        # a period's steps are consecutive
+    def weights(self, how: str) -> list[np.ndarray]:
+        """[1, steps] weights of each period's steps: days over ``step_days`` (``sum``), or over the period's
+        days (``mean``)."""
+        if how not in self._weights:
+            rows = [row[lo:hi] for row, (lo, hi) in zip(self.days, self.spans)]
+            self._weights[how] = [(row / (self.step_days if how == "sum" else row.sum())).reshape(1, -1)
+                                  for row in rows]
+        return self._weights[how]
+
+    def blocks(self, array: np.ndarray | SparseSteps, how: str) -> Iterator[np.ndarray | float]:
+        """``of`` one period at a time: each period's [...] in turn, reading only its steps of ``array`` (a
+        sparse record is made dense a stretch of periods at a time, ``READ_BYTES`` at most unless one period
+        needs more)."""
+        if how not in HOW:
+            raise ValueError(f"how must be one of {', '.join(HOW)}, got {how!r}")
+        weights = self.weights(how) if how != "last" else [None] * len(self.spans)
+        read, first = None, 0           # a stretch of a sparse record's steps made dense, from step ``first``
+        per_read = max(1, READ_BYTES // (8 * math.prod(array.shape[1:]) or 1))
+        for (lo, hi), weight in zip(self.spans, weights):
+            if hi == lo:
+                yield np.nan if how != "sum" else 0.0
+                continue
+            if not isinstance(array, SparseSteps):
+                steps = array[lo:hi]
+            else:
+                if read is None or hi > first + len(read):
+                    first, read = lo, array[lo:min(max(hi, lo + per_read), array.shape[0])]
+                steps = read[lo - first:hi - first]
+            if how == "last":
+                yield steps[-1]
+            else:                       # np.tensordot(weight, steps, axes=1), without its Python around one dot
+                yield np.dot(weight, steps.reshape(hi - lo, -1)).reshape(steps.shape[1:])
+
+    def of(self, array: np.ndarray | SparseSteps, how: str) -> np.ndarray:
+        """A [step, ...] array by period ([period, ...]); each period's numbers those of ``blocks``, the dot
+        of a period's weights and steps written in place."""
+        if how not in HOW:
+            raise ValueError(f"how must be one of {', '.join(HOW)}, got {how!r}")
+        out = np.zeros((len(self.spans),) + array.shape[1:])
+        rows = out.reshape(len(self.spans), -1)
         if how == "last":
-            yield array[hi - 1]
-        else:
-            weight = row[lo:hi] / (step_days if how == "sum" else row[lo:hi].sum())
-            steps = array[lo:hi]       # np.tensordot(weight, steps, axes=1), without its Python around one dot
-            yield np.dot(weight.reshape(1, -1), steps.reshape(len(weight), -1)).reshape(steps.shape[1:])
+            for p, (lo, hi) in enumerate(self.spans):
+                rows[p] = array[hi - 1].reshape(-1) if hi > lo else np.nan
+            return out
+        for p, ((lo, hi), weight) in enumerate(zip(self.spans, self.weights(how))):
+            if hi == lo:
+                rows[p] = np.nan if how != "sum" else 0.0
+            else:
+                np.dot(weight, array[lo:hi].reshape(hi - lo, -1), out=rows[p:p + 1])
+        return out
 
 
 def means_by_period(frame: pd.DataFrame, keys: list[str], values: list[str], step_days: float,
@@ -173,7 +244,7 @@ def means_by_period(frame: pd.DataFrame, keys: list[str], values: list[str], ste
     dates = pd.DatetimeIndex(sorted(frame["date"].unique()))
     first = dates[0].date()
     periods = calendar_periods(first, dates[-1].date() + dt.timedelta(days=int(round(step_days))), frequency)
-    labels = pd.DatetimeIndex([pd.Timestamp(Period.parse(p.label).start) for p in periods], name="date")
+    labels = period_labels(periods)
     days = day_matrix(pd.Series(dates), step_days, periods)
     parts = []
     for value in values:

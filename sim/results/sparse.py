@@ -125,39 +125,63 @@ class SparseSteps:
         """(start [steps + 1], flat [N], rows [N, *tail]): the entries of step k are start[k]:start[k + 1],
         in order of their flat lead position, each position once (what was added to one, summed in order)."""
         if self._frozen is None:
-            counts = [*self._counts, int(self._cursor[0])]
-            chunks = [tuple(a[:n] for a in chunk) for chunk, n in zip(self._chunks, counts)]
-            joined = [np.concatenate(a) for a in zip(*chunks, _nothing(self.tail)[0 if self._adding else 1:])]
-            flat, rows = joined[-2], joined[-1].reshape(len(joined[-1]), *self.tail)
             if self._adding:
-                step = joined[0]
-            else:                   # the blocks that count, in order of step and part: in order of position already
-                spans = self._blocks.reshape(-1, 2)
-                put = spans[:, 0] >= 0
-                spans = spans[put]
-                lengths = spans[:, 1] - spans[:, 0]
-                live = np.arange(int(lengths.sum())) + np.repeat(
-                    spans[:, 0] - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-                flat, rows = flat[live], rows[live]
-                step = np.repeat(np.repeat(np.arange(self.steps), self._blocks.shape[1])[put], lengths)
-            key = step.astype(np.int64) * math.prod(self.lead) + flat
-            if len(key) and (key[1:] < key[:-1]).any():
-                order = np.argsort(key, kind="stable")   # what was added to one position keeps its call order
-                key, rows = key[order], rows[order]
-            first = np.ones(len(key), dtype=bool)
-            first[1:] = key[1:] != key[:-1]
-            if not first.all():                           # 0 + a + b ..., as += on a zeroed array adds them
-                slot = np.cumsum(first) - 1
-                summed = np.zeros((int(first.sum()), *self.tail))
-                np.add.at(summed, slot, rows)
-                key, rows = key[first], summed
-            step, flat = np.divmod(key, math.prod(self.lead))
-            self._frozen = (np.searchsorted(step, np.arange(self.steps + 1)), flat.astype(POSITION), rows)
+                step, flat, rows = self._added()
+                self._frozen = self._in_order(step, flat, rows)
+            else:
+                start, flat, rows = self._put()
+                rising = flat[1:] > flat[:-1]
+                rising[start[1:-1][(start[1:-1] > 0) & (start[1:-1] < len(flat))] - 1] = True    # a new step
+                if rising.all():                          # as a block's rows are put, and its parts follow
+                    self._frozen = (start, flat, rows)
+                else:
+                    self._frozen = self._in_order(np.repeat(np.arange(self.steps), np.diff(start)), flat, rows)
             self._chunks, self._counts = [], []
             self._open, self._free = None, -1
             self._cursor[:] = 0
             self._blocks = self._blocks[:, :0]            # held once, in the stored form
         return self._frozen
+
+    def _added(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(step, flat, rows) of every entry added, in call order."""
+        counts = [*self._counts, int(self._cursor[0])]
+        chunks = [tuple(a[:n] for a in chunk) for chunk, n in zip(self._chunks, counts)]
+        step, flat, rows = (np.concatenate(a) for a in zip(*chunks, _nothing(self.tail)))
+        return step, flat, rows.reshape(len(rows), *self.tail)
+
+    def _put(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(start [steps + 1], flat, rows) of the blocks that count, in order of step and part, each block's
+        entries copied from its chunk at once: a step puts its parts in any order, and an index of every
+        entry would cost more than the entries."""
+        spans = self._blocks.reshape(-1, 2)
+        spans = spans[spans[:, 0] >= 0]
+        per_step = np.where(self._blocks[:, :, 0] >= 0, self._blocks[:, :, 1] - self._blocks[:, :, 0], 0).sum(axis=1)
+        start = np.concatenate([[0], np.cumsum(per_step)])
+        base = np.cumsum([0, *self._counts])          # the first entry of each chunk, counted over the chunks
+        chunk = np.searchsorted(base, spans[:, 0], side="right") - 1      # a block lies in one chunk
+        within = spans - base[chunk][:, None]         # each block's first and end entry in its chunk
+        blocks = list(zip(chunk.tolist(), *within.T.tolist()))
+        flat, rows = (np.concatenate([self._chunks[c][a][i:j] for c, i, j in blocks] or [nothing])
+                      for a, nothing in enumerate(_nothing(self.tail)[1:]))
+        return start, flat, rows.reshape(len(rows), *self.tail)
+
+    def _in_order(self, step: np.ndarray, flat: np.ndarray,
+                  rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The stored form of entries in any order: sorted by step and position (what was added to one
+        position keeps its call order), each position's rows summed."""
+        key = step.astype(np.int64) * math.prod(self.lead) + flat
+        if len(key) and (key[1:] < key[:-1]).any():
+            order = np.argsort(key, kind="stable")
+            key, rows = key[order], rows[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        if not first.all():                           # 0 + a + b ..., as += on a zeroed array adds them
+            slot = np.cumsum(first) - 1
+            summed = np.zeros((int(first.sum()), *self.tail))
+            np.add.at(summed, slot, rows)
+            key, rows = key[first], summed
+        step, flat = np.divmod(key, math.prod(self.lead))
+        return np.searchsorted(step, np.arange(self.steps + 1)), flat.astype(POSITION), rows
 
     @property
     def nbytes(self) -> int:
@@ -176,9 +200,9 @@ class SparseSteps:
             size = math.prod(self.lead[len(key):])
             index = tuple(int(part) % n for part, n in zip(key, self.lead))
             first = (np.ravel_multi_index(index, self.lead[:len(key)]) if key else 0) * size
-            kept = (flat >= first) & (flat < first + size)
+            kept = np.flatnonzero((flat >= first) & (flat < first + size))
             out = SparseSteps(self.steps, self.lead[len(key):], self.tail)
-            out._frozen = (np.concatenate([[0], np.cumsum(kept)])[start], flat[kept] - first, rows[kept])
+            out._frozen = (np.searchsorted(kept, start), flat[kept] - first, rows[kept])   # kept before each step
             return out
         coords = np.unravel_index(flat, self.lead) if len(flat) else tuple(np.zeros(0, np.int64) for _ in self.lead)
         kept = np.ones(len(flat), dtype=bool)
@@ -231,8 +255,7 @@ class SparseSteps:
         values = rows[lo:start[max(first, stop)]]
         values = values.sum(axis=tuple(range(1, rows.ndim))) if items_first else values
         out = np.zeros((math.prod(self.lead), *(() if items_first else self.tail)))
-        for k in range(first, stop):                   # step after step; a step holds a position once
-            out[flat[start[k]:start[k + 1]]] += values[start[k] - lo:start[k + 1] - lo]
+        np.add.at(out, flat[lo:start[max(first, stop)]], values)   # entry after entry: a position's steps in order
         return out.reshape(*self.lead, *(() if items_first else self.tail))
 
     def entries(self) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray]:

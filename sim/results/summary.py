@@ -285,15 +285,16 @@ def dependency_window(results: Run, window: slice) -> dict[str, dict[str, Depend
     out: dict[str, dict[str, Dependency]] = {country: {} for country in net.countries}
     consumed_by_stage = raw.consumed_tags.total(window)                        # [stage, country, provenance row]
     for s, stage in enumerate(STAGES):
-        imported = raw.exports[stage].total(window, items_first=True)          # [buyer, supplier] t
+        imports = raw.exports[stage].total(window, items_first=True)           # [buyer, supplier] t
+        np.fill_diagonal(imports, 0.0)                                          # from other countries
+        total = imports.sum(axis=1)                 # each buyer's row summed as NumPy sums the row alone
         consumed = consumed_by_stage[s]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            direct, embedded = imports[:, j] / total, consumed[:, touched] / consumed[:, 0]
         for b, country in enumerate(net.countries):
-            imports = imported[b].copy()
-            imports[b] = 0.0
-            direct = float(imports[j] / imports.sum()) if imports.sum() > 0 else None
-            embedded = float(consumed[b, touched] / consumed[b, 0]) if consumed[b, 0] > 0 else None
-            if direct is not None or embedded is not None:
-                out[country][stage] = Dependency(direct=direct, embedded=embedded)
+            if total[b] > 0 or consumed[b, 0] > 0:
+                out[country][stage] = Dependency(direct=float(direct[b]) if total[b] > 0 else None,
+                                                 embedded=float(embedded[b]) if consumed[b, 0] > 0 else None)
     return out
 
 

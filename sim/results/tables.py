@@ -69,7 +69,7 @@ from ..world.markets import OUTSIDE
 from .chain import chain_links
 from .columns import KEYS, RECYCLING, STOCKPILE, VALUES
 from .events import events_table
-from .periods import Period, calendar_periods, day_matrix, in_periods, period_blocks
+from .periods import PeriodSteps, run_periods
 from .recorder import Recorder
 from .sparse import SparseSteps
 from .summary import Summary, summarise
@@ -89,7 +89,7 @@ class Results:
         self.balance = balance        # the mass balance as arrays by element (t REO): opening, mined, ..., residual
         self._summary: Summary | None = None
         self._tables: dict[tuple[str, str], pd.DataFrame] = {}   # built once: the back-test reads one many times
-        self._periods: dict[str, tuple[pd.DatetimeIndex, np.ndarray]] = {}
+        self._periods: dict[str, tuple[pd.DatetimeIndex, PeriodSteps]] = {}
 
     # ------------------------------------------------------------ tables
     TABLES = ("production", "flows", "chain", "inventory", "unmet", "magnet_output", "prices", "magnet_prices",
@@ -128,31 +128,26 @@ class Results:
     def tables(self, frequency: str = "step") -> dict[str, pd.DataFrame]:
         return {name: self.table(name, frequency) for name in self.TABLES}
 
-    def _calendar(self, frequency: str) -> tuple[pd.DatetimeIndex, np.ndarray]:
-        """The periods of ``frequency`` the run's days fall in, each labelled by its first day, and the days of
-        each step inside each ([period, step]).
+    def _calendar(self, frequency: str) -> tuple[pd.DatetimeIndex, PeriodSteps]:
+        """The periods of ``frequency`` the run's days fall in, each labelled by its first day, and the steps
+        each holds (their days inside each, [period, step], as ``days``).
 
         The run's days end with its last day (the calendar's end, or where it was stopped): the last step may
         run a few days past it, which would otherwise make a part-period after the end (a cliff in every
         monthly series).
         """
-        import pandas as pd
-
         if frequency not in self._periods:
-            step_days = self.net.step_days
-            first = self.net.dates[0]
-            end = min(self.net.dates[-1] + dt.timedelta(days=step_days), self.net.last_day + dt.timedelta(days=1))
-            periods = calendar_periods(first, end, frequency)
-            labels = pd.DatetimeIndex([pd.Timestamp(Period.parse(p.label).start) for p in periods], name="date")
-            self._periods[frequency] = labels, day_matrix(pd.Series(self.dates), step_days, periods)
+            net = self.net
+            end = min(net.dates[-1] + dt.timedelta(days=net.step_days), net.last_day + dt.timedelta(days=1))
+            self._periods[frequency] = run_periods(tuple(net.dates), net.step_days, end, frequency)
         return self._periods[frequency]
 
     def by_period(self, array: np.ndarray, frequency: str, how: str = "sum") -> tuple[pd.DatetimeIndex, np.ndarray]:
-        """A [step, ...] array and its dates at ``frequency`` (``periods.in_periods``: steps split by days)."""
+        """A [step, ...] array and its dates at ``frequency`` (``PeriodSteps.of``: steps split by days)."""
         if frequency == "step":
             return self.dates, array
-        labels, days = self._calendar(frequency)
-        return labels, in_periods(array, days, self.net.step_days, how)
+        labels, steps = self._calendar(frequency)
+        return labels, steps.of(array, how)
 
     def _tidy(self, array: np.ndarray | SparseSteps, axes: list[tuple[str, tuple]], value: str, frequency: str,
               how: str = "sum", keep_zero: bool = False) -> pd.DataFrame:
@@ -182,9 +177,9 @@ class Results:
             codes = (step[kept[0]], *(c[kept[0]] for c in lead),
                      *(np.unravel_index(kept[1], record.tail) if record.tail else ()))
             return self.dates, codes, tail[kept]
-        labels, days = self._calendar(frequency)
+        labels, steps = self._calendar(frequency)
         parts = []
-        for p, block in enumerate(period_blocks(record, days, self.net.step_days, how)):
+        for p, block in enumerate(steps.blocks(record, how)):
             block = np.broadcast_to(block, record.shape[1:]).reshape(-1)
             kept = np.flatnonzero(np.abs(block) > 1e-12)
             parts.append((np.full(len(kept), p), kept, block[kept]))
@@ -354,10 +349,9 @@ class Results:
             tagged = raw.consumed_tags.select(s)               # [n, b, Q]
             if frequency == "step":
                 consumed, touched = (tagged[:, :, q] for q in rows)
-            else:   # each period's rows read from all of its [b, Q], as in_periods reads an array
-                days = self._calendar(frequency)[1]
+            else:   # each period's rows read from all of its [b, Q], as PeriodSteps.of reads an array
                 blocks = np.stack([np.broadcast_to(block, (C, net.tags.rows))[:, rows]
-                                   for block in period_blocks(tagged, days, net.step_days, "sum")])
+                                   for block in self._calendar(frequency)[1].blocks(tagged, "sum")])
                 consumed, touched = blocks[:, :, 0], blocks[:, :, 1]
             with np.errstate(invalid="ignore", divide="ignore"):
                 direct = np.where(total > 0, from_on / np.where(total > 0, total, 1), np.nan)
@@ -396,9 +390,9 @@ class Results:
         if frequency == "step":
             frame["date"] = self.dates[k]
         else:           # tonnes applied for (approved, ...) in a step that straddles a boundary: split by days
-            labels, days = self._calendar(frequency)
-            p, row = np.nonzero(days[:, k])
-            share = days[p, k[row]] / self.net.step_days
+            labels, steps = self._calendar(frequency)
+            p, row = np.nonzero(steps.days[:, k])
+            share = steps.days[p, k[row]] / self.net.step_days
             frame = frame.iloc[row].assign(date=labels[p], t=frame["t"].to_numpy(dtype=float)[row] * share)
         frame["date"] = pd.to_datetime(frame["date"]) if len(frame) else pd.Series([], dtype="datetime64[ns]")
         frame["exporter"] = [net.countries[i] for i in frame["exporter"]]
@@ -415,8 +409,8 @@ class Results:
         if frequency == "step":
             frame.insert(0, "date", self.dates[frame["k"].to_numpy()])
         else:           # a level: the queue at the end of the step covering the period's last day
-            labels, days = self._calendar(frequency)
-            last = {int(np.flatnonzero(row)[-1]): labels[p] for p, row in enumerate(days) if row.any()}
+            labels, steps = self._calendar(frequency)
+            last = {hi - 1: labels[p] for p, (lo, hi) in enumerate(steps.spans) if hi > lo}
             frame = frame[frame["k"].isin(list(last))]
             frame.insert(0, "date", pd.to_datetime([last[k] for k in frame["k"]]))
         frame["exporter"] = [net.countries[i] for i in frame["exporter"]]

@@ -6,6 +6,7 @@ replication drew can be listed by key path.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,15 @@ from pydantic import BaseModel
 
 from .distributions import Choice, DateChoice, Distribution
 from .yamlfile import format_path
+
+# what a scenario's leaves are: nothing inside them to draw (a walk checks these first; most of a scenario is leaves)
+_LEAVES = frozenset({int, float, str, bool, type(None), dt.date})
+
+
+@functools.cache
+def _fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """A model's field names, in order: pydantic's ``model_fields`` costs more to read than a walk's step."""
+    return tuple(model.model_fields)
 
 
 def realise(obj: Any, rng: np.random.Generator | None) -> Any:
@@ -23,11 +33,13 @@ def realise(obj: Any, rng: np.random.Generator | None) -> Any:
     model with a ``decide_events(rng)`` method (the scenario) then decides which
     of its events happen; it draws nothing when no event has a ``probability``.
     """
+    if type(obj) in _LEAVES:
+        return obj
     if isinstance(obj, Distribution):
         return obj.central() if rng is None else obj.sample(rng)
     if isinstance(obj, BaseModel):
         updates = {}
-        for name in type(obj).model_fields:
+        for name in _fields(type(obj)):
             value = getattr(obj, name)
             new = realise(value, rng)
             if new is not value:
@@ -47,12 +59,15 @@ def realise(obj: Any, rng: np.random.Generator | None) -> Any:
 def has_distributions(obj: Any) -> bool:
     """True when any number or date inside ``obj`` is a distribution, or an event has a probability:
     when draws can give different worlds."""
+    if type(obj) in _LEAVES:
+        return False
     if isinstance(obj, Distribution):
         return True
     if isinstance(obj, BaseModel):
-        if "probability" in type(obj).model_fields and obj.probability is not None:
+        fields = _fields(type(obj))
+        if "probability" in fields and obj.probability is not None:
             return True
-        return any(has_distributions(getattr(obj, n)) for n in type(obj).model_fields)
+        return any(has_distributions(getattr(obj, n)) for n in fields)
     if isinstance(obj, dict):
         return any(has_distributions(v) for v in obj.values())
     if isinstance(obj, (list, tuple)):
@@ -132,11 +147,13 @@ def written_inputs(scenario: Any) -> dict[str, Any]:
 def _walk(written: Any, drawn: Any, path: tuple, out: dict[str, Any]) -> None:
     """Each distribution of ``written`` (the scenario's events left out at the top) with what ``drawn`` holds
     in its place, by key path."""
+    if type(written) in _LEAVES:
+        return
     if isinstance(written, Distribution):
         out[format_path(path)] = drawn.isoformat() if isinstance(drawn, dt.date) else drawn
     elif isinstance(written, BaseModel):
         per_use = getattr(type(written), "drawn_per_use", frozenset())    # drawn afresh each use, not here
-        for name in type(written).model_fields:
+        for name in _fields(type(written)):
             if not (path == () and name == "events") and name not in per_use:
                 _walk(getattr(written, name), getattr(drawn, name), path + (name,), out)
     elif isinstance(written, dict):

@@ -16,18 +16,19 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 
-def available_share(facility: Facility, on: dt.date) -> float:
-    """Share of nameplate capacity usable on a date: 0 before ``online``, a linear ramp, 0 after ``closes``."""
-    if facility.closes is not None and on >= facility.closes:
-        return 0.0
-    if facility.online is None:
-        return 1.0
-    if on < facility.online:
-        return 0.0
-    ramp_days = float(facility.ramp_years) * DAYS_PER_YEAR
-    if ramp_days <= 0:
-        return 1.0
-    return min(1.0, (on - facility.online).days / ramp_days)
+def available_share(facility: Facility, days: np.ndarray) -> np.ndarray:
+    """Share of nameplate capacity usable on each of ``days`` (``date.toordinal()``): 0 before ``online``, a
+    linear ramp, 0 after ``closes``."""
+    share = np.ones(len(days))
+    if facility.online is not None:
+        since = days - facility.online.toordinal()
+        ramp_days = float(facility.ramp_years) * DAYS_PER_YEAR
+        if ramp_days > 0:
+            share = np.minimum(1.0, since / ramp_days)
+        share[since < 0] = 0.0
+    if facility.closes is not None:
+        share[days >= facility.closes.toordinal()] = 0.0
+    return share
 
 
 def facility_table(scenario: Scenario, on: dt.date | None = None) -> pd.DataFrame:
@@ -44,7 +45,7 @@ def facility_table(scenario: Scenario, on: dt.date | None = None) -> pd.DataFram
     rows = []
     for stage in STAGES:
         for fid, f in getattr(scenario.facilities, stage).items():
-            share = available_share(f, on)
+            share = float(available_share(f, np.array([on.toordinal()]))[0])
             rows.append({"stage": stage, "facility": fid, "name": f.name, "country": f.country,
                          "capacity_t": float(f.capacity_t) * share, "utilisation": float(f.utilisation),
                          "output_t": float(f.capacity_t) * float(f.utilisation) * share})
@@ -91,9 +92,9 @@ def facility_arrays(facilities: dict, scenario: Scenario, dates) -> FacilityArra
     countries, elements = tuple(scenario.countries), tuple(scenario.elements)
     ids = tuple(facilities)
     nameplate = np.zeros((len(dates), len(ids)))
-    for f, fac in enumerate(facilities.values()):
-        nameplate[:, f] = [float(fac.capacity_t) / DAYS_PER_YEAR * available_share(fac, d) for d in dates]
     day = np.array([d.toordinal() for d in dates])
+    for f, fac in enumerate(facilities.values()):
+        nameplate[:, f] = float(fac.capacity_t) / DAYS_PER_YEAR * available_share(fac, day)
     for event in scenario.events:
         if getattr(event, "facility", None) not in ids:
             continue
