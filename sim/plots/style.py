@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import matplotlib.dates as mdates
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
@@ -68,8 +69,12 @@ def figure(size: tuple[float, float] = SIZE) -> Figure:
     """An empty figure ``size`` inches large at the resolution it is written at (``DPI``).
 
     Made without pyplot: nothing global holds it (nothing to close), and pyplot is never imported. At
-    ``DPI`` from the start, the layout measures its text with the renderer that then draws it."""
-    return Figure(figsize=size, dpi=DPI)
+    ``DPI`` from the start, on an Agg canvas of its own: the layout measures its text with the renderer that
+    then draws it, which keeps what it measured (on matplotlib's base canvas, each would make a renderer of its
+    own, and every text would be measured twice)."""
+    fig = Figure(figsize=size, dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def new_figure(size: tuple[float, float] = SIZE, **subplots) -> tuple[Figure, Axes | np.ndarray]:
