@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import pathlib
 import zlib
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
 import matplotlib.dates as mdates
@@ -90,13 +91,35 @@ def save_figure(fig: Figure, path: pathlib.Path, note: str, top: float = 1.0,
     temporary file moved into place)."""
     fig.text(0.005, 0.005, note, fontsize=7, color="0.4", ha="left", va="bottom")
     bottom = event_key(fig, events)
-    fig.tight_layout(rect=(0, bottom, 1, top))
+    with measured_once(fig):
+        fig.tight_layout(rect=(0, bottom, 1, top))
     # tight_layout leaves a placeholder layout engine behind, for which savefig would draw the whole figure
     # once more, unseen, before drawing it: the layout is done, so none is left
     fig.set_layout_engine(None)
     kind = pathlib.Path(path).suffix[1:]
     fast = {"pil_kwargs": {"compress_level": PNG_LEVEL}} if kind == "png" else {}
     return atomic_write(pathlib.Path(path), lambda p: fig.savefig(p, dpi=DPI, format=kind, **fast))
+
+
+@contextmanager
+def measured_once(fig: Figure) -> Iterator[None]:
+    """Within the block, each axes of ``fig`` measures its tight box once: a tight layout in a ``rect`` measures
+    every axes twice where it stands (two passes, the second fitting the first's margins into the rect), and
+    the two measures are the same boxes."""
+    for ax in fig.axes:
+        measure, boxes = ax.get_tightbbox, {}
+
+        def once(*args, _measure=measure, _boxes=boxes, **kwargs):
+            key = (*map(id, args), *sorted(kwargs.items()))
+            if key not in _boxes:
+                _boxes[key] = _measure(*args, **kwargs)
+            return _boxes[key]
+        ax.get_tightbbox = once
+    try:
+        yield
+    finally:
+        for ax in fig.axes:
+            del ax.get_tightbbox
 
 
 def ready_to_draw() -> None:
