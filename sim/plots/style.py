@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullFormatter
 
 from ..files import atomic_write
 from ..world.markets import HOME, OUTSIDE, WORLD
@@ -91,6 +91,7 @@ def save_figure(fig: Figure, path: pathlib.Path, note: str, top: float = 1.0,
     temporary file moved into place)."""
     fig.text(0.005, 0.005, note, fontsize=7, color="0.4", ha="left", va="bottom")
     bottom = event_key(fig, events)
+    fix_date_ticks(fig)
     with measured_once(fig):
         fig.tight_layout(rect=(0, bottom, 1, top))
     # tight_layout leaves a placeholder layout engine behind, for which savefig would draw the whole figure
@@ -99,6 +100,20 @@ def save_figure(fig: Figure, path: pathlib.Path, note: str, top: float = 1.0,
     kind = pathlib.Path(path).suffix[1:]
     fast = {"pil_kwargs": {"compress_level": PNG_LEVEL}} if kind == "png" else {}
     return atomic_write(pathlib.Path(path), lambda p: fig.savefig(p, dpi=DPI, format=kind, **fast))
+
+
+def fix_date_ticks(fig: Figure) -> None:
+    """Fix the ticks and labels of each date axis of ``fig`` (its dates final) where its locator puts them: they
+    depend on the dates alone, not on the axes' size, and the layout and the drawing would work them out again
+    a dozen times a figure."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            locator = axis.get_major_locator()
+            if isinstance(locator, mdates.AutoDateLocator):     # an axis sharing it has it fixed already
+                ticks = locator()
+                labels = axis.get_major_formatter().format_ticks(ticks)
+                axis.set_major_locator(FixedLocator(ticks))
+                axis.set_major_formatter(FixedFormatter(labels))
 
 
 @contextmanager
