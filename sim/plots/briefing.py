@@ -113,8 +113,9 @@ def shortfall_figure(results: Results) -> Figure:
     if short.empty:
         note_empty(ax, "no country goes short")
     by["share"] = by["unmet_t"] / by["demand_t"].where(by["demand_t"] > 0)
+    lines = dict(tuple(by.groupby("country", sort=False)))
     for country, cumulative in short.items():
-        line = by[by["country"] == country].sort_values("date")
+        line = lines[country].sort_values("date")
         ax.plot(line["date"], line["share"], color=colour(country), lw=1.8,
                 label=f"{country}  {tonnage(cumulative)}")
     ax.set_ylim(0, 1.0 if short.empty else min(1.0, max(0.05, float(by["share"].max()) * 1.1)))
@@ -147,14 +148,16 @@ def cover_figure(results: Results, countries: tuple[str, ...]) -> Figure:
                  x=0.01, ha="left", fontweight="bold", fontsize=11)
     oxides = inventory[(inventory["stage"] == REFINERY) & inventory["country"].isin(countries)
                        & inventory["item"].isin(tuple(ELEMENT_COLOURS))]
+    covers = dict(tuple(oxides.groupby("country", sort=False)["days_of_cover"]))
+    lines = dict(tuple(oxides.groupby(["country", "item"], sort=False)))
     first = None
     for k, country in enumerate(countries):
         ax = fig.add_subplot(grid[0, k], sharex=first)     # each its own days: one country's cover hides none
         first = first or ax
-        top = cover_top(oxides.loc[oxides["country"] == country, "days_of_cover"])
+        top = cover_top(covers.get(country, pd.Series([], dtype=float)))
         for item, tint in ELEMENT_COLOURS.items():
-            rows = oxides[(oxides["country"] == country) & (oxides["item"] == item)]
-            if rows.empty:
+            rows = lines.get((country, item))
+            if rows is None:
                 continue
             cover = _monthly(rows, months, "days_of_cover").clip(upper=top)
             ax.plot(months, cover, color=tint, ls=ELEMENT_STYLES[item], lw=1.5, label=item)
@@ -289,14 +292,13 @@ def dependency_figure(results: Results, countries: tuple[str, ...], on: str = "C
         return fig
     followed = tuple(c for c in countries if c != on) or tuple(c for c in ("JP", "KR") if c in results.countries)
     dep = results.dependency(on=on, frequency="quarter")
+    lines = dict(tuple(dep[dep["country"].isin(followed)].groupby(["stage", "country"], sort=False)))
     for ax, (stage, name) in zip(axes, ((REFINERY, "Oxides (separation output)"), (MAGNET, "Magnets"))):
         ax.set_title(name, loc="left", fontsize=10)
-        shown = dep[(dep["stage"] == stage) & dep["country"].isin(followed)].dropna(subset=["direct", "embedded"],
-                                                                                      how="all")
-        if shown.empty:
+        shown = [lines.get((stage, country), dep.iloc[:0]).sort_values("date") for country in followed]
+        if all(rows[["direct", "embedded"]].isna().all(axis=None) for rows in shown):
             note_empty(ax, f"{', '.join(followed)} import{'s' if len(followed) == 1 else ''} none", size=9)
-        for country in followed:
-            rows = dep[(dep["stage"] == stage) & (dep["country"] == country)].sort_values("date")
+        for country, rows in zip(followed, shown):
             c = colour(country)
             ax.plot(rows["date"], rows["direct"], color=c, lw=1.8)
             ax.plot(rows["date"], rows["embedded"], color=c, lw=1.4, ls="--")

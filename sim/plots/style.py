@@ -6,13 +6,15 @@ from __future__ import annotations
 import io
 import pathlib
 import zlib
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
 import matplotlib.dates as mdates
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullFormatter
 
 from ..files import atomic_write
 from ..world.markets import HOME, OUTSIDE, WORLD
@@ -68,8 +70,12 @@ def figure(size: tuple[float, float] = SIZE) -> Figure:
     """An empty figure ``size`` inches large at the resolution it is written at (``DPI``).
 
     Made without pyplot: nothing global holds it (nothing to close), and pyplot is never imported. At
-    ``DPI`` from the start, the layout measures its text with the renderer that then draws it."""
-    return Figure(figsize=size, dpi=DPI)
+    ``DPI`` from the start, on an Agg canvas of its own: the layout measures its text with the renderer that
+    then draws it, which keeps what it measured (on matplotlib's base canvas, each would make a renderer of its
+    own, and every text would be measured twice)."""
+    fig = Figure(figsize=size, dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def new_figure(size: tuple[float, float] = SIZE, **subplots) -> tuple[Figure, Axes | np.ndarray]:
@@ -85,13 +91,50 @@ def save_figure(fig: Figure, path: pathlib.Path, note: str, top: float = 1.0,
     temporary file moved into place)."""
     fig.text(0.005, 0.005, note, fontsize=7, color="0.4", ha="left", va="bottom")
     bottom = event_key(fig, events)
-    fig.tight_layout(rect=(0, bottom, 1, top))
+    fix_date_ticks(fig)
+    with measured_once(fig):
+        fig.tight_layout(rect=(0, bottom, 1, top))
     # tight_layout leaves a placeholder layout engine behind, for which savefig would draw the whole figure
     # once more, unseen, before drawing it: the layout is done, so none is left
     fig.set_layout_engine(None)
     kind = pathlib.Path(path).suffix[1:]
     fast = {"pil_kwargs": {"compress_level": PNG_LEVEL}} if kind == "png" else {}
     return atomic_write(pathlib.Path(path), lambda p: fig.savefig(p, dpi=DPI, format=kind, **fast))
+
+
+def fix_date_ticks(fig: Figure) -> None:
+    """Fix the ticks and labels of each date axis of ``fig`` (its dates final) where its locator puts them: they
+    depend on the dates alone, not on the axes' size, and the layout and the drawing would work them out again
+    a dozen times a figure."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            locator = axis.get_major_locator()
+            if isinstance(locator, mdates.AutoDateLocator):     # an axis sharing it has it fixed already
+                ticks = locator()
+                labels = axis.get_major_formatter().format_ticks(ticks)
+                axis.set_major_locator(FixedLocator(ticks))
+                axis.set_major_formatter(FixedFormatter(labels))
+
+
+@contextmanager
+def measured_once(fig: Figure) -> Iterator[None]:
+    """Within the block, each axes of ``fig`` measures its tight box once: a tight layout in a ``rect`` measures
+    every axes twice where it stands (two passes, the second fitting the first's margins into the rect), and
+    the two measures are the same boxes."""
+    for ax in fig.axes:
+        measure, boxes = ax.get_tightbbox, {}
+
+        def once(*args, _measure=measure, _boxes=boxes, **kwargs):
+            key = (*map(id, args), *sorted(kwargs.items()))
+            if key not in _boxes:
+                _boxes[key] = _measure(*args, **kwargs)
+            return _boxes[key]
+        ax.get_tightbbox = once
+    try:
+        yield
+    finally:
+        for ax in fig.axes:
+            del ax.get_tightbbox
 
 
 def ready_to_draw() -> None:

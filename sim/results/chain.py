@@ -132,6 +132,11 @@ def chain_flows(results: Results, periods: Sequence[Period | str] | None = None)
     raw, tags, countries = results.raw, results.net.tags, list(results.countries)
     chosen = [p if isinstance(p, Period) else Period.parse(p) for p in (periods or flow_periods(results))]
     held = raw.held()
+    # the provenance each period sums, narrowed once for all periods (a narrowing reads the whole record)
+    fed_by = raw.consumed_tags.select(0, slice(None), tags.kind("mined"))      # [step, separating, mining]
+    content_by = raw.made_tags.select(slice(None), tags.kind("refined"))       # [step, making, separating] t REO
+    made_by = raw.made_tags_t.select(slice(None), tags.kind("refined"))        # [step, making, separating] t magnet
+    used_by = raw.used_tags_t.select(slice(None), tags.kind("made"))           # [step, using, making] t magnet
     rows: list[tuple] = []
     for period in chosen:
         steps = period_steps(results, period)
@@ -150,10 +155,7 @@ def chain_flows(results: Results, periods: Sequence[Period | str] | None = None)
             rows.extend((*head, column, side, flow, c, o, t, UNITS[column]) for c, o, t in cells if t > 1e-12)
 
         total = lambda array: array[steps].sum(axis=0)  # noqa: E731 (a one-line helper over this period)
-        fed = total(raw.consumed_tags.select(0, slice(None), tags.kind("mined")))       # [separating, mining]
-        to_magnets = total(raw.made_tags.select(slice(None), tags.kind("refined")))     # [making, separating] t REO
-        made_t = total(raw.made_tags_t.select(slice(None), tags.kind("refined")))       # [making, separating] t magnet
-        used_t = total(raw.used_tags_t.select(slice(None), tags.kind("made")))          # [using, making] t magnet
+        fed, to_magnets, made_t, used_t = (total(array) for array in (fed_by, content_by, made_by, used_by))
         change = held[steps[-1] + 1] - held[steps[0]]                        # [stage] over the period
         add("mine", "in", "mined", total(raw.mined).sum(axis=1))
         add("mine", "out", "to separation", fed.T)

@@ -167,6 +167,11 @@ class Results:
                               codes=list(codes), names=["date"] + [n for n, _ in axes], verify_integrity=False)
         return pd.DataFrame({value: values}, index=index).reset_index()
 
+    def _values(self, array: np.ndarray, frequency: str, how: str = "sum") -> np.ndarray:
+        """The values of ``_tidy(array, ..., keep_zero=True)`` in its rows' order, without making its frame: a
+        column of a table whose keys another array has made."""
+        return self.by_period(array, frequency, how)[1].reshape(-1)
+
     def _sparse_rows(self, record: SparseSteps, frequency: str,
                      how: str) -> tuple[pd.DatetimeIndex, tuple[np.ndarray, ...], np.ndarray]:
         """The period labels, and the codes (period, *axes) and values of what is not zero by period."""
@@ -234,16 +239,15 @@ class Results:
             t = self._tidy(stock, axes, "t", frequency, how="last", keep_zero=True)
             with np.errstate(invalid="ignore", divide="ignore"):
                 cover = np.where(use > 0, stock / np.where(use > 0, use, 1), np.nan)
-            t["days_of_cover"] = self._tidy(cover, axes, "d", frequency, how="last", keep_zero=True)["d"].values
+            t["days_of_cover"] = self._values(cover, frequency, "last")
             t.insert(2, "stage", stage)
             t["days_of_end_use"] = np.nan
             if stage == STOCKPILE:
                 content = net.end_use_content(slice(None))
                 with np.errstate(invalid="ignore", divide="ignore"):
                     end_use = np.where(content > 0, stock / np.where(content > 0, content, 1), np.nan)
-                t["days_of_end_use"] = self._tidy(end_use, axes, "d", frequency, how="last",
-                                                  keep_zero=True)["d"].values
-            in_use = self._tidy(use, axes, "u", frequency, how="last", keep_zero=True)["u"].values > 0
+                t["days_of_end_use"] = self._values(end_use, frequency, "last")
+            in_use = self._values(use, frequency, "last") > 0
             parts.append(t[(t["t"].abs() > 1e-9) | (in_use & (stage != STOCKPILE))])
         return pd.concat(parts, ignore_index=True)
 
@@ -253,7 +257,7 @@ class Results:
         net, raw = self.net, self.raw
         axes = [("country", net.countries), ("sector", net.sectors)]
         frame = self._tidy(raw.demand, axes, "demand_t", frequency, keep_zero=True)
-        frame["supplied_t"] = self._tidy(raw.supplied, axes, "s", frequency, keep_zero=True)["s"].values
+        frame["supplied_t"] = self._values(raw.supplied, frequency)
         frame = frame[frame["demand_t"] > 0].reset_index(drop=True)
         frame["unmet_t"] = (frame["demand_t"] - frame["supplied_t"]).clip(lower=0.0)
         sector = pd.Series(range(len(net.sectors)), index=net.sectors)
@@ -267,7 +271,7 @@ class Results:
         net, raw = self.net, self.raw
         axes = [("country", net.countries), ("grade", net.grades)]
         frame = self._tidy(raw.magnets_planned, axes, "planned_t", frequency, keep_zero=True)
-        frame["made_t"] = self._tidy(raw.magnets_made, axes, "m", frequency, keep_zero=True)["m"].values
+        frame["made_t"] = self._values(raw.magnets_made, frequency)
         frame = frame[frame["planned_t"] > 1e-12].reset_index(drop=True)
         frame["short_t"] = (frame["planned_t"] - frame["made_t"]).clip(lower=0.0)
         return frame
@@ -308,7 +312,7 @@ class Results:
                 frequency: str) -> pd.DataFrame:
         """Prices (USD/kg) and their multiples, averaged over each period."""
         frame = self._tidy(price, axes, "usd_per_kg", frequency, how="mean", keep_zero=True)
-        frame["multiple"] = self._tidy(multiple, axes, "m", frequency, how="mean", keep_zero=True)["m"].values
+        frame["multiple"] = self._values(multiple, frequency, "mean")
         return frame
 
     def dependency(self, on: str = "CN", frequency: str = "step") -> pd.DataFrame:
