@@ -13,7 +13,7 @@ import pytest
 
 from sim import run
 from sim.engine.simulation import Simulation
-from sim.kernels.measures import over_origin_share
+from sim.kernels.tagged import over_origin_share
 from sim.scenario import load_scenario
 
 from .conftest import SCENARIOS

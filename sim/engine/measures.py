@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..kernels.measures import over_origin_share
+from ..kernels.tagged import over_origin_share
 from ..scenario import Scenario
 from ..scenario.distributions import Distribution
 from ..scenario.events import ApprovalOdds, MeasureEvent
