@@ -6,7 +6,7 @@ import pytest
 
 from sim import load_scenario
 from sim.engine.simulation import Simulation
-from sim.results.sparse import POSITION, SparseSteps, put_sums
+from sim.results.sparse import POSITION, SparseSteps, add_goods, put_sums
 
 from .conftest import SCENARIOS
 
@@ -37,6 +37,28 @@ def test_flows_added_read_as_the_array_they_were_added_to_bit_for_bit():
     np.testing.assert_array_equal(record[1:6, 2], dense[1:6, 2])
     np.testing.assert_array_equal(record[:, 1:4:2, 0], dense[:, 1:4:2, 0])
     np.testing.assert_array_equal(record.select(1)[:], dense[:, 1])
+
+
+@pytest.mark.parametrize("items_summed", [False, True])
+def test_goods_added_by_route_read_as_their_mass_added_to_the_dense_array(items_summed):
+    """Goods by route (tagged: row 0 their mass, other rows their provenance) added to a [step, buyer,
+    supplier, item] record read as their mass added with += on a zeroed array, bit for bit: by item, or summed
+    over the items as NumPy sums a row (a record of one item); a -0.0 reads as the 0.0 of the zeroed array."""
+    rng = np.random.default_rng(4)
+    steps, countries, items, rows = 5, 4, 11, 3
+    record = SparseSteps(steps, (countries, countries), (1 if items_summed else items,))
+    dense = np.zeros(record.shape)
+    for _ in range(20):
+        k, m = rng.integers(steps), rng.integers(1, 4)
+        buyer, supplier = rng.choice(countries, m, replace=False), rng.integers(countries, size=m)
+        goods = rng.random((m, rows, items)) * 1e3 * (rng.random((m, 1, 1)) > 0.3)     # some carry nothing
+        goods[0, 0, 0] = -0.0
+        mass = goods[:, 0].sum(axis=-1, keepdims=True) if items_summed else goods[:, 0]
+        dense[k][buyer, supplier] += mass
+        add_goods(record, k, buyer, supplier, goods, items_summed)
+    assert dense.any()
+    np.testing.assert_array_equal(record[:], dense)
+    assert not np.signbit(record[:]).any()
 
 
 def test_blocks_put_read_as_the_array_they_were_set_in_and_a_second_put_replaces_the_first():

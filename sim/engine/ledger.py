@@ -22,7 +22,7 @@ from ..stages import MAGNET, REFINERY, STAGES
 from ..world import Network
 from .flows import Flows
 from .licensing import Application
-from .state import Shipment, State, traded_mass
+from .state import Shipment, State
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
 
@@ -125,7 +125,7 @@ class Ledger:
             r.licence(k, *application.route, application.t, "applied")
         sent = f.exports.sent if f.exports is not None else None
         if sent is not None:
-            r.departed(k, sent.stage, sent.buyer, sent.supplier, traded_mass(sent.stage, sent.goods))
+            r.departed(k, sent.stage, sent.buyer, sent.supplier, sent.goods)
 
     def decided(self, k: int, shipment: Shipment, mass: np.ndarray, approved: bool) -> None:
         """Book a licence decision in step ``k`` on the goods of ``shipment`` (one route), ``mass`` [1, I] of
@@ -138,7 +138,7 @@ class Ledger:
         self.recorder.licence(k, shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]), float(mass.sum()),
                               "approved" if approved else "refused")
         if approved:
-            self.recorder.departed(k, shipment.stage, shipment.buyer, shipment.supplier, mass)
+            self.recorder.departed(k, shipment.stage, shipment.buyer, shipment.supplier, shipment.goods)
 
     def waiting(self, k: int, applications: list[Application]) -> None:
         """Record the applications waiting in licence offices' queues at the end of step ``k``, by route."""

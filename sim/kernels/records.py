@@ -32,6 +32,26 @@ def append_rows(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: np
 
 
 @kernel
+def append_goods(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, k: int, buyer: np.ndarray,
+                 supplier: np.ndarray, suppliers: int, goods: np.ndarray, items_summed: bool) -> None:
+    """Write goods by route ``goods`` [m, L, X] (row 0 their mass, the only one read) at step ``k``, each route at
+    position ``buyer`` x ``suppliers`` + ``supplier``: its mass by item, or (``items_summed``) its mass summed
+    over the items as NumPy sums a row (flows added: as to a zeroed slot, so -0.0 is written as 0.0)."""
+    at = cursor[0]
+    X = goods.shape[2]
+    for r in range(goods.shape[0]):
+        step[at] = k
+        flat[at] = buyer[r] * suppliers + supplier[r]
+        if items_summed:
+            rows[at, 0] = (block_sum(goods[r, 0]) if X <= BLOCK else pairwise_sum(goods[r, 0])) + 0.0
+        else:
+            for t in range(X):
+                rows[at, t] = goods[r, 0, t] + 0.0
+        at += 1
+    cursor[0] = at
+
+
+@kernel
 def append_nonzero(flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, blocks: np.ndarray, k: int, part: int,
                    block: np.ndarray) -> None:
     """Put the ``part``-th block [m, T] of step ``k``: its rows that are not all zero, at positions

@@ -18,7 +18,7 @@ import numpy as np
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 from ..world.provenance import TaggedFlow
-from .sparse import SparseSteps, put_sums
+from .sparse import SparseSteps, add_goods, put_sums
 
 
 class Recorder:
@@ -166,10 +166,11 @@ class Recorder:
         self.use_oxide_opening = use_oxide.copy()
 
     # ------------------------------------------------------------ trade
-    def departed(self, k: int, stage: str, buyer: np.ndarray, supplier: np.ndarray, mass: np.ndarray) -> None:
-        """Exports put to sea, ``mass`` [n, I] by route (each route once per call)."""
+    def departed(self, k: int, stage: str, buyer: np.ndarray, supplier: np.ndarray, goods: np.ndarray) -> None:
+        """Exports put to sea, ``goods`` [n, L, X] by route (``Shipment.goods``: row 0 the mass; each route once
+        per call), recorded in the stage's traded items (concentrate: one, t REO of all elements)."""
         if self._kept(k):
-            self.exports[stage].add(k, buyer * self.exports[stage].lead[1] + supplier, mass)
+            add_goods(self.exports[stage], k, buyer, supplier, goods, stage == MINE)
 
     def licence(self, k: int, stage: str, supplier: int, buyer: int, t: float, outcome: str) -> None:
         """An application for one route's exports (``outcome`` "applied") or a decision on one ("approved",

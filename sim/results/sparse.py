@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from ..kernels.records import append_nonzero, append_rows, append_sums
+from ..kernels.records import append_goods, append_nonzero, append_rows, append_sums
 
 # an entry's step and flat lead position as written: 4 bytes each, not 8, as a run writes its records into
 # memory it has not touched yet, and every page first written costs the run more than the entries it holds
@@ -269,6 +269,15 @@ class SparseSteps:
 def _nothing(tail: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The buffers of no entries (what a record's are joined with: a record with none has them)."""
     return np.zeros(0, POSITION), np.zeros(0, POSITION), np.zeros((0, math.prod(tail)))
+
+
+def add_goods(record: SparseSteps, k: int, buyer: np.ndarray, supplier: np.ndarray, goods: np.ndarray,
+              items_summed: bool) -> None:
+    """``add`` of goods by route to a ``[step, buyer, supplier, item]`` record: ``goods`` [m, L, X] (row 0 their
+    mass) at routes ``buyer`` [m], ``supplier`` [m] (each route once per call), as ``record.add(k, buyer *
+    suppliers + supplier, goods[:, 0])`` would, or with ``goods[:, 0].sum(axis=-1, keepdims=True)`` when
+    ``items_summed`` (a record of one item). One kernel call: no index, mass or sum made first."""
+    append_goods(*record._room(len(buyer), adding=True), k, buyer, supplier, record.lead[1], goods, items_summed)
 
 
 def put_sums(k: int, size: int, at: np.ndarray, values: np.ndarray, plain: tuple[SparseSteps, int] | None = None,
