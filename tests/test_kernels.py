@@ -142,9 +142,9 @@ def test_exports_leave_with_the_goods_and_stocks_of_visiting_every_row(seed):
     shipped = rng.random((5, 5, 3)) * (rng.random((5, 5, 3)) < 0.3)
     whole, pipeline = stock.copy(), np.zeros((5, 3))
     carried = (shipped != 0).any(axis=2)
-    b, j, rows, goods = leave_stock(stock, *live_rows(stock), shipped, carried, pipeline)
-    b_all, j_all, rows_all, goods_all = leave_stock(whole, *every_row(whole), shipped, np.ones((5, 5), bool),
-                                                    np.zeros((5, 3)))
+    (b, j), rows, goods = leave_stock(stock, *live_rows(stock), shipped, carried, pipeline)
+    (b_all, j_all), rows_all, goods_all = leave_stock(whole, *every_row(whole), shipped, np.ones((5, 5), bool),
+                                                      np.zeros((5, 3)))
     assert np.array_equal(b, b_all) and np.array_equal(j, j_all)
     assert np.array_equal(spread(rows, goods, stock.shape[1]), spread(rows_all, goods_all, stock.shape[1]))
     assert np.array_equal(stock, whole) and rows.shape[1] < stock.shape[1]
@@ -221,8 +221,8 @@ def test_routes_whose_goods_come_to_nothing_leave_no_shipment():
     shipped[1, 0] = [5.0, 10.0]
     shipped[1, 2, 0] = 2.0
     pipeline = np.zeros((3, 2))
-    buyer, supplier, rows, goods = leave_stock(tagged, *live_rows(tagged), shipped, (shipped != 0).any(axis=2),
-                                               pipeline)
+    (buyer, supplier), rows, goods = leave_stock(tagged, *live_rows(tagged), shipped, (shipped != 0).any(axis=2),
+                                                 pipeline)
     assert list(zip(buyer, supplier)) == [(1, 0), (1, 2)]
     assert np.array_equal(goods[:, 0], [[5.0, 10.0], [2.0, 0.0]])
     assert np.array_equal(pipeline, [[0.0, 0.0], [7.0, 10.0], [0.0, 0.0]])
