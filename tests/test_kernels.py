@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.kernels.prices import numpy_power
+from sim.kernels.production import recipe_content
 from sim.kernels.sums import pairwise_sum
 from sim.kernels.tagged import add_entries, add_stamped, live_rows, stamp, take_share
 from sim.world.provenance import TaggedFlow
@@ -236,3 +237,18 @@ def test_the_kernels_count_as_compiled_once_cached_and_not_with_an_empty_cache(t
                            env=os.environ | {"NUMBA_CACHE_DIR": str(tmp_path)}, capture_output=True, text=True,
                            check=True, cwd=ROOT)
     assert empty.stdout.strip() == "False"
+
+
+def test_a_t_of_magnet_carries_its_recipe_s_provenance_in_its_maker_s_oxide_stock():
+    """A maker's t of magnet holds, at each provenance row of its oxide stock, each element's share of that row
+    weighted by the element's share of the recipe's content; countries that plan no magnets are no makers, and an
+    element the stock holds none of adds nothing."""
+    oxide = np.zeros((3, 3, 3))                           # [C, Q, E]: row 0 the mass, rows 1 and 2 two origins
+    oxide[0, :, 0] = [10.0, 6.0, 4.0]                     # element 0: 6 t from origin 1, 4 t from origin 2
+    oxide[0, :, 1] = [5.0, 5.0, 0.0]                      # element 1: all from origin 1; element 2: none held
+    oxide[1, :, 0] = [8.0, 8.0, 0.0]                      # country 1 plans no magnets
+    plan = np.array([[2.0], [0.0], [0.0]])                # [C, G]
+    recipe_shares = np.array([[0.5, 0.25, 0.25]])         # [G, E]
+    makers, rows, count, content = recipe_content(plan, oxide, *live_rows(oxide), recipe_shares)
+    assert list(makers) == [0] and list(rows[0, :count[0]]) == [0, 1, 2]
+    assert np.array_equal(content[0, :, 0], [1.0, 0.6 * 0.5 + 1.0 * 0.25, 0.4 * 0.5])
