@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.engine.state import AtSea, Shipment, Stocks
+from sim.kernels.exports import by_arrival
 from sim.stages import MINE, REFINERY
 
 C, Q, X = 3, 7, 4
@@ -96,3 +97,16 @@ def test_goods_turned_back_at_sea_leave_what_is_left_to_land():
     assert np.allclose(at_sea.holds[REFINERY].tagged, goods * 0.5, rtol=1e-15, atol=0)
     list(at_sea.land(stocks, pipeline, 4.0, at_sea.sailed))
     assert np.array_equal(stocks[REFINERY].tagged[1:], stock[1:] + (goods - goods * 0.5))
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 60))
+def test_records_due_are_ordered_by_arrival_and_at_one_time_by_sailing(seed, n):
+    """The records landing at once are taken by arrival day, those arriving together in the order they sailed:
+    NumPy's stable sort of their days."""
+    rng = np.random.default_rng(seed)
+    arrives = rng.integers(0, 5, 80).astype(float)         # few days: many records arrive together
+    records = np.sort(rng.choice(80, size=n, replace=False))
+    expected = records[np.argsort(arrives[records], kind="stable")]
+    by_arrival(records, n, arrives)
+    assert np.array_equal(records, expected)

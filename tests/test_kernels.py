@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.kernels.prices import numpy_power
+from sim.kernels.production import recipe_content
 from sim.kernels.sums import pairwise_sum
 from sim.kernels.tagged import add_entries, add_stamped, live_rows, stamp, take_share
 from sim.world.provenance import TaggedFlow
@@ -142,9 +143,9 @@ def test_exports_leave_with_the_goods_and_stocks_of_visiting_every_row(seed):
     shipped = rng.random((5, 5, 3)) * (rng.random((5, 5, 3)) < 0.3)
     whole, pipeline = stock.copy(), np.zeros((5, 3))
     carried = (shipped != 0).any(axis=2)
-    b, j, rows, goods = leave_stock(stock, *live_rows(stock), shipped, carried, pipeline)
-    b_all, j_all, rows_all, goods_all = leave_stock(whole, *every_row(whole), shipped, np.ones((5, 5), bool),
-                                                    np.zeros((5, 3)))
+    (b, j), rows, goods = leave_stock(stock, *live_rows(stock), shipped, carried, pipeline)
+    (b_all, j_all), rows_all, goods_all = leave_stock(whole, *every_row(whole), shipped, np.ones((5, 5), bool),
+                                                      np.zeros((5, 3)))
     assert np.array_equal(b, b_all) and np.array_equal(j, j_all)
     assert np.array_equal(spread(rows, goods, stock.shape[1]), spread(rows_all, goods_all, stock.shape[1]))
     assert np.array_equal(stock, whole) and rows.shape[1] < stock.shape[1]
@@ -221,8 +222,8 @@ def test_routes_whose_goods_come_to_nothing_leave_no_shipment():
     shipped[1, 0] = [5.0, 10.0]
     shipped[1, 2, 0] = 2.0
     pipeline = np.zeros((3, 2))
-    buyer, supplier, rows, goods = leave_stock(tagged, *live_rows(tagged), shipped, (shipped != 0).any(axis=2),
-                                               pipeline)
+    (buyer, supplier), rows, goods = leave_stock(tagged, *live_rows(tagged), shipped, (shipped != 0).any(axis=2),
+                                                 pipeline)
     assert list(zip(buyer, supplier)) == [(1, 0), (1, 2)]
     assert np.array_equal(goods[:, 0], [[5.0, 10.0], [2.0, 0.0]])
     assert np.array_equal(pipeline, [[0.0, 0.0], [7.0, 10.0], [0.0, 0.0]])
@@ -236,3 +237,18 @@ def test_the_kernels_count_as_compiled_once_cached_and_not_with_an_empty_cache(t
                            env=os.environ | {"NUMBA_CACHE_DIR": str(tmp_path)}, capture_output=True, text=True,
                            check=True, cwd=ROOT)
     assert empty.stdout.strip() == "False"
+
+
+def test_a_t_of_magnet_carries_its_recipe_s_provenance_in_its_maker_s_oxide_stock():
+    """A maker's t of magnet holds, at each provenance row of its oxide stock, each element's share of that row
+    weighted by the element's share of the recipe's content; countries that plan no magnets are no makers, and an
+    element the stock holds none of adds nothing."""
+    oxide = np.zeros((3, 3, 3))                           # [C, Q, E]: row 0 the mass, rows 1 and 2 two origins
+    oxide[0, :, 0] = [10.0, 6.0, 4.0]                     # element 0: 6 t from origin 1, 4 t from origin 2
+    oxide[0, :, 1] = [5.0, 5.0, 0.0]                      # element 1: all from origin 1; element 2: none held
+    oxide[1, :, 0] = [8.0, 8.0, 0.0]                      # country 1 plans no magnets
+    plan = np.array([[2.0], [0.0], [0.0]])                # [C, G]
+    recipe_shares = np.array([[0.5, 0.25, 0.25]])         # [G, E]
+    makers, rows, count, content = recipe_content(plan, oxide, *live_rows(oxide), recipe_shares)
+    assert list(makers) == [0] and list(rows[0, :count[0]]) == [0, 1, 2]
+    assert np.array_equal(content[0, :, 0], [1.0, 0.6 * 0.5 + 1.0 * 0.25, 0.4 * 0.5])

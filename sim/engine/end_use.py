@@ -43,7 +43,7 @@ def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, d
     # plants make to order what imports this step do not bring, up to nameplate capacity
     rate = net.magnet_plants.nameplate_t_per_day[day] * state.running[MAGNET] * dt_
     magnet = state.magnet
-    got, used, supplied, plan, leaving = serve_end_uses(
+    (got, plan), used, supplied, leaving = serve_end_uses(
         magnet.tagged, magnet.rows, magnet.count, by_sector, by_grade, state.sector_grades, result.own_fill,
         net.defence, defence_first, result.shipped, result.carried, state.pipeline[MAGNET], state.use_own[MAGNET],
         wants,

@@ -52,19 +52,18 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     for_magnets = (plan / net.country_yield[:, None]) @ net.recipe
     buy = purchases(state, net, day)
     oxide, pile, magnet = state.oxide, state.pile, state.magnet
-    other, own, makers, content_rows, content_count, content = production.oxide_use(
-        for_magnets, net.non_magnet_t_per_day[day], float(dt_), state.other_use_multiplier, buy, plan,
-        oxide.tagged, oxide.rows, oxide.count, net.recipe_shares)
+    use = production.oxide_use(for_magnets, net.non_magnet_t_per_day[day], float(dt_), state.other_use_multiplier,
+                               buy)
     cover = coverage(acting, REFINERY, state, net, kept)
-    result, wants, qualifying = trade(state, net, REFINERY, state.oxide, own, cover)
+    result, wants, qualifying = trade(state, net, REFINERY, state.oxide, use[1], cover)
     fill = result.own_fill
     made, per_yield = production.scarcest(plan, net.recipe, fill, net.country_yield)   # the scarcest element
     into_magnets = per_yield @ net.recipe
-    other_used, used, magnets, leaving, claims, supplied = production.make_magnets(
+    (other_used, claims, supplied), used, magnets, leaving = production.make_magnets(
         oxide.tagged, oxide.rows, oxide.count, pile.tagged, pile.rows, pile.count, magnet.tagged, magnet.rows,
-        magnet.count, made, makers, content_rows, content_count, content, fill, into_magnets, other, buy, own,
-        result.shipped, result.carried, state.pipeline[REFINERY], state.use_own[REFINERY], float(dt_),
-        USE_SMOOTHING_DAYS, net.tags.row("made", 0), net.tags.row("touched", 0))
+        magnet.count, plan, made, net.recipe_shares, fill, into_magnets, use, buy, result.shipped, result.carried,
+        state.pipeline[REFINERY], state.use_own[REFINERY], float(dt_), USE_SMOOTHING_DAYS, net.tags.row("made", 0),
+        net.tags.row("touched", 0))
     exports = dispatch(state, REFINERY, *leaving, cover.licensed)
     flows = Flows(stage=REFINERY, other_uses=other_used,
                   oxides_used=TaggedFlow(*used), oxides_into_magnets=into_magnets, magnets_planned=plan,

@@ -32,18 +32,19 @@ def ship_exports(state: State, stage: str, stocks: Stocks, shipped: np.ndarray,
                  licensed: list[tuple[ExportLicence, np.ndarray]]) -> Exports | None:
     """Take exports ``shipped`` [B, J, I] out of the suppliers' stocks: by sea, or the share a licence
     covers to a licence office first (the measure makes its applications of each route's goods)."""
-    b, j, rows, goods = leave_stock(stocks.tagged, stocks.rows, stocks.count, shipped, (shipped != 0).any(axis=2),
-                                    state.pipeline[stage])
-    return dispatch(state, stage, b, j, rows, goods, licensed)
+    routes, rows, goods = leave_stock(stocks.tagged, stocks.rows, stocks.count, shipped, (shipped != 0).any(axis=2),
+                                      state.pipeline[stage])
+    return dispatch(state, stage, routes, rows, goods, licensed)
 
 
-def dispatch(state: State, stage: str, b: np.ndarray, j: np.ndarray, rows: np.ndarray, goods: np.ndarray,
+def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goods: np.ndarray,
              licensed: list[tuple[ExportLicence, np.ndarray]]) -> Exports | None:
-    """Exports that left the suppliers' stocks (routes ``b`` buyers, ``j`` suppliers, their goods ``goods``
+    """Exports that left the suppliers' stocks (``routes`` [2, n]: buyers, suppliers; their goods ``goods``
     [n, L, X] at the provenance rows ``rows`` [n, L]: ``sim.kernels.exports.leave_stock``): by sea, or the
     share a licence covers to a licence office first."""
-    if len(b) == 0:
+    if routes.shape[1] == 0:
         return None
+    b, j = routes
     exports = Exports(goods)
     sent = Shipment(stage, b, j, goods, rows, state.stocks[stage].tagged.shape[1])
     if not licensed:                             # all to sea: every route ``leave_stock`` returns carries goods

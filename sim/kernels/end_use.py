@@ -63,10 +63,12 @@ def serve_end_uses(magnet: np.ndarray, rows: np.ndarray, count: np.ndarray, by_s
     ``count``, ``sim.kernels.tagged``), rationed among sectors (``ration``), exports ``shipped`` (on the routes
     ``carried`` marks) leaving the stock, own use's average moved; plants plan to make what imports did not
     bring of the need ``wants`` [C, G], up to each grade's capacity ``grade_cap`` [C, G] and the plants' ``total_cap``
-    [C] (t magnet this step). Returns magnets got [C, G], the magnets used (a flow: mass, at, values), sectors
-    supplied [C, S], the plan [C, G] and the exports (``leave_stock``'s routes and goods)."""
+    [C] (t magnet this step). Returns [2, C, G] magnets got and the plan (one array: each array handed back to
+    Python costs about as much as a pass over these), the magnets used (a flow: mass, at, values), sectors
+    supplied [C, S] and the exports (``leave_stock``'s routes and goods)."""
     C, G = wants.shape
-    got = np.empty((C, G))
+    grades = np.empty((2, C, G))
+    got, plan = grades[0], grades[1]
     for c in range(C):
         for g in range(G):
             got[c, g] = by_grade[c, g] * fill[c, g]
@@ -75,7 +77,6 @@ def serve_end_uses(magnet: np.ndarray, rows: np.ndarray, count: np.ndarray, by_s
     supplied = ration(by_sector, sector_grades, got, defence, defence_first)
     use_average(use_own, by_grade, step_days, smoothing_days)
     arrived = sum_over_suppliers(shipped, carried)
-    plan = np.empty((C, G))
     for c in range(C):
         for g in range(G):
             plan[c, g] = min(max(0.0, wants[c, g] - arrived[c, g]), grade_cap[c, g])
@@ -83,4 +84,4 @@ def serve_end_uses(magnet: np.ndarray, rows: np.ndarray, count: np.ndarray, by_s
         scale = total_cap[c] / total if total > total_cap[c] else 1.0
         for g in range(G):
             plan[c, g] *= scale
-    return got, used, supplied, plan, exports
+    return grades, used, supplied, exports

@@ -25,38 +25,49 @@ def use_average(use: np.ndarray, now: np.ndarray, step_days: float, smoothing_da
 
 @kernel
 def oxide_use(for_magnets: np.ndarray, other_per_day: np.ndarray, step_days: float, other_multiplier: np.ndarray,
-              buy: np.ndarray, plan: np.ndarray, oxide: np.ndarray, rows: np.ndarray, count: np.ndarray,
-              recipe_shares: np.ndarray) -> tuple:
+              buy: np.ndarray) -> np.ndarray:
     """What magnet making asks of each country's oxide stock [C, E] before its market clears: plants'
     ``for_magnets``, other uses' ``other_per_day`` x ``step_days`` x their answer to prices
-    ``other_multiplier``, and stockpiles' ``buy``. Returns other uses' claims, all own use, the countries that
-    plan magnets (``plan`` [C, G]) and the provenance of a t of each grade they make, at the rows of their
-    oxide stock that may hold anything (``rows``, ``count``; ``sim.kernels.tagged``): those rows [makers, L],
-    how many each has [makers], and the provenance there [makers, L, G] (row 0: the t itself), that of the
-    oxides of its recipe in their stock, weighted by each element's share of the recipe's REO content
-    (``recipe_shares`` [G, E]; an element a country holds none of adds nothing)."""
+    ``other_multiplier``, and stockpiles' ``buy``. Returns [2, C, E]: other uses' claims, and all own use (one
+    array: each array handed back to Python costs about as much as a pass over these)."""
     C, E = for_magnets.shape
-    G = recipe_shares.shape[0]
-    other = np.empty((C, E))
-    own = np.empty((C, E))
+    use = np.empty((2, C, E))
+    other, own = use[0], use[1]
     for c in range(C):
         for e in range(E):
             other[c, e] = other_per_day[c, e] * step_days * other_multiplier[c, e]
             own[c, e] = for_magnets[c, e] + other[c, e] + buy[c, e]
+    return use
+
+
+@kernel
+def recipe_content(plan: np.ndarray, oxide: np.ndarray, rows: np.ndarray, count: np.ndarray,
+                   recipe_shares: np.ndarray) -> tuple:
+    """The countries that plan magnets (``plan`` [C, G]) and the provenance of a t of each grade they make, at the
+    rows of their oxide stock that may hold anything (``rows``, ``count``; ``sim.kernels.tagged``): the makers [m],
+    those rows [m, L], how many each has [m], and the provenance there [m, L, G] (row 0: the t itself), that of
+    the oxides of its recipe in their stock, weighted by each element's share of the recipe's REO content
+    (``recipe_shares`` [G, E]; an element a country holds none of adds nothing)."""
+    C, G = plan.shape
+    E = recipe_shares.shape[1]
     plans = np.zeros(C, np.bool_)
+    m = 0
     for c in range(C):
         for g in range(G):
-            if plan[c, g] != 0:
-                plans[c] = True
-    makers = np.flatnonzero(plans)
-    L = 1
-    for c in makers:
-        L = max(L, count[c])
-    content_rows = np.zeros((makers.shape[0], L), np.int64)
-    content_count = np.empty(makers.shape[0], np.int64)
-    content = np.zeros((makers.shape[0], L, G))
+            plans[c] |= plan[c, g] != 0
+        m += plans[c]
+    makers = np.empty(m, np.int64)
+    L, k = 1, 0
+    for c in range(C):
+        if plans[c]:
+            makers[k] = c
+            L = max(L, count[c])
+            k += 1
+    content_rows = np.zeros((m, L), np.int64)
+    content_count = np.empty(m, np.int64)
+    content = np.zeros((m, L, G))
     share = np.empty(E)
-    for k in range(makers.shape[0]):
+    for k in range(m):
         c = makers[k]
         stock, out = oxide[c], content[k]
         out[0, :] = 1.0              # the mass row: a t of magnet per t
@@ -72,17 +83,17 @@ def oxide_use(for_magnets: np.ndarray, other_per_day: np.ndarray, step_days: flo
                     for e in range(E):
                         total += share[e] * recipe_shares[g, e]
                     out[i, g] = total
-    return other, own, makers, content_rows, content_count, content
+    return makers, content_rows, content_count, content
 
 
 @kernel
-def scarcest(plan: np.ndarray, recipe: np.ndarray, fill: np.ndarray,
-             country_yield: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Magnets made [C, G] (t magnet): the ``plan`` x the smallest ``fill`` [C, E] of the elements of the grade's
-    ``recipe`` [G, E]; and the same over the country's yield [C] (the oxides it takes, per t of each recipe)."""
+def scarcest(plan: np.ndarray, recipe: np.ndarray, fill: np.ndarray, country_yield: np.ndarray) -> np.ndarray:
+    """[2, C, G]: magnets made (t magnet), the ``plan`` [C, G] x the smallest ``fill`` [C, E] of the elements of the
+    grade's ``recipe`` [G, E]; and the same over the country's yield [C] (the oxides it takes, per t of each
+    recipe)."""
     C, G = plan.shape
-    made = np.empty((C, G))
-    per_yield = np.empty((C, G))
+    both = np.empty((2, C, G))
+    made, per_yield = both[0], both[1]
     for c in range(C):
         for g in range(G):
             least = np.inf
@@ -90,31 +101,35 @@ def scarcest(plan: np.ndarray, recipe: np.ndarray, fill: np.ndarray,
                 least = min(least, fill[c, e] if recipe[g, e] > 0 else 1.0)
             made[c, g] = plan[c, g] * least
             per_yield[c, g] = made[c, g] / country_yield[c]
-    return made, per_yield
+    return both
 
 
 @kernel
 def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndarray, pile: np.ndarray,
                  pile_rows: np.ndarray, pile_count: np.ndarray, magnet: np.ndarray, magnet_rows: np.ndarray,
-                 magnet_count: np.ndarray, made: np.ndarray, makers: np.ndarray, content_rows: np.ndarray,
-                 content_count: np.ndarray, content: np.ndarray, fill: np.ndarray, into_magnets: np.ndarray,
-                 other: np.ndarray, buy: np.ndarray, own: np.ndarray, shipped: np.ndarray, carried: np.ndarray,
-                 pipeline: np.ndarray, use_own: np.ndarray, step_days: float, smoothing_days: float, made_row: int,
-                 touched_row: int) -> tuple:
+                 magnet_count: np.ndarray, plan: np.ndarray, made: np.ndarray, recipe_shares: np.ndarray,
+                 fill: np.ndarray, into_magnets: np.ndarray, use: np.ndarray, buy: np.ndarray, shipped: np.ndarray,
+                 carried: np.ndarray, pipeline: np.ndarray, use_own: np.ndarray, step_days: float,
+                 smoothing_days: float, made_row: int, touched_row: int) -> tuple:
     """Magnet making once the oxide market has cleared (``fill`` [C, E]: the share of own use served).
 
-    Plants take ``into_magnets`` [C, E] of oxides for the magnets ``made`` [C, G] (t magnet); other uses get ``other``
-    [C, E] x fill and stockpiles ``buy`` x fill (into ``pile``); exports ``shipped`` (on the routes ``carried`` marks)
-    leave the oxide stock; own use's average (``use_own``) moves towards plants' and other uses' claims, ``own`` use
-    less what stockpiles buy. The magnets of the countries making them (``makers``) carry ``content`` [makers, L, G] at
-    ``content_rows`` [makers, L] (``content_count`` of them), the provenance of the oxides of their recipe per t magnet,
-    and join ``magnet``. Each stock comes with its rows that may hold anything (``sim.kernels.tagged``). Returns other
-    uses served [C, E], the oxides used and the magnets made (each a flow: mass, at, values), the exports
-    (``leave_stock``'s routes and goods), and the claims [C, E] and what the stock served of them."""
+    Plants take ``into_magnets`` [C, E] of oxides for the magnets ``made`` [C, G] (t magnet) of their ``plan``;
+    other uses get their claims (``use[0]``, ``oxide_use``) x fill and stockpiles ``buy`` x fill (into ``pile``);
+    exports ``shipped`` (on the routes ``carried`` marks) leave the oxide stock; own use's average (``use_own``)
+    moves towards plants' and other uses' claims, own use (``use[1]``) less what stockpiles buy. The magnets carry
+    the provenance of the oxides of their recipe in the stock before any of it is taken (``recipe_content``, with
+    ``recipe_shares``), and join ``magnet``. Each stock comes with its rows that may hold anything
+    (``sim.kernels.tagged``). Returns [3, C, E] other uses served, the claims and what the stock served of them
+    (one array: each array handed back to Python costs about as much as a pass over these), the oxides used and
+    the magnets made (each a flow: mass, at, values), and the exports (``leave_stock``'s routes and goods)."""
     C, Q, G = magnet.shape
     E = fill.shape[1]
-    other_used, taken, bought = np.empty((C, E)), np.empty((C, E)), np.empty((C, E))
-    claims, supplied = np.empty((C, E)), np.empty((C, E))
+    makers, content_rows, content_count, content = recipe_content(plan, oxide, oxide_rows, oxide_count,
+                                                                  recipe_shares)
+    sums = np.empty((3, C, E))
+    other_used, claims, supplied = sums[0], sums[1], sums[2]
+    other, own = use[0], use[1]
+    taken, bought = np.empty((C, E)), np.empty((C, E))
     buying = False
     for c in range(C):
         for x in range(E):
@@ -139,7 +154,7 @@ def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndar
         n = content_count[k]
         e = add_stamped(magnet, magnet_rows, magnet_count, c, content_rows[k, :n], content[k, :n], made[c],
                         made_row, touched_row, at, values, mass, e)
-    return other_used, used, (mass, at[:e], values[:e]), exports, claims, supplied
+    return sums, used, (mass, at[:e], values[:e]), exports
 
 
 @kernel
