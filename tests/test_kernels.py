@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.kernels.prices import numpy_power
+from sim.engine.prices import NOTHING
+from sim.kernels.prices import answer, answer_terms, numpy_power
 from sim.kernels.production import recipe_content
 from sim.kernels.sums import pairwise_sum
 from sim.kernels.tagged import add_entries, add_stamped, live_rows, stamp, take_share
@@ -49,6 +50,48 @@ def test_a_batch_of_powers_gives_numpy_s_array_to_a_scalar(seed, exponent):
     x = rng.uniform(1e-3, 1e3, 64)
     batch = np.power(x, np.full_like(x, exponent))
     assert [numpy_power(b, exponent, p) for b, p in zip(x, batch)] == list(x ** exponent)
+
+
+def answered(sectors: np.ndarray, uses: np.ndarray, market_of: np.ndarray, elasticity: tuple[float, float],
+             uses_short: np.ndarray, uses_long: np.ndarray, lasts: bool, multipliers: list[np.ndarray],
+             lasting: list[np.ndarray], recovery_step: float | None = 0.01) -> None:
+    """Demand's answer to prices as the engine asks for it: end uses' and other uses' terms, one NumPy power,
+    then both multipliers and lasting parts (in place; an empty block does not answer; a lasting part moves a
+    quarter of the way a step; ``recovery_step`` None: no recovery)."""
+    bases, exponents = answer_terms(sectors, *elasticity, uses, uses_short, uses_long, market_of, lasts)
+    answer(bases, exponents, np.power(bases, exponents), lasts, False, 0.25, recovery_step is not None,
+           recovery_step or 0.0, lasting[0], multipliers[0], lasting[1], multipliers[1])
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), lasts=st.booleans())
+def test_end_uses_and_other_uses_answer_prices_in_one_call_as_each_alone(seed, lasts):
+    """Two markets, five countries: end uses answer their sectors' magnet value [M, S] by one elasticity, raised
+    as NumPy raises an array to a scalar, other uses each element's price multiple [M, E] by its own; with a
+    long run each has a lasting part. Answered together, each multiplier and lasting part is, bit for bit, what
+    it is answered alone, and without a long run or a recovery to hold it back the answer is value^-elasticity
+    of the buyer's market."""
+    rng = np.random.default_rng(seed)
+    market_of = np.array([0, 1, 1, 0, 1])
+    sectors, uses = rng.uniform(0.5, 20.0, (2, 3)), rng.uniform(0.5, 20.0, (2, 4))
+    uses[1, 2] = np.nan                                   # no price: counts as 1
+    short, long = rng.uniform(0.0, 1.0, 4), rng.uniform(0.0, 1.0, 4)
+    start = [rng.uniform(0.2, 1.0, (5, 3)), rng.uniform(0.2, 1.0, (5, 4))]
+    lasting = [rng.uniform(0.5, 1.0, (5, 3)), rng.uniform(0.5, 1.0, (5, 4))] if lasts else [NOTHING, NOTHING]
+    both, both_lasting = [m.copy() for m in start], [x.copy() for x in lasting]
+    answered(sectors, uses, market_of, (0.067, 0.5), short, long, lasts, both, both_lasting)
+    alone, alone_lasting = [m.copy() for m in start], [x.copy() for x in lasting]
+    answered(sectors, NOTHING, market_of, (0.067, 0.5), short, long, lasts, [alone[0], NOTHING],
+             [alone_lasting[0], NOTHING])
+    answered(NOTHING, uses, market_of, (0.067, 0.5), short, long, lasts, [NOTHING, alone[1]],
+             [NOTHING, alone_lasting[1]])
+    assert all(np.array_equal(a, b) for a, b in zip(both + both_lasting, alone + alone_lasting))
+    assert not np.array_equal(both[0], start[0]) and not np.array_equal(both[1], start[1])
+    if not lasts:
+        at_once = [m.copy() for m in start]
+        answered(sectors, uses, market_of, (0.067, 0.067), short, short, False, at_once, lasting, recovery_step=None)
+        assert np.array_equal(at_once[0], sectors[market_of] ** -0.067)
+        assert np.array_equal(at_once[1], np.power(np.nan_to_num(uses, nan=1.0)[market_of], -short))
 
 
 def sparse_tagged(rng: np.random.Generator, countries: int, items: int) -> np.ndarray:

@@ -67,21 +67,20 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
     flows = Flows(price=price, price_multiple=multiple)
     lr = net.long_run
     magnets_answer = bool(net.demand_elasticity or (lr is not None and lr.demand_elasticity))
+    uses_answer = bool(np.count_nonzero(net.other_uses_elasticity)
+                       or (lr is not None and np.count_nonzero(lr.other_uses_elasticity)))
+    by_sector = NOTHING
     if magnets_answer or net.home_market is not None:
         value = recipe_multiple(net, price)
         if magnets_answer:
             by_sector = np.empty((len(net.markets), len(net.sectors)))
             for m, grade in enumerate(value):      # market by market, as with one market
                 by_sector[m] = net.sector_grades @ grade
-            respond(state, net, by_sector, np.full(len(net.sectors), net.demand_elasticity),
-                    None if lr is None else np.full(len(net.sectors), lr.demand_elasticity), state.lasting_demand,
-                    state.demand_multiplier, scalar=True)
         if net.home_market is not None:
             flows.magnet_price, flows.magnet_price_multiple = kernel.magnet_prices(
                 value, bases, exponents, powers, net.max_price_multiple, net.magnet_initial_price)
-    if net.other_uses_elasticity.any() or (lr is not None and lr.other_uses_elasticity.any()):
-        respond(state, net, multiple, net.other_uses_elasticity, None if lr is None else lr.other_uses_elasticity,
-                state.lasting_other_use, state.other_use_multiplier, scalar=False)
+    if magnets_answer or uses_answer:
+        respond(state, net, by_sector, multiple if uses_answer else NOTHING)
     curtail(state, net, day)
     return flows
 
@@ -134,22 +133,31 @@ def remember(state: State, net: Network) -> None:
         state.lasting_other_use = np.ones_like(state.other_use_multiplier)
 
 
-def respond(state: State, net: Network, value: np.ndarray, short: np.ndarray, long: np.ndarray | None,
-            lasting: np.ndarray | None, answer: np.ndarray, scalar: bool) -> None:
-    """Demand's ``answer`` [C, K] (in place) to ``value`` [M, K], its price multiple in the buyer's market:
-    value^-``short`` [K] at once, times the ``lasting`` part (in place) that builds towards the ``long``-run
-    elasticity [K] (None: no long run) over ``long_run.years``, moving by a factor e every ``years`` (new
-    designs, substitutes qualified, less Dy per magnet; 1 in the spin-up), so that demand that answers a price
-    at once by its short-run elasticity answers a price that lasts by its long-run one. With a recovery
+def respond(state: State, net: Network, by_sector: np.ndarray, multiple: np.ndarray) -> None:
+    """Demand's answer to prices, in place: end uses' ``demand_multiplier`` [C, S] to ``by_sector`` [M, S], the
+    value of each sector's magnets at its market's prices over their initial value, and other uses'
+    ``other_use_multiplier`` [C, E] to the element price ``multiple`` [M, E] (either without rows: that
+    demand does not answer), both raised to their elasticities in one NumPy power. Each answer is
+    value^-short-run elasticity at once, times the lasting part (in place) that builds towards the long-run
+    elasticity (``long_run``; none without it) over ``long_run.years``, moving by a factor e every ``years``
+    (new designs, substitutes qualified, less Dy per magnet; 1 in the spin-up), so that demand that answers a
+    price at once by its short-run elasticity answers a price that lasts by its long-run one. With a recovery
     rate, demand a price rise destroyed comes back at most ``demand_recovery_per_year`` of the way a year
-    (thrifting and substitutes, once in place, stay). ``scalar``: one elasticity for every column."""
+    (thrifting and substitutes, once in place, stay)."""
     lr, recovery = net.long_run, net.demand_recovery_per_year
-    lasts = long is not None
-    bases, exponents = kernel.answer_terms(value, net.market_of, short, long if lasts else short, lasts)
-    kernel.answer(bases, exponents, np.power(bases, exponents), scalar, lasts,
-                  NOTHING if lasting is None else lasting, state.k < 0,
+    lasts = lr is not None
+    short = net.other_uses_elasticity
+    bases, exponents = kernel.answer_terms(
+        by_sector, net.demand_elasticity, lr.demand_elasticity if lasts else net.demand_elasticity, multiple,
+        short, lr.other_uses_elasticity if lasts else short, net.market_of, lasts)
+    sectors, uses = by_sector.shape[0] > 0, multiple.shape[0] > 0
+    kernel.answer(bases, exponents, np.power(bases, exponents), lasts, state.k < 0,
                   0.0 if lr is None else min(1.0, net.step_days / (365.0 * lr.years)), recovery is not None,
-                  0.0 if recovery is None else recovery * net.step_days / 365.0, answer)
+                  0.0 if recovery is None else recovery * net.step_days / 365.0,
+                  state.lasting_demand if lasts and sectors else NOTHING,
+                  state.demand_multiplier if sectors else NOTHING,
+                  state.lasting_other_use if lasts and uses else NOTHING,
+                  state.other_use_multiplier if uses else NOTHING)
 
 
 def curtail(state: State, net: Network, day: int) -> None:
@@ -158,7 +166,7 @@ def curtail(state: State, net: Network, day: int) -> None:
     MIN_IDLE_DAYS."""
     for stage in STAGES:
         plants = net.facilities(stage)
-        if plants.shuts_below.any():
+        if np.count_nonzero(plants.shuts_below):     # a count, not .any(): a tenth of the cost on a few plants
             kernel.curtail(state.price, net.market_of, plants.country, plants.price_element, net.price_floor[day],
                            plants.shuts_below, RESTART_MARGIN, MIN_IDLE_DAYS, float(net.step_days),
                            state.running[stage], state.idle_days[stage])

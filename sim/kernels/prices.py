@@ -176,41 +176,70 @@ def magnet_prices(value: np.ndarray, bases: np.ndarray, exponents: np.ndarray, p
 
 
 @kernel
-def answer_terms(value: np.ndarray, market_of: np.ndarray, short: np.ndarray, long: np.ndarray,
+def answer_terms(sectors: np.ndarray, sector_short: float, sector_long: float, uses: np.ndarray,
+                 use_short: np.ndarray, use_long: np.ndarray, market_of: np.ndarray,
                  lasts: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The bases and exponents [C K] of demand's answer to ``value`` [M, K], its price multiple in each buyer's
-    market (``market_of`` [C]; NaN, no price, counts as 1): value^-``short`` [K]; then with ``lasts`` [C K]
-    more, the lasting part's value^-(``long`` - ``short``)."""
-    C, K = market_of.shape[0], value.shape[1]
+    """The bases and exponents of demand's answer to prices, end uses' and other uses' in one array each (one
+    NumPy power for both): end uses' to ``sectors`` [M, S], the price multiple of each sector's magnets in each
+    buyer's market (``market_of`` [C]), by the elasticities ``sector_short`` and ``sector_long`` of every
+    sector; then other uses' to ``uses`` [M, E], each element's price multiple, by ``use_short`` and
+    ``use_long`` [E]. Each block is ``demand_terms``' (no columns: that demand does not answer)."""
+    C = market_of.shape[0]
+    S, E = sectors.shape[1], uses.shape[1]
     terms = 2 if lasts else 1
-    bases = np.empty(terms * C * K)
-    exponents = np.empty(terms * C * K)
+    bases = np.empty(terms * C * (S + E))
+    exponents = np.empty(terms * C * (S + E))
+    demand_terms(sectors, market_of, np.full(S, sector_short), np.full(S, sector_long), lasts, bases, exponents, 0)
+    demand_terms(uses, market_of, use_short, use_long, lasts, bases, exponents, terms * C * S)
+    return bases, exponents
+
+
+@kernel
+def demand_terms(value: np.ndarray, market_of: np.ndarray, short: np.ndarray, long: np.ndarray, lasts: bool,
+                 bases: np.ndarray, exponents: np.ndarray, first: int) -> None:
+    """Into ``bases`` and ``exponents`` from ``first`` on: the [C K] terms of demand's answer to ``value``
+    [M, K], its price multiple in each buyer's market (``market_of`` [C]; NaN, no price, counts as 1):
+    value^-``short`` [K]; then with ``lasts`` [C K] more, the lasting part's value^-(``long`` - ``short``)."""
+    C, K = market_of.shape[0], value.shape[1]
     for c in range(C):
         for k in range(K):
             v = value[market_of[c], k]
             v = 1.0 if np.isnan(v) else v
-            n = c * K + k
+            n = first + c * K + k
             bases[n] = v
             exponents[n] = -short[k]
             if lasts:
                 bases[C * K + n] = v
                 exponents[C * K + n] = -(long[k] - short[k])
-    return bases, exponents
 
 
 @kernel
-def answer(bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray, scalar: bool, lasts: bool,
-           lasting: np.ndarray, spin_up: bool, lasting_step: float, recovers: bool, recovery_step: float,
-           multiplier: np.ndarray) -> None:
-    """Demand's answer ``multiplier`` [C, K] (in place) from ``answer_terms``' powers (``scalar``: an
-    elasticity for all K, raised as NumPy raises to a scalar): the short-run term at once, times with
-    ``lasts`` the ``lasting`` part (in place), which moves ``lasting_step`` of the way a step towards the
-    long-run term (1 in the spin-up); with ``recovers``, demand a price rise destroyed comes back at most
-    ``recovery_step`` a step."""
+def answer(bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray, lasts: bool, spin_up: bool,
+           lasting_step: float, recovers: bool, recovery_step: float, sector_lasting: np.ndarray,
+           sector_multiplier: np.ndarray, use_lasting: np.ndarray, use_multiplier: np.ndarray) -> None:
+    """Demand's answer from ``answer_terms``' powers, in place: end uses' ``sector_multiplier`` [C, S] (its
+    elasticity one for all sectors, raised as NumPy raises to a scalar) and other uses' ``use_multiplier``
+    [C, E] (no rows: that demand does not answer), each with its ``*_lasting`` part (``lasts``)."""
+    first = (2 if lasts else 1) * sector_multiplier.size
+    answer_block(bases, exponents, powers, 0, True, lasts, sector_lasting, spin_up, lasting_step, recovers,
+                 recovery_step, sector_multiplier)
+    answer_block(bases, exponents, powers, first, False, lasts, use_lasting, spin_up, lasting_step, recovers,
+                 recovery_step, use_multiplier)
+
+
+@kernel
+def answer_block(bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray, first: int, scalar: bool,
+                 lasts: bool, lasting: np.ndarray, spin_up: bool, lasting_step: float, recovers: bool,
+                 recovery_step: float, multiplier: np.ndarray) -> None:
+    """Demand's answer ``multiplier`` [C, K] (in place) from the powers of ``demand_terms``' block at ``first``
+    (``scalar``: an elasticity for all K, raised as NumPy raises to a scalar): the short-run term at once,
+    times with ``lasts`` the ``lasting`` part (in place), which moves ``lasting_step`` of the way a step
+    towards the long-run term (1 in the spin-up); with ``recovers``, demand a price rise destroyed comes back
+    at most ``recovery_step`` a step."""
     C, K = multiplier.shape
     for c in range(C):
         for k in range(K):
-            n = c * K + k
+            n = first + c * K + k
             now = numpy_power(bases[n], exponents[n], powers[n]) if scalar else powers[n]
             if lasts:
                 if spin_up:
