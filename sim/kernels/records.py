@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import kernel
-from .sums import BLOCK, block_sum, pairwise_sum
+from .sums import pairwise_sum
 
 
 @kernel
@@ -43,7 +43,7 @@ def append_goods(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: n
         step[at] = k
         flat[at] = buyer[r] * suppliers + supplier[r]
         if items_summed:
-            rows[at, 0] = (block_sum(goods[r, 0]) if X <= BLOCK else pairwise_sum(goods[r, 0])) + 0.0
+            rows[at, 0] = pairwise_sum(goods[r, 0]) + 0.0
         else:
             for t in range(X):
                 rows[at, t] = goods[r, 0, t] + 0.0
@@ -82,7 +82,7 @@ def append_sums(flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, blocks: 
         if not _any_nonzero(values, r):    # provenance that holds nothing: its sums are zero
             continue
         if part >= 0:
-            total = block_sum(values[r]) if X <= BLOCK else pairwise_sum(values[r])   # the first one inlined
+            total = pairwise_sum(values[r])
             at_p = _keep(flat, rows, at_p, part * m + at[r], total)
         if part_w >= 0:
             total = 0.0

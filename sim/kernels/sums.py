@@ -16,13 +16,22 @@ BLOCK = 128     # NumPy's PW_BLOCKSIZE: longer runs split in two halves
 
 @kernel
 def pairwise_sum(x: np.ndarray) -> float:
-    """Sum of a 1-D array as ``x.sum()`` adds it, bit for bit."""
+    """Sum of a 1-D array as ``x.sum()`` adds it, bit for bit. (Not recursive itself, so that the compiler can
+    inline it, and ``block_sum``, where the kernels sum a few numbers.)"""
+    if x.shape[0] <= BLOCK:
+        return block_sum(x)
+    return halves(x)
+
+
+@kernel
+def halves(x: np.ndarray) -> float:
+    """``pairwise_sum`` of more than ``BLOCK`` numbers: the sums of two halves, the first a multiple of 8 long."""
     n = x.shape[0]
     if n <= BLOCK:
         return block_sum(x)
     half = n // 2
     half -= half % 8
-    return pairwise_sum(x[:half]) + pairwise_sum(x[half:])
+    return halves(x[:half]) + halves(x[half:])
 
 
 @kernel
