@@ -98,9 +98,9 @@ class ExportMeasure:
 
     @property
     def reads_state(self) -> bool:
-        """Whether what it covers depends on the state (here: each importer's civil and defence shares of use),
-        so that its coverage is made anew every step."""
-        return self.event.end_users != "all"
+        """Whether what it covers depends on the state (here: each importer's civil and defence shares of use,
+        which ``by_end_user`` measures read), so that its coverage is made anew every step."""
+        return self.by_end_user
 
     @classmethod
     def can_refuse(cls, event: MeasureEvent) -> bool:
