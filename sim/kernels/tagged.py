@@ -164,8 +164,9 @@ def entry(at: np.ndarray, values: np.ndarray, mass: np.ndarray, e: int, c: int, 
     """Close entry ``e`` of a flow (its ``values[e]`` written): country ``c``'s row ``q``, and its mass when that
     is row 0. Returns the next entry."""
     at[e] = c * Q + q
-    if q == 0:
-        mass[c] = values[e]
+    if q == 0:        # a loop, not ``mass[c] = values[e]``: Numba copies an array assigned to a slice first
+        for x in range(values.shape[1]):
+            mass[c, x] = values[e, x]
     return e + 1
 
 
