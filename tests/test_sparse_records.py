@@ -39,6 +39,34 @@ def test_flows_added_read_as_the_array_they_were_added_to_bit_for_bit():
     np.testing.assert_array_equal(record.select(1)[:], dense[:, 1])
 
 
+KEYS = [(1,), (-3,), (2, 3), (1, slice(None), slice(1, 4)), (-1, slice(2, None), 4), (slice(None), -1),
+        (slice(0, 3, 2), 2, slice(None)), (slice(None), slice(None), slice(1, 5, 3)), (slice(1, 2), slice(None), 0), ()]
+
+
+@pytest.mark.parametrize("key", KEYS, ids=str)
+def test_a_record_narrowed_on_its_leading_axes_reads_as_the_array_indexed_so(key):
+    """``select`` with indices and slices in any order (negative indices, strides) keeps what ``array[:, *key]``
+    keeps, at the positions it has there."""
+    rng = np.random.default_rng(7)
+    steps, lead, tail = 4, (3, 4, 5), (2,)
+    dense, record = np.zeros((steps, *lead, *tail)), SparseSteps(steps, lead, tail)
+    for _ in range(40):
+        k, at = rng.integers(steps), rng.choice(60, rng.integers(1, 6), replace=False)
+        rows = rng.random((len(at), 2)) * (rng.random((len(at), 1)) > 0.2)
+        dense[k].reshape(60, 2)[at] += rows
+        record.add(k, at, rows)
+    np.testing.assert_array_equal(record.select(*key)[:], dense[(slice(None), *key)])
+
+
+@pytest.mark.parametrize("key", [(3,), (0, 4), (slice(None), -5), (slice(None), slice(None), 5)], ids=str)
+def test_an_index_beyond_its_axis_is_refused(key):
+    """An index past an axis's end is an IndexError, not another position of the record."""
+    record = SparseSteps(2, (3, 4, 5), (2,))
+    record.add(0, np.array([7]), np.ones((1, 2)))
+    with pytest.raises(IndexError, match="out of bounds"):
+        record.select(*key)
+
+
 @pytest.mark.parametrize("items_summed", [False, True])
 def test_goods_added_by_route_read_as_their_mass_added_to_the_dense_array(items_summed):
     """Goods by route (tagged: row 0 their mass, other rows their provenance) added to a [step, buyer,

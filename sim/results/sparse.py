@@ -196,35 +196,40 @@ class SparseSteps:
         if len(key) > len(self.lead):
             raise IndexError(f"select: {len(key)} indices for {len(self.lead)} leading axes")
         start, flat, rows = self._entries()
-        if key and all(not isinstance(part, slice) for part in key):     # a block of the leading axes: a range
-            size = math.prod(self.lead[len(key):])
-            index = tuple(int(part) % n for part, n in zip(key, self.lead))
-            first = (np.ravel_multi_index(index, self.lead[:len(key)]) if key else 0) * size
+        indices = 0                          # the indices that lead the key
+        while indices < len(key) and not isinstance(key[indices], slice):
+            indices += 1
+        if indices:                          # a block of the leading axes: a range of positions
+            size = math.prod(self.lead[indices:])
+            index = tuple(_index(part, n) for part, n in zip(key[:indices], self.lead))
+            first = int(np.ravel_multi_index(index, self.lead[:indices])) * size
             kept = np.flatnonzero((flat >= first) & (flat < first + size))
-            out = SparseSteps(self.steps, self.lead[len(key):], self.tail)
+            out = SparseSteps(self.steps, self.lead[indices:], self.tail)
             out._frozen = (np.searchsorted(kept, start), flat[kept] - first, rows[kept])   # kept before each step
-            return out
-        coords = np.unravel_index(flat, self.lead) if len(flat) else tuple(np.zeros(0, np.int64) for _ in self.lead)
+            # the slices that follow narrow what the block holds: a fraction of the record's entries
+            return out.select(*key[indices:]) if indices < len(key) else out
+        # slices, and indices after one: the entries each narrowing part keeps, then their new positions
+        parts = [key[axis] if axis < len(key) else slice(None) for axis in range(len(self.lead))]
+        spans = [math.prod(self.lead[axis + 1:]) for axis in range(len(self.lead))]   # positions per index
         kept = np.ones(len(flat), dtype=bool)
-        new_coords, new_lead = [], []
-        for axis, size in enumerate(self.lead):
-            part = key[axis] if axis < len(key) else slice(None)
-            c = coords[axis]
+        for part, size, span in zip(parts, self.lead, spans):
             if isinstance(part, slice):
                 first, stop, stride = part.indices(size)
                 if stride <= 0:
                     raise IndexError("select: a slice's step must be positive")
-                kept &= (c >= first) & (c < stop) & ((c - first) % stride == 0)
-                new_coords.append((c - first) // stride)
-                new_lead.append(len(range(first, stop, stride)))
+                if (first, stop, stride) != (0, size, 1):
+                    c = flat // span % size
+                    kept &= (c >= first) & (c < stop) & ((c - first) % stride == 0)
             else:
-                index = int(part) + size if int(part) < 0 else int(part)
-                if not 0 <= index < size:
-                    raise IndexError(f"select: index {part} is out of bounds for an axis of {size}")
-                kept &= c == index
+                kept &= flat // span % size == _index(part, size)
+        chosen = flat[kept].astype(np.int64)
+        new_flat, new_lead = np.zeros(len(chosen), dtype=np.int64), []
+        for part, size, span in zip(parts, self.lead, spans):
+            if isinstance(part, slice):
+                first, stop, stride = part.indices(size)
+                new_lead.append(len(range(first, stop, stride)))
+                new_flat = new_flat * new_lead[-1] + (chosen // span % size - first) // stride
         out = SparseSteps(self.steps, tuple(new_lead), self.tail)
-        new_flat = (np.ravel_multi_index(tuple(c[kept] for c in new_coords), new_lead) if new_lead
-                    else np.zeros(int(kept.sum()), dtype=np.int64))
         out._frozen = (np.concatenate([[0], np.cumsum(kept)])[start], new_flat, rows[kept])
         return out
 
@@ -300,3 +305,11 @@ def put_sums(k: int, size: int, at: np.ndarray, values: np.ndarray, plain: tuple
 # a record that put_sums leaves alone: buffers (flat, rows), cursor and blocks with nothing in them, part -1
 _NOWHERE = (np.zeros(0, POSITION), np.zeros((0, 1)), np.zeros(2, np.int64), np.zeros((0, 0, 2), np.int64), -1)
 _NO_WEIGHTS = np.zeros(0)
+
+
+def _index(part: int, size: int) -> int:
+    """An index of an axis of ``size`` (below zero: from its end), checked."""
+    index = int(part) + size if int(part) < 0 else int(part)
+    if not 0 <= index < size:
+        raise IndexError(f"select: index {part} is out of bounds for an axis of {size}")
+    return index
