@@ -7,7 +7,6 @@ import numpy as np
 
 from ..errors import InvariantError
 from ..kernels.balance import (
-    IN_TRANSIT,
     TERMS,
     add_content,
     add_losses,
@@ -75,8 +74,7 @@ class Ledger:
         every voyage that landed at once: out of transit (their move into stock changes no other term). The most
         frequent flow of a run, so it has its own door rather than a Flows."""
         if self.accounts is not None:
-            self.transit_t[self.stage_index[stage]] -= add_content(self.accounts.terms[IN_TRANSIT], mass[None, :],
-                                                                   self.content[stage], -1.0)
+            self._transit(stage, mass[None, None, :], -1.0)       # one route's goods, their mass their only row
 
     def book(self, k: int, f: Flows) -> None:
         """Book one part's flows in step ``k``: the balance's terms (from the calendar's start), then the facts
@@ -186,10 +184,11 @@ class Ledger:
         take at most what is there, so not even rounding may make a stock negative), or when mass is created or
         lost (naming the element, the step and the terms). One pass over the books; words only for what fails,
         a negative stock first: it says more precisely where the books went wrong."""
-        stocks = (state.conc, state.oxide, state.magnet, state.pile)
-        broken, negative = check_books(self.accounts.terms, *(s.tagged for s in stocks), self.net.recipe,
-                                       BALANCE_TOLERANCE, tuple(s.rows for s in stocks),
-                                       tuple(s.count for s in stocks))
+        conc, oxide, magnet, pile = state.conc, state.oxide, state.magnet, state.pile
+        broken, negative = check_books(self.accounts.terms, conc.tagged, oxide.tagged, magnet.tagged, pile.tagged,
+                                       self.net.recipe, BALANCE_TOLERANCE,
+                                       (conc.rows, oxide.rows, magnet.rows, pile.rows),
+                                       (conc.count, oxide.count, magnet.count, pile.count))
         if negative >= 0:
             stage, stocks = [*state.stocks.items(), ("stockpile", state.pile)][negative]
             c, q, x = np.unravel_index(stocks.tagged.argmin(), stocks.tagged.shape)

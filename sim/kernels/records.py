@@ -80,9 +80,7 @@ def append_sums(flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, blocks: 
     at_p = first = cursor[0]
     at_w = first_w = cursor_w[0]
     totals = row_sums(values) if part >= 0 else np.empty(0)
-    for r in range(at.shape[0]):
-        if not _any_nonzero(values, r):    # provenance that holds nothing: its sums are zero
-            continue
+    for r in range(at.shape[0]):        # a row of zeros sums to zero both ways, and is not kept
         if part >= 0:
             at_p = _keep(flat, rows, at_p, part * m + at[r], totals[r])
         if part_w >= 0:
