@@ -15,6 +15,7 @@ from ..kernels.balance import (
     held_content,
     residual,
 )
+from ..kernels.sums import row_sums
 from ..kernels.tagged import uncounted
 from ..results.recorder import Recorder
 from ..stages import MAGNET, REFINERY, STAGES
@@ -133,7 +134,8 @@ class Ledger:
             return
         if not approved:
             self._transit(shipment.stage, shipment.goods, -1.0)
-        self.recorder.licence(k, shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]), float(mass.sum()),
+        t = float(row_sums(mass)[0])          # mass.sum(), its one route's, in one call
+        self.recorder.licence(k, shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]), t,
                               "approved" if approved else "refused")
         if approved:
             self.recorder.departed(k, shipment.stage, shipment.buyer, shipment.supplier, shipment.goods)

@@ -67,15 +67,16 @@ def block_sum(x: np.ndarray) -> float:
 
 @kernel
 def row_sums(x: np.ndarray) -> np.ndarray:
-    """[n] the rows of a 2-D ``x`` [n, X] summed as ``x.sum(axis=1)`` adds them, bit for bit (rows longer than
-    ``BLOCK``, rare, through ``pairwise_sum``)."""
+    """[n] the rows of a 2-D ``x`` [n, X] summed as ``x.sum(axis=1)`` adds them, bit for bit: NumPy adds each
+    row's pairwise sum to 0.0, which makes a sum of -0.0s 0.0 (rows longer than ``BLOCK``, rare, through
+    ``pairwise_sum``)."""
     out = np.empty(x.shape[0])
     if x.shape[1] > BLOCK:
         for r in range(x.shape[0]):
-            out[r] = halves(x[r])
+            out[r] = 0.0 + halves(x[r])
         return out
     for r in range(x.shape[0]):
-        out[r] = row_block_sum(x, r)
+        out[r] = 0.0 + row_block_sum(x, r)
     return out
 
 
