@@ -120,11 +120,12 @@ class Ledger:
         if f.turned_back is not None:
             shipment, mass, outcome = f.turned_back
             r.turned_back(k, shipment.stage, shipment.buyer, shipment.supplier, mass, outcome)
-        for application in f.exports.held if f.exports is not None else ():
-            r.licence(k, *application.route, application.t, "applied")
-        sent = f.exports.sent if f.exports is not None else None
-        if sent is not None:
-            r.departed(k, sent.stage, sent.buyer, sent.supplier, sent.goods)
+        if f.exports is not None:
+            if f.exports.held:
+                r.applied(k, [(*application.route, application.t) for application in f.exports.held])
+            sent = f.exports.sent
+            if sent is not None:
+                r.departed(k, sent.stage, sent.buyer, sent.supplier, sent.goods)
 
     def decided(self, k: int, shipment: Shipment, mass: np.ndarray, approved: bool) -> None:
         """Book a licence decision in step ``k`` on the goods of ``shipment`` (one route), ``mass`` [1, I] of

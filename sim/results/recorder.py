@@ -180,6 +180,13 @@ class Recorder:
         if self._kept(k):
             self.licences.append((k, stage, supplier, buyer, t, outcome))
 
+    def applied(self, k: int, routes: list[tuple[str, int, int, float]]) -> None:
+        """Applications made in step ``k``, one a route's exports: (stage, exporter, importer, t) each, recorded as
+        ``licence`` records them (outcome "applied"), all at once: a licensing run applies tens of thousands."""
+        k = min(k, self.n - 1)
+        if self._kept(k):
+            self.licences.extend([(k, *route, "applied") for route in routes])
+
     def licence_waiting(self, k: int, stage: str, supplier: int, buyer: int, applications: int, t: float) -> None:
         """Applications (and their t) of one route waiting in a licence office's queue at the end of step k."""
         if self._kept(k):
