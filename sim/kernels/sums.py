@@ -68,8 +68,8 @@ def block_sum(x: np.ndarray) -> float:
 @kernel
 def row_sums(x: np.ndarray) -> np.ndarray:
     """[n] the rows of a 2-D ``x`` [n, X] summed as ``x.sum(axis=1)`` adds them, bit for bit: NumPy adds each
-    row's pairwise sum to 0.0, which makes a sum of -0.0s 0.0 (rows longer than ``BLOCK``, rare, through
-    ``pairwise_sum``)."""
+    row's pairwise sum to 0.0, which makes a sum of -0.0s 0.0 (rows longer than ``BLOCK``, rare, in halves as
+    ``pairwise_sum`` adds them)."""
     out = np.empty(x.shape[0])
     if x.shape[1] > BLOCK:
         for r in range(x.shape[0]):

@@ -128,7 +128,7 @@ class Recorder:
         [C, E], magnets [C, G], stockpiles [C, E]) and each country's own use per day (stage -> [C, I]), for
         days of cover."""
         if self._kept(k):
-            self.stock_conc[k] = row_sums(conc)
+            self.stock_conc[k] = row_sums(conc)            # as conc.sum(axis=1), in one call
             self.stock_oxide[k] = oxide
             self.stock_magnet[k] = magnet
             self.stockpile[k] = pile
