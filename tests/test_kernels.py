@@ -15,7 +15,7 @@ import sim
 from sim.engine.prices import NOTHING
 from sim.kernels.prices import answer, answer_terms, numpy_power
 from sim.kernels.production import recipe_content
-from sim.kernels.sums import pairwise_sum
+from sim.kernels.sums import pairwise_sum, row_sums
 from sim.kernels.tagged import add_entries, add_stamped, live_rows, stamp, take_share
 from sim.world.provenance import TaggedFlow
 
@@ -35,10 +35,14 @@ for name, frame in tables.items():
 @settings(max_examples=300, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300))
 def test_a_compiled_sum_adds_as_numpy_does(seed, n):
-    """Lengths below, at and beyond NumPy's blocks of 8 and 128, magnitudes 1e-6 to 1e6: the same bits as x.sum()."""
+    """Lengths below, at and beyond NumPy's blocks of 8 and 128, magnitudes 1e-6 to 1e6: the same bits as x.sum(),
+    and each row of a 2-D array summed in place as NumPy sums it (a row of -0.0s too)."""
     rng = np.random.default_rng(seed)
     x = rng.random(n) * 10.0 ** rng.uniform(-6, 6, n)
     assert pairwise_sum(x) == x.sum()
+    rows = np.stack([x, x[::-1], -x, np.full(n, -0.0)])
+    assert row_sums(rows).tobytes() == rows.sum(axis=1).tobytes()
+    assert row_sums(rows[:, ::-1]).tobytes() == np.array([row.sum() for row in rows[:, ::-1]]).tobytes()
 
 
 @settings(max_examples=100, deadline=None)

@@ -7,7 +7,6 @@ import numpy as np
 
 from ..errors import InvariantError
 from ..kernels.balance import (
-    IN_TRANSIT,
     TERMS,
     add_content,
     add_losses,
@@ -16,6 +15,7 @@ from ..kernels.balance import (
     held_content,
     residual,
 )
+from ..kernels.sums import row_sums
 from ..kernels.tagged import uncounted
 from ..results.recorder import Recorder
 from ..stages import MAGNET, REFINERY, STAGES
@@ -75,8 +75,7 @@ class Ledger:
         every voyage that landed at once: out of transit (their move into stock changes no other term). The most
         frequent flow of a run, so it has its own door rather than a Flows."""
         if self.accounts is not None:
-            self.transit_t[self.stage_index[stage]] -= add_content(self.accounts.terms[IN_TRANSIT], mass[None, :],
-                                                                   self.content[stage], -1.0)
+            self._transit(stage, mass[None, None, :], -1.0)       # one route's goods, their mass their only row
 
     def book(self, k: int, f: Flows) -> None:
         """Book one part's flows in step ``k``: the balance's terms (from the calendar's start), then the facts
@@ -121,11 +120,12 @@ class Ledger:
         if f.turned_back is not None:
             shipment, mass, outcome = f.turned_back
             r.turned_back(k, shipment.stage, shipment.buyer, shipment.supplier, mass, outcome)
-        for application in f.exports.held if f.exports is not None else ():
-            r.licence(k, *application.route, application.t, "applied")
-        sent = f.exports.sent if f.exports is not None else None
-        if sent is not None:
-            r.departed(k, sent.stage, sent.buyer, sent.supplier, sent.goods)
+        if f.exports is not None:
+            if f.exports.held:
+                r.applied(k, [(*application.route, application.t) for application in f.exports.held])
+            sent = f.exports.sent
+            if sent is not None:
+                r.departed(k, sent.stage, sent.buyer, sent.supplier, sent.goods)
 
     def decided(self, k: int, shipment: Shipment, mass: np.ndarray, approved: bool) -> None:
         """Book a licence decision in step ``k`` on the goods of ``shipment`` (one route), ``mass`` [1, I] of
@@ -135,7 +135,8 @@ class Ledger:
             return
         if not approved:
             self._transit(shipment.stage, shipment.goods, -1.0)
-        self.recorder.licence(k, shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]), float(mass.sum()),
+        t = float(row_sums(mass)[0])          # mass.sum(), its one route's, in one call
+        self.recorder.licence(k, shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]), t,
                               "approved" if approved else "refused")
         if approved:
             self.recorder.departed(k, shipment.stage, shipment.buyer, shipment.supplier, shipment.goods)
@@ -186,10 +187,11 @@ class Ledger:
         take at most what is there, so not even rounding may make a stock negative), or when mass is created or
         lost (naming the element, the step and the terms). One pass over the books; words only for what fails,
         a negative stock first: it says more precisely where the books went wrong."""
-        stocks = (state.conc, state.oxide, state.magnet, state.pile)
-        broken, negative = check_books(self.accounts.terms, *(s.tagged for s in stocks), self.net.recipe,
-                                       BALANCE_TOLERANCE, tuple(s.rows for s in stocks),
-                                       tuple(s.count for s in stocks))
+        conc, oxide, magnet, pile = state.conc, state.oxide, state.magnet, state.pile
+        broken, negative = check_books(self.accounts.terms, conc.tagged, oxide.tagged, magnet.tagged, pile.tagged,
+                                       self.net.recipe, BALANCE_TOLERANCE,
+                                       (conc.rows, oxide.rows, magnet.rows, pile.rows),
+                                       (conc.count, oxide.count, magnet.count, pile.count))
         if negative >= 0:
             stage, stocks = [*state.stocks.items(), ("stockpile", state.pile)][negative]
             c, q, x = np.unravel_index(stocks.tagged.argmin(), stocks.tagged.shape)

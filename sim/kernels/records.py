@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import kernel
-from .sums import pairwise_sum
+from .sums import row_sums
 
 
 @kernel
@@ -39,11 +39,12 @@ def append_goods(step: np.ndarray, flat: np.ndarray, rows: np.ndarray, cursor: n
     over the items as NumPy sums a row (flows added: as to a zeroed slot, so -0.0 is written as 0.0)."""
     at = cursor[0]
     X = goods.shape[2]
+    summed = row_sums(goods[:, 0]) if items_summed else np.empty(0)
     for r in range(goods.shape[0]):
         step[at] = k
         flat[at] = buyer[r] * suppliers + supplier[r]
         if items_summed:
-            rows[at, 0] = pairwise_sum(goods[r, 0]) + 0.0
+            rows[at, 0] = summed[r] + 0.0
         else:
             for t in range(X):
                 rows[at, t] = goods[r, 0, t] + 0.0
@@ -78,12 +79,10 @@ def append_sums(flat: np.ndarray, rows: np.ndarray, cursor: np.ndarray, blocks: 
     X = values.shape[1]
     at_p = first = cursor[0]
     at_w = first_w = cursor_w[0]
-    for r in range(at.shape[0]):
-        if not _any_nonzero(values, r):    # provenance that holds nothing: its sums are zero
-            continue
+    totals = row_sums(values) if part >= 0 else np.empty(0)
+    for r in range(at.shape[0]):        # a row of zeros sums to zero both ways, and is not kept
         if part >= 0:
-            total = pairwise_sum(values[r])
-            at_p = _keep(flat, rows, at_p, part * m + at[r], total)
+            at_p = _keep(flat, rows, at_p, part * m + at[r], totals[r])
         if part_w >= 0:
             total = 0.0
             for x in range(X):

@@ -3,7 +3,9 @@
 NumPy adds along an array's innermost (contiguous) axis pairwise, eight running sums at a time; along an
 outer axis it adds one row after another. ``pairwise_sum`` is the first: the kernels use it wherever the NumPy
 code they replace summed along the last axis (a concentrate's elements, a route's items), and plain loops for
-the second.
+the second. ``row_sums`` is the first for every row of a 2-D array at once, each row read in place: a kernel
+summing hundreds of rows (the records') would spend more on handing a view of each to ``pairwise_sum`` (~20 ns:
+a call it cannot compile into its loop) than on adding its few numbers.
 """
 from __future__ import annotations
 
@@ -59,5 +61,49 @@ def block_sum(x: np.ndarray) -> float:
     total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     while i < n:
         total += x[i]
+        i += 1
+    return total
+
+
+@kernel
+def row_sums(x: np.ndarray) -> np.ndarray:
+    """[n] the rows of a 2-D ``x`` [n, X] summed as ``x.sum(axis=1)`` adds them, bit for bit: NumPy adds each
+    row's pairwise sum to 0.0, which makes a sum of -0.0s 0.0 (rows longer than ``BLOCK``, rare, in halves as
+    ``pairwise_sum`` adds them)."""
+    out = np.empty(x.shape[0])
+    if x.shape[1] > BLOCK:
+        for r in range(x.shape[0]):
+            out[r] = 0.0 + halves(x[r])
+        return out
+    for r in range(x.shape[0]):
+        out[r] = 0.0 + row_block_sum(x, r)
+    return out
+
+
+@kernel
+def row_block_sum(x: np.ndarray, r: int) -> float:
+    """``block_sum(x[r])`` of a row of at most ``BLOCK`` numbers of a 2-D ``x``, read in place: the same
+    additions in the same order."""
+    n = x.shape[1]
+    if n < 8:
+        total = 0.0
+        for i in range(n):
+            total += x[r, i]
+        return total
+    r0, r1, r2, r3, r4, r5, r6, r7 = x[r, 0], x[r, 1], x[r, 2], x[r, 3], x[r, 4], x[r, 5], x[r, 6], x[r, 7]
+    i = 8
+    while i < n - n % 8:
+        r0 += x[r, i]
+        r1 += x[r, i + 1]
+        r2 += x[r, i + 2]
+        r3 += x[r, i + 3]
+        r4 += x[r, i + 4]
+        r5 += x[r, i + 5]
+        r6 += x[r, i + 6]
+        r7 += x[r, i + 7]
+        i += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        total += x[r, i]
         i += 1
     return total

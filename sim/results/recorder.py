@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.sums import row_sums
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 from ..world.provenance import TaggedFlow
@@ -95,7 +96,7 @@ class Recorder:
 
     def refining(self, k: int, feed: TaggedFlow, oxides: TaggedFlow) -> None:
         if self._kept(k):
-            self.feed[k] = feed.mass.sum(axis=1)
+            self.feed[k] = row_sums(feed.mass)         # as feed.mass.sum(axis=1), in one call
             self.separated[k] = oxides.mass
             put_sums(k, self.block, feed.at, feed.values, plain=(self.consumed_tags, 0))
 
@@ -127,7 +128,7 @@ class Recorder:
         [C, E], magnets [C, G], stockpiles [C, E]) and each country's own use per day (stage -> [C, I]), for
         days of cover."""
         if self._kept(k):
-            self.stock_conc[k] = conc.sum(axis=1)
+            self.stock_conc[k] = row_sums(conc)            # as conc.sum(axis=1), in one call
             self.stock_oxide[k] = oxide
             self.stock_magnet[k] = magnet
             self.stockpile[k] = pile
@@ -178,6 +179,13 @@ class Recorder:
         k = min(k, self.n - 1)
         if self._kept(k):
             self.licences.append((k, stage, supplier, buyer, t, outcome))
+
+    def applied(self, k: int, routes: list[tuple[str, int, int, float]]) -> None:
+        """Applications made in step ``k``, one a route's exports: (stage, exporter, importer, t) each, recorded as
+        ``licence`` records them (outcome "applied"), all at once: a licensing run applies tens of thousands."""
+        k = min(k, self.n - 1)
+        if self._kept(k):
+            self.licences.extend([(k, *route, "applied") for route in routes])
 
     def licence_waiting(self, k: int, stage: str, supplier: int, buyer: int, applications: int, t: float) -> None:
         """Applications (and their t) of one route waiting in a licence office's queue at the end of step k."""
