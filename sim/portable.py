@@ -5,8 +5,9 @@ the last bit), and OpenBLAS its matrix-product kernels; such a bit can move a fi
 (the baseline's Vietnamese magnet output by 3e-5 from November 2025; in ``japan_stockpile`` the week the US
 plants go short, 32 or 13). With ``ENVIRONMENT`` set before NumPy is loaded, every x86-64 machine with AVX2
 runs AVX2's code and Haswell's kernels. The golden reference is recorded, and the test suite runs, with it;
-an analyst comparing runs across machines sets the same variables. Costs nothing measurable: the engine's
-arrays are small.
+an analyst comparing runs across machines sets the same variables. On an AVX2 machine nothing changes; on an
+AVX-512 one the engine's powers and logarithms run AVX2's code, on arrays of a few hundred numbers (not
+measured there: this project's machines have had one kind or the other).
 
 No NumPy here: this is imported before it.
 """
