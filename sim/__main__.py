@@ -4,7 +4,11 @@ import os
 import sys
 import threading
 
-from .cli import main
+from . import portable
+
+portable.apply()            # before NumPy is loaded: the same results on any x86-64 machine (sim.portable)
+
+from .cli import main  # noqa: E402
 
 code = main()
 if threading.active_count() == 1:

@@ -6,6 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from sim import portable
+
+# before NumPy is loaded: the suite runs the code the golden reference was recorded with, on any x86-64 CPU
+PORTABLE = portable.apply()
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 SEEDS = ROOT / "seeds"

@@ -14,7 +14,7 @@ import pytest
 from sim import InvariantError, Simulation, load_scenario, run
 from sim.experiments.golden import REFERENCE, differences, update_reference
 
-from .conftest import SCENARIOS
+from .conftest import PORTABLE, SCENARIOS
 
 SHORT_END = dt.date(2027, 12, 31)
 
@@ -277,6 +277,7 @@ def test_at_sea_stop_turns_cargo_back(write):
 # ---------------------------------------------------------------- golden regression
 def test_baseline_matches_the_golden_reference(baseline):
     """The baseline reproduces results/baseline/ (regenerate on purpose with: python -m sim golden)."""
+    assert PORTABLE, "NumPy was loaded before tests/conftest.py could choose its code (sim.portable)"
     changes = differences(baseline)
     assert not changes, "baseline moved:\n" + "\n".join(changes[:20])
 
