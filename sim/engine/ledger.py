@@ -154,11 +154,10 @@ class Ledger:
             self.recorder.licence_waiting(k, stage, exporter, importer, n, t)
 
     def close_step(self, k: int, state: State) -> None:
-        """The end of calendar step ``k``: record the stocks held and each country's own use (for days of
-        cover), then check the mass balance and the stocks."""
-        self.recorder.levels(k, state.conc.mass, state.oxide.mass, state.magnet.mass, state.pile.mass,
-                             state.use_own)
-        self.recorder.transit(k, self.transit_t)
+        """The end of calendar step ``k``: record the stocks held, each country's own use (for days of cover)
+        and what is in transit, then check the mass balance and the stocks."""
+        self.recorder.levels(k, state.conc.tagged, state.oxide.tagged, state.magnet.tagged, state.pile.tagged,
+                             state.use_own, self.transit_t)
         self.check(state, k)
 
     # ------------------------------------------------------------ the balance

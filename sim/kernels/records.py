@@ -1,4 +1,5 @@
-"""Entries of a sparse record written, compiled: one call for a block of a step, however many entries it holds.
+"""Records written, compiled: entries of a sparse record, one call for a block of a step however many entries it
+holds; and the dense records of the end of a step, one call for them all.
 
 A record's buffers (``sim.results.sparse.SparseSteps``) are ``flat`` [N] (an entry's flat position over the
 record's leading axes, ``sparse.POSITION`` integers) and ``rows`` [N, T] (its row over the trailing axes, T
@@ -121,3 +122,22 @@ def _any_nonzero(block: np.ndarray, r: int) -> bool:
     for t in range(block.shape[1]):
         nonzero |= block[r, t] != 0.0
     return nonzero
+
+
+@kernel
+def put_levels(k: int, stock_conc: np.ndarray, stock_oxide: np.ndarray, stock_magnet: np.ndarray,
+               stockpile: np.ndarray, use_conc: np.ndarray, use_oxide: np.ndarray, use_magnet: np.ndarray,
+               in_transit: np.ndarray, conc: np.ndarray, oxide: np.ndarray, magnet: np.ndarray, pile: np.ndarray,
+               own_conc: np.ndarray, own_oxide: np.ndarray, own_magnet: np.ndarray, transit: np.ndarray) -> None:
+    """Write step ``k`` of the dense records of the end of a step (``[step, ...]``, the first eight): the mass
+    (row 0) of the tagged stocks ``conc``, ``oxide``, ``magnet``, ``pile`` [C, Q, X] (concentrate's summed over
+    its elements as NumPy sums a row), the own use ``own_conc`` [C, 1], ``own_oxide``, ``own_magnet`` [C, X],
+    and ``transit`` [3], each copied as it is."""
+    stock_conc[k] = row_sums(conc[:, 0])
+    stock_oxide[k] = oxide[:, 0]
+    stock_magnet[k] = magnet[:, 0]
+    stockpile[k] = pile[:, 0]
+    use_conc[k] = own_conc[:, 0]
+    use_oxide[k] = own_oxide
+    use_magnet[k] = own_magnet
+    in_transit[k] = transit

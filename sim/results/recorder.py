@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.records import put_levels
 from ..kernels.sums import row_sums
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
@@ -123,28 +124,19 @@ class Recorder:
                 self.magnet_price_multiple[k] = magnet_multiple
 
     def levels(self, k: int, conc: np.ndarray, oxide: np.ndarray, magnet: np.ndarray, pile: np.ndarray,
-               use: dict[str, np.ndarray]) -> None:
-        """Stocks at the end of step ``k`` (mass by country and item: concentrate by element [C, E], oxides
-        [C, E], magnets [C, G], stockpiles [C, E]) and each country's own use per day (stage -> [C, I]), for
-        days of cover."""
+               use: dict[str, np.ndarray], transit: np.ndarray) -> None:
+        """The end of step ``k``: the stocks held (tagged [C, Q, X], their mass recorded: concentrate by element,
+        summed, oxides, magnets by grade, stockpiles), each country's own use per day (stage -> [C, I]), for
+        days of cover, and the goods at sea or awaiting a licence by stage [3] (t REO of concentrate and of
+        oxides, t magnet); in one call, as a step closes."""
         if self._kept(k):
-            self.stock_conc[k] = row_sums(conc)            # as conc.sum(axis=1), in one call
-            self.stock_oxide[k] = oxide
-            self.stock_magnet[k] = magnet
-            self.stockpile[k] = pile
-            self.use_conc[k] = use[MINE][:, 0]
-            self.use_oxide[k] = use[REFINERY]
-            self.use_magnet[k] = use[MAGNET]
+            put_levels(k, self.stock_conc, self.stock_oxide, self.stock_magnet, self.stockpile, self.use_conc,
+                       self.use_oxide, self.use_magnet, self.in_transit, conc, oxide, magnet, pile, use[MINE],
+                       use[REFINERY], use[MAGNET], transit)
 
     def opening(self, held: np.ndarray) -> None:
         """What the world held at the calendar's start, by stage [3] (as in ``held``)."""
         self.opening_held = held.copy()
-
-    def transit(self, k: int, mass: np.ndarray) -> None:
-        """Goods at sea or awaiting a licence at the end of step ``k``, by stage [3]: t REO of concentrate and
-        of oxides, t magnet."""
-        if self._kept(k):
-            self.in_transit[k] = mass
 
     @property
     def nbytes(self) -> int:
