@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -124,17 +125,21 @@ class Hold:
         self.values = np.zeros((records * 8, shape[1]))      # its tagged mass
         self.n = 0                                           # records used, landed or not
         self.due = np.inf                                    # the day the next goods arrive
+        self.index = STAGES.index(stage)                     # the stage's place in the books
+        self.landed = np.zeros(shape[1])                     # [X] the mass of the goods landed last
 
-    def sail(self, lead_days: np.ndarray, now: float, voyage: int, shipment: Shipment) -> None:
-        """Put a shipment to sea on day ``now`` as voyage number ``voyage``."""
-        buyer, supplier, (rows, goods) = shipment.buyer, shipment.supplier, shipment.held_rows()
-        while math.isnan(due := put_to_sea(lead_days, now, voyage, buyer, supplier, rows, goods, self.routes,
-                                           self.arrives, self.mass, self.n, self.rows,
+    def sail(self, lead_days: np.ndarray, now: float, voyage: int, shipment: Shipment) -> float:
+        """Put a shipment to sea on day ``now`` as voyage number ``voyage``; returns the day the next goods
+        arrive."""
+        buyer, (rows, goods) = shipment.buyer, shipment.held_rows()
+        while math.isnan(due := put_to_sea(lead_days, now, voyage, buyer, shipment.supplier, rows, goods,
+                                           self.routes, self.arrives, self.mass, self.n, self.rows,
                                            self.values)):                   # full: room made, again
             self._make_room(len(buyer), rows.size)
         self.n += len(buyer)
         if due < self.due:
             self.due = due
+        return self.due
 
     @property
     def entries(self) -> int:
@@ -206,6 +211,20 @@ class Hold:
         return [(int(keys[a, 0]), part) for a, part in zip(starts, np.split(records, starts[1:]))]
 
 
+class Books(NamedTuple):
+    """Where goods landing are taken out of transit (``Ledger.landed``): the accounts' ``terms`` [TERMS, E]
+    (``sim.kernels.balance``), ``transit_t`` [3] by stage in its traded unit, and each stage's ``content`` [X, E],
+    t REO of each element in a unit of each item."""
+
+    terms: np.ndarray
+    transit_t: np.ndarray
+    content: dict[str, np.ndarray]
+
+
+_NOWHERE = np.zeros((0, 0))
+UNBOOKED = Books(_NOWHERE, np.zeros(0), dict.fromkeys(STAGES, _NOWHERE))     # goods landing in the spin-up
+
+
 class AtSea:
     """Goods at sea, a calendar of arrivals kept in arrays: one ``Hold`` per stage. Goods are put to sea by
     voyage (numbered in the order they sail) and land, all due at once, when the clock asks
@@ -220,25 +239,26 @@ class AtSea:
 
     def sail(self, shipment: Shipment, now: float) -> None:
         """Put a shipment to sea on day ``now``, as the next voyage; each route arrives after its lead time."""
-        hold = self.holds[shipment.stage]
-        hold.sail(self.lead_days, now, self.sailed, shipment)
-        self.due = min(self.due, hold.due)
+        due = self.holds[shipment.stage].sail(self.lead_days, now, self.sailed, shipment)
+        if due < self.due:
+            self.due = due
         self.sailed += 1
 
-    def land(self, stocks: dict[str, Stocks], pipeline: dict[str, np.ndarray], now: float,
-             sailed: int) -> Iterator[tuple[str, np.ndarray]]:
+    def land(self, stocks: dict[str, Stocks], pipeline: dict[str, np.ndarray], now: float, sailed: int,
+             books: Books | None = None) -> None:
         """Land what arrives before day ``now``, or on it by a voyage before number ``sailed``: into the buyers'
-        stocks, off their order books. Yields each stage that landed goods and their mass [X] (t REO by
-        element, t magnet by grade)."""
+        stocks, off their order books, and with ``books`` given out of transit, in one compiled call a hold. Each
+        hold that landed goods has their mass in ``landed`` [X] (t REO by element, t magnet by grade)."""
+        terms, transit_t, content = books or UNBOOKED
         due = math.inf
         for stage, hold in self.holds.items():
             if hold.due <= now:
-                landed = np.empty(hold.shape[1])
                 stock = stocks[stage]
                 hold.due = land_due(stock.tagged, stock.rows, stock.count, pipeline[stage], hold.routes,
-                                    hold.arrives, hold.mass, hold.n, hold.rows, hold.values, now, sailed, landed)
-                yield stage, landed
-            due = min(due, hold.due)
+                                    hold.arrives, hold.mass, hold.n, hold.rows, hold.values, now, sailed, hold.landed,
+                                    books is not None, terms, transit_t, hold.index, content[stage])
+            if hold.due < due:
+                due = hold.due
         self.due = due
 
     def voyages(self) -> Iterator[Shipment]:
