@@ -22,7 +22,7 @@ from ..stages import MAGNET, REFINERY, STAGES
 from ..world import Network
 from .flows import Flows
 from .licensing import Application
-from .state import AtSea, Books, Shipment, State
+from .state import Books, Shipment, State
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
 
@@ -70,14 +70,12 @@ class Ledger:
         (-1)."""
         add_transit(self.accounts.terms, self.transit_t, self.stage_index[stage], tagged, self.content[stage], sign)
 
-    def landed(self, at_sea: AtSea, state: State, now: float, sailed: int) -> None:
-        """Land the goods at sea that are due (``AtSea.land``: before day ``now``, or on it by a voyage before
-        number ``sailed``) and book them out of transit (their move into stock changes no other term), in one
-        compiled call a hold. The most frequent flow of a run, so it has its own door rather than a Flows; what
-        lands in the spin-up, before the accounts open, is not booked."""
+    def landing(self) -> Books | None:
+        """Where goods that arrive are booked out of transit (their move into stock changes no other term): the
+        landing books them in the same compiled call as it adds them to stocks (``AtSea.land``), the most
+        frequent flow of a run. None before the accounts open: what lands in the spin-up is not booked."""
         a = self.accounts
-        at_sea.land(state.stocks, state.pipeline, now, sailed,
-                    None if a is None else Books(a.terms, self.transit_t, self.content))
+        return None if a is None else Books(a.terms, self.transit_t, self.content)
 
     def book(self, k: int, f: Flows) -> None:
         """Book one part's flows in step ``k``: the balance's terms (from the calendar's start), then the facts

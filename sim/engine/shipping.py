@@ -44,7 +44,7 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
     share a licence covers to a licence office first."""
     if routes.shape[1] == 0:
         return None
-    b, j = routes[0], routes[1]                  # (unpacking the array would make its rows one at a time)
+    b, j = routes[0], routes[1]                  # by index: unpacking iterates over the array, slower
     sent = Shipment(stage, b, j, goods, rows, state.stocks[stage].tagged.shape[1])
     if not licensed:                             # all to sea: every route ``leave_stock`` returns carries goods
         return Exports(goods, sent=sent)

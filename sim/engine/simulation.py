@@ -263,7 +263,7 @@ class Simulation:
         number ``sailed``; what a measure turned back at sea lands as the nothing left of it."""
         state = self.state
         if state.in_flight.due <= self.env.now:
-            self.ledger.landed(state.in_flight, state, self.env.now, sailed)
+            state.in_flight.land(state.stocks, state.pipeline, self.env.now, sailed, self.ledger.landing())
 
     def decide_licence(self, application: Application, approved: bool) -> None:
         """A licence decision: approved goods go to sea, refused goods return to the exporter's stock. What

@@ -197,7 +197,7 @@ class Hold:
 
 
 class Books(NamedTuple):
-    """Where goods landing are taken out of transit (``Ledger.landed``): the accounts' ``terms`` [TERMS, E]
+    """Where goods landing are taken out of transit (``Ledger.landing``): the accounts' ``terms`` [TERMS, E]
     (``sim.kernels.balance``), ``transit_t`` [3] by stage in its traded unit, and each stage's ``content`` [X, E],
     t REO of each element in a unit of each item."""
 
