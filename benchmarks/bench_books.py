@@ -1,11 +1,11 @@
 """What the books of a step cost: python benchmarks/bench_books.py [REPEATS] [--scenario NAME].
 
-The books are the ledger (``Ledger.book`` for each part's flows, ``landed`` for the goods of a stage that land
-at once, ``close_step``: the stocks recorded, the mass balance and the stocks checked) and the recorder it
-writes. Measured two ways, in CPU time of this thread (a shared machine's waits left out), the best of REPEATS
+The books are the ledger (``Ledger.book`` for each part's flows, ``close_step``: the stocks recorded, the
+mass balance and the stocks checked; goods that land are booked in the landing's own compiled call, in the
+books ``Ledger.landing`` gives it) and the recorder it writes. Measured two ways, in CPU time of this thread (a shared machine's waits left out), the best of REPEATS
 (default 7):
 
-- replayed: one run's calls (every book and landing of its calendar) made again on fresh ledgers, and
+- replayed: one run's calls (every book of its calendar) made again on fresh ledgers, and
   ``close_step`` on every calendar step against the final state, so that nothing else is timed;
 - in the run: a whole run's time less that of a run whose books do nothing (its results are then wrong;
   only its time is used), so that what the books cost in the run (caches shared with the step) is counted.
@@ -27,28 +27,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def replayed(scenario, repeats: int) -> dict[str, float]:
-    """Seconds (best of ``repeats``) of one run's book and landed calls made again, and of close_step."""
-    books, lands = [], []
-    book, land = Ledger.book, Ledger.landed
+    """Seconds (best of ``repeats``) of one run's book calls made again, and of close_step."""
+    books = []
+    book = Ledger.book
 
     def keep_book(ledger: Ledger, k, flows) -> None:
         if ledger.accounts is not None:
             books.append((k, flows))
         book(ledger, k, flows)
 
-    def keep_land(ledger: Ledger, stage, mass) -> None:
-        if ledger.accounts is not None:
-            lands.append((stage, mass.copy()))
-        land(ledger, stage, mass)
-
-    Ledger.book, Ledger.landed = keep_book, keep_land
+    Ledger.book = keep_book
     try:
         simulation = Simulation(scenario, seed=0)
         simulation.run()
     finally:
-        Ledger.book, Ledger.landed = book, land
+        Ledger.book = book
     net, state = simulation.net, simulation.state
-    best = {"book": float("inf"), "land": float("inf"), "close_step": float("inf")}
+    best = {"book": float("inf"), "close_step": float("inf")}
     for _ in range(repeats):
         ledger = Ledger(net, Recorder(net))
         ledger.open(state)
@@ -56,10 +51,6 @@ def replayed(scenario, repeats: int) -> dict[str, float]:
         for k, flows in books:
             ledger.book(k, flows)
         best["book"] = min(best["book"], time.thread_time() - started)
-        started = time.thread_time()
-        for stage, mass in lands:
-            ledger.landed(stage, mass)
-        best["land"] = min(best["land"], time.thread_time() - started)
         ledger = Ledger(net, Recorder(net))          # nothing booked since it opened: the balance holds
         ledger.open(state)
         started = time.thread_time()
@@ -81,14 +72,14 @@ def in_the_run(scenario, repeats: int) -> float:
         return min(times)
 
     whole = best_run()
-    saved = Ledger.book, Ledger.landed, Ledger.close_step
+    saved = Ledger.book, Ledger.landing, Ledger.close_step
     Ledger.book = lambda ledger, k, flows: None
-    Ledger.landed = lambda ledger, stage, mass: None
+    Ledger.landing = lambda ledger: None              # goods land unbooked
     Ledger.close_step = lambda ledger, k, state: None
     try:
         without = best_run()
     finally:
-        Ledger.book, Ledger.landed, Ledger.close_step = saved
+        Ledger.book, Ledger.landing, Ledger.close_step = saved
     return whole - without
 
 

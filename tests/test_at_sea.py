@@ -4,7 +4,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.engine.state import AtSea, Shipment, Stocks
+from sim.engine.state import AtSea, Books, Shipment, Stocks
+from sim.kernels.balance import TERMS, add_transit
 from sim.kernels.exports import by_arrival
 from sim.stages import MINE, REFINERY
 
@@ -35,9 +36,10 @@ def test_goods_land_after_their_lead_time_and_not_before():
     goods = sparse_goods(rng, 2)
     stock, books = stocks[REFINERY].tagged.copy(), pipeline[REFINERY].copy()
     at_sea.sail(Shipment(REFINERY, np.array([1, 2]), np.array([0, 0]), goods), 0.0)
-    assert list(at_sea.land(stocks, pipeline, 2.9, at_sea.sailed)) == []
-    landed = dict(at_sea.land(stocks, pipeline, 3.0, at_sea.sailed))
-    assert np.array_equal(landed[REFINERY], goods[0, 0])
+    at_sea.land(stocks, pipeline, 2.9, at_sea.sailed)
+    assert np.array_equal(stocks[REFINERY].tagged, stock) and at_sea.due == 3.0
+    at_sea.land(stocks, pipeline, 3.0, at_sea.sailed)
+    assert np.array_equal(at_sea.holds[REFINERY].landed, goods[0, 0])
     assert np.array_equal(stocks[REFINERY].tagged[1], stock[1] + goods[0])
     assert np.array_equal(stocks[REFINERY].tagged[2], stock[2])
     assert np.array_equal(pipeline[REFINERY][1], books[1] - goods[0, 0])
@@ -52,9 +54,9 @@ def test_goods_due_at_one_time_land_only_if_they_sailed_before_the_event_asking(
     at_sea.sail(Shipment(REFINERY, np.array([2]), np.array([0]), sparse_goods(rng, 1)), 0.0)     # 30 days
     at_sea.sail(Shipment(REFINERY, np.array([2]), np.array([1]), sparse_goods(rng, 1)), 26.0)    # 4 days
     assert at_sea.sailed == 2
-    assert list(at_sea.land(stocks, pipeline, 30.0, 1))
+    at_sea.land(stocks, pipeline, 30.0, 1)
     assert list(at_sea.holds[REFINERY].buyer) == [2] and list(at_sea.holds[REFINERY].supplier) == [1]
-    assert list(at_sea.land(stocks, pipeline, 30.0, 2))
+    at_sea.land(stocks, pipeline, 30.0, 2)
     assert len(at_sea.holds[REFINERY].buyer) == 0
 
 
@@ -74,13 +76,46 @@ def test_landing_sums_as_adding_each_route_in_order_of_arrival(seed, voyages, st
         at_sea.sail(Shipment(stage, buyer, supplier, goods), 7.0 * v)
         sent += [(7.0 * v + LEAD[supplier[r], buyer[r]], v, buyer[r], goods[r]) for r in range(n)]
         if rng.random() < 0.5:
-            list(at_sea.land(stocks, pipeline, 7.0 * v + float(rng.integers(0, 7)), at_sea.sailed))
-    list(at_sea.land(stocks, pipeline, np.inf, at_sea.sailed))
+            at_sea.land(stocks, pipeline, 7.0 * v + float(rng.integers(0, 7)), at_sea.sailed)
+    at_sea.land(stocks, pipeline, np.inf, at_sea.sailed)
     for _, _, b, goods in sorted(sent, key=lambda s: (s[0], s[1])):     # stable: routes of a voyage in order
         stock[b] += goods
         books[b] += -(goods[0].sum(keepdims=True) if stage == MINE else goods[0])
     assert np.array_equal(stocks[stage].tagged, stock)
     assert np.array_equal(pipeline[stage], books)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_goods_landing_leave_transit_in_the_same_call_as_booked_after(seed):
+    """Landed with the books given, goods leave transit as they land: the accounts' terms and t by stage are, bit
+    for bit, those of landing them unbooked and then taking each stage's landed mass out of transit, a stage at
+    a time in the holds' order; stocks and order books are the same either way."""
+    stages = (MINE, REFINERY)
+    E = 5
+    ways = []
+    for book in (True, False):
+        rng = np.random.default_rng(seed)
+        at_sea, stocks, pipeline = world(rng, stages)
+        content = {stage: rng.random((X, E)) for stage in stages}
+        terms, transit_t = rng.random((len(TERMS), E)) * 1e3, rng.random(3) * 1e3
+        for v in range(6):
+            for stage in stages:
+                n = int(rng.integers(1, 8))
+                at_sea.sail(Shipment(stage, rng.integers(0, C, n), rng.integers(0, C, n), sparse_goods(rng, n)),
+                            7.0 * v)
+            if book:
+                at_sea.land(stocks, pipeline, 7.0 * v + 3.5, at_sea.sailed, Books(terms, transit_t, content))
+                continue
+            due = {stage: hold.due for stage, hold in at_sea.holds.items()}
+            at_sea.land(stocks, pipeline, 7.0 * v + 3.5, at_sea.sailed)
+            for i, (stage, hold) in enumerate(at_sea.holds.items()):
+                if due[stage] <= 7.0 * v + 3.5:
+                    add_transit(terms, transit_t, i, hold.landed[None, None, :], content[stage], -1.0)
+        ways.append((terms, transit_t, [stocks[s].tagged for s in stages], [pipeline[s] for s in stages]))
+    (terms, transit_t, stocks, books), (terms_after, transit_after, stocks_after, books_after) = ways
+    assert np.array_equal(terms, terms_after) and np.array_equal(transit_t, transit_after)
+    assert all(map(np.array_equal, stocks + books, stocks_after + books_after))
 
 
 def test_goods_turned_back_at_sea_leave_what_is_left_to_land():
@@ -95,7 +130,7 @@ def test_goods_turned_back_at_sea_leave_what_is_left_to_land():
     for shipment in at_sea.voyages():
         shipment.take(np.full(shipment.goods[:, 0, :].shape, 0.5))
     assert np.allclose(at_sea.holds[REFINERY].tagged, goods * 0.5, rtol=1e-15, atol=0)
-    list(at_sea.land(stocks, pipeline, 4.0, at_sea.sailed))
+    at_sea.land(stocks, pipeline, 4.0, at_sea.sailed)
     assert np.array_equal(stocks[REFINERY].tagged[1:], stock[1:] + (goods - goods * 0.5))
 
 

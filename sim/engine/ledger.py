@@ -22,7 +22,7 @@ from ..stages import MAGNET, REFINERY, STAGES
 from ..world import Network
 from .flows import Flows
 from .licensing import Application
-from .state import Shipment, State
+from .state import Books, Shipment, State
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
 
@@ -70,12 +70,12 @@ class Ledger:
         (-1)."""
         add_transit(self.accounts.terms, self.transit_t, self.stage_index[stage], tagged, self.content[stage], sign)
 
-    def landed(self, stage: str, mass: np.ndarray) -> None:
-        """Book goods of a stage that arrived, ``mass`` [X] (t REO by element, t magnet by grade), the goods of
-        every voyage that landed at once: out of transit (their move into stock changes no other term). The most
-        frequent flow of a run, so it has its own door rather than a Flows."""
-        if self.accounts is not None:
-            self._transit(stage, mass[None, None, :], -1.0)       # one route's goods, their mass their only row
+    def landing(self) -> Books | None:
+        """Where goods that arrive are booked out of transit (their move into stock changes no other term): the
+        landing books them in the same compiled call as it adds them to stocks (``AtSea.land``), the most
+        frequent flow of a run. None before the accounts open: what lands in the spin-up is not booked."""
+        a = self.accounts
+        return None if a is None else Books(a.terms, self.transit_t, self.content)
 
     def book(self, k: int, f: Flows) -> None:
         """Book one part's flows in step ``k``: the balance's terms (from the calendar's start), then the facts

@@ -44,12 +44,11 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
     share a licence covers to a licence office first."""
     if routes.shape[1] == 0:
         return None
-    b, j = routes
-    exports = Exports(goods)
+    b, j = routes[0], routes[1]                  # by index: unpacking iterates over the array, slower
     sent = Shipment(stage, b, j, goods, rows, state.stocks[stage].tagged.shape[1])
     if not licensed:                             # all to sea: every route ``leave_stock`` returns carries goods
-        exports.sent = sent
-        return exports
+        return Exports(goods, sent=sent)
+    exports = Exports(goods)
     for measure, share in licensed:
         held = sent.take(share[b, j])
         for r in np.flatnonzero(held.goods[:, 0, :].sum(axis=1) > 0):

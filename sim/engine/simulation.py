@@ -262,10 +262,8 @@ class Simulation:
         """Land the goods at sea that SimPy's clock has brought in: due before now, or now by a voyage before
         number ``sailed``; what a measure turned back at sea lands as the nothing left of it."""
         state = self.state
-        if state.in_flight.due > self.env.now:
-            return
-        for stage, mass in state.in_flight.land(state.stocks, state.pipeline, self.env.now, sailed):
-            self.ledger.landed(stage, mass)
+        if state.in_flight.due <= self.env.now:
+            state.in_flight.land(state.stocks, state.pipeline, self.env.now, sailed, self.ledger.landing())
 
     def decide_licence(self, application: Application, approved: bool) -> None:
         """A licence decision: approved goods go to sea, refused goods return to the exporter's stock. What

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -112,7 +113,7 @@ class Hold:
     its goods as entries, one per provenance row that holds anything (most hold nothing). As a whole it is
     the stage's shipment at sea: its ``t``, and its routes and ``tagged`` goods gathered."""
 
-    ROOM = 4      # a hold made room in is at most a quarter full (``_make_room``)
+    ROOM = 4      # a hold made room in is at most a quarter full (``make_room``)
 
     def __init__(self, stage: str, shape: tuple[int, int], records: int = 64):
         self.stage = stage
@@ -124,38 +125,27 @@ class Hold:
         self.values = np.zeros((records * 8, shape[1]))      # its tagged mass
         self.n = 0                                           # records used, landed or not
         self.due = np.inf                                    # the day the next goods arrive
-
-    def sail(self, lead_days: np.ndarray, now: float, voyage: int, shipment: Shipment) -> None:
-        """Put a shipment to sea on day ``now`` as voyage number ``voyage``."""
-        buyer, supplier, (rows, goods) = shipment.buyer, shipment.supplier, shipment.held_rows()
-        while math.isnan(due := put_to_sea(lead_days, now, voyage, buyer, supplier, rows, goods, self.routes,
-                                           self.arrives, self.mass, self.n, self.rows,
-                                           self.values)):                   # full: room made, again
-            self._make_room(len(buyer), rows.size)
-        self.n += len(buyer)
-        if due < self.due:
-            self.due = due
+        self.index = STAGES.index(stage)                     # the stage's place in the books
+        self.landed = np.zeros(shape[1])                     # [X] the mass of the goods landed last
 
     @property
     def entries(self) -> int:
         """Entries used."""
         return int(self.routes[self.n - 1, 4]) if self.n else 0
 
-    def _make_room(self, records: int, entries: int) -> None:
+    def make_room(self, records: int, entries: int) -> None:
         """Room for ``records`` more records and ``entries`` more entries: landed ones dropped, and the arrays
         made eight times what is needed when that fills more than a quarter of them, so that the hold is rarely
         compacted again: each compaction moves every entry at sea (a Japan ban run compacts its holds 69 times
         rather than 206 at more than half and four times), while landing reads past the landed records only."""
         self.n = compact(self.routes, self.arrives, self.mass, self.n, self.rows, self.values)
         if self.ROOM * (self.n + records) > len(self.arrives):
-            size = 2 * self.ROOM * (self.n + records)
-            self.routes = np.concatenate([self.routes[:self.n], np.full((size - self.n, 5), -1, np.int64)])
-            self.arrives = np.concatenate([self.arrives[:self.n], np.full(size - self.n, np.inf)])
-            self.mass = np.concatenate([self.mass[:self.n], np.zeros(size - self.n)])
+            used, size = self.n, 2 * self.ROOM * (self.n + records)
+            self.routes, self.arrives = larger(self.routes, used, size), larger(self.arrives, used, size)
+            self.mass = larger(self.mass, used, size)
         if self.ROOM * (self.entries + entries) > len(self.rows):
             size, used = 2 * self.ROOM * (self.entries + entries), self.entries
-            self.rows = np.concatenate([self.rows[:used], np.zeros(size - used, np.int64)])
-            self.values = np.concatenate([self.values[:used], np.zeros((size - used, self.shape[1]))])
+            self.rows, self.values = larger(self.rows, used, size), larger(self.values, used, size)
 
     @property
     def at_sea(self) -> np.ndarray:
@@ -206,6 +196,29 @@ class Hold:
         return [(int(keys[a, 0]), part) for a, part in zip(starts, np.split(records, starts[1:]))]
 
 
+class Books(NamedTuple):
+    """Where goods landing are taken out of transit (``Ledger.landing``): the accounts' ``terms`` [TERMS, E]
+    (``sim.kernels.balance``), ``transit_t`` [3] by stage in its traded unit, and each stage's ``content`` [X, E],
+    t REO of each element in a unit of each item."""
+
+    terms: np.ndarray
+    transit_t: np.ndarray
+    content: dict[str, np.ndarray]
+
+
+_NOWHERE = np.zeros((0, 0))
+UNBOOKED = Books(_NOWHERE, np.zeros(0), dict.fromkeys(STAGES, _NOWHERE))     # goods landing in the spin-up
+
+
+def larger(array: np.ndarray, used: int, size: int) -> np.ndarray:
+    """``array`` made ``size`` long, its first ``used`` kept: a hold's records or entries past those used are
+    written before they are read, so the rest is left as it comes (filling it would touch every page of it at
+    once, for nothing)."""
+    grown = np.empty((size, *array.shape[1:]), array.dtype)
+    grown[:used] = array[:used]
+    return grown
+
+
 class AtSea:
     """Goods at sea, a calendar of arrivals kept in arrays: one ``Hold`` per stage. Goods are put to sea by
     voyage (numbered in the order they sail) and land, all due at once, when the clock asks
@@ -219,26 +232,35 @@ class AtSea:
         self.due = np.inf                  # the day the next goods arrive, in any hold
 
     def sail(self, shipment: Shipment, now: float) -> None:
-        """Put a shipment to sea on day ``now``, as the next voyage; each route arrives after its lead time."""
-        hold = self.holds[shipment.stage]
-        hold.sail(self.lead_days, now, self.sailed, shipment)
-        self.due = min(self.due, hold.due)
+        """Put a shipment to sea on day ``now``, as the next voyage, into its stage's hold; each route arrives after
+        its lead time."""
+        hold, buyer, (rows, goods) = self.holds[shipment.stage], shipment.buyer, shipment.held_rows()
+        while math.isnan(due := put_to_sea(self.lead_days, now, self.sailed, buyer, shipment.supplier, rows, goods,
+                                           hold.routes, hold.arrives, hold.mass, hold.n, hold.rows,
+                                           hold.values)):                   # full: room made, again
+            hold.make_room(len(buyer), rows.size)
+        hold.n += len(buyer)
+        if due < hold.due:
+            hold.due = due
+        if due < self.due:
+            self.due = due
         self.sailed += 1
 
-    def land(self, stocks: dict[str, Stocks], pipeline: dict[str, np.ndarray], now: float,
-             sailed: int) -> Iterator[tuple[str, np.ndarray]]:
+    def land(self, stocks: dict[str, Stocks], pipeline: dict[str, np.ndarray], now: float, sailed: int,
+             books: Books | None = None) -> None:
         """Land what arrives before day ``now``, or on it by a voyage before number ``sailed``: into the buyers'
-        stocks, off their order books. Yields each stage that landed goods and their mass [X] (t REO by
-        element, t magnet by grade)."""
+        stocks, off their order books, and with ``books`` given out of transit, in one compiled call a hold. Each
+        hold that landed goods has their mass in ``landed`` [X] (t REO by element, t magnet by grade)."""
+        terms, transit_t, content = books or UNBOOKED
         due = math.inf
         for stage, hold in self.holds.items():
             if hold.due <= now:
-                landed = np.empty(hold.shape[1])
                 stock = stocks[stage]
                 hold.due = land_due(stock.tagged, stock.rows, stock.count, pipeline[stage], hold.routes,
-                                    hold.arrives, hold.mass, hold.n, hold.rows, hold.values, now, sailed, landed)
-                yield stage, landed
-            due = min(due, hold.due)
+                                    hold.arrives, hold.mass, hold.n, hold.rows, hold.values, now, sailed, hold.landed,
+                                    books is not None, terms, transit_t, hold.index, content[stage])
+            if hold.due < due:
+                due = hold.due
         self.due = due
 
     def voyages(self) -> Iterator[Shipment]:

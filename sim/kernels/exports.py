@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import kernel
+from .balance import add_transit
 from .sums import pairwise_sum
-from .tagged import add_run, holds, item_mass
+from .tagged import add_run, item_mass
 
 
 @kernel
@@ -127,11 +128,12 @@ def put_to_sea(lead_days: np.ndarray, now: float, voyage: int, buyer: np.ndarray
             q = goods_rows[r, k]
             if q < 0:
                 break
-            if holds(tagged, k):
-                rows[e] = q
-                for x in range(X):
-                    values[e, x] = tagged[k, x]
-                e += 1
+            rows[e] = q                 # written, and kept as an entry if it holds anything: one pass, not two
+            holding = False             # (the room checked above has space for every row)
+            for x in range(X):
+                values[e, x] = tagged[k, x]
+                holding |= tagged[k, x] != 0.0
+            e += holding
         routes[w, 4] = e
         arrives[w] = now + lead_days[supplier[r], buyer[r]]
         t = 0.0
@@ -145,14 +147,17 @@ def put_to_sea(lead_days: np.ndarray, now: float, voyage: int, buyer: np.ndarray
 @kernel
 def land_due(stock: np.ndarray, live: np.ndarray, live_count: np.ndarray, pipeline: np.ndarray, routes: np.ndarray,
              arrives: np.ndarray, mass: np.ndarray, n: int, rows: np.ndarray, values: np.ndarray, now: float,
-             sailed: int, landed: np.ndarray) -> float:
+             sailed: int, landed: np.ndarray, book: bool, terms: np.ndarray, transit_t: np.ndarray, stage: int,
+             content: np.ndarray) -> float:
     """Land the goods of a stage's records ``:n`` (see ``put_to_sea``) that arrive before day ``now``, or on it by
     a voyage before number ``sailed``: into the buyers' stocks ``stock`` [C, Q, X] (their rows counted in
     ``live``, ``live_count``: ``sim.kernels.tagged``), off their order books
     ``pipeline`` [C, I], in the order of their arrival and, at one time, of their sailing (SimPy's order of
     events). Rows that hold nothing are not added (adding zeros changes no stock). Their mass (row 0) is
-    written to ``landed`` [X]; their records' voyage becomes -1 and their t 0. Returns the day the next goods still at
-    sea arrive (inf: none)."""
+    written to ``landed`` [X]; their records' voyage becomes -1 and their t 0. With ``book``, that mass is taken
+    out of transit in the same call, as one route's goods (``sim.kernels.balance.add_transit``: the accounts'
+    ``terms``, ``transit_t`` by stage, ``stage`` its index, ``content`` [X, E]). Returns the day the next goods
+    still at sea arrive (inf: none)."""
     concentrate = pipeline.shape[1] == 1
     due = np.empty(n, np.int64)
     count = 0
@@ -182,6 +187,8 @@ def land_due(stock: np.ndarray, live: np.ndarray, live_count: np.ndarray, pipeli
                 pipeline[b, x] += -values[start, x]
         for x in range(X):
             landed[x] += values[start, x]
+    if book:
+        add_transit(terms, transit_t, stage, landed.reshape((1, 1, X)), content, -1.0)
     return earliest
 
 
