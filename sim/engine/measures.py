@@ -255,7 +255,7 @@ class ExportLicence(ExportMeasure):
     def approves(self, rng: np.random.Generator, application: Application, day: dt.date) -> bool:
         """The decision on one application, drawn when its review is over, on ``day``: one uniform draw
         against the odds of its importer and end user then."""
-        return rng.random() < self.odds.of(int(application.shipment.buyer[0]), application.end_user, day)
+        return rng.random() < self.odds.of(application.route[2], application.end_user, day)
 
     def refused_outright(self, shipment: Shipment, measures: list[ExportMeasure], state: State,
                          net: Network) -> np.ndarray | None:
@@ -277,7 +277,8 @@ class OriginRule(ExportLicence):
         self.threshold = float(event.threshold_share)
         self.kinds = tuple("mined" if s == MINE else "refined" for s in event.origin_stages)
         self.origin = [network.countries.index(c) for c in self.exporters]
-        self._banned_for: dict[str, tuple[tuple, np.ndarray]] = {}     # stage -> (when, what) of ``_banned``
+        # stage -> (when, what) of ``_banned``
+        self._banned_for: dict[str, tuple[tuple, tuple[np.ndarray, np.ndarray]]] = {}
         # [kind, origin country] the provenance rows of the material the rule follows
         self.origin_rows = np.array([[network.tags.row(kind, c) for c in self.origin] for kind in self.kinds],
                                     dtype=np.int64).reshape(len(self.kinds), len(self.origin))
@@ -297,13 +298,19 @@ class OriginRule(ExportLicence):
         return mask * above[None, :, :]
 
     def refused_outright(self, shipment, measures, state, net):
-        share = self._banned(shipment.stage, measures, state, net)[shipment.buyer]
+        refused, any_refused = self._banned(shipment.stage, measures, state, net)
+        buyer = shipment.buyer
+        if len(buyer) == 1 and not any_refused[buyer[0]]:     # an application's one route, none of it banned
+            return None
+        share = refused[buyer]
         return share if share.any() else None
 
-    def _banned(self, stage: str, measures: list[ExportMeasure], state: State, net: Network) -> np.ndarray:
-        """[B, I] the share of each importer's goods of the stage that the origin countries' own bans forbid it:
-        the same for every decision between two steps while the same measures are in force (a ban's coverage
-        reads the state only as a step leaves it), so worked out once for them."""
+    def _banned(self, stage: str, measures: list[ExportMeasure], state: State,
+                net: Network) -> tuple[np.ndarray, np.ndarray]:
+        """([B, I], [B] bool) the share of each importer's goods of the stage that the origin countries' own bans
+        forbid it, and whether any is: the same for every decision between two steps while the same measures
+        are in force (a ban's coverage reads the state only as a step leaves it), so worked out once for
+        them."""
         when = (state.k, tuple(m.active for m in measures))
         if stage not in self._banned_for or self._banned_for[stage][0] != when:
             refused = np.zeros((net.n_countries, net.items(stage)))
@@ -312,7 +319,7 @@ class OriginRule(ExportLicence):
                 if banned is not None:
                     for origin in self.origin:
                         np.maximum(refused, banned[:, origin], out=refused)
-            self._banned_for[stage] = (when, refused)
+            self._banned_for[stage] = (when, (refused, refused.any(axis=1)))
         return self._banned_for[stage][1]
 
 
