@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..kernels.sums import row_sums
 from ..scenario import Scenario
 from ..scenario.events import ApprovalOdds
 from .state import Shipment, traded_mass
@@ -59,7 +60,7 @@ class Application:
 
     def restate(self) -> None:
         """Take ``t`` anew from the goods (a ban stopped some of them while they waited)."""
-        self.t = float(traded_mass(self.shipment.stage, self.shipment.goods).sum())
+        self.t = float(row_sums(traded_mass(self.shipment.stage, self.shipment.goods))[0])   # its one route's
 
     @property
     def empty(self) -> bool:

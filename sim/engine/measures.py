@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from ..kernels.markets import most_covered
 from ..kernels.tagged import over_origin_share
 from ..scenario import Scenario
 from ..scenario.distributions import Distribution
@@ -160,7 +161,7 @@ class ExportMeasure:
         """Add what the measure does to its covered ``share`` [B, J, I] to the step's coverage. Announced but
         not yet in force, buyers of covered goods front-load."""
         if self.announced and not self.active:
-            cover.extra_days = np.maximum(cover.extra_days, share.max(axis=1) * float(self.event.front_load_days))
+            cover.extra_days = np.maximum(cover.extra_days, most_covered(share) * float(self.event.front_load_days))
         else:
             self.acts_on(cover, share)
 
@@ -223,7 +224,7 @@ class ExportLicence(ExportMeasure):
 
     def acts_on(self, cover: Coverage, share: np.ndarray) -> None:
         cover.licensed.append((self, share))
-        cover.extra_days = np.maximum(cover.extra_days, share.max(axis=1) * self.expected_days)
+        cover.extra_days = np.maximum(cover.extra_days, most_covered(share) * self.expected_days)
 
     def applications(self, shipment: Shipment, state: State) -> list[Application]:
         """The goods held on one route (``shipment``, one row) as applications: by end user where the odds
