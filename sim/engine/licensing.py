@@ -74,7 +74,7 @@ def by_end_user(shipment: Shipment, defence: np.ndarray) -> list[tuple[str, Ship
     parts = []
     for end_user, share in (("civil", 1.0 - defence), ("defence", defence)):
         part = shipment.times(share)
-        if traded_mass(part.stage, part.goods).any():
+        if np.count_nonzero(traded_mass(part.stage, part.goods)):
             parts.append((end_user, part))
     return parts
 
