@@ -228,13 +228,16 @@ class ExportLicence(ExportMeasure):
         cover.licensed.append((self, share))
         cover.extra_days = np.maximum(cover.extra_days, most_covered(share) * self.expected_days)
 
-    def applications(self, shipment: Shipment, state: State) -> list[Application]:
-        """The goods held on one route (``shipment``, one row) as applications: by end user where the odds
-        tell them apart, then in lots where the stage has a lot size; in the order they are made."""
-        parts = [(self.event.end_users, shipment)]
-        if self.event.end_users == "all" and self.odds.by_end_user:
+    def applications(self, shipment: Shipment, state: State, t: float | None = None) -> list[Application]:
+        """The goods held on one route (``shipment``, one row; ``t`` of them, when the caller has it) as
+        applications: by end user where the odds tell them apart, then in lots where the stage has a lot size;
+        in the order they are made."""
+        end_users, lot_t = self.event.end_users, self.lot_t.get(shipment.stage)
+        if not lot_t and not (end_users == "all" and self.odds.by_end_user):
+            return [Application(self, shipment, end_users, t)]         # the route's goods, as one application
+        parts = [(end_users, shipment)]
+        if end_users == "all" and self.odds.by_end_user:
             parts = by_end_user(shipment, state.defence_share[shipment.stage][shipment.buyer[0]])
-        lot_t = self.lot_t.get(shipment.stage)
         return [Application(self, lot, end_user) for end_user, part in parts
                 for lot in (lots(part, lot_t) if lot_t else [part])]
 
