@@ -238,7 +238,7 @@ def clear_and_learn(m: dict[str, np.ndarray], learn: bool) -> tuple[list[np.ndar
         m["tagged"], m["pipeline"], m["use_all"], m["use_own"], m["use_normal"], np.full(countries, 30.0),
         np.full(countries, 20.0), np.zeros((0, 0)), 40.0, 0.25, 0.5, m["shortage"], np.zeros((0, 0)),
         np.zeros(countries, np.int64), 0.0, 28.0, 7.0,
-        m["shares"], m["own_use"], m["blocked"], m["tariffed"], m["qualified"], m["makers"], m["refused"], figures,
+        m["shares"], *clearing.routes(m["shares"]), m["own_use"], m["blocked"], m["tariffed"], m["qualified"], m["makers"], m["refused"], figures,
         shipped, carried, learn, *lesson)
     assert not shipped[~carried].any()          # every route that carries anything is marked
     if not learn:

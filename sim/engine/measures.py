@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from ..kernels.markets import most_covered
 from ..kernels.tagged import over_origin_share
 from ..scenario import Scenario
 from ..scenario.distributions import Distribution
@@ -83,6 +84,8 @@ class ExportMeasure:
                 j = [countries.index(c) for c in suppliers]
                 mask[np.ix_(b, j, np.flatnonzero(items))] = 1.0
             self.covers_stage[stage] = mask
+        # whether it covers any shipment of each stage: asked of every coverage made, every step
+        self.covers_any = {stage: bool(np.count_nonzero(mask)) for stage, mask in self.covers_stage.items()}
         self.active = False
         self.announced = False
 
@@ -150,7 +153,7 @@ class ExportMeasure:
     def coverage(self, stage: str, state: State, net: Network) -> np.ndarray:
         """[B, J, I] share of each shipment of the stage the measure covers this step."""
         mask = self.covers_stage[stage]
-        if self.event.end_users == "all" or not mask.any():
+        if self.event.end_users == "all" or not self.covers_any[stage]:
             return mask
         defence = state.defence_share[stage]
         users = defence if self.event.end_users == "defence" else 1.0 - defence
@@ -160,7 +163,7 @@ class ExportMeasure:
         """Add what the measure does to its covered ``share`` [B, J, I] to the step's coverage. Announced but
         not yet in force, buyers of covered goods front-load."""
         if self.announced and not self.active:
-            cover.extra_days = np.maximum(cover.extra_days, share.max(axis=1) * float(self.event.front_load_days))
+            cover.extra_days = np.maximum(cover.extra_days, most_covered(share) * float(self.event.front_load_days))
         else:
             self.acts_on(cover, share)
 
@@ -223,15 +226,18 @@ class ExportLicence(ExportMeasure):
 
     def acts_on(self, cover: Coverage, share: np.ndarray) -> None:
         cover.licensed.append((self, share))
-        cover.extra_days = np.maximum(cover.extra_days, share.max(axis=1) * self.expected_days)
+        cover.extra_days = np.maximum(cover.extra_days, most_covered(share) * self.expected_days)
 
-    def applications(self, shipment: Shipment, state: State) -> list[Application]:
-        """The goods held on one route (``shipment``, one row) as applications: by end user where the odds
-        tell them apart, then in lots where the stage has a lot size; in the order they are made."""
-        parts = [(self.event.end_users, shipment)]
-        if self.event.end_users == "all" and self.odds.by_end_user:
+    def applications(self, shipment: Shipment, state: State, t: float | None = None) -> list[Application]:
+        """The goods held on one route (``shipment``, one row; ``t`` of them, when the caller has it) as
+        applications: by end user where the odds tell them apart, then in lots where the stage has a lot size;
+        in the order they are made."""
+        end_users, lot_t = self.event.end_users, self.lot_t.get(shipment.stage)
+        if not lot_t and not (end_users == "all" and self.odds.by_end_user):
+            return [Application(self, shipment, end_users, t)]         # the route's goods, as one application
+        parts = [(end_users, shipment)]
+        if end_users == "all" and self.odds.by_end_user:
             parts = by_end_user(shipment, state.defence_share[shipment.stage][shipment.buyer[0]])
-        lot_t = self.lot_t.get(shipment.stage)
         return [Application(self, lot, end_user) for end_user, part in parts
                 for lot in (lots(part, lot_t) if lot_t else [part])]
 
@@ -255,7 +261,7 @@ class ExportLicence(ExportMeasure):
     def approves(self, rng: np.random.Generator, application: Application, day: dt.date) -> bool:
         """The decision on one application, drawn when its review is over, on ``day``: one uniform draw
         against the odds of its importer and end user then."""
-        return rng.random() < self.odds.of(int(application.shipment.buyer[0]), application.end_user, day)
+        return rng.random() < self.odds.of(application.route[2], application.end_user, day)
 
     def refused_outright(self, shipment: Shipment, measures: list[ExportMeasure], state: State,
                          net: Network) -> np.ndarray | None:
@@ -277,7 +283,8 @@ class OriginRule(ExportLicence):
         self.threshold = float(event.threshold_share)
         self.kinds = tuple("mined" if s == MINE else "refined" for s in event.origin_stages)
         self.origin = [network.countries.index(c) for c in self.exporters]
-        self._banned_for: dict[str, tuple[tuple, np.ndarray]] = {}     # stage -> (when, what) of ``_banned``
+        # stage -> (when, what) of ``_banned``
+        self._banned_for: dict[str, tuple[tuple, tuple[np.ndarray, np.ndarray]]] = {}
         # [kind, origin country] the provenance rows of the material the rule follows
         self.origin_rows = np.array([[network.tags.row(kind, c) for c in self.origin] for kind in self.kinds],
                                     dtype=np.int64).reshape(len(self.kinds), len(self.origin))
@@ -291,19 +298,25 @@ class OriginRule(ExportLicence):
 
     def coverage(self, stage, state, net):
         mask = super().coverage(stage, state, net)
-        if not mask.any():
+        if not self.covers_any[stage]:
             return mask
         above = over_origin_share(state.stocks[stage].tagged, self.origin_rows, self.threshold, stage == MINE)
         return mask * above[None, :, :]
 
     def refused_outright(self, shipment, measures, state, net):
-        share = self._banned(shipment.stage, measures, state, net)[shipment.buyer]
+        refused, any_refused = self._banned(shipment.stage, measures, state, net)
+        buyer = shipment.buyer
+        if len(buyer) == 1 and not any_refused[buyer[0]]:     # an application's one route, none of it banned
+            return None
+        share = refused[buyer]
         return share if share.any() else None
 
-    def _banned(self, stage: str, measures: list[ExportMeasure], state: State, net: Network) -> np.ndarray:
-        """[B, I] the share of each importer's goods of the stage that the origin countries' own bans forbid it:
-        the same for every decision between two steps while the same measures are in force (a ban's coverage
-        reads the state only as a step leaves it), so worked out once for them."""
+    def _banned(self, stage: str, measures: list[ExportMeasure], state: State,
+                net: Network) -> tuple[np.ndarray, np.ndarray]:
+        """([B, I], [B] bool) the share of each importer's goods of the stage that the origin countries' own bans
+        forbid it, and whether any is: the same for every decision between two steps while the same measures
+        are in force (a ban's coverage reads the state only as a step leaves it), so worked out once for
+        them."""
         when = (state.k, tuple(m.active for m in measures))
         if stage not in self._banned_for or self._banned_for[stage][0] != when:
             refused = np.zeros((net.n_countries, net.items(stage)))
@@ -312,7 +325,7 @@ class OriginRule(ExportLicence):
                 if banned is not None:
                     for origin in self.origin:
                         np.maximum(refused, banned[:, origin], out=refused)
-            self._banned_for[stage] = (when, refused)
+            self._banned_for[stage] = (when, (refused, refused.any(axis=1)))
         return self._banned_for[stage][1]
 
 
@@ -402,7 +415,7 @@ def coverage(acting: list[ExportMeasure], stage: str, state: State, net: Network
     cover = Coverage(blocked=np.zeros(shape), tariffed=np.zeros(shape))
     for m in acting:
         share = m.coverage(stage, state, net)
-        if share.any():
+        if np.count_nonzero(share):          # a count: a third of ``any``'s cost on these small arrays
             m.add_to(cover, share)
     if not any(m.reads_state for m in acting):
         kept[key] = cover

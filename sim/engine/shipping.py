@@ -51,8 +51,9 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
     exports = Exports(goods)
     for measure, share in licensed:
         held = sent.take(share[b, j])
-        for r in np.flatnonzero(held.goods[:, 0, :].sum(axis=1) > 0):
-            exports.held += measure.applications(held.routes(slice(r, r + 1)), state)
+        t = held.goods[:, 0, :].sum(axis=1)     # each route's t held (as ``traded_mass(...).sum()`` adds it)
+        for r in np.flatnonzero(t > 0):
+            exports.held += measure.applications(held.routes(slice(r, r + 1)), state, float(t[r]))
     carrying = np.flatnonzero(sent.goods[:, 0, :].sum(axis=1) > 0)
     if len(carrying) == len(b):                  # nothing held for a licence: no copy
         exports.sent = sent

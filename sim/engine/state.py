@@ -328,6 +328,8 @@ class State:
     expected_loss: np.ndarray | None = None
     expected_cover: np.ndarray | None = None
     in_flight: AtSea | None = None                  # at sea, by voyage and arrival
+    # the routes of order_shares by stage (``trade.order_routes``), dropped when the shares change
+    order_routes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     pending: dict[Shipment, None] | None = None     # awaiting a licence, in the order held (dicts, not sets: the
                                                     # order in which goods return must not depend on addresses)
     conc: Stocks = field(init=False)                # stocks[MINE], stocks[REFINERY], stocks[MAGNET] by name

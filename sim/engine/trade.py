@@ -81,7 +81,8 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
         0.0 if restocking is None else restocking.extra_days, CONTRACT_FLEX,
         0.0 if restocking is None else restocking.contract_flex - CONTRACT_FLEX, shortage, doublings,
         net.market_of, net.on_price_rise.days_per_doubling if doublings.size else 0.0, ORDER_ADJUST_DAYS, step_days,
-        state.order_shares[stage], own_use, cover.blocked, cover.tariffed, qualified, net.makers[stage],
+        state.order_shares[stage], *order_routes(state, stage), own_use, cover.blocked, cover.tariffed, qualified,
+        net.makers[stage],
         refused, figures, shipped, carried, not quotas, *lesson)
     if quotas:
         for quota, share in quotas:
@@ -94,6 +95,15 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
                                            shortage, sought, step_days, qualified, *lesson)
     return Clearing(own_fill=fill, shipped=shipped, carried=carried, ordered=ordered, unmet=unmet), wants, \
         pairs(starting)
+
+
+def order_routes(state: State, stage: str) -> tuple[np.ndarray, np.ndarray]:
+    """The routes of the stage's order shares (``sim.kernels.clearing.routes``): found once, and anew after the
+    shares change (relationships settled at the calendar's start, an offtake agreement signed)."""
+    routes = state.order_routes.get(stage)
+    if routes is None:
+        routes = state.order_routes[stage] = clearing.routes(state.order_shares[stage])
+    return routes
 
 
 def start_qualifying(state: State, net: Network, stage: str, unmet: np.ndarray,
@@ -177,12 +187,14 @@ def settle_relationships(state: State, net: Network) -> None:
                                              state.order_shares[stage])
         state.qualified[stage][:] = False
         state.qualifying[stage][:] = False
+    state.order_routes.clear()
 
 
 def sign_offtake(state: State, net: Network, event) -> None:
     """From now the buyer orders ``share`` of its imports of the covered items from the seller; with the
     seller its own country, it imports ``share`` less and its plants make the rest."""
     stage = event.stage
+    state.order_routes.pop(stage, None)
     b, j = net.index(event.buyer), net.index(event.seller)
     items = np.flatnonzero(items_holding(stage, event.elements, net))
     shares = state.order_shares[stage][b][:, items]               # [J, I]

@@ -302,7 +302,8 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
                     use_normal: np.ndarray, target_days: np.ndarray, lead_days: np.ndarray, extra_days: np.ndarray,
                     precaution_days: float, contract_flex: float, stretch: float, shortage: np.ndarray,
                     doublings: np.ndarray, market_of: np.ndarray, days_per_doubling: float,
-                    adjust_days: float, step_days: float, shares: np.ndarray, own_use: np.ndarray,
+                    adjust_days: float, step_days: float, shares: np.ndarray, first: np.ndarray,
+                    supplier: np.ndarray, own_use: np.ndarray,
                     blocked: np.ndarray, tariffed: np.ndarray, qualified: np.ndarray, makers: np.ndarray,
                     refused: np.ndarray, figures: np.ndarray, shipped: np.ndarray, carried: np.ndarray, learn: bool,
                     learnt: np.ndarray, learning: bool, remembering: bool, fade: float, short_share: float,
@@ -319,7 +320,8 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
     price in the buyer's market (``market_of`` [C]) over its recent average (empty: none). A supplier's
     reserve, not spare, is ``use_own`` x (``target_days`` + extra days + precaution).
 
-    Orders go along the routes of the sourcing ``shares`` [B, J, I], each capped by contract at the share of the
+    Orders go along the routes of the sourcing ``shares`` [B, J, I] (``first``, ``supplier``: ``routes(shares)``,
+    which change only when the shares do), each capped by contract at the share of the
     buyer's normal use ``use_normal`` (t/day) over the step x (1 + ``contract_flex`` + ``stretch`` x
     shortage); what the caps cut and what was ``refused`` [B, I] last step (zeroed here) are re-sourced, and
     ``sought`` [B, I] is the need plus the refused. Then ``clear_routes``, into ``fill`` ... ``moved``; then, with
@@ -344,7 +346,6 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
             wants[c, i] = max(0.0, use_all[c, i] * step_days + (target - position) * step_days / adjust_days)
             reserve[c, i] = use_own[c, i] * (target_days[c] + extra + precaution)
             sought[c, i] = wants[c, i] + refused[c, i]
-    first, supplier = routes(shares)
     order = np.empty(first[C * I])
     cut = np.empty(first[C * I])
     row = np.zeros(C)
