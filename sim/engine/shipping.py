@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..kernels.exports import leave_stock
-from ..kernels.tagged import add_goods, add_rows
+from ..kernels.exports import leave_stock, return_goods
 from .licensing import Application
 from .measures import ExportLicence
 from .state import Shipment, State, Stocks, traded_mass
@@ -62,12 +61,11 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
     return exports
 
 
-def return_to_exporter(state: State, shipment: Shipment, refused: bool) -> None:
-    """The goods of ``shipment`` go back into the exporters' stocks and off the buyers' order books; refused
-    goods are re-sourced by the buyer next step."""
+def return_to_exporter(state: State, shipment: Shipment, refused: bool, mass: np.ndarray | None = None) -> None:
+    """The goods of ``shipment`` go back into the exporters' stocks and off the buyers' order books (``mass``
+    [n, I]: their ``traded_mass``, when the caller has it); refused goods are re-sourced by the buyer next step.
+    One compiled call (``sim.kernels.exports.return_goods``): a licensing run refuses thousands."""
     stage, stocks, (rows, goods) = shipment.stage, state.stocks[shipment.stage], shipment.held_rows()
-    mass = traded_mass(stage, goods)
-    add_goods(stocks.tagged, stocks.rows, stocks.count, shipment.supplier, rows, goods)
-    add_rows(state.pipeline[stage], shipment.buyer, -mass)
-    if refused:
-        add_rows(state.refused[stage], shipment.buyer, mass)
+    return_goods(stocks.tagged, stocks.rows, stocks.count, state.pipeline[stage], state.refused[stage],
+                 shipment.supplier, shipment.buyer, rows, goods, traded_mass(stage, goods) if mass is None else mass,
+                 refused)

@@ -289,7 +289,7 @@ class Simulation:
             self.ledger.decided(self.state.k, shipment, mass, approved)
             self._sail(shipment)
             return
-        shipping.return_to_exporter(self.state, shipment, refused=True)
+        shipping.return_to_exporter(self.state, shipment, refused=True, mass=mass)
         self.ledger.decided(self.state.k, shipment, mass, approved)
 
     def put_in_force(self, measure: ExportMeasure, active: bool, front_loading: bool = False) -> None:

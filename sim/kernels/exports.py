@@ -12,7 +12,7 @@ import numpy as np
 from . import kernel
 from .balance import add_transit
 from .sums import pairwise_sum
-from .tagged import add_run, item_mass
+from .tagged import add_goods, add_rows, add_run, item_mass
 
 
 @kernel
@@ -227,3 +227,19 @@ def compact(routes: np.ndarray, arrives: np.ndarray, mass: np.ndarray, n: int, r
         e += end - start
         w += 1
     return w
+
+
+@kernel
+def return_goods(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, pipeline: np.ndarray, refused: np.ndarray,
+                 supplier: np.ndarray, buyer: np.ndarray, goods_rows: np.ndarray, goods: np.ndarray, mass: np.ndarray,
+                 refusing: bool) -> None:
+    """Goods of routes (``supplier`` [n], ``buyer`` [n]; tagged ``goods`` [n, L, X] at ``goods_rows`` [n, L]) back
+    into the exporters' stocks ``tagged`` (``add_goods``, in place) and their ``mass`` [n, I] off the buyers'
+    order books ``pipeline`` [C, I]; with ``refusing``, onto the buyers' ``refused`` [C, I] too, to be re-sourced
+    (``add_rows``'s sums, as ``np.add.at`` adds them)."""
+    add_goods(tagged, rows, count, supplier, goods_rows, goods)
+    for n in range(buyer.shape[0]):
+        for i in range(mass.shape[1]):
+            pipeline[buyer[n], i] += -mass[n, i]
+    if refusing:
+        add_rows(refused, buyer, mass)
