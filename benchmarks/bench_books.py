@@ -2,8 +2,8 @@
 
 The books are the ledger (``Ledger.book`` for each part's flows, ``close_step``: the stocks recorded, the
 mass balance and the stocks checked; goods that land are booked in the landing's own compiled call, in the
-books ``Ledger.landing`` gives it) and the recorder it writes. Measured two ways, in CPU time of this thread (a shared machine's waits left out), the best of REPEATS
-(default 7):
+books ``Ledger.landing`` gives it) and the recorder it writes. Measured two ways, in CPU time of this thread
+(a shared machine's waits left out), the best of REPEATS (default 7):
 
 - replayed: one run's calls (every book of its calendar) made again on fresh ledgers, and
   ``close_step`` on every calendar step against the final state, so that nothing else is timed;
