@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.engine.prices import NOTHING
+from sim.kernels.markets import most_covered
 from sim.kernels.prices import answer, answer_terms, numpy_power
 from sim.kernels.production import recipe_content
 from sim.kernels.sums import pairwise_sum, row_sums
@@ -299,3 +300,14 @@ def test_a_t_of_magnet_carries_its_recipe_s_provenance_in_its_maker_s_oxide_stoc
     makers, rows, count, content = recipe_content(plan, oxide, *live_rows(oxide), recipe_shares)
     assert list(makers) == [0] and list(rows[0, :count[0]]) == [0, 1, 2]
     assert np.array_equal(content[0, :, 0], [1.0, 0.6 * 0.5 + 1.0 * 0.25, 0.4 * 0.5])
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), suppliers=st.integers(1, 6))
+def test_the_largest_covered_share_over_suppliers_is_numpy_s(seed, suppliers):
+    """A measure's largest covered share of a buyer's orders of an item, over its suppliers (what licences and
+    front-loading add days for), is ``share.max(axis=1)``: shares of 0 and 1 and in between, most of them 0."""
+    rng = np.random.default_rng(seed)
+    share = rng.choice([0.0, 0.0, 0.0, 1.0, 0.5], size=(5, suppliers, 3)) * rng.random((5, suppliers, 3))
+    assert np.array_equal(most_covered(share), share.max(axis=1))
+

@@ -13,8 +13,11 @@ import pytest
 
 from sim import run
 from sim.engine.simulation import Simulation
+from sim.engine.trade import order_routes
+from sim.kernels.clearing import routes
 from sim.kernels.tagged import over_origin_share
 from sim.scenario import load_scenario
+from sim.stages import REFINERY
 
 from .conftest import SCENARIOS
 
@@ -456,6 +459,31 @@ events:
     share = by_source.get("MY", 0.0) / by_source.sum(axis=1)
     assert at(share, "2025-01-01") < 0.1             # Germany's usual 5% from Malaysia
     assert 0.25 < at(share, "2026-04-01") < 0.35     # the agreed 30%
+
+
+def test_an_offtake_with_a_seller_the_buyer_never_used_opens_that_route_for_trade(write):
+    """Germany's NdPr oxide comes from China, Malaysia and Estonia; an offtake from the United States adds a route,
+    and the routes trade clears along (found once, ``sim.engine.trade.order_routes``) are those of the order
+    shares after it is signed."""
+    path = scenario(write, """\
+events:
+  - type: offtake
+    buyer: DE
+    seller: US
+    stage: refinery
+    elements: [NdPr]
+    share: 0.3
+    start: 2025-07-01
+""")
+    simulation = Simulation(load_scenario(path), seed=0, end="2025-12-31")
+    simulation.run()
+    state, net = simulation.state, simulation.net
+    first, supplier = order_routes(state, REFINERY)
+    expected_first, expected_supplier = routes(state.order_shares[REFINERY])
+    assert np.array_equal(first, expected_first)
+    assert np.array_equal(supplier[:first[-1]], expected_supplier[:first[-1]])
+    k = net.index("DE") * net.items(REFINERY) + net.elements.index("NdPr")
+    assert net.index("US") in supplier[first[k]:first[k + 1]]
 
 
 # ---------------------------------------------------------------- prices: shut-down and floors

@@ -28,6 +28,7 @@ import bisect
 import datetime as dt
 import math
 from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,26 +41,24 @@ from .state import Shipment, traded_mass
 DAYS_PER_WEEK = 7.0
 
 
+@dataclass(eq=False, slots=True)
 class Application:
     """One application for an export licence: goods of one route (a lot of a step's shipment) for one end
     user (``all``, ``civil`` or ``defence``), and their ``t`` (t REO, or t magnet; taken from the goods unless
-    the caller has it). ``route`` is (stage, exporter, importer), country indices. A run makes tens of
-    thousands: a class with slots, not a dataclass."""
+    the caller has it). ``route`` is (stage, exporter, importer), country indices. Slots: a run makes tens of
+    thousands."""
 
-    __slots__ = ("measure", "shipment", "end_user", "route", "t")
+    measure: Any            # the ExportLicence that holds it (measures imports this module, not the reverse)
+    shipment: Shipment
+    end_user: str = "all"
+    t: float | None = None
+    route: tuple[str, int, int] = field(init=False)
 
-    def __init__(self, measure: Any, shipment: Shipment, end_user: str = "all", t: float | None = None):
-        self.measure = measure  # the ExportLicence that holds it (measures imports this module, not the reverse)
-        self.shipment = shipment
-        self.end_user = end_user
-        self.route = (shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]))
-        if t is None:
+    def __post_init__(self) -> None:
+        s = self.shipment
+        self.route = (s.stage, int(s.supplier[0]), int(s.buyer[0]))
+        if self.t is None:
             self.restate()
-        else:
-            self.t = t
-
-    def __repr__(self) -> str:
-        return f"Application(route={self.route!r}, end_user={self.end_user!r}, t={self.t!r})"
 
     def restate(self) -> None:
         """Take ``t`` anew from the goods (a ban stopped some of them while they waited)."""

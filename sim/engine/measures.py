@@ -233,10 +233,11 @@ class ExportLicence(ExportMeasure):
         applications: by end user where the odds tell them apart, then in lots where the stage has a lot size;
         in the order they are made."""
         end_users, lot_t = self.event.end_users, self.lot_t.get(shipment.stage)
-        if not lot_t and not (end_users == "all" and self.odds.by_end_user):
+        split = end_users == "all" and self.odds.by_end_user
+        if not lot_t and not split:
             return [Application(self, shipment, end_users, t)]         # the route's goods, as one application
         parts = [(end_users, shipment)]
-        if end_users == "all" and self.odds.by_end_user:
+        if split:
             parts = by_end_user(shipment, state.defence_share[shipment.stage][shipment.buyer[0]])
         return [Application(self, lot, end_user) for end_user, part in parts
                 for lot in (lots(part, lot_t) if lot_t else [part])]
@@ -313,7 +314,7 @@ class OriginRule(ExportLicence):
 
     def _banned(self, stage: str, measures: list[ExportMeasure], state: State,
                 net: Network) -> tuple[np.ndarray, np.ndarray]:
-        """([B, I], [B] bool) the share of each importer's goods of the stage that the origin countries' own bans
+        """([C, I], [C] bool) the share of each importer's goods of the stage that the origin countries' own bans
         forbid it, and whether any is: the same for every decision between two steps while the same measures
         are in force (a ban's coverage reads the state only as a step leaves it), so worked out once for
         them."""

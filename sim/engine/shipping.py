@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels.exports import leave_stock, return_goods
+from ..kernels.sums import row_sums
 from .licensing import Application
 from .measures import ExportLicence
 from .state import Shipment, State, Stocks, traded_mass
@@ -50,7 +51,7 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
     exports = Exports(goods)
     for measure, share in licensed:
         held = sent.take(share[b, j])
-        t = held.goods[:, 0, :].sum(axis=1)     # each route's t held (as ``traded_mass(...).sum()`` adds it)
+        t = row_sums(traded_mass(stage, held.goods))      # each route's t held, as an application sums it
         for r in np.flatnonzero(t > 0):
             exports.held += measure.applications(held.routes(slice(r, r + 1)), state, float(t[r]))
     carrying = np.flatnonzero(sent.goods[:, 0, :].sum(axis=1) > 0)

@@ -251,7 +251,7 @@ class AtSea:
         """Land what arrives before day ``now``, or on it by a voyage before number ``sailed``: into the buyers'
         stocks, off their order books, and with ``books`` given out of transit, in one compiled call a hold. Each
         hold that landed goods has their mass in ``landed`` [X] (t REO by element, t magnet by grade)."""
-        terms, transit_t, content = books or UNBOOKED
+        terms, transit_t, content = UNBOOKED if books is None else books
         due = math.inf
         for stage, hold in self.holds.items():
             if hold.due <= now:

@@ -238,8 +238,6 @@ def return_goods(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, pipeli
     order books ``pipeline`` [C, I]; with ``refusing``, onto the buyers' ``refused`` [C, I] too, to be re-sourced
     (``add_rows``'s sums, as ``np.add.at`` adds them)."""
     add_goods(tagged, rows, count, supplier, goods_rows, goods)
-    for n in range(buyer.shape[0]):
-        for i in range(mass.shape[1]):
-            pipeline[buyer[n], i] += -mass[n, i]
+    add_rows(pipeline, buyer, -mass)
     if refusing:
         add_rows(refused, buyer, mass)
