@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..kernels.markets import most_covered
+from ..kernels.clearing import most_covered
 from ..kernels.tagged import over_origin_share
 from ..scenario import Scenario
 from ..scenario.distributions import Distribution
@@ -58,6 +58,11 @@ class Coverage:
     licensed: list = field(default_factory=list)      # [(measure, share)]
     quotas: list = field(default_factory=list)        # [(measure, share)]
     extra_days: np.ndarray | float = 0.0
+
+    def add_days(self, share: np.ndarray, days: float) -> None:
+        """Buyers seek ``days`` more of stock or pipeline for the items a measure covers (``share`` [B, J, I]),
+        as far as it covers their most covered supplier; the largest ask of the measures counts."""
+        self.extra_days = np.maximum(self.extra_days, most_covered(share) * days)
 
 
 class ExportMeasure:
@@ -163,7 +168,7 @@ class ExportMeasure:
         """Add what the measure does to its covered ``share`` [B, J, I] to the step's coverage. Announced but
         not yet in force, buyers of covered goods front-load."""
         if self.announced and not self.active:
-            cover.extra_days = np.maximum(cover.extra_days, most_covered(share) * float(self.event.front_load_days))
+            cover.add_days(share, float(self.event.front_load_days))
         else:
             self.acts_on(cover, share)
 
@@ -226,7 +231,7 @@ class ExportLicence(ExportMeasure):
 
     def acts_on(self, cover: Coverage, share: np.ndarray) -> None:
         cover.licensed.append((self, share))
-        cover.extra_days = np.maximum(cover.extra_days, most_covered(share) * self.expected_days)
+        cover.add_days(share, self.expected_days)
 
     def applications(self, shipment: Shipment, state: State, t: float | None = None) -> list[Application]:
         """The goods held on one route (``shipment``, one row; ``t`` of them, when the caller has it) as

@@ -315,9 +315,9 @@ class Simulation:
             if not share.any():
                 continue
             back = shipment.take(share)
-            shipping.return_to_exporter(self.state, back, refused=False)
-            self.book(Flows(stage=shipment.stage, returned=back.goods,
-                            turned_back=(shipment, traded_mass(shipment.stage, back.goods), outcome)))
+            mass = traded_mass(shipment.stage, back.goods)
+            shipping.return_to_exporter(self.state, back, refused=False, mass=mass)
+            self.book(Flows(stage=shipment.stage, returned=back.goods, turned_back=(shipment, mass, outcome)))
 
     def qualified(self, stage: str, buyer: int, items: np.ndarray) -> None:
         """A buyer has qualified every supplier of the stage for these items: it may re-source them from any."""
