@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.engine.prices import NOTHING
-from sim.kernels.clearing import most_covered
+from sim.kernels.markets import most_covered
 from sim.kernels.prices import answer, answer_terms, numpy_power
 from sim.kernels.production import recipe_content
 from sim.kernels.sums import pairwise_sum, row_sums

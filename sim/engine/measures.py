@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..kernels.clearing import most_covered
+from ..kernels.markets import most_covered
 from ..kernels.tagged import over_origin_share
 from ..scenario import Scenario
 from ..scenario.distributions import Distribution

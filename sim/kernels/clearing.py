@@ -530,17 +530,3 @@ def learn_use(own_use: np.ndarray, shipped: np.ndarray, carried: np.ndarray, ord
             throughput = (own_use[c, i] + max(ordered[c, i], sent[c, i])) / step_days
             use_all[c, i] += (throughput - use_all[c, i]) * quick
             use_normal[c, i] += (throughput - use_normal[c, i]) * slow
-
-@kernel
-def most_covered(share: np.ndarray) -> np.ndarray:
-    """[B, J, I] -> [B, I]: the largest share of a buyer's orders of an item that a measure covers, over its
-    suppliers (``share.max(axis=1)``, exact in any order; shares are never NaN; J >= 1)."""
-    B, J, I = share.shape
-    out = np.empty((B, I))
-    for b in range(B):
-        for i in range(I):
-            out[b, i] = share[b, 0, i]
-        for j in range(1, J):
-            for i in range(I):
-                out[b, i] = max(out[b, i], share[b, j, i])
-    return out

@@ -65,3 +65,17 @@ def market_pressure(claims: np.ndarray, supplied: np.ndarray, sunk: np.ndarray, 
             cover[m, e] = held[m, e] / used[m, e] if used[m, e] > 0 else np.nan
     return total, cover
 
+
+@kernel
+def most_covered(share: np.ndarray) -> np.ndarray:
+    """[B, J, I] -> [B, I]: the largest share of a buyer's orders of an item that a measure covers, over its
+    suppliers (``share.max(axis=1)``, exact in any order; shares are never NaN; J >= 1)."""
+    B, J, I = share.shape
+    out = np.empty((B, I))
+    for b in range(B):
+        for i in range(I):
+            out[b, i] = share[b, 0, i]
+        for j in range(1, J):
+            for i in range(I):
+                out[b, i] = max(out[b, i], share[b, j, i])
+    return out
