@@ -569,12 +569,43 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
 
 def _note_compiling(quiet: bool) -> None:
     """Say so when this run first compiles the engine's kernels (a new machine, or new code): a minute of
-    silence at the first run would look like a hang."""
+    silence at the first run would look like a hang. Where the cache holds the kernels of earlier runs, one
+    this run is the first to use (an export licence's, after runs without one) is compiled in the run: said
+    when it starts (seconds)."""
     from .kernels import compiled
 
-    if not quiet and not compiled():
+    if quiet:
+        return
+    if not compiled():
         print("python -m sim: compiling the engine for this machine, once (about a minute; later runs start "
               "at once)", file=sys.stderr)
+        return
+    from numba.core import event
+
+    class FirstCompile(event.Listener):
+        said = False
+
+        def on_start(self, happened: event.Event) -> None:
+            kernel = happened.data["dispatcher"].py_func
+            if not self.said and kernel.__module__.startswith("sim.kernels."):
+                self.said = True
+                _say(f"python -m sim: compiling the kernels this run is the first to use ({kernel.__name__} ...), "
+                     f"once (seconds)")
+
+        def on_end(self, happened: event.Event) -> None:
+            pass
+
+    event.register("numba:compile", FirstCompile())
+
+
+def _say(line: str) -> None:
+    """A line on stderr that leaves a progress bar drawn there whole."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        tqdm.write(line, file=sys.stderr)
+    else:
+        print(line, file=sys.stderr)
 
 
 def _no_randomness_note(file: Path, name: str, replications: int) -> str:
