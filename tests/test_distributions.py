@@ -1,8 +1,10 @@
 """Uncertain numbers: distributions validate, respect their field's range, and sample reproducibly."""
 import numpy as np
 import pytest
+from pydantic import TypeAdapter
 
 from sim.scenario import has_distributions, realise
+from sim.scenario.distributions import Dist
 from sim.scenario.loading import load_scenario
 
 from .conftest import MINIMAL
@@ -49,3 +51,21 @@ def test_malformed_distributions_are_explained(write, text, message):
         load_scenario(write(MINIMAL.replace("capacity_t: 500", f"capacity_t: {text}")))
     (problem,) = info.value.problems
     assert problem.path == "facilities.magnet.jp_mag.capacity_t" and message in problem.message
+
+
+@pytest.mark.parametrize("written", [
+    {"dist": "triangular", "low": 20, "mode": 45, "high": 63},
+    {"dist": "triangular", "low": 30, "mode": 30, "high": 30},
+    {"dist": "normal", "mean": 30, "sd": 20},
+    {"dist": "lognormal", "median": 30, "sigma": 0.8},
+    {"dist": "uniform", "low": 5, "high": 60},
+    {"dist": "choice", "values": [10, 20, 40], "p": [0.2, 0.5, 0.3]},
+])
+def test_n_draws_at_once_are_the_numbers_of_n_draws_in_turn_clipped_the_same(written):
+    """A licence's review times are drawn a step's applications at a time: the same numbers, in the same order,
+    as one draw per application, and the stream goes on from the same place."""
+    bounded = TypeAdapter(Dist).validate_python(written).with_bounds(10.0, 50.0)
+    for seed, n in [(0, 1), (1, 7), (2, 40)]:
+        in_turn, at_once = np.random.default_rng(seed), np.random.default_rng(seed)
+        assert np.array_equal(bounded.samples(at_once, n), [bounded.sample(in_turn) for _ in range(n)])
+        assert at_once.random() == in_turn.random()

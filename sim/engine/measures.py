@@ -258,11 +258,12 @@ class ExportLicence(ExportMeasure):
     def waiting(self) -> tuple[Application, ...]:
         return tuple(self.office.queue) if self.office else ()
 
-    def review_days(self, rng: np.random.Generator) -> float:
-        """How long one application's processing takes once its review starts, days."""
+    def review_days(self, rng: np.random.Generator, n: int) -> list[float]:
+        """How long the processing of each of ``n`` applications takes once their reviews start, days: drawn in
+        turn."""
         if isinstance(self._review, Distribution):
-            return self._review.sample(rng)
-        return float(self._review)
+            return self._review.samples(rng, n).tolist()
+        return [float(self._review)] * n
 
     def approves(self, rng: np.random.Generator, application: Application, day: dt.date) -> bool:
         """The decision on one application, drawn when its review is over, on ``day``: one uniform draw

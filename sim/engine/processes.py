@@ -79,13 +79,13 @@ def wait(env: simpy.Environment, simulation: Model, days: float):
     simulation.arrivals(sailed)
 
 
-def review(env: simpy.Environment, simulation: Model, application: Application, sailed: int) -> None:
-    """Hold an application for its processing time (drawn now: its wait in a queue, if any, is over), then
-    have its measure decide it with the odds of the day (see ``licensing`` for the order of the draws). One
-    timeout, not a process: a run reviews tens of thousands. At the decision, the goods due before it land
-    first, and at its time those of the voyages before number ``sailed``."""
+def review(env: simpy.Environment, simulation: Model, application: Application, days: float, sailed: int) -> None:
+    """Hold an application for its processing time, ``days`` (drawn as its review starts: its wait in a queue,
+    if any, is over), then have its measure decide it with the odds of the day (see ``licensing`` for the order
+    of the draws). One timeout, not a process: a run reviews tens of thousands. At the decision, the goods due
+    before it land first, and at its time those of the voyages before number ``sailed``."""
     measure = application.measure
-    decision = env.timeout(measure.review_days(simulation.licence_rng))
+    decision = env.timeout(days)
 
     def decide(_: simpy.Event) -> None:
         simulation.arrivals(sailed)

@@ -245,13 +245,21 @@ class Simulation:
 
     def _start_reviews(self) -> None:
         """The reviews started in this step begin, in the order they were started: each draws its processing
-        time and ends in a decision, a SimPy event of its own (``processes.review``). They begin when the
-        step's work is done, as SimPy would start a process for each: the goods put to sea in the step land
-        before a decision due at their arrival."""
-        sailed = self.sailed()
-        for application in self._starting:
-            processes.review(self.env, self, application, sailed)
-        self._starting.clear()
+        time (those of a measure's applications one after another drawn in one call) and ends in a decision, a
+        SimPy event of its own (``processes.review``). They begin when the step's work is done, as SimPy would
+        start a process for each: the goods put to sea in the step land before a decision due at their
+        arrival."""
+        sailed, starting = self.sailed(), self._starting
+        first = 0
+        while first < len(starting):
+            measure, end = starting[first].measure, first + 1
+            while end < len(starting) and starting[end].measure is measure:
+                end += 1
+            for application, days in zip(starting[first:end],
+                                         measure.review_days(self.licence_rng, end - first)):
+                processes.review(self.env, self, application, days, sailed)
+            first = end
+        starting.clear()
 
     def _sail(self, shipment: Shipment) -> None:
         """Put goods to sea: each route's arrive after its lead time."""
