@@ -17,7 +17,7 @@ from sim.engine.prices import NOTHING
 from sim.kernels.markets import most_covered
 from sim.kernels.prices import answer, answer_terms, numpy_power
 from sim.kernels.production import recipe_content
-from sim.kernels.sums import pairwise_sum, row_sums
+from sim.kernels.sums import first_row_sum, pairwise_sum, row_sums
 from sim.kernels.tagged import add_entries, add_stamped, live_rows, stamp, take_share
 from sim.world.provenance import TaggedFlow
 
@@ -45,6 +45,8 @@ def test_a_compiled_sum_adds_as_numpy_does(seed, n):
     rows = np.stack([x, x[::-1], -x, np.full(n, -0.0)])
     assert row_sums(rows).tobytes() == rows.sum(axis=1).tobytes()
     assert row_sums(rows[:, ::-1]).tobytes() == np.array([row.sum() for row in rows[:, ::-1]]).tobytes()
+    for k in range(len(rows)):                       # one route's t, as a number
+        assert np.float64(first_row_sum(rows[k:k + 1])).tobytes() == rows[k:k + 1].sum(axis=1)[0].tobytes()
 
 
 @settings(max_examples=100, deadline=None)

@@ -15,7 +15,7 @@ from ..kernels.balance import (
     held_content,
     residual,
 )
-from ..kernels.sums import row_sums
+from ..kernels.sums import first_row_sum
 from ..kernels.tagged import uncounted
 from ..results.recorder import Recorder
 from ..stages import MAGNET, REFINERY, STAGES
@@ -135,7 +135,7 @@ class Ledger:
             return
         if not approved:
             self._transit(shipment.stage, shipment.goods, -1.0)
-        t = float(row_sums(mass)[0])          # mass.sum(), its one route's, in one call
+        t = first_row_sum(mass)               # mass.sum(), its one route's, in one call
         self.recorder.licence(k, shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]), t,
                               "approved" if approved else "refused")
         if approved:

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ..kernels.sums import row_sums
+from ..kernels.sums import first_row_sum
 from ..scenario import Scenario
 from ..scenario.events import ApprovalOdds
 from .state import Shipment, traded_mass
@@ -62,7 +62,7 @@ class Application:
 
     def restate(self) -> None:
         """Take ``t`` anew from the goods (a ban stopped some of them while they waited)."""
-        self.t = float(row_sums(traded_mass(self.shipment.stage, self.shipment.goods))[0])   # its one route's
+        self.t = first_row_sum(traded_mass(self.shipment.stage, self.shipment.goods))   # its one route's
 
     @property
     def empty(self) -> bool:

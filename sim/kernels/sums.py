@@ -81,6 +81,15 @@ def row_sums(x: np.ndarray) -> np.ndarray:
 
 
 @kernel
+def first_row_sum(x: np.ndarray) -> float:
+    """``row_sums(x)[0]``, bit for bit, as a number: one route's t (a licence decides tens of thousands), without
+    an array made and handed back for it."""
+    if x.shape[1] > BLOCK:
+        return 0.0 + halves(x[0])
+    return 0.0 + row_block_sum(x, 0)
+
+
+@kernel
 def row_block_sum(x: np.ndarray, r: int) -> float:
     """``block_sum(x[r])`` of a row of at most ``BLOCK`` numbers of a 2-D ``x``, read in place: the same
     additions in the same order."""
