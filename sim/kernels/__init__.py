@@ -11,11 +11,11 @@ this package's modules (``*.nbi`` index, ``*.nbc`` code), or under ``NUMBA_CACHE
 read-only install falls back to Numba's user-wide cache, ``~/.cache/numba``). A machine, or a Dask worker
 with its own disk, compiles once. Numba keys a kernel's cache on its own file only, so a kernel compiled into
 its callers (``sums.pairwise_sum``, ``tagged.take_share`` ...) would, once edited, leave them running its old
-code from their cache (an update pulled into a checkout would too). So the cache is kept for the package as a
-whole: a digest of every kernel file is written beside it (``sim-kernels.sha256``), and a process that finds
-another digest there drops the package's cached kernels before it loads any (``fresh_cache``): any change to
-a kernel compiles them all anew, once. ``NUMBA_DISABLE_JIT=1`` runs the same functions as plain Python
-(slowly), for a debugger.
+code from their cache (an update pulled into a checkout would too). So each kernel's cache is also keyed on a
+digest of every kernel file as this process read them (``package_digest``): any change to a kernel compiles
+them all anew, once, and a process that read other files (one started before an update) never hands its
+kernels to the others. ``NUMBA_DISABLE_JIT=1`` runs the same functions as plain Python (slowly), for a
+debugger.
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-DIGEST = "sim-kernels.sha256"    # beside the cached kernels: the digest of the kernel files they were compiled from
 
 
 @contextlib.contextmanager
@@ -113,51 +111,32 @@ def kernel(function: Callable) -> Callable:
     from numba import njit
 
     compiled = njit(cache=True, error_model="numpy")(function)
-    cache = getattr(compiled, "_cache", None)        # Numba's FunctionCache; none when Numba is off
-    if not _checked and hasattr(cache, "_cache_path"):
-        fresh_cache(Path(cache._cache_path))
+    # Numba's cache index: none when Numba is off. Its stamp (the file's time and size) is what a cached kernel
+    # must match to be loaded, and what a kernel compiled here is saved with.
+    index = getattr(getattr(compiled, "_cache", None), "_cache_file", None)
+    if hasattr(index, "_source_stamp"):
+        index._source_stamp = (index._source_stamp, package_digest())
     return compiled
 
 
-_checked: list[Path] = []        # the cache folder this process has checked (``fresh_cache``), once
-
-
-def source_digest() -> str:
-    """SHA-256 of every kernel file of this package (names and contents, in name order)."""
+@functools.cache
+def package_digest() -> str:
+    """SHA-256 of every kernel file of this package (names and contents, in name order), as this process first
+    read them."""
     digest = hashlib.sha256()
     for file in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def fresh_cache(folder: Path) -> None:
-    """Drop the cached kernels in ``folder`` unless they were compiled from the kernel files as they are now
-    (their digest, ``DIGEST``, beside them), then note the files' digest there. Once a process, before the first
-    kernel loads. A folder that cannot be written to is left as it is (Numba caches where it can write)."""
-    _checked.append(folder)
-    digest, marker = source_digest(), folder / DIGEST
-    try:
-        if marker.read_text().strip() == digest:
-            return
-    except (OSError, UnicodeDecodeError):
-        pass
-    try:
-        for cached in [*folder.glob("*.nbi"), *folder.glob("*.nbc")]:
-            cached.unlink(missing_ok=True)
-        folder.mkdir(parents=True, exist_ok=True)
-        marker.write_text(digest + "\n")
-    except OSError:
-        return
-
-
 def compiled() -> bool:
     """Whether this machine's cache holds the kernels for their current source, so a run starts at once;
     False when the next run compiles them first (about a minute on 2 cores).
 
-    The cache was made from the kernel files as they are (``fresh_cache`` dropped any other), and a kernel
-    file counts as compiled when one of its kernels is in it (a kernel used only inside others is cached when
-    they are compiled). True when Numba is off (``NUMBA_DISABLE_JIT=1``) or its cache cannot be read: nothing
-    to say then.
+    A kernel file counts as compiled when one of its kernels is in the cache for the kernel files as they are
+    (a kernel used only inside others is cached when they are compiled: any change to a kernel file compiles
+    them all). True when Numba is off (``NUMBA_DISABLE_JIT=1``) or its cache cannot be read: nothing to say
+    then.
     """
     import importlib
     import pkgutil
