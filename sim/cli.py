@@ -466,9 +466,10 @@ def _run(argv: list[str]) -> int:
         out = args.out or default_out(args.scenario, scenario.name + alone)
         if _cannot_write(out, "run"):
             return 2
-        _note_compiling(args.quiet)
+        said = _note_compiling(args.quiet)
         # the lock before the run: a folder another run is writing is refused at once
-        with _writer(scenario, not args.no_plots) as writer, folder_lock(out), collector_paused():
+        with _writer(scenario, not args.no_plots) as writer, folder_lock(out), collector_paused(), \
+                _first_use_said(args.quiet or said):
             started = time.perf_counter()
             results = run(scenario, seed=args.seed, end=args.end, replication=args.replication,
                           progress=progress_bar(args.quiet, "step", scenario.name))
@@ -567,27 +568,36 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     return 1 if ensemble.failures else 0
 
 
-def _note_compiling(quiet: bool) -> None:
+def _note_compiling(quiet: bool) -> bool:
     """Say so when this run first compiles the engine's kernels (a new machine, or new code): a minute of
-    silence at the first run would look like a hang. Where the cache holds the kernels of earlier runs, one
-    this run is the first to use (an export licence's, after runs without one) is compiled in the run: said
-    when it starts (seconds)."""
+    silence at the first run would look like a hang. True when it said so."""
     from .kernels import compiled
 
+    if quiet or compiled():
+        return False
+    print("python -m sim: compiling the engine for this machine, once (about a minute; later runs start at once)",
+          file=sys.stderr)
+    return True
+
+
+@contextmanager
+def _first_use_said(quiet: bool) -> Iterator[None]:
+    """Within the block (a run in this process), say so when a kernel starts compiling: where the cache holds
+    the kernels of earlier runs, one this run is the first to use (an export licence's, after runs without one)
+    compiles in the run, seconds of silence otherwise. Once; not from processes forked in the block."""
     if quiet:
-        return
-    if not compiled():
-        print("python -m sim: compiling the engine for this machine, once (about a minute; later runs start "
-              "at once)", file=sys.stderr)
+        yield
         return
     from numba.core import event
 
-    class FirstCompile(event.Listener):
+    here = os.getpid()
+
+    class FirstUse(event.Listener):
         said = False
 
         def on_start(self, happened: event.Event) -> None:
             kernel = happened.data["dispatcher"].py_func
-            if not self.said and kernel.__module__.startswith("sim.kernels."):
+            if not self.said and os.getpid() == here and kernel.__module__.startswith("sim.kernels."):
                 self.said = True
                 _say(f"python -m sim: compiling the kernels this run is the first to use ({kernel.__name__} ...), "
                      f"once (seconds)")
@@ -595,7 +605,8 @@ def _note_compiling(quiet: bool) -> None:
         def on_end(self, happened: event.Event) -> None:
             pass
 
-    event.register("numba:compile", FirstCompile())
+    with event.install_listener("numba:compile", FirstUse()):
+        yield
 
 
 def _say(line: str) -> None:
