@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from sim import run
-from sim.engine.licensing import lots
+from sim.engine import processes
+from sim.engine.licensing import Application, lots
+from sim.engine.simulation import Simulation
 from sim.engine.state import Shipment
 from sim.errors import ScenarioError
 from sim.scenario.loading import load_scenario
@@ -239,3 +241,40 @@ def test_bad_licence_keys_are_located_errors(write):
     assert "'smelter'" in found["events[0].lot_t.smelter"][1]
     assert "did you mean applications_per_week?" in found["events[0].office.applications_per_wek"][1]
     assert len(found) == 5
+
+
+def test_review_times_drawn_a_step_at_a_time_are_those_drawn_one_application_at_a_time(write, monkeypatch):
+    """Reviews that start in a step draw their times in the order they started, whatever measures they
+    belong to (interleaved, one with a fixed time that draws nothing): the numbers one draw per application
+    gives, and the stream goes on from the same place."""
+    text = LICENCE.format(base=BASE, importers="all", approval="1.0").replace(
+        "processing_days: 7", "processing_days: {dist: triangular, low: 20, mode: 45, high: 63}") + """\
+  - type: export_licence
+    exporter: CN
+    importers: all
+    stages: [magnet]
+    start: 2025-01-06
+    processing_days: {dist: uniform, low: 1, high: 9}
+    approval: 1.0
+  - type: export_licence
+    exporter: CN
+    importers: all
+    stages: [mine]
+    start: 2025-01-06
+    processing_days: 7
+    approval: 1.0
+"""
+    simulation = Simulation(load_scenario(write(text)), seed=3)
+    simulation.env = None                         # reviews are not started here: their times are caught
+    triangular, uniform, fixed = simulation.measures
+    goods = Shipment("refinery", np.array([1]), np.array([0]), np.ones((1, 1, 1)))
+    started = [triangular, triangular, uniform, fixed, triangular, uniform, uniform, fixed, fixed, triangular]
+    simulation._starting = [Application(measure, goods, t=1.0) for measure in started]
+    drawn: list[float] = []
+    monkeypatch.setattr(processes, "review", lambda env, sim, application, days, sailed: drawn.append(days))
+    in_turn = np.random.default_rng()
+    in_turn.bit_generator.state = simulation.licence_rng.bit_generator.state      # the same stream, from here
+    simulation._start_reviews()
+    expected = [m._review.sample(in_turn) if m is not fixed else 7.0 for m in started]
+    assert np.array(drawn).tobytes() == np.array(expected).tobytes()
+    assert simulation.licence_rng.random() == in_turn.random()

@@ -45,10 +45,10 @@ class Distribution(BaseModel):
         """``n`` draws, the same numbers as ``n`` calls of ``sample`` in turn (from one NumPy call where the
         distribution has one: a licence's review times are drawn a step's applications at a time)."""
         x = self._draws(rng, n)
-        if self.lower is not None:
-            x = np.maximum(x, self.lower)
+        if self.lower is not None:       # as ``max(x, lower)``: the draw where they tie (-0.0 and 0.0 too)
+            x = np.where(self.lower > x, self.lower, x)
         if self.upper is not None:
-            x = np.minimum(x, self.upper)
+            x = np.where(self.upper < x, self.upper, x)
         return x
 
     def _draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -219,6 +219,9 @@ class DateDistribution(Distribution):
         lo, hi = self.support()
         x = min(max(float(self._draw(rng)), lo.toordinal()), hi.toordinal())
         return _day(x)
+
+    def samples(self, rng: np.random.Generator, n: int) -> list[dt.date]:
+        return [self.sample(rng) for _ in range(n)]
 
     def central(self) -> dt.date:
         return _day(self._central_day())
