@@ -41,6 +41,8 @@ import gc
 import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import groupby
+from operator import attrgetter
 
 import numpy as np
 import simpy
@@ -249,17 +251,12 @@ class Simulation:
         SimPy event of its own (``processes.review``). They begin when the step's work is done, as SimPy would
         start a process for each: the goods put to sea in the step land before a decision due at their
         arrival."""
-        sailed, starting = self.sailed(), self._starting
-        first = 0
-        while first < len(starting):
-            measure, end = starting[first].measure, first + 1
-            while end < len(starting) and starting[end].measure is measure:
-                end += 1
-            for application, days in zip(starting[first:end],
-                                         measure.review_days(self.licence_rng, end - first)):
+        sailed = self.sailed()
+        for measure, run in groupby(self._starting, key=attrgetter("measure")):    # a measure's, one after another
+            run = list(run)
+            for application, days in zip(run, measure.review_days(self.licence_rng, len(run))):
                 processes.review(self.env, self, application, days, sailed)
-            first = end
-        starting.clear()
+        self._starting.clear()
 
     def _sail(self, shipment: Shipment) -> None:
         """Put goods to sea: each route's arrive after its lead time."""
