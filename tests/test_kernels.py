@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.engine.prices import NOTHING
+from sim.engine.state import magnet_demand, magnets_by_grade
 from sim.kernels.markets import most_covered
 from sim.kernels.prices import answer, answer_terms, numpy_power
 from sim.kernels.production import recipe_content
@@ -357,3 +359,20 @@ def test_the_largest_covered_share_over_suppliers_is_numpy_s(seed, suppliers):
     share = rng.choice([0.0, 0.0, 0.0, 1.0, 0.5], size=(5, suppliers, 3)) * rng.random((5, suppliers, 3))
     assert np.array_equal(most_covered(share), share.max(axis=1))
 
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), sectors=st.integers(1, 9), grades=st.integers(1, 5))
+def test_end_use_demand_by_sector_and_grade_is_numpy_s_to_the_bit(seed, sectors, grades):
+    """A step's end-use demand, t magnet by sector (units x kg per unit / 1000 x days x the multiplier) and by
+    grade (``np.einsum("cs,csg->cg", ...)``, one grade too): magnitudes far apart, many zeros, NumPy's bits."""
+    rng = np.random.default_rng(seed)
+    units = rng.random((6, sectors)) * 10.0 ** rng.uniform(-3, 6, (6, sectors)) * (rng.random((6, sectors)) < 0.7)
+    kg = rng.uniform(0.01, 600.0, sectors)
+    multiplier = rng.uniform(0.2, 1.5, (6, sectors))
+    shares = rng.random((6, sectors, grades)) * (rng.random((6, sectors, grades)) < 0.5)
+    net = SimpleNamespace(demand_units_per_day=units[None], magnet_kg_per_unit=kg)
+    by_sector, by_grade = magnet_demand(net, shares, 0, multiplier, 7.0)
+    assert by_sector.tobytes() == (units * kg / 1000.0 * 7.0 * multiplier).tobytes()
+    assert by_grade.tobytes() == np.einsum("cs,csg->cg", by_sector, shares).tobytes()
+    assert magnets_by_grade(units, shares).tobytes() == np.einsum("cs,csg->cg", units, shares).tobytes()

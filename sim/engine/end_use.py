@@ -15,7 +15,7 @@ from ..world.provenance import TaggedFlow
 from .flows import Flows
 from .measures import ExportMeasure, coverage
 from .shipping import dispatch
-from .state import State, magnet_demand
+from .state import State, magnet_demand, magnets_by_grade
 from .trade import USE_SMOOTHING_DAYS, trade
 
 
@@ -57,7 +57,7 @@ def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, d
 
 def end_user_shares(state: State, net: Network, by_sector: np.ndarray, by_grade: np.ndarray, day: int) -> None:
     """Defence sectors' share of each country's use of magnets (by grade), oxides and concentrate."""
-    defence = np.einsum("cs,csg->cg", by_sector * net.defence[None], state.sector_grades)
+    defence = magnets_by_grade(by_sector * net.defence[None], state.sector_grades)
     oxide = (by_grade / net.country_yield[:, None]) @ net.recipe + net.non_magnet_t_per_day[day] * net.step_days
     oxide_d = (defence / net.country_yield[:, None]) @ net.recipe
     state.defence_share[MAGNET] = np.where(by_grade > 0, defence / np.where(by_grade > 0, by_grade, 1), 0.0)

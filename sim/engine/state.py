@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..kernels import end_use as end_use_kernels
 from ..kernels.exports import compact, land_due, put_to_sea
 from ..kernels.tagged import compacted, live_rows, spread
 from ..scenario import Scenario
@@ -350,8 +351,18 @@ def magnet_demand(net: Network, sector_grades: np.ndarray, day: int, multiplier:
                   step_days: float) -> tuple[np.ndarray, np.ndarray]:
     """End-use demand this step: t magnet by country and sector [C, S], and rare-earth magnets by country and
     grade [C, G] (demand substituted to ferrite needs none)."""
-    by_sector = net.demand_units_per_day[day] * net.magnet_kg_per_unit / 1000.0 * step_days * multiplier
-    return by_sector, np.einsum("cs,csg->cg", by_sector, sector_grades)
+    by_sector, by_grade = end_use_kernels.magnet_demand(net.demand_units_per_day[day], net.magnet_kg_per_unit,
+                                                        float(step_days), multiplier, sector_grades)
+    return by_sector, by_grade if sector_grades.shape[2] > 1 else magnets_by_grade(by_sector, sector_grades)
+
+
+def magnets_by_grade(by_sector: np.ndarray, sector_grades: np.ndarray) -> np.ndarray:
+    """[C, G] t magnet by grade of ``by_sector`` [C, S] t magnet split by ``sector_grades`` [C, S, G]: as
+    ``np.einsum("cs,csg->cg", ...)``, compiled where it adds sector by sector (more than one grade; with one,
+    NumPy adds the sectors as a dot product, in an order its processor's vector width sets)."""
+    if sector_grades.shape[2] > 1:
+        return end_use_kernels.by_grade(by_sector, sector_grades)
+    return np.einsum("cs,csg->cg", by_sector, sector_grades)
 
 
 def initial_state(net: Network, world: Scenario, start_k: int) -> State:

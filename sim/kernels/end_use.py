@@ -13,6 +13,34 @@ from .tagged import take_share
 
 
 @kernel
+def magnet_demand(units_per_day: np.ndarray, kg_per_unit: np.ndarray, step_days: float, multiplier: np.ndarray,
+                  sector_grades: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """End-use demand of a step: t magnet by country and sector [C, S], ``units_per_day`` [C, S] x
+    ``kg_per_unit`` [S] / 1000 x ``step_days`` x the demand ``multiplier`` [C, S] (NumPy's order of operations),
+    and rare-earth magnets by country and grade [C, G] (``by_grade``: NumPy's for more than one grade)."""
+    C, S = units_per_day.shape
+    by_sector = np.empty((C, S))
+    for c in range(C):
+        for s in range(S):
+            by_sector[c, s] = units_per_day[c, s] * kg_per_unit[s] / 1000.0 * step_days * multiplier[c, s]
+    return by_sector, by_grade(by_sector, sector_grades)
+
+
+@kernel
+def by_grade(by_sector: np.ndarray, sector_grades: np.ndarray) -> np.ndarray:
+    """[C, G] t magnet by grade of ``by_sector`` [C, S] t magnet split by ``sector_grades`` [C, S, G], added
+    sector by sector, as ``np.einsum("cs,csg->cg", ...)`` adds them for more than one grade (not for one:
+    ``sim.engine.state.magnets_by_grade``)."""
+    C, S, G = sector_grades.shape
+    grades = np.zeros((C, G))
+    for c in range(C):
+        for s in range(S):
+            for g in range(G):
+                grades[c, g] += by_sector[c, s] * sector_grades[c, s, g]
+    return grades
+
+
+@kernel
 def ration(by_sector: np.ndarray, sector_grades: np.ndarray, got: np.ndarray, defence: np.ndarray,
            defence_first: np.ndarray) -> np.ndarray:
     """Magnets each sector receives [C, S]: a grade's supply ``got`` [C, G] shared pro rata among the sectors
