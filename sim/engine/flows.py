@@ -47,5 +47,4 @@ class Flows:
     # goods between countries
     exports: Exports | None = None                   # left suppliers' stocks this step (into transit)
     qualifying: list[tuple[int, int]] = field(default_factory=list)   # (buyer, switching group) starting to qualify
-    returned: np.ndarray | None = None               # goods by route (Shipment.goods) back from transit to exporters
     turned_back: tuple[Shipment, np.ndarray, str] | None = None   # goods stopped on their way: mass by route, why

@@ -70,10 +70,11 @@ class Ledger:
         (-1)."""
         add_transit(self.accounts.terms, self.transit_t, self.stage_index[stage], tagged, self.content[stage], sign)
 
-    def landing(self) -> Books | None:
-        """Where goods that arrive are booked out of transit (their move into stock changes no other term): the
-        landing books them in the same compiled call as it adds them to stocks (``AtSea.land``), the most
-        frequent flow of a run. None before the accounts open: what lands in the spin-up is not booked."""
+    def books(self) -> Books | None:
+        """Where goods that arrive or go back to their exporters are booked out of transit (their move into
+        stock changes no other term): in the same compiled call as they are added to stocks (``AtSea.land``,
+        ``shipping.return_to_exporter``), the most frequent flows of a run. None before the accounts open:
+        what lands or goes back in the spin-up is not booked."""
         a = self.accounts
         return None if a is None else Books(a.terms, self.transit_t, self.content)
 
@@ -99,8 +100,6 @@ class Ledger:
             add_content(a.sunk, f.sunk.mass, self.content[REFINERY], 1.0)
         if f.exports is not None:
             self._transit(f.stage, f.exports.leaving, 1.0)
-        if f.returned is not None:
-            self._transit(f.stage, f.returned, -1.0)
         r = self.recorder
         if f.demand is not None:
             r.magnets(k, f.demand, f.supplied, f.magnets_used)
@@ -129,12 +128,11 @@ class Ledger:
 
     def decided(self, k: int, shipment: Shipment, mass: np.ndarray, approved: bool) -> None:
         """Book a licence decision in step ``k`` on the goods of ``shipment`` (one route), ``mass`` [1, I] of
-        them: approved, they are put to sea (still in transit); refused, they are back in the exporter's stock.
-        A run decides tens of thousands, so decisions have their own door rather than a Flows."""
+        them: approved, they are put to sea (still in transit); refused, they are back in the exporter's stock
+        (taken out of transit as they went back, ``shipping.return_to_exporter``). A run decides tens of
+        thousands, so decisions have their own door rather than a Flows."""
         if self.accounts is None:
             return
-        if not approved:
-            self._transit(shipment.stage, shipment.goods, -1.0)
         t = first_row_sum(mass)               # mass.sum(), its one route's, in one call
         self.recorder.licence(k, shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]), t,
                               "approved" if approved else "refused")

@@ -12,9 +12,10 @@ import numpy as np
 
 from ..kernels.exports import leave_stock, return_goods
 from ..kernels.sums import row_sums
+from ..stages import STAGES
 from .licensing import Application
 from .measures import ExportLicence
-from .state import Shipment, State, Stocks, traded_mass
+from .state import UNBOOKED, Books, Shipment, State, Stocks, traded_mass
 
 
 @dataclass
@@ -62,11 +63,14 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
     return exports
 
 
-def return_to_exporter(state: State, shipment: Shipment, refused: bool, mass: np.ndarray | None = None) -> None:
+def return_to_exporter(state: State, shipment: Shipment, refused: bool, books: Books | None,
+                       mass: np.ndarray | None = None) -> None:
     """The goods of ``shipment`` go back into the exporters' stocks and off the buyers' order books (``mass``
-    [n, I]: their ``traded_mass``, when the caller has it); refused goods are re-sourced by the buyer next step.
-    One compiled call (``sim.kernels.exports.return_goods``): a licensing run refuses thousands."""
+    [n, I]: their ``traded_mass``, when the caller has it), and out of transit in ``books`` (``Ledger.books``;
+    None: not booked, in the spin-up); refused goods are re-sourced by the buyer next step. One compiled call
+    (``sim.kernels.exports.return_goods``): a licensing run refuses thousands."""
     stage, stocks, (rows, goods) = shipment.stage, state.stocks[shipment.stage], shipment.held_rows()
+    terms, transit_t, content = UNBOOKED if books is None else books
     return_goods(stocks.tagged, stocks.rows, stocks.count, state.pipeline[stage], state.refused[stage],
                  shipment.supplier, shipment.buyer, rows, goods, traded_mass(stage, goods) if mass is None else mass,
-                 refused)
+                 refused, books is not None, terms, transit_t, STAGES.index(stage), content[stage])

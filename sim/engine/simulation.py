@@ -272,7 +272,7 @@ class Simulation:
         number ``sailed``; what a measure turned back at sea lands as the nothing left of it."""
         state = self.state
         if state.in_flight.due <= self.env.now:
-            state.in_flight.land(state.stocks, state.pipeline, self.env.now, sailed, self.ledger.landing())
+            state.in_flight.land(state.stocks, state.pipeline, self.env.now, sailed, self.ledger.books())
 
     def decide_licence(self, application: Application, approved: bool) -> None:
         """A licence decision: approved goods go to sea, refused goods return to the exporter's stock. What
@@ -294,7 +294,7 @@ class Simulation:
             self.ledger.decided(self.state.k, shipment, mass, approved)
             self._sail(shipment)
             return
-        shipping.return_to_exporter(self.state, shipment, refused=True, mass=mass)
+        shipping.return_to_exporter(self.state, shipment, True, self.ledger.books(), mass)
         self.ledger.decided(self.state.k, shipment, mass, approved)
 
     def put_in_force(self, measure: ExportMeasure, active: bool, front_loading: bool = False) -> None:
@@ -321,8 +321,8 @@ class Simulation:
                 continue
             back = shipment.take(share)
             mass = traded_mass(shipment.stage, back.goods)
-            shipping.return_to_exporter(self.state, back, refused=False, mass=mass)
-            self.book(Flows(stage=shipment.stage, returned=back.goods, turned_back=(shipment, mass, outcome)))
+            shipping.return_to_exporter(self.state, back, False, self.ledger.books(), mass)
+            self.book(Flows(stage=shipment.stage, turned_back=(shipment, mass, outcome)))
 
     def qualified(self, stage: str, buyer: int, items: np.ndarray) -> None:
         """A buyer has qualified every supplier of the stage for these items: it may re-source them from any."""

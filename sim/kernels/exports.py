@@ -232,12 +232,17 @@ def compact(routes: np.ndarray, arrives: np.ndarray, mass: np.ndarray, n: int, r
 @kernel
 def return_goods(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, pipeline: np.ndarray, refused: np.ndarray,
                  supplier: np.ndarray, buyer: np.ndarray, goods_rows: np.ndarray, goods: np.ndarray, mass: np.ndarray,
-                 refusing: bool) -> None:
+                 refusing: bool, book: bool, terms: np.ndarray, transit_t: np.ndarray, stage: int,
+                 content: np.ndarray) -> None:
     """Goods of routes (``supplier`` [n], ``buyer`` [n]; tagged ``goods`` [n, L, X] at ``goods_rows`` [n, L]) back
     into the exporters' stocks ``tagged`` (``add_goods``, in place) and their ``mass`` [n, I] off the buyers'
     order books ``pipeline`` [C, I]; with ``refusing``, onto the buyers' ``refused`` [C, I] too, to be re-sourced
-    (``add_rows``'s sums, as ``np.add.at`` adds them)."""
+    (``add_rows``'s sums, as ``np.add.at`` adds them). With ``book``, the goods are taken out of transit in the
+    same call, as ``land_due`` takes them (``add_transit``: the accounts' ``terms``, ``transit_t`` by stage,
+    ``stage`` its index, ``content`` [X, E])."""
     add_goods(tagged, rows, count, supplier, goods_rows, goods)
     add_rows(pipeline, buyer, -mass)
     if refusing:
         add_rows(refused, buyer, mass)
+    if book:
+        add_transit(terms, transit_t, stage, goods, content, -1.0)
