@@ -2,6 +2,7 @@
 does it, and the same run with compilation switched off."""
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -17,7 +18,16 @@ import sim
 from sim.engine.prices import NOTHING
 from sim.engine.state import magnet_demand, magnets_by_grade
 from sim.kernels.markets import most_covered
-from sim.kernels.prices import answer, answer_terms, numpy_power
+from sim.kernels.prices import (
+    adjust,
+    answer_prices,
+    capped,
+    element_prices,
+    market_prices,
+    numpy_power,
+    pressure,
+    price_terms,
+)
 from sim.kernels.production import recipe_content
 from sim.kernels.sums import first_row_sum, pairwise_sum, row_sums
 from sim.kernels.tagged import add_entries, add_stamped, live_rows, stamp, take_share
@@ -65,12 +75,12 @@ def test_a_batch_of_powers_gives_numpy_s_array_to_a_scalar(seed, exponent):
 def answered(sectors: np.ndarray, uses: np.ndarray, market_of: np.ndarray, elasticity: tuple[float, float],
              uses_short: np.ndarray, uses_long: np.ndarray, lasts: bool, multipliers: list[np.ndarray],
              lasting: list[np.ndarray], recovery_step: float | None = 0.01) -> None:
-    """Demand's answer to prices as the engine asks for it: end uses' and other uses' terms, one NumPy power,
-    then both multipliers and lasting parts (in place; an empty block does not answer; a lasting part moves a
-    quarter of the way a step; ``recovery_step`` None: no recovery)."""
-    bases, exponents = answer_terms(sectors, *elasticity, uses, uses_short, uses_long, market_of, lasts)
-    answer(bases, exponents, np.power(bases, exponents), lasts, False, 0.25, recovery_step is not None,
-           recovery_step or 0.0, lasting[0], multipliers[0], lasting[1], multipliers[1])
+    """Demand's answer to prices as the engine asks for it, in one call: end uses' and other uses' terms, their
+    powers, then both multipliers and lasting parts (in place; an empty block does not answer; a lasting part
+    moves a quarter of the way a step; ``recovery_step`` None: no recovery)."""
+    answer_prices(sectors, *elasticity, uses, uses_short, uses_long, market_of, lasts, False, 0.25,
+                  recovery_step is not None, recovery_step or 0.0, lasting[0], multipliers[0], lasting[1],
+                  multipliers[1])
 
 
 @settings(max_examples=100, deadline=None)
@@ -100,8 +110,73 @@ def test_end_uses_and_other_uses_answer_prices_in_one_call_as_each_alone(seed, l
     if not lasts:
         at_once = [m.copy() for m in start]
         answered(sectors, uses, market_of, (0.067, 0.067), short, short, False, at_once, lasting, recovery_step=None)
-        assert np.array_equal(at_once[0], sectors[market_of] ** -0.067)
-        assert np.array_equal(at_once[1], np.power(np.nan_to_num(uses, nan=1.0)[market_of], -short))
+        assert np.array_equal(at_once[0], c_power(sectors[market_of], np.full((5, 3), -0.067)))
+        assert np.array_equal(at_once[1], c_power(np.nan_to_num(uses, nan=1.0)[market_of], np.tile(-short, (5, 1))))
+
+
+def c_power(bases: np.ndarray, exponents: np.ndarray) -> np.ndarray:
+    """``bases ** exponents`` element by element by the C library's power (``math.pow``), which the kernels use:
+    NumPy's own equals it only on processors without AVX-512 (``sim.kernels.prices``)."""
+    return np.array([math.pow(b, e) for b, e in zip(bases.ravel(), exponents.ravel())]).reshape(bases.shape)
+
+
+def c_library(function, x: np.ndarray) -> np.ndarray:
+    """``function`` (``math.log``, ``math.exp``: the C library's) of each element of ``x``."""
+    return np.array([function(v) for v in x.ravel()]).reshape(x.shape)
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), by_trial=st.booleans(), spin_up=st.booleans(), follows=st.booleans(),
+       magnets=st.booleans())
+def test_a_step_s_prices_in_one_call_are_its_terms_raised_and_capped_kernel_by_kernel(seed, by_trial, spin_up,
+                                                                                      follows, magnets):
+    """Two markets, five countries: a step's prices in one compiled call (``market_prices``) are, to the bit, its
+    terms (``price_terms``), each raised by the C library's power, pressed together (``pressure``), capped or,
+    by trial, moved in logs (``adjust``, the C library's log and exp; 0 in the spin-up), and priced
+    (``element_prices``); the markets' memories (scarcity, surplus, the opening's, the price by trial, the
+    recent price, magnet scarcity) are left alike."""
+    rng = np.random.default_rng(seed)
+    C, E, G, M, Q = 5, 4, 3, 2, 6
+    market_of = np.array([0, 1, 1, 0, 1])
+    claims = rng.uniform(0.0, 50.0, (C, E))
+    arrays = dict(claims=claims, supplied=claims * rng.uniform(0.3, 1.0, (C, E)), sunk=rng.uniform(0, 5, (C, E)),
+                  use=rng.uniform(0.0, 3.0, (C, E)), oxide=sparse_tagged(rng, C, E)[:, :Q],
+                  pile=sparse_tagged(rng, C, E)[:, :Q], scarcity=rng.uniform(0, 0.5, (M, E)),
+                  surplus=rng.uniform(0, 0.3, (M, E)), opening_cover=rng.uniform(20, 90, (M, E)),
+                  opening_scarcity=rng.uniform(0, 0.1, (M, E)), opening_surplus=rng.uniform(0, 0.1, (M, E)),
+                  magnet_claims=rng.uniform(0, 9, (C, G)) if magnets else NOTHING,
+                  magnet_supplied=rng.uniform(0, 5, (C, G)), magnet_scarcity=rng.uniform(0, 0.4, (M, G)),
+                  log_multiple=rng.uniform(-1, 1, (M, E)) if by_trial else NOTHING,
+                  recent_price=rng.uniform(10, 900, (M, E)) if follows else NOTHING)
+    one, apart = ({k: v.copy() for k, v in arrays.items()} for _ in range(2))
+    initial_price, cap, years = rng.uniform(5, 900, E), 10.0, 7 / 365
+
+    got = market_prices(*terms_of(one, market_of, spin_up), cap, by_trial, one["log_multiple"], years, 3.0, 0.5,
+                        initial_price, follows, one["recent_price"], 0.1)
+    bases, exponents = price_terms(*terms_of(apart, market_of, spin_up))
+    raised = c_power(bases, exponents)
+    push = pressure(bases, exponents, raised, M, E)
+    if not by_trial:
+        multiple = capped(push, cap)
+    elif spin_up:
+        apart["log_multiple"][:] = 0.0
+        multiple = np.ones((M, E))
+    else:
+        adjust(apart["log_multiple"], c_library(math.log, push), years, 3.0, 0.5, math.log(cap))
+        multiple = c_library(math.exp, apart["log_multiple"])
+    price = element_prices(multiple, initial_price, follows, apart["recent_price"], spin_up, 0.1)
+    for a, b in zip(got, (price, multiple, bases, exponents, raised)):
+        assert a.tobytes() == b.tobytes()
+    assert all(one[k].tobytes() == apart[k].tobytes() for k in arrays)
+    assert spin_up or not np.array_equal(got[1], np.ones((M, E)))      # the spin-up is the world at rest
+
+
+def terms_of(a: dict, market_of: np.ndarray, spin_up: bool) -> tuple:
+    """``price_terms``' arguments from the arrays of the test above: of orders, no news, elasticities 0.6 (scarcity),
+    0.4 (stock) and 0.8 (surplus), moving a quarter of the way a step."""
+    return (a["claims"], a["supplied"], a["sunk"], a["use"], a["oxide"], a["pile"], market_of, a["scarcity"],
+            a["surplus"], 0.25, a["opening_cover"], a["opening_scarcity"], a["opening_surplus"], spin_up, True, NOTHING,
+            0.6, 0.4, 0.8, a["magnet_claims"], a["magnet_supplied"], a["magnet_scarcity"])
 
 
 def sparse_tagged(rng: np.random.Generator, countries: int, items: int) -> np.ndarray:

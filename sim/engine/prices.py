@@ -43,7 +43,13 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
     oxides ``sunk`` [C, E] and the stocks, and (with a home market) magnet prices from end uses'
     ``magnet_claims`` - ``magnet_supplied`` [C, G]; then demand answers them and plants idle or restart at
     them. ``covered`` [C, E]: the orders announced measures will cover (with expectations; None: no measure
-    awaited). The arithmetic is compiled (``sim.kernels.prices``), its powers NumPy's."""
+    awaited). The arithmetic is compiled (``sim.kernels.prices``: the prices one call, demand's answer another).
+
+    The price multiple is the pressure of the market's terms at once (the default), held within the cap. With
+    ``adjustment_per_year`` a market finds its price by trial, as traders do: the log of the multiple moves
+    dt/365 x (``adjustment_per_year`` x log(pressure) - ``reversion_per_year`` x log(multiple)) a step, so it
+    climbs while orders go unmet, falls back while they are met (sellers compete for buyers), and faster while
+    stocks stand above their opening cover or output goes unsold; held within the cap, and 1 in the spin-up."""
     dt_ = net.step_days
     spin_up = state.k < 0
     remember(state, net)
@@ -52,18 +58,18 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
         # the larger, not the sum: the news and the orders count one shortfall
         covered_share = None if covered is None else unmet_share(net.by_market(covered), net.by_market(claims))
         expected = expected_unmet(state, net, day, covered_share)
-    bases, exponents = kernel.price_terms(
+    rise, trial = net.on_price_rise, net.adjustment_per_year is not None   # rise: the average buyers judge against
+    price, multiple, bases, exponents, powers = kernel.market_prices(
         claims, supplied, sunk, state.use_own[REFINERY], state.oxide.tagged, state.pile.tagged, net.market_of,
         state.scarcity, state.surplus, min(1.0, dt_ / SCARCITY_SMOOTHING_DAYS), state.opening_cover,
         state.opening_scarcity, state.opening_surplus, spin_up, net.scarcity_of_orders, expected,
         net.scarcity_elasticity, net.stock_elasticity, net.surplus_elasticity,
-        NOTHING if net.home_market is None else magnet_claims, magnet_supplied, state.magnet_scarcity)
-    powers = np.power(bases, exponents)
-    multiple = gradually(state, net, kernel.pressure(bases, exponents, powers, *state.scarcity.shape))
-    rise = net.on_price_rise           # the average buyers judge a price against: it follows with a lag
-    price = state.price = kernel.element_prices(multiple, net.initial_price, rise is not None,
-                                                NOTHING if rise is None else state.recent_price, spin_up,
-                                                0.0 if rise is None else min(1.0, dt_ / rise.memory_days))
+        NOTHING if net.home_market is None else magnet_claims, magnet_supplied, state.magnet_scarcity,
+        net.max_price_multiple, trial, state.log_multiple if trial else NOTHING, dt_ / 365.0,
+        net.adjustment_per_year if trial else 0.0, net.reversion_per_year, net.initial_price,
+        rise is not None, NOTHING if rise is None else state.recent_price,
+        0.0 if rise is None else min(1.0, dt_ / rise.memory_days))
+    state.price = price
     flows = Flows(price=price, price_multiple=multiple)
     lr = net.long_run
     magnets_answer = bool(net.demand_elasticity or (lr is not None and lr.demand_elasticity))
@@ -83,23 +89,6 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
         respond(state, net, by_sector, multiple if uses_answer else NOTHING)
     curtail(state, net, day)
     return flows
-
-
-def gradually(state: State, net: Network, pressure: np.ndarray) -> np.ndarray:
-    """The price multiple this step from the ``pressure`` [M, E] of the market's terms. At once (the default),
-    the multiple is the pressure. With ``adjustment_per_year`` a market finds its price by trial, as traders
-    do: the log of the multiple moves dt/365 x (``adjustment_per_year`` x log(pressure) - ``reversion_per_year``
-    x log(multiple)) a step, so it climbs while orders go unmet, falls back while they are met (sellers
-    compete for buyers), and faster while stocks stand above their opening cover or output goes unsold. Held
-    within the cap either way; the spin-up leaves it at 1."""
-    if net.adjustment_per_year is None:
-        return kernel.capped(pressure, net.max_price_multiple)
-    if state.k < 0:
-        state.log_multiple[:] = 0.0
-        return np.ones_like(pressure)
-    kernel.adjust(state.log_multiple, np.log(pressure), net.step_days / 365.0, net.adjustment_per_year,
-                  net.reversion_per_year, np.log(net.max_price_multiple))
-    return np.exp(state.log_multiple)
 
 
 def recipe_multiple(net: Network, price: np.ndarray) -> np.ndarray:
@@ -147,17 +136,14 @@ def respond(state: State, net: Network, by_sector: np.ndarray, multiple: np.ndar
     lr, recovery = net.long_run, net.demand_recovery_per_year
     lasts = lr is not None
     short = net.other_uses_elasticity
-    bases, exponents = kernel.answer_terms(
-        by_sector, net.demand_elasticity, lr.demand_elasticity if lasts else net.demand_elasticity, multiple,
-        short, lr.other_uses_elasticity if lasts else short, net.market_of, lasts)
     sectors, uses = by_sector.shape[0] > 0, multiple.shape[0] > 0
-    kernel.answer(bases, exponents, np.power(bases, exponents), lasts, state.k < 0,
-                  0.0 if lr is None else min(1.0, net.step_days / (365.0 * lr.years)), recovery is not None,
-                  0.0 if recovery is None else recovery * net.step_days / 365.0,
-                  state.lasting_demand if lasts and sectors else NOTHING,
-                  state.demand_multiplier if sectors else NOTHING,
-                  state.lasting_other_use if lasts and uses else NOTHING,
-                  state.other_use_multiplier if uses else NOTHING)
+    kernel.answer_prices(
+        by_sector, net.demand_elasticity, lr.demand_elasticity if lasts else net.demand_elasticity, multiple,
+        short, lr.other_uses_elasticity if lasts else short, net.market_of, lasts, state.k < 0,
+        0.0 if lr is None else min(1.0, net.step_days / (365.0 * lr.years)), recovery is not None,
+        0.0 if recovery is None else recovery * net.step_days / 365.0,
+        state.lasting_demand if lasts and sectors else NOTHING, state.demand_multiplier if sectors else NOTHING,
+        state.lasting_other_use if lasts and uses else NOTHING, state.other_use_multiplier if uses else NOTHING)
 
 
 def curtail(state: State, net: Network, day: int) -> None:

@@ -3,11 +3,13 @@ magnet prices and the plants that idle below their price (``sim.engine.prices`` 
 USD/kg, t REO, t magnet, days; shares 0..1; ``[M, E]`` by market and element, ``[M, G]`` by market and grade,
 ``[C, K]`` by country.
 
-Powers, logs and exponentials are NumPy's, taken between the kernels in one call each over all the terms of a
-step (``bases ** exponents``, flat): the compiler's own differ from NumPy's SIMD ones in the last place in
-about one case in twenty, and prices feed back into demand, so that such a difference would move which
-near-zero flows of a run are zero at all. ``numpy_power`` gives NumPy's ``array ** scalar``, which takes a
-square root, a square or a reciprocal for the exponents 0.5, 2 and -1, from the power of the same base.
+A step's element prices are one call (``market_prices``), demand's answer another (``answer_prices``). Their
+powers, logs and exponentials are the C library's (``powers``), which NumPy's array functions call on a
+processor without AVX-512 (this project's machines: the same bits, checked on every scenario); where NumPy has
+AVX-512 code of its own, its results differ from the library's in the last place in about one case in twenty,
+and prices feed back into demand, so that a run's near-zero flows can differ there from one made with NumPy's
+powers. ``numpy_power`` gives NumPy's ``array ** scalar``, which takes a square root, a square or a reciprocal
+for the exponents 0.5, 2 and -1, from the power of the same base.
 """
 from __future__ import annotations
 
@@ -88,6 +90,50 @@ def price_terms(claims: np.ndarray, supplied: np.ndarray, sunk: np.ndarray, use:
                 bases[3 * ME + m * G + g] = 1 - min(magnet_scarcity[m, g], MAX_SHARE)
                 exponents[3 * ME + m * G + g] = -scarcity_elasticity
     return bases, exponents
+
+
+@kernel
+def powers(bases: np.ndarray, exponents: np.ndarray) -> np.ndarray:
+    """``bases ** exponents`` element by element (the C library's power, as NumPy's ``np.power`` gives it
+    without AVX-512: see the module's note)."""
+    out = np.empty(bases.shape[0])
+    for n in range(bases.shape[0]):
+        out[n] = bases[n] ** exponents[n]
+    return out
+
+
+@kernel
+def market_prices(claims: np.ndarray, supplied: np.ndarray, sunk: np.ndarray, use: np.ndarray, oxide: np.ndarray,
+                  pile: np.ndarray, market_of: np.ndarray, scarcity: np.ndarray, surplus: np.ndarray, smooth: float,
+                  opening_cover: np.ndarray, opening_scarcity: np.ndarray, opening_surplus: np.ndarray,
+                  spin_up: bool, of_orders: bool, expected: np.ndarray, scarcity_elasticity: float,
+                  stock_elasticity: float, surplus_elasticity: float, magnet_claims: np.ndarray,
+                  magnet_supplied: np.ndarray, magnet_scarcity: np.ndarray, max_multiple: float, by_trial: bool,
+                  log_multiple: np.ndarray, years: float, adjustment_per_year: float, reversion_per_year: float,
+                  initial_price: np.ndarray, follows: bool, recent_price: np.ndarray,
+                  recent_weight: float) -> tuple:
+    """A step's element prices in one call: ``price_terms`` (its arguments up to ``magnet_scarcity``), their
+    ``powers`` and ``pressure``; the multiple [M, E] is the pressure held within ``max_multiple`` either way
+    or, ``by_trial``, found by trial (``adjust``: ``log_multiple`` in place, 0 in the spin-up, the multiple 1
+    there); then ``element_prices`` (``initial_price`` to ``recent_weight``). Returns the prices [M, E] USD/kg,
+    the multiple, and the terms' bases, exponents and powers (magnet prices read their last M G)."""
+    bases, exponents = price_terms(claims, supplied, sunk, use, oxide, pile, market_of, scarcity, surplus, smooth,
+                                   opening_cover, opening_scarcity, opening_surplus, spin_up, of_orders, expected,
+                                   scarcity_elasticity, stock_elasticity, surplus_elasticity, magnet_claims,
+                                   magnet_supplied, magnet_scarcity)
+    raised = powers(bases, exponents)
+    M, E = scarcity.shape
+    push = pressure(bases, exponents, raised, M, E)
+    if not by_trial:
+        multiple = capped(push, max_multiple)
+    elif spin_up:
+        log_multiple[:] = 0.0
+        multiple = np.ones((M, E))
+    else:
+        adjust(log_multiple, np.log(push), years, adjustment_per_year, reversion_per_year, np.log(max_multiple))
+        multiple = np.exp(log_multiple)
+    price = element_prices(multiple, initial_price, follows, recent_price, spin_up, recent_weight)
+    return price, multiple, bases, exponents, raised
 
 
 @kernel
@@ -173,6 +219,18 @@ def magnet_prices(value: np.ndarray, bases: np.ndarray, exponents: np.ndarray, p
             multiple[m, g] = min(max(raw, 1 / max_multiple), max_multiple)
             price[m, g] = initial_price[g] * multiple[m, g]
     return price, multiple
+
+
+@kernel
+def answer_prices(sectors: np.ndarray, sector_short: float, sector_long: float, uses: np.ndarray,
+                  use_short: np.ndarray, use_long: np.ndarray, market_of: np.ndarray, lasts: bool, spin_up: bool,
+                  lasting_step: float, recovers: bool, recovery_step: float, sector_lasting: np.ndarray,
+                  sector_multiplier: np.ndarray, use_lasting: np.ndarray, use_multiplier: np.ndarray) -> None:
+    """Demand's answer to prices in one call: ``answer_terms`` (its arguments up to ``lasts``), their
+    ``powers``, then ``answer`` (the rest of its arguments), in place."""
+    bases, exponents = answer_terms(sectors, sector_short, sector_long, uses, use_short, use_long, market_of, lasts)
+    answer(bases, exponents, powers(bases, exponents), lasts, spin_up, lasting_step, recovers, recovery_step,
+           sector_lasting, sector_multiplier, use_lasting, use_multiplier)
 
 
 @kernel
