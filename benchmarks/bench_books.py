@@ -1,8 +1,8 @@
 """What the books of a step cost: python benchmarks/bench_books.py [REPEATS] [--scenario NAME].
 
 The books are the ledger (``Ledger.book`` for each part's flows, ``close_step``: the stocks recorded, the
-mass balance and the stocks checked; goods that land are booked in the landing's own compiled call, in the
-books ``Ledger.landing`` gives it) and the recorder it writes. Measured two ways, in CPU time of this thread
+mass balance and the stocks checked; goods that land or go back to their exporters are booked in the compiled
+call that moves them, in the books ``Ledger.books`` gives it) and the recorder it writes. Measured two ways, in CPU time of this thread
 (a shared machine's waits left out), the best of REPEATS (default 7):
 
 - replayed: one run's calls (every book of its calendar) made again on fresh ledgers, and
@@ -72,14 +72,14 @@ def in_the_run(scenario, repeats: int) -> float:
         return min(times)
 
     whole = best_run()
-    saved = Ledger.book, Ledger.landing, Ledger.close_step
+    saved = Ledger.book, Ledger.books, Ledger.close_step
     Ledger.book = lambda ledger, k, flows: None
-    Ledger.landing = lambda ledger: None              # goods land unbooked
+    Ledger.books = lambda ledger: None                # goods land and go back unbooked
     Ledger.close_step = lambda ledger, k, state: None
     try:
         without = best_run()
     finally:
-        Ledger.book, Ledger.landing, Ledger.close_step = saved
+        Ledger.book, Ledger.books, Ledger.close_step = saved
     return whole - without
 
 

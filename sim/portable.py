@@ -1,13 +1,16 @@
-"""The same results on any x86-64 CPU: NumPy's and OpenBLAS's code chosen by setting, not by the CPU.
+"""The same results on any x86-64 CPU: NumPy's, OpenBLAS's and Numba's code chosen by setting, not by the CPU.
 
 NumPy picks its powers, logarithms and exponentials by the CPU it runs on (AVX-512's differ from AVX2's in
-the last bit), and OpenBLAS its matrix-product kernels; such a bit can move a figure read at a threshold
+the last bit), OpenBLAS its matrix-product kernels, and Numba vectorises the compiled kernels' maths with
+Intel's SVML where that library is installed (the C library's otherwise, which NumPy's AVX2 code calls too);
+such a bit can move a figure read at a threshold
 (the baseline's Vietnamese magnet output by 3e-5 from November 2025; in ``japan_stockpile`` the week the US
 plants go short, 32 or 13). With ``ENVIRONMENT`` set before NumPy is loaded, every x86-64 machine with AVX2
-runs AVX2's code and Haswell's kernels. The golden reference is recorded, and the test suite runs, with it;
-an analyst comparing runs across machines sets the same variables. On an AVX2 machine nothing changes; on an
-AVX-512 one the engine's powers and logarithms run AVX2's code, on arrays of a few hundred numbers (not
-measured there: this project's machines have had one kind or the other).
+runs AVX2's code, Haswell's kernels and the C library's maths in the compiled kernels. The golden reference
+is recorded, and the test suite runs, with it; an analyst comparing runs across machines sets the same
+variables. On an AVX2 machine without SVML nothing changes; on an AVX-512 one NumPy's powers and logarithms
+(those left between the kernels) run AVX2's code, on arrays of a few hundred numbers (not measured there: this
+project's machines have had one kind or the other).
 
 No NumPy here: this is imported before it.
 """
@@ -18,7 +21,8 @@ import platform
 import sys
 
 ENVIRONMENT = {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",   # NumPy 2's AVX-512 targets
-               "OPENBLAS_CORETYPE": "Haswell"}                               # AVX2's kernels (Zen's are alike)
+               "OPENBLAS_CORETYPE": "Haswell",                               # AVX2's kernels (Zen's are alike)
+               "NUMBA_DISABLE_INTEL_SVML": "1"}                              # the kernels' maths the C library's
 
 
 def environment() -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""The compiled kernels: NumPy's sums and powers bit for bit, tagged mass taken and added as the dense arithmetic
-does it, and the same run with compilation switched off."""
+"""The compiled kernels: NumPy's sums and arithmetic bit for bit, powers the C library's, tagged mass taken and
+added as the dense arithmetic does it, and the same run with compilation switched off."""
 from __future__ import annotations
 
 import math
@@ -16,11 +16,13 @@ from hypothesis import strategies as st
 
 import sim
 from sim.engine.prices import NOTHING
-from sim.engine.state import magnet_demand, magnets_by_grade
+from sim.engine.state import magnet_demand
 from sim.kernels.markets import most_covered
 from sim.kernels.prices import (
     adjust,
+    answer,
     answer_prices,
+    answer_terms,
     capped,
     element_prices,
     market_prices,
@@ -112,6 +114,35 @@ def test_end_uses_and_other_uses_answer_prices_in_one_call_as_each_alone(seed, l
         answered(sectors, uses, market_of, (0.067, 0.067), short, short, False, at_once, lasting, recovery_step=None)
         assert np.array_equal(at_once[0], c_power(sectors[market_of], np.full((5, 3), -0.067)))
         assert np.array_equal(at_once[1], c_power(np.nan_to_num(uses, nan=1.0)[market_of], np.tile(-short, (5, 1))))
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), lasts=st.booleans(), spin_up=st.booleans(), recovers=st.booleans())
+def test_demand_s_answer_in_one_call_is_its_terms_raised_and_answered_kernel_by_kernel(seed, lasts, spin_up,
+                                                                                      recovers):
+    """Demand's answer in one compiled call (``answer_prices``) is, to the bit, its terms (``answer_terms``),
+    each raised by the C library's power, answered (``answer``): the multipliers and lasting parts alike, the
+    spin-up's lasting parts 1."""
+    rng = np.random.default_rng(seed)
+    market_of = np.array([0, 1, 1, 0, 1])
+    sectors, uses = rng.uniform(0.5, 20.0, (2, 3)), rng.uniform(0.5, 20.0, (2, 4))
+    short, long = rng.uniform(0.0, 1.0, 4), rng.uniform(0.0, 1.0, 4)
+    start = [rng.uniform(0.2, 1.0, (5, 3)), rng.uniform(0.2, 1.0, (5, 4)), rng.uniform(0.5, 1.0, (5, 3)),
+             rng.uniform(0.5, 1.0, (5, 4))]
+    one, apart = [x.copy() for x in start], [x.copy() for x in start]
+    terms = (sectors, 0.067, 0.5, uses, short, long, market_of, lasts)
+
+    def multipliers(arrays: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+        """The sectors' lasting part and multiplier, then the other uses' (no lasting parts without a long run)."""
+        return (arrays[2] if lasts else NOTHING, arrays[0], arrays[3] if lasts else NOTHING, arrays[1])
+
+    answer_prices(*terms, spin_up, 0.25, recovers, 0.01, *multipliers(one))
+    bases, exponents = answer_terms(*terms)
+    answer(bases, exponents, c_power(bases, exponents), lasts, spin_up, 0.25, recovers, 0.01, *multipliers(apart))
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(one, apart))
+    assert not np.array_equal(one[0], start[0])
+    if lasts and spin_up:
+        assert (one[2] == 1.0).all() and (one[3] == 1.0).all()
 
 
 def c_power(bases: np.ndarray, exponents: np.ndarray) -> np.ndarray:
@@ -409,7 +440,6 @@ def test_a_kernel_cached_from_other_kernel_files_is_compiled_anew_not_loaded(tmp
     assert _compiled_in_a_new_process(script, cache) == []
 
 
-
 def test_a_t_of_magnet_carries_its_recipe_s_provenance_in_its_maker_s_oxide_stock():
     """A maker's t of magnet holds, at each provenance row of its oxide stock, each element's share of that row
     weighted by the element's share of the recipe's content; countries that plan no magnets are no makers, and an
@@ -435,12 +465,12 @@ def test_the_largest_covered_share_over_suppliers_is_numpy_s(seed, suppliers):
     assert np.array_equal(most_covered(share), share.max(axis=1))
 
 
-
 @settings(max_examples=100, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), sectors=st.integers(1, 9), grades=st.integers(1, 5))
-def test_end_use_demand_by_sector_and_grade_is_numpy_s_to_the_bit(seed, sectors, grades):
-    """A step's end-use demand, t magnet by sector (units x kg per unit / 1000 x days x the multiplier) and by
-    grade (``np.einsum("cs,csg->cg", ...)``, one grade too): magnitudes far apart, many zeros, NumPy's bits."""
+def test_end_use_demand_by_sector_and_grade_is_numpy_s_arithmetic_to_the_bit(seed, sectors, grades):
+    """A step's end-use demand, t magnet by sector (units x kg per unit / 1000 x days x the multiplier, NumPy's
+    order) and by grade (each sector's share of a grade multiplied, then added sector by sector, as einsum adds
+    them where it does not fuse the two; with one grade, einsum's own): magnitudes far apart, many zeros."""
     rng = np.random.default_rng(seed)
     units = rng.random((6, sectors)) * 10.0 ** rng.uniform(-3, 6, (6, sectors)) * (rng.random((6, sectors)) < 0.7)
     kg = rng.uniform(0.01, 600.0, sectors)
@@ -449,5 +479,10 @@ def test_end_use_demand_by_sector_and_grade_is_numpy_s_to_the_bit(seed, sectors,
     net = SimpleNamespace(demand_units_per_day=units[None], magnet_kg_per_unit=kg)
     by_sector, by_grade = magnet_demand(net, shares, 0, multiplier, 7.0)
     assert by_sector.tobytes() == (units * kg / 1000.0 * 7.0 * multiplier).tobytes()
-    assert by_grade.tobytes() == np.einsum("cs,csg->cg", by_sector, shares).tobytes()
-    assert magnets_by_grade(units, shares).tobytes() == np.einsum("cs,csg->cg", units, shares).tobytes()
+    added = np.zeros((6, grades))
+    for s in range(sectors):                 # NumPy's scalar multiply, then add: no fused multiply-add
+        added = added + by_sector[:, s:s + 1] * shares[:, s, :]
+    if grades > 1:
+        assert by_grade.tobytes() == added.tobytes()
+    else:
+        assert np.allclose(by_grade, added, rtol=1e-14, atol=0.0)

@@ -39,3 +39,14 @@ def test_the_command_runs_numpy_without_its_avx512_code():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={k: v for k, v in os.environ.items() if k not in portable.ENVIRONMENT}).stdout.split()
     assert out == ["X86_V4", "AVX512_ICL", "AVX512_SPR", "False"]
+
+
+def test_the_command_s_kernels_do_their_maths_with_the_c_library_not_intel_s_svml():
+    """Where Intel's vector maths library is installed Numba would use it in the compiled kernels (its powers
+    are not the C library's, which the prices' tests compare with): the command turns it off before Numba loads."""
+    if not portable.environment():
+        pytest.skip("not x86-64: no Intel library to leave out")
+    code = "import sim.portable as p; p.apply(); from numba.core import config; print(config.DISABLE_INTEL_SVML)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={k: v for k, v in os.environ.items() if k not in portable.ENVIRONMENT}).stdout.split()
+    assert out == ["1"]

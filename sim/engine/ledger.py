@@ -65,10 +65,10 @@ class Ledger:
         self.recorder.opening(held_by_stage(state, self.net))
         self.recorder.opening_stockpiles(state.pile.mass, state.use_own[REFINERY])
 
-    def _transit(self, stage: str, tagged: np.ndarray, sign: float) -> None:
-        """Goods of a stage by route (``Shipment.goods``: row 0 the mass) into transit (``sign`` 1) or out of it
-        (-1)."""
-        add_transit(self.accounts.terms, self.transit_t, self.stage_index[stage], tagged, self.content[stage], sign)
+    def _transit(self, stage: str, tagged: np.ndarray) -> None:
+        """Goods of a stage by route (``Shipment.goods``: row 0 the mass) into transit: what leaves it is booked
+        in the call that lands or returns it (``books``)."""
+        add_transit(self.accounts.terms, self.transit_t, self.stage_index[stage], tagged, self.content[stage], 1.0)
 
     def books(self) -> Books | None:
         """Where goods that arrive or go back to their exporters are booked out of transit (their move into
@@ -99,7 +99,7 @@ class Ledger:
         if f.sunk is not None:
             add_content(a.sunk, f.sunk.mass, self.content[REFINERY], 1.0)
         if f.exports is not None:
-            self._transit(f.stage, f.exports.leaving, 1.0)
+            self._transit(f.stage, f.exports.leaving)
         r = self.recorder
         if f.demand is not None:
             r.magnets(k, f.demand, f.supplied, f.magnets_used)

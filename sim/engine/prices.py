@@ -43,7 +43,8 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
     oxides ``sunk`` [C, E] and the stocks, and (with a home market) magnet prices from end uses'
     ``magnet_claims`` - ``magnet_supplied`` [C, G]; then demand answers them and plants idle or restart at
     them. ``covered`` [C, E]: the orders announced measures will cover (with expectations; None: no measure
-    awaited). The arithmetic is compiled (``sim.kernels.prices``: the prices one call, demand's answer another).
+    awaited). The arithmetic is compiled (``sim.kernels.prices``: the element prices one call, magnet prices,
+    demand's answer and plants idling a call each).
 
     The price multiple is the pressure of the market's terms at once (the default), held within the cap. With
     ``adjustment_per_year`` a market finds its price by trial, as traders do: the log of the multiple moves
@@ -126,7 +127,7 @@ def respond(state: State, net: Network, by_sector: np.ndarray, multiple: np.ndar
     """Demand's answer to prices, in place: end uses' ``demand_multiplier`` [C, S] to ``by_sector`` [M, S], the
     value of each sector's magnets at its market's prices over their initial value, and other uses'
     ``other_use_multiplier`` [C, E] to the element price ``multiple`` [M, E] (either without rows: that
-    demand does not answer), both raised to their elasticities in one NumPy power. Each answer is
+    demand does not answer), both raised to their elasticities in one compiled call. Each answer is
     value^-short-run elasticity at once, times the lasting part (in place) that builds towards the long-run
     elasticity (``long_run``; none without it) over ``long_run.years``, moving by a factor e every ``years``
     (new designs, substitutes qualified, less Dy per magnet; 1 in the spin-up), so that demand that answers a

@@ -1,8 +1,9 @@
 """Goods between countries: exports leaving suppliers' stocks, held for a licence or put to sea (``state.AtSea``,
 where they land in buyers' stocks), or returned to the exporter (refused, stopped, turned back).
 
-Functions of the state; each says in its result what it moved, and the simulation books it. Goods on
-their way stay on the buyer's order book (``pipeline``) until they arrive or go back.
+Functions of the state; each says in its result what it moved, and the simulation books it, except goods going
+back, which leave transit in the books in the call that returns them (as goods that land do). Goods on their
+way stay on the buyer's order book (``pipeline``) until they arrive or go back.
 """
 from __future__ import annotations
 

@@ -294,7 +294,7 @@ class Simulation:
             self.ledger.decided(self.state.k, shipment, mass, approved)
             self._sail(shipment)
             return
-        shipping.return_to_exporter(self.state, shipment, True, self.ledger.books(), mass)
+        shipping.return_to_exporter(self.state, shipment, refused=True, books=self.ledger.books(), mass=mass)
         self.ledger.decided(self.state.k, shipment, mass, approved)
 
     def put_in_force(self, measure: ExportMeasure, active: bool, front_loading: bool = False) -> None:
@@ -321,7 +321,7 @@ class Simulation:
                 continue
             back = shipment.take(share)
             mass = traded_mass(shipment.stage, back.goods)
-            shipping.return_to_exporter(self.state, back, False, self.ledger.books(), mass)
+            shipping.return_to_exporter(self.state, back, refused=False, books=self.ledger.books(), mass=mass)
             self.book(Flows(stage=shipment.stage, turned_back=(shipment, mass, outcome)))
 
     def qualified(self, stage: str, buyer: int, items: np.ndarray) -> None:

@@ -198,7 +198,8 @@ class Hold:
 
 
 class Books(NamedTuple):
-    """Where goods landing are taken out of transit (``Ledger.landing``): the accounts' ``terms`` [TERMS, E]
+    """Where goods that land or go back to their exporters are taken out of transit (``Ledger.books``): the
+    accounts' ``terms`` [TERMS, E]
     (``sim.kernels.balance``), ``transit_t`` [3] by stage in its traded unit, and each stage's ``content`` [X, E],
     t REO of each element in a unit of each item."""
 
@@ -208,7 +209,7 @@ class Books(NamedTuple):
 
 
 _NOWHERE = np.zeros((0, 0))
-UNBOOKED = Books(_NOWHERE, np.zeros(0), dict.fromkeys(STAGES, _NOWHERE))     # goods landing in the spin-up
+UNBOOKED = Books(_NOWHERE, np.zeros(0), dict.fromkeys(STAGES, _NOWHERE))     # goods moving in the spin-up
 
 
 def larger(array: np.ndarray, used: int, size: int) -> np.ndarray:
@@ -351,17 +352,17 @@ def magnet_demand(net: Network, sector_grades: np.ndarray, day: int, multiplier:
                   step_days: float) -> tuple[np.ndarray, np.ndarray]:
     """End-use demand this step: t magnet by country and sector [C, S], and rare-earth magnets by country and
     grade [C, G] (demand substituted to ferrite needs none)."""
-    by_sector, by_grade = end_use_kernels.magnet_demand(net.demand_units_per_day[day], net.magnet_kg_per_unit,
-                                                        float(step_days), multiplier, sector_grades)
-    return by_sector, by_grade if sector_grades.shape[2] > 1 else magnets_by_grade(by_sector, sector_grades)
+    by_sector = end_use_kernels.demand_by_sector(net.demand_units_per_day[day], net.magnet_kg_per_unit,
+                                                 float(step_days), multiplier)
+    return by_sector, magnets_by_grade(by_sector, sector_grades)
 
 
 def magnets_by_grade(by_sector: np.ndarray, sector_grades: np.ndarray) -> np.ndarray:
-    """[C, G] t magnet by grade of ``by_sector`` [C, S] t magnet split by ``sector_grades`` [C, S, G]: as
-    ``np.einsum("cs,csg->cg", ...)``, compiled where it adds sector by sector (more than one grade; with one,
-    NumPy adds the sectors as a dot product, in an order its processor's vector width sets)."""
+    """[C, G] t magnet by grade of ``by_sector`` [C, S] t magnet split by ``sector_grades`` [C, S, G], as
+    ``np.einsum("cs,csg->cg", ...)`` gives it: compiled for more than one grade, where einsum adds sector by
+    sector; NumPy's for one, where einsum adds the sectors as a dot product, in an order of its own."""
     if sector_grades.shape[2] > 1:
-        return end_use_kernels.by_grade(by_sector, sector_grades)
+        return end_use_kernels.magnets_by_grade(by_sector, sector_grades)
     return np.einsum("cs,csg->cg", by_sector, sector_grades)
 
 

@@ -13,24 +13,23 @@ from .tagged import take_share
 
 
 @kernel
-def magnet_demand(units_per_day: np.ndarray, kg_per_unit: np.ndarray, step_days: float, multiplier: np.ndarray,
-                  sector_grades: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """End-use demand of a step: t magnet by country and sector [C, S], ``units_per_day`` [C, S] x
-    ``kg_per_unit`` [S] / 1000 x ``step_days`` x the demand ``multiplier`` [C, S] (NumPy's order of operations),
-    and rare-earth magnets by country and grade [C, G] (``by_grade``: NumPy's for more than one grade)."""
+def demand_by_sector(units_per_day: np.ndarray, kg_per_unit: np.ndarray, step_days: float,
+                     multiplier: np.ndarray) -> np.ndarray:
+    """End-use demand of a step, t magnet by country and sector [C, S]: ``units_per_day`` [C, S] x ``kg_per_unit``
+    [S] / 1000 x ``step_days`` x the demand ``multiplier`` [C, S], in NumPy's order of operations."""
     C, S = units_per_day.shape
     by_sector = np.empty((C, S))
     for c in range(C):
         for s in range(S):
             by_sector[c, s] = units_per_day[c, s] * kg_per_unit[s] / 1000.0 * step_days * multiplier[c, s]
-    return by_sector, by_grade(by_sector, sector_grades)
+    return by_sector
 
 
 @kernel
-def by_grade(by_sector: np.ndarray, sector_grades: np.ndarray) -> np.ndarray:
-    """[C, G] t magnet by grade of ``by_sector`` [C, S] t magnet split by ``sector_grades`` [C, S, G], added
-    sector by sector, as ``np.einsum("cs,csg->cg", ...)`` adds them for more than one grade (not for one:
-    ``sim.engine.state.magnets_by_grade``)."""
+def magnets_by_grade(by_sector: np.ndarray, sector_grades: np.ndarray) -> np.ndarray:
+    """[C, G] t magnet by grade of ``by_sector`` [C, S] t magnet split by ``sector_grades`` [C, S, G], each product
+    added sector by sector (multiplied, then added: as NumPy's einsum adds them for more than one grade where it
+    does not fuse the two, as on x86-64; ``sim.engine.state.magnets_by_grade``)."""
     C, S, G = sector_grades.shape
     grades = np.zeros((C, G))
     for c in range(C):

@@ -4,12 +4,13 @@ USD/kg, t REO, t magnet, days; shares 0..1; ``[M, E]`` by market and element, ``
 ``[C, K]`` by country.
 
 A step's element prices are one call (``market_prices``), demand's answer another (``answer_prices``). Their
-powers, logs and exponentials are the C library's (``powers``), which NumPy's array functions call on a
-processor without AVX-512 (this project's machines: the same bits, checked on every scenario); where NumPy has
-AVX-512 code of its own, its results differ from the library's in the last place in about one case in twenty,
-and prices feed back into demand, so that a run's near-zero flows can differ there from one made with NumPy's
-powers. ``numpy_power`` gives NumPy's ``array ** scalar``, which takes a square root, a square or a reciprocal
-for the exponents 0.5, 2 and -1, from the power of the same base.
+powers, logs and exponentials are the C library's (``powers``; Intel's SVML kept out by ``sim.portable``),
+which NumPy's array functions call too wherever its AVX-512 code is left out, as ``sim.portable`` leaves it
+for the command, its workers and the tests: the same bits as the powers NumPy took between the kernels before
+(checked on every scenario). Run without those settings on an AVX-512 processor, NumPy's own code differs from
+the library's in the last place in about one case in twenty; the kernels do not. ``numpy_power`` gives NumPy's
+``array ** scalar``, which takes a square root, a square or a reciprocal for the exponents 0.5, 2 and -1, from
+the power of the same base.
 """
 from __future__ import annotations
 
@@ -237,8 +238,8 @@ def answer_prices(sectors: np.ndarray, sector_short: float, sector_long: float, 
 def answer_terms(sectors: np.ndarray, sector_short: float, sector_long: float, uses: np.ndarray,
                  use_short: np.ndarray, use_long: np.ndarray, market_of: np.ndarray,
                  lasts: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The bases and exponents of demand's answer to prices, end uses' and other uses' in one array each (one
-    NumPy power for both): end uses' to ``sectors`` [M, S], the price multiple of each sector's magnets in each
+    """The bases and exponents of demand's answer to prices, end uses' and other uses' in one array each (raised
+    at once, ``powers``): end uses' to ``sectors`` [M, S], the price multiple of each sector's magnets in each
     buyer's market (``market_of`` [C]), by the elasticities ``sector_short`` and ``sector_long`` of every
     sector; then other uses' to ``uses`` [M, E], each element's price multiple, by ``use_short`` and
     ``use_long`` [E]. Each block is ``demand_terms``' (no columns: that demand does not answer)."""
