@@ -24,7 +24,7 @@ from .errors import BacktestError, EnsembleError, OutputError, ScenarioError
 from .experiments.executors import DEFAULT_REPLICATIONS, EPISODE_REPLICATIONS, TRUST_WARNING
 from .files import check_output, check_writable, write_failure
 from .locks import FolderBusy, folder_lock
-from .progress import progress_bar
+from .progress import progress_bar, say
 from .version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -599,24 +599,14 @@ def _first_use_said(quiet: bool) -> Iterator[None]:
             kernel = happened.data["dispatcher"].py_func
             if not self.said and os.getpid() == here and kernel.__module__.startswith("sim.kernels."):
                 self.said = True
-                _say(f"python -m sim: compiling the kernels this run is the first to use ({kernel.__name__} ...), "
-                     f"once (seconds)")
+                say(f"python -m sim: compiling the kernels this run is the first to use ({kernel.__name__} ...), "
+                    f"once (seconds)")
 
         def on_end(self, happened: event.Event) -> None:
             pass
 
     with event.install_listener("numba:compile", FirstUse()):
         yield
-
-
-def _say(line: str) -> None:
-    """A line on stderr that leaves a progress bar drawn there whole."""
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-
-        tqdm.write(line, file=sys.stderr)
-    else:
-        print(line, file=sys.stderr)
 
 
 def _no_randomness_note(file: Path, name: str, replications: int) -> str:

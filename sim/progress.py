@@ -28,3 +28,13 @@ def progress_bar(quiet: bool, unit: str, desc: str) -> Progress | None:
             bar["bar"].close()
 
     return update
+
+
+def say(line: str) -> None:
+    """A line on stderr that leaves a progress bar drawn there whole (through tqdm on a terminal)."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        tqdm.write(line, file=sys.stderr)
+    else:
+        print(line, file=sys.stderr)
