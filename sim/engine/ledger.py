@@ -6,25 +6,23 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvariantError
-from ..kernels.balance import (
-    TERMS,
-    add_content,
-    add_losses,
-    add_transit,
-    check_books,
-    held_content,
-    residual,
-)
+from ..kernels.balance import TERMS, add_content, check_books, held_content, residual
+from ..kernels.booking import book_end_use, book_magnet_making, book_separation, book_term
 from ..kernels.sums import first_row_sum
 from ..kernels.tagged import uncounted
 from ..results.recorder import Recorder
-from ..stages import MAGNET, REFINERY, STAGES
+from ..results.sparse import POSITION
+from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 from .flows import Flows
 from .licensing import Application
 from .state import Books, Shipment, State
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
+# a trading part's exports when nothing left or nothing went to sea at once: what its booking kernel reads as none
+NO_GOODS = np.zeros((0, 1, 1))
+NOT_SENT = (False, np.zeros(0, np.int64), np.zeros(0, np.int64), NO_GOODS, 0, False,
+            (np.zeros(0, POSITION), np.zeros(0, POSITION), np.zeros((0, 1)), np.zeros(2, np.int64)))
 
 
 class Accounts:
@@ -65,11 +63,6 @@ class Ledger:
         self.recorder.opening(held_by_stage(state, self.net))
         self.recorder.opening_stockpiles(state.pile.mass, state.use_own[REFINERY])
 
-    def _transit(self, stage: str, tagged: np.ndarray) -> None:
-        """Goods of a stage by route (``Shipment.goods``: row 0 the mass) into transit: what leaves it is booked
-        in the call that lands or returns it (``books``)."""
-        add_transit(self.accounts.terms, self.transit_t, self.stage_index[stage], tagged, self.content[stage], 1.0)
-
     def books(self) -> Books | None:
         """Where goods that arrive or go back to their exporters are booked out of transit (their move into
         stock changes no other term): in the same compiled call as they are added to stocks (``AtSea.land``,
@@ -80,51 +73,54 @@ class Ledger:
 
     def book(self, k: int, f: Flows) -> None:
         """Book one part's flows in step ``k``: the balance's terms (from the calendar's start), then the facts
-        (the spin-up before it books nothing)."""
-        a, net = self.accounts, self.net
+        (the spin-up before it books nothing). A part's flows are of one kind (``Flows``); the parts of the step
+        each book in one compiled call (``sim.kernels.booking``), where a step used to make some twenty."""
+        a, r = self.accounts, self.recorder
         if a is None:
             return
-        making_losses = None
-        if f.magnets_used is not None:
-            add_content(a.consumed, f.magnets_used.mass, net.recipe, 1.0)
-        if f.recycled is not None:
-            add_content(a.recycled, f.recycled, self.content[REFINERY], 1.0)
-        if f.other_uses is not None:
-            add_content(a.consumed, f.other_uses, self.content[REFINERY], 1.0)
-            making_losses = add_losses(a.losses, f.oxides_into_magnets, f.magnets_made, net.recipe)
-        if f.feed is not None:
-            add_losses(a.losses, f.feed.mass, f.separated.mass, self.content[REFINERY])
-        if f.mined is not None:
-            add_content(a.mined, f.mined, self.content[REFINERY], 1.0)
-        if f.sunk is not None:
-            add_content(a.sunk, f.sunk.mass, self.content[REFINERY], 1.0)
-        if f.exports is not None:
-            self._transit(f.stage, f.exports.leaving)
-        r = self.recorder
+        oxides = self.content[REFINERY]
+        if f.price is None and f.turned_back is None and not r.keeps(k):   # the kernels write step k unchecked
+            raise InvariantError(f"a part of step {k} booked outside the calendar's {r.n} steps")
         if f.demand is not None:
-            r.magnets(k, f.demand, f.supplied, f.magnets_used)
-        if f.recycled is not None:
-            r.recycling(k, f.recycled)
-        if f.made_tagged is not None:
-            r.made(k, f.made_tagged)
-            r.oxides(k, f.other_uses, f.magnets_made, f.magnets_planned, f.oxides_used, making_losses)
-        if f.feed is not None:
-            r.refining(k, f.feed, f.separated)
-        if f.mined is not None:
-            r.mining(k, f.mined)
-        if f.sunk is not None:
-            r.sink(k, f.sunk.mass)
-        if f.price is not None:
+            used = f.magnets_used
+            book_end_use(a.terms, self.net.recipe, k, f.demand, f.supplied, used.mass, r.block, used.at, used.values,
+                         *r.end_use_records(len(used.at)), *self._exports(f))
+        elif f.made_tagged is not None:
+            made, used = f.made_tagged, f.oxides_used
+            book_magnet_making(a.terms, self.net.recipe, oxides, k, f.other_uses, f.oxides_into_magnets,
+                               f.magnets_made, f.magnets_planned, r.block, made.at, made.values, used.at, used.values,
+                               *r.making_records(len(made.at), len(used.at)), *self._exports(f))
+        elif f.feed is not None:
+            feed = f.feed
+            book_separation(a.terms, oxides, k, feed.mass, f.separated.mass, r.block, feed.at, feed.values,
+                            *r.separation_records(len(feed.at)), *self._exports(f))
+        elif f.mined is not None:
+            book_term(a.mined, r.mined, k, f.mined, oxides)
+        elif f.recycled is not None:
+            book_term(a.recycled, r.recycled, k, f.recycled, oxides)
+        elif f.sunk is not None:
+            book_term(a.sunk, r.sunk, k, f.sunk.mass, oxides)
+        elif f.price is not None:
             r.prices(k, f.price, f.price_multiple, f.magnet_price, f.magnet_price_multiple)
-        if f.turned_back is not None:
+        elif f.turned_back is not None:
             shipment, mass, outcome = f.turned_back
             r.turned_back(k, shipment.stage, shipment.buyer, shipment.supplier, mass, outcome)
-        if f.exports is not None:
-            if f.exports.held:
-                r.applied(k, [(*application.route, application.t) for application in f.exports.held])
-            sent = f.exports.sent
-            if sent is not None:
-                r.departed(k, sent.stage, sent.buyer, sent.supplier, sent.goods)
+        if f.exports is not None and f.exports.held:
+            r.applied(k, [(*application.route, application.t) for application in f.exports.held])
+
+    def _exports(self, f: Flows) -> tuple[tuple, tuple]:
+        """A trading part's exports as its booking kernel takes them (``sim.kernels.booking``): what left the
+        suppliers' stocks, into transit, and what went to sea at once, recorded by route."""
+        stage, exports = f.stage, f.exports
+        index, content = self.stage_index[stage], self.content[stage]
+        if exports is None:
+            return (False, index, NO_GOODS, content, self.transit_t), NOT_SENT
+        transit = (True, index, exports.leaving, content, self.transit_t)
+        sent = exports.sent
+        if sent is None:
+            return transit, NOT_SENT
+        room, suppliers = self.recorder.departures(stage, len(sent.buyer))
+        return transit, (True, sent.buyer, sent.supplier, sent.goods, suppliers, stage == MINE, room)
 
     def decided(self, k: int, shipment: Shipment, mass: np.ndarray, approved: bool) -> None:
         """Book a licence decision in step ``k`` on the goods of ``shipment`` (one route), ``mass`` [1, I] of

@@ -16,11 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.records import put_levels
-from ..kernels.sums import row_sums
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
-from ..world.provenance import TaggedFlow
-from .sparse import SparseSteps, add_goods, put_sums
+from .sparse import SparseSteps, add_goods
 
 
 class Recorder:
@@ -68,55 +66,42 @@ class Recorder:
         self.licences: list[tuple] = []                   # (step, stage, exporter, importer, t, outcome)
         self.licence_queue: list[tuple] = []              # (step, stage, exporter, importer, applications, t)
 
-    def _kept(self, k: int) -> bool:
+    def keeps(self, k: int) -> bool:
+        """Whether step ``k`` is recorded: a calendar step."""
         return 0 <= k < self.n
 
     # ------------------------------------------------------------ stages
-    def magnets(self, k: int, demand: np.ndarray, supplied: np.ndarray, consumed: TaggedFlow) -> None:
-        if self._kept(k):
-            self.demand[k] = demand
-            self.supplied[k] = supplied
-            put_sums(k, self.block, consumed.at, consumed.values, plain=(self.used_tags_t, 0),
-                     weighted=(self.consumed_tags, 2, self.recipe_reo))
+    # what a part of a step writes, booked in one compiled call with its terms of the balance
+    # (``sim.kernels.booking``): the dense records it writes at its step, and its sparse records with room for
+    # the entries its flows by provenance may give (``entries``: how many they hold)
+    def end_use_records(self, entries: int) -> tuple:
+        """End use: demand and supply by sector; magnets used by provenance, in t magnet and in t REO (the third
+        part of what each stage consumed)."""
+        return (self.demand, self.supplied, self.used_tags_t.room_to_put(entries, self.block),
+                self.consumed_tags.room_to_put(entries, self.block), self.recipe_reo)
 
-    def oxides(self, k: int, other_used: np.ndarray, made: np.ndarray, planned: np.ndarray, taken: TaggedFlow,
-               making_losses: np.ndarray) -> None:
-        """Oxides used outside magnets [C, E], magnets made and planned [C, G], the oxides used (tagged: a flow),
-        oxides magnet plants lost as swarf [C] (t REO)."""
-        if self._kept(k):
-            self.making_losses[k] = making_losses
-            self.other_uses[k] = other_used
-            self.magnets_made[k] = made
-            self.magnets_planned[k] = planned
-            put_sums(k, self.block, taken.at, taken.values, plain=(self.consumed_tags, 1))
+    def making_records(self, made: int, used: int) -> tuple:
+        """Magnet making: oxides lost as swarf, used outside magnets, magnets made and planned; magnets made by
+        provenance, in t magnet and in t REO; oxides used by provenance (the second part of what each stage
+        consumed)."""
+        return ((self.making_losses, self.other_uses, self.magnets_made, self.magnets_planned),
+                self.made_tags_t.room_to_put(made, self.block), self.made_tags.room_to_put(made, self.block),
+                self.recipe_reo, self.consumed_tags.room_to_put(used, self.block))
 
-    def made(self, k: int, magnets_tagged: TaggedFlow) -> None:
-        if self._kept(k):
-            put_sums(k, self.block, magnets_tagged.at, magnets_tagged.values, plain=(self.made_tags_t, 0),
-                     weighted=(self.made_tags, 0, self.recipe_reo))
+    def separation_records(self, entries: int) -> tuple:
+        """Separation: concentrate fed (t REO), oxides separated; the feed by provenance (the first part of what
+        each stage consumed)."""
+        return self.feed, self.separated, self.consumed_tags.room_to_put(entries, self.block)
 
-    def refining(self, k: int, feed: TaggedFlow, oxides: TaggedFlow) -> None:
-        if self._kept(k):
-            self.feed[k] = row_sums(feed.mass)         # as feed.mass.sum(axis=1), in one call
-            self.separated[k] = oxides.mass
-            put_sums(k, self.block, feed.at, feed.values, plain=(self.consumed_tags, 0))
-
-    def recycling(self, k: int, recycled: np.ndarray) -> None:
-        if self._kept(k):
-            self.recycled[k] = recycled
-
-    def mining(self, k: int, mined: np.ndarray) -> None:
-        if self._kept(k):
-            self.mined[k] = mined
-
-    def sink(self, k: int, sunk: np.ndarray) -> None:
-        if self._kept(k):
-            self.sunk[k] = sunk
+    def departures(self, stage: str, routes: int) -> tuple:
+        """Where a part records its exports put to sea at once, ``routes`` of them: the stage's record of exports,
+        and its suppliers' count."""
+        return self.exports[stage].room_to_add(routes), self.exports[stage].lead[1]
 
     def prices(self, k: int, price: np.ndarray, multiple: np.ndarray, magnet_price: np.ndarray | None,
                magnet_multiple: np.ndarray | None) -> None:
         """Element prices by market [M, E], and magnet prices by market [M, G] where there are any."""
-        if self._kept(k):
+        if self.keeps(k):
             self.price[k] = price
             self.price_multiple[k] = multiple
             if magnet_price is not None:
@@ -129,7 +114,7 @@ class Recorder:
         summed, oxides, magnets by grade, stockpiles), each country's own use per day (stage -> [C, I]), for
         days of cover, and the goods at sea or awaiting a licence by stage [3] (t REO of concentrate and of
         oxides, t magnet); in one call, as a step closes."""
-        if self._kept(k):
+        if self.keeps(k):
             put_levels(k, self.stock_conc, self.stock_oxide, self.stock_magnet, self.stockpile, self.use_conc,
                        self.use_oxide, self.use_magnet, self.in_transit, conc, oxide, magnet, pile, use[MINE],
                        use[REFINERY], use[MAGNET], transit)
@@ -162,32 +147,32 @@ class Recorder:
     def departed(self, k: int, stage: str, buyer: np.ndarray, supplier: np.ndarray, goods: np.ndarray) -> None:
         """Exports put to sea, ``goods`` [n, L, X] by route (``Shipment.goods``: row 0 the mass; each route once
         per call), recorded in the stage's traded items (concentrate: one, t REO of all elements)."""
-        if self._kept(k):
+        if self.keeps(k):
             add_goods(self.exports[stage], k, buyer, supplier, goods, stage == MINE)
 
     def licence(self, k: int, stage: str, supplier: int, buyer: int, t: float, outcome: str) -> None:
         """An application for one route's exports (``outcome`` "applied") or a decision on one ("approved",
         "refused"), of ``t`` (t REO, t magnet); a decision after the calendar's end counts in its last step."""
         k = min(k, self.n - 1)
-        if self._kept(k):
+        if self.keeps(k):
             self.licences.append((k, stage, supplier, buyer, t, outcome))
 
     def applied(self, k: int, routes: list[tuple[str, int, int, float]]) -> None:
         """Applications made in step ``k``, one a route's exports: (stage, exporter, importer, t) each, recorded as
         ``licence`` records them (outcome "applied"), all at once: a licensing run applies tens of thousands."""
         k = min(k, self.n - 1)
-        if self._kept(k):
+        if self.keeps(k):
             self.licences.extend([(k, *route, "applied") for route in routes])
 
     def licence_waiting(self, k: int, stage: str, supplier: int, buyer: int, applications: int, t: float) -> None:
         """Applications (and their t) of one route waiting in a licence office's queue at the end of step k."""
-        if self._kept(k):
+        if self.keeps(k):
             self.licence_queue.append((k, stage, supplier, buyer, applications, t))
 
     def turned_back(self, k: int, stage: str, buyer: np.ndarray, supplier: np.ndarray, mass: np.ndarray,
                     outcome: str) -> None:
         """Goods on their way stopped by a measure coming into force, ``mass`` [n, I] by route."""
-        if self._kept(k):
+        if self.keeps(k):
             for b, j, m in zip(buyer, supplier, mass.sum(axis=1)):
                 if m > 0:
                     self.licences.append((k, stage, int(j), int(b), float(m), outcome))

@@ -85,6 +85,15 @@ class SparseSteps:
         append_nonzero(*self._room(size, adding=False), self._blocks_of(size), k, part,
                        block.reshape(size, self._width))
 
+    def room_to_put(self, m: int, size: int) -> tuple[np.ndarray, ...]:
+        """(flat, rows, cursor, blocks): where a kernel puts a block of ``size`` positions holding at most ``m``
+        entries (``sim.kernels.records``)."""
+        return (*self._room(m, adding=False), self._blocks_of(size))
+
+    def room_to_add(self, m: int) -> tuple[np.ndarray, ...]:
+        """(step, flat, rows, cursor): where a kernel adds at most ``m`` entries (``sim.kernels.records``)."""
+        return self._room(m, adding=True)
+
     @property
     def _written(self) -> int:
         return int(self._cursor[0] + self._cursor[1])
@@ -282,7 +291,7 @@ def add_goods(record: SparseSteps, k: int, buyer: np.ndarray, supplier: np.ndarr
     mass) at routes ``buyer`` [m], ``supplier`` [m] (each route once per call), as ``record.add(k, buyer *
     suppliers + supplier, goods[:, 0])`` would, or with ``goods[:, 0].sum(axis=-1, keepdims=True)`` when
     ``items_summed`` (a record of one item). One kernel call: no index, mass or sum made first."""
-    append_goods(*record._room(len(buyer), adding=True), k, buyer, supplier, record.lead[1], goods, items_summed)
+    append_goods(*record.room_to_add(len(buyer)), k, buyer, supplier, record.lead[1], goods, items_summed)
 
 
 def put_sums(k: int, size: int, at: np.ndarray, values: np.ndarray, plain: tuple[SparseSteps, int] | None = None,
@@ -293,13 +302,12 @@ def put_sums(k: int, size: int, at: np.ndarray, values: np.ndarray, plain: tuple
     record, the part and the weights along the axis) as ``block @ weights`` would, its products added in order.
     Neither is made whole."""
     m = len(at)
-    first = _NOWHERE if plain is None else (*plain[0]._room(m, adding=False), plain[0]._blocks_of(size), plain[1])
+    first = _NOWHERE if plain is None else (*plain[0].room_to_put(m, size), plain[1])
     if weighted is None:
         append_sums(*first, *_NOWHERE, k, size, at, values, _NO_WEIGHTS)
     else:
         record, part, weights = weighted
-        append_sums(*first, *record._room(m, adding=False), record._blocks_of(size), part, k, size, at, values,
-                    weights)
+        append_sums(*first, *record.room_to_put(m, size), part, k, size, at, values, weights)
 
 
 # a record that put_sums leaves alone: buffers (flat, rows), cursor and blocks with nothing in them, part -1
