@@ -4,18 +4,17 @@ import pytest
 
 from sim import load_scenario
 from sim.engine.flows import Flows
+from sim.engine.ledger import NO_GOODS, NOT_SENT
 from sim.engine.simulation import Simulation
 from sim.errors import InvariantError
 from sim.kernels.balance import CONSUMED, LOSSES, TERMS, add_content, add_losses, add_transit
 from sim.kernels.booking import book_end_use, book_magnet_making, book_separation, book_term
 from sim.kernels.sums import row_sums
-from sim.results.sparse import POSITION, SparseSteps, add_goods, put_sums
+from sim.results.sparse import SparseSteps, add_goods, put_sums
 
 from .conftest import SCENARIOS
 
 STEPS, C, Q, E, G, S = 6, 4, 5, 7, 3, 2
-NOT_SENT = (False, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 1, 1)), 0, False,
-            (np.zeros(0, POSITION), np.zeros(0, POSITION), np.zeros((0, 1)), np.zeros(2, np.int64)))
 
 
 def tagged_flow(rng: np.random.Generator, items: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -58,7 +57,7 @@ class Books:
         return (True, buyer, supplier, cargo, C, stage == 0, self.exports[stage].room_to_add(len(buyer)))
 
     def transit(self, stage: int, content: np.ndarray, leaving: np.ndarray | None) -> tuple:
-        return (leaving is not None, stage, np.zeros((0, 1, 1)) if leaving is None else leaving, content,
+        return (leaving is not None, stage, NO_GOODS if leaving is None else leaving, content,
                 self.transit_t)
 
     def alone_exports(self, k: int, stage: int, content: np.ndarray, leaving, sent) -> None:

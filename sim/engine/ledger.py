@@ -73,8 +73,8 @@ class Ledger:
 
     def book(self, k: int, f: Flows) -> None:
         """Book one part's flows in step ``k``: the balance's terms (from the calendar's start), then the facts
-        (the spin-up before it books nothing). A part's flows are of one kind (``Flows``); the parts of the step
-        each book in one compiled call (``sim.kernels.booking``), where a step used to make some twenty."""
+        (the spin-up before it books nothing). A part's flows are of one kind (``Flows``); each part of the step
+        books its terms and records in one compiled call (``sim.kernels.booking``)."""
         a, r = self.accounts, self.recorder
         if a is None:
             return
