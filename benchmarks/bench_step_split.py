@@ -59,13 +59,16 @@ def main() -> int:
         return call
 
     modules = [importlib.import_module(f"sim.kernels.{m.name}") for m in pkgutil.iter_modules(sim.kernels.__path__)]
-    kernels = {k: timed(f"kernel {k.py_func.__name__}", k) for module in modules for k in vars(module).values()
-               if isinstance(k, Dispatcher)}
-    for name, module in list(sys.modules.items()):       # every name a kernel is called by from Python
-        if name.startswith("sim.") and module is not None:
-            for attribute, value in list(vars(module).items()):
-                if isinstance(value, Dispatcher) and value in kernels:
-                    setattr(module, attribute, kernels[value])
+    def rebind(timings: dict) -> None:
+        """Every name a timed kernel or function is called by in ``sim`` bound to its timing."""
+        for name, module in list(sys.modules.items()):
+            if name.startswith("sim.") and module is not None:
+                for attribute, value in list(vars(module).items()):
+                    if isinstance(value, (Dispatcher, types.FunctionType)) and value in timings:
+                        setattr(module, attribute, timings[value])
+
+    rebind({k: timed(f"kernel {k.py_func.__name__}", k) for module in modules for k in vars(module).values()
+            if isinstance(k, Dispatcher)})
     if args.functions:
         engine = [importlib.import_module(f"sim.engine.{m.name}") for m in pkgutil.iter_modules(sim.engine.__path__)]
         engine += [importlib.import_module("sim.results.recorder"), importlib.import_module("sim.results.sparse")]
@@ -79,11 +82,7 @@ def main() -> int:
                     for method, function in list(vars(value).items()):
                         if isinstance(function, types.FunctionType) and not method.startswith("__"):
                             setattr(value, method, timed(f"{short}.{value.__name__}.{method}", function))
-        for name, module in list(sys.modules.items()):   # every name a function is called by
-            if name.startswith("sim.") and module is not None:
-                for attribute, value in list(vars(module).items()):
-                    if isinstance(value, types.FunctionType) and value in functions:
-                        setattr(module, attribute, functions[value])
+        rebind(functions)
 
     started = time.perf_counter()
     for _ in range(args.runs):
