@@ -9,10 +9,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import simpy
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim import run
 from sim.engine import processes
-from sim.engine.licensing import Application, lots
+from sim.engine.licensing import Application, Reviews, lots
 from sim.engine.simulation import Simulation
 from sim.engine.state import Shipment
 from sim.errors import ScenarioError
@@ -265,16 +268,78 @@ def test_review_times_drawn_a_step_at_a_time_are_those_drawn_one_application_at_
     approval: 1.0
 """
     simulation = Simulation(load_scenario(write(text)), seed=3)
-    simulation.env = None                         # reviews are not started here: their times are caught
+    simulation.env = simpy.Environment()          # on day 0: a review's due day is its time
     triangular, uniform, fixed = simulation.measures
     goods = Shipment("refinery", np.array([1]), np.array([0]), np.ones((1, 1, 1)))
     started = [triangular, triangular, uniform, fixed, triangular, uniform, uniform, fixed, fixed, triangular]
     simulation._starting = [Application(measure, goods, t=1.0) for measure in started]
     drawn: list[float] = []
-    monkeypatch.setattr(processes, "review", lambda env, sim, application, days, sailed: drawn.append(days))
+    monkeypatch.setattr(simulation.reviews, "start", lambda application, due, sailed: drawn.append(due))
     in_turn = np.random.default_rng()
     in_turn.bit_generator.state = simulation.licence_rng.bit_generator.state      # the same stream, from here
     simulation._start_reviews()
     expected = [m._review.sample(in_turn) if m is not fixed else 7.0 for m in started]
     assert np.array(drawn).tobytes() == np.array(expected).tobytes()
     assert simulation.licence_rng.random() == in_turn.random()
+
+
+class CalendarModel:
+    """Just enough of a simulation for the clock's processes: its decisions come from a calendar of reviews and
+    are written down, with what else happened, in the order they came."""
+
+    def __init__(self, env: simpy.Environment):
+        self.env, self.reviews, self.log = env, Reviews(), []
+
+    def reviews_started(self) -> int:
+        return self.reviews.started
+
+    def decisions(self, started: int) -> None:
+        for day, name, _ in self.reviews.decided_by(self.env.now, started):
+            self.log.append((day, name))
+
+
+def reviews_and_events(script, by_calendar: bool) -> list:
+    """Run a script of reviews started in batches on given days (``(day, [processing days])``) beside events that
+    wait a given number of days, one after another (``[days]``), until day 30. Reviews are SimPy events of their
+    own, or a calendar (``Reviews``) whose decisions the events and the end have made first."""
+    env = simpy.Environment()
+    model, log = CalendarModel(env), []
+    model.log = log
+    starts, waits = script
+
+    def start_reviews():
+        for n, (day, times) in enumerate(starts):
+            yield env.timeout(day)
+            for m, days in enumerate(times):
+                name = f"review {n}.{m}"
+                if by_calendar:
+                    model.reviews.start(name, env.now + days, 0)
+                else:
+                    env.timeout(days).callbacks.append(lambda _, name=name: log.append((env.now, name)))
+
+    def event(n, times):
+        for days in times:
+            if by_calendar:
+                yield from processes.after(env, model, days)
+            else:
+                yield env.timeout(days)
+            log.append((env.now, f"event {n}"))
+
+    env.process(start_reviews())
+    for n, times in enumerate(waits):
+        env.process(event(n, times))
+    env.run(until=30)
+    if by_calendar:
+        model.decisions(0)
+    return log
+
+
+days = st.integers(0, 6).map(float)
+
+
+@given(st.tuples(st.lists(st.tuples(days, st.lists(days, max_size=4)), max_size=5),
+                 st.lists(st.lists(days, min_size=1, max_size=5), max_size=3)))
+def test_licence_decisions_kept_in_a_calendar_come_in_the_order_simpy_would_make_them_as_events(script):
+    """Decisions by day and, on one day, after the events set going before their reviews started and before
+    those set going after; none due at the end."""
+    assert reviews_and_events(script, by_calendar=True) == reviews_and_events(script, by_calendar=False)

@@ -1,6 +1,6 @@
 """Licences with state: applications by end user and lot, a review office with a queue, and approval odds by
 importer, end user and date. ``ExportLicence`` (``measures``) holds one of each; the simulation starts the
-reviews (``processes.review``) and books the decisions.
+reviews, keeps their decisions in a calendar (``Reviews``) and books them.
 
 - **Applications.** The goods a licence holds on one route in a step are one application, or, where the
   odds name end users, one for the civil and one for the defence share of the importer's use; each of
@@ -21,6 +21,11 @@ reviews (``processes.review``) and books the decisions.
   applications were made (routes in country order, then end user, then lot) or, at an office, taken up;
   decisions come in time order and, at one time, in the order their reviews started. Nothing depends on
   object addresses or hashing, so a scenario and seed decide the same in any process.
+- **Calendar.** A decision is not a SimPy event of its own (a run decides tens of thousands): the reviews
+  under way are a calendar (``Reviews``), and an event of the clock that acts on the world (a step, a
+  measure's date, an agreement signed, a buyer qualifying) first has the decisions made that SimPy would
+  have made before it: those due before its time and, at its time, those of the reviews started before the
+  event was set going.
 """
 from __future__ import annotations
 
@@ -28,7 +33,9 @@ import bisect
 import datetime as dt
 import math
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -157,3 +164,35 @@ class Odds:
         chance = self.importer[i][importer]
         cap = self.end_user[i].get(end_user)
         return chance if cap is None else min(chance, cap)
+
+
+class Reviews:
+    """The licence reviews under way, as a calendar of their decisions: each due on its day (the review's start
+    plus its processing time, days of the clock), in SimPy's order: by day and, on one day, by the number of
+    the review (in the order they started)."""
+
+    def __init__(self) -> None:
+        # a heap of (day due, review number, application, voyages put to sea as its review started)
+        self._calendar: list[tuple[float, int, Application, int]] = []
+        self.started = 0              # reviews started so far: the next one's number
+        self.due = math.inf           # the day the next decision is due
+
+    def start(self, application: Application, due: float, sailed: int) -> None:
+        """Start an application's review, decided on day ``due``; ``sailed``: voyages put to sea so far (the
+        goods those put to sea land before its decision, if due by then)."""
+        heappush(self._calendar, (due, self.started, application, sailed))
+        self.started += 1
+        if due < self.due:
+            self.due = due
+
+    def decided_by(self, now: float, started: int) -> Iterator[tuple[float, Application, int]]:
+        """Take out, in order, the decisions due before day ``now`` or on it by a review before number ``started``:
+        (day, application, voyages sailed as its review started) each."""
+        calendar = self._calendar
+        while calendar and ((due := calendar[0][0]) < now or (due == now and calendar[0][1] < started)):
+            _, _, application, sailed = heappop(calendar)
+            yield due, application, sailed
+        self.due = calendar[0][0] if calendar else math.inf
+
+    def __len__(self) -> int:
+        return len(self._calendar)

@@ -1,14 +1,16 @@
-"""The SimPy side of the model, named by what it does: step, review, enforce, qualify, and act on a date.
+"""The SimPy side of the model, named by what it does: step, enforce, qualify, and act on a date.
 
 Each takes the environment and the simulation it acts on, and acts through the
 simulation's public methods; none keeps state of its own. The weekly work over
 all countries is one process (``step``) doing compiled arithmetic; dated and
-delayed things (licence reviews, measures coming into force, new suppliers
-qualifying, agreements signed) are events of their own, so SimPy orders them in
-time. Goods at sea are a calendar of arrivals (``state.AtSea``), not events: a
-run sends thousands. They land when a step or an event that acts on stocks
-comes (``wait``), all those that SimPy would have delivered by then, in its
-order: by time and, at one time, in the order they were set going.
+delayed things (measures coming into force, new suppliers qualifying,
+agreements signed) are events of their own, so SimPy orders them in time.
+Goods at sea and licence decisions are calendars (``state.AtSea``,
+``licensing.Reviews``), not events: a run sends thousands and decides tens of
+thousands. Each event of the clock first has what those calendars hold done
+up to it, as SimPy would have: by time and, at one time, in the order they
+were set going. A decision lands the goods due before it first; so do a step
+and a measure's date.
 """
 from __future__ import annotations
 
@@ -22,7 +24,6 @@ import simpy
 from ..world import Network
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .licensing import Application
     from .measures import ExportMeasure
 
 
@@ -39,17 +40,17 @@ class Model(Protocol):
     def day_of(self, date: dt.date) -> float:
         """Simulation time of a date."""
 
-    def today(self) -> dt.date:
-        """The calendar day of the simulation's time."""
-
     def sailed(self) -> int:
         """Voyages put to sea so far."""
 
-    def arrivals(self, sailed: int) -> None:
-        """Land the goods at sea due before now, or now by a voyage before number ``sailed``."""
+    def reviews_started(self) -> int:
+        """Licence reviews started so far."""
 
-    def decide_licence(self, application: Application, approved: bool) -> None:
-        """An application's review is over."""
+    def arrivals(self, sailed: int, now: float) -> None:
+        """Land the goods at sea due before day ``now``, or on it by a voyage before number ``sailed``."""
+
+    def decisions(self, started: int) -> None:
+        """Make the licence decisions due before now, or now by a review before number ``started``."""
 
     def put_in_force(self, measure: ExportMeasure, active: bool, front_loading: bool = False) -> None:
         """A measure's date has come."""
@@ -63,7 +64,8 @@ def step(env: simpy.Environment, simulation: Model):
     every other event due at its time (decisions, measures coming into force), and lands every arrival due by
     then, so it sees the world they leave."""
     while True:
-        simulation.arrivals(simulation.sailed())
+        simulation.decisions(simulation.reviews_started())
+        simulation.arrivals(simulation.sailed(), env.now)
         if not simulation.next_step():
             return
         yield env.timeout(simulation.step_days)
@@ -72,27 +74,20 @@ def step(env: simpy.Environment, simulation: Model):
 
 
 def wait(env: simpy.Environment, simulation: Model, days: float):
-    """Wait ``days``, then land the goods SimPy would have delivered first: those due before then, and at then
-    those put to sea before the wait began (events at one time come in the order they were set)."""
+    """Wait ``days``, then make the decisions and land the goods SimPy would have made and delivered first: those
+    due before then, and at then those started or put to sea before the wait began (events at one time come in
+    the order they were set)."""
     sailed = simulation.sailed()
+    yield from after(env, simulation, days)
+    simulation.arrivals(sailed, env.now)
+
+
+def after(env: simpy.Environment, simulation: Model, days: float):
+    """Wait ``days``, then make the licence decisions SimPy would have made first: those due before then, and at
+    then those of the reviews started before the wait began."""
+    started = simulation.reviews_started()
     yield env.timeout(days)
-    simulation.arrivals(sailed)
-
-
-def review(env: simpy.Environment, simulation: Model, application: Application, days: float, sailed: int) -> None:
-    """Hold an application for its processing time, ``days`` (drawn as its review starts: its wait in a queue,
-    if any, is over), then have its measure decide it with the odds of the day (see ``licensing`` for the order
-    of the draws). One timeout, not a process: a run reviews tens of thousands. At the decision, the goods due
-    before it land first, and at its time those of the voyages before number ``sailed``."""
-    measure = application.measure
-    decision = env.timeout(days)
-
-    def decide(_: simpy.Event) -> None:
-        simulation.arrivals(sailed)
-        simulation.decide_licence(application,
-                                  measure.approves(simulation.licence_rng, application, simulation.today()))
-
-    decision.callbacks.append(decide)
+    simulation.decisions(started)
 
 
 def enforce(env: simpy.Environment, simulation: Model, measure: ExportMeasure):
@@ -108,7 +103,7 @@ def on(env: simpy.Environment, simulation: Model, date: dt.date, action: Callabl
     """Do ``action(*args)`` on a date (offtake agreements signed, ...)."""
     at = simulation.day_of(date)
     if at > env.now:
-        yield env.timeout(at - env.now)
+        yield from after(env, simulation, at - env.now)
     action(*args)
 
 
@@ -116,5 +111,5 @@ def qualify(env: simpy.Environment, simulation: Model, stage: str, buyer: int, g
     """After the switching delay of a group of items (``net.switching_groups[stage][group]``) a buyer may buy
     them from any supplier, not only its usual ones."""
     days, items = simulation.net.switching_groups[stage][group]
-    yield env.timeout(days)
+    yield from after(env, simulation, days)
     simulation.qualified(stage, buyer, items)

@@ -57,7 +57,7 @@ from .end_use import end_use
 from .expectations import covered_orders
 from .flows import Flows
 from .ledger import Ledger
-from .licensing import Application
+from .licensing import Application, Reviews
 from .magnet_making import make_magnets, recycle
 from .measures import ExportMeasure, acting, build_measures
 from .mining import mine
@@ -124,7 +124,7 @@ class Simulation:
         self.measures: list[ExportMeasure] = build_measures(scenario, self.world, self.net)
         self.step_days = float(self.net.step_days)
         self.start = self.net.dates[0]
-        self._today = (0, self.start)      # (day, date) of the last ``today``
+        self._today = (0, self.start)      # (day, date) of the last ``date_of``
         self.by_end_user = any(m.by_end_user for m in self.measures)
         self.defence_first = np.array([self.world.rationing.by_country.get(c, self.world.rationing.rule)
                                        == "defence_first" for c in self.net.countries])
@@ -133,6 +133,7 @@ class Simulation:
             self.state = initial_state(self.net, self.world, -math.ceil(SPIN_UP_DAYS / self.step_days))
         self._coverages: dict = {}         # coverages that stay the same from step to step (``coverage``)
         self._starting: list[Application] = []     # reviews started in the step under way (``_review``)
+        self.reviews = Reviews()           # the reviews under way, by when they are decided
 
     # ------------------------------------------------------------ public
     def run(self, progress: Callable[[int, int], None] | None = None) -> Results:
@@ -152,7 +153,9 @@ class Simulation:
         # masked lanes' warnings are silenced once for the run, not in every step
         with np.errstate(invalid="ignore", divide="ignore"), ctrl_c_stays_ctrl_c(), collector_paused():
             self.env.run(until=len(self.net.dates) * self.step_days)   # what is still pending at the end stays so
-            self.arrivals(0)          # goods due before the end are in; those due at it, as events, are not
+            # decisions and goods due before the end are made and in; those due at it, as events, are not
+            self.decisions(0)
+            self.arrivals(0, self.env.now)
         self.ledger.check_counted(self.state)
         return Results(self.scenario, self.world, self.net, self.seed, self.ledger.recorder,
                        self.ledger.balance(self.state), self.replication)
@@ -161,10 +164,10 @@ class Simulation:
         """Simulation time (days since the calendar's start) of a date."""
         return float((date - self.start).days)
 
-    def today(self) -> dt.date:
-        """The calendar day of the simulation's time; the start's during the spin-up, which runs at the
-        start's conditions."""
-        day = max(0, math.floor(self.env.now))
+    def date_of(self, time: float) -> dt.date:
+        """The calendar day of a simulation time; the start's during the spin-up, which runs at the start's
+        conditions."""
+        day = max(0, math.floor(time))
         if day != self._today[0]:          # asked at every licence decision: tens of thousands a run
             self._today = (day, self.start + dt.timedelta(days=day))
         return self._today[1]
@@ -235,7 +238,7 @@ class Simulation:
                 for taken in application.measure.submit(application):
                     self._review(taken)
             if flows.exports.sent is not None:
-                self._sail(flows.exports.sent)
+                self._sail(flows.exports.sent, self.env.now)
 
     def _review(self, application: Application) -> None:
         """Start an application's review once the step's work is done (``_start_reviews``); one whose goods a
@@ -247,52 +250,66 @@ class Simulation:
 
     def _start_reviews(self) -> None:
         """The reviews started in this step begin, in the order they were started: each draws its processing
-        time (those of a measure's applications one after another drawn in one call) and ends in a decision, a
-        SimPy event of its own (``processes.review``). They begin when the step's work is done, as SimPy would
-        start a process for each: the goods put to sea in the step land before a decision due at their
-        arrival."""
-        sailed = self.sailed()
+        time (those of a measure's applications one after another drawn in one call) and ends in a decision,
+        due then in the calendar of reviews (``licensing.Reviews``). They begin when the step's work is done:
+        the goods put to sea in the step land before a decision due at their arrival."""
+        sailed, now = self.sailed(), self.env.now
         for measure, run in groupby(self._starting, key=attrgetter("measure")):    # a measure's, one after another
             run = list(run)
             for application, days in zip(run, measure.review_days(self.licence_rng, len(run))):
-                processes.review(self.env, self, application, days, sailed)
+                self.reviews.start(application, now + days, sailed)
         self._starting.clear()
 
-    def _sail(self, shipment: Shipment) -> None:
-        """Put goods to sea: each route's arrive after its lead time."""
-        self.state.in_flight.sail(shipment, self.env.now)
+    def _sail(self, shipment: Shipment, now: float) -> None:
+        """Put goods to sea on day ``now``: each route's arrive after its lead time."""
+        self.state.in_flight.sail(shipment, now)
 
     # ------------------------------------------------------------ events between steps
     def sailed(self) -> int:
         """Voyages put to sea so far: where an event set going now stands among the arrivals at its time."""
         return self.state.in_flight.sailed
 
-    def arrivals(self, sailed: int) -> None:
-        """Land the goods at sea that SimPy's clock has brought in: due before now, or now by a voyage before
-        number ``sailed``; what a measure turned back at sea lands as the nothing left of it."""
-        state = self.state
-        if state.in_flight.due <= self.env.now:
-            state.in_flight.land(state.stocks, state.pipeline, self.env.now, sailed, self.ledger.books())
+    def reviews_started(self) -> int:
+        """Licence reviews started so far: where an event set going now stands among the decisions at its time."""
+        return self.reviews.started
 
-    def decide_licence(self, application: Application, approved: bool) -> None:
-        """A licence decision: approved goods go to sea, refused goods return to the exporter's stock. What
-        the measure refuses whatever the review decides (an origin rule's re-exports its country bans) is
-        refused first."""
+    def arrivals(self, sailed: int, now: float) -> None:
+        """Land the goods at sea that SimPy's clock has brought in by day ``now``: due before it, or on it by a
+        voyage before number ``sailed``; what a measure turned back at sea lands as the nothing left of it."""
+        state = self.state
+        if state.in_flight.due <= now:
+            state.in_flight.land(state.stocks, state.pipeline, now, sailed, self.ledger.books())
+
+    def decisions(self, started: int) -> None:
+        """Make the licence decisions SimPy's clock has come to: due before now, or now by a review before number
+        ``started``; in order, each on its own day, landing first the goods due before it (and at it, those put
+        to sea before its review started), and with the odds of that day (see ``licensing``)."""
+        if self.reviews.due > self.env.now:
+            return
+        for day, application, sailed in self.reviews.decided_by(self.env.now, started):
+            self.arrivals(sailed, day)
+            measure = application.measure
+            self._decide(application, measure.approves(self.licence_rng, application, self.date_of(day)), day)
+
+    def _decide(self, application: Application, approved: bool, now: float) -> None:
+        """A licence decision on day ``now``: approved goods go to sea, refused goods return to the exporter's
+        stock. What the measure refuses whatever the review decides (an origin rule's re-exports its country
+        bans) is refused first."""
         shipment = application.shipment
         banned = application.measure.refused_outright(shipment, self.measures, self.state, self.net) \
             if approved else None
         if banned is not None:
-            self._decided(shipment.take(banned), False)
+            self._decided(shipment.take(banned), False, now)
         self.state.pending.pop(shipment, None)
-        self._decided(shipment, approved)
+        self._decided(shipment, approved, now)
 
-    def _decided(self, shipment: Shipment, approved: bool) -> None:
+    def _decided(self, shipment: Shipment, approved: bool, now: float) -> None:
         mass = traded_mass(shipment.stage, shipment.goods)
         if not np.count_nonzero(mass):     # all of it stopped by a ban while it waited (a count: ``any``'s cost/3)
             return
         if approved:
             self.ledger.decided(self.state.k, shipment, mass, approved)
-            self._sail(shipment)
+            self._sail(shipment, now)
             return
         shipping.return_to_exporter(self.state, shipment, refused=True, books=self.ledger.books(), mass=mass)
         self.ledger.decided(self.state.k, shipment, mass, approved)
