@@ -232,14 +232,16 @@ def test_a_ban_coming_into_force_between_two_steps_refuses_the_re_exports_decide
     when a ban comes into or out of force between them."""
     sim = simulated(write, JAPAN_BAN.format(users="all") + DY_ORIGIN_RULE)
     ban, origin = sim.measures
-    to_japan = next(s for s in sim.state.in_flight.voyages() if s.stage == "magnet")
-    to_japan.buyer[:] = sim.net.index("JP")
-    before = origin.refused_outright(to_japan, sim.measures, sim.state, sim.net)
-    assert before is not None and before.any()
+    japan = sim.net.index("JP")
+    share, refusing = origin.refusals("magnet", sim.measures, sim.state, sim.net)
+    assert refusing[japan] and share[japan].any()
+    before = share[japan].copy()
     ban.active = False                          # lifted, between two steps
-    assert origin.refused_outright(to_japan, sim.measures, sim.state, sim.net) is None
+    share, refusing = origin.refusals("magnet", sim.measures, sim.state, sim.net)
+    assert not refusing[japan] and not share[japan].any()
     ban.active = True
-    assert np.array_equal(origin.refused_outright(to_japan, sim.measures, sim.state, sim.net), before)
+    share, refusing = origin.refusals("magnet", sim.measures, sim.state, sim.net)
+    assert refusing[japan] and np.array_equal(share[japan], before)
 
 
 # ---------------------------------------------------------------- end users and rationing

@@ -8,7 +8,7 @@ import numpy as np
 from ..errors import InvariantError
 from ..kernels.balance import TERMS, add_content, check_books, held_content, residual
 from ..kernels.booking import book_end_use, book_magnet_making, book_separation, book_term
-from ..kernels.sums import first_row_sum
+from ..kernels.exports import APPROVED
 from ..kernels.tagged import uncounted
 from ..results.recorder import Recorder
 from ..results.sparse import POSITION
@@ -16,7 +16,7 @@ from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 from .flows import Flows
 from .licensing import Application
-from .state import Books, Shipment, State
+from .state import Books, State
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
 # a trading part's exports when nothing left or nothing went to sea at once: what its booking kernel reads as none
@@ -122,18 +122,28 @@ class Ledger:
         room, suppliers = self.recorder.departures(stage, len(sent.buyer))
         return transit, (True, sent.buyer, sent.supplier, sent.goods, suppliers, stage == MINE, room)
 
-    def decided(self, k: int, shipment: Shipment, mass: np.ndarray, approved: bool) -> None:
-        """Book a licence decision in step ``k`` on the goods of ``shipment`` (one route), ``mass`` [1, I] of
-        them: approved, they are put to sea (still in transit); refused, they are back in the exporter's stock
-        (taken out of transit as they went back, ``shipping.return_to_exporter``). A run decides tens of
-        thousands, so decisions have their own door rather than a Flows."""
+    def departures_of(self, k: int, sailing: list[int]) -> tuple:
+        """Where licence decisions in step ``k`` record the goods they put to sea (``shipping.settle``), at most
+        ``sailing`` routes of each stage: (whether they are recorded, k, suppliers, each stage's room in its record
+        of exports). Nothing is recorded before the accounts open, nor after the calendar's last step."""
+        keep = self.accounts is not None and self.recorder.keeps(k)
+        rooms = tuple(self.recorder.departures(stage, m)[0] if keep and m else NOT_SENT[6]
+                      for stage, m in zip(STAGES, sailing))
+        return keep, k, self.net.n_countries, rooms
+
+    def decided(self, k: int, decided: list[tuple[float, Application, int]], outcome: np.ndarray,
+                t: np.ndarray) -> None:
+        """Book licence decisions made in step ``k`` (``shipping.settle``: each one's ``outcome`` and ``t`` [n, 2],
+        of the share refused outright and of the rest; the goods approved were recorded as they went to sea). A
+        run decides tens of thousands, so decisions have their own door rather than a Flows."""
         if self.accounts is None:
             return
-        t = first_row_sum(mass)               # mass.sum(), its one route's, in one call
-        self.recorder.licence(k, shipment.stage, int(shipment.supplier[0]), int(shipment.buyer[0]), t,
-                              "approved" if approved else "refused")
-        if approved:
-            self.recorder.departed(k, shipment.stage, shipment.buyer, shipment.supplier, shipment.goods)
+        records = []
+        for (_, application, _), outcomes, ts in zip(decided, outcome.tolist(), t.tolist()):
+            for made, tonnes in zip(outcomes, ts):
+                if made:
+                    records.append((*application.route, tonnes, "approved" if made == APPROVED else "refused"))
+        self.recorder.decided(k, records)
 
     def waiting(self, k: int, applications: list[Application]) -> None:
         """Record the applications waiting in licence offices' queues at the end of step ``k``, by route."""

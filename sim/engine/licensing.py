@@ -29,7 +29,6 @@ reviews, keeps their decisions in a calendar (``Reviews``) and books them.
 """
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import math
 from collections import deque
@@ -133,17 +132,18 @@ class Office:
 
 class Odds:
     """The chance that an application is approved, by importer, end user and day, from the drawn
-    ``approval`` (one chance, or ``ApprovalOdds``)."""
+    ``approval`` (one chance, or ``ApprovalOdds``); days are the clock's, from the calendar's ``start``."""
 
-    def __init__(self, approval: float | ApprovalOdds, scenario: Scenario, countries: tuple[str, ...]):
+    def __init__(self, approval: float | ApprovalOdds, scenario: Scenario, countries: tuple[str, ...],
+                 start: dt.date):
         written = approval if isinstance(approval, ApprovalOdds) else ApprovalOdds(default=approval)
-        self.days: list[dt.date] = [dt.date.min]
-        self.importer: list[np.ndarray] = []           # [C] chance by importer, from each day on
-        self.end_user: list[dict[str, float]] = []     # cap by end user, from each day on
+        self.from_day = [-math.inf]                    # the day each set of odds holds from
+        importer: list[np.ndarray] = []                # [C] chance by importer, from each day on
+        end_user: list[dict[str, float]] = []          # cap by end user, from each day on
         default, own, caps = 1.0, {}, {}
         for i, change in enumerate((written, *written.changes)):
             if i:
-                self.days.append(change.date)
+                self.from_day.append(float((change.date - start).days))
             if change.default is not None:
                 default = float(change.default)
             groups = [name for name in change.by_importer if name in scenario.groups]
@@ -153,17 +153,23 @@ class Odds:
             caps = {**caps, **{user: float(p) for user, p in change.by_end_user.items()}}
             chance = np.full(len(countries), default)
             chance[list(own)] = list(own.values())
-            self.importer.append(chance)
-            self.end_user.append(caps)
-        self.by_end_user = any(self.end_user)
+            importer.append(chance)
+            end_user.append(caps)
+        self.importer = np.array(importer)             # [changes, C]
+        # [changes] cap of each end user named, NaN while it has none
+        self.end_user = {user: np.array([caps.get(user, np.nan) for caps in end_user])
+                         for user in sorted({user for caps in end_user for user in caps})}
+        self.by_end_user = bool(self.end_user)
 
-    def of(self, importer: int, end_user: str, day: dt.date) -> float:
-        """The chance of approval of an application of ``importer`` (country index) for ``end_user``, decided
-        on ``day``."""
-        i = bisect.bisect_right(self.days, day) - 1
-        chance = self.importer[i][importer]
-        cap = self.end_user[i].get(end_user)
-        return chance if cap is None else min(chance, cap)
+    def chances(self, importer: np.ndarray, end_user: list[str], days: np.ndarray) -> np.ndarray:
+        """[n] the chance of approval of applications of ``importer`` [n] (country index) for ``end_user`` [n],
+        decided on ``days`` [n] of the clock (the spin-up's at the calendar's start, day 0)."""
+        i = np.searchsorted(self.from_day, np.maximum(0.0, np.floor(days)), side="right") - 1
+        chance = self.importer[i, importer]
+        for user, caps in self.end_user.items():
+            capped = np.array([u == user for u in end_user])
+            chance[capped] = np.fmin(chance[capped], caps[i[capped]])
+        return chance
 
 
 class Reviews:

@@ -216,7 +216,7 @@ class ExportLicence(ExportMeasure):
         super().__init__(written, event, scenario, network)
         self._review = written.processing_days
         self.expected_days = self._review.central() if isinstance(self._review, Distribution) else float(self._review)
-        self.odds = Odds(event.approval, scenario, network.countries)
+        self.odds = Odds(event.approval, scenario, network.countries, network.dates[0])
         self.lot_t = {stage: float(t) for stage, t in (event.lot_t or {}).items()}
         self.office = Office(float(event.office.applications_per_week)) if event.office else None
 
@@ -265,14 +265,16 @@ class ExportLicence(ExportMeasure):
             return self._review.samples(rng, n).tolist()
         return [float(self._review)] * n
 
-    def approves(self, rng: np.random.Generator, application: Application, day: dt.date) -> bool:
-        """The decision on one application, drawn when its review is over, on ``day``: one uniform draw
-        against the odds of its importer and end user then."""
-        return rng.random() < self.odds.of(application.route[2], application.end_user, day)
+    def chances(self, applications: list[Application], days: np.ndarray) -> np.ndarray:
+        """[n] the chance that each application is approved when its review is over, on ``days`` [n] of the
+        clock: the odds of its importer and end user then (the decision is one uniform draw against it)."""
+        return self.odds.chances(np.array([a.route[2] for a in applications], np.int64),
+                                 [a.end_user for a in applications], days)
 
-    def refused_outright(self, shipment: Shipment, measures: list[ExportMeasure], state: State,
-                         net: Network) -> np.ndarray | None:
-        """[n, I] share of an application refused whatever the review decides, or None."""
+    def refusals(self, stage: str, measures: list[ExportMeasure], state: State,
+                 net: Network) -> tuple[np.ndarray, np.ndarray] | None:
+        """([C, I] share, [C] bool) of the goods of the stage to each importer refused whatever the review
+        decides, and whether any is; or None: none ever is."""
         return None
 
 
@@ -290,7 +292,7 @@ class OriginRule(ExportLicence):
         self.threshold = float(event.threshold_share)
         self.kinds = tuple("mined" if s == MINE else "refined" for s in event.origin_stages)
         self.origin = [network.countries.index(c) for c in self.exporters]
-        # stage -> (when, what) of ``_banned``
+        # stage -> (when, what) of ``refusals``
         self._banned_for: dict[str, tuple[tuple, tuple[np.ndarray, np.ndarray]]] = {}
         # [kind, origin country] the provenance rows of the material the rule follows
         self.origin_rows = np.array([[network.tags.row(kind, c) for c in self.origin] for kind in self.kinds],
@@ -310,20 +312,10 @@ class OriginRule(ExportLicence):
         above = over_origin_share(state.stocks[stage].tagged, self.origin_rows, self.threshold, stage == MINE)
         return mask * above[None, :, :]
 
-    def refused_outright(self, shipment, measures, state, net):
-        refused, any_refused = self._banned(shipment.stage, measures, state, net)
-        buyer = shipment.buyer
-        if len(buyer) == 1 and not any_refused[buyer[0]]:     # an application's one route, none of it banned
-            return None
-        share = refused[buyer]
-        return share if share.any() else None
-
-    def _banned(self, stage: str, measures: list[ExportMeasure], state: State,
-                net: Network) -> tuple[np.ndarray, np.ndarray]:
-        """([C, I], [C] bool) the share of each importer's goods of the stage that the origin countries' own bans
-        forbid it, and whether any is: the same for every decision between two steps while the same measures
-        are in force (a ban's coverage reads the state only as a step leaves it), so worked out once for
-        them."""
+    def refusals(self, stage, measures, state, net):
+        """The share of each importer's goods of the stage that the origin countries' own bans forbid it, and
+        whether any is: the same for every decision between two steps while the same measures are in force (a
+        ban's coverage reads the state only as a step leaves it), so worked out once for them."""
         when = (state.k, tuple(m.active for m in measures))
         if stage not in self._banned_for or self._banned_for[stage][0] != when:
             refused = np.zeros((net.n_countries, net.items(stage)))

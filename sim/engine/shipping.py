@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..kernels.exports import leave_stock, return_goods
+from ..errors import InvariantError
+from ..kernels.exports import leave_stock, return_goods, settle_decisions
 from ..kernels.sums import row_sums
 from ..stages import STAGES
 from .licensing import Application
@@ -75,3 +76,69 @@ def return_to_exporter(state: State, shipment: Shipment, refused: bool, books: B
     return_goods(stocks.tagged, stocks.rows, stocks.count, state.pipeline[stage], state.refused[stage],
                  shipment.supplier, shipment.buyer, rows, goods, traded_mass(stage, goods) if mass is None else mass,
                  refused, books is not None, terms, transit_t, STAGES.index(stage), content[stage])
+
+
+def settle(state: State, decided: list[tuple[float, Application, int]], approved: list[bool],
+           banned: list[np.ndarray | None], books: Books | None, departures: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Licence decisions, in the order they come: ``decided`` (day, application, voyages put to sea as its review
+    started) each, ``approved`` or not, with the share of its goods (``banned`` [I], or None) refused whatever
+    the review decided. Before each, the goods at sea due by then land; then its goods go to sea or back to the
+    exporter (out of transit in ``books``; None: not booked, in the spin-up), all in one compiled call
+    (``sim.kernels.exports.settle_decisions``; ``departures``: ``Ledger.departures_of``). Returns each
+    decision's outcome [n, 2] (``APPROVED``, ``REFUSED`` or 0: nothing left) and t [n, 2], of the share refused
+    outright and of the rest."""
+    n, at_sea = len(decided), state.in_flight
+    holds = list(at_sea)
+    shares = np.zeros((n, max(hold.shape[1] for hold in holds)))
+    routes, starts, lengths, banning = [], [], [], [False] * n
+    pool_rows: list[list[np.ndarray]] = [[] for _ in holds]
+    pool_values: list[list[np.ndarray]] = [[] for _ in holds]
+    used, sailing, entries = [0] * len(holds), [0] * len(holds), [0] * len(holds)
+    for d, ((_, application, _), ok, share) in enumerate(zip(decided, approved, banned)):
+        stage, exporter, importer = application.route
+        s = STAGE_INDEX[stage]
+        rows, goods = application.shipment.held_rows()
+        length = rows.shape[1]
+        routes.append((s, importer, exporter))
+        starts.append(used[s])
+        lengths.append(length)
+        used[s] += length
+        pool_rows[s].append(rows[0])
+        pool_values[s].append(goods[0])
+        if ok:
+            sailing[s] += 1
+            entries[s] += length
+            if share is not None:
+                banning[d] = True
+                shares[d, :goods.shape[2]] = share       # one item (concentrate): each element alike
+    stage, buyer, supplier = np.array(routes, np.int64).T
+    for hold, m, e in zip(holds, sailing, entries):
+        if m and (hold.n + m > len(hold.arrives) or hold.entries + e > len(hold.rows)):
+            hold.make_room(m, e)
+    stocks = [state.stocks[s] for s in STAGES]
+    hold_n = np.array([hold.n for hold in holds], np.int64)
+    hold_due = np.array([hold.due for hold in holds])
+    due, voyages = np.array([at_sea.due]), np.array([at_sea.sailed], np.int64)
+    outcome, t = np.zeros((n, 2), np.int8), np.zeros((n, 2))
+    terms, transit_t, content = UNBOOKED if books is None else books
+    full = settle_decisions(
+        np.array([day for day, _, _ in decided]), np.array([sailed for _, _, sailed in decided], np.int64),
+        stage, buyer, supplier, np.array(approved), np.array(banning), shares, np.array(starts, np.int64),
+        np.array(lengths, np.int64),
+        tuple(np.concatenate(r) if r else np.zeros(0, np.int64) for r in pool_rows),
+        tuple(np.concatenate(v) if v else np.zeros((0, hold.shape[1])) for v, hold in zip(pool_values, holds)),
+        (tuple(s.tagged for s in stocks), tuple(s.rows for s in stocks), tuple(s.count for s in stocks)),
+        tuple(state.pipeline[s] for s in STAGES), tuple(state.refused[s] for s in STAGES),
+        tuple(tuple(getattr(hold, name) for hold in holds)
+              for name in ("routes", "arrives", "mass", "rows", "values", "landed")),
+        hold_n, hold_due, due, voyages, at_sea.lead_days,
+        (books is not None, terms, transit_t, tuple(content[s] for s in STAGES)), departures, outcome, t)
+    for hold, n_, due_ in zip(holds, hold_n.tolist(), hold_due.tolist()):
+        hold.n, hold.due = n_, due_
+    at_sea.due, at_sea.sailed = float(due[0]), int(voyages[0])
+    if full >= 0:
+        raise InvariantError(f"a hold had no room for the goods of licence decision {full}: room is made first")
+    return outcome, t
+
+
+STAGE_INDEX = {stage: s for s, stage in enumerate(STAGES)}

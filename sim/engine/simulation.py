@@ -51,6 +51,7 @@ from ..kernels import ctrl_c_pending, ctrl_c_stays_ctrl_c
 from ..results.recorder import Recorder
 from ..results.tables import Results
 from ..scenario import Scenario, realise
+from ..stages import STAGES
 from ..world import build_network
 from . import processes, shipping, stockpiles
 from .end_use import end_use
@@ -63,6 +64,7 @@ from .measures import ExportMeasure, acting, build_measures
 from .mining import mine
 from .prices import update_prices
 from .separation import separate
+from .shipping import STAGE_INDEX
 from .state import Shipment, initial_state, traded_mass
 from .substitution import substitute
 from .surplus import sink_surplus
@@ -124,7 +126,6 @@ class Simulation:
         self.measures: list[ExportMeasure] = build_measures(scenario, self.world, self.net)
         self.step_days = float(self.net.step_days)
         self.start = self.net.dates[0]
-        self._today = (0, self.start)      # (day, date) of the last ``date_of``
         self.by_end_user = any(m.by_end_user for m in self.measures)
         self.defence_first = np.array([self.world.rationing.by_country.get(c, self.world.rationing.rule)
                                        == "defence_first" for c in self.net.countries])
@@ -163,14 +164,6 @@ class Simulation:
     def day_of(self, date: dt.date) -> float:
         """Simulation time (days since the calendar's start) of a date."""
         return float((date - self.start).days)
-
-    def date_of(self, time: float) -> dt.date:
-        """The calendar day of a simulation time; the start's during the spin-up, which runs at the start's
-        conditions."""
-        day = max(0, math.floor(time))
-        if day != self._today[0]:          # asked at every licence decision: tens of thousands a run
-            self._today = (day, self.start + dt.timedelta(days=day))
-        return self._today[1]
 
     # ------------------------------------------------------------ the step
     def next_step(self) -> bool:
@@ -283,36 +276,44 @@ class Simulation:
     def decisions(self, started: int) -> None:
         """Make the licence decisions SimPy's clock has come to: due before now, or now by a review before number
         ``started``; in order, each on its own day, landing first the goods due before it (and at it, those put
-        to sea before its review started), and with the odds of that day (see ``licensing``)."""
+        to sea before its review started), and with the odds of that day (see ``licensing``), in one compiled
+        call (``shipping.settle``). Each draws one uniform number, in turn: nothing else draws from the licence
+        stream between two steps. What an approval refuses outright (an origin rule's re-exports its country
+        bans) reads only what the step left and the measures in force, which no decision changes."""
         if self.reviews.due > self.env.now:
             return
-        for day, application, sailed in self.reviews.decided_by(self.env.now, started):
-            self.arrivals(sailed, day)
-            measure = application.measure
-            self._decide(application, measure.approves(self.licence_rng, application, self.date_of(day)), day)
-
-    def _decide(self, application: Application, approved: bool, now: float) -> None:
-        """A licence decision on day ``now``: approved goods go to sea, refused goods return to the exporter's
-        stock. What the measure refuses whatever the review decides (an origin rule's re-exports its country
-        bans) is refused first."""
-        shipment = application.shipment
-        banned = application.measure.refused_outright(shipment, self.measures, self.state, self.net) \
-            if approved else None
-        if banned is not None:
-            self._decided(shipment.take(banned), False, now)
-        self.state.pending.pop(shipment, None)
-        self._decided(shipment, approved, now)
-
-    def _decided(self, shipment: Shipment, approved: bool, now: float) -> None:
-        mass = traded_mass(shipment.stage, shipment.goods)
-        if not np.count_nonzero(mass):     # all of it stopped by a ban while it waited (a count: ``any``'s cost/3)
+        decided = list(self.reviews.decided_by(self.env.now, started))
+        if not decided:
             return
-        if approved:
-            self.ledger.decided(self.state.k, shipment, mass, approved)
-            self._sail(shipment, now)
-            return
-        shipping.return_to_exporter(self.state, shipment, refused=True, books=self.ledger.books(), mass=mass)
-        self.ledger.decided(self.state.k, shipment, mass, approved)
+        state, n = self.state, len(decided)
+        chance, by_measure = np.empty(n), {}
+        for d, (_, application, _) in enumerate(decided):
+            by_measure.setdefault(application.measure, []).append(d)
+        days = np.array([day for day, _, _ in decided])
+        for measure, which in by_measure.items():
+            chance[which] = measure.chances([decided[d][1] for d in which], days[which])
+        approved = (self.licence_rng.random(n) < chance).tolist()
+        refusals: dict = {}
+        banned: list[np.ndarray | None] = []
+        sailing = [0] * len(STAGES)
+        for ok, (_, application, _) in zip(approved, decided):
+            share = None
+            if ok:
+                stage, _, importer = application.route
+                sailing[STAGE_INDEX[stage]] += 1
+                key = (application.measure, stage)
+                if key not in refusals:
+                    refusals[key] = application.measure.refusals(stage, self.measures, state, self.net)
+                refused = refusals[key]
+                if refused is not None and refused[1][importer]:
+                    share = refused[0][importer]
+            banned.append(share)
+        k = state.k
+        outcome, t = shipping.settle(state, decided, approved, banned, self.ledger.books(),
+                                     self.ledger.departures_of(k, sailing))
+        self.ledger.decided(k, decided, outcome, t)
+        for _, application, _ in decided:
+            state.pending.pop(application.shipment, None)
 
     def put_in_force(self, measure: ExportMeasure, active: bool, front_loading: bool = False) -> None:
         """Put a measure in or out of force, or announce it; coming into force, it acts on goods on their way."""

@@ -11,7 +11,8 @@ import numpy as np
 
 from . import kernel
 from .balance import add_transit
-from .sums import pairwise_sum
+from .records import append_goods
+from .sums import first_row_sum, pairwise_sum
 from .tagged import add_goods, add_rows, add_run, item_mass
 
 
@@ -246,3 +247,110 @@ def return_goods(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, pipeli
         add_rows(refused, buyer, mass)
     if book:
         add_transit(terms, transit_t, stage, goods, content, -1.0)
+
+
+APPROVED, REFUSED = 1, 2      # a licence decision's outcome (``settle_decisions``; 0: nothing left to decide)
+
+
+@kernel
+def settle_decisions(days: np.ndarray, sailed: np.ndarray, stage: np.ndarray, buyer: np.ndarray,
+                     supplier: np.ndarray, approved: np.ndarray, banning: np.ndarray, banned: np.ndarray,
+                     starts: np.ndarray, lengths: np.ndarray, pool_rows: tuple, pool_values: tuple, stocks: tuple,
+                     pipeline: tuple, refused: tuple, holds: tuple, hold_n: np.ndarray, hold_due: np.ndarray,
+                     at_sea: np.ndarray, voyages: np.ndarray, lead_days: np.ndarray, books: tuple,
+                     departures: tuple, outcome: np.ndarray, t: np.ndarray) -> int:
+    """Licence decisions on one route's goods each, in the order they come (``days`` [n], the day of each): before
+    each, the goods at sea due land as ``land_due`` lands them (before its day, or on it by a voyage before number
+    ``sailed`` [n]); then the goods of its ``stage`` [n] (0 concentrate, 1 oxides, 2 magnets), route (``buyer``,
+    ``supplier`` [n]) and provenance rows (``lengths`` [n] entries from ``starts`` [n] of the stage's
+    ``pool_rows`` and ``pool_values`` [e, X]) go to sea (``approved`` [n]: ``put_to_sea``, as the next voyage) or
+    back to the exporter as refused (``return_goods``). Where a decision is ``banning`` [n], the share ``banned``
+    [n, X] of its goods is refused first, whatever the review decided. Goods with no mass left (stopped while they
+    waited) are neither. Each stage's ``stocks`` (tagged [C, Q, X], rows, count), ``pipeline``, ``refused`` and
+    hold (``holds``: routes, arrives, mass, rows, values, landed; ``hold_n`` and ``hold_due`` [3], ``at_sea``
+    [1]: the day the next goods land, ``voyages`` [1]: how many were put to sea) change in place. ``books``: (book,
+    terms, transit_t, content by stage) for ``land_due`` and ``return_goods``; ``departures``: (whether they are
+    recorded, step k, suppliers, each stage's room in its record of exports) for the goods put to sea. Writes
+    each decision's ``outcome`` [n, 2] (``APPROVED``, ``REFUSED`` or 0) and t (``t`` [n, 2]) for its share
+    refused outright and its rest. Returns -1, or the decision whose goods found no room in their hold (the
+    caller makes room first)."""
+    book, terms, transit_t, content = books
+    routes, arrives, mass, hold_rows, hold_values, landed = holds
+    stock_tagged, stock_rows, stock_count = stocks
+    for d in range(days.shape[0]):
+        day = days[d]
+        if at_sea[0] <= day:
+            earliest = np.inf
+            for h in range(hold_n.shape[0]):
+                if hold_due[h] <= day:
+                    hold_due[h] = land_due(stock_tagged[h], stock_rows[h], stock_count[h], pipeline[h], routes[h],
+                                           arrives[h], mass[h], hold_n[h], hold_rows[h], hold_values[h], day,
+                                           sailed[d], landed[h], book, terms, transit_t, h, content[h])
+                earliest = min(earliest, hold_due[h])
+            at_sea[0] = earliest
+        s, a, L = stage[d], starts[d], lengths[d]
+        X = pool_values[s].shape[1]
+        goods_rows = np.empty((1, L), np.int64)
+        goods = np.empty((1, L, X))
+        for k in range(L):
+            goods_rows[0, k] = pool_rows[s][a + k]
+            for x in range(X):
+                goods[0, k, x] = pool_values[s][a + k, x]
+        if approved[d] and banning[d]:
+            part = np.empty((1, L, X))
+            for k in range(L):
+                for x in range(X):
+                    part[0, k, x] = goods[0, k, x] * banned[d, x]
+                    goods[0, k, x] = goods[0, k, x] - part[0, k, x]
+            if not _settle(d, 0, False, day, s, buyer, supplier, goods_rows, part, stocks, pipeline, refused, holds,
+                           hold_n, hold_due, at_sea, voyages, lead_days, books, departures, outcome, t):
+                return d
+        if not _settle(d, 1, approved[d], day, s, buyer, supplier, goods_rows, goods, stocks, pipeline, refused,
+                       holds, hold_n, hold_due, at_sea, voyages, lead_days, books, departures, outcome, t):
+            return d
+    return -1
+
+
+@kernel
+def _settle(d: int, part: int, approved: bool, day: float, s: int, buyer: np.ndarray, supplier: np.ndarray,
+            goods_rows: np.ndarray, goods: np.ndarray, stocks: tuple, pipeline: tuple, refused: tuple, holds: tuple,
+            hold_n: np.ndarray, hold_due: np.ndarray, at_sea: np.ndarray, voyages: np.ndarray, lead_days: np.ndarray,
+            books: tuple, departures: tuple, outcome: np.ndarray, t: np.ndarray) -> bool:
+    """One part of a decision (see ``settle_decisions``): its goods to sea or back; False if its hold had no room."""
+    X = goods.shape[2]
+    if s == 0:                                   # concentrate: one item, t REO of all its elements
+        traded = np.empty((1, 1))
+        traded[0, 0] = first_row_sum(goods[:, 0, :])
+    else:
+        traded = np.empty((1, X))
+        for x in range(X):
+            traded[0, x] = goods[0, 0, x]
+    held = False
+    for x in range(traded.shape[1]):
+        held |= traded[0, x] != 0.0
+    if not held:                                 # all of it stopped by a ban while it waited
+        return True
+    t[d, part] = first_row_sum(traded)
+    b, j = buyer[d:d + 1], supplier[d:d + 1]
+    book, terms, transit_t, content = books
+    if approved:
+        keep, k, suppliers, rooms = departures
+        if keep:
+            step, flat, rows, cursor = rooms[s]
+            append_goods(step, flat, rows, cursor, k, b, j, suppliers, goods, s == 0)
+        routes, arrives, mass, hold_rows, hold_values, _ = holds
+        due = put_to_sea(lead_days, day, voyages[0], b, j, goods_rows, goods, routes[s], arrives[s], mass[s],
+                         hold_n[s], hold_rows[s], hold_values[s])
+        if np.isnan(due):
+            return False
+        hold_n[s] += 1
+        hold_due[s] = min(hold_due[s], due)
+        at_sea[0] = min(at_sea[0], due)
+        voyages[0] += 1
+        outcome[d, part] = APPROVED
+        return True
+    stock_tagged, stock_rows, stock_count = stocks
+    return_goods(stock_tagged[s], stock_rows[s], stock_count[s], pipeline[s], refused[s], j, b, goods_rows, goods,
+                 traded, True, book, terms, transit_t, s, content[s])
+    outcome[d, part] = REFUSED
+    return True

@@ -157,6 +157,13 @@ class Recorder:
         if self.keeps(k):
             self.licences.append((k, stage, supplier, buyer, t, outcome))
 
+    def decided(self, k: int, decisions: list[tuple[str, int, int, float, str]]) -> None:
+        """Licence decisions in step ``k``, one a route's exports: (stage, exporter, importer, t, outcome) each, in
+        the order they were made, recorded as ``licence`` records them, all at once."""
+        k = min(k, self.n - 1)
+        if self.keeps(k):
+            self.licences.extend([(k, *decision) for decision in decisions])
+
     def applied(self, k: int, routes: list[tuple[str, int, int, float]]) -> None:
         """Applications made in step ``k``, one a route's exports: (stage, exporter, importer, t) each, recorded as
         ``licence`` records them (outcome "applied"), all at once: a licensing run applies tens of thousands."""
