@@ -3,8 +3,11 @@ user and date, and magnets without Dy or Tb that need no licence. Short runs of 
 one licence on China's Dy and Tb oxides (or magnets)."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
+import pickle
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -14,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim import run
-from sim.engine import processes
+from sim.engine import processes, shipping
 from sim.engine.licensing import Application, Reviews, lots
 from sim.engine.simulation import Simulation
 from sim.engine.state import Shipment
@@ -343,3 +346,31 @@ def test_licence_decisions_kept_in_a_calendar_come_in_the_order_simpy_would_make
     """Decisions by day and, on one day, after the events set going before their reviews started and before
     those set going after; none due at the end."""
     assert reviews_and_events(script, by_calendar=True) == reviews_and_events(script, by_calendar=False)
+
+
+def test_a_batch_of_licence_decisions_settles_as_its_decisions_do_one_at_a_time(write):
+    """Settled in one call, decisions land the goods due before each, send and return goods, and record them as
+    the same decisions settled one by one: stocks, order books, holds, books and outcomes to the bit."""
+    text = LICENCE.format(base=BASE, importers="all", approval="0.5").replace(
+        "processing_days: 7", "processing_days: {dist: triangular, low: 20, mode: 45, high: 63}")
+    simulation = Simulation(load_scenario(write(text)), seed=1, end=END)
+    simulation.run()
+    simulation.state.k -= 1                                     # decided in the calendar's last step: recorded
+    decisions = list(simulation.reviews.decided_by(math.inf, simulation.reviews.started))
+    approved = [n % 3 != 0 for n in range(len(decisions))]     # every third refused
+    oxides = simulation.net.items("refinery")
+    banned = [np.full(oxides, 0.25) if n % 7 == 1 else None for n in range(len(decisions))]    # some refused in part
+    assert len(decisions) > 20 and any(b is not None and a for a, b in zip(approved, banned))
+
+    def settled(batches: list[slice]):
+        state, ledger, decided = copy.deepcopy((simulation.state, simulation.ledger, decisions))
+        outcomes = [shipping.settle(state, decided[part], approved[part], banned[part], ledger.books(),
+                                    partial(ledger.departures_of, state.k)) for part in batches]
+        at_sea = [(h.t, h.buyer, h.supplier, h.tagged, h.due) for h in state.in_flight]
+        return (np.concatenate([o for o, _ in outcomes]), np.concatenate([t for _, t in outcomes]),
+                [s.tagged for s in state.stocks.values()], state.pipeline, state.refused, at_sea,
+                state.in_flight.sailed, ledger.accounts.terms, ledger.recorder.exports["refinery"].entries())
+
+    together, one_by_one = settled([slice(None)]), settled([slice(n, n + 1) for n in range(len(decisions))])
+    assert (together[0] == 1).any() and (together[0] == 2).any()          # approved and refused both
+    assert pickle.dumps(together) == pickle.dumps(one_by_one)

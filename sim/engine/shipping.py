@@ -7,6 +7,7 @@ way stay on the buyer's order book (``pipeline``) until they arrive or go back.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,12 +80,14 @@ def return_to_exporter(state: State, shipment: Shipment, refused: bool, books: B
 
 
 def settle(state: State, decided: list[tuple[float, Application, int]], approved: list[bool],
-           banned: list[np.ndarray | None], books: Books | None, departures: tuple) -> tuple[np.ndarray, np.ndarray]:
+           banned: list[np.ndarray | None], books: Books | None,
+           departures: Callable[[list[int]], tuple]) -> tuple[np.ndarray, np.ndarray]:
     """Licence decisions, in the order they come: ``decided`` (day, application, voyages put to sea as its review
     started) each, ``approved`` or not, with the share of its goods (``banned`` [I], or None) refused whatever
     the review decided. Before each, the goods at sea due by then land; then its goods go to sea or back to the
     exporter (out of transit in ``books``; None: not booked, in the spin-up), all in one compiled call
-    (``sim.kernels.exports.settle_decisions``; ``departures``: ``Ledger.departures_of``). Returns each
+    (``sim.kernels.exports.settle_decisions``; ``departures`` says where to record the goods put to sea, given
+    how many routes of each stage may be: ``Ledger.departures_of``). Returns each
     decision's outcome [n, 2] (``APPROVED``, ``REFUSED`` or 0: nothing left) and t [n, 2], of the share refused
     outright and of the rest."""
     n, at_sea = len(decided), state.in_flight
@@ -132,7 +135,7 @@ def settle(state: State, decided: list[tuple[float, Application, int]], approved
         tuple(tuple(getattr(hold, name) for hold in holds)
               for name in ("routes", "arrives", "mass", "rows", "values", "landed")),
         hold_n, hold_due, due, voyages, at_sea.lead_days,
-        (books is not None, terms, transit_t, tuple(content[s] for s in STAGES)), departures, outcome, t)
+        (books is not None, terms, transit_t, tuple(content[s] for s in STAGES)), departures(sailing), outcome, t)
     for hold, n_, due_ in zip(holds, hold_n.tolist(), hold_due.tolist()):
         hold.n, hold.due = n_, due_
     at_sea.due, at_sea.sailed = float(due[0]), int(voyages[0])

@@ -41,6 +41,7 @@ import gc
 import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from itertools import groupby
 from operator import attrgetter
 
@@ -51,7 +52,6 @@ from ..kernels import ctrl_c_pending, ctrl_c_stays_ctrl_c
 from ..results.recorder import Recorder
 from ..results.tables import Results
 from ..scenario import Scenario, realise
-from ..stages import STAGES
 from ..world import build_network
 from . import processes, shipping, stockpiles
 from .end_use import end_use
@@ -64,7 +64,6 @@ from .measures import ExportMeasure, acting, build_measures
 from .mining import mine
 from .prices import update_prices
 from .separation import separate
-from .shipping import STAGE_INDEX
 from .state import Shipment, initial_state, traded_mass
 from .substitution import substitute
 from .surplus import sink_surplus
@@ -295,12 +294,10 @@ class Simulation:
         approved = (self.licence_rng.random(n) < chance).tolist()
         refusals: dict = {}
         banned: list[np.ndarray | None] = []
-        sailing = [0] * len(STAGES)
         for ok, (_, application, _) in zip(approved, decided):
             share = None
             if ok:
                 stage, _, importer = application.route
-                sailing[STAGE_INDEX[stage]] += 1
                 key = (application.measure, stage)
                 if key not in refusals:
                     refusals[key] = application.measure.refusals(stage, self.measures, state, self.net)
@@ -310,7 +307,7 @@ class Simulation:
             banned.append(share)
         k = state.k
         outcome, t = shipping.settle(state, decided, approved, banned, self.ledger.books(),
-                                     self.ledger.departures_of(k, sailing))
+                                     partial(self.ledger.departures_of, k))
         self.ledger.decided(k, decided, outcome, t)
         for _, application, _ in decided:
             state.pending.pop(application.shipment, None)
