@@ -277,7 +277,7 @@ def test_review_times_drawn_a_step_at_a_time_are_those_drawn_one_application_at_
     started = [triangular, triangular, uniform, fixed, triangular, uniform, uniform, fixed, fixed, triangular]
     simulation._starting = [Application(measure, goods, t=1.0) for measure in started]
     drawn: list[float] = []
-    monkeypatch.setattr(simulation.reviews, "start", lambda application, due, sailed: drawn.append(due))
+    monkeypatch.setattr(simulation.reviews, "start", lambda applications, due, sailed: drawn.extend(due))
     in_turn = np.random.default_rng()
     in_turn.bit_generator.state = simulation.licence_rng.bit_generator.state      # the same stream, from here
     simulation._start_reviews()
@@ -316,7 +316,7 @@ def reviews_and_events(script, by_calendar: bool) -> list:
             for m, days in enumerate(times):
                 name = f"review {n}.{m}"
                 if by_calendar:
-                    model.reviews.start(name, env.now + days, 0)
+                    model.reviews.start([name], [env.now + days], 0)
                 else:
                     env.timeout(days).callbacks.append(lambda _, name=name: log.append((env.now, name)))
 

@@ -33,7 +33,7 @@ import datetime as dt
 import math
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from heapq import heappop, heappush
 from typing import Any
 
@@ -51,18 +51,19 @@ DAYS_PER_WEEK = 7.0
 class Application:
     """One application for an export licence: goods of one route (a lot of a step's shipment) for one end
     user (``all``, ``civil`` or ``defence``), and their ``t`` (t REO, or t magnet; taken from the goods unless
-    the caller has it). ``route`` is (stage, exporter, importer), country indices. Slots: a run makes tens of
-    thousands."""
+    the caller has it). ``route`` is (stage, exporter, importer), country indices (taken from the goods unless
+    the caller has it). Slots: a run makes tens of thousands."""
 
     measure: Any            # the ExportLicence that holds it (measures imports this module, not the reverse)
     shipment: Shipment
     end_user: str = "all"
     t: float | None = None
-    route: tuple[str, int, int] = field(init=False)
+    route: tuple[str, int, int] | None = None
 
     def __post_init__(self) -> None:
-        s = self.shipment
-        self.route = (s.stage, int(s.supplier[0]), int(s.buyer[0]))
+        if self.route is None:
+            s = self.shipment
+            self.route = (s.stage, int(s.supplier[0]), int(s.buyer[0]))
         if self.t is None:
             self.restate()
 
@@ -183,13 +184,16 @@ class Reviews:
         self.started = 0              # reviews started so far: the next one's number
         self.due = math.inf           # the day the next decision is due
 
-    def start(self, application: Application, due: float, sailed: int) -> None:
-        """Start an application's review, decided on day ``due``; ``sailed``: voyages put to sea so far (the
-        goods those put to sea land before its decision, if due by then)."""
-        heappush(self._calendar, (due, self.started, application, sailed))
-        self.started += 1
-        if due < self.due:
-            self.due = due
+    def start(self, applications: list[Application], due: list[float], sailed: int) -> None:
+        """Start the reviews of ``applications``, in turn, each decided on its day ``due``; ``sailed``: voyages put
+        to sea so far (the goods those put to sea land before a decision, if due by then)."""
+        calendar, number = self._calendar, self.started
+        for application, day in zip(applications, due):
+            heappush(calendar, (day, number, application, sailed))
+            number += 1
+        self.started = number
+        if calendar:
+            self.due = calendar[0][0]
 
     def decided_by(self, now: float, started: int) -> Iterator[tuple[float, Application, int]]:
         """Take out, in order, the decisions due before day ``now`` or on it by a review before number ``started``:

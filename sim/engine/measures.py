@@ -233,18 +233,19 @@ class ExportLicence(ExportMeasure):
         cover.licensed.append((self, share))
         cover.add_days(share, self.expected_days)
 
-    def applications(self, shipment: Shipment, state: State, t: float | None = None) -> list[Application]:
-        """The goods held on one route (``shipment``, one row; ``t`` of them, when the caller has it) as
-        applications: by end user where the odds tell them apart, then in lots where the stage has a lot size;
-        in the order they are made."""
+    def applications(self, shipment: Shipment, state: State, t: float | None = None,
+                     route: tuple[str, int, int] | None = None) -> list[Application]:
+        """The goods held on one route (``shipment``, one row; ``t`` of them and the ``route``, when the caller
+        has them) as applications: by end user where the odds tell them apart, then in lots where the stage has
+        a lot size; in the order they are made."""
         end_users, lot_t = self.event.end_users, self.lot_t.get(shipment.stage)
         split = end_users == "all" and self.odds.by_end_user
         if not lot_t and not split:
-            return [Application(self, shipment, end_users, t)]         # the route's goods, as one application
+            return [Application(self, shipment, end_users, t, route)]   # the route's goods, as one application
         parts = [(end_users, shipment)]
         if split:
             parts = by_end_user(shipment, state.defence_share[shipment.stage][shipment.buyer[0]])
-        return [Application(self, lot, end_user) for end_user, part in parts
+        return [Application(self, lot, end_user, route=route) for end_user, part in parts
                 for lot in (lots(part, lot_t) if lot_t else [part])]
 
     def submit(self, application: Application) -> list[Application]:

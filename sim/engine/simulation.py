@@ -248,8 +248,7 @@ class Simulation:
         sailed, now = self.sailed(), self.env.now
         for measure, run in groupby(self._starting, key=attrgetter("measure")):    # a measure's, one after another
             run = list(run)
-            for application, days in zip(run, measure.review_days(self.licence_rng, len(run))):
-                self.reviews.start(application, now + days, sailed)
+            self.reviews.start(run, [now + days for days in measure.review_days(self.licence_rng, len(run))], sailed)
         self._starting.clear()
 
     def _sail(self, shipment: Shipment, now: float) -> None:
