@@ -8,7 +8,7 @@ import numpy as np
 from ..errors import InvariantError
 from ..kernels.balance import TERMS, add_content, check_books, held_content, residual
 from ..kernels.booking import book_end_use, book_magnet_making, book_separation, book_term
-from ..kernels.exports import APPROVED
+from ..kernels.exports import APPROVED, REFUSED
 from ..kernels.tagged import uncounted
 from ..results.recorder import Recorder
 from ..results.sparse import POSITION
@@ -20,6 +20,7 @@ from .state import Books, State
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
 # a trading part's exports when nothing left or nothing went to sea at once: what its booking kernel reads as none
+OUTCOMES = {APPROVED: "approved", REFUSED: "refused"}     # a licence decision's, as the recorder names them
 NO_GOODS = np.zeros((0, 1, 1))
 NOT_SENT = (False, np.zeros(0, np.int64), np.zeros(0, np.int64), NO_GOODS, 0, False,
             (np.zeros(0, POSITION), np.zeros(0, POSITION), np.zeros((0, 1)), np.zeros(2, np.int64)))
@@ -138,12 +139,9 @@ class Ledger:
         run decides tens of thousands, so decisions have their own door rather than a Flows."""
         if self.accounts is None:
             return
-        records = []
-        for (_, application, _), outcomes, ts in zip(decided, outcome.tolist(), t.tolist()):
-            for made, tonnes in zip(outcomes, ts):
-                if made:
-                    records.append((*application.route, tonnes, "approved" if made == APPROVED else "refused"))
-        self.recorder.decided(k, records)
+        self.recorder.decided(k, [(*application.route, tonnes, OUTCOMES[made])
+                                  for (_, application, _), outcomes, ts in zip(decided, outcome.tolist(), t.tolist())
+                                  for made, tonnes in zip(outcomes, ts) if made])
 
     def waiting(self, k: int, applications: list[Application]) -> None:
         """Record the applications waiting in licence offices' queues at the end of step ``k``, by route."""

@@ -32,7 +32,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass
 from heapq import heappop, heappush
 from typing import Any
@@ -195,14 +194,15 @@ class Reviews:
         if calendar:
             self.due = calendar[0][0]
 
-    def decided_by(self, now: float, started: int) -> Iterator[tuple[float, Application, int]]:
+    def decided_by(self, now: float, started: int) -> list[tuple[float, Application, int]]:
         """Take out, in order, the decisions due before day ``now`` or on it by a review before number ``started``:
         (day, application, voyages sailed as its review started) each."""
-        calendar = self._calendar
+        calendar, decided = self._calendar, []
         while calendar and ((due := calendar[0][0]) < now or (due == now and calendar[0][1] < started)):
             _, _, application, sailed = heappop(calendar)
-            yield due, application, sailed
+            decided.append((due, application, sailed))
         self.due = calendar[0][0] if calendar else math.inf
+        return decided
 
     def __len__(self) -> int:
         return len(self._calendar)

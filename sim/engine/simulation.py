@@ -280,7 +280,7 @@ class Simulation:
         bans) reads only what the step left and the measures in force, which no decision changes."""
         if self.reviews.due > self.env.now:
             return
-        decided = list(self.reviews.decided_by(self.env.now, started))
+        decided = self.reviews.decided_by(self.env.now, started)
         if not decided:
             return
         state, n = self.state, len(decided)
