@@ -1,6 +1,6 @@
 """Time one ten-year baseline run (and the Japan ban) of the engine: python benchmarks/bench_run.py [repeats]
 [SCENARIO ...] (names in scenarios/; e.g. october_2025_controls and suspension_expiry, whose origin rules make
-23,000-27,000 licence applications, each reviewed by a SimPy event of its own).
+23,000-27,000 licence applications, each an object of its own, decided from a calendar in batches).
 
 Prints the median and best wall time over the repeats, simulated days per
 second, and the time to build the tidy tables. Loading the scenario is timed
