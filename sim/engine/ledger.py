@@ -19,8 +19,8 @@ from .licensing import Application
 from .state import Books, State
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
-# a trading part's exports when nothing left or nothing went to sea at once: what its booking kernel reads as none
 OUTCOMES = {APPROVED: "approved", REFUSED: "refused"}     # a licence decision's, as the recorder names them
+# a trading part's exports when nothing left or nothing went to sea at once: what its booking kernel reads as none
 NO_GOODS = np.zeros((0, 1, 1))
 NOT_SENT = (False, np.zeros(0, np.int64), np.zeros(0, np.int64), NO_GOODS, 0, False,
             (np.zeros(0, POSITION), np.zeros(0, POSITION), np.zeros((0, 1)), np.zeros(2, np.int64)))

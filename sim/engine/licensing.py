@@ -49,9 +49,9 @@ DAYS_PER_WEEK = 7.0
 @dataclass(eq=False, slots=True)
 class Application:
     """One application for an export licence: goods of one route (a lot of a step's shipment) for one end
-    user (``all``, ``civil`` or ``defence``), and their ``t`` (t REO, or t magnet; taken from the goods unless
-    the caller has it). ``route`` is (stage, exporter, importer), country indices (taken from the goods unless
-    the caller has it). Slots: a run makes tens of thousands."""
+    user (``all``, ``civil`` or ``defence``), their ``t`` (t REO, or t magnet) and their ``route`` (stage,
+    exporter, importer; country indices), each taken from the goods unless the caller has it. Slots: a run
+    makes tens of thousands."""
 
     measure: Any            # the ExportLicence that holds it (measures imports this module, not the reverse)
     shipment: Shipment
@@ -137,13 +137,13 @@ class Odds:
     def __init__(self, approval: float | ApprovalOdds, scenario: Scenario, countries: tuple[str, ...],
                  start: dt.date):
         written = approval if isinstance(approval, ApprovalOdds) else ApprovalOdds(default=approval)
-        self.from_day = [-math.inf]                    # the day each set of odds holds from
+        from_day = [-math.inf]                         # the day of the clock each set of odds holds from
         importer: list[np.ndarray] = []                # [C] chance by importer, from each day on
         end_user: list[dict[str, float]] = []          # cap by end user, from each day on
         default, own, caps = 1.0, {}, {}
         for i, change in enumerate((written, *written.changes)):
             if i:
-                self.from_day.append(float((change.date - start).days))
+                from_day.append(float((change.date - start).days))
             if change.default is not None:
                 default = float(change.default)
             groups = [name for name in change.by_importer if name in scenario.groups]
@@ -155,6 +155,7 @@ class Odds:
             chance[list(own)] = list(own.values())
             importer.append(chance)
             end_user.append(caps)
+        self.from_day = np.array(from_day)
         self.importer = np.array(importer)             # [changes, C]
         # [changes] cap of each end user named, NaN while it has none
         self.end_user = {user: np.array([caps.get(user, np.nan) for caps in end_user])
@@ -203,6 +204,3 @@ class Reviews:
             decided.append((due, application, sailed))
         self.due = calendar[0][0] if calendar else math.inf
         return decided
-
-    def __len__(self) -> int:
-        return len(self._calendar)

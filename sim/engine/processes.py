@@ -46,8 +46,8 @@ class Model(Protocol):
     def reviews_started(self) -> int:
         """Licence reviews started so far."""
 
-    def arrivals(self, sailed: int, now: float) -> None:
-        """Land the goods at sea due before day ``now``, or on it by a voyage before number ``sailed``."""
+    def arrivals(self, sailed: int) -> None:
+        """Land the goods at sea due before now, or now by a voyage before number ``sailed``."""
 
     def decisions(self, started: int) -> None:
         """Make the licence decisions due before now, or now by a review before number ``started``."""
@@ -65,7 +65,7 @@ def step(env: simpy.Environment, simulation: Model):
     then, so it sees the world they leave."""
     while True:
         simulation.decisions(simulation.reviews_started())
-        simulation.arrivals(simulation.sailed(), env.now)
+        simulation.arrivals(simulation.sailed())
         if not simulation.next_step():
             return
         yield env.timeout(simulation.step_days)
@@ -79,7 +79,7 @@ def wait(env: simpy.Environment, simulation: Model, days: float):
     the order they were set)."""
     sailed = simulation.sailed()
     yield from after(env, simulation, days)
-    simulation.arrivals(sailed, env.now)
+    simulation.arrivals(sailed)
 
 
 def after(env: simpy.Environment, simulation: Model, days: float):

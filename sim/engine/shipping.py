@@ -89,9 +89,9 @@ def settle(state: State, decided: list[tuple[float, Application, int]], approved
     the review decided. Before each, the goods at sea due by then land; then its goods go to sea or back to the
     exporter (out of transit in ``books``; None: not booked, in the spin-up), all in one compiled call
     (``sim.kernels.exports.settle_decisions``; ``departures`` says where to record the goods put to sea, given
-    how many routes of each stage may be: ``Ledger.departures_of``). Returns each
-    decision's outcome [n, 2] (``APPROVED``, ``REFUSED`` or 0: nothing left) and t [n, 2], of the share refused
-    outright and of the rest."""
+    how many routes of each stage may be: ``Ledger.departures_of``). Returns each decision's outcome [n, 2]
+    (``APPROVED``, ``REFUSED`` or 0: nothing left) and t [n, 2], of the share refused outright and of the
+    rest."""
     n, at_sea = len(decided), state.in_flight
     holds = list(at_sea)
     shares = np.zeros((n, max(hold.shape[1] for hold in holds)))

@@ -155,7 +155,7 @@ class Simulation:
             self.env.run(until=len(self.net.dates) * self.step_days)   # what is still pending at the end stays so
             # decisions and goods due before the end are made and in; those due at it, as events, are not
             self.decisions(0)
-            self.arrivals(0, self.env.now)
+            self.arrivals(0)
         self.ledger.check_counted(self.state)
         return Results(self.scenario, self.world, self.net, self.seed, self.ledger.recorder,
                        self.ledger.balance(self.state), self.replication)
@@ -230,7 +230,7 @@ class Simulation:
                 for taken in application.measure.submit(application):
                     self._review(taken)
             if flows.exports.sent is not None:
-                self._sail(flows.exports.sent, self.env.now)
+                self._sail(flows.exports.sent)
 
     def _review(self, application: Application) -> None:
         """Start an application's review once the step's work is done (``_start_reviews``); one whose goods a
@@ -251,9 +251,9 @@ class Simulation:
             self.reviews.start(run, [now + days for days in measure.review_days(self.licence_rng, len(run))], sailed)
         self._starting.clear()
 
-    def _sail(self, shipment: Shipment, now: float) -> None:
-        """Put goods to sea on day ``now``: each route's arrive after its lead time."""
-        self.state.in_flight.sail(shipment, now)
+    def _sail(self, shipment: Shipment) -> None:
+        """Put goods to sea: each route's arrive after its lead time."""
+        self.state.in_flight.sail(shipment, self.env.now)
 
     # ------------------------------------------------------------ events between steps
     def sailed(self) -> int:
@@ -264,12 +264,12 @@ class Simulation:
         """Licence reviews started so far: where an event set going now stands among the decisions at its time."""
         return self.reviews.started
 
-    def arrivals(self, sailed: int, now: float) -> None:
-        """Land the goods at sea that SimPy's clock has brought in by day ``now``: due before it, or on it by a
-        voyage before number ``sailed``; what a measure turned back at sea lands as the nothing left of it."""
+    def arrivals(self, sailed: int) -> None:
+        """Land the goods at sea that SimPy's clock has brought in: due before now, or now by a voyage before
+        number ``sailed``; what a measure turned back at sea lands as the nothing left of it."""
         state = self.state
-        if state.in_flight.due <= now:
-            state.in_flight.land(state.stocks, state.pipeline, now, sailed, self.ledger.books())
+        if state.in_flight.due <= self.env.now:
+            state.in_flight.land(state.stocks, state.pipeline, self.env.now, sailed, self.ledger.books())
 
     def decisions(self, started: int) -> None:
         """Make the licence decisions SimPy's clock has come to: due before now, or now by a review before number
