@@ -248,9 +248,12 @@ class ExportLicence(ExportMeasure):
         return [Application(self, lot, end_user, route=route) for end_user, part in parts
                 for lot in (lots(part, lot_t) if lot_t else [part])]
 
-    def submit(self, application: Application) -> list[Application]:
-        """A new application; returns those whose review starts now (it, unless it waits at an office)."""
-        return self.office.submit(application) if self.office else [application]
+    def submit(self, applications: list[Application]) -> list[Application]:
+        """New applications, in the order they were made; returns those whose reviews start now (all of them,
+        unless they wait at an office)."""
+        if self.office is None:
+            return applications
+        return [taken for application in applications for taken in self.office.submit(application)]
 
     def take_up(self, days: float) -> list[Application]:
         return self.office.new_step(days) if self.office else []

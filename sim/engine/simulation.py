@@ -183,8 +183,7 @@ class Simulation:
             if measure.active:
                 measure.new_step(net.dates[day], self.step_days)
         for measure in self.measures:
-            for application in measure.take_up(self.step_days):
-                self._review(application)
+            self._review(measure.take_up(self.step_days))
         now = acting(self.measures)        # measures change only between steps
         use = end_use(state, net, now, day, self.defence_first, self.by_end_user, self._coverages)
         self.book(use.flows)
@@ -225,20 +224,22 @@ class Simulation:
         for buyer, group in flows.qualifying:
             self.env.process(processes.qualify(self.env, self, flows.stage, buyer, group))
         if flows.exports is not None:
+            pending = self.state.pending
             for application in flows.exports.held:
-                self.state.pending[application.shipment] = None
-                for taken in application.measure.submit(application):
-                    self._review(taken)
+                pending[application.shipment] = None
+            for measure, made in groupby(flows.exports.held, key=attrgetter("measure")):    # a measure's in turn
+                self._review(measure.submit(list(made)))
             if flows.exports.sent is not None:
                 self._sail(flows.exports.sent)
 
-    def _review(self, application: Application) -> None:
-        """Start an application's review once the step's work is done (``_start_reviews``); one whose goods a
-        ban stopped while it waited is dropped."""
-        if application.empty:
-            self.state.pending.pop(application.shipment, None)
-            return
-        self._starting.append(application)
+    def _review(self, applications: list[Application]) -> None:
+        """Start applications' reviews once the step's work is done (``_start_reviews``); one whose goods a ban
+        stopped while it waited is dropped."""
+        for application in applications:
+            if application.empty:
+                self.state.pending.pop(application.shipment, None)
+            else:
+                self._starting.append(application)
 
     def _start_reviews(self) -> None:
         """The reviews started in this step begin, in the order they were started: each draws its processing
