@@ -233,19 +233,24 @@ class ExportLicence(ExportMeasure):
         cover.licensed.append((self, share))
         cover.add_days(share, self.expected_days)
 
-    def applications(self, shipment: Shipment, state: State, t: float | None = None,
-                     route: tuple[str, int, int] | None = None) -> list[Application]:
-        """The goods held on one route (``shipment``, one row; ``t`` of them and the ``route``, when the caller
-        has them) as applications: by end user where the odds tell them apart, then in lots where the stage has
-        a lot size; in the order they are made."""
+    def applications(self, held: Shipment, routes: list[int], t: list[float], state: State) -> list[Application]:
+        """The goods held on some of ``held``'s ``routes`` (``t`` of each) as applications, route after route: by
+        end user where the odds tell them apart, then in lots where the stage has a lot size; in the order they
+        are made."""
+        end_users, lot_t, stage = self.event.end_users, self.lot_t.get(held.stage), held.stage
+        buyers, suppliers = held.buyer.tolist(), held.supplier.tolist()
+        if not lot_t and not (end_users == "all" and self.odds.by_end_user):      # a route's goods, one application
+            return [Application(self, held.route(r), end_users, t_r, (stage, suppliers[r], buyers[r]))
+                    for r, t_r in zip(routes, t)]
+        return [application for r in routes for application in self._applications(held.route(r), state)]
+
+    def _applications(self, shipment: Shipment, state: State) -> list[Application]:
+        """One route's goods (``shipment``) as applications by end user, then in lots."""
         end_users, lot_t = self.event.end_users, self.lot_t.get(shipment.stage)
-        split = end_users == "all" and self.odds.by_end_user
-        if not lot_t and not split:
-            return [Application(self, shipment, end_users, t, route)]   # the route's goods, as one application
         parts = [(end_users, shipment)]
-        if split:
+        if end_users == "all" and self.odds.by_end_user:
             parts = by_end_user(shipment, state.defence_share[shipment.stage][shipment.buyer[0]])
-        return [Application(self, lot, end_user, route=route) for end_user, part in parts
+        return [Application(self, lot, end_user) for end_user, part in parts
                 for lot in (lots(part, lot_t) if lot_t else [part])]
 
     def submit(self, applications: list[Application]) -> list[Application]:

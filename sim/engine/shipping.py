@@ -53,13 +53,10 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
     if not licensed:                             # all to sea: every route ``leave_stock`` returns carries goods
         return Exports(goods, sent=sent)
     exports = Exports(goods)
-    buyers, suppliers = b.tolist(), j.tolist()
     for measure, share in licensed:
         held = sent.take(share[b, j])
         t = row_sums(traded_mass(stage, held.goods))      # each route's t held, as an application sums it
-        for r, held_t in zip(np.flatnonzero(t > 0).tolist(), t[t > 0].tolist()):
-            exports.held += measure.applications(held.routes(slice(r, r + 1)), state, held_t,
-                                                 (stage, suppliers[r], buyers[r]))
+        exports.held += measure.applications(held, np.flatnonzero(t > 0).tolist(), t[t > 0].tolist(), state)
     carrying = np.flatnonzero(sent.goods[:, 0, :].sum(axis=1) > 0)
     if len(carrying) == len(b):                  # nothing held for a licence: no copy
         exports.sent = sent

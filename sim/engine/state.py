@@ -93,6 +93,11 @@ class Shipment:
         return Shipment(self.stage, self.buyer[index], self.supplier[index], self.goods[index],
                         None if self.rows is None else self.rows[index], self.q)
 
+    def route(self, r: int) -> Shipment:
+        """The goods of its route ``r`` alone, as views of its arrays (``routes`` of one, without an index)."""
+        return Shipment(self.stage, self.buyer[r:r + 1], self.supplier[r:r + 1], self.goods[r:r + 1],
+                        None if self.rows is None else self.rows[r:r + 1], self.q)
+
     def take(self, share: np.ndarray) -> Shipment:
         """Take ``share`` [n, I] (or [n, X], by element) of each route's goods out of the shipment (in place)
         and return it."""
