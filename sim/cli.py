@@ -600,7 +600,7 @@ def _first_use_said(quiet: bool) -> Iterator[None]:
             if not self.said and os.getpid() == here and kernel.__module__.startswith("sim.kernels."):
                 self.said = True
                 say(f"python -m sim: compiling the kernels this run is the first to use ({kernel.__name__} ...), "
-                    f"once (seconds)")
+                    f"once (up to half a minute)")
 
         def on_end(self, happened: event.Event) -> None:
             pass
