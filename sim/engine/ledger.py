@@ -22,8 +22,8 @@ BALANCE_TOLERANCE = 1e-9      # relative, per element
 OUTCOMES = {APPROVED: "approved", REFUSED: "refused"}     # a licence decision's, as the recorder names them
 # a trading part's exports when nothing left or nothing went to sea at once: what its booking kernel reads as none
 NO_GOODS = np.zeros((0, 1, 1))
-NOT_SENT = (False, np.zeros(0, np.int64), np.zeros(0, np.int64), NO_GOODS, 0, False,
-            (np.zeros(0, POSITION), np.zeros(0, POSITION), np.zeros((0, 1)), np.zeros(2, np.int64)))
+NO_ROOM = (np.zeros(0, POSITION), np.zeros(0, POSITION), np.zeros((0, 1)), np.zeros(2, np.int64))  # nothing recorded
+NOT_SENT = (False, np.zeros(0, np.int64), np.zeros(0, np.int64), NO_GOODS, 0, False, NO_ROOM)
 
 
 class Accounts:
@@ -107,7 +107,7 @@ class Ledger:
             shipment, mass, outcome = f.turned_back
             r.turned_back(k, shipment.stage, shipment.buyer, shipment.supplier, mass, outcome)
         if f.exports is not None and f.exports.held:
-            r.applied(k, [(*application.route, application.t) for application in f.exports.held])
+            r.licence_outcomes(k, [(*application.route, application.t, "applied") for application in f.exports.held])
 
     def _exports(self, f: Flows) -> tuple[tuple, tuple]:
         """A trading part's exports as its booking kernel takes them (``sim.kernels.booking``): what left the
@@ -128,7 +128,7 @@ class Ledger:
         ``sailing`` routes of each stage: (whether they are recorded, k, suppliers, each stage's room in its record
         of exports). Nothing is recorded before the accounts open, nor after the calendar's last step."""
         keep = self.accounts is not None and self.recorder.keeps(k)
-        rooms = tuple(self.recorder.departures(stage, m)[0] if keep and m else NOT_SENT[6]
+        rooms = tuple(self.recorder.departures(stage, m)[0] if keep and m else NO_ROOM
                       for stage, m in zip(STAGES, sailing))
         return keep, k, self.net.n_countries, rooms
 
@@ -139,9 +139,10 @@ class Ledger:
         run decides tens of thousands, so decisions have their own door rather than a Flows."""
         if self.accounts is None:
             return
-        self.recorder.decided(k, [(*application.route, tonnes, OUTCOMES[made])
-                                  for (_, application, _), outcomes, ts in zip(decided, outcome.tolist(), t.tolist())
-                                  for made, tonnes in zip(outcomes, ts) if made])
+        self.recorder.licence_outcomes(k, [
+            (*application.route, tonnes, OUTCOMES[made])
+            for (_, application, _), outcomes, ts in zip(decided, outcome.tolist(), t.tolist())
+            for made, tonnes in zip(outcomes, ts) if made])
 
     def waiting(self, k: int, applications: list[Application]) -> None:
         """Record the applications waiting in licence offices' queues at the end of step ``k``, by route."""

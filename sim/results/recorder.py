@@ -18,7 +18,7 @@ import numpy as np
 from ..kernels.records import put_levels
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
-from .sparse import SparseSteps, add_goods
+from .sparse import SparseSteps
 
 
 class Recorder:
@@ -144,32 +144,14 @@ class Recorder:
         self.use_oxide_opening = use_oxide.copy()
 
     # ------------------------------------------------------------ trade
-    def departed(self, k: int, stage: str, buyer: np.ndarray, supplier: np.ndarray, goods: np.ndarray) -> None:
-        """Exports put to sea, ``goods`` [n, L, X] by route (``Shipment.goods``: row 0 the mass; each route once
-        per call), recorded in the stage's traded items (concentrate: one, t REO of all elements)."""
-        if self.keeps(k):
-            add_goods(self.exports[stage], k, buyer, supplier, goods, stage == MINE)
-
-    def licence(self, k: int, stage: str, supplier: int, buyer: int, t: float, outcome: str) -> None:
-        """An application for one route's exports (``outcome`` "applied") or a decision on one ("approved",
-        "refused"), of ``t`` (t REO, t magnet); a decision after the calendar's end counts in its last step."""
+    def licence_outcomes(self, k: int, records: list[tuple[str, int, int, float, str]]) -> None:
+        """What became of licence applications in step ``k``, one a route's exports each: (stage, exporter,
+        importer, t, outcome), ``t`` in t REO or t magnet, ``outcome`` "applied", "approved" or "refused"; all at
+        once, in the order they came (a licensing run makes tens of thousands). A decision after the calendar's
+        end counts in its last step."""
         k = min(k, self.n - 1)
         if self.keeps(k):
-            self.licences.append((k, stage, supplier, buyer, t, outcome))
-
-    def decided(self, k: int, decisions: list[tuple[str, int, int, float, str]]) -> None:
-        """Licence decisions in step ``k``, one a route's exports: (stage, exporter, importer, t, outcome) each, in
-        the order they were made, recorded as ``licence`` records them, all at once."""
-        k = min(k, self.n - 1)
-        if self.keeps(k):
-            self.licences.extend([(k, *decision) for decision in decisions])
-
-    def applied(self, k: int, routes: list[tuple[str, int, int, float]]) -> None:
-        """Applications made in step ``k``, one a route's exports: (stage, exporter, importer, t) each, recorded as
-        ``licence`` records them (outcome "applied"), all at once: a licensing run applies tens of thousands."""
-        k = min(k, self.n - 1)
-        if self.keeps(k):
-            self.licences.extend([(k, *route, "applied") for route in routes])
+            self.licences.extend([(k, *record) for record in records])
 
     def licence_waiting(self, k: int, stage: str, supplier: int, buyer: int, applications: int, t: float) -> None:
         """Applications (and their t) of one route waiting in a licence office's queue at the end of step k."""
