@@ -1,7 +1,7 @@
 """Fingerprints of every scenario's results, to show that a change of code leaves them identical to the last bit.
 
-    python tools/fingerprint.py record FILE.json [--end YYYY-MM-DD] [--replications N]
-    python tools/fingerprint.py check FILE.json
+    python tools/fingerprint.py record FILE.json [--end YYYY-MM-DD] [--replications N] [--scenarios DIR]
+    python tools/fingerprint.py check FILE.json [--scenarios DIR]
 
 ``record`` runs every scenario in ``scenarios/`` on its full horizon (or up to
 ``--end``) with seed 0 and writes, per scenario, a SHA-256 of each of its
@@ -12,6 +12,8 @@ of the monthly series a comparison reads; then runs an ensemble of
 Numbers are hashed as their shortest exact text (``repr``), so equal hashes
 mean equal numbers to the last bit. ``check`` does the same and names every
 table that differs from the recorded file (exit 1), or prints "identical".
+``--scenarios DIR`` fingerprints the scenarios of another folder instead (variants
+that exercise what no shipped scenario does), without the ensemble.
 
 Bit for bit holds for the same Python and NumPy; record and check on one machine.
 """
@@ -72,19 +74,20 @@ def ensemble_fingerprints(replications: int, end: dt.date | None) -> dict[str, s
                 for name in ("bands", "headline_bands", "replications")}
 
 
-def fingerprints(end: dt.date | None, replications: int, only: set[str] | None = None) -> dict:
+def fingerprints(end: dt.date | None, replications: int, only: set[str] | None = None,
+                 folder: Path = SCENARIOS) -> dict:
     import numpy
 
     out: dict = {"end": end.isoformat() if end else None, "replications": replications, "scenarios": {},
                  "python": sys.version.split()[0], "numpy": numpy.__version__, "pandas": pd.__version__}
-    for file in sorted(SCENARIOS.glob("*.yaml")):
+    for file in sorted(folder.glob("*.yaml")):
         if only and file.stem not in only:
             continue
         started = time.perf_counter()
         out["scenarios"][file.stem] = scenario_fingerprints(file, end)
         print(f"  {file.stem}: {len(out['scenarios'][file.stem])} hashes, {time.perf_counter() - started:.1f} s",
               file=sys.stderr, flush=True)
-    if replications and (not only or ENSEMBLE in only):
+    if replications and (not only or ENSEMBLE in only) and folder == SCENARIOS:
         out["ensemble"] = {ENSEMBLE: ensemble_fingerprints(replications, end)}
     return out
 
@@ -111,9 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replications", type=int, default=20, help="of the ensemble (record only; 0: none)")
     parser.add_argument("--only", help="check only these scenarios, comma-separated (the ensemble is "
                                        f"{ENSEMBLE}'s)")
+    parser.add_argument("--scenarios", type=Path, default=SCENARIOS, help="the folder of scenarios (default: the "
+                                                                          "shipped ones)")
     args = parser.parse_args(argv)
     if args.action == "record":
-        data = fingerprints(args.end, args.replications)
+        data = fingerprints(args.end, args.replications, folder=args.scenarios.resolve())
         args.file.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         print(f"recorded {len(data['scenarios'])} scenarios in {args.file}")
         return 0
@@ -123,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     if only:
         old = {**old, "scenarios": {k: v for k, v in old["scenarios"].items() if k in only},
                "ensemble": old.get("ensemble", {}) if ENSEMBLE in only else {}}
-    new = fingerprints(end, old.get("replications", 0), only)
+    new = fingerprints(end, old.get("replications", 0), only, args.scenarios.resolve())
     for tool in ("python", "numpy", "pandas"):
         if old.get(tool) != new[tool]:
             print(f"note: recorded with {tool} {old.get(tool)}, checked with {new[tool]}: bits may differ",

@@ -216,7 +216,7 @@ def stock_elements(state: State, net: Network) -> np.ndarray:
 def transit_elements(state: State, net: Network) -> np.ndarray:
     """[E] t REO at sea or awaiting a licence."""
     total, content = np.zeros(len(net.elements)), item_content(net)
-    for shipment in [*state.in_flight, *state.pending]:
+    for shipment in [*state.in_flight, *state.awaiting]:
         add_content(total, shipment.tagged[:, 0, :], content[shipment.stage], 1.0)
     return total
 
@@ -232,7 +232,7 @@ def transit_by_stage(state: State) -> np.ndarray:
     """[3] at sea or awaiting a licence, by stage in its traded unit: t REO of concentrate and of oxides,
     t magnet."""
     total = np.zeros(len(STAGES))
-    for shipment in [*state.in_flight, *state.pending]:
+    for shipment in [*state.in_flight, *state.awaiting]:
         total[STAGES.index(shipment.stage)] += shipment.t
     return total
 

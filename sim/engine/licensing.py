@@ -41,7 +41,7 @@ import numpy as np
 from ..kernels.sums import first_row_sum
 from ..scenario import Scenario
 from ..scenario.events import ApprovalOdds
-from .state import Shipment, traded_mass
+from .state import Awaiting, Shipment, traded_mass
 
 DAYS_PER_WEEK = 7.0
 
@@ -49,26 +49,28 @@ DAYS_PER_WEEK = 7.0
 @dataclass(eq=False, slots=True)
 class Application:
     """One application for an export licence: goods of one route (a lot of a step's shipment) for one end
-    user (``all``, ``civil`` or ``defence``), their ``t`` (t REO, or t magnet) and their ``route`` (stage,
-    exporter, importer; country indices), each taken from the goods unless the caller has it. Slots: a run
-    makes tens of thousands."""
+    user (``all``, ``civil`` or ``defence``), their ``t`` (t REO, or t magnet; taken from the goods unless the
+    caller has it) and their ``route`` (stage, exporter, importer; country indices). Its goods await the
+    decision at the ``desk`` (``state.Awaiting``): ``length`` entries from ``start`` of its stage's (index ``s``).
+    Slots: a run makes tens of thousands."""
 
     measure: Any            # the ExportLicence that holds it (measures imports this module, not the reverse)
-    shipment: Shipment
+    desk: Awaiting
+    route: tuple[str, int, int]
+    s: int
+    start: int
+    length: int
     end_user: str = "all"
     t: float | None = None
-    route: tuple[str, int, int] | None = None
 
     def __post_init__(self) -> None:
-        if self.route is None:
-            s = self.shipment
-            self.route = (s.stage, int(s.supplier[0]), int(s.buyer[0]))
         if self.t is None:
             self.restate()
 
     def restate(self) -> None:
         """Take ``t`` anew from the goods (a ban stopped some of them while they waited)."""
-        self.t = first_row_sum(traded_mass(self.shipment.stage, self.shipment.goods))   # its one route's
+        goods = self.desk.values[self.s][None, self.start:self.start + self.length]
+        self.t = first_row_sum(traded_mass(self.route[0], goods))   # its one route's
 
     @property
     def empty(self) -> bool:

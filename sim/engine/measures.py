@@ -236,22 +236,35 @@ class ExportLicence(ExportMeasure):
     def applications(self, held: Shipment, routes: list[int], t: list[float], state: State) -> list[Application]:
         """The goods held on some of ``held``'s ``routes`` (``t`` of each) as applications, route after route: by
         end user where the odds tell them apart, then in lots where the stage has a lot size; in the order they
-        are made."""
-        end_users, lot_t, stage = self.event.end_users, self.lot_t.get(held.stage), held.stage
-        buyers, suppliers = held.buyer.tolist(), held.supplier.tolist()
+        are made, their goods at the state's desk (``state.Awaiting``) and held there."""
+        end_users, lot_t, stage, desk = self.event.end_users, self.lot_t.get(held.stage), held.stage, state.awaiting
+        s = STAGES.index(stage)
         if not lot_t and not (end_users == "all" and self.odds.by_end_user):      # a route's goods, one application
-            return [Application(self, held.route(r), end_users, t_r, (stage, suppliers[r], buyers[r]))
-                    for r, t_r in zip(routes, t)]
-        return [application for r in routes for application in self._applications(held.route(r), state)]
+            rows, goods = held.held_rows()
+            length, buyers, suppliers = rows.shape[1], held.buyer.tolist(), held.supplier.tolist()
+            start = desk.hold(s, rows[routes], goods[routes])
+            made = [Application(self, desk, (stage, suppliers[r], buyers[r]), s, start + i * length, length,
+                                end_users, t_r) for i, (r, t_r) in enumerate(zip(routes, t))]
+            desk.held.update(dict.fromkeys(made))
+            return made
+        made = []
+        for r in routes:
+            shipment = held.route(r)
+            route = (stage, int(shipment.supplier[0]), int(shipment.buyer[0]))
+            for end_user, lot in self._lots(shipment, state):
+                rows, goods = lot.held_rows()
+                application = Application(self, desk, route, s, desk.hold(s, rows, goods), rows.shape[1], end_user)
+                desk.held[application] = None
+                made.append(application)
+        return made
 
-    def _applications(self, shipment: Shipment, state: State) -> list[Application]:
-        """One route's goods (``shipment``) as applications by end user, then in lots."""
+    def _lots(self, shipment: Shipment, state: State) -> list[tuple[str, Shipment]]:
+        """One route's goods (``shipment``) by end user, then in lots: (end user, lot) each."""
         end_users, lot_t = self.event.end_users, self.lot_t.get(shipment.stage)
         parts = [(end_users, shipment)]
         if end_users == "all" and self.odds.by_end_user:
             parts = by_end_user(shipment, state.defence_share[shipment.stage][shipment.buyer[0]])
-        return [Application(self, lot, end_user) for end_user, part in parts
-                for lot in (lots(part, lot_t) if lot_t else [part])]
+        return [(end_user, lot) for end_user, part in parts for lot in (lots(part, lot_t) if lot_t else [part])]
 
     def submit(self, applications: list[Application]) -> list[Application]:
         """New applications, in the order they were made; returns those whose reviews start now (all of them,

@@ -89,31 +89,22 @@ def settle(state: State, decided: list[tuple[float, Application, int]], approved
     how many routes of each stage may be: ``Ledger.departures_of``). Returns each decision's outcome [n, 2]
     (``APPROVED``, ``REFUSED`` or 0: nothing left) and t [n, 2], of the share refused outright and of the
     rest."""
-    n, at_sea = len(decided), state.in_flight
+    n, at_sea, desk = len(decided), state.in_flight, state.awaiting
     holds = list(at_sea)
     shares = np.zeros((n, max(hold.shape[1] for hold in holds)))
-    routes, starts, lengths, banning = [], [], [], [False] * n
-    pool_rows: list[list[np.ndarray]] = [[] for _ in holds]
-    pool_values: list[list[np.ndarray]] = [[] for _ in holds]
-    used, sailing, entries = [0] * len(holds), [0] * len(holds), [0] * len(holds)
+    runs, banning = [], [False] * n
+    sailing, entries = [0] * len(holds), [0] * len(holds)
     for d, ((_, application, _), ok, share) in enumerate(zip(decided, approved, banned)):
-        stage, exporter, importer = application.route
-        s = STAGE_INDEX[stage]
-        rows, goods = application.shipment.held_rows()
-        length = rows.shape[1]
-        routes.append((s, importer, exporter))
-        starts.append(used[s])
-        lengths.append(length)
-        used[s] += length
-        pool_rows[s].append(rows[0])
-        pool_values[s].append(goods[0])
+        _, exporter, importer = application.route
+        s, length = application.s, application.length
+        runs.append((s, importer, exporter, application.start, length))
         if ok:
             sailing[s] += 1
             entries[s] += length
             if share is not None:
                 banning[d] = True
-                shares[d, :goods.shape[2]] = share       # one item (concentrate): each element alike
-    stage, buyer, supplier = np.array(routes, np.int64).T
+                shares[d, :desk.values[s].shape[1]] = share       # one item (concentrate): each element alike
+    stage, buyer, supplier, starts, lengths = np.array(runs, np.int64).reshape(n, 5).T.copy()
     for hold, m, e in zip(holds, sailing, entries):
         if m and (hold.n + m > len(hold.arrives) or hold.entries + e > len(hold.rows)):
             hold.make_room(m, e)
@@ -125,10 +116,8 @@ def settle(state: State, decided: list[tuple[float, Application, int]], approved
     terms, transit_t, content = UNBOOKED if books is None else books
     full = settle_decisions(
         np.array([day for day, _, _ in decided]), np.array([sailed for _, _, sailed in decided], np.int64),
-        stage, buyer, supplier, np.array(approved), np.array(banning), shares, np.array(starts, np.int64),
-        np.array(lengths, np.int64),
-        tuple(np.concatenate(r) if r else np.zeros(0, np.int64) for r in pool_rows),
-        tuple(np.concatenate(v) if v else np.zeros((0, hold.shape[1])) for v, hold in zip(pool_values, holds)),
+        stage, buyer, supplier, np.array(approved), np.array(banning), shares, starts, lengths, tuple(desk.rows),
+        tuple(desk.values),
         (tuple(s.tagged for s in stocks), tuple(s.rows for s in stocks), tuple(s.count for s in stocks)),
         tuple(state.pipeline[s] for s in STAGES), tuple(state.refused[s] for s in STAGES),
         tuple(tuple(getattr(hold, name) for hold in holds)
@@ -142,5 +131,3 @@ def settle(state: State, decided: list[tuple[float, Application, int]], approved
         raise InvariantError(f"a hold had no room for the goods of licence decision {full}: room is made first")
     return outcome, t
 
-
-STAGE_INDEX = {stage: s for s, stage in enumerate(STAGES)}

@@ -224,9 +224,6 @@ class Simulation:
         for buyer, group in flows.qualifying:
             self.env.process(processes.qualify(self.env, self, flows.stage, buyer, group))
         if flows.exports is not None:
-            pending = self.state.pending
-            for application in flows.exports.held:
-                pending[application.shipment] = None
             for measure, made in groupby(flows.exports.held, key=attrgetter("measure")):    # a measure's in turn
                 self._review(measure.submit(list(made)))
             if flows.exports.sent is not None:
@@ -237,7 +234,7 @@ class Simulation:
         stopped while it waited is dropped."""
         for application in applications:
             if application.empty:
-                self.state.pending.pop(application.shipment, None)
+                self.state.awaiting.held.pop(application, None)
             else:
                 self._starting.append(application)
 
@@ -309,8 +306,9 @@ class Simulation:
         outcome, t = shipping.settle(state, decided, approved, banned, self.ledger.books(),
                                      partial(self.ledger.departures_of, k))
         self.ledger.decided(k, decided, outcome, t)
+        held = state.awaiting.held
         for _, application, _ in decided:
-            state.pending.pop(application.shipment, None)
+            held.pop(application, None)
 
     def put_in_force(self, measure: ExportMeasure, active: bool, front_loading: bool = False) -> None:
         """Put a measure in or out of force, or announce it; coming into force, it acts on goods on their way."""
@@ -320,7 +318,7 @@ class Simulation:
             measure.comes_into_force(self)
 
     def stop_pending(self, measure: ExportMeasure, outcome: str) -> None:
-        self._turn_back(measure, list(self.state.pending), outcome)
+        self._turn_back(measure, self.state.awaiting.taken_from(), outcome)
         for licence in self.measures:          # what still waits at an office holds less, or nothing
             for application in licence.waiting:
                 application.restate()

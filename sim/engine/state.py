@@ -286,6 +286,71 @@ class AtSea:
         return iter(self.holds.values())
 
 
+class Awaiting:
+    """Goods awaiting a licence, kept in arrays: each stage's provenance rows and their tagged mass (an entry
+    each), the goods of every application a run of entries (as ``Shipment.held_rows`` gives one route's: row 0,
+    the mass, first; -1 past its last). ``held``: the applications awaiting, in the order held (a dict, not a
+    set: the order in which goods go back must not depend on addresses), each knowing its stage's index ``s``,
+    its run's ``start`` and ``length`` and its ``route`` (stage, exporter, importer). Iterating gives each one's
+    goods as a shipment of one route (views)."""
+
+    ROOM = 4      # as a hold's (``Hold.make_room``): a pool made room in is at most a quarter full
+    ENTRIES = 512     # of each stage's pool at first
+
+    def __init__(self, shapes: dict[str, tuple[int, int]]):
+        entries = self.ENTRIES
+        self.q = [q for q, _ in shapes.values()]                          # provenance rows in all, by stage
+        self.rows = [np.zeros(entries, np.int64) for _ in shapes]         # an entry's provenance row
+        self.values = [np.zeros((entries, x)) for _, x in shapes.values()]   # its tagged mass [X]
+        self.used = [0] * len(shapes)                                     # entries used, by stage
+        self.held: dict = {}
+
+    def hold(self, s: int, rows: np.ndarray, goods: np.ndarray) -> int:
+        """Put in the goods of applications of stage ``s``, one after another (``rows`` [n, L], ``goods`` [n, L,
+        X]): returns where the first one's run starts (the i-th's: that plus i L). Each is ``held`` by the
+        caller before more goods are put in: room is made for those held only."""
+        n, length = rows.shape
+        if self.used[s] + n * length > len(self.rows[s]):
+            self._make_room(s, n * length)
+        start = self.used[s]
+        self.used[s] = end = start + n * length
+        self.rows[s][start:end] = rows.reshape(-1)
+        self.values[s][start:end] = goods.reshape(n * length, goods.shape[2])
+        return start
+
+    def _make_room(self, s: int, entries: int) -> None:
+        """Room for ``entries`` more of stage ``s``: the runs of the applications still held moved to the front,
+        in turn, and the arrays made eight times what is needed when that fills more than a quarter of them."""
+        held = [application for application in self.held if application.s == s]
+        needed = sum(application.length for application in held) + entries
+        size = len(self.rows[s]) if self.ROOM * needed <= len(self.rows[s]) else 2 * self.ROOM * needed
+        rows, values, at = np.empty(size, np.int64), np.empty((size, self.values[s].shape[1])), 0
+        for application in held:
+            run = slice(application.start, application.start + application.length)
+            rows[at:at + application.length], values[at:at + application.length] = self.rows[s][run], \
+                self.values[s][run]
+            application.start, at = at, at + application.length
+        self.rows[s], self.values[s], self.used[s] = rows, values, at
+
+    def goods(self, application) -> Shipment:
+        """The goods of a held application: a shipment of its one route, whose arrays are views of the pool's."""
+        s, stage, run = application.s, application.route[0], slice(application.start,
+                                                                      application.start + application.length)
+        return Shipment(stage, np.array([application.route[2]]), np.array([application.route[1]]),
+                        self.values[s][None, run], self.rows[s][None, run], self.q[s])
+
+    def taken_from(self) -> Iterator[Shipment]:
+        """The goods of the applications held, in the order held, each a shipment of one route: what the caller
+        takes out of one (``Shipment.take``) leaves the goods awaiting; the rest stays."""
+        for application in list(self.held):
+            shipment = self.goods(application)
+            yield shipment
+            self.values[application.s][application.start:application.start + application.length] = shipment.goods[0]
+
+    def __iter__(self) -> Iterator[Shipment]:
+        return (self.goods(application) for application in self.held)
+
+
 @dataclass
 class State:
     """Everything a run carries from one step to the next (see the module docstring for units)."""
@@ -337,8 +402,7 @@ class State:
     in_flight: AtSea | None = None                  # at sea, by voyage and arrival
     # the routes of order_shares by stage (``trade.order_routes``), dropped when the shares change
     order_routes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    pending: dict[Shipment, None] | None = None     # awaiting a licence, in the order held (dicts, not sets: the
-                                                    # order in which goods return must not depend on addresses)
+    awaiting: Awaiting | None = None                # awaiting a licence
     conc: Stocks = field(init=False)                # stocks[MINE], stocks[REFINERY], stocks[MAGNET] by name
     oxide: Stocks = field(init=False)
     magnet: Stocks = field(init=False)
@@ -431,5 +495,5 @@ def initial_state(net: Network, world: Scenario, start_k: int) -> State:
         demand_multiplier=np.ones((C, len(net.sectors))),
         other_use_multiplier=np.ones((C, len(net.elements))),
         in_flight=AtSea({s: held.tagged.shape[1:] for s, held in stocks.items()}, net.lead_days),
-        pending={},
+        awaiting=Awaiting({s: held.tagged.shape[1:] for s, held in stocks.items()}),
     )
