@@ -386,7 +386,8 @@ class Held:
 
 
 class SmallDesk(Awaiting):
-    ENTRIES = 2
+    """A desk that starts with room for 2 entries and grows to twice what it needs: it makes room often."""
+    ENTRIES, ROOM = 2, 1
 
 
 batches = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 4), st.integers(1, 6), st.integers(0, 5)),
@@ -396,7 +397,7 @@ batches = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 4), st.integers(1
 @given(batches)
 def test_goods_awaiting_a_licence_keep_their_rows_and_tonnes_while_the_desk_makes_room(script):
     """However goods come in and applications leave, each one still held has the rows and tagged mass it was
-    given, though the desk moves and grows its arrays (a pool of 2 entries to start: room is made often)."""
+    given, though the desk moves and grows its arrays."""
     desk = SmallDesk({stage: (9, 3) for stage in STAGES})
     given_to: dict = {}
     number = 0
