@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from sim import run
 from sim.engine import processes, shipping
-from sim.engine.licensing import Application, Reviews, lots
+from sim.engine.licensing import Reviews, lots
 from sim.engine.simulation import Simulation
 from sim.engine.state import Awaiting, Shipment
 from sim.errors import ScenarioError
@@ -275,8 +275,9 @@ def test_review_times_drawn_a_step_at_a_time_are_those_drawn_one_application_at_
     simulation.env = simpy.Environment()          # on day 0: a review's due day is its time
     triangular, uniform, fixed = simulation.measures
     started = [triangular, triangular, uniform, fixed, triangular, uniform, uniform, fixed, fixed, triangular]
-    simulation._starting = [Application(measure, simulation.state.awaiting, ("refinery", 0, 1), 1, 0, 1, t=1.0)
-                            for measure in started]
+    desk = simulation.state.awaiting
+    simulation._starting = [desk.hold(measure.index, 0, 1, np.array([0]), np.array([1]), np.zeros((1, 1), np.int64),
+                                      np.ones((1, 1, 1)), np.ones(1))[0] for measure in started]
     drawn: list[float] = []
     monkeypatch.setattr(simulation.reviews, "start", lambda applications, due, sailed: drawn.extend(due))
     in_turn = np.random.default_rng()
@@ -357,34 +358,30 @@ def test_a_batch_of_licence_decisions_settles_as_its_decisions_do_one_at_a_time(
     simulation = Simulation(load_scenario(write(text)), seed=1, end=END)
     simulation.run()
     simulation.state.k -= 1                                     # decided in the calendar's last step: recorded
-    decisions = list(simulation.reviews.decided_by(math.inf, simulation.reviews.started))
-    approved = [n % 3 != 0 for n in range(len(decisions))]     # every third refused
-    oxides = simulation.net.items("refinery")
-    banned = [np.full(oxides, 0.25) if n % 7 == 1 else None for n in range(len(decisions))]    # some refused in part
-    assert len(decisions) > 20 and any(b is not None and a for a, b in zip(approved, banned))
+    days, applications, sailed = (np.array(column) for column in zip(*simulation.reviews.decided_by(
+        math.inf, simulation.reviews.started)))
+    n = len(days)
+    approved = np.arange(n) % 3 != 0                           # every third refused
+    banning = np.arange(n) % 7 == 1                            # some refused in part
+    banned = np.where(banning[:, None], 0.25, 0.0) * np.ones((1, simulation.net.items("refinery")))
+    assert n > 20 and (approved & banning).any()
 
     def settled(batches: list[slice]):
-        state, ledger, decided = copy.deepcopy((simulation.state, simulation.ledger, decisions))
-        outcomes = [shipping.settle(state, decided[part], approved[part], banned[part], ledger.books(),
-                                    partial(ledger.departures_of, state.k)) for part in batches]
+        state, ledger = copy.deepcopy((simulation.state, simulation.ledger))
+        outcomes = [shipping.settle(state, days[part], applications[part], sailed[part], approved[part],
+                                    banning[part], banned[part], ledger.books(), partial(ledger.departures_of, state.k))
+                    for part in batches]
         at_sea = [(h.t, h.buyer, h.supplier, h.tagged, h.due) for h in state.in_flight]
         return (np.concatenate([o for o, _ in outcomes]), np.concatenate([t for _, t in outcomes]),
                 [s.tagged for s in state.stocks.values()], state.pipeline, state.refused, at_sea,
                 state.in_flight.sailed, ledger.accounts.terms, ledger.recorder.exports["refinery"].entries())
 
-    together, one_by_one = settled([slice(None)]), settled([slice(n, n + 1) for n in range(len(decisions))])
+    together, one_by_one = settled([slice(None)]), settled([slice(d, d + 1) for d in range(n)])
     assert (together[0] == 1).any() and (together[0] == 2).any()          # approved and refused both
     assert pickle.dumps(together) == pickle.dumps(one_by_one)
 
 
 # ---------------------------------------------------------------- the desk: goods awaiting a licence
-class Held:
-    """Just enough of an application for the desk: its stage, run of entries and route."""
-
-    def __init__(self, s: int, start: int, length: int):
-        self.s, self.start, self.length, self.route = s, start, length, (STAGES[s], 0, 1)
-
-
 class SmallDesk(Awaiting):
     """A desk that starts with room for 2 entries and grows to twice what it needs: it makes room often."""
     ENTRIES, ROOM = 2, 1
@@ -398,25 +395,25 @@ batches = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 4), st.integers(1
 def test_goods_awaiting_a_licence_keep_their_rows_and_tonnes_while_the_desk_makes_room(script):
     """However goods come in and applications leave, each one still held has the rows and tagged mass it was
     given, though the desk moves and grows its arrays."""
-    desk = SmallDesk({stage: (9, 3) for stage in STAGES})
+    desk = SmallDesk({stage: (9, 3) for stage in STAGES}, rows=1)
     given_to: dict = {}
     number = 0
     for s, n, length, leaving in script:
         rows = np.arange(n * length, dtype=np.int64).reshape(n, length) + number
         goods = np.arange(n * length * 3, dtype=float).reshape(n, length, 3) + 0.5 + number
-        start = desk.hold(s, rows, goods)
-        for i in range(n):
-            application = Held(s, start + i * length, length)
-            desk.held[application] = None
-            given_to[application] = (rows[i].copy(), goods[i].copy())
+        made = desk.hold(0, 0, s, np.zeros(n, np.int64), np.ones(n, np.int64), rows, goods, np.ones(n))
+        for i, application in enumerate(made.tolist()):
+            given_to[application] = (s, rows[i].copy(), goods[i].copy())
         number += 1000
-        for application in list(desk.held)[:leaving]:
-            desk.held.pop(application)
-        for application in desk.held:
-            run = slice(application.start, application.start + application.length)
-            rows_now, goods_now = desk.rows[application.s][run], desk.values[application.s][run]
-            assert (rows_now == given_to[application][0]).all() and (goods_now == given_to[application][1]).all()
-            assert (desk.goods(application).goods[0] == goods_now).all()
+        desk.held[np.flatnonzero(desk.held)[:leaving]] = False
+        held = np.flatnonzero(desk.held[:desk.n])
+        assert sorted(held.tolist()) == sorted(a for a in given_to if desk.held[a])
+        for application in held.tolist():
+            s, rows_given, goods_given = given_to[application]
+            run = slice(desk.start[application], desk.start[application] + desk.length[application])
+            assert desk.s[application] == s
+            assert (desk.rows[s][run] == rows_given).all() and (desk.values[s][run] == goods_given).all()
+            assert (desk.goods(application).goods[0] == goods_given).all()
 
 
 def test_a_desk_that_makes_room_often_decides_lots_at_an_office_as_one_that_never_does(write, monkeypatch):

@@ -15,8 +15,7 @@ from ..results.sparse import POSITION
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 from .flows import Flows
-from .licensing import Application
-from .state import Books, State
+from .state import Awaiting, Books, State
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
 OUTCOMES = {APPROVED: "approved", REFUSED: "refused"}     # a licence decision's, as the recorder names them
@@ -106,8 +105,6 @@ class Ledger:
         elif f.turned_back is not None:
             shipment, mass, outcome = f.turned_back
             r.turned_back(k, shipment.stage, shipment.buyer, shipment.supplier, mass, outcome)
-        if f.exports is not None and f.exports.held:
-            r.licence_outcomes(k, [(*application.route, application.t, "applied") for application in f.exports.held])
 
     def _exports(self, f: Flows) -> tuple[tuple, tuple]:
         """A trading part's exports as its booking kernel takes them (``sim.kernels.booking``): what left the
@@ -132,27 +129,35 @@ class Ledger:
                       for stage, m in zip(STAGES, sailing))
         return keep, k, self.net.n_countries, rooms
 
-    def decided(self, k: int, decided: list[tuple[float, Application, int]], outcome: np.ndarray,
-                t: np.ndarray) -> None:
-        """Book licence decisions made in step ``k`` (``shipping.settle``: each one's ``outcome`` and ``t`` [n, 2],
-        of the share refused outright and of the rest; the goods approved were recorded as they went to sea). A
-        run decides tens of thousands, so decisions have their own door rather than a Flows."""
+    def applied(self, k: int, desk: Awaiting, applications: list[int]) -> None:
+        """Record the licence applications made in step ``k`` (their numbers at the ``desk``), in the order made."""
+        if self.accounts is None:
+            return
+        self.recorder.licence_outcomes(k, [(*route, t, "applied") for route, t in
+                                           zip(desk.routes(applications), desk.t[applications].tolist())])
+
+    def decided(self, k: int, desk: Awaiting, applications: np.ndarray, outcome: np.ndarray, t: np.ndarray) -> None:
+        """Book licence decisions made in step ``k`` on ``applications`` [n] (their numbers at the ``desk``;
+        ``shipping.settle``: each one's ``outcome`` and ``t`` [n, 2], of the share refused outright and of the
+        rest; the goods approved were recorded as they went to sea). A run decides tens of thousands, so
+        decisions have their own door rather than a Flows."""
         if self.accounts is None:
             return
         self.recorder.licence_outcomes(k, [
-            (*application.route, tonnes, OUTCOMES[made])
-            for (_, application, _), outcomes, ts in zip(decided, outcome.tolist(), t.tolist())
+            (*route, tonnes, OUTCOMES[made])
+            for route, outcomes, ts in zip(desk.routes(applications), outcome.tolist(), t.tolist())
             for made, tonnes in zip(outcomes, ts) if made])
 
-    def waiting(self, k: int, applications: list[Application]) -> None:
-        """Record the applications waiting in licence offices' queues at the end of step ``k``, by route."""
+    def waiting(self, k: int, desk: Awaiting, applications: list[int]) -> None:
+        """Record the applications waiting in licence offices' queues at the end of step ``k`` (their numbers at
+        the ``desk``), by route."""
         queue: dict[tuple[str, int, int], list] = {}
         for application in applications:
-            if application.empty:          # its goods were stopped: nothing waits for a decision
+            if desk.t[application] <= 0.0:          # its goods were stopped: nothing waits for a decision
                 continue
-            route = queue.setdefault(application.route, [0, 0.0])
+            route = queue.setdefault(desk.route(application), [0, 0.0])
             route[0] += 1
-            route[1] += application.t
+            route[1] += float(desk.t[application])
         for (stage, exporter, importer), (n, t) in queue.items():
             self.recorder.licence_waiting(k, stage, exporter, importer, n, t)
 

@@ -32,50 +32,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import deque
-from dataclasses import dataclass
 from heapq import heappop, heappush
-from typing import Any
 
 import numpy as np
 
-from ..kernels.sums import first_row_sum
 from ..scenario import Scenario
 from ..scenario.events import ApprovalOdds
-from .state import Awaiting, Shipment, traded_mass
+from .state import END_USERS, Awaiting, Shipment, traded_mass
 
 DAYS_PER_WEEK = 7.0
-
-
-@dataclass(eq=False, slots=True)
-class Application:
-    """One application for an export licence: goods of one route (a lot of a step's shipment) for one end
-    user (``all``, ``civil`` or ``defence``), their ``t`` (t REO, or t magnet; taken from the goods unless the
-    caller has it) and their ``route`` (stage, exporter, importer; country indices). Its goods await the
-    decision at the ``desk`` (``state.Awaiting``): ``length`` entries from ``start`` of its stage's (index ``s``).
-    Slots: a run makes tens of thousands."""
-
-    measure: Any            # the ExportLicence that holds it (measures imports this module, not the reverse)
-    desk: Awaiting
-    route: tuple[str, int, int]
-    s: int
-    start: int
-    length: int
-    end_user: str = "all"
-    t: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.t is None:
-            self.restate()
-
-    def restate(self) -> None:
-        """Take ``t`` anew from the goods (a ban stopped some of them while they waited)."""
-        goods = self.desk.values[self.s][None, self.start:self.start + self.length]
-        self.t = first_row_sum(traded_mass(self.route[0], goods))   # its one route's
-
-    @property
-    def empty(self) -> bool:
-        """Nothing is left of its goods."""
-        return self.t <= 0.0
 
 
 def by_end_user(shipment: Shipment, defence: np.ndarray) -> list[tuple[str, Shipment]]:
@@ -103,14 +68,14 @@ def lots(shipment: Shipment, lot_t: float) -> list[Shipment]:
 
 class Office:
     """A licence office: takes up at most ``per_week`` applications a week; the rest wait, first in, first
-    out."""
+    out. Applications are their numbers at the desk (``state.Awaiting``)."""
 
     def __init__(self, per_week: float):
         self.per_week = per_week
-        self.queue: deque[Application] = deque()
+        self.queue: deque[int] = deque()
         self.slots = 0.0           # applications it can still take up this step (a fraction carries over)
 
-    def submit(self, application: Application) -> list[Application]:
+    def submit(self, application: int) -> list[int]:
         """A new application: taken up at once (returned) while the office has time left this step and
         nobody is waiting, else queued."""
         if not self.queue and self.slots >= 1.0:
@@ -119,14 +84,14 @@ class Office:
         self.queue.append(application)
         return []
 
-    def new_step(self, days: float) -> list[Application]:
+    def new_step(self, days: float, desk: Awaiting) -> list[int]:
         """A step of ``days`` begins: the applications leaving the queue, first in first out, up to the
-        step's capacity; empty ones leave without using any."""
+        step's capacity; empty ones (nothing left of their goods at the ``desk``) leave without using any."""
         self.slots = self.slots % 1.0 + self.per_week * days / DAYS_PER_WEEK
         leaving = []
         while self.queue and self.slots >= 1.0:
             application = self.queue.popleft()
-            if not application.empty:
+            if desk.t[application] > 0.0:
                 self.slots -= 1.0
             leaving.append(application)
         return leaving
@@ -164,13 +129,14 @@ class Odds:
                          for user in sorted({user for caps in end_user for user in caps})}
         self.by_end_user = bool(self.end_user)
 
-    def chances(self, importer: np.ndarray, end_user: list[str], days: np.ndarray) -> np.ndarray:
-        """[n] the chance of approval of applications of ``importer`` [n] (country index) for ``end_user`` [n],
-        decided on ``days`` [n] of the clock (the spin-up's at the calendar's start, day 0)."""
+    def chances(self, importer: np.ndarray, end_user: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """[n] the chance of approval of applications of ``importer`` [n] (country index) for ``end_user`` [n] (a
+        code of ``state.END_USERS``), decided on ``days`` [n] of the clock (the spin-up's at the calendar's start,
+        day 0)."""
         i = np.searchsorted(self.from_day, np.maximum(0.0, np.floor(days)), side="right") - 1
         chance = self.importer[i, importer]
         for user, caps in self.end_user.items():
-            capped = np.array([u == user for u in end_user])
+            capped = end_user == END_USERS.index(user)
             chance[capped] = np.fmin(chance[capped], caps[i[capped]])
         return chance
 
@@ -182,11 +148,11 @@ class Reviews:
 
     def __init__(self) -> None:
         # a heap of (day due, review number, application, voyages put to sea as its review started)
-        self._calendar: list[tuple[float, int, Application, int]] = []
+        self._calendar: list[tuple[float, int, int, int]] = []
         self.started = 0              # reviews started so far: the next one's number
         self.due = math.inf           # the day the next decision is due
 
-    def start(self, applications: list[Application], due: list[float], sailed: int) -> None:
+    def start(self, applications: list[int], due: list[float], sailed: int) -> None:
         """Start the reviews of ``applications``, in turn, each decided on its day ``due``; ``sailed``: voyages put
         to sea so far (the goods those put to sea land before a decision, if due by then)."""
         calendar, number = self._calendar, self.started
@@ -197,7 +163,7 @@ class Reviews:
         if calendar:
             self.due = calendar[0][0]
 
-    def decided_by(self, now: float, started: int) -> list[tuple[float, Application, int]]:
+    def decided_by(self, now: float, started: int) -> list[tuple[float, int, int]]:
         """Take out, in order, the decisions due before day ``now`` or on it by a review before number ``started``:
         (day, application, voyages sailed as its review started) each."""
         calendar, decided = self._calendar, []

@@ -41,10 +41,11 @@ from ..scenario.distributions import Distribution
 from ..scenario.events import ApprovalOdds, MeasureEvent
 from ..stages import MINE, STAGES
 from ..world import DAYS_PER_YEAR, Network, items_holding
-from .licensing import Application, Odds, Office, by_end_user, lots
+from .licensing import Odds, Office, by_end_user, lots
+from .state import END_USERS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .state import Shipment, State
+    from .state import Awaiting, Shipment, State
 
 
 @dataclass
@@ -93,6 +94,7 @@ class ExportMeasure:
         self.covers_any = {stage: bool(np.count_nonzero(mask)) for stage, mask in self.covers_stage.items()}
         self.active = False
         self.announced = False
+        self.index = -1           # its place in the run's list of measures (``build_measures``)
 
     def _suppliers(self, countries: tuple[str, ...]) -> tuple[str, ...]:
         """Countries whose exports the measure covers: the exporter's own."""
@@ -144,13 +146,14 @@ class ExportMeasure:
     def comes_into_force(self, stop: StopGoods) -> None:
         """What coming into force does to goods already on their way: nothing, unless the measure says."""
 
-    def take_up(self, days: float) -> list[Application]:
-        """The applications the measure's licence office takes up from its queue as a step of ``days``
-        begins, in or out of force (a backlog is worked off after the measure ends): none without one."""
+    def take_up(self, days: float, desk: Awaiting) -> list[int]:
+        """The applications (their numbers at the ``desk``) the measure's licence office takes up from its queue
+        as a step of ``days`` begins, in or out of force (a backlog is worked off after the measure ends): none
+        without one."""
         return []
 
     @property
-    def waiting(self) -> tuple[Application, ...]:
+    def waiting(self) -> tuple[int, ...]:
         """The applications waiting in the measure's licence office's queue, first in first out."""
         return ()
 
@@ -233,29 +236,23 @@ class ExportLicence(ExportMeasure):
         cover.licensed.append((self, share))
         cover.add_days(share, self.expected_days)
 
-    def applications(self, held: Shipment, routes: list[int], t: list[float], state: State) -> list[Application]:
+    def applications(self, held: Shipment, routes: list[int], t: list[float], state: State) -> list[int]:
         """The goods held on some of ``held``'s ``routes`` (``t`` of each) as applications, route after route: by
-        end user where the odds tell them apart, then in lots where the stage has a lot size; in the order they
-        are made, their goods at the state's desk (``state.Awaiting``) and held there."""
+        end user where the odds tell them apart, then in lots where the stage has a lot size; made, in turn, at
+        the state's desk (``state.Awaiting``), which holds their goods: returns their numbers."""
         end_users, lot_t, stage, desk = self.event.end_users, self.lot_t.get(held.stage), held.stage, state.awaiting
         s = STAGES.index(stage)
         if not lot_t and not (end_users == "all" and self.odds.by_end_user):      # a route's goods, one application
             rows, goods = held.held_rows()
-            length, buyers, suppliers = rows.shape[1], held.buyer.tolist(), held.supplier.tolist()
-            start = desk.hold(s, rows[routes], goods[routes])
-            made = [Application(self, desk, (stage, suppliers[r], buyers[r]), s, start + i * length, length,
-                                end_users, t_r) for i, (r, t_r) in enumerate(zip(routes, t))]
-            desk.held.update(dict.fromkeys(made))
-            return made
+            return desk.hold(self.index, END_USERS.index(end_users), s, held.supplier[routes], held.buyer[routes],
+                             rows[routes], goods[routes], t).tolist()
         made = []
         for r in routes:
             shipment = held.route(r)
-            route = (stage, int(shipment.supplier[0]), int(shipment.buyer[0]))
             for end_user, lot in self._lots(shipment, state):
                 rows, goods = lot.held_rows()
-                application = Application(self, desk, route, s, desk.hold(s, rows, goods), rows.shape[1], end_user)
-                desk.held[application] = None
-                made.append(application)
+                made += desk.hold(self.index, END_USERS.index(end_user), s, shipment.supplier, shipment.buyer, rows,
+                                  goods).tolist()
         return made
 
     def _lots(self, shipment: Shipment, state: State) -> list[tuple[str, Shipment]]:
@@ -266,18 +263,18 @@ class ExportLicence(ExportMeasure):
             parts = by_end_user(shipment, state.defence_share[shipment.stage][shipment.buyer[0]])
         return [(end_user, lot) for end_user, part in parts for lot in (lots(part, lot_t) if lot_t else [part])]
 
-    def submit(self, applications: list[Application]) -> list[Application]:
+    def submit(self, applications: list[int]) -> list[int]:
         """New applications, in the order they were made; returns those whose reviews start now (all of them,
         unless they wait at an office)."""
         if self.office is None:
             return applications
         return [taken for application in applications for taken in self.office.submit(application)]
 
-    def take_up(self, days: float) -> list[Application]:
-        return self.office.new_step(days) if self.office else []
+    def take_up(self, days: float, desk: Awaiting) -> list[int]:
+        return self.office.new_step(days, desk) if self.office else []
 
     @property
-    def waiting(self) -> tuple[Application, ...]:
+    def waiting(self) -> tuple[int, ...]:
         return tuple(self.office.queue) if self.office else ()
 
     def review_days(self, rng: np.random.Generator, n: int) -> list[float]:
@@ -287,11 +284,11 @@ class ExportLicence(ExportMeasure):
             return self._review.samples(rng, n).tolist()
         return [float(self._review)] * n
 
-    def chances(self, applications: list[Application], days: np.ndarray) -> np.ndarray:
-        """[n] the chance that each application is approved when its review is over, on ``days`` [n] of the
-        clock: the odds of its importer and end user then (the decision is one uniform draw against it)."""
-        return self.odds.chances(np.array([a.route[2] for a in applications], np.int64),
-                                 [a.end_user for a in applications], days)
+    def chances(self, desk: Awaiting, applications: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """[n] the chance that each of ``applications`` [n] (their numbers at the ``desk``) is approved when its
+        review is over, on ``days`` [n] of the clock: the odds of its importer and end user then (the decision is
+        one uniform draw against it)."""
+        return self.odds.chances(desk.importer[applications], desk.end_user[applications], days)
 
     def refusals(self, stage: str, measures: list[ExportMeasure], state: State,
                  net: Network) -> tuple[np.ndarray, np.ndarray] | None:
@@ -408,6 +405,8 @@ def build_measures(scenario: Scenario, world: Scenario, network: Network) -> lis
     """One measure object per export measure of the drawn ``world``, with its suspensions."""
     measures = [MEASURES[event.type](written, event, scenario, network)
                 for written, event in zip(scenario.drawn_from(world), world.events) if event.type in MEASURES]
+    for index, measure in enumerate(measures):
+        measure.index = index
     by_id = {m.id: m for m in measures if m.id}
     for event in world.events:
         if event.type == "suspension":

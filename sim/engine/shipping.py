@@ -16,7 +16,6 @@ from ..errors import InvariantError
 from ..kernels.exports import leave_stock, return_goods, settle_decisions
 from ..kernels.sums import row_sums
 from ..stages import STAGES
-from .licensing import Application
 from .measures import ExportLicence
 from .state import UNBOOKED, Books, Shipment, State, Stocks, traded_mass
 
@@ -28,7 +27,7 @@ class Exports:
     to sea at once."""
 
     leaving: np.ndarray                          # [n, L, X] goods by route (``Shipment.goods``; row 0 the mass)
-    held: list[Application] = field(default_factory=list)
+    held: list[tuple[ExportLicence, list[int]]] = field(default_factory=list)   # applications made, by measure
     sent: Shipment | None = None
 
 
@@ -56,7 +55,9 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
     for measure, share in licensed:
         held = sent.take(share[b, j])
         t = row_sums(traded_mass(stage, held.goods))      # each route's t held, as an application sums it
-        exports.held += measure.applications(held, np.flatnonzero(t > 0).tolist(), t[t > 0].tolist(), state)
+        made = measure.applications(held, np.flatnonzero(t > 0).tolist(), t[t > 0], state)
+        if made:
+            exports.held.append((measure, made))
     carrying = np.flatnonzero(sent.goods[:, 0, :].sum(axis=1) > 0)
     if len(carrying) == len(b):                  # nothing held for a licence: no copy
         exports.sent = sent
@@ -78,33 +79,23 @@ def return_to_exporter(state: State, shipment: Shipment, refused: bool, books: B
                  refused, books is not None, terms, transit_t, STAGES.index(stage), content[stage])
 
 
-def settle(state: State, decided: list[tuple[float, Application, int]], approved: list[bool],
-           banned: list[np.ndarray | None], books: Books | None,
+def settle(state: State, days: np.ndarray, applications: np.ndarray, sailed: np.ndarray, approved: np.ndarray,
+           banning: np.ndarray, banned: np.ndarray, books: Books | None,
            departures: Callable[[list[int]], tuple]) -> tuple[np.ndarray, np.ndarray]:
-    """Licence decisions, in the order they come: ``decided`` (day, application, voyages put to sea as its review
-    started) each, ``approved`` or not, with the share of its goods (``banned`` [I], or None) refused whatever
-    the review decided. Before each, the goods at sea due by then land; then its goods go to sea or back to the
-    exporter (out of transit in ``books``; None: not booked, in the spin-up), all in one compiled call
-    (``sim.kernels.exports.settle_decisions``; ``departures`` says where to record the goods put to sea, given
-    how many routes of each stage may be: ``Ledger.departures_of``). Returns each decision's outcome [n, 2]
-    (``APPROVED``, ``REFUSED`` or 0: nothing left) and t [n, 2], of the share refused outright and of the
-    rest."""
-    n, at_sea, desk = len(decided), state.in_flight, state.awaiting
+    """Licence decisions, in the order they come: on ``days`` [n], of ``applications`` [n] (their numbers at the
+    desk, ``state.Awaiting``), whose reviews started when ``sailed`` [n] voyages had been put to sea, ``approved``
+    [n] or not, with the share ``banned`` [n, X] of the goods of those ``banning`` [n] refused whatever the review
+    decided. Before each, the goods at sea due by then land; then its goods go to sea or back to the exporter
+    (out of transit in ``books``; None: not booked, in the spin-up), all in one compiled call
+    (``sim.kernels.exports.settle_decisions``, which reads the goods at the desk; ``departures`` says where to
+    record the goods put to sea, given how many routes of each stage may be: ``Ledger.departures_of``). Returns
+    each decision's outcome [n, 2] (``APPROVED``, ``REFUSED`` or 0: nothing left) and t [n, 2], of the share
+    refused outright and of the rest."""
+    n, at_sea, desk = len(days), state.in_flight, state.awaiting
     holds = list(at_sea)
-    shares = np.zeros((n, max(hold.shape[1] for hold in holds)))
-    runs, banning = [], [False] * n
-    sailing, entries = [0] * len(holds), [0] * len(holds)
-    for d, ((_, application, _), ok, share) in enumerate(zip(decided, approved, banned)):
-        _, exporter, importer = application.route
-        s, length = application.s, application.length
-        runs.append((s, importer, exporter, application.start, length))
-        if ok:
-            sailing[s] += 1
-            entries[s] += length
-            if share is not None:
-                banning[d] = True
-                shares[d, :desk.values[s].shape[1]] = share       # one item (concentrate): each element alike
-    stage, buyer, supplier, starts, lengths = np.array(runs, np.int64).reshape(n, 5).T.copy()
+    stage, lengths = desk.s[applications], desk.length[applications]
+    sailing = np.bincount(stage[approved], minlength=len(holds)).tolist()
+    entries = np.bincount(stage[approved], weights=lengths[approved], minlength=len(holds)).astype(np.int64).tolist()
     for hold, m, e in zip(holds, sailing, entries):
         if m and (hold.n + m > len(hold.arrives) or hold.entries + e > len(hold.rows)):
             hold.make_room(m, e)
@@ -115,9 +106,8 @@ def settle(state: State, decided: list[tuple[float, Application, int]], approved
     outcome, t = np.zeros((n, 2), np.int8), np.zeros((n, 2))
     terms, transit_t, content = UNBOOKED if books is None else books
     full = settle_decisions(
-        np.array([day for day, _, _ in decided]), np.array([sailed for _, _, sailed in decided], np.int64),
-        stage, buyer, supplier, np.array(approved), np.array(banning), shares, starts, lengths, tuple(desk.rows),
-        tuple(desk.values),
+        days, sailed, stage, desk.importer[applications], desk.exporter[applications], approved, banning, banned,
+        desk.start[applications], lengths, tuple(desk.rows), tuple(desk.values),
         (tuple(s.tagged for s in stocks), tuple(s.rows for s in stocks), tuple(s.count for s in stocks)),
         tuple(state.pipeline[s] for s in STAGES), tuple(state.refused[s] for s in STAGES),
         tuple(tuple(getattr(hold, name) for hold in holds)

@@ -43,7 +43,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from itertools import groupby
-from operator import attrgetter
 
 import numpy as np
 import simpy
@@ -52,13 +51,14 @@ from ..kernels import ctrl_c_pending, ctrl_c_stays_ctrl_c
 from ..results.recorder import Recorder
 from ..results.tables import Results
 from ..scenario import Scenario, realise
+from ..stages import STAGES
 from ..world import build_network
 from . import processes, shipping, stockpiles
 from .end_use import end_use
 from .expectations import covered_orders
 from .flows import Flows
 from .ledger import Ledger
-from .licensing import Application, Reviews
+from .licensing import Reviews
 from .magnet_making import make_magnets, recycle
 from .measures import ExportMeasure, acting, build_measures
 from .mining import mine
@@ -132,7 +132,7 @@ class Simulation:
         with ctrl_c_stays_ctrl_c():        # the first kernels load here: Numba's compiler with them
             self.state = initial_state(self.net, self.world, -math.ceil(SPIN_UP_DAYS / self.step_days))
         self._coverages: dict = {}         # coverages that stay the same from step to step (``coverage``)
-        self._starting: list[Application] = []     # reviews started in the step under way (``_review``)
+        self._starting: list[int] = []     # reviews started in the step under way (``_review``), by application
         self.reviews = Reviews()           # the reviews under way, by when they are decided
 
     # ------------------------------------------------------------ public
@@ -183,7 +183,7 @@ class Simulation:
             if measure.active:
                 measure.new_step(net.dates[day], self.step_days)
         for measure in self.measures:
-            self._review(measure.take_up(self.step_days))
+            self._review(measure.take_up(self.step_days, state.awaiting))
         now = acting(self.measures)        # measures change only between steps
         use = end_use(state, net, now, day, self.defence_first, self.by_end_user, self._coverages)
         self.book(use.flows)
@@ -207,7 +207,7 @@ class Simulation:
         if k == -1:
             stockpiles.fill(state, net, day)
         if k >= 0:
-            self.ledger.waiting(k, [a for measure in self.measures for a in measure.waiting])
+            self.ledger.waiting(k, state.awaiting, [a for measure in self.measures for a in measure.waiting])
             self.ledger.close_step(k, state)
         self._start_reviews()
         state.k += 1
@@ -224,17 +224,21 @@ class Simulation:
         for buyer, group in flows.qualifying:
             self.env.process(processes.qualify(self.env, self, flows.stage, buyer, group))
         if flows.exports is not None:
-            for measure, made in groupby(flows.exports.held, key=attrgetter("measure")):    # a measure's in turn
-                self._review(measure.submit(list(made)))
+            if flows.exports.held:
+                self.ledger.applied(self.state.k, self.state.awaiting,
+                                    [a for _, made in flows.exports.held for a in made])
+            for measure, made in flows.exports.held:           # a measure's in turn
+                self._review(measure.submit(made))
             if flows.exports.sent is not None:
                 self._sail(flows.exports.sent)
 
-    def _review(self, applications: list[Application]) -> None:
+    def _review(self, applications: list[int]) -> None:
         """Start applications' reviews once the step's work is done (``_start_reviews``); one whose goods a ban
         stopped while it waited is dropped."""
+        desk = self.state.awaiting
         for application in applications:
-            if application.empty:
-                self.state.awaiting.held.pop(application, None)
+            if desk.t[application] <= 0.0:
+                desk.held[application] = False
             else:
                 self._starting.append(application)
 
@@ -244,9 +248,10 @@ class Simulation:
         due then in the calendar of reviews (``licensing.Reviews``). They begin when the step's work is done:
         the goods put to sea in the step land before a decision due at their arrival."""
         sailed, now = self.sailed(), self.env.now
-        for measure, run in groupby(self._starting, key=attrgetter("measure")):    # a measure's, one after another
+        for m, run in groupby(self._starting, key=self.state.awaiting.measure.__getitem__):   # a measure's in turn
             run = list(run)
-            self.reviews.start(run, [now + days for days in measure.review_days(self.licence_rng, len(run))], sailed)
+            days = self.measures[m].review_days(self.licence_rng, len(run))
+            self.reviews.start(run, [now + d for d in days], sailed)
         self._starting.clear()
 
     def _sail(self, shipment: Shipment) -> None:
@@ -282,33 +287,28 @@ class Simulation:
         if not decided:
             return
         state, n = self.state, len(decided)
-        chance, by_measure = np.empty(n), {}
-        for d, (_, application, _) in enumerate(decided):
-            by_measure.setdefault(application.measure, []).append(d)
-        days = np.array([day for day, _, _ in decided])
-        for measure, which in by_measure.items():
-            chance[which] = measure.chances([decided[d][1] for d in which], days[which])
-        approved = (self.licence_rng.random(n) < chance).tolist()
-        refusals: dict = {}
-        banned: list[np.ndarray | None] = []
-        for ok, (_, application, _) in zip(approved, decided):
-            share = None
-            if ok:
-                stage, _, importer = application.route
-                key = (application.measure, stage)
-                if key not in refusals:
-                    refusals[key] = application.measure.refusals(stage, self.measures, state, self.net)
-                refused = refusals[key]
-                if refused is not None and refused[1][importer]:
-                    share = refused[0][importer]
-            banned.append(share)
+        desk = state.awaiting
+        days, applications, sailed = (np.array(column) for column in zip(*decided))
+        measure, stage, importer = desk.measure[applications], desk.s[applications], desk.importer[applications]
+        chance = np.empty(n)
+        for m in np.unique(measure).tolist():
+            which = measure == m
+            chance[which] = self.measures[m].chances(desk, applications[which], days[which])
+        approved = self.licence_rng.random(n) < chance
+        banning, shares = np.zeros(n, bool), np.zeros((n, max(values.shape[1] for values in desk.values)))
+        for m, s in sorted({*zip(measure[approved].tolist(), stage[approved].tolist())}):
+            refused = self.measures[m].refusals(STAGES[s], self.measures, state, self.net)
+            if refused is None:
+                continue
+            which = np.flatnonzero(approved & (measure == m) & (stage == s))
+            which = which[refused[1][importer[which]]]
+            banning[which] = True
+            shares[which, :desk.values[s].shape[1]] = refused[0][importer[which]]    # concentrate: each element
         k = state.k
-        outcome, t = shipping.settle(state, decided, approved, banned, self.ledger.books(),
+        outcome, t = shipping.settle(state, days, applications, sailed, approved, banning, shares, self.ledger.books(),
                                      partial(self.ledger.departures_of, k))
-        self.ledger.decided(k, decided, outcome, t)
-        held = state.awaiting.held
-        for _, application, _ in decided:
-            held.pop(application, None)
+        self.ledger.decided(k, desk, applications, outcome, t)
+        desk.held[applications] = False
 
     def put_in_force(self, measure: ExportMeasure, active: bool, front_loading: bool = False) -> None:
         """Put a measure in or out of force, or announce it; coming into force, it acts on goods on their way."""
@@ -320,8 +320,7 @@ class Simulation:
     def stop_pending(self, measure: ExportMeasure, outcome: str) -> None:
         self._turn_back(measure, self.state.awaiting.taken_from(), outcome)
         for licence in self.measures:          # what still waits at an office holds less, or nothing
-            for application in licence.waiting:
-                application.restate()
+            self.state.awaiting.restate(licence.waiting)
 
     def stop_at_sea(self, measure: ExportMeasure, outcome: str) -> None:
         self._turn_back(measure, self.state.in_flight.voyages(), outcome)

@@ -9,7 +9,7 @@ item axis: concentrate is one item, oxides one per element, magnets one per grad
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -17,6 +17,7 @@ import numpy as np
 
 from ..kernels import end_use as end_use_kernels
 from ..kernels.exports import compact, land_due, put_to_sea
+from ..kernels.sums import first_row_sum
 from ..kernels.tagged import compacted, live_rows, spread
 from ..scenario import Scenario
 from ..stages import MAGNET, MINE, REFINERY, STAGES
@@ -286,69 +287,114 @@ class AtSea:
         return iter(self.holds.values())
 
 
+END_USERS = ("all", "civil", "defence")     # an application's end user, by its code in ``Awaiting.end_user``
+
+
 class Awaiting:
-    """Goods awaiting a licence, kept in arrays: each stage's provenance rows and their tagged mass (an entry
-    each), the goods of every application a run of entries (as ``Shipment.held_rows`` gives one route's: row 0,
-    the mass, first; -1 past its last). ``held``: the applications awaiting, in the order held (a dict, not a
-    set: the order in which goods go back must not depend on addresses), each knowing its stage's index ``s``,
-    its run's ``start`` and ``length`` and its ``route`` (stage, exporter, importer). Iterating gives each one's
-    goods as a shipment of one route (views)."""
+    """Licence applications and their goods awaiting a decision, kept in arrays: an application is a row (its
+    number, in the order made), its goods a run of entries (provenance row, tagged mass [X]) in its stage's
+    pool, as ``Shipment.held_rows`` gives one route's (row 0, the mass, first; -1 past its last). Columns:
+    the index of the measure that holds it (in the run's list), its end user (a code of ``END_USERS``), its
+    stage's index ``s``, ``exporter`` and ``importer`` (country indices), its run (``start``, ``length``), its
+    ``t`` (t REO, or t magnet) and whether it is ``held`` (made, not yet decided or dropped). Iterating gives
+    the goods of each held, in the order made, as a shipment of one route (views)."""
 
     ROOM = 4      # as a hold's (``Hold.make_room``): a pool made room in is at most a quarter full
     ENTRIES = 512     # of each stage's pool at first
 
-    def __init__(self, shapes: dict[str, tuple[int, int]]):
+    def __init__(self, shapes: dict[str, tuple[int, int]], rows: int = 256):
         entries = self.ENTRIES
         self.q = [q for q, _ in shapes.values()]                          # provenance rows in all, by stage
         self.rows = [np.zeros(entries, np.int64) for _ in shapes]         # an entry's provenance row
         self.values = [np.zeros((entries, x)) for _, x in shapes.values()]   # its tagged mass [X]
         self.used = [0] * len(shapes)                                     # entries used, by stage
-        self.held: dict = {}
+        self.n = 0                                                        # applications made
+        self.measure = np.zeros(rows, np.int64)
+        self.end_user = np.zeros(rows, np.int64)
+        self.s, self.exporter, self.importer = (np.zeros(rows, np.int64) for _ in range(3))
+        self.start, self.length = np.zeros(rows, np.int64), np.zeros(rows, np.int64)
+        self.t = np.zeros(rows)
+        self.held = np.zeros(rows, bool)
 
-    def hold(self, s: int, rows: np.ndarray, goods: np.ndarray) -> int:
-        """Put in the goods of applications of stage ``s``, one after another (``rows`` [n, L], ``goods`` [n, L,
-        X]): returns where the first one's run starts (the i-th's: that plus i L). Each is ``held`` by the
-        caller before more goods are put in: room is made for those held only."""
+    def hold(self, measure: int, end_user: int, s: int, exporter: np.ndarray, importer: np.ndarray,
+             rows: np.ndarray, goods: np.ndarray, t: np.ndarray | None = None) -> np.ndarray:
+        """Make applications of stage ``s`` for ``measure``'s ``end_user``, one a route (``exporter``, ``importer``
+        [n]) whose goods are ``goods`` [n, L, X] at ``rows`` [n, L], their ``t`` [n] (or taken from the goods),
+        and hold them: returns their numbers."""
         n, length = rows.shape
         if self.used[s] + n * length > len(self.rows[s]):
             self._make_room(s, n * length)
+        if self.n + n > len(self.t):
+            self._more_rows(self.n + n)
         start = self.used[s]
         self.used[s] = end = start + n * length
         self.rows[s][start:end] = rows.reshape(-1)
         self.values[s][start:end] = goods.reshape(n * length, goods.shape[2])
-        return start
+        made = np.arange(self.n, self.n + n)
+        self.n += n
+        self.measure[made], self.end_user[made], self.s[made] = measure, end_user, s
+        self.exporter[made], self.importer[made] = exporter, importer
+        self.start[made], self.length[made] = np.arange(start, end, length), length
+        self.held[made] = True
+        if t is None:
+            self.restate(made)
+        else:
+            self.t[made] = t
+        return made
+
+    def restate(self, applications: Iterable[int]) -> None:
+        """Take the applications' ``t`` anew from their goods (a ban stopped some of them while they waited)."""
+        for a in applications:
+            goods = self.values[self.s[a]][None, self.start[a]:self.start[a] + self.length[a]]
+            self.t[a] = first_row_sum(traded_mass(STAGES[self.s[a]], goods))
+
+    def route(self, a: int) -> tuple[str, int, int]:
+        """(stage, exporter, importer) of application ``a``."""
+        return STAGES[self.s[a]], int(self.exporter[a]), int(self.importer[a])
+
+    def routes(self, applications: Iterable[int] | np.ndarray) -> list[tuple[str, int, int]]:
+        """(stage, exporter, importer) of each of ``applications``."""
+        applications = np.asarray(applications, np.int64)
+        return [(STAGES[s], e, i) for s, e, i in zip(self.s[applications].tolist(),
+                                                   self.exporter[applications].tolist(),
+                                                   self.importer[applications].tolist())]
+
+    def _more_rows(self, rows: int) -> None:
+        for name in ("measure", "end_user", "s", "exporter", "importer", "start", "length", "t", "held"):
+            column = getattr(self, name)
+            grown = np.zeros(max(rows, 2 * len(column)), column.dtype)
+            grown[:self.n] = column[:self.n]
+            setattr(self, name, grown)
 
     def _make_room(self, s: int, entries: int) -> None:
         """Room for ``entries`` more of stage ``s``: the runs of the applications still held moved to the front,
         in turn, and the arrays made eight times what is needed when that fills more than a quarter of them."""
-        held = [application for application in self.held if application.s == s]
-        needed = sum(application.length for application in held) + entries
+        held = np.flatnonzero(self.held[:self.n] & (self.s[:self.n] == s))
+        needed = int(self.length[held].sum()) + entries
         size = len(self.rows[s]) if self.ROOM * needed <= len(self.rows[s]) else 2 * self.ROOM * needed
         rows, values, at = np.empty(size, np.int64), np.empty((size, self.values[s].shape[1])), 0
-        for application in held:
-            run = slice(application.start, application.start + application.length)
-            rows[at:at + application.length], values[at:at + application.length] = self.rows[s][run], \
-                self.values[s][run]
-            application.start, at = at, at + application.length
+        for a, start, length in zip(held.tolist(), self.start[held].tolist(), self.length[held].tolist()):
+            rows[at:at + length], values[at:at + length] = self.rows[s][start:start + length], \
+                self.values[s][start:start + length]
+            self.start[a], at = at, at + length
         self.rows[s], self.values[s], self.used[s] = rows, values, at
 
-    def goods(self, application) -> Shipment:
-        """The goods of a held application: a shipment of its one route, whose arrays are views of the pool's."""
-        s, stage, run = application.s, application.route[0], slice(application.start,
-                                                                      application.start + application.length)
-        return Shipment(stage, np.array([application.route[2]]), np.array([application.route[1]]),
-                        self.values[s][None, run], self.rows[s][None, run], self.q[s])
+    def goods(self, a: int) -> Shipment:
+        """The goods of application ``a``: a shipment of its one route, whose arrays are views of the pool's."""
+        s, run = self.s[a], slice(self.start[a], self.start[a] + self.length[a])
+        return Shipment(STAGES[s], self.importer[a:a + 1], self.exporter[a:a + 1], self.values[s][None, run],
+                        self.rows[s][None, run], self.q[s])
 
     def taken_from(self) -> Iterator[Shipment]:
-        """The goods of the applications held, in the order held, each a shipment of one route: what the caller
+        """The goods of the applications held, in the order made, each a shipment of one route: what the caller
         takes out of one (``Shipment.take``) leaves the goods awaiting; the rest stays."""
-        for application in list(self.held):
-            shipment = self.goods(application)
+        for a in np.flatnonzero(self.held[:self.n]).tolist():
+            shipment = self.goods(a)
             yield shipment
-            self.values[application.s][application.start:application.start + application.length] = shipment.goods[0]
+            self.values[self.s[a]][self.start[a]:self.start[a] + self.length[a]] = shipment.goods[0]
 
     def __iter__(self) -> Iterator[Shipment]:
-        return (self.goods(application) for application in self.held)
+        return (self.goods(a) for a in np.flatnonzero(self.held[:self.n]).tolist())
 
 
 @dataclass
