@@ -38,7 +38,9 @@ import numpy as np
 
 from ..scenario import Scenario
 from ..scenario.events import ApprovalOdds
-from .state import END_USERS, Awaiting, Shipment, traded_mass
+from ..stages import STAGES
+from ..world import Network
+from .state import END_USERS, Awaiting, Shipment, State, traded_mass
 
 DAYS_PER_WEEK = 7.0
 
@@ -139,6 +141,34 @@ class Odds:
             capped = end_user == END_USERS.index(user)
             chance[capped] = np.fmin(chance[capped], caps[i[capped]])
         return chance
+
+
+def decide(desk: Awaiting, applications: np.ndarray, days: np.ndarray, measures: list, rng: np.random.Generator,
+           state: State, net: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The decisions on ``applications`` [n] (their numbers at the ``desk``), in the order they come, each on its day
+    (``days`` [n]) with the odds of its importer and end user then: one uniform number each from ``rng``, in turn
+    (nothing else draws from the licence stream between two steps). Returns whether each is ``approved`` [n],
+    and which approvals are ``banning`` [n] a share ``banned`` [n, X] of their goods (t REO by element, or t
+    magnet by grade) that the origin countries' own bans forbid the importer (``ExportLicence.refusals``:
+    what the step left and the measures in force decide that, and no decision changes them). ``measures``: the
+    run's, by the index the desk keeps."""
+    measure, stage, importer = desk.measure[applications], desk.s[applications], desk.importer[applications]
+    chance = np.empty(len(applications))
+    for m in np.unique(measure).tolist():
+        which = measure == m
+        chance[which] = measures[m].chances(desk, applications[which], days[which])
+    approved = rng.random(len(applications)) < chance
+    banning = np.zeros(len(applications), bool)
+    banned = np.zeros((len(applications), max(values.shape[1] for values in desk.values)))
+    for m, s in sorted({*zip(measure[approved].tolist(), stage[approved].tolist())}):
+        refused = measures[m].refusals(STAGES[s], measures, state, net)
+        if refused is None:
+            continue
+        which = np.flatnonzero(approved & (measure == m) & (stage == s))
+        which = which[refused[1][importer[which]]]
+        banning[which] = True
+        banned[which, :desk.values[s].shape[1]] = refused[0][importer[which]]    # concentrate: each element alike
+    return approved, banning, banned
 
 
 class Reviews:

@@ -51,14 +51,13 @@ from ..kernels import ctrl_c_pending, ctrl_c_stays_ctrl_c
 from ..results.recorder import Recorder
 from ..results.tables import Results
 from ..scenario import Scenario, realise
-from ..stages import STAGES
 from ..world import build_network
 from . import processes, shipping, stockpiles
 from .end_use import end_use
 from .expectations import covered_orders
 from .flows import Flows
 from .ledger import Ledger
-from .licensing import Reviews
+from .licensing import Reviews, decide
 from .magnet_making import make_magnets, recycle
 from .measures import ExportMeasure, acting, build_measures
 from .mining import mine
@@ -276,34 +275,17 @@ class Simulation:
 
     def decisions(self, started: int) -> None:
         """Make the licence decisions SimPy's clock has come to: due before now, or now by a review before number
-        ``started``; in order, each on its own day, landing first the goods due before it (and at it, those put
-        to sea before its review started), and with the odds of that day (see ``licensing``), in one compiled
-        call (``shipping.settle``). Each draws one uniform number, in turn: nothing else draws from the licence
-        stream between two steps. What an approval refuses outright (an origin rule's re-exports its country
-        bans) reads only what the step left and the measures in force, which no decision changes."""
+        ``started``, drawn (``licensing.decide``) and settled in order, each on its own day, landing first the
+        goods due before it (and at it, those put to sea before its review started), in one compiled call
+        (``shipping.settle``)."""
         if self.reviews.due > self.env.now:
             return
         decided = self.reviews.decided_by(self.env.now, started)
         if not decided:
             return
-        state, n = self.state, len(decided)
-        desk = state.awaiting
+        state, desk = self.state, self.state.awaiting
         days, applications, sailed = (np.array(column) for column in zip(*decided))
-        measure, stage, importer = desk.measure[applications], desk.s[applications], desk.importer[applications]
-        chance = np.empty(n)
-        for m in np.unique(measure).tolist():
-            which = measure == m
-            chance[which] = self.measures[m].chances(desk, applications[which], days[which])
-        approved = self.licence_rng.random(n) < chance
-        banning, shares = np.zeros(n, bool), np.zeros((n, max(values.shape[1] for values in desk.values)))
-        for m, s in sorted({*zip(measure[approved].tolist(), stage[approved].tolist())}):
-            refused = self.measures[m].refusals(STAGES[s], self.measures, state, self.net)
-            if refused is None:
-                continue
-            which = np.flatnonzero(approved & (measure == m) & (stage == s))
-            which = which[refused[1][importer[which]]]
-            banning[which] = True
-            shares[which, :desk.values[s].shape[1]] = refused[0][importer[which]]    # concentrate: each element
+        approved, banning, shares = decide(desk, applications, days, self.measures, self.licence_rng, state, self.net)
         k = state.k
         outcome, t = shipping.settle(state, days, applications, sailed, approved, banning, shares, self.ledger.books(),
                                      partial(self.ledger.departures_of, k))

@@ -106,6 +106,16 @@ class Shipment:
         self.goods, self._t = self.goods - part.goods, None       # what is left: its mass anew
         return part
 
+    def take_routes(self, routes: np.ndarray, share: np.ndarray) -> Shipment:
+        """Take ``share`` [m, I] (or [m, X]) of the goods of some of its ``routes`` [m] out of the shipment (in
+        place, as ``take`` does: the other routes' goods stay as they are) and return it, a shipment of those
+        routes."""
+        part = self.routes(routes).times(share[:, None, :])
+        goods = self.goods.copy()
+        goods[routes] -= part.goods
+        self.goods, self._t = goods, None
+        return part
+
     def held_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """(rows [n, L], goods [n, L, X]): its goods at the rows that may hold anything, as ``rows`` says."""
         return compacted(self.goods) if self.rows is None else (self.rows, self.goods)
