@@ -402,7 +402,7 @@ def test_goods_awaiting_a_licence_keep_their_rows_and_tonnes_while_the_desk_make
         rows = np.arange(n * length, dtype=np.int64).reshape(n, length) + number
         goods = np.arange(n * length * 3, dtype=float).reshape(n, length, 3) + 0.5 + number
         made = desk.hold(0, 0, s, np.zeros(n, np.int64), np.ones(n, np.int64), rows, goods, np.ones(n))
-        for i, application in enumerate(made.tolist()):
+        for i, application in enumerate(made):
             given_to[application] = (s, rows[i].copy(), goods[i].copy())
         number += 1000
         desk.held[np.flatnonzero(desk.held)[:leaving]] = False

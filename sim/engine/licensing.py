@@ -153,10 +153,13 @@ def decide(desk: Awaiting, applications: np.ndarray, days: np.ndarray, measures:
     what the step left and the measures in force decide that, and no decision changes them). ``measures``: the
     run's, by the index the desk keeps."""
     measure, stage, importer = desk.measure[applications], desk.s[applications], desk.importer[applications]
-    chance = np.empty(len(applications))
-    for m in np.unique(measure).tolist():
-        which = measure == m
-        chance[which] = measures[m].chances(desk, applications[which], days[which])
+    if (measure == measure[0]).all():            # one measure's (most batches): no picking out
+        chance = measures[measure[0]].chances(desk, applications, days)
+    else:
+        chance = np.empty(len(applications))
+        for m in np.unique(measure).tolist():
+            which = measure == m
+            chance[which] = measures[m].chances(desk, applications[which], days[which])
     approved = rng.random(len(applications)) < chance
     banning = np.zeros(len(applications), bool)
     banned = np.zeros((len(applications), max(values.shape[1] for values in desk.values)))

@@ -244,15 +244,15 @@ class ExportLicence(ExportMeasure):
         s = STAGES.index(stage)
         if not lot_t and not (end_users == "all" and self.odds.by_end_user):      # a route's goods, one application
             rows, goods = held.held_rows()
-            return desk.hold(self.index, END_USERS.index(end_users), s, held.supplier[routes], held.buyer[routes],
-                             rows[routes], goods[routes], t).tolist()
+            return list(desk.hold(self.index, END_USERS.index(end_users), s, held.supplier[routes],
+                                  held.buyer[routes], rows[routes], goods[routes], t))
         made = []
         for r in routes:
             shipment = held.route(r)
             for end_user, lot in self._lots(shipment, state):
                 rows, goods = lot.held_rows()
                 made += desk.hold(self.index, END_USERS.index(end_user), s, shipment.supplier, shipment.buyer, rows,
-                                  goods).tolist()
+                                  goods)
         return made
 
     def _lots(self, shipment: Shipment, state: State) -> list[tuple[str, Shipment]]:

@@ -53,11 +53,7 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
         return Exports(goods, sent=sent)
     exports = Exports(goods)
     for measure, share in licensed:
-        covered = share[b, j]
-        routes = np.flatnonzero(covered.any(axis=1))     # the routes it covers: the others' goods all go to sea
-        if not len(routes):
-            continue
-        held = sent.take_routes(routes, covered[routes])
+        held = sent.take(share[b, j])
         t = row_sums(traded_mass(stage, held.goods))      # each route's t held, as an application sums it
         made = measure.applications(held, np.flatnonzero(t > 0).tolist(), t[t > 0], state)
         if made:
