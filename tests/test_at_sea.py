@@ -1,10 +1,11 @@
-"""Goods at sea as a calendar of arrivals (``state.AtSea``): they land after their route's lead time, in SimPy's
+"""Goods at sea as a calendar of arrivals (``transit.AtSea``): they land after their route's lead time, in SimPy's
 order (by arrival, then by voyage), into the buyers' stocks and off their order books, to the bit."""
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.engine.state import AtSea, Books, Shipment, Stocks
+from sim.engine.stocks import Stocks
+from sim.engine.transit import AtSea, Books, Shipment
 from sim.kernels.balance import TERMS, add_transit
 from sim.kernels.exports import by_arrival
 from sim.stages import MINE, REFINERY

@@ -162,7 +162,7 @@ def test_orders_a_hair_over_the_stock_empty_it_and_no_more():
     """Two buyers ordering all of a supplier's stock plus rounding leave it at zero, not at -1e-17 t, and
     what they get adds up to what it held."""
     from sim.engine.shipping import ship_exports
-    from sim.engine.state import Stocks
+    from sim.engine.stocks import Stocks
 
     held = np.array([[[0.3]], [[0.0]], [[0.0]]])                   # [C, Q, X]: 0.3 t at supplier 0
     stocks = Stocks(held.copy())

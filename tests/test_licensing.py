@@ -20,7 +20,7 @@ from sim import run
 from sim.engine import processes, shipping
 from sim.engine.licensing import Reviews, lots
 from sim.engine.simulation import Simulation
-from sim.engine.state import Awaiting, Shipment
+from sim.engine.transit import Awaiting, Shipment
 from sim.errors import ScenarioError
 from sim.scenario.loading import load_scenario
 from sim.stages import STAGES

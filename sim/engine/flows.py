@@ -14,7 +14,7 @@ import numpy as np
 
 from ..world.provenance import TaggedFlow
 from .shipping import Exports
-from .state import Shipment
+from .transit import Shipment
 
 
 @dataclass(slots=True)

@@ -15,7 +15,8 @@ from ..results.sparse import POSITION
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 from .flows import Flows
-from .state import Awaiting, Books, State
+from .state import State
+from .transit import Awaiting, Books
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
 OUTCOMES = {APPROVED: "approved", REFUSED: "refused"}     # a licence decision's, as the recorder names them

@@ -40,7 +40,8 @@ from ..scenario import Scenario
 from ..scenario.events import ApprovalOdds
 from ..stages import STAGES
 from ..world import Network
-from .state import END_USERS, Awaiting, Shipment, State, traded_mass
+from .state import State
+from .transit import END_USERS, Awaiting, Shipment, traded_mass
 
 DAYS_PER_WEEK = 7.0
 
@@ -70,7 +71,7 @@ def lots(shipment: Shipment, lot_t: float) -> list[Shipment]:
 
 class Office:
     """A licence office: takes up at most ``per_week`` applications a week; the rest wait, first in, first
-    out. Applications are their numbers at the desk (``state.Awaiting``)."""
+    out. Applications are their numbers at the desk (``transit.Awaiting``)."""
 
     def __init__(self, per_week: float):
         self.per_week = per_week
@@ -133,7 +134,7 @@ class Odds:
 
     def chances(self, importer: np.ndarray, end_user: np.ndarray, days: np.ndarray) -> np.ndarray:
         """[n] the chance of approval of applications of ``importer`` [n] (country index) for ``end_user`` [n] (a
-        code of ``state.END_USERS``), decided on ``days`` [n] of the clock (the spin-up's at the calendar's start,
+        code of ``transit.END_USERS``), decided on ``days`` [n] of the clock (the spin-up's at the calendar's start,
         day 0)."""
         i = np.searchsorted(self.from_day, np.maximum(0.0, np.floor(days)), side="right") - 1
         chance = self.importer[i, importer]

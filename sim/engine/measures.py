@@ -42,10 +42,11 @@ from ..scenario.events import ApprovalOdds, MeasureEvent
 from ..stages import MINE, STAGES
 from ..world import DAYS_PER_YEAR, Network, items_holding
 from .licensing import Odds, Office, by_end_user, lots
-from .state import END_USERS
+from .transit import END_USERS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .state import Awaiting, Shipment, State
+    from .state import State
+    from .transit import Awaiting, Shipment
 
 
 @dataclass
@@ -239,7 +240,7 @@ class ExportLicence(ExportMeasure):
     def applications(self, held: Shipment, routes: list[int], t: list[float], state: State) -> list[int]:
         """The goods held on some of ``held``'s ``routes`` (``t`` of each) as applications, route after route: by
         end user where the odds tell them apart, then in lots where the stage has a lot size; made, in turn, at
-        the state's desk (``state.Awaiting``), which holds their goods: returns their numbers."""
+        the state's desk (``transit.Awaiting``), which holds their goods: returns their numbers."""
         end_users, lot_t, stage, desk = self.event.end_users, self.lot_t.get(held.stage), held.stage, state.awaiting
         s = STAGES.index(stage)
         if not lot_t and not (end_users == "all" and self.odds.by_end_user):      # a route's goods, one application

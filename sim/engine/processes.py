@@ -5,7 +5,7 @@ simulation's public methods; none keeps state of its own. The weekly work over
 all countries is one process (``step``) doing compiled arithmetic; dated and
 delayed things (measures coming into force, new suppliers qualifying,
 agreements signed) are events of their own, so SimPy orders them in time.
-Goods at sea and licence decisions are calendars (``state.AtSea``,
+Goods at sea and licence decisions are calendars (``transit.AtSea``,
 ``licensing.Reviews``), not events: a run sends thousands and decides tens of
 thousands. Each event of the clock first has what those calendars hold done
 up to it, as SimPy would have: by time and, at one time, in the order they

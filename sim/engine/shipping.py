@@ -1,4 +1,4 @@
-"""Goods between countries: exports leaving suppliers' stocks, held for a licence or put to sea (``state.AtSea``,
+"""Goods between countries: exports leaving suppliers' stocks, held for a licence or put to sea (``transit.AtSea``,
 where they land in buyers' stocks), or returned to the exporter (refused, stopped, turned back).
 
 Functions of the state; each says in its result what it moved, and the simulation books it, except goods going
@@ -17,7 +17,9 @@ from ..kernels.exports import leave_stock, return_goods, settle_decisions
 from ..kernels.sums import row_sums
 from ..stages import STAGES
 from .measures import ExportLicence
-from .state import UNBOOKED, Books, Shipment, State, Stocks, traded_mass
+from .state import State
+from .stocks import Stocks
+from .transit import UNBOOKED, Books, Shipment, traded_mass
 
 
 @dataclass
@@ -83,7 +85,7 @@ def settle(state: State, days: np.ndarray, applications: np.ndarray, sailed: np.
            banning: np.ndarray, banned: np.ndarray, books: Books | None,
            departures: Callable[[list[int]], tuple]) -> tuple[np.ndarray, np.ndarray]:
     """Licence decisions, in the order they come: on ``days`` [n], of ``applications`` [n] (their numbers at the
-    desk, ``state.Awaiting``), whose reviews started when ``sailed`` [n] voyages had been put to sea, ``approved``
+    desk, ``transit.Awaiting``), whose reviews started when ``sailed`` [n] voyages had been put to sea, ``approved``
     [n] or not, with the share ``banned`` [n, X] of the goods of those ``banning`` [n] refused whatever the review
     decided. Before each, the goods at sea due by then land; then its goods go to sea or back to the exporter
     (out of transit in ``books``; None: not booked, in the spin-up), all in one compiled call

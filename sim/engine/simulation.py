@@ -63,10 +63,11 @@ from .measures import ExportMeasure, acting, build_measures
 from .mining import mine
 from .prices import update_prices
 from .separation import separate
-from .state import Shipment, initial_state, traded_mass
+from .state import initial_state
 from .substitution import substitute
 from .surplus import sink_surplus
 from .trade import settle_relationships, sign_offtake
+from .transit import Shipment, traded_mass
 
 SPIN_UP_DAYS = 364
 

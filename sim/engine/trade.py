@@ -39,7 +39,8 @@ from ..stages import REFINERY, STAGES
 from ..world import Network, items_holding
 from .market import Clearing
 from .measures import Coverage
-from .state import State, Stocks
+from .state import State
+from .stocks import Stocks
 
 LEARNING_STEPS = 13           # the spin-up's last quarter (weekly steps) settles per-item relationships
 ORDER_ADJUST_DAYS = 28.0      # an order corrects 1/4 of its stock gap per week
