@@ -44,6 +44,16 @@ events:
 """
 
 
+BAN_ON_JAPAN = """\
+  - type: export_ban
+    exporter: CN
+    importers: [JP]
+    stages: [refinery]
+    elements: [Dy, Tb]
+    start: 2025-03-03
+"""
+
+
 def licensed(write, approval: str = "1.0", importers: str = "all", extra: str = "", name: str = "s.yaml",
              end: dt.date = END):
     """A run of the baseline with a licence on China's Dy and Tb oxides, its keys ``extra`` added."""
@@ -112,16 +122,8 @@ def test_an_office_deciding_one_application_a_week_builds_a_backlog_and_stretche
 
 
 def test_a_ban_stops_the_goods_waiting_at_an_office_and_empties_its_queue(write):
-    ban = """\
-  - type: export_ban
-    exporter: CN
-    importers: [JP]
-    stages: [refinery]
-    elements: [Dy, Tb]
-    start: 2025-03-03
-"""
     results = licensed(write, importers="[JP]", extra="    lot_t: {refinery: 1}\n"
-                       "    office: {applications_per_week: 1}\n" + ban)
+                       "    office: {applications_per_week: 1}\n" + BAN_ON_JAPAN)
     queue = results.table("licence_queue")
     assert len(queue) and queue["date"].max() < pd.Timestamp("2025-03-03")
     backlog = queue.loc[queue["date"].idxmax(), "t"]
@@ -419,15 +421,7 @@ def test_goods_awaiting_a_licence_keep_their_rows_and_tonnes_while_the_desk_make
 def test_a_desk_that_makes_room_often_decides_lots_at_an_office_as_one_that_never_does(write, monkeypatch):
     """Lots, an office and odds by end user, with a ban stopping goods that await a licence: a desk of one entry
     to start, moved and grown all run long, gives the same results to the bit as one that never needs room."""
-    ban = """\
-  - type: export_ban
-    exporter: CN
-    importers: [JP]
-    stages: [refinery]
-    elements: [Dy, Tb]
-    start: 2025-03-03
-"""
-    extra = "    lot_t: {refinery: 1}\n    office: {applications_per_week: 8}\n" + ban
+    extra = "    lot_t: {refinery: 1}\n    office: {applications_per_week: 8}\n" + BAN_ON_JAPAN
     approval = "{default: 0.7, by_end_user: {defence: 0.1}}"
 
     def tables(entries: int) -> bytes:

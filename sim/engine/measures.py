@@ -237,7 +237,7 @@ class ExportLicence(ExportMeasure):
         cover.licensed.append((self, share))
         cover.add_days(share, self.expected_days)
 
-    def applications(self, held: Shipment, routes: list[int], t: list[float], state: State) -> list[int]:
+    def applications(self, held: Shipment, routes: list[int], t: np.ndarray, state: State) -> list[int]:
         """The goods held on some of ``held``'s ``routes`` (``t`` of each) as applications, route after route: by
         end user where the odds tell them apart, then in lots where the stage has a lot size; made, in turn, at
         the state's desk (``transit.Awaiting``), which holds their goods: returns their numbers."""

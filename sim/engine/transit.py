@@ -326,6 +326,7 @@ class Awaiting:
                                                    self.importer[applications].tolist())]
 
     def _more_rows(self, rows: int) -> None:
+        """Room for ``rows`` applications in all: every column twice as long, or longer."""
         for name in ("measure", "end_user", "s", "exporter", "importer", "start", "length", "t", "held"):
             column = getattr(self, name)
             grown = np.zeros(max(rows, 2 * len(column)), column.dtype)
