@@ -25,11 +25,11 @@ from .transit import UNBOOKED, Books, Shipment, traded_mass
 @dataclass
 class Exports:
     """What left the suppliers' stocks of a stage this step: all of it (``leaving``, tagged mass by route),
-    the applications held for a licence (by route and measure, in the order they were made) and what goes
-    to sea at once."""
+    the applications made for a licence (their numbers at the desk, ``transit.Awaiting``, by measure, in the
+    order made) and what goes to sea at once."""
 
     leaving: np.ndarray                          # [n, L, X] goods by route (``Shipment.goods``; row 0 the mass)
-    held: list[tuple[ExportLicence, list[int]]] = field(default_factory=list)   # applications made, by measure
+    applications: list[tuple[ExportLicence, list[int]]] = field(default_factory=list)
     sent: Shipment | None = None
 
 
@@ -59,7 +59,7 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
         t = row_sums(traded_mass(stage, held.goods))      # each route's t held, as an application sums it
         made = measure.applications(held, np.flatnonzero(t > 0).tolist(), t[t > 0], state)
         if made:
-            exports.held.append((measure, made))
+            exports.applications.append((measure, made))
     carrying = np.flatnonzero(sent.goods[:, 0, :].sum(axis=1) > 0)
     if len(carrying) == len(b):                  # nothing held for a licence: no copy
         exports.sent = sent

@@ -221,12 +221,13 @@ class Simulation:
         if flows is None:
             return
         self.ledger.book(self.state.k, flows)
-        if flows.exports is not None and flows.exports.held:
-            self.ledger.applied(self.state.k, self.state.awaiting, [a for _, made in flows.exports.held for a in made])
+        if flows.exports is not None and flows.exports.applications:
+            self.ledger.applied(self.state.k, self.state.awaiting,
+                                [a for _, made in flows.exports.applications for a in made])
         for buyer, group in flows.qualifying:
             self.env.process(processes.qualify(self.env, self, flows.stage, buyer, group))
         if flows.exports is not None:
-            for measure, made in flows.exports.held:           # a measure's in turn
+            for measure, made in flows.exports.applications:           # a measure's in turn
                 self._review(measure.submit(made))
             if flows.exports.sent is not None:
                 self._sail(flows.exports.sent)
