@@ -153,12 +153,12 @@ class Ledger:
         """Record the applications waiting in licence offices' queues at the end of step ``k`` (their numbers at
         the ``desk``), by route."""
         queue: dict[tuple[str, int, int], list] = {}
-        for application in applications:
-            if desk.t[application] <= 0.0:          # its goods were stopped: nothing waits for a decision
+        for key, t in zip(desk.routes(applications), desk.t[list(applications)].tolist()):
+            if t <= 0.0:          # its goods were stopped: nothing waits for a decision
                 continue
-            route = queue.setdefault(desk.route(application), [0, 0.0])
+            route = queue.setdefault(key, [0, 0.0])
             route[0] += 1
-            route[1] += float(desk.t[application])
+            route[1] += t
         for (stage, exporter, importer), (n, t) in queue.items():
             self.recorder.licence_waiting(k, stage, exporter, importer, n, t)
 

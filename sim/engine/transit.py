@@ -311,12 +311,12 @@ class Awaiting:
     def restate(self, applications: Iterable[int]) -> None:
         """Take the applications' ``t`` anew from their goods (a ban stopped some of them while they waited)."""
         for a in applications:
-            goods = self.values[self.s[a]][None, self.start[a]:self.start[a] + self.length[a]]
+            goods = self.values[self.s[a]][None, self._run(a)]
             self.t[a] = first_row_sum(traded_mass(STAGES[self.s[a]], goods))
 
-    def route(self, a: int) -> tuple[str, int, int]:
-        """(stage, exporter, importer) of application ``a``."""
-        return STAGES[self.s[a]], int(self.exporter[a]), int(self.importer[a])
+    def _run(self, a: int) -> slice:
+        """Where application ``a``'s goods lie in its stage's pool."""
+        return slice(self.start[a], self.start[a] + self.length[a])
 
     def routes(self, applications: Iterable[int] | np.ndarray) -> list[tuple[str, int, int]]:
         """(stage, exporter, importer) of each of ``applications``."""
@@ -348,7 +348,7 @@ class Awaiting:
 
     def goods(self, a: int) -> Shipment:
         """The goods of application ``a``: a shipment of its one route, whose arrays are views of the pool's."""
-        s, run = self.s[a], slice(self.start[a], self.start[a] + self.length[a])
+        s, run = self.s[a], self._run(a)
         return Shipment(STAGES[s], self.importer[a:a + 1], self.exporter[a:a + 1], self.values[s][None, run],
                         self.rows[s][None, run], self.q[s])
 
@@ -358,7 +358,7 @@ class Awaiting:
         for a in np.flatnonzero(self.held[:self.n]).tolist():
             shipment = self.goods(a)
             yield shipment
-            self.values[self.s[a]][self.start[a]:self.start[a] + self.length[a]] = shipment.goods[0]
+            self.values[self.s[a]][self._run(a)] = shipment.goods[0]
 
     def __iter__(self) -> Iterator[Shipment]:
         return (self.goods(a) for a in np.flatnonzero(self.held[:self.n]).tolist())
