@@ -466,7 +466,7 @@ def _run(argv: list[str]) -> int:
         out = args.out or default_out(args.scenario, scenario.name + alone)
         if _cannot_write(out, "run"):
             return 2
-        said = _note_compiling(args.quiet)
+        said = _compile_first(args.quiet)
         # the lock before the run: a folder another run is writing is refused at once
         with _writer(scenario, not args.no_plots) as writer, folder_lock(out), collector_paused(), \
                 _first_use_said(args.quiet or said):
@@ -529,7 +529,7 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     if not args.quiet and not is_random(scenario):
         print(_no_randomness_note(args.scenario, scenario.name, replications), file=sys.stderr)
     if not args.scheduler:           # a cluster's workers have caches of their own
-        _note_compiling(args.quiet)
+        _compile_first(args.quiet)
     started = time.perf_counter()
     end = f" --end {args.end}" if args.end else ""
     try:
@@ -568,16 +568,19 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     return 1 if ensemble.failures else 0
 
 
-def _note_compiling(quiet: bool) -> bool:
-    """Say so when this run first compiles the engine's kernels (a new machine, or new code): a minute of
-    silence at the first run would look like a hang. True when it said so."""
-    from .kernels import compiled
+def _compile_first(quiet: bool) -> bool:
+    """Where the engine's kernels are not compiled yet (a new machine, or new code), compile them first on
+    every core (``sim.kernels.precompile``), and say so: half a minute of silence at the first run would look
+    like a hang. True when it said so."""
+    from . import kernels
 
-    if quiet or compiled():
+    if kernels.compiled():
         return False
-    print("python -m sim: compiling the engine for this machine, once (about a minute; later runs start at once)",
-          file=sys.stderr)
-    return True
+    if not quiet:
+        print("python -m sim: compiling the engine for this machine, once (about half a minute on 2 cores; later "
+              "runs start at once)", file=sys.stderr)
+    kernels.precompile()
+    return not quiet
 
 
 @contextmanager

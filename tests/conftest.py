@@ -69,3 +69,13 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def pytest_sessionstart(session):
+    """Compile the kernels the shipped scenarios call before the tests start, on every core at once, where the
+    cache lacks them: once here rather than in each of pytest-xdist's processes (this hook runs before they
+    start, and again in each of them, which then finds the kernels cached)."""
+    from sim import kernels
+
+    if not hasattr(session.config, "workerinput") and not kernels.compiled():
+        kernels.precompile()

@@ -193,13 +193,17 @@ def test_run_is_an_explicit_subcommand(tmp_path):
 
 
 @pytest.mark.parametrize("quiet", [False, True])
-def test_a_run_that_must_first_compile_the_engine_says_so_unless_quiet(write, monkeypatch, capsys, tmp_path, quiet):
+def test_a_run_that_must_first_compile_the_engine_compiles_it_ahead_and_says_so_unless_quiet(write, monkeypatch,
+                                                                                               capsys, tmp_path, quiet):
     monkeypatch.setattr("sim.kernels.compiled", lambda: False)
+    ahead = []
+    monkeypatch.setattr("sim.kernels.precompile", lambda: ahead.append(True))
     scenario = write(MINIMAL)
     assert main([str(scenario), "--end", "2025-03-31", "--no-plots", "--out", str(tmp_path / "out"),
                  *(["--quiet"] if quiet else [])]) == 0
     said = "compiling the engine for this machine, once" in capsys.readouterr().err
     assert said is not quiet
+    assert ahead == [True]
 
 
 def test_a_run_that_is_the_first_to_use_a_kernel_says_so_once_when_it_compiles_it_and_nothing_after(tmp_path):

@@ -486,3 +486,64 @@ def test_end_use_demand_by_sector_and_grade_is_numpy_s_arithmetic_to_the_bit(see
         assert by_grade.tobytes() == added.tobytes()
     else:
         assert np.allclose(by_grade, added, rtol=1e-14, atol=0.0)
+
+
+FIRST_CALLS = """
+import sys
+import numpy as np
+from numba.core import event
+from sim.kernels.markets import most_covered
+from sim.kernels.sums import row_sums
+
+
+class Compiled(event.Listener):
+    def on_start(self, happened):
+        print(happened.data["dispatcher"].py_func.__name__)
+
+    def on_end(self, happened):
+        pass
+
+
+event.register("numba:compile", Compiled())
+row_sums(np.ones((2, 2)))
+most_covered(np.zeros((2, 2, 2)))
+"""
+
+
+def test_kernels_compiled_ahead_on_two_processes_are_loaded_by_a_run_not_compiled_again(tmp_path):
+    """``precompile`` compiles the listed kernels into an empty cache, split over two processes, passing over a
+    line the kernels no longer match (a changed argument list); a new process then loads them at its first
+    calls, compiling none."""
+    listed = tmp_path / "signatures.txt"
+    listed.write_text("# seconds\tkernel\ttypes\n"
+                      "0.50\tsums.row_sums\t(Array(float64, 2, 'C', False, aligned=True),)\n"
+                      "0.30\tsums.row_sums\t(float64, float64, float64)\n"       # before most_covered, its share
+                      "0.20\tmarkets.most_covered\t(Array(float64, 3, 'C', False, aligned=True),)\n",
+                      encoding="utf-8")
+    script, cache = tmp_path / "first_calls.py", tmp_path / "cache"
+    script.write_text(FIRST_CALLS)
+    env = os.environ | {"NUMBA_CACHE_DIR": str(cache)}
+    subprocess.run([sys.executable, "-c", f"import sim.kernels as k; k.precompile(2, {str(listed)!r})"], env=env,
+                   check=True, cwd=ROOT)
+    compiled = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, check=True,
+                              cwd=ROOT).stdout.split()
+    assert compiled == []
+    without = subprocess.run([sys.executable, str(script)], env=os.environ | {"NUMBA_CACHE_DIR": str(tmp_path / "new")},
+                             capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
+    assert {"row_sums", "most_covered"} <= set(without)        # with an empty cache, the same calls compile
+
+
+def test_the_listed_kernels_are_shared_out_by_compile_time_each_once():
+    """Shares of about equal compile time: the longest first, each to the share with the least so far."""
+    listed = [sim.kernels.Signature(f"k.k{n}", "()", seconds) for n, seconds in enumerate([1.0, 5.0, 2.0, 4.0, 3.0])]
+    split = sim.kernels.shares(listed, 2)
+    assert [[s.seconds for s in share] for share in split] == [[5.0, 2.0, 1.0], [4.0, 3.0]]
+    assert sorted(s.kernel for share in split for s in share) == sorted(s.kernel for s in listed)
+
+
+def test_the_list_of_kernels_to_compile_ahead_names_every_kernel_the_shipped_scenarios_call():
+    """``signatures.txt`` lists each kernel the shipped scenarios' runs (here to the end of 2028, past every dated
+    event of theirs) call, with the types they call it with: else ``tools/kernel_signatures.py record``."""
+    checked = subprocess.run([sys.executable, "tools/kernel_signatures.py", "check", "--end", "2028-12-31"],
+                             capture_output=True, text=True, cwd=ROOT)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

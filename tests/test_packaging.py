@@ -11,7 +11,8 @@ from .conftest import ROOT
 
 
 def test_the_wheel_ships_every_module_of_every_subpackage(tmp_path):
-    """pip builds a wheel holding each .py under sim/, subpackages included (a bare packages = ["sim"] ships none).
+    """pip builds a wheel holding each .py under sim/, subpackages included (a bare packages = ["sim"] ships none),
+    and the list of kernels to compile ahead.
 
     Built from a clean copy of the sources: a build/ folder left in a checkout would ship its stale modules."""
     source = tmp_path / "source"
@@ -21,9 +22,11 @@ def test_the_wheel_ships_every_module_of_every_subpackage(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(tmp_path)],
                    check=True, capture_output=True)
     wheel = next(tmp_path.glob("sim-*.whl"))
-    shipped = {name for name in zipfile.ZipFile(wheel).namelist() if name.endswith(".py")}
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {name for name in names if name.endswith(".py")}
     sources = {path.relative_to(ROOT).as_posix() for path in (ROOT / "sim").rglob("*.py")}
     assert sources == shipped
+    assert "sim/kernels/signatures.txt" in names          # the kernels a first run compiles ahead
     assert {"sim/engine/trade.py", "sim/scenario/schema.py", "sim/plots/briefing.py"} <= shipped
 
 

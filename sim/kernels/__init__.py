@@ -27,6 +27,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -153,3 +154,104 @@ def compiled() -> bool:
     except (AttributeError, OSError):           # a Numba whose cache is laid out otherwise: say nothing
         return True
     return True
+
+
+# The kernels the shipped scenarios call from the engine, each with the types it is called with and the seconds
+# it took to compile first on 2 cores (callees included): ``tools/kernel_signatures.py record`` writes it,
+# ``check`` (and a test) says whether it still names what the runs call.
+SIGNATURES = Path(__file__).with_name("signatures.txt")
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One line of ``signatures.txt``: a kernel (``module.name`` under this package), the Numba types of its
+    arguments as ``repr`` writes them, and the seconds its first compilation took."""
+
+    kernel: str
+    types: str
+    seconds: float
+
+    def line(self) -> str:
+        return f"{self.seconds:.2f}\t{self.kernel}\t{self.types}"
+
+    def compile(self) -> None:
+        """Compile the kernel for these types (or load it from the cache), as its first call would."""
+        import importlib
+
+        module, name = self.kernel.rsplit(".", 1)
+        getattr(importlib.import_module(f"{__name__}.{module}"), name).compile(numba_types(self.types))
+
+
+def numba_types(written: str) -> tuple:
+    """The Numba types of a kernel's arguments from their ``repr`` (``Array(float64, 2, 'C', False, ...)``)."""
+    from numba.core import types
+
+    return eval(written, {"__builtins__": {}}, dict(vars(types)))  # noqa: S307 - our own list's text
+
+
+def signatures(file: Path = SIGNATURES) -> list[Signature]:
+    """The kernels and types ``file`` lists (none if it is missing)."""
+    if not file.is_file():
+        return []
+    listed = []
+    for line in file.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            seconds, kernel, types = line.split("\t")
+            listed.append(Signature(kernel, types, float(seconds)))
+    return listed
+
+
+def shares(listed: list[Signature], processes: int) -> list[list[Signature]]:
+    """``listed`` split into ``processes`` shares of about equal compile time, the longest first in each."""
+    split: list[list[Signature]] = [[] for _ in range(processes)]
+    load = [0.0] * processes
+    for signature in sorted(listed, key=lambda s: (-s.seconds, s.kernel)):
+        least = load.index(min(load))
+        split[least].append(signature)
+        load[least] += signature.seconds
+    return split
+
+
+def precompile(processes: int | None = None, file: Path = SIGNATURES) -> None:
+    """Compile the kernels the shipped scenarios call (``file``, by default ``signatures.txt``) into this
+    machine's cache, split over ``processes`` working at once (default: the cores, up to 4): on 2 cores about
+    ×0.57 of the time a run takes to compile them one by one as it first calls them. What the cache holds
+    already is only loaded; a kernel a run calls that the list lacks (new code, or types of its own) still
+    compiles at its first call. Nothing with one process or with Numba off (``NUMBA_DISABLE_JIT=1``). The
+    processes stop if this one ends first."""
+    import os
+    import subprocess
+
+    processes = processes or min(4, os.cpu_count() or 1)
+    if processes < 2 or os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"):
+        return
+    share = "import sys; from sim.kernels import compile_share; compile_share(sys.argv[1], *map(int, sys.argv[2:]))"
+    parent = str(os.getpid())
+    started = [subprocess.Popen([sys.executable, "-c", share, str(file), parent, str(part), str(processes)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)      # a Ctrl-C here ends them below, not with tracebacks
+                for part in range(processes)]
+    try:
+        for process in started:
+            process.wait()
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.terminate()
+        for process in started:
+            process.wait()
+
+
+def compile_share(file: str, parent: int, part: int, processes: int) -> None:
+    """``precompile``'s process ``part`` of ``processes``: compile its share of the list, one kernel after
+    another, until done or until ``parent`` has gone (a killed command leaves no compiler running long). A line
+    the kernels no longer match (their code changed since the list was written) is left to the runs."""
+    import os
+
+    for signature in shares(signatures(Path(file)), processes)[part]:
+        if os.getppid() != parent:
+            return
+        try:
+            signature.compile()
+        except Exception:                     # noqa: BLE001 - stale line: the run compiles what it calls
+            continue
