@@ -323,3 +323,24 @@ def test_a_process_ahead_ends_when_its_parent_is_killed_in_the_middle_of_its_tas
     parent.kill()
     parent.wait()
     _wait_for(lambda: not _alive(child), 5)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2,
+                    reason="reads /proc; compiles ahead where there are two cores or more")
+def test_ctrl_c_while_the_engine_compiles_ahead_stops_its_compilers_too(tmp_path):
+    """A first run (an empty kernel cache) compiles the engine on two processes of their own session before it
+    starts: a Ctrl-C in the terminal stops the command in one line more, and it stops them."""
+    out = tmp_path / "run"
+    run = subprocess.Popen([sys.executable, "-m", "sim", str(ROOT / "scenarios" / "japan_ban.yaml"), "--out", str(out)],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                           preexec_fn=_as_in_a_terminal, env=os.environ | {"NUMBA_CACHE_DIR": str(tmp_path / "cache")})
+    _wait_for(lambda: len(_children(run.pid)) == 2)
+    compilers = _children(run.pid)
+    os.killpg(run.pid, signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=20)
+    assert run.returncode == 130
+    assert [line for line in stderr.splitlines() if line.strip()] == [
+        "python -m sim: compiling the engine for this machine, once (about half a minute on 2 cores; later runs "
+        "start at once)", "python -m sim: interrupted; no partial output was left"]
+    assert not out.exists()
+    assert not any(_alive(c) for c in compilers)
