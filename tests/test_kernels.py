@@ -398,15 +398,8 @@ def test_the_kernels_count_as_compiled_once_cached_and_not_with_an_empty_cache(t
     assert empty.stdout.strip() == "False"
 
 
-COMPILED_HERE = """
-import sys
-import numpy as np
-from numba.core import event
-import sim.kernels
-if len(sys.argv) > 1:                      # the kernel files as another version of them reads
-    sim.kernels.package_digest = lambda: sys.argv[1]
-from sim.kernels.sums import row_sums
-
+# a script's part that prints the name of each kernel the process compiles (none: all loaded from the cache)
+SAY_WHAT_IS_COMPILED = """
 
 class Compiled(event.Listener):
     def on_start(self, happened):
@@ -417,6 +410,17 @@ class Compiled(event.Listener):
 
 
 event.register("numba:compile", Compiled())
+"""
+
+COMPILED_HERE = """
+import sys
+import numpy as np
+from numba.core import event
+import sim.kernels
+if len(sys.argv) > 1:                      # the kernel files as another version of them reads
+    sim.kernels.package_digest = lambda: sys.argv[1]
+from sim.kernels.sums import row_sums
+""" + SAY_WHAT_IS_COMPILED + """
 row_sums(np.ones((2, 2)))
 """
 
@@ -489,22 +493,11 @@ def test_end_use_demand_by_sector_and_grade_is_numpy_s_arithmetic_to_the_bit(see
 
 
 FIRST_CALLS = """
-import sys
 import numpy as np
 from numba.core import event
 from sim.kernels.markets import most_covered
 from sim.kernels.sums import row_sums
-
-
-class Compiled(event.Listener):
-    def on_start(self, happened):
-        print(happened.data["dispatcher"].py_func.__name__)
-
-    def on_end(self, happened):
-        pass
-
-
-event.register("numba:compile", Compiled())
+""" + SAY_WHAT_IS_COMPILED + """
 row_sums(np.ones((2, 2)))
 most_covered(np.zeros((2, 2, 2)))
 """
