@@ -52,6 +52,17 @@ def test_two_workers_give_bit_identical_bands(scenario, one_worker, tmp_path):
         assert (two.folder / name).read_bytes() == (one_worker.folder / name).read_bytes()
 
 
+@pytest.mark.parametrize("workers, ahead", [(2, True), (1, False)])
+def test_an_ensemble_on_workers_compiles_the_engine_ahead_once_where_the_cache_lacks_it(scenario, tmp_path,
+                                                                                       monkeypatch, workers, ahead):
+    """Not once in each worker: on every core first (``sim.kernels.precompile``); one worker compiles as it runs."""
+    monkeypatch.setattr("sim.kernels.compiled", lambda: False)
+    compiled = []
+    monkeypatch.setattr("sim.kernels.precompile", lambda: compiled.append(True))
+    run_ensemble(scenario, 2, tmp_path / "ens", end=dt.date(2025, 6, 30), workers=workers)
+    assert compiled == ([True] if ahead else [])
+
+
 def test_replication_r_is_the_run_with_replication_r(scenario, one_worker):
     """Replication 2 rerun alone gives exactly its summary in the ensemble (how a failed one is rerun)."""
     results = Simulation(scenario, end=END, replication=2).run()

@@ -136,9 +136,16 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 def locally(task: Task, todo: list[int], workers: int | None) -> Outcomes:
     """Here when one worker will do (one task, or ``workers=1``), else on a pool of ``workers`` local processes
-    (default: all cores, never more than there are tasks)."""
+    (default: all cores, never more than there are tasks), the engine's kernels compiled ahead on every core
+    first where the cache lacks them (``sim.kernels.precompile``), not once in each worker."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-    return in_process(task, todo) if workers == 1 else on_processes(task, todo, workers)
+    if workers == 1:
+        return in_process(task, todo)
+    from .. import kernels
+
+    if not kernels.compiled():
+        kernels.precompile()
+    return on_processes(task, todo, workers)
 
 
 TLS_CONFIG = ("distributed.comm.tls.ca-file", "distributed.comm.tls.client.cert", "distributed.comm.tls.client.key")
