@@ -326,12 +326,11 @@ class Awaiting:
                                                    self.importer[applications].tolist())]
 
     def _more_rows(self, rows: int) -> None:
-        """Room for ``rows`` applications in all: every column twice as long, or longer."""
+        """Room for ``rows`` applications in all: every column twice as long, or longer (``larger``: ``hold`` writes
+        each column of a new application)."""
         for name in ("measure", "end_user", "s", "exporter", "importer", "start", "length", "t", "held"):
             column = getattr(self, name)
-            grown = np.zeros(max(rows, 2 * len(column)), column.dtype)
-            grown[:self.n] = column[:self.n]
-            setattr(self, name, grown)
+            setattr(self, name, larger(column, self.n, max(rows, 2 * len(column))))
 
     def _make_room(self, s: int, entries: int) -> None:
         """Room for ``entries`` more of stage ``s``: the runs of the applications still held moved to the front,
