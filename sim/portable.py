@@ -4,8 +4,9 @@ NumPy picks its powers, logarithms and exponentials by the CPU it runs on (AVX-5
 the last bit), OpenBLAS its matrix-product kernels, and Numba vectorises the compiled kernels' maths with
 Intel's SVML where that library is installed (the C library's otherwise, which NumPy's AVX2 code calls too);
 such a bit can move a figure read at a threshold
-(the baseline's Vietnamese magnet output by 3e-5 from November 2025; in ``japan_stockpile`` the week the US
-plants go short, 32 or 13). With ``ENVIRONMENT`` set before NumPy is loaded, every x86-64 machine with AVX2
+(before residues under a milligram were kept out of trade, ``sim.kernels.clearing.DUST_T``, the baseline's
+Vietnamese magnet output by 3e-5 from November 2025; since, a figure by about 1e-7 at most where a
+threshold carries it). With ``ENVIRONMENT`` set before NumPy is loaded, every x86-64 machine with AVX2
 runs AVX2's code, Haswell's kernels and the C library's maths in the compiled kernels. The golden reference
 is recorded, and the test suite runs, with it; an analyst comparing runs across machines sets the same
 variables. On an AVX2 machine without SVML nothing changes; on an AVX-512 one NumPy's powers and logarithms

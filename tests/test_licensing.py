@@ -357,7 +357,8 @@ def test_a_batch_of_licence_decisions_settles_as_its_decisions_do_one_at_a_time(
     the same decisions settled one by one: stocks, order books, holds, books and outcomes to the bit."""
     text = LICENCE.format(base=BASE, importers="all", approval="0.5").replace(
         "processing_days: 7", "processing_days: {dist: triangular, low: 20, mode: 45, high: 63}")
-    simulation = Simulation(load_scenario(write(text)), seed=1, end=END)
+    # two weeks past END: a batch of more than 20 reviews still pending at the end
+    simulation = Simulation(load_scenario(write(text)), seed=1, end=END + dt.timedelta(days=14))
     simulation.run()
     simulation.state.k -= 1                                     # decided in the calendar's last step: recorded
     days, applications, sailed = (np.array(column) for column in zip(*simulation.reviews.decided_by(

@@ -5,7 +5,9 @@ reviews, keeps their decisions in a calendar (``Reviews``) and books them.
 - **Applications.** The goods a licence holds on one route in a step are one application, or, where the
   odds name end users, one for the civil and one for the defence share of the importer's use; each of
   these is split into lots of at most ``lot_t`` of its stage (t REO, t magnet; the last lot smaller),
-  every lot holding the route's items in the shipment's proportions.
+  every lot holding the route's items in the shipment's proportions. A route where the licence would hold
+  less than a milligram (``DUST_T``: a residue of a share, a few 1e-19 t) is not held: an application of
+  it would draw a review, and shift every later draw on the last bit of a sum.
 - **Office.** Without one, every application is reviewed at once. With one, applications join a
   first-in, first-out queue; the office takes up ``applications_per_week`` of them (pro rata per step:
   whole applications, the fraction carried over; unused capacity is not kept) and works off its backlog

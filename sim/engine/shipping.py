@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InvariantError
+from ..kernels.clearing import DUST_T
 from ..kernels.exports import leave_stock, return_goods, settle_decisions
 from ..kernels.sums import row_sums
 from ..stages import STAGES
@@ -55,7 +56,7 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
         return Exports(goods, sent=sent)
     exports = Exports(goods)
     for measure, share in licensed:
-        held = sent.take(share[b, j])
+        held = sent.take(not_dust(stage, sent, share[b, j]))
         t = row_sums(traded_mass(stage, held.goods))      # each route's t held, as an application sums it
         made = measure.applications(held, np.flatnonzero(t > 0).tolist(), t[t > 0], state)
         if made:
@@ -66,6 +67,15 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
     elif len(carrying):
         exports.sent = sent.routes(carrying)
     return exports
+
+
+def not_dust(stage: str, sent: Shipment, cover: np.ndarray) -> np.ndarray:
+    """The share ``cover`` [n, I] of each route's goods a licence holds, but none of a route where that is less
+    than ``DUST_T`` (a rounding residue of a share, a few 1e-19 t): such goods ship unheld rather than draw a
+    review, whose random draw would shift every later one."""
+    covered = (traded_mass(stage, sent.goods) * cover).sum(axis=1)
+    dust = (covered > 0) & (covered < DUST_T)
+    return np.where(dust[:, None], 0.0, cover) if dust.any() else cover
 
 
 def return_to_exporter(state: State, shipment: Shipment, refused: bool, books: Books | None,

@@ -25,7 +25,8 @@ Rules stated here because they shape results:
   working stock for their own use), but only once the buyer has qualified
   them for that item, ``switching_days`` after it first went short of it or
   of another item with the same delay (``switching_days_by_item`` gives an
-  item a delay of its own; ``sim.engine.market`` clears all of it).
+  item a delay of its own; ``sim.engine.market`` clears all of it); a spare or a lack of less than
+  a milligram (``DUST_T``) is rounding's residue and takes no part.
 """
 from __future__ import annotations
 

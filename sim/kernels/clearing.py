@@ -24,6 +24,12 @@ from .tagged import item_mass
 # NumPy's log2 of np.nan_to_num's stand-in for an infinite price ratio (a price over a recent average of nothing)
 LOG2_MAX = float(np.log2(np.full(2, np.finfo(np.float64).max))[0])
 
+# t (a milligram): less is rounding's residue, not goods. Re-sourcing asks nothing of a spare that small and
+# seeks nothing for a lack that small: a residue of a few 1e-16 t in a stock (that a country kept as working
+# stock of what it sold, and sold as spare) once grew by x2.4 a week into trade a year later, so that the
+# baseline's Vietnamese magnets in late 2025 hung on the last bit of a sum
+DUST_T = 1e-9
+
 
 @kernel
 def sum_over_suppliers(x: np.ndarray, carried: np.ndarray) -> np.ndarray:
@@ -189,7 +195,7 @@ def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, block
     lacking, sellers = 0, 0
     for b in range(B):
         for i in range(I):
-            lacking += unmet[b, i] > 0
+            lacking += unmet[b, i] > DUST_T
     for j in range(J):
         sellers += makers[j]
     if lacking == 0:
@@ -203,10 +209,10 @@ def resource(spare: np.ndarray, qualified: np.ndarray, makers: np.ndarray, block
         for i in range(I):
             k = b * I + i
             first[k] = n
-            if unmet[b, i] > 0:
+            if unmet[b, i] > DUST_T:
                 for j in range(J):
                     # never from oneself; a maker without spare is asked nothing (its request would be 0)
-                    if makers[j] and j != b and spare[j, i] > 0 and qualified[b, j, i]:
+                    if makers[j] and j != b and spare[j, i] > DUST_T and qualified[b, j, i]:
                         avoid = 1.0 - (1.0 - blocked[b, j, i]) * (1.0 - tariffed[b, j, i])
                         request[n] = spare[j, i] * (1.0 - avoid)
                         if request[n] > 0:

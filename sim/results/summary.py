@@ -22,6 +22,7 @@ from .recorder import Recorder
 WARN_SHARE = 0.5  # a stockpile in days of own oxide use is flagged when that use is under half its end users'
 SHORT = 0.005   # a country is short when more than 0.5% of its demand goes unmet
 ROUNDING = 1e-9  # unmet below this share of a step's demand is arithmetic's rounding, not a shortfall
+SHOWN_T = 1e-12  # t: less is rounding's residue: a table leaves it out, and no share is taken of it
 ON = "CN"       # dependency is measured on China
 
 
@@ -218,8 +219,8 @@ def summarise(results: Run) -> Summary:
             continue
         with np.errstate(invalid="ignore", divide="ignore"):
             short = np.where(demand[:, c] > 0, unmet[:, c] / np.where(demand[:, c] > 0, demand[:, c], 1), 0.0)
-            plant_short = np.where(planned[:, c] > 0, 1 - made[:, c] / np.where(planned[:, c] > 0,
-                                                                                 planned[:, c], 1), 0.0)
+            plant_short = np.where(planned[:, c] > SHOWN_T, 1 - made[:, c] / np.where(planned[:, c] > SHOWN_T,
+                                                                                       planned[:, c], 1), 0.0)
         peak = int(np.argmax(short))
         hit = np.flatnonzero(short[k0:] > SHORT) + k0
         plant_hit = np.flatnonzero(plant_short[k0:] > SHORT) + k0

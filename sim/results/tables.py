@@ -72,7 +72,7 @@ from .events import events_table
 from .periods import PeriodSteps, run_periods
 from .recorder import Recorder
 from .sparse import SparseSteps
-from .summary import Summary, summarise
+from .summary import SHOWN_T, Summary, summarise
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -161,7 +161,7 @@ class Results:
         else:
             labels, data = self.by_period(array[:] if isinstance(array, SparseSteps) else array, frequency, how)
             values = data.reshape(-1)
-            kept = np.arange(values.size) if keep_zero else np.flatnonzero(np.abs(values) > 1e-12)
+            kept = np.arange(values.size) if keep_zero else np.flatnonzero(np.abs(values) > SHOWN_T)
             codes, values = np.unravel_index(kept, data.shape), values[kept]
         index = pd.MultiIndex(levels=[pd.DatetimeIndex(labels, name="date")] + [list(v) for _, v in axes],
                               codes=list(codes), names=["date"] + [n for n, _ in axes], verify_integrity=False)
@@ -178,7 +178,7 @@ class Results:
         if frequency == "step":
             step, lead, rows = record.entries()
             tail = rows.reshape(len(step), int(np.prod(record.tail)))
-            kept = np.nonzero(np.abs(tail) > 1e-12)          # in order of step, position, then item
+            kept = np.nonzero(np.abs(tail) > SHOWN_T)          # in order of step, position, then item
             codes = (step[kept[0]], *(c[kept[0]] for c in lead),
                      *(np.unravel_index(kept[1], record.tail) if record.tail else ()))
             return self.dates, codes, tail[kept]
@@ -186,7 +186,7 @@ class Results:
         parts = []
         for p, block in enumerate(steps.blocks(record, how)):
             block = np.broadcast_to(block, record.shape[1:]).reshape(-1)
-            kept = np.flatnonzero(np.abs(block) > 1e-12)
+            kept = np.flatnonzero(np.abs(block) > SHOWN_T)
             parts.append((np.full(len(kept), p), kept, block[kept]))
         period, flat, values = (np.concatenate(x) for x in zip(*parts, strict=True))
         return labels, (period, *np.unravel_index(flat, record.shape[1:])), values
@@ -238,7 +238,7 @@ class Results:
             axes = [("country", net.countries), ("item", items)]
             t = self._tidy(stock, axes, "t", frequency, how="last", keep_zero=True)
             with np.errstate(invalid="ignore", divide="ignore"):
-                cover = np.where(use > 0, stock / np.where(use > 0, use, 1), np.nan)
+                cover = np.where(use > SHOWN_T, stock / np.where(use > SHOWN_T, use, 1), np.nan)   # t/day
             t["days_of_cover"] = self._values(cover, frequency, "last")
             t.insert(2, "stage", stage)
             t["days_of_end_use"] = np.nan
@@ -247,7 +247,7 @@ class Results:
                 with np.errstate(invalid="ignore", divide="ignore"):
                     end_use = np.where(content > 0, stock / np.where(content > 0, content, 1), np.nan)
                 t["days_of_end_use"] = self._values(end_use, frequency, "last")
-            in_use = self._values(use, frequency, "last") > 0
+            in_use = self._values(use, frequency, "last") > SHOWN_T
             parts.append(t[(t["t"].abs() > 1e-9) | (in_use & (stage != STOCKPILE))])
         return pd.concat(parts, ignore_index=True)
 
@@ -259,7 +259,8 @@ class Results:
         frame = self._tidy(raw.demand, axes, "demand_t", frequency, keep_zero=True)
         frame["supplied_t"] = self._values(raw.supplied, frequency)
         frame = frame[frame["demand_t"] > 0].reset_index(drop=True)
-        frame["unmet_t"] = (frame["demand_t"] - frame["supplied_t"]).clip(lower=0.0)
+        unmet = (frame["demand_t"] - frame["supplied_t"]).to_numpy()
+        frame["unmet_t"] = np.where(unmet > SHOWN_T, unmet, 0.0)        # demand all served, to rounding: none
         sector = pd.Series(range(len(net.sectors)), index=net.sectors)
         s = sector[frame["sector"]].values
         frame["end_user"] = np.where(net.defence[s], "defence", "civil")
@@ -272,7 +273,7 @@ class Results:
         axes = [("country", net.countries), ("grade", net.grades)]
         frame = self._tidy(raw.magnets_planned, axes, "planned_t", frequency, keep_zero=True)
         frame["made_t"] = self._values(raw.magnets_made, frequency)
-        frame = frame[frame["planned_t"] > 1e-12].reset_index(drop=True)
+        frame = frame[frame["planned_t"] > SHOWN_T].reset_index(drop=True)
         frame["short_t"] = (frame["planned_t"] - frame["made_t"]).clip(lower=0.0)
         return frame
 
@@ -340,7 +341,8 @@ class Results:
     def dependency_shares(self, j: int, frequency: str, stages: tuple[str, ...] = STAGES
                           ) -> tuple[pd.DatetimeIndex, dict[str, tuple[np.ndarray, np.ndarray]]]:
         """The periods, and for each stage the direct and embedded dependency [period, country] of every
-        country on country ``j`` (NaN: no imports, or nothing consumed), as ``dependency`` tabulates them."""
+        country on country ``j`` (NaN: no imports, or nothing consumed, beyond ``SHOWN_T``'s rounding), as
+        ``dependency`` tabulates them."""
         net, raw = self.net, self.raw
         C = net.n_countries
         out = {}
@@ -358,8 +360,8 @@ class Results:
                                    for block in self._calendar(frequency)[1].blocks(tagged, "sum")])
                 consumed, touched = blocks[:, :, 0], blocks[:, :, 1]
             with np.errstate(invalid="ignore", divide="ignore"):
-                direct = np.where(total > 0, from_on / np.where(total > 0, total, 1), np.nan)
-                embedded = np.where(consumed > 0, touched / np.where(consumed > 0, consumed, 1), np.nan)
+                direct = np.where(total > SHOWN_T, from_on / np.where(total > SHOWN_T, total, 1), np.nan)
+                embedded = np.where(consumed > SHOWN_T, touched / np.where(consumed > SHOWN_T, consumed, 1), np.nan)
             out[stage] = (direct, embedded)
         return labels, out
 
