@@ -1,14 +1,17 @@
 """Rounding is not material: a residue of arithmetic (a few 1e-16 t) never becomes trade or a licence
-application, so a run's results do not hang on the last bit of a sum."""
+application, so a run's results do not hang on the last bit of a sum; and the step's matrix products add in
+one stated order, the same on every machine."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim import load_scenario
 from sim.engine.shipping import not_dust
 from sim.engine.simulation import Simulation
 from sim.engine.transit import Shipment
 from sim.kernels.clearing import DUST_T, resource
+from sim.kernels.products import matmul, matvec, vecmat
 from sim.kernels.tagged import add_origin
 from sim.stages import REFINERY
 
@@ -63,3 +66,29 @@ def test_a_licence_holds_nothing_of_a_route_where_its_share_is_a_rounding_residu
     sent = Shipment(REFINERY, np.array([0, 1]), np.array([1, 0]), goods)
     share = not_dust(REFINERY, sent, np.array([[1e-19, 0.0], [0.5, 0.0]]))
     assert share.tolist() == [[0.0, 0.0], [0.5, 0.0]]
+
+
+@pytest.mark.parametrize("zeros", [0.0, 0.7])
+def test_a_product_adds_its_terms_in_the_order_of_the_inner_index(zeros):
+    """Each entry is the plain loop's sum, bit for bit (a zero term skipped, the factors being finite), and
+    NumPy's product (its BLAS adds in an order of its own) to the last places."""
+    rng = np.random.default_rng(7)
+    a, b, x = rng.random((5, 9)), rng.random((9, 4)), rng.random(9)
+    a[rng.random(a.shape) < zeros] = 0.0
+    x[rng.random(x.shape) < zeros] = 0.0
+
+    def loop(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        out = np.zeros((rows.shape[0], columns.shape[1]))
+        for i in range(rows.shape[0]):
+            for j in range(columns.shape[1]):
+                for p in range(rows.shape[1]):
+                    if rows[i, p] != 0.0:
+                        out[i, j] += rows[i, p] * columns[p, j]
+        return out
+
+    assert np.array_equal(matmul(a, b), loop(a, b))
+    assert np.array_equal(matvec(a, x), loop(a, x[:, None])[:, 0])
+    assert np.array_equal(vecmat(x, b), loop(x[None, :], b)[0])
+    assert np.array_equal(matmul(a, b.T.copy().T), matmul(a, b))          # a view's layout: the same sums
+    np.testing.assert_allclose(matmul(a, b), a @ b, rtol=1e-14)
+    np.testing.assert_allclose(vecmat(x, b), x @ b, rtol=1e-14)

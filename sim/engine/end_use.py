@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels.end_use import serve_end_uses
+from ..kernels.products import matmul, matvec
 from ..stages import MAGNET, MINE, REFINERY
 from ..world import Network
 from ..world.provenance import TaggedFlow
@@ -47,7 +48,7 @@ def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, d
         magnet.tagged, magnet.rows, magnet.count, by_sector, by_grade, state.sector_grades, result.own_fill,
         net.defence, defence_first, result.shipped, result.carried, state.pipeline[MAGNET], state.use_own[MAGNET],
         wants,
-        net.members[MAGNET] @ (rate[:, None] * net.plant_grades), net.members[MAGNET] @ rate, float(dt_),
+        matmul(net.members[MAGNET], rate[:, None] * net.plant_grades), matvec(net.members[MAGNET], rate), float(dt_),
         USE_SMOOTHING_DAYS)
     exports = dispatch(state, MAGNET, *leaving, cover.licensed)
     flows = Flows(stage=MAGNET, demand=by_sector, supplied=supplied, magnets_used=TaggedFlow(*used), exports=exports,
@@ -58,8 +59,8 @@ def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, d
 def end_user_shares(state: State, net: Network, by_sector: np.ndarray, by_grade: np.ndarray, day: int) -> None:
     """Defence sectors' share of each country's use of magnets (by grade), oxides and concentrate."""
     defence = magnets_by_grade(by_sector * net.defence[None], state.sector_grades)
-    oxide = (by_grade / net.country_yield[:, None]) @ net.recipe + net.non_magnet_t_per_day[day] * net.step_days
-    oxide_d = (defence / net.country_yield[:, None]) @ net.recipe
+    oxide = matmul(by_grade / net.country_yield[:, None], net.recipe) + net.non_magnet_t_per_day[day] * net.step_days
+    oxide_d = matmul(defence / net.country_yield[:, None], net.recipe)
     state.defence_share[MAGNET] = np.where(by_grade > 0, defence / np.where(by_grade > 0, by_grade, 1), 0.0)
     state.defence_share[REFINERY] = np.where(oxide > 0, oxide_d / np.where(oxide > 0, oxide, 1), 0.0)
     total = oxide.sum(axis=1, keepdims=True)

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..kernels.products import vecmat
 from ..stages import REFINERY
 from ..world import Network
 from .measures import ExportMeasure
@@ -55,8 +56,8 @@ def covered_orders(measures: Iterable[ExportMeasure], state: State, net: Network
 def capacity_by_element(net: Network, day: int) -> np.ndarray:
     """[2, E] t/day of each element the mines (by their ore composition) and the refineries (by what they
     recover, were they fed) can make on step ``day``."""
-    return np.stack([net.mines.rate_t_per_day[day] @ net.composition,
-                     net.refineries.rate_t_per_day[day] @ net.recovery])
+    return np.stack([vecmat(net.mines.rate_t_per_day[day], net.composition),
+                     vecmat(net.refineries.rate_t_per_day[day], net.recovery)])
 
 
 def announced_unmet(state: State, covered_share: np.ndarray | None, fade: float) -> np.ndarray:

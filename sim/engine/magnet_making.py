@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels import production
+from ..kernels.products import matmul
 from ..kernels.tagged import add_origin
 from ..stages import REFINERY
 from ..world import Network
@@ -38,7 +39,7 @@ def recycle(state: State, net: Network, day: int, by_grade: np.ndarray) -> Flows
     share = net.recycling_share[day]
     if not share.any():
         return None
-    recycled = share[:, None] * (by_grade @ net.recipe)
+    recycled = share[:, None] * matmul(by_grade, net.recipe)
     oxide = state.oxide
     add_origin(oxide.tagged, oxide.rows, oxide.count, recycled, net.tags.row("refined", 0), net.tags.row("touched", 0))
     return Flows(recycled=recycled)
@@ -49,7 +50,7 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     """Oxides drawn by magnet plants (for ``plan`` [C, G], t magnet), other uses and stockpiles; the oxide
     market cleared, exports sent; magnets made, their provenance that of the oxides of their recipe."""
     dt_ = net.step_days
-    for_magnets = (plan / net.country_yield[:, None]) @ net.recipe
+    for_magnets = matmul(plan / net.country_yield[:, None], net.recipe)
     buy = purchases(state, net, day)
     oxide, pile, magnet = state.oxide, state.pile, state.magnet
     use = production.oxide_use(for_magnets, net.non_magnet_t_per_day[day], float(dt_), state.other_use_multiplier,
@@ -58,7 +59,7 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     result, wants, qualifying = trade(state, net, REFINERY, state.oxide, use[1], cover)
     fill = result.own_fill
     made, per_yield = production.scarcest(plan, net.recipe, fill, net.country_yield)   # the scarcest element
-    into_magnets = per_yield @ net.recipe
+    into_magnets = matmul(per_yield, net.recipe)
     (other_used, claims, supplied), used, magnets, leaving = production.make_magnets(
         oxide.tagged, oxide.rows, oxide.count, pile.tagged, pile.rows, pile.count, magnet.tagged, magnet.rows,
         magnet.count, plan, made, net.recipe_shares, fill, into_magnets, use, buy, result.shipped, result.carried,

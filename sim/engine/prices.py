@@ -24,6 +24,7 @@ import numpy as np
 
 from ..kernels import prices as kernel
 from ..kernels.markets import unmet_share
+from ..kernels.products import matmul
 from ..stages import REFINERY, STAGES
 from ..world import Network
 from .expectations import expected_unmet
@@ -80,9 +81,7 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
     if magnets_answer or net.home_market is not None:
         value = recipe_multiple(net, price)
         if magnets_answer:
-            by_sector = np.empty((len(net.markets), len(net.sectors)))
-            for m, grade in enumerate(value):      # market by market, as with one market
-                by_sector[m] = net.sector_grades @ grade
+            by_sector = matmul(value, net.sector_grades.T)
         if net.home_market is not None:
             flows.magnet_price, flows.magnet_price_multiple = kernel.magnet_prices(
                 value, bases, exponents, powers, net.max_price_multiple, net.magnet_initial_price)
@@ -96,11 +95,7 @@ def recipe_multiple(net: Network, price: np.ndarray) -> np.ndarray:
     """[M, G] the value of each grade's recipe at each market's prices ``price`` [M, E] over its value at the
     initial prices, priced elements only (1 for a recipe without any)."""
     priced, recipe, base = net.priced_recipe
-    value = np.empty((price.shape[0], recipe.shape[0]))
-    # market by market, each a vector product of its own arrays (BLAS adds in an order of their own): the same
-    # arithmetic with one market as with two
-    for m, p in enumerate(price):
-        value[m] = recipe @ p[priced]
+    value = matmul(price[:, priced], recipe.T)
     kernel.over_base(value, base)
     return value
 

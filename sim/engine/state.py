@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels import end_use as end_use_kernels
+from ..kernels.products import matmul, matvec, vecmat
 from ..scenario import Scenario
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
@@ -90,12 +91,9 @@ def magnet_demand(net: Network, sector_grades: np.ndarray, day: int, multiplier:
 
 
 def magnets_by_grade(by_sector: np.ndarray, sector_grades: np.ndarray) -> np.ndarray:
-    """[C, G] t magnet by grade of ``by_sector`` [C, S] t magnet split by ``sector_grades`` [C, S, G], as
-    ``np.einsum("cs,csg->cg", ...)`` gives it: compiled for more than one grade, where einsum adds sector by
-    sector; NumPy's for one, where einsum adds the sectors as a dot product, in an order of its own."""
-    if sector_grades.shape[2] > 1:
-        return end_use_kernels.magnets_by_grade(by_sector, sector_grades)
-    return np.einsum("cs,csg->cg", by_sector, sector_grades)
+    """[C, G] t magnet by grade of ``by_sector`` [C, S] t magnet split by ``sector_grades`` [C, S, G], added
+    sector by sector (``sim.kernels.end_use.magnets_by_grade``)."""
+    return end_use_kernels.magnets_by_grade(by_sector, sector_grades)
 
 
 def initial_state(net: Network, world: Scenario, start_k: int) -> State:
@@ -115,11 +113,11 @@ def initial_state(net: Network, world: Scenario, start_k: int) -> State:
     magnets = magnet_demand(net, sector_grades, 0, np.ones((C, len(net.sectors))), step_days)[1] / step_days
     mag_all = throughput(MAGNET, magnets)
     made = np.diag(net.supplier_shares[MAGNET])[:, None] * mag_all
-    oxide = (made / net.country_yield[:, None]) @ net.recipe + net.non_magnet_t_per_day[0]
+    oxide = matmul(made / net.country_yield[:, None], net.recipe) + net.non_magnet_t_per_day[0]
     ox_all = throughput(REFINERY, oxide)
-    feed = (net.members[REFINERY] @ net.refineries.rate_t_per_day[0])[:, None]
+    feed = matvec(net.members[REFINERY], net.refineries.rate_t_per_day[0])[:, None]
     conc_all = throughput(MINE, feed)
-    mined = net.mines.rate_t_per_day[0] @ net.composition
+    mined = vecmat(net.mines.rate_t_per_day[0], net.composition)
     mix = mined / mined.sum() if mined.sum() > 0 else np.full(len(net.elements), 1 / len(net.elements))
 
     use_all = {MINE: conc_all, REFINERY: ox_all, MAGNET: mag_all}

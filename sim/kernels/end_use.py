@@ -28,8 +28,7 @@ def demand_by_sector(units_per_day: np.ndarray, kg_per_unit: np.ndarray, step_da
 @kernel
 def magnets_by_grade(by_sector: np.ndarray, sector_grades: np.ndarray) -> np.ndarray:
     """[C, G] t magnet by grade of ``by_sector`` [C, S] t magnet split by ``sector_grades`` [C, S, G], each product
-    added sector by sector (multiplied, then added: as NumPy's einsum adds them for more than one grade where it
-    does not fuse the two, as on x86-64; ``sim.engine.state.magnets_by_grade``)."""
+    added sector by sector, a multiply then an add (the order of ``sim.kernels.products``)."""
     C, S, G = sector_grades.shape
     grades = np.zeros((C, G))
     for c in range(C):
