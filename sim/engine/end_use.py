@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels.end_use import serve_end_uses
+from ..kernels.end_use import magnets_by_grade, serve_end_uses
 from ..kernels.products import matmul, matvec
 from ..stages import MAGNET, MINE, REFINERY
 from ..world import Network
@@ -16,7 +16,7 @@ from ..world.provenance import TaggedFlow
 from .flows import Flows
 from .measures import ExportMeasure, coverage
 from .shipping import dispatch
-from .state import State, magnet_demand, magnets_by_grade
+from .state import State, magnet_demand
 from .trade import USE_SMOOTHING_DAYS, trade
 
 

@@ -87,13 +87,7 @@ def magnet_demand(net: Network, sector_grades: np.ndarray, day: int, multiplier:
     grade [C, G] (demand substituted to ferrite needs none)."""
     by_sector = end_use_kernels.demand_by_sector(net.demand_units_per_day[day], net.magnet_kg_per_unit,
                                                  float(step_days), multiplier)
-    return by_sector, magnets_by_grade(by_sector, sector_grades)
-
-
-def magnets_by_grade(by_sector: np.ndarray, sector_grades: np.ndarray) -> np.ndarray:
-    """[C, G] t magnet by grade of ``by_sector`` [C, S] t magnet split by ``sector_grades`` [C, S, G], added
-    sector by sector (``sim.kernels.end_use.magnets_by_grade``)."""
-    return end_use_kernels.magnets_by_grade(by_sector, sector_grades)
+    return by_sector, end_use_kernels.magnets_by_grade(by_sector, sector_grades)
 
 
 def initial_state(net: Network, world: Scenario, start_k: int) -> State:

@@ -33,28 +33,11 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @kernel
 def matvec(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """[n] the product of ``a`` [n, k] and ``x`` [k]."""
-    n, k = a.shape
-    out = np.zeros(n)
-    for i in range(n):
-        total = 0.0
-        for p in range(k):
-            f = a[i, p]
-            if f != 0.0:
-                total += f * x[p]
-        out[i] = total
-    return out
+    """[n] the product of ``a`` [n, k] and ``x`` [k] (C-ordered): ``matmul`` with ``x`` as one column."""
+    return matmul(a, x.reshape((x.shape[0], 1))).reshape((a.shape[0],))
 
 
 @kernel
 def vecmat(x: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """[m] the product of ``x`` [k] and ``b`` [k, m]."""
-    k, m = b.shape
-    out = np.zeros(m)
-    for p in range(k):
-        f = x[p]
-        if f == 0.0:
-            continue
-        for j in range(m):
-            out[j] += f * b[p, j]
-    return out
+    """[m] the product of ``x`` [k] (C-ordered) and ``b`` [k, m]: ``matmul`` with ``x`` as one row."""
+    return matmul(x.reshape((1, x.shape[0])), b)[0]
