@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..kernels.clearing import order_and_clear
 from ..kernels.end_use import magnets_by_grade, serve_end_uses
-from ..kernels.products import matmul, matvec
+from ..kernels.products import matmul
 from ..stages import MAGNET, MINE, REFINERY
 from ..world import Network
 from ..world.provenance import TaggedFlow
@@ -17,7 +18,7 @@ from .flows import Flows
 from .measures import ExportMeasure, coverage
 from .shipping import dispatch
 from .state import State, magnet_demand
-from .trade import USE_SMOOTHING_DAYS, trade
+from .trade import USE_SMOOTHING_DAYS, open_market
 
 
 @dataclass
@@ -40,16 +41,15 @@ def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, d
     if by_end_user:
         end_user_shares(state, net, by_sector, by_grade, day)
     cover = coverage(acting, MAGNET, state, net, kept)
-    result, wants, qualifying = trade(state, net, MAGNET, state.magnet, by_grade, cover)
+    market = open_market(state, net, MAGNET, state.magnet, by_grade, cover)     # end uses' own use: by_grade
+    result, wants, qualifying = market.cleared(order_and_clear(*market.arguments))
     # plants make to order what imports this step do not bring, up to nameplate capacity
     rate = net.magnet_plants.nameplate_t_per_day[day] * state.running[MAGNET] * dt_
     magnet = state.magnet
     (got, plan), used, supplied, leaving = serve_end_uses(
         magnet.tagged, magnet.rows, magnet.count, by_sector, by_grade, state.sector_grades, result.own_fill,
         net.defence, defence_first, result.shipped, result.carried, state.pipeline[MAGNET], state.use_own[MAGNET],
-        wants,
-        matmul(net.members[MAGNET], rate[:, None] * net.plant_grades), matvec(net.members[MAGNET], rate), float(dt_),
-        USE_SMOOTHING_DAYS)
+        wants, net.members[MAGNET], rate, net.plant_grades, float(dt_), USE_SMOOTHING_DAYS)
     exports = dispatch(state, MAGNET, *leaving, cover.licensed)
     flows = Flows(stage=MAGNET, demand=by_sector, supplied=supplied, magnets_used=TaggedFlow(*used), exports=exports,
                   qualifying=qualifying)

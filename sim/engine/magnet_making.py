@@ -19,7 +19,7 @@ from .measures import ExportMeasure, coverage
 from .shipping import dispatch
 from .state import State
 from .stockpiles import purchases
-from .trade import USE_SMOOTHING_DAYS, trade
+from .trade import USE_SMOOTHING_DAYS, open_market
 
 
 @dataclass
@@ -49,22 +49,20 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
                  kept: dict) -> MagnetMaking:
     """Oxides drawn by magnet plants (for ``plan`` [C, G], t magnet), other uses and stockpiles; the oxide
     market cleared, exports sent; magnets made, their provenance that of the oxides of their recipe."""
-    dt_ = net.step_days
-    for_magnets = matmul(plan / net.country_yield[:, None], net.recipe)
     buy = purchases(state, net, day)
     oxide, pile, magnet = state.oxide, state.pile, state.magnet
-    use = production.oxide_use(for_magnets, net.non_magnet_t_per_day[day], float(dt_), state.other_use_multiplier,
-                               buy)
+    use = np.empty((2,) + oxide.tagged[:, 0].shape)     # other uses' claims, all own use
     cover = coverage(acting, REFINERY, state, net, kept)
-    result, wants, qualifying = trade(state, net, REFINERY, state.oxide, use[1], cover)
-    fill = result.own_fill
-    made, per_yield = production.scarcest(plan, net.recipe, fill, net.country_yield)   # the scarcest element
-    into_magnets = matmul(per_yield, net.recipe)
-    (other_used, claims, supplied), used, magnets, leaving = production.make_magnets(
+    market = open_market(state, net, REFINERY, oxide, use[1], cover)
+    starting = production.clear_oxides(market.arguments, plan, net.country_yield, net.recipe,
+                                       net.non_magnet_t_per_day[day], float(net.step_days),
+                                       state.other_use_multiplier, buy, use)
+    result, wants, qualifying = market.cleared(starting)
+    (other_used, claims, supplied), into_magnets, made, used, magnets, leaving = production.make_magnets(
         oxide.tagged, oxide.rows, oxide.count, pile.tagged, pile.rows, pile.count, magnet.tagged, magnet.rows,
-        magnet.count, plan, made, net.recipe_shares, fill, into_magnets, use, buy, result.shipped, result.carried,
-        state.pipeline[REFINERY], state.use_own[REFINERY], float(dt_), USE_SMOOTHING_DAYS, net.tags.row("made", 0),
-        net.tags.row("touched", 0))
+        magnet.count, plan, net.recipe, net.country_yield, net.recipe_shares, result.own_fill, use, buy,
+        result.shipped, result.carried, state.pipeline[REFINERY], state.use_own[REFINERY], float(net.step_days),
+        USE_SMOOTHING_DAYS, net.tags.row("made", 0), net.tags.row("touched", 0))
     exports = dispatch(state, REFINERY, *leaving, cover.licensed)
     flows = Flows(stage=REFINERY, other_uses=other_used,
                   oxides_used=TaggedFlow(*used), oxides_into_magnets=into_magnets, magnets_planned=plan,

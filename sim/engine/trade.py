@@ -31,6 +31,7 @@ Rules stated here because they shape results:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -51,22 +52,55 @@ SHORT_SHARE = 0.005           # a buyer goes looking for new suppliers once 0.5%
 NONE = np.zeros((0, 0))       # no extra days, no price to follow: the kernel's empty [C, I]
 
 
-def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.ndarray,
-          cover: Coverage) -> tuple[Clearing, np.ndarray, list[tuple[int, int]]]:
-    """What buyers need this step, the stage's market cleared on it and what the step teaches buyers
-    (relationships learnt in the spin-up, shortages remembered, the use averages updated), in one compiled call
-    (``sim.kernels.clearing``; where a quota applies, it caps what is shipped in between and the lesson is a
-    second call). Returns the clearing, the need [C, I] (use plus a share of the gap to each country's target
-    position: working stock and lead time, the extra days measures ask for, precaution after a shortage,
-    stock-building as prices rise) and the (buyer, switching group) pairs that start qualifying now. The caller
-    takes its own use from stock, then ships the exports."""
+@dataclass
+class Market:
+    """One stage's market in a step, before it clears: the arguments of its clearing
+    (``sim.kernels.clearing.order_and_clear``, which the stage's compiled call makes once it has worked out its own
+    use into ``own_use``), the arrays the clearing writes, and the quotas that cut what it ships before buyers
+    learn from the step."""
+
+    arguments: tuple
+    own_use: np.ndarray       # [C, I] what the stage's plants or users ask of their country's stock this step
+    figures: np.ndarray       # [6, C, I] wants, fill, ordered, unmet, moved, sought
+    shipped: np.ndarray       # [B, J, I]
+    carried: np.ndarray       # [B, J]
+    refused: np.ndarray       # [B, I] what buyers were refused, re-sourced next step
+    quotas: list              # [(quota, share)]
+    lesson: tuple             # ``sim.kernels.clearing.after_clearing``'s arguments from ``use_all`` on
+
+    def cleared(self, starting: np.ndarray) -> tuple[Clearing, np.ndarray, list[tuple[int, int]]]:
+        """The clearing, the need [C, I] and the (buyer, switching group) pairs that start qualifying now
+        (``starting``, as the clearing returned them). Where a quota applies, it first cuts what is shipped
+        (the cut is unmet, and refused: re-sourced next step), then buyers learn (a second compiled call)."""
+        wants, fill, ordered, unmet, moved, _ = self.figures
+        shipped = self.shipped
+        if self.quotas:
+            for quota, share in self.quotas:
+                cut = quota.cap(shipped, share)
+                if cut.any():
+                    shipped -= cut
+                    unmet += cut.sum(axis=1)
+                    self.refused += cut.sum(axis=1)
+            starting = clearing.after_clearing(wants, unmet, moved, shipped, self.carried, ordered, self.own_use,
+                                               *self.lesson)
+        return Clearing(own_fill=fill, shipped=shipped, carried=self.carried, ordered=ordered, unmet=unmet), wants, \
+            pairs(starting)
+
+
+def open_market(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.ndarray,
+                cover: Coverage) -> Market:
+    """The stage's market this step, ready for its compiled call to clear it: what buyers need, the market's
+    clearing and what the step teaches buyers (relationships learnt in the spin-up, shortages remembered, the
+    use averages updated). The need [C, I] is use plus a share of the gap to each country's target position
+    (working stock and lead time, the extra days measures ask for, precaution after a shortage, stock-building
+    as prices rise). ``own_use`` [C, I] is the array the stage's call writes its own use into before it clears;
+    the caller takes it from stock, then ships the exports."""
     countries, items = own_use.shape
     step_days = float(net.step_days)
     restocking = net.restocking
     doublings = price_doublings(state, net, stage)
     remembering = restocking is not None and state.k >= 0
     figures = np.empty((6, countries, items))
-    wants, fill, ordered, unmet, moved, sought = figures
     shipped = np.zeros((countries, countries, items))
     carried = np.zeros((countries, countries), dtype=bool)
     extra_days = cover.extra_days if isinstance(cover.extra_days, np.ndarray) else NONE
@@ -77,26 +111,16 @@ def trade(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.nd
     lesson = (state.learnt[stage], -LEARNING_STEPS <= state.k < 0, remembering,
               shortage_fade(net) if remembering else 0.0, SHORT_SHARE, USE_SMOOTHING_DAYS, NORMAL_USE_DAYS,
               state.qualifying[stage], net.switching_days[stage], state.k >= 0)
-    starting = clearing.order_and_clear(
+    arguments = (
         stocks.tagged, state.pipeline[stage], use_all, state.use_own[stage], use_normal,
         net.target_days[stage], net.buyer_lead_days[stage], extra_days,
         0.0 if restocking is None else restocking.extra_days, CONTRACT_FLEX,
         0.0 if restocking is None else restocking.contract_flex - CONTRACT_FLEX, shortage, doublings,
         net.market_of, net.on_price_rise.days_per_doubling if doublings.size else 0.0, ORDER_ADJUST_DAYS, step_days,
         state.order_shares[stage], *order_routes(state, stage), own_use, cover.blocked, cover.tariffed, qualified,
-        net.makers[stage],
-        refused, figures, shipped, carried, not quotas, *lesson)
-    if quotas:
-        for quota, share in quotas:
-            cut = quota.cap(shipped, share)
-            if cut.any():
-                shipped -= cut
-                unmet += cut.sum(axis=1)
-                refused += cut.sum(axis=1)
-        starting = clearing.after_clearing(wants, unmet, moved, shipped, carried, ordered, own_use, use_all, use_normal,
-                                           shortage, sought, step_days, qualified, *lesson)
-    return Clearing(own_fill=fill, shipped=shipped, carried=carried, ordered=ordered, unmet=unmet), wants, \
-        pairs(starting)
+        net.makers[stage], refused, figures, shipped, carried, not quotas, *lesson)
+    return Market(arguments, own_use, figures, shipped, carried, refused, quotas,
+                  (use_all, use_normal, shortage, figures[5], step_days, qualified, *lesson))
 
 
 def order_routes(state: State, stage: str) -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,7 @@ from . import kernel
 from .clearing import sum_over_suppliers
 from .exports import leave_stock
 from .production import use_average
+from .products import matmul, matvec
 from .sums import pairwise_sum
 from .tagged import take_share
 
@@ -82,17 +83,24 @@ def serve_end_uses(magnet: np.ndarray, rows: np.ndarray, count: np.ndarray, by_s
                    by_grade: np.ndarray, sector_grades: np.ndarray, fill: np.ndarray, defence: np.ndarray,
                    defence_first: np.ndarray, shipped: np.ndarray, carried: np.ndarray, pipeline: np.ndarray,
                    use_own: np.ndarray,
-                   wants: np.ndarray, grade_cap: np.ndarray, total_cap: np.ndarray, step_days: float,
-                   smoothing_days: float) -> tuple:
+                   wants: np.ndarray, members: np.ndarray, rate: np.ndarray, plant_grades: np.ndarray,
+                   step_days: float, smoothing_days: float) -> tuple:
     """End use once the magnet market has cleared (``fill`` [C, G]: the share of end uses' demand ``by_grade``
     the country's stock served): magnets taken from ``magnet`` (its rows that may hold anything: ``rows``,
     ``count``, ``sim.kernels.tagged``), rationed among sectors (``ration``), exports ``shipped`` (on the routes
     ``carried`` marks) leaving the stock, own use's average moved; plants plan to make what imports did not
-    bring of the need ``wants`` [C, G], up to each grade's capacity ``grade_cap`` [C, G] and the plants' ``total_cap``
-    [C] (t magnet this step). Returns [2, C, G] magnets got and the plan (one array: each array handed back to
-    Python costs about as much as a pass over these), the magnets used (a flow: mass, at, values), sectors
+    bring of the need ``wants`` [C, G], up to their capacity: the plants' ``rate`` [P] (t magnet this step), by
+    country (``members`` [C, P]), for each grade they make (``plant_grades`` [P, G]) and in all. Returns [2, C, G]
+    magnets got and the plan (one array: each array handed back to Python costs about as much as a pass over
+    these), the magnets used (a flow: mass, at, values), sectors
     supplied [C, S] and the exports (``leave_stock``'s routes and goods)."""
     C, G = wants.shape
+    by_plant = np.empty(plant_grades.shape)
+    for p in range(plant_grades.shape[0]):
+        for g in range(G):
+            by_plant[p, g] = rate[p] * plant_grades[p, g]
+    grade_cap = matmul(members, by_plant)
+    total_cap = matvec(members, rate)
     grades = np.empty((2, C, G))
     got, plan = grades[0], grades[1]
     for c in range(C):

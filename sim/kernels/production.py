@@ -1,5 +1,7 @@
-"""What plants do with their stocks in a step, compiled: separation into oxides, magnets made from oxides, and
-the own use and exports that leave the stocks, each part's work after its market has cleared in one call.
+"""What mines and plants do in a step, compiled: mining, separation into oxides, magnets made from oxides, and
+the own use and exports that leave the stocks. A stage that trades is two calls: its own use worked out and its
+market cleared (``clear_feed``, ``clear_oxides``), then its work once the market has cleared (``separate``,
+``make_magnets``): a quota cuts shipments in between, in Python, when one applies.
 
 Tagged mass is ``[C, Q, X]`` (``sim.world.provenance``): row 0 the mass, then one row per country for each of
 mined, refined, made and touched; ``made_row`` etc. are the first row of a kind (country 0's). Units: t REO for
@@ -10,8 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import kernel
+from .clearing import order_and_clear
 from .exports import leave_stock
-from .tagged import add_entries, add_stamped, holds, take_share
+from .products import matmul, matvec
+from .tagged import add_entries, add_origin, add_stamped, holds, take_share
 
 
 @kernel
@@ -24,20 +28,58 @@ def use_average(use: np.ndarray, now: np.ndarray, step_days: float, smoothing_da
 
 
 @kernel
-def oxide_use(for_magnets: np.ndarray, other_per_day: np.ndarray, step_days: float, other_multiplier: np.ndarray,
-              buy: np.ndarray) -> np.ndarray:
-    """What magnet making asks of each country's oxide stock [C, E] before its market clears: plants'
-    ``for_magnets``, other uses' ``other_per_day`` x ``step_days`` x their answer to prices
-    ``other_multiplier``, and stockpiles' ``buy``. Returns [2, C, E]: other uses' claims, and all own use (one
-    array: each array handed back to Python costs about as much as a pass over these)."""
-    C, E = for_magnets.shape
-    use = np.empty((2, C, E))
+def mine(conc: np.ndarray, rows: np.ndarray, count: np.ndarray, members: np.ndarray, rate: np.ndarray,
+         composition: np.ndarray, step_days: float, mined_row: int, touched_row: int) -> np.ndarray:
+    """Concentrate mined this step [C, E] (t REO), added to the stock ``conc`` (its rows that may hold anything:
+    ``rows``, ``count``; ``sim.kernels.tagged``), mined and touched in its country: the mines' ``rate`` [M]
+    (t/day) x their deposits' ``composition`` [M, E], by country (``members`` [C, M]), x ``step_days``."""
+    M, E = composition.shape
+    by_mine = np.empty((M, E))
+    for m in range(M):
+        for e in range(E):
+            by_mine[m, e] = rate[m] * composition[m, e]
+    mined = matmul(members, by_mine)
+    for c in range(mined.shape[0]):
+        for e in range(E):
+            mined[c, e] *= step_days
+    add_origin(conc, rows, count, mined, mined_row, touched_row)
+    return mined
+
+
+@kernel
+def clear_feed(market: tuple, members: np.ndarray, rate: np.ndarray, feed_cap: np.ndarray) -> np.ndarray:
+    """Separation's own use, then the concentrate market cleared: the plants' feed capacity ``feed_cap`` [C, 1]
+    (t concentrate this step: their ``rate`` [P] by country, ``members`` [C, P]) is written first, then
+    ``sim.kernels.clearing.order_and_clear`` clears on ``market``, its arguments (``feed_cap`` its own use).
+    Returns the (buyer, switching group) pairs that start qualifying."""
+    capacity = matvec(members, rate)
+    for c in range(capacity.shape[0]):
+        feed_cap[c, 0] = capacity[c]
+    return order_and_clear(*market)
+
+
+@kernel
+def clear_oxides(market: tuple, plan: np.ndarray, country_yield: np.ndarray, recipe: np.ndarray,
+                 other_per_day: np.ndarray, step_days: float, other_multiplier: np.ndarray, buy: np.ndarray,
+                 use: np.ndarray) -> np.ndarray:
+    """Magnet making's own use, then the oxide market cleared. What it asks of each country's oxide stock
+    [C, E] is written first into ``use`` [2, C, E]: other uses' claims, ``other_per_day`` x ``step_days`` x their
+    answer to prices ``other_multiplier``; and all own use, those plus what magnet plants take for their ``plan``
+    [C, G] (t magnet; by each grade's ``recipe`` [G, E] over the country's yield [C]) plus stockpiles' ``buy``.
+    Then ``sim.kernels.clearing.order_and_clear`` clears on ``market``, its arguments (``use[1]`` its own use).
+    Returns the (buyer, switching group) pairs that start qualifying."""
+    C, G = plan.shape
+    per_t = np.empty((C, G))
+    for c in range(C):
+        for g in range(G):
+            per_t[c, g] = plan[c, g] / country_yield[c]
+    for_magnets = matmul(per_t, recipe)
     other, own = use[0], use[1]
     for c in range(C):
-        for e in range(E):
+        for e in range(for_magnets.shape[1]):
             other[c, e] = other_per_day[c, e] * step_days * other_multiplier[c, e]
             own[c, e] = for_magnets[c, e] + other[c, e] + buy[c, e]
-    return use
+    return order_and_clear(*market)
 
 
 @kernel
@@ -107,23 +149,28 @@ def scarcest(plan: np.ndarray, recipe: np.ndarray, fill: np.ndarray, country_yie
 @kernel
 def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndarray, pile: np.ndarray,
                  pile_rows: np.ndarray, pile_count: np.ndarray, magnet: np.ndarray, magnet_rows: np.ndarray,
-                 magnet_count: np.ndarray, plan: np.ndarray, made: np.ndarray, recipe_shares: np.ndarray,
-                 fill: np.ndarray, into_magnets: np.ndarray, use: np.ndarray, buy: np.ndarray, shipped: np.ndarray,
+                 magnet_count: np.ndarray, plan: np.ndarray, recipe: np.ndarray, country_yield: np.ndarray,
+                 recipe_shares: np.ndarray, fill: np.ndarray, use: np.ndarray, buy: np.ndarray, shipped: np.ndarray,
                  carried: np.ndarray, pipeline: np.ndarray, use_own: np.ndarray, step_days: float,
                  smoothing_days: float, made_row: int, touched_row: int) -> tuple:
     """Magnet making once the oxide market has cleared (``fill`` [C, E]: the share of own use served).
 
-    Plants take ``into_magnets`` [C, E] of oxides for the magnets ``made`` [C, G] (t magnet) of their ``plan``;
-    other uses get their claims (``use[0]``, ``oxide_use``) x fill and stockpiles ``buy`` x fill (into ``pile``);
+    Plants make of their ``plan`` [C, G] (t magnet) what the scarcest element of each grade's ``recipe`` [G, E]
+    allows (``scarcest``) and take the oxides of that recipe over the country's yield [C]; other uses get their
+    claims (``use[0]``, ``clear_oxides``) x fill and stockpiles ``buy`` x fill (into ``pile``);
     exports ``shipped`` (on the routes ``carried`` marks) leave the oxide stock; own use's average (``use_own``)
     moves towards plants' and other uses' claims, own use (``use[1]``) less what stockpiles buy. The magnets carry
     the provenance of the oxides of their recipe in the stock before any of it is taken (``recipe_content``, with
     ``recipe_shares``), and join ``magnet``. Each stock comes with its rows that may hold anything
     (``sim.kernels.tagged``). Returns [3, C, E] other uses served, the claims and what the stock served of them
-    (one array: each array handed back to Python costs about as much as a pass over these), the oxides used and
-    the magnets made (each a flow: mass, at, values), and the exports (``leave_stock``'s routes and goods)."""
+    (one array: each array handed back to Python costs about as much as a pass over these), the oxides plants took
+    [C, E] and the magnets made [C, G], the oxides used and the magnets made (each a flow: mass, at, values), and
+    the exports (``leave_stock``'s routes and goods)."""
     C, Q, G = magnet.shape
     E = fill.shape[1]
+    both = scarcest(plan, recipe, fill, country_yield)
+    made = both[0]
+    into_magnets = matmul(both[1], recipe)
     makers, content_rows, content_count, content = recipe_content(plan, oxide, oxide_rows, oxide_count,
                                                                   recipe_shares)
     sums = np.empty((3, C, E))
@@ -154,22 +201,28 @@ def make_magnets(oxide: np.ndarray, oxide_rows: np.ndarray, oxide_count: np.ndar
         n = content_count[k]
         e = add_stamped(magnet, magnet_rows, magnet_count, c, content_rows[k, :n], content[k, :n], made[c],
                         made_row, touched_row, at, values, mass, e)
-    return sums, used, (mass, at[:e], values[:e]), exports
+    return sums, into_magnets, made, used, (mass, at[:e], values[:e]), exports
 
 
 @kernel
 def separate(conc: np.ndarray, conc_rows: np.ndarray, conc_count: np.ndarray, oxide: np.ndarray,
              oxide_rows: np.ndarray, oxide_count: np.ndarray, feed_cap: np.ndarray, fill: np.ndarray,
-             recovered: np.ndarray, shipped: np.ndarray, carried: np.ndarray, pipeline: np.ndarray,
-             use_own: np.ndarray, step_days: float,
-             smoothing_days: float, refined_row: int, touched_row: int) -> tuple:
-    """Separation once the concentrate market has cleared: plants take ``feed_cap`` [C, 1] x ``fill`` of concentrate,
-    exports ``shipped`` (on the routes ``carried`` marks) leave the stock, own use's average moves towards the plants'
-    capacity, and the feed becomes oxides by the plants' recovery, ``recovered`` [C, E] (what their capacity would
-    recover of each element) over the capacity (the rest is tailings), stamped refined where separated, into ``oxide``.
-    Each stock comes with its rows that may hold anything (``sim.kernels.tagged``). Returns the feed and the oxides
-    (each a flow: mass, at, values), and the exports (``leave_stock``'s routes and goods)."""
+             members: np.ndarray, rate: np.ndarray, recovery: np.ndarray, shipped: np.ndarray, carried: np.ndarray,
+             pipeline: np.ndarray, use_own: np.ndarray, step_days: float, smoothing_days: float, refined_row: int,
+             touched_row: int) -> tuple:
+    """Separation once the concentrate market has cleared (``clear_feed``): plants take ``feed_cap`` [C, 1] x
+    ``fill`` of concentrate, exports ``shipped`` (on the routes ``carried`` marks) leave the stock, own use's
+    average moves towards the plants' capacity, and the feed becomes oxides by the plants' ``recovery`` [P, E]:
+    what their capacity (``rate`` [P] t this step, by country ``members`` [C, P]) would recover of each element,
+    over the capacity (the rest is tailings), stamped refined where separated, into ``oxide``. Each stock comes
+    with its rows that may hold anything (``sim.kernels.tagged``). Returns the feed and the oxides (each a flow:
+    mass, at, values), and the exports (``leave_stock``'s routes and goods)."""
     C, Q, E = oxide.shape
+    by_plant = np.empty(recovery.shape)
+    for p in range(recovery.shape[0]):
+        for x in range(E):
+            by_plant[p, x] = rate[p] * recovery[p, x]
+    recovered = matmul(members, by_plant)
     feed = np.empty((C, 1))
     for c in range(C):
         feed[c, 0] = feed_cap[c, 0] * fill[c, 0]
@@ -182,7 +235,7 @@ def separate(conc: np.ndarray, conc_rows: np.ndarray, conc_count: np.ndarray, ox
     mass = np.zeros((C, E))
     at = np.empty(feed_at.shape[0] + 2 * C, np.int64)
     values = np.empty((at.shape[0], E))
-    recovery = np.empty(E)
+    recovered_share = np.empty(E)
     e, first = 0, 0
     while first < feed_at.shape[0]:         # the feed's entries, country after country
         c = feed_at[first] // Q
@@ -190,8 +243,8 @@ def separate(conc: np.ndarray, conc_rows: np.ndarray, conc_count: np.ndarray, ox
         while end < feed_at.shape[0] and feed_at[end] // Q == c:
             end += 1
         for x in range(E):
-            recovery[x] = recovered[c, x] / feed_cap[c, 0] if feed_cap[c, 0] > 0 else 0.0
+            recovered_share[x] = recovered[c, x] / feed_cap[c, 0] if feed_cap[c, 0] > 0 else 0.0
         e = add_stamped(oxide, oxide_rows, oxide_count, c, source[first:end], feed_values[first:end],
-                        recovery, refined_row, touched_row, at, values, mass, e)
+                        recovered_share, refined_row, touched_row, at, values, mass, e)
         first = end
     return (feed_mass, feed_at, feed_values), (mass, at[:e], values[:e]), exports
