@@ -24,7 +24,6 @@ import numpy as np
 
 from ..kernels import prices as kernel
 from ..kernels.markets import unmet_share
-from ..kernels.products import matmul
 from ..stages import REFINERY, STAGES
 from ..world import Network
 from .expectations import expected_unmet
@@ -44,8 +43,8 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
     oxides ``sunk`` [C, E] and the stocks, and (with a home market) magnet prices from end uses'
     ``magnet_claims`` - ``magnet_supplied`` [C, G]; then demand answers them and plants idle or restart at
     them. ``covered`` [C, E]: the orders announced measures will cover (with expectations; None: no measure
-    awaited). The arithmetic is compiled (``sim.kernels.prices``: the element prices one call, magnet prices,
-    demand's answer and plants idling a call each).
+    awaited). The arithmetic is one compiled call (``sim.kernels.prices.step_prices``: the element prices,
+    magnet prices, demand's answer and plants idling, in turn).
 
     The price multiple is the pressure of the market's terms at once (the default), held within the cap. With
     ``adjustment_per_year`` a market finds its price by trial, as traders do: the log of the multiple moves
@@ -61,7 +60,7 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
         covered_share = None if covered is None else unmet_share(net.by_market(covered), net.by_market(claims))
         expected = expected_unmet(state, net, day, covered_share)
     rise, trial = net.on_price_rise, net.adjustment_per_year is not None   # rise: the average buyers judge against
-    price, multiple, bases, exponents, powers = kernel.market_prices(
+    market = (
         claims, supplied, sunk, state.use_own[REFINERY], state.oxide.tagged, state.pile.tagged, net.market_of,
         state.scarcity, state.surplus, min(1.0, dt_ / SCARCITY_SMOOTHING_DAYS), state.opening_cover,
         state.opening_scarcity, state.opening_surplus, spin_up, net.scarcity_of_orders, expected,
@@ -71,33 +70,21 @@ def update_prices(state: State, net: Network, day: int, claims: np.ndarray, supp
         net.adjustment_per_year if trial else 0.0, net.reversion_per_year, net.initial_price,
         rise is not None, NOTHING if rise is None else state.recent_price,
         0.0 if rise is None else min(1.0, dt_ / rise.memory_days))
-    state.price = price
-    flows = Flows(price=price, price_multiple=multiple)
     lr = net.long_run
     magnets_answer = bool(net.demand_elasticity or (lr is not None and lr.demand_elasticity))
     uses_answer = bool(np.count_nonzero(net.other_uses_elasticity)
                        or (lr is not None and np.count_nonzero(lr.other_uses_elasticity)))
-    by_sector = NOTHING
-    if magnets_answer or net.home_market is not None:
-        value = recipe_multiple(net, price)
-        if magnets_answer:
-            by_sector = matmul(value, net.sector_grades.T)
-        if net.home_market is not None:
-            flows.magnet_price, flows.magnet_price_multiple = kernel.magnet_prices(
-                value, bases, exponents, powers, net.max_price_multiple, net.magnet_initial_price)
-    if magnets_answer or uses_answer:
-        respond(state, net, by_sector, multiple if uses_answer else NOTHING)
-    curtail(state, net, day)
-    return flows
-
-
-def recipe_multiple(net: Network, price: np.ndarray) -> np.ndarray:
-    """[M, G] the value of each grade's recipe at each market's prices ``price`` [M, E] over its value at the
-    initial prices, priced elements only (1 for a recipe without any)."""
     priced, recipe, base = net.priced_recipe
-    value = matmul(price[:, priced], recipe.T)
-    kernel.over_base(value, base)
-    return value
+    elasticity, answering = answer_arguments(state, net, magnets_answer, uses_answer)
+    price, multiple, magnet_price, magnet_multiple = kernel.step_prices(
+        market, net.market_of, net.max_price_multiple, net.home_market is not None, magnets_answer, uses_answer,
+        priced, recipe, base, net.sector_grades, net.magnet_initial_price, elasticity, answering,
+        plant_arguments(state, net), net.price_floor[day], RESTART_MARGIN, MIN_IDLE_DAYS, float(dt_))
+    state.price = price
+    flows = Flows(price=price, price_multiple=multiple)
+    if net.home_market is not None:
+        flows.magnet_price, flows.magnet_price_multiple = magnet_price, magnet_multiple
+    return flows
 
 
 def remember(state: State, net: Network) -> None:
@@ -118,23 +105,22 @@ def remember(state: State, net: Network) -> None:
         state.lasting_other_use = np.ones_like(state.other_use_multiplier)
 
 
-def respond(state: State, net: Network, by_sector: np.ndarray, multiple: np.ndarray) -> None:
-    """Demand's answer to prices, in place: end uses' ``demand_multiplier`` [C, S] to ``by_sector`` [M, S], the
-    value of each sector's magnets at its market's prices over their initial value, and other uses'
-    ``other_use_multiplier`` [C, E] to the element price ``multiple`` [M, E] (either without rows: that
-    demand does not answer), both raised to their elasticities in one compiled call. Each answer is
+def answer_arguments(state: State, net: Network, sectors: bool, uses: bool) -> tuple[tuple, tuple]:
+    """Demand's answer to prices (``sim.kernels.prices.answer_prices``' arguments, but the values answered): end
+    uses' ``demand_multiplier`` [C, S] (with ``sectors``) to the value of each sector's magnets at its market's
+    prices over their initial value, and other uses' ``other_use_multiplier`` [C, E] (with ``uses``) to the
+    element price multiple, both raised to their elasticities, in place. Each answer is
     value^-short-run elasticity at once, times the lasting part (in place) that builds towards the long-run
     elasticity (``long_run``; none without it) over ``long_run.years``, moving by a factor e every ``years``
     (new designs, substitutes qualified, less Dy per magnet; 1 in the spin-up), so that demand that answers a
     price at once by its short-run elasticity answers a price that lasts by its long-run one. With a recovery
     rate, demand a price rise destroyed comes back at most ``demand_recovery_per_year`` of the way a year
-    (thrifting and substitutes, once in place, stay)."""
+    (thrifting and substitutes, once in place, stay). Returns end uses' short- and long-run elasticities, and
+    the arguments from other uses' short-run elasticities on."""
     lr, recovery = net.long_run, net.demand_recovery_per_year
     lasts = lr is not None
     short = net.other_uses_elasticity
-    sectors, uses = by_sector.shape[0] > 0, multiple.shape[0] > 0
-    kernel.answer_prices(
-        by_sector, net.demand_elasticity, lr.demand_elasticity if lasts else net.demand_elasticity, multiple,
+    return (net.demand_elasticity, lr.demand_elasticity if lasts else net.demand_elasticity), (
         short, lr.other_uses_elasticity if lasts else short, net.market_of, lasts, state.k < 0,
         0.0 if lr is None else min(1.0, net.step_days / (365.0 * lr.years)), recovery is not None,
         0.0 if recovery is None else recovery * net.step_days / 365.0,
@@ -142,13 +128,10 @@ def respond(state: State, net: Network, by_sector: np.ndarray, multiple: np.ndar
         state.lasting_other_use if lasts and uses else NOTHING, state.other_use_multiplier if uses else NOTHING)
 
 
-def curtail(state: State, net: Network, day: int) -> None:
-    """A plant with a shut-down price idles once the price it gets (its country's market, or its country's
-    floor) is below it, and restarts once the price is RESTART_MARGIN above it and it has stood idle
-    MIN_IDLE_DAYS."""
-    for stage in STAGES:
-        plants = net.facilities(stage)
-        if np.count_nonzero(plants.shuts_below):     # a count, not .any(): a tenth of the cost on a few plants
-            kernel.curtail(state.price, net.market_of, plants.country, plants.price_element, net.price_floor[day],
-                           plants.shuts_below, RESTART_MARGIN, MIN_IDLE_DAYS, float(net.step_days),
-                           state.running[stage], state.idle_days[stage])
+def plant_arguments(state: State, net: Network) -> tuple:
+    """Each stage's plants as ``sim.kernels.prices.curtail`` reads them: a plant with a shut-down price idles
+    once the price it gets (its country's market, or its country's floor) is below it, and restarts once the
+    price is RESTART_MARGIN above it and it has stood idle MIN_IDLE_DAYS (a stage none of whose plants has a
+    shut-down price is left alone)."""
+    return tuple((plants.country, plants.price_element, plants.shuts_below, state.running[stage],
+                  state.idle_days[stage]) for stage, plants in ((s, net.facilities(s)) for s in STAGES))

@@ -3,7 +3,8 @@ magnet prices and the plants that idle below their price (``sim.engine.prices`` 
 USD/kg, t REO, t magnet, days; shares 0..1; ``[M, E]`` by market and element, ``[M, G]`` by market and grade,
 ``[C, K]`` by country.
 
-A step's element prices are one call (``market_prices``), demand's answer another (``answer_prices``). Their
+A step's prices, demand's answer to them and plants idling at them are one call (``step_prices``): the element
+prices (``market_prices``), magnet prices, demand's answer (``answer_prices``) and ``curtail`` in turn. Their
 powers, logs and exponentials are the C library's (``powers``; Intel's SVML kept out by ``sim.portable``),
 which NumPy's array functions call too wherever its AVX-512 code is left out, as ``sim.portable`` leaves it
 for the command, its workers and the tests: the same bits as the powers NumPy took between the kernels before
@@ -18,6 +19,7 @@ import numpy as np
 
 from . import kernel
 from .markets import by_market, market_pressure, unmet_share
+from .products import matmul
 
 MAX_SHARE = 0.999      # an unmet or unsold share counts at most this much: the terms stay finite
 LARGEST = np.finfo(np.float64).max     # what NumPy's nan_to_num makes of an infinite ratio
@@ -91,6 +93,59 @@ def price_terms(claims: np.ndarray, supplied: np.ndarray, sunk: np.ndarray, use:
                 bases[3 * ME + m * G + g] = 1 - min(magnet_scarcity[m, g], MAX_SHARE)
                 exponents[3 * ME + m * G + g] = -scarcity_elasticity
     return bases, exponents
+
+
+@kernel
+def step_prices(market: tuple, market_of: np.ndarray, max_multiple: float, home: bool, magnets_answer: bool,
+                uses_answer: bool, priced: np.ndarray, recipe: np.ndarray, base: np.ndarray, sector_grades: np.ndarray,
+                magnet_initial_price: np.ndarray, elasticity: tuple, answering: tuple, plants: tuple,
+                floor: np.ndarray, restart_margin: float, min_idle_days: float, step_days: float) -> tuple:
+    """A step's prices in one call. The element prices (``market_prices``, on ``market``, its arguments, among
+    them ``market_of`` [C] and ``max_multiple``); then,
+    with a ``home`` market or with end uses that answer prices (``magnets_answer``), the value of each grade's
+    recipe at them (``recipe_multiple``: ``priced``, ``recipe``, ``base``); with a home market, magnet prices
+    (``magnet_prices``, from ``magnet_initial_price`` [G]); end uses' answer to the value of each sector's
+    magnets (``sector_grades`` [S, G]) and other uses' (``uses_answer``) to the element price multiple
+    (``answer_prices``: ``elasticity``, end uses' short- and long-run, and ``answering``, its arguments from
+    ``use_short`` on); and plants idling or restarting (``curtail``) for each stage whose ``plants``
+    (``country``, ``element``, ``shuts_below``, ``running``, ``idle_days`` [F]) include one with a shut-down
+    price, at the country's ``floor`` [C, E]. Returns the prices [M, E] USD/kg and their multiple, and the magnet
+    prices [M, G] USD/kg magnet and their multiple (no rows without a home market)."""
+    price, multiple, bases, exponents, raised = market_prices(*market)
+    by_sector = np.empty((0, 0))
+    magnet_price, magnet_multiple = np.empty((0, 0)), np.empty((0, 0))
+    if home or magnets_answer:
+        value = recipe_multiple(price, priced, recipe, base)
+        if magnets_answer:
+            by_sector = matmul(value, sector_grades.T)
+        if home:
+            magnet_price, magnet_multiple = magnet_prices(value, bases, exponents, raised, max_multiple,
+                                                          magnet_initial_price)
+    if magnets_answer or uses_answer:
+        answer_prices(by_sector, elasticity[0], elasticity[1], multiple if uses_answer else np.empty((0, 0)),
+                      *answering)
+    for country, element, shuts_below, running, idle_days in plants:
+        if np.any(shuts_below != 0):
+            curtail(price, market_of, country, element, floor, shuts_below, restart_margin, min_idle_days,
+                    step_days, running, idle_days)
+    return price, multiple, magnet_price, magnet_multiple
+
+
+@kernel
+def recipe_multiple(price: np.ndarray, priced: np.ndarray, recipe: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """[M, G] the value of each grade's recipe ``recipe`` [G, E'] of the ``priced`` [E] elements at each market's
+    prices ``price`` [M, E] over its value at the initial prices ``base`` [G] (1 for a recipe without any)."""
+    M, E = price.shape
+    of_priced = np.empty((M, recipe.shape[1]))
+    for m in range(M):
+        n = 0
+        for e in range(E):
+            if priced[e]:
+                of_priced[m, n] = price[m, e]
+                n += 1
+    value = matmul(of_priced, recipe.T)
+    over_base(value, base)
+    return value
 
 
 @kernel
