@@ -138,7 +138,8 @@ def test_demand_s_answer_in_one_call_is_its_terms_raised_and_answered_kernel_by_
 
     answer_prices(*terms, spin_up, 0.25, recovers, 0.01, *multipliers(one))
     bases, exponents = answer_terms(*terms)
-    answer(bases, exponents, c_power(bases, exponents), lasts, spin_up, 0.25, recovers, 0.01, *multipliers(apart))
+    answer(bases, exponents, c_power(bases, exponents), market_of, 2, lasts, spin_up, 0.25, recovers, 0.01,
+           *multipliers(apart))
     assert all(a.tobytes() == b.tobytes() for a, b in zip(one, apart))
     assert not np.array_equal(one[0], start[0])
     if lasts and spin_up:

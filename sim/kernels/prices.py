@@ -285,8 +285,9 @@ def answer_prices(sectors: np.ndarray, sector_short: float, sector_long: float, 
     """Demand's answer to prices in one call: ``answer_terms`` (its arguments up to ``lasts``), their
     ``powers``, then ``answer`` (the rest of its arguments), in place."""
     bases, exponents = answer_terms(sectors, sector_short, sector_long, uses, use_short, use_long, market_of, lasts)
-    answer(bases, exponents, powers(bases, exponents), lasts, spin_up, lasting_step, recovers, recovery_step,
-           sector_lasting, sector_multiplier, use_lasting, use_multiplier)
+    answer(bases, exponents, powers(bases, exponents), market_of, max(sectors.shape[0], uses.shape[0]), lasts,
+           spin_up, lasting_step, recovers, recovery_step, sector_lasting, sector_multiplier, use_lasting,
+           use_multiplier)
 
 
 @kernel
@@ -295,71 +296,74 @@ def answer_terms(sectors: np.ndarray, sector_short: float, sector_long: float, u
                  lasts: bool) -> tuple[np.ndarray, np.ndarray]:
     """The bases and exponents of demand's answer to prices, end uses' and other uses' in one array each (raised
     at once, ``powers``): end uses' to ``sectors`` [M, S], the price multiple of each sector's magnets in each
-    buyer's market (``market_of`` [C]), by the elasticities ``sector_short`` and ``sector_long`` of every
-    sector; then other uses' to ``uses`` [M, E], each element's price multiple, by ``use_short`` and
-    ``use_long`` [E]. Each block is ``demand_terms``' (no columns: that demand does not answer)."""
-    C = market_of.shape[0]
+    market, by the elasticities ``sector_short`` and ``sector_long`` of every sector; then other uses' to
+    ``uses`` [M, E], each element's price multiple, by ``use_short`` and ``use_long`` [E]. Each block is
+    ``demand_terms``' (no columns: that demand does not answer). A market's buyers answer alike, so a term is
+    raised once a market, not once a country (``market_of`` [C] says where each buys: ``answer``)."""
+    M = max(sectors.shape[0], uses.shape[0])
     S, E = sectors.shape[1], uses.shape[1]
     terms = 2 if lasts else 1
-    bases = np.empty(terms * C * (S + E))
-    exponents = np.empty(terms * C * (S + E))
-    demand_terms(sectors, market_of, np.full(S, sector_short), np.full(S, sector_long), lasts, bases, exponents, 0)
-    demand_terms(uses, market_of, use_short, use_long, lasts, bases, exponents, terms * C * S)
+    bases = np.empty(terms * M * (S + E))
+    exponents = np.empty(terms * M * (S + E))
+    demand_terms(sectors, np.full(S, sector_short), np.full(S, sector_long), lasts, bases, exponents, 0)
+    demand_terms(uses, use_short, use_long, lasts, bases, exponents, terms * M * S)
     return bases, exponents
 
 
 @kernel
-def demand_terms(value: np.ndarray, market_of: np.ndarray, short: np.ndarray, long: np.ndarray, lasts: bool,
-                 bases: np.ndarray, exponents: np.ndarray, first: int) -> None:
-    """Into ``bases`` and ``exponents`` from ``first`` on: the [C K] terms of demand's answer to ``value``
-    [M, K], its price multiple in each buyer's market (``market_of`` [C]; NaN, no price, counts as 1):
-    value^-``short`` [K]; then with ``lasts`` [C K] more, the lasting part's value^-(``long`` - ``short``)."""
-    C, K = market_of.shape[0], value.shape[1]
-    for c in range(C):
+def demand_terms(value: np.ndarray, short: np.ndarray, long: np.ndarray, lasts: bool, bases: np.ndarray,
+                 exponents: np.ndarray, first: int) -> None:
+    """Into ``bases`` and ``exponents`` from ``first`` on: the [M K] terms of demand's answer to ``value``
+    [M, K], its price multiple in each market (NaN, no price, counts as 1): value^-``short`` [K]; then with
+    ``lasts`` [M K] more, the lasting part's value^-(``long`` - ``short``)."""
+    M, K = value.shape
+    for m in range(M):
         for k in range(K):
-            v = value[market_of[c], k]
+            v = value[m, k]
             v = 1.0 if np.isnan(v) else v
-            n = first + c * K + k
+            n = first + m * K + k
             bases[n] = v
             exponents[n] = -short[k]
             if lasts:
-                bases[C * K + n] = v
-                exponents[C * K + n] = -(long[k] - short[k])
+                bases[M * K + n] = v
+                exponents[M * K + n] = -(long[k] - short[k])
 
 
 @kernel
-def answer(bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray, lasts: bool, spin_up: bool,
-           lasting_step: float, recovers: bool, recovery_step: float, sector_lasting: np.ndarray,
-           sector_multiplier: np.ndarray, use_lasting: np.ndarray, use_multiplier: np.ndarray) -> None:
-    """Demand's answer from ``answer_terms``' powers, in place: end uses' ``sector_multiplier`` [C, S] (its
-    elasticity one for all sectors, raised as NumPy raises to a scalar) and other uses' ``use_multiplier``
-    [C, E] (no rows: that demand does not answer), each with its ``*_lasting`` part (``lasts``)."""
-    first = (2 if lasts else 1) * sector_multiplier.size
-    answer_block(bases, exponents, powers, 0, True, lasts, sector_lasting, spin_up, lasting_step, recovers,
-                 recovery_step, sector_multiplier)
-    answer_block(bases, exponents, powers, first, False, lasts, use_lasting, spin_up, lasting_step, recovers,
-                 recovery_step, use_multiplier)
+def answer(bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray, market_of: np.ndarray, markets: int,
+           lasts: bool, spin_up: bool, lasting_step: float, recovers: bool, recovery_step: float,
+           sector_lasting: np.ndarray, sector_multiplier: np.ndarray, use_lasting: np.ndarray,
+           use_multiplier: np.ndarray) -> None:
+    """Demand's answer from ``answer_terms``' powers (of ``markets`` markets; ``market_of`` [C] each country's), in
+    place: end uses' ``sector_multiplier`` [C, S] (its elasticity one for all sectors, raised as NumPy raises to a
+    scalar) and other uses' ``use_multiplier`` [C, E] (no rows: that demand does not answer), each with its
+    ``*_lasting`` part (``lasts``)."""
+    first = (2 if lasts else 1) * markets * sector_multiplier.shape[1]
+    answer_block(bases, exponents, powers, market_of, markets, 0, True, lasts, sector_lasting, spin_up,
+                 lasting_step, recovers, recovery_step, sector_multiplier)
+    answer_block(bases, exponents, powers, market_of, markets, first, False, lasts, use_lasting, spin_up,
+                 lasting_step, recovers, recovery_step, use_multiplier)
 
 
 @kernel
-def answer_block(bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray, first: int, scalar: bool,
-                 lasts: bool, lasting: np.ndarray, spin_up: bool, lasting_step: float, recovers: bool,
-                 recovery_step: float, multiplier: np.ndarray) -> None:
-    """Demand's answer ``multiplier`` [C, K] (in place) from the powers of ``demand_terms``' block at ``first``
-    (``scalar``: an elasticity for all K, raised as NumPy raises to a scalar): the short-run term at once,
-    times with ``lasts`` the ``lasting`` part (in place), which moves ``lasting_step`` of the way a step
-    towards the long-run term (1 in the spin-up); with ``recovers``, demand a price rise destroyed comes back
-    at most ``recovery_step`` a step."""
+def answer_block(bases: np.ndarray, exponents: np.ndarray, powers: np.ndarray, market_of: np.ndarray, markets: int,
+                 first: int, scalar: bool, lasts: bool, lasting: np.ndarray, spin_up: bool, lasting_step: float,
+                 recovers: bool, recovery_step: float, multiplier: np.ndarray) -> None:
+    """Demand's answer ``multiplier`` [C, K] (in place) from the powers of ``demand_terms``' block at ``first``,
+    each country's of its market's terms (``market_of`` [C], of ``markets``; ``scalar``: an elasticity for all
+    K, raised as NumPy raises to a scalar): the short-run term at once, times with ``lasts`` the ``lasting`` part
+    (in place), which moves ``lasting_step`` of the way a step towards the long-run term (1 in the spin-up); with
+    ``recovers``, demand a price rise destroyed comes back at most ``recovery_step`` a step."""
     C, K = multiplier.shape
     for c in range(C):
         for k in range(K):
-            n = first + c * K + k
+            n = first + market_of[c] * K + k
             now = numpy_power(bases[n], exponents[n], powers[n]) if scalar else powers[n]
             if lasts:
                 if spin_up:
                     lasting[c, k] = 1.0
                 else:
-                    t = C * K + n
+                    t = markets * K + n
                     term = numpy_power(bases[t], exponents[t], powers[t]) if scalar else powers[t]
                     lasting[c, k] = lasting[c, k] + (term - lasting[c, k]) * lasting_step
                 now = now * lasting[c, k]
