@@ -336,40 +336,87 @@ def a_market(rng: np.random.Generator, countries: int = 5, items: int = 3) -> di
                 learnt=rng.random(routes), qualifying=np.zeros((countries, 2), bool))
 
 
-def clear_and_learn(m: dict[str, np.ndarray], learn: bool) -> tuple[list[np.ndarray], np.ndarray]:
-    """Clear ``m`` (in place) and learn from it: in the clearing call (``learn``), or in a second call, as when
-    a quota cuts shipments in between. Returns every array the step wrote and the pairs starting to qualify."""
+def cleared(m: dict[str, np.ndarray], quotas: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+            ) -> tuple[list[np.ndarray], np.ndarray]:
+    """Clear ``m`` (in place), cut to ``quotas`` (shares [n, B, J, I], per importer [n], allowance [n, B]; None:
+    none) and learn from it, in one call (``clear_market``). Returns every array the step wrote and the pairs
+    starting to qualify."""
     from sim.kernels import clearing
     countries, items = m["pipeline"].shape
     figures = np.empty((6, countries, items))
-    out = list(figures)         # wants, fill, ordered, unmet, moved, sought
     shipped = np.zeros((countries, countries, items))
     carried = np.zeros((countries, countries), bool)
-    lesson = (m["learnt"], True, True, 0.9, 0.005, 28.0, 365.0, m["qualifying"], np.array([14.0, 14.0, 60.0]), True)
-    wants, fill, ordered, unmet, moved, sought = out
-    starting = clearing.order_and_clear(
+    if quotas is None:
+        quotas = np.zeros((0, countries, countries, items)), np.zeros(0, bool), np.zeros((0, countries))
+    starting = clearing.clear_market(
         m["tagged"], m["pipeline"], m["use_all"], m["use_own"], m["use_normal"], np.full(countries, 30.0),
         np.full(countries, 20.0), np.zeros((0, 0)), 40.0, 0.25, 0.5, m["shortage"], np.zeros((0, 0)),
-        np.zeros(countries, np.int64), 0.0, 28.0, 7.0,
-        m["shares"], *clearing.routes(m["shares"]), m["own_use"], m["blocked"], m["tariffed"], m["qualified"], m["makers"], m["refused"], figures,
-        shipped, carried, learn, *lesson)
+        np.zeros(countries, np.int64), 0.0, 28.0, 7.0, m["shares"], *clearing.routes(m["shares"]), m["own_use"],
+        m["blocked"], m["tariffed"], m["qualified"], m["makers"], m["refused"], figures, shipped, carried, *quotas,
+        m["learnt"], True, True, 0.9, 0.005, 28.0, 365.0, m["qualifying"], np.array([14.0, 14.0, 60.0]), True)
     assert not shipped[~carried].any()          # every route that carries anything is marked
-    if not learn:
-        starting = clearing.after_clearing(wants, unmet, moved, shipped, carried, ordered, m["own_use"], m["use_all"],
-                                           m["use_normal"], m["shortage"], sought, 7.0, m["qualified"], *lesson)
-    return [*out, shipped, *m.values()], starting
+    return [*figures, shipped, *m.values(), *quotas], starting
+
+
+def numpy_quota_cut(shipped: np.ndarray, covered: np.ndarray, allowance: np.ndarray,
+                    per_importer: bool) -> np.ndarray:
+    """A quota's cut as NumPy wrote it (the engine's rule before it was compiled): the part of ``shipped`` beyond
+    the ``allowance`` (in place: what is left), ``covered`` the share under quota."""
+    under = shipped * covered
+    used = under.sum(axis=(1, 2)) if per_importer else np.array([under.sum()])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(used > allowance, allowance / np.where(used > 0, used, 1.0), 1.0)
+    cut = under * (1.0 - (scale[:, None, None] if per_importer else scale[0]))
+    allowance -= np.minimum(used, allowance)
+    return cut
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), items=st.sampled_from([1, 3]), per_importer=st.lists(st.booleans(),
+                                                                                             min_size=1, max_size=2))
+def test_quotas_cut_shipments_as_numpy_did_bit_for_bit(seed, items, per_importer):
+    """Export quotas in turn cut the covered shipments beyond what each allows, pro rata (an importer's together,
+    or all together); the cut is unmet and refused, and each allowance shrinks by what it let through: bit for
+    bit what NumPy's arrays gave (sums over an importer's routes pairwise, over suppliers one after another)."""
+    from sim.kernels.clearing import cut_to_quotas
+    rng = np.random.default_rng(seed)
+    B = 5
+    shipped = rng.random((B, B, items)) * (rng.random((B, B, items)) < 0.5) * 10
+    carried = (shipped != 0).any(axis=2)
+    shares = (rng.random((len(per_importer), B, B, items)) < 0.6) * rng.choice([1.0, 0.5], (len(per_importer), B, B,
+                                                                                             items))
+    allowance = rng.random((len(per_importer), B)) * 8
+    unmet, refused = rng.random((B, items)), rng.random((B, items))
+    expected = [shipped.copy(), unmet.copy(), refused.copy(), allowance.copy()]
+    for q, own in enumerate(per_importer):
+        left = expected[3][q] if own else expected[3][q, :1]
+        cut = numpy_quota_cut(expected[0], shares[q], left, own)
+        if cut.any():
+            expected[0] -= cut
+            expected[1] += cut.sum(axis=1)
+            expected[2] += cut.sum(axis=1)
+    cut_to_quotas(shipped, carried, unmet, refused, shares, np.array(per_importer), allowance)
+    got = [shipped, unmet, refused, allowance]
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(got, expected))
 
 
 @settings(max_examples=50, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
-def test_a_market_learns_in_its_clearing_call_as_in_a_call_of_its_own(seed):
-    """Clearing and learning in one compiled call (no quota to cut shipments in between) leaves every order,
-    shipment, use average, memory of shortage and qualification as the two calls do, bit for bit."""
+def test_a_quota_that_allows_more_than_is_shipped_leaves_the_market_as_none(seed):
+    """A market cleared under a quota whose allowance covers every shipment leaves every order, shipment, use
+    average, memory of shortage and qualification as without it, bit for bit; its allowance shrinks by what it
+    let through. One that allows nothing ships none of what it covers."""
     market = a_market(np.random.default_rng(seed))
-    one, starting_one = clear_and_learn({k: v.copy() for k, v in market.items()}, learn=True)
-    two, starting_two = clear_and_learn(market, learn=False)
-    assert all(np.array_equal(a, b) for a, b in zip(one, two))
-    assert np.array_equal(starting_one, starting_two)
+    B, _, items = market["shares"].shape
+    free, starting_free = cleared({k: v.copy() for k, v in market.items()})
+    covers = np.ones((1, B, B, items))
+    ample = cleared({k: v.copy() for k, v in market.items()}, (covers, np.array([False]), np.full((1, B), 1e9)))
+    assert all(np.array_equal(a, b) for a, b in zip(free[:-3], ample[0][:-3]))
+    assert np.array_equal(starting_free, ample[1])
+    shipped = free[6]
+    assert ample[0][-1][0, 0] == 1e9 - shipped.sum()
+    none, _ = cleared({k: v.copy() for k, v in market.items()}, (covers, np.array([True]), np.zeros((1, B))))
+    assert not none[6].any()
 
 
 def test_routes_whose_goods_come_to_nothing_leave_no_shipment():

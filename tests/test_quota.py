@@ -1,6 +1,6 @@
 """An export quota's allowance over calendar years, end to end: a baseline run with a quota and its flows table.
 
-The rule (``ExportQuota.accrue``/``cap`` and the engine's step): at the start of every weekly step in which the
+The rule (``ExportQuota.new_step``, ``sim.kernels.clearing.cut_to_quotas`` and the engine's step): at the start of every weekly step in which the
 quota is in force, before that step's trade, the allowance grows by ``t_per_year x 7 / 365.25`` t; the first
 step whose first day falls in a new calendar year empties it first. Each step's covered exports are cut to the
 allowance left, and what a step leaves unused carries over to the next steps of the same year. So a year's

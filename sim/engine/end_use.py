@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels.clearing import order_and_clear
+from ..kernels.clearing import clear_market
 from ..kernels.end_use import magnets_by_grade, serve_end_uses
 from ..kernels.products import matmul
 from ..stages import MAGNET, MINE, REFINERY
@@ -42,7 +42,7 @@ def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, d
         end_user_shares(state, net, by_sector, by_grade, day)
     cover = coverage(acting, MAGNET, state, net, kept)
     market = open_market(state, net, MAGNET, state.magnet, by_grade, cover)     # end uses' own use: by_grade
-    result, wants, qualifying = market.cleared(order_and_clear(*market.arguments))
+    result, wants, qualifying = market.cleared(clear_market(*market.arguments))
     # plants make to order what imports this step do not bring, up to nameplate capacity
     rate = net.magnet_plants.nameplate_t_per_day[day] * state.running[MAGNET] * dt_
     magnet = state.magnet

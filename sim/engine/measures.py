@@ -351,7 +351,8 @@ class OriginRule(ExportLicence):
 class ExportQuota(ExportMeasure):
     """Covered exports up to ``t_per_year`` (t REO, or t magnet) a calendar year, overall or per importer.
 
-    The allowance accrues step by step and unused allowance carries over within the year.
+    The allowance accrues step by step and unused allowance carries over within the year. The market cuts
+    covered shipments beyond it pro rata (``sim.kernels.clearing.cut_to_quotas``).
     """
 
     def __init__(self, written, event, scenario, network):
@@ -370,16 +371,6 @@ class ExportQuota(ExportMeasure):
 
     def acts_on(self, cover: Coverage, share: np.ndarray) -> None:
         cover.quotas.append((self, share))
-
-    def cap(self, shipped: np.ndarray, covered: np.ndarray) -> np.ndarray:
-        """The part of ``shipped`` [B, J, I] beyond the allowance (``covered`` the share under quota)."""
-        under = shipped * covered
-        used = under.sum(axis=(1, 2)) if self.per_importer else np.array([under.sum()])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(used > self.allowance, self.allowance / np.where(used > 0, used, 1.0), 1.0)
-        cut = under * (1.0 - (scale[:, None, None] if self.per_importer else scale[0]))
-        self.allowance -= np.minimum(used, self.allowance)
-        return cut
 
 
 class Tariff(ExportMeasure):

@@ -30,6 +30,7 @@ Rules stated here because they shape results:
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -55,46 +56,35 @@ NONE = np.zeros((0, 0))       # no extra days, no price to follow: the kernel's 
 @dataclass
 class Market:
     """One stage's market in a step, before it clears: the arguments of its clearing
-    (``sim.kernels.clearing.order_and_clear``, which the stage's compiled call makes once it has worked out its own
-    use into ``own_use``), the arrays the clearing writes, and the quotas that cut what it ships before buyers
-    learn from the step."""
+    (``sim.kernels.clearing.clear_market``: need, orders, clearing, quotas' cuts, what buyers learn), which the
+    stage's compiled call makes once it has worked out its own use into ``own_use``, and the arrays it writes."""
 
     arguments: tuple
     own_use: np.ndarray       # [C, I] what the stage's plants or users ask of their country's stock this step
     figures: np.ndarray       # [6, C, I] wants, fill, ordered, unmet, moved, sought
     shipped: np.ndarray       # [B, J, I]
     carried: np.ndarray       # [B, J]
-    refused: np.ndarray       # [B, I] what buyers were refused, re-sourced next step
-    quotas: list              # [(quota, share)]
-    lesson: tuple             # ``sim.kernels.clearing.after_clearing``'s arguments from ``use_all`` on
+    quotas: list              # [(quota, share)]: the export quotas that cut shipments, in turn
+    allowance: np.ndarray     # [quotas, C] what each allows, the quota's own or (all importers together) its first
 
     def cleared(self, starting: np.ndarray) -> tuple[Clearing, np.ndarray, list[tuple[int, int]]]:
         """The clearing, the need [C, I] and the (buyer, switching group) pairs that start qualifying now
-        (``starting``, as the clearing returned them). Where a quota applies, it first cuts what is shipped
-        (the cut is unmet, and refused: re-sourced next step), then buyers learn (a second compiled call)."""
-        wants, fill, ordered, unmet, moved, _ = self.figures
-        shipped = self.shipped
-        if self.quotas:
-            for quota, share in self.quotas:
-                cut = quota.cap(shipped, share)
-                if cut.any():
-                    shipped -= cut
-                    unmet += cut.sum(axis=1)
-                    self.refused += cut.sum(axis=1)
-            starting = clearing.after_clearing(wants, unmet, moved, shipped, self.carried, ordered, self.own_use,
-                                               *self.lesson)
-        return Clearing(own_fill=fill, shipped=shipped, carried=self.carried, ordered=ordered, unmet=unmet), wants, \
-            pairs(starting)
+        (``starting``, as the stage's call returned them); each quota keeps what is left of its allowance."""
+        for q, (quota, _) in enumerate(self.quotas):
+            quota.allowance[:] = self.allowance[q, :len(quota.allowance)]
+        figures = self.figures
+        return Clearing(own_fill=figures[1], shipped=self.shipped, carried=self.carried, ordered=figures[2],
+                        unmet=figures[3]), figures[0], pairs(starting)
 
 
 def open_market(state: State, net: Network, stage: str, stocks: Stocks, own_use: np.ndarray,
                 cover: Coverage) -> Market:
     """The stage's market this step, ready for its compiled call to clear it: what buyers need, the market's
-    clearing and what the step teaches buyers (relationships learnt in the spin-up, shortages remembered, the
-    use averages updated). The need [C, I] is use plus a share of the gap to each country's target position
-    (working stock and lead time, the extra days measures ask for, precaution after a shortage, stock-building
-    as prices rise). ``own_use`` [C, I] is the array the stage's call writes its own use into before it clears;
-    the caller takes it from stock, then ships the exports."""
+    clearing, what export quotas cut and what the step teaches buyers (relationships learnt in the spin-up,
+    shortages remembered, the use averages updated). The need [C, I] is use plus a share of the gap to each
+    country's target position (working stock and lead time, the extra days measures ask for, precaution after a
+    shortage, stock-building as prices rise). ``own_use`` [C, I] is the array the stage's call writes its own
+    use into before it clears; the call takes it from stock, and the exports leave."""
     countries, items = own_use.shape
     step_days = float(net.step_days)
     restocking = net.restocking
@@ -107,10 +97,7 @@ def open_market(state: State, net: Network, stage: str, stocks: Stocks, own_use:
     use_all, use_normal, shortage, refused = (state.use_all[stage], state.use_normal[stage], state.shortage[stage],
                                               state.refused[stage])
     qualified, quotas = state.qualified[stage], cover.quotas
-    # what the step teaches buyers: learnt in the same call unless a quota cuts shipments first
-    lesson = (state.learnt[stage], -LEARNING_STEPS <= state.k < 0, remembering,
-              shortage_fade(net) if remembering else 0.0, SHORT_SHARE, USE_SMOOTHING_DAYS, NORMAL_USE_DAYS,
-              state.qualifying[stage], net.switching_days[stage], state.k >= 0)
+    shares, per_importer, allowance = quota_arrays(quotas, shipped.shape)
     arguments = (
         stocks.tagged, state.pipeline[stage], use_all, state.use_own[stage], use_normal,
         net.target_days[stage], net.buyer_lead_days[stage], extra_days,
@@ -118,9 +105,31 @@ def open_market(state: State, net: Network, stage: str, stocks: Stocks, own_use:
         0.0 if restocking is None else restocking.contract_flex - CONTRACT_FLEX, shortage, doublings,
         net.market_of, net.on_price_rise.days_per_doubling if doublings.size else 0.0, ORDER_ADJUST_DAYS, step_days,
         state.order_shares[stage], *order_routes(state, stage), own_use, cover.blocked, cover.tariffed, qualified,
-        net.makers[stage], refused, figures, shipped, carried, not quotas, *lesson)
-    return Market(arguments, own_use, figures, shipped, carried, refused, quotas,
-                  (use_all, use_normal, shortage, figures[5], step_days, qualified, *lesson))
+        net.makers[stage], refused, figures, shipped, carried, shares, per_importer, allowance,
+        # what the step teaches buyers, once quotas have cut shipments
+        state.learnt[stage], -LEARNING_STEPS <= state.k < 0, remembering,
+        shortage_fade(net) if remembering else 0.0, SHORT_SHARE, USE_SMOOTHING_DAYS, NORMAL_USE_DAYS,
+        state.qualifying[stage], net.switching_days[stage], state.k >= 0)
+    return Market(arguments, own_use, figures, shipped, carried, quotas, allowance)
+
+
+def quota_arrays(quotas: list, routes: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The export quotas of a stage in force this step as ``sim.kernels.clearing.cut_to_quotas`` reads them: the
+    share of each shipment [B, J, I] each covers, whether each allows each importer its own amount, and what
+    each allows (copies: ``Market.cleared`` hands back what is left)."""
+    if not quotas:
+        return no_quotas(routes)
+    allowance = np.zeros((len(quotas), routes[0]))
+    for q, (quota, _) in enumerate(quotas):
+        allowance[q, :len(quota.allowance)] = quota.allowance
+    return (np.stack([np.broadcast_to(share, routes) for _, share in quotas]),
+            np.array([quota.per_importer for quota, _ in quotas]), allowance)
+
+
+@functools.cache
+def no_quotas(routes: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``quota_arrays`` of no quota (read only: nothing writes into arrays of no rows)."""
+    return np.zeros((0,) + routes), np.zeros(0, dtype=bool), np.zeros((0, routes[0]))
 
 
 def order_routes(state: State, stage: str) -> tuple[np.ndarray, np.ndarray]:

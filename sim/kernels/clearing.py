@@ -311,12 +311,9 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
                     adjust_days: float, step_days: float, shares: np.ndarray, first: np.ndarray,
                     supplier: np.ndarray, own_use: np.ndarray,
                     blocked: np.ndarray, tariffed: np.ndarray, qualified: np.ndarray, makers: np.ndarray,
-                    refused: np.ndarray, figures: np.ndarray, shipped: np.ndarray, carried: np.ndarray, learn: bool,
-                    learnt: np.ndarray, learning: bool, remembering: bool, fade: float, short_share: float,
-                    smoothing_days: float, normal_days: float, qualifying: np.ndarray, switching_days: np.ndarray,
-                    calendar: bool) -> np.ndarray:
-    """A stage's whole trade of one step, in one call: each buyer's need, its orders, the market's clearing and,
-    with ``learn`` (nothing, such as a quota, cuts shipments in between), what the step teaches buyers.
+                    refused: np.ndarray, figures: np.ndarray, shipped: np.ndarray, carried: np.ndarray) -> None:
+    """A stage's trade of one step: each buyer's need, its orders and the market's clearing (``clear_market``
+    then cuts what quotas forbid, and buyers learn from the step).
 
     Need ``wants`` [C, I]: expected use ``use_all`` (t/day) over the step plus the share ``step_days`` /
     ``adjust_days`` of the gap between the stock position (the stock ``tagged`` [C, Q, X] + ``pipeline``) and
@@ -330,9 +327,7 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
     which change only when the shares do), each capped by contract at the share of the
     buyer's normal use ``use_normal`` (t/day) over the step x (1 + ``contract_flex`` + ``stretch`` x
     shortage); what the caps cut and what was ``refused`` [B, I] last step (zeroed here) are re-sourced, and
-    ``sought`` [B, I] is the need plus the refused. Then ``clear_routes``, into ``fill`` ... ``moved``; then, with
-    ``learn``, ``after_clearing`` (its arguments from ``learnt`` on), whose (buyer, switching group) pairs that
-    start qualifying it returns (none without ``learn``: the caller learns once it has cut shipments).
+    ``sought`` [B, I] is the need plus the refused. Then ``clear_routes``, into ``fill`` ... ``moved``.
 
     ``figures`` [6, C, I] is written: ``wants``, ``fill``, ``ordered``, ``unmet``, ``moved``, ``sought``, one
     array rather than six arguments (each array argument costs the call about as much as clearing a route)."""
@@ -373,12 +368,82 @@ def order_and_clear(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarra
             refused[b, i] = 0.0
     clear_routes(available, own_use, reserve, lacking, first, supplier, order, blocked, tariffed, qualified, makers,
                  fill, shipped, carried, ordered, unmet, moved)
-    if not learn:
-        return np.empty((0, 2), np.int64)
-    return after_clearing(wants, unmet, moved, shipped, carried, ordered, own_use, use_all, use_normal, shortage,
-                          sought,
-                          step_days, qualified, learnt, learning, remembering, fade, short_share, smoothing_days,
-                          normal_days, qualifying, switching_days, calendar)
+
+
+@kernel
+def clear_market(tagged: np.ndarray, pipeline: np.ndarray, use_all: np.ndarray, use_own: np.ndarray,
+                 use_normal: np.ndarray, target_days: np.ndarray, lead_days: np.ndarray, extra_days: np.ndarray,
+                 precaution_days: float, contract_flex: float, stretch: float, shortage: np.ndarray,
+                 doublings: np.ndarray, market_of: np.ndarray, days_per_doubling: float, adjust_days: float,
+                 step_days: float, shares: np.ndarray, first: np.ndarray, supplier: np.ndarray, own_use: np.ndarray,
+                 blocked: np.ndarray, tariffed: np.ndarray, qualified: np.ndarray, makers: np.ndarray,
+                 refused: np.ndarray, figures: np.ndarray, shipped: np.ndarray, carried: np.ndarray,
+                 quota_shares: np.ndarray, per_importer: np.ndarray, allowance: np.ndarray, learnt: np.ndarray,
+                 learning: bool, remembering: bool, fade: float, short_share: float, smoothing_days: float,
+                 normal_days: float, qualifying: np.ndarray, switching_days: np.ndarray,
+                 calendar: bool) -> np.ndarray:
+    """A stage's market of one step, cleared and learnt from: ``order_and_clear`` (its arguments, up to
+    ``carried``), the quotas' cuts (``cut_to_quotas``: ``quota_shares`` to ``allowance``), then what the step
+    teaches buyers (``after_clearing``, its arguments from ``learnt`` on). Returns the (buyer, switching group)
+    pairs that start qualifying. (Its arguments one by one, not in tuples: a tuple's arrays handed on cost a
+    count of references each.)"""
+    order_and_clear(tagged, pipeline, use_all, use_own, use_normal, target_days, lead_days, extra_days,
+                    precaution_days, contract_flex, stretch, shortage, doublings, market_of, days_per_doubling,
+                    adjust_days, step_days, shares, first, supplier, own_use, blocked, tariffed, qualified, makers,
+                    refused, figures, shipped, carried)
+    unmet = figures[3]
+    cut_to_quotas(shipped, carried, unmet, refused, quota_shares, per_importer, allowance)
+    return after_clearing(figures[0], unmet, figures[4], shipped, carried, figures[2], own_use, use_all, use_normal,
+                          shortage, figures[5], step_days, qualified, learnt, learning, remembering, fade, short_share,
+                          smoothing_days, normal_days, qualifying, switching_days, calendar)
+
+
+@kernel
+def cut_to_quotas(shipped: np.ndarray, carried: np.ndarray, unmet: np.ndarray, refused: np.ndarray,
+                  shares: np.ndarray, per_importer: np.ndarray, allowance: np.ndarray) -> None:
+    """Export quotas, one after another, cut what is shipped [B, J, I] (on the routes ``carried`` marks) beyond
+    their allowance, in place: quota q covers ``shares[q]`` [B, J, I] of each shipment, and allows
+    ``allowance[q]`` t (in place: what is left of it), each importer its own (``per_importer[q]``, [B]) or all
+    together (its first entry). Where the covered shipments exceed it, each is cut pro rata to what the allowance
+    leaves (an importer's together, or all together); what is cut is unmet and refused [B, I] (re-sourced next
+    step). Sums as NumPy adds them (``pairwise_sum``, ``sum_over_suppliers``)."""
+    if shares.shape[0] == 0:
+        return
+    B, J, I = shipped.shape
+    under = np.empty((B, J, I))
+    cut = np.empty((B, J, I))
+    used = np.empty(B)
+    for q in range(shares.shape[0]):
+        for b in range(B):
+            for j in range(J):
+                for i in range(I):
+                    under[b, j, i] = shipped[b, j, i] * shares[q, b, j, i]
+        groups = B if per_importer[q] else 1
+        if per_importer[q]:
+            for b in range(B):
+                used[b] = pairwise_sum(under[b].ravel())
+        else:
+            used[0] = pairwise_sum(under.ravel())
+        cutting = False
+        for g in range(groups):
+            left = allowance[q, g]
+            scale = left / (used[g] if used[g] > 0 else 1.0) if used[g] > left else 1.0
+            for b in range(g, g + 1 if per_importer[q] else B):
+                for j in range(J):
+                    for i in range(I):
+                        cut[b, j, i] = under[b, j, i] * (1.0 - scale)
+                        cutting |= cut[b, j, i] != 0
+            allowance[q, g] = left - min(used[g], left)
+        if cutting:
+            for b in range(B):
+                for j in range(J):
+                    for i in range(I):
+                        shipped[b, j, i] -= cut[b, j, i]
+            lost = sum_over_suppliers(cut, carried)
+            for b in range(B):
+                for i in range(I):
+                    unmet[b, i] += lost[b, i]
+                    refused[b, i] += lost[b, i]
 
 
 @kernel
