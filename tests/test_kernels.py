@@ -588,3 +588,25 @@ def test_the_list_of_kernels_to_compile_ahead_names_every_kernel_the_shipped_sce
     checked = subprocess.run([sys.executable, "tools/kernel_signatures.py", "check", "--end", "2028-12-31"],
                              capture_output=True, text=True, cwd=ROOT)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+WITHOUT_SCIPY = f"""
+import sys
+import numpy as np
+import sim
+sim.run(sim.load_scenario({str(SCENARIOS / "japan_ban.yaml")!r}), seed=0, end="2024-03-31")
+print("scipy.linalg" in sys.modules)
+from numba import njit
+print(njit(lambda a, b: np.dot(a, b))(np.eye(2), np.full((2, 2), 3.0)).sum(), "scipy.linalg" in sys.modules)
+"""
+
+
+def test_a_run_loads_its_kernels_without_scipy_s_linear_algebra_which_numba_still_loads_when_asked():
+    """Numba's array math would import SciPy's linear algebra (0.15 s) as the first kernel loads, only to choose
+    how np.cov takes inner products: a run leaves it unloaded, and compiled code that asks for np.dot afterwards
+    in the same process still gets it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", WITHOUT_SCIPY], cwd=ROOT, env=env, check=True, capture_output=True,
+                         text=True).stdout.split("\n")
+    assert out[0] == "False"
+    assert out[1] == "12.0 True"
