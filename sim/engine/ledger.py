@@ -152,6 +152,8 @@ class Ledger:
     def waiting(self, k: int, desk: Awaiting, applications: list[int]) -> None:
         """Record the applications waiting in licence offices' queues at the end of step ``k`` (their numbers at
         the ``desk``), by route."""
+        if not applications:           # most steps of most runs: no office holds anything
+            return
         queue: dict[tuple[str, int, int], list] = {}
         for key, t in zip(desk.routes(applications), desk.t[list(applications)].tolist()):
             if t <= 0.0:          # its goods were stopped: nothing waits for a decision
