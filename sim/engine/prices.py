@@ -133,5 +133,6 @@ def plant_arguments(state: State, net: Network) -> tuple:
     once the price it gets (its country's market, or its country's floor) is below it, and restarts once the
     price is RESTART_MARGIN above it and it has stood idle MIN_IDLE_DAYS (a stage none of whose plants has a
     shut-down price is left alone)."""
-    return tuple((plants.country, plants.price_element, plants.shuts_below, state.running[stage],
-                  state.idle_days[stage]) for stage, plants in ((s, net.facilities(s)) for s in STAGES))
+    plants = [(stage, net.facilities(stage)) for stage in STAGES]
+    return tuple((p.country, p.price_element, p.shuts_below, state.running[stage], state.idle_days[stage])
+                 for stage, p in plants)
