@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .results.periods import Period
     from .scenario import Scenario
 
-COMMANDS = ("validate", "compare", "sweep", "golden", "backtest")
+COMMANDS = ("validate", "compare", "sweep", "golden", "backtest", "explain")
 INTERRUPTED = 130                       # as a shell reports a process ended by SIGINT
 RUN = "run"                   # 'python -m sim run SCENARIO.yaml' is 'python -m sim SCENARIO.yaml'
 VERSION = f"python -m sim {__version__}"
@@ -165,7 +165,64 @@ def _parser() -> argparse.ArgumentParser:
     back.add_argument("--no-plots", action="store_true", help="write tables only")
     back.add_argument("--quiet", action="store_true", help="print nothing but errors")
     back.set_defaults(func=_backtest)
+
+    why = sub.add_parser(
+        "explain", help="why a country was short in a saved run: its unmet demand in parts, by maker, stage, "
+                        "element, supplier and measure",
+        description="Read a run's results folder and split a country's unmet end-use magnet demand over a period "
+                    "(by default its worst calendar year) into parts that add up to it: what each magnet maker "
+                    "supplied less than its share of the reference year (the year before the first export "
+                    "measure), and why (its plants short of an element, the oxide supplier lost and the measure "
+                    "on that route; an export measure on the route of magnets; the market), less what the "
+                    "country re-sourced; with its stockpile's release and the parameters named, with their "
+                    "sources. Prints the account; writes the parts (CSV) and a waterfall chart (PNG) into "
+                    "RESULTS_DIR/explain/.")
+    why.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a run's folder (results/<name>/)")
+    why.add_argument("--country", required=True, metavar="CODE", help="the country, by its code (JP, KR, ...)")
+    why.add_argument("--from", dest="start", type=_date, metavar="YYYY-MM-DD",
+                     help="the first period read: the one starting on or after this day")
+    why.add_argument("--to", dest="end", type=_date, metavar="YYYY-MM-DD",
+                     help="the last period read: the last one starting on or before this day")
+    why.add_argument("--no-plots", action="store_true", help="write the parts only, no waterfall chart")
+    why.set_defaults(func=_explain)
     return parser
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from .experiments.manifest import read_manifest
+    from .files import write_table
+    from .results.explain import explain, read_tables
+
+    where = f"python -m sim explain {args.folder}"
+    manifest = read_manifest(args.folder) if args.folder.is_dir() else None
+    if manifest is None or manifest.get("kind") != "run":
+        print(f"{where}: not a run's results folder (expected the folder a run writes, with manifest.json and "
+              f"tables/, e.g. results/japan_ban)", file=sys.stderr)
+        return 2
+    try:
+        tables = read_tables(args.folder)
+    except FileNotFoundError as exc:
+        print(f"{where}: {exc}; the run was saved by an older version: run its scenario again", file=sys.stderr)
+        return 2
+    try:
+        explanation = explain(tables, args.country, args.start, args.end)
+    except ValueError as exc:
+        print(f"{where}: {exc}", file=sys.stderr)
+        return 2
+    print(explanation.text())
+    stem = args.folder / "explain" / (f"{explanation.country}_{explanation.start:%Y-%m}_{explanation.end:%Y-%m}")
+    try:
+        stem.parent.mkdir(exist_ok=True)
+        written = write_table(explanation.parts, stem, ("csv",))
+        if not args.no_plots:
+            from .plots.explain import save_waterfall
+
+            note = f"Scenario {manifest.get('scenario')} (seed {manifest.get('seed')}): parts of the unmet t"
+            written.append(save_waterfall(explanation, stem.with_suffix(".png"), note))
+    except OSError as exc:
+        return _write_failed(stem.parent, exc, "explain")
+    print(f"written: {', '.join(str(p) for p in written)}")
+    return 0
 
 
 def _run_options(parser: argparse.ArgumentParser) -> None:

@@ -34,6 +34,7 @@ class Flows:
     magnets_planned: np.ndarray | None = None        # [C, G] t magnet plants planned
     magnets_made: np.ndarray | None = None           # [C, G] t magnet made
     made_tagged: TaggedFlow | None = None            # the same, tagged
+    magnets_short_of: np.ndarray | None = None       # [C, E] t magnet not made for want of each element
     # separation and mining
     feed: TaggedFlow | None = None                   # tagged concentrate fed to separation
     separated: TaggedFlow | None = None              # tagged oxides out of separation

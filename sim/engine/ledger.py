@@ -91,6 +91,8 @@ class Ledger:
             book_magnet_making(a.terms, self.net.recipe, oxides, k, f.other_uses, f.oxides_into_magnets,
                                f.magnets_made, f.magnets_planned, r.block, made.at, made.values, used.at, used.values,
                                *r.making_records(len(made.at), len(used.at)), *self._exports(f))
+            if f.magnets_short_of is not None:
+                r.short_of[k] = f.magnets_short_of
         elif f.feed is not None:
             feed = f.feed
             book_separation(a.terms, oxides, k, feed.mass, f.separated.mass, r.block, feed.at, feed.values,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels import production
+from ..kernels.clearing import DUST_T
 from ..kernels.products import matmul
 from ..kernels.tagged import add_origin
 from ..stages import REFINERY
@@ -45,6 +46,19 @@ def recycle(state: State, net: Network, day: int, by_grade: np.ndarray) -> Flows
     return Flows(recycled=recycled)
 
 
+def short_of(plan: np.ndarray, made: np.ndarray, fill: np.ndarray, recipe: np.ndarray) -> np.ndarray | None:
+    """[C, E] t magnet plants did not make of their ``plan`` [C, G] for want of each element: the scarcest of each
+    grade's ``recipe`` [G, E] (the least ``fill`` [C, E], the share of own use served); elements as scarce as it
+    share the grade's shortfall. None when plants made all they planned (to a milligram)."""
+    short = plan - made
+    if not (short > DUST_T).any():
+        return None
+    held = recipe > 0                                                        # [G, E]
+    fills = np.where(held[None], fill[:, None, :], np.inf)                   # [C, G, E]
+    scarcest = held[None] & (fills <= fills.min(axis=2, keepdims=True))
+    return np.einsum("cg,cge->ce", np.where(short > DUST_T, short, 0.0), scarcest / scarcest.sum(axis=2, keepdims=True))
+
+
 def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: int, plan: np.ndarray,
                  kept: dict) -> MagnetMaking:
     """Oxides drawn by magnet plants (for ``plan`` [C, G], t magnet), other uses and stockpiles; the oxide
@@ -66,7 +80,8 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
     exports = dispatch(state, REFINERY, *leaving, cover.licensed)
     flows = Flows(stage=REFINERY, other_uses=other_used,
                   oxides_used=TaggedFlow(*used), oxides_into_magnets=into_magnets, magnets_planned=plan,
-                  magnets_made=made, made_tagged=TaggedFlow(*magnets), exports=exports, qualifying=qualifying)
+                  magnets_made=made, made_tagged=TaggedFlow(*magnets), exports=exports, qualifying=qualifying,
+                  magnets_short_of=short_of(plan, made, result.own_fill, net.recipe))
     held = 0.0
     if cover.licensed:
         held = sum((share * result.shipped for _, share in cover.licensed), np.zeros_like(result.shipped))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from ..scenario import Scenario
 from ..stages import MAGNET, MINE, REFINERY, STAGES, item_names
 from ..world.markets import MARKETS
+from .causes import CAUSE_TABLE, CAUSES, IMPORTS, OWN, element_codes
 from .chain import CHAIN
 
 RECYCLING = "recycling"          # production: oxides recovered from end-of-life magnets
@@ -36,6 +37,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "dependency": ("country", "stage", "on"),
     "licences": ("stage", "exporter", "importer", "outcome"),
     "licence_queue": ("stage", "exporter", "importer"),
+    "causes": CAUSE_TABLE,
 }
 OPTIONAL_KEYS: dict[str, tuple[str, ...]] = {"prices": ("market",)}   # key columns only some scenarios' tables have
 VALUES: dict[str, tuple[str, ...]] = {
@@ -50,6 +52,7 @@ VALUES: dict[str, tuple[str, ...]] = {
     "dependency": ("direct", "embedded"),
     "licences": ("t",),
     "licence_queue": ("applications", "t"),
+    "causes": ("t",),
 }
 
 
@@ -78,4 +81,7 @@ def codes(scenario: Scenario) -> dict[str, dict[str, tuple[str, ...]]]:
         "dependency": {"country": countries, "stage": STAGES, "on": countries},
         "licences": {"stage": STAGES, "exporter": countries, "importer": countries, "outcome": LICENCE_OUTCOMES},
         "licence_queue": {"stage": STAGES, "exporter": countries, "importer": countries},
+        "causes": {"country": countries, "stage": ("", OWN, IMPORTS), "maker": ("", *countries, "unknown"),
+                   "cause": CAUSES, "element": element_codes(scenario), "oxide_from": ("", *countries),
+                   "measure": ("", *(e.id for e in scenario.events if e.id))},
     }

@@ -37,6 +37,7 @@ class Recorder:
         self.recycled = z((n, C, E))                      # oxides recovered from end-of-life magnets
         self.magnets_made = z((n, C, G))
         self.magnets_planned = z((n, C, G))
+        self.short_of = z((n, C, E))                      # t magnet not made for want of each element (its scarcest)
         self.other_uses = z((n, C, E))                    # oxides used outside magnets
         self.sunk = z((n, C, E))
         self.demand = z((n, C, S))                        # end-use demand, t magnet

@@ -35,6 +35,13 @@ Tables (``Results.table(name, frequency)``; one row per date x keys, units in co
 - ``licence_queue``: date, stage, exporter, importer, applications, t — applications waiting in a
   licence office's queue (a measure with ``office:``) at the end of the step, and their t: a level,
   taken at the period's last step (none: nothing waits)
+- ``causes``: date, country, stage, maker, cause, element, oxide_from, measure, t — each country's
+  unmet end-use demand (t magnet) in parts that add up to it: by the magnet maker that supplied less than
+  its share of the reference year (or more: ``re-sourced``, negative), why (its plants short of an element,
+  lost from a supplier of oxides under a measure; an export measure on the route; the market), see
+  ``sim.results.causes``
+- ``parameters``: subject, country, name, parameter, value, source — the parameters an explanation
+  cites (events, stockpiles, magnet plants, grades, sectors) with their source ids (``sim.results.parameters``)
 - ``balance``: element, opening_t, mined_t, recycled_t, stocks_t, in_transit_t,
   consumed_t, sunk_t, losses_t, residual_t — mass balance over the run
 
@@ -66,9 +73,12 @@ from ..scenario.events import MeasureEvent
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 from ..world.markets import OUTSIDE
+from .causes import causes_table
 from .chain import chain_links
 from .columns import KEYS, RECYCLING, STOCKPILE, VALUES
 from .events import events_table
+from .explain import EXPLAINED_TABLES, Explanation, explain
+from .parameters import parameters_table
 from .periods import PeriodSteps, run_periods
 from .recorder import Recorder
 from .sparse import SparseSteps
@@ -93,7 +103,8 @@ class Results:
 
     # ------------------------------------------------------------ tables
     TABLES = ("production", "flows", "chain", "inventory", "unmet", "magnet_output", "prices", "magnet_prices",
-              "dependency", "licences", "licence_queue", "balance")
+              "dependency", "licences", "licence_queue", "causes", "parameters",
+              "balance")
 
     @cached_property
     def mass_balance(self) -> pd.DataFrame:
@@ -424,6 +435,20 @@ class Results:
         keys = ["date", *KEYS["licence_queue"]]
         return frame.groupby(keys, as_index=False)[list(VALUES["licence_queue"])].sum()[keys + list(
             VALUES["licence_queue"])]
+
+    def _causes(self, frequency: str) -> pd.DataFrame:
+        return causes_table(self, frequency)
+
+    def _parameters(self, frequency: str) -> pd.DataFrame:
+        return parameters_table(self)          # the world's, the same at every frequency
+
+    def explain(self, country: str, start: dt.date | str | None = None, end: dt.date | str | None = None,
+                frequency: str = "month") -> Explanation:
+        """Why ``country`` was short from ``start`` to ``end`` (periods of ``frequency`` whose first day lies
+        between them; by default its worst calendar year): ``sim.results.explain``."""
+        day = lambda d: dt.date.fromisoformat(d) if isinstance(d, str) else d  # noqa: E731
+        tables = {name: self.table(name, frequency) for name in EXPLAINED_TABLES}
+        return explain(tables, country, day(start), day(end))
 
     # ------------------------------------------------------------ headline figures
     @cached_property

@@ -1,0 +1,288 @@
+"""Why a country went short: its end users' unmet magnet demand split into parts that add up to it.
+
+For each using country c, every step, in t magnet:
+
+1. **Reference.** Over the reference year (the year before the first export measure; without one, the run's
+   first year) maker m supplied ``ref[c, m]`` of c's end-use demand (m = c: c's own plants), and a share
+   ``before[c]`` of it went unmet.
+2. **Parts by maker.** ``demand x ref[c, m] - used[c, m]``: what maker m supplied less (positive: lost) or more
+   (negative: *re-sourced*) than its share of the reference year; ``demand x before[c]``: what was short
+   already then (*short before*). These parts add up to ``demand - supplied``, the unmet demand, exactly.
+3. **Why a maker supplied less.** A lost part is first put down to the maker's plants making less than they
+   planned (*plants short of oxide*): up to its share of the reference x the share of the maker's plan its
+   plants did not make that step. That part is split by the element they ran short of (the scarcest of each
+   grade's recipe, as the engine records it; elements scarce together share it) and each element's part by
+   the oxide suppliers the maker lost (each supplier's reference weekly supply of the element less its
+   average over the last ``TRAILING_STEPS`` steps, where positive), each with the first export measure in
+   force covering that route and element; with no supplier lost, the maker's plants simply had too little
+   of it (no supplier, no measure). The rest of a lost part is put down to the first export measure in force
+   covering the route from the maker to c at the magnet stage (*export measure*), else to the market
+   (*market*: the maker sold to others, or c bought less of it).
+
+An origin rule covers a route from a third country when the goods carry the rule's origin material: here,
+when what the supplier made (magnets) or separated (oxides) over the trailing steps held at least the rule's
+threshold share of it. A re-export chain (Chinese oxide -> Japanese magnets -> Korea) shows as Korea's part
+lost from Japan's plants short of Dy, with China as the oxide supplier and the ban on Japan as the measure.
+
+Where a step's magnets came from the stock of earlier steps, this reads causes at the step the end users
+were short, not when the stock was made: a rule of attribution, not a counterfactual run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..stages import MAGNET, MINE, REFINERY
+from .summary import SHOWN_T
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from .tables import Results
+
+TRAILING_STEPS = 13                    # a quarter of weekly steps: how far back lost supply and origin are read
+SHORT_BEFORE, RESOURCED, PLANTS, MEASURE, MARKET = ("short before", "re-sourced", "plants short of oxide",
+                                                    "export measure", "market")
+CAUSES = (SHORT_BEFORE, PLANTS, MEASURE, MARKET, RESOURCED)
+OWN, IMPORTS = "own plants", "imports"
+CAUSE_TABLE = ("country", "stage", "maker", "cause", "element", "oxide_from", "measure")
+
+
+@dataclass(frozen=True)
+class Span:
+    """The steps [first, stop) of a reference year, and what it is."""
+
+    first: int
+    stop: int
+    label: str
+
+
+def reference_span(results: Results) -> Span:
+    """The year of steps before the first export measure; without one (or one from the run's start) the first
+    year of the run."""
+    dates = results.net.dates
+    n = round(365.25 / results.net.step_days)
+    measure = results.first_measure
+    first = int(np.searchsorted(np.array(dates, dtype="datetime64[D]"), np.datetime64(measure))) if measure else 0
+    if first == 0:
+        return Span(0, min(n, len(dates)), f"the run's first year (from {dates[0]})")
+    return Span(max(0, first - n), first, f"the year before the first export measure ({measure})")
+
+
+def trailing_mean(array: np.ndarray) -> np.ndarray:
+    """[step, ...] the mean of each step and the ``TRAILING_STEPS - 1`` before it (fewer at the start)."""
+    total = np.cumsum(array, axis=0)
+    out = total.copy()
+    out[TRAILING_STEPS:] -= total[:-TRAILING_STEPS]
+    count = np.minimum(np.arange(1, len(array) + 1), TRAILING_STEPS).reshape(-1, *[1] * (array.ndim - 1))
+    return out / count
+
+
+class Measures:
+    """The run's export measures as the attribution reads them: when each was in force, what it covered."""
+
+    def __init__(self, results: Results):
+        from ..engine.measures import OriginRule, build_measures
+
+        net = results.net
+        self.objects = build_measures(results.scenario, results.world, net)
+        self.ids = [m.id or f"{m.event.type} {i + 1}" for i, m in enumerate(self.objects)]
+        days = np.array(net.dates, dtype="datetime64[D]")
+        self.in_force = np.zeros((len(self.objects), len(days)), dtype=bool)      # [measure, step]
+        for i, m in enumerate(self.objects):
+            e = m.event
+            if not getattr(type(e), "restricts", False):
+                continue             # a tariff moves orders; it does not stop goods
+            on = days >= np.datetime64(e.start)
+            if e.end is not None:
+                on &= days < np.datetime64(e.end)
+            for start, until in m.suspensions:
+                on &= ~((days >= np.datetime64(start)) & (days < np.datetime64(until)))
+            self.in_force[i] = on
+        self.origin = {}     # measure -> [step, country] whether what the country shipped holds its origin
+        raw, tags = results.raw, net.tags
+        for i, m in enumerate(self.objects):
+            if isinstance(m, OriginRule):
+                self.origin[i] = {MAGNET: self._holds(raw.made_tags[:], m, tags),
+                                  REFINERY: self._holds(raw.consumed_tags.select(0)[:], m, tags)}
+
+    @staticmethod
+    def _holds(tagged: np.ndarray, rule, tags) -> np.ndarray:
+        """[step, country] whether what the country made over the trailing steps (``tagged`` [step, C, Q]) held at
+        least the rule's threshold share of its origin material."""
+        mass = trailing_mean(tagged[:, :, 0])
+        rows = [tags.row("mined" if s == MINE else "refined", c) for s in rule.event.origin_stages
+                for c in rule.origin]
+        origin = trailing_mean(tagged[:, :, rows].max(axis=2))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (mass > 0) & (origin >= rule.threshold * mass)
+
+    def covering(self, stage: str, buyer: int, supplier: int, items: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """(measure index, [step] in force and covering) for the measures that cover some of ``items`` (a bool
+        mask of the stage's items) on the route from ``supplier`` to ``buyer``, in the scenario's order."""
+        out = []
+        for i, m in enumerate(self.objects):
+            if not self.in_force[i].any() or not (m.covers_stage[stage][buyer, supplier] * items).any():
+                continue
+            when = self.in_force[i]
+            if i in self.origin:
+                when = when & self.origin[i][stage][:, supplier]
+            if when.any():
+                out.append((i, when))
+        return out
+
+
+def cause_parts(results: Results) -> tuple[list[tuple], np.ndarray]:
+    """The keys (``CAUSE_TABLE``'s columns) and the parts [step, key] (t magnet) of every country's unmet
+    end-use demand: for each country, its parts add up to its demand less what it was supplied, every step."""
+    net, raw, tags = results.net, results.raw, results.net.tags
+    C, E = net.n_countries, len(net.elements)
+    countries, elements = net.countries, net.elements
+    span = reference_span(results)
+    ref = slice(span.first, span.stop)
+    demand = raw.demand.sum(axis=2)                                          # [n, C] t magnet
+    supplied = raw.supplied.sum(axis=2)
+    used = raw.used_tags_t.select(slice(None), tags.kind("made"))[:]         # [n, user, maker]
+    unknown = supplied - used.sum(axis=2)                                    # magnets with no maker's row: none
+    used = np.concatenate([used, unknown[:, :, None]], axis=2)
+    asked = demand[ref].sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(asked[:, None] > 0, used[ref].sum(axis=0) / asked[:, None], 0.0)     # [user, maker + 1]
+        before = np.where(asked > 0, 1.0 - share.sum(axis=1), 1.0)                            # [user]
+    # what each maker's plants did not make of their plan, as a share, and by the element they lacked
+    planned, made = raw.magnets_planned.sum(axis=2), raw.magnets_made.sum(axis=2)           # [n, C]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        not_made = np.where(planned > 0, np.clip(1.0 - made / np.where(planned > 0, planned, 1.0), 0.0, 1.0), 0.0)
+        short_of = raw.short_of                                                         # [n, C, E] t magnet
+        by_element = np.where(short_of.sum(axis=2, keepdims=True) > 0,
+                              short_of / short_of.sum(axis=2, keepdims=True), 0.0)
+    lost_oxide = _lost_oxides(results, span)                                            # [n, maker, supplier, E]
+    measures = Measures(results)
+    grades_used = _grades_used(results)                                                 # [C, G] bool
+    keys: dict[tuple, np.ndarray] = {}
+
+    def add(key: tuple, values: np.ndarray) -> None:
+        if np.any(values != 0):
+            keys[key] = keys[key] + values if key in keys else values.copy()
+
+    for c in range(C):
+        if not demand[:, c].any():
+            continue
+        name = countries[c]
+        add((name, "", "", SHORT_BEFORE, "", "", ""), demand[:, c] * before[c])
+        for m in range(C + 1):
+            part = demand[:, c] * share[c, m] - used[:, c, m]
+            if not part.any():
+                continue
+            maker = countries[m] if m < C else "unknown"
+            stage = OWN if m == c else IMPORTS
+            add((name, stage, maker, RESOURCED, "", "", ""), np.minimum(part, 0.0))
+            lost = np.maximum(part, 0.0)
+            if m == C:
+                add((name, stage, maker, MARKET, "", "", ""), lost)
+                continue
+            plants = np.minimum(lost, demand[:, c] * share[c, m] * not_made[:, m])
+            for e in range(E):
+                of_e = plants * by_element[:, m, e]
+                if not of_e.any():
+                    continue
+                suppliers = lost_oxide[:, m, :, e]                                         # [n, supplier]
+                total = suppliers.sum(axis=1)
+                add((name, stage, maker, PLANTS, elements[e], "", ""), np.where(total > 0, 0.0, of_e))
+                for r in np.flatnonzero(suppliers.any(axis=0)):
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        piece = np.where(total > 0, of_e * suppliers[:, r] / np.where(total > 0, total, 1.0), 0.0)
+                    item = np.zeros(E, dtype=bool)
+                    item[e] = True
+                    _by_measure(add, (name, stage, maker, PLANTS, elements[e], countries[r]), piece,
+                                measures.covering(REFINERY, m, r, item), measures.ids)
+            rest = lost - plants
+            if m != c:
+                covering = measures.covering(MAGNET, c, m, grades_used[c])
+                _by_measure(add, (name, stage, maker, MEASURE, "", ""), rest, covering, measures.ids,
+                            unnamed=(name, stage, maker, MARKET, "", "", ""),
+                            elements=[_measure_elements(measures.objects[i], net, grades_used[c])
+                                      for i, _ in covering])
+            else:
+                add((name, stage, maker, MARKET, "", "", ""), rest)
+    return list(keys), np.stack(list(keys.values()), axis=1) if keys else np.zeros((len(net.dates), 0))
+
+
+def _by_measure(add, head: tuple, part: np.ndarray, covering: list[tuple[int, np.ndarray]], ids: list[str],
+                unnamed: tuple | None = None, elements: list[str] | None = None) -> None:
+    """Put ``part`` [step] down to the first measure of ``covering`` in force each step: the key ``head`` (all
+    columns but the measure) and the measure's id in ``ids`` (with ``elements``, the elements each names in the
+    key's element column); the rest to ``unnamed`` (by default ``head`` with no measure)."""
+    left = np.ones(len(part), dtype=bool)
+    for k, (i, when) in enumerate(covering):
+        now = left & when
+        key = (*head[:4], elements[k], *head[5:]) if elements is not None else head
+        add((*key, ids[i]), np.where(now, part, 0.0))
+        left &= ~now
+    add(unnamed if unnamed is not None else (*head, ""), np.where(left, part, 0.0))
+
+
+def _measure_elements(measure, net, grades: np.ndarray) -> str:
+    """The elements a measure names that the recipes of ``grades`` (a bool mask) hold, joined by '+'."""
+    return joined_elements(net.elements, net.recipe[grades].sum(axis=0) > 0, measure.event.elements)
+
+
+def joined_elements(elements: tuple[str, ...], held: np.ndarray, named: tuple[str, ...] | str) -> str:
+    """'Tb+Dy': the ``elements`` that recipes hold (``held``, a bool per element) and a measure names (``named``,
+    or "all"), in the elements' order."""
+    return "+".join(e for e, h in zip(elements, held) if h and (named == "all" or e in named))
+
+
+def element_codes(scenario) -> tuple[str, ...]:
+    """What the causes table's element column can hold in a run of ``scenario``: nothing, an element, or the
+    elements a measure names that some set of grades holds, joined."""
+    from itertools import combinations
+
+    elements, grades = tuple(scenario.elements), list(scenario.magnet_grades.values())
+    joined = set()
+    for event in scenario.events:
+        named = getattr(event, "elements", None)
+        if named is None:
+            continue
+        for n in range(1, len(grades) + 1):
+            for chosen in combinations(grades, n):
+                held = np.array([any(g.recipe.get(e, 0) > 0 for g in chosen) for e in elements])
+                joined.add(joined_elements(elements, held, named))
+    return ("", *elements, *sorted(joined - set(elements) - {""}))
+
+
+def _grades_used(results: Results) -> np.ndarray:
+    """[C, G] whether a country's end users ask for magnets of each grade."""
+    net = results.net
+    return (results.raw.demand.sum(axis=0) @ net.sector_grades) > 0
+
+
+def _lost_oxides(results: Results, span: Span) -> np.ndarray:
+    """[n, maker, supplier, E] t REO a step: each supplier's weekly supply of each element to each maker over
+    the reference year (its own separation and recycling for itself) less its average over the trailing steps,
+    where that is positive."""
+    raw = results.raw
+    exports = raw.exports[REFINERY][:]                         # [n, buyer, supplier, E]
+    supply = exports.copy()
+    C = supply.shape[1]
+    own = raw.separated + raw.recycled                         # [n, C, E]
+    supply[:, np.arange(C), np.arange(C)] = own
+    reference = supply[span.first:span.stop].mean(axis=0)
+    return np.maximum(reference[None] - trailing_mean(supply), 0.0)
+
+
+def causes_table(results: Results, frequency: str) -> pd.DataFrame:
+    """The ``causes`` table: date, country, stage, maker, cause, element, oxide_from, measure, t (see the
+    module's docstring): a row per part that is not zero in a period."""
+    import pandas as pd
+
+    keys, parts = cause_parts(results)
+    labels, periods = results.by_period(parts, frequency)
+    p, k = np.nonzero(np.abs(periods) > SHOWN_T)
+    frame = pd.DataFrame([keys[i] for i in k], columns=list(CAUSE_TABLE))
+    frame.insert(0, "date", pd.DatetimeIndex(labels)[p])
+    frame["t"] = periods[p, k]
+    return frame
+
