@@ -158,7 +158,7 @@ def cause_parts(results: Results) -> tuple[list[tuple], np.ndarray]:
         short_of = raw.short_of                                                         # [n, C, E] t magnet
         by_element = np.where(short_of.sum(axis=2, keepdims=True) > 0,
                               short_of / short_of.sum(axis=2, keepdims=True), 0.0)
-    lost_oxide = _lost_oxides(results, span)                                            # [n, maker, supplier, E]
+    lost_oxide = _lost_oxides(results, span, np.flatnonzero(short_of.any(axis=(0, 2))))     # maker -> [n, j, E]
     measures = Measures(results)
     grades_used = _grades_used(results)                                                 # [C, G] bool
     keys: dict[tuple, np.ndarray] = {}
@@ -188,7 +188,7 @@ def cause_parts(results: Results) -> tuple[list[tuple], np.ndarray]:
                 of_e = plants * by_element[:, m, e]
                 if not of_e.any():
                     continue
-                suppliers = lost_oxide[:, m, :, e]                                         # [n, supplier]
+                suppliers = lost_oxide[m][:, :, e]                                          # [n, supplier]
                 total = suppliers.sum(axis=1)
                 add((name, stage, maker, PLANTS, elements[e], "", ""), np.where(total > 0, 0.0, of_e))
                 for r in np.flatnonzero(suppliers.any(axis=0)):
@@ -259,18 +259,18 @@ def _grades_used(results: Results) -> np.ndarray:
     return (results.raw.demand.sum(axis=0) @ net.sector_grades) > 0
 
 
-def _lost_oxides(results: Results, span: Span) -> np.ndarray:
-    """[n, maker, supplier, E] t REO a step: each supplier's weekly supply of each element to each maker over
-    the reference year (its own separation and recycling for itself) less its average over the trailing steps,
-    where that is positive."""
+def _lost_oxides(results: Results, span: Span, makers: np.ndarray) -> dict[int, np.ndarray]:
+    """For each of ``makers``: [n, supplier, E] t REO a step, each supplier's weekly supply of each element to it
+    over the reference year (its own separation and recycling for itself) less its average over the trailing
+    steps, where that is positive."""
     raw = results.raw
-    exports = raw.exports[REFINERY][:]                         # [n, buyer, supplier, E]
-    supply = exports.copy()
-    C = supply.shape[1]
-    own = raw.separated + raw.recycled                         # [n, C, E]
-    supply[:, np.arange(C), np.arange(C)] = own
-    reference = supply[span.first:span.stop].mean(axis=0)
-    return np.maximum(reference[None] - trailing_mean(supply), 0.0)
+    out = {}
+    for m in makers:
+        supply = raw.exports[REFINERY].select(int(m))[:]           # [n, supplier, E]
+        supply[:, m] = raw.separated[:, m] + raw.recycled[:, m]
+        reference = supply[span.first:span.stop].mean(axis=0)
+        out[int(m)] = np.maximum(reference[None] - trailing_mean(supply), 0.0)
+    return out
 
 
 def causes_table(results: Results, frequency: str) -> pd.DataFrame:
