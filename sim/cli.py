@@ -176,8 +176,10 @@ def _parser() -> argparse.ArgumentParser:
                     "on that route; an export measure on the route of magnets; the market), less what the "
                     "country re-sourced; with its stockpile's release and the parameters named, with their "
                     "sources. Prints the account; writes the parts (CSV) and a waterfall chart (PNG) into "
-                    "RESULTS_DIR/explain/.")
-    why.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a run's folder (results/<name>/)")
+                    "RESULTS_DIR/explain/. On an ensemble's folder: each replication explained over the same "
+                    "periods, and the P5, P50 and P95 of each part.")
+    why.add_argument("folder", type=Path, metavar="RESULTS_DIR",
+                     help="a run's folder (results/<name>/) or an ensemble's (results/<name>_ensemble/)")
     why.add_argument("--country", required=True, metavar="CODE", help="the country, by its code (JP, KR, ...)")
     why.add_argument("--from", dest="start", type=_date, metavar="YYYY-MM-DD",
                      help="the first period read: the one starting on or after this day")
@@ -191,21 +193,19 @@ def _parser() -> argparse.ArgumentParser:
 def _explain(args: argparse.Namespace) -> int:
     from .experiments.manifest import read_manifest
     from .files import write_table
-    from .results.explain import explain, read_tables
 
     where = f"python -m sim explain {args.folder}"
     manifest = read_manifest(args.folder) if args.folder.is_dir() else None
-    if manifest is None or manifest.get("kind") != "run":
-        print(f"{where}: not a run's results folder (expected the folder a run writes, with manifest.json and "
-              f"tables/, e.g. results/japan_ban)", file=sys.stderr)
+    kind = (manifest or {}).get("kind")
+    if kind not in ("run", "ensemble"):
+        print(f"{where}: not the folder of a run or an ensemble (expected the folder one writes, with "
+              f"manifest.json, e.g. results/japan_ban or results/japan_ban_uncertain_ensemble)", file=sys.stderr)
         return 2
     try:
-        tables = read_tables(args.folder)
+        explanation = _explanation(args, kind)
     except FileNotFoundError as exc:
         print(f"{where}: {exc}; the run was saved by an older version: run its scenario again", file=sys.stderr)
         return 2
-    try:
-        explanation = explain(tables, args.country, args.start, args.end)
     except ValueError as exc:
         print(f"{where}: {exc}", file=sys.stderr)
         return 2
@@ -214,7 +214,7 @@ def _explain(args: argparse.Namespace) -> int:
     try:
         stem.parent.mkdir(exist_ok=True)
         written = write_table(explanation.parts, stem, ("csv",))
-        if not args.no_plots:
+        if kind == "run" and not args.no_plots:
             from .plots.explain import save_waterfall
 
             note = f"Scenario {manifest.get('scenario')} (seed {manifest.get('seed')}): parts of the unmet t"
@@ -223,6 +223,17 @@ def _explain(args: argparse.Namespace) -> int:
         return _write_failed(stem.parent, exc, "explain")
     print(f"written: {', '.join(str(p) for p in written)}")
     return 0
+
+
+def _explanation(args: argparse.Namespace, kind: str):
+    """The explanation ``explain`` asks for: of a run, or of an ensemble's replications."""
+    if kind == "ensemble":
+        from .experiments.ensemble import explain_ensemble
+
+        return explain_ensemble(args.folder, args.country, args.start, args.end)
+    from .results.explain import explain, read_tables
+
+    return explain(read_tables(args.folder), args.country, args.start, args.end)
 
 
 def _run_options(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ from sim.cli import main
 from sim.engine.simulation import Simulation
 from sim.plots.explain import waterfall_figure
 from sim.results.causes import MEASURE, PLANTS, RESOURCED, cause_parts
-from sim.results.explain import explain, read_tables
+from sim.results.explain import PART_KEYS, explain, read_tables
 
 from .conftest import SCENARIOS
 
@@ -133,4 +133,42 @@ def test_explain_refuses_what_the_run_cannot_answer(japan_ban, tmp_path, capsys,
 
 def test_explain_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["explain", str(tmp_path), "--country", "JP"]) == 2
-    assert "not a run's results folder" in capsys.readouterr().err
+    assert "not the folder of a run or an ensemble" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- ensembles
+@pytest.fixture(scope="module")
+def ensemble_folder(tmp_path_factory):
+    """Four replications of the uncertain Japan ban (the ban read as all users' or as defence users' only) to
+    mid-2027, on one worker."""
+    from sim import run_ensemble
+
+    folder = tmp_path_factory.mktemp("ensemble") / "japan_ban_uncertain_ensemble"
+    run_ensemble(load_scenario(SCENARIOS / "japan_ban_uncertain.yaml"), 4, folder, end="2027-06-30", workers=1)
+    return folder
+
+
+def test_an_ensemble_explains_each_replication_over_the_same_periods_and_bands_the_parts(ensemble_folder):
+    from sim.experiments.ensemble import explain_ensemble
+
+    why = explain_ensemble(ensemble_folder, "JP")
+    assert why.replications == [0, 1, 2, 3]
+    assert len({(e.start, e.end) for e in why.explanations}) == 1
+    for one in why.explanations:
+        assert abs(one.total_t - one.unmet_t) < 1e-9
+    matrix, parts = why.matrix(), why.parts.set_index(PART_KEYS)
+    for key, row in parts.iterrows():
+        assert (row["p5"], row["p50"], row["p95"]) == tuple(np.percentile(matrix.loc[key].to_numpy(), [5, 50, 95]))
+    top = why.parts.iloc[0]
+    assert top.measure == BAN and top.p95 > 0
+    assert "over 4 replications" in why.text()
+
+
+def test_explain_on_an_ensemble_folder_writes_the_bands_of_the_parts(ensemble_folder, capsys):
+    assert main(["explain", str(ensemble_folder), "--country", "JP", "--from", "2026-01-01",
+                 "--to", "2026-12-31"]) == 0
+    out = capsys.readouterr().out
+    assert "Why JP was short, 2026-01 to 2026-12" in out and "P5" in out
+    saved = pd.read_csv(ensemble_folder / "explain" / "JP_2026-01_2026-12.csv", keep_default_na=False)
+    assert list(saved.columns) == [*PART_KEYS, "p5", "p50", "p95"]
+    assert (saved["p5"] <= saved["p50"]).all() and (saved["p50"] <= saved["p95"]).all()

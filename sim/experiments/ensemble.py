@@ -42,7 +42,10 @@ from ..errors import EnsembleError
 from ..files import atomic_folder, check_output, write_json, write_table
 from ..locks import folder_lock
 from ..results import Summary
+from ..results.causes import load_causes, save_causes
 from ..results.events import events_table
+from ..results.explain import EnsembleExplanation, explain_replications
+from ..results.parameters import parameters_table
 from ..results.report import percent
 from ..results.series import MonthlySeries, load_banded
 from ..scenario import Scenario
@@ -65,6 +68,8 @@ REPLICATIONS = "replications"
 BAND_TABLES = ("bands", "headline_bands", "replications")   # what write_bands writes from the replications
 FAILURES = "failures.json"
 MONTHLY = "monthly.npz"                                       # a replication's monthly series
+CAUSES = "causes.npz"                                         # ... and the parts of its unmet demand
+PARAMETERS = "parameters.csv"                                 # the scenario's, as written, with their sources
 SHOWN = ("peak_shortfall_share", "weeks_to_shortfall", "cumulative_unmet_t", "peak_price_multiple",
          "home_peak_price_multiple")
 
@@ -172,6 +177,7 @@ def run_replication(scenario: Scenario, seed: int, end: dt.date | None, folder: 
     summary = results.summary().to_dict() | {"replication": r, "scenario_sha256": scenario_sha256(scenario)}
     with atomic_folder(replication_folder(folder, r), "replication", lock=False) as work:   # the ensemble's is locked
         MonthlySeries.from_results(results).save(work / MONTHLY)
+        save_causes(results, work / CAUSES)
         write_json(work / "summary.json", summary)
         write_json(work / "manifest.json", {"kind": "replication", "replication": r, "seed": seed})
     return r
@@ -197,9 +203,9 @@ def _prepare(folder: Path, manifest: dict, resume: bool) -> None:
             raise EnsembleError(f"cannot resume in {folder}: it holds an ensemble with another "
                                 f"{', '.join(differs)}; run without --resume to start afresh")
     elif not resume:                   # afresh: nothing of an earlier ensemble may be read as this one's
-        for old_output in (REPLICATIONS, "plots"):
+        for old_output in (REPLICATIONS, "plots", "explain"):
             shutil.rmtree(folder / old_output, ignore_errors=True)
-        for old_output in (*(f"{table}.csv" for table in BAND_TABLES), FAILURES):
+        for old_output in (*(f"{table}.csv" for table in BAND_TABLES), FAILURES, PARAMETERS):
             (folder / old_output).unlink(missing_ok=True)
     for unfinished in (folder / REPLICATIONS).glob(".r*"):   # a replication killed while being written
         shutil.rmtree(unfinished, ignore_errors=True)
@@ -320,4 +326,25 @@ def write_bands(ensemble: Ensemble) -> None:
               "replications": replications_table(ensemble.summaries)}
     for name in BAND_TABLES:
         write_table(tables[name], folder / name, ("csv",))
+    write_table(parameters_table(ensemble.scenario), folder / Path(PARAMETERS).stem, ("csv",))
     write_json(folder / FAILURES, {"failures": [f.__dict__ for f in ensemble.failures]})
+
+
+def explain_ensemble(folder: Path | str, country: str, start: dt.date | None = None,
+                     end: dt.date | None = None) -> EnsembleExplanation:
+    """Why ``country`` was short in the replications of the ensemble in ``folder``: each replication's
+    explanation over the same periods (by default the calendar year with the most unmet t over all of them),
+    and the P5, P50 and P95 of each part (``sim.results.explain.explain_replications``). A ValueError names a
+    folder with no replication whose parts were kept."""
+    folder = Path(folder)
+    manifest = read_manifest(folder) or {}
+    done = sorted(_done(folder, int(manifest.get("replications", 0))))
+    kept = [r for r in done if (replication_folder(folder, r) / CAUSES).is_file()]
+    if not kept:
+        raise ValueError(f"{folder}: no replication holds {CAUSES} (an ensemble run before explanations were "
+                         f"kept: run it again)")
+    tables = [load_causes(replication_folder(folder, r) / CAUSES) for r in kept]
+    if (folder / PARAMETERS).is_file():
+        parameters = pd.read_csv(folder / PARAMETERS, keep_default_na=False)
+        tables = [t | {"parameters": parameters} for t in tables]
+    return explain_replications(tables, kept, country, start, end)

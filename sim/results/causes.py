@@ -286,3 +286,33 @@ def causes_table(results: Results, frequency: str) -> pd.DataFrame:
     frame["t"] = periods[p, k]
     return frame
 
+
+
+def save_causes(results: Results, file, frequency: str = "month") -> None:
+    """Write a replication's parts by period to an .npz file (plain arrays, no pickles): ``keys`` [K, 7] (the
+    ``CAUSE_TABLE`` columns), ``dates`` [P], ``parts`` [P, K] t magnet, and each country's (``countries`` [C])
+    end-use ``demand`` and ``unmet`` [P, C] t magnet: what ``explain`` reads of it."""
+    keys, parts = cause_parts(results)
+    labels, periods = results.by_period(parts, frequency)
+    raw = results.raw
+    demand = results.by_period(raw.demand.sum(axis=2), frequency)[1]
+    unmet = np.maximum(demand - results.by_period(raw.supplied.sum(axis=2), frequency)[1], 0.0)
+    np.savez(file, keys=np.array(keys, dtype=str).reshape(len(keys), len(CAUSE_TABLE)),
+             dates=np.array(labels, dtype="datetime64[D]"), parts=periods, countries=np.array(results.countries),
+             demand=demand, unmet=np.where(unmet > SHOWN_T, unmet, 0.0))
+
+
+def load_causes(file) -> dict[str, pd.DataFrame]:
+    """The ``causes`` and ``unmet`` tables (the columns ``explain`` reads) of what ``save_causes`` wrote."""
+    import pandas as pd
+
+    with np.load(file, allow_pickle=False) as data:
+        keys, dates, parts = data["keys"], pd.DatetimeIndex(data["dates"]), data["parts"]
+        countries, demand, unmet = data["countries"], data["demand"], data["unmet"]
+    p, k = np.nonzero(np.abs(parts) > SHOWN_T)
+    causes = pd.DataFrame(keys[k], columns=list(CAUSE_TABLE))
+    causes.insert(0, "date", dates[p])
+    causes["t"] = parts[p, k]
+    p, c = np.nonzero(demand > 0)
+    return {"causes": causes, "unmet": pd.DataFrame({"date": dates[p], "country": countries[c],
+                                                     "demand_t": demand[p, c], "unmet_t": unmet[p, c]})}

@@ -141,6 +141,84 @@ def explain(tables: dict[str, pd.DataFrame], country: str, start: dt.date | None
                        parameters=_cited(tables.get("parameters"), country, parts))
 
 
+@dataclass
+class EnsembleExplanation:
+    """A country's unmet end-use demand over the same periods in each replication of an ensemble: each
+    replication's ``Explanation``, and the P5, P50 and P95 of each part (a part absent in a replication is 0
+    there). The P50s of the parts need not add up to the P50 of the unmet t; each replication's parts do."""
+
+    country: str
+    replications: list[int]
+    explanations: list[Explanation]
+    why_period: str
+
+    @property
+    def start(self) -> dt.date:
+        return self.explanations[0].start
+
+    @property
+    def end(self) -> dt.date:
+        return self.explanations[0].end
+
+    def matrix(self) -> pd.DataFrame:
+        """[part, replication] t: each part's t in each replication (0 where it has none)."""
+        import pandas as pd
+
+        columns = {r: e.parts.set_index(PART_KEYS)["t"] for r, e in zip(self.replications, self.explanations)}
+        return pd.DataFrame(columns).fillna(0.0)
+
+    @property
+    def unmet_t(self) -> np.ndarray:
+        return np.array([e.unmet_t for e in self.explanations])
+
+    @property
+    def parts(self) -> pd.DataFrame:
+        """PART_KEYS, p5, p50, p95 (t magnet), largest P50 (in size) first."""
+        matrix = self.matrix()
+        bands = np.percentile(matrix.to_numpy(), [5, 50, 95], axis=1) if len(matrix) else np.zeros((3, 0))
+        frame = matrix.index.to_frame(index=False)
+        frame["p5"], frame["p50"], frame["p95"] = bands
+        order = np.argsort(-np.abs(frame["p50"].to_numpy()) - 1e-9 * np.abs(frame["p95"].to_numpy()), kind="stable")
+        return frame.iloc[order].reset_index(drop=True)
+
+    def text(self, top: int = 8) -> str:
+        """The unmet t's band and the largest parts' bands, for the terminal."""
+        p5, p50, p95 = np.percentile(self.unmet_t, [5, 50, 95])
+        demand = float(np.median([e.demand_t for e in self.explanations]))
+        first = self.explanations[0]
+        lines = [f"Why {self.country} was short, {self.start:%Y-%m} to {self.end:%Y-%m} ({self.why_period}), "
+                 f"over {len(self.replications)} replications:",
+                 f"  unmet P5 {p5:,.1f} / P50 {p50:,.1f} / P95 {p95:,.1f} t of a P50 demand of {demand:,.1f} t "
+                 f"magnet; each part's P5 / P50 / P95 (t magnet):"]
+        parts = self.parts
+        for row in parts.head(top).itertuples():
+            lines.append(f"  {row.p5:>+11,.1f} {row.p50:>+11,.1f} {row.p95:>+11,.1f}  {first.part_label(row)}")
+        if len(parts) > top:
+            lines.append(f"  ({len(parts) - top} smaller parts; the P50s of the parts need not add up to the P50 "
+                         f"of the unmet t, each replication's parts add up to its own)")
+        return "\n".join(lines)
+
+
+def explain_replications(tables: list[dict[str, pd.DataFrame]], replications: list[int], country: str,
+                         start: dt.date | None = None, end: dt.date | None = None) -> EnsembleExplanation:
+    """Each replication's explanation (``tables``: its causes and unmet tables) over the same periods: from
+    ``start`` to ``end``, by default the calendar year with the most unmet t over all replications (or, where
+    none was short, the most supply lost)."""
+    import pandas as pd
+
+    why = "the period asked for"
+    if start is None and end is None:
+        year = worst_year(pd.concat([t["causes"] for t in tables]), pd.concat([t["unmet"] for t in tables]),
+                          country)
+        if year is not None:
+            start, end = dt.date(year[0], 1, 1), dt.date(year[0], 12, 31)
+            why = year[1].replace("its worst year", "the worst year over the replications")
+    explanations = [explain(t, country, start, end) for t in tables]
+    if start is None and end is None:
+        why = explanations[0].why_period
+    return EnsembleExplanation(country, list(replications), explanations, why)
+
+
 def _resourced(causes: pd.DataFrame, unmet: pd.DataFrame, country: str, chosen: pd.DatetimeIndex) -> pd.DataFrame:
     """The makers the country bought more from than its reference share in the period: t, and since when
     (the first period of the run, up to the period's end, in which they made up ``RESOURCED_SHARE`` of demand)."""

@@ -14,7 +14,7 @@ from ..world.describe import describe_event
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from .tables import Results
+    from ..scenario import Scenario
 
 PARAMETER_COLUMNS = ["subject", "country", "name", "parameter", "value", "source"]
 
@@ -23,31 +23,40 @@ def _sources(record) -> str:
     return " ".join(getattr(record, "source", ()) or ())
 
 
-def parameters_table(results: Results) -> pd.DataFrame:
-    """The ``parameters`` table of a run (see the module's docstring)."""
+def _number(x: object, spec: str = "g") -> str:
+    """A number as written; a distribution (an ensemble's scenario as written) by its fields."""
+    if isinstance(x, (int, float)):
+        return format(x, spec)
+    fields = x.model_dump(exclude_none=True) if hasattr(x, "model_dump") else x
+    return "uncertain: " + ", ".join(f"{k} {v}" for k, v in fields.items()) if isinstance(fields, dict) else str(x)
+
+
+def parameters_table(world: Scenario) -> pd.DataFrame:
+    """The ``parameters`` table of a world (see the module's docstring): a run's drawn world, or a scenario as
+    written (its distributions as such)."""
     import pandas as pd
 
-    world = results.world
     rows = []
     for event in world.events:
         country = getattr(event, "exporter", "") or ""
         rows.append(("event", country, event.id or "", "rule", describe_event(event), _sources(event)))
     for country, pile in world.stockpiles.items():
-        size = (f"{pile.days:g} days of {pile.days_of.replace('_', ' ')} of {', '.join(pile.elements or ())}"
-                if pile.days is not None else ", ".join(f"{e} {t:g} t" for e, t in (pile.t or {}).items()))
+        size = (f"{_number(pile.days)} days of {pile.days_of.replace('_', ' ')} of {', '.join(pile.elements or ())}"
+                if pile.days is not None else ", ".join(f"{e} {_number(t)} t" for e, t in (pile.t or {}).items()))
         rows.append(("stockpile", country, "", "size", size, _sources(pile)))
     plants: dict[str, list] = {}
     for plant in world.facilities.magnet.values():
         plants.setdefault(plant.country, []).append(plant)
     for country, listed in plants.items():
-        capacity = sum(p.capacity_t for p in listed)
+        capacity = sum(p.capacity_t if isinstance(p.capacity_t, (int, float)) else p.capacity_t.central()
+                       for p in listed)
         sources = " ".join(dict.fromkeys(s for p in listed for s in (p.source or ())))
         rows.append(("magnet plants", country, ", ".join(p.name for p in listed), "capacity",
                      f"{capacity:,.0f} t magnet/yr", sources))
     for name, grade in world.magnet_grades.items():
-        recipe = ", ".join(f"{e} {share:.3g}" for e, share in grade.recipe.items())
+        recipe = ", ".join(f"{e} {_number(share, '.3g')}" for e, share in grade.recipe.items())
         rows.append(("grade", "", name, "recipe", f"{recipe} t REO per t magnet", _sources(grade)))
     for name, sector in world.sectors.items():
-        rows.append(("sector", "", name, "magnet content", f"{sector.magnet_kg_per_unit:g} kg magnet per "
+        rows.append(("sector", "", name, "magnet content", f"{_number(sector.magnet_kg_per_unit)} kg magnet per "
                      f"{sector.unit}", _sources(sector)))
     return pd.DataFrame(rows, columns=PARAMETER_COLUMNS)

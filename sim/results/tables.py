@@ -440,7 +440,7 @@ class Results:
         return causes_table(self, frequency)
 
     def _parameters(self, frequency: str) -> pd.DataFrame:
-        return parameters_table(self)          # the world's, the same at every frequency
+        return parameters_table(self.world)          # the drawn world's, the same at every frequency
 
     def explain(self, country: str, start: dt.date | str | None = None, end: dt.date | str | None = None,
                 frequency: str = "month") -> Explanation:
