@@ -65,6 +65,16 @@ class Explanation:
             return f"{where}: sold elsewhere or bought less (no measure; the market)"
         return f"{where}: {row.cause}"
 
+    def measure_start(self) -> tuple[str, dt.date] | None:
+        """The measure the largest part names, and its first day; None where no part names one."""
+        named = self.parts[self.parts["measure"] != ""]
+        if named.empty or self.parameters is None or "start" not in self.parameters:
+            return None
+        measure = named["measure"].iloc[0]
+        row = self.parameters[(self.parameters["subject"] == "event") & (self.parameters["name"] == measure)]
+        start = row["start"].iloc[0] if len(row) else ""
+        return (measure, dt.date.fromisoformat(start)) if start else None
+
     def text(self, top: int = 8) -> str:
         """A short account: the total, the largest parts, what the country did instead, and the sources."""
         lines = [f"Why {self.country} was short, {self.start:%Y-%m} to {self.end:%Y-%m} ({self.why_period}):",
@@ -77,8 +87,18 @@ class Explanation:
         if len(self.parts) > top:
             lines.append(f"  {rest:>+12,.1f}  {len(self.parts) - top} smaller parts")
         lines.append(f"  {self.total_t:>12,.1f}  = unmet")
-        if len(self.resourced):
-            made_up = "; ".join(f"{r.maker} {r.t:,.1f} t (from {r.since:%Y-%m})" for r in self.resourced.itertuples())
+        resourced = self.resourced[self.resourced["t"] >= 0.05]
+        if len(resourced):
+            began = self.measure_start()
+
+            def after(since: pd.Timestamp) -> str:
+                """', 21 weeks after cn_japan_dual_use_ban began', from the largest part's measure."""
+                if not began or since.date() < began[1]:
+                    return ""
+                return f", {(since.date() - began[1]).days / 7:.0f} weeks after {began[0]} began"
+
+            made_up = "; ".join(f"{'its own plants' if r.maker == self.country else r.maker} {r.t:,.1f} t "
+                                f"(from {r.since:%Y-%m}{after(r.since)})" for r in resourced.itertuples())
             lines.append(f"  made up for it by buying more from: {made_up}")
         released = self.stockpile[self.stockpile["released_t"] > 0.05]
         if len(released):
@@ -260,14 +280,21 @@ def _stockpile(tables: dict[str, pd.DataFrame], country: str, chosen: pd.Datetim
 
 
 def _cited(parameters: pd.DataFrame | None, country: str, parts: pd.DataFrame) -> pd.DataFrame:
-    """The parameters the parts name: the measures, the makers' plants, the country's stockpile and plants."""
+    """The parameters the parts name: the measures, the makers' plants, the grades that hold the elements they
+    ran short of; the country's stockpile; how long switching suppliers takes and the working stocks held."""
     if parameters is None:
         return parameters
-    named = set(parts["measure"]) - {""}
-    makers = (set(parts["maker"]) | {country}) - {"", "unknown"}
-    keep = ((parameters["subject"] == "event") & parameters["name"].isin(named)) | \
-        ((parameters["subject"] == "magnet plants") & parameters["country"].isin(makers)) | \
-        ((parameters["subject"] == "stockpile") & (parameters["country"] == country))
+    shown = parts[parts["t"].abs() >= 0.05]
+    named = set(shown["measure"]) - {""}
+    makers = (set(shown["maker"]) | {country}) - {"", "unknown"}
+    lacked = {e for joined in shown["element"] for e in joined.split("+") if e}
+    words = parameters["value"].map(lambda recipe: set(recipe.replace(",", " ").split()))   # a recipe's elements
+    grades = words.map(lambda held: bool(held & lacked))
+    subject = parameters["subject"]
+    keep = ((subject == "event") & parameters["name"].isin(named)) | \
+        ((subject == "magnet plants") & parameters["country"].isin(makers)) | \
+        ((subject == "stockpile") & (parameters["country"] == country)) | \
+        ((subject == "grade") & grades) | subject.isin(["trade", "working stocks"])
     return parameters[keep].reset_index(drop=True)
 
 

@@ -1,8 +1,10 @@
 """The parameters an explanation cites, with their sources: a run's ``parameters`` table.
 
 One row per parameter of the world the run drew (a drawn number as drawn): ``subject`` (an event's id, or
-what it belongs to: ``stockpile``, ``magnet plants``, ``sector``, ``grade``), ``country`` (empty where none),
-``name``, ``parameter``, ``value`` (as text, with its unit), ``source`` (the ids in ``seeds/``, space-separated).
+what it belongs to: ``stockpile``, ``magnet plants``, ``sector``, ``grade``, ``trade`` (switching delays),
+``working stocks``), ``country`` (empty where none),
+``name``, ``parameter``, ``value`` (as text, with its unit), ``start`` (an event's first day, ISO; else empty),
+``source`` (the ids in ``seeds/``, space-separated).
 Written beside the tables so that a results folder can be explained without its scenario file.
 """
 from __future__ import annotations
@@ -16,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..scenario import Scenario
 
-PARAMETER_COLUMNS = ["subject", "country", "name", "parameter", "value", "source"]
+PARAMETER_COLUMNS = ["subject", "country", "name", "parameter", "value", "start", "source"]
 
 
 def _sources(record) -> str:
@@ -39,11 +41,14 @@ def parameters_table(world: Scenario) -> pd.DataFrame:
     rows = []
     for event in world.events:
         country = getattr(event, "exporter", "") or ""
-        rows.append(("event", country, event.id or "", "rule", describe_event(event), _sources(event)))
+        start = getattr(event, "start", None) or getattr(event, "date", None)
+        start = start.central() if hasattr(start, "central") else start
+        rows.append(("event", country, event.id or "", "rule", describe_event(event),
+                     start.isoformat() if start else "", _sources(event)))
     for country, pile in world.stockpiles.items():
         size = (f"{_number(pile.days)} days of {pile.days_of.replace('_', ' ')} of {', '.join(pile.elements or ())}"
                 if pile.days is not None else ", ".join(f"{e} {_number(t)} t" for e, t in (pile.t or {}).items()))
-        rows.append(("stockpile", country, "", "size", size, _sources(pile)))
+        rows.append(("stockpile", country, "", "size", size, "", _sources(pile)))
     plants: dict[str, list] = {}
     for plant in world.facilities.magnet.values():
         plants.setdefault(plant.country, []).append(plant)
@@ -52,11 +57,20 @@ def parameters_table(world: Scenario) -> pd.DataFrame:
                        for p in listed)
         sources = " ".join(dict.fromkeys(s for p in listed for s in (p.source or ())))
         rows.append(("magnet plants", country, ", ".join(p.name for p in listed), "capacity",
-                     f"{capacity:,.0f} t magnet/yr", sources))
+                     f"{capacity:,.0f} t magnet/yr", "", sources))
     for name, grade in world.magnet_grades.items():
         recipe = ", ".join(f"{e} {_number(share, '.3g')}" for e, share in grade.recipe.items())
-        rows.append(("grade", "", name, "recipe", f"{recipe} t REO per t magnet", _sources(grade)))
+        rows.append(("grade", "", name, "recipe", f"{recipe} t REO per t magnet", "", _sources(grade)))
     for name, sector in world.sectors.items():
         rows.append(("sector", "", name, "magnet content", f"{_number(sector.magnet_kg_per_unit)} kg magnet per "
-                     f"{sector.unit}", _sources(sector)))
+                     f"{sector.unit}", "", _sources(sector)))
+    trade = world.trade
+    if trade.switching_days:
+        days = ", ".join(f"{stage} {_number(d)}" for stage, d in trade.switching_days.items())
+        rows.append(("trade", "", "", "switching to a new supplier", f"{days} days", "",
+                     " ".join(trade.switching_source or ())))
+    stocks = world.inventories
+    if stocks.target_days:
+        days = ", ".join(f"{stage} {_number(d)}" for stage, d in stocks.target_days.items())
+        rows.append(("working stocks", "", "", "target", f"{days} days of use", "", _sources(stocks)))
     return pd.DataFrame(rows, columns=PARAMETER_COLUMNS)
