@@ -20,12 +20,14 @@ from .version import __version__
 _MODULES = {"Scorecard": "backtest", "backtest": "backtest", "Simulation": "engine",
             "Comparison": "experiments.comparison", "compare": "experiments.comparison",
             "Ensemble": "experiments.ensemble", "run_ensemble": "experiments.ensemble",
+            "explain_ensemble": "experiments.ensemble",
             "run": "experiments.single", "save": "experiments.single", "Sweep": "experiments.sweeps",
             "sweep": "experiments.sweeps", "Results": "results", "Summary": "results", "Scenario": "scenario",
             "load_registry": "scenario", "load_scenario": "scenario"}
 
 __all__ = ["BacktestError", "Comparison", "Ensemble", "EnsembleError", "InvariantError", "Results", "Scenario",
            "ScenarioError", "Scorecard", "Simulation", "Summary", "Sweep", "__version__", "backtest", "compare",
+           "explain_ensemble",
            "load_registry", "load_scenario", "run", "run_ensemble", "save", "sweep"]
 
 

@@ -23,18 +23,21 @@ def waterfall_figure(explanation: Explanation, top: int = WATERFALL_PARTS) -> Fi
     rows = [(e.part_label(row), float(row.t)) for row in e.parts.head(top).itertuples()]
     if len(e.parts) > top:
         rows.append((f"{len(e.parts) - top} smaller parts", float(e.parts["t"].iloc[top:].sum())))
-    fig, ax = new_figure((9.0, 1.6 + 0.42 * (len(rows) + 1)))
-    level = 0.0
+    fig, ax = new_figure((10.0, 1.6 + 0.5 * (len(rows) + 1)))
+    level, ends = 0.0, [0.0, e.total_t]
     for y, (label, t) in enumerate(rows):
         ax.barh(y, t, left=level, color=LOST if t >= 0 else MADE_UP, height=0.6)
         ax.annotate(f"{t:+,.0f}", (max(level, level + t), y), xytext=(3, 0), textcoords="offset points",
                     va="center", fontsize=7)
         level += t
+        ends.append(level)
     ax.barh(len(rows), e.total_t, color=TOTAL, height=0.6)
     ax.annotate(f"{e.total_t:,.0f}", (max(0.0, e.total_t), len(rows)), xytext=(3, 0), textcoords="offset points",
                 va="center", fontsize=7)
-    ax.margins(x=0.08)
-    labels = [textwrap.shorten(label, 80, placeholder="...") for label, _ in rows] + ["= unmet"]
+    low, high = min(ends), max(ends)
+    pad = 0.12 * (high - low or 1.0)            # room for the figures written at the bars' ends
+    ax.set_xlim(low - (pad if low < -1e-9 else 0.0), high + pad)
+    labels = [textwrap.fill(label, 60) for label, _ in rows] + ["= unmet"]
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
     ax.invert_yaxis()
     ax.axvline(0.0, color="0.2", lw=0.8)
