@@ -554,6 +554,9 @@ def _run(argv: list[str]) -> int:
     if not args.quiet:
         print(run_report(summary, seconds, cap=results.scenario.prices.max_multiple))
         print(f"results in {out}")
+        worst = max(summary.countries.items(), key=lambda kv: kv[1].cumulative_unmet_t, default=None)
+        if worst is not None and worst[1].cumulative_unmet_t > 1e-6:
+            print(f"why {worst[0]} is short: python -m sim explain {out} --country {worst[0]}")
         if args.replication is None and is_random(scenario):
             print(f"note: {scenario.name} has uncertain inputs and this run is one draw of them (seed "
                   f"{results.seed}); --replications N gives their P5/P50/P95 bands", file=sys.stderr)
