@@ -23,15 +23,17 @@ def _sources(record) -> str:
     return " ".join(getattr(record, "source", ()) or ())
 
 
+def event_row(event) -> tuple[str, str, str, str, str, str]:
+    """An event's row of the ``parameters`` table: its rule in words (``describe_event``) and its sources."""
+    return "event", getattr(event, "exporter", "") or "", event.id or "", "rule", describe_event(event), _sources(event)
+
+
 def parameters_table(results: Results) -> pd.DataFrame:
     """The ``parameters`` table of a run (see the module's docstring)."""
     import pandas as pd
 
     world = results.world
-    rows = []
-    for event in world.events:
-        country = getattr(event, "exporter", "") or ""
-        rows.append(("event", country, event.id or "", "rule", describe_event(event), _sources(event)))
+    rows = [event_row(event) for event in world.events]
     for country, pile in world.stockpiles.items():
         size = (f"{pile.days:g} days of {pile.days_of.replace('_', ' ')} of {', '.join(pile.elements or ())}"
                 if pile.days is not None else ", ".join(f"{e} {t:g} t" for e, t in (pile.t or {}).items()))
