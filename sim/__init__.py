@@ -13,7 +13,7 @@ import importlib
 import sys
 import types
 
-from .errors import BacktestError, EnsembleError, InvariantError, ScenarioError
+from .errors import BacktestError, EnsembleError, InvariantError, ReportError, ScenarioError
 from .version import __version__
 
 # name -> the module of sim that defines it
@@ -23,12 +23,12 @@ _MODULES = {"Scorecard": "backtest", "backtest": "backtest", "Simulation": "engi
             "explain_ensemble": "experiments.ensemble",
             "run": "experiments.single", "save": "experiments.single", "Sweep": "experiments.sweeps",
             "sweep": "experiments.sweeps", "Results": "results", "Summary": "results", "Scenario": "scenario",
-            "load_registry": "scenario", "load_scenario": "scenario"}
+            "load_registry": "scenario", "load_scenario": "scenario", "write_report": "report"}
 
-__all__ = ["BacktestError", "Comparison", "Ensemble", "EnsembleError", "InvariantError", "Results", "Scenario",
-           "ScenarioError", "Scorecard", "Simulation", "Summary", "Sweep", "__version__", "backtest", "compare",
-           "explain_ensemble",
-           "load_registry", "load_scenario", "run", "run_ensemble", "save", "sweep"]
+__all__ = ["BacktestError", "Comparison", "Ensemble", "EnsembleError", "InvariantError", "ReportError", "Results",
+           "Scenario", "ScenarioError", "Scorecard", "Simulation", "Summary", "Sweep", "__version__", "backtest",
+           "compare", "explain_ensemble", "load_registry", "load_scenario", "run", "run_ensemble", "save", "sweep",
+           "write_report"]
 
 
 def __getattr__(name: str) -> object:

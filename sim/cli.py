@@ -1,5 +1,6 @@
 """Command line: ``python -m sim [run] SCENARIO.yaml [options]`` runs a scenario; ``python -m sim validate FILE...``,
-``python -m sim compare A.yaml B.yaml...`` and ``python -m sim sweep SCENARIO.yaml --set KEY=V1,V2...``.
+``python -m sim compare A.yaml B.yaml...``, ``python -m sim sweep SCENARIO.yaml --set KEY=V1,V2...`` and
+``python -m sim report RESULTS_DIR`` (the briefing of a saved folder; ``--report`` writes it with the folder).
 
 Thin client of the Python API; bad input exits 2 with the problems listed, never a traceback. Each command
 imports what it uses when it runs (a run loads no comparison, sweep or back-test code, ``--version`` and
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from .errors import BacktestError, EnsembleError, OutputError, ScenarioError
+from .errors import BacktestError, EnsembleError, OutputError, ReportError, ScenarioError
 from .experiments.executors import DEFAULT_REPLICATIONS, EPISODE_REPLICATIONS, TRUST_WARNING
 from .files import check_output, check_writable, write_failure
 from .locks import FolderBusy, folder_lock
@@ -32,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .results.periods import Period
     from .scenario import Scenario
 
-COMMANDS = ("validate", "compare", "sweep", "golden", "backtest", "explain")
+COMMANDS = ("validate", "compare", "sweep", "golden", "backtest", "explain", "report")
 INTERRUPTED = 130                       # as a shell reports a process ended by SIGINT
 RUN = "run"                   # 'python -m sim run SCENARIO.yaml' is 'python -m sim SCENARIO.yaml'
 VERSION = f"python -m sim {__version__}"
@@ -187,7 +188,49 @@ def _parser() -> argparse.ArgumentParser:
                      help="the last period read: the last one starting on or before this day")
     why.add_argument("--no-plots", action="store_true", help="write the parts only, no waterfall chart")
     why.set_defaults(func=_explain)
+
+    brief = sub.add_parser(
+        "report", help="write the briefing of a saved run, comparison, sweep or ensemble: RESULTS_DIR/report.html",
+        description="Write report.html into a results folder (a run's, a comparison's, a sweep's or an ensemble's): "
+                    "one self-contained page, plots embedded, no internet needed, readable on a laptop and "
+                    "printable, with the scenario's question and header, the headline figures, why the "
+                    "worst-hit countries were short, the plots, the events on a timeline, the sources cited "
+                    "with their ids and the manifest. Of a run it also writes the explanations into "
+                    "RESULTS_DIR/explain/. '--report' on a run, compare or sweep writes it with the folder.")
+    brief.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a results folder, e.g. results/japan_ban")
+    brief.add_argument("--scenario", type=Path, metavar="SCENARIO.yaml",
+                       help="the scenario the results were made from, for its question and events (default: "
+                            "scenarios/<name>.yaml of the project the folder is in, if it is unchanged)")
+    brief.set_defaults(func=_report)
     return parser
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    try:
+        path = write_report(args.folder, args.scenario)
+    except ReportError as exc:
+        print(f"python -m sim report: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        return _write_failed(args.folder, exc, "report")
+    print(f"report in {path}")
+    return 0
+
+
+def _briefing(scenario_file: Path | None):
+    """What ``--report`` adds to a folder as it is saved: ``sim.report.write_report`` (sent by name to a writer)."""
+    import functools
+
+    from .report import write_report
+
+    return functools.partial(write_report, scenario_file=scenario_file)
+
+
+def _said_report(args: argparse.Namespace, out: Path) -> None:
+    if args.report and not args.quiet:
+        print(f"report in {out / 'report.html'}")
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -242,6 +285,8 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed of every run (default: each scenario's run.seed)")
     parser.add_argument("--no-plots", action="store_true", help="write tables only")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("--report", action="store_true",
+                        help="also write report.html, the briefing, into the folder (see 'python -m sim report')")
 
 
 def _replication_options(parser: argparse.ArgumentParser) -> None:
@@ -298,6 +343,9 @@ def _run_parser() -> argparse.ArgumentParser:
                         help="a period of the flows chart, one panel each (repeat for more; default: the year "
                              "before the first export measure and the first year of it)")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
+    parser.add_argument("--report", action="store_true",
+                        help="also write report.html, the briefing, into the results folder (see 'python -m sim "
+                             "report')")
     parser.add_argument("--replications", type=int, metavar="N",
                         help="run a Monte Carlo ensemble of N replications (default: the scenario's "
                              "run.replications); writes results/<name>_ensemble/")
@@ -376,16 +424,22 @@ def _compare(args: argparse.Namespace) -> int:
                           "compare")
 
 
-def _save_and_show(result, out: Path, args: argparse.Namespace, what: str, command: str) -> int:
-    """Write a comparison or a sweep to ``out`` and print its table (unless --quiet)."""
+def _save_and_show(result, out: Path, args: argparse.Namespace, what: str, command: str,
+                   scenario_file: Path | None = None) -> int:
+    """Write a comparison or a sweep to ``out`` (with its report, with --report) and print its table (unless
+    --quiet)."""
     try:
-        result.save(out, plots=not args.no_plots)
+        result.save(out, plots=not args.no_plots, extra=_briefing(scenario_file) if args.report else None)
     except OSError as exc:
         return _write_failed(out, exc, command)
+    except ReportError as exc:
+        print(f"python -m sim {command}: cannot write the report: {exc}; nothing written", file=sys.stderr)
+        return 2
     if not args.quiet:
         print()
         print(result.text())
         print(f"{what} in {out}")
+    _said_report(args, out)
     return 0
 
 
@@ -423,7 +477,7 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"{args.scenario}: cannot sweep: {exc}; nothing written", file=sys.stderr)
         return 1
     return _save_and_show(result, args.out or sweep_folder(args.scenario, result.name, result.parameter), args,
-                          "sweep", "sweep")
+                          "sweep", "sweep", args.scenario)
 
 
 def _backtest(args: argparse.Namespace) -> int:
@@ -544,13 +598,16 @@ def _run(argv: list[str]) -> int:
             seconds = time.perf_counter() - started
             summary = results.summary()    # before the writer takes the results, which then carry it
             save(results, out, plots=False if args.no_plots else None, flows_periods=args.flows_periods,
-                 plots_beside=True, writer=writer)
+                 plots_beside=True, writer=writer, extra=_briefing(args.scenario) if args.report else None)
     except ScenarioError as exc:
         print(f"{args.scenario}: INVALID", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
         return 2
     except OSError as exc:
         return _write_failed(out, exc)
+    except ReportError as exc:
+        print(f"python -m sim: cannot write the report: {exc}; nothing written", file=sys.stderr)
+        return 2
     if not args.quiet:
         print(run_report(summary, seconds, cap=results.scenario.prices.max_multiple))
         print(f"results in {out}")
@@ -560,6 +617,7 @@ def _run(argv: list[str]) -> int:
         if args.replication is None and is_random(scenario):
             print(f"note: {scenario.name} has uncertain inputs and this run is one draw of them (seed "
                   f"{results.seed}); --replications N gives their P5/P50/P95 bands", file=sys.stderr)
+    _said_report(args, out)
     return 0
 
 
@@ -614,7 +672,9 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
             seconds = time.perf_counter() - started
             if scenario.outputs.plots and not args.no_plots:   # as a single run: the scenario's setting
                 ensemble.plot()                                # <out>/plots/*.png; loads matplotlib only now
-    except EnsembleError as exc:
+            if args.report:
+                _briefing(args.scenario)(out)
+    except (EnsembleError, ReportError) as exc:
         print(f"{args.scenario}: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:        # finished replications stay on disk: --resume takes them up
@@ -636,6 +696,7 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
     if not args.quiet:
         print(ensemble.text(seconds))
         print(f"ensemble in {out}")
+    _said_report(args, out)
     return 1 if ensemble.failures else 0
 
 

@@ -79,3 +79,8 @@ class EnsembleError(RuntimeError):
 class OutputError(OSError):
     """An output folder cannot or must not be written: it is a file, it holds something other than results of
     its kind, or its place cannot be written. One line, said before anything runs."""
+
+
+class ReportError(ValueError):
+    """A briefing cannot be written from a folder: it is no run's, comparison's, sweep's or ensemble's results,
+    or lacks a file the report reads. One line."""

@@ -144,14 +144,15 @@ def test_the_bracketed_difference_is_each_scenario_minus_the_first(comparison):
 
 
 def test_save_writes_table_monthly_summaries_and_plots_atomically(comparison, tmp_path):
-    """save() writes table.csv, monthly.csv, summaries.json, manifest.json and three PNGs; it replaces an old folder."""
+    """save() writes table.csv, monthly.csv, summaries.json, manifest.json, three PNGs and the explanations of
+    the runs' worst-hit countries; it replaces an old folder."""
     out = tmp_path / "cmp"
     out.mkdir()
     (out / "manifest.json").write_text('{"command": "compare"}')     # an earlier comparison's, before 'kind'
     (out / "stale.txt").write_text("from an earlier comparison")
     comparison.save(out)
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "monthly.csv", "plots", "summaries.json",
-                                                     "table.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["explain", "manifest.json", "monthly.csv", "plots",
+                                                     "summaries.json", "table.csv"]
     assert sorted(p.name for p in (out / "plots").iterdir()) == ["dependency.png", "prices.png", "shortfall.png"]
     assert all(p.read_bytes()[:8] == PNG_HEADER for p in (out / "plots").iterdir())
     table = pd.read_csv(out / "table.csv", keep_default_na=False)

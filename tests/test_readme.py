@@ -29,5 +29,6 @@ assert list(swept.table["stockpiles.JP.days"]) == [30, 60, 90, 180]
     env = {**os.environ, "MPLBACKEND": "Agg"}
     done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
-    for written in ("results/mine/summary.json", "results/jb_vs_kr/table.csv", "results/jp_stockpile/table.csv"):
+    for written in ("results/mine/summary.json", "results/mine/report.html", "results/jb_vs_kr/table.csv",
+                    "results/jp_stockpile/table.csv"):
         assert (tmp_path / written).is_file(), written

@@ -56,6 +56,7 @@ from ..version import __version__
 from ..world import step_dates
 from . import paired
 from .bands import PERCENTILES, replications_table
+from .explained import explain_folder, write_explained
 from .manifest import code_sha256, read_manifest, scenario_sha256
 from .runs import ScenarioRun, execute, read_series, read_summary
 from .single import check_end, default_out, is_random
@@ -122,8 +123,10 @@ class Comparison(paired.SideBySide):
                 + [paired.paired_text({f"p{p}": _none(row[f"{label} - {first} p{p}"]) for p in PERCENTILES}, fig.unit)
                    for label in self.labels[1:]])
 
-    def save(self, folder: Path | str, plots: bool = True) -> Path:
-        """Write table.csv, monthly.csv, summaries.json, manifest.json and plots/*.png into ``folder`` atomically."""
+    def save(self, folder: Path | str, plots: bool = True, extra: Callable[[Path], None] | None = None) -> Path:
+        """Write table.csv, monthly.csv, summaries.json, manifest.json, plots/*.png and (of plain runs) the
+        explanation of each run's worst-hit country (``explained``) into ``folder`` atomically; ``extra(work)``
+        then adds to the folder before it is moved into place (the briefing, ``sim.report``)."""
         folder = Path(folder)
         with atomic_folder(folder, "compare") as work:
             self.table.reset_index().to_csv(work / "table.csv", index=False, float_format="%.9g")
@@ -148,6 +151,11 @@ class Comparison(paired.SideBySide):
                 )
                 comparison_plots(self.monthly, work / "plots", self.labels, _countries(self.figures),
                                  {run.label: iso(run.summary.first_measure) for run in self.runs}, note=note)
+            if not self.paired:
+                write_explained(work, [run.explained for run in self.runs if run.explained is not None], plots,
+                                note)
+            if extra is not None:
+                extra(work)
         return folder
 
 
@@ -291,7 +299,7 @@ def saved_run(folder: Path, scenario: Scenario, file: Path, label: str, seed: in
     except (OSError, ValueError, KeyError) as exc:
         return None, f"{folder} cannot be read back ({exc})"
     return ScenarioRun(label, Path(file), scenario.name, wanted_seed, dates[0], dates[-1], digest, summary,
-                       series, None, Path(folder)), ""
+                       series, None, Path(folder), explained=explain_folder(folder, summary, label)), ""
 
 
 def unique_labels(names: Sequence[str]) -> list[str]:

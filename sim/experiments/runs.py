@@ -21,6 +21,7 @@ from ..results import Results, Summary
 from ..results.periods import means_by_period
 from ..results.series import MonthlySeries, monthly_series
 from ..scenario import Scenario
+from .explained import RunExplained, explain_results
 from .single import run
 
 
@@ -46,6 +47,7 @@ class ScenarioRun:
     saved: Path | None = None
     note: str = ""                # why it was run rather than reused
     replications: list[Summary] = field(default_factory=list)   # of a paired ensemble; empty for one run
+    explained: RunExplained | None = None       # its worst-hit country's explanation (one run; ``explained``)
 
     @property
     def reused(self) -> bool:
@@ -59,11 +61,14 @@ class ScenarioRun:
 
 def execute(scenario: Scenario, label: str, file: Path, scenario_sha256: str, seed: int | None,
             end: dt.date | None) -> ScenarioRun:
-    """Run a scenario and keep its summary and monthly series."""
+    """Run a scenario and keep its summary, monthly series and the explanation of its worst-hit country (made
+    now, while its tables can be: the comparison's folder keeps none)."""
     started = time.perf_counter()
     results = run(scenario, seed=seed, end=end)
     seconds = time.perf_counter() - started
-    return from_results(results, label, file, scenario_sha256, seconds)
+    kept = from_results(results, label, file, scenario_sha256, seconds)
+    kept.explained = explain_results(results, label)
+    return kept
 
 
 def from_results(results: Results, label: str, file: Path, scenario_sha256: str,

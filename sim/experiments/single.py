@@ -83,17 +83,24 @@ def save(results: Results, folder: Path | str, frequency: str | None = None, for
     ``plots_beside`` draws the plots in a second process while the tables are written, where that can be
     done (``sim.aside``); ``writer``, a process started ahead of the run (``sim.aside.ahead``, after
     ``ready_to_save``), writes the files in place of this one: the command line's choices, for a process
-    that runs no threads of its own."""
+    that runs no threads of its own. ``extra(work)`` adds to the folder once its files are written, before it
+    is moved into place (the briefing, ``sim.report``); the writer calls it where there is one (so it must then
+    be a module's function, or a ``functools.partial`` of one: it is sent by name)."""
     folder = Path(folder)
     with atomic_folder(folder, "run") as work:
         options = (frequency, formats, plots, flows_periods, plots_beside)
         if writer is not None:
-            writer.do(write_run, results, work, *options)
+            writer.do(write_run_then, results, work, options, extra)
         else:
-            write_run(results, work, *options)
-        if extra is not None:
-            extra(work)
+            write_run_then(results, work, options, extra)
     return folder
+
+
+def write_run_then(results: Results, work: Path, options: tuple, extra: Callable[[Path], None] | None) -> None:
+    """``write_run(results, work, *options)``, then ``extra(work)``: ``save``'s one task for its writer."""
+    write_run(results, work, *options)
+    if extra is not None:
+        extra(work)
 
 
 def ready_to_save(formats: Sequence[str], plots: bool) -> None:

@@ -53,6 +53,7 @@ from ..scenario.overrides import KeyPathResolved, apply, describe, resolve
 from ..version import __version__
 from . import paired
 from .bands import PERCENTILES, replications_table
+from .explained import write_explained
 from .manifest import code_sha256, scenario_sha256
 from .runs import ScenarioRun, execute
 from .single import check_end, default_out, is_random
@@ -124,8 +125,10 @@ class Sweep(paired.SideBySide):
         lines += ["".join(f"{c:>{w}}" for c, w in zip(row, widths)) for row in rows]
         return "\n".join([line.rstrip() for line in lines] + self.notes)
 
-    def save(self, folder: Path | str, plots: bool = True) -> Path:
-        """Write table.csv, monthly.csv, summaries.json, manifest.json and plots/*.png into ``folder`` atomically."""
+    def save(self, folder: Path | str, plots: bool = True, extra: Callable[[Path], None] | None = None) -> Path:
+        """Write table.csv, monthly.csv, summaries.json, manifest.json, plots/*.png and (of plain runs) the
+        explanation of each run's worst-hit country (``explained``) into ``folder`` atomically; ``extra(work)``
+        then adds to the folder before it is moved into place (the briefing, ``sim.report``)."""
         folder = Path(folder)
         with atomic_folder(folder, "sweep") as work:
             self.table.to_csv(work / "table.csv", index=False, float_format="%.9g")
@@ -161,6 +164,11 @@ class Sweep(paired.SideBySide):
                             f"{self.metric.subject} {self.metric.label}", self.metric.unit, self.monthly,
                             self.labels, countries,
                             {run.label: iso(run.summary.first_measure) for run in self.runs}, note=note)
+            if not self.paired:
+                write_explained(work, [run.explained for run in self.runs if run.explained is not None], plots,
+                                note)
+            if extra is not None:
+                extra(work)
         return folder
 
 

@@ -20,9 +20,12 @@ from .causes import MARKET, MEASURE, OWN, PLANTS, RESOURCED, SHORT_BEFORE
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from .summary import Summary
+
 PART_KEYS = ["stage", "maker", "cause", "element", "oxide_from", "measure"]
 EXPLAINED_TABLES = ("causes", "unmet", "inventory", "parameters")
 RESOURCED_SHARE = 0.005      # a maker counts as re-sourced from the first period it made up this share of demand
+SHORT_T = 1e-6               # cumulative unmet t above which a country counts as short (as ``headlines.SHORT_T``)
 
 
 @dataclass
@@ -112,6 +115,13 @@ class Explanation:
                 who = " ".join(x for x in (row.subject, row.country, row.name) if x)
                 lines.append(f"    {who}: {row.value} [{row.source or 'no source'}]")
         return "\n".join(lines)
+
+
+def worst_hit(summary: Summary, top: int = 3) -> list[str]:
+    """The (up to ``top``) countries with the most cumulative unmet t in a run, most first; none where no one
+    was short."""
+    short = {c: v.cumulative_unmet_t for c, v in summary.countries.items() if (v.cumulative_unmet_t or 0.0) > SHORT_T}
+    return sorted(short, key=lambda c: -short[c])[:top]
 
 
 def worst_year(causes: pd.DataFrame, unmet: pd.DataFrame, country: str) -> tuple[int, str] | None:

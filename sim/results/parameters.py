@@ -33,18 +33,21 @@ def _number(x: object, spec: str = "g") -> str:
     return "uncertain: " + ", ".join(f"{k} {v}" for k, v in fields.items()) if isinstance(fields, dict) else str(x)
 
 
+def event_row(event) -> tuple[str, ...]:
+    """An event's row of the ``parameters`` table: its rule in words (``describe_event``), its first day (a
+    distribution's central date) and its sources."""
+    start = getattr(event, "start", None) or getattr(event, "date", None)
+    start = start.central() if hasattr(start, "central") else start
+    return ("event", getattr(event, "exporter", "") or "", event.id or "", "rule", describe_event(event),
+            start.isoformat() if start else "", _sources(event))
+
+
 def parameters_table(world: Scenario) -> pd.DataFrame:
     """The ``parameters`` table of a world (see the module's docstring): a run's drawn world, or a scenario as
     written (its distributions as such)."""
     import pandas as pd
 
-    rows = []
-    for event in world.events:
-        country = getattr(event, "exporter", "") or ""
-        start = getattr(event, "start", None) or getattr(event, "date", None)
-        start = start.central() if hasattr(start, "central") else start
-        rows.append(("event", country, event.id or "", "rule", describe_event(event),
-                     start.isoformat() if start else "", _sources(event)))
+    rows = [event_row(event) for event in world.events]
     for country, pile in world.stockpiles.items():
         size = (f"{_number(pile.days)} days of {pile.days_of.replace('_', ' ')} of {', '.join(pile.elements or ())}"
                 if pile.days is not None else ", ".join(f"{e} {_number(t)} t" for e, t in (pile.t or {}).items()))
