@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..results.explain import Explanation
 
 LOST, MADE_UP, TOTAL = "#c0392b", "#2e86c1", "0.35"
+TITLE_TOP = 0.94              # the axes below this share of the height: the title's room
 WATERFALL_PARTS = 8           # the largest parts drawn each as a bar; the rest as one
 
 
@@ -42,11 +43,12 @@ def waterfall_figure(explanation: Explanation, top: int = WATERFALL_PARTS) -> Fi
     ax.invert_yaxis()
     ax.axvline(0.0, color="0.2", lw=0.8)
     ax.set_xlabel("t magnet (red: supply lost; blue: made up by buying more elsewhere)")
-    ax.set_title(f"Why {e.country} was short, {e.start:%Y-%m} to {e.end:%Y-%m}: {e.unmet_t:,.0f} t unmet of "
-                 f"{e.demand_t:,.0f} t", fontsize=10, loc="left")
+    # over the figure, not the axes: the labels take half the width, and a title over the bars alone is cut off
+    fig.suptitle(f"Why {e.country} was short, {e.start:%Y-%m} to {e.end:%Y-%m}: {e.unmet_t:,.0f} t unmet of "
+                 f"{e.demand_t:,.0f} t magnet demanded", fontsize=10, x=0.01, ha="left")
     return fig
 
 
 def save_waterfall(explanation: Explanation, path: pathlib.Path, note: str) -> pathlib.Path:
     """Write the waterfall as a PNG at ``path``, footnoted with ``note``, atomically."""
-    return save_figure(waterfall_figure(explanation), pathlib.Path(path), note)
+    return save_figure(waterfall_figure(explanation), pathlib.Path(path), note, top=TITLE_TOP)
