@@ -40,7 +40,7 @@ from ..scenario import Scenario
 from ..scenario.distributions import Distribution
 from ..scenario.events import ApprovalOdds, MeasureEvent
 from ..stages import MINE, STAGES
-from ..world import DAYS_PER_YEAR, Network, items_holding
+from ..world import DAYS_PER_YEAR, Network, covered_routes
 from .licensing import Odds, Office, by_end_user, lots
 from .transit import END_USERS
 
@@ -73,33 +73,19 @@ class ExportMeasure:
     ``written`` is the measure as the scenario wrote it (distributions kept, for what is drawn per use),
     ``event`` as this replication drew it."""
 
+    re_exports = False        # whether it covers other countries' exports of the exporter's material
+
     def __init__(self, written: MeasureEvent, event: MeasureEvent, scenario: Scenario, network: Network):
         self.event = event
         self.id = event.id
         self.suspensions: list[tuple[dt.date, dt.date]] = []
-        countries = network.countries
         self.exporters = scenario.country_set((event.exporter,))
-        suppliers = self._suppliers(countries)
-        importers = scenario.country_set(event.importers) if event.importers != "all" else countries
-        importers = [c for c in importers if c not in self.exporters]
-        self.covers_stage: dict[str, np.ndarray] = {}
-        for stage in STAGES:
-            items = items_holding(stage, event.elements, network)
-            mask = np.zeros((len(countries), len(countries), len(items)))
-            if stage in event.stages:
-                b = [countries.index(c) for c in importers]
-                j = [countries.index(c) for c in suppliers]
-                mask[np.ix_(b, j, np.flatnonzero(items))] = 1.0
-            self.covers_stage[stage] = mask
+        self.covers_stage: dict[str, np.ndarray] = covered_routes(event, scenario, network, self.re_exports)
         # whether it covers any shipment of each stage: asked of every coverage made, every step
         self.covers_any = {stage: bool(np.count_nonzero(mask)) for stage, mask in self.covers_stage.items()}
         self.active = False
         self.announced = False
         self.index = -1           # its place in the run's list of measures (``build_measures``)
-
-    def _suppliers(self, countries: tuple[str, ...]) -> tuple[str, ...]:
-        """Countries whose exports the measure covers: the exporter's own."""
-        return self.exporters
 
     @property
     def by_end_user(self) -> bool:
@@ -307,6 +293,8 @@ class OriginRule(ExportLicence):
     country's own bans forbid to the importer is refused.
     """
 
+    re_exports = True
+
     def __init__(self, written, event, scenario, network):
         super().__init__(written, event, scenario, network)
         self.threshold = float(event.threshold_share)
@@ -317,9 +305,6 @@ class OriginRule(ExportLicence):
         # [kind, origin country] the provenance rows of the material the rule follows
         self.origin_rows = np.array([[network.tags.row(kind, c) for c in self.origin] for kind in self.kinds],
                                     dtype=np.int64).reshape(len(self.kinds), len(self.origin))
-
-    def _suppliers(self, countries):
-        return tuple(c for c in countries if c not in self.exporters)
 
     @property
     def reads_state(self) -> bool:

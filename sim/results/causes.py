@@ -30,18 +30,38 @@ were short, not when the stock was made: a rule of attribution, not a counterfac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from ..stages import MAGNET, MINE, REFINERY
+from ..world import covered_routes
 from .summary import SHOWN_T
 
 if TYPE_CHECKING:  # pragma: no cover
+    import datetime as dt
+
     import pandas as pd
 
-    from .tables import Results
+    from ..scenario import Scenario
+    from ..world import Network
+    from .recorder import Recorder
 
+
+class Results(Protocol):
+    """What the attribution reads of a run (``sim.results.tables.Results`` is one): named here so that this
+    module imports nothing from ``tables``, which imports it."""
+
+    countries: tuple[str, ...]
+    first_measure: dt.date | None
+    net: Network
+    raw: Recorder
+    world: Scenario
+
+    def by_period(self, array: np.ndarray, frequency: str, how: str = "sum") -> tuple: ...
+
+
+ORIGIN_RULE = "origin_rule"           # the measure type that covers re-exports
 TRAILING_STEPS = 13                    # a quarter of weekly steps: how far back lost supply and origin are read
 SHORT_BEFORE, RESOURCED, PLANTS, MEASURE, MARKET = ("short before", "re-sourced", "plants short of oxide",
                                                     "export measure", "market")
@@ -81,50 +101,47 @@ def trailing_mean(array: np.ndarray) -> np.ndarray:
 
 
 class Measures:
-    """The run's export measures as the attribution reads them: when each was in force, what it covered."""
+    """The run's export measures that stop or hold goods (not tariffs), as the attribution reads them: when each
+    was in force, and the routes it covered (``sim.world.covered_routes``, as the engine's measures have them)."""
 
     def __init__(self, results: Results):
-        from ..engine.measures import OriginRule, build_measures
-
-        net = results.net
-        self.objects = build_measures(results.scenario, results.world, net)
-        self.ids = [m.id or f"{m.event.type} {i + 1}" for i, m in enumerate(self.objects)]
+        net, world = results.net, results.world
+        self.events = [e for e in world.events if getattr(type(e), "restricts", False)]
+        self.ids = [e.id or f"{e.type} {i + 1}" for i, e in enumerate(self.events)]
+        self.covers = [covered_routes(e, world, net, re_exports=e.type == ORIGIN_RULE) for e in self.events]
         days = np.array(net.dates, dtype="datetime64[D]")
-        self.in_force = np.zeros((len(self.objects), len(days)), dtype=bool)      # [measure, step]
-        for i, m in enumerate(self.objects):
-            e = m.event
-            if not getattr(type(e), "restricts", False):
-                continue             # a tariff moves orders; it does not stop goods
+        self.in_force = np.zeros((len(self.events), len(days)), dtype=bool)      # [measure, step]
+        for i, e in enumerate(self.events):
             on = days >= np.datetime64(e.start)
             if e.end is not None:
                 on &= days < np.datetime64(e.end)
-            for start, until in m.suspensions:
-                on &= ~((days >= np.datetime64(start)) & (days < np.datetime64(until)))
+            for pause in world.events:
+                if pause.type == "suspension" and e.id and pause.measure == e.id:
+                    on &= ~((days >= np.datetime64(pause.start)) & (days < np.datetime64(pause.until)))
             self.in_force[i] = on
-        self.origin = {}     # measure -> [step, country] whether what the country shipped holds its origin
+        self.origin = {}     # measure -> stage -> [step, country] whether what the country shipped holds its origin
         raw, tags = results.raw, net.tags
-        for i, m in enumerate(self.objects):
-            if isinstance(m, OriginRule):
-                self.origin[i] = {MAGNET: self._holds(raw.made_tags[:], m, tags),
-                                  REFINERY: self._holds(raw.consumed_tags.select(0)[:], m, tags)}
+        for i, e in enumerate(self.events):
+            if e.type == ORIGIN_RULE:
+                rows = [tags.row("mined" if s == MINE else "refined", net.index(c)) for s in e.origin_stages
+                        for c in world.country_set((e.exporter,))]
+                self.origin[i] = {stage: self._holds(tagged, rows, float(e.threshold_share)) for stage, tagged in
+                                  ((MAGNET, raw.made_tags[:]), (REFINERY, raw.consumed_tags.select(0)[:]))}
 
     @staticmethod
-    def _holds(tagged: np.ndarray, rule, tags) -> np.ndarray:
+    def _holds(tagged: np.ndarray, rows: list[int], threshold: float) -> np.ndarray:
         """[step, country] whether what the country made over the trailing steps (``tagged`` [step, C, Q]) held at
-        least the rule's threshold share of its origin material."""
+        least ``threshold`` of the origin material its provenance ``rows`` count."""
         mass = trailing_mean(tagged[:, :, 0])
-        rows = [tags.row("mined" if s == MINE else "refined", c) for s in rule.event.origin_stages
-                for c in rule.origin]
         origin = trailing_mean(tagged[:, :, rows].max(axis=2))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (mass > 0) & (origin >= rule.threshold * mass)
+        return (mass > 0) & (origin >= threshold * mass)
 
     def covering(self, stage: str, buyer: int, supplier: int, items: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """(measure index, [step] in force and covering) for the measures that cover some of ``items`` (a bool
         mask of the stage's items) on the route from ``supplier`` to ``buyer``, in the scenario's order."""
         out = []
-        for i, m in enumerate(self.objects):
-            if not self.in_force[i].any() or not (m.covers_stage[stage][buyer, supplier] * items).any():
+        for i, covers in enumerate(self.covers):
+            if not self.in_force[i].any() or not (covers[stage][buyer, supplier] * items).any():
                 continue
             when = self.in_force[i]
             if i in self.origin:
@@ -203,7 +220,7 @@ def cause_parts(results: Results) -> tuple[list[tuple], np.ndarray]:
                 covering = measures.covering(MAGNET, c, m, grades_used[c])
                 _by_measure(add, (name, stage, maker, MEASURE, "", ""), rest, covering, measures.ids,
                             unnamed=(name, stage, maker, MARKET, "", "", ""),
-                            elements=[_measure_elements(measures.objects[i], net, grades_used[c])
+                            elements=[_measure_elements(measures.events[i], net, grades_used[c])
                                       for i, _ in covering])
             else:
                 add((name, stage, maker, MARKET, "", "", ""), rest)
@@ -224,9 +241,9 @@ def _by_measure(add, head: tuple, part: np.ndarray, covering: list[tuple[int, np
     add(unnamed if unnamed is not None else (*head, ""), np.where(left, part, 0.0))
 
 
-def _measure_elements(measure, net, grades: np.ndarray) -> str:
-    """The elements a measure names that the recipes of ``grades`` (a bool mask) hold, joined by '+'."""
-    return joined_elements(net.elements, net.recipe[grades].sum(axis=0) > 0, measure.event.elements)
+def _measure_elements(event, net, grades: np.ndarray) -> str:
+    """The elements a measure's ``event`` names that the recipes of ``grades`` (a bool mask) hold, joined by '+'."""
+    return joined_elements(net.elements, net.recipe[grades].sum(axis=0) > 0, event.elements)
 
 
 def joined_elements(elements: tuple[str, ...], held: np.ndarray, named: tuple[str, ...] | str) -> str:

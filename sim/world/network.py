@@ -233,6 +233,28 @@ def items_holding(stage: str, elements, network: "Network") -> np.ndarray:
     return (network.recipe[:, hit] > 0).any(axis=1)
 
 
+def covered_routes(event, scenario: Scenario, network: "Network", re_exports: bool = False) -> dict[str, np.ndarray]:
+    """[B, J, I] 1 on the routes and items an export measure's ``event`` covers, by stage: the exports of its
+    exporter (a country or a group) to its importers (every other country for 'all') of the items that hold
+    its elements, at the stages it names; with ``re_exports`` (an origin rule) the exports of every *other*
+    country instead, whose goods may hold the exporter's material."""
+    countries = network.countries
+    exporters = scenario.country_set((event.exporter,))
+    suppliers = [c for c in countries if c not in exporters] if re_exports else exporters
+    importers = scenario.country_set(event.importers) if event.importers != "all" else countries
+    importers = [c for c in importers if c not in exporters]
+    masks = {}
+    for stage in STAGES:
+        items = items_holding(stage, event.elements, network)
+        mask = np.zeros((len(countries), len(countries), len(items)))
+        if stage in event.stages:
+            b = [countries.index(c) for c in importers]
+            j = [countries.index(c) for c in suppliers]
+            mask[np.ix_(b, j, np.flatnonzero(items))] = 1.0
+        masks[stage] = mask
+    return masks
+
+
 DEFAULT_TARGET_DAYS = {MINE: 30.0, REFINERY: 45.0, MAGNET: 30.0}
 DEFAULT_SWITCHING_DAYS = {MINE: 180.0, REFINERY: 90.0, MAGNET: 270.0}
 
