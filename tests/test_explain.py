@@ -172,3 +172,14 @@ def test_explain_on_an_ensemble_folder_writes_the_bands_of_the_parts(ensemble_fo
     saved = pd.read_csv(ensemble_folder / "explain" / "JP_2026-01_2026-12.csv", keep_default_na=False)
     assert list(saved.columns) == [*PART_KEYS, "p5", "p50", "p95"]
     assert (saved["p5"] <= saved["p50"]).all() and (saved["p50"] <= saved["p95"]).all()
+
+
+def test_elements_as_scarce_as_each_other_share_what_plants_did_not_make():
+    """A grade of Dy and Tb, both served 40 % and NdPr 90 %: 6 t not made of a 10 t plan, 3 t put down to each."""
+    from sim.engine.magnet_making import short_of
+
+    plan, made = np.array([[10.0], [5.0]]), np.array([[4.0], [5.0]])
+    recipe = np.array([[0.3, 0.02, 0.005]])                              # NdPr, Dy, Tb
+    fill = np.array([[0.9, 0.4, 0.4], [1.0, 1.0, 1.0]])
+    assert short_of(plan, made, fill, recipe).tolist() == [[0.0, 3.0, 3.0], [0.0, 0.0, 0.0]]
+    assert short_of(plan, plan, fill, recipe) is None                   # all made: nothing to put down

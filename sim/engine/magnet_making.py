@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels import production
-from ..kernels.clearing import DUST_T
 from ..kernels.products import matmul
 from ..kernels.tagged import add_origin
 from ..stages import REFINERY
@@ -47,16 +46,10 @@ def recycle(state: State, net: Network, day: int, by_grade: np.ndarray) -> Flows
 
 
 def short_of(plan: np.ndarray, made: np.ndarray, fill: np.ndarray, recipe: np.ndarray) -> np.ndarray | None:
-    """[C, E] t magnet plants did not make of their ``plan`` [C, G] for want of each element: the scarcest of each
-    grade's ``recipe`` [G, E] (the least ``fill`` [C, E], the share of own use served); elements as scarce as it
-    share the grade's shortfall. None when plants made all they planned (to a milligram)."""
-    short = plan - made
-    if not (short > DUST_T).any():
-        return None
-    held = recipe > 0                                                        # [G, E]
-    fills = np.where(held[None], fill[:, None, :], np.inf)                   # [C, G, E]
-    scarcest = held[None] & (fills <= fills.min(axis=2, keepdims=True))
-    return np.einsum("cg,cge->ce", np.where(short > DUST_T, short, 0.0), scarcest / scarcest.sum(axis=2, keepdims=True))
+    """[C, E] t magnet plants did not make of their ``plan`` [C, G] for want of each element
+    (``production.short_by_element``); None when plants made all they planned (to a milligram)."""
+    out = np.zeros(fill.shape)
+    return out if production.short_by_element(plan, made, fill, recipe, out) else None
 
 
 def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: int, plan: np.ndarray,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import kernel
-from .clearing import clear_market
+from .clearing import DUST_T, clear_market
 from .exports import leave_stock
 from .products import matmul, matvec
 from .tagged import add_entries, add_origin, add_stamped, holds, take_share
@@ -145,6 +145,35 @@ def scarcest(plan: np.ndarray, recipe: np.ndarray, fill: np.ndarray, country_yie
             made[c, g] = plan[c, g] * least
             per_yield[c, g] = made[c, g] / country_yield[c]
     return both
+
+
+@kernel
+def short_by_element(plan: np.ndarray, made: np.ndarray, fill: np.ndarray, recipe: np.ndarray,
+                     out: np.ndarray) -> bool:
+    """Into ``out`` [C, E] (zeros): t magnet plants did not make of their ``plan`` [C, G] (``made``) for want of
+    each element, the scarcest of each grade's ``recipe`` [G, E] (the least ``fill`` [C, E], the share of own use
+    served); elements as scarce as it share the grade's shortfall. Returns whether any plant fell short by more
+    than a milligram (``DUST_T``)."""
+    C, G = plan.shape
+    E = recipe.shape[1]
+    any_short = False
+    for c in range(C):
+        for g in range(G):
+            short = plan[c, g] - made[c, g]
+            if short <= DUST_T:
+                continue
+            any_short = True
+            least = np.inf
+            for e in range(E):
+                if recipe[g, e] > 0:
+                    least = min(least, fill[c, e])
+            tied = 0
+            for e in range(E):
+                tied += recipe[g, e] > 0 and fill[c, e] <= least
+            for e in range(E):
+                if recipe[g, e] > 0 and fill[c, e] <= least:
+                    out[c, e] += short / tied
+    return any_short
 
 
 @kernel
