@@ -201,6 +201,8 @@ def cause_parts(results: Results) -> tuple[list[tuple], np.ndarray]:
                 add((name, stage, maker, MARKET, "", "", ""), lost)
                 continue
             plants = np.minimum(lost, demand[:, c] * share[c, m] * not_made[:, m])
+            # a plan missed by less than a milligram a grade names no element (``short_of``): no element either
+            add((name, stage, maker, PLANTS, "", "", ""), plants * (1.0 - by_element[:, m].sum(axis=1)))
             for e in range(E):
                 of_e = plants * by_element[:, m, e]
                 if not of_e.any():

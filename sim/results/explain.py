@@ -57,7 +57,7 @@ class Explanation:
             return f"re-sourced: more from {'its own plants' if row.stage == OWN else row.maker} than before"
         if row.cause == PLANTS:
             plants = "its own plants" if row.stage == OWN else f"{row.maker}'s plants"
-            text = f"{where}: {plants} short of {row.element}"
+            text = f"{where}: {plants} short of {row.element or 'oxides (by under a milligram a grade)'}"
             if row.oxide_from:
                 text += f", oxide lost from {row.oxide_from}"
             return text + (f" under {row.measure}" if row.measure else
