@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from sim.cli import main
+from sim.results.headlines import usd
 
 from .conftest import MINIMAL, ROOT, SCENARIOS
 
@@ -130,16 +131,20 @@ def test_the_printed_headline_gives_every_priced_elements_peak_multiple_and_date
 
 def test_the_printed_headline_lists_the_short_countries_most_unmet_first_with_their_figures(controls_run):
     """Under 'shortfall of end-use magnet demand' a row per short country of summary.json (at most 8), most unmet
-    t first: peak shortfall (to the 0.1% printed), its date, weeks to plant / end-use shortfall, unmet t."""
+    t first: peak shortfall (to the 0.1% printed), its date, weeks to plant / end-use shortfall, unmet t, gross
+    output at risk; then a line saying what that is."""
     printed, _, summary = controls_run
     lines = printed.splitlines()
     assert "no end-use shortfall" not in printed
     first = lines.index("  shortfall of end-use magnet demand:") + 2                  # after the column heads
-    rows = [line.split() for line in lines[first:] if line.startswith("    ")]
+    table = [line for line in lines[first:] if line.startswith("    ")]
+    assert table[-1].startswith("    output at risk: units not made") and "not GDP" in table[-1]
+    rows = [line.split(maxsplit=8) for line in table[:-1]]
     short = sorted((c for c, v in summary["countries"].items() if v["cumulative_unmet_t"] > 1e-6),
                    key=lambda c: -summary["countries"][c]["cumulative_unmet_t"])[:8]
     assert len(short) >= 2 and [r[0] for r in rows] == short
-    for country, peak, day, plants, slash, users, unmet_t, _ in rows:
+    for country, peak, day, plants, slash, users, unmet_t, _, at_risk in rows:
+        assert at_risk == usd(summary["countries"][country]["value_at_risk_usd"])
         v = summary["countries"][country]
         assert float(peak.rstrip("%")) == pytest.approx(100 * v["peak_shortfall_share"], abs=0.05)
         assert day == v["peak_shortfall_date"] and slash == "/"

@@ -12,6 +12,7 @@ from sim.engine.simulation import Simulation
 from sim.plots.explain import waterfall_figure
 from sim.results.causes import MEASURE, PLANTS, RESOURCED, cause_parts
 from sim.results.explain import PART_KEYS, explain, read_tables
+from sim.results.headlines import usd
 
 from .conftest import SCENARIOS
 
@@ -162,6 +163,9 @@ def test_an_ensemble_explains_each_replication_over_the_same_periods_and_bands_t
     top = why.parts.iloc[0]
     assert top.measure == BAN and top.p95 > 0
     assert "over 4 replications" in why.text()
+    values = [e.value_at_risk_usd for e in why.explanations]              # the output not made, in money
+    assert all(v is not None and v >= 0 for v in values) and max(values) > 0
+    assert f"P50 {usd(np.percentile(values, 50))}" in why.text()
 
 
 def test_explain_on_an_ensemble_folder_writes_the_bands_of_the_parts(ensemble_folder, capsys):

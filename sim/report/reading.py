@@ -18,7 +18,7 @@ from ..experiments.explained import explain_tables, read_index, write_explained
 from ..experiments.manifest import read_manifest
 from ..results import Summary
 from ..results.explain import SHORT_T, read_tables
-from ..results.headlines import figures_for, text, value
+from ..results.headlines import figures_for, text, usd, value
 from ..results.parameters import PARAMETER_COLUMNS, event_row
 from ..results.report import percent
 from .briefing import Briefing, Event, Explained, Question, Table
@@ -223,11 +223,13 @@ def _run_headline(s: Summary) -> list[Table]:
         rows.append([c, percent(v.peak_shortfall_share), str(v.peak_shortfall_date or "—"),
                      f"{_weeks(v.weeks_to_plant_shortfall)} / {_weeks(v.weeks_to_shortfall)}",
                      f"{v.cumulative_unmet_t:,.0f}", percent(v.cumulative_unmet_t / v.demand_t if v.demand_t else None),
-                     _weeks(v.weeks_to_recover_from_peak)])
-    countries = Table("shortfall of end-use magnet demand", [
-        "country", "peak", "on", "weeks to short (plants / users)", "unmet t", "of demand",
-        "recovers (weeks after peak)"],
-        rows, {1, 3, 4, 5, 6}, "" if rows else "no end-use shortfall in any country")
+                     _weeks(v.weeks_to_recover_from_peak),
+                     usd(v.value_at_risk_usd) if v.value_at_risk_usd is not None else "—"])
+    countries = Table("shortfall of end-use magnet demand; gross output at risk: units not made (vehicles, MW) "
+                      "x a value per unit from seeds/, not GDP", [
+                          "country", "peak", "on", "weeks to short (plants / users)", "unmet t", "of demand",
+                          "recovers (weeks after peak)", "gross output at risk"],
+                      rows, {1, 3, 4, 5, 6, 7}, "" if rows else "no end-use shortfall in any country")
     prices = []
     for market, peaks in (("", s.prices), ("home market", s.home_prices)):
         prices += [[item + (f" ({market})" if market else ""), f"x{p.peak_multiple:.2f}", str(p.peak_date),

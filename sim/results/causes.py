@@ -310,15 +310,19 @@ def causes_table(results: Results, frequency: str) -> pd.DataFrame:
 def save_causes(results: Results, file, frequency: str = "month") -> None:
     """Write a replication's parts by period to an .npz file (plain arrays, no pickles): ``keys`` [K, 7] (the
     ``CAUSE_TABLE`` columns), ``dates`` [P], ``parts`` [P, K] t magnet, and each country's (``countries`` [C])
-    end-use ``demand`` and ``unmet`` [P, C] t magnet: what ``explain`` reads of it."""
+    end-use ``demand`` and ``unmet`` [P, C] t magnet, and ``value`` [P, C] USD, its gross output at risk
+    (of the valued sectors, as the ``unmet`` table's): what ``explain`` reads of it."""
     keys, parts = cause_parts(results)
     labels, periods = results.by_period(parts, frequency)
-    raw = results.raw
+    raw, net = results.raw, results.net
     demand = results.by_period(raw.demand.sum(axis=2), frequency)[1]
     unmet = np.maximum(demand - results.by_period(raw.supplied.sum(axis=2), frequency)[1], 0.0)
+    by_sector = results.by_period(raw.demand, frequency)[1] - results.by_period(raw.supplied, frequency)[1]
+    by_sector = np.where(by_sector > SHOWN_T, by_sector, 0.0)                  # [P, C, S] t magnet
+    per_t = np.nan_to_num(net.value_usd_per_unit) * 1000.0 / net.magnet_kg_per_unit   # [S] USD per t magnet
     np.savez(file, keys=np.array(keys, dtype=str).reshape(len(keys), len(CAUSE_TABLE)),
              dates=np.array(labels, dtype="datetime64[D]"), parts=periods, countries=np.array(results.countries),
-             demand=demand, unmet=np.where(unmet > SHOWN_T, unmet, 0.0))
+             demand=demand, unmet=np.where(unmet > SHOWN_T, unmet, 0.0), value=by_sector @ per_t)
 
 
 def load_causes(file) -> dict[str, pd.DataFrame]:
@@ -328,10 +332,14 @@ def load_causes(file) -> dict[str, pd.DataFrame]:
     with np.load(file, allow_pickle=False) as data:
         keys, dates, parts = data["keys"], pd.DatetimeIndex(data["dates"]), data["parts"]
         countries, demand, unmet = data["countries"], data["demand"], data["unmet"]
+        value = data["value"] if "value" in data.files else None          # written before values were
     p, k = np.nonzero(np.abs(parts) > SHOWN_T)
     causes = pd.DataFrame(keys[k], columns=list(CAUSE_TABLE))
     causes.insert(0, "date", dates[p])
     causes["t"] = parts[p, k]
     p, c = np.nonzero(demand > 0)
-    return {"causes": causes, "unmet": pd.DataFrame({"date": dates[p], "country": countries[c],
-                                                     "demand_t": demand[p, c], "unmet_t": unmet[p, c]})}
+    unmet_table = pd.DataFrame({"date": dates[p], "country": countries[c], "demand_t": demand[p, c],
+                                "unmet_t": unmet[p, c]})
+    if value is not None:
+        unmet_table["value_at_risk_usd"] = value[p, c]
+    return {"causes": causes, "unmet": unmet_table}

@@ -45,7 +45,7 @@ VALUES: dict[str, tuple[str, ...]] = {
     "flows": ("t",),
     "chain": ("t",),
     "inventory": ("t", "days_of_cover", "days_of_end_use"),
-    "unmet": ("demand_t", "supplied_t", "unmet_t", "unmet_units"),
+    "unmet": ("demand_t", "supplied_t", "unmet_t", "unmet_units", "value_at_risk_usd"),
     "magnet_output": ("planned_t", "made_t", "short_t"),
     "prices": ("usd_per_kg", "multiple"),
     "magnet_prices": ("usd_per_kg", "multiple"),

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .causes import MARKET, MEASURE, OWN, PLANTS, RESOURCED, SHORT_BEFORE
+from .headlines import usd
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -42,6 +43,15 @@ class Explanation:
     resourced: pd.DataFrame        # maker, t (made up, positive), since (first period it made up demand)
     stockpile: pd.DataFrame        # element, t_before, t_after, released_t
     parameters: pd.DataFrame       # the parameters table's rows the parts name, and the country's own
+    # sector, unit, unmet_units, value_at_risk_usd (NaN: not valued), of the sectors short; None where the
+    # tables hold no value (written before there were values)
+    at_risk: pd.DataFrame | None
+
+    @property
+    def value_at_risk_usd(self) -> float | None:
+        """Gross output at risk over the period, USD, of the valued sectors (not GDP); None where the tables
+        hold no value."""
+        return None if self.at_risk is None else float(self.at_risk["value_at_risk_usd"].sum())
 
     @property
     def total_t(self) -> float:
@@ -103,6 +113,8 @@ class Explanation:
             made_up = "; ".join(f"{'its own plants' if r.maker == self.country else r.maker} {r.t:,.1f} t "
                                 f"(from {r.since:%Y-%m}{after(r.since)})" for r in resourced.itertuples())
             lines.append(f"  made up for it by buying more from: {made_up}")
+        if self.value_at_risk_usd is not None:
+            lines += at_risk_lines(self.value_at_risk_usd, self.at_risk)
         released = self.stockpile[self.stockpile["released_t"] > 0.05]
         if len(released):
             lines.append("  stockpile released: " + ", ".join(f"{r.element} {r.released_t:,.1f} t"
@@ -115,6 +127,22 @@ class Explanation:
                 who = " ".join(x for x in (row.subject, row.country, row.name) if x)
                 lines.append(f"    {who}: {row.value} [{row.source or 'no source'}]")
         return "\n".join(lines)
+
+
+def at_risk_lines(total: float, at_risk: pd.DataFrame) -> list[str]:
+    """The gross output at risk, then the valued sectors' units not made and their value, then the sectors
+    short that have no value per unit."""
+    by_sector = at_risk[at_risk["sector"] != ""]
+    valued = by_sector[by_sector["value_at_risk_usd"].notna()]
+    unvalued = by_sector[by_sector["value_at_risk_usd"].isna()]
+    lines = [f"  gross output at risk (units not made x value per unit; not GDP): {usd(total)}"]
+    if len(valued):
+        lines.append("    " + "; ".join(f"{r.sector} {r.unmet_units:,.0f} {r.unit}: {usd(r.value_at_risk_usd)}"
+                                        for r in valued.itertuples()))
+    if len(unvalued):
+        lines.append("    not valued (no value per unit): " + ", ".join(
+            f"{r.sector} {r.unmet_units:,.0f} {r.unit}" for r in unvalued.itertuples()))
+    return lines
 
 
 def worst_hit(summary: Summary, top: int = 3) -> list[str]:
@@ -164,11 +192,14 @@ def explain(tables: dict[str, pd.DataFrame], country: str, start: dt.date | None
     mine, used = inside(causes), inside(unmet)
     parts = (mine.groupby(PART_KEYS, as_index=False, sort=False)["t"].sum())
     parts = parts.iloc[np.argsort(-parts["t"].abs().to_numpy(), kind="stable")].reset_index(drop=True)
+    at_risk = _at_risk(used)
     return Explanation(country=country, start=chosen[0].date(), end=chosen[-1].date(), why_period=why,
                        demand_t=float(used["demand_t"].sum()), unmet_t=float(used["unmet_t"].sum()), parts=parts,
                        resourced=_resourced(causes, unmet, country, chosen), stockpile=_stockpile(tables, country,
                                                                                                    chosen),
-                       parameters=_cited(tables.get("parameters"), country, parts))
+                       parameters=_cited(tables.get("parameters"), country, parts,
+                                         set(at_risk["sector"]) if at_risk is not None else set()),
+                       at_risk=at_risk)
 
 
 @dataclass
@@ -226,6 +257,11 @@ class EnsembleExplanation:
         if len(parts) > top:
             lines.append(f"  ({len(parts) - top} smaller parts; the P50s of the parts need not add up to the P50 "
                          f"of the unmet t, each replication's parts add up to its own)")
+        values = [e.value_at_risk_usd for e in self.explanations]
+        if all(v is not None for v in values):
+            v5, v50, v95 = np.percentile(values, [5, 50, 95])
+            lines.append(f"  gross output at risk (units not made x value per unit; not GDP): P5 {usd(v5)} / "
+                         f"P50 {usd(v50)} / P95 {usd(v95)}")
         return "\n".join(lines)
 
 
@@ -289,9 +325,28 @@ def _stockpile(tables: dict[str, pd.DataFrame], country: str, chosen: pd.Datetim
     return frame
 
 
-def _cited(parameters: pd.DataFrame | None, country: str, parts: pd.DataFrame) -> pd.DataFrame:
+def _at_risk(unmet: pd.DataFrame) -> pd.DataFrame:
+    """The sectors short in ``unmet`` (one country's rows over the period): units not made and their value
+    (NaN: not valued). A table without sectors (an ensemble replication's) gives one row of their sum; a
+    table without values (written before they were), None."""
+    import pandas as pd
+
+    columns = ["sector", "unit", "unmet_units", "value_at_risk_usd"]
+    if "value_at_risk_usd" not in unmet:
+        return None
+    if "sector" not in unmet:
+        return pd.DataFrame([("", "", np.nan, float(unmet["value_at_risk_usd"].sum()))], columns=columns)
+    short = unmet[unmet["unmet_t"] > 0]
+    frame = short.groupby(["sector", "unit"], as_index=False, sort=False)[["unmet_units", "value_at_risk_usd"]]\
+        .sum(min_count=1)
+    return frame.sort_values("value_at_risk_usd", ascending=False, ignore_index=True)[columns]
+
+
+def _cited(parameters: pd.DataFrame | None, country: str, parts: pd.DataFrame,
+           sectors: set[str] = frozenset()) -> pd.DataFrame:
     """The parameters the parts name: the measures, the makers' plants, the grades that hold the elements they
-    ran short of; the country's stockpile; how long switching suppliers takes and the working stocks held."""
+    ran short of; the country's stockpile; how long switching suppliers takes and the working stocks held;
+    the values per unit of ``sectors``."""
     if parameters is None:
         return parameters
     shown = parts[parts["t"].abs() >= 0.05]
@@ -304,7 +359,8 @@ def _cited(parameters: pd.DataFrame | None, country: str, parts: pd.DataFrame) -
     keep = ((subject == "event") & parameters["name"].isin(named)) | \
         ((subject == "magnet plants") & parameters["country"].isin(makers)) | \
         ((subject == "stockpile") & (parameters["country"] == country)) | \
-        ((subject == "grade") & grades) | subject.isin(["trade", "working stocks"])
+        ((subject == "grade") & grades) | subject.isin(["trade", "working stocks"]) | \
+        ((subject == "sector") & (parameters["parameter"] == "value per unit") & parameters["name"].isin(sectors))
     return parameters[keep].reset_index(drop=True)
 
 

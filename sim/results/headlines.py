@@ -34,6 +34,7 @@ COUNTRY_FIGURES = {       # name: (label, unit)
     "weeks_to_shortfall": ("weeks to shortfall, end users", "weeks"),
     "weeks_to_recover_from_peak": ("weeks to recover after peak", "weeks"),
     "cumulative_unmet_t": ("unmet demand", "t magnet"),
+    "value_at_risk_usd": ("gross output at risk (not GDP)", "USD"),
 }
 DEPENDENCY_FIGURES = {    # name: (label, summary key, measure); oxides (separation output), on China
     "oxide_direct_dependency_before": ("oxide from CN, before", "dependency_on_CN_before", "direct"),
@@ -220,7 +221,17 @@ def text(value: Any, unit: str) -> str:
         return f"{value:.0f}"
     if unit == "x initial":
         return f"x{value:.2f}"
+    if unit == "USD":
+        return usd(value)
     return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2g}" if value else "0"
+
+
+def usd(value: float, sign: bool = False) -> str:
+    """Money for the terminal: '$1.23 bn', '$456 M', '$12,345', '$0'; ``sign``: '+$1.23 bn'."""
+    size = abs(value)
+    out = (f"${size / 1e9:,.2f} bn" if size >= 1e9 else f"${size / 1e6:,.0f} M" if size >= 1e6
+           else f"${size:,.0f}")
+    return ("-" if value < 0 else "+" if sign else "") + out
 
 
 def difference_text(a: Any, b: Any, unit: str) -> str:
@@ -238,6 +249,8 @@ def difference_text(a: Any, b: Any, unit: str) -> str:
         out = f"{d:+.0f}"
     elif unit == "x initial":
         out = f"{d:+.2f}"
+    elif unit == "USD":
+        out = usd(d, sign=True)
     else:
         out = f"{d:+,.0f}" if abs(d) >= 10 else f"{d:+,.2g}"
     return "±" + out[1:] if not any(ch in "123456789" for ch in out) else out   # rounds to zero, not zero

@@ -67,6 +67,9 @@ def parameters_table(world: Scenario) -> pd.DataFrame:
     for name, sector in world.sectors.items():
         rows.append(("sector", "", name, "magnet content", f"{_number(sector.magnet_kg_per_unit)} kg magnet per "
                      f"{sector.unit}", "", _sources(sector)))
+        if sector.value_usd_per_unit is not None:
+            rows.append(("sector", "", name, "value per unit", f"{_number(sector.value_usd_per_unit, ',.0f')} USD per "
+                         f"{sector.unit}", "", " ".join(sector.value_source)))
     trade = world.trade
     if trade.switching_days:
         days = ", ".join(f"{stage} {_number(d)}" for stage, d in trade.switching_days.items())

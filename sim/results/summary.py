@@ -54,11 +54,13 @@ class WorldShares:
 
 @dataclass(frozen=True)
 class SectorShortfall:
-    """A sector's cumulative unmet demand, t magnet and in its product units (vehicles not built, MW ...)."""
+    """A sector's cumulative unmet demand, t magnet and in its product units (vehicles not built, MW ...),
+    and those units at the sector's value per unit, USD: gross output at risk, not GDP (None: not valued)."""
 
     unmet_t: float
     unit: str
     unmet_units: float
+    value_at_risk_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,12 @@ class CountrySummary:
     unmet_by_sector: dict[str, SectorShortfall]
     dependency_on_CN_before: dict[str, Dependency]     # by stage, the year before the first measure
     dependency_on_CN_after: dict[str, Dependency]      # by stage, the run's last year
+    value_at_risk_usd: float | None = None     # gross output at risk of the valued sectors, USD (None: older run)
+
+    @property
+    def unvalued_sectors(self) -> tuple[str, ...]:
+        """Sectors with unmet demand and no value per unit: not in ``value_at_risk_usd``."""
+        return tuple(s for s, v in self.unmet_by_sector.items() if v.value_at_risk_usd is None)
 
 
 @dataclass(frozen=True)
@@ -232,8 +240,10 @@ def summarise(results: Run) -> Summary:
         by_sector = np.clip(raw.demand[:, c] - raw.supplied[:, c], 0, None).sum(axis=0)
         for s, sector in enumerate(net.sectors):
             if by_sector[s] > 1e-9:
-                units[sector] = SectorShortfall(unmet_t=float(by_sector[s]), unit=net.units[s],
-                                                unmet_units=float(by_sector[s] * 1000 / net.magnet_kg_per_unit[s]))
+                not_made = float(by_sector[s] * 1000 / net.magnet_kg_per_unit[s])
+                value = net.value_usd_per_unit[s]
+                units[sector] = SectorShortfall(unmet_t=float(by_sector[s]), unit=net.units[s], unmet_units=not_made,
+                                                value_at_risk_usd=None if np.isnan(value) else not_made * float(value))
         countries[country] = CountrySummary(
             demand_t=float(demand[:, c].sum()),
             cumulative_unmet_t=float(unmet[:, c].sum()),
@@ -246,6 +256,7 @@ def summarise(results: Run) -> Summary:
             unmet_by_sector=units,
             dependency_on_CN_before=dependency_before.get(country, {}),
             dependency_on_CN_after=dependency_after.get(country, {}),
+            value_at_risk_usd=sum(v.value_at_risk_usd for v in units.values() if v.value_at_risk_usd is not None),
         )
     holdings = stockpile_holdings(results)
     balance = results.balance          # its arrays, not the table: a run's summary needs no pandas

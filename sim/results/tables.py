@@ -17,8 +17,9 @@ Tables (``Results.table(name, frequency)``; one row per date x keys, units in co
   for stockpiles also in days of the element content of the country's end-use
   magnet demand (empty where its end users' magnets hold none; other stages: empty)
 - ``unmet``: date, country, sector, end_user, unit, demand_t, supplied_t,
-  unmet_t, unmet_units — end-use magnet demand and what was missing, in t
-  magnet and in product units (vehicles not built, MW not installed, ...)
+  unmet_t, unmet_units, value_at_risk_usd — end-use magnet demand and what was missing, in t
+  magnet and in product units (vehicles not built, MW not installed, ...), and those units times the
+  sector's value per unit: gross output at risk, not GDP (empty, NaN, where the sector is not valued)
 - ``magnet_output``: date, country, grade, planned_t, made_t, short_t — plants
   short of oxides make less than they planned
 - ``prices``: date, element, usd_per_kg, multiple — with ``prices.home_market``: date, market (home,
@@ -277,6 +278,7 @@ class Results:
         frame["end_user"] = np.where(net.defence[s], "defence", "civil")
         frame["unit"] = np.array(net.units)[s]
         frame["unmet_units"] = frame["unmet_t"] * 1000.0 / net.magnet_kg_per_unit[s]
+        frame["value_at_risk_usd"] = frame["unmet_units"] * net.value_usd_per_unit[s]
         return frame[["date", *KEYS["unmet"], *VALUES["unmet"]]]
 
     def _magnet_output(self, frequency: str) -> pd.DataFrame:

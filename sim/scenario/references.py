@@ -20,6 +20,7 @@ from .yamlfile import KeyPath, YamlDocument, problem_at
 
 SHARE_TOLERANCE = 1e-6
 ITEM_KIND = {MINE: "mine item", REFINERY: "element", MAGNET: "magnet grade"}   # what a stage's items are called
+CITING = ("source", "switching_source", "value_source")      # keys whose values are source ids
 
 
 def check_references(doc: YamlDocument, registry: Registry | None) -> list[Problem]:
@@ -344,8 +345,7 @@ class ReferenceChecker(ReferenceRules):
         if self.registry is None:
             return
         for path, value in _walk(self.data, ()):
-            if path and path[-1] in ("source", "switching_source") or (len(path) >= 2 and path[-2] in
-                                                                         ("source", "switching_source")):
+            if path and path[-1] in CITING or (len(path) >= 2 and path[-2] in CITING):
                 if isinstance(value, str) and not self.registry.is_citation(value):
                     self.add(path, f"source {value!r} is neither a figure id in {self.registry.root}/figures.yaml "
                              f"nor a publication with its year{did_you_mean(value, self.registry.figures)}")

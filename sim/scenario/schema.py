@@ -96,13 +96,23 @@ class MagnetGrade(Sourced):
 
 # ---------------------------------------------------------------- demand
 class Sector(Sourced):
-    """An end use of magnets, counted in its own product units."""
+    """An end use of magnets, counted in its own product units. ``value_usd_per_unit`` (cited by
+    ``value_source``) prices a unit not made, for the gross output at risk; without it the sector is not
+    valued."""
 
     name: str
     unit: str
     magnet_kg_per_unit: Positive
     grades: dict[str, Share] = Field(min_length=1, description="grade mix, shares summing to 1")
     defence: bool = False
+    value_usd_per_unit: NonNeg | None = None
+    value_source: Sources = ()
+
+    @model_validator(mode="after")
+    def _value_cited(self) -> Sector:
+        if self.value_usd_per_unit is not None and not self.value_source:
+            raise ValueError("value_usd_per_unit needs value_source: the figure id or publication it comes from")
+        return self
 
 
 class SectorDemand(Sourced):

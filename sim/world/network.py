@@ -77,6 +77,7 @@ class Network:
     sector_grades: np.ndarray                # [S, G] grade mix
     defence: np.ndarray                      # [S] bool
     units: tuple[str, ...]                   # [S] product unit of each sector
+    value_usd_per_unit: np.ndarray           # [S] USD a unit not made is worth; NaN: not valued
     demand_units_per_day: np.ndarray         # [steps, C, S] units/day, growth included
     non_magnet_t_per_day: np.ndarray         # [steps, C, E]
     supplier_shares: dict[str, np.ndarray]   # stage -> [C buyer, C supplier], rows sum to 1
@@ -370,6 +371,8 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
                                 for s in sectors]).reshape(S, G),
         defence=np.array([scenario.sectors[s].defence for s in sectors], dtype=bool),
         units=tuple(scenario.sectors[s].unit for s in sectors),
+        value_usd_per_unit=np.array([np.nan if scenario.sectors[s].value_usd_per_unit is None
+                                     else float(scenario.sectors[s].value_usd_per_unit) for s in sectors]),
         demand_units_per_day=demand, non_magnet_t_per_day=non_magnet,
         supplier_shares=shares, lead_days=lead,
         switching_days={s: item_switching_days(scenario, s) for s in STAGES},
