@@ -6,10 +6,11 @@ import datetime
 import numpy as np
 import pytest
 
-from sim import load_registry, load_scenario
+from sim import load_registry, load_scenario, save, write_report
 from sim.engine.simulation import Simulation
 from sim.errors import ScenarioError
 from sim.results.causes import load_causes, save_causes
+from sim.results.headlines import usd
 from sim.results.report import run_report
 
 from .conftest import MINIMAL, SCENARIOS
@@ -112,3 +113,10 @@ def test_a_value_without_a_known_source_is_refused_where_it_is_written(write, gi
     assert said in str(problem)
     assert problem.path.startswith("sectors.ev")
     assert problem.line == next(i for i, line in enumerate(text.splitlines(), 1) if "value_usd_per_unit" in line)
+
+
+def test_the_briefing_shows_each_short_country_s_output_at_risk_and_says_it_is_not_gdp(japan_ban, tmp_path):
+    folder = save(japan_ban, tmp_path / "japan_ban")
+    page = write_report(folder, SCENARIOS / "japan_ban.yaml").read_text(encoding="utf-8")
+    assert "gross output at risk" in page and "not GDP" in page
+    assert usd(japan_ban.summary().countries["JP"].value_at_risk_usd) in page

@@ -45,6 +45,7 @@ from ..results import Summary
 from ..results.causes import load_causes, save_causes
 from ..results.events import events_table
 from ..results.explain import EnsembleExplanation, explain_replications
+from ..results.headlines import usd
 from ..results.parameters import parameters_table
 from ..results.report import percent
 from ..results.series import MonthlySeries, load_banded
@@ -70,8 +71,8 @@ FAILURES = "failures.json"
 MONTHLY = "monthly.npz"                                       # a replication's monthly series
 CAUSES = "causes.npz"                                         # ... and the parts of its unmet demand
 PARAMETERS = "parameters.csv"                                 # the scenario's, as written, with their sources
-SHOWN = ("peak_shortfall_share", "weeks_to_shortfall", "cumulative_unmet_t", "peak_price_multiple",
-         "home_peak_price_multiple")
+SHOWN = ("peak_shortfall_share", "weeks_to_shortfall", "cumulative_unmet_t", "value_at_risk_usd",
+         "peak_price_multiple", "home_peak_price_multiple")
 
 
 @dataclass
@@ -163,6 +164,8 @@ def _band(x, unit: str) -> str:
         return f"{x:,.0f}"
     if unit == "weeks":
         return f"{x:.1f}"
+    if unit == "USD":
+        return usd(x)
     return f"{x:.2f}" if isinstance(x, float) else str(x)
 
 

@@ -63,6 +63,7 @@ SHOWN = {                     # figures printed per followed country, with short
     "peak_shortfall_date": "peak on",
     "weeks_to_shortfall": "wks to short",
     "cumulative_unmet_t": "unmet t",
+    "value_at_risk_usd": "at risk",
 }
 SHOWN_COUNTRIES = 2
 

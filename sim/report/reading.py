@@ -226,7 +226,7 @@ def _run_headline(s: Summary) -> list[Table]:
                      _weeks(v.weeks_to_recover_from_peak),
                      usd(v.value_at_risk_usd) if v.value_at_risk_usd is not None else "—"])
     countries = Table("shortfall of end-use magnet demand; gross output at risk: units not made (vehicles, MW) "
-                      "x a value per unit from seeds/, not GDP", [
+                      "x each sector's sourced value per unit, not GDP", [
                           "country", "peak", "on", "weeks to short (plants / users)", "unmet t", "of demand",
                           "recovers (weeks after peak)", "gross output at risk"],
                       rows, {1, 3, 4, 5, 6, 7}, "" if rows else "no end-use shortfall in any country")

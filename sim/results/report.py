@@ -74,8 +74,8 @@ def run_report(summary: Summary, seconds: float | None = None, cap: float | None
                          f"{v.cumulative_unmet_t:>10,.0f}  {_weeks(v.weeks_to_recover_from_peak):>27}  "
                          f"{usd(v.value_at_risk_usd) if v.value_at_risk_usd is not None else '—':>14}")
         unvalued = sorted({s for _, v in shown for s in v.unvalued_sectors})
-        lines.append("    output at risk: units not made (vehicles, MW) x a value per unit from seeds/; gross "
-                     "output, not GDP" + (f"; not valued: {', '.join(unvalued)}" if unvalued else ""))
+        lines.append("    output at risk: units not made (vehicles, MW) x each sector's sourced value per "
+                     "unit; gross output, not GDP" + (f"; not valued: {', '.join(unvalued)}" if unvalued else ""))
     deps = []
     for c in ("JP", "KR", "US", "DE"):
         v = s.countries.get(c)
