@@ -225,10 +225,10 @@ def _run_headline(s: Summary) -> list[Table]:
                      f"{v.cumulative_unmet_t:,.0f}", percent(v.cumulative_unmet_t / v.demand_t if v.demand_t else None),
                      _weeks(v.weeks_to_recover_from_peak),
                      usd(v.value_at_risk_usd) if v.value_at_risk_usd is not None else "—"])
-    countries = Table("shortfall of end-use magnet demand; gross output at risk: units not made (vehicles, MW) "
-                      "x each sector's sourced value per unit, not GDP", [
+    countries = Table("shortfall of end-use magnet demand; output at risk: units not made (vehicles, MW) x each "
+                      "sector's sourced value per unit (gross output, not GDP)", [
                           "country", "peak", "on", "weeks to short (plants / users)", "unmet t", "of demand",
-                          "recovers (weeks after peak)", "gross output at risk"],
+                          "weeks to recover from peak", "output at risk"],
                       rows, {1, 3, 4, 5, 6, 7}, "" if rows else "no end-use shortfall in any country")
     prices = []
     for market, peaks in (("", s.prices), ("home market", s.home_prices)):
