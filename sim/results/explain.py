@@ -325,7 +325,7 @@ def _stockpile(tables: dict[str, pd.DataFrame], country: str, chosen: pd.Datetim
     return frame
 
 
-def _at_risk(unmet: pd.DataFrame) -> pd.DataFrame:
+def _at_risk(unmet: pd.DataFrame) -> pd.DataFrame | None:
     """The sectors short in ``unmet`` (one country's rows over the period): units not made and their value
     (NaN: not valued). A table without sectors (an ensemble replication's) gives one row of their sum; a
     table without values (written before they were), None."""

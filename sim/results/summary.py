@@ -256,7 +256,8 @@ def summarise(results: Run) -> Summary:
             unmet_by_sector=units,
             dependency_on_CN_before=dependency_before.get(country, {}),
             dependency_on_CN_after=dependency_after.get(country, {}),
-            value_at_risk_usd=sum(v.value_at_risk_usd for v in units.values() if v.value_at_risk_usd is not None),
+            value_at_risk_usd=float(sum(v.value_at_risk_usd for v in units.values()
+                                        if v.value_at_risk_usd is not None)),
         )
     holdings = stockpile_holdings(results)
     balance = results.balance          # its arrays, not the table: a run's summary needs no pandas
