@@ -21,14 +21,15 @@ _MODULES = {"Scorecard": "backtest", "backtest": "backtest", "Simulation": "engi
             "Comparison": "experiments.comparison", "compare": "experiments.comparison",
             "Ensemble": "experiments.ensemble", "run_ensemble": "experiments.ensemble",
             "explain_ensemble": "experiments.ensemble",
-            "run": "experiments.single", "save": "experiments.single", "Sweep": "experiments.sweeps",
+            "run": "experiments.single", "save": "experiments.single", "Sizing": "experiments.sizing",
+            "size": "experiments.sizing", "Sweep": "experiments.sweeps",
             "sweep": "experiments.sweeps", "Results": "results", "Summary": "results", "Scenario": "scenario",
             "load_registry": "scenario", "load_scenario": "scenario", "write_report": "report"}
 
 __all__ = ["BacktestError", "Comparison", "Ensemble", "EnsembleError", "InvariantError", "ReportError", "Results",
-           "Scenario", "ScenarioError", "Scorecard", "Simulation", "Summary", "Sweep", "__version__", "backtest",
-           "compare", "explain_ensemble", "load_registry", "load_scenario", "run", "run_ensemble", "save", "sweep",
-           "write_report"]
+           "Scenario", "ScenarioError", "Scorecard", "Simulation", "Sizing", "Summary", "Sweep", "__version__",
+           "backtest", "compare", "explain_ensemble", "load_registry", "load_scenario", "run", "run_ensemble", "save",
+           "size", "sweep", "write_report"]
 
 
 def __getattr__(name: str) -> object:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .results.periods import Period
     from .scenario import Scenario
 
-COMMANDS = ("validate", "compare", "sweep", "golden", "backtest", "explain", "report")
+COMMANDS = ("validate", "compare", "sweep", "size", "golden", "backtest", "explain", "report")
 INTERRUPTED = 130                       # as a shell reports a process ended by SIGINT
 RUN = "run"                   # 'python -m sim run SCENARIO.yaml' is 'python -m sim SCENARIO.yaml'
 VERSION = f"python -m sim {__version__}"
@@ -138,6 +138,35 @@ def _parser() -> argparse.ArgumentParser:
     _run_options(swp)
     _replication_options(swp)
     swp.set_defaults(func=_sweep)
+
+    siz = sub.add_parser(
+        "size", help="find the smallest value of one lever that meets a target in a stated share of replications",
+        description="Set one lever of a scenario (a key path, as for sweep) to values in a range and run each as "
+                    "the same paired replications (common random numbers); count the replications whose headline "
+                    "figure meets the target; find the smallest value meeting it in at least --confidence of them, "
+                    "by bisection where the share rises steadily with the lever (else over a grid). Print the "
+                    "values tried and the answer with its bootstrap band; write curve.csv, replications.csv, "
+                    "summaries.json, manifest.json and plots/confidence.png to a folder, atomically.")
+    siz.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
+    siz.add_argument("--lever", required=True, metavar="KEY.PATH", help="the lever, e.g. stockpiles.JP.days")
+    siz.add_argument("--range", dest="span", required=True, metavar="LOW..HIGH",
+                     help="the values to search, e.g. 0..720 (whole numbers: the answer is a whole number)")
+    siz.add_argument("--target", required=True, metavar="'COUNTRY.FIGURE OP NUMBER'",
+                     help="what must hold in a replication, e.g. 'JP.weeks_to_plant_shortfall >= 52' or "
+                          "'JP.peak_shortfall_share <= 5%%' (OP: >=, <=, >, <; a figure that never happened, "
+                          "such as weeks to a shortfall that never came, is larger than any number)")
+    siz.add_argument("--confidence", type=float, default=0.95, metavar="SHARE",
+                     help="the share of replications that must meet the target (default 0.95)")
+    siz.add_argument("--resolution", type=float, metavar="STEP",
+                     help="how finely to find the answer (default 1 for whole numbers, else 1/64 of the range)")
+    siz.add_argument("--out", type=Path, metavar="DIR",
+                     help="sizing folder (default: results/<name>_size_<lever>/ beside the scenario's project)")
+    siz.add_argument("--end", type=_date, metavar="YYYY-MM-DD", help="stop every run early (within the calendar)")
+    siz.add_argument("--seed", type=int, help="random seed of the replications (default: the scenario's run.seed)")
+    siz.add_argument("--no-plots", action="store_true", help="write tables only")
+    siz.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _replication_options(siz)
+    siz.set_defaults(func=_size)
 
     gold = sub.add_parser(
         "golden", help="rerun the baseline, print what changed against results/baseline/ and rewrite it if "
@@ -478,6 +507,45 @@ def _sweep(args: argparse.Namespace) -> int:
         return 1
     return _save_and_show(result, args.out or sweep_folder(args.scenario, result.name, result.parameter), args,
                           "sweep", "sweep", args.scenario)
+
+
+def _size(args: argparse.Namespace) -> int:
+    from .experiments.single import default_out
+    from .experiments.sizing import default_folder as size_folder
+    from .experiments.sizing import parse_range, size
+    from .scenario.loading import read_scenario
+    from .scenario.overrides import resolve
+
+    if _bad_seed(args.seed, "size") or _bad_counts(args, "size"):
+        return 2
+    if _cannot_write(args.out, "sizing", "size", default_out(args.scenario, "size").parent):
+        return 2
+    try:
+        low, high = parse_range(args.span)
+        lever = resolve(read_scenario(args.scenario), args.lever, "--lever")
+        if not args.quiet and lever.notes:
+            print(f"--lever {args.lever}: {'; '.join(lever.notes)}")
+        report = None if args.quiet else (lambda said: print(f"  {said}", flush=True))
+        result = size(args.scenario, lever, low, high, args.target, confidence=args.confidence,
+                      replications=args.replications, seed=args.seed, end=args.end, workers=args.workers,
+                      resolution=args.resolution, progress=report)
+    except ScenarioError as exc:
+        print(f"{args.scenario}: cannot size; nothing written", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
+        return 2
+    except EnsembleError as exc:
+        print(f"{args.scenario}: cannot size: {exc}; nothing written", file=sys.stderr)
+        return 1
+    out = args.out or size_folder(args.scenario, result.name, result.lever)
+    try:
+        result.save(out, plots=not args.no_plots)
+    except OSError as exc:
+        return _write_failed(out, exc, "size")
+    if not args.quiet:
+        print()
+        print(result.text())
+        print(f"sizing in {out}")
+    return 0
 
 
 def _backtest(args: argparse.Namespace) -> int:
