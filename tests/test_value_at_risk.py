@@ -103,7 +103,7 @@ def test_a_scenario_may_value_a_sector_with_its_own_source(write):
 @pytest.mark.parametrize("given, said", [
     ("value_usd_per_unit: 30000}", "value_usd_per_unit needs value_source"),
     ("value_usd_per_unit: 30000, value_source: ev_price_us_2032}", "source 'ev_price_us_2032' is neither"),
-    ("value_usd_per_unit: -5, value_source: ev_price_us_2023}", "value_usd_per_unit"),
+    ("value_usd_per_unit: -5, value_source: ev_price_us_2023}", "≥ 0"),
 ])
 def test_a_value_without_a_known_source_is_refused_where_it_is_written(write, given, said):
     text = MINIMAL.replace("source: ev_magnet_kg}", "source: ev_magnet_kg, " + given)
@@ -120,3 +120,30 @@ def test_the_briefing_shows_each_short_country_s_output_at_risk_and_says_it_is_n
     page = write_report(folder, SCENARIOS / "japan_ban.yaml").read_text(encoding="utf-8")
     assert "gross output at risk" in page and "not GDP" in page
     assert usd(japan_ban.summary().countries["JP"].value_at_risk_usd) in page
+
+
+def test_a_country_short_only_in_unvalued_sectors_is_not_valued_rather_than_at_zero():
+    from sim.results.summary import CountrySummary, SectorShortfall
+
+    def country(by_sector, total):
+        return CountrySummary(100.0, 5.0, 0.1, 1.0, None, None, None, None, by_sector, {}, {}, total)
+
+    defence = {"defence": SectorShortfall(5.0, "t magnet", 5.0, None)}
+    assert country(defence, 0.0).at_risk_text == "not valued"
+    both = defence | {"ev": SectorShortfall(1.5, "vehicle", 1000.0, 50_789_000.0)}
+    assert country(both, 50_789_000.0).at_risk_text == "$50.8 M + not valued"
+    assert country(both, None).at_risk_text == "—" and country(both, None).unvalued_sectors == ()   # an older run
+
+
+@pytest.mark.parametrize("amount, shown", [(0, "$0"), (12_345, "$12,345"), (1_499_999, "$1.5 M"),
+                                           (303e6, "$303 M"), (999.6e6, "$1.00 bn"), (-1.4e6, "-$1.4 M"),
+                                           (float("nan"), "—")])
+def test_money_is_printed_to_three_figures(amount, shown):
+    assert usd(amount) == shown
+
+
+def test_a_source_of_a_value_without_the_value_is_refused(write):
+    text = MINIMAL.replace("source: ev_magnet_kg}", "source: ev_magnet_kg, value_source: ev_price_us_2023}")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(text))
+    assert "give value_usd_per_unit too" in str(info.value.problems[0])

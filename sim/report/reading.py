@@ -18,7 +18,7 @@ from ..experiments.explained import explain_tables, read_index, write_explained
 from ..experiments.manifest import read_manifest
 from ..results import Summary
 from ..results.explain import SHORT_T, read_tables
-from ..results.headlines import figures_for, text, usd, value
+from ..results.headlines import figures_for, text, value
 from ..results.parameters import PARAMETER_COLUMNS, event_row
 from ..results.report import percent
 from .briefing import Briefing, Event, Explained, Question, Table
@@ -224,7 +224,7 @@ def _run_headline(s: Summary) -> list[Table]:
                      f"{_weeks(v.weeks_to_plant_shortfall)} / {_weeks(v.weeks_to_shortfall)}",
                      f"{v.cumulative_unmet_t:,.0f}", percent(v.cumulative_unmet_t / v.demand_t if v.demand_t else None),
                      _weeks(v.weeks_to_recover_from_peak),
-                     usd(v.value_at_risk_usd) if v.value_at_risk_usd is not None else "—"])
+                     v.at_risk_text])
     countries = Table("shortfall of end-use magnet demand; output at risk: units not made (vehicles, MW) x each "
                       "sector's sourced value per unit (gross output, not GDP)", [
                           "country", "peak", "on", "weeks to short (plants / users)", "unmet t", "of demand",

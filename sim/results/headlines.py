@@ -227,9 +227,12 @@ def text(value: Any, unit: str) -> str:
 
 
 def usd(value: float, sign: bool = False) -> str:
-    """Money for the terminal: '$1.23 bn', '$456 M', '$12,345', '$0'; ``sign``: '+$1.23 bn'."""
+    """Money for the terminal: '$1.23 bn', '$456 M', '$1.5 M' (three figures), '$12,345', '$0', NaN '—';
+    ``sign``: '+$1.23 bn'."""
+    if value != value:
+        return "—"
     size = abs(value)
-    out = (f"${size / 1e9:,.2f} bn" if size >= 1e9 else f"${size / 1e6:,.0f} M" if size >= 1e6
+    out = (f"${size / 1e9:,.2f} bn" if size >= 999.5e6 else f"${float(f'{size / 1e6:.3g}'):,g} M" if size >= 1e6
            else f"${size:,.0f}")
     return ("-" if value < 0 else "+" if sign else "") + out
 

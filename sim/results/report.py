@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from ..stages import REFINERY
-from .headlines import usd
 from .summary import Dependency, PricePeak, StockpileHolding, Summary
 
 NO_DEPENDENCY = Dependency(direct=None, embedded=None)
@@ -65,14 +64,14 @@ def run_report(summary: Summary, seconds: float | None = None, cap: float | None
     else:
         lines.append("  shortfall of end-use magnet demand:")
         lines.append(f"    {'country':8}{'peak':>8}  {'on':10}  {'weeks to short (plants/users)':>30}  "
-                     f"{'unmet t':>10}  {'recovers (weeks after peak)':>27}  {'output at risk':>14}")
+                     f"{'unmet t':>10}  {'recovers (weeks after peak)':>27}  {'output at risk':>24}")
         shown = sorted(short.items(), key=lambda kv: -kv[1].cumulative_unmet_t)[:8]
         for c, v in shown:
             peak_on = v.peak_shortfall_date.isoformat() if v.peak_shortfall_date else "—"
             lines.append(f"    {c:8}{percent(v.peak_shortfall_share):>8}  {peak_on:10}  "
                          f"{_weeks(v.weeks_to_plant_shortfall) + ' / ' + _weeks(v.weeks_to_shortfall):>30}  "
                          f"{v.cumulative_unmet_t:>10,.0f}  {_weeks(v.weeks_to_recover_from_peak):>27}  "
-                         f"{usd(v.value_at_risk_usd) if v.value_at_risk_usd is not None else '—':>14}")
+                         f"{v.at_risk_text:>24}")
         unvalued = sorted({s for _, v in shown for s in v.unvalued_sectors})
         lines.append("    output at risk: units not made (vehicles, MW) x each sector's sourced value per "
                      "unit; gross output, not GDP" + (f"; not valued: {', '.join(unvalued)}" if unvalued else ""))

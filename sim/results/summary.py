@@ -91,8 +91,24 @@ class CountrySummary:
 
     @property
     def unvalued_sectors(self) -> tuple[str, ...]:
-        """Sectors with unmet demand and no value per unit: not in ``value_at_risk_usd``."""
+        """Sectors with unmet demand and no value per unit: not in ``value_at_risk_usd`` (none named of a run
+        saved before there were values)."""
+        if self.value_at_risk_usd is None:
+            return ()
         return tuple(s for s, v in self.unmet_by_sector.items() if v.value_at_risk_usd is None)
+
+    @property
+    def at_risk_text(self) -> str:
+        """'$1.23 bn'; '$1.23 bn + not valued' where some sectors short have no value; 'not valued' where
+        none short has one; '—' of a run saved before there were values."""
+        if self.value_at_risk_usd is None:
+            return "—"
+        from .headlines import usd
+
+        valued = any(v.value_at_risk_usd is not None for v in self.unmet_by_sector.values())
+        if self.unvalued_sectors and not valued:
+            return "not valued"
+        return usd(self.value_at_risk_usd) + (" + not valued" if self.unvalued_sectors else "")
 
 
 @dataclass(frozen=True)

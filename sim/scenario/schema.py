@@ -112,6 +112,8 @@ class Sector(Sourced):
     def _value_cited(self) -> Sector:
         if self.value_usd_per_unit is not None and not self.value_source:
             raise ValueError("value_usd_per_unit needs value_source: the figure id or publication it comes from")
+        if self.value_source and self.value_usd_per_unit is None:
+            raise ValueError("value_source cites a value per unit: give value_usd_per_unit too, or leave both out")
         return self
 
 
