@@ -9,13 +9,12 @@ from .style import new_figure, save_figure
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from ..experiments.sizing import Sizing
-
 MEETS, SHORT_OF, ANSWER = "#2e86c1", "#c0392b", "0.25"
 
 
-def confidence_figure(sizing: Sizing) -> Figure:
-    """Each value tried: the share of replications meeting the target (blue where it reaches the confidence,
+def confidence_figure(sizing) -> Figure:
+    """``sizing``: a ``sim.experiments.sizing.Sizing`` (not imported: plots read results, not experiments).
+    Each value tried: the share of replications meeting the target (blue where it reaches the confidence,
     red where not) with its Wilson 95 % interval; the confidence as a line; the answer and its bootstrap band
     as a line and a shaded span."""
     s, curve = sizing, sizing.curve
@@ -43,7 +42,7 @@ def confidence_figure(sizing: Sizing) -> Figure:
     return fig
 
 
-def save_confidence_curve(path: pathlib.Path, sizing: Sizing) -> pathlib.Path:
+def save_confidence_curve(path: pathlib.Path, sizing) -> pathlib.Path:
     """Write the confidence curve as a PNG at ``path``, atomically."""
     note = (f"Scenario {sizing.name}, seed {sizing.seed}, {sizing.replications} paired replications per value; "
             f"bars: Wilson 95% interval; shaded: the answer's bootstrap P5..P95")

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import did_you_mean
 from ..stages import REFINERY
-from .summary import Summary
+from .summary import Summary, usd
 
 SHORT_T = 1e-6            # cumulative unmet t above which a country counts as short
 FOCUS_LIMIT = 6           # countries followed at most
@@ -224,17 +224,6 @@ def text(value: Any, unit: str) -> str:
     if unit == "USD":
         return usd(value)
     return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2g}" if value else "0"
-
-
-def usd(value: float, sign: bool = False) -> str:
-    """Money for the terminal: '$1.23 bn', '$456 M', '$1.5 M' (three figures), '$12,345', '$0', NaN '—';
-    ``sign``: '+$1.23 bn'."""
-    if value != value:
-        return "—"
-    size = abs(value)
-    out = (f"${size / 1e9:,.2f} bn" if size >= 999.5e6 else f"${float(f'{size / 1e6:.3g}'):,g} M" if size >= 1e6
-           else f"${size:,.0f}")
-    return ("-" if value < 0 else "+" if sign else "") + out
 
 
 def difference_text(a: Any, b: Any, unit: str) -> str:

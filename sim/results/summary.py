@@ -103,8 +103,6 @@ class CountrySummary:
         none short has one; '—' of a run saved before there were values."""
         if self.value_at_risk_usd is None:
             return "—"
-        from .headlines import usd
-
         valued = any(v.value_at_risk_usd is not None for v in self.unmet_by_sector.values())
         if self.unvalued_sectors and not valued:
             return "not valued"
@@ -207,6 +205,17 @@ def _typed(cls: type, data: dict) -> Any:
             value = {k: _typed(_RECORDS[f.name], v) for k, v in value.items()}
         values[f.name] = value
     return cls(**values)
+
+
+def usd(value: float, sign: bool = False) -> str:
+    """Money for the terminal: '$1.23 bn', '$456 M', '$1.5 M' (three figures), '$12,345', '$0', NaN '—';
+    ``sign``: '+$1.23 bn'."""
+    if value != value:
+        return "—"
+    size = abs(value)
+    out = (f"${size / 1e9:,.2f} bn" if size >= 999.5e6 else f"${float(f'{size / 1e6:.3g}'):,g} M" if size >= 1e6
+           else f"${size:,.0f}")
+    return ("-" if value < 0 else "+" if sign else "") + out
 
 
 def summarise(results: Run) -> Summary:
