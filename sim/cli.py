@@ -166,7 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     siz.add_argument("--no-plots", action="store_true", help="write tables only")
     siz.add_argument("--quiet", action="store_true", help="print nothing but errors")
     _replication_options(siz)
-    siz.set_defaults(func=_size)
+    siz.set_defaults(func=_size, report=False)         # no briefing of a sizing yet
 
     gold = sub.add_parser(
         "golden", help="rerun the baseline, print what changed against results/baseline/ and rewrite it if "
@@ -455,8 +455,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _save_and_show(result, out: Path, args: argparse.Namespace, what: str, command: str,
                    scenario_file: Path | None = None) -> int:
-    """Write a comparison or a sweep to ``out`` (with its report, with --report) and print its table (unless
-    --quiet)."""
+    """Write a comparison, a sweep or a sizing to ``out`` (with its report, with --report) and print its table
+    (unless --quiet)."""
     try:
         result.save(out, plots=not args.no_plots, extra=_briefing(scenario_file) if args.report else None)
     except OSError as exc:
@@ -536,16 +536,8 @@ def _size(args: argparse.Namespace) -> int:
     except EnsembleError as exc:
         print(f"{args.scenario}: cannot size: {exc}; nothing written", file=sys.stderr)
         return 1
-    out = args.out or size_folder(args.scenario, result.name, result.lever)
-    try:
-        result.save(out, plots=not args.no_plots)
-    except OSError as exc:
-        return _write_failed(out, exc, "size")
-    if not args.quiet:
-        print()
-        print(result.text())
-        print(f"sizing in {out}")
-    return 0
+    return _save_and_show(result, args.out or size_folder(args.scenario, result.name, result.lever), args, "sizing",
+                          "size")
 
 
 def _backtest(args: argparse.Namespace) -> int:

@@ -51,7 +51,7 @@ from .bands import replications_table
 from .manifest import code_sha256, scenario_sha256
 from .runs import ScenarioRun
 from .single import check_end, default_out, is_random
-from .sweeps import _metric
+from .sweeps import scenario_metric
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {">=": operator.ge, "<=": operator.le, ">": operator.gt,
                                                          "<": operator.lt}
@@ -95,7 +95,7 @@ def parse_target(written: str, scenario: Scenario, horizon_weeks: float | None) 
     subject, _, figure = name.rpartition(".")
     figure = ALIASES.get(figure, figure)
     try:
-        subject, figure = _metric(f"{subject}.{figure}" if subject else figure, scenario)
+        subject, figure = scenario_metric(f"{subject}.{figure}" if subject else figure, scenario)
     except ScenarioError as exc:
         raise ScenarioError.single("--target", exc.problems[0].message) from None
     if subject is None or subject == "world":
@@ -218,7 +218,7 @@ def size(scenario: str | Path, lever: str | KeyPathResolved, low: float, high: f
     step = resolution if resolution is not None else (1.0 if whole else (high - low) / STEPS_DEFAULT)
     if not step > 0:
         raise ScenarioError.single("--resolution", f"expected a positive number, got {resolution}")
-    wanted = _parse_for(target, base, file, end)
+    wanted = _parse_for(target, base, end)
     start_seed = base.run.seed if seed is None else int(seed)
     n = paired.replications_for([base], replications)
     uncertain = is_random(base)
@@ -315,7 +315,7 @@ def parse_range(written: str) -> tuple[float, float]:
     return ends[0], ends[1]
 
 
-def _parse_for(target: str, base: Scenario, file: Path, end: dt.date | None) -> Target:
+def _parse_for(target: str, base: Scenario, end: dt.date | None) -> Target:
     """The target, checked against how long the runs last after the first export measure."""
     from ..world import step_dates
 

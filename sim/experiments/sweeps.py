@@ -203,7 +203,7 @@ def sweep(scenario: str | Path, parameter: str | KeyPathResolved, values: Sequen
         if describe(v) in seen:
             raise ScenarioError.single("--set", f"{resolved.dotted}: value {describe(v)} given twice")
         seen[describe(v)] = v
-    wanted = _metric(metric, base) if metric else None
+    wanted = scenario_metric(metric, base) if metric else None
     problems: list[Problem] = []
     prepared = []
     for v in values:
@@ -299,7 +299,8 @@ def default_folder(file: Path | str, name: str, parameter: KeyPathResolved) -> P
     return default_out(Path(file), f"{name}_sweep_{safe}")
 
 
-def _metric(name: str, scenario: Scenario) -> tuple[str | None, str]:
+def scenario_metric(name: str, scenario: Scenario) -> tuple[str | None, str]:
+    """``parse_metric`` against a scenario's countries, sectors and priced items; ScenarioError at --metric."""
     home = scenario.prices.home_market is not None     # then magnet grades have prices too
     priced = list(scenario.prices.initial_usd_per_kg) + (list(scenario.magnet_grades) if home else [])
     try:
