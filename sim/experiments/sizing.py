@@ -33,15 +33,7 @@ import pandas as pd
 
 from ..errors import Problem, ScenarioError
 from ..files import atomic_folder, write_json, write_table
-from ..results.headlines import (
-    COUNTRY_FIGURES,
-    DEPENDENCY_FIGURES,
-    ELEMENT_FIGURES,
-    HOME_FIGURES,
-    SECTOR_PREFIX,
-    Headline,
-    value,
-)
+from ..results.headlines import Headline, headline, value
 from ..scenario import Scenario
 from ..scenario.loading import read_scenario, registry_for, validate_document
 from ..scenario.overrides import KeyPathResolved, apply, describe, resolve
@@ -101,7 +93,8 @@ def parse_target(written: str, scenario: Scenario, horizon_weeks: float | None) 
     if subject is None or subject == "world":
         raise ScenarioError.single("--target", f"name whose figure it is, e.g. JP.{figure}: a target is one "
                                                "country's (or element's) figure")
-    unit = _unit(scenario, subject, figure)
+    chosen = headline(subject, figure, {sector: s.unit for sector, s in scenario.sectors.items()})
+    unit = chosen.unit
     if unit == "date":
         raise ScenarioError.single("--target", f"{subject}.{figure} is a date; a target compares a number "
                                                "(weeks, t, a share, USD, a price multiple)")
@@ -112,8 +105,7 @@ def parse_target(written: str, scenario: Scenario, horizon_weeks: float | None) 
         raise ScenarioError.single("--target", f"the runs end {horizon_weeks:.0f} weeks after the first export "
                                                f"measure, too early to tell whether {subject}.{figure} reaches "
                                                f"{threshold:g}: run them longer (--end)")
-    label = (COUNTRY_FIGURES | ELEMENT_FIGURES | HOME_FIGURES).get(figure, (figure,))[0]
-    return Target(Headline(subject, figure, label, unit), op, threshold, written.strip())
+    return Target(chosen, op, threshold, written.strip())
 
 
 @dataclass
@@ -301,17 +293,17 @@ def search(evaluate: Callable[[list[float]], list[list[bool]]], snap: Callable[[
             return tried, "grid"
 
 
-def parse_range(written: str) -> tuple[float, float]:
-    """``'0..720'`` -> (0, 720), whole numbers as ints; ScenarioError at ``--range`` if malformed."""
+def parse_range(written: str, option: str = "--range") -> tuple[float, float]:
+    """``'0..720'`` -> (0, 720), whole numbers as ints; ScenarioError at ``option`` if malformed."""
     low, sep, high = written.partition("..")
     try:
         if not sep:
             raise ValueError
         ends = [int(x) if re.fullmatch(r"\s*[-+]?\d+\s*", x) else float(x) for x in (low, high)]
     except ValueError:
-        raise ScenarioError.single("--range", f"expected LOW..HIGH (numbers), e.g. 0..720; got {written!r}") from None
+        raise ScenarioError.single(option, f"expected LOW..HIGH (numbers), e.g. 0..720; got {written!r}") from None
     if not all(math.isfinite(x) for x in ends) or ends[0] >= ends[1]:
-        raise ScenarioError.single("--range", f"expected LOW..HIGH with LOW < HIGH, got {written!r}")
+        raise ScenarioError.single(option, f"expected LOW..HIGH with LOW < HIGH, got {written!r}")
     return ends[0], ends[1]
 
 
@@ -376,17 +368,6 @@ def _wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def _unit(scenario: Scenario, subject: str, figure: str) -> str:
-    """The unit of a figure of a subject, as the headline figures give it."""
-    if figure in COUNTRY_FIGURES:
-        return COUNTRY_FIGURES[figure][1]
-    if figure in DEPENDENCY_FIGURES:
-        return "share"
-    if figure.startswith(SECTOR_PREFIX):
-        return scenario.sectors[figure[len(SECTOR_PREFIX):]].unit
-    return (ELEMENT_FIGURES | HOME_FIGURES)[figure][1]
 
 
 def _number(x: float | None) -> str:

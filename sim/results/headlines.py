@@ -14,7 +14,7 @@ demand in any of them, every priced element (and grade).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +96,18 @@ def focus_countries(summaries: Sequence[Summary], limit: int = FOCUS_LIMIT) -> l
     demand = {c: max((s.countries[c].demand_t or 0.0) if c in s.countries else 0.0 for s in summaries)
               for c in worst}
     return sorted(demand, key=lambda c: -demand[c])[:2]
+
+
+def headline(subject: str, name: str, sector_units: Mapping[str, str]) -> Headline:
+    """The figure ``name`` of ``subject`` with its label and unit; a sector's unmet demand in its sector's unit
+    (``sector_units``: sector -> unit, as the scenario gives them)."""
+    if name.startswith(SECTOR_PREFIX):
+        sector = name[len(SECTOR_PREFIX):]
+        return Headline(subject, name, f"unmet {sector}", sector_units.get(sector, "unit"))
+    if name in DEPENDENCY_FIGURES:
+        return Headline(subject, name, DEPENDENCY_FIGURES[name][0], "share")
+    label, unit = (COUNTRY_FIGURES | ELEMENT_FIGURES | HOME_FIGURES | WORLD_FIGURES)[name]
+    return Headline(subject, name, label, unit)
 
 
 def figures_for(summaries: Sequence[Summary], countries: Iterable[str] | None = None) -> list[Headline]:

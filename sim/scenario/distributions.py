@@ -12,10 +12,34 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from statistics import NormalDist
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+TAIL = 0.001          # an unbounded distribution is read between these quantiles (``Distribution.quantile``)
+
+
+def _standard_normal(q: float) -> float:
+    """The standard normal's q-quantile, q kept within [TAIL, 1 - TAIL]."""
+    return NormalDist().inv_cdf(min(max(q, TAIL), 1.0 - TAIL))
+
+
+def _triangular(q: float, low: float, mode: float, high: float) -> float:
+    """The q-quantile of a triangular distribution."""
+    if high == low:
+        return low
+    split = (mode - low) / (high - low)
+    if q < split:
+        return low + math.sqrt(q * (high - low) * (mode - low))
+    return high - math.sqrt((1.0 - q) * (high - low) * (high - mode))
+
+
+def _chosen(q: float, p: tuple[float, ...] | None, n: int) -> int:
+    """Which of n values (probabilities p, equal when None) holds the q-quantile."""
+    edges = np.cumsum(p if p is not None else [1.0 / n] * n)
+    return min(int(np.searchsorted(edges, q, side="right")), n - 1)
 
 
 def _in_order(rule: str, *bounds) -> None:
@@ -54,6 +78,20 @@ class Distribution(BaseModel):
     def _draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return np.array([float(self._draw(rng)) for _ in range(n)])
 
+    def quantile(self, q: float) -> float:
+        """The value below which a share ``q`` of draws fall (the inverse of the distribution function), clipped
+        to the bounds of the field: a designed experiment (``sensitivity``) reads a distribution through it.
+        An unbounded tail is read between the TAIL and 1 - TAIL quantiles, so q = 0 and 1 stay finite."""
+        x = float(self._quantile(min(max(q, 0.0), 1.0)))
+        if self.lower is not None:
+            x = max(x, self.lower)
+        if self.upper is not None:
+            x = min(x, self.upper)
+        return x
+
+    def _quantile(self, q: float) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
     def central(self) -> float:
         """A representative value (mean or mode), for summaries and deterministic runs."""
         raise NotImplementedError  # pragma: no cover
@@ -81,6 +119,9 @@ class Normal(Distribution):
     def _draws(self, rng, n):
         return rng.normal(self.mean, self.sd, size=n)
 
+    def _quantile(self, q):
+        return self.mean + self.sd * _standard_normal(q)
+
     def central(self):
         return self.mean
 
@@ -100,6 +141,9 @@ class LogNormal(Distribution):
 
     def _draws(self, rng, n):
         return rng.lognormal(math.log(self.median), self.sigma, size=n)
+
+    def _quantile(self, q):
+        return math.exp(math.log(self.median) + self.sigma * _standard_normal(q))
 
     def central(self):
         return self.median
@@ -129,6 +173,9 @@ class Triangular(Distribution):
             return np.full(n, float(self.low))
         return rng.triangular(self.low, self.mode, self.high, size=n)
 
+    def _quantile(self, q):
+        return _triangular(q, self.low, self.mode, self.high)
+
     def central(self):
         return self.mode
 
@@ -151,6 +198,9 @@ class Uniform(Distribution):
 
     def _draws(self, rng, n):
         return rng.uniform(self.low, self.high, size=n)
+
+    def _quantile(self, q):
+        return self.low + q * (self.high - self.low)
 
     def central(self):
         return (self.low + self.high) / 2
@@ -181,6 +231,9 @@ class Choice(Distribution):
 
     def _draw(self, rng):
         return self.values[int(rng.choice(len(self.values), p=self.p))]
+
+    def _quantile(self, q):
+        return self.values[_chosen(q, self.p, len(self.values))]
 
     def central(self):
         weights = self.p or [1 / len(self.values)] * len(self.values)
@@ -223,6 +276,10 @@ class DateDistribution(Distribution):
     def samples(self, rng: np.random.Generator, n: int) -> list[dt.date]:
         return [self.sample(rng) for _ in range(n)]
 
+    def quantile(self, q: float) -> dt.date:
+        lo, hi = self.support()
+        return _day(min(max(float(self._quantile(min(max(q, 0.0), 1.0))), lo.toordinal()), hi.toordinal()))
+
     def central(self) -> dt.date:
         return _day(self._central_day())
 
@@ -259,6 +316,9 @@ class DateNormal(DateDistribution):
     def _draw(self, rng):
         return rng.normal(self.mean.toordinal(), self.sd_days)
 
+    def _quantile(self, q):
+        return self.mean.toordinal() + self.sd_days * _standard_normal(q)
+
     def _central_day(self):
         return self.mean.toordinal()
 
@@ -283,6 +343,9 @@ class DateTriangular(DateDistribution):
             return self.low.toordinal()
         return rng.triangular(self.low.toordinal(), self.mode.toordinal(), self.high.toordinal())
 
+    def _quantile(self, q):
+        return _triangular(q, self.low.toordinal(), self.mode.toordinal(), self.high.toordinal())
+
     def _central_day(self):
         return self.mode.toordinal()
 
@@ -302,6 +365,9 @@ class DateUniform(DateDistribution):
 
     def _draw(self, rng):
         return rng.uniform(self.low.toordinal(), self.high.toordinal())
+
+    def _quantile(self, q):
+        return self.low.toordinal() + q * (self.high.toordinal() - self.low.toordinal())
 
     def _central_day(self):
         return (self.low.toordinal() + self.high.toordinal()) / 2
@@ -324,6 +390,9 @@ class DateChoice(DateDistribution):
 
     def _draw(self, rng):
         return self.values[int(rng.choice(len(self.values), p=self.p))].toordinal()
+
+    def _quantile(self, q):
+        return self.values[_chosen(q, self.p, len(self.values))].toordinal()
 
     def _central_day(self):
         weights = self.p or [1 / len(self.values)] * len(self.values)
