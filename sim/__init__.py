@@ -22,14 +22,16 @@ _MODULES = {"Scorecard": "backtest", "backtest": "backtest", "Simulation": "engi
             "Ensemble": "experiments.ensemble", "run_ensemble": "experiments.ensemble",
             "explain_ensemble": "experiments.ensemble",
             "run": "experiments.single", "save": "experiments.single", "Sizing": "experiments.sizing",
-            "size": "experiments.sizing", "Sweep": "experiments.sweeps",
+            "size": "experiments.sizing", "Sensitivity": "experiments.sensitivity",
+            "sensitivity": "experiments.sensitivity", "Sweep": "experiments.sweeps",
             "sweep": "experiments.sweeps", "Results": "results", "Summary": "results", "Scenario": "scenario",
             "load_registry": "scenario", "load_scenario": "scenario", "write_report": "report"}
 
 __all__ = ["BacktestError", "Comparison", "Ensemble", "EnsembleError", "InvariantError", "ReportError", "Results",
-           "Scenario", "ScenarioError", "Scorecard", "Simulation", "Sizing", "Summary", "Sweep", "__version__",
+           "Scenario", "ScenarioError", "Scorecard", "Sensitivity", "Simulation", "Sizing", "Summary", "Sweep",
+           "__version__",
            "backtest", "compare", "explain_ensemble", "load_registry", "load_scenario", "run", "run_ensemble", "save",
-           "size", "sweep", "write_report"]
+           "sensitivity", "size", "sweep", "write_report"]
 
 
 def __getattr__(name: str) -> object:

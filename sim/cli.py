@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .results.periods import Period
     from .scenario import Scenario
 
-COMMANDS = ("validate", "compare", "sweep", "size", "golden", "backtest", "explain", "report")
+COMMANDS = ("validate", "compare", "sweep", "size", "sensitivity", "golden", "backtest", "explain", "report")
 INTERRUPTED = 130                       # as a shell reports a process ended by SIGINT
 RUN = "run"                   # 'python -m sim run SCENARIO.yaml' is 'python -m sim SCENARIO.yaml'
 VERSION = f"python -m sim {__version__}"
@@ -128,7 +128,8 @@ def _parser() -> argparse.ArgumentParser:
     swp.add_argument("--set", dest="assignments", action="append", required=True, metavar="KEY.PATH=V1,V2,...",
                      help="the parameter and its values, e.g. stockpiles.JP.days=30,60,90,180 or "
                           "events.cn_japan_dual_use_ban.start=2026-01-06,2026-04-01 (list items by number or "
-                          "id; values read as YAML)")
+                          "id; values read as YAML); twice for a grid of two parameters, every pair of values, "
+                          "drawn as a heat map of the metric")
     swp.add_argument("--metric", metavar="NAME",
                      help="the figure plotted against the value: COUNTRY (its peak shortfall), ELEMENT (its peak "
                           "price), FIGURE (of the most affected country) or COUNTRY.FIGURE, e.g. "
@@ -167,6 +168,40 @@ def _parser() -> argparse.ArgumentParser:
     siz.add_argument("--quiet", action="store_true", help="print nothing but errors")
     _replication_options(siz)
     siz.set_defaults(func=_size, report=False)         # no briefing of a sizing yet
+
+    sen = sub.add_parser(
+        "sensitivity", help="rank the inputs that drive a headline figure: Sobol' indices or Morris screening",
+        description="Vary several inputs of a scenario at once over a designed sample (SALib: Saltelli's scheme for "
+                    "Sobol' first- and total-order indices, or Morris screening), run every sample (local processes "
+                    "or a Dask cluster), and print each input's indices for each headline figure, with 95%% "
+                    "intervals. Write runs.csv (each run's inputs beside its figures), indices.csv, manifest.json "
+                    "and plots/indices.png to a folder, atomically.")
+    sen.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
+    sen.add_argument("--vary", action="append", default=[], metavar="KEY.PATH[=LOW..HIGH]",
+                     help="an input: KEY.PATH=LOW..HIGH varies it uniformly (whole numbers if both ends are, dates "
+                          "if both are dates), KEY.PATH alone takes the distribution the scenario declares there "
+                          "(repeat; default: every distribution the scenario declares that is drawn once per run)")
+    sen.add_argument("--samples", type=int, default=64, metavar="N",
+                     help="Sobol': base samples, a power of 2 (N × (inputs + 2) samples); Morris: trajectories "
+                          "(N × (inputs + 1) samples). Default 64")
+    sen.add_argument("--method", choices=("sobol", "morris"), default="sobol",
+                     help="sobol (default): first- and total-order indices; morris: cheaper screening of many inputs")
+    sen.add_argument("--metric", dest="metrics", action="append", default=[], metavar="NAME",
+                     help="a headline figure, as sweep's --metric (repeat; default: the most affected country's "
+                          "peak shortfall, unmet t, weeks to shortfall and output at risk)")
+    sen.add_argument("--replications", type=int, default=1, metavar="K",
+                     help="replications of each sample (the same K for every sample: common random numbers), "
+                          "averaged; default 1")
+    sen.add_argument("--workers", type=int, metavar="W", help="local worker processes (default: all cores)")
+    _scheduler_options(sen, "the samples")
+    sen.add_argument("--out", type=Path, metavar="DIR", help="folder (default: results/<name>_sensitivity_<method>/ "
+                                                             "beside the scenario's project)")
+    sen.add_argument("--end", type=_date, metavar="YYYY-MM-DD", help="stop every run early (within the calendar)")
+    sen.add_argument("--seed", type=int, help="random seed of the sample and the runs (default: the scenario's "
+                                              "run.seed)")
+    sen.add_argument("--no-plots", action="store_true", help="write tables only")
+    sen.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    sen.set_defaults(func=_sensitivity, report=False)
 
     gold = sub.add_parser(
         "golden", help="rerun the baseline, print what changed against results/baseline/ and rewrite it if "
@@ -379,21 +414,40 @@ def _run_parser() -> argparse.ArgumentParser:
                         help="run a Monte Carlo ensemble of N replications (default: the scenario's "
                              "run.replications); writes results/<name>_ensemble/")
     parser.add_argument("--workers", type=int, metavar="W", help="local worker processes (default: all cores)")
+    _scheduler_options(parser, "the ensemble's replications")
+    parser.add_argument("--resume", action="store_true",
+                        help="run only the replications missing from the ensemble's folder")
+    parser.add_argument("--replication", type=int, metavar="R",
+                        help="run replication R of the seed's ensemble alone (to rerun one that failed)")
+    return parser
+
+
+def _scheduler_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """--scheduler and its TLS files: ``what`` runs on a Dask cluster instead of local processes."""
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                        help="run the ensemble's replications on this Dask cluster instead of local processes; "
-                             "its workers must see the results folder at the same path (a shared disk). Warning: "
-                             + TRUST_WARNING)
+                        help=f"run {what} on this Dask cluster instead of local processes; its workers must see "
+                             "the results folder at the same path (a shared disk). Warning: " + TRUST_WARNING)
     parser.add_argument("--tls-ca-file", metavar="PEM", help="with a tls:// --scheduler: the CA certificate the "
                         "scheduler's certificate must be signed by (default: Dask's distributed.comm.tls.ca-file)")
     parser.add_argument("--tls-cert", metavar="PEM", help="with a tls:// --scheduler: this client's certificate "
                         "(default: Dask's distributed.comm.tls.client.cert)")
     parser.add_argument("--tls-key", metavar="PEM", help="with a tls:// --scheduler: this client's private key, "
                         "unless it is in the certificate file (default: Dask's distributed.comm.tls.client.key)")
-    parser.add_argument("--resume", action="store_true",
-                        help="run only the replications missing from the ensemble's folder")
-    parser.add_argument("--replication", type=int, metavar="R",
-                        help="run replication R of the seed's ensemble alone (to rerun one that failed)")
-    return parser
+
+
+def _bad_scheduler(args: argparse.Namespace, command: str = "") -> bool:
+    """True (with one line printed) when --scheduler, --workers and the TLS files do not go together."""
+    where = f"python -m sim{' ' + command if command else ''}"
+    if args.scheduler and args.workers is not None:
+        print(f"{where}: --scheduler and --workers do not go together: --workers sets local processes, "
+              "a Dask cluster has the workers it was started with", file=sys.stderr)
+        return True
+    tls = [f"--{name.replace('_', '-')}" for name in ("tls_ca_file", "tls_cert", "tls_key") if getattr(args, name)]
+    if tls and not args.scheduler:
+        print(f"{where}: {', '.join(tls)} go{'es' if len(tls) == 1 else ''} with a tls:// --scheduler",
+              file=sys.stderr)
+        return True
+    return False
 
 
 def _bad_seed(seed: int | None, command: str = "") -> bool:
@@ -484,20 +538,27 @@ def _sweep(args: argparse.Namespace) -> int:
     if _cannot_write(args.out, "sweep", "sweep", default_out(args.scenario, "sweep").parent):
         return 2
     try:
-        if len(args.assignments) > 1:
-            raise ScenarioError.single("--set", f"a sweep varies one parameter; got {len(args.assignments)} --set "
-                                                f"options ({', '.join(args.assignments)})")
-        written, values = split_assignment(args.assignments[0])
-        parameter = resolve(read_scenario(args.scenario), written)
-        if not args.quiet:
-            notes = "".join(f"{note}; " for note in parameter.notes)
-            print(f"--set {written}: {notes}sweeping {parameter.dotted} over {len(values)} "
-                  f"value{'s' if len(values) != 1 else ''}")
+        if len(args.assignments) > 2:
+            raise ScenarioError.single("--set", f"a sweep varies one parameter, or two as a grid; got "
+                                                f"{len(args.assignments)} --set options "
+                                                f"({', '.join(args.assignments)})")
+        doc = read_scenario(args.scenario)
+        axes = []
+        for assignment in args.assignments:
+            written, values = split_assignment(assignment)
+            parameter = resolve(doc, written)
+            axes.append((parameter, values))
+            if not args.quiet:
+                notes = "".join(f"{note}; " for note in parameter.notes)
+                print(f"--set {written}: {notes}sweeping {parameter.dotted} over {len(values)} "
+                      f"value{'s' if len(values) != 1 else ''}")
+        swept = ", ".join(parameter.dotted for parameter, _ in axes)
         report = None if args.quiet else (lambda run: print(
-            f"  {parameter.dotted}={run.label}: " + (run.note if run.replications else f"ran in {run.seconds:.1f} s"),
+            f"  {swept}={run.label}: " + (run.note if run.replications else f"ran in {run.seconds:.1f} s"),
             flush=True))
-        result = sweep(args.scenario, parameter, values, seed=args.seed, end=args.end, metric=args.metric,
-                       progress=report, replications=args.replications, workers=args.workers)
+        result = sweep(args.scenario, *axes[0], seed=args.seed, end=args.end, metric=args.metric,
+                       progress=report, replications=args.replications, workers=args.workers,
+                       by=axes[1] if len(axes) == 2 else None)
     except ScenarioError as exc:
         print(f"{args.scenario}: cannot sweep; nothing written", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
@@ -505,7 +566,8 @@ def _sweep(args: argparse.Namespace) -> int:
     except EnsembleError as exc:
         print(f"{args.scenario}: cannot sweep: {exc}; nothing written", file=sys.stderr)
         return 1
-    return _save_and_show(result, args.out or sweep_folder(args.scenario, result.name, result.parameter), args,
+    return _save_and_show(result, args.out or sweep_folder(args.scenario, result.name, result.parameter, result.by),
+                          args,
                           "sweep", "sweep", args.scenario)
 
 
@@ -538,6 +600,36 @@ def _size(args: argparse.Namespace) -> int:
         return 1
     return _save_and_show(result, args.out or size_folder(args.scenario, result.name, result.lever), args, "sizing",
                           "size")
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from .experiments.executors import security_for
+    from .experiments.sensitivity import default_folder as sensitivity_folder
+    from .experiments.sensitivity import sensitivity
+    from .experiments.single import default_out
+
+    if _bad_seed(args.seed, "sensitivity") or _bad_counts(args, "sensitivity") or _bad_scheduler(args, "sensitivity"):
+        return 2
+    if _cannot_write(args.out, "sensitivity", "sensitivity", default_out(args.scenario, "sensitivity").parent):
+        return 2
+    if not args.scheduler:
+        _compile_first(args.quiet)
+    try:
+        security = security_for(args.scheduler, args.tls_ca_file, args.tls_cert, args.tls_key) \
+            if args.scheduler else None
+        result = sensitivity(args.scenario, args.vary, samples=args.samples, method=args.method,
+                             metrics=args.metrics, replications=args.replications, seed=args.seed, end=args.end,
+                             workers=args.workers, scheduler=args.scheduler, security=security,
+                             progress=progress_bar(args.quiet, "run", "samples"))
+    except ScenarioError as exc:
+        print(f"{args.scenario}: cannot run the sensitivity analysis; nothing written", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
+        return 2
+    except EnsembleError as exc:
+        print(f"{args.scenario}: cannot run the sensitivity analysis: {exc}; nothing written", file=sys.stderr)
+        return 1
+    return _save_and_show(result, args.out or sensitivity_folder(args.scenario, result.name, result.method), args,
+                          "sensitivity analysis", "sensitivity")
 
 
 def _backtest(args: argparse.Namespace) -> int:
@@ -611,14 +703,7 @@ def _run(argv: list[str]) -> int:
             print(f"python -m sim: --{name} must be >= {1 if name != 'replication' else 0}, got {value}",
                   file=sys.stderr)
             return 2
-    if args.scheduler and args.workers is not None:
-        print("python -m sim: --scheduler and --workers do not go together: --workers sets local processes, "
-              "a Dask cluster has the workers it was started with", file=sys.stderr)
-        return 2
-    tls = [f"--{name.replace('_', '-')}" for name in ("tls_ca_file", "tls_cert", "tls_key") if getattr(args, name)]
-    if tls and not args.scheduler:
-        print(f"python -m sim: {', '.join(tls)} go{'es' if len(tls) == 1 else ''} with a tls:// --scheduler",
-              file=sys.stderr)
+    if _bad_scheduler(args):
         return 2
     if args.scheduler and args.replication is not None:
         print("python -m sim: --scheduler and --replication do not go together: one replication alone runs "

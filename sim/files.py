@@ -96,7 +96,7 @@ def _umask() -> int:
 
 
 MAX_NAME_BYTES = 230   # 255 on the usual file systems (ext4, APFS, NTFS), less room for the temporary names beside it
-KINDS = ("run", "ensemble", "replication", "compare", "sweep", "sizing", "backtest")
+KINDS = ("run", "ensemble", "replication", "compare", "sweep", "sizing", "sensitivity", "backtest")
 # folders of results without a manifest, told by holding only these files (and plots): the golden reference
 # (results/baseline/: a run's summary and monthly series) and back-test scorecards written before they had one
 WITHOUT_MANIFEST = {"run": ("summary.json", "monthly.csv"), "backtest": ("scorecard.csv", "replications.csv")}

@@ -4,7 +4,6 @@ import json
 import math
 import re
 import shutil
-import sys
 
 import pandas as pd
 import pytest
@@ -197,7 +196,7 @@ def test_an_invalid_value_is_reported_with_its_key_path_line_and_value_before_an
     """days=-5 is refused where stockpiles.JP.days is written (the baseline), naming the value; no run starts."""
     def no_run(*args, **kwargs):
         raise AssertionError("a run started")
-    monkeypatch.setattr(sys.modules["sim.experiments.sweeps"], "execute", no_run)
+    monkeypatch.setattr("sim.experiments.sweeps.execute", no_run)
     with pytest.raises(ScenarioError) as err:
         sim.sweep(SCENARIOS / "japan_ban.yaml", "stockpiles.JP.days", [30, -5, "many"], end=END)
     line = read_yaml(SCENARIOS / "baseline.yaml").lines[("stockpiles", "JP", "days")][1]
@@ -210,7 +209,7 @@ def test_an_invalid_value_is_reported_with_its_key_path_line_and_value_before_an
 
 def test_an_unknown_metric_is_refused_before_anything_runs(monkeypatch):
     """--metric names a country, element, figure or COUNTRY.FIGURE; a misspelling gets a did-you-mean."""
-    monkeypatch.setattr(sys.modules["sim.experiments.sweeps"], "execute", lambda *a, **k: pytest.fail("a run started"))
+    monkeypatch.setattr("sim.experiments.sweeps.execute", lambda *a, **k: pytest.fail("a run started"))
     with pytest.raises(ScenarioError, match=r"did you mean JP.weeks_to_shortfall\?"):
         sim.sweep(SCENARIOS / "japan_ban.yaml", "stockpiles.JP.days", [30], end=END, metric="JP.weeks_to_shortfal")
 
@@ -246,7 +245,11 @@ def test_the_cli_accepts_the_issues_singular_key_and_writes_the_default_folder(t
     (["--set", "stockpiles.JP.dayz=30"], ["baseline.yaml:", "stockpiles.JP.dayz", "did you mean days?"]),
     (["--set", "events.cn_japan_ban.start=2026-03-01"], ["japan_ban.yaml:", "did you mean cn_japan_dual_use_ban?"]),
     (["--set", "stockpiles.JP.days"], ["--set: expected KEY.PATH=VALUE"]),
-    (["--set", "stockpiles.JP.days=30", "--set", "calendar.step_days=14"], ["a sweep varies one parameter"]),
+    (["--set", "stockpiles.JP.days=30", "--set", "calendar.step_days=14", "--set", "stockpiles.JP.days=3"],
+     ["a sweep varies one parameter, or two as a grid"]),
+    (["--set", "stockpiles.JP.days=30", "--set", "stockpile.JP.days=60"], ["stockpiles.JP.days is set twice"]),
+    (["--set", "stockpiles.JP.days=30,60", "--set", "trade.switching_days.magnet=90,-1"],
+     ["stockpiles.JP.days=30, trade.switching_days.magnet=-1"]),
     (["--set", "stockpiles.JP.days=30", "--metric", "XX"], ["unknown metric 'XX'"]),
     (["--set", "stockpiles.JP.days=30", "--end", "2050-01-01"], ["--end 2050-01-01 must lie within the calendar"]),
 ])
@@ -273,3 +276,40 @@ def test_a_missing_scenario_exits_2(tmp_path, capsys):
     """A scenario file that does not exist is named."""
     assert main(["sweep", str(tmp_path / "nope.yaml"), "--set", "a.b=1"]) == 2
     assert "nope.yaml: file not found" in capsys.readouterr().err and not list(tmp_path.iterdir())
+
+
+@pytest.fixture(scope="module")
+def grid():
+    """Japan's stockpile (0 or 180 days) by the delay before its buyers can re-source magnets (90 or 270 days)."""
+    return sim.sweep(SCENARIOS / "japan_ban.yaml", "stockpiles.JP.days", [0, 180], end=dt.date(2027, 12, 31),
+                     metric="JP.cumulative_unmet_t", by=("trade.switching_days.magnet", [90, 270]))
+
+
+def test_a_grid_runs_every_pair_of_values_and_a_bigger_stockpile_or_quicker_switch_leaves_japan_less_short(grid):
+    table = grid.grid()
+    assert table.shape == (2, 2) and list(table.index) == ["0", "180"] and list(table.columns) == ["90", "270"]
+    assert table.loc["180", "90"] < table.loc["0", "90"] and table.loc["180", "270"] < table.loc["0", "270"]
+    assert table.loc["0", "90"] < table.loc["0", "270"]
+    rows = grid.table[["stockpiles.JP.days", "trade.switching_days.magnet", "JP.cumulative_unmet_t"]]
+    assert rows.values.tolist() == [[0, 90, table.loc["0", "90"]], [0, 270, table.loc["0", "270"]],
+                                    [180, 90, table.loc["180", "90"]], [180, 270, table.loc["180", "270"]]]
+
+
+def test_a_grid_prints_its_matrix_and_saves_a_heat_map(grid, tmp_path):
+    text = grid.text()
+    assert "stockpiles.JP.days = 0, 180 by trade.switching_days.magnet = 90, 270" in text
+    assert re.search(r"stockpiles.JP.days \\ trade.switching_days.magnet\s+90\s+270", text)
+    folder = grid.save(tmp_path / "grid")
+    assert (folder / "plots" / "JP.cumulative_unmet_t.png").read_bytes()[:8] == PNG_HEADER
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["by"] == "trade.switching_days.magnet" and [r["by_value"] for r in manifest["runs"]] == [
+        90, 270, 90, 270]
+
+
+def test_a_grid_of_uncertain_runs_pairs_every_cell_with_common_random_numbers():
+    swept = sim.sweep(SCENARIOS / "japan_ban_uncertain.yaml", "stockpiles.JP.release.max_days_per_month", [15, 31],
+                      end=END, replications=2, workers=2, metric="JP.cumulative_unmet_t",
+                      by=("trade.switching_days.magnet", [180, 365]))
+    assert swept.paired and swept.grid().shape == (2, 2)
+    assert "JP.cumulative_unmet_t p50" in swept.table and "trade.switching_days.magnet" in swept.table
+    assert "P50 [P5 .. P95] over 2 replications" in swept.text()

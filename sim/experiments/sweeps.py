@@ -25,6 +25,7 @@ and ``SUBJECT.NAME diff p5|p50|p95``, and the metric's value is its P50.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,8 @@ class Sweep(paired.SideBySide):
     table: pd.DataFrame
     monthly: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    by: KeyPathResolved | None = None     # the second parameter of a grid, None for one parameter
+    by_values: list[Any] = field(default_factory=list)   # its value in each run (``values`` holds the first's)
 
     @property
     def metric_values(self) -> list[Any]:
@@ -89,6 +92,36 @@ class Sweep(paired.SideBySide):
         if self.paired:
             return [paired.figure_band(run.replications, self.metric)["p50"] for run in self.runs]
         return [value(run.summary, self.metric) for run in self.runs]
+
+    @property
+    def swept(self) -> str:
+        """What was swept: ``stockpiles.JP.days``, or of a grid ``stockpiles.JP.days, trade.switching_days.magnet``."""
+        return self.parameter.dotted + (f", {self.by.dotted}" if self.by is not None else "")
+
+    @property
+    def heading(self) -> str:
+        if self.by is None:
+            return f"{self.name}: {self.parameter.dotted} = {', '.join(self.labels)}"
+        return (f"{self.name}: {self.parameter.dotted} = {', '.join(_labels(self.values))} by {self.by.dotted} = "
+                f"{', '.join(_labels(self.by_values))}")
+
+    def grid(self) -> pd.DataFrame:
+        """Of a grid: the metric (of a paired ensemble its P50), a row per value of the first parameter and a
+        column per value of the second."""
+        frame = pd.DataFrame({"row": _labels_per_run(self.values), "column": _labels_per_run(self.by_values),
+                              "metric": self.metric_values})
+        return frame.pivot(index="row", columns="column", values="metric").loc[_labels(self.values),
+                                                                                _labels(self.by_values)]
+
+    def _grid_text(self) -> list[str]:
+        table = self.grid()
+        cells = [[str(label)] + [text(v, self.metric.unit) for v in row] for label, row in zip(table.index,
+                                                                                                table.to_numpy())]
+        heads = [f"{self.parameter.dotted} \\ {self.by.dotted}"] + [str(c) for c in table.columns]
+        widths = [max(len(h), *(len(r[k]) for r in cells)) + 2 for k, h in enumerate(heads)]
+        what = f"{self.metric.key} (metric{', P50' if self.paired else ''}):"
+        return [what, "".join(f"{h:>{w}}" for h, w in zip(heads, widths)).rstrip()] + [
+            "".join(f"{c:>{w}}" for c, w in zip(row, widths)).rstrip() for row in cells] + [""]
 
     def text(self) -> str:
         """A row per value: the metric, then the main figures of the most affected countries (of a paired
@@ -98,19 +131,18 @@ class Sweep(paired.SideBySide):
                                  and f != self.metric]
         if self.paired:
             return self._paired_text(shown)
-        heads = [self.parameter.dotted, f"{self.metric.key} (metric)"] + [f"{f.subject} {SHOWN[f.name]}"
-                                                                         for f in shown[1:]]
+        heads = [self.swept, f"{self.metric.key} (metric)"] + [f"{f.subject} {SHOWN[f.name]}" for f in shown[1:]]
         rows = [[label] + [text(value(run.summary, f), f.unit) for f in shown]
                 for label, run in zip(self.labels, self.runs)]
         widths = [max(len(h), *(len(r[k]) for r in rows)) + 2 for k, h in enumerate(heads)]
-        lines = [f"{self.name}: {self.parameter.dotted} = {', '.join(self.labels)}",
-                 "".join(f"{h:>{w}}" for h, w in zip(heads, widths))]
+        lines = [self.heading] + (self._grid_text() if self.by is not None else []) + [
+            "".join(f"{h:>{w}}" for h, w in zip(heads, widths))]
         lines += ["".join(f"{c:>{w}}" for c, w in zip(row, widths)) for row in rows]
         return "\n".join([line.rstrip() for line in lines] + self.notes)
 
     def _paired_text(self, shown: list[Headline]) -> str:
         first = self.labels[0]
-        heads = [self.parameter.dotted, f"{self.metric.key} (metric)", f"minus {first}'s"] + [
+        heads = [self.swept, f"{self.metric.key} (metric)", f"minus {first}'s"] + [
             f"{f.subject} {SHOWN[f.name]} P50" for f in shown[1:]]
         rows = []
         for run in self.runs:
@@ -120,9 +152,8 @@ class Sweep(paired.SideBySide):
                          paired.paired_text(diff, self.metric.unit)]
                         + [text(paired.figure_band(run.replications, f)["p50"], f.unit) for f in shown[1:]])
         widths = [max(len(h), *(len(r[k]) for r in rows)) + 2 for k, h in enumerate(heads)]
-        lines = [f"{self.name}: {self.parameter.dotted} = {', '.join(self.labels)}",
-                 paired.describe(self.replications, self.runs[0].seed, f"{self.parameter.dotted}={first}"),
-                 "".join(f"{h:>{w}}" for h, w in zip(heads, widths))]
+        lines = [self.heading, paired.describe(self.replications, self.runs[0].seed, f"{self.swept} = {first}")] + (
+            self._grid_text() if self.by is not None else []) + ["".join(f"{h:>{w}}" for h, w in zip(heads, widths))]
         lines += ["".join(f"{c:>{w}}" for c, w in zip(row, widths)) for row in rows]
         return "\n".join([line.rstrip() for line in lines] + self.notes)
 
@@ -140,14 +171,17 @@ class Sweep(paired.SideBySide):
                 "parameter_as_written": self.parameter.written, "metric": self.metric.key,
                 "runs": [{"value": iso(v), "label": run.label, "scenario_sha256": run.scenario_sha256,
                           "seed": run.seed, "start": run.start.isoformat(), "end": run.end.isoformat()}
-                         for v, run in zip(self.values, self.runs)]}
-            note = f"Scenario {self.name}, {self.parameter.dotted} swept; seed {self.runs[0].seed}"
+                         | ({"by_value": iso(b)} if self.by is not None else {})
+                         for v, b, run in zip(self.values, self.by_values or self.values, self.runs)]}
+            if self.by is not None:
+                manifest |= {"by": self.by.dotted, "by_as_written": self.by.written}
+            note = f"Scenario {self.name}, {self.swept} swept; seed {self.runs[0].seed}"
             if self.paired:
                 write_json(work / "summaries.json", {run.label: [s.to_dict() for s in run.replications]
                                                      for run in self.runs})
-                frame = pd.concat([replications_table(run.replications).assign(**{self.parameter.dotted: run.label})
+                frame = pd.concat([replications_table(run.replications).assign(**{self.swept: run.label})
                                    for run in self.runs], ignore_index=True)
-                write_table(frame[[self.parameter.dotted] + [c for c in frame.columns if c != self.parameter.dotted]],
+                write_table(frame[[self.swept] + [c for c in frame.columns if c != self.swept]],
                             work / "replications", ("csv",))
                 manifest |= {"replications": self.replications, "paired": True, "notes": self.notes}
                 note += f"; P50 of {self.replications} paired replications"
@@ -155,16 +189,19 @@ class Sweep(paired.SideBySide):
                 write_json(work / "summaries.json", {run.label: run.summary.to_dict() for run in self.runs})
             write_json(work / "manifest.json", manifest)
             if plots:
-                from ..plots import (
-                    sweep_plots,  # matplotlib only when plots are asked for
-                )
+                from ..plots import grid_plots, sweep_plots  # matplotlib only when plots are asked for
                 countries = [f.subject for f in self.figures if f.name == "peak_shortfall_share"]
                 if self.metric.subject in countries:
                     countries = [self.metric.subject] + [c for c in countries if c != self.metric.subject]
-                sweep_plots(work / "plots", self.values, self.metric_values, self.parameter.dotted, self.metric.key,
-                            f"{self.metric.subject} {self.metric.label}", self.metric.unit, self.monthly,
-                            self.labels, countries,
-                            {run.label: iso(run.summary.first_measure) for run in self.runs}, note=note)
+                measures = {run.label: iso(run.summary.first_measure) for run in self.runs}
+                label = f"{self.metric.subject} {self.metric.label}" + (" (P50)" if self.paired else "")
+                if self.by is None:
+                    sweep_plots(work / "plots", self.values, self.metric_values, self.parameter.dotted,
+                                self.metric.key, label, self.metric.unit, self.monthly, self.labels, countries,
+                                measures, note=note)
+                else:
+                    grid_plots(work / "plots", self.grid(), self.parameter.dotted, self.by.dotted, self.metric.key,
+                               label, self.metric.unit, self.monthly, self.labels, countries, measures, note=note)
             if not self.paired:
                 write_explained(work, [run.explained for run in self.runs if run.explained is not None], plots,
                                 note)
@@ -176,9 +213,10 @@ class Sweep(paired.SideBySide):
 def sweep(scenario: str | Path, parameter: str | KeyPathResolved, values: Sequence[Any], *, seed: int | None = None,
           end: dt.date | None = None, metric: str | None = None,
           progress: Callable[[ScenarioRun], None] | None = None, replications: int | None = None,
-          workers: int | None = None) -> Sweep:
+          workers: int | None = None, by: tuple[str | KeyPathResolved, Sequence[Any]] | None = None) -> Sweep:
     """Run ``scenario`` once per value of ``parameter`` (a key path, see ``overrides``, or one already
-    resolved against this scenario) and tabulate.
+    resolved against this scenario) and tabulate. With ``by=(second parameter, its values)``, once per pair of
+    values (every value of ``parameter`` with every value of the second): a grid, drawn as a heat map.
 
     When the scenario (with any value) has uncertain inputs, each value runs ``replications`` (default 20)
     paired replications of one seed (``seed``, else the scenario's ``run.seed``) on ``workers`` local
@@ -186,36 +224,42 @@ def sweep(scenario: str | Path, parameter: str | KeyPathResolved, values: Sequen
     that it is one draw. A replication that fails raises EnsembleError.
 
     Raises ScenarioError, before running anything, for an unknown key path, an
-    unknown metric, a repeated value or any value that makes the scenario
+    unknown metric, a repeated value or parameter, or any value that makes the scenario
     invalid (every problem of every value at once, each marked with its value).
     """
     file = Path(scenario)
     doc = read_scenario(file)
-    resolved = parameter if isinstance(parameter, KeyPathResolved) else resolve(doc, parameter)
+    axes = [(parameter, values)] + ([by] if by is not None else [])
+    axes = [(p if isinstance(p, KeyPathResolved) else resolve(doc, p), list(v)) for p, v in axes]
+    if len(axes) == 2 and axes[0][0].path == axes[1][0].path:
+        raise ScenarioError.single("--set", f"{axes[0][0].dotted} is set twice: a grid needs two parameters")
     registry = registry_for(file)
     base = validate_document(doc, registry)
     check_end(file, base, end)
-    values = list(values)
-    if not values:
-        raise ScenarioError.single("--set", f"{resolved.dotted}: no values to sweep")
-    seen: dict[str, Any] = {}
-    for v in values:
-        if describe(v) in seen:
-            raise ScenarioError.single("--set", f"{resolved.dotted}: value {describe(v)} given twice")
-        seen[describe(v)] = v
+    for resolved, vals in axes:
+        if not vals:
+            raise ScenarioError.single("--set", f"{resolved.dotted}: no values to sweep")
+        seen: set[str] = set()
+        for v in vals:
+            if describe(v) in seen:
+                raise ScenarioError.single("--set", f"{resolved.dotted}: value {describe(v)} given twice")
+            seen.add(describe(v))
     wanted = scenario_metric(metric, base) if metric else None
+    points = list(itertools.product(*(vals for _, vals in axes)))
+    settings = [", ".join(f"{resolved.dotted}={describe(v)}" for (resolved, _), v in zip(axes, point))
+                for point in points]
     problems: list[Problem] = []
     prepared = []
-    for v in values:
-        label = describe(v)
+    for point, setting in zip(points, settings):
         try:
-            changed = apply(doc, resolved.path, v)
+            changed = doc
+            for (resolved, _), v in zip(axes, point):
+                changed = apply(changed, resolved.path, v)
             variant = validate_document(changed, registry)
             check_end(file, variant, end)
-            prepared.append((label, variant, scenario_sha256(variant)))
+            prepared.append((", ".join(describe(v) for v in point), variant, scenario_sha256(variant)))
         except ScenarioError as exc:
-            problems += [Problem(p.file, p.path, p.line, f"{p.message} [with {resolved.dotted}={label}]")
-                         for p in exc.problems]
+            problems += [Problem(p.file, p.path, p.line, f"{p.message} [with {setting}]") for p in exc.problems]
     if problems:
         raise ScenarioError(problems)
     n = paired.replications_for([variant for _, variant, _ in prepared], replications)
@@ -226,8 +270,7 @@ def sweep(scenario: str | Path, parameter: str | KeyPathResolved, values: Sequen
         for run in runs:
             if progress is not None:
                 progress(run)
-        notes += paired.pairing_notes([f"{resolved.dotted}={label}" for label, _, _ in prepared],
-                                      [variant for _, variant, _ in prepared], runs)
+        notes += paired.pairing_notes(settings, [variant for _, variant, _ in prepared], runs)
     else:
         if uncertain:
             notes.append(paired.one_draw_warning([base.name], seed))
@@ -239,8 +282,13 @@ def sweep(scenario: str | Path, parameter: str | KeyPathResolved, values: Sequen
             runs.append(execute(variant, label, file, digest, seed, end))
             if progress is not None:
                 progress(runs[-1])
-    result = sweep_of(file, base.name, resolved, values, runs, wanted,
+    result = sweep_of(file, base.name, axes[0][0], [point[0] for point in points], runs, wanted,
                       {sector: s.unit for sector, s in base.sectors.items()})
+    if len(axes) == 2:
+        result.by, result.by_values = axes[1][0], [point[1] for point in points]
+        table = result.table                # one new column, not an insert into a wide frame
+        result.table = pd.concat([table.iloc[:, :1], pd.DataFrame({result.by.dotted: result.by_values}),
+                                  table.iloc[:, 1:]], axis=1)
     result.notes = notes
     return result
 
@@ -293,9 +341,10 @@ def paired_table(parameter: KeyPathResolved, values: list[Any], runs: list[Scena
     return pd.DataFrame(rows)
 
 
-def default_folder(file: Path | str, name: str, parameter: KeyPathResolved) -> Path:
-    """``results/<name>_sweep_<parameter>/`` beside the scenario's project."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", parameter.dotted)
+def default_folder(file: Path | str, name: str, parameter: KeyPathResolved, by: KeyPathResolved | None = None) -> Path:
+    """``results/<name>_sweep_<parameter>/`` (of a grid ``..._<parameter>_by_<second>/``) beside the scenario's
+    project."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", parameter.dotted + (f"_by_{by.dotted}" if by is not None else ""))
     return default_out(Path(file), f"{name}_sweep_{safe}")
 
 
@@ -307,6 +356,15 @@ def scenario_metric(name: str, scenario: Scenario) -> tuple[str | None, str]:
         return parse_metric(name, list(scenario.countries), list(scenario.sectors), priced, home)
     except ValueError as exc:
         raise ScenarioError.single("--metric", str(exc)) from None
+
+
+def _labels(values: Sequence[Any]) -> list[str]:
+    """Each distinct value as text, in the order given."""
+    return list(dict.fromkeys(_labels_per_run(values)))
+
+
+def _labels_per_run(values: Sequence[Any]) -> list[str]:
+    return [describe(v) for v in values]
 
 
 def _elements(summaries: list[Summary]) -> set[str]:

@@ -2,7 +2,8 @@
 
 - ``briefing``: the five PNGs of one run (shortfall, days of cover, prices,
   dependency, the chain's flows)
-- ``runs``: ``comparison_plots`` and ``sweep_plots``, a line per run
+- ``runs``: ``comparison_plots`` and ``sweep_plots``, a line per run; ``grid_plots``, a heat map of two
+  parameters
 - ``bands``: ``plot_ensemble`` and ``band_plots``, P50 lines over P5-P95 bands
 - ``flows``: the alluvial chart of the chain; ``style``: what they all share
 
@@ -16,8 +17,8 @@ choice of one to the user.
 """
 from .bands import band_countries, band_plots, band_shortfall_figure, plot_ensemble
 from .briefing import briefing, briefing_countries
-from .runs import comparison_plots, sweep_plots
+from .runs import comparison_plots, grid_plots, sweep_plots
 from .style import colour
 
 __all__ = ["band_countries", "band_plots", "band_shortfall_figure", "briefing", "colour", "comparison_plots",
-           "briefing_countries", "plot_ensemble", "sweep_plots"]
+           "briefing_countries", "grid_plots", "plot_ensemble", "sweep_plots"]

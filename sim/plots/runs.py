@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from ..results.headlines import number, text
 from ..results.series import PRICE_METRICS
 from ..world.markets import HOME
 from .style import (
@@ -150,6 +151,40 @@ def overlay_dependency_figure(monthly: pd.DataFrame, labels: list[str], countrie
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         run_axis(ax, monthly, measures, colours)
     _run_legend(axes[0], labels)
+    return fig
+
+
+def grid_plots(folder: pathlib.Path, grid: pd.DataFrame, rows: str, columns: str, metric: str, label: str, unit: str,
+               monthly: pd.DataFrame, labels: list[str], countries: list[str], measures: dict[str, str | None],
+               note: str) -> list[pathlib.Path]:
+    """A grid of two parameters: the figure as a heat map (``<metric>.png``; ``grid``: a row per value of the
+    first parameter, a column per value of the second) and monthly shortfall, a line per pair of values."""
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    colours = run_colours(labels, sequential=True)
+    return [save_figure(heatmap_figure(grid, rows, columns, label, unit), folder / f"{metric}.png", note),
+            save_figure(overlay_shortfall_figure(monthly, labels, list(countries)[:MAX_PANELS], measures, colours,
+                                                 legend=f"{rows}, {columns}"), folder / "shortfall.png", note)]
+
+
+def heatmap_figure(grid: pd.DataFrame, rows: str, columns: str, label: str, unit: str) -> Figure:
+    """A cell per pair of values, coloured by the figure and labelled with it (dates as days after the earliest);
+    cells where it never happened are grey and say 'none'."""
+    numbers = np.array([[np.nan if v is None else number(v, unit) for v in row] for row in grid.to_numpy()],
+                       dtype=float)
+    fig, ax = new_figure((max(5.0, 1.2 + 1.1 * grid.shape[1]), max(3.0, 1.4 + 0.6 * grid.shape[0])))
+    shown = np.ma.masked_invalid(numbers)
+    image = ax.imshow(shown, cmap=matplotlib.colormaps["magma_r"].with_extremes(bad="0.85"), aspect="auto")
+    for (i, j), v in np.ndenumerate(grid.to_numpy()):
+        cell = "none" if v is None or (isinstance(v, float) and np.isnan(v)) else text(v, unit)
+        dark = np.isfinite(numbers[i, j]) and image.norm(numbers[i, j]) > 0.55
+        ax.text(j, i, cell, ha="center", va="center", fontsize=8, color="white" if dark else "black")
+    ax.set_xticks(range(grid.shape[1]), [str(c) for c in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), [str(r) for r in grid.index])
+    ax.set_xlabel(columns)
+    ax.set_ylabel(rows)
+    ax.set_title(label + (f" ({unit})" if unit not in ("share", "date") else ""), loc="left", fontweight="bold",
+                 fontsize=10)
     return fig
 
 
