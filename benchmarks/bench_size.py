@@ -32,20 +32,25 @@ EXAMPLES = {   # name: the command's arguments after 'size'
 }
 
 
-def once(arguments: list[str], workers: int | None) -> tuple[float, float, int, int]:
-    """Wall and CPU seconds of one command, and the lever values and replications it ran."""
+def once(command: str, arguments: list[str], workers: int | None) -> tuple[float, float, dict]:
+    """Wall and CPU seconds of one ``python -m sim COMMAND ...`` (quiet, no plots, into a temporary folder), and
+    the manifest it wrote."""
     with tempfile.TemporaryDirectory() as folder:
-        out = pathlib.Path(folder) / "sized"
+        out = pathlib.Path(folder) / "out"
         extra = ["--workers", str(workers)] if workers else []
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "sim", "size", *arguments, *extra, "--quiet", "--no-plots", "--out",
+        subprocess.run([sys.executable, "-m", "sim", command, *arguments, *extra, "--quiet", "--no-plots", "--out",
                         str(out)], cwd=ROOT, check=True, env=os.environ | {"PYTHONPATH": str(ROOT)})
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         manifest = json.loads((out / "manifest.json").read_text())
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, len(manifest["runs"]), manifest["replications"]
+    return wall, cpu, manifest
+
+
+def compile_kernels() -> None:
+    subprocess.run([sys.executable, "-c", "import sim.kernels as k; k.precompile()"], cwd=ROOT, check=True)
 
 
 def main() -> None:
@@ -53,13 +58,13 @@ def main() -> None:
     parser.add_argument("rounds", type=int, nargs="?", default=3)
     parser.add_argument("--workers", type=int)
     args = parser.parse_args()
-    subprocess.run([sys.executable, "-c", "import sim.kernels as k; k.precompile()"], cwd=ROOT, check=True)
+    compile_kernels()
     print(f"{'example':28}{'wall median':>12}{'(min-max)':>16}{'CPU':>9}{'values':>8}{'reps':>6}{'s/rep':>8}")
     for name, arguments in EXAMPLES.items():
-        got = [once(arguments, args.workers) for _ in range(args.rounds)]
+        got = [once("size", arguments, args.workers) for _ in range(args.rounds)]
         walls = [g[0] for g in got]
         wall, cpu = statistics.median(walls), statistics.median(g[1] for g in got)
-        values, reps = got[0][2], got[0][3]
+        values, reps = len(got[0][2]["runs"]), got[0][2]["replications"]
         print(f"{name:28}{wall:>11.1f}s{f'({min(walls):.1f}-{max(walls):.1f})':>16}{cpu:>8.1f}s{values:>8}{reps:>6}"
               f"{wall / (values * reps):>8.3f}")
 

@@ -537,7 +537,8 @@ def _sweep(args: argparse.Namespace) -> int:
         return 2
     if _cannot_write(args.out, "sweep", "sweep", default_out(args.scenario, "sweep").parent):
         return 2
-    try:
+
+    def made():
         if len(args.assignments) > 2:
             raise ScenarioError.single("--set", f"a sweep varies one parameter, or two as a grid; got "
                                                 f"{len(args.assignments)} --set options "
@@ -556,19 +557,28 @@ def _sweep(args: argparse.Namespace) -> int:
         report = None if args.quiet else (lambda run: print(
             f"  {swept}={run.label}: " + (run.note if run.replications else f"ran in {run.seconds:.1f} s"),
             flush=True))
-        result = sweep(args.scenario, *axes[0], seed=args.seed, end=args.end, metric=args.metric,
-                       progress=report, replications=args.replications, workers=args.workers,
-                       by=axes[1] if len(axes) == 2 else None)
+        return sweep(args.scenario, *axes[0], seed=args.seed, end=args.end, metric=args.metric, progress=report,
+                     replications=args.replications, workers=args.workers, by=axes[1] if len(axes) == 2 else None)
+
+    return _made_and_saved(args, made, "sweep", lambda result: sweep_folder(args.scenario, result.name,
+                                                                           result.parameter, result.by),
+                           "sweep", "sweep", args.scenario)
+
+
+def _made_and_saved(args: argparse.Namespace, made, verb: str, folder, what: str, command: str,
+                    scenario_file: Path | None = None) -> int:
+    """An experiment of ``args.scenario`` (``made()``) saved and shown (``_save_and_show``); bad input exits 2
+    and a failed replication 1, each with one report and nothing written."""
+    try:
+        result = made()
     except ScenarioError as exc:
-        print(f"{args.scenario}: cannot sweep; nothing written", file=sys.stderr)
+        print(f"{args.scenario}: cannot {verb}; nothing written", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
         return 2
     except EnsembleError as exc:
-        print(f"{args.scenario}: cannot sweep: {exc}; nothing written", file=sys.stderr)
+        print(f"{args.scenario}: cannot {verb}: {exc}; nothing written", file=sys.stderr)
         return 1
-    return _save_and_show(result, args.out or sweep_folder(args.scenario, result.name, result.parameter, result.by),
-                          args,
-                          "sweep", "sweep", args.scenario)
+    return _save_and_show(result, args.out or folder(result), args, what, command, scenario_file)
 
 
 def _size(args: argparse.Namespace) -> int:
@@ -582,24 +592,19 @@ def _size(args: argparse.Namespace) -> int:
         return 2
     if _cannot_write(args.out, "sizing", "size", default_out(args.scenario, "size").parent):
         return 2
-    try:
+
+    def made():
         low, high = parse_range(args.span)
         lever = resolve(read_scenario(args.scenario), args.lever, "--lever")
         if not args.quiet and lever.notes:
             print(f"--lever {args.lever}: {'; '.join(lever.notes)}")
         report = None if args.quiet else (lambda said: print(f"  {said}", flush=True))
-        result = size(args.scenario, lever, low, high, args.target, confidence=args.confidence,
-                      replications=args.replications, seed=args.seed, end=args.end, workers=args.workers,
-                      resolution=args.resolution, progress=report)
-    except ScenarioError as exc:
-        print(f"{args.scenario}: cannot size; nothing written", file=sys.stderr)
-        print(exc.report(), file=sys.stderr)
-        return 2
-    except EnsembleError as exc:
-        print(f"{args.scenario}: cannot size: {exc}; nothing written", file=sys.stderr)
-        return 1
-    return _save_and_show(result, args.out or size_folder(args.scenario, result.name, result.lever), args, "sizing",
-                          "size")
+        return size(args.scenario, lever, low, high, args.target, confidence=args.confidence,
+                    replications=args.replications, seed=args.seed, end=args.end, workers=args.workers,
+                    resolution=args.resolution, progress=report)
+
+    return _made_and_saved(args, made, "size", lambda result: size_folder(args.scenario, result.name, result.lever),
+                           "sizing", "size")
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
@@ -614,22 +619,18 @@ def _sensitivity(args: argparse.Namespace) -> int:
         return 2
     if not args.scheduler:
         _compile_first(args.quiet)
-    try:
+
+    def made():
         security = security_for(args.scheduler, args.tls_ca_file, args.tls_cert, args.tls_key) \
             if args.scheduler else None
-        result = sensitivity(args.scenario, args.vary, samples=args.samples, method=args.method,
-                             metrics=args.metrics, replications=args.replications, seed=args.seed, end=args.end,
-                             workers=args.workers, scheduler=args.scheduler, security=security,
-                             progress=progress_bar(args.quiet, "run", "samples"))
-    except ScenarioError as exc:
-        print(f"{args.scenario}: cannot run the sensitivity analysis; nothing written", file=sys.stderr)
-        print(exc.report(), file=sys.stderr)
-        return 2
-    except EnsembleError as exc:
-        print(f"{args.scenario}: cannot run the sensitivity analysis: {exc}; nothing written", file=sys.stderr)
-        return 1
-    return _save_and_show(result, args.out or sensitivity_folder(args.scenario, result.name, result.method), args,
-                          "sensitivity analysis", "sensitivity")
+        return sensitivity(args.scenario, args.vary, samples=args.samples, method=args.method, metrics=args.metrics,
+                           replications=args.replications, seed=args.seed, end=args.end, workers=args.workers,
+                           scheduler=args.scheduler, security=security,
+                           progress=progress_bar(args.quiet, "run", "samples"))
+
+    return _made_and_saved(args, made, "run the sensitivity analysis",
+                           lambda result: sensitivity_folder(args.scenario, result.name, result.method),
+                           "sensitivity analysis", "sensitivity")
 
 
 def _backtest(args: argparse.Namespace) -> int:

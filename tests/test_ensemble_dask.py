@@ -159,3 +159,20 @@ def test_scheduler_options_that_do_not_go_together_are_refused(extra, says, tmp_
     assert main([str(LICENSING), "--scheduler", "tcp://127.0.0.1:1", "--out", str(out), *extra]) == 2
     assert says in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_sensitivity_analysis_on_the_cluster_gives_the_runs_and_indices_of_local_processes(cluster):
+    """The samples of a sensitivity analysis run on the cluster's workers, with the same results as here."""
+    import pandas as pd
+
+    from sim import sensitivity
+
+    from .test_sensitivity import END as YEAR_OF_BAN
+    from .test_sensitivity import JAPAN, STOCKPILE
+
+    asked = dict(samples=2, end=YEAR_OF_BAN, metrics=["JP.cumulative_unmet_t"])
+    here = sensitivity(JAPAN, [STOCKPILE], workers=1, **asked)
+    there = sensitivity(JAPAN, [STOCKPILE], scheduler=cluster.scheduler_address, **asked)
+    pd.testing.assert_frame_equal(here.runs, there.runs)
+    pd.testing.assert_frame_equal(here.indices, there.indices)
+    assert here.runs["JP.cumulative_unmet_t"].nunique() > 1

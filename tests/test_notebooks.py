@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 END = "2027-06-30"
-EXPECTED = {"japan_ban", "suspension_expiry", "stockpile_diversification"}
+EXPECTED = {"japan_ban", "suspension_expiry", "stockpile_diversification", "sizing_and_sensitivity"}
 
 
 def test_the_analyst_notebooks_are_there():

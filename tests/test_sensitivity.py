@@ -3,6 +3,7 @@ import datetime
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from pydantic import TypeAdapter
 
@@ -68,9 +69,12 @@ def test_the_folder_holds_the_runs_the_indices_and_a_chart(sobol, tmp_path):
     assert "JP.cumulative_unmet_t" in text and "stockpiles.JP.days: uniform 0..180, whole numbers" in text
 
 
-def test_morris_screening_finds_no_effect_where_there_is_none():
-    result = sim.sensitivity(JAPAN, [STOCKPILE, EV_VALUE], samples=3, method="morris", end=END, workers=2,
-                             metrics=["JP.cumulative_unmet_t"])
+def test_morris_screening_finds_no_effect_where_there_is_none_and_repeats_itself_on_any_workers():
+    asked = dict(samples=3, method="morris", end=END, metrics=["JP.cumulative_unmet_t"])
+    result = sim.sensitivity(JAPAN, [STOCKPILE, EV_VALUE], workers=2, **asked)
+    again = sim.sensitivity(JAPAN, [STOCKPILE, EV_VALUE], workers=1, **asked)
+    pd.testing.assert_frame_equal(result.runs, again.runs)
+    pd.testing.assert_frame_equal(result.indices, again.indices)            # the bootstrap's intervals too
     assert len(result.runs) == 3 * (2 + 1)
     assert _index(result, "JP.cumulative_unmet_t", "sectors.ev.value_usd_per_unit", "mu_star") == 0
     assert _index(result, "JP.cumulative_unmet_t", "stockpiles.JP.days", "mu_star") > 1000   # t per 0..180 days

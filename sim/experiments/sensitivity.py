@@ -213,11 +213,9 @@ def sensitivity(scenario: str | Path, vary: Sequence[str] = (), *, samples: int 
                             scheduler, security, progress, default_out(file, "sensitivity").parent)
     seconds = time.perf_counter() - started
     sector_units = {sector: s.unit for sector, s in base.sectors.items()}
-    if not wanted:
-        country = focus_countries([s for runs in summaries for s in runs])[0]
-        wanted = [(country, name) for name in DEFAULT_FIGURES]
-    chosen = [headline(subject or focus_countries([s for runs in summaries for s in runs])[0], name, sector_units)
-              for subject, name in wanted]
+    worst = focus_countries([s for runs in summaries for s in runs])[0]     # the most affected country
+    chosen = [headline(subject or worst, name, sector_units)
+              for subject, name in (wanted or [(worst, name) for name in DEFAULT_FIGURES])]
     last_day = step_dates(base.calendar, end)[-1]
     table = pd.DataFrame([{"sample": i, "replication": r}
                           | {inp.name: iso(v) for inp, v in zip(inputs, values[i])}
@@ -410,7 +408,9 @@ def _design(method: str, inputs: int, samples: int, seed: int) -> np.ndarray:
 
 
 def _analyse(method: str, inputs: list[Input], unit: np.ndarray, y: np.ndarray, seed: int) -> pd.DataFrame:
-    """One metric's indices, a row per input."""
+    """One metric's indices, a row per input. The bootstrap of the intervals draws from a seed of its own, derived
+    from the run's and never 0 (SALib's Sobol' analysis takes a seed of 0 as none, and would draw anew each time)."""
+    seed = int(np.random.SeedSequence([seed, 0x5A17]).generate_state(1)[0]) or 1
     names = [i.name for i in inputs]
     problem = {"num_vars": len(inputs), "names": names, "bounds": [[0.0, 1.0]] * len(inputs)}
     if np.ptp(y) == 0:
