@@ -315,7 +315,8 @@ def _declared(doc: YamlDocument, base: Scenario, key: KeyPathResolved) -> Input:
 
 def _check_values(doc: YamlDocument, inputs: list[Input], values: list[list[Any]]) -> None:
     """Each input at both ends of its range (the others as written), then every sample, validated like a
-    hand-written file; ScenarioError with the problems located and the values named."""
+    hand-written file; ScenarioError with each place refused located once (with the first values refused
+    there) and how many trials were refused."""
     problems: dict[tuple, Problem] = {}
     refused = 0
     trials = [[(i, i.at(q))] for i in inputs for q in (0.0, 1.0)] + [list(zip(inputs, row)) for row in values]
@@ -329,13 +330,13 @@ def _check_values(doc: YamlDocument, inputs: list[Input], values: list[list[Any]
             refused += 1
             with_values = ", ".join(f"{i.name}={describe(v)}" for i, v in trial)
             for p in exc.problems:
-                problems.setdefault((p.file, p.path, p.line, p.message),
+                problems.setdefault((p.file, p.path, p.line),
                                     Problem(p.file, p.path, p.line, f"{p.message} [with {with_values}]"))
     if problems:
         shown = list(problems.values())[:SHOWN_PROBLEMS]
-        if len(problems) > SHOWN_PROBLEMS:
-            shown.append(Problem("--vary", "", None, f"and {len(problems) - SHOWN_PROBLEMS} more problems; "
-                                                     f"{refused} of {len(trials)} trials refused: narrow the ranges"))
+        if refused > 1 or len(problems) > SHOWN_PROBLEMS:
+            shown.append(Problem("--vary", "", None, f"{refused} of {len(trials)} trials refused (both ends of each "
+                                                     "range, then every sample): narrow the ranges"))
         raise ScenarioError(shown)
 
 
