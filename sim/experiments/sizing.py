@@ -35,6 +35,7 @@ from ..errors import Problem, ScenarioError
 from ..files import atomic_folder, write_json, write_table
 from ..results.headlines import Headline, headline, value
 from ..scenario import Scenario
+from ..scenario.events import first_restriction
 from ..scenario.loading import read_scenario, registry_for, validate_document
 from ..scenario.overrides import KeyPathResolved, apply, describe, resolve
 from ..version import __version__
@@ -312,8 +313,7 @@ def _parse_for(target: str, base: Scenario, end: dt.date | None) -> Target:
     from ..world import step_dates
 
     dates = step_dates(base.calendar, end)
-    first = min((e.start for e in base.events if getattr(e, "restricts", False) and isinstance(e.start, dt.date)),
-                default=None)
+    first = first_restriction(base.events)
     horizon = (dates[-1] - first).days / 7.0 if first is not None else None
     return parse_target(target, base, horizon)
 

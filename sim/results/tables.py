@@ -70,7 +70,7 @@ import numpy as np
 
 from ..errors import did_you_mean
 from ..scenario import Scenario
-from ..scenario.events import MeasureEvent
+from ..scenario.events import first_restriction
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 from ..world.markets import OUTSIDE
@@ -457,8 +457,7 @@ class Results:
     def first_measure(self) -> dt.date | None:
         """Start of the earliest export restriction (ban, licence, quota, origin rule; not a tariff), the
         'before/after' line of the summary and the start of 'weeks to shortfall'."""
-        starts = [e.start for e in self.world.events if isinstance(e, MeasureEvent) and e.restricts]
-        return min(starts) if starts else None
+        return first_restriction(self.world.events)
 
     @cached_property
     def events(self) -> pd.DataFrame:

@@ -6,6 +6,8 @@ The records say what a scenario writes; what a measure does is the engine's
 """
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import Discriminator, Field, Tag
@@ -49,6 +51,14 @@ class MeasureEvent(Event):
     front_load_days: NonNeg = Field(default=0.0, description="from 'announced' to 'start' buyers of covered "
                                                               "goods raise their working stock by this many days")
     at_sea: Literal["deliver", "stop"] = "deliver"
+
+
+def first_restriction(events: Iterable[Any]) -> dt.date | None:
+    """Start of the earliest export restriction among ``events`` (ban, licence, quota, origin rule; not a tariff),
+    of those whose start is a date and not a distribution still to draw: the summary's 'first measure', from which
+    weeks to shortfall count."""
+    starts = [e.start for e in events if isinstance(e, MeasureEvent) and e.restricts and isinstance(e.start, dt.date)]
+    return min(starts) if starts else None
 
 
 class ExportBanEvent(MeasureEvent):
