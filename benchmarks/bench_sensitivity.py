@@ -20,6 +20,7 @@ KOREA = ["scenarios/korea_after_expiry.yaml", "--vary", "events.april_2025_licen
          "--vary", "trade.switching_days_by_item.magnet.high_temp", "--vary", "stockpiles.KR.days",
          "--metric", "KR.cumulative_unmet_t", "--metric", "KR.peak_shortfall_share"]
 EXAMPLES = {   # name: the command's arguments after 'sensitivity'
+    "Korea, Sobol' N=64, 4 replications": KOREA + ["--samples", "64", "--replications", "4"],
     "Korea, Sobol' N=64": KOREA + ["--samples", "64"],
     "Korea, Morris 10 trajectories": KOREA + ["--samples", "10", "--method", "morris"],
     "Japan ban, declared inputs, Sobol' N=16": ["scenarios/japan_ban_uncertain.yaml", "--samples", "16",

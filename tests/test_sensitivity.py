@@ -157,3 +157,18 @@ def test_the_command_line_runs_prints_and_writes_the_analysis(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Sobol' indices (Saltelli), N = 2; 6 samples" in printed and f"sensitivity analysis in {out}" in printed
     assert (out / "runs.csv").is_file() and (out / "indices.csv").is_file() and not (out / "plots").exists()
+
+
+def test_what_is_still_drawn_is_named_and_with_replications_its_share_of_the_variance_measured():
+    """Japan's stockpile varied under japan_ban_uncertain: the reading of the ban, the release and the switching
+    delay are still drawn, alike in every sample; two replications a sample measure how much they move a run."""
+    asked = dict(samples=2, end=END, metrics=["JP.cumulative_unmet_t"], workers=2)
+    once = sim.sensitivity(SCENARIOS / "japan_ban_uncertain.yaml", ["stockpiles.JP.days=0..180"], **asked)
+    twice = sim.sensitivity(SCENARIOS / "japan_ban_uncertain.yaml", ["stockpiles.JP.days=0..180"], replications=2,
+                            **asked)
+    (held,) = [n for n in once.notes if n.startswith("note: still drawn")]
+    assert "trade.switching_days.magnet" in held and "stockpiles.JP.days," not in held and "not measured" in held
+    assert len(twice.runs) == 2 * len(once.runs) and set(twice.runs["replication"]) == {0, 1}
+    assert any(n.startswith("note: JP.cumulative_unmet_t: the draws held in common make") for n in twice.notes)
+    first = twice.runs[twice.runs["replication"] == 0].reset_index(drop=True)
+    assert first["JP.cumulative_unmet_t"].tolist() == once.runs["JP.cumulative_unmet_t"].tolist()   # replication 0

@@ -22,8 +22,10 @@ spread: interactions or a curved effect); cheaper, for ranking many inputs.
 
 Runs. Sample i runs replications 0..K-1 (``replications``, 1 by default) of one seed: common random numbers, so
 the uncertain inputs not varied, and the licence decisions, draw alike in every sample and the indices are not
-blurred by them; the metric of a sample is the mean over its K replications. The runs go to local processes
-or a Dask cluster (``scheduler``), as an ensemble's do.
+blurred by them; the metric of a sample is the mean over its K replications. What the held draws still move
+cannot be told from one replication, where it shows as interactions (total indices above first-order ones);
+with K > 1 the notes give its share of the variance. A run that draws licence decisions needs K of about 4. The
+runs go to local processes or a Dask cluster (``scheduler``), as an ensemble's do.
 
 Metrics. Headline figures of a country or element (``parse_metric``); by default the most affected country's
 peak shortfall, unmet demand, weeks to shortfall and output at risk. A figure in weeks that never happened (no
@@ -62,7 +64,7 @@ from ..version import __version__
 from ..world import step_dates
 from . import executors
 from .manifest import code_sha256
-from .single import check_end, default_out, run
+from .single import check_end, default_out, is_random, run
 from .sizing import parse_range
 from .sweeps import scenario_metric
 
@@ -221,7 +223,7 @@ def sensitivity(scenario: str | Path, vary: Sequence[str] = (), *, samples: int 
                           | {inp.name: iso(v) for inp, v in zip(inputs, values[i])}
                           | {m.key: _as_number(s, m, last_day) for m in chosen}
                           for i, runs in enumerate(summaries) for r, s in enumerate(runs)])
-    notes = _held_notes(base, inputs, seed, replications)
+    notes = _held_notes(base, _variant(doc, list(zip(inputs, values[0]))), inputs, seed, replications)
     frames = []
     for m in chosen:
         y = table.groupby("sample")[m.key].mean().to_numpy()
@@ -233,6 +235,8 @@ def sensitivity(scenario: str | Path, vary: Sequence[str] = (), *, samples: int 
         elif np.std(y) < FLAT * abs(np.mean(y)):
             notes.append(f"note: {m.key} varies by less than {100 * FLAT:g}% of its mean over the samples: its "
                          "indices measure little but noise")
+        noise = _noise_note(table, m, replications)
+        notes += [noise] if noise else []
         frames.append(_analyse(method, inputs, unit, y, seed).assign(metric=m.key, label=m.label, unit=m.unit))
     indices = pd.concat(frames, ignore_index=True)
     indices = indices[["metric", "label", "unit", "input"] + [c for c in indices.columns
@@ -246,7 +250,7 @@ def parse_inputs(doc: YamlDocument, base: Scenario, vary: Sequence[str]) -> list
     """The inputs ``--vary`` names, each resolved and checked; without any, the scenario's declared
     distributions drawn once per run. ScenarioError at ``--vary`` or at the key's line."""
     if not vary:
-        declared = [re.sub(r"\[(\d+)\]", r".\1", k) for k in written_inputs(base) if not k.endswith(".happened")]
+        declared = [k for k in _uncertain(base) if not k.endswith(".happened")]
         if not declared:
             raise ScenarioError.single("--vary", f"{base.name} declares no distribution drawn once per run: name "
                                                  "the inputs, --vary KEY.PATH=LOW..HIGH")
@@ -260,6 +264,11 @@ def parse_inputs(doc: YamlDocument, base: Scenario, vary: Sequence[str]) -> list
         seen.add(resolved.dotted)
         inputs.append(_ranged(resolved, span) if sep else _declared(doc, base, resolved))
     return inputs
+
+
+def _uncertain(base: Scenario) -> list[str]:
+    """The scenario's uncertain inputs drawn once per run, as key paths ``resolve`` reads (``events.3.happened``)."""
+    return [re.sub(r"\[(\d+)\]", r".\1", k) for k in written_inputs(base)]
 
 
 def _ranged(key: KeyPathResolved, span: str) -> Input:
@@ -321,11 +330,8 @@ def _check_values(doc: YamlDocument, inputs: list[Input], values: list[list[Any]
     refused = 0
     trials = [[(i, i.at(q))] for i in inputs for q in (0.0, 1.0)] + [list(zip(inputs, row)) for row in values]
     for trial in trials:
-        changed = doc
-        for i, v in trial:
-            changed = apply(changed, i.key.path, v)
         try:
-            validate_document(changed)
+            _variant(doc, trial)
         except ScenarioError as exc:
             refused += 1
             with_values = ", ".join(f"{i.name}={describe(v)}" for i, v in trial)
@@ -338,6 +344,14 @@ def _check_values(doc: YamlDocument, inputs: list[Input], values: list[list[Any]
             shown.append(Problem("--vary", "", None, f"{refused} of {len(trials)} trials refused (both ends of each "
                                                      "range, then every sample): narrow the ranges"))
         raise ScenarioError(shown)
+
+
+def _variant(doc: YamlDocument, setting: list[tuple[Input, Any]]) -> Scenario:
+    """The scenario with each input set to its value, validated like a hand-written file."""
+    changed = doc
+    for i, v in setting:
+        changed = apply(changed, i.key.path, v)
+    return validate_document(changed)
 
 
 # ---------------------------------------------------------------- running
@@ -454,15 +468,34 @@ def _as_number(summary: Summary, figure: Headline, last_day: dt.date) -> float:
     return float("nan") if figure.unit == "x initial" else 0.0
 
 
-def _held_notes(base: Scenario, inputs: list[Input], seed: int, replications: int) -> list[str]:
-    """Which uncertain inputs are not varied: held at the draws of the replications every sample shares."""
-    varied = {i.name for i in inputs}
-    held = [k for k in (re.sub(r"\[(\d+)\]", r".\1", k) for k in written_inputs(base)) if k not in varied]
-    if not held:
+def _held_notes(base: Scenario, variant: Scenario, inputs: list[Input], seed: int, replications: int) -> list[str]:
+    """What is still drawn in a sample (``variant``, the scenario with the inputs set): held at the draws of the
+    replications every sample shares; with one replication, that its part of the variance is not measured."""
+    if not is_random(variant):
         return []
+    varied = {i.name for i in inputs}
+    held = [k for k in _uncertain(base) if k not in varied]
     runs = f"replication{'s 0..' + str(replications - 1) if replications > 1 else ' 0'} of seed {seed}"
-    return [f"note: not varied, so drawn as in {runs} in every sample (common random numbers): {', '.join(held)}; "
-            "licence decisions too. --replications K averages each sample over K draws"]
+    note = (f"note: still drawn, alike in every sample ({runs}; common random numbers): "
+            + (f"{', '.join(held)}, and " if held else "") + "any licence reviews and decisions")
+    if replications == 1:
+        note += ("; with one replication their part of a figure's variance is not measured and shows as "
+                 "interactions (ST above S1): --replications 4 averages it and measures it")
+    return [note]
+
+
+def _noise_note(table: pd.DataFrame, metric: Headline, replications: int) -> str | None:
+    """With replications, how much of the variance the draws held in common make: of a single run's, and of the
+    averaged figure the indices read."""
+    if replications < 2:
+        return None
+    within = table.groupby("sample")[metric.key].var(ddof=1).mean()
+    single, averaged = table[metric.key].var(ddof=1), table.groupby("sample")[metric.key].mean().var(ddof=1)
+    if not (single > 0 and averaged > 0):
+        return None
+    return (f"note: {metric.key}: the draws held in common make {100 * within / single:.0f}% of a single run's "
+            f"variance and about {100 * within / replications / averaged:.0f}% of the average of "
+            f"{replications} that the indices read")
 
 
 def _number(x: float) -> str:
