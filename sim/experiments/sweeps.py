@@ -38,10 +38,10 @@ from ..errors import Problem, ScenarioError
 from ..files import atomic_folder, write_json, write_table
 from ..results import Summary
 from ..results.headlines import (
-    SECTOR_PREFIX,
     Headline,
     figures_for,
     focus_countries,
+    headline,
     iso,
     lookup,
     parse_metric,
@@ -108,8 +108,8 @@ class Sweep(paired.SideBySide):
     def grid(self) -> pd.DataFrame:
         """Of a grid: the metric (of a paired ensemble its P50), a row per value of the first parameter and a
         column per value of the second."""
-        frame = pd.DataFrame({"row": _labels_per_run(self.values), "column": _labels_per_run(self.by_values),
-                              "metric": self.metric_values})
+        frame = pd.DataFrame({"row": [describe(v) for v in self.values],
+                              "column": [describe(v) for v in self.by_values], "metric": self.metric_values})
         return frame.pivot(index="row", columns="column", values="metric").loc[_labels(self.values),
                                                                                 _labels(self.by_values)]
 
@@ -283,19 +283,17 @@ def sweep(scenario: str | Path, parameter: str | KeyPathResolved, values: Sequen
             if progress is not None:
                 progress(runs[-1])
     result = sweep_of(file, base.name, axes[0][0], [point[0] for point in points], runs, wanted,
-                      {sector: s.unit for sector, s in base.sectors.items()})
-    if len(axes) == 2:
-        result.by, result.by_values = axes[1][0], [point[1] for point in points]
-        table = result.table                # one new column, not an insert into a wide frame
-        result.table = pd.concat([table.iloc[:, :1], pd.DataFrame({result.by.dotted: result.by_values}),
-                                  table.iloc[:, 1:]], axis=1)
+                      {sector: s.unit for sector, s in base.sectors.items()},
+                      (axes[1][0], [point[1] for point in points]) if len(axes) == 2 else None)
     result.notes = notes
     return result
 
 
 def sweep_of(file: Path, name: str, parameter: KeyPathResolved, values: list[Any], runs: list[ScenarioRun],
-             metric: tuple[str | None, str] | None = None, sector_units: dict[str, str] | None = None) -> Sweep:
-    """The table, the metric and the long monthly frame of runs already made."""
+             metric: tuple[str | None, str] | None = None, sector_units: dict[str, str] | None = None,
+             by: tuple[KeyPathResolved, list[Any]] | None = None) -> Sweep:
+    """The table, the metric and the long monthly frame of runs already made; ``by``: of a grid, the second
+    parameter and its value in each run."""
     summaries = [s for run in runs for s in run.summaries]
     focus = focus_countries(summaries)
     subject, figure = metric or (None, "peak_shortfall_share")
@@ -306,11 +304,12 @@ def sweep_of(file: Path, name: str, parameter: KeyPathResolved, values: list[Any
     figures = figures_for(summaries, countries)
     chosen = lookup(f"{subject}.{figure}", figures)
     if chosen is None:      # a sector without unmet demand in any run, or an element without a price
-        unit = (sector_units or {}).get(figure.removeprefix(SECTOR_PREFIX), "units")
-        chosen = Headline(subject, figure, figure.replace("_", " ", 1), unit)
+        chosen = headline(subject, figure, sector_units or {})
         figures.append(chosen)
-    table = paired_table(parameter, values, runs, figures) if runs[0].replications else pd.DataFrame(
-        [{parameter.dotted: v} | {f.key: value(run.summary, f) for f in figures} for v, run in zip(values, runs)])
+    settings = [{parameter.dotted: v} | ({by[0].dotted: b} if by is not None else {})
+                for v, b in zip(values, by[1] if by is not None else values)]
+    table = paired_table(settings, runs, figures) if runs[0].replications else pd.DataFrame(
+        [setting | {f.key: value(run.summary, f) for f in figures} for setting, run in zip(settings, runs)])
     for f in figures:                                           # None (never happened) as NaN
         if runs[0].replications:
             numeric = [f"{f.key} diff p{p}" for p in PERCENTILES] + (
@@ -321,18 +320,18 @@ def sweep_of(file: Path, name: str, parameter: KeyPathResolved, values: list[Any
             table[column] = pd.to_numeric(table[column])
     monthly = pd.concat([run.series.assign(scenario=run.label) for run in runs], ignore_index=True)
     monthly = monthly[["scenario"] + [c for c in monthly.columns if c != "scenario"]]
-    return Sweep(file, name, parameter, values, runs, figures, chosen, table, monthly)
+    return Sweep(file, name, parameter, values, runs, figures, chosen, table, monthly,
+                 by=by[0] if by is not None else None, by_values=list(by[1]) if by is not None else [])
 
 
-def paired_table(parameter: KeyPathResolved, values: list[Any], runs: list[ScenarioRun],
-                 figures: list[Headline]) -> pd.DataFrame:
-    """A row per value: ``KEY p5|p50|p95|happened`` of each figure over its replications, and ``KEY diff
-    p5|p50|p95`` of the paired difference against the first value (this value's replication r minus the
-    first's; dates in days)."""
+def paired_table(settings: list[dict[str, Any]], runs: list[ScenarioRun], figures: list[Headline]) -> pd.DataFrame:
+    """A row per value (``settings``: each run's parameters and their values): ``KEY p5|p50|p95|happened`` of
+    each figure over its replications, and ``KEY diff p5|p50|p95`` of the paired difference against the first
+    value (this value's replication r minus the first's; dates in days)."""
     first = runs[0].replications
     rows = []
-    for v, run in zip(values, runs):
-        row = {parameter.dotted: v}
+    for setting, run in zip(settings, runs):
+        row = dict(setting)
         for f in figures:
             row |= {f"{f.key} {k}": x for k, x in paired.figure_band(run.replications, f).items()}
             row |= {f"{f.key} diff p{p}": paired.paired_band(first, run.replications, f)[f"p{p}"]
@@ -360,11 +359,7 @@ def scenario_metric(name: str, scenario: Scenario) -> tuple[str | None, str]:
 
 def _labels(values: Sequence[Any]) -> list[str]:
     """Each distinct value as text, in the order given."""
-    return list(dict.fromkeys(_labels_per_run(values)))
-
-
-def _labels_per_run(values: Sequence[Any]) -> list[str]:
-    return [describe(v) for v in values]
+    return list(dict.fromkeys(describe(v) for v in values))
 
 
 def _elements(summaries: list[Summary]) -> set[str]:
