@@ -7,13 +7,11 @@ import numpy as np
 import pytest
 
 from sim import load_scenario
-from sim.engine.shipping import not_dust
 from sim.engine.simulation import Simulation
-from sim.engine.transit import Shipment
 from sim.kernels.clearing import DUST_T, resource
+from sim.kernels.exports import held_for_licences
 from sim.kernels.products import matmul, matvec, vecmat
 from sim.kernels.tagged import add_origin
-from sim.stages import REFINERY
 
 from .conftest import SCENARIOS
 
@@ -63,9 +61,13 @@ def test_a_licence_holds_nothing_of_a_route_where_its_share_is_a_rounding_residu
     shifting every later random draw): that route ships unheld; a real share is held."""
     goods = np.zeros((2, 3, 2))
     goods[:, 0, :] = [[1.0, 2.0], [3.0, 4.0]]             # t of two oxides on two routes (row 0: the mass)
-    sent = Shipment(REFINERY, np.array([0, 1]), np.array([1, 0]), goods)
-    share = not_dust(REFINERY, sent, np.array([[1e-19, 0.0], [0.5, 0.0]]))
-    assert share.tolist() == [[0.0, 0.0], [0.5, 0.0]]
+    buyer, supplier = np.array([0, 1]), np.array([1, 0])
+    share = np.zeros((2, 2, 2))                            # [buyer, supplier, oxide]
+    share[0, 1], share[1, 0] = [1e-19, 0.0], [0.5, 0.0]
+    held, t, left, mass = held_for_licences(goods, buyer, supplier, (share,), False)
+    assert held[0, :, 0, :].tolist() == [[0.0, 0.0], [1.5, 0.0]]
+    assert t[0].tolist() == [0.0, 1.5]
+    assert left[:, 0, :].tolist() == [[1.0, 2.0], [1.5, 4.0]] and mass.tolist() == [3.0, 5.5]
 
 
 @pytest.mark.parametrize("zeros", [0.0, 0.7])

@@ -223,7 +223,7 @@ class ExportLicence(ExportMeasure):
         cover.licensed.append((self, share))
         cover.add_days(share, self.expected_days)
 
-    def applications(self, held: Shipment, routes: list[int], t: np.ndarray, state: State) -> list[int]:
+    def applications(self, held: Shipment, routes: np.ndarray, t: np.ndarray, state: State) -> list[int]:
         """The goods held on some of ``held``'s ``routes`` (``t`` of each) as applications, route after route: by
         end user where the odds tell them apart, then in lots where the stage has a lot size; made, in turn, at
         the state's desk (``transit.Awaiting``), which holds their goods: returns their numbers."""
@@ -231,10 +231,10 @@ class ExportLicence(ExportMeasure):
         s = STAGES.index(stage)
         if not lot_t and not (end_users == "all" and self.odds.by_end_user):      # a route's goods, one application
             rows, goods = held.held_rows()
-            return list(desk.hold(self.index, END_USERS.index(end_users), s, held.supplier[routes],
-                                  held.buyer[routes], rows[routes], goods[routes], t))
+            return list(desk.hold(self.index, END_USERS.index(end_users), s, held.supplier, held.buyer, rows, goods,
+                                  t, routes))
         made = []
-        for r in routes:
+        for r in routes.tolist():
             shipment = held.route(r)
             for end_user, lot in self._lots(shipment, state):
                 rows, goods = lot.held_rows()

@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InvariantError
-from ..kernels.clearing import DUST_T
-from ..kernels.exports import leave_stock, return_goods, settle_decisions
-from ..kernels.sums import row_sums
-from ..stages import STAGES
+from ..kernels.exports import held_for_licences, leave_stock, return_goods, settle_decisions
+from ..stages import MINE, STAGES
 from .measures import ExportLicence
 from .state import State
 from .stocks import Stocks
@@ -47,35 +45,28 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
              licensed: list[tuple[ExportLicence, np.ndarray]]) -> Exports | None:
     """Exports that left the suppliers' stocks (``routes`` [2, n]: buyers, suppliers; their goods ``goods``
     [n, L, X] at the provenance rows ``rows`` [n, L]: ``sim.kernels.exports.leave_stock``): by sea, or the
-    share a licence covers to a licence office first."""
+    share a licence covers to a licence office first: what each licence holds, in turn, is one compiled call
+    (``sim.kernels.exports.held_for_licences``), and the measure makes its applications of it."""
     if routes.shape[1] == 0:
         return None
     b, j = routes[0], routes[1]                  # by index: unpacking iterates over the array, slower
-    sent = Shipment(stage, b, j, goods, rows, state.stocks[stage].tagged.shape[1])
+    q = state.stocks[stage].tagged.shape[1]
     if not licensed:                             # all to sea: every route ``leave_stock`` returns carries goods
-        return Exports(goods, sent=sent)
+        return Exports(goods, sent=Shipment(stage, b, j, goods, rows, q))
     exports = Exports(goods)
-    for measure, share in licensed:
-        held = sent.take(not_dust(stage, sent, share[b, j]))
-        t = row_sums(traded_mass(stage, held.goods))      # each route's t held, as an application sums it
-        made = measure.applications(held, np.flatnonzero(t > 0).tolist(), t[t > 0], state)
+    parts, t, left, mass = held_for_licences(goods, b, j, tuple(share for _, share in licensed), stage == MINE)
+    for (measure, _), part, held_t in zip(licensed, parts, t):
+        routes_held = np.flatnonzero(held_t > 0)
+        made = measure.applications(Shipment(stage, b, j, part, rows, q), routes_held,
+                                    held_t[routes_held], state)
         if made:
             exports.applications.append((measure, made))
-    carrying = np.flatnonzero(sent.goods[:, 0, :].sum(axis=1) > 0)
+    sent, carrying = Shipment(stage, b, j, left, rows, q), np.flatnonzero(mass > 0)
     if len(carrying) == len(b):                  # nothing held for a licence: no copy
         exports.sent = sent
     elif len(carrying):
         exports.sent = sent.routes(carrying)
     return exports
-
-
-def not_dust(stage: str, sent: Shipment, cover: np.ndarray) -> np.ndarray:
-    """The share ``cover`` [n, I] of each route's goods a licence holds, but none of a route where that is less
-    than ``DUST_T`` (a rounding residue of a share, a few 1e-19 t): such goods ship unheld rather than draw a
-    review, whose random draw would shift every later one."""
-    covered = (traded_mass(stage, sent.goods) * cover).sum(axis=1)
-    dust = (covered > 0) & (covered < DUST_T)
-    return np.where(dust[:, None], 0.0, cover) if dust.any() else cover
 
 
 def return_to_exporter(state: State, shipment: Shipment, refused: bool, books: Books | None,

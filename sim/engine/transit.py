@@ -11,11 +11,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..kernels.exports import compact, land_due, put_to_sea
+from ..kernels.exports import compact, hold_routes, land_due, put_to_sea
 from ..kernels.sums import first_row_sum
 from ..kernels.tagged import compacted, spread
 from ..stages import MINE, STAGES
 from .stocks import Stocks
+
+NO_T = np.zeros(0)         # ``Awaiting.hold`` without t: taken from the goods
 
 
 class Shipment:
@@ -269,6 +271,7 @@ class Awaiting:
 
     ROOM = 4      # as a hold's (``Hold.make_room``): a pool made room in is at most a quarter full
     ENTRIES = 512     # of each stage's pool at first
+    COLUMNS = ("measure", "end_user", "s", "exporter", "importer", "start", "length", "t", "held")
 
     def __init__(self, shapes: dict[str, tuple[int, int]], rows: int = 256):
         entries = self.ENTRIES
@@ -285,28 +288,25 @@ class Awaiting:
         self.held = np.zeros(rows, bool)
 
     def hold(self, measure: int, end_user: int, s: int, exporter: np.ndarray, importer: np.ndarray,
-             rows: np.ndarray, goods: np.ndarray, t: np.ndarray | None = None) -> range:
+             rows: np.ndarray, goods: np.ndarray, t: np.ndarray | None = None,
+             routes: np.ndarray | None = None) -> range:
         """Make applications of stage ``s`` for ``measure``'s ``end_user``, one a route (``exporter``, ``importer``
-        [n]) whose goods are ``goods`` [n, L, X] at ``rows`` [n, L], their ``t`` [n] (or taken from the goods),
-        and hold them: returns their numbers."""
-        n, length = rows.shape
+        [N]) whose goods are ``goods`` [N, L, X] at ``rows`` [N, L], their ``t`` [n] (or taken from the goods),
+        of the ``routes`` [n] given (all of them: None), and hold them: returns their numbers. One compiled call
+        (``sim.kernels.exports.hold_routes``)."""
+        routes = np.arange(len(exporter)) if routes is None else routes
+        n, length = len(routes), rows.shape[1]
         if self.used[s] + n * length > len(self.rows[s]):
             self._make_room(s, n * length)
         if self.n + n > len(self.t):
             self._more_rows(self.n + n)
         start, first = self.used[s], self.n
-        self.used[s], self.n = end, last = start + n * length, first + n
-        self.rows[s][start:end] = rows.reshape(-1)
-        self.values[s][start:end] = goods.reshape(n * length, goods.shape[2])
-        made = slice(first, last)              # slices, not an index: a tenth of the cost on a few rows
-        self.measure[made], self.end_user[made], self.s[made] = measure, end_user, s
-        self.exporter[made], self.importer[made] = exporter, importer
-        self.start[made], self.length[made], self.held[made] = range(start, end, length), length, True
+        hold_routes(self.rows[s], self.values[s], tuple(getattr(self, name) for name in self.COLUMNS), first, start,
+                    measure, end_user, s, exporter, importer, rows, goods, routes, NO_T if t is None else t)
+        self.used[s], self.n = start + n * length, first + n
         if t is None:
-            self.restate(range(first, last))
-        else:
-            self.t[made] = t
-        return range(first, last)
+            self.restate(range(first, first + n))
+        return range(first, first + n)
 
     def restate(self, applications: Iterable[int]) -> None:
         """Take the applications' ``t`` anew from their goods (a ban stopped some of them while they waited)."""
@@ -328,7 +328,7 @@ class Awaiting:
     def _more_rows(self, rows: int) -> None:
         """Room for ``rows`` applications in all: every column twice as long, or longer (``larger``: ``hold`` writes
         each column of a new application)."""
-        for name in ("measure", "end_user", "s", "exporter", "importer", "start", "length", "t", "held"):
+        for name in self.COLUMNS:
             column = getattr(self, name)
             setattr(self, name, larger(column, self.n, max(rows, 2 * len(column))))
 

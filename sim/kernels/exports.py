@@ -11,8 +11,9 @@ import numpy as np
 
 from . import kernel
 from .balance import add_transit
+from .clearing import DUST_T
 from .records import append_goods
-from .sums import first_row_sum, pairwise_sum
+from .sums import first_row_sum, pairwise_sum, row_sums
 from .tagged import add_goods, add_rows, add_run, item_mass
 
 
@@ -250,6 +251,83 @@ def return_goods(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, pipeli
 
 
 APPROVED, REFUSED = 1, 2      # a licence decision's outcome (``settle_decisions``; 0: nothing left to decide)
+
+
+
+@kernel
+def traded_of(goods: np.ndarray, concentrate: bool) -> np.ndarray:
+    """[n, I] each route's mass in the stage's traded items (``transit.traded_mass``): concentrate is one item, t
+    REO of all its elements (row 0 summed as NumPy sums it), else row 0 as it is (a view)."""
+    mass = goods[:, 0, :]
+    if not concentrate:
+        return mass
+    out = np.empty((goods.shape[0], 1))
+    out[:, 0] = row_sums(mass)
+    return out
+
+
+@kernel
+def held_for_licences(goods: np.ndarray, buyer: np.ndarray, supplier: np.ndarray, shares: tuple,
+                      concentrate: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What each licence holds of the goods [n, L, X] that left on the routes ``buyer``, ``supplier`` [n], one
+    licence after another (``shares``: each one's [C, C, I] share of the goods from a supplier to a buyer, I the
+    stage's traded items, one for ``concentrate``): its share of what the ones before it left, but none of a
+    route where that comes to less than ``DUST_T`` (a rounding residue of a share, which would draw a review
+    whose random draw would shift every later one). Returns the goods each holds [m, n, L, X] and their t [m, n]
+    (of the traded items), the goods left to go to sea [n, L, X] and their mass [n]: NumPy's arithmetic and
+    sums on the same numbers, as ``shipping.dispatch`` took them with ``Shipment.take`` before."""
+    n, L, X = goods.shape
+    m = len(shares)
+    left = goods.copy()
+    parts = np.empty((m, n, L, X))
+    t = np.empty((m, n))
+    for k in range(m):
+        share = shares[k]
+        I = share.shape[2]
+        cover = np.empty((n, I))
+        covered = np.empty((n, I))
+        traded = traded_of(left, concentrate)
+        for r in range(n):
+            for i in range(I):
+                cover[r, i] = share[buyer[r], supplier[r], i]
+                covered[r, i] = traded[r, i] * cover[r, i]
+        by_route = row_sums(covered)
+        part = parts[k]
+        for r in range(n):
+            if 0.0 < by_route[r] < DUST_T:
+                cover[r, :] = 0.0
+            for q in range(L):
+                for x in range(X):
+                    part[r, q, x] = left[r, q, x] * cover[r, 0 if concentrate else x]
+                    left[r, q, x] = left[r, q, x] - part[r, q, x]
+        t[k] = row_sums(traded_of(part, concentrate))
+    return parts, t, left, row_sums(left[:, 0, :])
+
+
+
+@kernel
+def hold_routes(pool_rows: np.ndarray, pool_values: np.ndarray, columns: tuple, first: int, start: int,
+                measure: int, end_user: int, s: int, exporter: np.ndarray, importer: np.ndarray, rows: np.ndarray,
+                goods: np.ndarray, routes: np.ndarray, t: np.ndarray) -> None:
+    """Licence applications made at the desk (``transit.Awaiting``), one for each of ``routes`` [n] of the
+    goods [N, L, X] at the provenance rows [N, L] that left ``exporter`` for ``importer`` [N]: numbers
+    ``first`` on, their goods in a run of L entries each from entry ``start`` of the stage's pool
+    (``pool_rows``, ``pool_values``), which has room. ``columns``: the desk's (measure, end user, stage,
+    exporter, importer, start, length, t, held); ``t`` [n] each one's t, or no rows (the caller restates
+    them)."""
+    measures, end_users, stages, exporters, importers, starts, lengths, ts, held = columns
+    L, X = rows.shape[1], goods.shape[2]
+    for k in range(routes.shape[0]):
+        r, a, at = routes[k], first + k, start + k * L
+        for q in range(L):
+            pool_rows[at + q] = rows[r, q]
+            for x in range(X):
+                pool_values[at + q, x] = goods[r, q, x]
+        measures[a], end_users[a], stages[a] = measure, end_user, s
+        exporters[a], importers[a] = exporter[r], importer[r]
+        starts[a], lengths[a], held[a] = at, L, True
+        if t.shape[0]:
+            ts[a] = t[k]
 
 
 @kernel
