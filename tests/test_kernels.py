@@ -400,6 +400,41 @@ def test_quotas_cut_shipments_as_numpy_did_bit_for_bit(seed, items, per_importer
     assert all(a.tobytes() == b.tobytes() for a, b in zip(got, expected))
 
 
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), concentrate=st.booleans(), licences=st.integers(1, 3))
+def test_licences_in_turn_hold_their_shares_of_what_the_ones_before_left_as_numpy_did_bit_for_bit(
+        seed, concentrate, licences):
+    """Each licence holds its share of a route's goods (by traded item; concentrate is one, t REO of its
+    elements) out of what the licences before it left, none of a route where that is under a milligram: the
+    goods held, their t, the goods left and their mass are bit for bit what NumPy's arrays gave
+    (``Shipment.take`` and the sums along the items)."""
+    from sim.kernels.clearing import DUST_T
+    from sim.kernels.exports import held_for_licences
+    rng = np.random.default_rng(seed)
+    C, n, L, X = 4, 6, 5, 3
+    items = 1 if concentrate else X
+    goods = rng.random((n, L, X)) * 10 * (rng.random((n, L, X)) < 0.7)
+    goods[:, 0] = goods[:, 1:].sum(axis=1)                      # row 0: the mass
+    buyer, supplier = rng.integers(0, C, n), rng.integers(0, C, n)
+    shares = tuple(rng.choice([0.0, 0.3, 1.0, 1e-19], (C, C, items)) for _ in range(licences))
+    left, held, ts = goods.copy(), [], []
+
+    def traded(g):
+        return g[:, 0, :].sum(axis=-1, keepdims=True) if concentrate else g[:, 0, :]
+    for share in shares:
+        cover = share[buyer, supplier]
+        covered = (traded(left) * cover).sum(axis=1)
+        cover = np.where(((covered > 0) & (covered < DUST_T))[:, None], 0.0, cover)
+        part = left * cover[:, None, :]
+        left = left - part
+        held.append(part)
+        ts.append(traded(part).sum(axis=1))
+    got = held_for_licences(goods, buyer, supplier, shares, concentrate)
+    expected = (np.array(held), np.array(ts), left, left[:, 0, :].sum(axis=1))
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(got, expected))
+
+
 @settings(max_examples=50, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_a_quota_that_allows_more_than_is_shipped_leaves_the_market_as_none(seed):
