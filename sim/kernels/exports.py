@@ -253,7 +253,6 @@ def return_goods(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, pipeli
 APPROVED, REFUSED = 1, 2      # a licence decision's outcome (``settle_decisions``; 0: nothing left to decide)
 
 
-
 @kernel
 def traded_of(goods: np.ndarray, concentrate: bool) -> np.ndarray:
     """[n, I] each route's mass in the stage's traded items (``transit.traded_mass``): concentrate is one item, t
@@ -302,7 +301,6 @@ def held_for_licences(goods: np.ndarray, buyer: np.ndarray, supplier: np.ndarray
                     left[r, q, x] = left[r, q, x] - part[r, q, x]
         t[k] = row_sums(traded_of(part, concentrate))
     return parts, t, left, row_sums(left[:, 0, :])
-
 
 
 @kernel
