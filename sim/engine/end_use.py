@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels.clearing import clear_market
-from ..kernels.end_use import magnets_by_grade, serve_end_uses
-from ..kernels.products import matmul
+from ..kernels.end_use import defence_shares, serve_end_uses
 from ..stages import MAGNET, MINE, REFINERY
 from ..world import Network
 from ..world.provenance import TaggedFlow
@@ -57,12 +56,8 @@ def end_use(state: State, net: Network, acting: list[ExportMeasure], day: int, d
 
 
 def end_user_shares(state: State, net: Network, by_sector: np.ndarray, by_grade: np.ndarray, day: int) -> None:
-    """Defence sectors' share of each country's use of magnets (by grade), oxides and concentrate."""
-    defence = magnets_by_grade(by_sector * net.defence[None], state.sector_grades)
-    oxide = matmul(by_grade / net.country_yield[:, None], net.recipe) + net.non_magnet_t_per_day[day] * net.step_days
-    oxide_d = matmul(defence / net.country_yield[:, None], net.recipe)
-    state.defence_share[MAGNET] = np.where(by_grade > 0, defence / np.where(by_grade > 0, by_grade, 1), 0.0)
-    state.defence_share[REFINERY] = np.where(oxide > 0, oxide_d / np.where(oxide > 0, oxide, 1), 0.0)
-    total = oxide.sum(axis=1, keepdims=True)
-    state.defence_share[MINE] = np.where(total > 0, oxide_d.sum(axis=1, keepdims=True)
-                                         / np.where(total > 0, total, 1), 0.0)
+    """Defence sectors' share of each country's use of magnets (by grade), oxides and concentrate: one compiled
+    call (``sim.kernels.end_use.defence_shares``)."""
+    shares = defence_shares(by_sector, by_grade, net.defence, state.sector_grades, net.country_yield, net.recipe,
+                            net.non_magnet_t_per_day[day], float(net.step_days))
+    state.defence_share[MAGNET], state.defence_share[REFINERY], state.defence_share[MINE] = shares

@@ -9,7 +9,7 @@ from .clearing import sum_over_suppliers
 from .exports import leave_stock
 from .production import use_average
 from .products import matmul, matvec
-from .sums import pairwise_sum
+from .sums import pairwise_sum, row_sums
 from .tagged import take_share
 
 
@@ -37,6 +37,43 @@ def magnets_by_grade(by_sector: np.ndarray, sector_grades: np.ndarray) -> np.nda
             for g in range(G):
                 grades[c, g] += by_sector[c, s] * sector_grades[c, s, g]
     return grades
+
+
+
+@kernel
+def defence_shares(by_sector: np.ndarray, by_grade: np.ndarray, defence: np.ndarray, sector_grades: np.ndarray,
+                   country_yield: np.ndarray, recipe: np.ndarray, non_magnet: np.ndarray,
+                   step_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Defence sectors' share of each country's use this step: of magnets by grade [C, G] (``by_sector`` [C, S]
+    of the ``defence`` [S] sectors split by ``sector_grades``, over ``by_grade``), of oxides [C, E] (the
+    recipe's content of those magnets over the country's ``country_yield`` [C], over all its oxide use: magnets'
+    and ``non_magnet`` [C, E] t a day's) and of concentrate [C, 1] (the same, all elements together); 0 where the
+    country uses none. NumPy's arithmetic, in its order."""
+    C, S = by_sector.shape
+    own = np.empty((C, S))
+    for c in range(C):
+        for s in range(S):
+            own[c, s] = by_sector[c, s] * defence[s]
+    by_defence = magnets_by_grade(own, sector_grades)
+    G = by_grade.shape[1]
+    magnets, over_yield, over_yield_d = np.empty((C, G)), np.empty((C, G)), np.empty((C, G))
+    for c in range(C):
+        for g in range(G):
+            magnets[c, g] = by_defence[c, g] / by_grade[c, g] if by_grade[c, g] > 0 else 0.0
+            over_yield[c, g] = by_grade[c, g] / country_yield[c]
+            over_yield_d[c, g] = by_defence[c, g] / country_yield[c]
+    oxide, oxide_d = matmul(over_yield, recipe), matmul(over_yield_d, recipe)
+    E = oxide.shape[1]
+    oxides = np.empty((C, E))
+    for c in range(C):
+        for e in range(E):
+            oxide[c, e] = oxide[c, e] + non_magnet[c, e] * step_days
+            oxides[c, e] = oxide_d[c, e] / oxide[c, e] if oxide[c, e] > 0 else 0.0
+    total, total_d = row_sums(oxide), row_sums(oxide_d)
+    concentrate = np.empty((C, 1))
+    for c in range(C):
+        concentrate[c, 0] = total_d[c] / total[c] if total[c] > 0 else 0.0
+    return magnets, oxides, concentrate
 
 
 @kernel
