@@ -3,6 +3,8 @@ facts the tables are made of). The mass balance is one function of the booked ac
 """
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 
 from ..errors import InvariantError
@@ -136,8 +138,8 @@ class Ledger:
         """Record the licence applications made in step ``k`` (their numbers at the ``desk``), in the order made."""
         if self.accounts is None:
             return
-        self.recorder.licence_outcomes(k, [(*route, t, "applied") for route, t in
-                                           zip(desk.routes(applications), desk.t[applications].tolist())])
+        made = np.asarray(applications, np.int64)
+        self.recorder.licence_outcomes(k, *desk.routes_of(made), desk.t[made].tolist(), repeat("applied"))
 
     def decided(self, k: int, desk: Awaiting, applications: np.ndarray, outcome: np.ndarray, t: np.ndarray) -> None:
         """Book licence decisions made in step ``k`` on ``applications`` [n] (their numbers at the ``desk``;
@@ -146,10 +148,10 @@ class Ledger:
         decisions have their own door rather than a Flows."""
         if self.accounts is None:
             return
-        self.recorder.licence_outcomes(k, [
-            (*route, tonnes, OUTCOMES[made])
-            for route, outcomes, ts in zip(desk.routes(applications), outcome.tolist(), t.tolist())
-            for made, tonnes in zip(outcomes, ts) if made])
+        made = outcome.ravel()              # each decision's share refused outright, then its rest: in order
+        parts = np.flatnonzero(made)
+        self.recorder.licence_outcomes(k, *desk.routes_of(applications[parts // 2]), t.ravel()[parts].tolist(),
+                                       [OUTCOMES[m] for m in made[parts].tolist()])
 
     def waiting(self, k: int, desk: Awaiting, applications: list[int]) -> None:
         """Record the applications waiting in licence offices' queues at the end of step ``k`` (their numbers at

@@ -320,10 +320,12 @@ class Awaiting:
 
     def routes(self, applications: Iterable[int] | np.ndarray) -> list[tuple[str, int, int]]:
         """(stage, exporter, importer) of each of ``applications``."""
-        applications = np.asarray(applications, np.int64)
-        return [(STAGES[s], e, i) for s, e, i in zip(self.s[applications].tolist(),
-                                                   self.exporter[applications].tolist(),
-                                                   self.importer[applications].tolist())]
+        return list(zip(*self.routes_of(np.asarray(applications, np.int64))))
+
+    def routes_of(self, applications: np.ndarray) -> tuple[list[str], list[int], list[int]]:
+        """The stages, exporters and importers of ``applications`` [n], as columns."""
+        return ([STAGES[s] for s in self.s[applications].tolist()], self.exporter[applications].tolist(),
+                self.importer[applications].tolist())
 
     def _more_rows(self, rows: int) -> None:
         """Room for ``rows`` applications in all: every column twice as long, or longer (``larger``: ``hold`` writes

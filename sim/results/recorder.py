@@ -13,6 +13,9 @@ stays available to every table.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import repeat
+
 import numpy as np
 
 from ..kernels.records import put_levels
@@ -145,14 +148,15 @@ class Recorder:
         self.use_oxide_opening = use_oxide.copy()
 
     # ------------------------------------------------------------ trade
-    def licence_outcomes(self, k: int, records: list[tuple[str, int, int, float, str]]) -> None:
-        """What became of licence applications in step ``k``, one a route's exports each: (stage, exporter,
-        importer, t, outcome), ``t`` in t REO or t magnet, ``outcome`` "applied", "approved" or "refused"; all at
+    def licence_outcomes(self, k: int, stages: Iterable[str], exporters: Iterable[int], importers: Iterable[int],
+                         t: Iterable[float], outcomes: Iterable[str]) -> None:
+        """What became of licence applications in step ``k``, one a route's exports each, as columns: stage,
+        exporter, importer, ``t`` in t REO or t magnet, ``outcome`` "applied", "approved" or "refused"; all at
         once, in the order they came (a licensing run makes tens of thousands). A decision after the calendar's
         end counts in its last step."""
         k = min(k, self.n - 1)
         if self.keeps(k):
-            self.licences.extend([(k, *record) for record in records])
+            self.licences.extend(zip(repeat(k), stages, exporters, importers, t, outcomes))
 
     def licence_waiting(self, k: int, stage: str, supplier: int, buyer: int, applications: int, t: float) -> None:
         """Applications (and their t) of one route waiting in a licence office's queue at the end of step k."""
