@@ -575,6 +575,34 @@ def test_end_use_demand_by_sector_and_grade_is_numpy_s_arithmetic_to_the_bit(see
         assert np.allclose(by_grade, added, rtol=1e-14, atol=0.0)
 
 
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), sectors=st.integers(1, 9), grades=st.integers(1, 4))
+def test_defence_shares_of_use_are_numpy_s_arithmetic_to_the_bit(seed, sectors, grades):
+    """Defence sectors' share of each country's use of magnets by grade, of oxides and of concentrate (what
+    measures on civil or defence users cover): the NumPy formulas' bits, 0 where a country uses nothing."""
+    from sim.kernels.end_use import defence_shares, magnets_by_grade
+    from sim.kernels.products import matmul
+    rng = np.random.default_rng(seed)
+    C, E = 6, 5
+    by_sector = rng.random((C, sectors)) * 10.0 ** rng.uniform(-3, 4, (C, sectors)) * (rng.random((C, sectors)) < 0.7)
+    defence = rng.random(sectors) < 0.4
+    sector_grades = rng.random((C, sectors, grades)) * (rng.random((C, sectors, grades)) < 0.6)
+    by_grade = magnets_by_grade(by_sector, sector_grades)
+    country_yield = rng.uniform(0.5, 1.0, C)
+    recipe = rng.random((grades, E)) * (rng.random((grades, E)) < 0.5)
+    non_magnet = rng.random((C, E)) * (rng.random((C, E)) < 0.5)
+    got = defence_shares(by_sector, by_grade, defence, sector_grades, country_yield, recipe, non_magnet, 7.0)
+    d = magnets_by_grade(by_sector * defence[None], sector_grades)
+    oxide = matmul(by_grade / country_yield[:, None], recipe) + non_magnet * 7.0
+    oxide_d = matmul(d / country_yield[:, None], recipe)
+    total = oxide.sum(axis=1, keepdims=True)
+    expected = (np.where(by_grade > 0, d / np.where(by_grade > 0, by_grade, 1), 0.0),
+                np.where(oxide > 0, oxide_d / np.where(oxide > 0, oxide, 1), 0.0),
+                np.where(total > 0, oxide_d.sum(axis=1, keepdims=True) / np.where(total > 0, total, 1), 0.0))
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(got, expected))
+
+
 FIRST_CALLS = """
 import numpy as np
 from numba.core import event
