@@ -432,3 +432,40 @@ def test_a_desk_that_makes_room_often_decides_lots_at_an_office_as_one_that_neve
         return pickle.dumps({name: frame for name, frame in results.tables("step").items()})
 
     assert tables(1) == tables(1 << 20)
+
+
+@given(seed=st.integers(0, 2**32 - 1), changes=st.integers(0, 3))
+def test_chances_are_the_importer_s_odds_in_force_that_day_at_most_its_end_user_s_cap(seed, changes):
+    """Each application's chance is its measure's odds for its importer as in force on its day (a change from
+    its date on, the spin-up's days as day 0), capped by its end user's odds where a change names them: as
+    NumPy's search over the change days and ``fmin`` give them, for two licences with changes and a measure
+    without odds (which approves everything)."""
+    from types import SimpleNamespace
+
+    from sim.engine.licensing import odds_table
+    from sim.engine.transit import END_USERS
+    from sim.kernels.licences import approval_chances
+    rng = np.random.default_rng(seed)
+    C, n = 4, 40
+
+    def odds(k: int) -> SimpleNamespace:
+        caps = rng.random(k + 1)
+        caps[rng.random(k + 1) < 0.4] = np.nan
+        return SimpleNamespace(from_day=np.concatenate([[-np.inf], np.sort(rng.integers(0, 60, k)).astype(float)]),
+                               importer=rng.random((k + 1, C)), end_user={"defence": caps})
+    licences = [odds(changes), None, odds(max(0, changes - 1))]
+    measure = rng.choice([0, 2], n)
+    importer, end_user = rng.integers(0, C, n), rng.integers(0, len(END_USERS), n)
+    days = rng.uniform(-10.0, 80.0, n)
+    got = approval_chances(measure, importer, end_user, days, *odds_table([SimpleNamespace(odds=o) for o in licences]))
+    expected = np.empty(n)
+    for m in (0, 2):                                     # the rule as each measure's own arrays gave it
+        which, book = measure == m, licences[m]
+        i = np.searchsorted(book.from_day, np.maximum(0.0, np.floor(days[which])), side="right") - 1
+        chance = book.importer[i, importer[which]]
+        capped = end_user[which] == END_USERS.index("defence")
+        chance[capped] = np.fmin(chance[capped], book.end_user["defence"][i[capped]])
+        expected[which] = chance
+    assert got.tobytes() == expected.tobytes()
+    assert (approval_chances(np.array([1]), np.array([0]), np.array([0]), np.array([5.0]),
+                             *odds_table([SimpleNamespace(odds=o) for o in licences])) == 1.0).all()

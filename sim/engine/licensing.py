@@ -38,6 +38,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 
+from ..kernels.licences import approval_chances
 from ..scenario import Scenario
 from ..scenario.events import ApprovalOdds
 from ..stages import STAGES
@@ -104,7 +105,8 @@ class Office:
 
 class Odds:
     """The chance that an application is approved, by importer, end user and day, from the drawn
-    ``approval`` (one chance, or ``ApprovalOdds``); days are the clock's, from the calendar's ``start``."""
+    ``approval`` (one chance, or ``ApprovalOdds``); days are the clock's, from the calendar's ``start``. Read
+    for a run's decisions together with the other measures' (``odds_table``)."""
 
     def __init__(self, approval: float | ApprovalOdds, scenario: Scenario, countries: tuple[str, ...],
                  start: dt.date):
@@ -134,35 +136,41 @@ class Odds:
                          for user in sorted({user for caps in end_user for user in caps})}
         self.by_end_user = bool(self.end_user)
 
-    def chances(self, importer: np.ndarray, end_user: np.ndarray, days: np.ndarray) -> np.ndarray:
-        """[n] the chance of approval of applications of ``importer`` [n] (country index) for ``end_user`` [n] (a
-        code of ``transit.END_USERS``), decided on ``days`` [n] of the clock (the spin-up's at the calendar's start,
-        day 0)."""
-        i = np.searchsorted(self.from_day, np.maximum(0.0, np.floor(days)), side="right") - 1
-        chance = self.importer[i, importer]
-        for user, caps in self.end_user.items():
-            capped = end_user == END_USERS.index(user)
-            chance[capped] = np.fmin(chance[capped], caps[i[capped]])
-        return chance
 
 
-def decide(desk: Awaiting, applications: np.ndarray, days: np.ndarray, measures: list, rng: np.random.Generator,
-           state: State, net: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def odds_table(measures: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The odds of every measure of a run (by its index) as ``sim.kernels.licences.approval_chances`` reads them:
+    the day each set of odds holds from [M, K] (+inf past a measure's last), the chances by importer [M, K, C]
+    and the caps by end user (a code of ``transit.END_USERS``) [M, U, K], NaN where none is named. A measure
+    without odds (no licence) approves everything."""
+    books = [getattr(measure, "odds", None) for measure in measures]
+    written = [odds for odds in books if odds is not None]
+    K = max((len(odds.from_day) for odds in written), default=1)
+    C = written[0].importer.shape[1] if written else 1
+    from_day = np.full((len(books), K), np.inf)
+    from_day[:, 0] = -np.inf
+    importer, caps = np.ones((len(books), K, C)), np.full((len(books), len(END_USERS), K), np.nan)
+    for m, odds in enumerate(books):
+        if odds is None:
+            continue
+        k = len(odds.from_day)
+        from_day[m, :k], importer[m, :k] = odds.from_day, odds.importer
+        for user, cap in odds.end_user.items():
+            caps[m, END_USERS.index(user), :k] = cap
+    return from_day, importer, caps
+
+
+def decide(desk: Awaiting, applications: np.ndarray, days: np.ndarray, measures: list, odds: tuple,
+           rng: np.random.Generator, state: State, net: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The decisions on ``applications`` [n] (their numbers at the ``desk``), in the order they come, each on its day
     (``days`` [n]) with the odds of its importer and end user then: one uniform number each from ``rng``, in turn
     (nothing else draws from the licence stream between two steps). Returns whether each is ``approved`` [n],
     and which approvals are ``banning`` [n] a share ``banned`` [n, X] of their goods (t REO by element, or t
     magnet by grade) that the origin countries' own bans forbid the importer (``ExportLicence.refusals``:
     what the step left and the measures in force decide that, and no decision changes them). ``measures``: the
-    run's, by the index the desk keeps."""
+    run's, by the index the desk keeps; ``odds``: theirs (``odds_table``), the chances read in one compiled call."""
     measure, stage, importer = desk.measure[applications], desk.s[applications], desk.importer[applications]
-    if (measure == measure[0]).all():            # one measure's (most batches): no picking out
-        chance = measures[measure[0]].chances(desk, applications, days)
-    else:
-        chance = np.empty(len(applications))
-        for m in np.unique(measure).tolist():
-            which = measure == m
-            chance[which] = measures[m].chances(desk, applications[which], days[which])
+    chance = approval_chances(measure, importer, desk.end_user[applications], days, *odds)
     approved = rng.random(len(applications)) < chance
     banning = np.zeros(len(applications), bool)
     banned = np.zeros((len(applications), max(values.shape[1] for values in desk.values)))

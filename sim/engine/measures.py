@@ -271,12 +271,6 @@ class ExportLicence(ExportMeasure):
             return self._review.samples(rng, n).tolist()
         return [float(self._review)] * n
 
-    def chances(self, desk: Awaiting, applications: np.ndarray, days: np.ndarray) -> np.ndarray:
-        """[n] the chance that each of ``applications`` [n] (their numbers at the ``desk``) is approved when its
-        review is over, on ``days`` [n] of the clock: the odds of its importer and end user then (the decision is
-        one uniform draw against it)."""
-        return self.odds.chances(desk.importer[applications], desk.end_user[applications], days)
-
     def refusals(self, stage: str, measures: list[ExportMeasure], state: State,
                  net: Network) -> tuple[np.ndarray, np.ndarray] | None:
         """([C, I] share, [C] bool) of the goods of the stage to each importer refused whatever the review

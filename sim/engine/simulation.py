@@ -57,7 +57,7 @@ from .end_use import end_use
 from .expectations import covered_orders
 from .flows import Flows
 from .ledger import Ledger
-from .licensing import Reviews, decide
+from .licensing import Reviews, decide, odds_table
 from .magnet_making import make_magnets, recycle
 from .measures import ExportMeasure, acting, build_measures
 from .mining import mine
@@ -123,6 +123,7 @@ class Simulation:
         self.licence_rng = np.random.default_rng(licence_seq)
         self.net = build_network(self.world, end)
         self.measures: list[ExportMeasure] = build_measures(scenario, self.world, self.net)
+        self.odds = odds_table(self.measures)          # their licences' odds, as the decisions read them
         self.step_days = float(self.net.step_days)
         self.start = self.net.dates[0]
         self.by_end_user = any(m.by_end_user for m in self.measures)
@@ -286,7 +287,8 @@ class Simulation:
             return
         state, desk = self.state, self.state.awaiting
         days, applications, sailed = (np.array(column) for column in zip(*decided))
-        approved, banning, shares = decide(desk, applications, days, self.measures, self.licence_rng, state, self.net)
+        approved, banning, shares = decide(desk, applications, days, self.measures, self.odds, self.licence_rng, state,
+                                           self.net)
         k = state.k
         outcome, t = shipping.settle(state, days, applications, sailed, approved, banning, shares, self.ledger.books(),
                                      partial(self.ledger.departures_of, k))
