@@ -137,7 +137,6 @@ class Odds:
         self.by_end_user = bool(self.end_user)
 
 
-
 def odds_table(measures: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The odds of every measure of a run (by its index) as ``sim.kernels.licences.approval_chances`` reads them:
     the day each set of odds holds from [M, K] (+inf past a measure's last), the chances by importer [M, K, C]

@@ -39,7 +39,6 @@ def magnets_by_grade(by_sector: np.ndarray, sector_grades: np.ndarray) -> np.nda
     return grades
 
 
-
 @kernel
 def defence_shares(by_sector: np.ndarray, by_grade: np.ndarray, defence: np.ndarray, sector_grades: np.ndarray,
                    country_yield: np.ndarray, recipe: np.ndarray, non_magnet: np.ndarray,

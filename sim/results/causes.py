@@ -306,7 +306,6 @@ def causes_table(results: Results, frequency: str) -> pd.DataFrame:
     return frame
 
 
-
 def save_causes(results: Results, file, frequency: str = "month") -> None:
     """Write a replication's parts by period to an .npz file (plain arrays, no pickles): ``keys`` [K, 7] (the
     ``CAUSE_TABLE`` columns), ``dates`` [P], ``parts`` [P, K] t magnet, and each country's (``countries`` [C])
