@@ -254,18 +254,6 @@ APPROVED, REFUSED = 1, 2      # a licence decision's outcome (``settle_decisions
 
 
 @kernel
-def traded_of(goods: np.ndarray, concentrate: bool) -> np.ndarray:
-    """[n, I] each route's mass in the stage's traded items (``transit.traded_mass``): concentrate is one item, t
-    REO of all its elements (row 0 summed as NumPy sums it), else row 0 as it is (a view)."""
-    mass = goods[:, 0, :]
-    if not concentrate:
-        return mass
-    out = np.empty((goods.shape[0], 1))
-    out[:, 0] = row_sums(mass)
-    return out
-
-
-@kernel
 def held_for_licences(goods: np.ndarray, buyer: np.ndarray, supplier: np.ndarray, shares: tuple,
                       concentrate: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """What each licence holds of the goods [n, L, X] that left on the routes ``buyer``, ``supplier`` [n], one
@@ -285,11 +273,10 @@ def held_for_licences(goods: np.ndarray, buyer: np.ndarray, supplier: np.ndarray
         I = share.shape[2]
         cover = np.empty((n, I))
         covered = np.empty((n, I))
-        traded = traded_of(left, concentrate)
         for r in range(n):
             for i in range(I):
                 cover[r, i] = share[buyer[r], supplier[r], i]
-                covered[r, i] = traded[r, i] * cover[r, i]
+                covered[r, i] = item_mass(left, r, i, concentrate) * cover[r, i]
         by_route = row_sums(covered)
         part = parts[k]
         for r in range(n):
@@ -299,7 +286,11 @@ def held_for_licences(goods: np.ndarray, buyer: np.ndarray, supplier: np.ndarray
                 for x in range(X):
                     part[r, q, x] = left[r, q, x] * cover[r, 0 if concentrate else x]
                     left[r, q, x] = left[r, q, x] - part[r, q, x]
-        t[k] = row_sums(traded_of(part, concentrate))
+        if concentrate:          # one item: its sum's -0.0 made 0.0, as NumPy's sum along the items makes it
+            for r in range(n):
+                t[k, r] = 0.0 + item_mass(part, r, 0, True)
+        else:
+            t[k] = row_sums(part[:, 0, :])
     return parts, t, left, row_sums(left[:, 0, :])
 
 
