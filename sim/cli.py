@@ -848,14 +848,14 @@ def _ensemble(args: argparse.Namespace, scenario, replications: int) -> int:
 
 def _compile_first(quiet: bool) -> bool:
     """Where the engine's kernels are not compiled yet (a new machine, or new code), compile them first on
-    every core (``sim.kernels.precompile``), and say so: half a minute of silence at the first run would look
+    every core (``sim.kernels.precompile``), and say so: a minute of silence at the first run would look
     like a hang. True when it said so."""
     from . import kernels
 
     if kernels.compiled():
         return False
     if not quiet:
-        print("python -m sim: compiling the engine for this machine, once (about half a minute on 2 cores; later "
+        print("python -m sim: compiling the engine for this machine, once (about a minute on 2 cores; later "
               "runs start at once)", file=sys.stderr)
     kernels.precompile()
     return not quiet

@@ -149,6 +149,16 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _compilers(pid: int) -> list[int]:
+    """The children of ``pid`` that compile kernels (started by ``sim.kernels.precompile``)."""
+    def compiles(child: int) -> bool:
+        try:
+            return b"sim.kernels" in Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            return False
+    return [child for child in _children(pid) if compiles(child)]
+
+
 def _alive(pid: int) -> bool:
     """Running (not gone, and not a zombie waiting to be reaped)."""
     try:
@@ -334,13 +344,13 @@ def test_ctrl_c_while_the_engine_compiles_ahead_stops_its_compilers_too(tmp_path
     run = subprocess.Popen([sys.executable, "-m", "sim", str(ROOT / "scenarios" / "japan_ban.yaml"), "--out", str(out)],
                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                            preexec_fn=_as_in_a_terminal, env=os.environ | {"NUMBA_CACHE_DIR": str(tmp_path / "cache")})
-    _wait_for(lambda: len(_children(run.pid)) == 2)
-    compilers = _children(run.pid)
+    _wait_for(lambda: len(_compilers(run.pid)) == 2)
+    compilers = _children(run.pid)             # and the process started to write the run's folder
     os.killpg(run.pid, signal.SIGINT)
     stdout, stderr = run.communicate(timeout=20)
     assert run.returncode == 130
     assert [line for line in stderr.splitlines() if line.strip()] == [
-        "python -m sim: compiling the engine for this machine, once (about half a minute on 2 cores; later runs "
+        "python -m sim: compiling the engine for this machine, once (about a minute on 2 cores; later runs "
         "start at once)", "python -m sim: interrupted; no partial output was left"]
     assert not out.exists()
     assert not any(_alive(c) for c in compilers)

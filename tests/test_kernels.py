@@ -614,10 +614,10 @@ most_covered(np.zeros((2, 2, 2)))
 """
 
 
-def test_kernels_compiled_ahead_on_two_processes_are_loaded_by_a_run_not_compiled_again(tmp_path):
-    """``precompile`` compiles the listed kernels into an empty cache, split over two processes, passing over a
-    line the kernels no longer match (a changed argument list); a new process then loads them at its first
-    calls, compiling none."""
+def test_kernels_compiled_into_numbas_cache_on_two_processes_are_loaded_by_a_run_not_compiled_again(tmp_path):
+    """``precompile`` compiles a list other than the package's (which ``ahead`` serves) into an empty cache of
+    Numba's, split over two processes, passing over a line the kernels no longer match (a changed argument
+    list); a new process then loads them at its first calls, compiling none."""
     listed = tmp_path / "signatures.txt"
     listed.write_text("# seconds\tkernel\ttypes\n"
                       "0.50\tsums.row_sums\t(Array(float64, 2, 'C', False, aligned=True),)\n"
@@ -635,6 +635,109 @@ def test_kernels_compiled_ahead_on_two_processes_are_loaded_by_a_run_not_compile
     without = subprocess.run([sys.executable, str(script)], env=os.environ | {"NUMBA_CACHE_DIR": str(tmp_path / "new")},
                              capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
     assert {"row_sums", "most_covered"} <= set(without)        # with an empty cache, the same calls compile
+
+
+SMALL_LIST = ("# seconds\tkernel\ttypes\n"
+              "0.50\tsums.row_sums\t(Array(float64, 2, 'C', False, aligned=True),)\n"
+              "0.30\tsums.row_sums\t(float64, float64, float64)\n"          # a line the kernel no longer matches
+              "0.20\tmarkets.most_covered\t(Array(float64, 3, 'C', False, aligned=True),)\n")
+
+# builds the small list ahead (two libraries), then calls what they hold beside the kernels Numba compiles
+AHEAD_AGAINST_NUMBA = """
+import importlib.util, sys
+from pathlib import Path
+import numpy as np
+from sim.kernels import ahead, signatures
+from sim.kernels.markets import most_covered
+from sim.kernels.sums import row_sums
+
+listed = Path(sys.argv[1])
+print(ahead.build(2, listed), ahead.state(listed))
+exports = {}
+for library in ahead.parts(ahead.folder(), ahead.key(signatures(listed))):
+    spec = importlib.util.spec_from_file_location(library.name.split(".")[0], library)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    exports |= {name: getattr(module, name) for name in dir(module) if name[0] == "k" and name[1:].isdigit()}
+print(len(ahead.parts(ahead.folder(), ahead.key(signatures(listed)))), *sorted(exports))
+x = np.random.default_rng(0).random((5, 300)) * 1e6 - 3e5
+share = np.random.default_rng(1).random((4, 3, 6))
+print(row_sums(x).tobytes() == exports["k0"](x).tobytes(), most_covered(share).tobytes() == exports["k2"](share).tobytes())
+"""
+
+
+def test_a_list_compiled_ahead_in_two_libraries_computes_what_numba_compiles_bit_for_bit(tmp_path):
+    """``ahead.build`` compiles a list into libraries of this machine's (one a process), leaving out a line the
+    kernels no longer match; what they hold returns the bytes the kernels compiled by Numba return."""
+    listed = tmp_path / "signatures.txt"
+    listed.write_text(SMALL_LIST, encoding="utf-8")
+    said = subprocess.run([sys.executable, "-c", AHEAD_AGAINST_NUMBA, str(listed)], capture_output=True, text=True,
+                          env=os.environ | {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}, cwd=ROOT)
+    assert said.returncode == 0, said.stderr
+    assert said.stdout.split("\n")[:3] == ["True built", "2 k0 k2", "True True"]
+
+
+def test_a_build_ahead_that_fails_leaves_a_note_and_is_not_tried_again(tmp_path):
+    """Without a C compiler (here one that does not exist) the build says False and why, in a note beside
+    the kernels' cache (Numba's message, which names the compiler it looked for); asked again, it does not
+    try: the kernels run from Numba's cache."""
+    listed = tmp_path / "signatures.txt"
+    listed.write_text(SMALL_LIST, encoding="utf-8")
+    build = ("import sys, time; from pathlib import Path; from sim.kernels import ahead; f = Path(sys.argv[1]); "
+             "print(ahead.build(1, f), ahead.state(f)); t = time.perf_counter(); print(ahead.build(1, f), "
+             "time.perf_counter() - t < 1); print(ahead.failed_note(ahead.folder(), ahead.key(__import__("
+             "'sim.kernels').kernels.signatures(f))).read_text())")
+    said = subprocess.run([sys.executable, "-c", build, str(listed)], capture_output=True, text=True, cwd=ROOT,
+                          env=os.environ | {"NUMBA_CACHE_DIR": str(tmp_path / "cache"), "CC": "/no/such/cc"})
+    assert said.returncode == 0, said.stderr
+    first, again, *note = said.stdout.split("\n")
+    assert (first, again) == ("False failed", "False True")
+    assert "compiler" in "\n".join(note)
+
+
+def test_kernels_are_not_compiled_ahead_when_switched_off():
+    """``SIM_COMPILED_AHEAD=0`` (or Numba off): every kernel from Numba, as before."""
+    said = subprocess.run([sys.executable, "-c", "from sim.kernels import ahead; print(ahead.state())"],
+                          capture_output=True, text=True, check=True, cwd=ROOT,
+                          env=os.environ | {"SIM_COMPILED_AHEAD": "0"})
+    assert said.stdout.strip() == "off"
+
+
+# a run, then the kernels that Numba compiled or loaded from its cache
+RUN_THEN_NUMBAS = f"""
+import importlib, pkgutil, sys
+import pandas as pd
+import sim, sim.kernels
+from numba.core.dispatcher import Dispatcher
+results = sim.run({str(SCENARIOS / "japan_ban.yaml")!r}, end="2026-09-30")
+pd.to_pickle({{name: results.table(name) for name in results.TABLES}}, sys.argv[1])
+print(*[f"{{info.name}}.{{name}}" for info in pkgutil.iter_modules(sim.kernels.__path__)
+        for name, k in vars(importlib.import_module("sim.kernels." + info.name)).items()
+        if isinstance(k, Dispatcher) and k.overloads])
+"""
+
+
+def test_a_run_with_the_kernels_compiled_ahead_loads_none_from_numba_and_gives_numbas_tables_bit_for_bit(tmp_path):
+    """Where the package's list is compiled ahead (``tests/conftest.py`` builds it, where a C compiler is found),
+    a Japan ban run takes every kernel from it, none from Numba; and its tables are those of the same run with
+    every kernel from Numba (``SIM_COMPILED_AHEAD=0``), to the bit."""
+    from sim.kernels import ahead
+
+    if ahead.state() != "built":
+        import pytest
+
+        pytest.skip(f"the kernels are not compiled ahead here ({ahead.state()})")
+    served = subprocess.run([sys.executable, "-c", RUN_THEN_NUMBAS, str(tmp_path / "ahead.pkl")], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert served.returncode == 0, served.stderr
+    assert served.stdout.split() == []
+    numbas = subprocess.run([sys.executable, "-c", RUN_THEN_NUMBAS, str(tmp_path / "numba.pkl")], cwd=ROOT,
+                            capture_output=True, text=True, env=os.environ | {"SIM_COMPILED_AHEAD": "0"})
+    assert numbas.returncode == 0, numbas.stderr
+    assert "clearing.clear_market" in numbas.stdout.split()      # these came from Numba
+    ahead_tables, numba_tables = pd.read_pickle(tmp_path / "ahead.pkl"), pd.read_pickle(tmp_path / "numba.pkl")
+    for name, table in numba_tables.items():
+        pd.testing.assert_frame_equal(ahead_tables[name], table, check_exact=True)
 
 
 def test_the_listed_kernels_are_shared_out_by_compile_time_each_once():

@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+os.environ["SIM_COMPILED_AHEAD"] = "0"      # kernels from Numba, whose dispatchers note the types of their calls
 
 from sim.kernels import SIGNATURES, Signature, numba_types, signatures  # noqa: E402
 
