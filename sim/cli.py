@@ -31,7 +31,6 @@ from .version import __version__
 if TYPE_CHECKING:  # pragma: no cover
     from .aside import Ahead
     from .results.periods import Period
-    from .scenario import Scenario
 
 COMMANDS = ("validate", "compare", "sweep", "size", "sensitivity", "golden", "backtest", "explain", "report")
 INTERRUPTED = 130                       # as a shell reports a process ended by SIGINT
@@ -691,11 +690,14 @@ def _golden(args: argparse.Namespace) -> int:
 
 def _run(argv: list[str]) -> int:
     args = _run_parser().parse_args(argv)
-    from .engine.simulation import collector_paused
-    from .experiments.single import check_end, default_out, is_random, run, save
-    from .results.report import run_report
-    from .scenario.loading import load_scenario
+    if _bad_run_arguments(args):
+        return 2
+    with _writer(not args.no_plots) as writer:
+        return _run_with(args, writer)
 
+
+def _bad_run_arguments(args: argparse.Namespace) -> bool:
+    """True (with one line printed) when a run's options do not go together."""
     if _bad_seed(args.seed):
         return 2
     for name in ("replications", "workers", "replication"):
@@ -703,17 +705,28 @@ def _run(argv: list[str]) -> int:
         if value is not None and value < (1 if name != "replication" else 0):
             print(f"python -m sim: --{name} must be >= {1 if name != 'replication' else 0}, got {value}",
                   file=sys.stderr)
-            return 2
+            return True
     if _bad_scheduler(args):
-        return 2
+        return True
     if args.scheduler and args.replication is not None:
         print("python -m sim: --scheduler and --replication do not go together: one replication alone runs "
               "locally", file=sys.stderr)
-        return 2
+        return True
     if args.replication is not None and (args.replications is not None or args.resume):
         print("python -m sim: --replication R runs one replication alone; it does not go with --replications "
               "or --resume (which fills the gaps of an ensemble)", file=sys.stderr)
-        return 2
+        return True
+    return False
+
+
+def _run_with(args: argparse.Namespace, writer: Ahead | None) -> int:
+    """python -m sim SCENARIO.yaml, its options checked: ``writer`` writes a single run's folder (or is
+    stopped, for an ensemble or a failure)."""
+    from .engine.simulation import collector_paused
+    from .experiments.single import check_end, default_out, is_random, run, save
+    from .results.report import run_report
+    from .scenario.loading import load_scenario
+
     out = args.out
     try:
         scenario = load_scenario(args.scenario)
@@ -725,6 +738,8 @@ def _run(argv: list[str]) -> int:
                                            f"{scenario.calendar.start} .. {last_day}")
         replications = args.replications or scenario.run.replications
         if args.replication is None and (replications > 1 or args.resume):
+            if writer is not None:
+                writer.stop()           # its core to the ensemble's workers
             return _ensemble(args, scenario, replications)
         if args.scheduler:
             print(f"python -m sim: --scheduler runs an ensemble on a Dask cluster, and {args.scenario} asks for one "
@@ -736,8 +751,7 @@ def _run(argv: list[str]) -> int:
             return 2
         said = _compile_first(args.quiet)
         # the lock before the run: a folder another run is writing is refused at once
-        with _writer(scenario, not args.no_plots) as writer, folder_lock(out), collector_paused(), \
-                _first_use_said(args.quiet or said):
+        with folder_lock(out), collector_paused(), _first_use_said(args.quiet or said):
             started = time.perf_counter()
             results = run(scenario, seed=args.seed, end=args.end, replication=args.replication,
                           progress=progress_bar(args.quiet, "step", scenario.name))
@@ -768,13 +782,15 @@ def _run(argv: list[str]) -> int:
 
 
 @contextmanager
-def _writer(scenario: Scenario, plots: bool) -> Iterator[Ahead | None]:
+def _writer(plots: bool) -> Iterator[Ahead | None]:
     """The process that writes a single run's folder (``sim.aside.ahead``), started before the run: it loads
-    pandas (and matplotlib, unless ``plots`` is False) on the second core while this process loads the
-    engine's kernels and runs the scenario. None where forking does not pay.
+    the model's modules, pandas, Parquet's writer (and matplotlib, unless ``plots`` is False) on the second
+    core while this process loads them, the scenario, and runs it. None where forking does not pay.
 
-    Started once the engine's libraries are imported (Numba, the model's modules), which it then has too:
-    what it still loads takes less time than the run."""
+    Started before the engine's libraries are imported, not after: with the kernels compiled ahead the run
+    ends before a writer started after them (0.4 s of loading pandas and matplotlib) is ready. It prepares for
+    the scenarios' default outputs (Parquet and CSV, plots): what a scenario's ``outputs`` leave out it loaded
+    for nothing, on a core that had nothing else to do."""
     from .aside import ahead, can_fork
 
     if not can_fork():
@@ -785,8 +801,7 @@ def _writer(scenario: Scenario, plots: bool) -> Iterator[Ahead | None]:
         gc.disable()         # a short-lived process that keeps most of what it makes (``collector_paused``)
         from .experiments.single import ready_to_save
 
-        settings = scenario.outputs
-        ready_to_save(settings.formats, plots and settings.plots)
+        ready_to_save(("parquet", "csv"), plots)
 
     with ahead(prepare) as writer:
         yield writer
