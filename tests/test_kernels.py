@@ -677,6 +677,36 @@ def test_a_list_compiled_ahead_in_two_libraries_computes_what_numba_compiles_bit
     assert said.stdout.split("\n")[:3] == ["True built", "2 k0 k2", "True True"]
 
 
+# kernels made (and one called) before the list is built ahead, then called
+MADE_BEFORE_THE_BUILD = """
+import sys
+from pathlib import Path
+import numpy as np
+from numba.core import event
+from sim.kernels import ahead
+from sim.kernels.markets import most_covered
+from sim.kernels.sums import row_sums
+""" + SAY_WHAT_IS_COMPILED + """
+most_covered(np.zeros((2, 2, 2)))
+print("built", ahead.build(1, Path(sys.argv[1])))
+row_sums(np.ones((2, 2)))
+most_covered(np.zeros((2, 2, 2)))
+"""
+
+
+def test_kernels_made_before_their_build_ahead_are_served_by_it_in_the_same_process(tmp_path):
+    """A first run on a machine imports the engine (its kernels made, nothing built to serve them) before it
+    builds them ahead: the kernels then call what was built, and compile nothing more (the one called before
+    was compiled then)."""
+    listed = tmp_path / "signatures.txt"
+    listed.write_text(SMALL_LIST, encoding="utf-8")
+    said = subprocess.run([sys.executable, "-c", MADE_BEFORE_THE_BUILD, str(listed)], capture_output=True, text=True,
+                          env=os.environ | {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}, cwd=ROOT)
+    assert said.returncode == 0, said.stderr
+    before, after = said.stdout.split("built True")
+    assert "most_covered" in before.split() and after.split() == []
+
+
 def test_a_build_ahead_that_fails_leaves_a_note_and_is_not_tried_again(tmp_path):
     """Without a C compiler (here one that does not exist) the build says False and why, in a note beside
     the kernels' cache (Numba's message, which names the compiler it looked for); asked again, it does not

@@ -171,6 +171,7 @@ def build(processes: int = 1, file: Path = SIGNATURES) -> bool:
     for old in place.glob(f"{PREFIX}*"):        # earlier kernels' (a process that has one loaded keeps it)
         if not old.name.startswith(f"{PREFIX}{digest}"):
             old.unlink(missing_ok=True)
+    serve_made(file)
     return True
 
 
@@ -262,12 +263,12 @@ _kept: list[tuple] = []      # the types handed to the dispatchers: Numba knows 
 
 
 @functools.cache
-def _served(place: Path) -> dict[str, list[tuple[tuple, Callable]]]:
-    """Each listed kernel's compiled functions by its types, from this machine's libraries in ``place`` (none
-    when they are not built, or do not load)."""
+def _served(place: Path, file: Path) -> dict[str, list[tuple[tuple, Callable]]]:
+    """Each kernel ``file`` lists, its compiled functions by their types, from this machine's libraries in
+    ``place`` (none when they are not built, or do not load)."""
     if not wanted():
         return {}
-    listed = signatures()
+    listed = signatures(file)
     try:
         digest = key(listed)
     except (AttributeError, ImportError):               # a Numba that reads the CPU otherwise
@@ -289,13 +290,26 @@ def _served(place: Path) -> dict[str, list[tuple[tuple, Callable]]]:
     return served
 
 
-def serve(dispatcher: object, kernel: str) -> None:
-    """Hand ``dispatcher`` (the kernel ``module.name`` of this package) the compiled functions of its listed
-    types, which it then calls for those types instead of compiling them."""
+def serve(dispatcher: object, kernel: str, file: Path = SIGNATURES) -> None:
+    """Hand ``dispatcher`` (the kernel ``module.name`` of this package) the compiled functions of the types
+    ``file`` lists for it, which it then calls for those types instead of compiling them."""
     try:
         place = folder(dispatcher)
     except AttributeError:                              # no cache: Numba off, or laid out otherwise
         return
-    for types, function in _served(place).get(kernel, ()):
+    for types, function in _served(place, Path(file)).get(kernel, ()):
         _kept.append(types)
         dispatcher._insert([t._code for t in types], function)
+
+
+def serve_made(file: Path = SIGNATURES) -> None:
+    """Once built: hand the kernels this process made before (``kernel``, which found nothing built to serve
+    then) what was built for them, so that its run, or the workers it forks, do not compile them again."""
+    from numba.core.dispatcher import Dispatcher
+
+    _served.cache_clear()
+    for name, module in list(sys.modules.items()):
+        if name.startswith(f"{__package__}.") and module is not None:
+            for attribute, value in list(vars(module).items()):
+                if isinstance(value, Dispatcher) and value.__module__ == name:
+                    serve(value, f"{name.rsplit('.', 1)[1]}.{attribute}", file)
