@@ -725,6 +725,15 @@ def test_a_build_ahead_that_fails_leaves_a_note_and_is_not_tried_again(tmp_path)
     assert "compiler" in "\n".join(note)
 
 
+def test_a_build_ahead_cut_short_halfway_does_not_count_as_built():
+    """A Ctrl-C between the two libraries' moves leaves one: the next first run builds both again."""
+    from sim.kernels.ahead import SUFFIX, whole
+
+    both = [Path(f"ahead_abc_{part}of2{SUFFIX}") for part in (0, 1)]
+    assert whole(both) and not whole(both[:1]) and not whole([])
+    assert not whole([Path(f"ahead_abc_0of2{SUFFIX}"), Path(f"ahead_abc_0of1{SUFFIX}")])
+
+
 def test_kernels_are_not_compiled_ahead_when_switched_off():
     """``SIM_COMPILED_AHEAD=0`` (or Numba off): every kernel from Numba, as before."""
     said = subprocess.run([sys.executable, "-c", "from sim.kernels import ahead; print(ahead.state())"],

@@ -258,7 +258,6 @@ def precompile(processes: int | None = None, file: Path = SIGNATURES) -> None:
     where that fails, or for another list (``ahead`` serves the kernels this package's), with two processes or
     more."""
     import os
-    import subprocess
 
     from . import ahead
 
@@ -269,19 +268,32 @@ def precompile(processes: int | None = None, file: Path = SIGNATURES) -> None:
         return
     share = "import sys; from sim.kernels import compile_share; compile_share(sys.argv[1], *map(int, sys.argv[2:]))"
     parent = str(os.getpid())
-    started = [subprocess.Popen([sys.executable, "-c", share, str(file), parent, str(part), str(processes)],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)      # a Ctrl-C here ends them below, not with tracebacks
-                for part in range(processes)]
+    side_by_side([[sys.executable, "-c", share, str(file), parent, str(part), str(processes)]
+                  for part in range(processes)])
+
+
+def side_by_side(commands: list[list[str]], capture: bool = False) -> list[tuple[int, str]]:
+    """Run ``commands`` as processes at once, each in a session of its own (a Ctrl-C here ends them, not with
+    their tracebacks), and wait for them all; stopped if this process stops waiting (interrupted). Their exit
+    codes and, with ``capture``, the end of what each printed."""
+    import subprocess
+
+    started = [subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                                stderr=subprocess.STDOUT if capture else subprocess.DEVNULL, start_new_session=True)
+               for command in commands]
+    ended = []
     try:
         for process in started:
-            process.wait()
+            said, _ = process.communicate()
+            ended.append((process.returncode, (said or b"").decode(errors="replace")[-4000:]))
     finally:
         for process in started:
             if process.poll() is None:
                 process.terminate()
         for process in started:
             process.wait()
+    return ended
 
 
 def compile_share(file: str, parent: int, part: int, processes: int) -> None:

@@ -22,14 +22,13 @@ import functools
 import hashlib
 import importlib.util
 import os
-import subprocess
 import sys
 import sysconfig
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from . import SIGNATURES, Signature, numba_types, package_digest, signatures
+from . import SIGNATURES, Signature, numba_types, package_digest, side_by_side, signatures
 
 SWITCH = "SIM_COMPILED_AHEAD"          # "0": run every kernel from Numba's cache
 PREFIX = "ahead_"
@@ -110,13 +109,19 @@ def key(listed: list[Signature]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
 
-def module_name(digest: str, part: int) -> str:
-    return f"{PREFIX}{digest}_{part}"
+def module_name(digest: str, part: int, processes: int) -> str:
+    return f"{PREFIX}{digest}_{part}of{processes}"
 
 
 def parts(place: Path, digest: str) -> list[Path]:
     """The compiled libraries of ``digest`` in ``place``."""
     return sorted(place.glob(f"{PREFIX}{digest}_*{SUFFIX}"))
+
+
+def whole(libraries: list[Path]) -> bool:
+    """Whether these are every part of a build (``..._<part>of<parts>``): not one cut short halfway."""
+    counts = {library.name[: -len(SUFFIX)].rsplit("of", 1)[-1] for library in libraries}
+    return len(counts) == 1 and counts.pop() == str(len(libraries))
 
 
 def failed_note(place: Path, digest: str) -> Path:
@@ -132,7 +137,7 @@ def state(file: Path = SIGNATURES) -> str:
     place, digest = folder(), key(listed)
     if failed_note(place, digest).exists():
         return "failed"
-    return "built" if listed and parts(place, digest) else "missing"
+    return "built" if listed and whole(parts(place, digest)) else "missing"
 
 
 def build(processes: int = 1, file: Path = SIGNATURES) -> bool:
@@ -147,22 +152,10 @@ def build(processes: int = 1, file: Path = SIGNATURES) -> bool:
     place, digest = folder(), key(listed)
     processes = max(1, min(processes, len(listed)))
     part = "import sys; from sim.kernels.ahead import build_part; build_part(*sys.argv[1:])"
-    started = [subprocess.Popen([sys.executable, "-c", part, str(file), str(place), digest, str(k), str(processes)],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                start_new_session=True)      # a Ctrl-C here ends them below, not with tracebacks
-               for k in range(processes)]
-    said = []
-    try:
-        for process in started:
-            output, _ = process.communicate()
-            if process.returncode:
-                said.append(output.decode(errors="replace")[-4000:])
-    finally:
-        for process in started:
-            if process.poll() is None:
-                process.terminate()
-        for process in started:
-            process.wait()
+    parent = str(os.getpid())
+    ended = side_by_side([[sys.executable, "-c", part, str(file), str(place), digest, str(k), str(processes), parent]
+                          for k in range(processes)], capture=True)
+    said = [output for code, output in ended if code]
     if said:
         failed_note(place, digest).write_text("\n".join(said), encoding="utf-8")
         for library in parts(place, digest):
@@ -175,17 +168,19 @@ def build(processes: int = 1, file: Path = SIGNATURES) -> bool:
     return True
 
 
-def build_part(file: str, place: str, digest: str, part: str, processes: str) -> None:
+def build_part(file: str, place: str, digest: str, part: str, processes: str, parent: str) -> None:
     """``build``'s process ``part`` of ``processes``: compile its share of the list (by compile time, as
-    ``precompile`` shares it) into one library, moved into ``place`` once whole."""
+    ``precompile`` shares it) into one library, moved into ``place`` once whole. It ends with ``parent``,
+    even one killed (Linux)."""
     from numba.core.errors import NumbaError
 
     from . import shares
 
+    _end_with(int(parent))
     listed = signatures(Path(file))
     mine = {(s.kernel, s.types) for s in shares(listed, int(processes))[int(part)]}
     exports = {k: s for k, s in enumerate(listed) if (s.kernel, s.types) in mine}
-    name = module_name(digest, int(part))
+    name = module_name(digest, int(part), int(processes))
     try:
         _library(name, exports, Path(place))
     except (NumbaError, TypeError):     # a line the kernels no longer match (their arguments changed): left
@@ -207,6 +202,18 @@ def _library(name: str, exports: dict[int, Signature], place: Path) -> None:
         compiler.mixin = Path(work) / "kept_constants.c"
         compiler.compile()
         os.replace(Path(work) / compiler.output_file, place / compiler.output_file)
+
+
+def _end_with(parent: int) -> None:
+    """Have Linux end this process when ``parent`` ends (prctl's PR_SET_PDEATHSIG); nothing elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    if os.getppid() != parent:                  # it ended before the request was made
+        os._exit(1)
 
 
 def _matches(signature: Signature) -> bool:
