@@ -699,7 +699,7 @@ def _run(argv: list[str]) -> int:
 def _bad_run_arguments(args: argparse.Namespace) -> bool:
     """True (with one line printed) when a run's options do not go together."""
     if _bad_seed(args.seed):
-        return 2
+        return True
     for name in ("replications", "workers", "replication"):
         value = getattr(args, name)
         if value is not None and value < (1 if name != "replication" else 0):
