@@ -734,6 +734,24 @@ def test_a_build_ahead_cut_short_halfway_does_not_count_as_built():
     assert not whole([Path(f"ahead_abc_0of2{SUFFIX}"), Path(f"ahead_abc_0of1{SUFFIX}")])
 
 
+def test_a_numba_whose_dispatchers_take_no_compiled_functions_leaves_the_kernels_to_its_cache():
+    """Serving relies on a dispatcher's ``_insert``, which a later Numba may not have: then nothing is served,
+    and nothing fails (the kernel compiles, or loads from Numba's cache, as it did)."""
+    from sim.kernels import ahead
+
+    if ahead.state() != "built":
+        import pytest
+
+        pytest.skip(f"the kernels are not compiled ahead here ({ahead.state()})")
+
+    class Dispatcher:                                   # Numba's, less ``_insert``
+        _cache = SimpleNamespace(_cache_path=str(ahead.folder()))
+
+    kept = len(ahead._kept)
+    ahead.serve(Dispatcher(), "sums.row_sums")
+    assert len(ahead._kept) == kept
+
+
 def test_kernels_are_not_compiled_ahead_when_switched_off():
     """``SIM_COMPILED_AHEAD=0`` (or Numba off): every kernel from Numba, as before."""
     said = subprocess.run([sys.executable, "-c", "from sim.kernels import ahead; print(ahead.state())"],

@@ -305,8 +305,11 @@ def serve(dispatcher: object, kernel: str, file: Path = SIGNATURES) -> None:
     except AttributeError:                              # no cache: Numba off, or laid out otherwise
         return
     for types, function in _served(place, Path(file)).get(kernel, ()):
+        try:
+            dispatcher._insert([t._code for t in types], function)
+        except (AttributeError, TypeError):   # a Numba whose dispatchers take them otherwise: its cache then
+            return
         _kept.append(types)
-        dispatcher._insert([t._code for t in types], function)
 
 
 def serve_made(file: Path = SIGNATURES) -> None:
