@@ -21,7 +21,7 @@ _MODULES = {"Scorecard": "backtest", "backtest": "backtest", "Simulation": "engi
             "Comparison": "experiments.comparison", "compare": "experiments.comparison",
             "Ensemble": "experiments.ensemble", "run_ensemble": "experiments.ensemble",
             "explain_ensemble": "experiments.ensemble",
-            "run": "experiments.single", "save": "experiments.single", "Sizing": "experiments.sizing",
+            "run": "experiments.single", "save": "experiments.saving", "Sizing": "experiments.sizing",
             "size": "experiments.sizing", "Sensitivity": "experiments.sensitivity",
             "sensitivity": "experiments.sensitivity", "Sweep": "experiments.sweeps",
             "sweep": "experiments.sweeps", "Results": "results", "Summary": "results", "Scenario": "scenario",

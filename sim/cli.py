@@ -799,7 +799,7 @@ def _writer(plots: bool) -> Iterator[Ahead | None]:
 
     def prepare() -> None:
         gc.disable()         # a short-lived process that keeps most of what it makes (``collector_paused``)
-        from .experiments.single import ready_to_save
+        from .experiments.saving import ready_to_save
 
         ready_to_save(("parquet", "csv"), plots)
 

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 import sim.aside
-import sim.experiments.single
+import sim.experiments.saving
 from sim.aside import ahead, beside, can_fork
 from sim.cli import main
-from sim.experiments.single import DRAWN_BESIDE, run, save
+from sim.experiments.saving import DRAWN_BESIDE, save
+from sim.experiments.single import run
 
 from .conftest import MINIMAL
 
@@ -91,7 +92,7 @@ def test_the_command_writes_the_same_files_with_or_without_its_second_processes(
     """Where it cannot fork (one core, macOS, Windows) the command writes in line, byte for byte the same."""
     forked, in_line = tiny.parent.parent / "results" / "forked", tiny.parent.parent / "results" / "in_line"
     assert main([str(tiny), "--end", END, "--quiet", "--out", str(forked)]) == 0
-    for module in (sim.aside, sim.experiments.single):
+    for module in (sim.aside, sim.experiments.saving):
         monkeypatch.setattr(module, "can_fork", lambda: False)
     assert main([str(tiny), "--end", END, "--quiet", "--out", str(in_line)]) == 0
     written = files(forked)
@@ -105,7 +106,7 @@ def _killed(*args, **kwargs) -> None:
 
 def test_a_writer_that_dies_fails_the_command_in_one_line_exit_2_leaving_no_folder(tiny, monkeypatch, capsys):
     """Killed as it takes the run's results (out of memory, say): the run is not reported as written."""
-    monkeypatch.setattr(sim.experiments.single, "write_run", _killed)
+    monkeypatch.setattr(sim.experiments.saving, "write_run", _killed)
     out = tiny.parent.parent / "results" / "tiny"
     assert main([str(tiny), "--end", END, "--out", str(out)]) == 2
     captured = capsys.readouterr()

@@ -47,6 +47,29 @@ def test_the_command_s_main_process_leaves_pandas_and_matplotlib_to_its_writer(t
     assert (tmp_path / "out" / "plots" / "flows.png").exists() and (tmp_path / "out" / "tables" / "unmet.csv").exists()
 
 
+def test_a_run_s_folder_is_written_from_its_results_without_the_engine_or_numba(tmp_path):
+    """What the command's writer does (``sim.cli._writer``): take a run's results, pickled, and write its folder,
+    tables and plots. It loads neither the engine nor Numba (half a second of its head start), and leaves the
+    kernels' modules unread."""
+    import pickle
+
+    results = sim_run_to_june()
+    (tmp_path / "results.pkl").write_bytes(pickle.dumps(results, protocol=5))
+    write = (f"import pickle, sys\nfrom pathlib import Path\nfrom sim.experiments.saving import write_run\n"
+             f"results = pickle.loads(Path({str(tmp_path / 'results.pkl')!r}).read_bytes())\n"
+             f"(Path({str(tmp_path / 'out')!r})).mkdir()\nwrite_run(results, Path({str(tmp_path / 'out')!r}))")
+    assert loaded(write, "numba", "sim.engine", "llvmlite") == []
+    assert (tmp_path / "out" / "plots" / "flows.png").exists() and (tmp_path / "out" / "tables" / "unmet.csv").exists()
+
+
+def sim_run_to_june():
+    import datetime
+
+    import sim
+
+    return sim.run(sim.load_scenario(SCENARIOS / "japan_ban.yaml"), end=datetime.date(2024, 6, 30))
+
+
 def test_tables_load_pandas_and_plots_matplotlib_without_pyplot():
     """pandas comes with the first table; matplotlib with the first plot, which never loads pyplot."""
     assert loaded(RUN + "results.table('unmet', 'month')", "pandas", "matplotlib") == ["pandas"]

@@ -33,6 +33,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 
 @contextlib.contextmanager
@@ -106,6 +107,23 @@ def _caused_by_ctrl_c(exc: BaseException) -> bool:
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
     return False
+
+
+def lazy(name: str) -> ModuleType:
+    """The kernel module ``name`` (``records``, ...), loaded at the first use of one of its kernels: what names
+    its kernels through it can be imported, and its objects unpickled, without loading Numba (the command's
+    writer, ``sim.experiments.saving``). Once loaded, its kernels are read as a module's attributes."""
+    import importlib.util
+
+    full = f"{__name__}.{name}"
+    if full in sys.modules:
+        return sys.modules[full]
+    spec = importlib.util.find_spec(full)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[full] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def kernel(function: Callable) -> Callable:

@@ -18,10 +18,12 @@ from itertools import repeat
 
 import numpy as np
 
-from ..kernels.records import put_levels
+from ..kernels import lazy
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 from .sparse import SparseSteps
+
+record_kernels = lazy("records")     # Numba loaded at its first kernel, not with this module
 
 
 class Recorder:
@@ -119,9 +121,9 @@ class Recorder:
         days of cover, and the goods at sea or awaiting a licence by stage [3] (t REO of concentrate and of
         oxides, t magnet); in one call, as a step closes."""
         if self.keeps(k):
-            put_levels(k, self.stock_conc, self.stock_oxide, self.stock_magnet, self.stockpile, self.use_conc,
-                       self.use_oxide, self.use_magnet, self.in_transit, conc, oxide, magnet, pile, use[MINE],
-                       use[REFINERY], use[MAGNET], transit)
+            record_kernels.put_levels(k, self.stock_conc, self.stock_oxide, self.stock_magnet, self.stockpile,
+                                      self.use_conc, self.use_oxide, self.use_magnet, self.in_transit, conc, oxide,
+                                      magnet, pile, use[MINE], use[REFINERY], use[MAGNET], transit)
 
     def opening(self, held: np.ndarray) -> None:
         """What the world held at the calendar's start, by stage [3] (as in ``held``)."""

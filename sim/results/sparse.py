@@ -19,7 +19,9 @@ import math
 
 import numpy as np
 
-from ..kernels.records import append_goods, append_nonzero, append_rows, append_sums
+from ..kernels import lazy
+
+record_kernels = lazy("records")     # Numba loaded at its first kernel, not with this module
 
 # an entry's step and flat lead position as written: 4 bytes each, not 8, as a run writes its records into
 # memory it has not touched yet, and every page first written costs the run more than the entries it holds
@@ -76,14 +78,15 @@ class SparseSteps:
         """Add ``rows`` [m, *tail] at the flat lead positions ``index`` [m] of step ``k`` (each position once
         per call)."""
         m = len(index)
-        append_rows(*self._room(m, adding=True), k, index, np.asarray(rows, dtype=float).reshape(m, self._width))
+        rows = np.asarray(rows, dtype=float).reshape(m, self._width)
+        record_kernels.append_rows(*self._room(m, adding=True), k, index, rows)
 
     def put(self, k: int, block: np.ndarray, part: int = 0) -> None:
         """Set the ``part``-th block of step ``k`` (its shape the lead's last axes, with the tail) to ``block``;
         only its positions that are not zero are kept."""
         size = math.prod(block.shape[:block.ndim - len(self.tail)])
-        append_nonzero(*self._room(size, adding=False), self._blocks_of(size), k, part,
-                       block.reshape(size, self._width))
+        record_kernels.append_nonzero(*self._room(size, adding=False), self._blocks_of(size), k, part,
+                                      block.reshape(size, self._width))
 
     def room_to_put(self, m: int, size: int) -> tuple[np.ndarray, ...]:
         """(flat, rows, cursor, blocks): where a kernel puts a block of ``size`` positions holding at most ``m``
@@ -291,7 +294,8 @@ def add_goods(record: SparseSteps, k: int, buyer: np.ndarray, supplier: np.ndarr
     mass) at routes ``buyer`` [m], ``supplier`` [m] (each route once per call), as ``record.add(k, buyer *
     suppliers + supplier, goods[:, 0])`` would, or with ``goods[:, 0].sum(axis=-1, keepdims=True)`` when
     ``items_summed`` (a record of one item). One kernel call: no index, mass or sum made first."""
-    append_goods(*record.room_to_add(len(buyer)), k, buyer, supplier, record.lead[1], goods, items_summed)
+    record_kernels.append_goods(*record.room_to_add(len(buyer)), k, buyer, supplier, record.lead[1], goods,
+                                items_summed)
 
 
 def put_sums(k: int, size: int, at: np.ndarray, values: np.ndarray, plain: tuple[SparseSteps, int] | None = None,
@@ -304,10 +308,10 @@ def put_sums(k: int, size: int, at: np.ndarray, values: np.ndarray, plain: tuple
     m = len(at)
     first = _NOWHERE if plain is None else (*plain[0].room_to_put(m, size), plain[1])
     if weighted is None:
-        append_sums(*first, *_NOWHERE, k, size, at, values, _NO_WEIGHTS)
+        record_kernels.append_sums(*first, *_NOWHERE, k, size, at, values, _NO_WEIGHTS)
     else:
         record, part, weights = weighted
-        append_sums(*first, *record.room_to_put(m, size), part, k, size, at, values, weights)
+        record_kernels.append_sums(*first, *record.room_to_put(m, size), part, k, size, at, values, weights)
 
 
 # a record that put_sums leaves alone: buffers (flat, rows), cursor and blocks with nothing in them, part -1

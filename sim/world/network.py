@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..kernels.markets import by_market
+from ..kernels import lazy
 from ..scenario import Scenario
 from ..stages import MAGNET, MINE, REFINERY, STAGES, item_names
 from .calendar import DAYS_PER_YEAR, step_dates
@@ -16,6 +16,8 @@ from .facilities import FacilityArrays, facility_arrays
 from .markets import market_names, market_of
 from .paths import demand_path, forced_release, price_floor, recycling_share
 from .provenance import Tags
+
+market_kernels = lazy("markets")     # Numba loaded at its first kernel, not with this module
 
 
 class Restocking(NamedTuple):
@@ -127,7 +129,7 @@ class Network:
 
     def by_market(self, x: np.ndarray) -> np.ndarray:
         """[C, K] -> [M, K]: summed over the countries of each market (compiled, ``sim.kernels.markets``)."""
-        return by_market(x, self.market_of, len(self.markets))
+        return market_kernels.by_market(x, self.market_of, len(self.markets))
 
     def index(self, country: str) -> int:
         return self.countries.index(country)

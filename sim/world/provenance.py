@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels.tagged import add_origin, live_rows, stamp
+from ..kernels import lazy
+
+tag_kernels = lazy("tagged")     # Numba loaded at its first kernel, not with this module
 
 KINDS = ("mined", "refined", "made", "touched")
 
@@ -43,12 +45,12 @@ class Tags:
     def originate(self, mass: np.ndarray, kind: str) -> np.ndarray:
         """Tagged mass for ``mass[C, X]`` made in country c (row index of the first axis) at stage ``kind``."""
         out = self.new(*mass.shape)
-        add_origin(out, *live_rows(out), mass, self.row(kind, 0), self.row("touched", 0))
+        tag_kernels.add_origin(out, *tag_kernels.live_rows(out), mass, self.row(kind, 0), self.row("touched", 0))
         return out
 
     def stamp(self, tagged: np.ndarray, kind: str) -> np.ndarray:
         """Mark tagged mass ``[C, Q, X]`` as processed at stage ``kind`` in country c (its first index), in place."""
-        stamp(tagged, self.row(kind, 0), self.row("touched", 0))
+        tag_kernels.stamp(tagged, self.row(kind, 0), self.row("touched", 0))
         return tagged
 
 
