@@ -60,17 +60,41 @@ def marked(owner: object, name: str) -> None:
     setattr(owner, name, wrapper)
 
 
+# the functions whose start and end are noted, by module: wrapped as the command imports each module, not
+# before (importing them first would hand the writer, forked early, modules the command loads later)
+MARKED = {"sim.cli": ("main",), "sim.scenario.loading": ("load_scenario",),
+          "sim.experiments.single": ("run", "save", "ready_to_save"), "sim.experiments.saving": ("ready_to_save",)}
+
+
+class MarkOnImport:
+    """A finder (``sys.meta_path``) that wraps ``MARKED``'s functions of a module once the module has run."""
+
+    def find_spec(self, fullname: str, path: object, target: object = None) -> object:
+        if fullname not in MARKED:
+            return None
+        import importlib.util
+
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            sys.meta_path.insert(0, self)
+        run = spec.loader.exec_module
+
+        def run_then_mark(module: object) -> None:
+            run(module)
+            for name in MARKED[fullname]:
+                marked(module, name)
+        spec.loader.exec_module = run_then_mark
+        return spec
+
+
 def command_marked(argv: list[str]) -> None:
     """Run ``python -m sim argv`` in this process, as ``python -m sim`` does, noting its steps."""
     import runpy
 
     note("python")
-    import sim.cli
-    import sim.experiments.single as single
-    import sim.scenario.loading as loading
-    for owner, name in ((loading, "load_scenario"), (single, "run"), (single, "save"),
-                        (single, "ready_to_save"), (sim.cli, "main")):
-        marked(owner, name)
+    sys.meta_path.insert(0, MarkOnImport())
     sys.argv = ["python -m sim", *argv]
     runpy.run_module("sim", run_name="__main__", alter_sys=True)
 
