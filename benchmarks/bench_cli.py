@@ -63,7 +63,7 @@ def marked(owner: object, name: str) -> None:
 # the functions whose start and end are noted, by module: wrapped as the command imports each module, not
 # before (importing them first would hand the writer, forked early, modules the command loads later)
 MARKED = {"sim.cli": ("main",), "sim.scenario.loading": ("load_scenario",),
-          "sim.experiments.single": ("run", "save", "ready_to_save"), "sim.experiments.saving": ("ready_to_save",)}
+          "sim.experiments.single": ("run", "save", "ready_to_save"), "sim.experiments.saving": ("save", "ready_to_save")}
 
 
 class MarkOnImport:

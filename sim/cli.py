@@ -723,7 +723,8 @@ def _run_with(args: argparse.Namespace, writer: Ahead | None) -> int:
     """python -m sim SCENARIO.yaml, its options checked: ``writer`` writes a single run's folder (or is
     stopped, for an ensemble or a failure)."""
     from .engine.simulation import collector_paused
-    from .experiments.single import check_end, default_out, is_random, run, save
+    from .experiments.saving import save
+    from .experiments.single import check_end, default_out, is_random, run
     from .results.report import run_report
     from .scenario.loading import load_scenario
 

@@ -86,13 +86,13 @@ def test_a_failing_save_leaves_no_partial_folder(tmp_path, monkeypatch):
     import datetime as dt
 
     from sim import run
-    from sim.experiments import single
+    from sim.experiments import saving
     results = run(SCENARIOS / "baseline.yaml", end=dt.date(2024, 3, 1))
 
     def broken(work):
         raise OSError("disk full")
     with pytest.raises(OSError):
-        single.save(results, tmp_path / "baseline", plots=False, extra=broken)
+        saving.save(results, tmp_path / "baseline", plots=False, extra=broken)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -2,7 +2,7 @@
 
 A ``ScenarioRun`` keeps what a comparison needs of a run (or of a paired
 ensemble, see ``paired``): its summary and a monthly series of headline quantities. It is made by running a scenario, or
-read back from a results folder written by ``single.save`` (summary.json,
+read back from a results folder written by ``saving.save`` (summary.json,
 monthly.csv and the prices table), so a saved run can stand in for a fresh one.
 """
 from __future__ import annotations

@@ -15,7 +15,6 @@ from ..errors import ScenarioError
 from ..progress import Progress
 from ..results import Results
 from ..scenario import Scenario, has_distributions, load_scenario
-from .saving import DRAWN_BESIDE, WRITTEN_BESIDE, ready_to_save, save, write_run, write_run_then  # noqa: F401
 
 
 def run(scenario: Scenario | str | Path, seed: int | None = None, end: dt.date | str | None = None,
