@@ -175,7 +175,7 @@ def cause_parts(results: Results) -> tuple[list[tuple], np.ndarray]:
         short_of = raw.short_of                                                         # [n, C, E] t magnet
         by_element = np.where(short_of.sum(axis=2, keepdims=True) > 0,
                               short_of / short_of.sum(axis=2, keepdims=True), 0.0)
-    lost_oxide = _lost_oxides(results, span, np.flatnonzero(short_of.any(axis=(0, 2))))     # maker -> [n, j, E]
+    lost_oxide = LostOxides(results, span)
     measures = Measures(results)
     grades_used = _grades_used(results)                                                 # [C, G] bool
     keys: dict[tuple, np.ndarray] = {}
@@ -207,7 +207,7 @@ def cause_parts(results: Results) -> tuple[list[tuple], np.ndarray]:
                 of_e = plants * by_element[:, m, e]
                 if not of_e.any():
                     continue
-                suppliers = lost_oxide[m][:, :, e]                                          # [n, supplier]
+                suppliers = lost_oxide(m, e)                                                # [n, supplier]
                 total = suppliers.sum(axis=1)
                 add((name, stage, maker, PLANTS, elements[e], "", ""), np.where(total > 0, 0.0, of_e))
                 for r in np.flatnonzero(suppliers.any(axis=0)):
@@ -278,18 +278,27 @@ def _grades_used(results: Results) -> np.ndarray:
     return (results.raw.demand.sum(axis=0) @ net.sector_grades) > 0
 
 
-def _lost_oxides(results: Results, span: Span, makers: np.ndarray) -> dict[int, np.ndarray]:
-    """For each of ``makers``: [n, supplier, E] t REO a step, each supplier's weekly supply of each element to it
-    over the reference year (its own separation and recycling for itself) less its average over the trailing
-    steps, where that is positive."""
-    raw = results.raw
-    out = {}
-    for m in makers:
-        supply = raw.exports[REFINERY].select(int(m))[:]           # [n, supplier, E]
-        supply[:, m] = raw.separated[:, m] + raw.recycled[:, m]
-        reference = supply[span.first:span.stop].mean(axis=0)
-        out[int(m)] = np.maximum(reference[None] - trailing_mean(supply), 0.0)
-    return out
+class LostOxides:
+    """The oxide suppliers each maker lost, element by element: ``lost(m, e)`` [n, supplier] t REO a step, each
+    supplier's weekly supply of element ``e`` to maker ``m`` (its own separation and recycling for itself) over
+    the reference year less its average over the trailing steps, where that is positive. Worked out for the
+    makers and elements asked, when first asked: an attribution asks for a few of them."""
+
+    def __init__(self, results: Results, span: Span):
+        self._raw, self._span = results.raw, span
+        self._supply: dict[int, np.ndarray] = {}          # maker -> [n, supplier, E]
+        self._lost: dict[tuple[int, int], np.ndarray] = {}
+
+    def __call__(self, m: int, e: int) -> np.ndarray:
+        if (m, e) not in self._lost:
+            if m not in self._supply:
+                supply = self._raw.exports[REFINERY].select(m)[:]
+                supply[:, m] = self._raw.separated[:, m] + self._raw.recycled[:, m]
+                self._supply[m] = supply
+            supply = self._supply[m][:, :, e]
+            reference = supply[self._span.first:self._span.stop].mean(axis=0)
+            self._lost[m, e] = np.maximum(reference[None] - trailing_mean(supply), 0.0)
+        return self._lost[m, e]
 
 
 def causes_table(results: Results, frequency: str) -> pd.DataFrame:
