@@ -752,6 +752,33 @@ def test_a_numba_whose_dispatchers_take_no_compiled_functions_leaves_the_kernels
     assert len(ahead._kept) == kept
 
 
+def test_a_served_kernel_that_numba_compiles_into_a_caller_keeps_one_function_for_python_s_calls(monkeypatch):
+    """A function Numba compiles that calls a kernel (a kernel called with types the list does not name, whose
+    body calls others) links in the kernel's own code, compiled for the served types; put beside the served
+    function, it would leave Python's calls of the kernel choosing between two on a slow path (25 us a call
+    where 1 us was). It is kept for the callers only: the caller computes the kernel's bytes, and nothing more
+    is inserted into the kernel's dispatcher."""
+    from numba import njit
+    from numba.core.dispatcher import Dispatcher
+
+    from sim.kernels import ahead
+    from sim.kernels.sums import row_sums
+
+    if ahead.state() != "built":
+        import pytest
+
+        pytest.skip(f"the kernels are not compiled ahead here ({ahead.state()})")
+    x = np.random.default_rng(0).random((5, 300))
+    served = row_sums(x)
+    inserted = []
+    insert = Dispatcher._insert
+    monkeypatch.setattr(Dispatcher, "_insert", lambda self, *a: inserted.append(self) or insert(self, *a))
+    caller = njit(lambda x: row_sums(x))
+    assert caller(x).tobytes() == served.tobytes()
+    assert caller in inserted and row_sums not in inserted
+    assert row_sums(x).tobytes() == served.tobytes()
+
+
 def test_kernels_are_not_compiled_ahead_when_switched_off():
     """``SIM_COMPILED_AHEAD=0`` (or Numba off): every kernel from Numba, as before."""
     said = subprocess.run([sys.executable, "-c", "from sim.kernels import ahead; print(ahead.state())"],

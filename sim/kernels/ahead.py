@@ -310,6 +310,28 @@ def serve(dispatcher: object, kernel: str, file: Path = SIGNATURES) -> None:
         except (AttributeError, TypeError):   # a Numba whose dispatchers take them otherwise: its cache then
             return
         _kept.append(types)
+        _served_once(dispatcher, tuple(types))
+
+
+def _served_once(dispatcher: object, types: tuple) -> None:
+    """Keep ``types`` served by one function. Numba compiles a kernel again, for types it is served, when it
+    compiles a function that calls it (the caller is linked with the kernel's own code), and inserts the result
+    beside the served function: Python's calls of the kernel then choose between two equal entries on a slow
+    path, about 25 us a call where 1 us was. So what Numba compiles for served types is kept for its callers
+    and not inserted; Python's calls stay on the served function, which computes the same bits."""
+    served = dispatcher.__dict__.setdefault("_served_types", set())
+    served.add(types)
+    if "add_overload" in dispatcher.__dict__:
+        return
+    insert = type(dispatcher).add_overload
+
+    def add_overload(compiled) -> None:
+        if tuple(compiled.signature.args) in served:
+            dispatcher.overloads[tuple(compiled.signature.args)] = compiled
+        else:
+            insert(dispatcher, compiled)
+
+    dispatcher.add_overload = add_overload
 
 
 def serve_made(file: Path = SIGNATURES) -> None:
