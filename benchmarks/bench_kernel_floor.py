@@ -1,13 +1,21 @@
 """What a run's compiled kernels cost without the Python between them: python benchmarks/bench_kernel_floor.py
 [--scenario NAME] [--steps FIRST LAST].
 
-The floor under any way of calling the kernels, a whole step in one call included: the arithmetic they do.
-Runs a scenario once with every kernel that Python calls wrapped to keep a copy of its arguments during the
-calendar steps FIRST to LAST (default 300 to 350 of a Japan ban), then calls the same kernels again, in the same
-order, on copies of those arguments read just before each call (so that they are in the cache, as a run's mostly
-are), each call timed alone (best of five replays), and the same calls with the same arguments into a kernel
-that does nothing (what a call from Python costs: Numba unboxing every array). The difference is the kernels'
-arithmetic. Prints both per step and scaled to the run, and the kernels that cost most.
+The floor under any way of calling the kernels, a whole step in one call included. Runs a scenario once with
+every kernel that Python calls wrapped to keep a copy of its arguments during the calendar steps FIRST to LAST
+(default 300 to 350 of a Japan ban), then times each call again, alone, on fresh copies of its arguments read
+just before (so that they are in the cache, as a run's mostly are), best of five, three ways:
+
+- from Python, as the run calls it: Numba unboxes every argument, the kernel works, its results are boxed;
+- the same arguments handed to a compiled function that does nothing: what unboxing them costs;
+- the same arguments handed to a compiled function that calls the kernel and drops its results: unboxing and
+  the kernel's work, its allocations included, with no result boxed. Less the second, this is the kernel's
+  work inside compiled code: what it would cost in a step compiled whole.
+
+Prints each per step and scaled to the run, and the kernels that cost most. (A kernel with no effect but its
+results could be left out by the compiler of the third; the kernels a step calls change their arguments or
+allocate what they return, and their work measured so is the first way's less its unboxing, less about 1-3 us
+of boxing results.)
 """
 from __future__ import annotations
 
@@ -49,11 +57,13 @@ def main() -> int:
         return call
 
     wrapped = {k: keeping(k) for k in kernels}
+    unwrap = []
     for name, module in list(sys.modules.items()):     # every name a kernel is called by from Python
         if name.startswith("sim.") and module is not None:
             for attribute, value in list(vars(module).items()):
                 if isinstance(value, Dispatcher) and value in wrapped:
                     setattr(module, attribute, wrapped[value])
+                    unwrap.append((module, attribute, value))
     step = simulation.Simulation.next_step
 
     def next_step(self):
@@ -65,41 +75,59 @@ def main() -> int:
     run = simulation.Simulation(scenario, seed=0)
     run.run()
     kept["on"] = False
+    for module, attribute, value in unwrap:          # kernels compiled anew below read their callees by name
+        setattr(module, attribute, value)
     steps, run_steps = args.steps[1] - args.steps[0], run.steps      # run.steps: spin-up and calendar
     nothing = numba.njit(lambda *arguments: None)
-    for _, arguments in calls:
-        nothing(*arguments)                            # compiled for every signature before the timing
-    per_kernel: dict[str, float] = collections.defaultdict(float)
+    within: dict[tuple[Dispatcher, int], Dispatcher] = {}
 
-    def replay(kernel_of, by_kernel: dict[str, float] | None = None) -> float:
-        """Seconds in the calls alone, each on copies of its arguments read just before (in the cache, as a
-        run's mostly are)."""
-        total = 0.0
-        for kernel, arguments in calls:
-            arguments = copy.deepcopy(arguments)
-            for value in arguments:
+    def calling(kernel: Dispatcher, n: int) -> Dispatcher:
+        """A compiled function of ``n`` arguments that calls ``kernel`` with them and drops what it returns."""
+        if (kernel, n) not in within:
+            names = ", ".join(f"a{i}" for i in range(n))
+            space = {"kernel": kernel}
+            exec(f"def call({names}):\n    kernel({names})\n", space)
+            within[kernel, n] = numba.njit(space["call"])
+        return within[kernel, n]
+
+    def best(function, arguments: tuple) -> float:
+        """Seconds of one call of ``function`` on fresh copies of ``arguments`` read just before, best of 5."""
+        times = []
+        for _ in range(5):
+            fresh = copy.deepcopy(arguments)
+            for value in fresh:
                 if isinstance(value, np.ndarray):
                     value.sum()
             started = time.perf_counter()
-            kernel_of(kernel)(*arguments)
-            seconds = time.perf_counter() - started
-            total += seconds
-            if by_kernel is not None:
-                by_kernel[kernel.py_func.__name__] += seconds
-        return total
+            function(*fresh)
+            times.append(time.perf_counter() - started)
+        return min(times)
 
-    kernels_s = min(replay(lambda k: k) for _ in range(5))
-    calling_s = min(replay(lambda k: nothing) for _ in range(5))
-    replay(lambda k: k, per_kernel)
-    arithmetic = kernels_s - calling_s
-    print(f"{args.scenario}: {len(calls)} kernel calls in {steps} steps ({len(calls) / steps:.0f} a step)")
-    print(f"  kernels called one after another: {kernels_s / steps * 1e6:.0f} us a step; calling them alone "
-          f"{calling_s / steps * 1e6:.0f} us; their arithmetic {arithmetic / steps * 1e6:.0f} us")
-    print(f"  a run of {run_steps} steps: arithmetic {arithmetic / steps * run_steps * 1e3:.0f} ms, calls "
-          f"{calling_s / steps * run_steps * 1e3:.0f} ms")
-    total = sum(per_kernel.values())
-    for name, seconds in sorted(per_kernel.items(), key=lambda item: -item[1])[:10]:
-        print(f"  {name:24} {seconds / total:6.1%}")
+    for kernel, arguments in calls:                    # compiled for every signature before the timing
+        nothing(*arguments)
+        calling(kernel, len(arguments))(*copy.deepcopy(arguments))
+    per_kernel: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0.0, 0.0, 0])
+    for kernel, arguments in calls:
+        timed = per_kernel[kernel.py_func.__name__]
+        timed[0] += best(kernel, arguments)
+        timed[1] += best(nothing, arguments)
+        timed[2] += best(calling(kernel, len(arguments)), arguments)
+        timed[3] += 1
+    python_s, unboxing_s, inside_s = (sum(t[i] for t in per_kernel.values()) for i in range(3))
+    work_s = inside_s - unboxing_s
+
+    def per_step(seconds: float) -> str:
+        return f"{seconds / steps * 1e6:.0f} us a step ({seconds / steps * run_steps * 1e3:.0f} ms a run)"
+
+    print(f"{args.scenario}: {len(calls)} kernel calls in {steps} steps ({len(calls) / steps:.0f} a step), "
+          f"each timed alone, best of 5; a run is {run_steps} steps")
+    print(f"  from Python: {per_step(python_s)}")
+    print(f"  unboxing their arguments: {per_step(unboxing_s)}")
+    print(f"  their work inside compiled code: {per_step(work_s)}")
+    print(f"  the rest, boxing their results: {per_step(python_s - unboxing_s - work_s)}")
+    print(f"  {'kernel':24} {'calls':>5} {'from Python':>12} {'unboxing':>9} {'work':>8}   (us a call)")
+    for name, (py, unboxing, inside, n) in sorted(per_kernel.items(), key=lambda item: -item[1][0])[:12]:
+        print(f"  {name:24} {n:5} {py / n * 1e6:12.1f} {unboxing / n * 1e6:9.1f} {(inside - unboxing) / n * 1e6:8.1f}")
     return 0
 
 
