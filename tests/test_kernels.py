@@ -32,7 +32,7 @@ from sim.kernels.prices import (
 )
 from sim.kernels.production import recipe_content
 from sim.kernels.sums import first_row_sum, pairwise_sum, row_sums
-from sim.kernels.tagged import add_entries, add_stamped, live_rows, stamp, take_share
+from sim.kernels.tagged import add_entries, add_origin, add_stamped, live_rows, stamp, take_share
 from sim.world.provenance import TaggedFlow
 
 from .conftest import ROOT, SCENARIOS
@@ -282,6 +282,39 @@ def test_new_mass_is_stamped_and_added_as_stamp_then_add_would(seed):
     made = TaggedFlow(mass, at[:e], values[:e])
     assert (made.dense(rows.shape[1]) == new).all() and (stock == expected).all() and (mass == new[:, 0]).all()
     assert all(set(counted[c, :count[c]]) >= set(np.flatnonzero((stock[c] != 0).any(axis=1))) for c in range(3))
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["mined", "refined", "made"]))
+def test_a_stage_whose_rows_a_run_does_not_keep_is_stamped_touched_alone_and_every_other_row_is_the_same(seed, kind):
+    """A run that keeps fewer kinds of provenance (``Tags.written`` -1): stamping new mass, adding it where it was
+    made, and stamping a stock write that kind's rows not at all, and every other row to the bit as the run
+    that keeps it (a run that never wrote that kind holds none of it)."""
+    from sim.world.provenance import Tags
+
+    rng = np.random.default_rng(seed)
+    countries, tags = 3, Tags(3)
+    block, touched_row = tags.kind(kind), tags.row("touched", 0)
+    rows, stock, mass = sparse_tagged(rng, countries, 4), sparse_tagged(rng, countries, 4), rng.random((countries, 4))
+    rows[:, block], stock[:, block] = 0.0, 0.0
+    scale = rng.random((countries, 4))
+    made, stocks = [], []
+    for kind_row in (tags.row(kind, 0), -1):
+        into, new, origin = stock.copy(), rows * scale[:, None, :], np.zeros_like(stock)
+        stamp(new, kind_row, touched_row)
+        add_origin(origin, *live_rows(origin), mass, kind_row, touched_row)
+        counted, count = live_rows(into)
+        at, values, flow, e = np.empty(rows.size, np.int64), np.empty((rows.size, 4)), np.zeros((countries, 4)), 0
+        for c in range(countries):
+            source = np.flatnonzero((rows[c] != 0).any(axis=1) | (np.arange(rows.shape[1]) == 0))
+            e = add_stamped(into, counted, count, c, source, rows[c, source], scale[c], kind_row, touched_row, at,
+                            values, flow, e)
+        made.append(TaggedFlow(flow, at[:e], values[:e]).dense(rows.shape[1]))
+        stocks.append((into, new, origin))
+    for kept, lean in zip([made[0], *stocks[0]], [made[1], *stocks[1]]):
+        assert (lean[:, block] == 0).all()
+        kept[:, block] = 0.0
+        assert kept.tobytes() == lean.tobytes()
 
 
 def every_row(tagged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -86,3 +86,45 @@ def test_mass_in_a_row_its_stock_does_not_count_fails_the_run_s_check():
     oxide.tagged[0, q, 2] = 1.0
     with pytest.raises(InvariantError, match=f"refinery stock in CN holds mass in provenance row {q}"):
         simulation.ledger.check_counted(simulation.state)
+
+
+def replication_outputs(results) -> tuple:
+    """What an ensemble's replication writes of its run: its summary, its monthly series and its causes."""
+    import io
+    import pickle
+
+    from sim.results.causes import save_causes
+    from sim.results.series import MonthlySeries
+
+    written = []
+    for save in (MonthlySeries.from_results(results).save, lambda file: save_causes(results, file)):
+        buffer = io.BytesIO()
+        save(buffer)
+        with np.load(io.BytesIO(buffer.getvalue()), allow_pickle=True) as arrays:
+            written.append({name: arrays[name].tobytes() for name in arrays.files})
+    return pickle.dumps(results.summary().to_dict()), *written
+
+
+@pytest.mark.parametrize("name, end", [("japan_ban_uncertain", "2027-06-30"), ("october_2025_controls", "2026-03-31")])
+def test_a_replication_keeping_the_provenance_its_outputs_read_writes_what_one_keeping_all_writes(name, end):
+    """An ensemble's replication keeps the made and touched rows (``REPLICATION_PROVENANCE``), what its summary,
+    monthly series and causes read, and what its origin rules read (the October 2025 controls': mined and
+    refined too): it writes them to the bit as a run that keeps every row, and its flows are the same."""
+    from sim.experiments.ensemble import REPLICATION_PROVENANCE
+
+    scenario = load_scenario(SCENARIOS / f"{name}.yaml")
+    every = Simulation(scenario, seed=0, end=end, replication=1).run()
+    kept = Simulation(scenario, seed=0, end=end, replication=1, provenance=REPLICATION_PROVENANCE).run()
+    origin_rule = any(e.type == "origin_rule" for e in scenario.events)
+    assert set(kept.net.tags.kept) == ({"mined", "refined", "made", "touched"} if origin_rule else {"made", "touched"})
+    assert replication_outputs(kept) == replication_outputs(every)
+    assert kept.raw.supplied.tobytes() == every.raw.supplied.tobytes()
+
+
+def test_a_table_of_provenance_a_run_did_not_keep_is_refused_and_says_how_to_get_it():
+    """The chain table reads where oxides were mined and refined: from a run that kept only made and touched, it
+    is an error that names the kind and the way to keep it, not a table of zeros."""
+    results = Simulation(load_scenario(SCENARIOS / "japan_ban.yaml"), seed=0, end="2025-06-30",
+                         provenance=("made", "touched")).run()
+    with pytest.raises(ValueError, match=r"kept no 'mined' provenance.*provenance=None"):
+        results.table("chain")

@@ -41,7 +41,7 @@ def recycle(state: State, net: Network, day: int, by_grade: np.ndarray) -> Flows
         return None
     recycled = share[:, None] * matmul(by_grade, net.recipe)
     oxide = state.oxide
-    add_origin(oxide.tagged, oxide.rows, oxide.count, recycled, net.tags.row("refined", 0), net.tags.row("touched", 0))
+    add_origin(oxide.tagged, oxide.rows, oxide.count, recycled, net.tags.written("refined"), net.tags.row("touched", 0))
     return Flows(recycled=recycled)
 
 
@@ -69,7 +69,7 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
         oxide.tagged, oxide.rows, oxide.count, pile.tagged, pile.rows, pile.count, magnet.tagged, magnet.rows,
         magnet.count, plan, net.recipe, net.country_yield, net.recipe_shares, result.own_fill, use, buy,
         result.shipped, result.carried, state.pipeline[REFINERY], state.use_own[REFINERY], float(net.step_days),
-        USE_SMOOTHING_DAYS, net.tags.row("made", 0), net.tags.row("touched", 0))
+        USE_SMOOTHING_DAYS, net.tags.written("made"), net.tags.row("touched", 0))
     exports = dispatch(state, REFINERY, *leaving, cover.licensed)
     flows = Flows(stage=REFINERY, other_uses=other_used,
                   oxides_used=TaggedFlow(*used), oxides_into_magnets=into_magnets, magnets_planned=plan,

@@ -292,7 +292,7 @@ class OriginRule(ExportLicence):
     def __init__(self, written, event, scenario, network):
         super().__init__(written, event, scenario, network)
         self.threshold = float(event.threshold_share)
-        self.kinds = tuple("mined" if s == MINE else "refined" for s in event.origin_stages)
+        self.kinds = origin_kinds(event)
         self.origin = [network.countries.index(c) for c in self.exporters]
         # stage -> (when, what) of ``refusals``
         self._banned_for: dict[str, tuple[tuple, tuple[np.ndarray, np.ndarray]]] = {}
@@ -370,6 +370,16 @@ class Tariff(ExportMeasure):
 MEASURES: dict[str, type[ExportMeasure]] = {"export_ban": ExportBan, "export_licence": ExportLicence,
                                             "origin_rule": OriginRule, "export_quota": ExportQuota,
                                             "tariff": Tariff}
+
+
+def origin_kinds(event: MeasureEvent) -> tuple[str, ...]:
+    """The kinds of provenance an origin rule reads: mined or refined, by its origin stages."""
+    return tuple("mined" if s == MINE else "refined" for s in event.origin_stages)
+
+
+def provenance_read(world: Scenario) -> set[str]:
+    """The kinds of provenance the drawn ``world``'s measures read as a run goes: its origin rules'."""
+    return {kind for event in world.events if MEASURES.get(event.type) is OriginRule for kind in origin_kinds(event)}
 
 
 def build_measures(scenario: Scenario, world: Scenario, network: Network) -> list[ExportMeasure]:

@@ -13,5 +13,5 @@ def mine(state: State, net: Network, day: int) -> Flows:
     conc = state.conc
     mined = production.mine(conc.tagged, conc.rows, conc.count, net.members[MINE],
                             net.mines.rate_t_per_day[day] * state.running[MINE], net.composition,
-                            float(net.step_days), net.tags.row("mined", 0), net.tags.row("touched", 0))
+                            float(net.step_days), net.tags.written("mined"), net.tags.row("touched", 0))
     return Flows(mined=mined)

@@ -28,7 +28,7 @@ def separate(state: State, net: Network, acting: list[ExportMeasure], day: int, 
     feed, oxides, leaving = production.separate(
         conc.tagged, conc.rows, conc.count, oxide.tagged, oxide.rows, oxide.count, market.own_use, result.own_fill,
         net.members[REFINERY], rate, net.recovery, result.shipped, result.carried, state.pipeline[MINE],
-        state.use_own[MINE], float(net.step_days), USE_SMOOTHING_DAYS, net.tags.row("refined", 0),
+        state.use_own[MINE], float(net.step_days), USE_SMOOTHING_DAYS, net.tags.written("refined"),
         net.tags.row("touched", 0))
     exports = dispatch(state, MINE, *leaving, cover.licensed)
     return Flows(stage=MINE, feed=TaggedFlow(*feed), separated=TaggedFlow(*oxides), exports=exports,

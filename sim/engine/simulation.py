@@ -51,7 +51,7 @@ from ..kernels import ctrl_c_pending, ctrl_c_stays_ctrl_c
 from ..results.recorder import Recorder
 from ..results.tables import Results
 from ..scenario import Scenario, realise
-from ..world import build_network
+from ..world import KINDS, build_network
 from . import processes, shipping, stockpiles
 from .end_use import end_use
 from .expectations import covered_orders
@@ -59,7 +59,7 @@ from .flows import Flows
 from .ledger import Ledger
 from .licensing import Reviews, decide, odds_table
 from .magnet_making import make_magnets, recycle
-from .measures import ExportMeasure, acting, build_measures
+from .measures import ExportMeasure, acting, build_measures, provenance_read
 from .mining import mine
 from .prices import update_prices
 from .separation import separate
@@ -107,10 +107,13 @@ def collector_paused() -> Iterator[None]:
 
 class Simulation:
     """One replication of a scenario: ``Simulation(scenario, seed=0).run() -> Results``; ``replication=r``
-    gives replication r of an ensemble of that seed (its own independent random streams)."""
+    gives replication r of an ensemble of that seed (its own independent random streams). ``provenance``: the
+    kinds of provenance to write (``sim.world.provenance.KINDS``; None, every kind). The run also writes touched
+    and what its origin rules read, so its flows, stocks and prices are the same to the bit; only the tables
+    that read the kinds left out cannot be made (an ensemble's replications keep what their outputs read)."""
 
     def __init__(self, scenario: Scenario, seed: int | None = None, end: dt.date | str | None = None,
-                 replication: int | None = None):
+                 replication: int | None = None, provenance: tuple[str, ...] | None = None):
         self.seed = scenario.run.seed if seed is None else int(seed)
         end = as_date(end, "end")
         self.replication = replication
@@ -121,7 +124,10 @@ class Simulation:
         self.scenario = scenario
         self.world = realise(scenario, np.random.default_rng(world_seq))
         self.licence_rng = np.random.default_rng(licence_seq)
-        self.net = build_network(self.world, end)
+        # the kinds of provenance asked for, touched, and what the measures read: the run's physics are the same
+        kept = KINDS if provenance is None else \
+            tuple(k for k in KINDS if k in {*provenance, "touched", *provenance_read(self.world)})
+        self.net = build_network(self.world, end, kept)
         self.measures: list[ExportMeasure] = build_measures(scenario, self.world, self.net)
         self.odds = odds_table(self.measures)          # their licences' odds, as the decisions read them
         self.step_days = float(self.net.step_days)

@@ -42,13 +42,16 @@ from ..errors import EnsembleError
 from ..files import atomic_folder, check_output, write_json, write_table
 from ..locks import folder_lock
 from ..results import Summary
+from ..results.causes import PROVENANCE_READ as CAUSES_READ
 from ..results.causes import load_causes, save_causes
 from ..results.events import events_table
 from ..results.explain import EnsembleExplanation, explain_replications
 from ..results.headlines import usd
 from ..results.parameters import parameters_table
 from ..results.report import percent
+from ..results.series import PROVENANCE_READ as SERIES_READ
 from ..results.series import MonthlySeries, load_banded
+from ..results.summary import PROVENANCE_READ as SUMMARY_READ
 from ..scenario import Scenario
 from ..scenario.drawing import discrete_inputs, realise
 from . import executors
@@ -70,6 +73,9 @@ BAND_TABLES = ("bands", "headline_bands", "replications")   # what write_bands w
 FAILURES = "failures.json"
 MONTHLY = "monthly.npz"                                       # a replication's monthly series
 CAUSES = "causes.npz"                                         # ... and the parts of its unmet demand
+# the provenance rows a replication's run writes: those its summary, monthly series and causes read (the run adds
+# what its measures read)
+REPLICATION_PROVENANCE = tuple(sorted({*SUMMARY_READ, *SERIES_READ, *CAUSES_READ}))
 PARAMETERS = "parameters.csv"                                 # the scenario's, as written, with their sources
 SHOWN = ("peak_shortfall_share", "weeks_to_shortfall", "cumulative_unmet_t", "value_at_risk_usd",
          "peak_price_multiple", "home_peak_price_multiple")
@@ -176,7 +182,7 @@ def replication_folder(folder: Path, r: int) -> Path:
 def run_replication(scenario: Scenario, seed: int, end: dt.date | None, folder: Path, r: int) -> int:
     """Run replication ``r`` and write its summary and monthly series (as the bands read them) to its folder;
     return ``r``."""
-    results = run(scenario, seed=seed, end=end, replication=r)
+    results = run(scenario, seed=seed, end=end, replication=r, provenance=REPLICATION_PROVENANCE)
     summary = results.summary().to_dict() | {"replication": r, "scenario_sha256": scenario_sha256(scenario)}
     with atomic_folder(replication_folder(folder, r), "replication", lock=False) as work:   # the ensemble's is locked
         MonthlySeries.from_results(results).save(work / MONTHLY)

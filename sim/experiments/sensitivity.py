@@ -54,6 +54,7 @@ from ..errors import EnsembleError, Problem, ScenarioError
 from ..files import atomic_folder, write_json, write_table
 from ..results import Summary
 from ..results.headlines import Headline, focus_countries, headline, iso, value
+from ..results.summary import PROVENANCE_READ as SUMMARY_READ
 from ..scenario import Scenario
 from ..scenario.distributions import DateDist, DateUniform, Dist, Distribution, Uniform
 from ..scenario.drawing import written_inputs
@@ -404,7 +405,8 @@ def _sample_run(doc: YamlDocument, paths: tuple, values: tuple, replications: in
     changed = doc
     for path, v in zip(paths, values[sample]):
         changed = apply(changed, path, v)
-    results = run(validate_document(changed), seed=seed, end=end, replication=replication)
+    results = run(validate_document(changed), seed=seed, end=end, replication=replication,
+                  provenance=SUMMARY_READ)
     write_json(_run_file(folder, t), results.summary().to_dict())
     return t
 

@@ -18,16 +18,19 @@ from ..scenario import Scenario, has_distributions, load_scenario
 
 
 def run(scenario: Scenario | str | Path, seed: int | None = None, end: dt.date | str | None = None,
-        replication: int | None = None, progress: Progress | None = None) -> Results:
+        replication: int | None = None, progress: Progress | None = None,
+        provenance: tuple[str, ...] | None = None) -> Results:
     """Run a scenario (a file, or a loaded Scenario) once.
 
     ``seed`` defaults to the scenario's ``run.seed``; ``end`` stops early (within the calendar; a date or
     ``"YYYY-MM-DD"``);
     ``replication=r`` runs replication r of the seed's ensemble (its own random streams);
-    ``progress(done, total)`` is told of every weekly step."""
+    ``progress(done, total)`` is told of every weekly step;
+    ``provenance``: the kinds of provenance to write, as ``Simulation`` takes them (None: every kind)."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    return Simulation(scenario, seed=seed, end=end, replication=replication).run(progress=progress)
+    return Simulation(scenario, seed=seed, end=end, replication=replication,
+                      provenance=provenance).run(progress=progress)
 
 
 def check_end(file: Path | str, scenario: Scenario, end: dt.date | None) -> None:

@@ -224,17 +224,20 @@ def add_goods(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, into: np.n
 def add_origin(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, mass: np.ndarray, kind_row: int,
                touched_row: int) -> None:
     """Add ``mass`` [C, X] made in country c (its first index) to tagged mass ``[C, Q, X]``, in place: its
-    provenance is c at the stage whose rows start at ``kind_row``, and c touched it."""
+    provenance is c at the stage whose rows start at ``kind_row`` (-1: a stage whose rows the run does not keep),
+    and c touched it."""
     C, X = mass.shape
     for c in range(C):
         made = False
         for x in range(X):
             tagged[c, 0, x] += mass[c, x]
-            tagged[c, kind_row + c, x] += mass[c, x]
+            if kind_row >= 0:
+                tagged[c, kind_row + c, x] += mass[c, x]
             tagged[c, touched_row + c, x] += mass[c, x]
             made |= mass[c, x] != 0.0
         if made:
-            mark(rows, count, c, kind_row + c)
+            if kind_row >= 0:
+                mark(rows, count, c, kind_row + c)
             mark(rows, count, c, touched_row + c)
 
 
@@ -245,14 +248,15 @@ def add_stamped(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, c: int, 
     """Country ``c``'s newly processed tagged mass: its rows ``source`` [L] (ascending, those that may hold
     anything) of ``source_values`` [L, X], times ``scale`` [X], stamped as processed in c at the stage whose
     rows start at ``kind_row`` (as ``stamp`` does: that stage's rows hold only c's, all of the mass, and c has
-    touched it). Written as a flow's entries from ``e`` on (``at``, ``values``, ``mass``) and added into the
-    tagged ``stock`` [C, Q, X], its rows counted, in place; returns the next entry."""
+    touched it; -1: a stage whose rows the run does not keep, only touched). Written as a flow's entries from
+    ``e`` on (``at``, ``values``, ``mass``) and added into the tagged ``stock`` [C, Q, X], its rows counted, in
+    place; returns the next entry."""
     C, Q, X = stock.shape
     L = source.shape[0]
     first = e
     mass_at = 0 if L > 0 and source[0] == 0 else -1          # where row 0, the mass, is among the source's
     stamped = (kind_row + c, touched_row + c)                  # ascending: the touched rows come last
-    i, s = 0, 0
+    i, s = 0, 0 if kind_row >= 0 else 1
     while i < L or s < 2:
         q = source[i] if i < L else Q
         if s < 2 and stamped[s] <= q:          # a stamped row holds all of the mass
@@ -263,7 +267,7 @@ def add_stamped(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, c: int, 
         else:
             k = i
             i += 1
-            if kind_row <= q < kind_row + C:   # another country's at this stage: none of it
+            if 0 <= kind_row <= q < kind_row + C:   # another country's at this stage: none of it
                 continue
         if k < 0 or not holds(source_values, k):
             continue
@@ -277,16 +281,19 @@ def add_stamped(stock: np.ndarray, rows: np.ndarray, count: np.ndarray, c: int, 
 @kernel
 def stamp(tagged: np.ndarray, kind_row: int, touched_row: int) -> None:
     """Mark tagged mass ``[C, Q, X]`` as processed in country c (its first index) at the stage whose rows start at
-    ``kind_row``, in place: that stage's rows hold only c's, all of the mass, and c has touched it."""
+    ``kind_row``, in place: that stage's rows hold only c's, all of the mass, and c has touched it (-1: a stage
+    whose rows the run does not keep, only touched)."""
     C, Q, X = tagged.shape
     for c in range(C):
         rows = tagged[c]
-        for k in range(C):
-            if holds(rows, kind_row + k):
-                for x in range(X):
-                    rows[kind_row + k, x] = 0.0
+        if kind_row >= 0:
+            for k in range(C):
+                if holds(rows, kind_row + k):
+                    for x in range(X):
+                        rows[kind_row + k, x] = 0.0
         for x in range(X):
-            rows[kind_row + c, x] = rows[0, x]
+            if kind_row >= 0:
+                rows[kind_row + c, x] = rows[0, x]
             rows[touched_row + c, x] = rows[0, x]
 
 

@@ -62,6 +62,8 @@ class Results(Protocol):
 
 
 ORIGIN_RULE = "origin_rule"           # the measure type that covers re-exports
+# of the provenance rows, the causes read who made the magnets used (and an origin rule's, which its run keeps)
+PROVENANCE_READ = ("made",)
 TRAILING_STEPS = 13                    # a quarter of weekly steps: how far back lost supply and origin are read
 SHORT_BEFORE, RESOURCED, PLANTS, MEASURE, MARKET = ("short before", "re-sourced", "plants short of oxide",
                                                     "export measure", "market")

@@ -24,6 +24,7 @@ SERIES_COLUMNS = ["date", "metric", "country", "element", "value"]
 PRICE_METRICS = {OUTSIDE: "price_multiple", HOME: "home_price_multiple"}
 ON = "CN"                  # the dependency followed: on China
 DEPENDENCY_METRICS = (f"oxide_direct_dependency_on_{ON}", f"oxide_embedded_dependency_on_{ON}")
+PROVENANCE_READ = ("touched",)   # of the provenance rows, the series read what passed through China
 HEADLINE_METRICS = ("mined_t", "separated_t", "magnets_made_t", "demand_t", "unmet_t", *DEPENDENCY_METRICS)
 
 

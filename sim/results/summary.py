@@ -24,6 +24,7 @@ SHORT = 0.005   # a country is short when more than 0.5% of its demand goes unme
 ROUNDING = 1e-9  # unmet below this share of a step's demand is arithmetic's rounding, not a shortfall
 SHOWN_T = 1e-12  # t: less is rounding's residue: a table leaves it out, and no share is taken of it
 ON = "CN"       # dependency is measured on China
+PROVENANCE_READ = ("touched",)  # of the provenance rows, a summary reads what passed through China
 
 
 class Run(Protocol):

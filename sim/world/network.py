@@ -15,7 +15,7 @@ from .calendar import DAYS_PER_YEAR, step_dates
 from .facilities import FacilityArrays, facility_arrays
 from .markets import market_names, market_of
 from .paths import demand_path, forced_release, price_floor, recycling_share
-from .provenance import Tags
+from .provenance import KINDS, Tags
 
 market_kernels = lazy("markets")     # Numba loaded at its first kernel, not with this module
 
@@ -117,6 +117,7 @@ class Network:
     on_price_rise: OnPriceRise | None = None  # None: buyers' cover does not follow prices
     expectations: Expectations | None = None  # None: prices move on unmet orders only, not on news
     long_run: LongRunAnswer | None = None    # None: demand's answer to prices is its short-run one
+    provenance: tuple[str, ...] = KINDS       # the kinds of provenance rows the run writes (``Tags.kept``)
 
     @property
     def n_countries(self) -> int:
@@ -145,7 +146,7 @@ class Network:
     @cached_property
     def tags(self) -> Tags:
         """Row layout of tagged mass (provenance) for this world's countries."""
-        return Tags(self.n_countries)
+        return Tags(self.n_countries, self.provenance)
 
     def facilities(self, stage: str) -> FacilityArrays:
         """The facilities of a stage: mines, separation plants or magnet plants."""
@@ -273,8 +274,9 @@ def item_switching_days(scenario: Scenario, stage: str) -> np.ndarray:
     return days
 
 
-def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
-    """Arrays of a drawn scenario, a world (``sim.scenario.realise`` draws one)."""
+def build_network(scenario: Scenario, end: dt.date | None = None, provenance: tuple[str, ...] = KINDS) -> Network:
+    """Arrays of a drawn scenario, a world (``sim.scenario.realise`` draws one), whose runs write the kinds of
+    ``provenance`` rows (``sim.world.provenance.Tags``)."""
     countries = tuple(scenario.countries)
     elements = tuple(scenario.elements)
     grades = tuple(scenario.magnet_grades)
@@ -395,7 +397,7 @@ def build_network(scenario: Scenario, end: dt.date | None = None) -> Network:
                                   else float(prices.demand_recovery_per_year)),
         home_market=prices.home_market, markets=market_names(scenario), market_of=market_of(scenario),
         restocking=restocking(scenario), on_price_rise=on_price_rise(scenario),
-        expectations=expectations(scenario), long_run=long_run(scenario, elements),
+        expectations=expectations(scenario), long_run=long_run(scenario, elements), provenance=provenance,
     )
 
 

@@ -22,9 +22,16 @@ KINDS = ("mined", "refined", "made", "touched")
 
 @dataclass(frozen=True)
 class Tags:
-    """Row layout of tagged mass for ``n`` countries: 1 + 4n rows."""
+    """Row layout of tagged mass for ``n`` countries: 1 + 4n rows. ``kept``: the kinds a run writes (every kind,
+    unless it asks for fewer: the rows of the others stay empty, and reading them is an error). Touched is
+    always kept."""
 
     n: int
+    kept: tuple[str, ...] = KINDS
+
+    def __post_init__(self) -> None:
+        if "touched" not in self.kept or not set(self.kept) <= set(KINDS):
+            raise ValueError(f"provenance kept: {self.kept!r}; expected some of {KINDS}, touched among them")
 
     @property
     def rows(self) -> int:
@@ -32,11 +39,22 @@ class Tags:
 
     def kind(self, kind: str) -> slice:
         """Rows of one kind of provenance, one per country."""
-        k = KINDS.index(kind)
+        k = self._index(kind)
         return slice(1 + k * self.n, 1 + (k + 1) * self.n)
 
     def row(self, kind: str, country: int) -> int:
-        return 1 + KINDS.index(kind) * self.n + country
+        return 1 + self._index(kind) * self.n + country
+
+    def written(self, kind: str) -> int:
+        """The first row of a kind, as the kernels that stamp new mass take it: -1 for a kind the run does not
+        keep, which they leave unwritten."""
+        return self.row(kind, 0) if kind in self.kept else -1
+
+    def _index(self, kind: str) -> int:
+        if kind in KINDS and kind not in self.kept:
+            raise ValueError(f"this run kept no '{kind}' provenance (only {', '.join(self.kept)}): run it again "
+                             f"keeping every kind (sim.run's provenance=None) to read it")
+        return KINDS.index(kind)
 
     def new(self, *shape: int) -> np.ndarray:
         """Zero tagged mass of shape ``[*lead, Q, X]`` given ``(*lead, X)``."""
@@ -45,12 +63,12 @@ class Tags:
     def originate(self, mass: np.ndarray, kind: str) -> np.ndarray:
         """Tagged mass for ``mass[C, X]`` made in country c (row index of the first axis) at stage ``kind``."""
         out = self.new(*mass.shape)
-        tag_kernels.add_origin(out, *tag_kernels.live_rows(out), mass, self.row(kind, 0), self.row("touched", 0))
+        tag_kernels.add_origin(out, *tag_kernels.live_rows(out), mass, self.written(kind), self.row("touched", 0))
         return out
 
     def stamp(self, tagged: np.ndarray, kind: str) -> np.ndarray:
         """Mark tagged mass ``[C, Q, X]`` as processed at stage ``kind`` in country c (its first index), in place."""
-        tag_kernels.stamp(tagged, self.row(kind, 0), self.row("touched", 0))
+        tag_kernels.stamp(tagged, self.written(kind), self.row("touched", 0))
         return tagged
 
 
