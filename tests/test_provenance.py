@@ -128,3 +128,10 @@ def test_a_table_of_provenance_a_run_did_not_keep_is_refused_and_says_how_to_get
                          provenance=("made", "touched")).run()
     with pytest.raises(ValueError, match=r"kept no 'mined' provenance.*provenance=None"):
         results.table("chain")
+
+
+def test_a_kind_of_provenance_that_does_not_exist_is_refused_by_name():
+    """A typo in the kinds asked for would keep fewer rows than meant, silently: it is an error that names it and
+    the kinds there are."""
+    with pytest.raises(ValueError, match=r"'minde' is not a kind of provenance; the kinds are mined, refined"):
+        Simulation(load_scenario(SCENARIOS / "japan_ban.yaml"), seed=0, provenance=("minde", "touched"))

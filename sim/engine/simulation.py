@@ -105,6 +105,17 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def kept_provenance(asked: Iterable[str], world: Scenario) -> tuple[str, ...]:
+    """The kinds of provenance a run of the drawn ``world`` writes when ``asked`` for some: those, touched, and
+    what its measures read, so that its flows, stocks and prices are those of a run that writes every kind."""
+    asked = (asked,) if isinstance(asked, str) else tuple(asked)
+    unknown = sorted(set(asked) - set(KINDS))
+    if unknown:
+        raise ValueError(f"provenance: {', '.join(map(repr, unknown))} is not a kind of provenance; the kinds are "
+                         f"{', '.join(KINDS)}")
+    return tuple(k for k in KINDS if k in {*asked, "touched", *provenance_read(world)})
+
+
 class Simulation:
     """One replication of a scenario: ``Simulation(scenario, seed=0).run() -> Results``; ``replication=r``
     gives replication r of an ensemble of that seed (its own independent random streams). ``provenance``: the
@@ -124,9 +135,7 @@ class Simulation:
         self.scenario = scenario
         self.world = realise(scenario, np.random.default_rng(world_seq))
         self.licence_rng = np.random.default_rng(licence_seq)
-        # the kinds of provenance asked for, touched, and what the measures read: the run's physics are the same
-        kept = KINDS if provenance is None else \
-            tuple(k for k in KINDS if k in {*provenance, "touched", *provenance_read(self.world)})
+        kept = KINDS if provenance is None else kept_provenance(provenance, self.world)
         self.net = build_network(self.world, end, kept)
         self.measures: list[ExportMeasure] = build_measures(scenario, self.world, self.net)
         self.odds = odds_table(self.measures)          # their licences' odds, as the decisions read them
