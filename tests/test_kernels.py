@@ -261,6 +261,20 @@ def test_a_flow_added_into_stocks_counts_the_rows_that_come_to_hold_anything_and
         assert list(counted[c, :count[c]]) == sorted(before[c] | now)
 
 
+def stamped_into(stock: np.ndarray, rows: np.ndarray, scale: np.ndarray, kind_row: int,
+                 touched_row: int) -> tuple[TaggedFlow, np.ndarray, np.ndarray]:
+    """Each country's ``rows`` [C, Q, X] that hold anything x its ``scale`` [C, X], stamped (``add_stamped``) and
+    added into ``stock`` in place: the flow made, and the stock's counted rows."""
+    countries, X = scale.shape
+    counted, count = live_rows(stock)
+    at, values, mass, e = np.empty(rows.size, np.int64), np.empty((rows.size, X)), np.zeros((countries, X)), 0
+    for c in range(countries):
+        source = np.flatnonzero((rows[c] != 0).any(axis=1) | (np.arange(rows.shape[1]) == 0))
+        e = add_stamped(stock, counted, count, c, source, rows[c, source], scale[c], kind_row, touched_row, at,
+                        values, mass, e)
+    return TaggedFlow(mass, at[:e], values[:e]), counted, count
+
+
 @settings(max_examples=50, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_new_mass_is_stamped_and_added_as_stamp_then_add_would(seed):
@@ -273,14 +287,8 @@ def test_new_mass_is_stamped_and_added_as_stamp_then_add_would(seed):
     new = rows * scale[:, None, :]
     stamp(new, kind_row, touched_row)
     expected = stock + new
-    counted, count = live_rows(stock)
-    at, values, mass, e = np.empty(rows.size, np.int64), np.empty((rows.size, 4)), np.zeros((countries, 4)), 0
-    for c in range(countries):
-        source = np.flatnonzero((rows[c] != 0).any(axis=1) | (np.arange(rows.shape[1]) == 0))
-        e = add_stamped(stock, counted, count, c, source, rows[c, source], scale[c], kind_row, touched_row, at,
-                        values, mass, e)
-    made = TaggedFlow(mass, at[:e], values[:e])
-    assert (made.dense(rows.shape[1]) == new).all() and (stock == expected).all() and (mass == new[:, 0]).all()
+    made, counted, count = stamped_into(stock, rows, scale, kind_row, touched_row)
+    assert (made.dense(rows.shape[1]) == new).all() and (stock == expected).all() and (made.mass == new[:, 0]).all()
     assert all(set(counted[c, :count[c]]) >= set(np.flatnonzero((stock[c] != 0).any(axis=1))) for c in range(3))
 
 
@@ -303,13 +311,7 @@ def test_a_stage_whose_rows_a_run_does_not_keep_is_stamped_touched_alone_and_eve
         into, new, origin = stock.copy(), rows * scale[:, None, :], np.zeros_like(stock)
         stamp(new, kind_row, touched_row)
         add_origin(origin, *live_rows(origin), mass, kind_row, touched_row)
-        counted, count = live_rows(into)
-        at, values, flow, e = np.empty(rows.size, np.int64), np.empty((rows.size, 4)), np.zeros((countries, 4)), 0
-        for c in range(countries):
-            source = np.flatnonzero((rows[c] != 0).any(axis=1) | (np.arange(rows.shape[1]) == 0))
-            e = add_stamped(into, counted, count, c, source, rows[c, source], scale[c], kind_row, touched_row, at,
-                            values, flow, e)
-        made.append(TaggedFlow(flow, at[:e], values[:e]).dense(rows.shape[1]))
+        made.append(stamped_into(into, rows, scale, kind_row, touched_row)[0].dense(rows.shape[1]))
         stocks.append((into, new, origin))
     for kept, lean in zip([made[0], *stocks[0]], [made[1], *stocks[1]]):
         assert (lean[:, block] == 0).all()
