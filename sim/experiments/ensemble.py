@@ -180,8 +180,8 @@ def replication_folder(folder: Path, r: int) -> Path:
 
 
 def run_replication(scenario: Scenario, seed: int, end: dt.date | None, folder: Path, r: int) -> int:
-    """Run replication ``r`` and write its summary and monthly series (as the bands read them) to its folder;
-    return ``r``."""
+    """Run replication ``r`` (writing only the provenance rows its outputs read) and write its summary, monthly
+    series (as the bands read them) and causes to its folder; return ``r``."""
     results = run(scenario, seed=seed, end=end, replication=r, provenance=REPLICATION_PROVENANCE)
     summary = results.summary().to_dict() | {"replication": r, "scenario_sha256": scenario_sha256(scenario)}
     with atomic_folder(replication_folder(folder, r), "replication", lock=False) as work:   # the ensemble's is locked
