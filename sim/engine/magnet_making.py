@@ -36,9 +36,9 @@ class MagnetMaking:
 
 def recycle(state: State, net: Network, day: int, by_grade: np.ndarray) -> Flows | None:
     """Recycled oxide from end-of-life magnets: a share of the country's magnet rare-earth demand."""
-    share = net.recycling_share[day]
-    if not share.any():
+    if not net.recycles[day]:
         return None
+    share = net.recycling_share[day]
     recycled = share[:, None] * matmul(by_grade, net.recipe)
     oxide = state.oxide
     add_origin(oxide.tagged, oxide.rows, oxide.count, recycled, net.tags.written("refined"), net.tags.row("touched", 0))

@@ -6,6 +6,8 @@ it says end use).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..kernels import stockpiles as kernel
@@ -48,7 +50,7 @@ def purchases(state: State, net: Network, day: int) -> np.ndarray:
     missing to reach their size by their build date; nothing once built, or while industry's cover is
     below the release trigger."""
     if not kernel.building(net.stockpile_build_step, net.stockpile_build_from, state.k):
-        return np.zeros_like(state.oxide.mass)
+        return nothing_bought(state.oxide.mass.shape)
     steps_left = net.stockpile_build_step - state.k
     building = (state.k >= net.stockpile_build_from) & (steps_left > 0)
     use, cover = _cover(state)
@@ -56,6 +58,13 @@ def purchases(state: State, net: Network, day: int) -> np.ndarray:
     gap = np.maximum(0.0, target - state.pile.mass)
     calm = (cover >= net.release_below_days[:, None]) | np.isinf(net.release_below_days)[:, None]
     return np.where(building[:, None] & calm, gap / np.maximum(steps_left, 1)[:, None], 0.0)
+
+
+@functools.cache
+def nothing_bought(shape: tuple[int, int]) -> np.ndarray:
+    """[C, E] zeros: ``purchases`` of stockpiles that are not building, most steps of most runs (one array for
+    every step: the kernels that take what stockpiles buy only read it)."""
+    return np.zeros(shape)
 
 
 def release(state: State, net: Network, day: int) -> None:

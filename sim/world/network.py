@@ -168,6 +168,11 @@ class Network:
                 for s, days in self.switching_days.items()}
 
     @cached_property
+    def recycles(self) -> list[bool]:
+        """[steps] whether any country recycles end-of-life magnets in the step (``recycling_share``)."""
+        return self.recycling_share.any(axis=1).tolist()
+
+    @cached_property
     def _stage_facilities(self) -> dict[str, FacilityArrays]:
         return {MINE: self.mines, REFINERY: self.refineries, MAGNET: self.magnet_plants}
 
