@@ -8,7 +8,7 @@ from sim.engine.stocks import Stocks
 from sim.engine.transit import AtSea, Books, Shipment
 from sim.kernels.balance import TERMS, add_transit
 from sim.kernels.exports import by_arrival
-from sim.stages import MINE, REFINERY
+from sim.stages import MINE, REFINERY, STAGES
 
 C, Q, X = 3, 7, 4
 LEAD = np.array([[0.0, 3.0, 30.0],
@@ -23,10 +23,11 @@ def sparse_goods(rng: np.random.Generator, n: int) -> np.ndarray:
     return goods
 
 
-def world(rng: np.random.Generator, stages=(REFINERY,)):
-    at_sea = AtSea({stage: (Q, X) for stage in stages}, LEAD)
-    stocks = {stage: Stocks(rng.random((C, Q, X))) for stage in stages}
-    pipeline = {stage: rng.random((C, 1 if stage == MINE else X)) * 1e3 for stage in stages}
+def world(rng: np.random.Generator):
+    """The sea, stocks and order books of every stage (the tests ship the goods of some)."""
+    at_sea = AtSea({stage: (Q, X) for stage in STAGES}, LEAD)
+    stocks = {stage: Stocks(rng.random((C, Q, X))) for stage in STAGES}
+    pipeline = {stage: rng.random((C, 1 if stage == MINE else X)) * 1e3 for stage in STAGES}
     return at_sea, stocks, pipeline
 
 
@@ -67,7 +68,7 @@ def test_landing_sums_as_adding_each_route_in_order_of_arrival(seed, voyages, st
     """Voyages sent week by week, landed whenever asked: stocks and order books are those of adding every route's
     dense goods in order of arrival and, at one time, of sailing, bit for bit (a hold that fills makes room)."""
     rng = np.random.default_rng(seed)
-    at_sea, stocks, pipeline = world(rng, (stage,))
+    at_sea, stocks, pipeline = world(rng)
     stock, books = stocks[stage].tagged.copy(), pipeline[stage].copy()
     sent = []
     for v in range(voyages):
@@ -97,8 +98,8 @@ def test_goods_landing_leave_transit_in_the_same_call_as_booked_after(seed):
     ways = []
     for book in (True, False):
         rng = np.random.default_rng(seed)
-        at_sea, stocks, pipeline = world(rng, stages)
-        content = {stage: rng.random((X, E)) for stage in stages}
+        at_sea, stocks, pipeline = world(rng)
+        content = {stage: rng.random((X, E)) for stage in STAGES}
         terms, transit_t = rng.random((len(TERMS), E)) * 1e3, rng.random(3) * 1e3
         for v in range(6):
             for stage in stages:
@@ -133,6 +134,14 @@ def test_goods_turned_back_at_sea_leave_what_is_left_to_land():
     assert np.allclose(at_sea.holds[REFINERY].tagged, goods * 0.5, rtol=1e-15, atol=0)
     at_sea.land(stocks, pipeline, 4.0, at_sea.sailed)
     assert np.array_equal(stocks[REFINERY].tagged[1:], stock[1:] + (goods - goods * 0.5))
+
+
+def test_a_stage_with_nothing_at_sea_has_no_voyages_to_turn_back():
+    """Goods of one stage at sea, none of the others: the sea's voyages are that stage's alone."""
+    rng = np.random.default_rng(3)
+    at_sea, _, _ = world(rng)
+    at_sea.sail(Shipment(REFINERY, np.array([1]), np.array([0]), sparse_goods(rng, 1)), 0.0)
+    assert [s.stage for s in at_sea.voyages()] == [REFINERY]
 
 
 @settings(max_examples=100, deadline=None)

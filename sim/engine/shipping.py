@@ -18,7 +18,7 @@ from ..stages import MINE, STAGES
 from .measures import ExportLicence
 from .state import State
 from .stocks import Stocks
-from .transit import UNBOOKED, Books, Shipment, traded_mass
+from .transit import UNBOOKED, Books, Shipment, books_arrays, stock_arrays, traded_mass
 
 
 @dataclass
@@ -102,23 +102,14 @@ def settle(state: State, days: np.ndarray, applications: np.ndarray, sailed: np.
     for hold, m, e in zip(holds, sailing, entries):
         if m and (hold.n + m > len(hold.arrives) or hold.entries + e > len(hold.rows)):
             hold.make_room(m, e)
-    stocks = [state.stocks[s] for s in STAGES]
-    hold_n = np.array([hold.n for hold in holds], np.int64)
-    hold_due = np.array([hold.due for hold in holds])
     due, voyages = np.array([at_sea.due]), np.array([at_sea.sailed], np.int64)
     outcome, t = np.zeros((n, 2), np.int8), np.zeros((n, 2))
-    terms, transit_t, content = UNBOOKED if books is None else books
     full = settle_decisions(
         days, sailed, stage, desk.importer[applications], desk.exporter[applications], approved, banning, banned,
         desk.start[applications], lengths, tuple(desk.rows), tuple(desk.values),
-        (tuple(s.tagged for s in stocks), tuple(s.rows for s in stocks), tuple(s.count for s in stocks)),
-        tuple(state.pipeline[s] for s in STAGES), tuple(state.refused[s] for s in STAGES),
-        tuple(tuple(getattr(hold, name) for hold in holds)
-              for name in ("routes", "arrives", "mass", "rows", "values", "landed")),
-        hold_n, hold_due, due, voyages, at_sea.lead_days,
-        (books is not None, terms, transit_t, tuple(content[s] for s in STAGES)), departures(sailing), outcome, t)
-    for hold, n_, due_ in zip(holds, hold_n.tolist(), hold_due.tolist()):
-        hold.n, hold.due = n_, due_
+        stock_arrays(state.stocks), tuple(state.pipeline[s] for s in STAGES), tuple(state.refused[s] for s in STAGES),
+        at_sea.arrays(), at_sea.used, at_sea.due_by_hold, due, voyages, at_sea.lead_days, books_arrays(books),
+        departures(sailing), outcome, t)
     at_sea.due, at_sea.sailed = float(due[0]), int(voyages[0])
     if full >= 0:
         raise InvariantError(f"a hold had no room for the goods of licence decision {full}: room is made first")

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..kernels.exports import compact, hold_routes, land_due, put_to_sea
+from ..kernels.exports import compact, hold_routes, land_holds, put_to_sea
 from ..kernels.sums import first_row_sum
 from ..kernels.tagged import compacted, spread
 from ..stages import MINE, STAGES
@@ -88,11 +88,14 @@ class Hold:
     """One stage's goods at sea: a record per route of every voyage (the stage's goods put to sea at one moment),
     in the order they sailed: buyer, supplier, voyage number (-1 once landed), the day it arrives, its t, and
     its goods as entries, one per provenance row that holds anything (most hold nothing). As a whole it is
-    the stage's shipment at sea: its ``t``, and its routes and ``tagged`` goods gathered."""
+    the stage's shipment at sea: its ``t``, and its routes and ``tagged`` goods gathered. How many records it
+    uses and when its next goods land are kept in arrays of every hold (``used``, ``due_by_hold`` [3]), at its
+    stage's place, so that one compiled call lands every hold (``AtSea.land``)."""
 
     ROOM = 4      # a hold made room in is at most a quarter full (``make_room``)
 
-    def __init__(self, stage: str, shape: tuple[int, int], records: int = 64):
+    def __init__(self, stage: str, shape: tuple[int, int], used: np.ndarray, due_by_hold: np.ndarray,
+                 records: int = 64):
         self.stage = stage
         self.shape = shape                                   # [Q, X] of a route's tagged goods
         self.routes = np.full((records, 5), -1, np.int64)    # buyer, supplier, voyage, entries' start and end
@@ -100,10 +103,29 @@ class Hold:
         self.mass = np.zeros(records)                        # t, 0 once landed
         self.rows = np.zeros(records * 8, np.int64)          # an entry's provenance row
         self.values = np.zeros((records * 8, shape[1]))      # its tagged mass
-        self.n = 0                                           # records used, landed or not
-        self.due = np.inf                                    # the day the next goods arrive
-        self.index = STAGES.index(stage)                     # the stage's place in the books
+        self.index = STAGES.index(stage)                     # the stage's place in the books and the holds
+        self.used, self.due_by_hold = used, due_by_hold      # [3] records used, landed or not; next arrival
+        self.n, self.due = 0, np.inf
         self.landed = np.zeros(shape[1])                     # [X] the mass of the goods landed last
+        self.resized = 0                                     # times its arrays were made anew (``make_room``)
+
+    @property
+    def n(self) -> int:
+        """Records used, landed or not."""
+        return int(self.used[self.index])
+
+    @n.setter
+    def n(self, value: int) -> None:
+        self.used[self.index] = value
+
+    @property
+    def due(self) -> float:
+        """The day the next goods arrive (inf: none at sea)."""
+        return float(self.due_by_hold[self.index])
+
+    @due.setter
+    def due(self, value: float) -> None:
+        self.due_by_hold[self.index] = value
 
     @property
     def entries(self) -> int:
@@ -120,9 +142,11 @@ class Hold:
             used, size = self.n, 2 * self.ROOM * (self.n + records)
             self.routes, self.arrives = larger(self.routes, used, size), larger(self.arrives, used, size)
             self.mass = larger(self.mass, used, size)
+            self.resized += 1
         if self.ROOM * (self.entries + entries) > len(self.rows):
             size, used = 2 * self.ROOM * (self.entries + entries), self.entries
             self.rows, self.values = larger(self.rows, used, size), larger(self.values, used, size)
+            self.resized += 1
 
     @property
     def at_sea(self) -> np.ndarray:
@@ -167,6 +191,8 @@ class Hold:
         """The voyages at sea, in the order they sailed, and within one by arrival (shortest lead time first),
         each with its records (routes in their order)."""
         records = self.at_sea
+        if not len(records):
+            return []
         records = records[np.lexsort((self.arrives[records], self.routes[records, 2]))]      # stable
         keys = np.stack([self.routes[records, 2], self.arrives[records]], axis=1)
         starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)])
@@ -188,6 +214,20 @@ _NOWHERE = np.zeros((0, 0))
 UNBOOKED = Books(_NOWHERE, np.zeros(0), dict.fromkeys(STAGES, _NOWHERE))     # goods moving in the spin-up
 
 
+def books_arrays(books: Books | None) -> tuple:
+    """``books`` (None: not booked, in the spin-up) as the compiled calls that land goods or send them back take
+    them: (booked, terms, transit_t, each stage's content)."""
+    terms, transit_t, content = UNBOOKED if books is None else books
+    return books is not None, terms, transit_t, tuple(content[stage] for stage in STAGES)
+
+
+def stock_arrays(stocks: dict[str, Stocks]) -> tuple:
+    """Each stage's stocks as the compiled calls that land goods or send them back take them: (tagged, rows,
+    count), each a tuple by stage."""
+    held = [stocks[stage] for stage in STAGES]
+    return tuple(s.tagged for s in held), tuple(s.rows for s in held), tuple(s.count for s in held)
+
+
 def larger(array: np.ndarray, used: int, size: int) -> np.ndarray:
     """``array`` made ``size`` long, its first ``used`` kept: a hold's records or entries past those used are
     written before they are read, so the rest is left as it comes (filling it would touch every page of it at
@@ -204,10 +244,14 @@ class AtSea:
     by voyage. Iterating gives each stage's hold: its goods at sea as one shipment."""
 
     def __init__(self, shapes: dict[str, tuple[int, int]], lead_days: np.ndarray):
-        self.holds = {stage: Hold(stage, shape) for stage, shape in shapes.items()}
+        self.used = np.zeros(len(shapes), np.int64)        # each hold's records used (``Hold.n``)
+        self.due_by_hold = np.full(len(shapes), np.inf)    # the day each hold's next goods arrive (``Hold.due``)
+        self.holds = {stage: Hold(stage, shapes[stage], self.used, self.due_by_hold) for stage in STAGES}
         self.lead_days = lead_days         # [exporter, importer] days
         self.sailed = 0                    # voyages put to sea so far
         self.due = np.inf                  # the day the next goods arrive, in any hold
+        self._arrays: tuple = ()           # ``arrays``, and the holds' ``resized`` when it was made
+        self._resized: list[int] = []
 
     def sail(self, shipment: Shipment, now: float) -> None:
         """Put a shipment to sea on day ``now``, as the next voyage, into its stage's hold; each route arrives after
@@ -229,17 +273,18 @@ class AtSea:
         """Land what arrives before day ``now``, or on it by a voyage before number ``sailed``: into the buyers'
         stocks, off their order books, and with ``books`` given out of transit, in one compiled call a hold. Each
         hold that landed goods has their mass in ``landed`` [X] (t REO by element, t magnet by grade)."""
-        terms, transit_t, content = UNBOOKED if books is None else books
-        due = math.inf
-        for stage, hold in self.holds.items():
-            if hold.due <= now:
-                stock = stocks[stage]
-                hold.due = land_due(stock.tagged, stock.rows, stock.count, pipeline[stage], hold.routes,
-                                    hold.arrives, hold.mass, hold.n, hold.rows, hold.values, now, sailed, hold.landed,
-                                    books is not None, terms, transit_t, hold.index, content[stage])
-            if hold.due < due:
-                due = hold.due
-        self.due = due
+        self.due = land_holds(stock_arrays(stocks), tuple(pipeline[stage] for stage in STAGES), self.arrays(),
+                              self.used, self.due_by_hold, now, sailed, books_arrays(books))
+
+    def arrays(self) -> tuple:
+        """The holds' arrays as the compiled calls take them (``sim.kernels.exports.land_holds``): routes, arrives,
+        mass, rows, values and landed, each a tuple by stage; made again only once a hold has made room."""
+        resized = [hold.resized for hold in self.holds.values()]
+        if resized != self._resized:
+            self._arrays = tuple(tuple(getattr(hold, name) for hold in self.holds.values())
+                                 for name in ("routes", "arrives", "mass", "rows", "values", "landed"))
+            self._resized = resized
+        return self._arrays
 
     def voyages(self) -> Iterator[Shipment]:
         """The goods at sea by voyage, in the order they sailed, and within one by lead time (shortest first):

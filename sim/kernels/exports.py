@@ -195,6 +195,27 @@ def land_due(stock: np.ndarray, live: np.ndarray, live_count: np.ndarray, pipeli
 
 
 @kernel
+def land_holds(stocks: tuple, pipeline: tuple, holds: tuple, hold_n: np.ndarray, hold_due: np.ndarray, now: float,
+               sailed: int, books: tuple) -> float:
+    """Land what every stage's hold has due (``land_due``: before day ``now``, or on it by a voyage before number
+    ``sailed``), hold by hold, into each stage's ``stocks`` (tagged [C, Q, X], rows, count) and off its
+    ``pipeline``. ``holds``: each stage's routes, arrives, mass, rows, values and landed; ``hold_n`` and
+    ``hold_due`` [3] their records used and the day their next goods land (changed in place); ``books``: (book,
+    terms, transit_t, content by stage). Returns the day the next goods at sea land, in any hold (inf: none)."""
+    book, terms, transit_t, content = books
+    routes, arrives, mass, hold_rows, hold_values, landed = holds
+    stock_tagged, stock_rows, stock_count = stocks
+    earliest = np.inf
+    for h in range(hold_n.shape[0]):
+        if hold_due[h] <= now:
+            hold_due[h] = land_due(stock_tagged[h], stock_rows[h], stock_count[h], pipeline[h], routes[h], arrives[h],
+                                   mass[h], hold_n[h], hold_rows[h], hold_values[h], now, sailed, landed[h], book,
+                                   terms, transit_t, h, content[h])
+        earliest = min(earliest, hold_due[h])
+    return earliest
+
+
+@kernel
 def by_arrival(records: np.ndarray, n: int, arrives: np.ndarray) -> None:
     """Order ``records[:n]`` by the day they arrive (``arrives``), in place, records that arrive at one time kept in
     the order they had (stable: sailed earlier first). An insertion sort: a landing has some tens of records, too
@@ -341,20 +362,10 @@ def settle_decisions(days: np.ndarray, sailed: np.ndarray, stage: np.ndarray, bu
     each decision's ``outcome`` [n, 2] (``APPROVED``, ``REFUSED`` or 0) and t (``t`` [n, 2]) for its share
     refused outright and its rest. Returns -1, or the decision whose goods found no room in their hold (the
     caller makes room first)."""
-    book, terms, transit_t, content = books
-    routes, arrives, mass, hold_rows, hold_values, landed = holds
-    stock_tagged, stock_rows, stock_count = stocks
     for d in range(days.shape[0]):
         day = days[d]
         if at_sea[0] <= day:
-            earliest = np.inf
-            for h in range(hold_n.shape[0]):
-                if hold_due[h] <= day:
-                    hold_due[h] = land_due(stock_tagged[h], stock_rows[h], stock_count[h], pipeline[h], routes[h],
-                                           arrives[h], mass[h], hold_n[h], hold_rows[h], hold_values[h], day,
-                                           sailed[d], landed[h], book, terms, transit_t, h, content[h])
-                earliest = min(earliest, hold_due[h])
-            at_sea[0] = earliest
+            at_sea[0] = land_holds(stocks, pipeline, holds, hold_n, hold_due, day, sailed[d], books)
         s, a, L = stage[d], starts[d], lengths[d]
         X = pool_values[s].shape[1]
         goods_rows = np.empty((1, L), np.int64)
