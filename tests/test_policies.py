@@ -338,6 +338,22 @@ def test_a_measure_that_reads_nothing_of_the_state_covers_the_same_from_step_to_
     assert not coverage(acting([ban]), "magnet", sim.state, sim.net, kept).blocked.any()
 
 
+def test_a_measure_that_reads_nothing_of_the_state_works_out_its_share_once_beside_one_that_reads_it(write):
+    """Acting beside an origin rule, whose coverage is made anew every step, a ban on all users still gives the
+    share it gave first (and the most covered supplier of a licence too); the origin rule gives a new one."""
+    from sim.engine.measures import coverage
+
+    sim = simulated(write, JAPAN_BAN.format(users="all") + DY_ORIGIN_RULE)
+    ban, origin = sim.measures
+    shares = [(ban.covered("magnet", sim.state, sim.net), origin.covered("magnet", sim.state, sim.net))
+              for _ in range(2)]
+    assert shares[0][0] is shares[1][0] and np.array_equal(shares[0][0], ban.coverage("magnet", sim.state, sim.net))
+    assert shares[0][1] is not shares[1][1] and np.array_equal(shares[0][1], shares[1][1])
+    first, again = (coverage([ban, origin], "magnet", sim.state, sim.net, {}) for _ in range(2))
+    assert first is not again and np.array_equal(first.blocked, again.blocked)
+    assert np.array_equal(first.extra_days, again.extra_days)
+
+
 def test_a_new_ban_stops_goods_still_awaiting_a_licence(write):
     path = scenario(write, """\
 events:

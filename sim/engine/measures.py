@@ -55,16 +55,18 @@ class Coverage:
     shipments ``[B, J, I]`` blocked or moved by a tariff, the licences and quotas that apply, and the extra
     days of stock or pipeline buyers seek ``[B, I]``."""
 
+    stage: str
     blocked: np.ndarray
     tariffed: np.ndarray
     licensed: list = field(default_factory=list)      # [(measure, share)]
     quotas: list = field(default_factory=list)        # [(measure, share)]
     extra_days: np.ndarray | float = 0.0
 
-    def add_days(self, share: np.ndarray, days: float) -> None:
-        """Buyers seek ``days`` more of stock or pipeline for the items a measure covers (``share`` [B, J, I]),
-        as far as it covers their most covered supplier; the largest ask of the measures counts."""
-        self.extra_days = np.maximum(self.extra_days, most_covered(share) * days)
+    def add_days(self, measure: ExportMeasure, share: np.ndarray, days: float) -> None:
+        """Buyers seek ``days`` more of stock or pipeline for the items ``measure`` covers (``share`` [B, J, I]),
+        as far as it covers their most covered supplier (``ExportMeasure.most_covered``); the largest ask of the
+        measures counts."""
+        self.extra_days = np.maximum(self.extra_days, measure.most_covered(self.stage, share) * days)
 
 
 class ExportMeasure:
@@ -86,6 +88,9 @@ class ExportMeasure:
         self.active = False
         self.announced = False
         self.index = -1           # its place in the run's list of measures (``build_measures``)
+        # stage -> (share, its most covered supplier): what a measure that reads no state covers is the same
+        # every step it acts, so it is worked out once (``covered``, ``most_covered``)
+        self._same: dict[str, tuple[np.ndarray | None, np.ndarray | None]] = {}
 
     @property
     def by_end_user(self) -> bool:
@@ -154,11 +159,33 @@ class ExportMeasure:
         users = defence if self.event.end_users == "defence" else 1.0 - defence
         return mask * users[:, None, :]
 
+    def covered(self, stage: str, state: State, net: Network) -> np.ndarray | None:
+        """``coverage`` this step, or None where it covers no shipment: worked out every step where the measure
+        reads the state (``reads_state``), once a run where it does not."""
+        if self.reads_state:
+            share = self.coverage(stage, state, net)
+            return share if np.count_nonzero(share) else None      # a count: a third of ``any``'s cost here
+        if stage not in self._same:
+            share = self.coverage(stage, state, net)
+            self._same[stage] = (share if np.count_nonzero(share) else None), None
+        return self._same[stage][0]
+
+    def most_covered(self, stage: str, share: np.ndarray) -> np.ndarray:
+        """[B, I] the largest share of a buyer's orders of an item its ``share`` [B, J, I] of the stage covers,
+        over its suppliers (``sim.kernels.markets.most_covered``): once a run where the measure reads no state."""
+        if self.reads_state:
+            return most_covered(share)
+        same, most = self._same[stage]
+        if most is None:
+            most = most_covered(same)
+            self._same[stage] = same, most
+        return most
+
     def add_to(self, cover: Coverage, share: np.ndarray) -> None:
         """Add what the measure does to its covered ``share`` [B, J, I] to the step's coverage. Announced but
         not yet in force, buyers of covered goods front-load."""
         if self.announced and not self.active:
-            cover.add_days(share, float(self.event.front_load_days))
+            cover.add_days(self, share, float(self.event.front_load_days))
         else:
             self.acts_on(cover, share)
 
@@ -221,7 +248,7 @@ class ExportLicence(ExportMeasure):
 
     def acts_on(self, cover: Coverage, share: np.ndarray) -> None:
         cover.licensed.append((self, share))
-        cover.add_days(share, self.expected_days)
+        cover.add_days(self, share, self.expected_days)
 
     def applications(self, held: Shipment, routes: np.ndarray, t: np.ndarray, state: State) -> list[int]:
         """The goods held on some of ``held``'s ``routes`` (``t`` of each) as applications, route after route: by
@@ -413,10 +440,10 @@ def coverage(acting: list[ExportMeasure], stage: str, state: State, net: Network
         return kept[key]
     C = len(net.countries)
     shape = (C, C, net.items(stage))
-    cover = Coverage(blocked=np.zeros(shape), tariffed=np.zeros(shape))
+    cover = Coverage(stage, blocked=np.zeros(shape), tariffed=np.zeros(shape))
     for m in acting:
-        share = m.coverage(stage, state, net)
-        if np.count_nonzero(share):          # a count: a third of ``any``'s cost on these small arrays
+        share = m.covered(stage, state, net)
+        if share is not None:
             m.add_to(cover, share)
     if not any(m.reads_state for m in acting):
         kept[key] = cover
