@@ -171,8 +171,9 @@ class ExportMeasure:
         return self._same[stage][0]
 
     def most_covered(self, stage: str, share: np.ndarray) -> np.ndarray:
-        """[B, I] the largest share of a buyer's orders of an item its ``share`` [B, J, I] of the stage covers,
-        over its suppliers (``sim.kernels.markets.most_covered``): once a run where the measure reads no state."""
+        """[B, I] the largest share of a buyer's orders of an item its ``share`` [B, J, I] of the stage covers (the
+        one ``covered`` gave), over its suppliers (``sim.kernels.markets.most_covered``): once a run where the
+        measure reads no state."""
         if self.reads_state:
             return most_covered(share)
         same, most = self._same[stage]

@@ -271,8 +271,9 @@ class AtSea:
     def land(self, stocks: dict[str, Stocks], pipeline: dict[str, np.ndarray], now: float, sailed: int,
              books: Books | None = None) -> None:
         """Land what arrives before day ``now``, or on it by a voyage before number ``sailed``: into the buyers'
-        stocks, off their order books, and with ``books`` given out of transit, in one compiled call a hold. Each
-        hold that landed goods has their mass in ``landed`` [X] (t REO by element, t magnet by grade)."""
+        stocks, off their order books, and with ``books`` given out of transit, in one compiled call for every
+        hold. Each hold that landed goods has their mass in ``landed`` [X] (t REO by element, t magnet by
+        grade)."""
         self.due = land_holds(stock_arrays(stocks), tuple(pipeline[stage] for stage in STAGES), self.arrays(),
                               self.used, self.due_by_hold, now, sailed, books_arrays(books))
 
