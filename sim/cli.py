@@ -871,7 +871,7 @@ def _compile_first(quiet: bool) -> bool:
     if kernels.compiled():
         return False
     if not quiet:
-        print("python -m sim: compiling the engine for this machine, once (about a minute on 2 cores; later "
+        print("python -m sim: compiling the engine for this machine, once (a minute or two on 2 cores; later "
               "runs start at once)", file=sys.stderr)
     kernels.precompile()
     return not quiet

@@ -350,7 +350,7 @@ def test_ctrl_c_while_the_engine_compiles_ahead_stops_its_compilers_too(tmp_path
     stdout, stderr = run.communicate(timeout=20)
     assert run.returncode == 130
     assert [line for line in stderr.splitlines() if line.strip()] == [
-        "python -m sim: compiling the engine for this machine, once (about a minute on 2 cores; later runs "
+        "python -m sim: compiling the engine for this machine, once (a minute or two on 2 cores; later runs "
         "start at once)", "python -m sim: interrupted; no partial output was left"]
     assert not out.exists()
     assert not any(_alive(c) for c in compilers)
