@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels import production
+from ..kernels.exports import held_by_licences
 from ..kernels.products import matmul
 from ..kernels.tagged import add_origin
 from ..stages import REFINERY
@@ -75,8 +76,5 @@ def make_magnets(state: State, net: Network, acting: list[ExportMeasure], day: i
                   oxides_used=TaggedFlow(*used), oxides_into_magnets=into_magnets, magnets_planned=plan,
                   magnets_made=made, made_tagged=TaggedFlow(*magnets), exports=exports, qualifying=qualifying,
                   magnets_short_of=short_of(plan, made, result.own_fill, net.recipe))
-    held = 0.0
-    if cover.licensed:
-        held = sum((share * result.shipped for _, share in cover.licensed), np.zeros_like(result.shipped))
-        held = np.minimum(held, result.shipped).sum(axis=1)     # a route under two licences is held once
+    held = held_by_licences(tuple(share for _, share in cover.licensed), result.shipped) if cover.licensed else 0.0
     return MagnetMaking(flows, claims, supplied, wants, result.unmet + held)

@@ -275,6 +275,36 @@ APPROVED, REFUSED = 1, 2      # a licence decision's outcome (``settle_decisions
 
 
 @kernel
+def held_by_licences(shares: tuple, shipped: np.ndarray) -> np.ndarray:
+    """[B, I] what licences hold of the shipments ``shipped`` [B, J, I] of a step, summed over suppliers: on each
+    route the sum, licence after licence, of each one's share (``shares``: [B, J, I] each) of the shipment, at
+    most the shipment itself (a route under two licences is held once). NumPy's arithmetic on the same numbers,
+    in the same order, as ``magnet_making`` took it with five array calls a licence (over suppliers one after
+    another, but pairwise where the stage has one item: NumPy's order, ``sums``)."""
+    B, J, I = shipped.shape
+    route = np.empty((B, J, I))
+    for b in range(B):
+        for j in range(J):
+            for i in range(I):
+                x = shipped[b, j, i]
+                h = 0.0
+                for k in range(len(shares)):
+                    h += shares[k][b, j, i] * x
+                route[b, j, i] = min(h, x)
+    held = np.empty((B, I))
+    for b in range(B):
+        if I == 1:
+            held[b, 0] = pairwise_sum(route[b, :, 0])
+            continue
+        for i in range(I):
+            held[b, i] = route[b, 0, i]
+        for j in range(1, J):
+            for i in range(I):
+                held[b, i] += route[b, j, i]
+    return held
+
+
+@kernel
 def held_for_licences(goods: np.ndarray, buyer: np.ndarray, supplier: np.ndarray, shares: tuple,
                       concentrate: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """What each licence holds of the goods [n, L, X] that left on the routes ``buyer``, ``supplier`` [n], one
