@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import simpy
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim import run
@@ -296,13 +296,15 @@ class CalendarModel:
 
     def __init__(self, env: simpy.Environment):
         self.env, self.reviews, self.log = env, Reviews(), []
+        self.names: list[str] = []     # the applications' names, by their numbers in the calendar
 
     def reviews_started(self) -> int:
         return self.reviews.started
 
     def decisions(self, started: int) -> None:
-        for day, name, _ in self.reviews.decided_by(self.env.now, started):
-            self.log.append((day, name))
+        days, applications, _ = self.reviews.decided_by(self.env.now, started)
+        for day, application in zip(days.tolist(), applications.tolist()):
+            self.log.append((day, self.names[application]))
 
 
 def reviews_and_events(script, by_calendar: bool) -> list:
@@ -320,7 +322,8 @@ def reviews_and_events(script, by_calendar: bool) -> list:
             for m, days in enumerate(times):
                 name = f"review {n}.{m}"
                 if by_calendar:
-                    model.reviews.start([name], [env.now + days], 0)
+                    model.names.append(name)
+                    model.reviews.start([len(model.names) - 1], [env.now + days], 0)
                 else:
                     env.timeout(days).callbacks.append(lambda _, name=name: log.append((env.now, name)))
 
@@ -352,6 +355,34 @@ def test_licence_decisions_kept_in_a_calendar_come_in_the_order_simpy_would_make
     assert reviews_and_events(script, by_calendar=True) == reviews_and_events(script, by_calendar=False)
 
 
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), batches=st.integers(1, 30))
+def test_the_calendar_of_reviews_gives_its_decisions_in_the_order_of_their_day_then_their_number(seed, batches):
+    """Reviews started in batches (some 3,000 in all, past the calendar's first room, many due on one day), taken
+    out as days pass: each time those due before the day, or on it before a review number, in the order of
+    ``(day, number)`` that a heap of Python tuples gives, with the voyages sailed as each started."""
+    from heapq import heappop, heappush
+    rng = np.random.default_rng(seed)
+    reviews, expected, now = Reviews(), [], 0.0
+    for batch in range(batches):
+        n = int(rng.integers(0, 200))
+        due = now + np.floor(rng.uniform(0, 60, n)) * rng.choice([1.0, 0.5])
+        applications = rng.integers(0, 10**6, n)
+        for k in range(n):
+            heappush(expected, (float(due[k]), reviews.started + k, int(applications[k]), batch))
+        reviews.start(applications.tolist(), due, batch)
+        now += float(rng.integers(0, 20))
+        started = int(rng.integers(0, reviews.started + 1))
+        days, taken, sailed = reviews.decided_by(now, started)
+        in_order = []
+        while expected and (expected[0][0] < now or (expected[0][0] == now and expected[0][1] < started)):
+            day, _, application, voyages = heappop(expected)
+            in_order.append((day, application, voyages))
+        assert list(zip(days.tolist(), taken.tolist(), sailed.tolist())) == in_order
+        assert reviews.due == (expected[0][0] if expected else np.inf)
+    assert reviews.size == len(expected)
+
+
 def test_a_batch_of_licence_decisions_settles_as_its_decisions_do_one_at_a_time(write):
     """Settled in one call, decisions land the goods due before each, send and return goods, and record them as
     the same decisions settled one by one: stocks, order books, holds, books and outcomes to the bit."""
@@ -361,8 +392,7 @@ def test_a_batch_of_licence_decisions_settles_as_its_decisions_do_one_at_a_time(
     simulation = Simulation(load_scenario(write(text)), seed=1, end=END + dt.timedelta(days=14))
     simulation.run()
     simulation.state.k -= 1                                     # decided in the calendar's last step: recorded
-    days, applications, sailed = (np.array(column) for column in zip(*simulation.reviews.decided_by(
-        math.inf, simulation.reviews.started)))
+    days, applications, sailed = simulation.reviews.decided_by(math.inf, simulation.reviews.started)
     n = len(days)
     approved = np.arange(n) % 3 != 0                           # every third refused
     banning = np.arange(n) % 7 == 1                            # some refused in part

@@ -34,17 +34,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import deque
-from heapq import heappop, heappush
 
 import numpy as np
 
-from ..kernels.licences import approval_chances
+from ..kernels.licences import approval_chances, start_reviews, take_decided
 from ..scenario import Scenario
 from ..scenario.events import ApprovalOdds
 from ..stages import STAGES
 from ..world import Network
 from .state import State
-from .transit import END_USERS, Awaiting, Shipment, traded_mass
+from .transit import END_USERS, Awaiting, Shipment, larger, traded_mass
 
 DAYS_PER_WEEK = 7.0
 
@@ -187,31 +186,38 @@ def decide(desk: Awaiting, applications: np.ndarray, days: np.ndarray, measures:
 class Reviews:
     """The licence reviews under way, as a calendar of their decisions: each due on its day (the review's start
     plus its processing time, days of the clock), in SimPy's order: by day and, on one day, by the number of
-    the review (in the order they started)."""
+    the review (in the order they started). A heap kept in arrays by compiled calls (``sim.kernels.licences``):
+    a licence-heavy run starts tens of thousands."""
+
+    ROOM = 1024           # reviews at first; room is made by doubling
 
     def __init__(self) -> None:
         # a heap of (day due, review number, application, voyages put to sea as its review started)
-        self._calendar: list[tuple[float, int, int, int]] = []
+        self._day = np.empty(self.ROOM)
+        self._number, self._application, self._sailed = (np.empty(self.ROOM, np.int64) for _ in range(3))
+        self.size = 0                 # reviews under way
         self.started = 0              # reviews started so far: the next one's number
         self.due = math.inf           # the day the next decision is due
 
-    def start(self, applications: list[int], due: list[float], sailed: int) -> None:
+    def start(self, applications: list[int] | np.ndarray, due: list[float] | np.ndarray, sailed: int) -> None:
         """Start the reviews of ``applications``, in turn, each decided on its day ``due``; ``sailed``: voyages put
         to sea so far (the goods those put to sea land before a decision, if due by then)."""
-        calendar, number = self._calendar, self.started
-        for application, day in zip(applications, due):
-            heappush(calendar, (day, number, application, sailed))
-            number += 1
-        self.started = number
-        if calendar:
-            self.due = calendar[0][0]
+        applications, due = np.asarray(applications, np.int64), np.asarray(due, float)
+        if self.size + len(due) > len(self._day):
+            room = max(2 * len(self._day), self.size + len(due))
+            self._day, self._number, self._application, self._sailed = (
+                larger(column, self.size, room) for column in (self._day, self._number, self._application,
+                                                               self._sailed))
+        self.size = start_reviews(self._day, self._number, self._application, self._sailed, self.size, due,
+                                  applications, self.started, int(sailed))
+        self.started += len(due)
+        if self.size:
+            self.due = float(self._day[0])
 
-    def decided_by(self, now: float, started: int) -> list[tuple[float, int, int]]:
+    def decided_by(self, now: float, started: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Take out, in order, the decisions due before day ``now`` or on it by a review before number ``started``:
-        (day, application, voyages sailed as its review started) each."""
-        calendar, decided = self._calendar, []
-        while calendar and ((due := calendar[0][0]) < now or (due == now and calendar[0][1] < started)):
-            _, _, application, sailed = heappop(calendar)
-            decided.append((due, application, sailed))
-        self.due = calendar[0][0] if calendar else math.inf
-        return decided
+        their days [n], applications [n] and voyages sailed as their reviews started [n]."""
+        self.size, days, applications, sailed = take_decided(self._day, self._number, self._application,
+                                                             self._sailed, self.size, float(now), int(started))
+        self.due = float(self._day[0]) if self.size else math.inf
+        return days, applications, sailed

@@ -292,12 +292,12 @@ class ExportLicence(ExportMeasure):
     def waiting(self) -> tuple[int, ...]:
         return tuple(self.office.queue) if self.office else ()
 
-    def review_days(self, rng: np.random.Generator, n: int) -> list[float]:
-        """How long the processing of each of ``n`` applications takes once their reviews start, days: drawn in
-        turn."""
+    def review_days(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """[n] how long the processing of each of ``n`` applications takes once their reviews start, days: drawn
+        in turn."""
         if isinstance(self._review, Distribution):
-            return self._review.samples(rng, n).tolist()
-        return [float(self._review)] * n
+            return self._review.samples(rng, n)
+        return np.full(n, float(self._review))
 
     def refusals(self, stage: str, measures: list[ExportMeasure], state: State,
                  net: Network) -> tuple[np.ndarray, np.ndarray] | None:

@@ -267,7 +267,7 @@ class Simulation:
         for m, run in groupby(self._starting, key=self.state.awaiting.measure.__getitem__):   # a measure's in turn
             run = list(run)
             days = self.measures[m].review_days(self.licence_rng, len(run))
-            self.reviews.start(run, [now + d for d in days], sailed)
+            self.reviews.start(run, now + np.asarray(days, float), sailed)
         self._starting.clear()
 
     def _sail(self, shipment: Shipment) -> None:
@@ -297,11 +297,10 @@ class Simulation:
         (``shipping.settle``)."""
         if self.reviews.due > self.env.now:
             return
-        decided = self.reviews.decided_by(self.env.now, started)
-        if not decided:
+        days, applications, sailed = self.reviews.decided_by(self.env.now, started)
+        if not len(days):
             return
         state, desk = self.state, self.state.awaiting
-        days, applications, sailed = (np.array(column) for column in zip(*decided))
         approved, banning, shares = decide(desk, applications, days, self.measures, self.odds, self.licence_rng, state,
                                            self.net)
         k = state.k
