@@ -244,6 +244,24 @@ def test_a_ban_coming_into_force_between_two_steps_refuses_the_re_exports_decide
     assert refusing[japan] and np.array_equal(share[japan], before)
 
 
+@pytest.mark.parametrize("users", ["all", "defence"])
+def test_what_an_origin_countrys_ban_forbids_is_read_once_while_in_force_unless_it_reads_users_shares(write, users):
+    """A ban on all users forbids the same every step it stays in force: read once for all of them. A ban on
+    defence users forbids their share of each importer's use, which the next step may move: read anew."""
+    sim = simulated(write, JAPAN_BAN.format(users=users) + DY_ORIGIN_RULE)
+    _, origin = sim.measures
+    japan = sim.net.index("JP")
+    share, _ = origin.refusals("magnet", sim.measures, sim.state, sim.net)
+    sim.state.k += 1
+    sim.state.defence_share["magnet"][japan] = 0.5          # the next step's shares of use
+    again, refusing = origin.refusals("magnet", sim.measures, sim.state, sim.net)
+    assert refusing[japan]
+    if users == "all":
+        assert again is share
+    else:
+        assert again is not share and set(again[japan][again[japan] > 0]) == {0.5}
+
+
 # ---------------------------------------------------------------- end users and rationing
 def test_the_defence_only_reading_of_the_japan_ban_leaves_japan_far_less_short(write):
     all_users = run(scenario(write, "events:\n" + JAPAN_BAN.format(users="all"), "all.yaml"), end=END)

@@ -76,6 +76,7 @@ class ExportMeasure:
     ``event`` as this replication drew it."""
 
     re_exports = False        # whether it covers other countries' exports of the exporter's material
+    forbids = False           # whether it forbids shipments outright (``bans``)
 
     def __init__(self, written: MeasureEvent, event: MeasureEvent, scenario: Scenario, network: Network):
         self.event = event
@@ -194,7 +195,8 @@ class ExportMeasure:
         raise NotImplementedError
 
     def bans(self, stage: str, state: State, net: Network) -> np.ndarray | None:
-        """[B, J, I] what the measure forbids outright now, or None: what an origin rule refuses to approve."""
+        """[B, J, I] what the measure forbids outright now, or None (always, unless it ``forbids``): what an origin
+        rule refuses to approve."""
         return None
 
 
@@ -211,6 +213,8 @@ class StopGoods(Protocol):
 class ExportBan(ExportMeasure):
     """Covered shipments are not made; orders for them are re-sourced. When the ban comes into force, covered
     goods awaiting a licence are stopped, and with ``at_sea: stop`` covered goods at sea are turned back."""
+
+    forbids = True
 
     def acts_on(self, cover: Coverage, share: np.ndarray) -> None:
         np.maximum(cover.blocked, share, out=cover.blocked)
@@ -324,6 +328,7 @@ class OriginRule(ExportLicence):
         self.origin = [network.countries.index(c) for c in self.exporters]
         # stage -> (when, what) of ``refusals``
         self._banned_for: dict[str, tuple[tuple, tuple[np.ndarray, np.ndarray]]] = {}
+        self._bans_read_state: bool | None = None     # whether a ban of its origin countries reads the state
         # [kind, origin country] the provenance rows of the material the rule follows
         self.origin_rows = np.array([[network.tags.row(kind, c) for c in self.origin] for kind in self.kinds],
                                     dtype=np.int64).reshape(len(self.kinds), len(self.origin))
@@ -341,9 +346,13 @@ class OriginRule(ExportLicence):
 
     def refusals(self, stage, measures, state, net):
         """The share of each importer's goods of the stage that the origin countries' own bans forbid it, and
-        whether any is: the same for every decision between two steps while the same measures are in force (a
-        ban's coverage reads the state only as a step leaves it), so worked out once for them."""
-        when = (state.k, tuple(m.active for m in measures))
+        whether any is: the same for every decision while the same measures are in force, so worked out once for
+        them; and once a step where a ban of theirs reads the state (its civil or defence users' shares of use,
+        which change only as a step leaves them)."""
+        if self._bans_read_state is None:
+            self._bans_read_state = any(m.forbids and m.reads_state for m in measures
+                                        if set(m.exporters) & set(self.exporters))
+        when = (state.k if self._bans_read_state else None, tuple(m.active for m in measures))
         if stage not in self._banned_for or self._banned_for[stage][0] != when:
             refused = np.zeros((net.n_countries, net.items(stage)))
             for m in measures:
