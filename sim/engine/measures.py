@@ -23,8 +23,9 @@ A measure is in force from ``start`` to ``end`` outside its suspensions; from
 class here, registering it under its ``type`` in ``MEASURES`` (and its record
 in ``sim.scenario.events``); the engine calls these methods and never asks
 which kind a measure is. A measure that holds goods for a review subclasses
-``ExportLicence``, whose applications the engine sends to ``submit``, ``review_days`` and
-``approves``.
+``ExportLicence``, whose applications the engine sends to ``submit`` and ``review_days``, and decides by its
+odds (``licensing.Odds``); one that forbids shipments outright says what in ``bans`` (``forbids``), which origin
+rules read.
 """
 from __future__ import annotations
 
