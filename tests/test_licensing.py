@@ -63,8 +63,8 @@ def licensed(write, approval: str = "1.0", importers: str = "all", extra: str = 
 
 def applications(results, outcome: str = "applied") -> pd.DataFrame:
     """One row per application (step, stage, exporter, importer, t), from the recorder."""
-    rows = [r for r in results.raw.licences if r[5] == outcome]
-    frame = pd.DataFrame(rows, columns=["k", "stage", "exporter", "importer", "t", "outcome"])
+    frame = pd.DataFrame(results.raw.licences)
+    frame = frame[frame["outcome"] == outcome].reset_index(drop=True)
     frame["exporter"] = [results.net.countries[i] for i in frame["exporter"]]
     frame["importer"] = [results.net.countries[i] for i in frame["importer"]]
     return frame

@@ -3,8 +3,6 @@ facts the tables are made of). The mass balance is one function of the booked ac
 """
 from __future__ import annotations
 
-from itertools import repeat
-
 import numpy as np
 
 from ..errors import InvariantError
@@ -22,6 +20,7 @@ from .transit import Awaiting, Books
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
 OUTCOMES = {APPROVED: "approved", REFUSED: "refused"}     # a licence decision's, as the recorder names them
+OUTCOME_NAMES = np.array([OUTCOMES.get(code, "") for code in range(max(OUTCOMES) + 1)], dtype=object)  # by code
 # a trading part's exports when nothing left or nothing went to sea at once: what its booking kernel reads as none
 NO_GOODS = np.zeros((0, 1, 1))
 NO_ROOM = (np.zeros(0, POSITION), np.zeros(0, POSITION), np.zeros((0, 1)), np.zeros(2, np.int64))  # nothing recorded
@@ -139,7 +138,8 @@ class Ledger:
         if self.accounts is None:
             return
         made = np.asarray(applications, np.int64)
-        self.recorder.licence_outcomes(k, *desk.routes_of(made), desk.t[made].tolist(), repeat("applied"))
+        self.recorder.licence_outcomes(k, desk.s[made], desk.exporter[made], desk.importer[made], desk.t[made],
+                                       "applied")
 
     def decided(self, k: int, desk: Awaiting, applications: np.ndarray, outcome: np.ndarray, t: np.ndarray) -> None:
         """Book licence decisions made in step ``k`` on ``applications`` [n] (their numbers at the ``desk``;
@@ -150,8 +150,9 @@ class Ledger:
             return
         made = outcome.ravel()              # each decision's share refused outright, then its rest: in order
         parts = np.flatnonzero(made)
-        self.recorder.licence_outcomes(k, *desk.routes_of(applications[parts // 2]), t.ravel()[parts].tolist(),
-                                       [OUTCOMES[m] for m in made[parts].tolist()])
+        decided = applications[parts // 2]
+        self.recorder.licence_outcomes(k, desk.s[decided], desk.exporter[decided], desk.importer[decided],
+                                       t.ravel()[parts], OUTCOME_NAMES[made[parts]])
 
     def waiting(self, k: int, desk: Awaiting, applications: list[int]) -> None:
         """Record the applications waiting in licence offices' queues at the end of step ``k`` (their numbers at

@@ -13,9 +13,6 @@ stays available to every table.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-from itertools import repeat
-
 import numpy as np
 
 from ..kernels import lazy
@@ -69,7 +66,8 @@ class Recorder:
         self.price_multiple = z((n, M, E))
         self.magnet_price = np.full((n, M, G), np.nan)    # with a home market only
         self.magnet_price_multiple = np.full((n, M, G), np.nan)
-        self.licences: list[tuple] = []                   # (step, stage, exporter, importer, t, outcome)
+        # what became of licence applications, in the order it came: a chunk of columns a call (``licences``)
+        self._licences: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | str]] = []
         self.licence_queue: list[tuple] = []              # (step, stage, exporter, importer, applications, t)
 
     def keeps(self, k: int) -> bool:
@@ -150,15 +148,37 @@ class Recorder:
         self.use_oxide_opening = use_oxide.copy()
 
     # ------------------------------------------------------------ trade
-    def licence_outcomes(self, k: int, stages: Iterable[str], exporters: Iterable[int], importers: Iterable[int],
-                         t: Iterable[float], outcomes: Iterable[str]) -> None:
-        """What became of licence applications in step ``k``, one a route's exports each, as columns: stage,
-        exporter, importer, ``t`` in t REO or t magnet, ``outcome`` "applied", "approved" or "refused"; all at
-        once, in the order they came (a licensing run makes tens of thousands). A decision after the calendar's
-        end counts in its last step."""
-        k = min(k, self.n - 1)
-        if self.keeps(k):
-            self.licences.extend(zip(repeat(k), stages, exporters, importers, t, outcomes))
+    def licence_outcomes(self, k: int, stages: np.ndarray, exporters: np.ndarray, importers: np.ndarray,
+                         t: np.ndarray, outcomes: np.ndarray | str) -> None:
+        """What became of licence applications in step ``k``, one a route's exports each, as columns [n]: stage (its
+        index in ``STAGES``), exporter, importer, ``t`` in t REO or t magnet, ``outcome`` "applied", "approved" or
+        "refused" (one for all, or each its own); all at once, in the order they came (a licensing run makes tens of
+        thousands: kept as the arrays given, which the caller does not change). A decision after the calendar's end
+        counts in its last step."""
+        self._licence_records(min(k, self.n - 1), stages, exporters, importers, t, outcomes)
+
+    def _licence_records(self, k: int, stages: np.ndarray, exporters: np.ndarray, importers: np.ndarray,
+                         t: np.ndarray, outcomes: np.ndarray | str) -> None:
+        """Keep a chunk of ``licences``' columns of step ``k``, if it is recorded and holds any."""
+        if self.keeps(k) and len(t):
+            self._licences.append((k, stages, exporters, importers, t, outcomes))
+
+    @property
+    def licences(self) -> dict[str, np.ndarray]:
+        """What became of licence applications and of goods turned back, in the order it came, as columns: k, stage
+        (its name), exporter and importer (country indices), t, outcome."""
+        chunks = self._licences
+        if not chunks:
+            return {"k": np.zeros(0, np.int64), "stage": np.zeros(0, object), "exporter": np.zeros(0, np.int64),
+                    "importer": np.zeros(0, np.int64), "t": np.zeros(0), "outcome": np.zeros(0, object)}
+        sizes = [len(chunk[4]) for chunk in chunks]
+        return {"k": np.repeat(np.array([chunk[0] for chunk in chunks], np.int64), sizes),
+                "stage": np.array(STAGES, dtype=object)[np.concatenate([chunk[1] for chunk in chunks])],
+                "exporter": np.concatenate([chunk[2] for chunk in chunks]).astype(np.int64),
+                "importer": np.concatenate([chunk[3] for chunk in chunks]).astype(np.int64),
+                "t": np.concatenate([chunk[4] for chunk in chunks]).astype(float),
+                "outcome": np.concatenate([np.full(n, o, dtype=object) if isinstance(o, str) else o
+                                           for n, (*_, o) in zip(sizes, chunks)])}
 
     def licence_waiting(self, k: int, stage: str, supplier: int, buyer: int, applications: int, t: float) -> None:
         """Applications (and their t) of one route waiting in a licence office's queue at the end of step k."""
@@ -168,7 +188,7 @@ class Recorder:
     def turned_back(self, k: int, stage: str, buyer: np.ndarray, supplier: np.ndarray, mass: np.ndarray,
                     outcome: str) -> None:
         """Goods on their way stopped by a measure coming into force, ``mass`` [n, I] by route."""
-        if self.keeps(k):
-            for b, j, m in zip(buyer, supplier, mass.sum(axis=1)):
-                if m > 0:
-                    self.licences.append((k, stage, int(j), int(b), float(m), outcome))
+        total = mass.sum(axis=1)
+        moved = total > 0
+        self._licence_records(k, np.full(int(moved.sum()), STAGES.index(stage)), np.asarray(supplier)[moved],
+                              np.asarray(buyer)[moved], total[moved], outcome)

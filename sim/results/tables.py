@@ -404,7 +404,7 @@ class Results:
         import pandas as pd
 
         net = self.net
-        frame = pd.DataFrame(self.raw.licences, columns=["k", "stage", "exporter", "importer", "t", "outcome"])
+        frame = pd.DataFrame(self.raw.licences)
         k = frame["k"].to_numpy(dtype=int)
         if frequency == "step":
             frame["date"] = self.dates[k]
