@@ -67,7 +67,7 @@ def take_decided(day: np.ndarray, number: np.ndarray, application: np.ndarray, s
     sailed as their reviews started."""
     out_day, out_application, out_sailed = np.empty(size), np.empty(size, np.int64), np.empty(size, np.int64)
     count = 0
-    while size > 0 and (day[0] < now or (day[0] == now and number[0] < started)):
+    while size > 0 and before(day[0], number[0], now, started):     # due before the moment (now, started)
         out_day[count], out_application[count], out_sailed[count] = day[0], application[0], sailed[0]
         count += 1
         size -= 1
