@@ -258,12 +258,9 @@ class AtSea:
         its lead time."""
         hold, buyer, (rows, goods) = self.holds[shipment.stage], shipment.buyer, shipment.held_rows()
         while math.isnan(due := put_to_sea(self.lead_days, now, self.sailed, buyer, shipment.supplier, rows, goods,
-                                           hold.routes, hold.arrives, hold.mass, hold.n, hold.rows,
-                                           hold.values)):                   # full: room made, again
+                                           hold.routes, hold.arrives, hold.mass, self.used, hold.index,
+                                           self.due_by_hold, hold.rows, hold.values)):   # full: room made, again
             hold.make_room(len(buyer), rows.size)
-        hold.n += len(buyer)
-        if due < hold.due:
-            hold.due = due
         if due < self.due:
             self.due = due
         self.sailed += 1

@@ -107,17 +107,20 @@ def leave_stock(tagged: np.ndarray, rows: np.ndarray, count: np.ndarray, shipped
 @kernel
 def put_to_sea(lead_days: np.ndarray, now: float, voyage: int, buyer: np.ndarray, supplier: np.ndarray,
                goods_rows: np.ndarray, goods: np.ndarray, routes: np.ndarray, arrives: np.ndarray,
-               mass: np.ndarray, n: int, rows: np.ndarray, values: np.ndarray) -> float:
+               mass: np.ndarray, used: np.ndarray, s: int, due: np.ndarray, rows: np.ndarray,
+               values: np.ndarray) -> float:
     """Put the goods of routes (``buyer``, ``supplier`` [m]) to sea on day ``now`` as voyage number ``voyage``,
-    into a stage's hold: the goods are given at their provenance rows that may hold anything (``goods_rows``
+    into stage ``s``'s hold: the goods are given at their provenance rows that may hold anything (``goods_rows``
     [m, L], -1 past a route's last, ascending, and ``goods`` [m, L, X]; row 0, the mass, first). Route r becomes
-    record ``n + r`` (``routes`` [cap, 5]: buyer, supplier, voyage, and where its goods' entries start and end;
-    ``arrives`` [cap]: the day its lead time ``lead_days`` [exporter, importer] brings it in; ``mass`` [cap]: its
-    t), and each provenance row of its goods that holds anything an entry (``rows`` [e]: the row, ``values``
-    [e, X]: the row's tagged mass), after those of the records before it. Returns the earliest arrival, or NaN,
-    having put nothing to sea, when the hold lacks room for m more records or m L more entries (the caller
-    makes room and asks again)."""
+    record ``n + r``, n the hold's records used (``used`` [3], by stage; m more after: ``transit.Hold.n``)
+    (``routes`` [cap, 5]: buyer, supplier, voyage, and where its goods' entries start and end; ``arrives`` [cap]:
+    the day its lead time ``lead_days`` [exporter, importer] brings it in; ``mass`` [cap]: its t), and each
+    provenance row of its goods that holds anything an entry (``rows`` [e]: the row, ``values`` [e, X]: the
+    row's tagged mass), after those of the records before it. Returns the earliest arrival, which the hold's
+    next arrival (``due`` [3], by stage) comes no later than; or NaN, having put nothing to sea, when the hold
+    lacks room for m more records or m L more entries (the caller makes room and asks again)."""
     m, L, X = goods.shape
+    n = used[s]
     e = routes[n - 1, 4] if n > 0 else 0
     if n + m > arrives.shape[0] or e + m * L > rows.shape[0]:
         return np.nan
@@ -143,6 +146,8 @@ def put_to_sea(lead_days: np.ndarray, now: float, voyage: int, buyer: np.ndarray
             t += tagged[0, x]
         mass[w] = t
         earliest = min(earliest, arrives[w])
+    used[s] = n + m
+    due[s] = min(due[s], earliest)
     return earliest
 
 
@@ -392,6 +397,10 @@ def settle_decisions(days: np.ndarray, sailed: np.ndarray, stage: np.ndarray, bu
     each decision's ``outcome`` [n, 2] (``APPROVED``, ``REFUSED`` or 0) and t (``t`` [n, 2]) for its share
     refused outright and its rest. Returns -1, or the decision whose goods found no room in their hold (the
     caller makes room first)."""
+    book, terms, transit_t, content = books
+    keep, k, suppliers, rooms = departures
+    routes, arrives, mass, hold_rows, hold_values, _ = holds
+    stock_tagged, stock_rows, stock_count = stocks
     for d in range(days.shape[0]):
         day = days[d]
         if at_sea[0] <= day:
@@ -400,33 +409,50 @@ def settle_decisions(days: np.ndarray, sailed: np.ndarray, stage: np.ndarray, bu
         X = pool_values[s].shape[1]
         goods_rows = np.empty((1, L), np.int64)
         goods = np.empty((1, L, X))
-        for k in range(L):
-            goods_rows[0, k] = pool_rows[s][a + k]
+        for q in range(L):
+            goods_rows[0, q] = pool_rows[s][a + q]
             for x in range(X):
-                goods[0, k, x] = pool_values[s][a + k, x]
-        if approved[d] and banning[d]:
-            part = np.empty((1, L, X))
-            for k in range(L):
-                for x in range(X):
-                    part[0, k, x] = goods[0, k, x] * banned[d, x]
-                    goods[0, k, x] = goods[0, k, x] - part[0, k, x]
-            if not _settle(d, 0, False, day, s, buyer, supplier, goods_rows, part, stocks, pipeline, refused, holds,
-                           hold_n, hold_due, at_sea, voyages, lead_days, books, departures, outcome, t):
-                return d
-        if not _settle(d, 1, approved[d], day, s, buyer, supplier, goods_rows, goods, stocks, pipeline, refused,
-                       holds, hold_n, hold_due, at_sea, voyages, lead_days, books, departures, outcome, t):
-            return d
+                goods[0, q, x] = pool_values[s][a + q, x]
+        b, j = buyer[d:d + 1], supplier[d:d + 1]
+        for part in range(2):
+            if part == 0:                        # the share a ban refuses outright, whatever the review decided
+                if not (approved[d] and banning[d]):
+                    continue
+                these = np.empty((1, L, X))
+                for q in range(L):
+                    for x in range(X):
+                        these[0, q, x] = goods[0, q, x] * banned[d, x]
+                        goods[0, q, x] = goods[0, q, x] - these[0, q, x]
+            else:
+                these = goods
+            traded = traded_goods(s == 0, these)
+            if traded.shape[0] == 0:             # all of it stopped by a ban while it waited
+                continue
+            t[d, part] = first_row_sum(traded)
+            if part == 1 and approved[d]:
+                if keep:
+                    step, flat, rows, cursor = rooms[s]
+                    append_goods(step, flat, rows, cursor, k, b, j, suppliers, these, s == 0)
+                due = put_to_sea(lead_days, day, voyages[0], b, j, goods_rows, these, routes[s], arrives[s], mass[s],
+                                 hold_n, s, hold_due, hold_rows[s], hold_values[s])
+                if np.isnan(due):
+                    return d
+                at_sea[0] = min(at_sea[0], due)
+                voyages[0] += 1
+                outcome[d, part] = APPROVED
+            else:
+                return_goods(stock_tagged[s], stock_rows[s], stock_count[s], pipeline[s], refused[s], j, b,
+                             goods_rows, these, traded, True, book, terms, transit_t, s, content[s])
+                outcome[d, part] = REFUSED
     return -1
 
 
 @kernel
-def _settle(d: int, part: int, approved: bool, day: float, s: int, buyer: np.ndarray, supplier: np.ndarray,
-            goods_rows: np.ndarray, goods: np.ndarray, stocks: tuple, pipeline: tuple, refused: tuple, holds: tuple,
-            hold_n: np.ndarray, hold_due: np.ndarray, at_sea: np.ndarray, voyages: np.ndarray, lead_days: np.ndarray,
-            books: tuple, departures: tuple, outcome: np.ndarray, t: np.ndarray) -> bool:
-    """One part of a decision (see ``settle_decisions``): its goods to sea or back; False if its hold had no room."""
+def traded_goods(concentrate: bool, goods: np.ndarray) -> np.ndarray:
+    """[1, I] a route's goods [1, L, X] in the stage's traded items (concentrate: one item, t REO of all its
+    elements), or [0, I] when they hold nothing (all of them stopped by a ban while they waited)."""
     X = goods.shape[2]
-    if s == 0:                                   # concentrate: one item, t REO of all its elements
+    if concentrate:
         traded = np.empty((1, 1))
         traded[0, 0] = first_row_sum(goods[:, 0, :])
     else:
@@ -436,29 +462,4 @@ def _settle(d: int, part: int, approved: bool, day: float, s: int, buyer: np.nda
     held = False
     for x in range(traded.shape[1]):
         held |= traded[0, x] != 0.0
-    if not held:                                 # all of it stopped by a ban while it waited
-        return True
-    t[d, part] = first_row_sum(traded)
-    b, j = buyer[d:d + 1], supplier[d:d + 1]
-    book, terms, transit_t, content = books
-    if approved:
-        keep, k, suppliers, rooms = departures
-        if keep:
-            step, flat, rows, cursor = rooms[s]
-            append_goods(step, flat, rows, cursor, k, b, j, suppliers, goods, s == 0)
-        routes, arrives, mass, hold_rows, hold_values, _ = holds
-        due = put_to_sea(lead_days, day, voyages[0], b, j, goods_rows, goods, routes[s], arrives[s], mass[s],
-                         hold_n[s], hold_rows[s], hold_values[s])
-        if np.isnan(due):
-            return False
-        hold_n[s] += 1
-        hold_due[s] = min(hold_due[s], due)
-        at_sea[0] = min(at_sea[0], due)
-        voyages[0] += 1
-        outcome[d, part] = APPROVED
-        return True
-    stock_tagged, stock_rows, stock_count = stocks
-    return_goods(stock_tagged[s], stock_rows[s], stock_count[s], pipeline[s], refused[s], j, b, goods_rows, goods,
-                 traded, True, book, terms, transit_t, s, content[s])
-    outcome[d, part] = REFUSED
-    return True
+    return traded if held else traded[:0]
