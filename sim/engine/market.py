@@ -27,9 +27,10 @@ import numpy as np
 from ..kernels import clearing
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Clearing:
-    """Outcome of one market: what each party got, in the stage's unit (t REO or t magnet)."""
+    """Outcome of one market: what each party got, in the stage's unit (t REO or t magnet). (Not frozen: three are
+    made a step, and a frozen one takes twice as long to make.)"""
 
     own_fill: np.ndarray   # [C, I] share of each country's own use its stock served
     shipped: np.ndarray    # [B, J, I] exports, all passes

@@ -174,9 +174,11 @@ class Hold:
     def goods(self, records: np.ndarray) -> np.ndarray:
         """[n, Q, X] the tagged goods of some records."""
         goods = np.zeros((len(records), *self.shape))
-        for r, record in enumerate(records):
-            entries = slice(*self.routes[record, 3:5])
-            goods[r, self.rows[entries]] = self.values[entries]
+        start, end = self.routes[records, 3], self.routes[records, 4]
+        length = end - start
+        record = np.repeat(np.arange(len(records)), length)          # each entry's place among the records,
+        entry = np.arange(length.sum()) + np.repeat(start - (np.cumsum(length) - length), length)  # its index
+        goods[record, self.rows[entry]] = self.values[entry]
         return goods
 
     def take_back(self, records: np.ndarray, goods: np.ndarray) -> None:
