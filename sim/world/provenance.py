@@ -32,6 +32,8 @@ class Tags:
     def __post_init__(self) -> None:
         if "touched" not in self.kept or not set(self.kept) <= set(KINDS):
             raise ValueError(f"provenance kept: {self.kept!r}; expected some of {KINDS}, touched among them")
+        # each kept kind's first row: the step's parts ask for them several times a step
+        object.__setattr__(self, "_first", {kind: 1 + k * self.n for k, kind in enumerate(KINDS) if kind in self.kept})
 
     @property
     def rows(self) -> int:
@@ -43,12 +45,13 @@ class Tags:
         return slice(1 + k * self.n, 1 + (k + 1) * self.n)
 
     def row(self, kind: str, country: int) -> int:
-        return 1 + self._index(kind) * self.n + country
+        first = self._first.get(kind)
+        return (1 + self._index(kind) * self.n if first is None else first) + country
 
     def written(self, kind: str) -> int:
         """The first row of a kind, as the kernels that stamp new mass take it: -1 for a kind the run does not
         keep, which they leave unwritten."""
-        return self.row(kind, 0) if kind in self.kept else -1
+        return self._first.get(kind, -1)
 
     def _index(self, kind: str) -> int:
         if kind in KINDS and kind not in self.kept:
