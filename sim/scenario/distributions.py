@@ -69,9 +69,10 @@ class Distribution(BaseModel):
         """``n`` draws, the same numbers as ``n`` calls of ``sample`` in turn (from one NumPy call where the
         distribution has one: a licence's review times are drawn a step's applications at a time)."""
         x = self._draws(rng, n)
-        if self.lower is not None:       # as ``max(x, lower)``: the draw where they tie (-0.0 and 0.0 too)
-            x = np.where(self.lower > x, self.lower, x)
-        if self.upper is not None:
+        low, high = self.support()       # a bound the draws cannot pass changes none (a licence's review times)
+        if self.lower is not None and self.lower > low:     # as ``max(x, lower)``: the draw where they tie
+            x = np.where(self.lower > x, self.lower, x)    # (-0.0 and 0.0 too)
+        if self.upper is not None and self.upper < high:
             x = np.where(self.upper < x, self.upper, x)
         return x
 
