@@ -442,8 +442,8 @@ def test_licences_in_turn_hold_their_shares_of_what_the_ones_before_left_as_nump
         seed, concentrate, licences):
     """Each licence holds its share of a route's goods (by traded item; concentrate is one, t REO of its
     elements) out of what the licences before it left, none of a route where that is under a milligram: the
-    goods held, their t, the goods left and their mass are bit for bit what NumPy's arrays gave
-    (``Shipment.take`` and the sums along the items)."""
+    routes where each holds anything, the goods held there, their t, the goods left and their mass are bit for
+    bit what NumPy's arrays gave (``Shipment.take`` and the sums along the items)."""
     from sim.kernels.clearing import DUST_T
     from sim.kernels.exports import held_for_licences
     rng = np.random.default_rng(seed)
@@ -465,9 +465,14 @@ def test_licences_in_turn_hold_their_shares_of_what_the_ones_before_left_as_nump
         left = left - part
         held.append(part)
         ts.append(traded(part).sum(axis=1))
-    got = held_for_licences(goods, buyer, supplier, shares, concentrate)
-    expected = (np.array(held), np.array(ts), left, left[:, 0, :].sum(axis=1))
-    assert all(a.tobytes() == b.tobytes() for a, b in zip(got, expected))
+    first, routes, parts, t, *rest = held_for_licences(goods, buyer, supplier, shares, concentrate)
+    for k, (part, part_t) in enumerate(zip(held, ts)):
+        these = slice(first[k], first[k + 1])
+        assert routes[these].tolist() == np.flatnonzero(part_t > 0).tolist()
+        assert parts[these].tobytes() == part[routes[these]].tobytes()
+        assert t[these].tobytes() == part_t[routes[these]].tobytes()
+    assert first[-1] == len(routes)
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(rest, (left, left[:, 0, :].sum(axis=1))))
 
 
 @settings(max_examples=200, deadline=None)

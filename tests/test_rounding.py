@@ -64,9 +64,9 @@ def test_a_licence_holds_nothing_of_a_route_where_its_share_is_a_rounding_residu
     buyer, supplier = np.array([0, 1]), np.array([1, 0])
     share = np.zeros((2, 2, 2))                            # [buyer, supplier, oxide]
     share[0, 1], share[1, 0] = [1e-19, 0.0], [0.5, 0.0]
-    held, t, left, mass = held_for_licences(goods, buyer, supplier, (share,), False)
-    assert held[0, :, 0, :].tolist() == [[0.0, 0.0], [1.5, 0.0]]
-    assert t[0].tolist() == [0.0, 1.5]
+    first, routes, held, t, left, mass = held_for_licences(goods, buyer, supplier, (share,), False)
+    assert first.tolist() == [0, 1] and routes.tolist() == [1]         # the second route only
+    assert held[:, 0, :].tolist() == [[1.5, 0.0]] and t.tolist() == [1.5]
     assert left[:, 0, :].tolist() == [[1.0, 2.0], [1.5, 4.0]] and mass.tolist() == [3.0, 5.5]
 
 

@@ -54,11 +54,15 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
     if not licensed:                             # all to sea: every route ``leave_stock`` returns carries goods
         return Exports(goods, sent=Shipment(stage, b, j, goods, rows, q))
     exports = Exports(goods)
-    parts, t, left, mass = held_for_licences(goods, b, j, tuple(share for _, share in licensed), stage == MINE)
-    for (measure, _), part, held_t in zip(licensed, parts, t):
-        routes_held = np.flatnonzero(held_t > 0)
-        made = measure.applications(Shipment(stage, b, j, part, rows, q), routes_held,
-                                    held_t[routes_held], state)
+    first, held, parts, t, left, mass = held_for_licences(goods, b, j, tuple(share for _, share in licensed),
+                                                          stage == MINE)
+    first = first.tolist()
+    for k, (measure, _) in enumerate(licensed):
+        if first[k] == first[k + 1]:
+            continue
+        these, routes = slice(first[k], first[k + 1]), held[first[k]:first[k + 1]]
+        made = measure.applications(Shipment(stage, b[routes], j[routes], parts[these], rows[routes], q),
+                                    np.arange(len(routes)), t[these], state)
         if made:
             exports.applications.append((measure, made))
     sent, carrying = Shipment(stage, b, j, left, rows, q), np.flatnonzero(mass > 0)

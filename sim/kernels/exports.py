@@ -311,20 +311,30 @@ def held_by_licences(shares: tuple, shipped: np.ndarray) -> np.ndarray:
 
 @kernel
 def held_for_licences(goods: np.ndarray, buyer: np.ndarray, supplier: np.ndarray, shares: tuple,
-                      concentrate: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                      concentrate: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                              np.ndarray]:
     """What each licence holds of the goods [n, L, X] that left on the routes ``buyer``, ``supplier`` [n], one
     licence after another (``shares``: each one's [C, C, I] share of the goods from a supplier to a buyer, I the
     stage's traded items, one for ``concentrate``): its share of what the ones before it left, but none of a
     route where that comes to less than ``DUST_T`` (a rounding residue of a share, which would draw a review
-    whose random draw would shift every later one). Returns the goods each holds [m, n, L, X] and their t [m, n]
-    (of the traded items), the goods left to go to sea [n, L, X] and their mass [n]: NumPy's arithmetic and
-    sums on the same numbers, as ``shipping.dispatch`` took them with ``Shipment.take`` before."""
+    whose random draw would shift every later one). NumPy's arithmetic and sums on the same numbers, as
+    ``shipping.dispatch`` took them with ``Shipment.take`` before; a route a licence does not cover keeps its
+    goods untouched (taking a share of 0 of goods, which are never less than nothing, leaves the same bits).
+
+    Returns the routes where each holds anything (t > 0 of the traded items), licence after licence: where each
+    licence's start in them [m + 1], the routes [h], the goods held there [h, L, X] and their t [h]; then the
+    goods left to go to sea [n, L, X] and their mass [n]. (Held routes only: a licence covers some routes of a
+    stage, and the goods of every route for every licence were most of this call's work.)"""
     n, L, X = goods.shape
     m = len(shares)
     left = goods.copy()
-    parts = np.empty((m, n, L, X))
-    t = np.empty((m, n))
+    first = np.empty(m + 1, np.int64)
+    routes = np.empty(m * n, np.int64)
+    parts = np.empty((m * n, L, X))
+    t = np.empty(m * n)
+    h = 0
     for k in range(m):
+        first[k] = h
         share = shares[k]
         I = share.shape[2]
         cover = np.empty((n, I))
@@ -334,20 +344,28 @@ def held_for_licences(goods: np.ndarray, buyer: np.ndarray, supplier: np.ndarray
                 cover[r, i] = share[buyer[r], supplier[r], i]
                 covered[r, i] = item_mass(left, r, i, concentrate) * cover[r, i]
         by_route = row_sums(covered)
-        part = parts[k]
         for r in range(n):
             if 0.0 < by_route[r] < DUST_T:
-                cover[r, :] = 0.0
+                continue
+            covering = False
+            for i in range(I):
+                covering |= cover[r, i] != 0.0
+            if not covering:
+                continue
+            part = parts[h]
             for q in range(L):
                 for x in range(X):
-                    part[r, q, x] = left[r, q, x] * cover[r, 0 if concentrate else x]
-                    left[r, q, x] = left[r, q, x] - part[r, q, x]
-        if concentrate:          # one item: its sum's -0.0 made 0.0, as NumPy's sum along the items makes it
-            for r in range(n):
-                t[k, r] = 0.0 + item_mass(part, r, 0, True)
-        else:
-            t[k] = row_sums(part[:, 0, :])
-    return parts, t, left, row_sums(left[:, 0, :])
+                    part[q, x] = left[r, q, x] * cover[r, 0 if concentrate else x]
+                    left[r, q, x] = left[r, q, x] - part[q, x]
+            if concentrate:      # one item: its sum's -0.0 made 0.0, as NumPy's sum along the items makes it
+                held_t = 0.0 + item_mass(parts, h, 0, True)
+            else:
+                held_t = row_sums(part[0:1, :])[0]
+            if held_t > 0:
+                routes[h], t[h] = r, held_t
+                h += 1
+    first[m] = h
+    return first, routes[:h], parts[:h], t[:h], left, row_sums(left[:, 0, :])
 
 
 @kernel
