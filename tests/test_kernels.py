@@ -475,6 +475,27 @@ def test_licences_in_turn_hold_their_shares_of_what_the_ones_before_left_as_nump
     assert all(a.tobytes() == b.tobytes() for a, b in zip(rest, (left, left[:, 0, :].sum(axis=1))))
 
 
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), users=st.sampled_from(["all", "civil", "defence"]), origin=st.booleans(),
+       items=st.sampled_from([1, 3, 11]))
+def test_a_measure_covers_its_mask_times_its_end_users_share_times_the_origin_test_as_numpy_did(
+        seed, users, origin, items):
+    """What a measure covers of each shipment: its mask of routes and items, times the share of each buyer's use
+    of the end users it covers (the defence share, or 1 - it), times 1 or 0 by the goods' origin where a rule
+    reads it: bit for bit NumPy's broadcast products, in their order."""
+    from sim.engine.transit import END_USERS
+    from sim.kernels.markets import covered_share
+    rng = np.random.default_rng(seed)
+    C = int(rng.integers(1, 8))
+    mask = rng.choice([0.0, 1.0, 0.35], (C, C, items))
+    defence = rng.random((C, items)) * (rng.random((C, items)) < 0.7)
+    above = rng.choice([0.0, 1.0], (C, items)) if origin else np.zeros((0, 0))
+    expected = mask if users == "all" else mask * (defence if users == "defence" else 1.0 - defence)[:, None, :]
+    if origin:
+        expected = expected * above[None, :, :]
+    assert covered_share(mask, END_USERS.index(users), defence, above).tobytes() == expected.tobytes()
+
+
 @settings(max_examples=200, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), licences=st.integers(1, 4), items=st.sampled_from([1, 2, 10]),
        suppliers=st.integers(1, 40))

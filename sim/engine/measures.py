@@ -35,8 +35,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..kernels.markets import most_covered
-from ..kernels.tagged import over_origin_share
+from ..kernels.markets import covered_by_origin, covered_share, most_covered
 from ..scenario import Scenario
 from ..scenario.distributions import Distribution
 from ..scenario.events import ApprovalOdds, MeasureEvent
@@ -48,6 +47,8 @@ from .transit import END_USERS
 if TYPE_CHECKING:  # pragma: no cover
     from .state import State
     from .transit import Awaiting, Shipment
+
+NO_ORIGIN = np.zeros((0, 0))      # what a measure that does not follow the goods' origin multiplies by: nothing
 
 
 @dataclass
@@ -157,9 +158,7 @@ class ExportMeasure:
         mask = self.covers_stage[stage]
         if self.event.end_users == "all" or not self.covers_any[stage]:
             return mask
-        defence = state.defence_share[stage]
-        users = defence if self.event.end_users == "defence" else 1.0 - defence
-        return mask * users[:, None, :]
+        return covered_share(mask, END_USERS.index(self.event.end_users), state.defence_share[stage], NO_ORIGIN)
 
     def covered(self, stage: str, state: State, net: Network) -> np.ndarray | None:
         """``coverage`` this step, or None where it covers no shipment: worked out every step where the measure
@@ -339,11 +338,11 @@ class OriginRule(ExportLicence):
         return True              # the provenance of the shipping countries' stocks
 
     def coverage(self, stage, state, net):
-        mask = super().coverage(stage, state, net)
+        mask = self.covers_stage[stage]
         if not self.covers_any[stage]:
             return mask
-        above = over_origin_share(state.stocks[stage].tagged, self.origin_rows, self.threshold, stage == MINE)
-        return mask * above[None, :, :]
+        return covered_by_origin(mask, END_USERS.index(self.event.end_users), state.defence_share[stage],
+                                 state.stocks[stage].tagged, self.origin_rows, self.threshold, stage == MINE)
 
     def refusals(self, stage, measures, state, net):
         """The share of each importer's goods of the stage that the origin countries' own bans forbid it, and

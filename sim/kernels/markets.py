@@ -6,6 +6,7 @@ import numpy as np
 
 from . import kernel
 from .sums import pairwise_sum
+from .tagged import over_origin_share
 
 
 @kernel
@@ -79,3 +80,37 @@ def most_covered(share: np.ndarray) -> np.ndarray:
             for i in range(I):
                 out[b, i] = max(out[b, i], share[b, j, i])
     return out
+
+
+CIVIL, DEFENCE = 1, 2          # the end users a measure covers, as ``transit.END_USERS`` codes them (0: all)
+
+
+@kernel
+def covered_share(mask: np.ndarray, users: int, defence: np.ndarray, above: np.ndarray) -> np.ndarray:
+    """[B, J, I] the share of each shipment a measure covers this step: its ``mask`` [B, J, I] of the routes and
+    items it covers, times the share of each buyer's use of the end users it covers (``users``: ``CIVIL``, 1 -
+    the defence share ``defence`` [B, I], or ``DEFENCE``; all: none), times ``above`` [J, I], where the goods'
+    origin decides (1.0 where a supplier's stock of the item holds more of it than the rule allows; no rows:
+    none). NumPy's products, in its order: mask x users, then x above."""
+    B, J, I = mask.shape
+    share = np.empty((B, J, I))
+    for b in range(B):
+        for j in range(J):
+            for i in range(I):
+                x = mask[b, j, i]
+                if users == CIVIL:
+                    x = x * (1.0 - defence[b, i])
+                elif users == DEFENCE:
+                    x = x * defence[b, i]
+                if above.shape[0]:
+                    x = x * above[j, i]
+                share[b, j, i] = x
+    return share
+
+
+@kernel
+def covered_by_origin(mask: np.ndarray, users: int, defence: np.ndarray, tagged: np.ndarray,
+                      origin_rows: np.ndarray, threshold: float, concentrate: bool) -> np.ndarray:
+    """``covered_share`` of an origin rule: ``above`` from the suppliers' stocks ``tagged`` [C, Q, X]
+    (``tagged.over_origin_share``: more than ``threshold`` of an item in the rows ``origin_rows`` [K, O])."""
+    return covered_share(mask, users, defence, over_origin_share(tagged, origin_rows, threshold, concentrate))
