@@ -56,11 +56,12 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
     exports = Exports(goods)
     first, held, parts, t, left, mass = held_for_licences(goods, b, j, tuple(share for _, share in licensed),
                                                           stage == MINE)
-    first = first.tolist()
+    bounds = first.tolist()                      # where each licence's held routes start and end among them all
     for k, (measure, _) in enumerate(licensed):
-        if first[k] == first[k + 1]:
+        if bounds[k] == bounds[k + 1]:
             continue
-        these, routes = slice(first[k], first[k + 1]), held[first[k]:first[k + 1]]
+        these = slice(bounds[k], bounds[k + 1])
+        routes = held[these]
         made = measure.applications(Shipment(stage, b[routes], j[routes], parts[these], rows[routes], q),
                                     np.arange(len(routes)), t[these], state)
         if made:

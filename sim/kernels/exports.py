@@ -112,13 +112,14 @@ def put_to_sea(lead_days: np.ndarray, now: float, voyage: int, buyer: np.ndarray
     """Put the goods of routes (``buyer``, ``supplier`` [m]) to sea on day ``now`` as voyage number ``voyage``,
     into stage ``s``'s hold: the goods are given at their provenance rows that may hold anything (``goods_rows``
     [m, L], -1 past a route's last, ascending, and ``goods`` [m, L, X]; row 0, the mass, first). Route r becomes
-    record ``n + r``, n the hold's records used (``used`` [3], by stage; m more after: ``transit.Hold.n``)
-    (``routes`` [cap, 5]: buyer, supplier, voyage, and where its goods' entries start and end; ``arrives`` [cap]:
-    the day its lead time ``lead_days`` [exporter, importer] brings it in; ``mass`` [cap]: its t), and each
-    provenance row of its goods that holds anything an entry (``rows`` [e]: the row, ``values`` [e, X]: the
-    row's tagged mass), after those of the records before it. Returns the earliest arrival, which the hold's
-    next arrival (``due`` [3], by stage) comes no later than; or NaN, having put nothing to sea, when the hold
-    lacks room for m more records or m L more entries (the caller makes room and asks again)."""
+    record ``n + r``, n being the hold's records used so far (``used`` [3] by stage, ``transit.Hold.n``: m more
+    after). A record is a row of ``routes`` [cap, 5] (buyer, supplier, voyage, and where its goods' entries start
+    and end), ``arrives`` [cap] (the day its lead time ``lead_days`` [exporter, importer] brings it in) and
+    ``mass`` [cap] (its t); each provenance row of its goods that holds anything is an entry (``rows`` [e]: the
+    row, ``values`` [e, X]: the row's tagged mass), after those of the records before it. Returns the earliest
+    arrival, and the hold's next arrival (``due`` [3] by stage) comes no later than it; or NaN, having put
+    nothing to sea, when the hold lacks room for m more records or m L more entries (the caller makes room and
+    asks again)."""
     m, L, X = goods.shape
     n = used[s]
     e = routes[n - 1, 4] if n > 0 else 0

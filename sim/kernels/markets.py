@@ -88,10 +88,11 @@ CIVIL, DEFENCE = 1, 2          # the end users a measure covers, as ``transit.EN
 @kernel
 def covered_share(mask: np.ndarray, users: int, defence: np.ndarray, above: np.ndarray) -> np.ndarray:
     """[B, J, I] the share of each shipment a measure covers this step: its ``mask`` [B, J, I] of the routes and
-    items it covers, times the share of each buyer's use of the end users it covers (``users``: ``CIVIL``, 1 -
-    the defence share ``defence`` [B, I], or ``DEFENCE``; all: none), times ``above`` [J, I], where the goods'
-    origin decides (1.0 where a supplier's stock of the item holds more of it than the rule allows; no rows:
-    none). NumPy's products, in its order: mask x users, then x above."""
+    items it covers; times, where it covers some end users only, their share of each buyer's use (``users``:
+    ``CIVIL``, 1 - ``defence`` [B, I], the defence share; ``DEFENCE``, that share; 0, all users: no factor);
+    times, where the goods' origin decides, ``above`` [J, I] (1.0 where a supplier's stock of the item holds more
+    of it than the rule allows; no rows: no factor). NumPy's products, in its order: mask x users, then x
+    above."""
     B, J, I = mask.shape
     share = np.empty((B, J, I))
     for b in range(B):
