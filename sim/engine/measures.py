@@ -255,18 +255,23 @@ class ExportLicence(ExportMeasure):
         cover.licensed.append((self, share))
         cover.add_days(self, share, self.expected_days)
 
-    def applications(self, held: Shipment, routes: np.ndarray, t: np.ndarray, state: State) -> list[int]:
-        """The goods held on some of ``held``'s ``routes`` (``t`` of each) as applications, route after route: by
-        end user where the odds tell them apart, then in lots where the stage has a lot size; made, in turn, at
-        the state's desk (``transit.Awaiting``), which holds their goods: returns their numbers."""
-        end_users, lot_t, stage, desk = self.event.end_users, self.lot_t.get(held.stage), held.stage, state.awaiting
+    def whole_routes(self, stage: str) -> bool:
+        """Whether a route's goods of the stage it holds are one application: no lot size at the stage, and one
+        end user (odds that tell end users apart split them)."""
+        return not self.lot_t.get(stage) and not (self.event.end_users == "all" and self.odds.by_end_user)
+
+    def applications(self, held: Shipment, t: np.ndarray, state: State) -> list[int]:
+        """The goods held on ``held``'s routes (``t`` of each) as applications, route after route: by end user
+        where the odds tell them apart, then in lots where the stage has a lot size; made, in turn, at the
+        state's desk (``transit.Awaiting``), which holds their goods: returns their numbers."""
+        stage, desk = held.stage, state.awaiting
         s = STAGES.index(stage)
-        if not lot_t and not (end_users == "all" and self.odds.by_end_user):      # a route's goods, one application
+        if self.whole_routes(stage):                                  # a route's goods, one application
             rows, goods = held.held_rows()
-            return list(desk.hold(self.index, END_USERS.index(end_users), s, held.supplier, held.buyer, rows, goods,
-                                  t, routes))
+            return list(desk.hold(self.index, END_USERS.index(self.event.end_users), s, held.supplier, held.buyer,
+                                  rows, goods, t))
         made = []
-        for r in routes.tolist():
+        for r in range(len(held.buyer)):
             shipment = held.route(r)
             for end_user, lot in self._lots(shipment, state):
                 rows, goods = lot.held_rows()

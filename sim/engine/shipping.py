@@ -18,7 +18,7 @@ from ..stages import MINE, STAGES
 from .measures import ExportLicence
 from .state import State
 from .stocks import Stocks
-from .transit import UNBOOKED, Books, Shipment, books_arrays, stock_arrays, traded_mass
+from .transit import END_USERS, UNBOOKED, Books, Shipment, books_arrays, stock_arrays, traded_mass
 
 
 @dataclass
@@ -46,7 +46,8 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
     """Exports that left the suppliers' stocks (``routes`` [2, n]: buyers, suppliers; their goods ``goods``
     [n, L, X] at the provenance rows ``rows`` [n, L]: ``sim.kernels.exports.leave_stock``): by sea, or the
     share a licence covers to a licence office first: what each licence holds, in turn, is one compiled call
-    (``sim.kernels.exports.held_for_licences``), and the measure makes its applications of it."""
+    (``sim.kernels.exports.held_for_licences``); where each makes one application a route, all of them are made
+    at the desk in one more (``Awaiting.hold_for``), else each measure makes its applications of what it holds."""
     if routes.shape[1] == 0:
         return None
     b, j = routes[0], routes[1]                  # by index: unpacking iterates over the array, slower
@@ -57,15 +58,21 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
     first, held, parts, t, left, mass = held_for_licences(goods, b, j, tuple(share for _, share in licensed),
                                                           stage == MINE)
     bounds = first.tolist()                      # where each licence's held routes start and end among them all
-    for k, (measure, _) in enumerate(licensed):
-        if bounds[k] == bounds[k + 1]:
-            continue
-        these = slice(bounds[k], bounds[k + 1])
-        routes = held[these]
-        made = measure.applications(Shipment(stage, b[routes], j[routes], parts[these], rows[routes], q),
-                                    np.arange(len(routes)), t[these], state)
-        if made:
-            exports.applications.append((measure, made))
+    measures = [measure for measure, _ in licensed]
+    if all(measure.whole_routes(stage) for measure in measures):     # one application a route: one call for all
+        made = state.awaiting.hold_for(np.array([measure.index for measure in measures]),
+                                       np.array([END_USERS.index(measure.event.end_users) for measure in measures]),
+                                       first, STAGES.index(stage), j, b, rows, parts, held, t)
+        exports.applications = [(measure, list(made[bounds[k]:bounds[k + 1]])) for k, measure in enumerate(measures)
+                                if bounds[k] < bounds[k + 1]]
+    else:
+        for k, measure in enumerate(measures):
+            if bounds[k] < bounds[k + 1]:
+                these = slice(bounds[k], bounds[k + 1])
+                routes = held[these]
+                made = measure.applications(Shipment(stage, b[routes], j[routes], parts[these], rows[routes], q),
+                                            t[these], state)
+                exports.applications.append((measure, made))
     sent, carrying = Shipment(stage, b, j, left, rows, q), np.flatnonzero(mass > 0)
     if len(carrying) == len(b):                  # nothing held for a licence: no copy
         exports.sent = sent

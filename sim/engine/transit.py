@@ -331,23 +331,32 @@ class Awaiting:
         self.start, self.length = np.zeros(rows, np.int64), np.zeros(rows, np.int64)
         self.t = np.zeros(rows)
         self.held = np.zeros(rows, bool)
+        self._columns = tuple(getattr(self, name) for name in self.COLUMNS)     # as ``hold_routes`` takes them
 
     def hold(self, measure: int, end_user: int, s: int, exporter: np.ndarray, importer: np.ndarray,
-             rows: np.ndarray, goods: np.ndarray, t: np.ndarray | None = None,
-             routes: np.ndarray | None = None) -> range:
+             rows: np.ndarray, goods: np.ndarray, t: np.ndarray | None = None) -> range:
         """Make applications of stage ``s`` for ``measure``'s ``end_user``, one a route (``exporter``, ``importer``
-        [N]) whose goods are ``goods`` [N, L, X] at ``rows`` [N, L], their ``t`` [n] (or taken from the goods),
-        of the ``routes`` [n] given (all of them: None), and hold them: returns their numbers. One compiled call
-        (``sim.kernels.exports.hold_routes``)."""
-        routes = np.arange(len(exporter)) if routes is None else routes
+        [n]) whose goods are ``goods`` [n, L, X] at ``rows`` [n, L], their ``t`` [n] (or taken from the goods),
+        and hold them: returns their numbers."""
+        n = len(exporter)
+        return self.hold_for(np.array([measure]), np.array([end_user]), np.array([0, n]), s, exporter, importer,
+                             rows, goods, np.arange(n), t)
+
+    def hold_for(self, measures: np.ndarray, end_users: np.ndarray, bounds: np.ndarray, s: int,
+                 exporter: np.ndarray, importer: np.ndarray, rows: np.ndarray, goods: np.ndarray,
+                 routes: np.ndarray, t: np.ndarray | None = None) -> range:
+        """Make applications of stage ``s``, one for each of ``routes`` [n] (among ``exporter``, ``importer`` [N],
+        their goods at ``rows`` [N, L]) with the goods ``goods`` [n, L, X] and ``t`` [n] (or taken from the
+        goods): those from ``bounds[m]`` to ``bounds[m + 1]`` for ``measures[m]``'s ``end_users[m]`` [M], in
+        turn; and hold them: returns their numbers. One compiled call (``sim.kernels.exports.hold_routes``)."""
         n, length = len(routes), rows.shape[1]
         if self.used[s] + n * length > len(self.rows[s]):
             self._make_room(s, n * length)
         if self.n + n > len(self.t):
             self._more_rows(self.n + n)
         start, first = self.used[s], self.n
-        hold_routes(self.rows[s], self.values[s], tuple(getattr(self, name) for name in self.COLUMNS), first, start,
-                    measure, end_user, s, exporter, importer, rows, goods, routes, NO_T if t is None else t)
+        hold_routes(self.rows[s], self.values[s], self._columns, first, start, measures, end_users, bounds, s,
+                    exporter, importer, rows, goods, routes, NO_T if t is None else t)
         self.used[s], self.n = start + n * length, first + n
         if t is None:
             self.restate(range(first, first + n))
@@ -378,6 +387,7 @@ class Awaiting:
         for name in self.COLUMNS:
             column = getattr(self, name)
             setattr(self, name, larger(column, self.n, max(rows, 2 * len(column))))
+        self._columns = tuple(getattr(self, name) for name in self.COLUMNS)
 
     def _make_room(self, s: int, entries: int) -> None:
         """Room for ``entries`` more of stage ``s``: the runs of the applications still held moved to the front,

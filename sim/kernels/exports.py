@@ -371,27 +371,29 @@ def held_for_licences(goods: np.ndarray, buyer: np.ndarray, supplier: np.ndarray
 
 @kernel
 def hold_routes(pool_rows: np.ndarray, pool_values: np.ndarray, columns: tuple, first: int, start: int,
-                measure: int, end_user: int, s: int, exporter: np.ndarray, importer: np.ndarray, rows: np.ndarray,
-                goods: np.ndarray, routes: np.ndarray, t: np.ndarray) -> None:
-    """Licence applications made at the desk (``transit.Awaiting``), one for each of ``routes`` [n] of the
-    goods [N, L, X] at the provenance rows [N, L] that left ``exporter`` for ``importer`` [N]: numbers
-    ``first`` on, their goods in a run of L entries each from entry ``start`` of the stage's pool
+                measures: np.ndarray, end_users: np.ndarray, bounds: np.ndarray, s: int, exporter: np.ndarray,
+                importer: np.ndarray, rows: np.ndarray, goods: np.ndarray, routes: np.ndarray, t: np.ndarray) -> None:
+    """Licence applications made at the desk (``transit.Awaiting``), one for each of ``routes`` [n] that left
+    ``exporter`` for ``importer`` [N] with goods at the provenance rows ``rows`` [N, L], their goods ``goods``
+    [n, L, X]: those from ``bounds[m]`` to ``bounds[m + 1]`` for ``measures[m]``'s ``end_users[m]`` [M],
+    numbered ``first`` on, their goods in a run of L entries each from entry ``start`` of the stage's pool
     (``pool_rows``, ``pool_values``), which has room. ``columns``: the desk's (measure, end user, stage,
     exporter, importer, start, length, t, held); ``t`` [n] each one's t, or no rows (the caller restates
     them)."""
-    measures, end_users, stages, exporters, importers, starts, lengths, ts, held = columns
+    measure, end_user, stages, exporters, importers, starts, lengths, ts, held = columns
     L, X = rows.shape[1], goods.shape[2]
-    for k in range(routes.shape[0]):
-        r, a, at = routes[k], first + k, start + k * L
-        for q in range(L):
-            pool_rows[at + q] = rows[r, q]
-            for x in range(X):
-                pool_values[at + q, x] = goods[r, q, x]
-        measures[a], end_users[a], stages[a] = measure, end_user, s
-        exporters[a], importers[a] = exporter[r], importer[r]
-        starts[a], lengths[a], held[a] = at, L, True
-        if t.shape[0]:
-            ts[a] = t[k]
+    for m in range(measures.shape[0]):
+        for k in range(bounds[m], bounds[m + 1]):
+            r, a, at = routes[k], first + k, start + k * L
+            for q in range(L):
+                pool_rows[at + q] = rows[r, q]
+                for x in range(X):
+                    pool_values[at + q, x] = goods[k, q, x]
+            measure[a], end_user[a], stages[a] = measures[m], end_users[m], s
+            exporters[a], importers[a] = exporter[r], importer[r]
+            starts[a], lengths[a], held[a] = at, L, True
+            if t.shape[0]:
+                ts[a] = t[k]
 
 
 @kernel
