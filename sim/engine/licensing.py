@@ -172,11 +172,12 @@ def decide(desk: Awaiting, applications: np.ndarray, days: np.ndarray, measures:
     approved = rng.random(len(applications)) < chance
     banning = np.zeros(len(applications), bool)
     banned = np.zeros((len(applications), max(values.shape[1] for values in desk.values)))
-    for m, s in sorted({*zip(measure[approved].tolist(), stage[approved].tolist())}):
+    kind = measure * len(STAGES) + stage              # a decision's measure and stage as one number
+    for m, s in (divmod(k, len(STAGES)) for k in np.unique(kind[approved]).tolist()):
         refused = measures[m].refusals(STAGES[s], measures, state, net)
         if refused is None:
             continue
-        which = np.flatnonzero(approved & (measure == m) & (stage == s))
+        which = np.flatnonzero(approved & (kind == m * len(STAGES) + s))
         which = which[refused[1][importer[which]]]
         banning[which] = True
         banned[which, :desk.values[s].shape[1]] = refused[0][importer[which]]    # concentrate: each element alike

@@ -42,7 +42,6 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
-from itertools import groupby
 
 import numpy as np
 import simpy
@@ -263,11 +262,13 @@ class Simulation:
         time (those of a measure's applications one after another drawn in one call) and ends in a decision,
         due then in the calendar of reviews (``licensing.Reviews``). They begin when the step's work is done:
         the goods put to sea in the step land before a decision due at their arrival."""
-        sailed, now = self.sailed(), self.env.now
-        for m, run in groupby(self._starting, key=self.state.awaiting.measure.__getitem__):   # a measure's in turn
-            run = list(run)
-            days = self.measures[m].review_days(self.licence_rng, len(run))
-            self.reviews.start(run, now + np.asarray(days, float), sailed)
+        if not self._starting:
+            return
+        starting = np.array(self._starting, np.int64)
+        measure = self.state.awaiting.measure[starting]
+        cuts = [0, *(np.flatnonzero(measure[1:] != measure[:-1]) + 1).tolist(), len(starting)]   # a measure's run
+        days = [self.measures[measure[a]].review_days(self.licence_rng, b - a) for a, b in zip(cuts, cuts[1:])]
+        self.reviews.start(starting, self.env.now + np.concatenate(days, dtype=float), self.sailed())
         self._starting.clear()
 
     def _sail(self, shipment: Shipment) -> None:
