@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -95,13 +96,13 @@ class ExportMeasure:
         # every step it acts, so it is worked out once (``covered``, ``most_covered``)
         self._same: dict[str, tuple[np.ndarray | None, np.ndarray | None]] = {}
 
-    @property
+    @cached_property           # what it is written to do: the same all run, asked of every measure every step
     def by_end_user(self) -> bool:
         """Whether the measure needs each importer's civil and defence shares of use: it covers only one of
         them, or decides them apart."""
         return self.event.end_users != "all"
 
-    @property
+    @cached_property
     def reads_state(self) -> bool:
         """Whether what it covers depends on the state (here: each importer's civil and defence shares of use,
         which ``by_end_user`` measures read), so that its coverage is made anew every step."""
@@ -247,9 +248,9 @@ class ExportLicence(ExportMeasure):
         odds = event.approval if isinstance(event.approval, ApprovalOdds) else ApprovalOdds(default=event.approval)
         return any(isinstance(share, Distribution) or float(share) < 1 for share in odds.shares())
 
-    @property
+    @cached_property
     def by_end_user(self) -> bool:
-        return super().by_end_user or self.odds.by_end_user
+        return self.event.end_users != "all" or self.odds.by_end_user
 
     def acts_on(self, cover: Coverage, share: np.ndarray) -> None:
         cover.licensed.append((self, share))
@@ -338,9 +339,7 @@ class OriginRule(ExportLicence):
         self.origin_rows = np.array([[network.tags.row(kind, c) for c in self.origin] for kind in self.kinds],
                                     dtype=np.int64).reshape(len(self.kinds), len(self.origin))
 
-    @property
-    def reads_state(self) -> bool:
-        return True              # the provenance of the shipping countries' stocks
+    reads_state = True           # the provenance of the shipping countries' stocks
 
     def coverage(self, stage, state, net):
         mask = self.covers_stage[stage]
