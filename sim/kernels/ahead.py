@@ -266,9 +266,6 @@ def _dispatcher(kernel: str) -> object:
     return getattr(importlib.import_module(f"{__package__}.{module}"), name)
 
 
-_kept: list[tuple] = []      # the types handed to the dispatchers: Numba knows a type by an id it drops with it
-
-
 @functools.cache
 def _served(place: Path, file: Path) -> dict[str, list[tuple[tuple, Callable]]]:
     """Each kernel ``file`` lists, its compiled functions by their types, from this machine's libraries in
@@ -309,7 +306,6 @@ def serve(dispatcher: object, kernel: str, file: Path = SIGNATURES) -> None:
             dispatcher._insert([t._code for t in types], function)
         except (AttributeError, TypeError):   # a Numba whose dispatchers take them otherwise: its cache then
             return
-        _kept.append(types)
         _served_once(dispatcher, tuple(types))
 
 
@@ -318,7 +314,8 @@ def _served_once(dispatcher: object, types: tuple) -> None:
     compiles a function that calls it (the caller is linked with the kernel's own code), and inserts the result
     beside the served function: Python's calls of the kernel then choose between two equal entries on a slow
     path, about 25 us a call where 1 us was. So what Numba compiles for served types is kept for its callers
-    and not inserted; Python's calls stay on the served function, which computes the same bits."""
+    and not inserted; Python's calls stay on the served function, which computes the same bits. The types are
+    kept alive there too: Numba knows a type by an id it drops with it."""
     served = dispatcher.__dict__.setdefault("_served_types", set())
     served.add(types)
     if "add_overload" in dispatcher.__dict__:
