@@ -10,7 +10,7 @@ from ..kernels.balance import TERMS, add_content, check_books, held_content, res
 from ..kernels.booking import book_end_use, book_magnet_making, book_separation, book_term
 from ..kernels.exports import APPROVED, REFUSED
 from ..kernels.tagged import uncounted
-from ..results.recorder import Recorder
+from ..results.recorder import LICENCE_OUTCOMES, Recorder
 from ..results.sparse import POSITION
 from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
@@ -19,8 +19,9 @@ from .state import State
 from .transit import Awaiting, Books
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
-OUTCOMES = {APPROVED: "approved", REFUSED: "refused"}     # a licence decision's, as the recorder names them
-OUTCOME_NAMES = np.array([OUTCOMES.get(code, "") for code in range(max(OUTCOMES) + 1)], dtype=object)  # by code
+# a licence decision's outcome (its code in ``settle_decisions``) as the recorder keeps it: by its index in its outcomes
+RECORDED_AS = np.zeros(max(APPROVED, REFUSED) + 1, np.int64)
+RECORDED_AS[APPROVED], RECORDED_AS[REFUSED] = LICENCE_OUTCOMES.index("approved"), LICENCE_OUTCOMES.index("refused")
 # a trading part's exports when nothing left or nothing went to sea at once: what its booking kernel reads as none
 NO_GOODS = np.zeros((0, 1, 1))
 NO_ROOM = (np.zeros(0, POSITION), np.zeros(0, POSITION), np.zeros((0, 1)), np.zeros(2, np.int64))  # nothing recorded
@@ -150,9 +151,9 @@ class Ledger:
             return
         made = outcome.ravel()              # each decision's share refused outright, then its rest: in order
         parts = np.flatnonzero(made)
-        decided = applications[parts // 2]
+        decided = applications[parts >> 1]
         self.recorder.licence_outcomes(k, desk.s[decided], desk.exporter[decided], desk.importer[decided],
-                                       t.ravel()[parts], OUTCOME_NAMES[made[parts]])
+                                       t.ravel()[parts], RECORDED_AS[made[parts]])
 
     def waiting(self, k: int, desk: Awaiting, applications: list[int]) -> None:
         """Record the applications waiting in licence offices' queues at the end of step ``k`` (their numbers at

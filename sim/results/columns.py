@@ -15,6 +15,7 @@ from ..stages import MAGNET, MINE, REFINERY, STAGES, item_names
 from ..world.markets import MARKETS
 from .causes import CAUSE_TABLE, CAUSES, IMPORTS, OWN, element_codes
 from .chain import CHAIN
+from .recorder import LICENCE_OUTCOMES
 
 RECYCLING = "recycling"          # production: oxides recovered from end-of-life magnets
 STOCKPILE = "stockpile"          # inventory: strategic stockpiles of oxides, beside the working stocks
@@ -23,7 +24,6 @@ INVENTORY_STAGES = (MINE, REFINERY, MAGNET, STOCKPILE)
 END_USERS = ("civil", "defence")
 # what became of a licence application: the recorder's three, and the measures' two for goods a new
 # measure stopped on their way
-LICENCE_OUTCOMES = ("applied", "approved", "refused", "stopped awaiting licence", "turned back at sea")
 
 KEYS: dict[str, tuple[str, ...]] = {
     "production": ("country", "stage", "item"),

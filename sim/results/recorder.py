@@ -20,6 +20,11 @@ from ..stages import MAGNET, MINE, REFINERY, STAGES
 from ..world import Network
 from .sparse import SparseSteps
 
+# what became of a licence application, or of goods on their way (the ``licences`` table's outcomes)
+LICENCE_OUTCOMES = ("applied", "approved", "refused", "stopped awaiting licence", "turned back at sea")
+# ``licences``' one chunk when none was kept: (step, stages, exporters, importers, t, outcomes), none of each
+NO_LICENCES = (0, *(np.zeros(0, np.int64) for _ in range(3)), np.zeros(0), np.zeros(0, np.int64))
+
 record_kernels = lazy("records")     # Numba loaded at its first kernel, not with this module
 
 
@@ -151,34 +156,33 @@ class Recorder:
     def licence_outcomes(self, k: int, stages: np.ndarray, exporters: np.ndarray, importers: np.ndarray,
                          t: np.ndarray, outcomes: np.ndarray | str) -> None:
         """What became of licence applications in step ``k``, one a route's exports each, as columns [n]: stage (its
-        index in ``STAGES``), exporter, importer, ``t`` in t REO or t magnet, ``outcome`` "applied", "approved" or
-        "refused" (one for all, or each its own); all at once, in the order they came (a licensing run makes tens of
-        thousands: kept as the arrays given, which the caller does not change). A decision after the calendar's end
-        counts in its last step."""
+        index in ``STAGES``), exporter, importer, ``t`` in t REO or t magnet, ``outcome``: one of
+        ``LICENCE_OUTCOMES`` for all, or each one's index in them; all at once, in the order they came (a licensing
+        run makes tens of thousands: kept as the arrays given, which the caller does not change). A decision after
+        the calendar's end counts in its last step."""
         self._licence_records(min(k, self.n - 1), stages, exporters, importers, t, outcomes)
 
     def _licence_records(self, k: int, stages: np.ndarray, exporters: np.ndarray, importers: np.ndarray,
                          t: np.ndarray, outcomes: np.ndarray | str) -> None:
-        """Keep a chunk of ``licences``' columns of step ``k``, if it is recorded and holds any."""
+        """Keep a chunk of ``licences``' columns of step ``k``, if it is recorded and holds any (one outcome for
+        all kept by its index in ``LICENCE_OUTCOMES``)."""
         if self.keeps(k) and len(t):
-            self._licences.append((k, stages, exporters, importers, t, outcomes))
+            self._licences.append((k, stages, exporters, importers, t,
+                                   LICENCE_OUTCOMES.index(outcomes) if isinstance(outcomes, str) else outcomes))
 
     @property
     def licences(self) -> dict[str, np.ndarray]:
         """What became of licence applications and of goods turned back, in the order it came, as columns: k, stage
-        (its name), exporter and importer (country indices), t, outcome."""
-        chunks = self._licences
-        if not chunks:
-            return {"k": np.zeros(0, np.int64), "stage": np.zeros(0, object), "exporter": np.zeros(0, np.int64),
-                    "importer": np.zeros(0, np.int64), "t": np.zeros(0), "outcome": np.zeros(0, object)}
+        (its name), exporter and importer (country indices), t, outcome (its name)."""
+        chunks = self._licences or [NO_LICENCES]
         sizes = [len(chunk[4]) for chunk in chunks]
         return {"k": np.repeat(np.array([chunk[0] for chunk in chunks], np.int64), sizes),
                 "stage": np.array(STAGES, dtype=object)[np.concatenate([chunk[1] for chunk in chunks])],
                 "exporter": np.concatenate([chunk[2] for chunk in chunks]).astype(np.int64),
                 "importer": np.concatenate([chunk[3] for chunk in chunks]).astype(np.int64),
                 "t": np.concatenate([chunk[4] for chunk in chunks]).astype(float),
-                "outcome": np.concatenate([np.full(n, o, dtype=object) if isinstance(o, str) else o
-                                           for n, (*_, o) in zip(sizes, chunks)])}
+                "outcome": np.array(LICENCE_OUTCOMES, dtype=object)[
+                    np.concatenate([np.full(n, o) if isinstance(o, int) else o for n, (*_, o) in zip(sizes, chunks)])]}
 
     def licence_waiting(self, k: int, stage: str, supplier: int, buyer: int, applications: int, t: float) -> None:
         """Applications (and their t) of one route waiting in a licence office's queue at the end of step k."""
