@@ -19,7 +19,7 @@ from .state import State
 from .transit import Awaiting, Books
 
 BALANCE_TOLERANCE = 1e-9      # relative, per element
-# a licence decision's outcome (its code in ``settle_decisions``) as the recorder keeps it: by its index in its outcomes
+# a licence decision's outcome (its code in ``settle_decisions``) as the recorder keeps it, its LICENCE_OUTCOMES index
 RECORDED_AS = np.zeros(max(APPROVED, REFUSED) + 1, np.int64)
 RECORDED_AS[APPROVED], RECORDED_AS[REFUSED] = LICENCE_OUTCOMES.index("approved"), LICENCE_OUTCOMES.index("refused")
 # a trading part's exports when nothing left or nothing went to sea at once: what its booking kernel reads as none

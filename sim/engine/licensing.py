@@ -173,11 +173,12 @@ def decide(desk: Awaiting, applications: np.ndarray, days: np.ndarray, measures:
     banning = np.zeros(len(applications), bool)
     banned = np.zeros((len(applications), max(values.shape[1] for values in desk.values)))
     kind = measure * len(STAGES) + stage              # a decision's measure and stage as one number
-    for m, s in (divmod(k, len(STAGES)) for k in np.unique(kind[approved]).tolist()):
+    for k in np.unique(kind[approved]).tolist():
+        m, s = divmod(k, len(STAGES))
         refused = measures[m].refusals(STAGES[s], measures, state, net)
         if refused is None:
             continue
-        which = np.flatnonzero(approved & (kind == m * len(STAGES) + s))
+        which = np.flatnonzero(approved & (kind == k))
         which = which[refused[1][importer[which]]]
         banning[which] = True
         banned[which, :desk.values[s].shape[1]] = refused[0][importer[which]]    # concentrate: each element alike
