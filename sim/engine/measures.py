@@ -103,6 +103,11 @@ class ExportMeasure:
         return self.event.end_users != "all"
 
     @cached_property
+    def end_user(self) -> int:
+        """The end users it covers, by their code (``transit.END_USERS``: all, civil or defence)."""
+        return END_USERS.index(self.event.end_users)
+
+    @cached_property
     def reads_state(self) -> bool:
         """Whether what it covers depends on the state (here: each importer's civil and defence shares of use,
         which ``by_end_user`` measures read), so that its coverage is made anew every step."""
@@ -159,7 +164,7 @@ class ExportMeasure:
         mask = self.covers_stage[stage]
         if self.event.end_users == "all" or not self.covers_any[stage]:
             return mask
-        return covered_share(mask, END_USERS.index(self.event.end_users), state.defence_share[stage], NO_ORIGIN)
+        return covered_share(mask, self.end_user, state.defence_share[stage], NO_ORIGIN)
 
     def covered(self, stage: str, state: State, net: Network) -> np.ndarray | None:
         """``coverage`` this step, or None where it covers no shipment: worked out every step where the measure
@@ -269,8 +274,7 @@ class ExportLicence(ExportMeasure):
         s = STAGES.index(stage)
         if self.whole_routes(stage):                                  # a route's goods, one application
             rows, goods = held.held_rows()
-            return list(desk.hold(self.index, END_USERS.index(self.event.end_users), s, held.supplier, held.buyer,
-                                  rows, goods, t))
+            return list(desk.hold(self.index, self.end_user, s, held.supplier, held.buyer, rows, goods, t))
         made = []
         for r in range(len(held.buyer)):
             shipment = held.route(r)
@@ -345,7 +349,7 @@ class OriginRule(ExportLicence):
         mask = self.covers_stage[stage]
         if not self.covers_any[stage]:
             return mask
-        return covered_by_origin(mask, END_USERS.index(self.event.end_users), state.defence_share[stage],
+        return covered_by_origin(mask, self.end_user, state.defence_share[stage],
                                  state.stocks[stage].tagged, self.origin_rows, self.threshold, stage == MINE)
 
     def refusals(self, stage, measures, state, net):

@@ -18,7 +18,7 @@ from ..stages import MINE, STAGES
 from .measures import ExportLicence
 from .state import State
 from .stocks import Stocks
-from .transit import END_USERS, UNBOOKED, Books, Shipment, books_arrays, stock_arrays, traded_mass
+from .transit import UNBOOKED, Books, Shipment, books_arrays, stock_arrays, traded_mass
 
 
 @dataclass
@@ -61,7 +61,7 @@ def dispatch(state: State, stage: str, routes: np.ndarray, rows: np.ndarray, goo
     measures = [measure for measure, _ in licensed]
     if all(measure.whole_routes(stage) for measure in measures):     # one application a route: one call for all
         made = state.awaiting.hold_for(np.array([measure.index for measure in measures]),
-                                       np.array([END_USERS.index(measure.event.end_users) for measure in measures]),
+                                       np.array([measure.end_user for measure in measures]),
                                        first, STAGES.index(stage), j, b, rows, parts, held, t)
         exports.applications = [(measure, list(made[bounds[k]:bounds[k + 1]])) for k, measure in enumerate(measures)
                                 if bounds[k] < bounds[k + 1]]
