@@ -87,7 +87,7 @@ def reference_span(results: Results) -> Span:
     dates = results.net.dates
     n = round(365.25 / results.net.step_days)
     measure = results.first_measure
-    first = int(np.searchsorted(np.array(dates, dtype="datetime64[D]"), np.datetime64(measure))) if measure else 0
+    first = int(np.searchsorted(results.net.days, np.datetime64(measure))) if measure else 0
     if first == 0:
         return Span(0, min(n, len(dates)), f"the run's first year (from {dates[0]})")
     return Span(max(0, first - n), first, f"the year before the first export measure ({measure})")
@@ -111,7 +111,7 @@ class Measures:
         self.events = [e for e in world.events if getattr(type(e), "restricts", False)]
         self.ids = [e.id or f"{e.type} {i + 1}" for i, e in enumerate(self.events)]
         self.covers = [covered_routes(e, world, net, re_exports=e.type == ORIGIN_RULE) for e in self.events]
-        days = np.array(net.dates, dtype="datetime64[D]")
+        days = net.days
         self.in_force = np.zeros((len(self.events), len(days)), dtype=bool)      # [measure, step]
         for i, e in enumerate(self.events):
             on = days >= np.datetime64(e.start)
@@ -180,10 +180,12 @@ def cause_parts(results: Results) -> tuple[list[tuple], np.ndarray]:
     lost_oxide = LostOxides(results, span)
     measures = Measures(results)
     grades_used = _grades_used(results)                                                 # [C, G] bool
+    no_element = 1.0 - by_element.sum(axis=2)         # [n, C] the share of a missed plan that names no element
+    lacked = by_element.any(axis=0)                   # [C, E] the elements each maker's plants ever ran short of
     keys: dict[tuple, np.ndarray] = {}
 
     def add(key: tuple, values: np.ndarray) -> None:
-        if np.any(values != 0):
+        if values.any():
             keys[key] = keys[key] + values if key in keys else values.copy()
 
     for c in range(C):
@@ -191,22 +193,22 @@ def cause_parts(results: Results) -> tuple[list[tuple], np.ndarray]:
             continue
         name = countries[c]
         add((name, "", "", SHORT_BEFORE, "", "", ""), demand[:, c] * before[c])
-        for m in range(C + 1):
-            part = demand[:, c] * share[c, m] - used[:, c, m]
-            if not part.any():
-                continue
+        # each maker's part, and of a lost part what its plants did not make, for every maker at once [n, maker]
+        expected = demand[:, c, None] * share[c]
+        parts = expected - used[:, c]
+        lost = np.maximum(parts, 0.0)
+        plants = np.minimum(lost[:, :C], expected[:, :C] * not_made)
+        for m in np.flatnonzero(parts.any(axis=0)).tolist():
             maker = countries[m] if m < C else "unknown"
             stage = OWN if m == c else IMPORTS
-            add((name, stage, maker, RESOURCED, "", "", ""), np.minimum(part, 0.0))
-            lost = np.maximum(part, 0.0)
+            add((name, stage, maker, RESOURCED, "", "", ""), np.minimum(parts[:, m], 0.0))
             if m == C:
-                add((name, stage, maker, MARKET, "", "", ""), lost)
+                add((name, stage, maker, MARKET, "", "", ""), lost[:, m])
                 continue
-            plants = np.minimum(lost, demand[:, c] * share[c, m] * not_made[:, m])
             # a plan missed by less than a milligram a grade names no element (``short_of``): no element either
-            add((name, stage, maker, PLANTS, "", "", ""), plants * (1.0 - by_element[:, m].sum(axis=1)))
-            for e in range(E):
-                of_e = plants * by_element[:, m, e]
+            add((name, stage, maker, PLANTS, "", "", ""), plants[:, m] * no_element[:, m])
+            for e in np.flatnonzero(lacked[m]).tolist():
+                of_e = plants[:, m] * by_element[:, m, e]
                 if not of_e.any():
                     continue
                 suppliers = lost_oxide(m, e)                                                # [n, supplier]
@@ -219,7 +221,7 @@ def cause_parts(results: Results) -> tuple[list[tuple], np.ndarray]:
                     item[e] = True
                     _by_measure(add, (name, stage, maker, PLANTS, elements[e], countries[r]), piece,
                                 measures.covering(REFINERY, m, r, item), measures.ids)
-            rest = lost - plants
+            rest = lost[:, m] - plants[:, m]
             if m != c:
                 covering = measures.covering(MAGNET, c, m, grades_used[c])
                 _by_measure(add, (name, stage, maker, MEASURE, "", ""), rest, covering, measures.ids,
@@ -236,13 +238,17 @@ def _by_measure(add, head: tuple, part: np.ndarray, covering: list[tuple[int, np
     """Put ``part`` [step] down to the first measure of ``covering`` in force each step: the key ``head`` (all
     columns but the measure) and the measure's id in ``ids`` (with ``elements``, the elements each names in the
     key's element column); the rest to ``unnamed`` (by default ``head`` with no measure)."""
+    unnamed = unnamed if unnamed is not None else (*head, "")
+    if not covering:
+        add(unnamed, part)
+        return
     left = np.ones(len(part), dtype=bool)
     for k, (i, when) in enumerate(covering):
         now = left & when
         key = (*head[:4], elements[k], *head[5:]) if elements is not None else head
         add((*key, ids[i]), np.where(now, part, 0.0))
         left &= ~now
-    add(unnamed if unnamed is not None else (*head, ""), np.where(left, part, 0.0))
+    add(unnamed, np.where(left, part, 0.0))
 
 
 def _measure_elements(event, net, grades: np.ndarray) -> str:

@@ -201,6 +201,13 @@ class Network:
         return {s: (self.members[s] @ self.facilities(s).nameplate_t_per_day.max(axis=0)) > 0 for s in STAGES}
 
     @cached_property
+    def days(self) -> np.ndarray:
+        """[step] the steps' first days as datetime64[D] (``dates``), for reading dates against them at once."""
+        days = np.array(self.dates, dtype="datetime64[D]")
+        days.setflags(write=False)
+        return days
+
+    @cached_property
     def recipe_shares(self) -> np.ndarray:
         """[G, E] each element's share of a grade's REO content."""
         return self.recipe / self.recipe.sum(axis=1, keepdims=True)
