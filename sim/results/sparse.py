@@ -224,25 +224,28 @@ class SparseSteps:
         parts = [key[axis] if axis < len(key) else slice(None) for axis in range(len(self.lead))]
         spans = [math.prod(self.lead[axis + 1:]) for axis in range(len(self.lead))]   # positions per index
         kept = np.ones(len(flat), dtype=bool)
-        for part, size, span in zip(parts, self.lead, spans):
+        for axis, (part, size, span) in enumerate(zip(parts, self.lead, spans)):
             if isinstance(part, slice):
                 first, stop, stride = part.indices(size)
                 if stride <= 0:
                     raise IndexError("select: a slice's step must be positive")
                 if (first, stop, stride) != (0, size, 1):
-                    c = flat // span % size
-                    kept &= (c >= first) & (c < stop) & ((c - first) % stride == 0)
+                    c = _axis_index(flat, axis, size, span)
+                    kept &= (c >= first) & (c < stop)
+                    if stride > 1:
+                        kept &= (c - first) % stride == 0
             else:
-                kept &= flat // span % size == _index(part, size)
+                kept &= _axis_index(flat, axis, size, span) == _index(part, size)
+        kept = np.flatnonzero(kept)
         chosen = flat[kept].astype(np.int64)
         new_flat, new_lead = np.zeros(len(chosen), dtype=np.int64), []
-        for part, size, span in zip(parts, self.lead, spans):
+        for axis, (part, size, span) in enumerate(zip(parts, self.lead, spans)):
             if isinstance(part, slice):
                 first, stop, stride = part.indices(size)
                 new_lead.append(len(range(first, stop, stride)))
-                new_flat = new_flat * new_lead[-1] + (chosen // span % size - first) // stride
+                new_flat = new_flat * new_lead[-1] + (_axis_index(chosen, axis, size, span) - first) // stride
         out = SparseSteps(self.steps, tuple(new_lead), self.tail)
-        out._frozen = (np.concatenate([[0], np.cumsum(kept)])[start], new_flat, rows[kept])
+        out._frozen = (np.searchsorted(kept, start), new_flat, rows[kept])       # kept before each step
         return out
 
     def __getitem__(self, key) -> np.ndarray:
@@ -317,6 +320,13 @@ def put_sums(k: int, size: int, at: np.ndarray, values: np.ndarray, plain: tuple
 # a record that put_sums leaves alone: buffers (flat, rows), cursor and blocks with nothing in them, part -1
 _NOWHERE = (np.zeros(0, POSITION), np.zeros((0, 1)), np.zeros(2, np.int64), np.zeros((0, 0, 2), np.int64), -1)
 _NO_WEIGHTS = np.zeros(0)
+
+
+def _axis_index(flat: np.ndarray, axis: int, size: int, span: int) -> np.ndarray:
+    """Each flat lead position's index on ``axis`` (``size`` indices, ``span`` positions each): the leading axis
+    needs no remainder, and the last no division (integer division is most of what narrowing a record costs)."""
+    index = flat // span if span > 1 else flat
+    return index % size if axis > 0 else index
 
 
 def _index(part: int, size: int) -> int:
