@@ -1,7 +1,7 @@
 """Every scenario's tables against a recorded reference, number by number, to a relative tolerance.
 
     python tools/compare_engines.py record DIR [--end YYYY-MM-DD] [--only a,b]
-    python tools/compare_engines.py check DIR [--rtol 1e-12] [--only a,b] [--besides days_of_cover,...]
+    python tools/compare_engines.py check DIR [--rtol 1e-12] [--only a,b] [--besides days_of_cover,...] [--nudge]
 
 ``record`` runs every scenario in ``scenarios/`` (seed 0, full horizon or up to
 ``--end``) and writes each of its tables at every step to ``DIR/<scenario>/<table>.parquet``.
@@ -16,6 +16,11 @@ It prints the worst difference of each scenario and exits 1 if any is over ``rto
 Where ``tools/fingerprint.py`` says whether results are equal to the last bit, this
 says how far apart they are: it is how a new engine (the compiled core of issue 16)
 is held to the engine it replaces.
+
+``check --nudge`` runs this engine with one input one ulp larger (the first facility of each
+stage: its rate every day, ``np.nextafter``), against a record of the same engine: how far
+the model itself carries a difference in the last bit, the least two engines that do not
+round alike must expect.
 """
 from __future__ import annotations
 
@@ -118,7 +123,23 @@ def record(folder: Path, end: dt.date | None, only: str | None) -> int:
     return 0
 
 
-def check(folder: Path, rtol: float, only: str | None, besides: str | None = None) -> int:
+def nudge_first_facilities() -> None:
+    """From now on in this process, every world's first facility of each stage runs one ulp faster, every day."""
+    import sim.world.network as network
+
+    made = network.facility_arrays
+
+    def nudged(*given, **named):
+        facilities = made(*given, **named)
+        if len(facilities.ids):
+            facilities.rate_t_per_day[:, 0] = np.nextafter(facilities.rate_t_per_day[:, 0], np.inf)
+        return facilities
+    network.facility_arrays = nudged
+
+
+def check(folder: Path, rtol: float, only: str | None, besides: str | None = None, nudge: bool = False) -> int:
+    if nudge:
+        nudge_first_facilities()
     meta = json.loads((folder / "reference.json").read_text(encoding="utf-8"))
     end = dt.date.fromisoformat(meta["end"]) if meta["end"] else None
     over = 0
@@ -154,11 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="these scenarios only, comma-separated")
     parser.add_argument("--besides", help="columns left out of the comparison (check only), comma-separated: "
                         "days_of_cover, say, where a stock with a use of micrograms a day covers 1e11 days")
+    parser.add_argument("--nudge", action="store_true", help="check this engine with each stage's first "
+                        "facility one ulp faster: how far the model carries a difference in the last bit")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if args.action == "record":
         return record(args.folder, args.end, args.only)
-    return check(args.folder, args.rtol, args.only, args.besides)
+    return check(args.folder, args.rtol, args.only, args.besides, args.nudge)
 
 
 if __name__ == "__main__":
