@@ -40,7 +40,9 @@ def test_flows_added_read_as_the_array_they_were_added_to_bit_for_bit():
 
 
 KEYS = [(1,), (-3,), (2, 3), (1, slice(None), slice(1, 4)), (-1, slice(2, None), 4), (slice(None), -1),
-        (slice(0, 3, 2), 2, slice(None)), (slice(None), slice(None), slice(1, 5, 3)), (slice(1, 2), slice(None), 0), ()]
+        (slice(0, 3, 2), 2, slice(None)), (slice(None), slice(None), slice(1, 5, 3)), (slice(1, 2), slice(None), 0), (),
+        (slice(1, 3, 2), slice(None), slice(-2, None)), (slice(2, 1), 1), (slice(-10, 10), slice(3, 99, 2)),
+        (slice(None), slice(4, 4), 2)]
 
 
 @pytest.mark.parametrize("key", KEYS, ids=str)
@@ -56,6 +58,27 @@ def test_a_record_narrowed_on_its_leading_axes_reads_as_the_array_indexed_so(key
         dense[k].reshape(60, 2)[at] += rows
         record.add(k, at, rows)
     np.testing.assert_array_equal(record.select(*key)[:], dense[(slice(None), *key)])
+
+
+@pytest.mark.parametrize("key", [(slice(1, 4),), (-2,), (slice(None, None, 2),), ()], ids=str)
+def test_a_record_of_one_leading_axis_narrowed_reads_as_the_array_indexed_so(key):
+    """With one leading axis, the first axis is also the last: its positions are its indices."""
+    rng = np.random.default_rng(11)
+    dense, record = np.zeros((3, 5, 2)), SparseSteps(3, (5,), (2,))
+    for k in range(3):
+        at = rng.choice(5, 3, replace=False)
+        rows = rng.random((3, 2))
+        dense[k, at] += rows
+        record.add(k, at, rows)
+    np.testing.assert_array_equal(record.select(*key)[:], dense[(slice(None), *key)])
+
+
+def test_a_slice_that_steps_backwards_is_refused():
+    """``select`` keeps positions in their order: a slice with a negative step is an IndexError."""
+    record = SparseSteps(2, (3, 4), ())
+    record.add(0, np.array([5]), np.ones((1,)))
+    with pytest.raises(IndexError, match="step must be positive"):
+        record.select(slice(None), slice(None, None, -1))
 
 
 @pytest.mark.parametrize("key", [(3,), (0, 4), (slice(None), -5), (slice(None), slice(None), 5)], ids=str)

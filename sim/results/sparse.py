@@ -223,7 +223,7 @@ class SparseSteps:
         # slices, and indices after one: the entries each narrowing part keeps, then their new positions
         parts = [key[axis] if axis < len(key) else slice(None) for axis in range(len(self.lead))]
         spans = [math.prod(self.lead[axis + 1:]) for axis in range(len(self.lead))]   # positions per index
-        kept = np.ones(len(flat), dtype=bool)
+        keeps = np.ones(len(flat), dtype=bool)
         for axis, (part, size, span) in enumerate(zip(parts, self.lead, spans)):
             if isinstance(part, slice):
                 first, stop, stride = part.indices(size)
@@ -231,12 +231,12 @@ class SparseSteps:
                     raise IndexError("select: a slice's step must be positive")
                 if (first, stop, stride) != (0, size, 1):
                     c = _axis_index(flat, axis, size, span)
-                    kept &= (c >= first) & (c < stop)
+                    keeps &= (c >= first) & (c < stop)
                     if stride > 1:
-                        kept &= (c - first) % stride == 0
+                        keeps &= (c - first) % stride == 0
             else:
-                kept &= _axis_index(flat, axis, size, span) == _index(part, size)
-        kept = np.flatnonzero(kept)
+                keeps &= _axis_index(flat, axis, size, span) == _index(part, size)
+        kept = np.flatnonzero(keeps)
         chosen = flat[kept].astype(np.int64)
         new_flat, new_lead = np.zeros(len(chosen), dtype=np.int64), []
         for axis, (part, size, span) in enumerate(zip(parts, self.lead, spans)):
@@ -324,7 +324,8 @@ _NO_WEIGHTS = np.zeros(0)
 
 def _axis_index(flat: np.ndarray, axis: int, size: int, span: int) -> np.ndarray:
     """Each flat lead position's index on ``axis`` (``size`` indices, ``span`` positions each): the leading axis
-    needs no remainder, and the last no division (integer division is most of what narrowing a record costs)."""
+    needs no remainder (a position is below the product of the leading axes), and the last no division (integer
+    division is most of what narrowing a record costs)."""
     index = flat // span if span > 1 else flat
     return index % size if axis > 0 else index
 
