@@ -49,6 +49,8 @@ def main() -> int:
             engine = importlib.import_module(f"sim_{name}")
             scenario = engine.load_scenario(checkouts[name[0]] / "scenarios" / f"{args.scenario}.yaml")
             engine.Simulation(scenario, seed=0).run()                 # kernels loaded, caches warm
+            if args.results:                                           # and what reads the results, imported
+                results_time(engine, scenario, Path(folder) / f"ensemble_{name}", args.rounds)
             engines[name] = (engine, scenario)
         seconds: dict[str, list[float]] = {name: [] for name in ORDER}
         for round_ in range(args.rounds):

@@ -124,16 +124,21 @@ def record(folder: Path, end: dt.date | None, only: str | None) -> int:
 
 
 def nudge_first_facilities() -> None:
-    """From now on in this process, every world's first facility of each stage runs one ulp faster, every day."""
+    """From now on in this process, every world's first facility of each stage runs one ulp faster on every day it
+    runs at all (a plant standing idle stays idle); asked again, nothing more."""
     import sim.world.network as network
 
     made = network.facility_arrays
+    if getattr(made, "nudged", False):
+        return
 
     def nudged(*given, **named):
         facilities = made(*given, **named)
         if len(facilities.ids):
-            facilities.rate_t_per_day[:, 0] = np.nextafter(facilities.rate_t_per_day[:, 0], np.inf)
+            rate = facilities.rate_t_per_day[:, 0]
+            rate[:] = np.where(rate > 0, np.nextafter(rate, np.inf), rate)
         return facilities
+    nudged.nudged = True
     network.facility_arrays = nudged
 
 
