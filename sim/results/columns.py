@@ -22,8 +22,6 @@ STOCKPILE = "stockpile"          # inventory: strategic stockpiles of oxides, be
 PRODUCTION_STAGES = (MINE, REFINERY, RECYCLING, MAGNET)
 INVENTORY_STAGES = (MINE, REFINERY, MAGNET, STOCKPILE)
 END_USERS = ("civil", "defence")
-# what became of a licence application: the recorder's three, and the measures' two for goods a new
-# measure stopped on their way
 
 KEYS: dict[str, tuple[str, ...]] = {
     "production": ("country", "stage", "item"),
