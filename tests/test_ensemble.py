@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from sim import Simulation, load_scenario, run_ensemble
+from sim.experiments import executors
 from sim.experiments.bands import PERCENTILES, nanpercentiles
 from sim.experiments.ensemble import (
     EnsembleError,
@@ -122,6 +123,27 @@ def test_a_replication_that_kills_its_worker_is_found_and_the_others_are_saved(s
     ens = run_ensemble(scenario, 4, tmp_path / "ens", end=END, workers=2)
     assert [f.replication for f in ens.failures] == [1] and "died" in ens.failures[0].error
     assert len(ens.summaries) == 3
+
+
+class CountsItsPickling:
+    """A task that counts how often this process pickles it, to send it to a worker."""
+    pickled = 0
+
+    def __call__(self, r: int) -> int:
+        return r
+
+    def __reduce__(self):
+        type(self).pickled += 1
+        return CountsItsPickling, ()
+
+
+def test_a_pool_s_workers_are_given_its_task_once_each_not_with_every_replication():
+    """A sweep's task binds every variant of its scenario: sent with each replication, all of them would be
+    pickled and unpickled every time."""
+    CountsItsPickling.pickled = 0
+    done = sorted(executors.on_processes(CountsItsPickling(), list(range(12)), workers=2))
+    assert done == [(r, None) for r in range(12)]
+    assert CountsItsPickling.pickled <= 2
 
 
 def test_starting_afresh_in_a_used_folder_leaves_nothing_of_the_old_ensemble(one_worker, tmp_path):

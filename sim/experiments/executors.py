@@ -2,7 +2,10 @@
 
 Each executor takes a ``task(r)`` that runs replication r and writes its files (a picklable, module-level
 function with its arguments bound), and yields ``(r, None)`` for each one done, ``(r, error)`` for each one
-that failed, as they finish. A replication whose worker process dies is retried once, alone.
+that failed, as they finish. A replication whose worker process dies is retried once, alone. A pool of local
+processes is given the task once, as each worker starts, and then only replication numbers: a task binds the
+scenarios it runs (a sweep's every variant), and sending them with each replication would cost the pickling of
+all of them, twice, each time.
 
 Trust: a Dask client unpickles what the scheduler sends it, so a scheduler (or anyone who can pose as one
 on the network) can run code in the process that connects. Point ``scheduler`` only at a cluster you
@@ -66,9 +69,9 @@ def on_processes(task: Task, todo: list[int], workers: int) -> Outcomes:
     from concurrent.futures.process import BrokenProcessPool
 
     broken: list[int] = []
-    pool = _pool(workers)
+    pool = _pool(workers, task)
     try:
-        futures = {pool.submit(task, r): r for r in todo}
+        futures = {pool.submit(_held_task, r): r for r in todo}
         for future in as_completed(futures):
             r = futures[future]
             try:
@@ -84,9 +87,9 @@ def on_processes(task: Task, todo: list[int], workers: int) -> Outcomes:
         raise
     pool.shutdown()
     for r in sorted(broken):
-        alone = _pool(1)
+        alone = _pool(1, task)
         try:
-            alone.submit(task, r).result()
+            alone.submit(_held_task, r).result()
         except BrokenProcessPool:
             yield r, "its worker process died, twice (the second time running it alone)"
         except Exception as exc:
@@ -102,15 +105,25 @@ def on_processes(task: Task, todo: list[int], workers: int) -> Outcomes:
 WATCH_SECONDS = 0.5                  # how often a worker looks whether its parent is still there
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
+_held: Task | None = None           # in a pool's worker: the task its replications run, given as it started
+
+
+def _pool(workers: int, task: Task) -> ProcessPoolExecutor:
+    """Worker processes that each hold ``task``, to be sent replication numbers (``_held_task``)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=workers, initializer=_worker_start)
+    return ProcessPoolExecutor(max_workers=workers, initializer=_worker_start, initargs=(task,))
 
 
-def _worker_start() -> None:
-    """In each worker: leave Ctrl-C to the parent (the terminal sends SIGINT to every process of the group;
-    the parent stops the pool), and end this process once its parent is gone."""
+def _held_task(r: int) -> int:
+    return _held(r)
+
+
+def _worker_start(task: Task) -> None:
+    """In each worker: hold the pool's task; leave Ctrl-C to the parent (the terminal sends SIGINT to every
+    process of the group; the parent stops the pool), and end this process once its parent is gone."""
+    global _held
+    _held = task
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     reuse_freed_memory()
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True, name="watch-parent").start()
