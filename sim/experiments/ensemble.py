@@ -179,11 +179,14 @@ def replication_folder(folder: Path, r: int) -> Path:
     return Path(folder) / REPLICATIONS / f"r{r:05d}"
 
 
-def run_replication(scenario: Scenario, seed: int, end: dt.date | None, folder: Path, r: int) -> int:
+def run_replication(scenario: Scenario, seed: int, end: dt.date | None, folder: Path, r: int,
+                    digest: str | None = None) -> int:
     """Run replication ``r`` (writing only the provenance rows its outputs read) and write its summary, monthly
-    series (as the bands read them) and causes to its folder; return ``r``."""
+    series (as the bands read them) and causes to its folder; return ``r``. ``digest`` is the scenario's
+    ``scenario_sha256``, where the caller has it: the same for every replication."""
     results = run(scenario, seed=seed, end=end, replication=r, provenance=REPLICATION_PROVENANCE)
-    summary = results.summary().to_dict() | {"replication": r, "scenario_sha256": scenario_sha256(scenario)}
+    summary = results.summary().to_dict() | {"replication": r,
+                                              "scenario_sha256": digest or scenario_sha256(scenario)}
     with atomic_folder(replication_folder(folder, r), "replication", lock=False) as work:   # the ensemble's is locked
         MonthlySeries.from_results(results).save(work / MONTHLY)
         save_causes(results, work / CAUSES)
@@ -287,12 +290,13 @@ class Interrupted(KeyboardInterrupt):
 def _run_locked(scenario: Scenario, replications: int, folder: Path, seed: int, end: dt.date | None,
                 workers: int | None, resume: bool, progress: Callable[[int, int], None] | None,
                 client) -> Ensemble:
-    _prepare(folder, _manifest(scenario, seed, replications, end), resume)
+    manifest = _manifest(scenario, seed, replications, end)
+    _prepare(folder, manifest, resume)
     todo = sorted(set(range(replications)) - _done(folder, replications))
     finished = already = replications - len(todo)
     if progress:
         progress(finished, replications)
-    task = functools.partial(run_replication, scenario, seed, end, folder)
+    task = functools.partial(run_replication, scenario, seed, end, folder, digest=manifest["scenario_sha256"])
     if client is not None:
         outcomes = executors.on_dask(client, task, todo, code_sha256(), f"{scenario.name}-seed{seed}",
                                      lambda r: (replication_folder(folder, r) / "summary.json").is_file(), folder)

@@ -92,8 +92,8 @@ def run_paired(scenarios: Sequence[tuple[str, Scenario, str]], replications: int
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sim_paired_") as tmp:
         folders = [Path(tmp) / f"s{k:03d}" for k in range(len(scenarios))]
-        task = functools.partial(_replication, tuple(s for _, s, _ in scenarios), seed, end, tuple(folders),
-                                 tuple(todo))
+        task = functools.partial(_replication, tuple((s, digest) for _, s, digest in scenarios), seed, end,
+                                 tuple(folders), tuple(todo))
         failed = [(todo[t], error) for t, error in executors.locally(task, list(range(len(todo))), workers)
                   if error is not None]
         if failed:
@@ -116,11 +116,13 @@ def run_paired(scenarios: Sequence[tuple[str, Scenario, str]], replications: int
     return runs
 
 
-def _replication(scenarios: tuple[Scenario, ...], seed: int, end: dt.date | None, folders: tuple[Path, ...],
-                 todo: tuple[tuple[int, int], ...], t: int) -> int:
-    """Task t of a paired run: replication r of scenario k, written to that scenario's folder."""
+def _replication(scenarios: tuple[tuple[Scenario, str], ...], seed: int, end: dt.date | None,
+                 folders: tuple[Path, ...], todo: tuple[tuple[int, int], ...], t: int) -> int:
+    """Task t of a paired run: replication r of scenario k (given with its sha256), written to that scenario's
+    folder."""
     k, r = todo[t]
-    run_replication(scenarios[k], seed, end, folders[k], r)
+    scenario, digest = scenarios[k]
+    run_replication(scenario, seed, end, folders[k], r, digest=digest)
     return t
 
 
