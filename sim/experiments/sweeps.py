@@ -334,8 +334,8 @@ def paired_table(settings: list[dict[str, Any]], runs: list[ScenarioRun], figure
         row = dict(setting)
         for f in figures:
             row |= {f"{f.key} {k}": x for k, x in paired.figure_band(run.replications, f).items()}
-            row |= {f"{f.key} diff p{p}": paired.paired_band(first, run.replications, f)[f"p{p}"]
-                    for p in PERCENTILES}
+            diff = paired.paired_band(first, run.replications, f)
+            row |= {f"{f.key} diff p{p}": diff[f"p{p}"] for p in PERCENTILES}
         rows.append(row)
     return pd.DataFrame(rows)
 
