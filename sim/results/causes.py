@@ -183,6 +183,7 @@ def cause_parts(results: Results) -> tuple[list[tuple], np.ndarray]:
     no_element = 1.0 - by_element.sum(axis=2)         # [n, C] the share of a missed plan that names no element
     lacked = by_element.any(axis=0)                   # [C, E] the elements each maker's plants ever ran short of
     keys: dict[tuple, np.ndarray] = {}
+    covering_oxide: dict[tuple[int, int, int], list] = {}    # (maker, supplier, element): the measures on its oxide
 
     def add(key: tuple, values: np.ndarray) -> None:
         if values.any():
@@ -211,16 +212,18 @@ def cause_parts(results: Results) -> tuple[list[tuple], np.ndarray]:
                 of_e = plants[:, m] * by_element[:, m, e]
                 if not of_e.any():
                     continue
-                suppliers = lost_oxide(m, e)                                                # [n, supplier]
-                total = suppliers.sum(axis=1)
+                suppliers, total, lost_from = lost_oxide(m, e)             # [n, supplier lost], [n], [supplier]
                 add((name, stage, maker, PLANTS, elements[e], "", ""), np.where(total > 0, 0.0, of_e))
-                for r in np.flatnonzero(suppliers.any(axis=0)):
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        piece = np.where(total > 0, of_e * suppliers[:, r] / np.where(total > 0, total, 1.0), 0.0)
-                    item = np.zeros(E, dtype=bool)
-                    item[e] = True
-                    _by_measure(add, (name, stage, maker, PLANTS, elements[e], countries[r]), piece,
-                                measures.covering(REFINERY, m, r, item), measures.ids)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    pieces = np.where(total[:, None] > 0,
+                                      of_e[:, None] * suppliers / np.where(total > 0, total, 1.0)[:, None], 0.0)
+                for k, r in enumerate(lost_from):
+                    if (m, r, e) not in covering_oxide:
+                        item = np.zeros(E, dtype=bool)
+                        item[e] = True
+                        covering_oxide[m, r, e] = measures.covering(REFINERY, m, r, item)
+                    _by_measure(add, (name, stage, maker, PLANTS, elements[e], countries[r]), pieces[:, k],
+                                covering_oxide[m, r, e], measures.ids)
             rest = lost[:, m] - plants[:, m]
             if m != c:
                 covering = measures.covering(MAGNET, c, m, grades_used[c])
@@ -287,17 +290,18 @@ def _grades_used(results: Results) -> np.ndarray:
 
 
 class LostOxides:
-    """The oxide suppliers each maker lost, element by element: ``lost(m, e)`` [n, supplier] t REO a step, each
-    supplier's weekly supply of element ``e`` to maker ``m`` (its own separation and recycling for itself) over
-    the reference year less its average over the trailing steps, where that is positive. Worked out for the
-    makers and elements asked, when first asked: an attribution asks for a few of them."""
+    """The oxide suppliers each maker lost, element by element: ``lost(m, e)`` is ([n, supplier lost] t REO a
+    step, their total [n], and the suppliers lost [supplier lost]): each supplier's weekly supply of element
+    ``e`` to maker ``m`` (its own separation and recycling for itself) over the reference year less its average
+    over the trailing steps, where that is positive, of the suppliers it ever is. Worked out for the makers and
+    elements asked, when first asked: an attribution asks for a few of them, for each of the makers' buyers."""
 
     def __init__(self, results: Results, span: Span):
         self._raw, self._span = results.raw, span
         self._supply: dict[int, np.ndarray] = {}          # maker -> [n, supplier, E]
-        self._lost: dict[tuple[int, int], np.ndarray] = {}
+        self._lost: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, list[int]]] = {}
 
-    def __call__(self, m: int, e: int) -> np.ndarray:
+    def __call__(self, m: int, e: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
         if (m, e) not in self._lost:
             if m not in self._supply:
                 supply = self._raw.exports[REFINERY].select(m)[:]
@@ -305,7 +309,9 @@ class LostOxides:
                 self._supply[m] = supply
             supply = self._supply[m][:, :, e]
             reference = supply[self._span.first:self._span.stop].mean(axis=0)
-            self._lost[m, e] = np.maximum(reference[None] - trailing_mean(supply), 0.0)
+            lost = np.maximum(reference[None] - trailing_mean(supply), 0.0)
+            lost_from = np.flatnonzero(lost.any(axis=0))
+            self._lost[m, e] = (lost[:, lost_from], lost.sum(axis=1), lost_from.tolist())
         return self._lost[m, e]
 
 
