@@ -73,11 +73,11 @@ def test_a_resumed_ensemble_on_a_cluster_runs_only_the_missing_ones(scenario, cl
     assert (folder / "bands.csv").read_bytes() == (local.folder / "bands.csv").read_bytes()
 
 
-def fails_for_r1(scenario, seed, end, folder, r, **given):
+def fails_for_r1(scenario, seed, end, folder, r, digest=None):
     """Runs on the cluster's workers in place of run_replication (pickled by reference to this module)."""
     if r == 1:
         raise RuntimeError("boom")
-    return sim.experiments.ensemble.run_replication(scenario, seed, end, folder, r, **given)
+    return sim.experiments.ensemble.run_replication(scenario, seed, end, folder, r, digest)
 
 
 def test_a_replication_failing_on_a_cluster_is_reported_with_its_seed(scenario, cluster, tmp_path, monkeypatch):
@@ -88,13 +88,13 @@ def test_a_replication_failing_on_a_cluster_is_reported_with_its_seed(scenario, 
     assert json.loads((tmp_path / "ens" / "failures.json").read_text())["failures"][0]["seed"] == 5
 
 
-def worker_dies_once_at_r2(scenario, seed, end, folder, r, **given):
+def worker_dies_once_at_r2(scenario, seed, end, folder, r, digest=None):
     """The worker process running replication 2 dies the first time (as by kill -9 or a lost machine)."""
     marker = folder.parent / "worker_died"
     if r == 2 and not marker.exists():
         marker.touch()
         os._exit(1)
-    return sim.experiments.ensemble.run_replication(scenario, seed, end, folder, r, **given)
+    return sim.experiments.ensemble.run_replication(scenario, seed, end, folder, r, digest)
 
 
 def test_a_worker_lost_mid_run_changes_nothing(scenario, cluster, local, tmp_path, monkeypatch):
@@ -107,7 +107,7 @@ def test_a_worker_lost_mid_run_changes_nothing(scenario, cluster, local, tmp_pat
         assert (ens.folder / name).read_bytes() == (local.folder / name).read_bytes()
 
 
-def writes_elsewhere(scenario, seed, end, folder, r, **given):
+def writes_elsewhere(scenario, seed, end, folder, r, digest=None):
     """A worker that does not share the client's disk: its files go where the client cannot see them."""
     return r
 

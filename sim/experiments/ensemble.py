@@ -182,8 +182,8 @@ def replication_folder(folder: Path, r: int) -> Path:
 def run_replication(scenario: Scenario, seed: int, end: dt.date | None, folder: Path, r: int,
                     digest: str | None = None) -> int:
     """Run replication ``r`` (writing only the provenance rows its outputs read) and write its summary, monthly
-    series (as the bands read them) and causes to its folder; return ``r``. ``digest`` is the scenario's
-    ``scenario_sha256``, where the caller has it: the same for every replication."""
+    series (as the bands read them) and causes to its folder; return ``r``. ``digest``, where the caller has it,
+    must be this scenario's ``scenario_sha256`` (a resumed ensemble trusts what its replications record)."""
     results = run(scenario, seed=seed, end=end, replication=r, provenance=REPLICATION_PROVENANCE)
     summary = results.summary().to_dict() | {"replication": r,
                                               "scenario_sha256": digest or scenario_sha256(scenario)}

@@ -5,7 +5,8 @@ function with its arguments bound), and yields ``(r, None)`` for each one done, 
 that failed, as they finish. A replication whose worker process dies is retried once, alone. A pool of local
 processes is given the task once, as each worker starts, and then only replication numbers: a task binds the
 scenarios it runs (a sweep's every variant), and sending them with each replication would cost the pickling of
-all of them, twice, each time.
+all of them, twice, each time. Where workers are forked (Linux) the task is not pickled at all, where they are
+spawned (macOS, Windows) and on Dask it is: so it must pickle, though a forked pool does not find out.
 
 Trust: a Dask client unpickles what the scheduler sends it, so a scheduler (or anyone who can pose as one
 on the network) can run code in the process that connects. Point ``scheduler`` only at a cluster you

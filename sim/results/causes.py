@@ -183,7 +183,8 @@ def cause_parts(results: Results) -> tuple[list[tuple], np.ndarray]:
     no_element = 1.0 - by_element.sum(axis=2)         # [n, C] the share of a missed plan that names no element
     lacked = by_element.any(axis=0)                   # [C, E] the elements each maker's plants ever ran short of
     keys: dict[tuple, np.ndarray] = {}
-    covering_oxide: dict[tuple[int, int, int], list] = {}    # (maker, supplier, element): the measures on its oxide
+    # (maker, supplier, element): the measures on that oxide's route, as ``Measures.covering`` gives them
+    covering_oxide: dict[tuple[int, int, int], list[tuple[int, np.ndarray]]] = {}
 
     def add(key: tuple, values: np.ndarray) -> None:
         if values.any():
