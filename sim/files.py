@@ -111,7 +111,7 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 def csv_text(frame: pd.DataFrame) -> str:
     """``frame`` as ``with_csv_floats(frame).to_csv(index=False)`` writes it, byte for byte. A table of two or
     more columns named by text, of floats, whole numbers, booleans, and text, dates and nothing (an empty field),
-    is made column by column, each distinct text quoted once, in half pandas' time; pandas writes any other
+    is made column by column, each distinct text quoted once, in two thirds of pandas' time; pandas writes any other
     (times of day, categories, NumPy scalars in a column of objects, names that are not text)."""
     return "".join(_csv_parts(frame))
 
